@@ -1,0 +1,14 @@
+"""Root URLs."""
+
+from django.contrib import admin
+from django.urls import path
+from django.views.generic import RedirectView
+
+admin.site.site_header = "TradingView integrations"
+admin.site.site_title = "Integrations"
+admin.site.index_title = "Broker & exchange integration roadmap"
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("admin/", admin.site.urls),
+]

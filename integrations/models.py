@@ -1,0 +1,446 @@
+"""Partners, their integrations, the integration's planned steps and the history of each change.
+
+The rules that change these rows live in ``integrations.plan`` (kick-off, re-plan, pause) and
+``integrations.steps`` (status changes); what the rows mean for who owes what lives in
+``roadmap.progress``. Models hold data, validation and small derived facts.
+"""
+
+import re
+import zoneinfo
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator, URLValidator
+from django.db import models
+from django.utils import timezone
+
+from roadmap import progress
+from roadmap.fields import ChoiceListField
+from roadmap.lineup import RECOMMENDED_LINEUP, lineup_gaps
+from roadmap.models import OPEN_STATUSES, Channel, RoadmapTemplate, Side, StepStatus, TemplateStep
+
+
+def validate_time_zone(value: str):
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known time zone; use an IANA name such as 'Europe/London'.")
+
+
+def validate_https(value: str):
+    URLValidator(schemes=["https"], message=f"{value!r} is not an https:// URL; TradingView requires HTTPS.")(value)
+
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+
+
+def split_usernames(text: str) -> list[str]:
+    return [name for name in re.split(r"[\s,]+", text or "") if name]
+
+
+def validate_usernames(text: str):
+    bad = [name for name in split_usernames(text) if not USERNAME_RE.match(name)]
+    if bad:
+        raise ValidationError(
+            f"Not a TradingView username: {', '.join(repr(b) for b in bad)} "
+            "(letters, digits, '_', '.', '-'; one per line)."
+        )
+
+
+class Partner(models.Model):
+    class Kind(models.TextChoices):
+        BROKER = "broker", "Broker"
+        EXCHANGE = "exchange", "Exchange"
+
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.BROKER)
+    website = models.URLField(blank=True)
+    time_zone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_time_zone], help_text="IANA name, e.g. Europe/London."
+    )
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class PartnerContact(models.Model):
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    title = models.CharField(max_length=200, blank=True, help_text="E.g. Head of partnerships.")
+    is_primary = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-is_primary", "name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.partner})"
+
+
+class Integration(models.Model):
+    class Parts(models.TextChoices):
+        DATA = "data", "Data"
+        TRADING = "trading", "Trading"
+        BOTH = "both", "Data and trading"
+
+    class DataType(models.TextChoices):
+        CRYPTO = "crypto", "Crypto"
+        FOREX = "forex", "Forex"
+        CFD = "cfd", "CFD"
+        STOCKS = "stocks", "Stocks"
+        FUTURES = "futures", "Futures"
+        INDICES = "indices", "Indices"
+        BONDS = "bonds", "Bonds"
+        OTHER = "other", "Other"
+
+    class DataSource(models.TextChoices):
+        OWN_FEED = "own_feed", "Own data feed"
+        EXCHANGE_MAPPING = "exchange_mapping", "Exchange mapping"
+
+    class TradingAuth(models.TextChoices):
+        PASSWORD_BEARER = "password_bearer", "PasswordBearer"
+        OAUTH2_CODE = "oauth2_code", "OAuth2Bearer, code flow"
+        OAUTH2_IMPLICIT = "oauth2_implicit", "OAuth2Bearer, implicit flow (deprecated)"
+
+    class DataAuth(models.TextChoices):
+        PASSWORD_BEARER = "password_bearer", "PasswordBearer"
+        SERVER_OAUTH2 = "server_oauth2", "ServerOAuth2Bearer"
+        FIXED_TOKEN = "fixed_token", "Fixed token"
+        NONE = "none", "None (public data)"
+
+    class State(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        LAUNCHED = "launched", "Launched"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class BallSide(models.TextChoices):
+        TRADINGVIEW = "tradingview", "TradingView"
+        PARTNER = "partner", "Partner"
+        BOTH = "both", "Both"
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="integrations")
+    name = models.CharField(max_length=200, blank=True, help_text="Defaults to the partner's name.")
+    template = models.ForeignKey(
+        RoadmapTemplate, on_delete=models.PROTECT, related_name="+", help_text="The roadmap version it follows."
+    )
+    parts = models.CharField(max_length=10, choices=Parts.choices)
+    data_types = ChoiceListField(choice_list=DataType.choices)
+    data_source = models.CharField(max_length=20, choices=DataSource.choices, blank=True)
+    trading_auth = models.CharField("trading authorisation", max_length=20, choices=TradingAuth.choices, blank=True)
+    data_auth = models.CharField("data authorisation", max_length=20, choices=DataAuth.choices, blank=True)
+    trading_staging_url = models.URLField(blank=True, validators=[validate_https])
+    trading_production_url = models.URLField(blank=True, validators=[validate_https])
+    data_staging_url = models.URLField(blank=True, validators=[validate_https])
+    data_production_url = models.URLField(blank=True, validators=[validate_https])
+    spec_version = models.CharField(
+        "REST API spec version",
+        max_length=10,
+        blank=True,
+        validators=[RegexValidator(r"^\d+\.\d+(\.\d+)?$", "Give the spec version as e.g. 1.9.")],
+    )
+    slack_channel_id = models.CharField(
+        max_length=20,
+        blank=True,
+        validators=[RegexValidator(r"^[CG][A-Z0-9]{6,}$", "A Slack channel id looks like C024BE91L.")],
+    )
+    jira_project_key = models.CharField(
+        max_length=10,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z][A-Z0-9_]{1,9}$", "A Jira project key looks like BRK.")],
+    )
+    tv_pm = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="TradingView PM",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="pm_integrations",
+    )
+    business_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    tech_contact = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    beta_testers = models.TextField(
+        blank=True, validators=[validate_usernames], help_text="TradingView usernames, one per line."
+    )
+    state = models.CharField(max_length=20, choices=State.choices, default=State.ACTIVE)
+    kickoff_on = models.DateField("kick-off", null=True, blank=True, editable=False)
+    paused_on = models.DateField(null=True, blank=True, editable=False)
+    launched_on = models.DateField(null=True, blank=True, editable=False)
+
+    # Kept up to date by refresh_progress() after every change, so lists can filter and sort
+    # on them in SQL.
+    current_step = models.ForeignKey(
+        "IntegrationStep", on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+    ball_side = models.CharField("ball in court", max_length=20, choices=BallSide.choices, blank=True, editable=False)
+    next_due_on = models.DateField(null=True, blank=True, editable=False)
+    forecast_launch_on = models.DateField("forecast launch", null=True, blank=True, editable=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["partner__name", "name"]
+        indexes = [models.Index(fields=["state", "ball_side", "next_due_on"])]
+
+    def __str__(self):
+        return self.name or str(self.partner)
+
+    def save(self, *args, **kwargs):
+        if not self.name and self.partner_id:
+            self.name = self.partner.name
+        super().save(*args, **kwargs)
+
+    @property
+    def has_data_part(self) -> bool:
+        return self.parts in (self.Parts.DATA, self.Parts.BOTH)
+
+    @property
+    def has_trading_part(self) -> bool:
+        return self.parts in (self.Parts.TRADING, self.Parts.BOTH)
+
+    @property
+    def is_started(self) -> bool:
+        return self.kickoff_on is not None
+
+    @property
+    def beta_tester_list(self) -> list[str]:
+        return split_usernames(self.beta_testers)
+
+    def clean(self):
+        errors = {}
+        if self.has_data_part:
+            if not self.data_types:
+                errors["data_types"] = "A data integration needs at least one data type."
+            if not self.data_source:
+                errors["data_source"] = "Say whether the data comes from the partner's own feed or exchange mapping."
+            if not self.data_auth:
+                errors["data_auth"] = "Choose the data part's authorisation type."
+        elif self.parts:
+            for name in ("data_types", "data_source", "data_auth", "data_staging_url", "data_production_url"):
+                if getattr(self, name):
+                    errors[name] = "The integration has no data part; leave this empty or add the data part."
+        if self.has_trading_part:
+            if not self.trading_auth:
+                errors["trading_auth"] = "Choose the trading part's authorisation type."
+        elif self.parts:
+            for name in ("trading_auth", "trading_staging_url", "trading_production_url"):
+                if getattr(self, name):
+                    errors[name] = "The integration has no trading part; leave this empty or add the trading part."
+        if errors:
+            raise ValidationError(errors)
+
+    # --- team -------------------------------------------------------------------------------
+
+    def team_counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(RECOMMENDED_LINEUP, 0)
+        for member in self.team.all():
+            counts[member.role] = counts.get(member.role, 0) + 1
+        return counts
+
+    def team_gaps(self) -> list[str]:
+        return lineup_gaps(self.team_counts())
+
+    @property
+    def meets_recommended_lineup(self) -> bool:
+        return not self.team_gaps()
+
+    # --- progress ---------------------------------------------------------------------------
+
+    def paused_days(self, today: date) -> int:
+        """Days paused so far in the current pause (0 unless paused)."""
+        if self.state == self.State.PAUSED and self.paused_on:
+            return max(0, (today - self.paused_on).days)
+        return 0
+
+    def refresh_progress(self, today: date | None = None, steps=None):
+        """Recompute the stored current step, ball in court, next due date and forecast launch."""
+        today = today or timezone.localdate()
+        steps = list(self.steps.all()) if steps is None else steps
+        ball = progress.ball_in_court(steps)
+        current = progress.current_step(steps)
+        if self.state in (self.State.ACTIVE, self.State.PAUSED):
+            self.current_step = current
+            self.ball_side = ball.side or ""
+            actionable_dues = [s.due_date for s in progress.actionable_steps(steps) if s.due_date]
+            self.next_due_on = min(actionable_dues, default=None)
+            self.forecast_launch_on = progress.forecast_launch(steps, today, self.paused_days(today))
+        else:
+            self.current_step = None
+            self.ball_side = ""
+            self.next_due_on = None
+            if self.state == self.State.LAUNCHED:
+                self.forecast_launch_on = self.launched_on
+        type(self).objects.filter(pk=self.pk).update(
+            current_step=self.current_step,
+            ball_side=self.ball_side,
+            next_due_on=self.next_due_on,
+            forecast_launch_on=self.forecast_launch_on,
+        )
+
+    def days_overdue(self, today: date | None = None) -> int:
+        today = today or timezone.localdate()
+        if self.state != self.State.ACTIVE or not self.next_due_on or today <= self.next_due_on:
+            return 0
+        return (today - self.next_due_on).days
+
+
+class TeamMember(models.Model):
+    class Role(models.TextChoices):
+        PM = "pm", "Project manager"
+        DEVELOPER = "developer", "Developer"
+        QA = "qa", "QA specialist"
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="team")
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    role = models.CharField(max_length=20, choices=Role.choices)
+    slack_user_id = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["role", "name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_role_display()})"
+
+
+class IntegrationStep(models.Model):
+    """One step of an integration's plan: a copy of its template step, with status and due date."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="steps")
+    template_step = models.ForeignKey(TemplateStep, on_delete=models.PROTECT, null=True, related_name="+")
+    position = models.PositiveSmallIntegerField()
+    code = models.SlugField(max_length=60)
+    number = models.PositiveSmallIntegerField(null=True, blank=True)
+    side = models.CharField(max_length=20, choices=Side.choices)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    checklist = models.JSONField(default=list, blank=True, help_text="The checklist items that apply.")
+    tells_via = ChoiceListField(choice_list=Channel.choices)
+    depends_on = models.JSONField(default=list, blank=True)
+    due_week = models.PositiveSmallIntegerField(null=True, blank=True)
+    due_week_last = models.PositiveSmallIntegerField(null=True, blank=True)
+    window_start = models.DateField(null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=StepStatus.choices, default=StepStatus.NOT_STARTED)
+    blocked_reason = models.TextField(blank=True)
+    applicability_note = models.TextField(blank=True, help_text="Why the step applies only in part, or not at all.")
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["integration", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "code"], name="unique_integration_step_code"),
+            models.UniqueConstraint(fields=["integration", "position"], name="unique_integration_step_position"),
+        ]
+
+    def __str__(self):
+        prefix = f"{self.number}. " if self.number and self.side == Side.PARTNER else ""
+        return f"{prefix}{self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def completed_on(self) -> date | None:
+        return timezone.localdate(self.completed_at) if self.completed_at else None
+
+    def days_overdue(self, today: date | None = None) -> int:
+        return progress.days_overdue(self, today or timezone.localdate())
+
+
+class ChangeSource(models.TextChoices):
+    WEB = "web", "Web"
+    API = "api", "API"
+    JIRA = "jira", "Jira"
+    SLACK = "slack", "Slack"
+    SYSTEM = "system", "System"
+
+
+class StepChange(models.Model):
+    """A row of a step's history: a status change, a due-date move, or both."""
+
+    step = models.ForeignKey(IntegrationStep, on_delete=models.CASCADE, related_name="history")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    by_name = models.CharField(max_length=200, blank=True, help_text="Who, when not a user here (e.g. a Jira user).")
+    source = models.CharField(max_length=10, choices=ChangeSource.choices)
+    from_status = models.CharField(max_length=20, choices=StepStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=StepStatus.choices)
+    from_due = models.DateField(null=True, blank=True)
+    to_due = models.DateField(null=True, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.step}: {self.from_status or '-'} -> {self.to_status}"
+
+    @property
+    def who(self) -> str:
+        if self.by_id:
+            return self.by.get_username()
+        return self.by_name or self.get_source_display()
+
+
+class IntegrationEvent(models.Model):
+    """A change to the integration as a whole: kick-off, re-plan, pause, resume, state."""
+
+    class Kind(models.TextChoices):
+        KICKED_OFF = "kicked_off", "Kicked off"
+        REPLANNED = "replanned", "Re-planned"
+        PAUSED = "paused", "Paused"
+        RESUMED = "resumed", "Resumed"
+        LAUNCHED = "launched", "Launched"
+        CANCELLED = "cancelled", "Cancelled"
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    by_name = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=10, choices=ChangeSource.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    from_value = models.CharField(max_length=200, blank=True)
+    to_value = models.CharField(max_length=200, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.integration}: {self.get_kind_display()}"
+
+
+class Heartbeat(models.Model):
+    """When the Celery worker and beat last showed they are alive."""
+
+    name = models.CharField(max_length=20, unique=True)  # "worker" or "beat"
+    last_seen_at = models.DateTimeField()
+    detail = models.CharField(max_length=200, blank=True)
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def beat(cls, name: str, detail: str = ""):
+        cls.objects.update_or_create(name=name, defaults={"last_seen_at": timezone.now(), "detail": detail[:200]})
+
+    @property
+    def age_seconds(self) -> float:
+        return (timezone.now() - self.last_seen_at).total_seconds()
+
+    @property
+    def is_stale(self) -> bool:
+        return self.age_seconds > settings.HEARTBEAT_STALE_AFTER

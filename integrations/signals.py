@@ -1,0 +1,37 @@
+"""Records the beat heartbeat: beat publishing the heartbeat task proves beat is running.
+
+The signal fires in the process that publishes the task, so in beat it marks "beat" alive, while
+the task itself, run by a worker, marks "worker" alive. A stopped worker then shows as a stale
+worker heartbeat next to a fresh beat one.
+"""
+
+import logging
+
+from celery.signals import beat_init, before_task_publish
+from django.db import DatabaseError
+
+from integrations.tasks import HEARTBEAT_TASK
+
+log = logging.getLogger(__name__)
+
+
+_in_beat = False
+
+
+@beat_init.connect
+def mark_beat_process(**kwargs):
+    global _in_beat
+    _in_beat = True
+
+
+@before_task_publish.connect
+def record_beat(sender=None, **kwargs):
+    if not _in_beat or sender != HEARTBEAT_TASK:
+        return
+    from integrations.models import Heartbeat
+
+    try:
+        Heartbeat.beat("beat", detail="celery beat")
+    except DatabaseError:
+        # Losing one beat mark must not stop beat from sending the task.
+        log.exception("heartbeat.beat_record_failed")
