@@ -5,8 +5,9 @@ are read by attribute from any object with ``has_data_part``, ``has_trading_part
 ``data_types`` and ``data_source``, so the roadmap needs to know nothing of partners or their integrations.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
 # Forex and Crypto always need the partner's own feed, and CFD may; those are the data types
 # whose data endpoints TradingView autotests (ROADMAP.md, "What the manual adds").

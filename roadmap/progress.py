@@ -6,9 +6,9 @@ objects alike. A planned step has ``code``, ``side``, ``position``, ``status``, 
 done steps). "Today" is always passed in, so the rules are exact under test.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Iterable
 
 from roadmap.models import OPEN_STATUSES, SETTLED_STATUSES, Side, StepStatus
 

@@ -3,10 +3,11 @@
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import integrations.models
-import roadmap.fields
 from django.conf import settings
 from django.db import migrations, models
+
+import integrations.models
+import roadmap.fields
 
 
 class Migration(migrations.Migration):

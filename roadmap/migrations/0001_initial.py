@@ -2,8 +2,9 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import roadmap.fields
 from django.db import migrations, models
+
+import roadmap.fields
 
 
 class Migration(migrations.Migration):
