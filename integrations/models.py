@@ -269,7 +269,8 @@ class Integration(models.Model):
         current = progress.current_step(steps)
         if self.state in (self.State.ACTIVE, self.State.PAUSED):
             self.current_step = current
-            self.ball_side = ball.side or ""
+            # While paused nobody holds the ball: the clock is stopped for both sides.
+            self.ball_side = (ball.side or "") if self.state == self.State.ACTIVE else ""
             actionable_dues = [s.due_date for s in progress.actionable_steps(steps) if s.due_date]
             self.next_due_on = min(actionable_dues, default=None)
             self.forecast_launch_on = progress.forecast_launch(steps, today, self.paused_days(today))

@@ -160,8 +160,12 @@ def delay_split(
 
     Each day after kick-off up to today is looked at as it stood at the start of that day
     (changes made on earlier days applied). The day is lost if a step that was actionable then
-    was past the due date it had then; it counts against the side that owed that step, or
-    against both when each side owed a late step. Days in ``paused_on`` count as paused instead.
+    was late; it counts against the side that owed that step, or against both when each side
+    owed a late step. Days in ``paused_on`` count as paused instead.
+
+    A step is late once past its due date, moved later by as much as its prerequisites were
+    completed late (keeping the planned gap): a side that receives the ball late is not blamed
+    for the days the other side already lost. So the split adds up to the slip of the plan.
     """
     counts = {"tradingview": 0, "partner": 0, "both": 0, "paused": 0}
     day = kickoff + timedelta(days=1)
@@ -179,22 +183,31 @@ def delay_split(
 
 
 def _late_sides_at_start_of(day: date, timelines: list[StepTimeline]) -> set[str]:
-    state = {}
+    state: dict[str, StepChangeOnDay | None] = {}
+    settled_on: dict[str, date] = {}
     for timeline in timelines:
         current = None
         for change in timeline.changes:
             if change.day >= day:
                 break
+            if change.status in SETTLED_STATUSES and (current is None or current.status not in SETTLED_STATUSES):
+                settled_on[timeline.code] = change.day
             current = change
         state[timeline.code] = current
     sides = set()
     for timeline in timelines:
         current = state[timeline.code]
-        if current is None or current.status not in OPEN_STATUSES:
+        if current is None or current.status not in OPEN_STATUSES or current.due_date is None:
             continue
-        if current.due_date is None or current.due_date >= day:
+        prerequisites = [code for code in timeline.depends_on if code in state]
+        if not all(state[c] is not None and state[c].status in SETTLED_STATUSES for c in prerequisites):
             continue
-        prerequisites = [state.get(code) for code in timeline.depends_on if code in state]
-        if all(p is not None and p.status in SETTLED_STATUSES for p in prerequisites):
+        due = current.due_date
+        for code in prerequisites:
+            dep = state[code]
+            if dep.status == StepStatus.DONE and dep.due_date:
+                gap = max(0, (current.due_date - dep.due_date).days)
+                due = max(due, settled_on[code] + timedelta(days=gap))
+        if due < day:
             sides.add(timeline.side)
     return sides
