@@ -90,8 +90,8 @@ def forecast_finishes(steps: Iterable, today: date, paused_days: int = 0) -> dic
     A done step finished when it was completed. An open step finishes at its due date, moved by
     ``paused_days`` while the integration is paused, and no earlier than its prerequisites'
     forecast plus the planned gap between their due dates and its own; an open step cannot
-    finish before today. So one step running late moves every step after it by as much.
-    A step that does not apply passes its prerequisites' forecast through.
+    finish before today. So one step running late moves every step after it by as much,
+    through steps that do not apply as well.
     """
     steps = sorted(steps, key=lambda s: s.position)
     finish: dict[str, date] = {}
@@ -103,14 +103,12 @@ def forecast_finishes(steps: Iterable, today: date, paused_days: int = 0) -> dic
         if step.status == StepStatus.DONE:
             finish[step.code] = step.completed_on or planned or today
             continue
-        if step.status == StepStatus.NOT_APPLICABLE:
-            finish[step.code] = max((finish[c] for c in deps), default=planned or today)
-            continue
         expected = planned or today
         for code in deps:
             gap = (planned - due[code]).days if planned and due[code] else 0
             expected = max(expected, finish[code] + timedelta(days=max(0, gap)))
-        finish[step.code] = max(expected, today)
+        # A step that does not apply takes no time but passes its prerequisites' delay on.
+        finish[step.code] = expected if step.status == StepStatus.NOT_APPLICABLE else max(expected, today)
     return finish
 
 

@@ -1,0 +1,255 @@
+"""The default roadmap installed by the data migration follows TradingView's process row by row."""
+
+import pytest
+
+from roadmap.models import RoadmapTemplate
+
+# Transcribed from TradingView's "REST API integration roadmap" document.
+# (position, code, side, pair number, title, due_week, due_week_last, tells_via, condition)
+EXPECTED = [
+    (1, "slack-jira-onboarding", "tradingview", 1, "Slack/Jira onboarding", None, None, {"slack"}, "always"),
+    (
+        2,
+        "autotests-configuration",
+        "tradingview",
+        2,
+        "REST API autotests configuration",
+        None,
+        None,
+        {"slack"},
+        "autotests",
+    ),
+    (
+        3,
+        "endpoints-implementation",
+        "partner",
+        1,
+        "Data / trading endpoints implementation",
+        4,
+        None,
+        {"slack"},
+        "always",
+    ),
+    (4, "passing-autotests", "partner", 2, "Passing REST API autotests", 4, None, {"slack"}, "autotests"),
+    (5, "sandbox-access", "tradingview", 3, "Sandbox access configuration", None, None, {"slack"}, "always"),
+    (6, "sandbox-development", "partner", 3, "Integration development in the Sandbox", 5, None, {"slack"}, "always"),
+    (
+        7,
+        "request-production-urls",
+        "tradingview",
+        4,
+        "Request production integration URLs",
+        None,
+        None,
+        {"slack"},
+        "always",
+    ),
+    (
+        8,
+        "production-deployment",
+        "partner",
+        4,
+        "Deploy to production + send production URL",
+        6,
+        None,
+        {"slack"},
+        "always",
+    ),
+    (9, "smoke-testing", "tradingview", 5, "Smoke testing", None, None, {"jira"}, "always"),
+    (
+        10,
+        "smoke-test-fixes",
+        "partner",
+        5,
+        "Fixing possible issues (smoke tests)",
+        7,
+        None,
+        {"slack", "jira"},
+        "always",
+    ),
+    (11, "final-testing", "tradingview", 6, "Final testing", None, None, {"jira"}, "always"),
+    (
+        12,
+        "final-testing-fixes",
+        "partner",
+        6,
+        "Fixing possible issues (final testing)",
+        9,
+        None,
+        {"slack", "jira"},
+        "always",
+    ),
+    (13, "closed-release", "tradingview", 7, "Closed release", None, None, {"slack"}, "always"),
+    (14, "beta-testing", "partner", 7, "Beta testing", 10, None, {"slack"}, "always"),
+    (15, "open-to-all-users", "tradingview", None, "Open to all users", 11, 12, {"email", "slack"}, "always"),
+]
+
+# (TradingView task, partner task) of numbered pairs 2-7.
+PAIRS = [
+    ("autotests-configuration", "passing-autotests"),
+    ("sandbox-access", "sandbox-development"),
+    ("request-production-urls", "production-deployment"),
+    ("smoke-testing", "smoke-test-fixes"),
+    ("final-testing", "final-testing-fixes"),
+    ("closed-release", "beta-testing"),
+]
+
+
+@pytest.fixture
+def template():
+    return RoadmapTemplate.objects.get(key="tradingview-rest-api", version=1)
+
+
+@pytest.fixture
+def steps(template):
+    return list(template.steps.order_by("position"))
+
+
+@pytest.mark.django_db
+def test_installed_once_as_version_1_and_not_frozen(template):
+    assert list(RoadmapTemplate.objects.filter(key="tradingview-rest-api").values_list("version", flat=True)) == [1]
+    assert template.name == "TradingView REST API integration"
+    assert template.is_frozen is False
+    assert RoadmapTemplate.latest("tradingview-rest-api") == template
+
+
+@pytest.mark.django_db
+def test_has_exactly_the_fifteen_rows_of_the_process(steps):
+    assert [s.position for s in steps] == list(range(1, 16))
+    assert [s.code for s in steps] == [row[1] for row in EXPECTED]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("row", EXPECTED, ids=[row[1] for row in EXPECTED])
+def test_row_matches_the_process(template, row):
+    position, code, side, number, title, due_week, due_week_last, tells_via, condition = row
+    step = template.steps.get(position=position)
+    assert step.code == code
+    assert step.side == side
+    assert step.title == title
+    assert step.due_week == due_week
+    assert step.due_week_last == due_week_last
+    assert isinstance(step.tells_via, list)
+    assert set(step.tells_via) == tells_via
+    assert len(step.tells_via) == len(tells_via)
+    assert step.number == number
+    assert step.condition == condition
+
+
+@pytest.mark.django_db
+def test_partner_steps_are_numbered_1_to_7_in_order(steps):
+    partner = [s for s in steps if s.side == "partner"]
+    assert [s.number for s in partner] == [1, 2, 3, 4, 5, 6, 7]
+    assert [s.position for s in partner] == [3, 4, 6, 8, 10, 12, 14]
+
+
+@pytest.mark.django_db
+def test_partner_due_weeks(steps):
+    assert [s.due_week for s in steps if s.side == "partner"] == [4, 4, 5, 6, 7, 9, 10]
+
+
+@pytest.mark.django_db
+def test_tradingview_tasks_have_no_due_week_except_the_launch(steps):
+    dated = [s.code for s in steps if s.side == "tradingview" and s.due_week is not None]
+    assert dated == ["open-to-all-users"]
+    assert [s.code for s in steps if s.due_week_last is not None] == ["open-to-all-users"]
+
+
+@pytest.mark.django_db
+def test_every_dependency_names_an_earlier_step(steps):
+    seen = set()
+    for step in steps:
+        for code in step.depends_on:
+            assert code in seen, f"{step.code} depends on {code}, which is not earlier"
+        assert step.code not in step.depends_on
+        seen.add(step.code)
+
+
+@pytest.mark.django_db
+def test_dependencies_are_exact(steps):
+    assert {s.code: s.depends_on for s in steps} == {
+        "slack-jira-onboarding": [],
+        "autotests-configuration": [],
+        "endpoints-implementation": [],
+        "passing-autotests": ["autotests-configuration", "endpoints-implementation"],
+        "sandbox-access": ["slack-jira-onboarding", "endpoints-implementation", "passing-autotests"],
+        "sandbox-development": ["sandbox-access"],
+        "request-production-urls": ["sandbox-development"],
+        "production-deployment": ["request-production-urls"],
+        "smoke-testing": ["production-deployment"],
+        "smoke-test-fixes": ["smoke-testing"],
+        "final-testing": ["smoke-test-fixes"],
+        "final-testing-fixes": ["final-testing"],
+        "closed-release": ["final-testing-fixes"],
+        "beta-testing": ["closed-release"],
+        "open-to-all-users": ["beta-testing"],
+    }
+
+
+@pytest.mark.django_db
+def test_validate_steps_passes(template):
+    assert template.validate_steps() is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("tradingview_code", "partner_code"), PAIRS)
+def test_tradingview_task_is_prerequisite_of_its_partner_task(steps, tradingview_code, partner_code):
+    by_code = {s.code: s for s in steps}
+    tradingview, partner = by_code[tradingview_code], by_code[partner_code]
+    assert tradingview.side == "tradingview"
+    assert partner.side == "partner"
+    assert tradingview.number == partner.number
+    assert tradingview.position < partner.position
+    assert tradingview_code in partner.depends_on
+
+
+@pytest.mark.django_db
+def test_every_pair_has_its_tradingview_task_before_its_partner_task(steps):
+    for number in range(1, 8):
+        pair = [s for s in steps if s.number == number]
+        assert [s.side for s in pair] == ["tradingview", "partner"], number
+        assert pair[0].position < pair[1].position
+
+
+@pytest.mark.django_db
+def test_final_testing_checklist_has_two_rounds(template):
+    step = template.steps.get(code="final-testing")
+    texts = [item["text"] for item in step.checklist]
+    assert [t for t in texts if t.startswith("Final testing, round")] == [
+        "Final testing, round 1",
+        "Final testing, round 2",
+    ]
+
+
+@pytest.mark.django_db
+def test_conditional_checklist_items(template):
+    by_code = {s.code: s for s in template.steps.all()}
+    assert [item.get("condition", "always") for item in by_code["autotests-configuration"].checklist] == [
+        "trading_part",
+        "data_autotests",
+    ]
+    assert [item.get("condition", "always") for item in by_code["passing-autotests"].checklist] == [
+        "trading_part",
+        "data_autotests",
+    ]
+    assert [item.get("condition", "always") for item in by_code["smoke-testing"].checklist] == [
+        "own_data_feed",
+        "always",
+        "always",
+    ]
+
+
+@pytest.mark.django_db
+def test_labels(template):
+    by_code = {s.code: s for s in template.steps.all()}
+    assert str(by_code["endpoints-implementation"]) == "1. Data / trading endpoints implementation"
+    assert str(by_code["sandbox-access"]) == "Sandbox access configuration"
+    assert by_code["endpoints-implementation"].due_label == "week 4"
+    assert by_code["sandbox-access"].due_label == "with the next dated step"
+    assert by_code["open-to-all-users"].due_label == "weeks 11-12"
+
+
+@pytest.mark.django_db
+def test_every_installed_step_passes_model_validation(steps):
+    for step in steps:
+        step.full_clean()

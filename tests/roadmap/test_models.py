@@ -1,0 +1,348 @@
+"""Roadmap templates: frozen versions, new versions, step validation, the choice-list field."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from roadmap.lineup import lineup_gaps
+from roadmap.models import RoadmapTemplate, TemplateStep
+
+KEY = "tradingview-rest-api"
+STEP_FIELDS = [
+    "position",
+    "code",
+    "number",
+    "side",
+    "title",
+    "description",
+    "checklist",
+    "due_week",
+    "due_week_last",
+    "depends_on",
+    "tells_via",
+    "condition",
+]
+FROZEN_MESSAGE = (
+    "TradingView REST API integration v1 is in use by integrations and can no longer change; "
+    "make a new version of the template and edit that."
+)
+
+
+def step_fields(step):
+    return {name: getattr(step, name) for name in STEP_FIELDS}
+
+
+@pytest.fixture
+def default_template():
+    return RoadmapTemplate.objects.get(key=KEY, version=1)
+
+
+@pytest.fixture
+def scratch_template():
+    return RoadmapTemplate.objects.create(key="scratch-process", name="Scratch process")
+
+
+def make_step(template, **overrides):
+    values = {
+        "template": template,
+        "position": 1,
+        "code": "build",
+        "side": "partner",
+        "title": "Build it",
+        "due_week": 4,
+        "tells_via": ["slack"],
+        **overrides,
+    }
+    return TemplateStep(**values)
+
+
+def test_the_model_knows_every_concrete_step_field():
+    names = [f.name for f in TemplateStep._meta.concrete_fields if f.name not in ("id", "template")]
+    assert sorted(names) == sorted(STEP_FIELDS)
+
+
+# --- frozen versions -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_steps_of_an_unfrozen_template_can_be_edited(default_template):
+    step = TemplateStep.objects.get(template=default_template, code="smoke-testing")
+    step.title = "Smoke testing, round 1"
+    step.full_clean()
+
+
+@pytest.mark.django_db
+def test_freeze_sets_frozen_at_once(default_template):
+    assert default_template.frozen_at is None
+    default_template.freeze()
+    assert default_template.is_frozen is True
+    first = default_template.frozen_at
+    assert RoadmapTemplate.objects.get(pk=default_template.pk).frozen_at == first
+    default_template.freeze()
+    assert default_template.frozen_at == first
+
+
+@pytest.mark.django_db
+def test_a_frozen_template_refuses_step_edits(default_template):
+    default_template.freeze()
+    step = TemplateStep.objects.get(template=default_template, code="smoke-testing")
+    step.title = "Smoke testing, round 1"
+    with pytest.raises(ValidationError) as excinfo:
+        step.clean()
+    assert excinfo.value.messages == [FROZEN_MESSAGE]
+    assert "make a new version" in excinfo.value.messages[0]
+    with pytest.raises(ValidationError) as excinfo:
+        step.full_clean()
+    assert excinfo.value.messages == [FROZEN_MESSAGE]
+
+
+@pytest.mark.django_db
+def test_a_step_already_loaded_sees_the_freeze(default_template):
+    step = default_template.steps.get(code="beta-testing")
+    default_template.freeze()
+    with pytest.raises(ValidationError) as excinfo:
+        step.clean()
+    assert excinfo.value.messages == [FROZEN_MESSAGE]
+
+
+@pytest.mark.django_db
+def test_a_frozen_template_refuses_new_steps(default_template):
+    default_template.freeze()
+    step = make_step(default_template, position=16, code="celebrate")
+    with pytest.raises(ValidationError) as excinfo:
+        step.clean()
+    assert excinfo.value.messages == [FROZEN_MESSAGE]
+
+
+# --- step validation ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_valid_step_passes(scratch_template):
+    make_step(scratch_template, due_week=11, due_week_last=12).full_clean()
+    make_step(scratch_template, due_week=11, due_week_last=11).full_clean()
+
+
+@pytest.mark.django_db
+def test_due_window_without_first_week_is_refused(scratch_template):
+    with pytest.raises(ValidationError) as excinfo:
+        make_step(scratch_template, due_week=None, due_week_last=12).clean()
+    assert excinfo.value.message_dict == {"due_week_last": ["A due window needs its first week in 'due week'."]}
+
+
+@pytest.mark.django_db
+def test_due_window_ending_before_it_starts_is_refused(scratch_template):
+    with pytest.raises(ValidationError) as excinfo:
+        make_step(scratch_template, due_week=12, due_week_last=11).clean()
+    assert excinfo.value.message_dict == {"due_week_last": ["The window cannot end before it starts."]}
+
+
+@pytest.mark.django_db
+def test_a_step_cannot_depend_on_itself(scratch_template):
+    with pytest.raises(ValidationError) as excinfo:
+        make_step(scratch_template, depends_on=["design", "build"]).clean()
+    assert excinfo.value.message_dict == {"depends_on": ["A step cannot depend on itself."]}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("depends_on", ["sandbox-access", [1, 2], {"code": "x"}])
+def test_depends_on_must_be_a_list_of_codes(scratch_template, depends_on):
+    with pytest.raises(ValidationError) as excinfo:
+        make_step(scratch_template, depends_on=depends_on).clean()
+    assert excinfo.value.message_dict == {
+        "depends_on": ['List the codes of the steps this one depends on, e.g. ["sandbox-access"].']
+    }
+
+
+@pytest.mark.django_db
+def test_bad_checklist_condition_is_refused(scratch_template):
+    checklist = [{"text": "Built"}, {"text": "Tested on weekends", "condition": "weekends_only"}]
+    with pytest.raises(ValidationError) as excinfo:
+        make_step(scratch_template, checklist=checklist).clean()
+    assert excinfo.value.message_dict == {
+        "checklist": [
+            "Unknown checklist condition 'weekends_only'; choose from always, trading_part, data_part, "
+            "data_autotests, own_data_feed, autotests."
+        ]
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("checklist", [[{"condition": "always"}], [{"text": "  "}], ["Built"], [{"text": 3}]])
+def test_checklist_items_need_text(scratch_template, checklist):
+    with pytest.raises(ValidationError) as excinfo:
+        make_step(scratch_template, checklist=checklist).clean()
+    assert excinfo.value.message_dict == {"checklist": ['Each checklist item needs a "text".']}
+
+
+@pytest.mark.django_db
+def test_checklist_must_be_a_list(scratch_template):
+    with pytest.raises(ValidationError) as excinfo:
+        make_step(scratch_template, checklist={"text": "Built"}).clean()
+    assert excinfo.value.message_dict == {
+        "checklist": ['The checklist is a list of {"text": ..., "condition": ...} items.']
+    }
+
+
+@pytest.mark.django_db
+def test_several_errors_are_reported_together(scratch_template):
+    step = make_step(scratch_template, due_week=None, due_week_last=3, depends_on=["build"], checklist=[{}])
+    with pytest.raises(ValidationError) as excinfo:
+        step.clean()
+    assert sorted(excinfo.value.message_dict) == ["checklist", "depends_on", "due_week_last"]
+
+
+@pytest.mark.django_db
+def test_validate_steps_reports_unknown_or_later_dependencies_and_an_undated_launch(scratch_template):
+    make_step(
+        scratch_template, position=1, code="prepare", side="tradingview", due_week=None, depends_on=["build"]
+    ).save()
+    make_step(scratch_template, position=2, code="build", depends_on=["prepare", "ghost"]).save()
+    make_step(scratch_template, position=3, code="launch", side="tradingview", due_week=None).save()
+    with pytest.raises(ValidationError) as excinfo:
+        scratch_template.validate_steps()
+    assert excinfo.value.messages == [
+        "Step 'prepare' depends on 'build', which is not an earlier step.",
+        "Step 'build' depends on 'ghost', which is not an earlier step.",
+        "The last step ('launch') is the launch and must have a due week.",
+    ]
+
+
+# --- versions -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_new_version_copies_every_step(default_template):
+    default_template.freeze()
+    v2 = default_template.new_version()
+    assert (v2.key, v2.version, v2.name, v2.description) == (
+        KEY,
+        2,
+        default_template.name,
+        default_template.description,
+    )
+    assert v2.pk != default_template.pk
+    assert v2.is_frozen is False
+    assert RoadmapTemplate.objects.get(pk=v2.pk).frozen_at is None
+    v1_steps = [step_fields(s) for s in default_template.steps.order_by("position")]
+    v2_steps = [step_fields(s) for s in v2.steps.order_by("position")]
+    assert len(v2_steps) == 15
+    assert v2_steps == v1_steps
+    v2.validate_steps()
+
+
+@pytest.mark.django_db
+def test_latest_returns_the_newest_version(default_template):
+    assert RoadmapTemplate.latest(KEY) == default_template
+    v2 = default_template.new_version()
+    assert RoadmapTemplate.latest(KEY) == v2
+    v3 = default_template.new_version()
+    assert v3.version == 3
+    assert RoadmapTemplate.latest(KEY) == v3
+
+
+@pytest.mark.django_db
+def test_latest_of_an_unknown_process_raises():
+    with pytest.raises(RoadmapTemplate.DoesNotExist, match="No roadmap template with key 'nope'."):
+        RoadmapTemplate.latest("nope")
+
+
+@pytest.mark.django_db
+def test_editing_the_new_version_leaves_the_old_one_untouched(default_template):
+    default_template.freeze()
+    before = [step_fields(s) for s in default_template.steps.order_by("position")]
+    v2 = default_template.new_version()
+    step = v2.steps.get(code="final-testing")
+    step.title = "Final testing (three rounds)"
+    step.checklist.append({"text": "Final testing, round 3"})
+    step.depends_on.append("smoke-testing")
+    step.tells_via = ["jira", "email"]
+    step.full_clean()
+    step.save()
+    v2.steps.filter(code="beta-testing").delete()
+
+    after = [step_fields(s) for s in RoadmapTemplate.objects.get(pk=default_template.pk).steps.order_by("position")]
+    assert after == before
+    v1_final = TemplateStep.objects.get(template=default_template, code="final-testing")
+    assert v1_final.title == "Final testing"
+    assert len(v1_final.checklist) == 3
+    assert v1_final.depends_on == ["smoke-test-fixes"]
+    assert v1_final.tells_via == ["jira"]
+    v2_final = TemplateStep.objects.get(template=v2, code="final-testing")
+    assert v2_final.title == "Final testing (three rounds)"
+    assert len(v2_final.checklist) == 4
+    assert v2_final.tells_via == ["jira", "email"]
+    assert v2.steps.count() == 14
+
+
+# --- line-up -----------------------------------------------------------------------------------------------
+
+
+def test_lineup_gaps_of_an_empty_team():
+    assert lineup_gaps({}) == ["1 more project manager", "2 more developers", "2 more QA specialists"]
+
+
+def test_lineup_gaps_of_the_recommended_team():
+    assert lineup_gaps({"pm": 1, "developer": 2, "qa": 2}) == []
+
+
+def test_lineup_gaps_of_a_larger_team():
+    assert lineup_gaps({"pm": 2, "developer": 5, "qa": 3}) == []
+
+
+def test_lineup_gaps_singular():
+    assert lineup_gaps({"pm": 1, "developer": 1, "qa": 1}) == ["1 more developer", "1 more QA specialist"]
+    assert lineup_gaps({"developer": 2, "qa": 2}) == ["1 more project manager"]
+
+
+# --- ChoiceListField ------------------------------------------------------------------------------------------
+
+
+def stored_tells_via(step):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT tells_via FROM {TemplateStep._meta.db_table} WHERE id = %s", [step.pk])
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db
+def test_tells_via_round_trip_in_choice_order(scratch_template):
+    step = make_step(scratch_template, tells_via=["email", "slack", "email"])
+    step.full_clean()
+    step.save()
+    assert stored_tells_via(step) == "slack,email"
+    assert TemplateStep.objects.get(pk=step.pk).tells_via == ["slack", "email"]
+    assert list(TemplateStep.objects.filter(pk=step.pk).values_list("tells_via", flat=True)) == [["slack", "email"]]
+
+
+@pytest.mark.django_db
+def test_tells_via_empty_round_trip(scratch_template):
+    step = make_step(scratch_template, tells_via=[])
+    step.full_clean()
+    step.save()
+    assert stored_tells_via(step) == ""
+    assert TemplateStep.objects.get(pk=step.pk).tells_via == []
+
+
+@pytest.mark.django_db
+def test_tells_via_filter_by_contains(default_template):
+    codes = list(
+        TemplateStep.objects.filter(template=default_template, tells_via__contains="jira").values_list(
+            "code", flat=True
+        )
+    )
+    assert codes == ["smoke-testing", "smoke-test-fixes", "final-testing", "final-testing-fixes"]
+
+
+@pytest.mark.django_db
+def test_the_launch_is_stored_in_choice_order(default_template):
+    launch = default_template.steps.get(code="open-to-all-users")
+    assert stored_tells_via(launch) == "slack,email"
+    assert launch.tells_via == ["slack", "email"]
+
+
+@pytest.mark.django_db
+def test_unknown_tells_via_value_is_refused(scratch_template):
+    step = make_step(scratch_template, tells_via=["slack", "fax"])
+    with pytest.raises(ValidationError) as excinfo:
+        step.full_clean()
+    assert excinfo.value.message_dict == {"tells_via": ["Unknown value 'fax'; choose from slack, jira, email."]}
