@@ -27,7 +27,12 @@ def validate_time_zone(value: str):
 
 
 def validate_https(value: str):
-    URLValidator(schemes=["https"], message=f"{value!r} is not an https:// URL; TradingView requires HTTPS.")(value)
+    # Its own code: a form replaces the message of an "invalid" error with its generic one.
+    URLValidator(
+        schemes=["https"],
+        message=f"{value!r} is not an https:// URL; TradingView requires HTTPS.",
+        code="https_required",
+    )(value)
 
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")

@@ -68,6 +68,7 @@ def change_status(step, to_status, *, source, by=None, by_name="", note="", at=N
         integration.save(update_fields=["state", "launched_on", "updated_at"])
         IntegrationEvent.objects.create(
             integration=integration,
+            at=now,
             kind=IntegrationEvent.Kind.LAUNCHED,
             source=source,
             by=by,

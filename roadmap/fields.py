@@ -79,11 +79,15 @@ class ChoiceListField(models.CharField):
 
     def formfield(self, **kwargs):
         # Skip CharField.formfield: it would add max_length/empty_value, which a multiple
-        # choice field does not take.
+        # choice field does not take. A single-value widget (the admin passes its text input
+        # for every CharField) cannot hold a list, so it gives way to checkboxes.
+        widget = kwargs.pop("widget", None)
+        if widget is None or not getattr(widget, "allow_multiple_selected", False):
+            widget = forms.CheckboxSelectMultiple
         return models.Field.formfield(
             self,
             form_class=forms.TypedMultipleChoiceField,
             choices=self.choice_list,
-            widget=forms.CheckboxSelectMultiple,
+            widget=widget,
             **kwargs,
         )

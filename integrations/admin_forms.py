@@ -1,0 +1,46 @@
+"""Forms of the admin's intermediate pages: the input an operation needs before it runs."""
+
+from django import forms
+from django.utils import timezone
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker; it sends and shows ISO dates, whatever the admin's locale."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+def _note(label="Note", help_text="Kept in the integration's history."):
+    return forms.CharField(
+        label=label, required=False, help_text=help_text, widget=forms.Textarea(attrs={"rows": 3, "cols": 60})
+    )
+
+
+class KickoffForm(forms.Form):
+    kickoff_on = forms.DateField(
+        label="Kick-off date",
+        initial=timezone.localdate,
+        widget=DateInput,
+        help_text="Each step is due a number of weeks after this date (YYYY-MM-DD).",
+    )
+    note = _note()
+
+
+class ReplanForm(forms.Form):
+    kickoff_on = forms.DateField(
+        label="New kick-off date",
+        widget=DateInput,
+        help_text="Every open step gets the due date the roadmap gives it from this date (YYYY-MM-DD).",
+    )
+    note = _note(help_text="Why the plan moves; kept in each moved step's history.")
+
+
+class NoteForm(forms.Form):
+    note = _note()
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), help_text="Kept in the history.")

@@ -1,0 +1,26 @@
+"""Template tags showing whether the background jobs (Celery worker and beat) are alive."""
+
+from django import template
+from django.utils.timesince import timesince
+
+from integrations.models import Heartbeat
+
+register = template.Library()
+
+JOBS = {"worker": "Celery worker", "beat": "Celery beat"}
+
+
+@register.simple_tag
+def background_jobs() -> list[dict]:
+    """Each job with its label and Heartbeat row (None when it has never been seen)."""
+    seen = {heartbeat.name: heartbeat for heartbeat in Heartbeat.objects.filter(name__in=JOBS)}
+    return [{"name": name, "label": label, "heartbeat": seen.get(name)} for name, label in JOBS.items()]
+
+
+@register.filter
+def heartbeat_age(heartbeat: Heartbeat) -> str:
+    """How long ago the heartbeat was seen, to the second while that matters."""
+    seconds = int(heartbeat.age_seconds)
+    if seconds < 120:
+        return f"{max(seconds, 0)} second{'' if seconds == 1 else 's'}"
+    return timesince(heartbeat.last_seen_at)

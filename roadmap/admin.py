@@ -1,0 +1,246 @@
+"""Admin for roadmap templates, and the operations machinery the integrations admin shares.
+
+An operation is a change made by calling a service function rather than by editing fields. It is
+offered both as an admin action on the list and as a button on the change page, shows an
+intermediate form when it needs input, and reports the service's ValidationError as an error
+message instead of failing the request.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.options import IS_POPUP_VAR
+from django.contrib.admin.utils import quote, unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from roadmap.models import RoadmapTemplate, TemplateStep
+
+
+def _always(obj) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str  # the action's name and the URL slug of its page
+    label: str  # the button, the action's description and the page title
+    done: str  # the success message's opening, e.g. "Kicked off"
+    run: Callable  # run(obj, cleaned_data, user); raises ValidationError to refuse
+    form_class: type[forms.Form] | None = None
+    available: Callable[[object], bool] = _always  # whether the change page offers it for obj
+    permission: str = "change"
+    message: Callable | None = None  # message(obj, result) replacing the default success message
+
+
+class OperationsAdmin(admin.ModelAdmin):
+    """A ModelAdmin offering ``operations`` as actions and as change-page buttons."""
+
+    operations: tuple[Operation, ...] = ()
+    change_form_template = "admin/change_form_operations.html"
+
+    def get_urls(self):
+        name = f"{self.opts.app_label}_{self.opts.model_name}_operation"
+        # Ahead of the default URLs, whose "<path:object_id>/" would swallow this one.
+        return [
+            path("<path:object_id>/do/<slug:operation>/", self.admin_site.admin_view(self.operation_view), name=name),
+            *super().get_urls(),
+        ]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if self.actions is None or IS_POPUP_VAR in request.GET:
+            return actions
+        for op in self.operations:
+            if self._may(request, op):
+                actions[op.name] = (self._as_action(op), op.name, op.label)
+        return actions
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk is not None:
+            context["operation_links"] = [
+                (op.label, self.operation_url(obj, op))
+                for op in self.operations
+                if self._may(request, op) and op.available(obj)
+            ]
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def operation_url(self, obj, op: Operation) -> str:
+        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_operation", args=[quote(obj.pk), op.name])
+
+    def operation_view(self, request, object_id, operation):
+        op = next((op for op in self.operations if op.name == operation), None)
+        if op is None:
+            raise Http404(f"No operation {operation!r}.")
+        if not self._may(request, op):
+            raise PermissionDenied
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        return self.operate(request, op, [obj], obj=obj)
+
+    def operate(self, request, op: Operation, objects: list, obj=None):
+        """Show the operation's page for ``objects``, or run it once its form is submitted.
+
+        From the list (``obj`` is None) returning None sends the user back to the list, as admin
+        actions do; from one object's page the user goes back to that object.
+        """
+        from_list = obj is None
+        if from_list and op.form_class is None:
+            self.run_operation(request, op, objects, {})
+            return None
+        # From the list, the first POST is the changelist's own; "apply" marks our form's.
+        submitted = request.method == "POST" and (not from_list or "apply" in request.POST)
+        form = (op.form_class or forms.Form)(request.POST if submitted else None)
+        if submitted and form.is_valid():
+            self.run_operation(request, op, objects, form.cleaned_data)
+            if from_list:
+                return None
+            return HttpResponseRedirect(self._change_url(obj))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": op.label,
+            "opts": self.opts,
+            "operation": op,
+            "objects": objects,
+            "object_names": [f"{self.operation_subject_prefix(o)}{o}" for o in objects],
+            "original": obj,
+            "form": form,
+            "from_list": from_list,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "cancel_url": request.get_full_path() if from_list else self._change_url(obj),
+            "media": self.media + form.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/operation_form.html", context)
+
+    def run_operation(self, request, op: Operation, objects: list, data: dict):
+        """Run ``op`` on each object on its own, so one refusal does not stop the others."""
+        done = []
+        for obj in objects:
+            try:
+                result = op.run(obj, data, request.user)
+            except ValidationError as error:
+                for message in error.messages:
+                    self.message_user(request, self.operation_error(obj, message), messages.ERROR)
+                continue
+            if op.message:
+                self.message_user(request, op.message(obj, result), messages.SUCCESS)
+            else:
+                done.append(f"{self.operation_subject_prefix(obj)}{obj}")
+        if done:
+            self.message_user(request, f"{op.done}: {'; '.join(done)}.", messages.SUCCESS)
+
+    def operation_subject_prefix(self, obj) -> str:
+        """What to put before an object's name in messages when the name alone is ambiguous."""
+        return ""
+
+    def operation_error(self, obj, message: str) -> str:
+        """The error message to show when the service refused ``obj`` with ``message``."""
+        return message
+
+    def _may(self, request, op: Operation) -> bool:
+        return getattr(self, f"has_{op.permission}_permission")(request)
+
+    def _as_action(self, op: Operation):
+        def action(modeladmin, request, queryset):
+            return modeladmin.operate(request, op, list(queryset))
+
+        action.__name__ = op.name
+        return action
+
+    def _change_url(self, obj) -> str:
+        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[quote(obj.pk)])
+
+
+# --- roadmap templates ------------------------------------------------------------------------
+
+
+class TemplateStepInline(admin.StackedInline):
+    """A template's steps; read-only once the template is frozen (TemplateStep.clean refuses too)."""
+
+    model = TemplateStep
+    extra = 0
+    ordering = ("position",)
+    fields = (
+        ("position", "number", "side", "code"),
+        "title",
+        "description",
+        ("due_week", "due_week_last"),
+        "depends_on",
+        "tells_via",
+        "condition",
+        "checklist",
+    )
+
+    def has_add_permission(self, request, obj=None):
+        return not _frozen(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not _frozen(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not _frozen(obj) and super().has_delete_permission(request, obj)
+
+
+def _frozen(template) -> bool:
+    return template is not None and template.is_frozen
+
+
+def _new_version_message(template, copy):
+    url = reverse("admin:roadmap_roadmaptemplate_change", args=[copy.pk])
+    return format_html('Made <a href="{}">{}</a> from {}; edit its steps there.', url, copy, template)
+
+
+@admin.register(RoadmapTemplate)
+class RoadmapTemplateAdmin(OperationsAdmin):
+    list_display = ("name", "key", "version", "frozen_at", "step_count")
+    list_filter = ("key",)
+    search_fields = ("name", "key")
+    fields = ("key", "version", "name", "description", "created_at", "frozen_at")
+    readonly_fields = ("created_at", "frozen_at")
+    inlines = [TemplateStepInline]
+    operations = (
+        Operation(
+            "new_version",
+            "Make a new version",
+            "Made a new version",
+            run=lambda template, data, user: template.new_version(),
+            permission="add",
+            message=_new_version_message,
+        ),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(step_count=Count("steps"))
+
+    @admin.display(description="steps", ordering="step_count")
+    def step_count(self, template):
+        return template.step_count
+
+    def has_change_permission(self, request, obj=None):
+        return not _frozen(obj) and super().has_change_permission(request, obj)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if _frozen(obj):
+            context["change_notice"] = (
+                f"In use by integrations since {obj.frozen_at:%Y-%m-%d}: this version and its steps can no "
+                "longer change. To change the process, make a new version and edit that."
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # The graph can only be checked once every step is saved; a draft may stay incomplete.
+        try:
+            form.instance.validate_steps()
+        except ValidationError as error:
+            for message in error.messages:
+                self.message_user(request, message, messages.WARNING)
