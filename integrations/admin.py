@@ -62,8 +62,8 @@ class ReadOnlyInline(admin.TabularInline):
 
 
 def _days_overdue(days: int):
-    """The days in red, or None (shown as the admin's empty value) when not overdue."""
-    return format_html('<strong style="color: var(--error-fg)">{}</strong>', days) if days else None
+    """The days in red, or the admin's dash when not overdue."""
+    return format_html('<strong style="color: var(--error-fg)">{}</strong>', days) if days else "-"
 
 
 # --- partners -----------------------------------------------------------------------------------
