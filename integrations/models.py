@@ -283,8 +283,7 @@ class Integration(models.Model):
             self.current_step = None
             self.ball_side = ""
             self.next_due_on = None
-            if self.state == self.State.LAUNCHED:
-                self.forecast_launch_on = self.launched_on
+            self.forecast_launch_on = self.launched_on if self.state == self.State.LAUNCHED else None
         type(self).objects.filter(pk=self.pk).update(
             current_step=self.current_step,
             ball_side=self.ball_side,

@@ -33,7 +33,10 @@ class Standing:
         return max(0, (self.forecast_launch - self.planned_launch).days)
 
     def overdue_steps(self) -> list:
-        return [s for s in self.steps if progress.days_overdue(s, self.today) > 0]
+        """The steps a side owes now that are past due; none while the clock is stopped."""
+        if self.integration.state != Integration.State.ACTIVE:
+            return []
+        return [s for s in progress.actionable_steps(self.steps) if progress.days_overdue(s, self.today) > 0]
 
 
 def paused_days(integration: Integration, today: date) -> set[date]:

@@ -1,0 +1,149 @@
+"""Small facts the models hold: the team line-up, beta testers, heartbeats."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+
+from integrations.models import Heartbeat, Integration, TeamMember, split_usernames
+from tests.factories import IntegrationFactory, PartnerFactory, TeamMemberFactory
+
+pytestmark = pytest.mark.django_db
+
+Role = TeamMember.Role
+
+
+def staff(integration, pms=0, devs=0, qas=0):
+    for role, count in ((Role.PM, pms), (Role.DEVELOPER, devs), (Role.QA, qas)):
+        TeamMemberFactory.create_batch(count, integration=integration, role=role)
+
+
+# --- team line-up ---------------------------------------------------------------------------
+
+
+def test_recommended_lineup_is_met(integration):
+    staff(integration, pms=1, devs=2, qas=2)
+
+    assert integration.team_counts() == {"pm": 1, "developer": 2, "qa": 2}
+    assert integration.team_gaps() == []
+    assert integration.meets_recommended_lineup
+
+
+def test_a_bigger_team_also_meets_it(integration):
+    staff(integration, pms=2, devs=4, qas=3)
+    assert integration.meets_recommended_lineup
+
+
+def test_a_smaller_team_lists_the_gaps(integration):
+    staff(integration, pms=1, devs=1, qas=0)
+
+    assert integration.team_gaps() == ["1 more developer", "2 more QA specialists"]
+    assert not integration.meets_recommended_lineup
+
+
+def test_no_team_lists_every_role(integration):
+    assert integration.team_counts() == {"pm": 0, "developer": 0, "qa": 0}
+    assert integration.team_gaps() == ["1 more project manager", "2 more developers", "2 more QA specialists"]
+
+
+def test_team_is_per_integration(integration):
+    staff(integration, pms=1, devs=2, qas=2)
+    other = IntegrationFactory()
+    assert other.team_gaps() == ["1 more project manager", "2 more developers", "2 more QA specialists"]
+
+
+# --- beta testers ---------------------------------------------------------------------------
+
+
+def test_beta_tester_list_is_parsed_from_lines_commas_and_spaces(integration):
+    integration.beta_testers = "trader_joe\r\n  anna.k, bob-92\n\n\tcarol  dave,,\n"
+
+    assert integration.beta_tester_list == ["trader_joe", "anna.k", "bob-92", "carol", "dave"]
+    integration.full_clean()
+
+
+def test_empty_beta_testers(integration):
+    assert integration.beta_tester_list == []
+    assert split_usernames(None) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "bad"),
+    [
+        ("trader_joe\n@anna", ["'@anna'"]),
+        ("good\nname!\nsmile:)", ["'name!'", "'smile:)'"]),
+        ("x" * 65, ["'" + "x" * 65 + "'"]),
+        ("josé", ["'josé'"]),
+    ],
+)
+def test_bad_beta_tester_usernames_are_rejected_by_name(integration, text, bad):
+    integration.beta_testers = text
+
+    with pytest.raises(ValidationError) as caught:
+        integration.full_clean()
+
+    message = caught.value.message_dict["beta_testers"][0]
+    assert message.startswith("Not a TradingView username: ")
+    for name in bad:
+        assert name in message
+    assert "'trader_joe'" not in message and "'good'" not in message
+
+
+def test_longest_allowed_username(integration):
+    integration.beta_testers = "x" * 64
+    integration.full_clean()
+
+
+# --- names ----------------------------------------------------------------------------------
+
+
+def test_name_defaults_to_the_partners(db):
+    integration = IntegrationFactory(partner=PartnerFactory(name="Bluefin Exchange"), name="")
+    assert integration.name == "Bluefin Exchange"
+    assert str(integration) == "Bluefin Exchange"
+    assert str(IntegrationFactory(name="Bluefin data feed")) == "Bluefin data feed"
+
+
+def test_days_overdue_only_for_active_integrations(integration):
+    integration.next_due_on = datetime(2026, 3, 30).date()
+    assert integration.days_overdue(datetime(2026, 4, 9).date()) == 10
+    integration.state = Integration.State.PAUSED
+    assert integration.days_overdue(datetime(2026, 4, 9).date()) == 0
+
+
+# --- heartbeats -----------------------------------------------------------------------------
+
+
+def test_heartbeat_goes_stale_after_the_configured_age(settings):
+    settings.HEARTBEAT_STALE_AFTER = 180
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False) as traveller:
+        Heartbeat.beat("worker", detail="worker-host")
+        beat = Heartbeat.objects.get(name="worker")
+        assert beat.last_seen_at == start
+        assert beat.age_seconds == 0
+        assert not beat.is_stale
+
+        traveller.shift(timedelta(seconds=180))
+        assert beat.age_seconds == 180
+        assert not beat.is_stale
+
+        traveller.shift(timedelta(seconds=1))
+        assert beat.is_stale
+
+
+def test_a_new_beat_refreshes_the_same_row(settings):
+    settings.HEARTBEAT_STALE_AFTER = 180
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False) as traveller:
+        Heartbeat.beat("worker", detail="host-a")
+        traveller.shift(timedelta(minutes=10))
+        assert Heartbeat.objects.get(name="worker").is_stale
+
+        Heartbeat.beat("worker", detail="host-b" + "x" * 300)
+
+        beat = Heartbeat.objects.get(name="worker")
+        assert not beat.is_stale
+        assert beat.last_seen_at == datetime(2026, 3, 2, 9, 10, tzinfo=UTC)
+        assert len(beat.detail) == 200 and beat.detail.startswith("host-b")
+        assert Heartbeat.objects.count() == 1
