@@ -326,19 +326,6 @@ class IntegrationAdmin(OperationsAdmin):
 # --- steps --------------------------------------------------------------------------------------
 
 
-class IntegrationStateFilter(admin.SimpleListFilter):
-    title = "integration state"
-    parameter_name = "integration_state"
-
-    def lookups(self, request, model_admin):
-        return Integration.State.choices
-
-    def queryset(self, request, queryset):
-        if self.value() in Integration.State.values:
-            return queryset.filter(integration__state=self.value())
-        return queryset
-
-
 class StepChangeInline(ReadOnlyInline):
     model = StepChange
     fields = ("at", "who", "source", "from_status", "to_status", "from_due", "to_due", "note")
@@ -403,7 +390,7 @@ class IntegrationStepAdmin(OperationsAdmin):
     operations = STEP_OPERATIONS
     list_display = ("__str__", "integration", "side", "status", "due_date", "overdue")
     list_select_related = ("integration", "integration__partner")
-    list_filter = ("status", "side", IntegrationStateFilter)
+    list_filter = ("status", "side", "integration__state")
     search_fields = ("title", "code", "integration__name", "integration__partner__name")
     fieldsets = (
         (None, {"fields": ("integration", "position", "number", "code", "side", "title", "description")}),

@@ -21,30 +21,12 @@ from roadmap.progress import (
     forecast_launch,
     waiting_on,
 )
+from tests.default_plan import KICKOFF, PLANNED_DUE
 
 NS, IP, BL, DONE, NA = "not_started", "in_progress", "blocked", "done", "not_applicable"
 TV, PARTNER = "tradingview", "partner"
-KICKOFF = date(2026, 3, 2)  # a Monday
-PLANNED_LAUNCH = date(2026, 5, 25)  # week 12
-
-# Due dates of the default roadmap for KICKOFF (see test_schedule).
-DUE = {
-    "slack-jira-onboarding": date(2026, 3, 30),
-    "autotests-configuration": date(2026, 3, 30),
-    "endpoints-implementation": date(2026, 3, 30),
-    "passing-autotests": date(2026, 3, 30),
-    "sandbox-access": date(2026, 4, 6),
-    "sandbox-development": date(2026, 4, 6),
-    "request-production-urls": date(2026, 4, 13),
-    "production-deployment": date(2026, 4, 13),
-    "smoke-testing": date(2026, 4, 20),
-    "smoke-test-fixes": date(2026, 4, 20),
-    "final-testing": date(2026, 5, 4),
-    "final-testing-fixes": date(2026, 5, 4),
-    "closed-release": date(2026, 5, 11),
-    "beta-testing": date(2026, 5, 11),
-    "open-to-all-users": PLANNED_LAUNCH,
-}
+PLANNED_LAUNCH = PLANNED_DUE["open-to-all-users"]  # week 12
+DUE = PLANNED_DUE  # the default roadmap planned from KICKOFF
 
 
 @dataclass

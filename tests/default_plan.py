@@ -1,0 +1,45 @@
+"""The default roadmap planned from one fixed kick-off: the calendar the tests share."""
+
+from datetime import date
+
+# A Monday: every due date of the plan falls on a Monday too.
+KICKOFF = date(2026, 3, 2)
+
+# The default roadmap's steps, in order.
+STEP_CODES = [
+    "slack-jira-onboarding",
+    "autotests-configuration",
+    "endpoints-implementation",
+    "passing-autotests",
+    "sandbox-access",
+    "sandbox-development",
+    "request-production-urls",
+    "production-deployment",
+    "smoke-testing",
+    "smoke-test-fixes",
+    "final-testing",
+    "final-testing-fixes",
+    "closed-release",
+    "beta-testing",
+    "open-to-all-users",
+]
+
+# Due dates for a kick-off on KICKOFF. TradingView's steps are due with the partner step after them.
+PLANNED_DUE = {
+    "slack-jira-onboarding": date(2026, 3, 30),
+    "autotests-configuration": date(2026, 3, 30),
+    "endpoints-implementation": date(2026, 3, 30),
+    "passing-autotests": date(2026, 3, 30),
+    "sandbox-access": date(2026, 4, 6),
+    "sandbox-development": date(2026, 4, 6),
+    "request-production-urls": date(2026, 4, 13),
+    "production-deployment": date(2026, 4, 13),
+    "smoke-testing": date(2026, 4, 20),
+    "smoke-test-fixes": date(2026, 4, 20),
+    "final-testing": date(2026, 5, 4),
+    "final-testing-fixes": date(2026, 5, 4),
+    "closed-release": date(2026, 5, 11),
+    "beta-testing": date(2026, 5, 11),
+    "open-to-all-users": date(2026, 5, 25),
+}
+LAUNCH_WINDOW = (date(2026, 5, 18), date(2026, 5, 25))
