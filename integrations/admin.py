@@ -225,17 +225,15 @@ PLAN_FIELDS = (
 class IntegrationAdmin(OperationsAdmin):
     operations = INTEGRATION_OPERATIONS
     list_display = (
-        "partner",
-        "name",
+        "integration",
         "current_step_link",
-        "ball_side",
+        "ball_in_court",
         "next_due_on",
         "overdue",
         "forecast_launch_on",
-        "state",
         "tv_pm",
     )
-    list_display_links = ("partner", "name")
+    list_display_links = ("integration",)
     list_select_related = ("partner", "current_step", "tv_pm")
     list_filter = (
         "ball_side",
@@ -286,6 +284,20 @@ class IntegrationAdmin(OperationsAdmin):
         with suppress(RoadmapTemplate.DoesNotExist):
             initial["template"] = RoadmapTemplate.latest(default_template.KEY).pk
         return {**initial, **super().get_changeform_initial_data(request)}
+
+    @admin.display(description="integration", ordering="partner__name")
+    def integration(self, integration):
+        """The partner, and the integration's own name when it differs (a partner may have several)."""
+        if integration.name and integration.name != integration.partner.name:
+            return f"{integration.partner.name} · {integration.name}"
+        return integration.partner.name
+
+    @admin.display(description="ball in court", ordering="ball_side")
+    def ball_in_court(self, integration):
+        """Who owes the next move; for an integration that is not running, its state instead."""
+        if integration.state != Integration.State.ACTIVE:
+            return format_html("<em>{}</em>", integration.get_state_display())
+        return integration.get_ball_side_display() or "-"
 
     @admin.display(description="current step", ordering="current_step__position")
     def current_step_link(self, integration):
