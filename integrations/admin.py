@@ -159,12 +159,6 @@ class IntegrationEventInline(ReadOnlyInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("by")
 
-    @admin.display(description="who")
-    def who(self, event):
-        if event.by_id:
-            return event.by.get_username()
-        return event.by_name or event.get_source_display()
-
 
 _RUNNING = (Integration.State.ACTIVE, Integration.State.PAUSED)
 

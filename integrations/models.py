@@ -373,25 +373,18 @@ class ChangeSource(models.TextChoices):
     SYSTEM = "system", "System"
 
 
-class StepChange(models.Model):
-    """A row of a step's history: a status change, a due-date move, or both."""
+class RecordedChange(models.Model):
+    """Who made a change, when, and through which channel: shared by every history row."""
 
-    step = models.ForeignKey(IntegrationStep, on_delete=models.CASCADE, related_name="history")
     at = models.DateTimeField(default=timezone.now, db_index=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     by_name = models.CharField(max_length=200, blank=True, help_text="Who, when not a user here (e.g. a Jira user).")
     source = models.CharField(max_length=10, choices=ChangeSource.choices)
-    from_status = models.CharField(max_length=20, choices=StepStatus.choices, blank=True)
-    to_status = models.CharField(max_length=20, choices=StepStatus.choices)
-    from_due = models.DateField(null=True, blank=True)
-    to_due = models.DateField(null=True, blank=True)
     note = models.TextField(blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["at", "id"]
-
-    def __str__(self):
-        return f"{self.step}: {self.from_status or '-'} -> {self.to_status}"
 
     @property
     def who(self) -> str:
@@ -400,7 +393,23 @@ class StepChange(models.Model):
         return self.by_name or self.get_source_display()
 
 
-class IntegrationEvent(models.Model):
+class StepChange(RecordedChange):
+    """A row of a step's history: a status change, a due-date move, or both."""
+
+    step = models.ForeignKey(IntegrationStep, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(max_length=20, choices=StepStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=StepStatus.choices)
+    from_due = models.DateField(null=True, blank=True)
+    to_due = models.DateField(null=True, blank=True)
+
+    class Meta(RecordedChange.Meta):
+        pass
+
+    def __str__(self):
+        return f"{self.step}: {self.from_status or '-'} -> {self.to_status}"
+
+
+class IntegrationEvent(RecordedChange):
     """A change to the integration as a whole: kick-off, re-plan, pause, resume, state."""
 
     class Kind(models.TextChoices):
@@ -412,17 +421,12 @@ class IntegrationEvent(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    by_name = models.CharField(max_length=200, blank=True)
-    source = models.CharField(max_length=10, choices=ChangeSource.choices)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     from_value = models.CharField(max_length=200, blank=True)
     to_value = models.CharField(max_length=200, blank=True)
-    note = models.TextField(blank=True)
 
-    class Meta:
-        ordering = ["at", "id"]
+    class Meta(RecordedChange.Meta):
+        pass
 
     def __str__(self):
         return f"{self.integration}: {self.get_kind_display()}"
