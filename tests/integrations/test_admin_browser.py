@@ -8,6 +8,7 @@ import os
 import shutil
 
 import pytest
+from django.db import connections
 
 from integrations.models import Integration, IntegrationStep, StepChange
 
@@ -38,6 +39,10 @@ def page(live_server, monkeypatch):
         page = context.new_page()
         page.set_default_timeout(15_000)
         yield page
+        # With Playwright's loop running, the ORM calls made by the test got connections of
+        # their own (Django keeps them per async context); close them before the loop stops,
+        # or PostgreSQL cannot drop the test database at the end of the run.
+        connections.close_all()
         browser.close()
 
 
