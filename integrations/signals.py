@@ -10,7 +10,7 @@ import logging
 from celery.signals import beat_init, before_task_publish
 from django.db import DatabaseError
 
-from integrations.tasks import HEARTBEAT_TASK
+from integrations.tasks import HEARTBEAT_TASK, heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +22,15 @@ _in_beat = False
 def mark_beat_process(**kwargs):
     global _in_beat
     _in_beat = True
+
+
+@beat_init.connect
+def first_heartbeat(**kwargs):
+    """Send one heartbeat as beat starts, so a fresh start shows both jobs alive within seconds.
+
+    Interval schedules first fire a whole interval after beat starts.
+    """
+    heartbeat.delay()
 
 
 @before_task_publish.connect

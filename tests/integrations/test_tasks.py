@@ -196,3 +196,18 @@ def test_a_database_error_does_not_stop_beat_publishing(broker_app, in_beat, mon
 
     assert result.id
     assert "heartbeat.beat_record_failed" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_beat_starting_sends_a_first_heartbeat_a_worker_runs(broker_app):
+    """Beat's interval schedule first fires an interval after start; the start sends one at once."""
+    from celery.signals import beat_init
+
+    try:
+        beat_init.send(sender=None)  # what celery beat sends as it starts
+        assert Heartbeat.objects.filter(name="beat").exists()
+        with start_worker(broker_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+            assert wait_for_heartbeat("worker")
+    finally:
+        signals._in_beat = False
+    assert Heartbeat.objects.filter(name="worker").exists()
