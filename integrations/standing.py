@@ -39,7 +39,7 @@ class Standing:
         return [s for s in progress.actionable_steps(self.steps) if progress.days_overdue(s, self.today) > 0]
 
 
-def paused_days(integration: Integration, today: date) -> set[date]:
+def paused_dates(integration: Integration, today: date) -> set[date]:
     """The days (after kick-off, up to today) that began with the integration paused."""
     days: set[date] = set()
     paused_since = None
@@ -102,7 +102,7 @@ def standing(integration: Integration, today: date | None = None) -> Standing:
         end = integration.launched_on
     delay = (
         progress.delay_split(
-            timelines(steps, integration.kickoff_on), integration.kickoff_on, end, paused_days(integration, end)
+            timelines(steps, integration.kickoff_on), integration.kickoff_on, end, paused_dates(integration, end)
         )
         if integration.kickoff_on
         else progress.DelaySplit()

@@ -6,7 +6,7 @@ import pytest
 
 from integrations import plan
 from integrations.models import ChangeSource, Integration
-from integrations.standing import paused_days, standing
+from integrations.standing import paused_dates, standing
 from integrations.steps import block_step, complete_step
 from roadmap.progress import DelaySplit
 from tests.integrations.helpers import KICKOFF, LAUNCH_WINDOW, STEP_CODES, at, days, step
@@ -132,7 +132,7 @@ def test_paused_nobody_holds_the_ball_and_forecast_moves(started_integration, pm
     assert result.planned_launch == PLANNED_LAUNCH
     assert result.delay == DelaySplit(paused=10)
     assert result.delay.total == 0
-    assert paused_days(started_integration, date(2026, 3, 19)) >= {date(2026, 3, 10) + days(n) for n in range(10)}
+    assert paused_dates(started_integration, date(2026, 3, 19)) >= {date(2026, 3, 10) + days(n) for n in range(10)}
 
 
 def test_paused_integration_stores_no_ball_in_court(started_integration, pm):
