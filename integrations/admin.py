@@ -16,7 +16,9 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from integrations import plan
+from integrations.actions import ACTIONS, allowed_actions
 from integrations.admin_forms import KickoffForm, NoteForm, ReasonForm, ReplanForm
+from integrations.context import ChangeContext
 from integrations.models import (
     ChangeSource,
     Heartbeat,
@@ -29,17 +31,16 @@ from integrations.models import (
     TeamMember,
 )
 from integrations.standing import standing
-from integrations.steps import block_step, complete_step, mark_not_applicable, reopen_step, start_step
+from integrations.steps import apply_action
 from integrations.templatetags.heartbeats import heartbeat_age
 from roadmap import default_template, progress
-from roadmap.admin import Operation, OperationsAdmin
+from roadmap.admin_operations import Operation, OperationsAdmin
 from roadmap.lineup import RECOMMENDED_LINEUP, lineup_gaps
-from roadmap.models import OPEN_STATUSES, SETTLED_STATUSES, RoadmapTemplate, Side, StepStatus
-from roadmap.transitions import ALLOWED
+from roadmap.models import RoadmapTemplate, Side
 
 
-def _web(user) -> dict:
-    return {"source": ChangeSource.WEB, "by": user}
+def _web(user, note="") -> ChangeContext:
+    return ChangeContext(source=ChangeSource.WEB, by=user, note=note)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -110,8 +111,8 @@ class OverdueFilter(admin.SimpleListFilter):
         return [("yes", "Yes"), ("no", "No")]
 
     def queryset(self, request, queryset):
-        # The same rule as Integration.days_overdue(), in SQL.
-        overdue = Q(state=Integration.State.ACTIVE, next_due_on__lt=timezone.localdate())
+        # The same rule as Integration.days_overdue(), in SQL: the deadline ended in its side's zone.
+        overdue = Q(state=Integration.State.ACTIVE, next_deadline_at__lte=timezone.now())
         if self.value() == "yes":
             return queryset.filter(overdue)
         if self.value() == "no":
@@ -142,13 +143,9 @@ class TeamMemberInline(admin.TabularInline):
 
 class IntegrationStepInline(ReadOnlyInline):
     model = IntegrationStep
-    fields = ("position", "title", "side", "due_date", "status", "overdue", "blocked_reason", "applicability_note")
+    fields = ("position", "__str__", "planned_due_date", "due_date", "status", "blocked_reason", "applicability_note")
     show_change_link = True
     verbose_name_plural = "steps"
-
-    @admin.display(description="days overdue")
-    def overdue(self, step):
-        return _days_overdue(step.days_overdue())
 
 
 class IntegrationEventInline(ReadOnlyInline):
@@ -160,54 +157,55 @@ class IntegrationEventInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("by")
 
 
-_RUNNING = (Integration.State.ACTIVE, Integration.State.PAUSED)
-
 INTEGRATION_OPERATIONS = (
     Operation(
         "kick_off",
         "Kick off",
         "Kicked off",
-        run=lambda i, data, user: plan.start_integration(i, data["kickoff_on"], note=data["note"], **_web(user)),
+        run=lambda i, data, user: plan.start_integration(i, data["kickoff_on"], _web(user, data["note"])),
         form_class=KickoffForm,
-        available=lambda i: not i.is_started and i.state == Integration.State.ACTIVE,
+        available=lambda i, user: not i.is_started and i.state == Integration.State.ACTIVE,
     ),
     Operation(
         "replan",
         "Re-plan",
         "Re-planned",
-        run=lambda i, data, user: plan.replan(i, data["kickoff_on"], note=data["note"], **_web(user)),
+        run=lambda i, data, user: plan.replan(i, data["kickoff_on"], _web(user, data["note"])),
         form_class=ReplanForm,
-        available=lambda i: i.is_started and i.state in _RUNNING,
+        available=lambda i, user: i.is_started and i.is_running,
     ),
     Operation(
         "pause",
         "Pause",
         "Paused",
-        run=lambda i, data, user: plan.pause(i, note=data["note"], **_web(user)),
+        run=lambda i, data, user: plan.pause(i, _web(user, data["note"])),
         form_class=NoteForm,
-        available=lambda i: i.state == Integration.State.ACTIVE,
+        available=lambda i, user: i.is_started and i.state == Integration.State.ACTIVE,
     ),
     Operation(
         "resume",
         "Resume",
         "Resumed",
-        run=lambda i, data, user: plan.resume(i, **_web(user)),
-        available=lambda i: i.state == Integration.State.PAUSED,
+        run=lambda i, data, user: plan.resume(i, _web(user)),
+        available=lambda i, user: i.state == Integration.State.PAUSED,
     ),
     Operation(
         "cancel_integration",
         "Cancel",
         "Cancelled",
-        run=lambda i, data, user: plan.cancel(i, note=data["reason"], **_web(user)),
+        run=lambda i, data, user: plan.cancel(i, _web(user, data["reason"])),
         form_class=ReasonForm,
-        available=lambda i: i.state in _RUNNING,
+        available=lambda i, user: i.is_running,
     ),
 )
 
 PLAN_FIELDS = (
     "kickoff_on",
+    "baseline_launch_on",
+    "planned_launch_on",
     "paused_on",
     "launched_on",
+    "cancelled_on",
     "current_step",
     "ball_side",
     "next_due_on",
@@ -316,7 +314,7 @@ class IntegrationAdmin(OperationsAdmin):
                 "integration": integration,
                 "standing": now,
                 "ball": [
-                    (label, [(step, progress.days_overdue(step, now.today)) for step in now.ball.for_side(side)])
+                    (label, [(step, now.days_overdue(step)) for step in now.ball.for_side(side)])
                     for side, label in Side.choices
                 ],
                 "lineup": [
@@ -341,51 +339,26 @@ class StepChangeInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("by")
 
 
-def _may_become(status):
-    """Whether a step may move to ``status`` (roadmap.transitions), while its integration runs."""
-    return lambda step: status in ALLOWED[StepStatus(step.status)] and step.integration.state in _RUNNING
+def _step_operation(name: str, done: str) -> Operation:
+    """The admin's form of an action of ``integrations.actions``: offered when allowed_actions offers it."""
+    action = ACTIONS[name]
+    return Operation(
+        name,
+        action.label,
+        done,
+        run=lambda step, data, user: apply_action(step, name, _web(user, data.get("reason", ""))),
+        form_class=ReasonForm if action.needs_note else None,
+        available=lambda step, user: any(a.name == name for a in allowed_actions(step, user)),
+    )
 
 
 STEP_OPERATIONS = (
-    Operation(
-        "start",
-        "Start",
-        "Started",
-        run=lambda step, data, user: start_step(step, **_web(user)),
-        # From done, "in progress" is a reopening, which needs a reason.
-        available=lambda step: step.status in OPEN_STATUSES and _may_become(StepStatus.IN_PROGRESS)(step),
-    ),
-    Operation(
-        "complete",
-        "Complete",
-        "Completed",
-        run=lambda step, data, user: complete_step(step, **_web(user)),
-        available=_may_become(StepStatus.DONE),
-    ),
-    Operation(
-        "block",
-        "Block",
-        "Blocked",
-        run=lambda step, data, user: block_step(step, data["reason"], **_web(user)),
-        form_class=ReasonForm,
-        available=_may_become(StepStatus.BLOCKED),
-    ),
-    Operation(
-        "reopen",
-        "Reopen",
-        "Reopened",
-        run=lambda step, data, user: reopen_step(step, data["reason"], **_web(user)),
-        form_class=ReasonForm,
-        available=lambda step: step.status in SETTLED_STATUSES and step.integration.state in _RUNNING,
-    ),
-    Operation(
-        "not_applicable",
-        "Not applicable",
-        "Marked not applicable",
-        run=lambda step, data, user: mark_not_applicable(step, data["reason"], **_web(user)),
-        form_class=ReasonForm,
-        available=_may_become(StepStatus.NOT_APPLICABLE),
-    ),
+    _step_operation("start", "Started"),
+    _step_operation("complete", "Marked done"),
+    _step_operation("block", "Blocked"),
+    _step_operation("unblock", "Unblocked"),
+    _step_operation("reopen", "Reopened"),
+    _step_operation("not_applicable", "Marked not applicable"),
 )
 
 
@@ -394,7 +367,7 @@ class IntegrationStepAdmin(OperationsAdmin):
     """Steps are planned at kick-off and change only through the operations, so their page is read-only."""
 
     operations = STEP_OPERATIONS
-    list_display = ("__str__", "integration", "side", "status", "due_date", "overdue")
+    list_display = ("__str__", "integration", "status", "planned_due_date", "due_date")
     list_select_related = ("integration", "integration__partner")
     list_filter = ("status", "side", "integration__state")
     search_fields = ("title", "code", "integration__name", "integration__partner__name")
@@ -414,7 +387,21 @@ class IntegrationStepAdmin(OperationsAdmin):
                 )
             },
         ),
-        ("Plan", {"fields": ("due_week", "due_week_last", "window_start", "due_date", "tells_via", "checklist_items")}),
+        (
+            "Plan",
+            {
+                "fields": (
+                    "due_week",
+                    "due_week_last",
+                    "turnaround_days",
+                    "window_start",
+                    "planned_due_date",
+                    "due_date",
+                    "tells_via",
+                    "checklist_items",
+                )
+            },
+        ),
     )
     readonly_fields = ("overdue", "prerequisites", "checklist_items")
     inlines = [StepChangeInline]
@@ -442,7 +429,7 @@ class IntegrationStepAdmin(OperationsAdmin):
 
     @admin.display(description="days overdue")
     def overdue(self, step):
-        return _days_overdue(step.days_overdue())
+        return _days_overdue(standing(step.integration).days_overdue(step))
 
     @admin.display(description="depends on")
     def prerequisites(self, step):

@@ -15,10 +15,9 @@ from django.core.validators import RegexValidator, URLValidator
 from django.db import models
 from django.utils import timezone
 
-from roadmap import progress
 from roadmap.fields import ChoiceListField
 from roadmap.lineup import RECOMMENDED_LINEUP, lineup_gaps
-from roadmap.models import OPEN_STATUSES, Channel, RoadmapTemplate, Side, StepStatus, TemplateStep
+from roadmap.models import OPEN_STATUSES, Channel, RoadmapTemplate, Side, StepStatus, TemplateStep, step_label
 
 
 def validate_time_zone(value: str):
@@ -177,17 +176,29 @@ class Integration(models.Model):
     )
     state = models.CharField(max_length=20, choices=State.choices, default=State.ACTIVE)
     kickoff_on = models.DateField("kick-off", null=True, blank=True, editable=False)
+    baseline_launch_on = models.DateField(
+        "baseline launch", null=True, blank=True, editable=False, help_text="The first plan's launch date; never moves."
+    )
     paused_on = models.DateField(null=True, blank=True, editable=False)
     launched_on = models.DateField(null=True, blank=True, editable=False)
+    cancelled_on = models.DateField(null=True, blank=True, editable=False)
 
-    # Kept up to date by refresh_progress() after every change, so lists can filter and sort
-    # on them in SQL.
+    # The stored standing: written by integrations.standing.store_standing() after every change
+    # and by the daily refresh, so lists can filter and sort on it in SQL.
     current_step = models.ForeignKey(
         "IntegrationStep", on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
     )
     ball_side = models.CharField("ball in court", max_length=20, choices=BallSide.choices, blank=True, editable=False)
     next_due_on = models.DateField(null=True, blank=True, editable=False)
+    next_deadline_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When next_due_on ends in the owing side's time zone."
+    )
+    planned_launch_on = models.DateField("planned launch", null=True, blank=True, editable=False)
     forecast_launch_on = models.DateField("forecast launch", null=True, blank=True, editable=False)
+    delay_tradingview_days = models.PositiveIntegerField(default=0, editable=False)
+    delay_partner_days = models.PositiveIntegerField(default=0, editable=False)
+    delay_both_days = models.PositiveIntegerField(default=0, editable=False)
+    standing_as_of = models.DateField(null=True, blank=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -196,8 +207,15 @@ class Integration(models.Model):
         ordering = ["partner__name", "name"]
         indexes = [models.Index(fields=["state", "ball_side", "next_due_on"])]
 
+    RUNNING_STATES = (State.ACTIVE, State.PAUSED)
+
     def __str__(self):
         return self.name or str(self.partner)
+
+    @property
+    def is_running(self) -> bool:
+        """Kicked off and neither launched nor cancelled: its plan can still change."""
+        return self.state in self.RUNNING_STATES
 
     def save(self, *args, **kwargs):
         if not self.name and self.partner_id:
@@ -258,44 +276,24 @@ class Integration(models.Model):
     def meets_recommended_lineup(self) -> bool:
         return not self.team_gaps()
 
-    # --- progress ---------------------------------------------------------------------------
+    # --- stored standing -------------------------------------------------------------------
 
-    def paused_days(self, today: date) -> int:
-        """Days paused so far in the current pause (0 unless paused)."""
-        if self.state == self.State.PAUSED and self.paused_on:
-            return max(0, (today - self.paused_on).days)
-        return 0
-
-    def refresh_progress(self, today: date | None = None, steps=None):
-        """Recompute the stored current step, ball in court, next due date and forecast launch."""
-        today = today or timezone.localdate()
-        steps = list(self.steps.all()) if steps is None else steps
-        ball = progress.ball_in_court(steps)
-        current = progress.current_step(steps)
-        if self.state in (self.State.ACTIVE, self.State.PAUSED):
-            self.current_step = current
-            # While paused nobody holds the ball: the clock is stopped for both sides.
-            self.ball_side = (ball.side or "") if self.state == self.State.ACTIVE else ""
-            actionable_dues = [s.due_date for s in progress.actionable_steps(steps) if s.due_date]
-            self.next_due_on = min(actionable_dues, default=None)
-            self.forecast_launch_on = progress.forecast_launch(steps, today, self.paused_days(today))
-        else:
-            self.current_step = None
-            self.ball_side = ""
-            self.next_due_on = None
-            self.forecast_launch_on = self.launched_on if self.state == self.State.LAUNCHED else None
-        type(self).objects.filter(pk=self.pk).update(
-            current_step=self.current_step,
-            ball_side=self.ball_side,
-            next_due_on=self.next_due_on,
-            forecast_launch_on=self.forecast_launch_on,
-        )
-
-    def days_overdue(self, today: date | None = None) -> int:
-        today = today or timezone.localdate()
-        if self.state != self.State.ACTIVE or not self.next_due_on or today <= self.next_due_on:
+    def days_overdue(self, now=None) -> int:
+        """Days the earliest deadline owed now is past, from the stored standing."""
+        now = now or timezone.now()
+        if self.state != self.State.ACTIVE or not self.next_deadline_at or now < self.next_deadline_at:
             return 0
-        return (today - self.next_due_on).days
+        return (now - self.next_deadline_at).days + 1
+
+    @property
+    def slip_days(self) -> int:
+        return self.delay_tradingview_days + self.delay_partner_days + self.delay_both_days
+
+    @property
+    def slip_vs_baseline_days(self) -> int:
+        if not self.forecast_launch_on or not self.baseline_launch_on:
+            return 0
+        return max(0, (self.forecast_launch_on - self.baseline_launch_on).days)
 
 
 class TeamMember(models.Model):
@@ -333,8 +331,16 @@ class IntegrationStep(models.Model):
     depends_on = models.JSONField(default=list, blank=True)
     due_week = models.PositiveSmallIntegerField(null=True, blank=True)
     due_week_last = models.PositiveSmallIntegerField(null=True, blank=True)
+    turnaround_days = models.PositiveSmallIntegerField(default=3)
     window_start = models.DateField(null=True, blank=True)
-    due_date = models.DateField(null=True, blank=True)
+    planned_due_date = models.DateField(
+        null=True, blank=True, help_text="The plan's date: set at kick-off, moved by re-planning and pauses."
+    )
+    due_date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The deadline: the planned date, moved later when a prerequisite was handed over late.",
+    )
     status = models.CharField(max_length=20, choices=StepStatus.choices, default=StepStatus.NOT_STARTED)
     blocked_reason = models.TextField(blank=True)
     applicability_note = models.TextField(blank=True, help_text="Why the step applies only in part, or not at all.")
@@ -350,19 +356,16 @@ class IntegrationStep(models.Model):
         ]
 
     def __str__(self):
-        prefix = f"{self.number}. " if self.number and self.side == Side.PARTNER else ""
-        return f"{prefix}{self.title}"
+        return step_label(self)
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
     @property
-    def completed_on(self) -> date | None:
-        return timezone.localdate(self.completed_at) if self.completed_at else None
-
-    def days_overdue(self, today: date | None = None) -> int:
-        return progress.days_overdue(self, today or timezone.localdate())
+    def is_launch(self) -> bool:
+        """The last step of the roadmap: opening the integration to all users."""
+        return not self.integration.steps.filter(position__gt=self.position).exists()
 
 
 class ChangeSource(models.TextChoices):
@@ -430,6 +433,16 @@ class IntegrationEvent(RecordedChange):
 
     def __str__(self):
         return f"{self.integration}: {self.get_kind_display()}"
+
+
+class PartnerUser(models.Model):
+    """A login of a partner's team: it sees and acts on its own partner's integrations only."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="partner_account")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="users")
+
+    def __str__(self):
+        return f"{self.user.get_username()} ({self.partner})"
 
 
 class Heartbeat(models.Model):

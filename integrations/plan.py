@@ -1,24 +1,28 @@
 """Planning an integration: kick-off, re-planning, pausing, resuming and cancelling.
 
-Every function here takes who made the change (``by``, a user, or ``by_name`` for someone known
-only to Jira or Slack) and where it came from (``source``), and records it: a history row on each
-step whose due date moves, and an ``IntegrationEvent`` for the integration.
+Every function here takes a ``ChangeContext`` (who, from where, when, why) and records it: a
+history row on each step whose planned date moves, an ``IntegrationEvent`` for the integration,
+and a domain event (``integrations.events``) inside the same transaction. Refusals are
+``roadmap.refusals`` errors with a code.
 """
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from integrations import events
+from integrations.context import ChangeContext
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange
+from integrations.standing import refresh_standing
 from roadmap.conditions import evaluate
-from roadmap.models import StepStatus
-from roadmap.schedule import SATURDAY, plan_due_dates
+from roadmap.models import StepStatus, template_problems
+from roadmap.refusals import IntegrationEnded, InvalidInput, InvalidTemplate, NotRunning, ReasonRequired
+from roadmap.schedule import check_plannable, plan_due_dates, shift_days
 
 
 def parse_date(value, field: str = "kick-off") -> date:
-    """A date from a ``date`` or an ISO ``YYYY-MM-DD`` string, else a clear ValidationError."""
+    """A date from a ``date`` or an ISO ``YYYY-MM-DD`` string, else a clear refusal."""
     if isinstance(value, datetime):
         return timezone.localdate(value) if timezone.is_aware(value) else value.date()
     if isinstance(value, date):
@@ -28,58 +32,63 @@ def parse_date(value, field: str = "kick-off") -> date:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise ValidationError(f"The {field} date {value!r} is not a date; give it as YYYY-MM-DD, e.g. 2026-01-15.")
+    raise InvalidInput(f"The {field} date {value!r} is not a date; give it as YYYY-MM-DD, e.g. 2026-01-15.")
 
 
 def _locked(integration: Integration) -> Integration:
     """Lock the integration's row and reload ``integration`` in place, so the caller sees the change.
 
-    Changes to one integration are serialised on its row: the stored progress fields are
-    recomputed from all its steps, so two concurrent changes must not interleave.
+    Changes to one integration are serialised on its row: the stored standing is recomputed from
+    all its steps, so two concurrent changes must not interleave.
     """
     Integration.objects.select_for_update().filter(pk=integration.pk).first()
     integration.refresh_from_db()
     return integration
 
 
-def _event(integration, kind, *, at, source, by, by_name, note="", from_value="", to_value=""):
+def _event(integration, kind, context: ChangeContext, from_value="", to_value="", note=None):
     return IntegrationEvent.objects.create(
         integration=integration,
-        at=at,
         kind=kind,
-        source=source,
-        by=by,
-        by_name=by_name,
-        note=note,
+        note=context.note if note is None else note,
         from_value=str(from_value or ""),
         to_value=str(to_value or ""),
+        **context.row(),
     )
 
 
+def _check_template(steps, subject):
+    problems = template_problems(steps)
+    if problems:
+        raise InvalidTemplate(f"{subject} cannot be planned: {' '.join(problems)}")
+
+
 @transaction.atomic
-def start_integration(integration, kickoff, *, source, by=None, by_name="", note="", at=None) -> Integration:
-    """Create the integration's steps from its template, each due N weeks after ``kickoff``.
+def start_integration(integration, kickoff, context: ChangeContext) -> Integration:
+    """Create the integration's steps from its template, planned from ``kickoff``.
 
     Steps whose condition does not hold for this integration are planned as not applicable,
     with the reason. The template version is frozen from then on.
     """
     kickoff = parse_date(kickoff)
-    now = at or timezone.now()
-    today = timezone.localdate(now)
+    check_plannable(kickoff, context.today)
     integration = _locked(integration)
     if integration.is_started:
-        raise ValidationError(
+        raise InvalidInput(
             f"{integration} was kicked off on {integration.kickoff_on:%Y-%m-%d}; "
             "re-plan it with a new kick-off date instead."
         )
     if integration.state != Integration.State.ACTIVE:
-        raise ValidationError(f"{integration} is {integration.get_state_display().lower()}; it cannot be kicked off.")
+        raise IntegrationEnded(
+            f"{integration} is {integration.get_state_display().lower()}; it cannot be kicked off."
+        )
     integration.full_clean()
     template = integration.template
-    template.freeze()
     template_steps = list(template.steps.all())
     if not template_steps:
-        raise ValidationError(f"{template} has no steps to plan.")
+        raise InvalidTemplate(f"{template} has no steps to plan.")
+    _check_template(template_steps, template)
+    template.freeze()
     dates = plan_due_dates(template_steps, kickoff)
 
     steps = []
@@ -104,7 +113,9 @@ def start_integration(integration, kickoff, *, source, by=None, by_name="", note
                 depends_on=list(ts.depends_on),
                 due_week=ts.due_week,
                 due_week_last=ts.due_week_last,
+                turnaround_days=ts.turnaround_days,
                 window_start=window_start,
+                planned_due_date=due_date,
                 due_date=due_date,
                 status=StepStatus.NOT_STARTED if verdict.applies else StepStatus.NOT_APPLICABLE,
                 applicability_note="" if ts.condition == "always" else verdict.reason,
@@ -115,191 +126,139 @@ def start_integration(integration, kickoff, *, source, by=None, by_name="", note
     StepChange.objects.bulk_create(
         StepChange(
             step=step,
-            at=now,
-            source=source,
-            by=by,
-            by_name=by_name,
             to_status=step.status,
             to_due=step.due_date,
-            note=" ".join(filter(None, [plan_note, step.applicability_note if not step.is_open else "", note])),
+            note=" ".join(filter(None, [plan_note, step.applicability_note if not step.is_open else "", context.note])),
+            **context.row(),
         )
         for step in steps
     )
+    launch = steps[-1].planned_due_date
     integration.kickoff_on = kickoff
-    integration.save(update_fields=["kickoff_on", "updated_at"])
-    _event(
-        integration,
-        IntegrationEvent.Kind.KICKED_OFF,
-        at=now,
-        source=source,
-        by=by,
-        by_name=by_name,
-        note=note,
-        to_value=kickoff,
-    )
-    integration.refresh_progress(today, steps)
+    integration.baseline_launch_on = launch
+    integration.save(update_fields=["kickoff_on", "baseline_launch_on", "updated_at"])
+    _event(integration, IntegrationEvent.Kind.KICKED_OFF, context, to_value=kickoff)
+    events.announce(events.KICKED_OFF, integration, context, kickoff_on=kickoff, planned_launch=launch)
+    refresh_standing(integration, context, steps)
     return integration
 
 
-def _move_due_dates(integration, moves, *, at, source, by, by_name, note):
-    """Apply ``{step: (window_start, due_date)}`` to open steps, with a history row for each."""
+def _move_planned_dates(steps, moves, context: ChangeContext, note: str, only_open: bool) -> int:
+    """Apply ``{step: (window_start, planned_date)}``, with a history row for each step that moves."""
     changes = []
-    for step, (window_start, due_date) in moves.items():
-        if not step.is_open or step.due_date == due_date:
+    for step in steps:
+        window_start, planned = moves[step]
+        if (only_open and not step.is_open) or (step.planned_due_date, step.window_start) == (planned, window_start):
             continue
         changes.append(
             StepChange(
                 step=step,
-                at=at,
-                source=source,
-                by=by,
-                by_name=by_name,
                 from_status=step.status,
                 to_status=step.status,
-                from_due=step.due_date,
-                to_due=due_date,
+                from_due=step.planned_due_date,
+                to_due=planned,
                 note=note,
+                **context.row(),
             )
         )
-        step.window_start, step.due_date = window_start, due_date
-        step.save(update_fields=["window_start", "due_date", "updated_at"])
+        step.window_start, step.planned_due_date = window_start, planned
+    IntegrationStep.objects.bulk_update(steps, ["window_start", "planned_due_date"])
     StepChange.objects.bulk_create(changes)
     return len(changes)
 
 
 @transaction.atomic
-def replan(integration, kickoff, *, source, by=None, by_name="", note="", at=None) -> Integration:
-    """Move the kick-off date: every open step gets the due date the template gives it from there."""
+def replan(integration, kickoff, context: ChangeContext) -> Integration:
+    """Plan every step again from a new kick-off date; the baseline launch stays as first planned.
+
+    The reason is required and kept with the event and on each moved step.
+    """
     kickoff = parse_date(kickoff)
-    now = at or timezone.now()
-    today = timezone.localdate(now)
+    check_plannable(kickoff, context.today, "new kick-off")
     integration = _locked(integration)
-    if not integration.is_started:
-        raise ValidationError(f"{integration} has not been kicked off yet; kick it off instead of re-planning.")
-    if integration.state in (Integration.State.LAUNCHED, Integration.State.CANCELLED):
-        raise ValidationError(f"{integration} is {integration.get_state_display().lower()}; it cannot be re-planned.")
+    if not integration.is_running or not integration.is_started:
+        raise IntegrationEnded(
+            f"{integration} is {integration.get_state_display().lower()}; it cannot be re-planned."
+        )
+    if not context.note:
+        raise ReasonRequired("Say why the plan moves; the reason is kept in the history.")
     if kickoff == integration.kickoff_on:
-        raise ValidationError(f"{integration} already kicks off on {kickoff:%Y-%m-%d}.")
+        raise InvalidInput(f"{integration} already kicks off on {kickoff:%Y-%m-%d}.")
     steps = list(integration.steps.all())
+    _check_template(steps, integration)
     dates = plan_due_dates(steps, kickoff)
     old = integration.kickoff_on
-    reason = f"Re-planned: kick-off moved from {old:%Y-%m-%d} to {kickoff:%Y-%m-%d}. {note}".strip()
-    _move_due_dates(
-        integration, {s: dates[s.code] for s in steps}, at=now, source=source, by=by, by_name=by_name, note=reason
-    )
+    note = f"Re-planned: kick-off moved from {old:%Y-%m-%d} to {kickoff:%Y-%m-%d}. {context.note}"
+    _move_planned_dates(steps, {s: dates[s.code] for s in steps}, context, note, only_open=False)
     integration.kickoff_on = kickoff
     integration.save(update_fields=["kickoff_on", "updated_at"])
-    _event(
+    _event(integration, IntegrationEvent.Kind.REPLANNED, context, from_value=old, to_value=kickoff)
+    events.announce(
+        events.REPLANNED,
         integration,
-        IntegrationEvent.Kind.REPLANNED,
-        at=now,
-        source=source,
-        by=by,
-        by_name=by_name,
-        note=note,
-        from_value=old,
-        to_value=kickoff,
+        context,
+        from_kickoff=old,
+        to_kickoff=kickoff,
+        planned_launch=steps[-1].planned_due_date,
     )
-    integration.refresh_progress(today, steps)
+    refresh_standing(integration, context, steps)
     return integration
 
 
 @transaction.atomic
-def pause(integration, *, source, by=None, by_name="", note="", at=None) -> Integration:
+def pause(integration, context: ChangeContext) -> Integration:
     """Stop the clock: while paused nobody holds the ball, and resuming moves the open deadlines."""
-    now = at or timezone.now()
-    today = timezone.localdate(now)
     integration = _locked(integration)
-    if integration.state != Integration.State.ACTIVE:
-        raise ValidationError(f"Only an active integration can be paused; {integration} is {integration.state}.")
+    if integration.state != Integration.State.ACTIVE or not integration.is_started:
+        raise NotRunning(f"Only a running integration can be paused; {integration} is {integration.state}.")
     integration.state = Integration.State.PAUSED
-    integration.paused_on = today
+    integration.paused_on = context.today
     integration.save(update_fields=["state", "paused_on", "updated_at"])
-    _event(
-        integration,
-        IntegrationEvent.Kind.PAUSED,
-        at=now,
-        source=source,
-        by=by,
-        by_name=by_name,
-        note=note,
-        to_value=today,
-    )
-    integration.refresh_progress(today)
+    _event(integration, IntegrationEvent.Kind.PAUSED, context, to_value=context.today)
+    events.announce(events.PAUSED, integration, context, paused_on=context.today)
+    refresh_standing(integration, context)
     return integration
 
 
-def _shift(day: date | None, days: int) -> date | None:
-    if day is None:
-        return None
-    day += timedelta(days=days)
-    if day.weekday() >= SATURDAY:
-        day += timedelta(days=7 - day.weekday())
-    return day
-
-
 @transaction.atomic
-def resume(integration, *, source, by=None, by_name="", note="", at=None) -> Integration:
-    """Restart the clock: every open deadline moves later by the days the integration was paused."""
-    now = at or timezone.now()
-    today = timezone.localdate(now)
+def resume(integration, context: ChangeContext) -> Integration:
+    """Restart the clock: every open planned date moves later by the days the integration was paused."""
     integration = _locked(integration)
     if integration.state != Integration.State.PAUSED:
-        raise ValidationError(f"{integration} is not paused.")
-    days = (today - integration.paused_on).days
+        raise InvalidInput(f"{integration} is not paused.")
+    days = (context.today - integration.paused_on).days
     steps = list(integration.steps.all())
-    reason = f"Resumed after {days} day(s) paused since {integration.paused_on:%Y-%m-%d}. {note}".strip()
-    _move_due_dates(
-        integration,
-        {s: (_shift(s.window_start, days), _shift(s.due_date, days)) for s in steps},
-        at=now,
-        source=source,
-        by=by,
-        by_name=by_name,
-        note=reason,
+    note = f"Resumed after {days} day(s) paused since {integration.paused_on:%Y-%m-%d}. {context.note}".strip()
+    _move_planned_dates(
+        steps,
+        {s: (shift_days(s.window_start, days), shift_days(s.planned_due_date, days)) for s in steps},
+        context,
+        note,
+        only_open=True,
     )
     paused_on = integration.paused_on
     integration.state = Integration.State.ACTIVE
     integration.paused_on = None
     integration.save(update_fields=["state", "paused_on", "updated_at"])
-    _event(
-        integration,
-        IntegrationEvent.Kind.RESUMED,
-        at=now,
-        source=source,
-        by=by,
-        by_name=by_name,
-        note=reason,
-        from_value=paused_on,
-        to_value=today,
-    )
-    integration.refresh_progress(today, steps)
+    _event(integration, IntegrationEvent.Kind.RESUMED, context, from_value=paused_on, to_value=context.today, note=note)
+    events.announce(events.RESUMED, integration, context, paused_days=days)
+    refresh_standing(integration, context, steps)
     return integration
 
 
 @transaction.atomic
-def cancel(integration, *, source, by=None, by_name="", note="", at=None) -> Integration:
+def cancel(integration, context: ChangeContext) -> Integration:
     """Stop the integration for good; its steps keep their history."""
-    now = at or timezone.now()
-    today = timezone.localdate(now)
     integration = _locked(integration)
     if integration.state in (Integration.State.LAUNCHED, Integration.State.CANCELLED):
-        raise ValidationError(f"{integration} is already {integration.state}.")
-    if not note.strip():
-        raise ValidationError("Say why the integration is cancelled.")
+        raise IntegrationEnded(f"{integration} is already {integration.state}.")
+    if not context.note:
+        raise ReasonRequired("Say why the integration is cancelled.")
     old = integration.state
     integration.state = Integration.State.CANCELLED
-    integration.save(update_fields=["state", "updated_at"])
-    _event(
-        integration,
-        IntegrationEvent.Kind.CANCELLED,
-        at=now,
-        source=source,
-        by=by,
-        by_name=by_name,
-        note=note,
-        from_value=old,
-        to_value=integration.state,
-    )
-    integration.refresh_progress(today)
+    integration.cancelled_on = context.today
+    integration.save(update_fields=["state", "cancelled_on", "updated_at"])
+    _event(integration, IntegrationEvent.Kind.CANCELLED, context, from_value=old, to_value=integration.state)
+    events.announce(events.CANCELLED, integration, context, from_state=old)
+    refresh_standing(integration, context)
     return integration

@@ -1,119 +1,332 @@
 """An integration's standing, as every page, reminder and API response shows it.
 
-Gathers the roadmap rules (``roadmap.progress``) for one integration: the ball in court, each
-open step's overdue days, the forecast launch, and the delay so far split by who held the ball,
-reconstructed from the steps' history.
+``standing()`` applies the roadmap rules (``roadmap.progress.assess``) to one integration: its
+deadlines, the ball in court, overdue days, the forecast launch against the plan and the
+baseline, and the slip split by who lost each day. ``store_standing()`` writes the same answer
+into the integration's stored columns (for lists that filter and sort in SQL) and each step's
+deadline; the services call ``refresh_standing()`` after every change, and a daily beat task
+calls ``refresh_running()``, so the stored standing is the live one, as of today.
+
+While an integration is paused the clock is stopped for both sides: it is shown as it would stand
+if resumed today (every open planned date moved by the days paused), so nobody's overdue days
+grow and the forecast launch moves a day for each day paused.
 """
 
+import zoneinfo
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
+from django.db.models import Prefetch
 from django.utils import timezone
 
-from integrations.models import Integration, IntegrationEvent
+from integrations import events
+from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange
 from roadmap import progress
+from roadmap.models import Side
+from roadmap.schedule import shift_days
+
+
+@dataclass
+class PlannedStep:
+    """A step as the rules see it: the model's fields, with the plan moved while paused."""
+
+    step: IntegrationStep
+    code: str
+    side: str
+    position: int
+    status: str
+    depends_on: list
+    planned_due_date: date
+    completed_at: datetime | None
 
 
 @dataclass
 class Standing:
     integration: Integration
-    today: date
-    steps: list
+    clock: progress.Clock
+    steps: list  # IntegrationStep, in roadmap order
+    outlook: progress.Outlook
     ball: progress.BallInCourt
-    current_step: object
-    forecast_launch: date | None
-    planned_launch: date | None
-    delay: progress.DelaySplit
+    current_step: IntegrationStep | None
+    paused_days: int
+
+    @property
+    def today(self) -> date:
+        return timezone.localdate(self.clock.now)
+
+    @property
+    def split(self) -> progress.DelaySplit:
+        return self.outlook.split
+
+    @property
+    def planned_launch(self) -> date | None:
+        return self.outlook.planned_launch
+
+    @property
+    def forecast_launch(self) -> date | None:
+        if self.integration.state == Integration.State.CANCELLED:
+            return None
+        return self.outlook.forecast_launch
+
+    @property
+    def baseline_launch(self) -> date | None:
+        return self.integration.baseline_launch_on
 
     @property
     def slip_days(self) -> int:
-        """How many days the forecast launch lies after the planned one."""
-        if not self.forecast_launch or not self.planned_launch:
+        """Days the forecast launch lies after the current plan's; always the split's total."""
+        return self.outlook.slip_days
+
+    @property
+    def slip_vs_baseline_days(self) -> int:
+        """Days the forecast launch lies after the first plan's: re-plans and pauses included."""
+        if not self.forecast_launch or not self.baseline_launch:
             return 0
-        return max(0, (self.forecast_launch - self.planned_launch).days)
+        return max(0, (self.forecast_launch - self.baseline_launch).days)
+
+    @property
+    def moved_by_plan_days(self) -> int:
+        """Days the plan's launch moved since the baseline, by re-planning and pauses."""
+        if not self.planned_launch or not self.baseline_launch:
+            return 0
+        return (self.planned_launch - self.baseline_launch).days
+
+    def of(self, step) -> progress.StepOutlook | None:
+        return self.outlook.steps.get(step.code)
 
     def overdue_steps(self) -> list:
-        """The steps a side owes now that are past due; none while the clock is stopped."""
+        """The steps a side owes now that are past their deadline; none while the clock is stopped."""
         if self.integration.state != Integration.State.ACTIVE:
             return []
-        return [s for s in progress.actionable_steps(self.steps) if progress.days_overdue(s, self.today) > 0]
+        return [o.step.step for o in self.outlook.overdue()]
+
+    def days_overdue(self, step) -> int:
+        outlook = self.of(step)
+        return outlook.days_overdue if outlook and self.integration.state == Integration.State.ACTIVE else 0
+
+    def next_deadline(self) -> tuple[date, str] | None:
+        """The earliest deadline of a step owed now, and its side."""
+        if self.integration.state != Integration.State.ACTIVE:
+            return None
+        owed = [(self.of(s).deadline, s.side) for s in progress.actionable_steps(self.steps)]
+        return min(owed, default=None)
+
+    def stored_fields(self) -> dict:
+        """The integration's stored standing columns, as this standing gives them."""
+        integration = self.integration
+        running = integration.is_running
+        next_deadline = self.next_deadline()
+        split = self.split
+        return {
+            "current_step": self.current_step if running else None,
+            "ball_side": (self.ball.side or "") if integration.state == Integration.State.ACTIVE else "",
+            "next_due_on": next_deadline[0] if next_deadline else None,
+            "next_deadline_at": (
+                datetime.combine(next_deadline[0] + timedelta(days=1), time(), self.clock.zones[next_deadline[1]])
+                if next_deadline
+                else None
+            ),
+            "planned_launch_on": self.planned_launch,
+            "forecast_launch_on": self.forecast_launch,
+            "delay_tradingview_days": split.tradingview,
+            "delay_partner_days": split.partner,
+            "delay_both_days": split.both,
+            "standing_as_of": self.today,
+        }
 
 
-def paused_dates(integration: Integration, today: date) -> set[date]:
-    """The days (after kick-off, up to today) that began with the integration paused."""
+def clock_for(integration: Integration, now: datetime | None = None) -> progress.Clock:
+    """Today for TradingView (``TIME_ZONE``) and for the partner (its own time zone)."""
+    now = now or timezone.now()
+    zones = {Side.TRADINGVIEW: zoneinfo.ZoneInfo(settings.TIME_ZONE), Side.PARTNER: _zone(integration.partner)}
+    if integration.state == Integration.State.LAUNCHED and integration.launched_on:
+        return progress.Clock(now, zones, frozen_on=integration.launched_on)
+    if integration.state == Integration.State.CANCELLED and integration.cancelled_on:
+        # A cancelled integration's open steps stop growing late on the day it stopped.
+        return progress.Clock(now, zones, frozen_on=integration.cancelled_on)
+    return progress.Clock(now, zones)
+
+
+def _zone(partner) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(partner.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def paused_dates(integration: Integration, today: date, integration_events=None) -> set[date]:
+    """The days an integration spent paused: after each pause began, up to and including its end."""
     days: set[date] = set()
     paused_since = None
-    for event in integration.events.all():
+    for event in integration.events.all() if integration_events is None else integration_events:
         day = timezone.localdate(event.at)
         if event.kind == IntegrationEvent.Kind.PAUSED:
             paused_since = day
         elif event.kind == IntegrationEvent.Kind.RESUMED and paused_since:
-            days.update(_days_between(paused_since, day))
+            days.update(_days_after(paused_since, day))
             paused_since = None
     if paused_since:
-        days.update(_days_between(paused_since, today + timedelta(days=1)))
+        days.update(_days_after(paused_since, today))
     return days
 
 
-def _days_between(start: date, end: date):
-    """The days after ``start`` up to and including ``end``."""
+def _days_after(start: date, end: date):
     day = start + timedelta(days=1)
     while day <= end:
         yield day
         day += timedelta(days=1)
 
 
-def timelines(steps, kickoff: date) -> list[progress.StepTimeline]:
-    """Each step's status and due date over time, read from its history rows.
-
-    The planning rows count from the kick-off date even when the plan was entered later (an
-    integration recorded weeks after it started).
-    """
-    result = []
-    for step in steps:
-        changes = []
-        due = None
-        for row in step.history.all():
-            if row.to_due is not None:
-                due = row.to_due
-            day = timezone.localdate(row.at)
-            if not row.from_status and not changes:
-                day = min(day, kickoff)
-            changes.append(progress.StepChangeOnDay(day, row.to_status, due))
-        result.append(progress.StepTimeline(step.code, step.side, list(step.depends_on), changes))
-    return result
-
-
-def standing(integration: Integration, today: date | None = None) -> Standing:
-    """Where ``integration`` stands today. Three queries: steps, their history, its events."""
-    today = today or timezone.localdate()
-    steps = list(integration.steps.prefetch_related("history"))
-    active = integration.state in (Integration.State.ACTIVE, Integration.State.PAUSED)
-    ball = progress.ball_in_court(steps) if integration.state == Integration.State.ACTIVE else progress.BallInCourt()
-    last = steps[-1] if steps else None
-    if integration.state == Integration.State.LAUNCHED:
-        forecast = integration.launched_on
-    elif active and steps:
-        forecast = progress.forecast_launch(steps, today, integration.paused_days(today))
-    else:
-        forecast = None
-    end = today
-    if integration.launched_on:
-        end = integration.launched_on
-    delay = (
-        progress.delay_split(
-            timelines(steps, integration.kickoff_on), integration.kickoff_on, end, paused_dates(integration, end)
+def standing(integration: Integration, now: datetime | None = None, steps=None, integration_events=None) -> Standing:
+    """Where ``integration`` stands now. Two queries (steps, events) unless they are passed in."""
+    clock = clock_for(integration, now)
+    steps = sorted(integration.steps.all() if steps is None else steps, key=lambda s: s.position)
+    today = timezone.localdate(clock.now)
+    paused_days = 0
+    if integration.state == Integration.State.PAUSED and integration.paused_on:
+        paused_days = max(0, (today - integration.paused_on).days)
+    planned = [
+        PlannedStep(
+            step=s,
+            code=s.code,
+            side=s.side,
+            position=s.position,
+            status=s.status,
+            depends_on=list(s.depends_on),
+            planned_due_date=shift_days(s.planned_due_date, paused_days) if s.is_open else s.planned_due_date,
+            completed_at=s.completed_at,
         )
-        if integration.kickoff_on
-        else progress.DelaySplit()
-    )
+        for s in steps
+        if s.planned_due_date is not None
+    ]
+    if integration.kickoff_on and planned:
+        outlook = progress.assess(
+            planned, integration.kickoff_on, clock, paused_dates(integration, today, integration_events)
+        )
+    else:
+        outlook = progress.Outlook({}, None, None, progress.DelaySplit())
+    active = integration.state == Integration.State.ACTIVE
     return Standing(
         integration=integration,
-        today=today,
+        clock=clock,
         steps=steps,
-        ball=ball,
-        current_step=progress.current_step(steps) if active else None,
-        forecast_launch=forecast,
-        planned_launch=last.due_date if last else None,
-        delay=delay,
+        outlook=outlook,
+        ball=progress.ball_in_court(steps) if active else progress.BallInCourt(),
+        current_step=progress.current_step(steps) if integration.is_running else None,
+        paused_days=paused_days,
     )
+
+
+def store_standing(now: Standing, context=None) -> list[IntegrationStep]:
+    """Write ``now`` into the integration's stored columns and each step's deadline.
+
+    An open step whose deadline moves because a prerequisite was handed over late gets a history
+    row saying so, and the move is announced (``deadline_moved``) when a change ``context`` is
+    given. Returns the steps whose deadline changed (not yet saved when no context is given: the
+    daily refresh saves them in bulk).
+    """
+    integration = now.integration
+    fields = now.stored_fields()
+    for name, value in fields.items():
+        setattr(integration, name, value)
+    moved = []
+    if integration.state == Integration.State.ACTIVE:
+        for step in now.steps:
+            outlook = now.of(step)
+            if outlook is None or step.due_date == outlook.deadline:
+                continue
+            old = step.due_date
+            step.due_date = outlook.deadline
+            moved.append(step)
+            if step.is_open and old is not None and outlook.deadline != step.planned_due_date:
+                _record_deadline_move(now, step, old, outlook, context)
+    if context is not None:
+        Integration.objects.filter(pk=integration.pk).update(**fields)
+        IntegrationStep.objects.bulk_update(moved, ["due_date"])
+    return moved
+
+
+def _record_deadline_move(now: Standing, step, old: date, outlook, context):
+    handed_over = [now.outlook.steps[c] for c in step.depends_on if c in now.outlook.steps]
+    cause = max(
+        (o for o in handed_over if o.fixed and o.forecast > o.step.planned_due_date),
+        key=lambda o: (o.forecast - o.step.planned_due_date).days,
+        default=None,
+    )
+    because = (
+        f"{cause.step.step} was finished on {cause.forecast:%Y-%m-%d}, planned for "
+        f"{cause.step.planned_due_date:%Y-%m-%d}; "
+        if cause
+        else ""
+    )
+    note = (
+        f"Deadline moved from {old:%Y-%m-%d} to {outlook.deadline:%Y-%m-%d}: {because}"
+        "this step keeps the working days the plan gave it."
+    )
+    row = context.row() if context is not None else {"at": timezone.now(), "source": "system", "by": None}
+    StepChange.objects.create(
+        step=step,
+        from_status=step.status,
+        to_status=step.status,
+        from_due=old,
+        to_due=outlook.deadline,
+        note=note,
+        **{**row, "source": "system"},
+    )
+    if context is not None:
+        events.announce(
+            events.DEADLINE_MOVED,
+            now.integration,
+            context,
+            step=step,
+            from_due=old,
+            to_due=outlook.deadline,
+            because_of=cause.step.code if cause else "",
+        )
+
+
+def refresh_standing(integration: Integration, context, steps=None) -> Standing:
+    """Recompute and store ``integration``'s standing after a change; returns it."""
+    now = standing(integration, context.moment if context.at else None, steps=steps)
+    store_standing(now, context)
+    return now
+
+
+def refresh_running(now: datetime | None = None, batch_size: int = 500, progress_to=None) -> int:
+    """Recompute the stored standing of every running integration, ``batch_size`` at a time.
+
+    The daily beat task. Queries grow with the number of batches, not of integrations: each batch
+    loads its integrations, their steps and their events, then writes back in bulk.
+    """
+    ids = list(
+        Integration.objects.filter(state__in=Integration.RUNNING_STATES, kickoff_on__isnull=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    done = 0
+    for start in range(0, len(ids), batch_size):
+        batch = list(
+            Integration.objects.filter(pk__in=ids[start : start + batch_size])
+            .select_related("partner")
+            .prefetch_related(
+                Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")),
+                Prefetch("events", queryset=IntegrationEvent.objects.order_by("at", "id")),
+            )
+        )
+        moved = []
+        fields = None
+        for integration in batch:
+            now_standing = standing(
+                integration, now, steps=integration.steps.all(), integration_events=integration.events.all()
+            )
+            fields = now_standing.stored_fields()
+            moved += store_standing(now_standing)
+        if batch:
+            Integration.objects.bulk_update(batch, list(fields), batch_size=batch_size)
+        if moved:
+            IntegrationStep.objects.bulk_update(moved, ["due_date"], batch_size=batch_size)
+        done += len(batch)
+        if progress_to:
+            progress_to(done, len(ids))
+    return done

@@ -1,102 +1,142 @@
-"""Moving an integration's steps: start, complete, block, reopen, mark not applicable.
+"""Moving an integration's steps: start, complete, block, unblock, reopen, mark not applicable.
 
-One function, ``change_status``, holds the rules (allowed transitions, reasons, prerequisites);
-the admin, the pages, the API, Jira and Slack all call it, naming the source of the change.
+One function, ``change_status``, holds the rules (allowed transitions, reasons, prerequisites,
+who may, when a change may be dated); the admin, the pages, the API, Jira and Slack all call it,
+or ``apply_action`` with an action of ``integrations.actions``, passing a ``ChangeContext``.
+Refusals are ``roadmap.refusals`` errors with a code.
 """
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
+from integrations import events
+from integrations.actions import ACTIONS, prerequisites_refusal, state_refusal, user_refusal
+from integrations.context import ChangeContext
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange
-from roadmap import progress
+from integrations.standing import refresh_standing
 from roadmap.models import StepStatus
-from roadmap.transitions import transition_error
+from roadmap.refusals import InvalidInput, InvalidTransition, StaleChange
+from roadmap.transitions import transition_refusal
 
 
 @transaction.atomic
-def change_status(step, to_status, *, source, by=None, by_name="", note="", at=None) -> IntegrationStep:
-    """Move ``step`` to ``to_status``, record who, when, from where and why, and refresh progress.
+def change_status(step, to_status, context: ChangeContext) -> IntegrationStep:
+    """Move ``step`` to ``to_status``, record who, when, from where and why, and refresh the standing.
 
-    Raises ValidationError with a message for people when the change is not allowed: an unknown
-    status, a missing reason, a finished or cancelled integration, or a step completed before
-    the steps it depends on. ``at`` is when the change happened, if not now (a Jira event's
-    own time, or history entered after the fact).
+    Raises a ``Refusal`` when the change is not allowed: an unknown status, a missing reason, an
+    integration that is paused or ended, a user who may not, a step completed before the steps
+    it depends on, or a change dated before the step's last status change. ``context.at`` is
+    when the change happened, if not now (a Jira event's own time, or history entered later).
     """
-    now = at or timezone.now()
-    today = timezone.localdate(now)
-    integration = Integration.objects.select_for_update().get(pk=step.integration_id)
+    integration = Integration.objects.select_for_update().select_related("partner").get(pk=step.integration_id)
     step.refresh_from_db()  # the caller's instance, so it sees the change when we return
+    step.integration = integration
     steps = [step if s.pk == step.pk else s for s in integration.steps.all()]
-    if integration.state in (Integration.State.LAUNCHED, Integration.State.CANCELLED):
-        raise ValidationError(
-            f"{integration} is {integration.get_state_display().lower()}; its steps can no longer change."
-        )
-    error = transition_error(step.status, to_status, note)
-    if error:
-        raise ValidationError(f"{step}: {error}")
-    if to_status == StepStatus.DONE:
-        waiting = progress.waiting_on(step, steps)
-        if waiting:
-            names = "; ".join(f"{w} ({w.get_side_display()}, {w.get_status_display().lower()})" for w in waiting)
-            raise ValidationError(f"{step} cannot be completed before the steps it depends on are done: {names}.")
+    refusal = (
+        state_refusal(integration)
+        or user_refusal(context.by, step)
+        or transition_refusal(step.status, to_status, context.note)
+    )
+    if refusal is None and to_status == StepStatus.NOT_APPLICABLE and step.position == steps[-1].position:
+        refusal = InvalidTransition(f"{step} is the launch and always applies; cancel the integration instead.")
+    if refusal is None and to_status == StepStatus.DONE:
+        refusal = prerequisites_refusal(step, steps)
+    if refusal is None:
+        refusal = _dating_refusal(step, context)
+    if refusal is not None:
+        raise refusal
 
+    now = context.moment
     from_status = step.status
     step.status = to_status
-    step.blocked_reason = note if to_status == StepStatus.BLOCKED else ""
+    step.blocked_reason = context.note if to_status == StepStatus.BLOCKED else ""
     if to_status == StepStatus.IN_PROGRESS and step.started_at is None:
         step.started_at = now
     step.completed_at = now if to_status == StepStatus.DONE else None
     if to_status == StepStatus.NOT_APPLICABLE:
-        step.applicability_note = note
+        step.applicability_note = context.note
     step.save(
         update_fields=["status", "blocked_reason", "started_at", "completed_at", "applicability_note", "updated_at"]
     )
-    StepChange.objects.create(
-        step=step,
-        at=now,
-        source=source,
-        by=by,
-        by_name=by_name,
-        from_status=from_status,
-        to_status=to_status,
-        note=note,
+    StepChange.objects.create(step=step, from_status=from_status, to_status=to_status, note=context.note, **context.row())
+    events.announce(
+        events.STEP_CHANGED, integration, context, step=step, from_status=from_status, to_status=to_status
     )
-    if to_status == StepStatus.DONE and step.position == max(s.position for s in steps):
-        integration.state = Integration.State.LAUNCHED
-        integration.launched_on = today
-        integration.save(update_fields=["state", "launched_on", "updated_at"])
-        IntegrationEvent.objects.create(
-            integration=integration,
-            at=now,
-            kind=IntegrationEvent.Kind.LAUNCHED,
-            source=source,
-            by=by,
-            by_name=by_name,
-            to_value=str(today),
-            note=f"{step} done.",
-        )
-    integration.refresh_progress(today, steps)
+    if to_status == StepStatus.DONE and step.position == steps[-1].position:
+        _launch(integration, step, context)
+    refresh_standing(integration, context, steps)
     return step
 
 
-def start_step(step, **who):
-    return change_status(step, StepStatus.IN_PROGRESS, **who)
+def _dating_refusal(step, context: ChangeContext):
+    """A change may not be dated before the step's last status change: the history keeps its order."""
+    if context.at is None:
+        return None
+    last = (
+        StepChange.objects.filter(step=step)
+        .exclude(from_status="")
+        .exclude(from_status=F("to_status"))
+        .order_by("-at", "-id")
+        .first()
+    )
+    if last is not None and context.moment < last.at:
+        return StaleChange(
+            f"{step}: a change dated {timezone.localtime(context.moment):%Y-%m-%d %H:%M} comes before its last "
+            f"recorded change ({last.get_to_status_display().lower()} on "
+            f"{timezone.localtime(last.at):%Y-%m-%d %H:%M}); it was not applied."
+        )
+    return None
 
 
-def complete_step(step, **who):
-    return change_status(step, StepStatus.DONE, **who)
+def _launch(integration, step, context: ChangeContext):
+    today = context.today
+    integration.state = Integration.State.LAUNCHED
+    integration.launched_on = today
+    integration.save(update_fields=["state", "launched_on", "updated_at"])
+    IntegrationEvent.objects.create(
+        integration=integration,
+        kind=IntegrationEvent.Kind.LAUNCHED,
+        to_value=str(today),
+        note=f"{step} done.",
+        **context.row(),
+    )
+    events.announce(events.LAUNCHED, integration, context, step=step, launched_on=today)
 
 
-def block_step(step, reason, **who):
-    return change_status(step, StepStatus.BLOCKED, note=reason, **who)
+def apply_action(step, name: str, context: ChangeContext) -> IntegrationStep:
+    """Take the action ``name`` (``integrations.actions.ACTIONS``) on ``step``."""
+    action = ACTIONS.get(name)
+    if action is None:
+        raise InvalidInput(f"Unknown action {name!r}; choose from {', '.join(ACTIONS)}.")
+    if not action.offered_for(step):
+        raise InvalidTransition(f"{step} is {step.get_status_display().lower()}: '{action.label}' does not apply.")
+    refusal = user_refusal(context.by, step, action)
+    if refusal is not None:
+        raise refusal
+    return change_status(step, action.target(step), context)
 
 
-def reopen_step(step, reason, **who):
+def start_step(step, context):
+    return change_status(step, StepStatus.IN_PROGRESS, context)
+
+
+def complete_step(step, context):
+    return change_status(step, StepStatus.DONE, context)
+
+
+def block_step(step, context):
+    return change_status(step, StepStatus.BLOCKED, context)
+
+
+def unblock_step(step, context):
+    return change_status(step, StepStatus.IN_PROGRESS, context)
+
+
+def reopen_step(step, context):
     """Send a done step back to work, or bring back a step that was marked not applicable."""
-    target = StepStatus.NOT_STARTED if step.status == StepStatus.NOT_APPLICABLE else StepStatus.IN_PROGRESS
-    return change_status(step, target, note=reason, **who)
+    return apply_action(step, "reopen", context)
 
 
-def mark_not_applicable(step, reason, **who):
-    return change_status(step, StepStatus.NOT_APPLICABLE, note=reason, **who)
+def mark_not_applicable(step, context):
+    return change_status(step, StepStatus.NOT_APPLICABLE, context)

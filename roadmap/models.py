@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from roadmap.conditions import CONDITION_CHOICES, CONDITIONS
 from roadmap.fields import ChoiceListField
+from roadmap.refusals import InvalidTemplate
 
 
 class Side(models.TextChoices):
@@ -97,20 +98,92 @@ class RoadmapTemplate(models.Model):
         )
         return copy
 
-    def validate_steps(self):
-        """Check the step graph: codes unique, dependencies known and earlier, a dated last step."""
-        steps = list(self.steps.all())
-        seen = set()
-        errors = []
-        for step in steps:
-            for code in step.depends_on:
-                if code not in seen:
-                    errors.append(f"Step {step.code!r} depends on {code!r}, which is not an earlier step.")
-            seen.add(step.code)
-        if steps and steps[-1].due_week is None:
-            errors.append(f"The last step ({steps[-1].code!r}) is the launch and must have a due week.")
-        if errors:
-            raise ValidationError(errors)
+    def validate_steps(self, steps=None):
+        """Refuse a step graph that cannot be planned and finished (``template_problems``)."""
+        problems = template_problems(list(self.steps.all()) if steps is None else steps)
+        if problems:
+            raise InvalidTemplate(f"{self} cannot be planned: {' '.join(problems)}")
+
+
+def step_label(step) -> str:
+    """"3 · TradingView · Sandbox access configuration": which of the 7 steps, whose side, what."""
+    side = Side(step.side).label if step.side in Side.values else step.side
+    number = f"{step.number} · " if step.number else ""
+    return f"{number}{side} · {step.title}"
+
+
+def template_problems(steps) -> list[str]:
+    """What keeps these template steps from making a plan that can finish, one sentence each.
+
+    Dependencies must name earlier steps (so there is no cycle), partner steps need a due week
+    and their deadlines may not go backwards, and the last step, the launch, needs its window.
+    """
+    steps = sorted(steps, key=lambda s: s.position)
+    problems = []
+    position = {}
+    for step in steps:
+        if step.code in position:
+            problems.append(f"Two steps share the code {step.code!r}.")
+        position[step.code] = step.position
+    for step in steps:
+        for code in step.depends_on:
+            if code == step.code:
+                problems.append(f"Step {step.code!r} depends on itself.")
+            elif code not in position:
+                problems.append(f"Step {step.code!r} depends on {code!r}, which is no step of this template.")
+            elif position[code] > step.position:
+                problems.append(f"Step {step.code!r} depends on {code!r}, which comes after it.")
+    cycle = _dependency_cycle(steps)
+    if cycle:
+        problems.append(f"Steps {' -> '.join(map(repr, cycle))} depend on each other in a cycle.")
+    last_week = None
+    for step in steps:
+        if step.side != Side.PARTNER:
+            continue
+        if step.due_week is None:
+            problems.append(f"Partner step {step.code!r} has no due week.")
+            continue
+        if last_week is not None and step.due_week < last_week[1]:
+            problems.append(
+                f"Partner step {step.code!r} is due in week {step.due_week}, before {last_week[0]!r} "
+                f"(week {last_week[1]}): partner deadlines may not go backwards."
+            )
+        last_week = (step.code, step.due_week)
+    if steps:
+        launch = steps[-1]
+        if launch.due_week is None or launch.due_week_last is None:
+            problems.append(
+                f"The last step, {launch.code!r}, is the launch and needs its window (a due week and a last week)."
+            )
+    return problems
+
+
+def _dependency_cycle(steps) -> list[str]:
+    """One cycle of the dependency graph as codes (first repeated at the end), or []."""
+    graph = {s.code: [c for c in s.depends_on if c != s.code] for s in steps}
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+    path: list[str] = []
+
+    def visit(code):
+        state[code] = 1
+        path.append(code)
+        for dep in graph.get(code, ()):
+            if state.get(dep) == 1:
+                return path[path.index(dep) :] + [dep]
+            if dep in graph and not state.get(dep):
+                found = visit(dep)
+                if found:
+                    return found
+        path.pop()
+        state[code] = 2
+        return []
+
+    for code in graph:
+        if not state.get(code):
+            found = visit(code)
+            if found:
+                return found
+    return []
 
 
 class TemplateStep(models.Model):
@@ -131,10 +204,15 @@ class TemplateStep(models.Model):
     due_week = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        help_text="Weeks after kick-off. Empty: due with the next step that has a due week.",
+        help_text="Weeks after kick-off. Empty: due a turnaround of working days after it becomes actionable.",
     )
     due_week_last = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Last week of a due window (the launch: weeks 11-12)."
+    )
+    turnaround_days = models.PositiveSmallIntegerField(
+        default=3,
+        help_text="For a step without a due week (TradingView's tasks): working days it is due after "
+        "it becomes actionable.",
     )
     depends_on = models.JSONField(
         default=list, blank=True, help_text="Codes of earlier steps that must be settled first."
@@ -150,13 +228,12 @@ class TemplateStep(models.Model):
         ]
 
     def __str__(self):
-        prefix = f"{self.number}. " if self.number and self.side == Side.PARTNER else ""
-        return f"{prefix}{self.title}"
+        return step_label(self)
 
     @property
     def due_label(self) -> str:
         if self.due_week is None:
-            return "with the next dated step"
+            return f"{self.turnaround_days} working days after it becomes actionable"
         if self.due_week_last:
             return f"weeks {self.due_week}-{self.due_week_last}"
         return f"week {self.due_week}"

@@ -1,16 +1,57 @@
-"""Where an integration stands: who holds the ball, what is late, when it will launch.
+"""Where an integration stands: who holds the ball, what is late, when it will launch, and whose delay.
 
-These rules read planned steps by attribute, so they work on model instances and on plain
-objects alike. A planned step has ``code``, ``side``, ``position``, ``status``, ``due_date``
-(a date or None), ``depends_on`` (codes of earlier steps) and ``completed_on`` (a date, for
-done steps). "Today" is always passed in, so the rules are exact under test.
+The rules, as the README states them for PMs:
+
+- Each step has a planned date (from the kick-off; re-planning and pausing move it). A partner
+  step is due at its roadmap week; a TradingView task a turnaround of working days after the plan
+  makes it actionable.
+- A step keeps the time the plan gave it: it is due no earlier than its planned date, and no
+  earlier than each prerequisite's finish plus the working days the plan put between the two.
+  So a late hand-over moves the other side's deadline, and the delay is the hand-over's.
+- A step that is open and actionable after its deadline is overdue, and owed by its side. Each
+  overdue day moves the forecast of every step after it, and the launch, by a day.
+- The slip is the forecast launch against the planned one. It is split by who lost each day: the
+  side whose step was late, or both when a step of each side was late at once. Finishing a step
+  early wins days back: first the finishing side's own, then the most recent. So the split
+  always adds up to the slip, and a side shown overdue is charged for it.
+
+Everything here is pure: steps are read by attribute (``code``, ``side``, ``position``,
+``status``, ``depends_on``, ``planned_due_date``, ``completed_at``) and "now" comes in through a
+``Clock``, so the rules work on model instances and plain objects alike and are exact under test.
 """
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from roadmap.models import OPEN_STATUSES, SETTLED_STATUSES, Side, StepStatus
+from roadmap.schedule import add_working_days, working_days_between
+
+BOTH = "both"
+
+
+@dataclass(frozen=True)
+class Clock:
+    """"Today" for each side: a partner's deadline is a day in the partner's time zone.
+
+    ``frozen_on`` stops the clock (a paused integration is assessed as of the day it paused).
+    """
+
+    now: datetime
+    zones: Mapping[str, tzinfo]
+    frozen_on: date | None = None
+
+    @classmethod
+    def on(cls, day: date, zone: tzinfo = UTC) -> "Clock":
+        """Noon on ``day`` in ``zone``, the same for both sides (for tests and benchmarks)."""
+        return cls(datetime.combine(day, time(12), zone), {Side.TRADINGVIEW: zone, Side.PARTNER: zone})
+
+    def today(self, side: str) -> date:
+        return self.frozen_on or self.now.astimezone(self.zones[side]).date()
+
+    def day(self, moment: datetime, side: str) -> date:
+        """The calendar day of ``moment`` for ``side``: when a step of that side was finished."""
+        return moment.astimezone(self.zones[side]).date()
 
 
 def is_open(step) -> bool:
@@ -34,20 +75,6 @@ def waiting_on(step, steps: Iterable) -> list:
     return [by_code[c] for c in step.depends_on if c in by_code and by_code[c].status not in SETTLED_STATUSES]
 
 
-def days_overdue(step, today: date) -> int:
-    """Days an open step is past its due date (0 if not due yet, settled or undated)."""
-    if not is_open(step) or step.due_date is None or today <= step.due_date:
-        return 0
-    return (today - step.due_date).days
-
-
-def days_late(step) -> int:
-    """Days after its due date that a done step was completed."""
-    if step.status != StepStatus.DONE or not step.completed_on or not step.due_date:
-        return 0
-    return max(0, (step.completed_on - step.due_date).days)
-
-
 @dataclass
 class BallInCourt:
     """The actionable steps of an integration, grouped by the side that owes them."""
@@ -59,7 +86,7 @@ class BallInCourt:
     def side(self) -> str | None:
         """``tradingview``, ``partner``, ``both``, or None when nothing is owed."""
         if self.tradingview and self.partner:
-            return "both"
+            return BOTH
         if self.tradingview:
             return Side.TRADINGVIEW.value
         if self.partner:
@@ -84,128 +111,136 @@ def current_step(steps: Iterable):
     return actionable[0] if actionable else None
 
 
-def forecast_finishes(steps: Iterable, today: date, paused_days: int = 0) -> dict[str, date]:
-    """The date each step is expected to be settled, keeping the plan's gaps between steps.
-
-    A done step finished when it was completed. An open step finishes at its due date, moved by
-    ``paused_days`` while the integration is paused, and no earlier than its prerequisites'
-    forecast plus the planned gap between their due dates and its own; an open step cannot
-    finish before today. So one step running late moves every step after it by as much,
-    through steps that do not apply as well.
-    """
-    steps = sorted(steps, key=lambda s: s.position)
-    finish: dict[str, date] = {}
-    due: dict[str, date | None] = {}
-    for step in steps:
-        deps = [c for c in step.depends_on if c in finish]
-        planned = step.due_date + timedelta(days=paused_days) if step.due_date and is_open(step) else step.due_date
-        due[step.code] = planned
-        if step.status == StepStatus.DONE:
-            finish[step.code] = step.completed_on or planned or today
-            continue
-        expected = planned or today
-        for code in deps:
-            gap = (planned - due[code]).days if planned and due[code] else 0
-            expected = max(expected, finish[code] + timedelta(days=max(0, gap)))
-        # A step that does not apply takes no time but passes its prerequisites' delay on.
-        finish[step.code] = expected if step.status == StepStatus.NOT_APPLICABLE else max(expected, today)
-    return finish
-
-
-def forecast_launch(steps: Iterable, today: date, paused_days: int = 0) -> date | None:
-    """The forecast date of the last step of the roadmap (the launch)."""
-    steps = sorted(steps, key=lambda s: s.position)
-    if not steps:
-        return None
-    return forecast_finishes(steps, today, paused_days)[steps[-1].code]
-
-
-@dataclass(frozen=True)
-class StepChangeOnDay:
-    """A step's status and due date as they stood after a change made on ``day``."""
-
-    day: date
-    status: str
-    due_date: date | None
-
-
-@dataclass
-class StepTimeline:
-    code: str
-    side: str
-    depends_on: list
-    changes: list  # of StepChangeOnDay, oldest first
-
-
 @dataclass(frozen=True)
 class DelaySplit:
-    """Days lost to lateness, by who held the ball on each such day."""
+    """Days of slip, by who lost them."""
 
     tradingview: int = 0
     partner: int = 0
     both: int = 0
-    paused: int = 0
 
     @property
     def total(self) -> int:
         return self.tradingview + self.partner + self.both
 
+    @classmethod
+    def of(cls, charges: list[str]) -> "DelaySplit":
+        return cls(charges.count(Side.TRADINGVIEW), charges.count(Side.PARTNER), charges.count(BOTH))
 
-def delay_split(
-    timelines: list[StepTimeline], kickoff: date, today: date, paused_on: set[date] = frozenset()
-) -> DelaySplit:
-    """Split the days lost so far between the sides, from the steps' recorded history.
+    def charges(self, side: str) -> int:
+        """Days charged to ``side``, its share of days lost by both included."""
+        return getattr(self, side) + self.both
 
-    Each day after kick-off up to today is looked at as it stood at the start of that day
-    (changes made on earlier days applied). The day is lost if a step that was actionable then
-    was late; it counts against the side that owed that step, or against both when each side
-    owed a late step. Days in ``paused_on`` count as paused instead.
 
-    A step is late once past its due date, moved later by as much as its prerequisites were
-    completed late (keeping the planned gap): a side that receives the ball late is not blamed
-    for the days the other side already lost. So the split adds up to the slip of the plan.
+@dataclass
+class StepOutlook:
+    """One step's deadline, forecast and lateness, as the rules give them today."""
+
+    step: object
+    deadline: date  # the date it is due: planned date, moved by late hand-overs already made
+    forecast: date  # when it is settled, or expected to be
+    fixed: bool  # its finish is known (done, or not applicable after finished prerequisites)
+    days_overdue: int = 0  # open, actionable and past its deadline
+    days_late: int = 0  # done after its deadline
+    charges: list = field(default_factory=list, repr=False)  # who lost each day of its slip
+
+    @property
+    def slip_days(self) -> int:
+        return len(self.charges)
+
+
+@dataclass
+class Outlook:
+    steps: dict  # code -> StepOutlook, in roadmap order
+    planned_launch: date | None
+    forecast_launch: date | None
+    split: DelaySplit
+
+    @property
+    def slip_days(self) -> int:
+        return self.split.total
+
+    def overdue(self) -> list[StepOutlook]:
+        return [o for o in self.steps.values() if o.days_overdue]
+
+    def overdue_sides(self) -> set[str]:
+        return {o.step.side for o in self.overdue()}
+
+
+def assess(steps: Iterable, kickoff: date, clock: Clock, paused: Collection[date] = ()) -> Outlook:
+    """Deadlines, forecasts, overdue days and the delay split of planned steps (see module doc).
+
+    ``paused`` holds the days the integration was paused: they are not working days, so a
+    hand-over's time does not run while the clock is stopped.
     """
-    counts = {"tradingview": 0, "partner": 0, "both": 0, "paused": 0}
-    day = kickoff + timedelta(days=1)
-    while day <= today:
-        if day in paused_on:
-            counts["paused"] += 1
+    steps = sorted(steps, key=lambda s: s.position)
+    actionable = {s.code for s in actionable_steps(steps)}
+    outlooks: dict[str, StepOutlook] = {}
+    for step in steps:
+        planned = step.planned_due_date
+        deadline = expected = planned
+        contributions = []
+        fixed = True
+        for dep in (outlooks[code] for code in step.depends_on if code in outlooks):
+            gap = working_days_between(dep.step.planned_due_date, planned, paused)
+            handover = add_working_days(dep.forecast, gap, paused)
+            expected = max(expected, handover)
+            if dep.fixed:
+                deadline = max(deadline, handover)
+            else:
+                fixed = False
+            if handover > planned:
+                contributions.append(_resize(dep.charges, (handover - planned).days, dep.step.side))
+        inherited = _resize(_merge(contributions), (expected - planned).days, step.side)
+        outlook = StepOutlook(step, deadline, expected, fixed=False)
+        if step.status == StepStatus.DONE:
+            outlook.forecast = max(clock.day(step.completed_at, step.side), kickoff)
+            outlook.fixed = True
+            outlook.days_late = max(0, (outlook.forecast - deadline).days)
+        elif step.status == StepStatus.NOT_APPLICABLE:
+            # Takes no time, but passes its prerequisites' delay on to the steps after it.
+            outlook.fixed = fixed
         else:
-            late_sides = _late_sides_at_start_of(day, timelines)
-            if len(late_sides) == 2:
-                counts["both"] += 1
-            elif late_sides:
-                counts[late_sides.pop()] += 1
-        day += timedelta(days=1)
-    return DelaySplit(**counts)
+            today = clock.today(step.side)
+            outlook.forecast = max(expected, today)
+            if step.code in actionable:
+                outlook.days_overdue = max(0, (today - deadline).days)
+        own = (outlook.forecast - expected).days
+        outlook.charges = inherited + [step.side] * own if own >= 0 else _win_back(inherited, -own, step.side)
+        outlooks[step.code] = outlook
+    launch = outlooks[steps[-1].code] if steps else None
+    return Outlook(
+        steps=outlooks,
+        planned_launch=launch.step.planned_due_date if launch else None,
+        forecast_launch=launch.forecast if launch else None,
+        split=DelaySplit.of(launch.charges) if launch else DelaySplit(),
+    )
 
 
-def _late_sides_at_start_of(day: date, timelines: list[StepTimeline]) -> set[str]:
-    state: dict[str, StepChangeOnDay | None] = {}
-    settled_on: dict[str, date] = {}
-    for timeline in timelines:
-        current = None
-        for change in timeline.changes:
-            if change.day >= day:
-                break
-            if change.status in SETTLED_STATUSES and (current is None or current.status not in SETTLED_STATUSES):
-                settled_on[timeline.code] = change.day
-            current = change
-        state[timeline.code] = current
-    sides = set()
-    for timeline in timelines:
-        current = state[timeline.code]
-        if current is None or current.status not in OPEN_STATUSES or current.due_date is None:
-            continue
-        prerequisites = [code for code in timeline.depends_on if code in state]
-        if not all(state[c] is not None and state[c].status in SETTLED_STATUSES for c in prerequisites):
-            continue
-        due = current.due_date
-        for code in prerequisites:
-            dep = state[code]
-            if dep.status == StepStatus.DONE and dep.due_date:
-                gap = max(0, (current.due_date - dep.due_date).days)
-                due = max(due, settled_on[code] + timedelta(days=gap))
-        if due < day:
-            sides.add(timeline.side)
-    return sides
+def _merge(charge_lists: list[list[str]]) -> list[str]:
+    """Day by day, who lost it: one side, or both when each side lost that day on some path."""
+    merged = []
+    for day in range(max(map(len, charge_lists), default=0)):
+        sides = {charges[day] for charges in charge_lists if day < len(charges)}
+        merged.append(sides.pop() if len(sides) == 1 else BOTH)
+    return merged
+
+
+def _resize(charges: list[str], days: int, fallback: str) -> list[str]:
+    """``charges`` cut or stretched to ``days``; weekends between dates stretch the last day's side."""
+    if days <= len(charges):
+        return charges[:days]
+    return charges + [charges[-1] if charges else fallback] * (days - len(charges))
+
+
+def _win_back(charges: list[str], days: int, side: str) -> list[str]:
+    """``charges`` less ``days`` days won back by ``side`` finishing early: its own days first."""
+    charges = list(charges)
+    for wanted in (side, BOTH, None):
+        for i in range(len(charges) - 1, -1, -1):
+            if not days:
+                return charges
+            if wanted is None or charges[i] == wanted:
+                del charges[i]
+                days -= 1
+    return charges

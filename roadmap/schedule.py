@@ -1,8 +1,52 @@
-"""Due dates: when each step of a roadmap is due, counted from the kick-off date."""
+"""Due dates: when each step of a roadmap is due, counted from the kick-off date.
 
+Deadlines are working days (Monday to Friday). Partner steps are due a number of weeks after
+kick-off, as the roadmap prints them. TradingView's own tasks carry no printed week: each is due a
+turnaround of working days after it becomes actionable (its prerequisites done), so the partner
+keeps the time the plan gave its next step. Days an integration spends paused are not working
+days: the clock is stopped for both sides.
+"""
+
+from collections.abc import Collection
 from datetime import date, timedelta
 
+from roadmap.refusals import InvalidInput, InvalidTemplate
+
 SATURDAY = 5
+# Kick-off and re-plan dates further than this from today are refused: a typo, not a plan.
+MAX_YEARS_FROM_TODAY = 3
+
+
+def is_working_day(day: date, paused: Collection[date] = ()) -> bool:
+    return day.weekday() < SATURDAY and day not in paused
+
+
+def next_working_day(day: date, paused: Collection[date] = ()) -> date:
+    """``day`` itself if it is a working day, else the first working day after it."""
+    while not is_working_day(day, paused):
+        day += timedelta(days=1)
+    return day
+
+
+def add_working_days(day: date, n: int, paused: Collection[date] = ()) -> date:
+    """The ``n``-th working day after ``day``; with ``n`` 0, ``next_working_day(day)``."""
+    if n <= 0:
+        return next_working_day(day, paused)
+    while n:
+        day += timedelta(days=1)
+        if is_working_day(day, paused):
+            n -= 1
+    return day
+
+
+def working_days_between(start: date, end: date, paused: Collection[date] = ()) -> int:
+    """Working days after ``start`` up to and including ``end`` (0 when ``end`` is not later)."""
+    count = 0
+    day = start + timedelta(days=1)
+    while day <= end:
+        count += is_working_day(day, paused)
+        day += timedelta(days=1)
+    return count
 
 
 def weeks_after(kickoff: date, weeks: int) -> date:
@@ -11,35 +55,47 @@ def weeks_after(kickoff: date, weeks: int) -> date:
     Deadlines are working days: a kick-off on a weekend would otherwise put every deadline of the
     plan on a weekend.
     """
-    day = kickoff + timedelta(weeks=weeks)
-    if day.weekday() >= SATURDAY:
-        day += timedelta(days=7 - day.weekday())
-    return day
+    return next_working_day(kickoff + timedelta(weeks=weeks))
+
+
+def shift_days(day: date | None, days: int) -> date | None:
+    """``day`` moved ``days`` calendar days later, onto a working day (a pause moving a deadline)."""
+    if day is None:
+        return None
+    return next_working_day(day + timedelta(days=days)) if days else day
+
+
+def check_plannable(day: date, today: date, what: str = "kick-off"):
+    """Refuse a plan date so far from today that it can only be a typo (and would overflow)."""
+    limit = MAX_YEARS_FROM_TODAY * 365
+    if abs((day - today).days) > limit:
+        raise InvalidInput(
+            f"The {what} date {day:%Y-%m-%d} is more than {MAX_YEARS_FROM_TODAY} years from today "
+            f"({today:%Y-%m-%d}); give a date between {today - timedelta(days=limit):%Y-%m-%d} and "
+            f"{today + timedelta(days=limit):%Y-%m-%d}."
+        )
 
 
 def plan_due_dates(steps, kickoff: date) -> dict[str, tuple[date | None, date]]:
-    """``{code: (window_start, due_date)}`` for template steps in position order.
+    """``{code: (window_start, due_date)}`` for template steps, planned from ``kickoff``.
 
     A step with a due week is due that many weeks after kick-off; a window (the launch, weeks
     11-12) is due at its end and opens at its start. A step without a due week (TradingView's own
-    tasks) is due when the next step with a due week is due: it must be done in time for the
-    partner step it enables.
+    tasks) is due ``turnaround_days`` working days after the plan makes it actionable: after the
+    latest due date of the steps it depends on, or after kick-off when it depends on none.
     """
     steps = sorted(steps, key=lambda s: s.position)
     plan: dict[str, tuple[date | None, date]] = {}
-    pending: list[str] = []
     for step in steps:
-        if step.due_week is None:
-            pending.append(step.code)
+        if step.due_week is not None:
+            due = weeks_after(kickoff, step.due_week_last or step.due_week)
+            plan[step.code] = (weeks_after(kickoff, step.due_week) if step.due_week_last else None, due)
             continue
-        if step.due_week_last:
-            window = (weeks_after(kickoff, step.due_week), weeks_after(kickoff, step.due_week_last))
-        else:
-            window = (None, weeks_after(kickoff, step.due_week))
-        for code in pending:
-            plan[code] = (None, window[1] if window[0] is None else window[0])
-        pending = []
-        plan[step.code] = window
-    if pending:
-        raise ValueError(f"Steps {', '.join(pending)} have no later step with a due week to be due with.")
+        missing = [code for code in step.depends_on if code not in plan]
+        if missing:
+            raise InvalidTemplate(
+                f"Step {step.code!r} depends on {', '.join(map(repr, missing))}, which is not an earlier step."
+            )
+        actionable = max((plan[code][1] for code in step.depends_on), default=kickoff)
+        plan[step.code] = (None, add_working_days(actionable, step.turnaround_days))
     return plan

@@ -3,9 +3,9 @@
 import pytest
 
 from integrations import plan
-from integrations.models import ChangeSource
+from integrations.models import PartnerUser
 from tests.factories import IntegrationFactory, PartnerFactory, UserFactory
-from tests.integrations.helpers import KICKOFF, at
+from tests.integrations.helpers import KICKOFF, at, ctx
 
 
 @pytest.fixture(autouse=True)
@@ -27,6 +27,13 @@ def partner_dev(db):
 
 
 @pytest.fixture
+def partner_user(partner_dev, partner):
+    """Bob as a member of the partner's team: he may act on its partner-side steps only."""
+    PartnerUser.objects.create(user=partner_dev, partner=partner)
+    return partner_dev
+
+
+@pytest.fixture
 def partner(db):
     return PartnerFactory(name="Acme Crypto Exchange", kind="exchange", time_zone="Europe/Berlin")
 
@@ -40,4 +47,4 @@ def integration(partner, pm):
 @pytest.fixture
 def started_integration(integration, pm):
     """``integration`` kicked off on Monday 2026-03-02 by the PM, from the web."""
-    return plan.start_integration(integration, KICKOFF, source=ChangeSource.WEB, by=pm, at=at(KICKOFF, 9))
+    return plan.start_integration(integration, KICKOFF, ctx(pm, at(KICKOFF, 9)))

@@ -24,21 +24,22 @@ STEP_CODES = [
     "open-to-all-users",
 ]
 
-# Due dates for a kick-off on KICKOFF. TradingView's steps are due with the partner step after them.
+# Planned dates for a kick-off on KICKOFF. Partner steps are due at their roadmap week; TradingView's
+# tasks 3 working days after the plan makes them actionable (the first two: after kick-off).
 PLANNED_DUE = {
-    "slack-jira-onboarding": date(2026, 3, 30),
-    "autotests-configuration": date(2026, 3, 30),
+    "slack-jira-onboarding": date(2026, 3, 5),
+    "autotests-configuration": date(2026, 3, 5),
     "endpoints-implementation": date(2026, 3, 30),
     "passing-autotests": date(2026, 3, 30),
-    "sandbox-access": date(2026, 4, 6),
+    "sandbox-access": date(2026, 4, 2),
     "sandbox-development": date(2026, 4, 6),
-    "request-production-urls": date(2026, 4, 13),
+    "request-production-urls": date(2026, 4, 9),
     "production-deployment": date(2026, 4, 13),
-    "smoke-testing": date(2026, 4, 20),
+    "smoke-testing": date(2026, 4, 16),
     "smoke-test-fixes": date(2026, 4, 20),
-    "final-testing": date(2026, 5, 4),
+    "final-testing": date(2026, 4, 23),
     "final-testing-fixes": date(2026, 5, 4),
-    "closed-release": date(2026, 5, 11),
+    "closed-release": date(2026, 5, 7),
     "beta-testing": date(2026, 5, 11),
     "open-to-all-users": date(2026, 5, 25),
 }

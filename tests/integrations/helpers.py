@@ -4,7 +4,8 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
-from integrations.models import IntegrationStep
+from integrations.context import ChangeContext
+from integrations.models import ChangeSource, IntegrationStep
 from tests.default_plan import KICKOFF, LAUNCH_WINDOW, PLANNED_DUE, STEP_CODES  # noqa: F401  (re-exported)
 
 
@@ -26,3 +27,10 @@ def step(integration, code: str) -> IntegrationStep:
 
 def steps_by_code(integration) -> dict[str, IntegrationStep]:
     return {s.code: s for s in integration.steps.all()}
+
+
+def ctx(by=None, when=None, note: str = "", source: str = ChangeSource.WEB, **extra) -> ChangeContext:
+    """A change context: made by ``by`` (a user) from ``source``, at ``when`` (a day or datetime), with ``note``."""
+    if isinstance(when, (date, str)) and not isinstance(when, datetime):
+        when = at(when)
+    return ChangeContext(source=source, by=by, at=when, note=note, **extra)

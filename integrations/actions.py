@@ -1,0 +1,161 @@
+"""What a user may do to a step right now: the one rule the admin, pages, Slack and the API share.
+
+``step_actions(step, user)`` lists the actions a step's status offers (start, complete, block,
+unblock, reopen, not applicable), each with the refusal that keeps this user from taking it now,
+or none; ``allowed_actions`` keeps those without a refusal. ``integrations.steps`` applies an
+action by name, checking the same rules again inside its transaction.
+
+Who may act: TradingView staff on any step; a partner user only on its own partner's
+partner-side steps, and only to start, complete, block or unblock them.
+"""
+
+from dataclasses import dataclass
+
+from integrations.models import Integration
+from roadmap import progress
+from roadmap.models import StepStatus
+from roadmap.refusals import IntegrationEnded, NotAllowed, NotRunning, PrerequisitesOpen, Refusal
+
+S = StepStatus
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: str
+    needs_note: bool
+    partner_may: bool  # whether a partner user may take it on its own steps
+
+    def target(self, step) -> str:
+        """The status the action moves ``step`` to."""
+        if self.name == "reopen":
+            return S.NOT_STARTED if step.status == S.NOT_APPLICABLE else S.IN_PROGRESS
+        return ACTION_TARGETS[self.name]
+
+    def offered_for(self, step) -> bool:
+        return step.status in OFFERED_FROM[self.name]
+
+
+ACTIONS = {
+    a.name: a
+    for a in (
+        Action("start", "Start", needs_note=False, partner_may=True),
+        Action("complete", "Mark done", needs_note=False, partner_may=True),
+        Action("block", "Block", needs_note=True, partner_may=True),
+        Action("unblock", "Unblock", needs_note=True, partner_may=True),
+        Action("reopen", "Reopen", needs_note=True, partner_may=False),
+        Action("not_applicable", "Not applicable", needs_note=True, partner_may=False),
+    )
+}
+ACTION_TARGETS = {
+    "start": S.IN_PROGRESS,
+    "complete": S.DONE,
+    "block": S.BLOCKED,
+    "unblock": S.IN_PROGRESS,
+    "not_applicable": S.NOT_APPLICABLE,
+}
+# "Unblock" replaces "Start" on a blocked step.
+OFFERED_FROM = {
+    "start": {S.NOT_STARTED},
+    "complete": {S.NOT_STARTED, S.IN_PROGRESS, S.BLOCKED},
+    "block": {S.NOT_STARTED, S.IN_PROGRESS},
+    "unblock": {S.BLOCKED},
+    "reopen": {S.DONE, S.NOT_APPLICABLE},
+    "not_applicable": {S.NOT_STARTED, S.IN_PROGRESS, S.BLOCKED},
+}
+
+
+@dataclass(frozen=True)
+class StepAction:
+    action: Action
+    refusal: Refusal | None
+
+    @property
+    def name(self) -> str:
+        return self.action.name
+
+    @property
+    def label(self) -> str:
+        return self.action.label
+
+    @property
+    def needs_note(self) -> bool:
+        return self.action.needs_note
+
+    @property
+    def allowed(self) -> bool:
+        return self.refusal is None
+
+
+def partner_of(user):
+    """The partner a non-staff user works for, or None (staff, anonymous, or no partner)."""
+    if user is None or not user.is_authenticated or user.is_staff:
+        return None
+    account = getattr(user, "partner_account", None)
+    return account.partner if account else None
+
+
+def user_refusal(user, step, action: Action | None = None) -> Refusal | None:
+    """Why ``user`` may not act on ``step`` (with ``action``), or None when they may."""
+    if user is None:
+        return None  # the system, Jira, or someone named only by a Slack or Jira handle
+    if not user.is_authenticated or not user.is_active:
+        return NotAllowed("Log in to change a step.")
+    if user.is_staff:
+        return None
+    partner = partner_of(user)
+    if partner is None or partner.pk != step.integration.partner_id:
+        return NotAllowed(f"{user.get_username()} does not work on {step.integration}.")
+    if step.side != "partner":
+        return NotAllowed(f"{step} is TradingView's step; only TradingView can change it.")
+    if action is not None and not action.partner_may:
+        return NotAllowed(f"Only TradingView can {action.label.lower()} a step.")
+    return None
+
+
+def state_refusal(integration) -> Refusal | None:
+    """Why no step of ``integration`` may change now, or None while it is running."""
+    if integration.state == Integration.State.PAUSED:
+        return NotRunning(f"{integration} is paused; resume it first.")
+    if integration.state in (Integration.State.LAUNCHED, Integration.State.CANCELLED):
+        return IntegrationEnded(
+            f"{integration} is {integration.get_state_display().lower()}; its steps can no longer change."
+        )
+    if not integration.is_started:
+        return NotRunning(f"{integration} has not been kicked off yet.")
+    return None
+
+
+def prerequisites_refusal(step, steps) -> Refusal | None:
+    waiting = progress.waiting_on(step, steps)
+    if not waiting:
+        return None
+    names = "; ".join(f"{w} ({w.get_status_display().lower()})" for w in waiting)
+    return PrerequisitesOpen(f"{step} cannot be done before the steps it depends on: {names}.")
+
+
+def step_actions(step, user, steps=None) -> list[StepAction]:
+    """The actions ``step``'s status offers, each with why ``user`` may not take it now (or None)."""
+    integration = step.integration
+    result = []
+    for action in ACTIONS.values():
+        if not action.offered_for(step):
+            continue
+        if action.name == "not_applicable" and _is_launch(step, steps):
+            continue
+        refusal = state_refusal(integration) or user_refusal(user, step, action)
+        if refusal is None and action.name == "complete":
+            refusal = prerequisites_refusal(step, integration.steps.all() if steps is None else steps)
+        result.append(StepAction(action, refusal))
+    return result
+
+
+def allowed_actions(step, user, steps=None) -> list[StepAction]:
+    """The actions ``user`` may take on ``step`` right now."""
+    return [a for a in step_actions(step, user, steps) if a.allowed]
+
+
+def _is_launch(step, steps) -> bool:
+    if steps is None:
+        return step.is_launch
+    return step.position == max(s.position for s in steps)

@@ -1,0 +1,66 @@
+"""Who changes the roadmap, from where, when and why: the one object every service takes.
+
+The admin, the pages, the API, Jira and Slack each build a ``ChangeContext`` and pass it to the
+services in ``integrations.plan`` and ``integrations.steps``; it is validated here, once, and
+becomes the who/when/source/note of every history row the change writes.
+"""
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.utils import timezone
+
+from integrations.models import ChangeSource
+from roadmap.refusals import InvalidInput
+
+# Clocks of the machines that report changes (Jira, a browser) drift a little; a change dated
+# this far ahead of ours is taken as made now rather than refused.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class ChangeContext:
+    source: str  # a ChangeSource: web, api, jira, slack, system
+    by: AbstractBaseUser | None = None  # the user, when the change was made by one of ours
+    by_name: str = ""  # who, when known only to Jira or Slack
+    at: datetime | None = None  # when it happened, if not now (a Jira event's own time)
+    note: str = ""  # why
+    moment: datetime = field(init=False)  # ``at``, or the time the context was made
+
+    def __post_init__(self):
+        if self.source not in ChangeSource.values:
+            raise InvalidInput(f"Unknown change source {self.source!r}; use one of {', '.join(ChangeSource.values)}.")
+        if self.by is not None and not isinstance(self.by, AbstractBaseUser):
+            raise InvalidInput(f"A change is made by a user, not by {self.by!r}.")
+        if not isinstance(self.by_name, str) or len(self.by_name) > 200:
+            raise InvalidInput("Give who made the change as a name of at most 200 characters.")
+        if not isinstance(self.note, str):
+            raise InvalidInput("The note must be text.")
+        now = timezone.now()
+        moment = self.at or now
+        if not isinstance(moment, datetime) or timezone.is_naive(moment):
+            raise InvalidInput(f"The time of a change must be a date and time with its time zone, not {moment!r}.")
+        if moment > now + CLOCK_SKEW:
+            raise InvalidInput(
+                f"The change is dated {timezone.localtime(moment):%Y-%m-%d %H:%M}, in the future; "
+                "record it when it has happened."
+            )
+        object.__setattr__(self, "note", self.note.strip())
+        object.__setattr__(self, "moment", min(moment, now))
+
+    def with_note(self, note: str) -> "ChangeContext":
+        return replace(self, note=note, at=self.moment)
+
+    def row(self) -> dict:
+        """The who, when and where of a history row."""
+        return {"at": self.moment, "source": self.source, "by": self.by, "by_name": self.by_name}
+
+    @property
+    def today(self):
+        """The day of the change in the project's time zone."""
+        return timezone.localdate(self.moment)
+
+    def __str__(self):
+        who = self.by.get_username() if self.by else self.by_name or "system"
+        return f"{who} via {self.source} at {self.moment:%Y-%m-%d %H:%M}"

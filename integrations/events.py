@@ -1,0 +1,58 @@
+"""Domain events: what happened to an integration, announced inside the transaction that did it.
+
+Every service in ``integrations.plan`` and ``integrations.steps`` calls ``announce()`` after it
+has written its rows and before its transaction commits. Receivers of ``roadmap_event`` run in
+that same transaction: ``notifications`` writes its outbox rows there, so a message exists if and
+only if the change does, and ``integrations`` never imports ``notifications``.
+
+Each event carries the integration, the step (for step events), the ``ChangeContext`` (who, from
+where, when, why) and details by kind:
+
+| kind | when | details |
+|---|---|---|
+| ``kicked_off`` | the plan is made from the template | ``kickoff_on``, ``planned_launch`` |
+| ``replanned`` | a new kick-off date moves the plan | ``from_kickoff``, ``to_kickoff``, ``planned_launch`` |
+| ``paused`` | the clock stops | ``paused_on`` |
+| ``resumed`` | the clock restarts; open deadlines move | ``paused_days`` |
+| ``cancelled`` | the integration stops for good | ``from_state`` |
+| ``step_changed`` | a step's status changes | ``from_status``, ``to_status`` |
+| ``deadline_moved`` | a late hand-over moves an open step's deadline | ``from_due``, ``to_due``, ``because_of`` (a step code) |
+| ``launched`` | the last step (open to all users) is done | ``launched_on`` |
+
+A receiver must not call back into the services (the integration's row is locked) and should
+raise only to abort the change.
+"""
+
+from dataclasses import dataclass, field
+
+from django.dispatch import Signal
+
+KICKED_OFF = "kicked_off"
+REPLANNED = "replanned"
+PAUSED = "paused"
+RESUMED = "resumed"
+CANCELLED = "cancelled"
+STEP_CHANGED = "step_changed"
+DEADLINE_MOVED = "deadline_moved"
+LAUNCHED = "launched"
+KINDS = (KICKED_OFF, REPLANNED, PAUSED, RESUMED, CANCELLED, STEP_CHANGED, DEADLINE_MOVED, LAUNCHED)
+
+roadmap_event = Signal()  # sent with event=RoadmapEvent
+
+
+@dataclass(frozen=True)
+class RoadmapEvent:
+    kind: str
+    integration: object
+    context: object  # ChangeContext
+    step: object = None
+    details: dict = field(default_factory=dict)
+
+
+def announce(kind: str, integration, context, step=None, **details) -> RoadmapEvent:
+    """Tell every receiver that ``kind`` happened; called inside the change's transaction."""
+    if kind not in KINDS:
+        raise ValueError(f"Unknown roadmap event {kind!r}.")
+    event = RoadmapEvent(kind, integration, context, step, details)
+    roadmap_event.send(sender=RoadmapEvent, event=event)
+    return event
