@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from roadmap.models import OPEN_STATUSES, SETTLED_STATUSES, Side, StepStatus
-from roadmap.schedule import add_working_days, working_days_between
+from roadmap.schedule import add_working_days, is_working_day, next_working_day, working_days_between
 
 BOTH = "both"
 
@@ -142,11 +142,12 @@ class StepOutlook:
     fixed: bool  # its finish is known (done, or not applicable after finished prerequisites)
     days_overdue: int = 0  # open, actionable and past its deadline
     days_late: int = 0  # done after its deadline
-    charges: list = field(default_factory=list, repr=False)  # who lost each day of its slip
+    charges: list = field(default_factory=list, repr=False)  # who lost each working day of its slip
 
     @property
     def slip_days(self) -> int:
-        return len(self.charges)
+        """Calendar days the step's finish lies after its planned date."""
+        return max(0, (self.forecast - self.step.planned_due_date).days)
 
 
 @dataclass
@@ -171,7 +172,9 @@ def assess(steps: Iterable, kickoff: date, clock: Clock, paused: Collection[date
     """Deadlines, forecasts, overdue days and the delay split of planned steps (see module doc).
 
     ``paused`` holds the days the integration was paused: they are not working days, so a
-    hand-over's time does not run while the clock is stopped.
+    hand-over's time does not run while the clock is stopped. Who lost each day is tracked in
+    working days along the plan and spread over calendar days only at the launch, so weekends
+    neither create nor hide a side's delay.
     """
     steps = sorted(steps, key=lambda s: s.position)
     actionable = {s.code for s in actionable_steps(steps)}
@@ -190,8 +193,9 @@ def assess(steps: Iterable, kickoff: date, clock: Clock, paused: Collection[date
             else:
                 fixed = False
             if handover > planned:
-                contributions.append(_resize(dep.charges, (handover - planned).days, dep.step.side))
-        inherited = _resize(_merge(contributions), (expected - planned).days, step.side)
+                lost = working_days_between(planned, handover, paused)
+                contributions.append(_resize(dep.charges, lost, dep.step.side))
+        inherited = _resize(_merge(contributions), working_days_between(planned, expected, paused), step.side)
         outlook = StepOutlook(step, deadline, expected, fixed=False)
         if step.status == StepStatus.DONE:
             outlook.forecast = max(clock.day(step.completed_at, step.side), kickoff)
@@ -202,19 +206,46 @@ def assess(steps: Iterable, kickoff: date, clock: Clock, paused: Collection[date
             outlook.fixed = fixed
         else:
             today = clock.today(step.side)
-            outlook.forecast = max(expected, today)
+            # An open step is finished on a working day, today at the earliest.
+            outlook.forecast = max(expected, next_working_day(today, paused))
             if step.code in actionable:
                 outlook.days_overdue = max(0, (today - deadline).days)
-        own = (outlook.forecast - expected).days
-        outlook.charges = inherited + [step.side] * own if own >= 0 else _win_back(inherited, -own, step.side)
+        if outlook.forecast >= expected:
+            own = working_days_between(expected, outlook.forecast, paused)
+            outlook.charges = inherited + [step.side] * own
+        else:
+            outlook.charges = _win_back(inherited, working_days_between(outlook.forecast, expected, paused), step.side)
         outlooks[step.code] = outlook
-    launch = outlooks[steps[-1].code] if steps else None
+    if not steps:
+        return Outlook({}, None, None, DelaySplit())
+    launch = outlooks[steps[-1].code]
+    planned_launch = launch.step.planned_due_date
     return Outlook(
         steps=outlooks,
-        planned_launch=launch.step.planned_due_date if launch else None,
-        forecast_launch=launch.forecast if launch else None,
-        split=DelaySplit.of(launch.charges) if launch else DelaySplit(),
+        planned_launch=planned_launch,
+        forecast_launch=launch.forecast,
+        split=DelaySplit.of(_calendar_charges(launch.charges, planned_launch, launch.forecast, paused, launch.step.side)),
     )
+
+
+def _calendar_charges(charges: list[str], planned: date, forecast: date, paused, fallback: str) -> list[str]:
+    """Who lost each calendar day between the planned and the forecast date, from working-day charges.
+
+    A working day takes the next charge in order; a weekend or paused day goes with the working
+    day after it (the delay that reached into that day lost the days before it too), or with the
+    one before it at the end.
+    """
+    days = []
+    charges = iter(charges)
+    day = planned + timedelta(days=1)
+    while day <= forecast:
+        days.append(next(charges, None) if is_working_day(day, paused) else None)
+        day += timedelta(days=1)
+    known = [side for side in days if side]
+    following = known[-1] if known else fallback
+    for i in range(len(days) - 1, -1, -1):
+        days[i] = following = days[i] or following
+    return days
 
 
 def _merge(charge_lists: list[list[str]]) -> list[str]:

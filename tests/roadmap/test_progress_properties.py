@@ -1,0 +1,115 @@
+"""Properties of the standing rules over random plans and histories (hypothesis).
+
+Whatever the plan (kick-off weekday, due weeks, turnarounds) and whatever happened (steps done
+early or late, not applicable, still open), the delay split adds up to the slip of the forecast
+launch against the plan, a side shown overdue is charged, and a day that makes the launch slip
+is charged to a side that is overdue on it (and a side is charged more only on a day it is overdue).
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from roadmap import default_template
+from roadmap.models import StepStatus
+from roadmap.progress import Clock, actionable_steps, assess
+from roadmap.schedule import plan_due_dates
+
+
+@dataclass
+class TemplateRow:
+    code: str
+    side: str
+    position: int
+    depends_on: list
+    due_week: int | None
+    due_week_last: int | None
+    turnaround_days: int
+
+
+@dataclass
+class Planned:
+    code: str
+    side: str
+    position: int
+    depends_on: list
+    planned_due_date: date
+    status: str = StepStatus.NOT_STARTED
+    completed_at: datetime | None = None
+    extra: dict = field(default_factory=dict)
+
+
+@st.composite
+def plans(draw):
+    """The default roadmap's shape with random due weeks (never going backwards) and turnarounds."""
+    kickoff = date(2026, 1, 5) + timedelta(days=draw(st.integers(0, 13)))
+    week = 0
+    rows = []
+    for position, row in enumerate(default_template.STEPS, start=1):
+        due_week = due_week_last = None
+        if row["due_week"] is not None:
+            week = max(week, draw(st.integers(1, 3)) + week if row["side"] == "partner" else week + 1)
+            due_week = week
+            if row.get("due_week_last"):
+                due_week_last = week + draw(st.integers(0, 2))
+        rows.append(
+            TemplateRow(
+                row["code"], row["side"], position, row["depends_on"], due_week, due_week_last, draw(st.integers(0, 5))
+            )
+        )
+    dates = plan_due_dates(rows, kickoff)
+    return kickoff, [Planned(r.code, r.side, r.position, list(r.depends_on), dates[r.code][1]) for r in rows]
+
+
+@st.composite
+def histories(draw):
+    """A plan, then steps settled one by one in an order the rules allow, each early, on time or late."""
+    kickoff, steps = draw(plans())
+    day = kickoff
+    for _ in range(draw(st.integers(0, len(steps)))):
+        actionable = actionable_steps(steps)
+        if not actionable:
+            break
+        chosen = draw(st.sampled_from(actionable))
+        if chosen.position != steps[-1].position and draw(st.integers(0, 9)) == 0:
+            chosen.status = StepStatus.NOT_APPLICABLE
+            continue
+        offset = draw(st.integers(-10, 25))
+        day = max(day, chosen.planned_due_date + timedelta(days=offset))
+        chosen.status = StepStatus.DONE
+        chosen.completed_at = datetime.combine(day, time(15), UTC)
+    today = day + timedelta(days=draw(st.integers(0, 60)))
+    return kickoff, steps, today
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(histories())
+def test_split_adds_up_to_the_slip_and_the_overdue_side_is_charged(history):
+    kickoff, steps, today = history
+    outlook = assess(steps, kickoff, Clock.on(today))
+
+    slip = max(0, (outlook.forecast_launch - outlook.planned_launch).days)
+    assert outlook.split.total == slip == outlook.slip_days
+    for side in outlook.overdue_sides():
+        assert outlook.split.charges(side) >= 1, (side, outlook.split)
+    for step_outlook in outlook.steps.values():
+        assert step_outlook.deadline >= step_outlook.step.planned_due_date
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(histories(), st.integers(1, 20))
+def test_a_day_that_makes_the_launch_slip_is_charged_to_a_side_overdue_on_it(history, days):
+    kickoff, steps, today = history
+    before = assess(steps, kickoff, Clock.on(today))
+    for _ in range(days):
+        today += timedelta(days=1)
+        after = assess(steps, kickoff, Clock.on(today))
+        assert after.slip_days >= before.slip_days  # nothing happened: nothing is won back
+        overdue = after.overdue_sides()
+        grew = {side for side in ("tradingview", "partner") if after.split.charges(side) > before.split.charges(side)}
+        assert grew <= overdue, f"{grew - overdue} charged more on {today} without being overdue"
+        if after.slip_days > before.slip_days:
+            assert grew, "the launch slipped while no side was charged for it"
+        before = after
