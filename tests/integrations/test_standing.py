@@ -1,19 +1,29 @@
-"""An integration's standing: ball in court, overdue days, forecast launch and the delay split."""
+"""An integration's standing, scenario by scenario: what a PM and a partner should read on a given day.
 
-from datetime import date
+Kick-off is Monday 2026-03-02 (``tests/default_plan.py``). TradingView's first tasks are planned for
+Thursday 03-05, the partner's endpoints and autotests for Monday 03-30, sandbox access (TradingView)
+for Thursday 04-02, sandbox development (partner) for Monday 04-06, the launch window 05-18..05-25.
+"""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from integrations import plan
-from integrations.models import ChangeSource, Integration
-from integrations.standing import paused_dates, standing
-from integrations.steps import block_step, complete_step
+from integrations.models import Integration, IntegrationEvent
+from integrations.standing import refresh_running, standing
+from integrations.steps import complete_step, start_step
 from roadmap.progress import DelaySplit
-from tests.integrations.helpers import KICKOFF, LAUNCH_WINDOW, STEP_CODES, at, days, step
+from roadmap.refusals import NotRunning, ReasonRequired, StaleChange
+from tests.factories import IntegrationFactory, PartnerFactory
+from tests.integrations.helpers import KICKOFF, LAUNCH_WINDOW, STEP_CODES, at, ctx, step
 
 pytestmark = pytest.mark.django_db
 
-WEB = ChangeSource.WEB
 PLANNED_LAUNCH = LAUNCH_WINDOW[1]
 
 
@@ -21,24 +31,30 @@ def codes(steps) -> list[str]:
     return [s.code for s in steps]
 
 
-def overdue(result) -> dict[str, int]:
-    return {s.code: s.days_overdue(result.today) for s in result.overdue_steps()}
+def done(integration, code, when, by=None):
+    return complete_step(step(integration, code), ctx(by, when))
 
 
-def finish_tradingview_onboarding(integration, by, day="2026-03-05"):
-    """TradingView's first two tasks done in good time, so only the partner can be late."""
+def tradingview_onboards(integration, by, day="2026-03-04"):
     for code in ("slack-jira-onboarding", "autotests-configuration"):
-        complete_step(step(integration, code), source=WEB, by=by, at=at(day))
+        done(integration, code, day, by)
+
+
+def partner_passes_autotests(integration, by, day="2026-03-27"):
+    for code in ("endpoints-implementation", "passing-autotests"):
+        done(integration, code, day, by)
+
+
+def overdue(result) -> dict[str, int]:
+    return {s.code: result.days_overdue(s) for s in result.overdue_steps()}
 
 
 def test_on_time_at_kickoff(started_integration):
-    result = standing(started_integration, KICKOFF)
+    result = standing(started_integration, at(KICKOFF))
 
     assert result.overdue_steps() == []
-    assert result.forecast_launch == result.planned_launch == PLANNED_LAUNCH
-    assert result.slip_days == 0
-    assert result.delay == DelaySplit()
-    assert result.delay.total == 0
+    assert result.forecast_launch == result.planned_launch == result.baseline_launch == PLANNED_LAUNCH
+    assert result.split == DelaySplit() and result.slip_days == 0
     assert result.ball.side == "both"
     assert codes(result.ball.tradingview) == ["slack-jira-onboarding", "autotests-configuration"]
     assert codes(result.ball.partner) == ["endpoints-implementation"]
@@ -46,212 +62,278 @@ def test_on_time_at_kickoff(started_integration):
     assert codes(result.steps) == STEP_CODES
 
 
-def test_on_time_on_the_due_date(started_integration, pm):
-    finish_tradingview_onboarding(started_integration, pm)
+def test_onboarding_is_due_in_the_first_week(started_integration):
+    onboarding = step(started_integration, "slack-jira-onboarding")
+    assert onboarding.due_date == date(2026, 3, 5)
 
-    result = standing(started_integration, date(2026, 3, 30))
+    assert overdue(standing(started_integration, at("2026-03-05"))) == {}
+    assert overdue(standing(started_integration, at("2026-03-06"))) == {
+        "slack-jira-onboarding": 1,
+        "autotests-configuration": 1,
+    }
 
-    assert result.overdue_steps() == []
-    assert result.ball.side == "partner"
+
+# 1. A partner gets its time after a hand-over -------------------------------------------------
+
+
+def test_partner_keeps_its_time_after_a_late_sandbox_handover(started_integration, pm):
+    tradingview_onboards(started_integration, pm)
+    partner_passes_autotests(started_integration, pm)
+    # Sandbox access was planned for Thursday 04-02; TradingView hands it over on Monday 04-06,
+    # the day the partner's sandbox development was due: 2 working days late (Fri, Mon).
+    done(started_integration, "sandbox-access", "2026-04-06", pm)
+
+    development = step(started_integration, "sandbox-development")
+    assert development.planned_due_date == date(2026, 4, 6)
+    assert development.due_date == date(2026, 4, 8)  # the partner keeps its 2 working days
+    assert "Deadline moved from 2026-04-06 to 2026-04-08" in development.history.last().note
+    assert "Sandbox access configuration" in development.history.last().note
+
+    for day in ("2026-04-07", "2026-04-08"):
+        assert overdue(standing(started_integration, at(day))) == {}
+    result = standing(started_integration, at("2026-04-08"))
+    assert result.split == DelaySplit(tradingview=2)
+    assert result.forecast_launch == date(2026, 5, 27)
+    assert overdue(standing(started_integration, at("2026-04-09"))) == {"sandbox-development": 1}
+
+
+def test_a_late_partner_handover_moves_tradingviews_deadline(started_integration, pm):
+    tradingview_onboards(started_integration, pm)
+    partner_passes_autotests(started_integration, pm, day="2026-04-03")  # Friday: 4 working days late
+
+    access = step(started_integration, "sandbox-access")
+    assert access.due_date == date(2026, 4, 8)  # 3 working days after the hand-over, as planned
+    result = standing(started_integration, at("2026-04-08"))
+    assert overdue(result) == {}
+    assert result.split == DelaySplit(partner=4)
+    assert result.forecast_launch == date(2026, 5, 29)
+
+
+# 2. The side shown overdue is the side charged ------------------------------------------------
+
+
+def test_the_side_shown_overdue_is_the_side_charged(started_integration, pm):
+    tradingview_onboards(started_integration, pm)
+    partner_passes_autotests(started_integration, pm)
+
+    result = standing(started_integration, at("2026-04-12"))  # a Sunday
+
+    assert overdue(result) == {"sandbox-access": 10}
+    # Sandbox access cannot be handed over before Monday 04-13: 7 working days late, and the
+    # launch moves 7 working days, from Monday 05-25 to Wednesday 06-03.
+    assert result.forecast_launch == date(2026, 6, 3)
+    assert result.split == DelaySplit(tradingview=9)
+    assert result.slip_days == (result.forecast_launch - result.planned_launch).days
+
+
+def test_both_sides_late_at_once(started_integration):
+    result = standing(started_integration, at("2026-04-01"))
+
+    assert overdue(result) == {"slack-jira-onboarding": 27, "autotests-configuration": 27, "endpoints-implementation": 2}
+    assert result.split.tradingview > 0 and result.split.both == 2 and result.split.partner == 0
+    assert result.slip_days == (result.forecast_launch - PLANNED_LAUNCH).days
+
+
+# 3. Nothing changes while paused ----------------------------------------------------------------
+
+
+def test_steps_do_not_change_while_paused_and_the_pause_is_nobodys_delay(started_integration, pm):
+    tradingview_onboards(started_integration, pm)
+    plan.pause(started_integration, ctx(pm, "2026-03-10", "Partner re-prioritising."))
+
+    with pytest.raises(NotRunning, match="resume it first"):
+        done(started_integration, "endpoints-implementation", "2026-03-12", pm)
+    assert step(started_integration, "endpoints-implementation").status == "not_started"
+
+    paused = standing(started_integration, at("2026-03-14"))
+    assert paused.ball.side is None and overdue(paused) == {}
+    assert paused.forecast_launch == date(2026, 5, 29)  # shown as if resumed today: 4 days later
+    assert paused.split == DelaySplit()
+
+    plan.resume(started_integration, ctx(pm, "2026-03-17"))
+    assert step(started_integration, "endpoints-implementation").planned_due_date == date(2026, 4, 6)
+    result = standing(started_integration, at("2026-04-08"))
+    assert overdue(result) == {"endpoints-implementation": 2}
+    assert result.planned_launch == date(2026, 6, 1)
+    assert result.split == DelaySplit(partner=2)
+    assert result.forecast_launch == date(2026, 6, 3)
+    assert result.moved_by_plan_days == 7
+    assert result.slip_vs_baseline_days == 9
+
+
+# 4. Back-dated changes keep the history in order -----------------------------------------------
+
+
+def test_a_step_done_before_kickoff_counts_as_done_on_time(started_integration, pm):
+    tradingview_onboards(started_integration, pm)
+    done(started_integration, "endpoints-implementation", "2026-02-20", pm)
+    done(started_integration, "passing-autotests", "2026-03-27", pm)
+
+    result = standing(started_integration, at("2026-03-31"))
+
+    assert result.of(step(started_integration, "endpoints-implementation")).days_late == 0
+    assert result.split == DelaySplit()
     assert result.forecast_launch == PLANNED_LAUNCH
-    assert result.delay == DelaySplit()
+    statuses = [row.to_status for row in step(started_integration, "endpoints-implementation").history.order_by("id")]
+    assert statuses == ["not_started", "done"]
 
 
-def test_partner_ten_days_late(started_integration, pm):
-    finish_tradingview_onboarding(started_integration, pm)
+def test_a_change_dated_before_the_steps_last_change_is_refused(started_integration, pm):
+    start_step(step(started_integration, "endpoints-implementation"), ctx(pm, "2026-03-10"))
 
-    result = standing(started_integration, date(2026, 4, 9))
-
-    assert step(started_integration, "endpoints-implementation").days_overdue(result.today) == 10
-    # Only what a side owes now: later steps past their date wait on this one.
-    assert overdue(result) == {"endpoints-implementation": 10}
-    assert step(started_integration, "sandbox-access").days_overdue(result.today) == 3
-    assert result.forecast_launch == PLANNED_LAUNCH + days(10)
-    assert result.slip_days == 10
-    assert result.delay == DelaySplit(tradingview=0, partner=10, both=0, paused=0)
-    assert result.ball.side == "partner"
-    assert codes(result.ball.partner) == ["endpoints-implementation"]
+    with pytest.raises(StaleChange, match="2026-03-09"):
+        done(started_integration, "endpoints-implementation", "2026-03-09", pm)
+    assert step(started_integration, "endpoints-implementation").status == "in_progress"
+    assert step(started_integration, "endpoints-implementation").history.count() == 2
 
 
-def test_both_sides_late(started_integration):
-    result = standing(started_integration, date(2026, 4, 9))
-
-    assert overdue(result) == {
-        "slack-jira-onboarding": 10,
-        "autotests-configuration": 10,
-        "endpoints-implementation": 10,
-    }
-    assert result.delay == DelaySplit(both=10)
-    assert result.delay.total == 10
-    assert result.ball.side == "both"
+# 5. Re-planning keeps the baseline -------------------------------------------------------------
 
 
-def test_late_step_finished_stops_the_count(started_integration, pm):
-    finish_tradingview_onboarding(started_integration, pm)
-    complete_step(step(started_integration, "endpoints-implementation"), source=WEB, by=pm, at=at("2026-04-03"))
-    complete_step(step(started_integration, "passing-autotests"), source=WEB, by=pm, at=at("2026-04-03"))
+def test_replanning_keeps_the_baseline_and_the_split_adds_up(started_integration, pm):
+    tradingview_onboards(started_integration, pm)
+    partner_passes_autotests(started_integration, pm, day="2026-04-16")
+    before = standing(started_integration, at("2026-04-16"))
+    assert before.split == DelaySplit(partner=17) and before.slip_days == 17
 
-    result = standing(started_integration, date(2026, 4, 6))
+    with pytest.raises(ReasonRequired):
+        plan.replan(started_integration, "2026-03-16", ctx(pm, "2026-04-16"))
+    plan.replan(started_integration, "2026-03-16", ctx(pm, "2026-04-16", "Partner re-staffed its team."))
 
-    # Late from 03-31 up to the start of 04-03; then TradingView's sandbox access is due 04-06.
-    assert result.delay == DelaySplit(partner=4)
-    assert result.overdue_steps() == []
-    assert result.ball.side == "tradingview"
-    assert result.forecast_launch == PLANNED_LAUNCH + days(4)
-
-
-def test_blocked_step_stays_in_its_sides_court_and_counts_late(started_integration, pm, partner_dev):
-    finish_tradingview_onboarding(started_integration, pm)
-    block_step(
-        step(started_integration, "endpoints-implementation"),
-        "Waiting for exchange approval.",
-        source=ChangeSource.API,
-        by=partner_dev,
-        at=at("2026-03-20"),
-    )
-
-    result = standing(started_integration, date(2026, 4, 9))
-
-    assert codes(result.ball.partner) == ["endpoints-implementation"]
-    assert result.ball.side == "partner"
-    assert result.current_step.code == "endpoints-implementation"
-    assert overdue(result)["endpoints-implementation"] == 10
-    assert result.delay == DelaySplit(partner=10)
-    assert result.forecast_launch == PLANNED_LAUNCH + days(10)
+    after = standing(started_integration, at("2026-04-17"))
+    assert after.baseline_launch == PLANNED_LAUNCH
+    assert after.planned_launch == date(2026, 6, 8)
+    assert after.split == DelaySplit(partner=3) and after.slip_days == 3
+    assert after.forecast_launch == date(2026, 6, 11)
+    assert after.moved_by_plan_days == 14 and after.slip_vs_baseline_days == 17
+    event = started_integration.events.get(kind=IntegrationEvent.Kind.REPLANNED)
+    assert event.note == "Partner re-staffed its team."
 
 
-def test_paused_nobody_holds_the_ball_and_forecast_moves(started_integration, pm):
-    plan.pause(started_integration, source=WEB, by=pm, note="Partner re-org.", at=at("2026-03-09"))
-
-    result = standing(started_integration, date(2026, 3, 19))
-
-    assert result.ball.side is None
-    assert result.ball.tradingview == result.ball.partner == []
-    assert result.current_step.code == "slack-jira-onboarding"
-    assert result.forecast_launch == PLANNED_LAUNCH + days(10)
-    assert result.planned_launch == PLANNED_LAUNCH
-    assert result.delay == DelaySplit(paused=10)
-    assert result.delay.total == 0
-    assert paused_dates(started_integration, date(2026, 3, 19)) >= {date(2026, 3, 10) + days(n) for n in range(10)}
+# 8. Time zones ---------------------------------------------------------------------------------
 
 
-def test_paused_integration_stores_no_ball_in_court(started_integration, pm):
-    """While paused nobody holds the ball (plan.pause); the stored field lists filter on must agree."""
-    plan.pause(started_integration, source=WEB, by=pm, at=at("2026-03-09"))
+@pytest.mark.parametrize(
+    ("zone", "finished", "late"),
+    [
+        ("America/Los_Angeles", datetime(2026, 3, 30, 18, 0), 0),  # 01:00 UTC on 03-31: still its due day
+        ("Asia/Tokyo", datetime(2026, 3, 31, 9, 0), 1),  # 00:00 UTC on 03-31: the morning after, locally
+    ],
+)
+def test_a_partner_deadline_is_a_day_in_the_partners_time_zone(pm, zone, finished, late):
+    integration = IntegrationFactory(partner=PartnerFactory(name=f"Partner in {zone}", time_zone=zone), tv_pm=pm)
+    plan.start_integration(integration, KICKOFF, ctx(pm, at(KICKOFF, 9)))
+    tradingview_onboards(integration, pm)
+    when = finished.replace(tzinfo=ZoneInfo(zone))
+    for code in ("endpoints-implementation", "passing-autotests"):
+        complete_step(step(integration, code), ctx(pm, when))
 
+    result = standing(integration, at("2026-04-01"))
+
+    assert result.of(step(integration, "endpoints-implementation")).days_late == late
+    assert result.split == DelaySplit(partner=late)
+
+
+def test_today_is_the_partners_day_for_its_steps(pm):
+    los_angeles = IntegrationFactory(partner=PartnerFactory(name="LA", time_zone="America/Los_Angeles"), tv_pm=pm)
+    tokyo = IntegrationFactory(partner=PartnerFactory(name="Tokyo", time_zone="Asia/Tokyo"), tv_pm=pm)
+    moment = datetime(2026, 3, 31, 3, 0, tzinfo=ZoneInfo("UTC"))  # LA: 03-30 20:00; Tokyo: 03-31 12:00
+    for integration in (los_angeles, tokyo):
+        plan.start_integration(integration, KICKOFF, ctx(pm, at(KICKOFF, 9)))
+        tradingview_onboards(integration, pm)
+
+    assert overdue(standing(los_angeles, moment)) == {}
+    assert overdue(standing(tokyo, moment)) == {"endpoints-implementation": 1}
+
+
+# 9. The stored standing is the live one ----------------------------------------------------------
+
+
+def portfolio(pm):
+    """Integrations in different states, with history up to 2026-04-10."""
+    made = []
+    for n, story in enumerate(["on time", "partner late", "tradingview late", "paused", "cancelled"]):
+        integration = IntegrationFactory(partner=PartnerFactory(name=f"Story {n}"), tv_pm=pm)
+        plan.start_integration(integration, KICKOFF, ctx(pm, at(KICKOFF, 9)))
+        tradingview_onboards(integration, pm)
+        if story != "partner late":
+            partner_passes_autotests(integration, pm)
+        if story == "on time":
+            done(integration, "sandbox-access", "2026-04-01", pm)
+        if story == "paused":
+            plan.pause(integration, ctx(pm, "2026-04-08", "Waiting for the partner's budget."))
+        if story == "cancelled":
+            plan.cancel(integration, ctx(pm, "2026-04-09", "Partner withdrew."))
+        made.append(integration)
+    return made
+
+
+STORED = (
+    "ball_side",
+    "next_due_on",
+    "next_deadline_at",
+    "planned_launch_on",
+    "forecast_launch_on",
+    "delay_tradingview_days",
+    "delay_partner_days",
+    "delay_both_days",
+    "standing_as_of",
+)
+
+
+@pytest.mark.parametrize("travel_days", [1, 7, 30])
+def test_the_daily_refresh_keeps_the_stored_standing_live(pm, travel_days):
+    with time_machine.travel(at("2026-04-10"), tick=False) as traveller:
+        integrations = portfolio(pm)
+        traveller.shift(travel_days * 24 * 3600)
+        # Without the refresh the stored delay of the late ones lags behind the live one.
+        lagging = [i for i in integrations if i.delay_partner_days != standing(i).stored_fields()["delay_partner_days"]]
+        assert lagging
+
+        refresh_running()
+
+        for integration in integrations:
+            integration.refresh_from_db()
+            live = standing(integration).stored_fields()
+            # A cancelled integration is not refreshed: its standing stopped on the day it ended.
+            fields = STORED if integration.is_running else STORED[:-1]
+            assert {f: getattr(integration, f) for f in fields} == {f: live[f] for f in fields}, integration
+            assert integration.current_step_id == (live["current_step"].pk if live["current_step"] else None)
+
+
+def test_the_daily_refresh_costs_queries_per_batch_not_per_integration(pm):
+    with time_machine.travel(at("2026-04-10"), tick=False):
+        portfolio(pm)
+        counts = []
+        for batch_size in (2, 5):
+            with CaptureQueriesContext(connection) as queries:
+                refreshed = refresh_running(batch_size=batch_size)
+            counts.append(len(queries))
+    assert refreshed == 4  # the cancelled one is not running
+    # 4 integrations: 2 batches of 2, then 1 batch of 5; each batch costs the same few queries.
+    per_batch = counts[1] - 1  # one query lists the running integrations
+    assert counts[0] == 1 + 2 * per_batch
+
+
+def test_a_cancelled_integrations_split_stops_growing(started_integration, pm):
+    plan.cancel(started_integration, ctx(pm, "2026-04-09", "Partner withdrew."))
+
+    on_the_day = standing(started_integration, at("2026-04-09"))
+    much_later = standing(started_integration, at("2027-04-09"))
+
+    assert much_later.split == on_the_day.split
+    assert much_later.forecast_launch is None
+
+
+def test_a_launched_integration_is_measured_at_its_launch(started_integration, pm):
+    tradingview_onboards(started_integration, pm)
+    partner_passes_autotests(started_integration, pm)
+    day = date(2026, 4, 1)
+    for code in STEP_CODES[4:]:
+        done(started_integration, code, day, pm)
     started_integration.refresh_from_db()
-    assert standing(started_integration, date(2026, 3, 9)).ball.side is None
-    assert started_integration.ball_side == ""
 
-
-def test_paused_while_late_counts_the_paused_days_as_paused(started_integration, pm):
-    finish_tradingview_onboarding(started_integration, pm)
-    plan.pause(started_integration, source=WEB, by=pm, at=at("2026-04-03"))
-
-    result = standing(started_integration, date(2026, 4, 9))
-
-    # Late 03-31..04-03 (the pause day began unpaused), paused 04-04..04-09.
-    assert result.delay == DelaySplit(partner=4, paused=6)
-
-
-def test_after_resume_deadlines_have_moved(started_integration, pm):
-    plan.pause(started_integration, source=WEB, by=pm, at=at("2026-03-09"))
-    plan.resume(started_integration, source=WEB, by=pm, at=at("2026-03-19"))
-    finish_tradingview_onboarding(started_integration, pm, day="2026-03-20")
-
-    on_new_deadline = standing(started_integration, date(2026, 4, 9))
-    assert on_new_deadline.ball.side == "partner"
-    assert on_new_deadline.overdue_steps() == []
-    assert on_new_deadline.planned_launch == PLANNED_LAUNCH + days(10)
-    assert on_new_deadline.forecast_launch == PLANNED_LAUNCH + days(10)
-    assert on_new_deadline.delay == DelaySplit(paused=10)
-
-    ten_days_later = standing(started_integration, date(2026, 4, 19))
-    assert overdue(ten_days_later)["endpoints-implementation"] == 10
-    assert ten_days_later.ball.side == "partner"
-    assert ten_days_later.delay == DelaySplit(partner=10, paused=10)
-    assert ten_days_later.forecast_launch == PLANNED_LAUNCH + days(20)
-
-
-def complete_everything(integration, by, days_by_code):
-    for code in STEP_CODES:
-        complete_step(step(integration, code), source=WEB, by=by, at=at(days_by_code(code)))
-
-
-def test_launched_forecast_is_the_launch_day(started_integration, pm):
-    complete_everything(started_integration, pm, lambda code: KICKOFF + days(1 + STEP_CODES.index(code)))
-    started_integration.refresh_from_db()
-    assert started_integration.launched_on == date(2026, 3, 17)
-
-    result = standing(started_integration, date(2026, 6, 1))
-
-    assert result.forecast_launch == date(2026, 3, 17)
-    assert result.planned_launch == PLANNED_LAUNCH
-    assert result.slip_days == 0
-    assert result.ball.side is None
-    assert result.current_step is None
-    assert result.overdue_steps() == []
-    assert result.delay == DelaySplit()
-
-
-def test_launched_late_counts_delay_up_to_the_launch_only(started_integration, pm):
-    finish_tradingview_onboarding(started_integration, pm)
-    complete_everything_late = [c for c in STEP_CODES if c not in ("slack-jira-onboarding", "autotests-configuration")]
-    for code in complete_everything_late:
-        complete_step(step(started_integration, code), source=WEB, by=pm, at=at("2026-04-09"))
-    started_integration.refresh_from_db()
     assert started_integration.state == Integration.State.LAUNCHED
-
-    result = standing(started_integration, date(2026, 12, 1))
-
-    assert result.forecast_launch == date(2026, 4, 9)
-    assert result.delay == DelaySplit(partner=10)
-
-
-def test_cancelled_has_no_forecast_and_no_ball(started_integration, pm):
-    plan.cancel(started_integration, source=WEB, by=pm, note="Partner withdrew.", at=at("2026-03-10"))
-
-    result = standing(started_integration, date(2026, 3, 11))
-
-    assert result.forecast_launch is None
-    assert result.ball.side is None
-    assert result.current_step is None
-    started_integration.refresh_from_db()
-    assert (started_integration.forecast_launch_on, started_integration.ball_side) == (None, "")
-    assert started_integration.next_due_on is None
-
-
-def test_not_kicked_off_has_no_delay(integration):
-    result = standing(integration, date(2026, 3, 11))
-    assert result.steps == []
-    assert result.delay == DelaySplit()
-    assert result.forecast_launch is None
-
-
-@pytest.mark.parametrize("state", ["active", "paused", "launched"])
-def test_standing_takes_three_queries(started_integration, pm, django_assert_num_queries, state):
-    """Documented as three queries: the steps, their history, the integration's events."""
-    finish_tradingview_onboarding(started_integration, pm)
-    if state == "paused":
-        plan.pause(started_integration, source=WEB, by=pm, at=at("2026-03-09"))
-    elif state == "launched":
-        for code in STEP_CODES[2:]:
-            complete_step(step(started_integration, code), source=WEB, by=pm, at=at("2026-03-20"))
-        assert started_integration.steps.filter(status="done").count() == 15
-    started_integration.refresh_from_db()
-    assert started_integration.state == state
-
-    with django_assert_num_queries(3):
-        standing(started_integration, date(2026, 4, 9))
-
-
-def test_overdue_steps_are_only_those_a_side_owes_now(started_integration, pm):
-    """Steps still waiting on late prerequisites are past their date, but nobody owes them yet."""
-    result = standing(started_integration, date(2026, 4, 10))  # everything open, weeks 4 and 5 passed
-    assert {s.code for s in result.overdue_steps()} == {
-        "slack-jira-onboarding",
-        "autotests-configuration",
-        "endpoints-implementation",
-    }
-    plan.pause(started_integration, source=WEB, by=pm, at=at("2026-04-10"))
-    assert standing(started_integration, date(2026, 4, 12)).overdue_steps() == []
+    result = standing(started_integration, at("2026-09-01"))
+    assert result.forecast_launch == date(2026, 4, 1)
+    assert result.split == DelaySplit() and result.ball.side is None
