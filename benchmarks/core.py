@@ -1,9 +1,15 @@
-"""Benchmark of the roadmap core: kick-off, step changes and standing over a large portfolio.
+"""Benchmark of the roadmap core: kick-off, step changes, standing, and the daily refresh.
 
-Usage: .venv/bin/python benchmarks/core.py [--integrations 300]
+Usage: .venv/bin/python benchmarks/core.py [--integrations 300] [--refresh 1000,10000]
 Runs on a fresh SQLite file in a temporary folder, or on DATABASE_URL when it is set (the
 database named there is used as is; the benchmark writes partners prefixed "Bench").
-Prints per-operation timings (mean and 95th percentile, in ms) and the total.
+
+Prints, in ms (mean and 95th percentile):
+- kick-off, completing a step and standing() over ``--integrations`` integrations made through
+  the services;
+- standing() of one integration 60, 240 and 960 days after its kick-off, with its query count;
+- the daily refresh (refresh_running) over each portfolio size in ``--refresh``: time and queries.
+  Those portfolios are copies of the integrations made above, written in bulk.
 """
 
 import argparse
@@ -18,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 if not os.environ.get("DATABASE_URL"):
     os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="roadmap-bench-")
+os.environ.setdefault("EMBEDDED", "1")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import django  # noqa: E402
@@ -25,14 +32,21 @@ import django  # noqa: E402
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from integrations import plan, steps  # noqa: E402
-from integrations.models import Integration, Partner  # noqa: E402
-from integrations.standing import standing  # noqa: E402
+from integrations.context import ChangeContext  # noqa: E402
+from integrations.models import Integration, IntegrationStep, Partner, StepChange  # noqa: E402
+from integrations.standing import refresh_running, standing  # noqa: E402
 from roadmap.models import RoadmapTemplate  # noqa: E402
+
+KICKOFF = date(2026, 3, 2)
+
+
+def moment(day: date, hour: int = 10) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()).replace(hour=hour))
 
 
 def timed(samples, fn, *args, **kwargs):
@@ -44,47 +58,117 @@ def timed(samples, fn, *args, **kwargs):
 
 def report(name, samples):
     ordered = sorted(samples)
-    p95 = ordered[int(len(ordered) * 0.95) - 1] if len(ordered) > 1 else ordered[0]
-    print(f"{name:28} n={len(samples):5}  mean={statistics.mean(samples):7.2f} ms  p95={p95:7.2f} ms")
+    p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)]
+    print(f"{name:34} n={len(samples):6}  mean={statistics.mean(samples):8.2f} ms  p95={p95:8.2f} ms")
+
+
+def new_integration(template, n):
+    partner = Partner.objects.create(name=f"Bench {n:05d} {time.time_ns()}")
+    return Integration.objects.create(
+        partner=partner,
+        template=template,
+        parts="both",
+        data_types=["crypto"] if n % 2 else ["stocks"],
+        data_source="own_feed" if n % 2 else "exchange_mapping",
+        data_auth="fixed_token",
+        trading_auth="oauth2_code",
+    )
+
+
+def services(template, count):
+    kick, change, stand = [], [], []
+    for n in range(count):
+        integration = new_integration(template, n)
+        timed(kick, plan.start_integration, integration, KICKOFF, ChangeContext("system", at=moment(KICKOFF)))
+        for k, step in enumerate(integration.steps.filter(status="not_started")[: n % 12]):
+            when = moment(KICKOFF + timedelta(days=7 * k + 1))
+            timed(change, steps.complete_step, step, ChangeContext("system", at=when))
+        if n and n % max(1, count // 10) == 0:
+            print(f"  {n}/{count} integrations", flush=True)
+    for integration in Integration.objects.filter(partner__name__startswith="Bench").select_related("partner"):
+        timed(stand, standing, integration, moment(date(2026, 5, 1)))
+    report("kick-off (15 steps)", kick)
+    report("complete a step", change)
+    report("standing() of one", stand)
+
+
+def standing_over_time(template):
+    """One integration whose partner never delivers its endpoints: the slip grows every day."""
+    integration = new_integration(template, 0)
+    plan.start_integration(integration, KICKOFF, ChangeContext("system", at=moment(KICKOFF)))
+    for code in ("slack-jira-onboarding", "autotests-configuration"):
+        steps.complete_step(integration.steps.get(code=code), ChangeContext("system", at=moment(KICKOFF, 15)))
+    integration = Integration.objects.select_related("partner").get(pk=integration.pk)
+    for days in (60, 240, 960):
+        now = moment(KICKOFF + timedelta(days=days))
+        samples = []
+        for _ in range(20):
+            timed(samples, standing, integration, now)
+        with CaptureQueriesContext(connection) as queries:
+            result = standing(integration, now)
+        report(f"standing() {days} days after kick-off", samples)
+        print(f"{'':34} queries={len(queries)}  slip={result.slip_days} days")
+
+
+@transaction.atomic
+def copy_portfolio(size):
+    """Bulk copies of the benchmark's integrations (with their steps) up to ``size`` running ones."""
+    sources = list(Integration.objects.filter(partner__name__startswith="Bench").prefetch_related("steps"))
+    have = Integration.objects.filter(state__in=Integration.RUNNING_STATES).count()
+    made = 0
+    while have + made < size:
+        batch = []
+        for source in sources[: size - have - made]:
+            partner = Partner(name=f"Bench copy {time.time_ns()} {made + len(batch)}")
+            batch.append((source, partner))
+        Partner.objects.bulk_create([p for _, p in batch])
+        copies = []
+        for source, partner in batch:
+            copy = Integration(**{f.attname: getattr(source, f.attname) for f in Integration._meta.concrete_fields})
+            copy.pk = None
+            copy.partner_id = partner.pk
+            copy.current_step_id = None
+            copy.name = partner.name
+            copies.append(copy)
+        Integration.objects.bulk_create(copies)
+        rows = []
+        for (source, _), copy in zip(batch, copies, strict=True):
+            for step in source.steps.all():
+                clone = IntegrationStep(**{f.attname: getattr(step, f.attname) for f in IntegrationStep._meta.concrete_fields})
+                clone.pk = None
+                clone.integration_id = copy.pk
+                rows.append(clone)
+        IntegrationStep.objects.bulk_create(rows, batch_size=2000)
+        made += len(batch)
+    return StepChange.objects.count()
+
+
+def daily_refresh(sizes):
+    for size in sizes:
+        copy_portfolio(size)
+        running = Integration.objects.filter(state__in=Integration.RUNNING_STATES).count()
+        with CaptureQueriesContext(connection) as queries:
+            start = time.perf_counter()
+            refreshed = refresh_running(now=moment(date(2026, 5, 1)))
+            elapsed = time.perf_counter() - start
+        print(
+            f"daily refresh of {running:6} running    {elapsed * 1000:10.0f} ms  "
+            f"({elapsed * 1e6 / max(1, refreshed):.0f} µs each)  queries={len(queries)}"
+        )
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--integrations", type=int, default=300)
+    parser.add_argument("--refresh", default="1000,10000", help="portfolio sizes for the daily refresh")
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor}, integrations: {args.integrations}")
     template = RoadmapTemplate.latest("tradingview-rest-api")
-    kickoff = date(2026, 3, 2)
-    at = timezone.make_aware(datetime(2026, 3, 2, 10))
-    kick, change, stand = [], [], []
     begin = time.perf_counter()
-    for n in range(args.integrations):
-        partner = Partner.objects.create(name=f"Bench {n:05d} {time.time_ns()}")
-        integration = Integration.objects.create(
-            partner=partner,
-            template=template,
-            parts="both",
-            data_types=["crypto"] if n % 2 else ["stocks"],
-            data_source="own_feed" if n % 2 else "exchange_mapping",
-            data_auth="fixed_token",
-            trading_auth="oauth2_code",
-        )
-        timed(kick, plan.start_integration, integration, kickoff, source="system", at=at)
-        for k, step in enumerate(integration.steps.filter(status="not_started")[: n % 12]):
-            timed(change, steps.complete_step, step, source="system", at=at + timedelta(days=7 * k + 1))
-        if n and n % max(1, args.integrations // 10) == 0:
-            print(f"  {n}/{args.integrations} integrations", flush=True)
-    today = date(2026, 5, 1)
-    for integration in Integration.objects.filter(partner__name__startswith="Bench"):
-        timed(stand, standing, integration, today)
-    one = Integration.objects.filter(partner__name__startswith="Bench").last()
-    with CaptureQueriesContext(connection) as queries:
-        standing(one, today)
-    report("kick-off (15 steps)", kick)
-    report("complete a step", change)
-    report("standing() of one", stand)
-    print(f"standing() queries: {len(queries)}")
+    services(template, args.integrations)
+    standing_over_time(template)
+    daily_refresh([int(s) for s in args.refresh.split(",") if s.strip()])
     print(f"total: {time.perf_counter() - begin:.1f} s")
 
 

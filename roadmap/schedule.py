@@ -32,21 +32,34 @@ def add_working_days(day: date, n: int, paused: Collection[date] = ()) -> date:
     """The ``n``-th working day after ``day``; with ``n`` 0, ``next_working_day(day)``."""
     if n <= 0:
         return next_working_day(day, paused)
+    # Whole weeks at once (5 working days each), then day by day; paused days in the way are
+    # made up for afterwards, one working day each.
+    target = day + timedelta(weeks=(n - 1) // 5)
+    n -= 5 * ((n - 1) // 5)
     while n:
-        day += timedelta(days=1)
-        if is_working_day(day, paused):
+        target += timedelta(days=1)
+        if target.weekday() < SATURDAY:
             n -= 1
-    return day
+    extra = sum(1 for d in paused if day < d <= target and d.weekday() < SATURDAY)
+    while extra or not is_working_day(target, paused):
+        target += timedelta(days=1)
+        if is_working_day(target, paused):
+            extra = max(0, extra - 1)
+            if not extra:
+                break
+    return target
 
 
 def working_days_between(start: date, end: date, paused: Collection[date] = ()) -> int:
     """Working days after ``start`` up to and including ``end`` (0 when ``end`` is not later)."""
-    count = 0
-    day = start + timedelta(days=1)
-    while day <= end:
-        count += is_working_day(day, paused)
-        day += timedelta(days=1)
-    return count
+    if end <= start:
+        return 0
+    days = (end - start).days
+    weeks, rest = divmod(days, 7)
+    count = 5 * weeks
+    first = (start.weekday() + 1) % 7  # weekday of the first day after start
+    count += sum(1 for k in range(rest) if (first + k) % 7 < SATURDAY)
+    return count - sum(1 for d in paused if start < d <= end and d.weekday() < SATURDAY)
 
 
 def weeks_after(kickoff: date, weeks: int) -> date:
