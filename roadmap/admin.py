@@ -1,19 +1,28 @@
-"""Admin for roadmap templates: versions, their steps, and making a new version."""
+"""Admin for roadmap templates: versions, their steps, and making a new version.
 
+A template's page shows its steps as a readable table (due, dependencies, checklist and the
+conditions under which each applies). A draft version's steps are edited in the inline below it;
+a frozen version (in use by integrations) shows the table only. A version that integrations use
+cannot be deleted.
+"""
+
+from django.apps import apps
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
 
 from roadmap.admin_operations import Operation, OperationsAdmin
-from roadmap.models import RoadmapTemplate, TemplateStep
+from roadmap.conditions import CONDITIONS
+from roadmap.models import Channel, RoadmapTemplate, TemplateStep, step_label, template_problems
 
 # --- roadmap templates ------------------------------------------------------------------------
 
 
 class TemplateStepInline(admin.StackedInline):
-    """A template's steps; read-only once the template is frozen (TemplateStep.clean refuses too)."""
+    """A draft template's steps; a frozen template has no inline (TemplateStep.clean refuses too)."""
 
     model = TemplateStep
     extra = 0
@@ -22,7 +31,7 @@ class TemplateStepInline(admin.StackedInline):
         ("position", "number", "side", "code"),
         "title",
         "description",
-        ("due_week", "due_week_last"),
+        ("due_week", "due_week_last", "turnaround_days"),
         "depends_on",
         "tells_via",
         "condition",
@@ -43,19 +52,86 @@ def _frozen(template) -> bool:
     return template is not None and template.is_frozen
 
 
+def _integrations():
+    """The integrations' model; looked up lazily, as the roadmap app does not import integrations."""
+    return apps.get_model("integrations", "Integration")
+
+
+def integration_count(template) -> int:
+    """How many integrations follow ``template`` (annotated by the admin's queryset, else counted)."""
+    count = getattr(template, "integration_count", None)
+    if count is None:
+        count = _integrations().objects.filter(template=template).count()
+    return count
+
+
+def delete_refusal(template) -> str:
+    """Why ``template`` cannot be deleted, or "" when it can."""
+    count = integration_count(template)
+    users = f"{count} integration{'' if count == 1 else 's'} follow{'s' if count == 1 else ''} it"
+    if template.is_frozen:
+        return (
+            f"{template} is in use (frozen since {template.frozen_at:%Y-%m-%d}"
+            f"{'; ' + users if count else ''}): it cannot be deleted."
+        )
+    if count:
+        return f"{template} cannot be deleted: {users}."
+    return ""
+
+
 def _new_version_message(template, copy):
     url = reverse("admin:roadmap_roadmaptemplate_change", args=[copy.pk])
     return format_html('Made <a href="{}">{}</a> from {}; edit its steps there.', url, copy, template)
 
 
+def _checklist_rows(checklist) -> list[tuple[str, str]]:
+    """(text, condition label or "") per checklist item; a malformed draft item shown as it is."""
+    if not isinstance(checklist, list):
+        return [(f"Not a list: {checklist!r}", "")]
+    rows = []
+    for item in checklist:
+        if not isinstance(item, dict):
+            rows.append((repr(item), ""))
+            continue
+        code = item.get("condition", "always")
+        condition = CONDITIONS[code].label if code in CONDITIONS else f"unknown condition {code!r}"
+        rows.append((str(item.get("text", "")) or "(no text)", "" if code == "always" else condition))
+    return rows
+
+
+def step_summaries(steps) -> list[dict]:
+    """What the template's steps say, in words: the rows of the steps table."""
+    steps = sorted(steps, key=lambda s: s.position)
+    by_code = {s.code: s for s in steps}
+    rows = []
+    for step in steps:
+        depends_on = step.depends_on if isinstance(step.depends_on, list) else [step.depends_on]
+        condition = CONDITIONS.get(step.condition)
+        rows.append(
+            {
+                "position": step.position,
+                "number_side": step_label(step).removesuffix(f" · {step.title}"),
+                "title": step.title,
+                "code": step.code,
+                "due": step.due_label,
+                "depends_on": [
+                    str(by_code[code]) if code in by_code else f"{code!r} (no such step)" for code in depends_on
+                ],
+                "checklist": _checklist_rows(step.checklist),
+                "applies": "" if step.condition == "always" else (condition.label if condition else step.condition),
+                "tells_via": ", ".join(Channel(c).label if c in Channel.values else c for c in step.tells_via),
+            }
+        )
+    return rows
+
+
 @admin.register(RoadmapTemplate)
 class RoadmapTemplateAdmin(OperationsAdmin):
-    list_display = ("name", "key", "version", "frozen_at", "step_count")
+    list_display = ("name", "key", "version", "frozen_at", "step_count", "integration_count")
     list_filter = ("key",)
     search_fields = ("name", "key")
-    fields = ("key", "version", "name", "description", "created_at", "frozen_at")
-    readonly_fields = ("created_at", "frozen_at")
-    inlines = [TemplateStepInline]
+    ordering = ("key", "-version")  # Meta.ordering does not apply to the annotated (GROUP BY) queryset
+    readonly_fields = ("created_at", "frozen_at", "in_use", "steps_summary")
     operations = (
         Operation(
             "new_version",
@@ -68,28 +144,111 @@ class RoadmapTemplateAdmin(OperationsAdmin):
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(step_count=Count("steps"))
+        uses = (
+            _integrations()
+            .objects.filter(template=OuterRef("pk"))
+            .order_by()
+            .values("template")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                step_count=Count("steps"),
+                integration_count=Coalesce(Subquery(uses, output_field=IntegerField()), Value(0)),
+            )
+        )
+
+    def get_fieldsets(self, request, obj=None):
+        fields = ("key", "version", "name", "description", "created_at", "frozen_at")
+        if obj is None:
+            return [(None, {"fields": fields})]
+        return [(None, {"fields": (*fields, "in_use")}), ("Steps", {"fields": ("steps_summary",)})]
+
+    def get_inlines(self, request, obj):
+        # A frozen version shows its steps as the readable table only.
+        return [] if _frozen(obj) else [TemplateStepInline]
 
     @admin.display(description="steps", ordering="step_count")
     def step_count(self, template):
         return template.step_count
 
+    @admin.display(description="integrations", ordering="integration_count")
+    def integration_count(self, template):
+        return integration_count(template)
+
+    @admin.display(description="in use")
+    def in_use(self, template):
+        count = integration_count(template)
+        if not count:
+            return "No integration follows this version."
+        return f"{count} integration{'' if count == 1 else 's'} follow{'s' if count == 1 else ''} this version."
+
+    @admin.display(description="steps")
+    def steps_summary(self, template):
+        return render_to_string(
+            "admin/roadmap/roadmaptemplate/steps_summary.html", {"rows": step_summaries(template.steps.all())}
+        )
+
     def has_change_permission(self, request, obj=None):
         return not _frozen(obj) and super().has_change_permission(request, obj)
 
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and delete_refusal(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            delete_selected, name, description = actions["delete_selected"]
+            actions["delete_selected"] = (self._refusing_in_use(delete_selected), name, description)
+        return actions
+
+    @staticmethod
+    def _refusing_in_use(delete_selected):
+        """The delete action, refused as a whole when a selected version is in use."""
+
+        def action(modeladmin, request, queryset):
+            refusals = [r for r in map(delete_refusal, queryset) if r]
+            if refusals:
+                for refusal in refusals:
+                    modeladmin.message_user(request, refusal, messages.ERROR)
+                modeladmin.message_user(
+                    request, "Nothing was deleted; select only versions no integration uses.", messages.WARNING
+                )
+                return None
+            return delete_selected(modeladmin, request, queryset)
+
+        action.__name__ = delete_selected.__name__
+        return action
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        if _frozen(obj):
-            context["change_notice"] = (
-                f"In use by integrations since {obj.frozen_at:%Y-%m-%d}: this version and its steps can no "
-                "longer change. To change the process, make a new version and edit that."
-            )
+        if obj is not None and obj.pk is not None:
+            notices = []
+            if _frozen(obj):
+                notices.append(
+                    f"In use by integrations since {obj.frozen_at:%Y-%m-%d}: this version and its steps can no "
+                    "longer change. To change the process, make a new version and edit that."
+                )
+            refusal = delete_refusal(obj)
+            if refusal:
+                notices.append(refusal)
+            context["change_notice"] = " ".join(notices)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        # The graph can only be checked once every step is saved; a draft may stay incomplete.
-        try:
-            form.instance.validate_steps()
-        except ValidationError as error:
-            for message in error.messages:
-                self.message_user(request, message, messages.WARNING)
+        # The graph can only be checked once every step is saved; a draft may stay incomplete,
+        # but kick-off refuses it (InvalidTemplate) until these are fixed.
+        problems = template_problems(list(form.instance.steps.all()))
+        if problems:
+            self.message_user(
+                request,
+                f"{form.instance} cannot be planned yet; kick-off will refuse it until these are fixed:",
+                messages.WARNING,
+            )
+            for problem in problems:
+                self.message_user(request, problem, messages.WARNING)

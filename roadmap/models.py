@@ -106,7 +106,7 @@ class RoadmapTemplate(models.Model):
 
 
 def step_label(step) -> str:
-    """"3 · TradingView · Sandbox access configuration": which of the 7 steps, whose side, what."""
+    """ "3 · TradingView · Sandbox access configuration": which of the 7 steps, whose side, what."""
     side = Side(step.side).label if step.side in Side.values else step.side
     number = f"{step.number} · " if step.number else ""
     return f"{number}{side} · {step.title}"

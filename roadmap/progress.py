@@ -24,7 +24,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from roadmap.models import OPEN_STATUSES, SETTLED_STATUSES, Side, StepStatus
+from roadmap.models import OPEN_STATUSES, Side, StepStatus
 from roadmap.schedule import add_working_days, is_working_day, next_working_day, working_days_between
 
 BOTH = "both"
@@ -32,7 +32,7 @@ BOTH = "both"
 
 @dataclass(frozen=True)
 class Clock:
-    """"Today" for each side: a partner's deadline is a day in the partner's time zone.
+    """ "Today" for each side: a partner's deadline is a day in the partner's time zone.
 
     ``frozen_on`` stops the clock (a paused integration is assessed as of the day it paused).
     """
@@ -58,21 +58,48 @@ def is_open(step) -> bool:
     return step.status in OPEN_STATUSES
 
 
-def actionable_steps(steps: Iterable) -> list:
-    """Open steps whose prerequisites are all settled (done or not applicable), in order."""
+def settled_codes(steps: Iterable) -> set[str]:
+    """Codes of the steps that hold nothing up: done, or not applicable with their own prerequisites settled.
+
+    A step that does not apply passes through: what depends on it waits for what it depended on.
+    """
     steps = sorted(steps, key=lambda s: s.position)
-    status = {s.code: s.status for s in steps}
-    return [
-        s
-        for s in steps
-        if is_open(s) and all(status.get(code, StepStatus.DONE) in SETTLED_STATUSES for code in s.depends_on)
-    ]
+    settled: set[str] = set()
+    known = {s.code for s in steps}
+    for s in steps:
+        deps_settled = all(code in settled or code not in known for code in s.depends_on)
+        if s.status == StepStatus.DONE or (s.status == StepStatus.NOT_APPLICABLE and deps_settled):
+            settled.add(s.code)
+    return settled
+
+
+def actionable_steps(steps: Iterable) -> list:
+    """Open steps whose prerequisites are all settled (see ``settled_codes``), in order."""
+    steps = sorted(steps, key=lambda s: s.position)
+    known = {s.code for s in steps}
+    settled = settled_codes(steps)
+    return [s for s in steps if is_open(s) and all(c in settled or c not in known for c in s.depends_on)]
 
 
 def waiting_on(step, steps: Iterable) -> list:
-    """The prerequisites of ``step`` that are not settled yet."""
+    """The open steps that ``step`` waits for: its prerequisites, and theirs behind steps that do not apply."""
     by_code = {s.code: s for s in steps}
-    return [by_code[c] for c in step.depends_on if c in by_code and by_code[c].status not in SETTLED_STATUSES]
+    settled = settled_codes(by_code.values())
+    waiting, seen = [], set()
+
+    def visit(codes):
+        for code in codes:
+            if code in settled or code not in by_code or code in seen:
+                continue
+            seen.add(code)
+            dep = by_code[code]
+            if dep.status == StepStatus.NOT_APPLICABLE:
+                visit(dep.depends_on)
+            else:
+                waiting.append(dep)
+
+    visit(step.depends_on)
+    return sorted(waiting, key=lambda s: s.position)
 
 
 @dataclass
@@ -224,7 +251,9 @@ def assess(steps: Iterable, kickoff: date, clock: Clock, paused: Collection[date
         steps=outlooks,
         planned_launch=planned_launch,
         forecast_launch=launch.forecast,
-        split=DelaySplit.of(_calendar_charges(launch.charges, planned_launch, launch.forecast, paused, launch.step.side)),
+        split=DelaySplit.of(
+            _calendar_charges(launch.charges, planned_launch, launch.forecast, paused, launch.step.side)
+        ),
     )
 
 

@@ -29,10 +29,10 @@ def transition_refusal(from_status: str, to_status: str, reason: str):
             return ReasonRequired("Say why the step is blocked.")
         if from_status == S.DONE:
             return ReasonRequired("Say why the step is reopened.")
-        if from_status == S.BLOCKED and to_status != S.DONE:
-            return ReasonRequired("Say what unblocked the step.")
         if to_status == S.NOT_APPLICABLE:
             return ReasonRequired("Say why the step does not apply.")
+        if from_status == S.BLOCKED and to_status != S.DONE:
+            return ReasonRequired("Say what unblocked the step.")
         if from_status == S.NOT_APPLICABLE:
             return ReasonRequired("Say why the step applies after all.")
     return None

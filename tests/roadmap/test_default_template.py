@@ -2,7 +2,9 @@
 
 import pytest
 
-from roadmap.models import RoadmapTemplate
+from roadmap.models import RoadmapTemplate, template_problems
+from roadmap.schedule import plan_due_dates
+from tests.default_plan import KICKOFF, LAUNCH_WINDOW, PLANNED_DUE
 
 # Transcribed from TradingView's "REST API integration roadmap" document.
 # (position, code, side, pair number, title, due_week, due_week_last, tells_via, condition)
@@ -242,11 +244,38 @@ def test_conditional_checklist_items(template):
 @pytest.mark.django_db
 def test_labels(template):
     by_code = {s.code: s for s in template.steps.all()}
-    assert str(by_code["endpoints-implementation"]) == "1. Data / trading endpoints implementation"
-    assert str(by_code["sandbox-access"]) == "Sandbox access configuration"
+    assert str(by_code["endpoints-implementation"]) == "1 · Partner · Data / trading endpoints implementation"
+    assert str(by_code["sandbox-access"]) == "3 · TradingView · Sandbox access configuration"
+    assert str(by_code["open-to-all-users"]) == "TradingView · Open to all users"
     assert by_code["endpoints-implementation"].due_label == "week 4"
-    assert by_code["sandbox-access"].due_label == "with the next dated step"
+    assert by_code["sandbox-access"].due_label == "3 working days after it becomes actionable"
     assert by_code["open-to-all-users"].due_label == "weeks 11-12"
+
+
+@pytest.mark.django_db
+def test_tradingview_tasks_have_a_turnaround_of_three_working_days(steps):
+    turnarounds = {s.code: s.turnaround_days for s in steps if s.side == "tradingview" and s.due_week is None}
+    assert turnarounds == {
+        "slack-jira-onboarding": 3,
+        "autotests-configuration": 3,
+        "sandbox-access": 3,
+        "request-production-urls": 3,
+        "smoke-testing": 3,
+        "final-testing": 3,
+        "closed-release": 3,
+    }
+
+
+@pytest.mark.django_db
+def test_the_installed_template_has_no_problems(steps):
+    assert template_problems(steps) == []
+
+
+@pytest.mark.django_db
+def test_planned_from_the_shared_kickoff_it_gives_the_shared_calendar(steps):
+    plan = plan_due_dates(steps, KICKOFF)
+    assert {code: due for code, (_, due) in plan.items()} == PLANNED_DUE
+    assert plan["open-to-all-users"] == LAUNCH_WINDOW
 
 
 @pytest.mark.django_db

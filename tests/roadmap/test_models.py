@@ -1,11 +1,15 @@
-"""Roadmap templates: frozen versions, new versions, step validation, the choice-list field."""
+"""Roadmap templates: frozen versions, new versions, step validation, template problems, labels, the
+choice-list field."""
+
+from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
 from roadmap.lineup import lineup_gaps
-from roadmap.models import RoadmapTemplate, TemplateStep
+from roadmap.models import RoadmapTemplate, TemplateStep, step_label, template_problems
+from roadmap.refusals import InvalidTemplate
 
 KEY = "tradingview-rest-api"
 STEP_FIELDS = [
@@ -18,6 +22,7 @@ STEP_FIELDS = [
     "checklist",
     "due_week",
     "due_week_last",
+    "turnaround_days",
     "depends_on",
     "tells_via",
     "condition",
@@ -192,20 +197,188 @@ def test_several_errors_are_reported_together(scratch_template):
     assert sorted(excinfo.value.message_dict) == ["checklist", "depends_on", "due_week_last"]
 
 
+# --- template problems ---------------------------------------------------------------------------------
+
+
+def plain(position, code, side="partner", due_week=4, due_week_last=None, depends_on=()):
+    return SimpleNamespace(
+        position=position,
+        code=code,
+        side=side,
+        due_week=due_week,
+        due_week_last=due_week_last,
+        depends_on=list(depends_on),
+    )
+
+
+def launch(position=9, depends_on=()):
+    return plain(position, "launch", "tradingview", 11, 12, depends_on)
+
+
+def test_a_plannable_template_has_no_problems():
+    steps = [
+        plain(1, "prepare", "tradingview", None),
+        plain(2, "build", depends_on=["prepare"]),
+        plain(3, "check", "tradingview", None, depends_on=["build"]),
+        plain(4, "fix", due_week=4, depends_on=["check"]),  # the same week as before: not backwards
+        launch(5, ["fix"]),
+    ]
+    assert template_problems(steps) == []
+    assert template_problems([]) == []
+
+
+@pytest.mark.parametrize(
+    ("steps", "problems"),
+    [
+        pytest.param(
+            [plain(1, "a", depends_on=["b"]), plain(2, "b", due_week=5, depends_on=["a"]), launch()],
+            [
+                "Step 'a' depends on 'b', which comes after it.",
+                "Steps 'a' -> 'b' -> 'a' depend on each other in a cycle.",
+            ],
+            id="cycle",
+        ),
+        pytest.param(
+            [
+                plain(1, "a", depends_on=["c"]),
+                plain(2, "b", due_week=5, depends_on=["a"]),
+                plain(3, "c", due_week=6, depends_on=["b"]),
+                launch(),
+            ],
+            [
+                "Step 'a' depends on 'c', which comes after it.",
+                "Steps 'a' -> 'c' -> 'b' -> 'a' depend on each other in a cycle.",
+            ],
+            id="cycle-of-three",
+        ),
+        pytest.param(
+            [plain(1, "a", depends_on=["ghost"]), launch()],
+            ["Step 'a' depends on 'ghost', which is no step of this template."],
+            id="unknown-dependency",
+        ),
+        pytest.param(
+            [plain(1, "a", depends_on=["b"]), plain(2, "b", due_week=5), launch()],
+            ["Step 'a' depends on 'b', which comes after it."],
+            id="forward-dependency",
+        ),
+        pytest.param(
+            [plain(1, "a", depends_on=["a"]), launch()],
+            ["Step 'a' depends on itself."],
+            id="self-dependency",
+        ),
+        pytest.param(
+            [plain(1, "a", due_week=None), launch()],
+            ["Partner step 'a' has no due week."],
+            id="partner-step-without-due-week",
+        ),
+        pytest.param(
+            [plain(1, "a", due_week=5), plain(2, "b", due_week=4), launch()],
+            ["Partner step 'b' is due in week 4, before 'a' (week 5): partner deadlines may not go backwards."],
+            id="partner-weeks-backwards",
+        ),
+        pytest.param(
+            [plain(1, "a"), plain(2, "launch", "tradingview", 11, None)],
+            ["The last step, 'launch', is the launch and needs its window (a due week and a last week)."],
+            id="launch-without-last-week",
+        ),
+        pytest.param(
+            [plain(1, "a"), plain(2, "launch", "tradingview", None, None)],
+            ["The last step, 'launch', is the launch and needs its window (a due week and a last week)."],
+            id="launch-without-due-week",
+        ),
+        pytest.param(
+            [plain(1, "a"), plain(2, "a", due_week=5), launch()],
+            ["Two steps share the code 'a'."],
+            id="duplicate-code",
+        ),
+    ],
+)
+def test_template_problems(steps, problems):
+    assert template_problems(steps) == problems
+
+
+def test_template_problems_read_steps_in_position_order():
+    steps = [launch(3, ["b"]), plain(2, "b", due_week=5, depends_on=["a"]), plain(1, "a")]
+    assert template_problems(steps) == []
+
+
+def test_tradingview_steps_need_no_due_week_and_may_sit_between_partner_weeks():
+    steps = [plain(1, "a", due_week=6), plain(2, "review", "tradingview", None, depends_on=["a"]), launch(3)]
+    assert template_problems(steps) == []
+
+
 @pytest.mark.django_db
-def test_validate_steps_reports_unknown_or_later_dependencies_and_an_undated_launch(scratch_template):
+def test_validate_steps_raises_invalid_template_naming_the_steps(scratch_template):
     make_step(
         scratch_template, position=1, code="prepare", side="tradingview", due_week=None, depends_on=["build"]
     ).save()
     make_step(scratch_template, position=2, code="build", depends_on=["prepare", "ghost"]).save()
     make_step(scratch_template, position=3, code="launch", side="tradingview", due_week=None).save()
-    with pytest.raises(ValidationError) as excinfo:
+    with pytest.raises(InvalidTemplate) as excinfo:
         scratch_template.validate_steps()
-    assert excinfo.value.messages == [
-        "Step 'prepare' depends on 'build', which is not an earlier step.",
-        "Step 'build' depends on 'ghost', which is not an earlier step.",
-        "The last step ('launch') is the launch and must have a due week.",
-    ]
+    assert excinfo.value.code == "invalid_template"
+    assert str(excinfo.value) == (
+        "Scratch process v1 cannot be planned: "
+        "Step 'prepare' depends on 'build', which comes after it. "
+        "Step 'build' depends on 'ghost', which is no step of this template. "
+        "Steps 'prepare' -> 'build' -> 'prepare' depend on each other in a cycle. "
+        "The last step, 'launch', is the launch and needs its window (a due week and a last week)."
+    )
+    assert isinstance(excinfo.value, ValidationError)
+
+
+@pytest.mark.django_db
+def test_validate_steps_checks_the_steps_given_instead_of_the_stored_ones(scratch_template):
+    make_step(scratch_template, position=1, code="build").save()
+    make_step(scratch_template, position=2, code="launch", side="tradingview", due_week=11, due_week_last=12).save()
+    assert scratch_template.validate_steps() is None
+    with pytest.raises(InvalidTemplate, match=r"^Scratch process v1 cannot be planned: Partner step 'a' has no due"):
+        scratch_template.validate_steps([plain(1, "a", due_week=None), launch(2)])
+    assert scratch_template.validate_steps([plain(1, "a"), launch(2, ["a"])]) is None
+
+
+@pytest.mark.django_db
+def test_the_default_template_has_no_problems(default_template):
+    assert template_problems(list(default_template.steps.all())) == []
+    assert default_template.validate_steps() is None
+
+
+# --- labels ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("number", "side", "title", "label"),
+    [
+        (3, "tradingview", "Sandbox access configuration", "3 · TradingView · Sandbox access configuration"),
+        (
+            1,
+            "partner",
+            "Data / trading endpoints implementation",
+            "1 · Partner · Data / trading endpoints implementation",
+        ),
+        (None, "tradingview", "Open to all users", "TradingView · Open to all users"),
+        (None, "robots", "Beep", "robots · Beep"),  # an unknown side is shown as stored
+    ],
+)
+def test_step_label(number, side, title, label):
+    assert step_label(SimpleNamespace(number=number, side=side, title=title)) == label
+
+
+@pytest.mark.django_db
+def test_a_template_step_is_shown_by_its_label(scratch_template):
+    step = make_step(scratch_template, number=2, title="Build it")
+    assert str(step) == "2 · Partner · Build it"
+
+
+@pytest.mark.django_db
+def test_turnaround_days_default_to_three_and_label_the_due_date(scratch_template):
+    step = make_step(scratch_template, side="tradingview", due_week=None)
+    assert step.turnaround_days == 3
+    assert step.due_label == "3 working days after it becomes actionable"
+    step.turnaround_days = 5
+    assert step.due_label == "5 working days after it becomes actionable"
+    assert make_step(scratch_template, due_week=4).due_label == "week 4"
+    assert make_step(scratch_template, due_week=11, due_week_last=12).due_label == "weeks 11-12"
 
 
 # --- versions -------------------------------------------------------------------------------------------
@@ -228,7 +401,15 @@ def test_new_version_copies_every_step(default_template):
     v2_steps = [step_fields(s) for s in v2.steps.order_by("position")]
     assert len(v2_steps) == 15
     assert v2_steps == v1_steps
-    v2.validate_steps()
+    assert v2.validate_steps() is None
+
+
+@pytest.mark.django_db
+def test_new_version_copies_turnaround_days(default_template):
+    default_template.steps.filter(code="smoke-testing").update(turnaround_days=5)
+    v2 = default_template.new_version()
+    assert v2.steps.get(code="smoke-testing").turnaround_days == 5
+    assert v2.steps.get(code="final-testing").turnaround_days == 3
 
 
 @pytest.mark.django_db

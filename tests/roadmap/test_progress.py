@@ -1,32 +1,30 @@
-"""Who holds the ball, what is late, when it will launch, and whose days were lost."""
+"""Who holds the ball, what is late, when it will launch, and whose days were lost (``assess``)."""
 
-from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from roadmap.default_template import STEPS
 from roadmap.progress import (
     BallInCourt,
+    Clock,
     DelaySplit,
-    StepChangeOnDay,
-    StepTimeline,
     actionable_steps,
+    assess,
     ball_in_court,
     current_step,
-    days_late,
-    days_overdue,
-    delay_split,
-    forecast_finishes,
-    forecast_launch,
     waiting_on,
 )
-from tests.default_plan import KICKOFF, PLANNED_DUE
+from tests.default_plan import KICKOFF, PLANNED_DUE, STEP_CODES
 
 NS, IP, BL, DONE, NA = "not_started", "in_progress", "blocked", "done", "not_applicable"
 TV, PARTNER = "tradingview", "partner"
-PLANNED_LAUNCH = PLANNED_DUE["open-to-all-users"]  # week 12
-DUE = PLANNED_DUE  # the default roadmap planned from KICKOFF
+PLANNED_LAUNCH = PLANNED_DUE["open-to-all-users"]  # Monday 2026-05-25, week 12
+LOS_ANGELES = ZoneInfo("America/Los_Angeles")
+TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 @dataclass
@@ -35,15 +33,30 @@ class Step:
     side: str
     position: int
     status: str = NS
-    due_date: date | None = None
     depends_on: list = field(default_factory=list)
-    completed_on: date | None = None
+    planned_due_date: date | None = None
+    completed_at: datetime | None = None
+
+
+def done_at(day: date, hour: int = 12, zone=UTC) -> datetime:
+    return datetime.combine(day, time(hour), zone)
+
+
+def finished(day: date) -> dict:
+    """Field updates of a step done at noon UTC on ``day``."""
+    return {"status": DONE, "completed_at": done_at(day)}
 
 
 def roadmap(**changes):
     """The default roadmap planned from KICKOFF; ``changes`` maps code (with _ for -) to field updates."""
     steps = [
-        Step(row["code"], row["side"], position, due_date=DUE[row["code"]], depends_on=list(row["depends_on"]))
+        Step(
+            row["code"],
+            row["side"],
+            position,
+            depends_on=list(row["depends_on"]),
+            planned_due_date=PLANNED_DUE[row["code"]],
+        )
         for position, row in enumerate(STEPS, start=1)
     ]
     by_code = {s.code: s for s in steps}
@@ -53,12 +66,23 @@ def roadmap(**changes):
     return steps
 
 
+def on_time_until(last_code: str, **changes):
+    """The default roadmap with every step up to ``last_code`` done on its planned date."""
+    done = STEP_CODES[: STEP_CODES.index(last_code) + 1]
+    updates = {code.replace("-", "_"): finished(PLANNED_DUE[code]) for code in done}
+    return roadmap(**{**updates, **changes})
+
+
 def codes(steps):
     return [s.code for s in steps]
 
 
 def by_code(steps):
     return {s.code: s for s in steps}
+
+
+def slip(outlook) -> int:
+    return max(0, (outlook.forecast_launch - outlook.planned_launch).days)
 
 
 # --- actionable steps, waiting on --------------------------------------------------------------
@@ -81,23 +105,19 @@ def test_actionable_steps_are_in_position_order_whatever_the_input_order():
 
 
 def test_a_step_is_actionable_once_all_its_prerequisites_are_settled():
-    steps = roadmap(
-        autotests_configuration={"status": DONE, "completed_on": date(2026, 3, 20)},
-        endpoints_implementation={"status": IP},
-    )
+    steps = roadmap(autotests_configuration=finished(date(2026, 3, 5)), endpoints_implementation={"status": IP})
     assert "passing-autotests" not in codes(actionable_steps(steps))
     steps = roadmap(
-        autotests_configuration={"status": DONE, "completed_on": date(2026, 3, 20)},
-        endpoints_implementation={"status": DONE, "completed_on": date(2026, 3, 27)},
+        autotests_configuration=finished(date(2026, 3, 5)), endpoints_implementation=finished(date(2026, 3, 27))
     )
     assert codes(actionable_steps(steps)) == ["slack-jira-onboarding", "passing-autotests"]
 
 
 def test_not_applicable_prerequisites_count_as_settled():
     steps = roadmap(
-        slack_jira_onboarding={"status": DONE, "completed_on": date(2026, 3, 10)},
+        slack_jira_onboarding=finished(date(2026, 3, 5)),
         autotests_configuration={"status": NA},
-        endpoints_implementation={"status": DONE, "completed_on": date(2026, 3, 27)},
+        endpoints_implementation=finished(date(2026, 3, 27)),
         passing_autotests={"status": NA},
     )
     assert codes(actionable_steps(steps)) == ["sandbox-access"]
@@ -106,9 +126,9 @@ def test_not_applicable_prerequisites_count_as_settled():
 @pytest.mark.parametrize("status", [NS, IP, BL])
 def test_open_prerequisites_hold_a_step_back(status):
     steps = roadmap(
-        slack_jira_onboarding={"status": DONE, "completed_on": date(2026, 3, 10)},
+        slack_jira_onboarding=finished(date(2026, 3, 5)),
         autotests_configuration={"status": NA},
-        endpoints_implementation={"status": DONE, "completed_on": date(2026, 3, 27)},
+        endpoints_implementation=finished(date(2026, 3, 27)),
         passing_autotests={"status": status},
     )
     assert codes(actionable_steps(steps)) == ["passing-autotests"]
@@ -124,69 +144,23 @@ def test_open_steps_of_any_status_are_actionable(status):
 
 
 def test_settled_steps_are_not_actionable():
-    steps = roadmap(
-        slack_jira_onboarding={"status": DONE, "completed_on": date(2026, 3, 10)},
-        autotests_configuration={"status": NA},
-    )
+    steps = roadmap(slack_jira_onboarding=finished(date(2026, 3, 5)), autotests_configuration={"status": NA})
     assert codes(actionable_steps(steps)) == ["endpoints-implementation"]
 
 
 def test_waiting_on_lists_the_unsettled_prerequisites_in_dependency_order():
     steps = roadmap()
-    passing = by_code(steps)["passing-autotests"]
-    assert codes(waiting_on(passing, steps)) == ["autotests-configuration", "endpoints-implementation"]
-    steps = roadmap(autotests_configuration={"status": DONE, "completed_on": date(2026, 3, 20)})
+    assert codes(waiting_on(by_code(steps)["passing-autotests"], steps)) == [
+        "autotests-configuration",
+        "endpoints-implementation",
+    ]
+    steps = roadmap(autotests_configuration=finished(date(2026, 3, 5)))
     assert codes(waiting_on(by_code(steps)["passing-autotests"], steps)) == ["endpoints-implementation"]
     steps = roadmap(autotests_configuration={"status": NA}, endpoints_implementation={"status": BL})
     assert codes(waiting_on(by_code(steps)["passing-autotests"], steps)) == ["endpoints-implementation"]
-    steps = roadmap(autotests_configuration={"status": NA}, endpoints_implementation={"status": DONE})
+    steps = roadmap(autotests_configuration={"status": NA}, endpoints_implementation=finished(date(2026, 3, 30)))
     assert waiting_on(by_code(steps)["passing-autotests"], steps) == []
     assert waiting_on(by_code(steps)["slack-jira-onboarding"], steps) == []
-
-
-# --- overdue and late ----------------------------------------------------------------------------
-
-DUE_DAY = date(2026, 3, 30)
-
-
-@pytest.mark.parametrize(
-    ("today", "expected"),
-    [
-        (date(2026, 3, 2), 0),
-        (date(2026, 3, 29), 0),
-        (DUE_DAY, 0),
-        (date(2026, 3, 31), 1),
-        (date(2026, 4, 9), 10),
-    ],
-)
-@pytest.mark.parametrize("status", [NS, IP, BL])
-def test_days_overdue_of_an_open_step(status, today, expected):
-    assert days_overdue(Step("s", PARTNER, 1, status=status, due_date=DUE_DAY), today) == expected
-
-
-@pytest.mark.parametrize("status", [DONE, NA])
-def test_settled_steps_are_never_overdue(status):
-    step = Step("s", PARTNER, 1, status=status, due_date=DUE_DAY, completed_on=date(2026, 4, 20))
-    assert days_overdue(step, date(2026, 4, 9)) == 0
-
-
-def test_undated_steps_are_never_overdue():
-    assert days_overdue(Step("s", TV, 1, status=IP), date(2026, 4, 9)) == 0
-
-
-@pytest.mark.parametrize(
-    ("completed_on", "expected"),
-    [(date(2026, 3, 20), 0), (DUE_DAY, 0), (date(2026, 3, 31), 1), (date(2026, 4, 4), 5)],
-)
-def test_days_late_of_a_done_step(completed_on, expected):
-    assert days_late(Step("s", PARTNER, 1, status=DONE, due_date=DUE_DAY, completed_on=completed_on)) == expected
-
-
-def test_days_late_is_zero_unless_done_with_dates():
-    assert days_late(Step("s", PARTNER, 1, status=IP, due_date=DUE_DAY, completed_on=date(2026, 4, 4))) == 0
-    assert days_late(Step("s", PARTNER, 1, status=NA, due_date=DUE_DAY, completed_on=date(2026, 4, 4))) == 0
-    assert days_late(Step("s", PARTNER, 1, status=DONE, due_date=DUE_DAY)) == 0
-    assert days_late(Step("s", PARTNER, 1, status=DONE, completed_on=date(2026, 4, 4))) == 0
 
 
 # --- ball in court, current step ------------------------------------------------------------------
@@ -203,8 +177,7 @@ def test_ball_in_court_at_kickoff_is_with_both_sides():
 
 def test_ball_in_court_with_the_partner():
     steps = roadmap(
-        slack_jira_onboarding={"status": DONE, "completed_on": date(2026, 3, 10)},
-        autotests_configuration={"status": DONE, "completed_on": date(2026, 3, 12)},
+        slack_jira_onboarding=finished(date(2026, 3, 5)), autotests_configuration=finished(date(2026, 3, 5))
     )
     ball = ball_in_court(steps)
     assert ball.tradingview == []
@@ -214,9 +187,9 @@ def test_ball_in_court_with_the_partner():
 
 def test_ball_in_court_with_tradingview():
     steps = roadmap(
-        slack_jira_onboarding={"status": DONE, "completed_on": date(2026, 3, 10)},
+        slack_jira_onboarding=finished(date(2026, 3, 5)),
         autotests_configuration={"status": NA},
-        endpoints_implementation={"status": DONE, "completed_on": date(2026, 3, 27)},
+        endpoints_implementation=finished(date(2026, 3, 27)),
         passing_autotests={"status": NA},
     )
     ball = ball_in_court(steps)
@@ -227,7 +200,7 @@ def test_ball_in_court_with_tradingview():
 
 
 def test_nobody_holds_the_ball_when_everything_is_settled():
-    steps = [replace(s, status=DONE, completed_on=s.due_date) for s in roadmap()]
+    steps = on_time_until("open-to-all-users")
     ball = ball_in_court(steps)
     assert ball == BallInCourt(tradingview=[], partner=[])
     assert ball.side is None
@@ -237,298 +210,423 @@ def test_nobody_holds_the_ball_when_everything_is_settled():
 
 def test_current_step_is_the_earliest_actionable_step():
     assert current_step(roadmap()).code == "slack-jira-onboarding"
-    steps = roadmap(slack_jira_onboarding={"status": DONE, "completed_on": date(2026, 3, 10)})
+    steps = roadmap(slack_jira_onboarding=finished(date(2026, 3, 5)))
     assert current_step(steps).code == "autotests-configuration"
-    steps = roadmap(
-        slack_jira_onboarding={"status": DONE, "completed_on": date(2026, 3, 10)},
-        autotests_configuration={"status": BL},
-    )
+    steps = roadmap(slack_jira_onboarding=finished(date(2026, 3, 5)), autotests_configuration={"status": BL})
     assert current_step(steps).code == "autotests-configuration"
 
 
-# --- forecast ----------------------------------------------------------------------------------------
+# --- clock ---------------------------------------------------------------------------------------------
 
 
-def test_forecast_when_all_is_on_time_is_the_plan():
-    steps = roadmap()
-    assert forecast_finishes(steps, date(2026, 3, 10)) == DUE
-    assert forecast_launch(steps, date(2026, 3, 10)) == PLANNED_LAUNCH
+def test_clock_on_a_day_is_noon_on_that_day_for_both_sides():
+    clock = Clock.on(date(2026, 3, 30))
+    assert clock.now == datetime(2026, 3, 30, 12, tzinfo=UTC)
+    assert clock.today(TV) == clock.today(PARTNER) == date(2026, 3, 30)
 
 
-def test_forecast_with_steps_done_early_is_still_the_plan():
+def test_each_side_has_its_own_today():
+    clock = Clock(datetime(2026, 3, 30, 20, tzinfo=UTC), {TV: UTC, PARTNER: TOKYO})
+    assert clock.today(TV) == date(2026, 3, 30)
+    assert clock.today(PARTNER) == date(2026, 3, 31)  # 05:00 in Tokyo
+    assert clock.day(datetime(2026, 3, 30, 23, tzinfo=UTC), PARTNER) == date(2026, 3, 31)
+    assert clock.day(datetime(2026, 3, 30, 23, tzinfo=UTC), TV) == date(2026, 3, 30)
+
+
+def test_a_frozen_clock_stops_on_its_day_for_both_sides():
+    clock = Clock(datetime(2026, 4, 20, 12, tzinfo=UTC), {TV: UTC, PARTNER: TOKYO}, frozen_on=date(2026, 4, 2))
+    assert clock.today(TV) == clock.today(PARTNER) == date(2026, 4, 2)
+    outlook = assess(on_time_until("autotests-configuration"), KICKOFF, clock)
+    assert outlook.steps["endpoints-implementation"].days_overdue == 3
+
+
+# --- assess: on time ----------------------------------------------------------------------------------
+
+
+def test_at_kickoff_every_deadline_and_forecast_is_the_plan():
+    outlook = assess(roadmap(), KICKOFF, Clock.on(KICKOFF))
+    assert list(outlook.steps) == STEP_CODES
+    assert {code: o.deadline for code, o in outlook.steps.items()} == PLANNED_DUE
+    assert {code: o.forecast for code, o in outlook.steps.items()} == PLANNED_DUE
+    assert outlook.overdue() == []
+    assert outlook.overdue_sides() == set()
+    assert outlook.planned_launch == outlook.forecast_launch == PLANNED_LAUNCH
+    assert outlook.split == DelaySplit()
+    assert outlook.slip_days == 0
+
+
+def test_steps_open_on_their_due_day_are_not_overdue():
+    outlook = assess(on_time_until("autotests-configuration"), KICKOFF, Clock.on(date(2026, 3, 30)))
+    assert outlook.steps["endpoints-implementation"].days_overdue == 0
+    assert outlook.steps["endpoints-implementation"].forecast == date(2026, 3, 30)
+    assert outlook.forecast_launch == PLANNED_LAUNCH
+    assert outlook.split == DelaySplit()
+
+
+def test_every_step_done_on_its_planned_date_launches_on_plan():
+    outlook = assess(on_time_until("open-to-all-users"), KICKOFF, Clock.on(date(2026, 6, 1)))
+    assert {code: o.forecast for code, o in outlook.steps.items()} == PLANNED_DUE
+    assert all(o.fixed and o.days_late == 0 for o in outlook.steps.values())
+    assert outlook.forecast_launch == PLANNED_LAUNCH
+    assert outlook.split == DelaySplit()
+
+
+def test_a_completion_before_kickoff_counts_as_finished_on_the_kickoff_day():
     steps = roadmap(
-        slack_jira_onboarding={"status": DONE, "completed_on": date(2026, 3, 10)},
-        autotests_configuration={"status": DONE, "completed_on": date(2026, 3, 20)},
+        slack_jira_onboarding=finished(date(2026, 2, 20)),
+        endpoints_implementation=finished(date(2026, 2, 27)),
     )
-    finish = forecast_finishes(steps, date(2026, 3, 20))
-    assert finish == {**DUE, "slack-jira-onboarding": date(2026, 3, 10), "autotests-configuration": date(2026, 3, 20)}
-    assert forecast_launch(steps, date(2026, 3, 20)) == PLANNED_LAUNCH
+    outlook = assess(steps, KICKOFF, Clock.on(date(2026, 3, 3)))
+    for code in ("slack-jira-onboarding", "endpoints-implementation"):
+        assert outlook.steps[code].forecast == KICKOFF, code
+        assert outlook.steps[code].days_late == 0, code
+    assert outlook.forecast_launch == PLANNED_LAUNCH
+    assert outlook.split == DelaySplit()
 
 
-def test_a_current_step_ten_days_late_moves_the_launch_by_ten_days():
-    steps = roadmap(
-        slack_jira_onboarding={"status": DONE, "completed_on": date(2026, 3, 20)},
-        autotests_configuration={"status": DONE, "completed_on": date(2026, 3, 20)},
-        endpoints_implementation={"status": IP},
-    )
-    today = date(2026, 4, 9)
-    assert days_overdue(by_code(steps)["endpoints-implementation"], today) == 10
-    finish = forecast_finishes(steps, today)
-    assert finish["slack-jira-onboarding"] == date(2026, 3, 20)
-    assert finish["autotests-configuration"] == date(2026, 3, 20)
-    for code in codes(steps)[2:]:
-        assert finish[code] == DUE[code] + timedelta(days=10), code
-    assert forecast_launch(steps, today) == date(2026, 6, 4)
-
-
-def test_a_step_completed_five_days_late_moves_its_successors():
-    steps = roadmap(
-        slack_jira_onboarding={"status": DONE, "completed_on": date(2026, 3, 20)},
-        autotests_configuration={"status": DONE, "completed_on": date(2026, 3, 20)},
-        endpoints_implementation={"status": DONE, "completed_on": date(2026, 4, 4)},
-        passing_autotests={"status": DONE, "completed_on": date(2026, 4, 4)},
-    )
-    finish = forecast_finishes(steps, date(2026, 4, 5))
-    assert finish["endpoints-implementation"] == date(2026, 4, 4)
-    for code in codes(steps)[4:]:
-        assert finish[code] == DUE[code] + timedelta(days=5), code
-    assert forecast_launch(steps, date(2026, 4, 5)) == date(2026, 5, 30)
-
-
-def test_not_applicable_steps_pass_the_forecast_through():
-    # A stocks data-only integration: no autotests.
-    on_time = roadmap(
-        slack_jira_onboarding={"status": DONE, "completed_on": date(2026, 3, 20)},
-        autotests_configuration={"status": NA},
-        endpoints_implementation={"status": DONE, "completed_on": date(2026, 3, 30)},
-        passing_autotests={"status": NA},
-    )
-    finish = forecast_finishes(on_time, date(2026, 3, 31))
-    assert finish["autotests-configuration"] == date(2026, 3, 30)  # no prerequisites: its own due date
-    assert finish["passing-autotests"] == date(2026, 3, 30)
-    assert forecast_launch(on_time, date(2026, 3, 31)) == PLANNED_LAUNCH
-
-    late = roadmap(
-        slack_jira_onboarding={"status": DONE, "completed_on": date(2026, 3, 20)},
-        autotests_configuration={"status": NA},
-        endpoints_implementation={"status": DONE, "completed_on": date(2026, 4, 4)},
-        passing_autotests={"status": NA},
-    )
-    finish = forecast_finishes(late, date(2026, 4, 5))
-    assert finish["passing-autotests"] == date(2026, 4, 4)
-    assert finish["sandbox-access"] == date(2026, 4, 11)
-    assert forecast_launch(late, date(2026, 4, 5)) == date(2026, 5, 30)
-
-
-def test_not_applicable_steps_past_their_due_date_do_not_count_as_late():
-    # Today is past the due date of the two steps that do not apply; that must not move anything.
-    steps = roadmap(
-        slack_jira_onboarding={"status": DONE, "completed_on": date(2026, 3, 20)},
-        autotests_configuration={"status": NA},
-        endpoints_implementation={"status": DONE, "completed_on": date(2026, 3, 30)},
-        passing_autotests={"status": NA},
-        sandbox_access={"status": IP},
-    )
-    finish = forecast_finishes(steps, date(2026, 4, 3))
-    assert finish == {**DUE, "slack-jira-onboarding": date(2026, 3, 20)}
-    assert forecast_launch(steps, date(2026, 4, 3)) == PLANNED_LAUNCH
-
-
-def test_paused_days_shift_open_steps():
-    steps = roadmap(slack_jira_onboarding={"status": DONE, "completed_on": date(2026, 3, 10)})
-    finish = forecast_finishes(steps, date(2026, 3, 12), paused_days=7)
-    assert finish["slack-jira-onboarding"] == date(2026, 3, 10)
-    for code in codes(steps)[1:]:
-        assert finish[code] == DUE[code] + timedelta(days=7), code
-    assert forecast_launch(steps, date(2026, 3, 12), paused_days=7) == date(2026, 6, 1)
-
-
-def test_paused_days_and_a_late_step_add_up():
-    steps = roadmap(
-        slack_jira_onboarding={"status": DONE, "completed_on": date(2026, 3, 20)},
-        autotests_configuration={"status": DONE, "completed_on": date(2026, 3, 20)},
-        endpoints_implementation={"status": IP},
-    )
-    # Due 2026-03-30, paused 3 days -> 2026-04-02; today 2026-04-09 is 7 days past that.
-    finish = forecast_finishes(steps, date(2026, 4, 9), paused_days=3)
-    assert finish["endpoints-implementation"] == date(2026, 4, 9)
-    assert finish["open-to-all-users"] == PLANNED_LAUNCH + timedelta(days=10)
-
-
-def test_an_open_step_is_not_forecast_before_today():
-    steps = [Step("only", PARTNER, 1, status=IP, due_date=date(2026, 3, 30))]
-    assert forecast_finishes(steps, date(2026, 4, 2)) == {"only": date(2026, 4, 2)}
-    assert forecast_finishes(steps, date(2026, 3, 2)) == {"only": date(2026, 3, 30)}
-
-
-def test_forecast_of_no_steps():
-    assert forecast_finishes([], date(2026, 3, 2)) == {}
-    assert forecast_launch([], date(2026, 3, 2)) is None
-
-
-# --- delay split -------------------------------------------------------------------------------------
-
-
-def timeline(code, side, changes, depends_on=()):
-    return StepTimeline(code, side, list(depends_on), [StepChangeOnDay(*c) for c in changes])
-
-
-def test_delay_split_on_time_is_zero():
-    timelines = [
-        timeline(
-            "build", PARTNER, [(KICKOFF, NS, DUE_DAY), (date(2026, 3, 10), IP, DUE_DAY), (DUE_DAY, DONE, DUE_DAY)]
-        ),
-        timeline("check", TV, [(KICKOFF, NS, date(2026, 4, 6)), (date(2026, 4, 2), DONE, date(2026, 4, 6))], ["build"]),
-    ]
-    split = delay_split(timelines, KICKOFF, date(2026, 5, 1))
-    assert split == DelaySplit(tradingview=0, partner=0, both=0, paused=0)
-    assert split.total == 0
-
-
-def test_delay_split_before_anything_is_due_is_zero():
-    timelines = [timeline("build", PARTNER, [(KICKOFF, NS, DUE_DAY)])]
-    assert delay_split(timelines, KICKOFF, date(2026, 3, 30)) == DelaySplit()
-
-
-def test_a_partner_step_six_days_late_loses_six_partner_days():
-    timelines = [timeline("build", PARTNER, [(KICKOFF, NS, DUE_DAY), (date(2026, 4, 5), DONE, DUE_DAY)])]
-    split = delay_split(timelines, KICKOFF, date(2026, 4, 30))
-    assert split == DelaySplit(partner=6)
-    assert split.total == 6
-
-
-def test_a_step_still_open_counts_up_to_today_like_days_overdue():
-    timelines = [timeline("build", PARTNER, [(KICKOFF, IP, DUE_DAY)])]
-    today = date(2026, 4, 5)
-    assert delay_split(timelines, KICKOFF, today) == DelaySplit(partner=6)
-    assert days_overdue(Step("build", PARTNER, 1, status=IP, due_date=DUE_DAY), today) == 6
-
-
-def test_both_sides_late_on_the_same_days():
-    timelines = [
-        timeline("configure", TV, [(KICKOFF, NS, DUE_DAY), (date(2026, 4, 3), DONE, DUE_DAY)]),
-        timeline("build", PARTNER, [(KICKOFF, NS, DUE_DAY), (date(2026, 4, 3), DONE, DUE_DAY)]),
-    ]
-    assert delay_split(timelines, KICKOFF, date(2026, 4, 30)) == DelaySplit(both=4)
-
-
-def test_overlapping_lateness_splits_into_both_and_each_side():
-    timelines = [
-        timeline("configure", TV, [(KICKOFF, NS, DUE_DAY), (date(2026, 4, 2), DONE, DUE_DAY)]),
-        timeline("build", PARTNER, [(KICKOFF, NS, DUE_DAY), (date(2026, 4, 5), DONE, DUE_DAY)]),
-    ]
-    # 31 Mar - 2 Apr both late; 3-5 Apr only the partner.
-    assert delay_split(timelines, KICKOFF, date(2026, 4, 30)) == DelaySplit(both=3, partner=3)
-
-
-def test_a_late_tradingview_step_then_a_late_partner_step():
-    # The partner step waits on TradingView's: while TradingView is late, the partner owes nothing.
-    timelines = [
-        timeline("sandbox-access", TV, [(KICKOFF, NS, DUE_DAY), (date(2026, 4, 2), DONE, DUE_DAY)]),
-        timeline(
-            "sandbox-development",
-            PARTNER,
-            [(KICKOFF, NS, DUE_DAY), (date(2026, 4, 3), IP, DUE_DAY), (date(2026, 4, 7), DONE, DUE_DAY)],
-            ["sandbox-access"],
-        ),
-    ]
-    split = delay_split(timelines, KICKOFF, date(2026, 4, 30))
-    assert split == DelaySplit(tradingview=3, partner=5)
-    assert split.total == 8
+# --- assess: a side late ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("handed_over", "partner_done", "expected"),
+    ("today", "overdue", "forecast", "launch", "charged"),
     [
-        # TradingView hands over 3 days late; the partner keeps its planned week of work (due
-        # 6 Apr becomes 9 Apr), so only the day it needs beyond that counts against it.
-        (date(2026, 4, 2), date(2026, 4, 10), DelaySplit(tradingview=3, partner=1)),
-        # Using no more than its planned time after a late hand-over, the partner loses no day.
-        (date(2026, 4, 2), date(2026, 4, 9), DelaySplit(tradingview=3)),
-        # An early hand-over does not move the partner's due date earlier.
-        (date(2026, 3, 20), date(2026, 4, 8), DelaySplit(partner=2)),
+        (date(2026, 3, 31), 1, date(2026, 3, 31), date(2026, 5, 26), 1),
+        (date(2026, 4, 2), 3, date(2026, 4, 2), date(2026, 5, 28), 3),
+        (date(2026, 4, 6), 7, date(2026, 4, 6), date(2026, 6, 1), 7),
+        (date(2026, 4, 9), 10, date(2026, 4, 9), date(2026, 6, 4), 10),
+        # Overdue on a Saturday: it is finished on Monday at the earliest, so the launch moves a
+        # whole week, and the partner is charged the week.
+        (date(2026, 4, 4), 5, date(2026, 4, 6), date(2026, 6, 1), 7),
     ],
+    ids=["1-day", "3-days", "7-days", "10-days", "on-a-saturday"],
 )
-def test_a_hand_over_moves_the_receiving_sides_due_date_only_later(handed_over, partner_done, expected):
-    timelines = [
-        timeline("sandbox-access", TV, [(KICKOFF, NS, DUE_DAY), (handed_over, DONE, DUE_DAY)]),
-        timeline(
-            "sandbox-development",
-            PARTNER,
-            [(KICKOFF, NS, date(2026, 4, 6)), (partner_done, DONE, date(2026, 4, 6))],
-            ["sandbox-access"],
-        ),
+def test_a_partner_step_overdue_charges_the_partner_and_moves_the_launch(today, overdue, forecast, launch, charged):
+    # TradingView's first tasks done on time (Thursday 5 Mar); the partner's endpoints, due Monday 30 Mar, open.
+    steps = on_time_until("autotests-configuration", endpoints_implementation={"status": IP})
+    outlook = assess(steps, KICKOFF, Clock.on(today))
+    endpoints = outlook.steps["endpoints-implementation"]
+    assert endpoints.deadline == date(2026, 3, 30)
+    assert endpoints.days_overdue == overdue
+    assert endpoints.forecast == forecast
+    assert [o.step.code for o in outlook.overdue()] == ["endpoints-implementation"]
+    assert outlook.overdue_sides() == {PARTNER}
+    assert outlook.forecast_launch == launch
+    assert outlook.split == DelaySplit(partner=charged)
+    assert outlook.slip_days == charged == slip(outlook)
+    # The partner is behind on its own deadline: the steps after it keep theirs.
+    assert outlook.steps["passing-autotests"].deadline == date(2026, 3, 30)
+    assert outlook.steps["passing-autotests"].days_overdue == 0
+
+
+@pytest.mark.parametrize(
+    ("handed_over", "partner_deadline", "launch", "charged"),
+    [
+        (date(2026, 4, 2), date(2026, 4, 6), PLANNED_LAUNCH, 0),  # on time
+        (date(2026, 4, 3), date(2026, 4, 7), date(2026, 5, 26), 1),  # 1 working day late
+        (date(2026, 4, 7), date(2026, 4, 9), date(2026, 5, 28), 3),  # 3 working days late
+        (date(2026, 4, 9), date(2026, 4, 13), date(2026, 6, 1), 7),  # 5 working days late: a week
+    ],
+    ids=["on-time", "1-day", "3-days", "5-days"],
+)
+def test_a_late_hand_over_moves_the_partners_deadline_and_is_charged_to_tradingview(
+    handed_over, partner_deadline, launch, charged
+):
+    # Sandbox access (TradingView) is due Thursday 2 Apr; the partner's sandbox development, Monday
+    # 6 Apr: 2 working days. A late hand-over leaves the partner those 2 working days.
+    steps = on_time_until("passing-autotests", sandbox_access=finished(handed_over))
+    outlook = assess(steps, KICKOFF, Clock.on(partner_deadline))
+    development = outlook.steps["sandbox-development"]
+    assert development.step.planned_due_date == date(2026, 4, 6)
+    assert development.deadline == partner_deadline
+    assert development.days_overdue == 0
+    assert outlook.overdue() == []
+    assert outlook.forecast_launch == launch
+    assert outlook.split == DelaySplit(tradingview=charged)
+    assert outlook.split.total == slip(outlook)
+
+    # A day past its moved deadline the partner is charged that one day, TradingView the rest.
+    late = assess(steps, KICKOFF, Clock.on(partner_deadline + timedelta(days=1)))
+    assert late.steps["sandbox-development"].days_overdue == 1
+    assert late.overdue_sides() == {PARTNER}
+    assert late.split == DelaySplit(tradingview=charged, partner=1)
+    assert late.split.total == slip(late)
+
+
+def test_a_partner_finishing_in_its_time_after_a_late_hand_over_is_not_late():
+    steps = on_time_until(
+        "passing-autotests",
+        sandbox_access=finished(date(2026, 4, 7)),
+        sandbox_development=finished(date(2026, 4, 9)),
+    )
+    outlook = assess(steps, KICKOFF, Clock.on(date(2026, 4, 10)))
+    assert outlook.steps["sandbox-access"].days_late == 5
+    assert outlook.steps["sandbox-development"].days_late == 0
+    assert outlook.steps["request-production-urls"].deadline == date(2026, 4, 14)
+    assert outlook.split == DelaySplit(tradingview=3)
+    assert outlook.forecast_launch == date(2026, 5, 28)
+
+
+def test_both_sides_late_in_parallel_lose_the_days_together():
+    # TradingView's task 3 days late and the partner's 4, on the two paths into the launch.
+    steps = [
+        Step("configure", TV, 1, DONE, planned_due_date=date(2026, 3, 30), completed_at=done_at(date(2026, 4, 2))),
+        Step("build", PARTNER, 2, DONE, planned_due_date=date(2026, 3, 30), completed_at=done_at(date(2026, 4, 3))),
+        Step("launch", TV, 3, depends_on=["configure", "build"], planned_due_date=date(2026, 4, 6)),
     ]
-    split = delay_split(timelines, KICKOFF, date(2026, 4, 30))
-    assert split == expected
-    # The split adds up to how late the partner finished against the original plan.
-    assert split.total == max(0, (partner_done - date(2026, 4, 6)).days)
+    outlook = assess(steps, KICKOFF, Clock.on(date(2026, 4, 6)))
+    assert outlook.steps["launch"].deadline == date(2026, 4, 10)  # 5 working days after the later one
+    assert outlook.forecast_launch == date(2026, 4, 10)
+    assert outlook.split == DelaySplit(both=3, partner=1)
+    assert outlook.split.charges(TV) == 3
+    assert outlook.split.charges(PARTNER) == 4
+    assert outlook.split.total == slip(outlook) == 4
 
 
-def test_paused_days_count_as_paused_not_late():
-    timelines = [timeline("build", PARTNER, [(KICKOFF, NS, DUE_DAY), (date(2026, 4, 5), DONE, DUE_DAY)])]
-    split = delay_split(timelines, KICKOFF, date(2026, 4, 30), paused_on={date(2026, 4, 1), date(2026, 4, 2)})
-    assert split == DelaySplit(partner=4, paused=2)
-    assert split.total == 4
+def test_both_sides_overdue_at_once():
+    steps = [
+        Step("configure", TV, 1, IP, planned_due_date=date(2026, 3, 30)),
+        Step("build", PARTNER, 2, IP, planned_due_date=date(2026, 3, 30)),
+        Step("launch", TV, 3, depends_on=["configure", "build"], planned_due_date=date(2026, 4, 6)),
+    ]
+    outlook = assess(steps, KICKOFF, Clock.on(date(2026, 4, 2)))
+    assert [o.step.code for o in outlook.overdue()] == ["configure", "build"]
+    assert outlook.overdue_sides() == {TV, PARTNER}
+    assert outlook.forecast_launch == date(2026, 4, 9)
+    assert outlook.split == DelaySplit(both=3)
 
 
-def test_paused_days_are_counted_even_when_nothing_is_late():
-    timelines = [timeline("build", PARTNER, [(KICKOFF, NS, DUE_DAY)])]
-    split = delay_split(timelines, KICKOFF, date(2026, 3, 20), paused_on={date(2026, 3, 10), date(2026, 3, 11)})
-    assert split == DelaySplit(paused=2)
-    assert split.total == 0
-
-
-def test_paused_days_outside_the_period_are_ignored():
-    timelines = [timeline("build", PARTNER, [(KICKOFF, NS, DUE_DAY)])]
-    paused = {KICKOFF, date(2026, 3, 21)}
-    assert delay_split(timelines, KICKOFF, date(2026, 3, 20), paused_on=paused) == DelaySplit()
-
-
-def test_a_step_completed_on_its_due_date_loses_no_day():
-    timelines = [timeline("build", PARTNER, [(KICKOFF, NS, DUE_DAY), (DUE_DAY, DONE, DUE_DAY)])]
-    assert delay_split(timelines, KICKOFF, date(2026, 4, 30)) == DelaySplit()
-
-
-def test_a_step_completed_the_day_after_its_due_date_loses_one_day():
-    timelines = [timeline("build", PARTNER, [(KICKOFF, NS, DUE_DAY), (date(2026, 3, 31), DONE, DUE_DAY)])]
-    assert delay_split(timelines, KICKOFF, date(2026, 4, 30)) == DelaySplit(partner=1)
-
-
-def test_a_new_due_date_counts_from_the_day_after_it_is_set():
-    timelines = [
-        timeline(
+def test_finishing_early_wins_back_the_other_sides_days_when_it_has_none():
+    # TradingView hands over 3 days late; the partner uses 3 of its 5 working days.
+    steps = [
+        Step("configure", TV, 1, DONE, planned_due_date=date(2026, 3, 30), completed_at=done_at(date(2026, 4, 2))),
+        Step(
             "build",
             PARTNER,
-            [
-                (KICKOFF, NS, DUE_DAY),
-                (date(2026, 4, 2), IP, date(2026, 4, 10)),
-                (date(2026, 4, 8), DONE, date(2026, 4, 10)),
-            ],
-        )
+            2,
+            DONE,
+            depends_on=["configure"],
+            planned_due_date=date(2026, 4, 6),
+            completed_at=done_at(date(2026, 4, 7)),
+        ),
+        Step("launch", TV, 3, depends_on=["build"], planned_due_date=date(2026, 4, 13)),
     ]
-    # Late on 31 Mar, 1 Apr and 2 Apr (the new date applies from 3 Apr).
-    assert delay_split(timelines, KICKOFF, date(2026, 4, 30)) == DelaySplit(partner=3)
+    outlook = assess(steps, KICKOFF, Clock.on(date(2026, 4, 8)))
+    assert outlook.steps["build"].deadline == date(2026, 4, 9)
+    assert outlook.steps["build"].days_late == 0
+    assert outlook.forecast_launch == date(2026, 4, 14)
+    assert outlook.split == DelaySplit(tradingview=1)
 
 
-def test_a_not_applicable_step_loses_no_day():
-    timelines = [
-        timeline("autotests", TV, [(KICKOFF, NS, DUE_DAY), (date(2026, 3, 3), NA, DUE_DAY)]),
-        timeline("passing", PARTNER, [(KICKOFF, NS, DUE_DAY), (date(2026, 3, 3), NA, DUE_DAY)], ["autotests"]),
+def test_finishing_early_wins_back_the_sides_own_days_first():
+    # The partner is a day late (31 Mar), TradingView 4 more (7 Apr, due 3 Apr after the hand-over),
+    # then the partner finishes a day early: it wins back its own day, not one of TradingView's.
+    steps = [
+        Step("build", PARTNER, 1, DONE, planned_due_date=date(2026, 3, 30), completed_at=done_at(date(2026, 3, 31))),
+        Step(
+            "review",
+            TV,
+            2,
+            DONE,
+            depends_on=["build"],
+            planned_due_date=date(2026, 4, 2),
+            completed_at=done_at(date(2026, 4, 7)),
+        ),
+        Step(
+            "fix",
+            PARTNER,
+            3,
+            DONE,
+            depends_on=["review"],
+            planned_due_date=date(2026, 4, 9),
+            completed_at=done_at(date(2026, 4, 13)),
+        ),
     ]
-    assert delay_split(timelines, KICKOFF, date(2026, 4, 30)) == DelaySplit()
+    outlook = assess(steps, KICKOFF, Clock.on(date(2026, 4, 20)))
+    assert outlook.steps["review"].deadline == date(2026, 4, 3)
+    assert outlook.steps["review"].days_late == 4
+    assert outlook.steps["fix"].deadline == date(2026, 4, 14)
+    assert outlook.steps["fix"].days_late == 0
+    assert outlook.forecast_launch == date(2026, 4, 13)
+    assert outlook.split == DelaySplit(tradingview=4)
+    assert outlook.split.total == slip(outlook)
 
 
-def test_the_kickoff_day_itself_is_not_counted():
-    # A step due before kick-off (a bad plan) is late from the day after kick-off only.
-    timelines = [timeline("build", PARTNER, [(date(2026, 2, 20), NS, date(2026, 2, 25))])]
-    assert delay_split(timelines, KICKOFF, date(2026, 3, 4)) == DelaySplit(partner=2)
+def test_finishing_early_cannot_bring_the_launch_before_the_plan():
+    steps = on_time_until("passing-autotests", sandbox_access=finished(date(2026, 3, 31)))
+    outlook = assess(steps, KICKOFF, Clock.on(date(2026, 4, 1)))
+    assert outlook.steps["sandbox-access"].forecast == date(2026, 3, 31)
+    assert outlook.steps["sandbox-development"].deadline == date(2026, 4, 6)
+    assert outlook.forecast_launch == PLANNED_LAUNCH
+    assert outlook.split == DelaySplit()
 
 
-def test_forecast_passes_a_delay_on_through_a_step_that_does_not_apply():
-    """A late, B (a week later) does not apply, C depends on B: C moves by A's full delay."""
-    a = Step("a", PARTNER, 1, due_date=date(2026, 3, 30))
-    b = Step("b", TV, 2, status=NA, due_date=date(2026, 4, 6), depends_on=["a"])
-    c = Step("c", PARTNER, 3, due_date=date(2026, 4, 13), depends_on=["b"])
-    finishes = forecast_finishes([a, b, c], today=date(2026, 4, 9))  # A is 10 days late
-    assert finishes == {"a": date(2026, 4, 9), "b": date(2026, 4, 16), "c": date(2026, 4, 23)}
+def test_a_not_applicable_step_passes_its_prerequisites_delay_on():
+    # The partner hands over 3 days late; TradingView's review does not apply; the fix after it
+    # keeps its 2 working days after where the review would have been.
+    steps = [
+        Step("build", PARTNER, 1, DONE, planned_due_date=date(2026, 3, 30), completed_at=done_at(date(2026, 4, 2))),
+        Step("review", TV, 2, NA, depends_on=["build"], planned_due_date=date(2026, 4, 2)),
+        Step("fix", PARTNER, 3, depends_on=["review"], planned_due_date=date(2026, 4, 6)),
+    ]
+    outlook = assess(steps, KICKOFF, Clock.on(date(2026, 4, 8)))
+    review = outlook.steps["review"]
+    assert (review.forecast, review.days_overdue, review.days_late) == (date(2026, 4, 7), 0, 0)
+    assert outlook.steps["fix"].deadline == date(2026, 4, 9)
+    assert outlook.steps["fix"].days_overdue == 0
+    assert outlook.forecast_launch == date(2026, 4, 9)
+    assert outlook.split == DelaySplit(partner=3)
+
+
+def test_not_applicable_steps_past_their_planned_date_are_not_late():
+    # A stocks data-only integration: no autotests; today is past their planned dates.
+    steps = roadmap(
+        slack_jira_onboarding=finished(date(2026, 3, 5)),
+        autotests_configuration={"status": NA},
+        endpoints_implementation=finished(date(2026, 3, 30)),
+        passing_autotests={"status": NA},
+        sandbox_access={"status": IP},
+    )
+    outlook = assess(steps, KICKOFF, Clock.on(date(2026, 4, 2)))
+    assert outlook.overdue() == []
+    assert {code: o.forecast for code, o in outlook.steps.items()} == PLANNED_DUE
+    assert outlook.forecast_launch == PLANNED_LAUNCH
+    assert outlook.split == DelaySplit()
+
+
+def test_paused_days_are_not_working_days_for_a_hand_over():
+    # The partner hands over on Thursday 2 Apr, 3 days late; the integration was paused on Tuesday
+    # 31 Mar, which moved TradingView's review from Thursday 2 to Friday 3 Apr. The review keeps its
+    # 3 working days after the hand-over: Friday, Monday, Tuesday (the paused day does not count).
+    steps = [
+        Step("build", PARTNER, 1, DONE, planned_due_date=date(2026, 3, 30), completed_at=done_at(date(2026, 4, 2))),
+        Step("review", TV, 2, depends_on=["build"], planned_due_date=date(2026, 4, 3)),
+    ]
+    paused = assess(steps, KICKOFF, Clock.on(date(2026, 4, 3)), paused={date(2026, 3, 31)})
+    assert paused.steps["review"].deadline == date(2026, 4, 7)
+    assert paused.split == DelaySplit(partner=4)
+    # Without the pause the plan gave the review 4 working days after the build.
+    assert assess(steps, KICKOFF, Clock.on(date(2026, 4, 3))).steps["review"].deadline == date(2026, 4, 8)
+
+
+def test_a_side_shown_overdue_behind_not_applicable_steps_is_charged():
+    # Sandbox access (TradingView, due 2 Apr) still open on 20 Apr; the PM marked sandbox development
+    # and the production URL request not applicable, so the partner's production deployment (due
+    # 13 Apr) is actionable: shown 7 days overdue.
+    steps = on_time_until(
+        "passing-autotests", sandbox_development={"status": NA}, request_production_urls={"status": NA}
+    )
+    outlook = assess(steps, KICKOFF, Clock.on(date(2026, 4, 20)))
+    assert outlook.steps["sandbox-access"].days_overdue == 18
+    # The deployment waits for sandbox access behind the steps that do not apply: not owed yet.
+    assert outlook.steps["production-deployment"].days_overdue == 0
+    assert outlook.overdue_sides() == {"tradingview"}
+    assert outlook.split.total == slip(outlook)
+    for side in outlook.overdue_sides():
+        assert outlook.split.charges(side) >= 1, (side, outlook.split)
+
+
+# --- time zones --------------------------------------------------------------------------------------------
+
+
+def two_steps(completed_at):
+    return [
+        Step("build", PARTNER, 1, DONE, planned_due_date=date(2026, 3, 30), completed_at=completed_at),
+        Step("launch", TV, 2, depends_on=["build"], planned_due_date=date(2026, 4, 6)),
+    ]
+
+
+def zoned_clock(partner_zone, now=datetime(2026, 4, 1, 12, tzinfo=UTC)):
+    return Clock(now, {TV: UTC, PARTNER: partner_zone})
+
+
+def test_a_partner_finishing_in_the_evening_of_its_due_day_in_los_angeles_is_on_time():
+    completed_at = datetime(2026, 3, 30, 18, tzinfo=LOS_ANGELES)  # 01:00 UTC on 31 Mar
+    outlook = assess(two_steps(completed_at), KICKOFF, zoned_clock(LOS_ANGELES))
+    assert outlook.steps["build"].forecast == date(2026, 3, 30)
+    assert outlook.steps["build"].days_late == 0
+    assert outlook.split == DelaySplit()
+    # Seen in UTC the same moment is the next day: one day late.
+    assert assess(two_steps(completed_at), KICKOFF, zoned_clock(UTC)).steps["build"].days_late == 1
+
+
+def test_a_partner_in_tokyo_finishing_the_morning_after_its_deadline_is_a_day_late():
+    completed_at = datetime(2026, 3, 31, 8, tzinfo=TOKYO)  # 23:00 UTC on 30 Mar
+    outlook = assess(two_steps(completed_at), KICKOFF, zoned_clock(TOKYO))
+    assert outlook.steps["build"].forecast == date(2026, 3, 31)
+    assert outlook.steps["build"].days_late == 1
+    assert outlook.forecast_launch == date(2026, 4, 7)
+    assert outlook.split == DelaySplit(partner=1)
+    assert assess(two_steps(completed_at), KICKOFF, zoned_clock(UTC)).steps["build"].days_late == 0
+
+
+def test_a_partner_is_overdue_when_its_own_day_has_passed():
+    steps = two_steps(None)
+    steps[0].status = IP
+    evening = datetime(2026, 3, 30, 20, tzinfo=UTC)  # 05:00 on 31 Mar in Tokyo, 13:00 on 30 Mar in Los Angeles
+    assert assess(steps, KICKOFF, zoned_clock(TOKYO, evening)).steps["build"].days_overdue == 1
+    assert assess(steps, KICKOFF, zoned_clock(LOS_ANGELES, evening)).steps["build"].days_overdue == 0
+    assert assess(steps, KICKOFF, zoned_clock(UTC, evening)).steps["build"].days_overdue == 0
+
+
+# --- the split adds up to the slip ----------------------------------------------------------------------------
+
+
+def scenario(seed: int):
+    """The default roadmap worked through in order up to a random step, each step done (or not
+    applicable) some days before or after its planned date, assessed on a random later day."""
+    rng = random.Random(seed)
+    steps = roadmap()
+    last = KICKOFF
+    for s in steps[: rng.randint(0, len(steps))]:
+        if rng.random() < 0.15 and s.code != "open-to-all-users":
+            s.status = NA
+            continue
+        day = max(last, s.planned_due_date + timedelta(days=rng.randint(-6, 9)))
+        s.status, s.completed_at = DONE, done_at(day, rng.randint(0, 23))
+        last = day
+    for s in steps:
+        if s.status == NS:
+            s.status = rng.choice([NS, IP, BL])
+    return steps, Clock.on(last + timedelta(days=rng.randint(0, 20)))
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_the_split_always_adds_up_to_the_slip(seed):
+    steps, clock = scenario(seed)
+    outlook = assess(steps, KICKOFF, clock)
+    assert outlook.planned_launch == PLANNED_LAUNCH
+    assert outlook.split.total == outlook.slip_days == slip(outlook)
+    assert min(outlook.split.tradingview, outlook.split.partner, outlook.split.both) >= 0
+    for side in outlook.overdue_sides():
+        assert outlook.split.charges(side) > 0, side
+
+
+def test_the_scenarios_cover_slips_overdue_steps_and_both_sides():
+    outlooks = []
+    for seed in range(60):
+        steps, clock = scenario(seed)
+        outlooks.append(assess(steps, KICKOFF, clock))
+    assert any(o.split.total == 0 for o in outlooks)
+    assert any(o.split.tradingview for o in outlooks)
+    assert any(o.split.partner for o in outlooks)
+    assert any(o.overdue() for o in outlooks)
+
+
+# --- delay split -------------------------------------------------------------------------------------------------
+
+
+def test_delay_split_of_charges_and_totals():
+    split = DelaySplit.of([TV, PARTNER, "both", PARTNER, TV, TV])
+    assert split == DelaySplit(tradingview=3, partner=2, both=1)
+    assert split.total == 6
+    assert split.charges(TV) == 4
+    assert split.charges(PARTNER) == 3
+    assert DelaySplit().total == 0
+
+
+def test_no_steps_no_outlook():
+    outlook = assess([], KICKOFF, Clock.on(KICKOFF))
+    assert outlook.steps == {}
+    assert outlook.planned_launch is None
+    assert outlook.forecast_launch is None
+    assert outlook.split == DelaySplit()

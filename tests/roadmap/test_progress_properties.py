@@ -72,10 +72,13 @@ def histories(draw):
         actionable = actionable_steps(steps)
         if not actionable:
             break
-        chosen = draw(st.sampled_from(actionable))
-        if chosen.position != steps[-1].position and draw(st.integers(0, 9)) == 0:
-            chosen.status = StepStatus.NOT_APPLICABLE
+        if draw(st.integers(0, 9)) == 0:
+            # A PM may mark any open step but the launch not applicable, even one still waiting.
+            candidates = [s for s in steps[:-1] if s.status == StepStatus.NOT_STARTED]
+            if candidates:
+                draw(st.sampled_from(candidates)).status = StepStatus.NOT_APPLICABLE
             continue
+        chosen = draw(st.sampled_from(actionable))
         offset = draw(st.integers(-10, 25))
         day = max(day, chosen.planned_due_date + timedelta(days=offset))
         chosen.status = StepStatus.DONE

@@ -1,16 +1,30 @@
-"""Due dates counted in weeks from kick-off, kept on working days."""
+"""Due dates: partner steps at their roadmap week, TradingView's tasks a turnaround of working days later."""
 
+import random
 from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
 
 from roadmap.default_template import STEPS
-from roadmap.schedule import plan_due_dates, weeks_after
+from roadmap.refusals import InvalidInput, InvalidTemplate
+from roadmap.schedule import (
+    add_working_days,
+    check_plannable,
+    is_working_day,
+    next_working_day,
+    plan_due_dates,
+    shift_days,
+    weeks_after,
+    working_days_between,
+)
+from tests.default_plan import KICKOFF, LAUNCH_WINDOW, PLANNED_DUE
 
 # Monday 2026-03-02 .. Sunday 2026-03-08.
 KICKOFFS = [date(2026, 3, 2) + timedelta(days=i) for i in range(7)]
 KICKOFF_IDS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+MON, TUE, WED, THU, FRI, SAT, SUN = KICKOFFS
 
 
 def default_steps():
@@ -21,13 +35,172 @@ def default_steps():
             side=row["side"],
             due_week=row["due_week"],
             due_week_last=row.get("due_week_last"),
+            depends_on=list(row["depends_on"]),
+            turnaround_days=row.get("turnaround_days", 3),
         )
         for position, row in enumerate(STEPS, start=1)
     ]
 
 
-def step(position, code, due_week=None, due_week_last=None, side="partner"):
-    return SimpleNamespace(position=position, code=code, side=side, due_week=due_week, due_week_last=due_week_last)
+def step(position, code, due_week=None, due_week_last=None, side="partner", depends_on=(), turnaround_days=3):
+    return SimpleNamespace(
+        position=position,
+        code=code,
+        side=side,
+        due_week=due_week,
+        due_week_last=due_week_last,
+        depends_on=list(depends_on),
+        turnaround_days=turnaround_days,
+    )
+
+
+def test_the_parametrized_week_runs_monday_to_sunday():
+    assert [d.weekday() for d in KICKOFFS] == [0, 1, 2, 3, 4, 5, 6]
+
+
+# --- working days ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"), list(zip(KICKOFFS, [True] * 5 + [False] * 2, strict=True)), ids=KICKOFF_IDS
+)
+def test_is_working_day_monday_to_friday(day, expected):
+    assert is_working_day(day) is expected
+
+
+def test_a_paused_weekday_is_not_a_working_day():
+    assert is_working_day(TUE, paused={TUE}) is False
+    assert is_working_day(WED, paused={TUE}) is True
+
+
+@pytest.mark.parametrize(
+    ("day", "paused", "expected"),
+    [
+        (MON, (), MON),
+        (FRI, (), FRI),
+        (SAT, (), date(2026, 3, 9)),
+        (SUN, (), date(2026, 3, 9)),
+        (MON, {MON}, TUE),
+        (SAT, {date(2026, 3, 9), date(2026, 3, 10)}, date(2026, 3, 11)),
+    ],
+)
+def test_next_working_day(day, paused, expected):
+    assert next_working_day(day, paused) == expected
+
+
+@pytest.mark.parametrize(
+    ("day", "n", "expected"),
+    [
+        (MON, 0, MON),
+        (SAT, 0, date(2026, 3, 9)),  # n = 0 on a weekend: the Monday
+        (SUN, 0, date(2026, 3, 9)),
+        (MON, 1, TUE),
+        (MON, 3, THU),
+        (THU, 3, date(2026, 3, 10)),  # Thursday + 3: Friday, Monday, Tuesday
+        (FRI, 1, date(2026, 3, 9)),
+        (SAT, 1, date(2026, 3, 9)),
+        (SUN, 3, date(2026, 3, 11)),
+        (MON, 5, date(2026, 3, 9)),
+        (MON, 10, date(2026, 3, 16)),
+        (MON, -2, MON),
+        (SAT, -1, date(2026, 3, 9)),
+    ],
+)
+def test_add_working_days(day, n, expected):
+    assert add_working_days(day, n) == expected
+
+
+def test_add_working_days_skips_paused_days():
+    assert add_working_days(MON, 3, paused={TUE}) == FRI
+    assert add_working_days(THU, 1, paused={FRI, date(2026, 3, 9)}) == date(2026, 3, 10)
+    # n = 0 on a paused day: the next working day that is not paused.
+    assert add_working_days(MON, 0, paused={MON, TUE}) == WED
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        (MON, MON, 0),
+        (TUE, MON, 0),  # end before start
+        (MON, THU, 3),
+        (FRI, date(2026, 3, 9), 1),  # Saturday and Sunday do not count
+        (SAT, date(2026, 3, 9), 1),
+        (FRI, SUN, 0),
+        (MON, date(2026, 3, 9), 5),
+        (date(2026, 3, 30), date(2026, 4, 2), 3),
+    ],
+)
+def test_working_days_between(start, end, expected):
+    assert working_days_between(start, end) == expected
+
+
+def test_working_days_between_leaves_out_paused_days():
+    assert working_days_between(MON, FRI, paused={TUE, WED}) == 2
+    assert working_days_between(MON, FRI, paused={MON}) == 4  # the start itself never counts
+
+
+@pytest.mark.parametrize("paused", [frozenset(), frozenset({date(2026, 3, 4), date(2026, 3, 10), date(2026, 3, 11)})])
+@pytest.mark.parametrize("start", KICKOFFS, ids=KICKOFF_IDS)
+def test_working_days_between_is_the_inverse_of_add_working_days(start, paused):
+    for n in range(1, 16):
+        end = add_working_days(start, n, paused)
+        assert working_days_between(start, end, paused) == n, n
+    for end in (start + timedelta(days=i) for i in range(1, 30)):
+        if is_working_day(end, paused):
+            assert add_working_days(start, working_days_between(start, end, paused), paused) == end, end
+
+
+def test_add_zero_working_days_to_a_working_day_is_the_day_itself_and_zero_days_between():
+    for day in KICKOFFS[:5]:
+        assert add_working_days(day, 0) == day
+        assert working_days_between(day, add_working_days(day, 0)) == 0
+
+
+def naive_add_working_days(day, n, paused):
+    day = next_working_day(day, paused) if n <= 0 else day
+    while n > 0:
+        day += timedelta(days=1)
+        n -= is_working_day(day, paused)
+    return day
+
+
+def naive_working_days_between(start, end, paused):
+    return sum(is_working_day(start + timedelta(days=i), paused) for i in range(1, (end - start).days + 1))
+
+
+def test_working_day_arithmetic_agrees_with_counting_day_by_day():
+    rng = random.Random(20260302)
+    for _ in range(3000):
+        start = MON + timedelta(days=rng.randint(-7, 30))
+        paused = frozenset(MON + timedelta(days=rng.randint(-10, 70)) for _ in range(rng.randint(0, 15)))
+        n = rng.randint(-1, 30)
+        assert add_working_days(start, n, paused) == naive_add_working_days(start, n, paused), (start, n, paused)
+        end = start + timedelta(days=rng.randint(-5, 60))
+        assert working_days_between(start, end, paused) == naive_working_days_between(start, end, paused), (
+            start,
+            end,
+            paused,
+        )
+
+
+@pytest.mark.parametrize(
+    ("day", "days", "expected"),
+    [
+        (None, 5, None),
+        (MON, 0, MON),
+        (SAT, 0, SAT),  # not moved: left as it is
+        (MON, 7, date(2026, 3, 9)),
+        (MON, 3, THU),
+        (MON, 5, date(2026, 3, 9)),  # lands on Saturday: the Monday after
+        (WED, 4, date(2026, 3, 9)),  # lands on Sunday: the Monday after
+        (FRI, 1, date(2026, 3, 9)),
+    ],
+)
+def test_shift_days(day, days, expected):
+    assert shift_days(day, days) == expected
+
+
+# --- weeks after kick-off -------------------------------------------------------------------------------
 
 
 def expected_date(kickoff: date, weeks: int) -> date:
@@ -37,10 +210,6 @@ def expected_date(kickoff: date, weeks: int) -> date:
     if kickoff.weekday() == 6:
         return day + timedelta(days=1)
     return day
-
-
-def test_the_parametrized_week_runs_monday_to_sunday():
-    assert [d.weekday() for d in KICKOFFS] == [0, 1, 2, 3, 4, 5, 6]
 
 
 @pytest.mark.parametrize("kickoff", KICKOFFS, ids=KICKOFF_IDS)
@@ -59,14 +228,77 @@ def test_weeks_after_exact_dates():
     assert weeks_after(date(2026, 3, 7), 0) == date(2026, 3, 9)
 
 
+# --- plannable dates ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "day",
+    [KICKOFF, date(2029, 3, 1), date(2023, 3, 3), date(2026, 1, 1)],
+    ids=["today", "3-years-ahead", "3-years-back", "last-year"],
+)
+def test_dates_within_three_years_are_plannable(day):
+    assert check_plannable(day, today=KICKOFF) is None
+
+
+@pytest.mark.parametrize("day", [date(2029, 3, 2), date(2023, 3, 2), date(2035, 1, 1), date(1, 1, 1)])
+def test_dates_more_than_three_years_away_are_refused(day):
+    with pytest.raises(InvalidInput) as excinfo:
+        check_plannable(day, today=KICKOFF)
+    assert excinfo.value.code == "invalid_input"
+    assert f"The kick-off date {day:%Y-%m-%d} is more than 3 years from today (2026-03-02)" in str(excinfo.value)
+
+
+def test_year_9999_is_refused_with_a_message_not_an_overflow():
+    with pytest.raises(InvalidInput) as excinfo:
+        check_plannable(date(9999, 12, 31), today=KICKOFF, what="new kick-off")
+    assert str(excinfo.value) == (
+        "The new kick-off date 9999-12-31 is more than 3 years from today (2026-03-02); "
+        "give a date between 2023-03-03 and 2029-03-01."
+    )
+    assert excinfo.value.messages == [str(excinfo.value)]
+
+
+# --- the plan ---------------------------------------------------------------------------------------------------
+
+
+def test_default_plan_for_a_monday_kickoff():
+    plan = plan_due_dates(default_steps(), KICKOFF)
+    assert {code: due for code, (_, due) in plan.items()} == PLANNED_DUE
+    assert plan["open-to-all-users"] == LAUNCH_WINDOW
+    assert [code for code, (start, _) in plan.items() if start is not None] == ["open-to-all-users"]
+    # The onboarding is due in the first week: Thursday, 3 working days after Monday's kick-off.
+    assert plan["slack-jira-onboarding"] == (None, date(2026, 3, 5))
+
+
+# (kick-off, onboarding, sandbox access): the first TradingView tasks 3 working days after kick-off;
+# sandbox access 3 working days after the partner's week-4 steps.
+FIRST_TV_TASKS = [
+    (MON, THU, date(2026, 4, 2)),
+    (TUE, FRI, date(2026, 4, 3)),
+    (WED, date(2026, 3, 9), date(2026, 4, 6)),
+    (THU, date(2026, 3, 10), date(2026, 4, 7)),
+    (FRI, date(2026, 3, 11), date(2026, 4, 8)),
+    (SAT, date(2026, 3, 11), date(2026, 4, 9)),  # week 4 is Saturday 4 Apr -> Monday 6 Apr
+    (SUN, date(2026, 3, 11), date(2026, 4, 9)),
+]
+
+
+@pytest.mark.parametrize(("kickoff", "onboarding", "sandbox_access"), FIRST_TV_TASKS, ids=KICKOFF_IDS)
+def test_tradingview_tasks_for_each_weekday_kickoff(kickoff, onboarding, sandbox_access):
+    plan = plan_due_dates(default_steps(), kickoff)
+    assert plan["slack-jira-onboarding"] == (None, onboarding)
+    assert plan["autotests-configuration"] == (None, onboarding)
+    assert plan["sandbox-access"] == (None, sandbox_access)
+
+
 @pytest.mark.parametrize("kickoff", KICKOFFS, ids=KICKOFF_IDS)
 def test_default_plan_due_dates_are_working_days(kickoff):
     plan = plan_due_dates(default_steps(), kickoff)
     assert len(plan) == 15
     for code, (start, due) in plan.items():
-        assert due.weekday() <= 4, code
+        assert is_working_day(due), code
         if start is not None:
-            assert start.weekday() <= 4, code
+            assert is_working_day(start), code
 
 
 @pytest.mark.parametrize("kickoff", KICKOFFS, ids=KICKOFF_IDS)
@@ -78,42 +310,27 @@ def test_dated_steps_are_due_their_weeks_after_kickoff(kickoff):
         assert plan[s.code] == (None, expected_date(kickoff, s.due_week)), s.code
 
 
-@pytest.mark.parametrize("kickoff", KICKOFFS[:5], ids=KICKOFF_IDS[:5])
-def test_weekday_kickoff_is_exact_weeks(kickoff):
-    plan = plan_due_dates(default_steps(), kickoff)
-    assert plan["endpoints-implementation"][1] == kickoff + timedelta(days=28)
-    assert plan["sandbox-development"][1] == kickoff + timedelta(days=35)
-    assert plan["beta-testing"][1] == kickoff + timedelta(days=70)
-    assert plan["open-to-all-users"] == (kickoff + timedelta(days=77), kickoff + timedelta(days=84))
-
-
-@pytest.mark.parametrize("kickoff", KICKOFFS[5:], ids=KICKOFF_IDS[5:])
-def test_weekend_kickoff_rolls_every_due_date_to_the_monday(kickoff):
-    plan = plan_due_dates(default_steps(), kickoff)
-    monday = date(2026, 3, 9)  # week N is due N weeks after this Monday
-    assert plan["endpoints-implementation"][1] == monday + timedelta(weeks=4)
-    assert plan["passing-autotests"][1] == monday + timedelta(weeks=4)
-    assert plan["sandbox-development"][1] == monday + timedelta(weeks=5)
-    assert plan["production-deployment"][1] == monday + timedelta(weeks=6)
-    assert plan["smoke-test-fixes"][1] == monday + timedelta(weeks=7)
-    assert plan["final-testing-fixes"][1] == monday + timedelta(weeks=9)
-    assert plan["beta-testing"][1] == monday + timedelta(weeks=10)
-    assert plan["open-to-all-users"] == (monday + timedelta(weeks=11), monday + timedelta(weeks=12))
-    for _, due in plan.values():
-        assert due.weekday() == 0
-
-
 @pytest.mark.parametrize("kickoff", KICKOFFS, ids=KICKOFF_IDS)
-def test_tradingview_steps_are_due_with_the_next_dated_step(kickoff):
+def test_tradingview_tasks_are_due_three_working_days_after_their_latest_dependency(kickoff):
     steps = default_steps()
     plan = plan_due_dates(steps, kickoff)
-    for i, s in enumerate(steps):
+    for s in steps:
         if s.due_week is not None:
             continue
         assert s.side == "tradingview"
-        next_dated = next(later for later in steps[i + 1 :] if later.due_week is not None)
-        assert next_dated.due_week_last is None
-        assert plan[s.code] == (None, plan[next_dated.code][1]), s.code
+        actionable = max((plan[code][1] for code in s.depends_on), default=kickoff)
+        due = plan[s.code][1]
+        assert due == add_working_days(actionable, 3), s.code
+        if s.depends_on:
+            assert working_days_between(actionable, due) == 3, s.code
+
+
+@pytest.mark.parametrize("kickoff", KICKOFFS, ids=KICKOFF_IDS)
+def test_no_step_is_due_before_a_step_it_depends_on(kickoff):
+    plan = plan_due_dates(default_steps(), kickoff)
+    for s in default_steps():
+        for code in s.depends_on:
+            assert plan[code][1] <= plan[s.code][1], (code, s.code)
 
 
 @pytest.mark.parametrize("kickoff", KICKOFFS, ids=KICKOFF_IDS)
@@ -122,54 +339,96 @@ def test_launch_window_opens_week_11_and_is_due_week_12(kickoff):
     assert plan["open-to-all-users"] == (expected_date(kickoff, 11), expected_date(kickoff, 12))
 
 
-def test_default_plan_for_a_monday_kickoff():
-    plan = plan_due_dates(default_steps(), date(2026, 3, 2))
-    assert plan == {
-        "slack-jira-onboarding": (None, date(2026, 3, 30)),
-        "autotests-configuration": (None, date(2026, 3, 30)),
-        "endpoints-implementation": (None, date(2026, 3, 30)),
-        "passing-autotests": (None, date(2026, 3, 30)),
-        "sandbox-access": (None, date(2026, 4, 6)),
-        "sandbox-development": (None, date(2026, 4, 6)),
-        "request-production-urls": (None, date(2026, 4, 13)),
-        "production-deployment": (None, date(2026, 4, 13)),
-        "smoke-testing": (None, date(2026, 4, 20)),
-        "smoke-test-fixes": (None, date(2026, 4, 20)),
-        "final-testing": (None, date(2026, 5, 4)),
-        "final-testing-fixes": (None, date(2026, 5, 4)),
-        "closed-release": (None, date(2026, 5, 11)),
-        "beta-testing": (None, date(2026, 5, 11)),
-        "open-to-all-users": (date(2026, 5, 18), date(2026, 5, 25)),
+@pytest.mark.parametrize("kickoff", KICKOFFS[5:], ids=KICKOFF_IDS[5:])
+def test_weekend_kickoff_rolls_every_partner_date_to_a_monday(kickoff):
+    plan = plan_due_dates(default_steps(), kickoff)
+    monday = date(2026, 3, 9)  # week N is due N weeks after this Monday
+    assert plan["endpoints-implementation"][1] == monday + timedelta(weeks=4)
+    assert plan["beta-testing"][1] == monday + timedelta(weeks=10)
+    assert plan["open-to-all-users"] == (monday + timedelta(weeks=11), monday + timedelta(weeks=12))
+    for s in default_steps():
+        if s.due_week is not None:
+            assert plan[s.code][1].weekday() == 0, s.code
+        elif s.depends_on:
+            assert plan[s.code][1].weekday() == 3, s.code  # a Monday + 3 working days: Thursday
+        else:
+            assert plan[s.code][1] == date(2026, 3, 11), s.code  # the weekend + 3 working days: Wednesday
+
+
+def test_turnaround_counts_from_the_latest_dependency_not_the_last_listed():
+    steps = [
+        step(1, "late-one", 6),
+        step(2, "early-one", 2),
+        step(3, "review", side="tradingview", depends_on=["late-one", "early-one"]),
+        step(4, "launch", 11, 12, side="tradingview", depends_on=["review"]),
+    ]
+    plan = plan_due_dates(steps, KICKOFF)
+    assert plan["late-one"] == (None, date(2026, 4, 13))
+    assert plan["early-one"] == (None, date(2026, 3, 16))
+    assert plan["review"] == (None, date(2026, 4, 16))
+
+
+def test_turnaround_days_of_each_step_are_used():
+    steps = [
+        step(1, "build", 4),
+        step(2, "quick", side="tradingview", depends_on=["build"], turnaround_days=1),
+        step(3, "slow", side="tradingview", depends_on=["build"], turnaround_days=10),
+        step(4, "same-day", side="tradingview", depends_on=["build"], turnaround_days=0),
+    ]
+    plan = plan_due_dates(steps, KICKOFF)
+    assert plan["build"] == (None, date(2026, 3, 30))
+    assert plan["quick"] == (None, date(2026, 3, 31))
+    assert plan["slow"] == (None, date(2026, 4, 13))
+    assert plan["same-day"] == (None, date(2026, 3, 30))
+
+
+def test_a_tradingview_chain_adds_turnarounds():
+    steps = [
+        step(1, "a", side="tradingview"),
+        step(2, "b", side="tradingview", depends_on=["a"]),
+        step(3, "c", side="tradingview", depends_on=["b"], turnaround_days=2),
+    ]
+    # Kick-off Friday 6 Mar: a Wednesday 11, b Monday 16, c Wednesday 18.
+    assert plan_due_dates(steps, FRI) == {
+        "a": (None, date(2026, 3, 11)),
+        "b": (None, date(2026, 3, 16)),
+        "c": (None, date(2026, 3, 18)),
     }
 
 
 def test_plan_follows_position_not_list_order():
-    steps = [step(2, "work", 3), step(1, "prepare", side="tradingview"), step(3, "later", 5)]
-    assert plan_due_dates(steps, date(2026, 3, 2)) == {
-        "prepare": (None, date(2026, 3, 23)),
+    steps = [
+        step(2, "work", 3),
+        step(3, "check", side="tradingview", depends_on=["work"]),
+        step(1, "prepare", side="tradingview"),
+    ]
+    assert plan_due_dates(steps, KICKOFF) == {
+        "prepare": (None, date(2026, 3, 5)),
         "work": (None, date(2026, 3, 23)),
-        "later": (None, date(2026, 4, 6)),
+        "check": (None, date(2026, 3, 26)),
     }
 
 
-def test_undated_step_before_a_window_is_due_when_the_window_opens():
-    steps = [step(1, "prepare", side="tradingview"), step(2, "launch", 11, 12, side="tradingview")]
-    assert plan_due_dates(steps, date(2026, 3, 2)) == {
-        "prepare": (None, date(2026, 5, 18)),
-        "launch": (date(2026, 5, 18), date(2026, 5, 25)),
-    }
-
-
-def test_trailing_undated_steps_raise():
-    steps = [step(1, "work", 4), step(2, "wrap-up", side="tradingview"), step(3, "tidy", side="tradingview")]
-    with pytest.raises(ValueError, match=r"^Steps wrap-up, tidy have no later step with a due week to be due with\.$"):
-        plan_due_dates(steps, date(2026, 3, 2))
-
-
-def test_only_undated_steps_raise():
-    with pytest.raises(ValueError, match="Steps alone have no later step"):
-        plan_due_dates([step(1, "alone")], date(2026, 3, 2))
+@pytest.mark.parametrize(
+    ("steps", "message"),
+    [
+        (
+            [step(1, "check", side="tradingview", depends_on=["ghost"])],
+            "Step 'check' depends on 'ghost', which is not an earlier step.",
+        ),
+        (
+            [step(1, "check", side="tradingview", depends_on=["build", "ghost"]), step(2, "build", 4)],
+            "Step 'check' depends on 'build', 'ghost', which is not an earlier step.",
+        ),
+    ],
+    ids=["unknown", "later-and-unknown"],
+)
+def test_an_undated_step_on_an_unknown_or_later_dependency_is_an_invalid_template(steps, message):
+    with pytest.raises(InvalidTemplate) as excinfo:
+        plan_due_dates(steps, KICKOFF)
+    assert excinfo.value.code == "invalid_template"
+    assert str(excinfo.value) == message
 
 
 def test_no_steps_no_plan():
-    assert plan_due_dates([], date(2026, 3, 2)) == {}
+    assert plan_due_dates([], KICKOFF) == {}

@@ -1,0 +1,225 @@
+"""The roadmap templates admin: readable steps, drafts that stay editable, versions in use kept."""
+
+import re
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+from django.utils.html import strip_tags
+
+from integrations import plan
+from roadmap.models import RoadmapTemplate
+from tests.factories import IntegrationFactory, latest_default_template
+from tests.integrations.helpers import KICKOFF, at, ctx
+
+CHANGELIST = reverse("admin:roadmap_roadmaptemplate_changelist")
+
+
+@pytest.fixture
+def admin_client(client, pm):
+    pm.is_superuser = True
+    pm.save()
+    client.force_login(pm)
+    return client
+
+
+@pytest.fixture
+def frozen(integration, pm):
+    """The default template, frozen by a kick-off."""
+    plan.start_integration(integration, KICKOFF, ctx(pm, at(KICKOFF, 9)))
+    return RoadmapTemplate.objects.get(pk=integration.template_id)
+
+
+@pytest.fixture
+def draft(frozen):
+    """Version 2 of the default template: a copy of its steps, editable, used by no integration."""
+    return frozen.new_version()
+
+
+def change_url(template):
+    return reverse("admin:roadmap_roadmaptemplate_change", args=[template.pk])
+
+
+def text(response) -> str:
+    return re.sub(r"\s+", " ", strip_tags(response.content.decode()))
+
+
+def messages_of(response):
+    return [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
+
+
+def summary_rows(response) -> list[list[str]]:
+    """The readable steps table, each row's cells as text."""
+    html = response.content.decode()
+    table = html[html.index('<table class="template-steps">') :]
+    table = table[table.index("<tbody>") : table.index("</table>")]
+    return [
+        [re.sub(r"\s+", " ", strip_tags(cell.replace("<br>", " ").replace("<li>", " [").replace("</li>", "]"))).strip() for cell in cells]
+        for cells in (re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S) for row in re.findall(r"<tr>(.*?)</tr>", table, flags=re.S))
+    ]  # fmt: skip
+
+
+def form_data(response) -> dict:
+    """What the change form would post as it stands: its fields and its inline formsets."""
+    data = {}
+
+    def add(form):
+        for bound in form:
+            value = bound.value()
+            if value is None or value is False:
+                continue
+            data[bound.html_name] = "on" if value is True else value
+
+    add(response.context["adminform"].form)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        add(formset.management_form)
+        for form in formset.forms:
+            add(form)
+    return data
+
+
+# --- the readable steps table ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_frozen_template_shows_its_steps_in_words_only(admin_client, frozen):
+    response = admin_client.get(change_url(frozen))
+    assert response.status_code == 200
+
+    rows = summary_rows(response)
+    assert len(rows) == 15
+    assert rows[0] == [
+        "1",
+        "1 · TradingView",
+        "Slack/Jira onboarding slack-jira-onboarding",
+        "3 working days after it becomes actionable",
+        "-",
+        "[Dedicated Slack channel created] [Partner team invited to the Slack channel] [Partner onboarded to Jira]",
+        "Always Tells via Slack",
+    ]
+    assert rows[3] == [
+        "4",
+        "2 · Partner",
+        "Passing REST API autotests passing-autotests",
+        "week 4",
+        "[2 · TradingView · REST API autotests configuration] [1 · Partner · Data / trading endpoints implementation]",
+        "[Trading endpoints autotests pass in Jenkins (only if: Integration has a trading part)] "
+        "[Data endpoints autotests pass in Jenkins (only if: Data part with crypto, forex or CFD data)]",
+        "Trading part, or data autotests apply Tells via Slack",
+    ]
+    assert rows[14][:5] == [
+        "15",
+        "TradingView",
+        "Open to all users open-to-all-users",
+        "weeks 11-12",
+        "[7 · Partner · Beta testing]",
+    ]
+    html = response.content.decode()
+    # No raw JSON, no editable steps: the readable table only.
+    assert '{"text"' not in html and "&quot;text&quot;" not in html
+    assert "steps-TOTAL_FORMS" not in html
+    assert "In use by integrations since" in text(response)
+
+
+@pytest.mark.django_db
+def test_draft_template_shows_the_table_and_stays_editable(admin_client, draft):
+    response = admin_client.get(change_url(draft))
+    assert len(summary_rows(response)) == 15
+    data = form_data(response)
+    assert data["steps-TOTAL_FORMS"] == 15
+    title = next(k for k, v in data.items() if v == "Sandbox access configuration")
+    data[title] = "Sandbox access and test plan"
+
+    saved = admin_client.post(change_url(draft), data, follow=True)
+
+    assert saved.status_code == 200
+    assert messages_of(saved)[-1][0] == "success"
+    assert draft.steps.get(code="sandbox-access").title == "Sandbox access and test plan"
+    assert not [m for m in messages_of(saved) if m[0] == "warning"]
+    assert "3 · TradingView Sandbox access and test plan" in text(admin_client.get(change_url(draft)))
+
+
+@pytest.mark.django_db
+def test_saving_a_draft_that_cannot_be_planned_warns_with_each_problem(admin_client, draft):
+    data = form_data(admin_client.get(change_url(draft)))
+    prefix = next(k for k, v in data.items() if v == "endpoints-implementation").removesuffix("-code")
+    data[f"{prefix}-due_week"] = ""
+    launch = next(k for k, v in data.items() if v == "open-to-all-users").removesuffix("-code")
+    data[f"{launch}-due_week_last"] = ""
+
+    saved = admin_client.post(change_url(draft), data, follow=True)
+
+    assert saved.status_code == 200
+    assert draft.steps.get(code="endpoints-implementation").due_week is None
+    warnings = [message for level, message in messages_of(saved) if level == "warning"]
+    assert warnings == [
+        f"{draft} cannot be planned yet; kick-off will refuse it until these are fixed:",
+        "Partner step 'endpoints-implementation' has no due week.",
+        "The last step, 'open-to-all-users', is the launch and needs its window (a due week and a last week).",
+    ]
+
+
+# --- versions in use are kept ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_frozen_template_cannot_be_deleted_and_says_why(admin_client, frozen):
+    page = admin_client.get(change_url(frozen))
+    assert f"{frozen} is in use (frozen since {frozen.frozen_at:%Y-%m-%d}; 1 integration follows it)" in text(page)
+    assert "deletelink" not in page.content.decode()
+    assert admin_client.get(reverse("admin:roadmap_roadmaptemplate_delete", args=[frozen.pk])).status_code == 403
+
+    refused = admin_client.post(
+        CHANGELIST, {"action": "delete_selected", "_selected_action": [frozen.pk], "post": "yes"}, follow=True
+    )
+
+    assert refused.status_code == 200
+    assert messages_of(refused) == [
+        ("error", f"{frozen} is in use (frozen since {frozen.frozen_at:%Y-%m-%d}; 1 integration follows it): "
+                  "it cannot be deleted."),
+        ("warning", "Nothing was deleted; select only versions no integration uses."),
+    ]  # fmt: skip
+    assert RoadmapTemplate.objects.filter(pk=frozen.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_draft_that_an_integration_follows_cannot_be_deleted(admin_client, draft, pm):
+    IntegrationFactory(template=draft, tv_pm=pm)  # not kicked off: the draft is not frozen
+    assert not draft.is_frozen
+    page = admin_client.get(change_url(draft))
+    assert f"{draft} cannot be deleted: 1 integration follows it." in text(page)
+    assert admin_client.get(reverse("admin:roadmap_roadmaptemplate_delete", args=[draft.pk])).status_code == 403
+
+    refused = admin_client.post(
+        CHANGELIST, {"action": "delete_selected", "_selected_action": [draft.pk], "post": "yes"}, follow=True
+    )
+    assert ("error", f"{draft} cannot be deleted: 1 integration follows it.") in messages_of(refused)
+    assert RoadmapTemplate.objects.filter(pk=draft.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_template_nobody_uses_can_be_deleted(admin_client, draft):
+    page = admin_client.get(change_url(draft))
+    assert "deletelink" in page.content.decode()
+
+    done = admin_client.post(
+        CHANGELIST, {"action": "delete_selected", "_selected_action": [draft.pk], "post": "yes"}, follow=True
+    )
+    assert messages_of(done) == [("success", "Successfully deleted 1 roadmap template.")]
+    assert not RoadmapTemplate.objects.filter(pk=draft.pk).exists()
+
+
+@pytest.mark.django_db
+def test_templates_list_counts_steps_and_integrations(admin_client, frozen, draft, pm):
+    IntegrationFactory(template=frozen, tv_pm=pm)
+    response = admin_client.get(CHANGELIST)
+    rows = {t.version: (t.step_count, t.integration_count) for t in response.context["cl"].result_list}
+    assert rows == {1: (15, 2), 2: (15, 0)}
+    assert [t.version for t in response.context["cl"].result_list] == [2, 1]
+
+
+@pytest.mark.django_db
+def test_add_page_answers(admin_client, db):
+    latest_default_template()
+    assert admin_client.get(reverse("admin:roadmap_roadmaptemplate_add")).status_code == 200
