@@ -1,15 +1,19 @@
 """Django settings, read from environment variables with embedded defaults.
 
-With no variables set the product runs on its own: SQLite under ``var/``, Celery over kombu's
-``filesystem://`` transport in ``var/broker/``, Slack and Jira off. Production sets
-``DATABASE_URL`` (PostgreSQL), ``REDIS_URL`` (the Celery broker), ``SECRET_KEY``, ``DEBUG=0`` and
-``ALLOWED_HOSTS``.
+With ``EMBEDDED=1`` (what ``make run`` sets) the product runs on its own: SQLite under ``var/``,
+Celery over kombu's ``filesystem://`` transport in ``var/broker/``, a secret key generated into
+``var/``, plain http on 127.0.0.1, Slack and Jira off. Without it the process is a production one:
+it refuses to start without ``SECRET_KEY`` and its security settings default to on (https only,
+secure cookies, HSTS). Production also sets ``DATABASE_URL`` (PostgreSQL), ``REDIS_URL`` (the
+Celery broker) and ``ALLOWED_HOSTS``.
 """
 
 import secrets
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_str
 
@@ -17,12 +21,24 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
+DEBUG = env_bool("DEBUG", False)
+# The embedded demo (`make run`, `manage.py run_product` and the test suite): one machine, plain
+# http on 127.0.0.1, files under var/. Off by default, so a deployment gets the safe settings.
+EMBEDDED = env_bool("EMBEDDED", False)
+
 
 def _secret_key() -> str:
-    """The SECRET_KEY from the environment, else one generated once and kept under var/."""
+    """The SECRET_KEY from the environment; in the embedded or DEBUG mode, one generated once
+    and kept under var/. A production process without one stops: a key generated per machine or
+    container would differ between web processes and invalidate sessions and signed values."""
     configured = env_str("SECRET_KEY")
     if configured:
         return configured
+    if not (EMBEDDED or DEBUG):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set: set SECRET_KEY (one shared value for every web process) "
+            "or run the embedded demo with `make run`."
+        )
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
         key_file.write_text(secrets.token_urlsafe(50))
@@ -31,10 +47,42 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+
+
+def _proxy_ssl_header() -> tuple[str, str] | None:
+    """``SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https``: the header, and its value, by
+    which the TLS-terminating proxy in front says the request came over https. Unset: none."""
+    raw = env_str("SECURE_PROXY_SSL_HEADER")
+    if not raw:
+        return None
+    parts = [part.strip() for part in raw.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise ImproperlyConfigured(
+            f"SECURE_PROXY_SSL_HEADER={raw!r} is not 'HEADER,value', e.g. 'HTTP_X_FORWARDED_PROTO,https'."
+        )
+    return parts[0], parts[1]
+
+
+# Security: on by default outside the embedded and DEBUG modes, which serve plain http on
+# 127.0.0.1. Each can be overridden by its variable; `manage.py check --deploy` is clean on
+# the defaults.
+_SECURE = not (EMBEDDED or DEBUG)
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header()
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _SECURE)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _SECURE)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _SECURE)
+# HSTS: one hour by default, so a mistaken https set-up is undone within the hour; raise it
+# (e.g. to 31536000, a year) once https is known to work for the host.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 3600 if _SECURE else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", _SECURE)
+# The preload directive (check security.W021) only consents to inclusion in the browsers'
+# preload list; nothing happens until someone submits the domain at hstspreload.org, which
+# also requires SECURE_HSTS_SECONDS of at least a year. With the one-hour default it is inert.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", _SECURE)
+SECURE_CONTENT_TYPE_NOSNIFF = env_bool("SECURE_CONTENT_TYPE_NOSNIFF", True)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -153,8 +201,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 60, minimum=5)
+# The stored standing (overdue days, forecast, delay split) moves with the calendar: beat refreshes
+# every running integration once a day, just after midnight in TIME_ZONE, and once as it starts.
+STANDING_REFRESH_HOUR = env_int("STANDING_REFRESH_HOUR", 0, minimum=0)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "integrations.heartbeat", "schedule": HEARTBEAT_SECONDS},
+    "refresh-standings": {
+        "task": "integrations.refresh_standings",
+        "schedule": crontab(minute=5, hour=STANDING_REFRESH_HOUR % 24),
+    },
 }
 # A heartbeat older than this many seconds shows as stale in the admin.
 HEARTBEAT_STALE_AFTER = env_int("HEARTBEAT_STALE_AFTER", HEARTBEAT_SECONDS * 3, minimum=10)

@@ -25,6 +25,7 @@ class Action:
     label: str
     needs_note: bool
     partner_may: bool  # whether a partner user may take it on its own steps
+    phrase: str  # what it does, after "Only TradingView can ..."
 
     def target(self, step) -> str:
         """The status the action moves ``step`` to."""
@@ -39,12 +40,14 @@ class Action:
 ACTIONS = {
     a.name: a
     for a in (
-        Action("start", "Start", needs_note=False, partner_may=True),
-        Action("complete", "Mark done", needs_note=False, partner_may=True),
-        Action("block", "Block", needs_note=True, partner_may=True),
-        Action("unblock", "Unblock", needs_note=True, partner_may=True),
-        Action("reopen", "Reopen", needs_note=True, partner_may=False),
-        Action("not_applicable", "Not applicable", needs_note=True, partner_may=False),
+        Action("start", "Start", needs_note=False, partner_may=True, phrase="start a step"),
+        Action("complete", "Mark done", needs_note=False, partner_may=True, phrase="mark a step done"),
+        Action("block", "Block", needs_note=True, partner_may=True, phrase="block a step"),
+        Action("unblock", "Unblock", needs_note=True, partner_may=True, phrase="unblock a step"),
+        Action("reopen", "Reopen", needs_note=True, partner_may=False, phrase="reopen a step"),
+        Action(
+            "not_applicable", "Not applicable", needs_note=True, partner_may=False, phrase="mark a step not applicable"
+        ),
     )
 }
 ACTION_TARGETS = {
@@ -87,6 +90,21 @@ class StepAction:
         return self.refusal is None
 
 
+def action_for(from_status: str, to_status: str) -> Action | None:
+    """The action a status change amounts to, so every caller of change_status meets the same rules."""
+    if to_status == S.NOT_APPLICABLE:
+        return ACTIONS["not_applicable"]
+    if from_status in (S.DONE, S.NOT_APPLICABLE):
+        return ACTIONS["reopen"]
+    if to_status == S.DONE:
+        return ACTIONS["complete"]
+    if to_status == S.BLOCKED:
+        return ACTIONS["block"]
+    if from_status == S.BLOCKED:
+        return ACTIONS["unblock"]
+    return ACTIONS["start"] if to_status in S.values else None
+
+
 def partner_of(user):
     """The partner a non-staff user works for, or None (staff, anonymous, or no partner)."""
     if user is None or not user.is_authenticated or user.is_staff:
@@ -109,7 +127,7 @@ def user_refusal(user, step, action: Action | None = None) -> Refusal | None:
     if step.side != "partner":
         return NotAllowed(f"{step} is TradingView's step; only TradingView can change it.")
     if action is not None and not action.partner_may:
-        return NotAllowed(f"Only TradingView can {action.label.lower()} a step.")
+        return NotAllowed(f"Only TradingView can {action.phrase}.")
     return None
 
 

@@ -17,7 +17,7 @@ from integrations.models import Integration, IntegrationEvent, IntegrationStep, 
 from integrations.standing import refresh_standing
 from roadmap.conditions import evaluate
 from roadmap.models import StepStatus, template_problems
-from roadmap.refusals import IntegrationEnded, InvalidInput, InvalidTemplate, NotRunning, ReasonRequired
+from roadmap.refusals import IntegrationEnded, InvalidInput, InvalidTemplate, NotRunning, ReasonRequired, StaleChange
 from roadmap.schedule import check_plannable, plan_due_dates, shift_days
 
 
@@ -55,6 +55,19 @@ def _event(integration, kind, context: ChangeContext, from_value="", to_value=""
         to_value=str(to_value or ""),
         **context.row(),
     )
+
+
+def _check_dating(integration, context: ChangeContext):
+    """An integration's changes keep their order: none dated before its last recorded event."""
+    if context.at is None:
+        return
+    last = integration.events.order_by("-at", "-id").first()
+    if last is not None and context.moment < last.at:
+        raise StaleChange(
+            f"A change dated {timezone.localtime(context.moment):%Y-%m-%d %H:%M} comes before {integration}'s last "
+            f"recorded change ({last.get_kind_display().lower()} on {timezone.localtime(last.at):%Y-%m-%d %H:%M}); "
+            "it was not applied."
+        )
 
 
 def _check_template(steps, subject):
@@ -176,10 +189,13 @@ def replan(integration, kickoff, context: ChangeContext) -> Integration:
     kickoff = parse_date(kickoff)
     check_plannable(kickoff, context.today, "new kick-off")
     integration = _locked(integration)
-    if not integration.is_running or not integration.is_started:
+    if not integration.is_started:
+        raise NotRunning(f"{integration} has not been kicked off yet; kick it off instead.")
+    if not integration.is_running:
         raise IntegrationEnded(
             f"{integration} is {integration.get_state_display().lower()}; it cannot be re-planned."
         )
+    _check_dating(integration, context)
     if not context.note:
         raise ReasonRequired("Say why the plan moves; the reason is kept in the history.")
     if kickoff == integration.kickoff_on:
@@ -211,6 +227,7 @@ def pause(integration, context: ChangeContext) -> Integration:
     integration = _locked(integration)
     if integration.state != Integration.State.ACTIVE or not integration.is_started:
         raise NotRunning(f"Only a running integration can be paused; {integration} is {integration.state}.")
+    _check_dating(integration, context)
     integration.state = Integration.State.PAUSED
     integration.paused_on = context.today
     integration.save(update_fields=["state", "paused_on", "updated_at"])
@@ -226,6 +243,7 @@ def resume(integration, context: ChangeContext) -> Integration:
     integration = _locked(integration)
     if integration.state != Integration.State.PAUSED:
         raise InvalidInput(f"{integration} is not paused.")
+    _check_dating(integration, context)
     days = (context.today - integration.paused_on).days
     steps = list(integration.steps.all())
     note = f"Resumed after {days} day(s) paused since {integration.paused_on:%Y-%m-%d}. {context.note}".strip()
@@ -254,6 +272,7 @@ def cancel(integration, context: ChangeContext) -> Integration:
         raise IntegrationEnded(f"{integration} is already {integration.state}.")
     if not context.note:
         raise ReasonRequired("Say why the integration is cancelled.")
+    _check_dating(integration, context)
     old = integration.state
     integration.state = Integration.State.CANCELLED
     integration.cancelled_on = context.today

@@ -10,7 +10,7 @@ import logging
 from celery.signals import beat_init, before_task_publish
 from django.db import DatabaseError
 
-from integrations.tasks import HEARTBEAT_TASK, heartbeat
+from integrations.tasks import HEARTBEAT_TASK, heartbeat, refresh_standings
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +28,11 @@ def mark_beat_process(**kwargs):
 def first_heartbeat(**kwargs):
     """Send one heartbeat as beat starts, so a fresh start shows both jobs alive within seconds.
 
-    Interval schedules first fire a whole interval after beat starts.
+    Interval schedules first fire a whole interval after beat starts. The standing refresh goes
+    with it: a product that was stopped for days shows today's standing as soon as it is back.
     """
     heartbeat.delay()
+    refresh_standings.delay()
 
 
 @before_task_publish.connect

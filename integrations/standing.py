@@ -230,7 +230,7 @@ def store_standing(now: Standing, context=None) -> list[IntegrationStep]:
     fields = now.stored_fields()
     for name, value in fields.items():
         setattr(integration, name, value)
-    moved = []
+    moved, handed_over_late = [], []
     if integration.state == Integration.State.ACTIVE:
         for step in now.steps:
             outlook = now.of(step)
@@ -240,10 +240,13 @@ def store_standing(now: Standing, context=None) -> list[IntegrationStep]:
             step.due_date = outlook.deadline
             moved.append(step)
             if step.is_open and old is not None and outlook.deadline != step.planned_due_date:
-                _record_deadline_move(now, step, old, outlook, context)
+                handed_over_late.append((step, old, outlook))
     if context is not None:
         Integration.objects.filter(pk=integration.pk).update(**fields)
         IntegrationStep.objects.bulk_update(moved, ["due_date"])
+    # Recorded once the new deadlines are saved, so a receiver reading the step sees them.
+    for step, old, outlook in handed_over_late:
+        _record_deadline_move(now, step, old, outlook, context)
     return moved
 
 
@@ -287,8 +290,11 @@ def _record_deadline_move(now: Standing, step, old: date, outlook, context):
 
 
 def refresh_standing(integration: Integration, context, steps=None) -> Standing:
-    """Recompute and store ``integration``'s standing after a change; returns it."""
-    now = standing(integration, context.moment if context.at else None, steps=steps)
+    """Recompute and store ``integration``'s standing after a change, as of now; returns it.
+
+    As of now even for a change dated in the past: the stored standing is always today's.
+    """
+    now = standing(integration, steps=steps)
     store_standing(now, context)
     return now
 

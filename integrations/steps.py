@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from integrations import events
-from integrations.actions import ACTIONS, prerequisites_refusal, state_refusal, user_refusal
+from integrations.actions import ACTIONS, action_for, prerequisites_refusal, state_refusal, user_refusal
 from integrations.context import ChangeContext
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange
 from integrations.standing import refresh_standing
@@ -35,7 +35,7 @@ def change_status(step, to_status, context: ChangeContext) -> IntegrationStep:
     steps = [step if s.pk == step.pk else s for s in integration.steps.all()]
     refusal = (
         state_refusal(integration)
-        or user_refusal(context.by, step)
+        or user_refusal(context.by, step, action_for(step.status, to_status))
         or transition_refusal(step.status, to_status, context.note)
     )
     if refusal is None and to_status == StepStatus.NOT_APPLICABLE and step.position == steps[-1].position:

@@ -1,6 +1,7 @@
 """Personas and ready-made integrations shared by the tests."""
 
 import pytest
+import time_machine
 
 from integrations import plan
 from integrations.models import PartnerUser
@@ -46,5 +47,6 @@ def integration(partner, pm):
 
 @pytest.fixture
 def started_integration(integration, pm):
-    """``integration`` kicked off on Monday 2026-03-02 by the PM, from the web."""
-    return plan.start_integration(integration, KICKOFF, ctx(pm, at(KICKOFF, 9)))
+    """``integration`` kicked off on Monday 2026-03-02 by the PM, from the web, its standing stored as of then."""
+    with time_machine.travel(at(KICKOFF, 9), tick=False):
+        return plan.start_integration(integration, KICKOFF, ctx(pm, at(KICKOFF, 9)))

@@ -7,7 +7,7 @@ Integrations follow the newest version of the default roadmap template, which th
 import factory
 from django.contrib.auth import get_user_model
 
-from integrations.models import Integration, Partner, TeamMember
+from integrations.models import Integration, Partner, PartnerUser, TeamMember
 from roadmap import default_template
 from roadmap.models import RoadmapTemplate, TemplateStep
 
@@ -103,3 +103,13 @@ class TeamMemberFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Team Member {n}")
     email = factory.Sequence(lambda n: f"member{n}@broker.example.com")
     role = TeamMember.Role.DEVELOPER
+
+
+class PartnerUserFactory(factory.django.DjangoModelFactory):
+    """A login of a partner's team: acts on its own partner's partner-side steps only."""
+
+    class Meta:
+        model = PartnerUser
+
+    user = factory.SubFactory(UserFactory)
+    partner = factory.SubFactory(PartnerFactory)

@@ -2,6 +2,7 @@
 
 from datetime import date, datetime, time, timedelta
 
+import time_machine
 from django.utils import timezone
 
 from integrations.context import ChangeContext
@@ -14,6 +15,11 @@ def at(day: date | str, hour: int = 12) -> datetime:
     if isinstance(day, str):
         day = date.fromisoformat(day)
     return timezone.make_aware(datetime.combine(day, time(hour)))
+
+
+def on(day: date | str, hour: int = 12):
+    """The clock frozen at ``day``, ``hour``: changes made inside store their standing as of then."""
+    return time_machine.travel(at(day, hour), tick=False)
 
 
 def days(n: int) -> timedelta:

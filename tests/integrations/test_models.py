@@ -1,6 +1,6 @@
-"""Small facts the models hold: the team line-up, beta testers, heartbeats."""
+"""Small facts the models hold: the team line-up, beta testers, the stored standing, step labels, heartbeats."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -105,11 +105,79 @@ def test_name_defaults_to_the_partners(db):
     assert str(IntegrationFactory(name="Bluefin data feed")) == "Bluefin data feed"
 
 
+# --- the stored standing -------------------------------------------------------------------
+
+
+def test_days_overdue_counts_from_the_stored_deadline(integration):
+    # Due 03-30 in Berlin: the deadline passes at midnight there, 22:00 UTC.
+    integration.next_deadline_at = datetime(2026, 3, 30, 22, tzinfo=UTC)
+
+    assert integration.days_overdue(datetime(2026, 3, 30, 21, 59, tzinfo=UTC)) == 0
+    assert integration.days_overdue(datetime(2026, 3, 30, 22, tzinfo=UTC)) == 1
+    assert integration.days_overdue(datetime(2026, 4, 9, 12, tzinfo=UTC)) == 10
+
+
 def test_days_overdue_only_for_active_integrations(integration):
-    integration.next_due_on = datetime(2026, 3, 30).date()
-    assert integration.days_overdue(datetime(2026, 4, 9).date()) == 10
-    integration.state = Integration.State.PAUSED
-    assert integration.days_overdue(datetime(2026, 4, 9).date()) == 0
+    integration.next_deadline_at = datetime(2026, 3, 30, 22, tzinfo=UTC)
+    for state in (Integration.State.PAUSED, Integration.State.LAUNCHED, Integration.State.CANCELLED):
+        integration.state = state
+        assert integration.days_overdue(datetime(2026, 4, 9, 12, tzinfo=UTC)) == 0
+    integration.state = Integration.State.ACTIVE
+    integration.next_deadline_at = None
+    assert integration.days_overdue(datetime(2026, 4, 9, 12, tzinfo=UTC)) == 0
+
+
+def test_days_overdue_defaults_to_the_real_clock(integration):
+    with time_machine.travel(datetime(2026, 4, 9, 12, tzinfo=UTC), tick=False):
+        integration.next_deadline_at = datetime(2026, 3, 30, 22, tzinfo=UTC)
+        assert integration.days_overdue() == 10
+
+
+def test_slip_is_the_sum_of_the_delay_split(integration):
+    integration.delay_tradingview_days, integration.delay_partner_days, integration.delay_both_days = 3, 5, 2
+    assert integration.slip_days == 10
+
+
+def test_slip_against_the_baseline(integration):
+    assert integration.slip_vs_baseline_days == 0  # not planned yet
+    integration.baseline_launch_on = date(2026, 5, 25)
+    integration.forecast_launch_on = date(2026, 6, 8)
+    assert integration.slip_vs_baseline_days == 14
+    integration.forecast_launch_on = date(2026, 5, 20)  # ahead of the baseline: no slip
+    assert integration.slip_vs_baseline_days == 0
+
+
+@pytest.mark.parametrize(
+    ("state", "running"),
+    [
+        (Integration.State.ACTIVE, True),
+        (Integration.State.PAUSED, True),
+        (Integration.State.LAUNCHED, False),
+        (Integration.State.CANCELLED, False),
+    ],
+)
+def test_running_states(integration, state, running):
+    integration.state = state
+    assert integration.is_running is running
+    assert (state in Integration.RUNNING_STATES) is running
+
+
+# --- steps ----------------------------------------------------------------------------------
+
+
+def test_a_step_reads_as_number_side_and_title(started_integration):
+    steps = {s.code: s for s in started_integration.steps.all()}
+
+    assert str(steps["sandbox-access"]) == "3 · TradingView · Sandbox access configuration"
+    assert str(steps["endpoints-implementation"]) == "1 · Partner · Data / trading endpoints implementation"
+    # The launch has no number.
+    assert str(steps["open-to-all-users"]) == "TradingView · Open to all users"
+    assert str(steps["open-to-all-users"].template_step) == "TradingView · Open to all users"
+
+
+def test_only_the_last_step_is_the_launch(started_integration):
+    launches = [s.code for s in started_integration.steps.all() if s.is_launch]
+    assert launches == ["open-to-all-users"]
 
 
 # --- heartbeats -----------------------------------------------------------------------------

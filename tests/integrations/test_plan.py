@@ -1,6 +1,6 @@
 """Kick-off, re-planning, pausing, resuming, cancelling and the integration's own validation."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -13,32 +13,75 @@ from integrations.models import (
     IntegrationStep,
     StepChange,
 )
+from integrations.standing import standing
 from integrations.steps import complete_step
-from roadmap.default_template import KEY as TEMPLATE_KEY
 from roadmap.models import RoadmapTemplate, Side, StepStatus
-from tests.factories import IntegrationFactory, PartnerFactory
-from tests.integrations.helpers import KICKOFF, LAUNCH_WINDOW, PLANNED_DUE, STEP_CODES, at, days, step, steps_by_code
+from roadmap.refusals import (
+    IntegrationEnded,
+    InvalidInput,
+    InvalidTemplate,
+    NotRunning,
+    ReasonRequired,
+    Refusal,
+    StaleChange,
+)
+from tests.factories import IntegrationFactory, PartnerFactory, latest_default_template
+from tests.integrations.helpers import (
+    KICKOFF,
+    LAUNCH_WINDOW,
+    PLANNED_DUE,
+    STEP_CODES,
+    at,
+    ctx,
+    days,
+    on,
+    step,
+    steps_by_code,
+)
 
 pytestmark = pytest.mark.django_db
 
 WEB = ChangeSource.WEB
+PLANNED_LAUNCH = LAUNCH_WINDOW[1]
 
 
 def kick_off(integration, by, kickoff=KICKOFF):
-    return plan.start_integration(integration, kickoff, source=WEB, by=by, at=at(kickoff, 9))
+    return plan.start_integration(integration, kickoff, ctx(by, at(kickoff, 9)))
+
+
+def planned(integration) -> dict:
+    return {s.code: s.planned_due_date for s in integration.steps.all()}
+
+
+def deadlines(integration) -> dict:
+    return {s.code: s.due_date for s in integration.steps.all()}
+
+
+def nothing_planned(integration):
+    """Nothing of a kick-off was written: no kick-off date, steps, history or event."""
+    integration.refresh_from_db()
+    assert integration.kickoff_on is None
+    assert integration.baseline_launch_on is None
+    assert not IntegrationStep.objects.filter(integration=integration).exists()
+    assert not StepChange.objects.filter(step__integration=integration).exists()
+    assert not IntegrationEvent.objects.filter(integration=integration).exists()
 
 
 # --- kick-off -------------------------------------------------------------------------------
 
 
-def test_start_plans_fifteen_steps_due_weeks_after_kickoff(started_integration):
+def test_start_plans_fifteen_steps_at_their_planned_dates(started_integration):
     steps = list(started_integration.steps.all())
 
     assert [s.code for s in steps] == STEP_CODES
     assert [s.position for s in steps] == list(range(1, 16))
+    assert {s.code: s.planned_due_date for s in steps} == PLANNED_DUE
+    # Nothing is late yet: each deadline is its planned date.
     assert {s.code: s.due_date for s in steps} == PLANNED_DUE
+    assert {s.turnaround_days for s in steps} == {3}
     assert started_integration.kickoff_on == KICKOFF
     assert started_integration.state == Integration.State.ACTIVE
+    assert started_integration.is_running
 
 
 def test_partner_due_dates_and_launch_window(started_integration):
@@ -59,19 +102,49 @@ def test_partner_due_dates_and_launch_window(started_integration):
     assert started_integration.steps.exclude(code="open-to-all-users").filter(window_start__isnull=False).count() == 0
 
 
-def test_start_sets_the_stored_progress_fields(started_integration):
+def test_tradingview_tasks_are_due_three_working_days_after_they_become_actionable(started_integration):
+    due = deadlines(started_integration)
+    # No prerequisites: three working days after the Monday kick-off.
+    assert due["slack-jira-onboarding"] == due["autotests-configuration"] == date(2026, 3, 5)
+    # After the latest of its prerequisites (the partner's week 4, Monday 03-30).
+    assert due["sandbox-access"] == date(2026, 4, 2)
+    assert due["request-production-urls"] == date(2026, 4, 9)
+    assert due["closed-release"] == date(2026, 5, 7)
+
+
+def test_start_sets_the_stored_standing_and_the_baseline(started_integration):
     started_integration.refresh_from_db()
     assert started_integration.current_step.code == "slack-jira-onboarding"
     assert started_integration.ball_side == Integration.BallSide.BOTH
-    assert started_integration.next_due_on == date(2026, 3, 30)
-    assert started_integration.forecast_launch_on == LAUNCH_WINDOW[1]
+    # TradingView's first tasks are due first; TradingView's day ends at midnight UTC.
+    assert started_integration.next_due_on == date(2026, 3, 5)
+    assert started_integration.next_deadline_at == datetime(2026, 3, 6, tzinfo=UTC)
+    assert started_integration.planned_launch_on == PLANNED_LAUNCH
+    assert started_integration.forecast_launch_on == PLANNED_LAUNCH
+    assert started_integration.baseline_launch_on == PLANNED_LAUNCH
+    assert started_integration.standing_as_of == KICKOFF
+    assert (
+        started_integration.delay_tradingview_days,
+        started_integration.delay_partner_days,
+        started_integration.delay_both_days,
+    ) == (0, 0, 0)
 
 
-def test_weekend_kickoff_rolls_due_dates_to_monday(integration, pm):
+def test_weekend_kickoff_rolls_partner_dates_to_monday(integration, pm):
     kick_off(integration, pm, kickoff=date(2026, 2, 28))  # a Saturday
-    due = {s.code: s.due_date for s in integration.steps.all()}
+
+    due = deadlines(integration)
     assert due["endpoints-implementation"] == date(2026, 3, 30)  # Sat 03-28 -> Mon 03-30
-    assert all(d.weekday() == 0 for d in due.values())
+    # TradingView's first tasks: three working days after the Saturday (Mon, Tue, Wed).
+    assert due["slack-jira-onboarding"] == due["autotests-configuration"] == date(2026, 3, 4)
+    # Every later date is the Monday plan's.
+    assert due == {
+        **PLANNED_DUE,
+        "slack-jira-onboarding": date(2026, 3, 4),
+        "autotests-configuration": date(2026, 3, 4),
+    }
+    assert all(d.weekday() < 5 for d in due.values())
+    assert all(s.due_date.weekday() == 0 for s in integration.steps.filter(side=Side.PARTNER))
 
 
 def test_crypto_integration_keeps_autotest_steps_with_trading_and_data_items(started_integration):
@@ -97,15 +170,15 @@ def test_stocks_exchange_mapping_data_only_skips_autotests_with_reason(pm):
 
     steps = steps_by_code(integration)
     for code in ("autotests-configuration", "passing-autotests"):
-        planned = steps[code]
-        assert planned.status == StepStatus.NOT_APPLICABLE
-        assert "no trading part" in planned.applicability_note
-        assert "only for crypto, forex or CFD" in planned.applicability_note
-        assert "stocks" in planned.applicability_note
-        row = planned.history.get()
+        planned_step = steps[code]
+        assert planned_step.status == StepStatus.NOT_APPLICABLE
+        assert "no trading part" in planned_step.applicability_note
+        assert "only for crypto, forex or CFD" in planned_step.applicability_note
+        assert "stocks" in planned_step.applicability_note
+        row = planned_step.history.get()
         assert row.from_status == ""
         assert row.to_status == StepStatus.NOT_APPLICABLE
-        assert planned.applicability_note in row.note
+        assert planned_step.applicability_note in row.note
     # Trading items are dropped from the checklists; the own-feed item too.
     assert steps["endpoints-implementation"].checklist == ["Data endpoints implemented"]
     assert "Partner's own data feed deployed to TradingView production" not in steps["smoke-testing"].checklist
@@ -125,9 +198,13 @@ def test_trading_only_integration_keeps_autotests_with_trading_items_only(pm):
 
 
 def test_starting_twice_is_refused(started_integration, pm):
-    with pytest.raises(ValidationError, match="was kicked off on 2026-03-02"):
-        plan.start_integration(started_integration, date(2026, 4, 6), source=WEB, by=pm)
+    with pytest.raises(InvalidInput, match="was kicked off on 2026-03-02") as caught:
+        plan.start_integration(started_integration, date(2026, 4, 6), ctx(pm, "2026-03-03"))
+
+    assert caught.value.code == "invalid_input"
+    assert "re-plan it" in caught.value.message
     assert started_integration.steps.count() == 15
+    assert started_integration.kickoff_on == KICKOFF
     assert IntegrationEvent.objects.filter(integration=started_integration).count() == 1
 
 
@@ -151,7 +228,7 @@ def test_start_records_one_history_row_per_step_and_a_kicked_off_event(integrati
         assert row.from_status == ""
         assert row.to_status == row.step.status
         assert row.from_due is None
-        assert row.to_due == row.step.due_date
+        assert row.to_due == row.step.planned_due_date == PLANNED_DUE[row.step.code]
         assert row.source == WEB
         assert row.by == pm
         assert row.at == at(KICKOFF, 9)
@@ -162,34 +239,158 @@ def test_start_records_one_history_row_per_step_and_a_kicked_off_event(integrati
     assert (event.source, event.by, event.at) == (WEB, pm, at(KICKOFF, 9))
 
 
+def test_start_keeps_the_contexts_note_on_every_row(integration, pm):
+    plan.start_integration(integration, KICKOFF, ctx(pm, at(KICKOFF, 9), note="  Signed on Friday.  "))
+
+    notes = StepChange.objects.filter(step__integration=integration).values_list("note", flat=True)
+    assert all(note.endswith("Signed on Friday.") for note in notes)
+    assert integration.events.get().note == "Signed on Friday."
+
+
 def test_start_accepts_an_iso_string_and_records_by_name(integration):
-    plan.start_integration(integration, " 2026-03-02 ", source=ChangeSource.JIRA, by_name="jira-bot", at=at(KICKOFF))
+    plan.start_integration(
+        integration, " 2026-03-02 ", ctx(when=at(KICKOFF), source=ChangeSource.JIRA, by_name="jira-bot")
+    )
     assert integration.kickoff_on == KICKOFF
-    assert set(StepChange.objects.filter(step__integration=integration).values_list("by_name", "source")) == {
-        ("jira-bot", "jira")
+    assert set(StepChange.objects.filter(step__integration=integration).values_list("by_name", "source", "by")) == {
+        ("jira-bot", "jira", None)
     }
 
 
 @pytest.mark.parametrize("bad", ["2026-13-01", "15/01/2026", 12345, "", None])
 def test_bad_kickoff_is_refused_and_nothing_written(integration, pm, bad):
-    with pytest.raises(ValidationError) as caught:
-        plan.start_integration(integration, bad, source=WEB, by=pm)
+    with pytest.raises(InvalidInput) as caught:
+        plan.start_integration(integration, bad, ctx(pm, KICKOFF))
 
     assert "YYYY-MM-DD" in caught.value.messages[0]
     assert repr(bad) in caught.value.messages[0]
-    integration.refresh_from_db()
-    assert integration.kickoff_on is None
-    assert not IntegrationStep.objects.filter(integration=integration).exists()
-    assert not IntegrationEvent.objects.filter(integration=integration).exists()
+    nothing_planned(integration)
     assert not integration.template.is_frozen
+
+
+@pytest.mark.parametrize(
+    ("kickoff", "message"),
+    [
+        (date(9999, 12, 31), "The kick-off date 9999-12-31 is more than 3 years from today (2026-03-02)"),
+        ("9999-12-31", "between 2023-03-03 and 2029-03-01"),
+        (date(1, 1, 1), "is more than 3 years from today (2026-03-02)"),
+        (date(2029, 3, 2), "The kick-off date 2029-03-02 is more than 3 years"),
+    ],
+)
+def test_a_kickoff_years_away_is_refused_as_invalid_input(integration, pm, kickoff, message):
+    """9999-12-31 is a typo, not a plan: refused before any date arithmetic can overflow."""
+    with pytest.raises(InvalidInput) as caught:
+        plan.start_integration(integration, kickoff, ctx(pm, at(KICKOFF, 9)))
+
+    assert caught.value.code == "invalid_input"
+    assert message in caught.value.message
+    nothing_planned(integration)
+    integration.template.refresh_from_db()
+    assert not integration.template.is_frozen
+
+
+def test_a_kickoff_three_years_ahead_is_still_planned(integration, pm):
+    plan.start_integration(integration, date(2029, 3, 1), ctx(pm, at(KICKOFF, 9)))  # 1095 days ahead
+
+    assert integration.kickoff_on == date(2029, 3, 1)
+    assert step(integration, "endpoints-implementation").planned_due_date == date(2029, 3, 29)
 
 
 def test_invalid_integration_is_not_kicked_off(pm):
     integration = IntegrationFactory(trading_production_url="http://broker.example.com/api")
     with pytest.raises(ValidationError, match="https"):
         kick_off(integration, pm)
+    nothing_planned(integration)
+    assert not integration.template.is_frozen
+
+
+def test_a_cancelled_integration_cannot_be_kicked_off(integration, pm):
+    plan.cancel(integration, ctx(pm, "2026-02-27", note="Deal fell through."))
+
+    with pytest.raises(IntegrationEnded, match="is cancelled; it cannot be kicked off"):
+        kick_off(integration, pm)
     assert not integration.steps.exists()
-    assert not IntegrationEvent.objects.filter(integration=integration).exists()
+
+
+# --- template problems are refused at kick-off ----------------------------------------------
+
+
+def broken_copy(**changes) -> RoadmapTemplate:
+    """A new, unfrozen version of the default roadmap with ``changes`` ({code: {field: value}}) made."""
+    template = latest_default_template().new_version()
+    for code, fields in changes.items():
+        template.steps.filter(code=code).update(**fields)
+    return template
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        (
+            {"sandbox-access": {"depends_on": ["slack-jira-onboarding", "security-review"]}},
+            "Step 'sandbox-access' depends on 'security-review', which is no step of this template.",
+        ),
+        (
+            {"sandbox-access": {"depends_on": ["sandbox-development"]}},
+            "Step 'sandbox-access' depends on 'sandbox-development', which comes after it.",
+        ),
+        (
+            {"smoke-testing": {"depends_on": ["smoke-testing"]}},
+            "Step 'smoke-testing' depends on itself.",
+        ),
+        (
+            {"sandbox-development": {"due_week": None}},
+            "Partner step 'sandbox-development' has no due week.",
+        ),
+        (
+            {"smoke-test-fixes": {"due_week": 3}},
+            "Partner step 'smoke-test-fixes' is due in week 3, before 'production-deployment' (week 6)",
+        ),
+        (
+            {"open-to-all-users": {"due_week_last": None}},
+            "The last step, 'open-to-all-users', is the launch and needs its window",
+        ),
+    ],
+)
+def test_a_template_that_cannot_be_planned_is_refused_and_stays_unfrozen(pm, changes, problem):
+    template = broken_copy(**changes)
+    integration = IntegrationFactory(template=template)
+
+    with pytest.raises(InvalidTemplate) as caught:
+        kick_off(integration, pm)
+
+    assert caught.value.code == "invalid_template"
+    assert caught.value.message.startswith(f"{template} cannot be planned: ")
+    assert problem in caught.value.message
+    template.refresh_from_db()
+    assert not template.is_frozen
+    nothing_planned(integration)
+
+
+def test_a_dependency_cycle_is_refused_at_kickoff(pm):
+    template = broken_copy(
+        **{
+            "passing-autotests": {"depends_on": ["sandbox-access"]},
+            "sandbox-access": {"depends_on": ["passing-autotests"]},
+        }
+    )
+    integration = IntegrationFactory(template=template)
+
+    with pytest.raises(InvalidTemplate, match="depend on each other in a cycle"):
+        kick_off(integration, pm)
+    template.refresh_from_db()
+    assert not template.is_frozen
+    nothing_planned(integration)
+
+
+def test_a_template_without_steps_is_refused(pm):
+    template = RoadmapTemplate.objects.create(key="empty-process", name="Empty process")
+    integration = IntegrationFactory(template=template)
+
+    with pytest.raises(InvalidTemplate, match="has no steps to plan"):
+        kick_off(integration, pm)
+    template.refresh_from_db()
+    assert not template.is_frozen
 
 
 # --- validation of the integration itself ---------------------------------------------------
@@ -263,69 +464,158 @@ def test_unknown_partner_time_zone_is_refused(db):
 # --- re-planning ----------------------------------------------------------------------------
 
 
-def test_replan_moves_only_open_steps(started_integration, pm):
-    complete_step(step(started_integration, "slack-jira-onboarding"), source=WEB, by=pm, at=at("2026-03-04"))
+def test_replan_moves_every_planned_date_and_keeps_the_baseline(started_integration, pm):
+    complete_step(step(started_integration, "slack-jira-onboarding"), ctx(pm, "2026-03-04"))
     new_kickoff = date(2026, 3, 16)
 
-    plan.replan(started_integration, new_kickoff, source=WEB, by=pm, note="Partner starts late.", at=at("2026-03-05"))
+    with on("2026-03-05"):
+        plan.replan(started_integration, new_kickoff, ctx(pm, "2026-03-05", note="Partner starts late."))
 
+    # Two weeks later, Monday to Monday: every step moves 14 days, the one already done too.
+    expected = {code: due + days(14) for code, due in PLANNED_DUE.items()}
+    assert planned(started_integration) == expected
+    assert deadlines(started_integration) == expected
     steps = steps_by_code(started_integration)
-    assert steps["slack-jira-onboarding"].due_date == date(2026, 3, 30)  # done: keeps its date
-    for code, due in PLANNED_DUE.items():
-        if code != "slack-jira-onboarding":
-            assert steps[code].due_date == due + days(14), code
+    assert steps["slack-jira-onboarding"].planned_due_date == date(2026, 3, 19)
+    assert steps["slack-jira-onboarding"].status == StepStatus.DONE
     launch = steps["open-to-all-users"]
     assert (launch.window_start, launch.due_date) == (date(2026, 6, 1), date(2026, 6, 8))
     assert started_integration.kickoff_on == new_kickoff
 
     rows = StepChange.objects.filter(step__integration=started_integration, from_due__isnull=False)
-    assert rows.count() == 14
+    assert rows.count() == 15
     for row in rows.select_related("step"):
         assert row.to_due == row.from_due + days(14)
         assert row.from_status == row.to_status == row.step.status
-        assert row.at == at("2026-03-05")
+        assert (row.at, row.by, row.source) == (at("2026-03-05"), pm, WEB)
         assert "kick-off moved from 2026-03-02 to 2026-03-16" in row.note
         assert "Partner starts late." in row.note
     event = started_integration.events.get(kind=IntegrationEvent.Kind.REPLANNED)
-    assert (event.from_value, event.to_value, event.by) == ("2026-03-02", "2026-03-16", pm)
+    assert (event.from_value, event.to_value, event.by, event.note) == (
+        "2026-03-02",
+        "2026-03-16",
+        pm,
+        "Partner starts late.",
+    )
 
     started_integration.refresh_from_db()
-    assert started_integration.next_due_on == date(2026, 4, 13)
+    # The baseline stays as first planned; the plan and the forecast move.
+    assert started_integration.baseline_launch_on == PLANNED_LAUNCH
+    assert started_integration.planned_launch_on == date(2026, 6, 8)
     assert started_integration.forecast_launch_on == date(2026, 6, 8)
+    assert started_integration.next_due_on == date(2026, 3, 19)  # autotests-configuration
+    assert started_integration.slip_days == 0
+    assert started_integration.slip_vs_baseline_days == 14
+    now = standing(started_integration, at("2026-03-05"))
+    assert (now.moved_by_plan_days, now.slip_vs_baseline_days, now.slip_days) == (14, 14, 0)
+
+
+def test_a_second_replan_still_keeps_the_first_baseline(started_integration, pm):
+    plan.replan(started_integration, date(2026, 3, 16), ctx(pm, "2026-03-03", note="Later start."))
+    plan.replan(started_integration, date(2026, 3, 9), ctx(pm, "2026-03-04", note="Earlier after all."))
+
+    assert planned(started_integration) == {code: due + days(7) for code, due in PLANNED_DUE.items()}
+    started_integration.refresh_from_db()
+    assert started_integration.baseline_launch_on == PLANNED_LAUNCH
+    assert started_integration.planned_launch_on == date(2026, 6, 1)
+    assert list(started_integration.events.values_list("kind", "from_value", "to_value")) == [
+        ("kicked_off", "", "2026-03-02"),
+        ("replanned", "2026-03-02", "2026-03-16"),
+        ("replanned", "2026-03-16", "2026-03-09"),
+    ]
+
+
+@pytest.mark.parametrize("note", ["", "   "])
+def test_replan_needs_a_reason(started_integration, pm, note):
+    with pytest.raises(ReasonRequired, match="Say why the plan moves") as caught:
+        plan.replan(started_integration, date(2026, 3, 16), ctx(pm, "2026-03-05", note=note))
+
+    assert caught.value.code == "reason_required"
+    started_integration.refresh_from_db()
+    assert started_integration.kickoff_on == KICKOFF
+    assert planned(started_integration) == PLANNED_DUE
+    assert not started_integration.events.filter(kind=IntegrationEvent.Kind.REPLANNED).exists()
+    assert not StepChange.objects.filter(step__integration=started_integration, from_due__isnull=False).exists()
 
 
 def test_replan_to_the_same_day_or_to_a_non_date_is_refused(started_integration, pm):
-    with pytest.raises(ValidationError, match="already kicks off"):
-        plan.replan(started_integration, KICKOFF, source=WEB, by=pm)
-    with pytest.raises(ValidationError, match="YYYY-MM-DD"):
-        plan.replan(started_integration, "next monday", source=WEB, by=pm)
+    with pytest.raises(InvalidInput, match="already kicks off on 2026-03-02"):
+        plan.replan(started_integration, KICKOFF, ctx(pm, "2026-03-05", note="No change."))
+    with pytest.raises(InvalidInput, match="YYYY-MM-DD"):
+        plan.replan(started_integration, "next monday", ctx(pm, "2026-03-05", note="Later."))
+    assert not started_integration.events.filter(kind=IntegrationEvent.Kind.REPLANNED).exists()
+    assert planned(started_integration) == PLANNED_DUE
+
+
+def test_replan_to_9999_12_31_is_invalid_input_not_an_overflow(started_integration, pm):
+    with pytest.raises(InvalidInput) as caught:
+        plan.replan(started_integration, "9999-12-31", ctx(pm, "2026-03-05", note="Typo."))
+
+    assert caught.value.code == "invalid_input"
+    assert "The new kick-off date 9999-12-31 is more than 3 years from today (2026-03-05)" in caught.value.message
+    started_integration.refresh_from_db()
+    assert started_integration.kickoff_on == KICKOFF
+    assert planned(started_integration) == PLANNED_DUE
     assert not started_integration.events.filter(kind=IntegrationEvent.Kind.REPLANNED).exists()
 
 
-def test_replan_needs_a_kicked_off_integration(integration, pm):
-    with pytest.raises(ValidationError, match="has not been kicked off"):
-        plan.replan(integration, KICKOFF, source=WEB, by=pm)
+def test_replan_of_an_integration_not_kicked_off_is_refused(integration, pm):
+    with pytest.raises(Refusal):
+        plan.replan(integration, KICKOFF, ctx(pm, "2026-02-27", note="Earlier."))
+
+    integration.refresh_from_db()
+    assert integration.kickoff_on is None
+    assert not integration.steps.exists()
+    assert not integration.events.exists()
+
+
+def test_replan_of_an_integration_not_kicked_off_says_so(integration, pm):
+    with pytest.raises(NotRunning, match="not been kicked off"):
+        plan.replan(integration, KICKOFF, ctx(pm, "2026-02-27", note="Earlier."))
 
 
 # --- pause, resume, cancel ------------------------------------------------------------------
 
+# The plan after a pause from Monday 03-09 to Thursday 03-19 (10 days): every open planned date
+# moves 10 days, onto a working day (a Thursday + 10 days is a Sunday: due the Monday after).
+RESUMED_AFTER_10_DAYS = {
+    "slack-jira-onboarding": date(2026, 3, 5),  # done before the pause: stays
+    "autotests-configuration": date(2026, 3, 16),
+    "endpoints-implementation": date(2026, 4, 9),
+    "passing-autotests": date(2026, 4, 9),
+    "sandbox-access": date(2026, 4, 13),
+    "sandbox-development": date(2026, 4, 16),
+    "request-production-urls": date(2026, 4, 20),
+    "production-deployment": date(2026, 4, 23),
+    "smoke-testing": date(2026, 4, 27),
+    "smoke-test-fixes": date(2026, 4, 30),
+    "final-testing": date(2026, 5, 4),
+    "final-testing-fixes": date(2026, 5, 14),
+    "closed-release": date(2026, 5, 18),
+    "beta-testing": date(2026, 5, 21),
+    "open-to-all-users": date(2026, 6, 4),
+}
 
-def test_pause_and_resume_ten_days_later_moves_open_deadlines(started_integration, pm):
-    complete_step(step(started_integration, "slack-jira-onboarding"), source=WEB, by=pm, at=at("2026-03-04"))
-    plan.pause(started_integration, source=WEB, by=pm, note="Partner re-org.", at=at("2026-03-09"))
+
+def test_pause_and_resume_ten_days_later_moves_open_planned_dates(started_integration, pm):
+    complete_step(step(started_integration, "slack-jira-onboarding"), ctx(pm, "2026-03-04"))
+    plan.pause(started_integration, ctx(pm, "2026-03-09", note="Partner re-org."))
     assert started_integration.state == Integration.State.PAUSED
     assert started_integration.paused_on == date(2026, 3, 9)
+    assert started_integration.is_running
+    # While paused nobody holds the ball and nothing is due; the plan has not moved yet.
+    started_integration.refresh_from_db()
+    assert (started_integration.ball_side, started_integration.next_due_on) == ("", None)
+    assert started_integration.current_step.code == "autotests-configuration"
+    assert planned(started_integration) == PLANNED_DUE
 
-    plan.resume(started_integration, source=ChangeSource.SLACK, by_name="bob (Slack)", at=at("2026-03-19"))
+    plan.resume(started_integration, ctx(when="2026-03-19", source=ChangeSource.SLACK, by_name="bob (Slack)"))
 
     assert started_integration.state == Integration.State.ACTIVE
     assert started_integration.paused_on is None
-    steps = steps_by_code(started_integration)
-    assert steps["slack-jira-onboarding"].due_date == date(2026, 3, 30)
-    for code, due in PLANNED_DUE.items():
-        if code != "slack-jira-onboarding":
-            assert steps[code].due_date == due + days(10), code  # Mondays + 10 days: Thursdays
-    assert steps["open-to-all-users"].window_start == date(2026, 5, 28)
+    assert planned(started_integration) == RESUMED_AFTER_10_DAYS
+    assert deadlines(started_integration) == RESUMED_AFTER_10_DAYS
+    assert step(started_integration, "open-to-all-users").window_start == date(2026, 5, 28)
 
     kinds = list(started_integration.events.values_list("kind", "at"))
     assert kinds == [
@@ -342,73 +632,134 @@ def test_pause_and_resume_ten_days_later_moves_open_deadlines(started_integratio
 
     moves = StepChange.objects.filter(step__integration=started_integration, from_due__isnull=False)
     assert moves.count() == 14
-    assert all(m.to_due == m.from_due + days(10) and m.source == ChangeSource.SLACK for m in moves)
+    for move in moves.select_related("step"):
+        assert (move.from_due, move.to_due) == (PLANNED_DUE[move.step.code], RESUMED_AFTER_10_DAYS[move.step.code])
+        assert move.source == ChangeSource.SLACK
+        assert "10 day(s) paused" in move.note
+
+    started_integration.refresh_from_db()
+    assert started_integration.baseline_launch_on == PLANNED_LAUNCH
+    assert started_integration.planned_launch_on == date(2026, 6, 4)
+    assert started_integration.ball_side == Integration.BallSide.BOTH
+    # autotests-configuration, due 03-05 and 4 days overdue when paused, is due 03-16 now.
+    assert started_integration.next_due_on == date(2026, 3, 16)
 
 
-def test_resume_rolls_weekend_deadlines_to_monday(started_integration, pm):
-    plan.pause(started_integration, source=WEB, by=pm, at=at("2026-03-09"))
-    plan.resume(started_integration, source=WEB, by=pm, at=at("2026-03-21"))  # 12 days
+def test_resume_rolls_weekend_dates_to_monday(started_integration, pm):
+    plan.pause(started_integration, ctx(pm, "2026-03-09"))
+    plan.resume(started_integration, ctx(pm, "2026-03-21"))  # a Saturday: 12 days
 
-    due = {s.code: s.due_date for s in started_integration.steps.all()}
-    # Monday + 12 days is a Saturday: due the Monday after, two weeks later.
-    assert due == {code: d + days(14) for code, d in PLANNED_DUE.items()}
+    # Monday + 12 days is a Saturday: due the Monday after. Thursday + 12 days is a Tuesday.
+    expected = {code: d + days(14 if d.weekday() == 0 else 12) for code, d in PLANNED_DUE.items()}
+    assert planned(started_integration) == expected
+    assert expected["slack-jira-onboarding"] == date(2026, 3, 17)
+    assert expected["endpoints-implementation"] == date(2026, 4, 13)
+    assert all(d.weekday() < 5 for d in expected.values())
 
 
-def test_pause_and_resume_are_refused_in_the_wrong_state(started_integration, pm):
-    with pytest.raises(ValidationError, match="is not paused"):
-        plan.resume(started_integration, source=WEB, by=pm)
-    plan.pause(started_integration, source=WEB, by=pm, at=at("2026-03-09"))
-    with pytest.raises(ValidationError, match="Only an active integration"):
-        plan.pause(started_integration, source=WEB, by=pm, at=at("2026-03-10"))
+def test_pause_and_resume_are_refused_in_the_wrong_state(started_integration, integration, pm):
+    with pytest.raises(InvalidInput, match="is not paused"):
+        plan.resume(started_integration, ctx(pm, "2026-03-05"))
+    plan.pause(started_integration, ctx(pm, "2026-03-09"))
+    with pytest.raises(NotRunning, match="Only a running integration can be paused") as caught:
+        plan.pause(started_integration, ctx(pm, "2026-03-10"))
+    assert caught.value.retryable
     assert started_integration.events.filter(kind=IntegrationEvent.Kind.PAUSED).count() == 1
 
 
+def test_an_integration_not_kicked_off_cannot_be_paused(db, pm):
+    fresh = IntegrationFactory()
+    with pytest.raises(NotRunning, match="Only a running integration can be paused"):
+        plan.pause(fresh, ctx(pm, "2026-03-09"))
+    assert fresh.state == Integration.State.ACTIVE
+    assert not fresh.events.exists()
+
+
+def test_a_resume_dated_before_the_pause_is_refused(started_integration, pm):
+    plan.pause(started_integration, ctx(pm, "2026-03-09"))
+
+    with pytest.raises(StaleChange):
+        plan.resume(started_integration, ctx(pm, "2026-03-05"))
+    assert planned(started_integration) == PLANNED_DUE
+    started_integration.refresh_from_db()
+    assert started_integration.state == Integration.State.PAUSED
+
+
+def test_a_pause_dated_before_the_kickoff_is_refused(started_integration, pm):
+    with pytest.raises(StaleChange):
+        plan.pause(started_integration, ctx(pm, "2026-02-20"))
+    started_integration.refresh_from_db()
+    assert started_integration.state == Integration.State.ACTIVE
+
+
 def test_cancel_needs_a_reason(started_integration, pm):
-    with pytest.raises(ValidationError, match="Say why"):
-        plan.cancel(started_integration, source=WEB, by=pm, note="  ")
+    with pytest.raises(ReasonRequired, match="Say why"):
+        plan.cancel(started_integration, ctx(pm, "2026-03-10", note="  "))
     started_integration.refresh_from_db()
     assert started_integration.state == Integration.State.ACTIVE
     assert not started_integration.events.filter(kind=IntegrationEvent.Kind.CANCELLED).exists()
 
-    plan.cancel(started_integration, source=WEB, by=pm, note="Partner dropped the project.", at=at("2026-03-10"))
+    plan.cancel(started_integration, ctx(pm, "2026-03-10", note="Partner dropped the project."))
 
     assert started_integration.state == Integration.State.CANCELLED
+    assert started_integration.cancelled_on == date(2026, 3, 10)
+    assert not started_integration.is_running
     event = started_integration.events.get(kind=IntegrationEvent.Kind.CANCELLED)
     assert (event.from_value, event.to_value, event.note) == ("active", "cancelled", "Partner dropped the project.")
     started_integration.refresh_from_db()
     assert started_integration.current_step is None
     assert started_integration.ball_side == ""
     assert started_integration.next_due_on is None
-    with pytest.raises(ValidationError, match="already cancelled"):
-        plan.cancel(started_integration, source=WEB, by=pm, note="Again.")
-    with pytest.raises(ValidationError, match="cannot be re-planned"):
-        plan.replan(started_integration, date(2026, 4, 6), source=WEB, by=pm)
+    assert started_integration.forecast_launch_on is None
+    with pytest.raises(IntegrationEnded, match="already cancelled"):
+        plan.cancel(started_integration, ctx(pm, "2026-03-11", note="Again."))
+    with pytest.raises(IntegrationEnded, match="cannot be re-planned"):
+        plan.replan(started_integration, date(2026, 4, 6), ctx(pm, "2026-03-11", note="Back on."))
+    with pytest.raises(NotRunning):
+        plan.pause(started_integration, ctx(pm, "2026-03-11"))
+    assert started_integration.events.count() == 2
+
+
+def test_a_paused_integration_can_be_cancelled(started_integration, pm):
+    plan.pause(started_integration, ctx(pm, "2026-03-09"))
+    plan.cancel(started_integration, ctx(pm, "2026-03-12", note="Partner withdrew."))
+
+    event = started_integration.events.get(kind=IntegrationEvent.Kind.CANCELLED)
+    assert (event.from_value, event.to_value) == ("paused", "cancelled")
+    with pytest.raises(InvalidInput, match="is not paused"):
+        plan.resume(started_integration, ctx(pm, "2026-03-13"))
 
 
 # --- template versions ----------------------------------------------------------------------
 
 
 def test_new_template_version_does_not_change_running_integrations(pm):
-    v1 = RoadmapTemplate.latest(TEMPLATE_KEY)
+    v1 = latest_default_template()
     a = IntegrationFactory()
     kick_off(a, pm)
-    a_before = list(a.steps.values_list("code", "due_date", "template_step__template_id"))
+    a_before = list(a.steps.values_list("code", "planned_due_date", "due_date", "template_step__template_id"))
 
     v2 = v1.new_version()
     assert (v2.version, v2.is_frozen) == (v1.version + 1, False)
     v2.steps.filter(code="sandbox-development").update(due_week=6)
+    v2.steps.filter(code="sandbox-access").update(turnaround_days=5)
 
-    b = IntegrationFactory(template=RoadmapTemplate.latest(TEMPLATE_KEY))
+    b = IntegrationFactory(template=RoadmapTemplate.latest(v1.key))
     kick_off(b, pm)
 
     assert b.template == v2
     assert step(b, "sandbox-development").due_date == date(2026, 4, 13)
-    assert step(b, "sandbox-access").due_date == date(2026, 4, 13)  # due with the step it enables
+    # Five working days after the partner's week 4 (Monday 03-30).
+    assert step(b, "sandbox-access").turnaround_days == 5
+    assert step(b, "sandbox-access").due_date == date(2026, 4, 6)
+    # Three working days after the step it depends on, now due in week 6.
+    assert step(b, "request-production-urls").due_date == date(2026, 4, 16)
     assert set(b.steps.values_list("template_step__template_id", flat=True)) == {v2.pk}
     v2.refresh_from_db()
     assert v2.is_frozen
 
     assert a.template_id == v1.pk
-    assert list(a.steps.values_list("code", "due_date", "template_step__template_id")) == a_before
+    assert list(a.steps.values_list("code", "planned_due_date", "due_date", "template_step__template_id")) == a_before
     assert step(a, "sandbox-development").due_date == date(2026, 4, 6)
+    assert step(a, "sandbox-access").due_date == date(2026, 4, 2)
     assert v1.steps.get(code="sandbox-development").due_week == 5

@@ -1,4 +1,5 @@
-"""The heartbeat task run by a real Celery worker, and the beat heartbeat signal.
+"""The heartbeat task run by a real Celery worker, the beat heartbeat signal, and the daily
+standing refresh.
 
 The worker runs in a thread of the test process (``start_worker``, solo pool) and talks to
 Redis when ``REDIS_URL`` is set, else to kombu's in-process ``memory://`` transport. Tasks are
@@ -13,16 +14,23 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
+from datetime import date
 
 import kombu.pools
 import pytest
+import time_machine
 from celery.contrib.testing.worker import start_worker
+from django.conf import settings
 from django.db import DatabaseError, connection
 
 from config.celery import app
-from integrations import signals
-from integrations.models import Heartbeat
-from integrations.tasks import HEARTBEAT_TASK, heartbeat
+from integrations import plan, signals
+from integrations.models import Heartbeat, Integration
+from integrations.standing import standing
+from integrations.steps import complete_step
+from integrations.tasks import HEARTBEAT_TASK, REFRESH_STANDINGS_TASK, heartbeat, refresh_standings
+from tests.factories import IntegrationFactory
+from tests.integrations.helpers import LAUNCH_WINDOW, at, ctx, on, step
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 WORKER_DEADLINE_SECONDS = 10
@@ -211,3 +219,98 @@ def test_beat_starting_sends_a_first_heartbeat_a_worker_runs(broker_app):
     finally:
         signals._in_beat = False
     assert Heartbeat.objects.filter(name="worker").exists()
+
+
+# --- the daily standing refresh -------------------------------------------------------------
+
+STANDING_COLUMNS = (
+    "current_step",
+    "ball_side",
+    "next_due_on",
+    "next_deadline_at",
+    "planned_launch_on",
+    "forecast_launch_on",
+    "delay_tradingview_days",
+    "delay_partner_days",
+    "delay_both_days",
+    "standing_as_of",
+)
+
+
+def stored_standing(integration) -> dict:
+    integration.refresh_from_db()
+    return {name: getattr(integration, name) for name in STANDING_COLUMNS}
+
+
+@pytest.mark.django_db
+def test_refresh_standings_brings_a_stale_stored_standing_up_to_today(started_integration, pm):
+    """TradingView's tasks done on 03-04; nothing changes until the task runs on 04-09, when the
+    partner's endpoints (due 03-30) are 10 days overdue."""
+    with on("2026-03-04"):
+        for code in ("slack-jira-onboarding", "autotests-configuration"):
+            complete_step(step(started_integration, code), ctx(pm, "2026-03-04"))
+    IntegrationFactory()  # not kicked off: nothing to refresh
+    before = stored_standing(started_integration)
+    assert before["standing_as_of"] == date(2026, 3, 4)
+    assert before["forecast_launch_on"] == LAUNCH_WINDOW[1]
+    assert (before["delay_tradingview_days"], before["delay_partner_days"], before["delay_both_days"]) == (0, 0, 0)
+
+    with time_machine.travel(at("2026-04-09"), tick=False):
+        result = refresh_standings.apply()
+
+    assert result.successful()
+    assert result.get() == 1
+    after = stored_standing(started_integration)
+    assert after["standing_as_of"] == date(2026, 4, 9)
+    # Ten calendar days (eight working days) late: the launch moves from Monday 05-25 to Thursday 06-04.
+    assert after["forecast_launch_on"] == date(2026, 6, 4)
+    assert (after["delay_tradingview_days"], after["delay_partner_days"], after["delay_both_days"]) == (0, 10, 0)
+    assert (after["current_step"].code, after["ball_side"], after["next_due_on"]) == (
+        "endpoints-implementation",
+        "partner",
+        date(2026, 3, 30),
+    )
+    assert after == standing(started_integration, at("2026-04-09")).stored_fields()
+    assert started_integration.days_overdue(at("2026-04-09")) == 10
+
+    # Idempotent: a second run on the same day writes the same values.
+    with time_machine.travel(at("2026-04-09", 18), tick=False):
+        refresh_standings.apply()
+    assert stored_standing(started_integration) == after
+
+
+@pytest.mark.django_db
+def test_refresh_standings_skips_ended_integrations(started_integration, pm):
+    with on("2026-03-10"):
+        plan.cancel(started_integration, ctx(pm, "2026-03-10", note="Partner withdrew."))
+    before = stored_standing(started_integration)
+
+    with time_machine.travel(at("2026-04-09"), tick=False):
+        assert refresh_standings.apply().get() == 0
+
+    assert stored_standing(started_integration) == before
+    assert before["standing_as_of"] == date(2026, 3, 10)
+
+
+@pytest.mark.django_db
+def test_refresh_standings_refreshes_a_paused_integration(started_integration, pm):
+    plan.pause(started_integration, ctx(pm, "2026-03-09"))
+
+    with time_machine.travel(at("2026-04-09"), tick=False):
+        assert refresh_standings.apply().get() == 1
+
+    after = stored_standing(started_integration)
+    assert started_integration.state == Integration.State.PAUSED
+    assert after["standing_as_of"] == date(2026, 4, 9)
+    assert (after["ball_side"], after["next_due_on"]) == ("", None)
+    assert after == standing(started_integration, at("2026-04-09")).stored_fields()
+
+
+def test_the_refresh_task_is_registered_by_name():
+    assert refresh_standings.name == REFRESH_STANDINGS_TASK == "integrations.refresh_standings"
+    assert REFRESH_STANDINGS_TASK in app.tasks
+
+
+def test_beat_schedules_the_daily_standing_refresh():
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert REFRESH_STANDINGS_TASK in tasks
