@@ -7,8 +7,9 @@ JOBS ?= 2
 
 .PHONY: run test check install install-dev clean
 
+# EMBEDDED=1: the demo mode (generated secret key, plain http on 127.0.0.1, the demo login).
 run: $(VENV)/.installed
-	$(PY) manage.py run_product
+	EMBEDDED=1 $(PY) manage.py run_product
 
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest -n $(JOBS) $(PYTEST_ARGS)
@@ -16,7 +17,7 @@ test: $(VENV)/.installed-dev
 check: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) manage.py makemigrations --check --dry-run
+	EMBEDDED=1 $(PY) manage.py makemigrations --check --dry-run
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

@@ -2,7 +2,9 @@
 
 Migrates the database, loads the demo portfolio, then runs the web server, a Celery worker and
 Celery beat as child processes, and prints where to log in. Ctrl-C stops all three; if one of
-them dies, the others are stopped too, so a half-running product is never left behind.
+them dies, the others are stopped too, so a half-running product is never left behind. It is the
+embedded demo (`make run` sets ``EMBEDDED=1``): it refuses to run otherwise, and passes
+``EMBEDDED=1`` on to its children.
 """
 
 import os
@@ -13,7 +15,7 @@ import time
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -26,6 +28,12 @@ class Command(BaseCommand):
         parser.add_argument("--no-demo", action="store_true", help="Do not load the demo portfolio.")
 
     def handle(self, *args, addr, no_demo, **options):
+        if not settings.EMBEDDED:
+            raise CommandError(
+                "run_product is the embedded demo (runserver, a public demo login) and runs only with "
+                "EMBEDDED=1: start it with `make run` or `EMBEDDED=1 manage.py run_product`. For a "
+                "production start see the README's Production section."
+            )
         self.stdout.write("Preparing the database...")
         call_command("migrate", interactive=False, verbosity=0)
         if not no_demo:
@@ -38,9 +46,10 @@ class Command(BaseCommand):
             "worker": [python, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO"],
             "beat": [python, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO"],
         }
+        env = {**os.environ, "EMBEDDED": "1"}
         children = {}
         for name, command in commands.items():
-            children[name] = subprocess.Popen(command, cwd=settings.BASE_DIR)
+            children[name] = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env)
         broker = settings.CELERY_BROKER_URL.split("://")[0] + "://"
         self.stdout.write(
             self.style.SUCCESS(

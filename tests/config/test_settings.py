@@ -1,0 +1,146 @@
+"""Production safety: the settings refuse an unsafe production start, ``check --deploy`` is clean
+on the documented production environment, and the demo commands stay in the embedded mode.
+
+The settings are read once per process, so the production cases run ``manage.py`` (or import the
+settings module) in a subprocess with an environment built here, independent of the caller's.
+"""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+ROOT = Path(__file__).resolve().parents[2]
+# Everything the settings read that would change what these tests see.
+CALLER_VARIABLES = {
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "EMBEDDED",
+    "SECRET_KEY",
+    "DEBUG",
+    "ALLOWED_HOSTS",
+    "SECURE_PROXY_SSL_HEADER",
+    "SECURE_SSL_REDIRECT",
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+    "SECURE_CONTENT_TYPE_NOSNIFF",
+}
+
+
+def clean_env(tmp_path, **values) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in CALLER_VARIABLES}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        VAR_DIR=str(tmp_path / "var"),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(values)
+    return env
+
+
+def production_env(tmp_path, **values) -> dict[str, str]:
+    return clean_env(
+        tmp_path, DEBUG="0", SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="roadmap.example.com", **values
+    )
+
+
+def run(env, *args) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def settings_of(env, *names) -> list[str]:
+    """The settings module's values of ``names`` in a process with ``env``, one repr a line."""
+    code = "import config.settings as s\n" + "".join(f"print(repr(s.{name}))\n" for name in names)
+    done = run(env, "-c", code)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+@pytest.mark.parametrize("proxy", ["", "HTTP_X_FORWARDED_PROTO,https"])
+def test_check_deploy_is_clean_on_the_production_env(tmp_path, proxy):
+    env = production_env(tmp_path, SECURE_PROXY_SSL_HEADER=proxy)
+
+    done = run(env, "manage.py", "check", "--deploy", "--fail-level", "WARNING")
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "System check identified no issues" in done.stdout
+    assert "WARNING" not in done.stdout + done.stderr
+
+
+def test_production_defaults_are_secure(tmp_path):
+    values = settings_of(
+        production_env(tmp_path, SECURE_PROXY_SSL_HEADER=" HTTP_X_FORWARDED_PROTO , https "),
+        "SECURE_SSL_REDIRECT",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "SECURE_HSTS_SECONDS",
+        "SECURE_PROXY_SSL_HEADER",
+    )
+
+    assert values == ["True", "True", "True", "3600", "('HTTP_X_FORWARDED_PROTO', 'https')"]
+
+
+def test_embedded_mode_serves_plain_http_with_a_generated_key(tmp_path):
+    env = clean_env(tmp_path, EMBEDDED="1")
+
+    key, *flags = settings_of(env, "SECRET_KEY", "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "SECURE_HSTS_SECONDS")
+
+    assert flags == ["False", "False", "0"]
+    assert key == repr((tmp_path / "var" / "secret_key").read_text().strip())
+
+
+def test_production_without_secret_key_does_not_start(tmp_path):
+    env = clean_env(tmp_path, DEBUG="0")
+
+    done = run(env, "manage.py", "check")
+
+    assert done.returncode != 0
+    assert "SECRET_KEY is not set" in done.stderr
+    assert "make run" in done.stderr
+    assert not (tmp_path / "var" / "secret_key").exists()  # no per-machine key made up
+
+
+def test_a_malformed_proxy_header_names_the_variable(tmp_path):
+    done = run(production_env(tmp_path, SECURE_PROXY_SSL_HEADER="https"), "-c", "import config.settings")
+
+    assert done.returncode != 0
+    assert "SECURE_PROXY_SSL_HEADER='https'" in done.stderr
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_outside_the_embedded_mode(settings):
+    settings.EMBEDDED = False
+
+    with pytest.raises(CommandError, match="--allow-outside-embedded"):
+        call_command("seed_demo")
+
+    assert not get_user_model().objects.filter(username=settings.DEMO_USERNAME).exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_runs_outside_the_embedded_mode_when_allowed_and_warns(settings, capsys):
+    settings.EMBEDDED = False
+
+    call_command("seed_demo", "--allow-outside-embedded")
+
+    assert "password" in capsys.readouterr().err
+    assert get_user_model().objects.filter(username=settings.DEMO_USERNAME, is_superuser=True).exists()
+
+
+def test_run_product_refuses_outside_the_embedded_mode(settings):
+    settings.EMBEDDED = False
+
+    with pytest.raises(CommandError, match="EMBEDDED=1"):
+        call_command("run_product")
