@@ -134,7 +134,9 @@ def copy_portfolio(size):
         rows = []
         for (source, _), copy in zip(batch, copies, strict=True):
             for step in source.steps.all():
-                clone = IntegrationStep(**{f.attname: getattr(step, f.attname) for f in IntegrationStep._meta.concrete_fields})
+                clone = IntegrationStep(
+                    **{f.attname: getattr(step, f.attname) for f in IntegrationStep._meta.concrete_fields}
+                )
                 clone.pk = None
                 clone.integration_id = copy.pk
                 rows.append(clone)

@@ -7,7 +7,6 @@ The rules that change these rows live in ``integrations.plan`` (kick-off, re-pla
 
 import re
 import zoneinfo
-from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -212,15 +211,15 @@ class Integration(models.Model):
     def __str__(self):
         return self.name or str(self.partner)
 
-    @property
-    def is_running(self) -> bool:
-        """Kicked off and neither launched nor cancelled: its plan can still change."""
-        return self.state in self.RUNNING_STATES
-
     def save(self, *args, **kwargs):
         if not self.name and self.partner_id:
             self.name = self.partner.name
         super().save(*args, **kwargs)
+
+    @property
+    def is_running(self) -> bool:
+        """Kicked off and neither launched nor cancelled: its plan can still change."""
+        return self.state in self.RUNNING_STATES
 
     @property
     def has_data_part(self) -> bool:

@@ -18,7 +18,7 @@ from integrations.standing import refresh_standing
 from roadmap.conditions import evaluate
 from roadmap.models import StepStatus, template_problems
 from roadmap.refusals import IntegrationEnded, InvalidInput, InvalidTemplate, NotRunning, ReasonRequired, StaleChange
-from roadmap.schedule import check_plannable, plan_due_dates, shift_days
+from roadmap.schedule import check_plannable, plan_due_dates
 
 
 def parse_date(value, field: str = "kick-off") -> date:
@@ -92,9 +92,7 @@ def start_integration(integration, kickoff, context: ChangeContext) -> Integrati
             "re-plan it with a new kick-off date instead."
         )
     if integration.state != Integration.State.ACTIVE:
-        raise IntegrationEnded(
-            f"{integration} is {integration.get_state_display().lower()}; it cannot be kicked off."
-        )
+        raise IntegrationEnded(f"{integration} is {integration.get_state_display().lower()}; it cannot be kicked off.")
     integration.full_clean()
     template = integration.template
     template_steps = list(template.steps.all())
@@ -156,12 +154,12 @@ def start_integration(integration, kickoff, context: ChangeContext) -> Integrati
     return integration
 
 
-def _move_planned_dates(steps, moves, context: ChangeContext, note: str, only_open: bool) -> int:
+def _move_planned_dates(steps, moves, context: ChangeContext, note: str) -> int:
     """Apply ``{step: (window_start, planned_date)}``, with a history row for each step that moves."""
     changes = []
     for step in steps:
         window_start, planned = moves[step]
-        if (only_open and not step.is_open) or (step.planned_due_date, step.window_start) == (planned, window_start):
+        if (step.planned_due_date, step.window_start) == (planned, window_start):
             continue
         changes.append(
             StepChange(
@@ -192,9 +190,7 @@ def replan(integration, kickoff, context: ChangeContext) -> Integration:
     if not integration.is_started:
         raise NotRunning(f"{integration} has not been kicked off yet; kick it off instead.")
     if not integration.is_running:
-        raise IntegrationEnded(
-            f"{integration} is {integration.get_state_display().lower()}; it cannot be re-planned."
-        )
+        raise IntegrationEnded(f"{integration} is {integration.get_state_display().lower()}; it cannot be re-planned.")
     _check_dating(integration, context)
     if not context.note:
         raise ReasonRequired("Say why the plan moves; the reason is kept in the history.")
@@ -205,7 +201,7 @@ def replan(integration, kickoff, context: ChangeContext) -> Integration:
     dates = plan_due_dates(steps, kickoff)
     old = integration.kickoff_on
     note = f"Re-planned: kick-off moved from {old:%Y-%m-%d} to {kickoff:%Y-%m-%d}. {context.note}"
-    _move_planned_dates(steps, {s: dates[s.code] for s in steps}, context, note, only_open=False)
+    _move_planned_dates(steps, {s: dates[s.code] for s in steps}, context, note)
     integration.kickoff_on = kickoff
     integration.save(update_fields=["kickoff_on", "updated_at"])
     _event(integration, IntegrationEvent.Kind.REPLANNED, context, from_value=old, to_value=kickoff)
@@ -239,28 +235,24 @@ def pause(integration, context: ChangeContext) -> Integration:
 
 @transaction.atomic
 def resume(integration, context: ChangeContext) -> Integration:
-    """Restart the clock: every open planned date moves later by the days the integration was paused."""
+    """Restart the clock: every open deadline moves later by the working days the integration was paused.
+
+    The plan itself stays: the paused days stop counting as working days (``roadmap.progress``),
+    and the refreshed standing records each deadline it moves.
+    """
     integration = _locked(integration)
     if integration.state != Integration.State.PAUSED:
         raise InvalidInput(f"{integration} is not paused.")
     _check_dating(integration, context)
     days = (context.today - integration.paused_on).days
-    steps = list(integration.steps.all())
     note = f"Resumed after {days} day(s) paused since {integration.paused_on:%Y-%m-%d}. {context.note}".strip()
-    _move_planned_dates(
-        steps,
-        {s: (shift_days(s.window_start, days), shift_days(s.planned_due_date, days)) for s in steps},
-        context,
-        note,
-        only_open=True,
-    )
     paused_on = integration.paused_on
     integration.state = Integration.State.ACTIVE
     integration.paused_on = None
     integration.save(update_fields=["state", "paused_on", "updated_at"])
     _event(integration, IntegrationEvent.Kind.RESUMED, context, from_value=paused_on, to_value=context.today, note=note)
     events.announce(events.RESUMED, integration, context, paused_days=days)
-    refresh_standing(integration, context, steps)
+    refresh_standing(integration, context)
     return integration
 
 

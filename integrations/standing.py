@@ -7,9 +7,10 @@ into the integration's stored columns (for lists that filter and sort in SQL) an
 deadline; the services call ``refresh_standing()`` after every change, and a daily beat task
 calls ``refresh_running()``, so the stored standing is the live one, as of today.
 
-While an integration is paused the clock is stopped for both sides: it is shown as it would stand
-if resumed today (every open planned date moved by the days paused), so nobody's overdue days
-grow and the forecast launch moves a day for each day paused.
+While an integration is paused the clock is stopped for both sides: the paused days are not
+working days, so every date the plan put after the pause moves later by as many working days,
+nobody's overdue days grow, and the forecast launch moves with the pause. A paused integration is
+shown as it would stand if resumed today.
 """
 
 import zoneinfo
@@ -24,7 +25,6 @@ from integrations import events
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange
 from roadmap import progress
 from roadmap.models import Side
-from roadmap.schedule import shift_days
 
 
 @dataclass
@@ -40,6 +40,9 @@ class PlannedStep:
     planned_due_date: date
     completed_at: datetime | None
 
+    def __str__(self):
+        return str(self.step)
+
 
 @dataclass
 class Standing:
@@ -50,6 +53,7 @@ class Standing:
     ball: progress.BallInCourt
     current_step: IntegrationStep | None
     paused_days: int
+    paused: frozenset = frozenset()  # the days spent paused
 
     @property
     def today(self) -> date:
@@ -112,6 +116,19 @@ class Standing:
         owed = [(self.of(s).deadline, s.side) for s in progress.actionable_steps(self.steps)]
         return min(owed, default=None)
 
+    def next_deadline_ends(self) -> datetime | None:
+        """When the earliest deadline owed now ends, in its side's time zone, moved by the days paused since.
+
+        So counting whole days from it gives the days overdue, paused days not counted.
+        """
+        next_deadline = self.next_deadline()
+        if next_deadline is None:
+            return None
+        due, side = next_deadline
+        today = self.clock.today(side)
+        stopped = sum(1 for day in self.paused if due < day <= today)
+        return datetime.combine(due + timedelta(days=1 + stopped), time(), self.clock.zones[side])
+
     def stored_fields(self) -> dict:
         """The integration's stored standing columns, as this standing gives them."""
         integration = self.integration
@@ -122,11 +139,7 @@ class Standing:
             "current_step": self.current_step if running else None,
             "ball_side": (self.ball.side or "") if integration.state == Integration.State.ACTIVE else "",
             "next_due_on": next_deadline[0] if next_deadline else None,
-            "next_deadline_at": (
-                datetime.combine(next_deadline[0] + timedelta(days=1), time(), self.clock.zones[next_deadline[1]])
-                if next_deadline
-                else None
-            ),
+            "next_deadline_at": self.next_deadline_ends(),
             "planned_launch_on": self.planned_launch,
             "forecast_launch_on": self.forecast_launch,
             "delay_tradingview_days": split.tradingview,
@@ -156,7 +169,10 @@ def _zone(partner) -> zoneinfo.ZoneInfo:
 
 
 def paused_dates(integration: Integration, today: date, integration_events=None) -> set[date]:
-    """The days an integration spent paused: after each pause began, up to and including its end."""
+    """The days an integration spent paused: from each pause's day to the day before it resumed.
+
+    A pause still running counts up to yesterday: the standing shows it as if resumed today.
+    """
     days: set[date] = set()
     paused_since = None
     for event in integration.events.all() if integration_events is None else integration_events:
@@ -164,16 +180,17 @@ def paused_dates(integration: Integration, today: date, integration_events=None)
         if event.kind == IntegrationEvent.Kind.PAUSED:
             paused_since = day
         elif event.kind == IntegrationEvent.Kind.RESUMED and paused_since:
-            days.update(_days_after(paused_since, day))
+            days.update(_days_from(paused_since, day))
             paused_since = None
     if paused_since:
-        days.update(_days_after(paused_since, today))
+        days.update(_days_from(paused_since, today))
     return days
 
 
-def _days_after(start: date, end: date):
-    day = start + timedelta(days=1)
-    while day <= end:
+def _days_from(start: date, end: date):
+    """``start`` and the days after it, up to the day before ``end``."""
+    day = start
+    while day < end:
         yield day
         day += timedelta(days=1)
 
@@ -194,16 +211,15 @@ def standing(integration: Integration, now: datetime | None = None, steps=None, 
             position=s.position,
             status=s.status,
             depends_on=list(s.depends_on),
-            planned_due_date=shift_days(s.planned_due_date, paused_days) if s.is_open else s.planned_due_date,
+            planned_due_date=s.planned_due_date,
             completed_at=s.completed_at,
         )
         for s in steps
         if s.planned_due_date is not None
     ]
+    paused = frozenset(paused_dates(integration, today, integration_events)) if integration.kickoff_on else frozenset()
     if integration.kickoff_on and planned:
-        outlook = progress.assess(
-            planned, integration.kickoff_on, clock, paused_dates(integration, today, integration_events)
-        )
+        outlook = progress.assess(planned, integration.kickoff_on, clock, paused)
     else:
         outlook = progress.Outlook({}, None, None, progress.DelaySplit())
     active = integration.state == Integration.State.ACTIVE
@@ -215,6 +231,7 @@ def standing(integration: Integration, now: datetime | None = None, steps=None, 
         ball=progress.ball_in_court(steps) if active else progress.BallInCourt(),
         current_step=progress.current_step(steps) if integration.is_running else None,
         paused_days=paused_days,
+        paused=paused,
     )
 
 
@@ -239,6 +256,7 @@ def store_standing(now: Standing, context=None) -> list[IntegrationStep]:
             old = step.due_date
             step.due_date = outlook.deadline
             moved.append(step)
+            # A move the plan made (kick-off, re-plan) has its own history row; record the others.
             if step.is_open and old is not None and outlook.deadline != step.planned_due_date:
                 handed_over_late.append((step, old, outlook))
     if context is not None:
@@ -253,20 +271,23 @@ def store_standing(now: Standing, context=None) -> list[IntegrationStep]:
 def _record_deadline_move(now: Standing, step, old: date, outlook, context):
     handed_over = [now.outlook.steps[c] for c in step.depends_on if c in now.outlook.steps]
     cause = max(
-        (o for o in handed_over if o.fixed and o.forecast > o.step.planned_due_date),
-        key=lambda o: (o.forecast - o.step.planned_due_date).days,
+        (o for o in handed_over if o.fixed and o.forecast > o.planned),
+        key=lambda o: (o.forecast - o.planned).days,
         default=None,
     )
-    because = (
-        f"{cause.step.step} was finished on {cause.forecast:%Y-%m-%d}, planned for "
-        f"{cause.step.planned_due_date:%Y-%m-%d}; "
-        if cause
-        else ""
-    )
-    note = (
-        f"Deadline moved from {old:%Y-%m-%d} to {outlook.deadline:%Y-%m-%d}: {because}"
-        "this step keeps the working days the plan gave it."
-    )
+    handover = cause is not None and outlook.deadline > outlook.planned
+    if handover:
+        why = (
+            f"{cause.step} was finished on {cause.forecast:%Y-%m-%d}, planned for {cause.planned:%Y-%m-%d}; "
+            "this step keeps the working days the plan gave it."
+        )
+    elif outlook.planned != step.planned_due_date:
+        why = (
+            f"the integration was paused; the plan's {step.planned_due_date:%Y-%m-%d} moves by the working days paused."
+        )
+    else:
+        why = "its prerequisites' finish changed."
+    note = f"Deadline moved from {old:%Y-%m-%d} to {outlook.deadline:%Y-%m-%d}: {why}"
     row = context.row() if context is not None else {"at": timezone.now(), "source": "system", "by": None}
     StepChange.objects.create(
         step=step,
@@ -277,7 +298,7 @@ def _record_deadline_move(now: Standing, step, old: date, outlook, context):
         note=note,
         **{**row, "source": "system"},
     )
-    if context is not None:
+    if context is not None and handover:
         events.announce(
             events.DEADLINE_MOVED,
             now.integration,

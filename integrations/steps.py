@@ -59,10 +59,10 @@ def change_status(step, to_status, context: ChangeContext) -> IntegrationStep:
     step.save(
         update_fields=["status", "blocked_reason", "started_at", "completed_at", "applicability_note", "updated_at"]
     )
-    StepChange.objects.create(step=step, from_status=from_status, to_status=to_status, note=context.note, **context.row())
-    events.announce(
-        events.STEP_CHANGED, integration, context, step=step, from_status=from_status, to_status=to_status
+    StepChange.objects.create(
+        step=step, from_status=from_status, to_status=to_status, note=context.note, **context.row()
     )
+    events.announce(events.STEP_CHANGED, integration, context, step=step, from_status=from_status, to_status=to_status)
     if to_status == StepStatus.DONE and step.position == steps[-1].position:
         _launch(integration, step, context)
     refresh_standing(integration, context, steps)

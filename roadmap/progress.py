@@ -164,6 +164,7 @@ class StepOutlook:
     """One step's deadline, forecast and lateness, as the rules give them today."""
 
     step: object
+    planned: date  # the plan's date, moved later by the working days the integration was paused
     deadline: date  # the date it is due: planned date, moved by late hand-overs already made
     forecast: date  # when it is settled, or expected to be
     fixed: bool  # its finish is known (done, or not applicable after finished prerequisites)
@@ -174,7 +175,7 @@ class StepOutlook:
     @property
     def slip_days(self) -> int:
         """Calendar days the step's finish lies after its planned date."""
-        return max(0, (self.forecast - self.step.planned_due_date).days)
+        return max(0, (self.forecast - self.planned).days)
 
 
 @dataclass
@@ -198,21 +199,23 @@ class Outlook:
 def assess(steps: Iterable, kickoff: date, clock: Clock, paused: Collection[date] = ()) -> Outlook:
     """Deadlines, forecasts, overdue days and the delay split of planned steps (see module doc).
 
-    ``paused`` holds the days the integration was paused: they are not working days, so a
-    hand-over's time does not run while the clock is stopped. Who lost each day is tracked in
+    ``paused`` holds the days the integration was paused: they are not working days. So the clock
+    is stopped for both sides: every date the plan put after a pause moves later by the working
+    days paused, a hand-over's time does not run while paused, and nobody is late on a paused day. Who lost each day is tracked in
     working days along the plan and spread over calendar days only at the launch, so weekends
     neither create nor hide a side's delay.
     """
     steps = sorted(steps, key=lambda s: s.position)
     actionable = {s.code for s in actionable_steps(steps)}
     outlooks: dict[str, StepOutlook] = {}
+    paused = frozenset(paused)
     for step in steps:
-        planned = step.planned_due_date
+        planned = _after_pauses(step.planned_due_date, kickoff, paused)
         deadline = expected = planned
         contributions = []
         fixed = True
         for dep in (outlooks[code] for code in step.depends_on if code in outlooks):
-            gap = working_days_between(dep.step.planned_due_date, planned, paused)
+            gap = working_days_between(dep.planned, planned, paused)
             handover = add_working_days(dep.forecast, gap, paused)
             expected = max(expected, handover)
             if dep.fixed:
@@ -223,7 +226,7 @@ def assess(steps: Iterable, kickoff: date, clock: Clock, paused: Collection[date
                 lost = working_days_between(planned, handover, paused)
                 contributions.append(_resize(dep.charges, lost, dep.step.side))
         inherited = _resize(_merge(contributions), working_days_between(planned, expected, paused), step.side)
-        outlook = StepOutlook(step, deadline, expected, fixed=False)
+        outlook = StepOutlook(step, planned, deadline, expected, fixed=False)
         if step.status == StepStatus.DONE:
             outlook.forecast = max(clock.day(step.completed_at, step.side), kickoff)
             outlook.fixed = True
@@ -235,8 +238,8 @@ def assess(steps: Iterable, kickoff: date, clock: Clock, paused: Collection[date
             today = clock.today(step.side)
             # An open step is finished on a working day, today at the earliest.
             outlook.forecast = max(expected, next_working_day(today, paused))
-            if step.code in actionable:
-                outlook.days_overdue = max(0, (today - deadline).days)
+            if step.code in actionable and today > deadline:
+                outlook.days_overdue = (today - deadline).days - sum(1 for d in paused if deadline < d <= today)
         if outlook.forecast >= expected:
             own = working_days_between(expected, outlook.forecast, paused)
             outlook.charges = inherited + [step.side] * own
@@ -246,7 +249,7 @@ def assess(steps: Iterable, kickoff: date, clock: Clock, paused: Collection[date
     if not steps:
         return Outlook({}, None, None, DelaySplit())
     launch = outlooks[steps[-1].code]
-    planned_launch = launch.step.planned_due_date
+    planned_launch = launch.planned
     return Outlook(
         steps=outlooks,
         planned_launch=planned_launch,
@@ -255,6 +258,13 @@ def assess(steps: Iterable, kickoff: date, clock: Clock, paused: Collection[date
             _calendar_charges(launch.charges, planned_launch, launch.forecast, paused, launch.step.side)
         ),
     )
+
+
+def _after_pauses(planned: date, kickoff: date, paused: frozenset) -> date:
+    """``planned`` moved later by the paused working days before it: the same working days after kick-off."""
+    if not paused or planned < min(paused):
+        return planned
+    return add_working_days(kickoff, working_days_between(kickoff, planned), paused)
 
 
 def _calendar_charges(charges: list[str], planned: date, forecast: date, paused, fallback: str) -> list[str]:

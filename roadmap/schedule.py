@@ -71,13 +71,6 @@ def weeks_after(kickoff: date, weeks: int) -> date:
     return next_working_day(kickoff + timedelta(weeks=weeks))
 
 
-def shift_days(day: date | None, days: int) -> date | None:
-    """``day`` moved ``days`` calendar days later, onto a working day (a pause moving a deadline)."""
-    if day is None:
-        return None
-    return next_working_day(day + timedelta(days=days)) if days else day
-
-
 def check_plannable(day: date, today: date, what: str = "kick-off"):
     """Refuse a plan date so far from today that it can only be a typo (and would overflow)."""
     limit = MAX_YEARS_FROM_TODAY * 365

@@ -576,46 +576,31 @@ def test_replan_of_an_integration_not_kicked_off_says_so(integration, pm):
 
 # --- pause, resume, cancel ------------------------------------------------------------------
 
-# The plan after a pause from Monday 03-09 to Thursday 03-19 (10 days): every open planned date
-# moves 10 days, onto a working day (a Thursday + 10 days is a Sunday: due the Monday after).
-RESUMED_AFTER_10_DAYS = {
-    "slack-jira-onboarding": date(2026, 3, 5),  # done before the pause: stays
-    "autotests-configuration": date(2026, 3, 16),
-    "endpoints-implementation": date(2026, 4, 9),
-    "passing-autotests": date(2026, 4, 9),
-    "sandbox-access": date(2026, 4, 13),
-    "sandbox-development": date(2026, 4, 16),
-    "request-production-urls": date(2026, 4, 20),
-    "production-deployment": date(2026, 4, 23),
-    "smoke-testing": date(2026, 4, 27),
-    "smoke-test-fixes": date(2026, 4, 30),
-    "final-testing": date(2026, 5, 4),
-    "final-testing-fixes": date(2026, 5, 14),
-    "closed-release": date(2026, 5, 18),
-    "beta-testing": date(2026, 5, 21),
-    "open-to-all-users": date(2026, 6, 4),
-}
 
-
-def test_pause_and_resume_ten_days_later_moves_open_planned_dates(started_integration, pm):
+def test_pause_and_resume_ten_days_later_moves_open_deadlines(started_integration, pm):
     complete_step(step(started_integration, "slack-jira-onboarding"), ctx(pm, "2026-03-04"))
     plan.pause(started_integration, ctx(pm, "2026-03-09", note="Partner re-org."))
     assert started_integration.state == Integration.State.PAUSED
     assert started_integration.paused_on == date(2026, 3, 9)
     assert started_integration.is_running
-    # While paused nobody holds the ball and nothing is due; the plan has not moved yet.
+    # While paused nobody holds the ball and nothing is due.
     started_integration.refresh_from_db()
     assert (started_integration.ball_side, started_integration.next_due_on) == ("", None)
     assert started_integration.current_step.code == "autotests-configuration"
-    assert planned(started_integration) == PLANNED_DUE
 
-    plan.resume(started_integration, ctx(when="2026-03-19", source=ChangeSource.SLACK, by_name="bob (Slack)"))
+    with on("2026-03-19"):
+        plan.resume(started_integration, ctx(when="2026-03-19", source=ChangeSource.SLACK, by_name="bob (Slack)"))
 
     assert started_integration.state == Integration.State.ACTIVE
     assert started_integration.paused_on is None
-    assert planned(started_integration) == RESUMED_AFTER_10_DAYS
-    assert deadlines(started_integration) == RESUMED_AFTER_10_DAYS
-    assert step(started_integration, "open-to-all-users").window_start == date(2026, 5, 28)
+    # The plan stays; Monday 03-09 to Wednesday 03-18 were paused: 8 working days that no longer
+    # count, so every deadline the plan put on or after 03-09 moves 8 working days later.
+    assert planned(started_integration) == PLANNED_DUE
+    due = deadlines(started_integration)
+    assert due["slack-jira-onboarding"] == due["autotests-configuration"] == date(2026, 3, 5)
+    assert due["endpoints-implementation"] == date(2026, 4, 9)
+    assert due["sandbox-access"] == date(2026, 4, 14)
+    assert due["open-to-all-users"] == date(2026, 6, 4)
 
     kinds = list(started_integration.events.values_list("kind", "at"))
     assert kinds == [
@@ -631,30 +616,34 @@ def test_pause_and_resume_ten_days_later_moves_open_planned_dates(started_integr
     assert "10 day(s) paused since 2026-03-09" in resumed.note
 
     moves = StepChange.objects.filter(step__integration=started_integration, from_due__isnull=False)
-    assert moves.count() == 14
+    assert moves.count() == 13  # the open steps planned on or after the pause's first day
     for move in moves.select_related("step"):
-        assert (move.from_due, move.to_due) == (PLANNED_DUE[move.step.code], RESUMED_AFTER_10_DAYS[move.step.code])
-        assert move.source == ChangeSource.SLACK
-        assert "10 day(s) paused" in move.note
+        assert (move.from_due, move.to_due) == (PLANNED_DUE[move.step.code], due[move.step.code])
+        assert (move.source, move.at, move.by_name) == (ChangeSource.SYSTEM, at("2026-03-19"), "bob (Slack)")
+        assert "paused" in move.note
 
     started_integration.refresh_from_db()
     assert started_integration.baseline_launch_on == PLANNED_LAUNCH
     assert started_integration.planned_launch_on == date(2026, 6, 4)
     assert started_integration.ball_side == Integration.BallSide.BOTH
-    # autotests-configuration, due 03-05 and 4 days overdue when paused, is due 03-16 now.
-    assert started_integration.next_due_on == date(2026, 3, 16)
+    # autotests-configuration, due 03-05, was 1 day overdue when paused (Friday 03-06 to Sunday
+    # 03-08: 3 days); on 03-19 it is 4 days overdue, the 10 paused days not counted.
+    now = standing(started_integration, at("2026-03-19"))
+    assert now.days_overdue(step(started_integration, "autotests-configuration")) == 4
+    assert started_integration.next_due_on == date(2026, 3, 5)
+    assert started_integration.days_overdue(at("2026-03-19")) == 4
 
 
-def test_resume_rolls_weekend_dates_to_monday(started_integration, pm):
+def test_resume_on_a_saturday_moves_deadlines_by_the_working_days_paused(started_integration, pm):
     plan.pause(started_integration, ctx(pm, "2026-03-09"))
-    plan.resume(started_integration, ctx(pm, "2026-03-21"))  # a Saturday: 12 days
+    plan.resume(started_integration, ctx(pm, "2026-03-21"))  # a Saturday: 03-09 to 03-20 paused
 
-    # Monday + 12 days is a Saturday: due the Monday after. Thursday + 12 days is a Tuesday.
-    expected = {code: d + days(14 if d.weekday() == 0 else 12) for code, d in PLANNED_DUE.items()}
-    assert planned(started_integration) == expected
-    assert expected["slack-jira-onboarding"] == date(2026, 3, 17)
-    assert expected["endpoints-implementation"] == date(2026, 4, 13)
-    assert all(d.weekday() < 5 for d in expected.values())
+    # Ten working days paused: two weeks exactly, so deadlines stay on their weekdays.
+    after_pause = {code: d + days(14) for code, d in PLANNED_DUE.items() if d >= date(2026, 3, 9)}
+    due = deadlines(started_integration)
+    assert {code: due[code] for code in after_pause} == after_pause
+    assert due["endpoints-implementation"] == date(2026, 4, 13)
+    assert all(d.weekday() < 5 for d in due.values())
 
 
 def test_pause_and_resume_are_refused_in_the_wrong_state(started_integration, integration, pm):

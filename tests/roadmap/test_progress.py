@@ -494,18 +494,19 @@ def test_not_applicable_steps_past_their_planned_date_are_not_late():
 
 
 def test_paused_days_are_not_working_days_for_a_hand_over():
-    # The partner hands over on Thursday 2 Apr, 3 days late; the integration was paused on Tuesday
-    # 31 Mar, which moved TradingView's review from Thursday 2 to Friday 3 Apr. The review keeps its
-    # 3 working days after the hand-over: Friday, Monday, Tuesday (the paused day does not count).
+    # The partner hands over on Wednesday 1 Apr, 2 working days late; the integration was paused on
+    # Thursday 2 Apr. TradingView's review (planned for Thursday 2) moves to Friday 3 with the pause,
+    # and keeps its 3 working days after the hand-over: Friday, Monday, Tuesday.
     steps = [
-        Step("build", PARTNER, 1, DONE, planned_due_date=date(2026, 3, 30), completed_at=done_at(date(2026, 4, 2))),
-        Step("review", TV, 2, depends_on=["build"], planned_due_date=date(2026, 4, 3)),
+        Step("build", PARTNER, 1, DONE, planned_due_date=date(2026, 3, 30), completed_at=done_at(date(2026, 4, 1))),
+        Step("review", TV, 2, depends_on=["build"], planned_due_date=date(2026, 4, 2)),
     ]
-    paused = assess(steps, KICKOFF, Clock.on(date(2026, 4, 3)), paused={date(2026, 3, 31)})
+    paused = assess(steps, KICKOFF, Clock.on(date(2026, 4, 3)), paused={date(2026, 4, 2)})
+    assert paused.steps["review"].planned == date(2026, 4, 3)
     assert paused.steps["review"].deadline == date(2026, 4, 7)
     assert paused.split == DelaySplit(partner=4)
-    # Without the pause the plan gave the review 4 working days after the build.
-    assert assess(steps, KICKOFF, Clock.on(date(2026, 4, 3))).steps["review"].deadline == date(2026, 4, 8)
+    # Without the pause the hand-over's 3 working days end on Monday.
+    assert assess(steps, KICKOFF, Clock.on(date(2026, 4, 3))).steps["review"].deadline == date(2026, 4, 6)
 
 
 def test_a_side_shown_overdue_behind_not_applicable_steps_is_charged():

@@ -14,7 +14,6 @@ from roadmap.schedule import (
     is_working_day,
     next_working_day,
     plan_due_dates,
-    shift_days,
     weeks_after,
     working_days_between,
 )
@@ -181,23 +180,6 @@ def test_working_day_arithmetic_agrees_with_counting_day_by_day():
             end,
             paused,
         )
-
-
-@pytest.mark.parametrize(
-    ("day", "days", "expected"),
-    [
-        (None, 5, None),
-        (MON, 0, MON),
-        (SAT, 0, SAT),  # not moved: left as it is
-        (MON, 7, date(2026, 3, 9)),
-        (MON, 3, THU),
-        (MON, 5, date(2026, 3, 9)),  # lands on Saturday: the Monday after
-        (WED, 4, date(2026, 3, 9)),  # lands on Sunday: the Monday after
-        (FRI, 1, date(2026, 3, 9)),
-    ],
-)
-def test_shift_days(day, days, expected):
-    assert shift_days(day, days) == expected
 
 
 # --- weeks after kick-off -------------------------------------------------------------------------------
