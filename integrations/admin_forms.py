@@ -13,9 +13,9 @@ class DateInput(forms.DateInput):
         super().__init__(attrs, format="%Y-%m-%d")
 
 
-def _note(label="Note", help_text="Kept in the integration's history."):
+def _note(label="Note", help_text="Kept in the integration's history.", required=False):
     return forms.CharField(
-        label=label, required=False, help_text=help_text, widget=forms.Textarea(attrs={"rows": 3, "cols": 60})
+        label=label, required=required, help_text=help_text, widget=forms.Textarea(attrs={"rows": 3, "cols": 60})
     )
 
 
@@ -33,9 +33,15 @@ class ReplanForm(forms.Form):
     kickoff_on = forms.DateField(
         label="New kick-off date",
         widget=DateInput,
-        help_text="Every open step gets the due date the roadmap gives it from this date (YYYY-MM-DD).",
+        help_text="Every step is planned again from this date, as the roadmap gives it (YYYY-MM-DD); "
+        "the baseline launch stays as first planned.",
     )
-    note = _note(help_text="Why the plan moves; kept in each moved step's history.")
+    note = _note(
+        label="Reason",
+        help_text='Required: why the plan moves (e.g. "Partner\'s team changed; new start agreed on a call"). '
+        "Kept with the re-plan and in each moved step's history.",
+        required=True,
+    )
 
 
 class NoteForm(forms.Form):

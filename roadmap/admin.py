@@ -131,7 +131,7 @@ class RoadmapTemplateAdmin(OperationsAdmin):
     list_filter = ("key",)
     search_fields = ("name", "key")
     ordering = ("key", "-version")  # Meta.ordering does not apply to the annotated (GROUP BY) queryset
-    readonly_fields = ("created_at", "frozen_at", "in_use", "steps_summary")
+    readonly_fields = ("created_at", "frozen_at", "in_use")
     operations = (
         Operation(
             "new_version",
@@ -165,7 +165,7 @@ class RoadmapTemplateAdmin(OperationsAdmin):
         fields = ("key", "version", "name", "description", "created_at", "frozen_at")
         if obj is None:
             return [(None, {"fields": fields})]
-        return [(None, {"fields": (*fields, "in_use")}), ("Steps", {"fields": ("steps_summary",)})]
+        return [(None, {"fields": (*fields, "in_use")})]
 
     def get_inlines(self, request, obj):
         # A frozen version shows its steps as the readable table only.
@@ -186,8 +186,8 @@ class RoadmapTemplateAdmin(OperationsAdmin):
             return "No integration follows this version."
         return f"{count} integration{'' if count == 1 else 's'} follow{'s' if count == 1 else ''} this version."
 
-    @admin.display(description="steps")
-    def steps_summary(self, template):
+    def steps_summary(self, template) -> str:
+        """The template's steps as a readable table: due, dependencies, checklist, conditions."""
         return render_to_string(
             "admin/roadmap/roadmaptemplate/steps_summary.html", {"rows": step_summaries(template.steps.all())}
         )
@@ -227,16 +227,17 @@ class RoadmapTemplateAdmin(OperationsAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and obj.pk is not None:
-            notices = []
             if _frozen(obj):
-                notices.append(
-                    f"In use by integrations since {obj.frozen_at:%Y-%m-%d}: this version and its steps can no "
-                    "longer change. To change the process, make a new version and edit that."
+                count = integration_count(obj)
+                context["change_notice"] = (
+                    f"In use since {obj.frozen_at:%Y-%m-%d} ({count} integration{'' if count == 1 else 's'}): "
+                    "this version and its steps can no longer change, and it cannot be deleted. "
+                    "To change the process, make a new version and edit that."
                 )
-            refusal = delete_refusal(obj)
-            if refusal:
-                notices.append(refusal)
-            context["change_notice"] = " ".join(notices)
+            else:
+                context["change_notice"] = delete_refusal(obj)
+            # Full width, between the template's fields and the editor of a draft's steps.
+            context["sections"] = [("Steps", self.steps_summary(obj))]
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_related(self, request, form, formsets, change):

@@ -119,13 +119,19 @@ def test_frozen_template_shows_its_steps_in_words_only(admin_client, frozen):
     # No raw JSON, no editable steps: the readable table only.
     assert '{"text"' not in html and "&quot;text&quot;" not in html
     assert "steps-TOTAL_FORMS" not in html
-    assert "In use by integrations since" in text(response)
+    assert (
+        f"In use since {frozen.frozen_at:%Y-%m-%d} (1 integration): this version and its steps can no longer "
+        "change, and it cannot be deleted." in text(response)
+    )
 
 
 @pytest.mark.django_db
 def test_draft_template_shows_the_table_and_stays_editable(admin_client, draft):
     response = admin_client.get(change_url(draft))
     assert len(summary_rows(response)) == 15
+    html = response.content.decode()
+    # The readable table, then the editor of the draft's steps.
+    assert html.index('id="section-steps"') < html.index('id="steps-group"')
     data = form_data(response)
     assert data["steps-TOTAL_FORMS"] == 15
     title = next(k for k, v in data.items() if v == "Sandbox access configuration")
@@ -166,7 +172,7 @@ def test_saving_a_draft_that_cannot_be_planned_warns_with_each_problem(admin_cli
 @pytest.mark.django_db
 def test_a_frozen_template_cannot_be_deleted_and_says_why(admin_client, frozen):
     page = admin_client.get(change_url(frozen))
-    assert f"{frozen} is in use (frozen since {frozen.frozen_at:%Y-%m-%d}; 1 integration follows it)" in text(page)
+    assert "it cannot be deleted" in text(page)
     assert "deletelink" not in page.content.decode()
     assert admin_client.get(reverse("admin:roadmap_roadmaptemplate_delete", args=[frozen.pk])).status_code == 403
 
