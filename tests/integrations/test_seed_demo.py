@@ -1,13 +1,39 @@
-"""``manage.py seed_demo``: a dozen partners at different steps, and a demo login."""
+"""``manage.py seed_demo``: a dozen believable partner stories, and a demo login.
 
+Seeded on a Wednesday, a Saturday and a Monday: the stories are dated back from "today", so each
+must read right whatever day it is.
+"""
+
+import zoneinfo
+from datetime import timedelta
 from io import StringIO
 
 import pytest
+import time_machine
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.utils import timezone
 
-from integrations.models import Integration, IntegrationStep, Partner, StepChange
+from integrations.management.commands.seed_demo import PORTFOLIO
+from integrations.models import Integration, IntegrationEvent, IntegrationStep, Partner, StepChange
+from integrations.standing import refresh_running, standing
 from roadmap.models import StepStatus
+from roadmap.schedule import is_working_day
+from tests.integrations.helpers import at
+
+pytestmark = pytest.mark.django_db
+SEED_DAYS = ["2026-11-25", "2026-11-28", "2026-11-30"]
+STORED = (
+    "current_step_id",
+    "ball_side",
+    "next_due_on",
+    "next_deadline_at",
+    "planned_launch_on",
+    "forecast_launch_on",
+    "delay_tradingview_days",
+    "delay_partner_days",
+    "delay_both_days",
+)
 
 
 def seed(*args):
@@ -16,25 +42,32 @@ def seed(*args):
     return out.getvalue()
 
 
-@pytest.mark.django_db
-def test_seed_demo_builds_a_varied_portfolio_once(settings):
-    output = seed()
+def by_name(name) -> Integration:
+    return Integration.objects.select_related("partner").get(partner__name=name)
 
+
+@pytest.fixture(params=SEED_DAYS)
+def seeded(request):
+    with time_machine.travel(at(request.param, 9), tick=False) as traveller:
+        output = seed()
+        yield output, traveller
+
+
+def test_seed_demo_builds_a_varied_portfolio_once(seeded, settings):
+    output, _ = seeded
     assert "Demo portfolio: 12 partner(s) added, 0 already there." in output
     assert f"Demo login: {settings.DEMO_USERNAME} / {settings.DEMO_PASSWORD}" in output
     user = authenticate(username=settings.DEMO_USERNAME, password=settings.DEMO_PASSWORD)
     assert user is not None and user.is_staff
 
-    integrations = Integration.objects.all()
-    assert integrations.count() == 12
-    states = sorted(integrations.values_list("state", flat=True))
-    assert states.count("launched") == 1
-    assert states.count("paused") == 1
+    integrations = list(Integration.objects.all())
+    assert len(integrations) == 12
+    states = [i.state for i in integrations]
+    assert states.count("launched") == 1 and states.count("paused") == 1
     assert IntegrationStep.objects.filter(status=StepStatus.BLOCKED).count() == 2
-    overdue = [i for i in integrations if i.days_overdue() > 0]
-    assert len(overdue) >= 5
-    assert {i.ball_side for i in integrations} >= {"tradingview", "partner", "both"}
-    # Every step's history starts with its planning row, written by the system at kick-off.
+    assert len([i for i in integrations if i.days_overdue() > 0]) >= 4
+    assert {i.ball_side for i in integrations} >= {"tradingview", "partner"}
+    # Every step's history starts with its planning row, written at kick-off.
     assert StepChange.objects.filter(from_status="").count() == 12 * 15
 
     again = seed()
@@ -42,11 +75,82 @@ def test_seed_demo_builds_a_varied_portfolio_once(settings):
     assert Partner.objects.count() == 12
 
 
-@pytest.mark.django_db
+def test_every_completion_falls_on_a_working_day_of_the_side_that_did_it(seeded):
+    completions = StepChange.objects.filter(to_status=StepStatus.DONE).select_related("step__integration__partner")
+    assert completions.count() > 60
+    for change in completions:
+        zone = (
+            zoneinfo.ZoneInfo(change.step.integration.partner.time_zone)
+            if change.step.side == "partner"
+            else timezone.get_current_timezone()
+        )
+        day = change.at.astimezone(zone).date()
+        assert is_working_day(day), (change.step.integration, change.step.code, day)
+        assert change.at < timezone.now()
+
+
+def test_every_configured_delay_happens(seeded):
+    for story in PORTFOLIO:
+        if not story.late:
+            continue
+        integration = by_name(story.name)
+        now = standing(integration)
+        for code in story.late:
+            step = integration.steps.get(code=code)
+            assert step.status == StepStatus.DONE, (story.name, code)
+            assert now.of(step).days_late > 0, (story.name, code)
+
+
+def test_nothing_happens_to_the_paused_integration_after_its_pause(seeded):
+    paused = Integration.objects.get(state=Integration.State.PAUSED)
+    pause = paused.events.get(kind=IntegrationEvent.Kind.PAUSED)
+    assert StepChange.objects.filter(step__integration=paused, at__gt=pause.at).count() == 0
+    assert paused.steps.filter(status=StepStatus.IN_PROGRESS, started_at__gt=pause.at).count() == 0
+
+
+def test_the_stories_read_as_their_names_say(seeded):
+    # Corvid: the partner passed its autotests late; now TradingView owes sandbox access.
+    corvid = standing(by_name("Corvid Capital"))
+    assert corvid.ball.side == "tradingview"
+    assert corvid.split.partner > 0
+    for side in corvid.outlook.overdue_sides():
+        assert corvid.split.charges(side) > 0
+    # Kestrel: beta testing finished late; TradingView's launch is not overdue, the partner is charged.
+    kestrel = standing(by_name("Kestrel Coin"))
+    assert kestrel.current_step.code == "open-to-all-users"
+    assert kestrel.split.partner > 0 and kestrel.split.tradingview == 0
+    # Lumen launched; the paused integration's clock is stopped.
+    assert by_name("Lumen Markets").state == Integration.State.LAUNCHED
+    assert standing(by_name("Ironwood Futures")).overdue_steps() == []
+    # Blocked steps carry their reason.
+    assert set(
+        IntegrationStep.objects.filter(status="blocked").values_list("integration__partner__name", flat=True)
+    ) == {
+        "Elbrus Markets",
+        "Halcyon Brokerage",
+    }
+
+
+@pytest.mark.parametrize("travel_days", [1, 7, 30])
+def test_stored_and_live_standing_agree_after_the_daily_refresh(seeded, travel_days):
+    _, traveller = seeded
+    traveller.shift(timedelta(days=travel_days))
+
+    refresh_running()
+
+    for integration in Integration.objects.select_related("partner"):
+        live = standing(integration)
+        fields = live.stored_fields()
+        fields["current_step_id"] = fields.pop("current_step").pk if fields["current_step"] else None
+        assert {f: getattr(integration, f) for f in STORED} == {f: fields[f] for f in STORED}, integration
+        assert live.split.total == live.slip_days
+
+
 def test_seed_demo_reset_rebuilds_the_demo_partners():
-    seed()
-    first = set(Integration.objects.values_list("pk", flat=True))
-    output = seed("--reset")
+    with time_machine.travel(at(SEED_DAYS[0], 9), tick=False):
+        seed()
+        first = set(Integration.objects.values_list("pk", flat=True))
+        output = seed("--reset")
     assert "12 partner(s) added" in output
     assert Integration.objects.count() == 12
     assert first.isdisjoint(Integration.objects.values_list("pk", flat=True))

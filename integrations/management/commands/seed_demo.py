@@ -1,30 +1,36 @@
-"""``manage.py seed_demo``: a realistic demo portfolio and a demo staff login.
+"""``manage.py seed_demo``: a believable demo portfolio and a demo staff login.
 
-Twelve fictional partners at different points of the roadmap: on time, late, blocked, paused,
-one launched. Their history is written through the same functions the product uses, dated in the
-past, so every figure (overdue days, forecast launch, delay split) is computed as for real data.
-Running it again changes nothing; ``--reset`` replaces the demo partners.
+Twelve fictional partners at different points of the roadmap: on time, late on either side,
+blocked, paused, one launched. Each is a story played through the same services the product uses,
+dated in the past: steps are finished on working days in the owning side's time zone, a step
+starts when it becomes actionable, and nothing happens to a paused integration after its pause.
+So every figure (deadlines, overdue days, forecast launch, delay split) is computed as for real
+data. Running it again changes nothing; ``--reset`` replaces the demo partners.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from integrations import plan, steps
+from integrations.context import ChangeContext
 from integrations.models import ChangeSource, Integration, Partner, PartnerContact, TeamMember
+from roadmap import progress
 from roadmap.default_template import KEY
-from roadmap.models import RoadmapTemplate
+from roadmap.models import RoadmapTemplate, Side, StepStatus
+from roadmap.schedule import add_working_days, is_working_day
 
 DEMO_NOTE = "Demo partner created by seed_demo."
 
 
 @dataclass
-class DemoPartner:
+class DemoStory:
     name: str
     kind: str
     time_zone: str
@@ -32,79 +38,80 @@ class DemoPartner:
     data_types: list
     data_source: str
     weeks_since_kickoff: int
-    done: int  # steps completed, in roadmap order
-    late_days: dict = field(default_factory=dict)  # step code -> days after due it was completed
-    blocked: str = ""  # reason the current step is blocked
-    in_progress: bool = True
+    settled: int  # steps settled, in roadmap order (those that do not apply count)
+    # Step code -> working days after its deadline it was finished; the others are finished a
+    # working day early.
+    late: dict = field(default_factory=dict)
+    blocked: str = ""  # why the step it is on is blocked
     paused_days_ago: int | None = None
     team: tuple = (1, 2, 2)  # PMs, developers, QA
 
 
 PORTFOLIO = [
-    DemoPartner("Aldermoor Securities", "broker", "Europe/London", "both", ["stocks", "cfd"], "exchange_mapping", 1, 1),
-    DemoPartner("Bluefin Exchange", "exchange", "Asia/Singapore", "both", ["crypto"], "own_feed", 3, 2),
-    DemoPartner(
-        "Corvid Capital", "broker", "America/New_York", "trading", [], "", 6, 4, late_days={"passing-autotests": 9}
-    ),
-    DemoPartner("Dunmore FX", "broker", "Europe/Dublin", "both", ["forex", "cfd"], "own_feed", 6, 3, team=(1, 1, 0)),
-    DemoPartner(
+    DemoStory("Aldermoor Securities", "broker", "Europe/London", "both", ["stocks", "cfd"], "exchange_mapping", 1, 2),
+    DemoStory("Bluefin Exchange", "exchange", "Asia/Singapore", "both", ["crypto"], "own_feed", 3, 2),
+    DemoStory("Corvid Capital", "broker", "America/New_York", "trading", [], "", 6, 4, late={"passing-autotests": 7}),
+    DemoStory("Dunmore FX", "broker", "Europe/Dublin", "both", ["forex", "cfd"], "own_feed", 5, 3, team=(1, 1, 0)),
+    DemoStory(
         "Elbrus Markets",
         "broker",
         "Europe/Moscow",
         "data",
         ["stocks", "futures"],
         "exchange_mapping",
-        7,
+        6,
         5,
         blocked="The partner's only developer is on leave until next week.",
     ),
-    DemoPartner("Fjord Trading", "broker", "Europe/Oslo", "both", ["stocks", "indices"], "exchange_mapping", 8, 8),
-    DemoPartner(
+    DemoStory(
+        "Fjord Trading",
+        "broker",
+        "Europe/Oslo",
+        "both",
+        ["stocks", "indices"],
+        "exchange_mapping",
+        7,
+        7,
+        late={"sandbox-access": 3},
+    ),
+    DemoStory(
         "Galena Digital",
         "exchange",
         "Europe/Zurich",
         "both",
         ["crypto"],
         "own_feed",
-        9,
-        7,
-        late_days={"production-deployment": 12},
+        8,
+        8,
+        late={"production-deployment": 6},
     ),
-    DemoPartner(
+    DemoStory(
         "Halcyon Brokerage",
         "broker",
         "Australia/Sydney",
         "trading",
         [],
         "",
-        10,
+        8,
         9,
         blocked="Smoke-test bug BRK-42 needs a fix in the partner's order ticket.",
     ),
-    DemoPartner(
+    DemoStory(
         "Ironwood Futures",
         "broker",
         "America/Chicago",
         "both",
         ["futures"],
         "exchange_mapping",
-        5,
+        6,
         4,
         paused_days_ago=12,
     ),
-    DemoPartner("Juniper Prime", "broker", "Asia/Tokyo", "both", ["stocks", "bonds"], "exchange_mapping", 11, 13),
-    DemoPartner(
-        "Kestrel Coin",
-        "exchange",
-        "Asia/Dubai",
-        "data",
-        ["crypto"],
-        "own_feed",
-        12,
-        14,
-        late_days={"beta-testing": 4},
+    DemoStory("Juniper Prime", "broker", "Asia/Tokyo", "both", ["stocks", "bonds"], "exchange_mapping", 10, 13),
+    DemoStory(
+        "Kestrel Coin", "exchange", "Asia/Dubai", "data", ["crypto"], "own_feed", 11, 14, late={"beta-testing": 3}
     ),
-    DemoPartner("Lumen Markets", "broker", "America/Sao_Paulo", "both", ["stocks"], "exchange_mapping", 14, 15),
+    DemoStory("Lumen Markets", "broker", "America/Sao_Paulo", "both", ["stocks"], "exchange_mapping", 14, 15),
 ]
 
 
@@ -113,8 +120,28 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--reset", action="store_true", help="Delete the demo partners first.")
+        parser.add_argument(
+            "--allow-outside-embedded",
+            action="store_true",
+            help="Run even without EMBEDDED=1; the demo login's password is public.",
+        )
 
-    def handle(self, *args, reset=False, **options):
+    def handle(self, *args, reset=False, allow_outside_embedded=False, **options):
+        # The demo login is a superuser with a published password: never on a real deployment
+        # by accident.
+        if not settings.EMBEDDED:
+            if not allow_outside_embedded:
+                raise CommandError(
+                    f"seed_demo creates the superuser {settings.DEMO_USERNAME!r} with a published password, "
+                    "so it runs only in the embedded demo (EMBEDDED=1, as `make run` sets). To load it "
+                    "here anyway, pass --allow-outside-embedded."
+                )
+            self.stderr.write(
+                self.style.WARNING(
+                    f"Warning: EMBEDDED is off; the demo login {settings.DEMO_USERNAME!r} and its password "
+                    "are public. Do not run this on a reachable deployment."
+                )
+            )
         user = self.demo_user()
         if reset:
             demo = Partner.objects.filter(notes=DEMO_NOTE)
@@ -149,7 +176,7 @@ class Command(BaseCommand):
             )
         return user
 
-    def create(self, demo: DemoPartner, template, user):
+    def create(self, demo: DemoStory, template, user):
         User = get_user_model()
         today = timezone.localdate()
         partner = Partner.objects.create(
@@ -197,40 +224,93 @@ class Command(BaseCommand):
                     role=role,
                 )
 
-        # Kick off on the Monday N weeks ago, at 10:00 local time.
         kickoff = today - timedelta(weeks=demo.weeks_since_kickoff, days=today.weekday())
-        at = self.moment(kickoff, 10)
-        plan.start_integration(integration, kickoff, source=ChangeSource.SYSTEM, by=user, note=DEMO_NOTE, at=at)
-        now = timezone.now()
-        who = {"source": ChangeSource.WEB, "by": user}
-        done = 0
-        for step in integration.steps.all():
-            if done >= demo.done:
-                break
-            if not step.is_open:
-                done += 1
-                continue
-            # On time: a couple of days before the due date; late: as many days after as listed.
-            day = step.due_date + timedelta(days=demo.late_days.get(step.code, -2))
-            at = min(max(self.moment(day, 15), at + timedelta(hours=1)), now - timedelta(minutes=5))
-            steps.start_step(step, at=at - timedelta(minutes=30), **who)
-            steps.complete_step(step, at=at, **who)
-            done += 1
-        integration.refresh_from_db()
-        current = integration.current_step
-        if current and integration.state == Integration.State.ACTIVE:
-            if demo.blocked:
-                steps.block_step(current, demo.blocked, at=now - timedelta(days=2), **who)
-            elif demo.in_progress:
-                steps.start_step(current, at=now - timedelta(days=1), **who)
-        if demo.paused_days_ago:
-            plan.pause(
-                integration,
-                note="Partner re-prioritising its engineering team.",
-                at=now - timedelta(days=demo.paused_days_ago),
-                **who,
-            )
+        plan.start_integration(integration, kickoff, self.context(user, kickoff, 10, DEMO_NOTE, system=True))
+        StoryTeller(integration, demo, user, kickoff).play()
 
     @staticmethod
-    def moment(day, hour):
-        return timezone.make_aware(datetime.combine(day, time(hour)))
+    def context(user, day, hour, note="", system=False):
+        when = datetime.combine(day, time(hour), timezone.get_current_timezone())
+        source = ChangeSource.SYSTEM if system else ChangeSource.WEB
+        return ChangeContext(source=source, by=user, at=min(when, timezone.now()), note=note)
+
+
+class StoryTeller:
+    """Plays one demo story through the services, on working days, up to today (or its pause)."""
+
+    def __init__(self, integration, demo: DemoStory, user, kickoff: date):
+        self.integration = integration
+        self.demo = demo
+        self.user = user
+        self.kickoff = kickoff
+        self.zones = {Side.TRADINGVIEW: timezone.get_current_timezone(), Side.PARTNER: ZoneInfo(demo.time_zone)}
+        today = timezone.localdate()
+        self.paused_on = None
+        if demo.paused_days_ago:
+            self.paused_on = _working_day_before(today - timedelta(days=demo.paused_days_ago))
+        # The story is history: it ends the working day before today, or on the day it paused.
+        self.last_day = self.paused_on or _working_day_before(today - timedelta(days=1))
+        self.finished: dict[str, date] = {}
+
+    def at(self, step, day: date, hour: int, minute: int = 0) -> ChangeContext:
+        when = datetime.combine(day, time(hour, minute), self.zones[step.side])
+        return ChangeContext(ChangeSource.WEB, by=self.user, at=min(when, timezone.now() - timedelta(minutes=5)))
+
+    def actionable_since(self, step) -> date:
+        return max([self.finished.get(code, self.kickoff) for code in step.depends_on], default=self.kickoff)
+
+    def play(self):
+        settled = 0
+        for step in self.integration.steps.all():
+            if settled >= self.demo.settled:
+                break
+            if step.status == StepStatus.NOT_APPLICABLE:
+                self.finished[step.code] = self.actionable_since(step)
+                settled += 1
+                continue
+            step.refresh_from_db()  # its deadline moves when a prerequisite was handed over late
+            offset = self.demo.late.get(step.code, -1)
+            finish = _shift_working_days(step.due_date, offset)
+            begin = self.actionable_since(step)
+            finish = max(finish, begin)
+            if finish > self.last_day:
+                break
+            start_day = min(_next_working_day_after(begin) if begin < finish else begin, finish)
+            steps.start_step(step, self.at(step, start_day, 10, step.position))
+            steps.complete_step(step, self.at(step, finish, 15, step.position))
+            self.finished[step.code] = finish
+            settled += 1
+        self.integration.refresh_from_db()
+        for step in progress.actionable_steps(self.integration.steps.all()):
+            begin = self.actionable_since(step)
+            start_day = min(_next_working_day_after(begin), self.last_day)
+            steps.start_step(step, self.at(step, start_day, 16 if start_day == begin else 10))
+            if self.demo.blocked and step == self.integration.current_step:
+                block_day = max(start_day, _working_day_before(self.last_day - timedelta(days=1)))
+                steps.block_step(step, self.at(step, block_day, 17).with_note(self.demo.blocked))
+        if self.paused_on:
+            when = datetime.combine(self.paused_on, time(17), self.zones[Side.TRADINGVIEW])
+            note = "Partner re-prioritising its engineering team."
+            plan.pause(self.integration, ChangeContext(ChangeSource.WEB, by=self.user, at=when, note=note))
+
+
+def _shift_working_days(day: date, n: int) -> date:
+    """``n`` working days after ``day`` (before it, for a negative ``n``)."""
+    if n >= 0:
+        return add_working_days(day, n)
+    while n:
+        day -= timedelta(days=1)
+        if is_working_day(day):
+            n += 1
+    return day
+
+
+def _working_day_before(day: date) -> date:
+    """``day`` if it is a working day, else the working day before it."""
+    while not is_working_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
+def _next_working_day_after(day: date) -> date:
+    return add_working_days(day, 1)
