@@ -84,31 +84,39 @@ def histories(draw):
         chosen.status = StepStatus.DONE
         chosen.completed_at = datetime.combine(day, time(15), UTC)
     today = day + timedelta(days=draw(st.integers(0, 60)))
-    return kickoff, steps, today
+    paused = set()
+    if draw(st.booleans()):
+        # A pause somewhere between kick-off and today; nothing changes while paused.
+        start = kickoff + timedelta(days=draw(st.integers(1, max(1, (today - kickoff).days))))
+        paused = {start + timedelta(days=n) for n in range(draw(st.integers(1, 30)))}
+        if any(s.completed_at and s.completed_at.date() in paused for s in steps):
+            paused = set()
+        paused = {d for d in paused if d < today}
+    return kickoff, steps, today, frozenset(paused)
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)
 @given(histories())
 def test_split_adds_up_to_the_slip_and_the_overdue_side_is_charged(history):
-    kickoff, steps, today = history
-    outlook = assess(steps, kickoff, Clock.on(today))
+    kickoff, steps, today, paused = history
+    outlook = assess(steps, kickoff, Clock.on(today), paused)
 
     slip = max(0, (outlook.forecast_launch - outlook.planned_launch).days)
     assert outlook.split.total == slip == outlook.slip_days
     for side in outlook.overdue_sides():
         assert outlook.split.charges(side) >= 1, (side, outlook.split)
     for step_outlook in outlook.steps.values():
-        assert step_outlook.deadline >= step_outlook.step.planned_due_date
+        assert step_outlook.deadline >= step_outlook.planned >= step_outlook.step.planned_due_date
 
 
 @settings(max_examples=200, deadline=None, derandomize=True)
 @given(histories(), st.integers(1, 20))
 def test_a_day_that_makes_the_launch_slip_is_charged_to_a_side_overdue_on_it(history, days):
-    kickoff, steps, today = history
-    before = assess(steps, kickoff, Clock.on(today))
+    kickoff, steps, today, paused = history
+    before = assess(steps, kickoff, Clock.on(today), paused)
     for _ in range(days):
         today += timedelta(days=1)
-        after = assess(steps, kickoff, Clock.on(today))
+        after = assess(steps, kickoff, Clock.on(today), paused)
         assert after.slip_days >= before.slip_days  # nothing happened: nothing is won back
         overdue = after.overdue_sides()
         grew = {side for side in ("tradingview", "partner") if after.split.charges(side) > before.split.charges(side)}
