@@ -40,3 +40,12 @@ def ctx(by=None, when=None, note: str = "", source: str = ChangeSource.WEB, **ex
     if isinstance(when, (date, str)) and not isinstance(when, datetime):
         when = at(when)
     return ChangeContext(source=source, by=by, at=when, note=note, **extra)
+
+
+def stored_and_live(integration, now=None) -> tuple[dict, dict]:
+    """The integration's stored standing columns as in the database, and as ``standing()`` gives them now."""
+    from integrations.standing import standing
+
+    integration.refresh_from_db()
+    live = standing(integration, now).stored_fields()
+    return {name: getattr(integration, name) for name in live}, live

@@ -30,7 +30,7 @@ from integrations.standing import standing
 from integrations.steps import complete_step
 from integrations.tasks import HEARTBEAT_TASK, REFRESH_STANDINGS_TASK, heartbeat, refresh_standings
 from tests.factories import IntegrationFactory
-from tests.integrations.helpers import LAUNCH_WINDOW, at, ctx, on, step
+from tests.integrations.helpers import LAUNCH_WINDOW, at, ctx, on, step, stored_and_live
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 WORKER_DEADLINE_SECONDS = 10
@@ -223,23 +223,9 @@ def test_beat_starting_sends_a_first_heartbeat_a_worker_runs(broker_app):
 
 # --- the daily standing refresh -------------------------------------------------------------
 
-STANDING_COLUMNS = (
-    "current_step",
-    "ball_side",
-    "next_due_on",
-    "next_deadline_at",
-    "planned_launch_on",
-    "forecast_launch_on",
-    "delay_tradingview_days",
-    "delay_partner_days",
-    "delay_both_days",
-    "standing_as_of",
-)
-
 
 def stored_standing(integration) -> dict:
-    integration.refresh_from_db()
-    return {name: getattr(integration, name) for name in STANDING_COLUMNS}
+    return stored_and_live(integration)[0]
 
 
 @pytest.mark.django_db
