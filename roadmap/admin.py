@@ -6,10 +6,14 @@ a frozen version (in use by integrations) shows the table only. A version that i
 cannot be deleted.
 """
 
+from types import SimpleNamespace
+
 from django.apps import apps
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.forms.models import BaseInlineFormSet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
@@ -21,10 +25,31 @@ from roadmap.models import Channel, RoadmapTemplate, TemplateStep, step_label, t
 # --- roadmap templates ------------------------------------------------------------------------
 
 
+class TemplateStepFormSet(BaseInlineFormSet):
+    """A template's steps are saved together only if they make a plan that can finish."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        fields = ("position", "code", "side", "depends_on", "due_week", "due_week_last")
+        steps = [
+            SimpleNamespace(**{name: form.cleaned_data.get(name) for name in fields})
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        for step in steps:
+            step.depends_on = step.depends_on or []
+        problems = template_problems([s for s in steps if s.position is not None and s.code])
+        if problems:
+            raise ValidationError(["These steps cannot be planned, so nothing was saved:", *problems])
+
+
 class TemplateStepInline(admin.StackedInline):
     """A draft template's steps; a frozen template has no inline (TemplateStep.clean refuses too)."""
 
     model = TemplateStep
+    formset = TemplateStepFormSet
     extra = 0
     ordering = ("position",)
     fields = (
@@ -239,17 +264,3 @@ class RoadmapTemplateAdmin(OperationsAdmin):
             # Full width, between the template's fields and the editor of a draft's steps.
             context["sections"] = [("Steps", self.steps_summary(obj))]
         return super().render_change_form(request, context, add, change, form_url, obj)
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        # The graph can only be checked once every step is saved; a draft may stay incomplete,
-        # but kick-off refuses it (InvalidTemplate) until these are fixed.
-        problems = template_problems(list(form.instance.steps.all()))
-        if problems:
-            self.message_user(
-                request,
-                f"{form.instance} cannot be planned yet; kick-off will refuse it until these are fixed:",
-                messages.WARNING,
-            )
-            for problem in problems:
-                self.message_user(request, problem, messages.WARNING)

@@ -147,20 +147,19 @@ def test_draft_template_shows_the_table_and_stays_editable(admin_client, draft):
 
 
 @pytest.mark.django_db
-def test_saving_a_draft_that_cannot_be_planned_warns_with_each_problem(admin_client, draft):
+def test_saving_a_draft_that_cannot_be_planned_is_refused_with_each_problem(admin_client, draft):
     data = form_data(admin_client.get(change_url(draft)))
     prefix = next(k for k, v in data.items() if v == "endpoints-implementation").removesuffix("-code")
     data[f"{prefix}-due_week"] = ""
     launch = next(k for k, v in data.items() if v == "open-to-all-users").removesuffix("-code")
     data[f"{launch}-due_week_last"] = ""
 
-    saved = admin_client.post(change_url(draft), data, follow=True)
+    refused = admin_client.post(change_url(draft), data)
 
-    assert saved.status_code == 200
-    assert draft.steps.get(code="endpoints-implementation").due_week is None
-    warnings = [message for level, message in messages_of(saved) if level == "warning"]
-    assert warnings == [
-        f"{draft} cannot be planned yet; kick-off will refuse it until these are fixed:",
+    assert refused.status_code == 200  # the form again, with the errors
+    assert draft.steps.get(code="endpoints-implementation").due_week == 4  # nothing saved
+    assert list(refused.context["inline_admin_formsets"][0].formset.non_form_errors()) == [
+        "These steps cannot be planned, so nothing was saved:",
         "Partner step 'endpoints-implementation' has no due week.",
         "The last step, 'open-to-all-users', is the launch and needs its window (a due week and a last week).",
     ]
