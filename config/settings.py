@@ -216,7 +216,21 @@ HEARTBEAT_STALE_AFTER = env_int("HEARTBEAT_STALE_AFTER", HEARTBEAT_SECONDS * 3, 
 
 # External systems, each off until configured.
 JIRA_URL = env_str("JIRA_URL")
-JIRA_ENABLED = bool(JIRA_URL) and env_bool("JIRA_ENABLED", True)
+JIRA_USER = env_str("JIRA_USER")
+JIRA_API_TOKEN = env_str("JIRA_API_TOKEN")
+JIRA_ENABLED = bool(JIRA_URL and JIRA_USER and JIRA_API_TOKEN) and env_bool("JIRA_ENABLED", True)
+# Webhooks are refused without a secret, unless a development setup says otherwise.
+JIRA_WEBHOOK_SECRET = env_str("JIRA_WEBHOOK_SECRET")
+JIRA_WEBHOOK_ALLOW_UNSIGNED = env_bool("JIRA_WEBHOOK_ALLOW_UNSIGNED", False)
+JIRA_WEBHOOK_MAX_BYTES = env_int("JIRA_WEBHOOK_MAX_BYTES", 1_000_000, minimum=1_000)
+JIRA_PULL_SECONDS = env_int("JIRA_PULL_SECONDS", 300, minimum=30)
+JIRA_TIMEOUT_SECONDS = env_int("JIRA_TIMEOUT_SECONDS", 10, minimum=1)
+# Waiting and left-behind deliveries are picked up this often.
+JIRA_SWEEP_SECONDS = env_int("JIRA_SWEEP_SECONDS", 60, minimum=5)
+# The sweep always runs (it processes what webhooks stored); the pull only when Jira is configured.
+CELERY_BEAT_SCHEDULE["jira-sweep"] = {"task": "integrations.jira_sweep", "schedule": JIRA_SWEEP_SECONDS}
+if JIRA_ENABLED:
+    CELERY_BEAT_SCHEDULE["jira-pull"] = {"task": "integrations.jira_pull", "schedule": JIRA_PULL_SECONDS}
 SLACK_BOT_TOKEN = env_str("SLACK_BOT_TOKEN")
 SLACK_ENABLED = bool(SLACK_BOT_TOKEN) and env_bool("SLACK_ENABLED", True)
 

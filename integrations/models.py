@@ -331,6 +331,8 @@ class IntegrationStep(models.Model):
     due_week = models.PositiveSmallIntegerField(null=True, blank=True)
     due_week_last = models.PositiveSmallIntegerField(null=True, blank=True)
     turnaround_days = models.PositiveSmallIntegerField(default=3)
+    jira_bug_labels = models.JSONField(default=list, blank=True)
+    held_by_ux_bugs = models.BooleanField(default=False)
     window_start = models.DateField(null=True, blank=True)
     planned_due_date = models.DateField(
         null=True, blank=True, help_text="The plan's date: set at kick-off, moved by re-planning and pauses."
@@ -465,3 +467,7 @@ class Heartbeat(models.Model):
     @property
     def is_stale(self) -> bool:
         return self.age_seconds > settings.HEARTBEAT_STALE_AFTER
+
+
+# Jira's models live with the Jira sync; importing them here registers them with the app.
+from integrations.jira.models import JiraConnection, JiraDelivery, JiraIssue, StatusCategory  # noqa: E402, F401

@@ -125,6 +125,8 @@ def start_integration(integration, kickoff, context: ChangeContext) -> Integrati
                 due_week=ts.due_week,
                 due_week_last=ts.due_week_last,
                 turnaround_days=ts.turnaround_days,
+                jira_bug_labels=list(ts.jira_bug_labels),
+                held_by_ux_bugs=ts.held_by_ux_bugs,
                 window_start=window_start,
                 planned_due_date=due_date,
                 due_date=due_date,

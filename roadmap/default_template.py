@@ -170,6 +170,7 @@ STEPS = [
         "depends_on": ["smoke-testing"],
         "tells_via": ["slack", "jira"],
         "condition": "always",
+        "jira_bug_labels": ["smoke-test"],
     },
     {
         "code": "final-testing",
@@ -199,6 +200,7 @@ STEPS = [
         "depends_on": ["final-testing"],
         "tells_via": ["slack", "jira"],
         "condition": "always",
+        "jira_bug_labels": ["final-test-1", "final-test-2"],
     },
     {
         "code": "closed-release",
@@ -216,6 +218,7 @@ STEPS = [
         "depends_on": ["final-testing-fixes"],
         "tells_via": ["slack"],
         "condition": "always",
+        "held_by_ux_bugs": True,
     },
     {
         "code": "beta-testing",
@@ -260,12 +263,25 @@ def install(template_model, step_model):
         key=KEY, version=1, defaults={"name": NAME, "description": DESCRIPTION}
     )
     if created:
+        # A migration's historical model may predate some columns; those are set by later migrations.
+        known = {f.name for f in step_model._meta.get_fields()}
         step_model.objects.bulk_create(
             step_model(
                 template=template,
                 position=position,
-                **{**row, "tells_via": ",".join(row["tells_via"])},
+                **{k: v for k, v in {**row, "tells_via": ",".join(row["tells_via"])}.items() if k in known},
             )
             for position, row in enumerate(STEPS, start=1)
         )
     return template
+
+
+def set_jira_fields(template_model, step_model):
+    """Give version 1's steps their Jira testing-round labels and UX hold, as ``STEPS`` has them."""
+    template = template_model.objects.filter(key=KEY, version=1).first()
+    if template is None:
+        return
+    for row in STEPS:
+        step_model.objects.filter(template=template, code=row["code"]).update(
+            jira_bug_labels=row.get("jira_bug_labels", []), held_by_ux_bugs=row.get("held_by_ux_bugs", False)
+        )

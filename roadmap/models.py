@@ -52,6 +52,11 @@ class RoadmapTemplate(models.Model):
     frozen_at = models.DateTimeField(
         null=True, blank=True, help_text="Set when the first integration starts on this version."
     )
+    jira_status_map = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Jira status names read as another category than Jira gives them, e.g. {"Ready for QA": "done"}.',
+    )
 
     class Meta:
         ordering = ["key", "-version"]
@@ -219,6 +224,15 @@ class TemplateStep(models.Model):
     )
     tells_via = ChoiceListField(choice_list=Channel.choices, help_text="How the other side hears the step is done.")
     condition = models.CharField(max_length=40, choices=CONDITION_CHOICES, default="always")
+    jira_bug_labels = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='A fixing step: the testing-round labels of the Jira bugs it fixes, e.g. ["smoke-test"]. '
+        "It cannot be completed while one of them is open.",
+    )
+    held_by_ux_bugs = models.BooleanField(
+        default=False, help_text="Cannot be completed while an open Jira bug is labelled 'ux' (the closed release)."
+    )
 
     class Meta:
         ordering = ["template", "position"]
@@ -254,6 +268,10 @@ class TemplateStep(models.Model):
             errors["depends_on"] = 'List the codes of the steps this one depends on, e.g. ["sandbox-access"].'
         elif self.code in self.depends_on:
             errors["depends_on"] = "A step cannot depend on itself."
+        if not isinstance(self.jira_bug_labels, list) or not all(
+            isinstance(label, str) and label.strip() for label in self.jira_bug_labels
+        ):
+            errors["jira_bug_labels"] = 'List the testing-round labels, e.g. ["final-test-1", "final-test-2"].'
         checklist_error = _checklist_error(self.checklist)
         if checklist_error:
             errors["checklist"] = checklist_error

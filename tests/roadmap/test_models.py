@@ -26,6 +26,8 @@ STEP_FIELDS = [
     "depends_on",
     "tells_via",
     "condition",
+    "jira_bug_labels",
+    "held_by_ux_bugs",
 ]
 FROZEN_MESSAGE = (
     "TradingView REST API integration v1 is in use by integrations and can no longer change; "

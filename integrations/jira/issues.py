@@ -1,0 +1,203 @@
+"""A Jira issue's facts, read from its JSON, and what they mean for the roadmap.
+
+Webhook deliveries and the pull both end in ``apply_issue``: it records what Jira says of the
+issue (never going back to an older ``updated`` than one already seen), finds the step the issue
+belongs to, and moves that step through ``change_status`` with source ``jira``, Jira's own time
+and the issue key in the note.
+
+Which step an issue belongs to: the one a person linked it to in the admin; else the step named by
+a ``roadmap-<step code>`` label; else, for a Bug carrying a testing-round label (``smoke-test``,
+``final-test-1``, ...), the fixing step whose ``jira_bug_labels`` hold that label. Tasks move their
+step (all done: the step is done; one reopened: the step is reopened); bugs only hold theirs open
+(``integrations.jira.rules``).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.context import ChangeContext
+from integrations.jira.models import JiraIssue, StatusCategory
+from integrations.models import ChangeSource, Integration
+from roadmap.models import StepStatus
+from roadmap.refusals import Refusal
+
+ROADMAP_LABEL = "roadmap-"
+UX_LABEL = "ux"
+JIRA_TIME_FORMATS = ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z")
+
+
+class MalformedIssue(ValueError):
+    """The issue JSON lacks what the product needs (a key, a project); the message says what."""
+
+
+def parse_jira_time(text) -> datetime | None:
+    """Jira's ``2025-01-15T11:00:00.123+0100`` as an aware datetime (None when absent)."""
+    if not text:
+        return None
+    for fmt in JIRA_TIME_FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except (TypeError, ValueError):
+            continue
+    raise MalformedIssue(
+        f"The issue's 'updated' time {text!r} is not a Jira time such as 2025-01-15T11:00:00.123+0100."
+    )
+
+
+@dataclass(frozen=True)
+class IssueFacts:
+    key: str
+    jira_id: str
+    project_key: str
+    summary: str
+    issue_type: str
+    labels: tuple
+    status_name: str
+    status_category: str
+    updated: datetime | None
+
+    @classmethod
+    def from_json(cls, issue) -> "IssueFacts":
+        if not isinstance(issue, dict) or not isinstance(issue.get("key"), str) or not issue["key"].strip():
+            raise MalformedIssue("An issue needs its 'key' (e.g. BRK-42).")
+        fields = issue.get("fields") or {}
+        if not isinstance(fields, dict):
+            raise MalformedIssue(f"The fields of {issue['key']} are not an object.")
+        key = issue["key"].strip()
+        project = _dict(fields.get("project")).get("key") or key.rsplit("-", 1)[0]
+        status = _dict(fields.get("status"))
+        category = _dict(status.get("statusCategory")).get("key", "")
+        labels = fields.get("labels") or []
+        if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
+            raise MalformedIssue(f"The labels of {key} are not a list of strings.")
+        return cls(
+            key=key,
+            jira_id=str(issue.get("id") or ""),
+            project_key=str(project),
+            summary=str(fields.get("summary") or "")[:500],
+            issue_type=str(_dict(fields.get("issuetype")).get("name") or ""),
+            labels=tuple(labels),
+            status_name=str(status.get("name") or ""),
+            status_category=category if category in StatusCategory.values else "",
+            updated=parse_jira_time(fields.get("updated")),
+        )
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What applying Jira's news did: ``applied``, ``waiting`` (may apply later) or ``ignored``."""
+
+    state: str
+    detail: str
+
+    APPLIED = "applied"
+    WAITING = "waiting"
+    IGNORED = "ignored"
+
+
+def apply_issue(facts: IssueFacts, *, who: str = "", deleted: bool = False) -> Outcome:
+    """Record what Jira says of an issue and move the steps it drives. Idempotent."""
+    with transaction.atomic():
+        issue = JiraIssue.objects.select_for_update().filter(key=facts.key).select_related("integration").first()
+        integration = issue.integration if issue else _integration_for(facts.project_key)
+        if integration is None:
+            return Outcome(Outcome.IGNORED, f"No integration uses the Jira project {facts.project_key}.")
+        if issue and issue.updated_at and facts.updated and facts.updated < issue.updated_at:
+            return Outcome(
+                Outcome.IGNORED,
+                f"Older than what is known of {facts.key} (updated {facts.updated:%Y-%m-%d %H:%M:%S%z}, "
+                f"known {issue.updated_at:%Y-%m-%d %H:%M:%S%z}); nothing changed.",
+            )
+        issue = issue or JiraIssue(integration=integration, key=facts.key)
+        before = issue.step
+        _record(issue, facts, integration, deleted)
+        steps = {s.pk: s for s in (before, issue.step) if s is not None and not (issue.is_bug and s == issue.step)}
+        if issue.step is None and not steps:
+            return Outcome(Outcome.IGNORED, f"{facts.key} is linked to no step of {integration}; recorded.")
+        context = ChangeContext(
+            source=ChangeSource.JIRA,
+            by_name=(who or "Jira")[:200],
+            at=min(facts.updated or timezone.now(), timezone.now()),
+        )
+        results = [sync_step(step, context) for step in steps.values()]
+    waiting = [r for r in results if r.state == Outcome.WAITING]
+    if waiting:
+        return waiting[0]
+    details = "; ".join(r.detail for r in results) or f"{facts.key} recorded as {issue.describe()}."
+    return Outcome(Outcome.APPLIED, details)
+
+
+def _integration_for(project_key: str):
+    candidates = Integration.objects.filter(jira_project_key=project_key)
+    return candidates.filter(state__in=Integration.RUNNING_STATES).order_by("-kickoff_on").first() or (
+        candidates.order_by("-created_at").first()
+    )
+
+
+def _record(issue: JiraIssue, facts: IssueFacts, integration, deleted: bool):
+    status_map = integration.template.jira_status_map or {}
+    issue.jira_id = facts.jira_id or issue.jira_id
+    issue.summary = facts.summary
+    issue.issue_type = facts.issue_type
+    issue.labels = list(facts.labels)
+    issue.status_name = facts.status_name
+    issue.status_category = status_map.get(facts.status_name) or facts.status_category
+    issue.updated_at = facts.updated or issue.updated_at
+    issue.deleted = deleted
+    issue.is_bug = facts.issue_type.lower() == "bug"
+    issue.affects_ux = issue.is_bug and UX_LABEL in facts.labels
+    issue.seen_at = timezone.now()
+    if not issue.linked_in_admin:
+        issue.step, issue.testing_round = _step_for(issue, integration)
+    issue.save()
+
+
+def _step_for(issue: JiraIssue, integration):
+    """The step ``issue`` belongs to by its labels, and the testing round of a bug."""
+    steps = list(integration.steps.all())
+    by_code = {s.code: s for s in steps}
+    for label in issue.labels:
+        if label.startswith(ROADMAP_LABEL) and label[len(ROADMAP_LABEL) :] in by_code:
+            return by_code[label[len(ROADMAP_LABEL) :]], ""
+    if issue.is_bug:
+        for step in steps:
+            for label in issue.labels:
+                if label in step.jira_bug_labels:
+                    return step, label
+    return None, ""
+
+
+def sync_step(step, context: ChangeContext) -> Outcome:
+    """Move ``step`` to what its Jira tasks say: all done, done; one reopened, back in progress."""
+    from integrations.steps import change_status  # steps imports the Jira rules
+
+    step.refresh_from_db()
+    tasks = list(step.jira_issues.filter(is_bug=False, deleted=False).order_by("key"))
+    if not tasks:
+        return Outcome(Outcome.APPLIED, f"{step}: no Jira task drives it any more.")
+    not_done = [t for t in tasks if t.status_category != StatusCategory.DONE]
+    target, note = None, ""
+    if not not_done and step.status != StepStatus.DONE:
+        target = StepStatus.DONE
+        note = f"{', '.join(t.describe() for t in tasks)} done in Jira."
+    elif not_done and step.status == StepStatus.DONE:
+        target = StepStatus.IN_PROGRESS
+        note = f"Reopened in Jira: {', '.join(t.describe() for t in not_done)}."
+    elif step.status == StepStatus.NOT_STARTED and any(t.status_category != StatusCategory.NEW for t in tasks):
+        target = StepStatus.IN_PROGRESS
+        note = f"Work started in Jira: {', '.join(t.describe() for t in tasks if t.status_category)}."
+    if target is None:
+        return Outcome(Outcome.APPLIED, f"{step} is already {step.get_status_display().lower()}, as Jira says.")
+    try:
+        change_status(step, target, context.with_note(note))
+    except Refusal as refusal:
+        state = Outcome.WAITING if refusal.retryable else Outcome.IGNORED
+        return Outcome(state, f"{refusal.code}: {refusal.message}")
+    return Outcome(Outcome.APPLIED, f"{step}: {StepStatus(target).label.lower()}. {note}")
