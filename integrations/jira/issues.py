@@ -63,7 +63,8 @@ class IssueFacts:
     def from_json(cls, issue) -> "IssueFacts":
         if not isinstance(issue, dict) or not isinstance(issue.get("key"), str) or not issue["key"].strip():
             raise MalformedIssue("An issue needs its 'key' (e.g. BRK-42).")
-        fields = issue.get("fields") or {}
+        fields = issue.get("fields")
+        fields = {} if fields is None else fields
         if not isinstance(fields, dict):
             raise MalformedIssue(f"The fields of {issue['key']} are not an object.")
         key = issue["key"].strip()

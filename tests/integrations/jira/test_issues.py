@@ -1,0 +1,240 @@
+"""What Jira's news does to the roadmap: issue facts, which step an issue belongs to, and its status."""
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from integrations.jira.issues import IssueFacts, MalformedIssue, Outcome, apply_issue, parse_jira_time
+from integrations.jira.models import JiraIssue
+from integrations.jira.rules import open_bugs_refusal
+from integrations.steps import change_status, complete_step
+from roadmap.models import StepStatus
+from roadmap.refusals import OpenBugs
+from tests.integrations.helpers import ctx, step
+
+pytestmark = pytest.mark.django_db
+
+
+def issue_json(
+    key="ACME-1", status="Done", category="done", labels=(), kind="Task", updated="2026-03-20T10:00:00.000+0000"
+):
+    return {
+        "id": key.split("-")[1],
+        "key": key,
+        "fields": {
+            "project": {"key": key.split("-")[0]},
+            "summary": f"Work for {key}",
+            "issuetype": {"name": kind},
+            "labels": list(labels),
+            "status": {"name": status, "statusCategory": {"key": category}},
+            "updated": updated,
+        },
+    }
+
+
+def facts(**kwargs) -> IssueFacts:
+    return IssueFacts.from_json(issue_json(**kwargs))
+
+
+@pytest.fixture
+def acme(started_integration):
+    started_integration.jira_project_key = "ACME"
+    started_integration.save(update_fields=["jira_project_key"])
+    return started_integration
+
+
+def test_jira_times_are_read_with_their_offset():
+    assert parse_jira_time("2025-01-15T11:00:00.123+0100") == datetime(
+        2025, 1, 15, 11, 0, 0, 123000, tzinfo=timezone(timedelta(hours=1))
+    )
+    assert parse_jira_time("2025-01-15T11:00:00+0000") == datetime(2025, 1, 15, 11, tzinfo=UTC)
+    assert parse_jira_time(None) is None
+    with pytest.raises(MalformedIssue, match="not a Jira time"):
+        parse_jira_time("yesterday")
+
+
+@pytest.mark.parametrize(
+    ("issue", "message"),
+    [
+        ({}, "needs its 'key'"),
+        ({"key": "ACME-1", "fields": []}, "fields of ACME-1 are not an object"),
+        ({"key": "ACME-1", "fields": {"labels": "ux"}}, "labels of ACME-1 are not a list"),
+    ],
+)
+def test_malformed_issues_are_refused_with_what_is_wrong(issue, message):
+    with pytest.raises(MalformedIssue, match=message):
+        IssueFacts.from_json(issue)
+
+
+def test_a_done_task_completes_its_step_in_jiras_name_and_time(acme):
+    outcome = apply_issue(facts(labels=["roadmap-slack-jira-onboarding"]), who="Mia Krystof")
+
+    assert outcome.state == Outcome.APPLIED
+    onboarding = step(acme, "slack-jira-onboarding")
+    assert onboarding.status == StepStatus.DONE
+    change = onboarding.history.last()
+    assert (change.source, change.by_name, change.at) == ("jira", "Mia Krystof", datetime(2026, 3, 20, 10, tzinfo=UTC))
+    assert change.note == "ACME-1 (Done) done in Jira."
+
+
+def test_a_step_with_several_tasks_is_done_when_all_are(acme):
+    apply_issue(facts(key="ACME-1", labels=["roadmap-slack-jira-onboarding"]))
+    # A second task arrives open: the step goes back to work, naming it.
+    apply_issue(
+        facts(
+            key="ACME-2",
+            status="In Progress",
+            category="indeterminate",
+            labels=["roadmap-slack-jira-onboarding"],
+            updated="2026-03-21T09:00:00.000+0000",
+        )
+    )
+    onboarding = step(acme, "slack-jira-onboarding")
+    assert onboarding.status == StepStatus.IN_PROGRESS
+    assert onboarding.history.last().note == "Reopened in Jira: ACME-2 (In Progress)."
+
+    apply_issue(facts(key="ACME-2", labels=["roadmap-slack-jira-onboarding"], updated="2026-03-22T09:00:00.000+0000"))
+    assert step(acme, "slack-jira-onboarding").status == StepStatus.DONE
+
+
+def test_work_started_in_jira_starts_the_step(acme):
+    apply_issue(facts(status="In Progress", category="indeterminate", labels=["roadmap-endpoints-implementation"]))
+    assert step(acme, "endpoints-implementation").status == StepStatus.IN_PROGRESS
+
+
+def test_an_older_event_never_moves_a_step_back(acme):
+    apply_issue(facts(labels=["roadmap-slack-jira-onboarding"], updated="2026-03-20T10:00:00.000+0000"))
+
+    older = apply_issue(
+        facts(
+            status="To Do",
+            category="new",
+            labels=["roadmap-slack-jira-onboarding"],
+            updated="2026-03-19T10:00:00.000+0000",
+        )
+    )
+
+    assert older.state == Outcome.IGNORED and "Older than what is known of ACME-1" in older.detail
+    assert step(acme, "slack-jira-onboarding").status == StepStatus.DONE
+    assert JiraIssue.objects.get(key="ACME-1").status_category == "done"
+
+
+def test_done_in_jira_before_the_prerequisites_waits_and_applies_later(acme, pm):
+    waiting = apply_issue(facts(labels=["roadmap-passing-autotests"]))
+    assert waiting.state == Outcome.WAITING
+    assert waiting.detail.startswith("prerequisites_open: ")
+    assert step(acme, "passing-autotests").status == StepStatus.NOT_STARTED
+
+    for code in ("autotests-configuration", "endpoints-implementation"):
+        complete_step(step(acme, code), ctx(pm, "2026-03-20"))
+    again = apply_issue(facts(labels=["roadmap-passing-autotests"]))  # the same news, applied again
+
+    assert again.state == Outcome.APPLIED
+    assert step(acme, "passing-autotests").status == StepStatus.DONE
+
+
+def test_issues_of_unknown_projects_or_without_a_step_are_ignored(acme):
+    assert apply_issue(facts(key="OTHER-1")).state == Outcome.IGNORED
+    unlinked = apply_issue(facts(key="ACME-7", labels=["backend"]))
+    assert unlinked.state == Outcome.IGNORED and "linked to no step" in unlinked.detail
+    assert JiraIssue.objects.get(key="ACME-7").step is None  # recorded, for a PM to link
+
+
+def test_a_link_made_in_the_admin_wins_over_labels(acme):
+    apply_issue(facts(status="To Do", category="new", labels=["roadmap-slack-jira-onboarding"]))
+    issue = JiraIssue.objects.get(key="ACME-1")
+    issue.step, issue.linked_in_admin = step(acme, "autotests-configuration"), True
+    issue.save()
+
+    apply_issue(facts(labels=["roadmap-slack-jira-onboarding"], updated="2026-03-21T10:00:00.000+0000"))
+
+    assert step(acme, "autotests-configuration").status == StepStatus.DONE
+    assert step(acme, "slack-jira-onboarding").status == StepStatus.NOT_STARTED
+
+
+def test_a_template_maps_its_own_status_names(acme):
+    acme.template.jira_status_map = {"Ready for QA": "done"}
+    acme.template.save(update_fields=["jira_status_map"])
+
+    apply_issue(facts(status="Ready for QA", category="indeterminate", labels=["roadmap-slack-jira-onboarding"]))
+
+    assert step(acme, "slack-jira-onboarding").status == StepStatus.DONE
+
+
+def test_a_deleted_task_no_longer_holds_its_step(acme):
+    apply_issue(facts(key="ACME-1", labels=["roadmap-slack-jira-onboarding"]))
+    apply_issue(
+        facts(
+            key="ACME-2",
+            status="To Do",
+            category="new",
+            labels=["roadmap-slack-jira-onboarding"],
+            updated="2026-03-21T09:00:00.000+0000",
+        )
+    )
+    assert step(acme, "slack-jira-onboarding").status == StepStatus.IN_PROGRESS
+
+    apply_issue(
+        facts(
+            key="ACME-2",
+            status="To Do",
+            category="new",
+            labels=["roadmap-slack-jira-onboarding"],
+            updated="2026-03-22T09:00:00.000+0000",
+        ),
+        deleted=True,
+    )
+
+    assert step(acme, "slack-jira-onboarding").status == StepStatus.DONE
+
+
+def test_bugs_of_a_testing_round_hold_the_fixing_step_and_ux_bugs_the_closed_release(acme, pm):
+    apply_issue(
+        facts(key="ACME-42", status="In Progress", category="indeterminate", kind="Bug", labels=["smoke-test", "ux"])
+    )
+    apply_issue(facts(key="ACME-43", status="Open", category="new", kind="Bug", labels=["final-test-2"]))
+
+    bug = JiraIssue.objects.get(key="ACME-42")
+    assert (bug.step.code, bug.testing_round, bug.affects_ux) == ("smoke-test-fixes", "smoke-test", True)
+    assert JiraIssue.objects.get(key="ACME-43").step.code == "final-testing-fixes"
+    fixes = step(acme, "smoke-test-fixes")
+    refusal = open_bugs_refusal(fixes)
+    assert isinstance(refusal, OpenBugs) and refusal.code == "open_bugs" and refusal.retryable
+    assert "ACME-42 (In Progress)" in refusal.message and "ACME-43" not in refusal.message
+    assert "ACME-42" in open_bugs_refusal(step(acme, "closed-release")).message
+    assert open_bugs_refusal(step(acme, "final-testing-fixes")).message.endswith("ACME-43 (Open).")
+
+    # Fixed in Jira: nothing holds them any more.
+    apply_issue(
+        facts(
+            key="ACME-42",
+            status="Done",
+            category="done",
+            kind="Bug",
+            labels=["smoke-test", "ux"],
+            updated="2026-03-21T10:00:00.000+0000",
+        )
+    )
+    assert open_bugs_refusal(fixes) is None
+    assert open_bugs_refusal(step(acme, "closed-release")) is None
+
+
+def test_no_one_completes_a_fixing_step_while_its_bugs_are_open(acme, pm):
+    steps_before_fixes = [
+        "slack-jira-onboarding",
+        "autotests-configuration",
+        "endpoints-implementation",
+        "passing-autotests",
+        "sandbox-access",
+        "sandbox-development",
+        "request-production-urls",
+        "production-deployment",
+        "smoke-testing",
+    ]
+    for code in steps_before_fixes:
+        complete_step(step(acme, code), ctx(pm, "2026-04-15"))
+    apply_issue(facts(key="ACME-42", status="Open", category="new", kind="Bug", labels=["smoke-test"]))
+
+    with pytest.raises(OpenBugs, match="ACME-42"):
+        change_status(step(acme, "smoke-test-fixes"), StepStatus.DONE, ctx(pm, "2026-04-16"))
+    assert step(acme, "smoke-test-fixes").status == StepStatus.NOT_STARTED
