@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import path
 from django.views.generic import RedirectView
 
+from integrations.jira import views as jira_views
+
 admin.site.site_header = "TradingView integrations"
 admin.site.site_title = "Integrations"
 admin.site.index_title = "Broker & exchange integration roadmap"
@@ -11,4 +13,5 @@ admin.site.index_title = "Broker & exchange integration roadmap"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
+    path("hooks/jira/", jira_views.webhook, name="jira-webhook"),
 ]

@@ -1,0 +1,177 @@
+"""The inbox of Jira webhook deliveries: each stored row is claimed, processed once, and recorded.
+
+The webhook view stores a ``JiraDelivery`` before Jira hears 2xx and queues ``process`` after the
+commit. A row is claimed with a conditional UPDATE, so a queued task, the sweep and a replay
+never process it twice at once. Its outcome says what happened: ``applied``; ``waiting`` (the
+roadmap refused for now, e.g. prerequisites open: tried again after a back-off); ``ignored``
+(nothing to do, or older than what is known); ``failed`` (the body cannot be used, or a bug: a
+person looks at ``detail`` and may replay it).
+
+The sweep picks up what was left behind: rows never queued (the broker was down), rows whose
+worker died mid-way (``processing`` for longer than a task may run), and waiting rows now due.
+"""
+
+import logging
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db.models import F, Q
+from django.utils import timezone
+
+from integrations.jira.issues import IssueFacts, MalformedIssue, Outcome, apply_issue
+from integrations.jira.models import JiraDelivery
+
+logger = logging.getLogger(__name__)
+
+Status = JiraDelivery.Outcome
+
+# A pending row younger than this is most likely in the queue already: the sweep leaves it to its task.
+PENDING_GRACE = timedelta(seconds=10)
+# A task is killed after CELERY_TASK_TIME_LIMIT (300 s); a row processing for longer lost its worker.
+STUCK_AFTER = timedelta(minutes=10)
+BACKOFF_FIRST = timedelta(minutes=1)
+BACKOFF_MAX = timedelta(hours=1)
+SWEEP_BATCH = 500
+
+REPLAYABLE = (Status.APPLIED, Status.IGNORED, Status.FAILED, Status.WAITING, Status.PENDING)
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long a waiting delivery rests after its ``attempts``-th try: 1, 2, 4 ... minutes, at most an hour."""
+    if attempts < 1:
+        return BACKOFF_FIRST
+    return min(BACKOFF_FIRST * 2 ** min(attempts - 1, 16), BACKOFF_MAX)
+
+
+def claimable(now: datetime) -> Q:
+    """Rows a worker may take now: pending, waiting and due, or left in processing by a dead worker."""
+    return (
+        Q(outcome=Status.PENDING)
+        | Q(outcome=Status.WAITING, not_before__isnull=True)
+        | Q(outcome=Status.WAITING, not_before__lte=now)
+        | Q(outcome=Status.PROCESSING, claimed_at__lt=now - STUCK_AFTER)
+    )
+
+
+def process(delivery_id: int, *, now: datetime | None = None) -> str | None:
+    """Claim delivery ``delivery_id``, apply it, record its outcome; None if it is not ours to process."""
+    claimed_at = now or timezone.now()
+    claimed = (
+        JiraDelivery.objects.filter(claimable(claimed_at), pk=delivery_id).update(
+            outcome=Status.PROCESSING, claimed_at=claimed_at, attempts=F("attempts") + 1
+        )
+        == 1
+    )
+    if not claimed:
+        return None
+    delivery = JiraDelivery.objects.filter(pk=delivery_id).first()
+    if delivery is None:  # deleted in the admin meanwhile
+        return None
+    try:
+        result = handle(delivery)
+    except MalformedIssue as error:
+        result = Outcome(Status.FAILED.value, str(error))
+    except SoftTimeLimitExceeded:
+        raise  # the task is being stopped: the row stays in processing and the sweep takes it up again
+    except Exception as error:  # a bug or bad data must not leave the row in processing, nor stop the sweep
+        logger.exception(
+            "jira.inbox.process_failed delivery=%s id=%s event=%s", delivery.delivery_id, delivery.pk, delivery.event
+        )
+        result = Outcome(Status.FAILED.value, f"{type(error).__name__}: {error}")
+    _record(delivery, result, claimed_at)
+    return result.state
+
+
+def _record(delivery: JiraDelivery, result: Outcome, claimed_at: datetime):
+    done_at = timezone.now()
+    not_before = None
+    if result.state == Status.WAITING:
+        not_before = max(done_at, claimed_at) + backoff(delivery.attempts)
+    # Only the claim that did the work writes: a sweep that took the row over as stuck owns it now.
+    JiraDelivery.objects.filter(pk=delivery.pk, outcome=Status.PROCESSING, claimed_at=claimed_at).update(
+        outcome=result.state, detail=result.detail, processed_at=done_at, not_before=not_before
+    )
+    log = logger.warning if result.state == Status.FAILED else logger.info
+    log(
+        "jira.inbox.processed delivery=%s id=%s event=%s issue=%s outcome=%s attempts=%s",
+        delivery.delivery_id,
+        delivery.pk,
+        delivery.event,
+        delivery.issue_key,
+        result.state,
+        delivery.attempts,
+    )
+
+
+def handle(delivery: JiraDelivery) -> Outcome:
+    """What the delivery's event means for the roadmap, through its handler."""
+    body = delivery.body
+    if not isinstance(body, dict):
+        return Outcome(Status.FAILED.value, f"The stored body is a {type(body).__name__}, not a JSON object.")
+    handler = HANDLERS.get(delivery.event)
+    if handler is None:
+        return Outcome(Status.IGNORED.value, f"nothing to do for {delivery.event}")
+    return handler(body)
+
+
+def _who(body: dict) -> str:
+    user = body.get("user")
+    return str(user.get("displayName") or "") if isinstance(user, dict) else ""
+
+
+def issue_changed(body: dict) -> Outcome:
+    return apply_issue(IssueFacts.from_json(body.get("issue")), who=_who(body))
+
+
+def issue_deleted(body: dict) -> Outcome:
+    # The issue is sent as it was before deletion: its 'updated' is its last edit, not the deletion.
+    # The deletion happened at the delivery's timestamp, so the steps it moves are dated then.
+    facts = IssueFacts.from_json(body.get("issue"))
+    deleted_at = _timestamp(body.get("timestamp"))
+    if deleted_at is not None and (facts.updated is None or deleted_at > facts.updated):
+        facts = replace(facts, updated=deleted_at)
+    return apply_issue(facts, who=_who(body), deleted=True)
+
+
+def _timestamp(value) -> datetime | None:
+    """Jira's ``timestamp`` (epoch milliseconds) as an aware datetime; None if absent or not a time."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+HANDLERS = {
+    "jira:issue_created": issue_changed,
+    "jira:issue_updated": issue_changed,
+    "jira:issue_deleted": issue_deleted,
+}
+# The events that are about one issue: a delivery of one of these without an issue key is refused.
+ISSUE_EVENTS = frozenset(HANDLERS)
+
+
+def sweep(now: datetime | None = None, *, limit: int = SWEEP_BATCH) -> int:
+    """Process what was left behind and what waits and is due, oldest first, at most ``limit``; the count."""
+    now = now or timezone.now()
+    due = JiraDelivery.objects.filter(claimable(now)).exclude(
+        outcome=Status.PENDING, received_at__gt=now - PENDING_GRACE
+    )
+    ids = list(due.order_by("received_at", "id").values_list("id", flat=True)[:limit])
+    done = sum(1 for delivery_id in ids if process(delivery_id, now=now) is not None)
+    if ids:
+        logger.info("jira.inbox.swept due=%s processed=%s", len(ids), done)
+    return done
+
+
+def replay(delivery: JiraDelivery) -> str | None:
+    """Put ``delivery`` back to pending and process it now; None if a worker is processing it right now."""
+    JiraDelivery.objects.filter(pk=delivery.pk, outcome__in=REPLAYABLE).update(
+        outcome=Status.PENDING, not_before=None, claimed_at=None
+    )
+    logger.info("jira.inbox.replay delivery=%s id=%s", delivery.delivery_id, delivery.pk)
+    state = process(delivery.pk)
+    delivery.refresh_from_db()
+    return state

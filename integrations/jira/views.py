@@ -1,0 +1,242 @@
+"""Jira's webhook: verify the signature over the raw body, store the delivery, answer, process later.
+
+What Jira does with our answer decides the status codes: it redelivers on 408, 409, 425, 429, 5xx
+and on timeouts, so a delivery is answered 2xx only once it is stored (202), or already stored
+(200); 503 when it cannot be stored; 4xx for what no retry can fix. Deliveries carry no signed
+timestamp, so a replayed body is stopped by its delivery id, which Jira keeps on every retry.
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+import math
+
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, transaction
+from django.http import JsonResponse, UnreadablePostError
+from django.views.decorators.csrf import csrf_exempt
+
+from integrations.jira.inbox import ISSUE_EVENTS
+from integrations.jira.models import JiraDelivery
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Hub-Signature"
+DELIVERY_HEADER = "X-Atlassian-Webhook-Identifier"
+RETRY_HEADER = "X-Atlassian-Webhook-Retry"
+SIGNATURE_ALGORITHM = "sha256"
+MAX_DEPTH = 64  # Jira's bodies nest a handful of levels; deeper is not Jira
+
+
+class Refused(Exception):
+    """A delivery answered with an error: the status and the message for the sender."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@csrf_exempt
+def webhook(request):
+    """POST /hooks/jira/: a signed Jira delivery, stored before the answer and processed after the commit."""
+    if request.method != "POST":
+        response = JsonResponse({"error": "Jira deliveries are POSTed here."}, status=405)
+        response["Allow"] = "POST"
+        return response
+    delivery_id = request.headers.get(DELIVERY_HEADER, "").strip()
+    try:
+        raw = read_body(request)
+        verify_signature(raw, request.headers.get(SIGNATURE_HEADER))
+        if not delivery_id:
+            raise Refused(400, f"The delivery has no {DELIVERY_HEADER} header.")
+        if len(delivery_id) > JiraDelivery._meta.get_field("delivery_id").max_length:
+            raise Refused(400, f"The {DELIVERY_HEADER} header is too long to be a Jira delivery id.")
+        body = parse_body(raw)
+        return store(delivery_id, body, retry_number(request.headers.get(RETRY_HEADER)))
+    except Refused as refused:
+        logger.warning("jira.webhook.refused delivery=%s status=%s: %s", delivery_id, refused.status, refused.message)
+        return JsonResponse({"error": refused.message}, status=refused.status)
+    except Exception:  # never a 500: the delivery is not stored, so ask Jira to send it again
+        logger.exception("jira.webhook.error delivery=%s", delivery_id)
+        return JsonResponse({"error": "The delivery could not be handled; send it again later."}, status=503)
+
+
+def read_body(request) -> bytes:
+    """The raw body, refused (413) past JIRA_WEBHOOK_MAX_BYTES without reading more than one byte beyond."""
+    limit = settings.JIRA_WEBHOOK_MAX_BYTES
+    too_big = Refused(413, f"The body is larger than {limit} bytes (JIRA_WEBHOOK_MAX_BYTES).")
+    declared = request.META.get("CONTENT_LENGTH") or ""
+    if declared:
+        if not (declared.isascii() and declared.isdigit()):
+            raise Refused(400, f"Content-Length {declared!r} is not a number of bytes.")
+        if int(declared) > limit:
+            raise too_big
+    # Content-Length may be absent or understated (chunked bodies): read at most limit + 1 bytes.
+    chunks, size = [], 0
+    try:
+        while size <= limit:
+            chunk = request.read(limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except UnreadablePostError as error:
+        raise Refused(400, f"The body could not be read: {error}") from error
+    if size > limit:
+        raise too_big
+    return b"".join(chunks)
+
+
+def verify_signature(raw: bytes, header: str | None):
+    """Refuse (401) a body whose ``X-Hub-Signature`` is not the HMAC-SHA256 of it under our secret."""
+    secret = settings.JIRA_WEBHOOK_SECRET
+    if not secret:
+        if settings.JIRA_WEBHOOK_ALLOW_UNSIGNED:
+            return  # a development setup, by its own choice
+        raise Refused(
+            401,
+            "JIRA_WEBHOOK_SECRET is not set, so Jira deliveries are refused: set it, and the same secret "
+            "on the webhook in Jira.",
+        )
+    if not header:
+        raise Refused(401, f"The delivery is not signed: the {SIGNATURE_HEADER} header is missing.")
+    algorithm, sep, digest = header.strip().partition("=")
+    if not sep or not digest:
+        raise Refused(401, f"{SIGNATURE_HEADER} must look like sha256=<hex digest>.")
+    if algorithm.strip().lower() != SIGNATURE_ALGORITHM:
+        raise Refused(401, f"{SIGNATURE_HEADER} uses {algorithm[:20]!r}; only sha256 signatures are accepted.")
+    expected = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected.encode(), digest.strip().lower().encode("utf-8", "replace")):
+        raise Refused(401, f"{SIGNATURE_HEADER} does not match the body: is the webhook's secret JIRA_WEBHOOK_SECRET?")
+
+
+def parse_body(raw: bytes) -> dict:
+    """The body as a JSON object of the shape the inbox needs; refused (400) saying what is wrong."""
+    try:
+        body = json.loads(raw, parse_constant=_no_constant, parse_float=_finite_float)
+    except RecursionError as error:
+        raise Refused(400, "The body is not JSON Jira sends: it is nested too deeply.") from error
+    except ValueError as error:  # JSONDecodeError, undecodable bytes, non-finite numbers
+        raise Refused(400, f"The body is not JSON: {error}.") from error
+    if not isinstance(body, dict):
+        raise Refused(400, f"The body must be a JSON object, not {_json_type(body)}.")
+    unstorable = _unstorable(body)
+    if unstorable:
+        raise Refused(400, f"The body cannot be stored: {unstorable}.")
+    event = body.get("webhookEvent")
+    if not isinstance(event, str) or not event.strip():
+        raise Refused(400, "The body has no 'webhookEvent' string (such as jira:issue_updated).")
+    event = event.strip()
+    if len(event) > JiraDelivery._meta.get_field("event").max_length:
+        raise Refused(400, f"The webhookEvent {event[:40]!r}... is too long to be a Jira event.")
+    if event in ISSUE_EVENTS and not _issue_key(body):
+        raise Refused(400, f"A {event} delivery needs an 'issue' object with its 'key' (such as ACME-42).")
+    return body
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text[:20]} is too large a number")
+    return number
+
+
+def _json_type(value) -> str:
+    names = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "true or false"}
+    return names.get(type(value), "null")
+
+
+def _unstorable(body) -> str:
+    """Why the databases would refuse ``body`` (NUL characters, lone surrogates, absurd nesting); '' if none."""
+    stack = [(body, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"it is nested more than {MAX_DEPTH} levels deep"
+        if isinstance(value, dict):
+            stack.extend((key, depth) for key in value)
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str):
+            if "\x00" in value:
+                return "it contains a NUL character (\\u0000)"
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return "it contains a lone UTF-16 surrogate (such as \\ud800), which is not text"
+    return ""
+
+
+def _issue_key(body: dict) -> str:
+    issue = body.get("issue")
+    key = issue.get("key") if isinstance(issue, dict) else None
+    if not isinstance(key, str):
+        return ""
+    key = key.strip()
+    return key if len(key) <= JiraDelivery._meta.get_field("issue_key").max_length else ""
+
+
+def retry_number(header: str | None) -> int:
+    """``X-Atlassian-Webhook-Retry`` as a count; 0 when absent or not a small number."""
+    header = (header or "").strip()
+    return int(header) if header.isdigit() and len(header) <= 6 else 0
+
+
+def store(delivery_id: str, body: dict, retry: int) -> JsonResponse:
+    """Store the delivery (202) unless it is a duplicate (200); 503 if the database cannot take it."""
+    if JiraDelivery.objects.filter(delivery_id=delivery_id).exists():
+        return _duplicate(delivery_id, retry)
+    try:
+        with transaction.atomic():
+            delivery = JiraDelivery.objects.create(
+                delivery_id=delivery_id,
+                event=body["webhookEvent"].strip(),
+                issue_key=_issue_key(body),
+                retry_number=retry,
+                body=body,
+            )
+            transaction.on_commit(lambda: enqueue(delivery.pk, delivery_id))
+    except IntegrityError:
+        # Two copies of one delivery arrived together: the other one was stored first.
+        if JiraDelivery.objects.filter(delivery_id=delivery_id).exists():
+            return _duplicate(delivery_id, retry)
+        logger.exception("jira.webhook.store_failed delivery=%s", delivery_id)
+        return _not_stored()
+    except DatabaseError:
+        logger.exception("jira.webhook.store_failed delivery=%s", delivery_id)
+        return _not_stored()
+    logger.info(
+        "jira.webhook.stored delivery=%s id=%s event=%s issue=%s retry=%s",
+        delivery_id,
+        delivery.pk,
+        delivery.event,
+        delivery.issue_key,
+        retry,
+    )
+    return JsonResponse({"status": "accepted", "delivery": delivery_id}, status=202)
+
+
+def _duplicate(delivery_id: str, retry: int) -> JsonResponse:
+    logger.info("jira.webhook.duplicate delivery=%s retry=%s", delivery_id, retry)
+    return JsonResponse({"status": "duplicate", "delivery": delivery_id}, status=200)
+
+
+def _not_stored() -> JsonResponse:
+    return JsonResponse({"error": "The delivery could not be stored; send it again later."}, status=503)
+
+
+def enqueue(pk: int, delivery_id: str):
+    """Queue the processing of a stored delivery; when the broker is down, the sweep will find it pending."""
+    from integrations.jira.tasks import process_delivery
+
+    try:
+        process_delivery.delay(pk)
+    except Exception:  # kombu and redis raise many kinds; the row is stored either way
+        logger.exception("jira.webhook.enqueue_failed delivery=%s id=%s: left pending for the sweep", delivery_id, pk)
