@@ -1,0 +1,263 @@
+"""Benchmark of the Jira sync: requests a pull cycle makes, and webhook deliveries stored per second.
+
+Usage: .venv/bin/python benchmarks/jira.py [--sizes 10,100,1000] [--changed 50] [--deliveries 500]
+Runs on a fresh SQLite file in a temporary folder, or on DATABASE_URL when it is set (the database
+named there is used as is: the benchmark writes partners prefixed "Bench Jira" and moves the
+JiraConnection row's watermark). The Celery broker is always a temporary folder.
+
+Prints:
+- for each portfolio size in ``--sizes`` (integrations, each with its own Jira project key), one
+  pull cycle against a fake Jira Cloud site (``tests/fake_jira.py``, the real ``jira`` client over
+  HTTP) with ``--changed`` issues changed in total: the requests it made, its time and queries; then
+  the largest portfolio with ten times as many changes, to show what the requests grow with;
+- webhook deliveries stored per second: signed bodies POSTed to /hooks/jira/ through Django's test
+  Client (stored, and queued on the broker after the commit), next to a bare view answering 204 on
+  the same path in the same run, and their ratio.
+The first few integrations are kicked off through plan.start_integration; the rest are bulk copies.
+"""
+
+import argparse
+import hashlib
+import hmac
+import json
+import os
+import sys
+import tempfile
+import time
+import types
+from datetime import date, timedelta
+from pathlib import Path
+
+# Python puts this script's folder first on the path, where this file would shadow the ``jira`` package.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(HERE.parent))
+os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="roadmap-jira-bench-"))
+os.environ.setdefault("EMBEDDED", "1")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.http import HttpResponse  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
+from django.urls import path  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from django.views.decorators.csrf import csrf_exempt  # noqa: E402
+
+from integrations import plan  # noqa: E402
+from integrations.context import ChangeContext  # noqa: E402
+from integrations.jira.models import JiraConnection, JiraDelivery  # noqa: E402
+from integrations.jira.pull import pull_cycle  # noqa: E402
+from integrations.models import Integration, IntegrationStep, Partner  # noqa: E402
+from roadmap.models import RoadmapTemplate  # noqa: E402
+from tests.fake_jira import SEARCH, FakeJira, jira_issue  # noqa: E402
+
+KICKED_OFF = 5  # integrations made through the services; the rest are bulk copies of the first
+HOOK = "/hooks/jira/"
+SECRET = "bench-webhook-secret"
+
+
+def project_key(n: int) -> str:
+    return f"BJ{n:04d}"
+
+
+def kick_off(template, n: int) -> Integration:
+    partner = Partner.objects.create(name=f"Bench Jira {n:05d} {time.time_ns()}")
+    integration = Integration.objects.create(
+        partner=partner,
+        template=template,
+        parts="both",
+        data_types=["crypto"],
+        data_source="own_feed",
+        data_auth="fixed_token",
+        trading_auth="oauth2_code",
+        jira_project_key=project_key(n),
+    )
+    today = timezone.localdate()
+    kickoff = today - timedelta(days=today.weekday())  # this week's Monday
+    return plan.start_integration(integration, kickoff, ChangeContext("system", at=timezone.now()))
+
+
+@transaction.atomic
+def copy_integrations(source: Integration, start: int, stop: int):
+    """Integrations ``start``..``stop - 1``: copies of ``source`` with its steps, each with its own project key."""
+    partners = [Partner(name=f"Bench Jira {n:05d} {time.time_ns()}") for n in range(start, stop)]
+    Partner.objects.bulk_create(partners)
+    copies = []
+    for n, partner in zip(range(start, stop), partners, strict=True):
+        copy = Integration(**{f.attname: getattr(source, f.attname) for f in Integration._meta.concrete_fields})
+        copy.pk = None
+        copy.partner_id = partner.pk
+        copy.current_step_id = None
+        copy.jira_project_key = project_key(n)
+        copies.append(copy)
+    Integration.objects.bulk_create(copies, batch_size=500)
+    steps = list(source.steps.all())
+    rows = []
+    for copy in copies:
+        for step in steps:
+            clone = IntegrationStep(
+                **{f.attname: getattr(step, f.attname) for f in IntegrationStep._meta.concrete_fields}
+            )
+            clone.pk = None
+            clone.integration_id = copy.pk
+            rows.append(clone)
+    IntegrationStep.objects.bulk_create(rows, batch_size=2000)
+
+
+def grow_portfolio(template, size: int):
+    have = Integration.objects.filter(jira_project_key__startswith="BJ").count()
+    while have < min(size, KICKED_OFF):
+        kick_off(template, have)
+        have += 1
+    if have < size:
+        first = Integration.objects.get(jira_project_key=project_key(0))
+        copy_integrations(first, have, size)
+
+
+def changed_issues(run: int, count: int, projects: int) -> list[dict]:
+    """``count`` issues changed in the last minutes, spread over the first ``projects`` projects."""
+    now = timezone.now()
+    issues = []
+    for i in range(count):
+        done = i % 2 == 0
+        issues.append(
+            jira_issue(
+                f"{project_key(i % projects)}-{run * 100_000 + i + 1}",
+                now - timedelta(minutes=5) + timedelta(milliseconds=10 * i),
+                status="Done" if done else "In Progress",
+                category="done" if done else "indeterminate",
+                labels=["roadmap-slack-jira-onboarding"] if i % 3 else ["roadmap-autotests-configuration"],
+            )
+        )
+    return issues
+
+
+def pull_requests(fake: FakeJira, template, sizes: list[int], changed: int):
+    print(f"pull cycle, {changed} changed issues in total (a page holds {fake.page_size} issues)")
+    runs = [(size, changed) for size in sizes] + [(sizes[-1], changed * 10)]
+    for run, (size, count) in enumerate(runs):
+        grow_portfolio(template, size)
+        fake.issues = changed_issues(run, count, min(size, count))
+        JiraConnection.objects.update_or_create(pk=1, defaults={"watermark": timezone.now() - timedelta(minutes=10)})
+        fake.forget_requests()
+        with CaptureQueriesContext(connection) as queries:
+            start = time.perf_counter()
+            counts = pull_cycle()
+            elapsed = time.perf_counter() - start
+        assert not counts["error"] and not counts["skipped"], counts
+        print(
+            f"  {size:6} integrations  changed={counts['read']:4}  requests={fake.count():3} "
+            f"(serverInfo {fake.count('/serverInfo')}, field {fake.count('/field')}, search {fake.count(SEARCH)})  "
+            f"applied={counts['applied']:4}  {elapsed * 1000:8.0f} ms  queries={len(queries)}"
+        )
+
+
+def delivery_body(n: int) -> bytes:
+    issue = jira_issue(f"{project_key(n % 10)}-{900_000 + n}", timezone.now(), status="Done", category="done")
+    issue["fields"]["labels"] = ["roadmap-slack-jira-onboarding"]
+    return json.dumps(
+        {
+            "timestamp": int(time.time() * 1000),
+            "webhookEvent": "jira:issue_updated",
+            "issue_event_type_name": "issue_generic",
+            "user": {"accountId": "5b10ac8d82e05b22cc7d4ef5", "displayName": "Mia Krystof"},
+            "issue": issue,
+            "changelog": {
+                "id": str(10_000 + n),
+                "items": [
+                    {
+                        "field": "status",
+                        "fieldtype": "jira",
+                        "fieldId": "status",
+                        "from": "3",
+                        "fromString": "In Progress",
+                        "to": "10001",
+                        "toString": "Done",
+                    }
+                ],
+            },
+        }
+    ).encode()
+
+
+@csrf_exempt
+def bare(request):
+    return HttpResponse(status=204)
+
+
+def post_all(client: Client, bodies, first_id: int, expected: int) -> float:
+    start = time.perf_counter()
+    for n, body in enumerate(bodies):
+        signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        response = client.post(
+            HOOK,
+            data=body,
+            content_type="application/json",
+            headers={"X-Atlassian-Webhook-Identifier": f"bench-{first_id + n}", "X-Hub-Signature": signature},
+        )
+        assert response.status_code == expected, (response.status_code, response.content[:200])
+    return time.perf_counter() - start
+
+
+def webhook_rate(deliveries: int, rounds: int = 5):
+    bare_urls = types.ModuleType("jira_bench_bare_urls")
+    bare_urls.urlpatterns = [path(HOOK.strip("/") + "/", bare)]
+    sys.modules[bare_urls.__name__] = bare_urls
+    client = Client()
+    bodies = [delivery_body(n) for n in range(deliveries)]
+    per_round = max(1, deliveries // rounds)
+    hook_time = bare_time = 0.0
+    stored_before = JiraDelivery.objects.count()
+    with override_settings(JIRA_WEBHOOK_SECRET=SECRET, JIRA_WEBHOOK_ALLOW_UNSIGNED=False, ALLOWED_HOSTS=["testserver"]):
+        # Alternate the two in rounds, so that both see the same machine and the same database size.
+        for start in range(0, deliveries, per_round):
+            chunk = bodies[start : start + per_round]
+            with override_settings(ROOT_URLCONF=bare_urls.__name__):
+                bare_time += post_all(client, chunk, start, 204)
+            hook_time += post_all(client, chunk, start, 202)
+    stored = JiraDelivery.objects.count() - stored_before
+    assert stored == deliveries, (stored, deliveries)
+    hook_rate, bare_rate = deliveries / hook_time, deliveries / bare_time
+    print(f"webhook, {deliveries} signed deliveries through the test Client ({len(bodies[0])} bytes each)")
+    print(
+        f"  /hooks/jira/ (stored, queued)  {hook_rate:8.0f} deliveries/s  {hook_time * 1e3 / deliveries:6.2f} ms each"
+    )
+    print(
+        f"  bare view answering 204         {bare_rate:8.0f} requests/s    {bare_time * 1e3 / deliveries:6.2f} ms each"
+    )
+    print(f"  ratio hook/bare                 {hook_rate / bare_rate:8.2f}")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="10,100,1000", help="portfolio sizes (integrations)")
+    parser.add_argument("--changed", type=int, default=50, help="issues changed in total, per pull cycle")
+    parser.add_argument("--deliveries", type=int, default=500)
+    args = parser.parse_args()
+    call_command("migrate", verbosity=0)
+    print(f"database: {connection.vendor}, day: {date.today()}")
+    template = RoadmapTemplate.latest("tradingview-rest-api")
+    begin = time.perf_counter()
+    with (
+        FakeJira() as fake,
+        override_settings(
+            JIRA_URL=fake.url,
+            JIRA_USER=fake.user,
+            JIRA_API_TOKEN=fake.token,
+            JIRA_ENABLED=True,
+            JIRA_TIMEOUT_SECONDS=10,
+        ),
+    ):
+        pull_requests(fake, template, sorted(int(s) for s in args.sizes.split(",") if s.strip()), args.changed)
+    webhook_rate(args.deliveries)
+    print(f"total: {time.perf_counter() - begin:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

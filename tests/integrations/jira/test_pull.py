@@ -1,0 +1,525 @@
+"""The pull: cycles of the real ``jira`` client against a fake Jira Cloud site, and ``manage.py jira_pull``."""
+
+import logging
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core.management import CommandError, call_command
+
+from integrations import plan
+from integrations.jira import inbox
+from integrations.jira.models import JiraConnection, JiraDelivery, JiraIssue
+from integrations.jira.pull import backoff_seconds, pull_cycle
+from integrations.models import Integration, StepChange
+from roadmap.models import StepStatus
+from tests.factories import IntegrationFactory
+from tests.fake_jira import SEARCH, configured_fake_jira, jira_issue
+from tests.integrations.helpers import at, ctx, step
+
+pytestmark = pytest.mark.django_db
+
+NOW = at("2026-03-20", 10)
+SECOND = timedelta(seconds=1)
+MINUTE = timedelta(minutes=1)
+WATERMARK = at("2026-03-20", 9) + 30 * MINUTE  # 09:30, before every issue of the scenario
+
+
+@pytest.fixture
+def fake_jira(settings):
+    """The fake Jira Cloud site, the JIRA_* settings pointing at it."""
+    with configured_fake_jira(settings) as fake:
+        yield fake
+
+
+def minutes_past_nine(n: int):
+    return at("2026-03-20", 9) + n * MINUTE
+
+
+def acme_issues():
+    """ACME's changes between 09:40 and 09:48: two tasks done, one started, one done too early, one unlinked."""
+    return [
+        jira_issue("ACME-1", minutes_past_nine(40), status="Done", category="done", labels=["roadmap-slack-jira-onboarding"]),
+        jira_issue("ACME-2", minutes_past_nine(42), status="Done", category="done", labels=["roadmap-autotests-configuration"]),
+        jira_issue("ACME-3", minutes_past_nine(44), status="In Progress", category="indeterminate", labels=["roadmap-endpoints-implementation"]),
+        jira_issue("ACME-4", minutes_past_nine(46), status="Done", category="done", labels=["roadmap-sandbox-access"]),
+        jira_issue("ACME-5", minutes_past_nine(48)),
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def acme(started_integration):
+    """The started integration, linked to the Jira project ACME."""
+    started_integration.jira_project_key = "ACME"
+    started_integration.save(update_fields=["jira_project_key"])
+    return started_integration
+
+
+@pytest.fixture
+def jira(fake_jira, acme):
+    """The fake Jira holding ACME's changes (and another project's), two issues a page."""
+    fake_jira.issues = acme_issues() + [jira_issue("OTHER-1", minutes_past_nine(45), status="Done", category="done")]
+    fake_jira.page_size = 2
+    return fake_jira
+
+
+def cycle(when=NOW, **kwargs) -> dict:
+    """One pull cycle with the clock (ours and the fake Jira's) at ``when``."""
+    with time_machine.travel(when, tick=False):
+        return pull_cycle(**kwargs)
+
+
+def set_watermark(moment):
+    connection = JiraConnection.get()
+    connection.watermark = moment
+    connection.save(update_fields=["watermark"])
+
+
+def connection() -> JiraConnection:
+    return JiraConnection.get()
+
+
+def counts(**expected) -> dict:
+    base = {
+        "pages": 0,
+        "read": 0,
+        "applied": 0,
+        "waiting": 0,
+        "ignored": 0,
+        "malformed": 0,
+        "unknown_projects": [],
+        "skipped": "",
+        "error": "",
+    }
+    return base | expected
+
+
+def without(result: dict, *names) -> dict:
+    return {k: v for k, v in result.items() if k not in ("projects", "watermark", "backing_off_until", *names)}
+
+
+def test_one_cycle_reads_every_page_applies_the_issues_and_moves_the_watermark(jira, acme):
+    result = cycle()
+
+    assert without(result) == counts(pages=3, read=5, applied=3, waiting=1, ignored=1)
+    assert result["projects"] == 1
+    assert step(acme, "slack-jira-onboarding").status == StepStatus.DONE
+    assert step(acme, "autotests-configuration").status == StepStatus.DONE
+    assert step(acme, "endpoints-implementation").status == StepStatus.IN_PROGRESS
+    assert step(acme, "sandbox-access").status == StepStatus.NOT_STARTED  # its prerequisites are open
+    change = step(acme, "slack-jira-onboarding").history.last()
+    assert (change.source, change.by_name, change.at, change.note) == (
+        "jira",
+        "Jira",
+        minutes_past_nine(40),
+        "ACME-1 (Done) done in Jira.",
+    )
+    assert sorted(JiraIssue.objects.values_list("key", flat=True)) == ["ACME-1", "ACME-2", "ACME-3", "ACME-4", "ACME-5"]
+    state = connection()
+    assert state.watermark == minutes_past_nine(48) == result["watermark"]
+    assert (state.last_pull_at, state.last_success_at, state.failing_since, state.retry_at) == (NOW, NOW, None, None)
+    # The first cycle has no watermark: it reads everything of the linked projects, page by page.
+    assert [s["jql"] for s in jira.searches()] == ['project in ("ACME") ORDER BY updated ASC'] * 3
+    assert [s.get("nextPageToken") for s in jira.searches()] == [None, "page-2", "page-4"]
+    assert jira.count() == 2 + 3  # serverInfo, field, three pages
+
+
+def test_the_search_names_the_running_projects_and_the_minutes_since_the_watermark(jira, acme):
+    IntegrationFactory(jira_project_key="BRK")
+    IntegrationFactory(jira_project_key="BRK")  # two integrations of one project: named once
+    IntegrationFactory(jira_project_key="OLD", state=Integration.State.LAUNCHED)
+    IntegrationFactory(jira_project_key="")
+    set_watermark(NOW - (16 * MINUTE + 30 * SECOND))
+
+    result = cycle()
+
+    assert result["projects"] == 2
+    search = jira.searches()[0]
+    # 16.5 minutes since the watermark, rounded up to 17, and 2 minutes of overlap.
+    assert search["jql"] == 'project in ("ACME", "BRK") AND updated >= "-19m" ORDER BY updated ASC'
+    assert search["fields"] == ["summary", "status", "labels", "issuetype", "project", "updated"]
+    assert search["maxResults"] == 100
+    # From 09:41: ACME-1 (09:40) is outside the window.
+    assert result["read"] == 4
+
+
+def test_a_cycle_with_nothing_new_costs_the_same_few_requests(jira):
+    cycle()
+    jira.forget_requests()
+
+    changes = StepChange.objects.count()
+
+    later = [cycle(NOW + 10 * MINUTE), cycle(NOW + 15 * MINUTE)]
+    assert jira.count() == 2 * 3  # each: serverInfo, field, one search page
+    assert [s["jql"] for s in jira.searches()] == [
+        'project in ("ACME") AND updated >= "-24m" ORDER BY updated ASC',  # 22 minutes after 09:48, + 2
+        'project in ("ACME") AND updated >= "-29m" ORDER BY updated ASC',
+    ]
+    # Only the overlap is read again (ACME-4 at 09:46, ACME-5 at 09:48), and it changes nothing.
+    assert [(r["read"], r["applied"]) for r in later] == [(2, 0), (2, 0)]
+    assert StepChange.objects.count() == changes
+    assert connection().watermark == minutes_past_nine(48)
+    assert connection().last_success_at == NOW + 15 * MINUTE
+
+
+def test_requests_per_cycle_do_not_grow_with_the_number_of_integrations(fake_jira):
+    fake_jira.page_size = 2
+    fake_jira.issues = [jira_issue(f"P0{n % 2}-{n}", minutes_past_nine(40 + n)) for n in range(6)]
+    for n in range(2):
+        IntegrationFactory(jira_project_key=f"P{n:02d}")
+
+    two = cycle()
+    requests_for_two = fake_jira.count()
+    for n in range(2, 20):
+        IntegrationFactory(jira_project_key=f"P{n:02d}")
+    set_watermark(None)
+    fake_jira.forget_requests()
+    twenty = cycle()
+
+    assert (two["projects"], twenty["projects"]) == (2, 20)
+    assert two["read"] == twenty["read"] == 6
+    assert requests_for_two == fake_jira.count() == 2 + 3  # serverInfo, field, 3 pages of 2 issues
+    assert fake_jira.searches()[0]["jql"].startswith('project in ("P00", "P01", "P02", ')
+
+
+def test_a_server_error_keeps_the_watermark_and_backs_off(jira, acme):
+    set_watermark(WATERMARK)
+    jira.fail_next(500, path=SEARCH)
+
+    result = cycle()
+
+    assert result["error"] == "Jira answered 500 (searching issues): Fake Jira answers 500."
+    assert (result["pages"], result["read"]) == (0, 0)
+    state = connection()
+    assert state.watermark == WATERMARK
+    assert (state.consecutive_failures, state.failing_since, state.retry_at) == (1, NOW, NOW + 30 * SECOND)
+    assert state.failure_reason == (
+        "2026-03-20 10:00:00 UTC: Jira answered 500 (searching issues): Fake Jira answers 500. "
+        "Next try after 2026-03-20 10:00:30 UTC."
+    )
+    assert state.last_pull_at == NOW and state.last_success_at is None
+    assert step(acme, "slack-jira-onboarding").status == StepStatus.NOT_STARTED
+
+    # Before retry_at the cycle does not ask Jira at all.
+    jira.forget_requests()
+    waiting = cycle(NOW + 10 * SECOND)
+    assert waiting["skipped"].startswith("Waiting until 2026-03-20 10:00:30 UTC before asking Jira again: ")
+    assert jira.count() == 0
+
+    recovered = cycle(NOW + 31 * SECOND)
+    assert (recovered["error"], recovered["read"], recovered["applied"]) == ("", 5, 3)
+    state = connection()
+    assert state.watermark == minutes_past_nine(48)
+    assert (state.consecutive_failures, state.failing_since, state.failure_reason, state.retry_at) == (
+        0,
+        None,
+        "",
+        None,
+    )
+    assert state.last_success_at == NOW + 31 * SECOND
+    assert step(acme, "slack-jira-onboarding").status == StepStatus.DONE
+
+
+def test_the_back_off_doubles_with_each_failure_up_to_an_hour(jira):
+    jira.fail_next(503, times=2, path=SEARCH)
+
+    cycle()
+    cycle(NOW + 30 * SECOND)
+
+    state = connection()
+    assert state.consecutive_failures == 2
+    assert state.failing_since == NOW  # since the first failure
+    assert state.retry_at == NOW + 30 * SECOND + 60 * SECOND
+    assert [backoff_seconds(n) for n in range(8)] == [30, 60, 120, 240, 480, 960, 1920, 3600]
+    assert backoff_seconds(1000) == 3600
+
+
+def test_a_timeout_keeps_the_watermark_and_backs_off(jira, settings):
+    settings.JIRA_TIMEOUT_SECONDS = 0.5
+    set_watermark(WATERMARK)
+    jira.stall_next(10, path=SEARCH)
+
+    result = cycle()
+
+    assert result["error"] == "Jira did not answer within 0.5 s (searching issues)."
+    state = connection()
+    assert (state.watermark, state.consecutive_failures, state.retry_at) == (WATERMARK, 1, NOW + 30 * SECOND)
+    assert "Jira did not answer within 0.5 s" in state.failure_reason
+
+
+def test_rate_limiting_waits_as_long_as_jira_asks(jira):
+    set_watermark(WATERMARK)
+    jira.fail_next(429, path=SEARCH, after=1, retry_after=120)  # on the second page
+
+    result = cycle()
+
+    assert (result["pages"], result["read"], result["error"]) == (
+        1,
+        2,
+        "Jira is rate limiting (429); it asked to wait 120 s.",
+    )
+    state = connection()
+    assert state.retry_at == NOW + 120 * SECOND
+    assert state.failure_reason == (
+        "2026-03-20 10:00:00 UTC: Jira is rate limiting (429); it asked to wait 120 s. "
+        "Next try after 2026-03-20 10:02:00 UTC."
+    )
+    assert cycle(NOW + 119 * SECOND)["skipped"]
+    assert cycle(NOW + 120 * SECOND)["error"] == ""
+
+
+def test_refused_credentials_mark_the_connection_failing_until_a_cycle_succeeds(jira, settings, acme):
+    set_watermark(WATERMARK)
+    settings.JIRA_API_TOKEN = "revoked-token"
+
+    result = cycle()
+
+    assert result["error"] == "Jira refused the credentials (401): check JIRA_USER and JIRA_API_TOKEN."
+    assert jira.count() == 1  # serverInfo, refused
+    state = connection()
+    assert state.is_failing
+    assert (state.failing_since, state.consecutive_failures, state.retry_at) == (NOW, 1, NOW + 30 * SECOND)
+    assert state.failure_reason == (
+        "2026-03-20 10:00:00 UTC: Jira refused the credentials (401): check JIRA_USER and JIRA_API_TOKEN. "
+        "Next try after 2026-03-20 10:00:30 UTC."
+    )
+    assert state.watermark == WATERMARK
+
+    settings.JIRA_API_TOKEN = jira.token  # a person fixed the token
+    recovered = cycle(NOW + 5 * MINUTE)
+
+    assert recovered["applied"] == 3
+    state = connection()
+    assert not state.is_failing
+    assert (state.failure_reason, state.consecutive_failures, state.retry_at) == ("", 0, None)
+    assert state.last_success_at == NOW + 5 * MINUTE
+
+
+def test_a_failure_on_page_two_keeps_what_page_one_applied(jira, acme):
+    jira.fail_next(500, path=SEARCH, after=1)
+
+    result = cycle()
+
+    assert without(result) == counts(
+        pages=1, read=2, applied=2, error="Jira answered 500 (searching issues): Fake Jira answers 500."
+    )
+    assert connection().watermark == minutes_past_nine(42)  # ACME-2, the newest of page 1
+    assert step(acme, "autotests-configuration").status == StepStatus.DONE
+    assert step(acme, "endpoints-implementation").status == StepStatus.NOT_STARTED
+
+    jira.forget_requests()
+    cycle(NOW + 31 * SECOND)
+
+    # 18.5 minutes after 09:42 (rounded up to 19) and the overlap: ACME-1 and ACME-2 are read again, harmlessly.
+    assert jira.searches()[0]["jql"] == 'project in ("ACME") AND updated >= "-21m" ORDER BY updated ASC'
+    assert connection().watermark == minutes_past_nine(48)
+    assert step(acme, "endpoints-implementation").status == StepStatus.IN_PROGRESS
+    assert step(acme, "slack-jira-onboarding").history.filter(source="jira").count() == 1
+
+
+def test_with_jira_off_the_cycle_says_so_and_sends_nothing(jira, settings):
+    settings.JIRA_ENABLED = False
+
+    result = cycle()
+
+    assert result["skipped"] == "Jira is not configured (JIRA_URL, JIRA_USER, JIRA_API_TOKEN)."
+    assert jira.count() == 0
+    assert not JiraConnection.objects.filter(last_pull_at__isnull=False).exists()
+
+
+def test_without_a_running_project_nothing_is_asked(fake_jira, integration):
+    integration.jira_project_key = "ACME"
+    integration.state = Integration.State.CANCELLED
+    integration.save()
+
+    result = cycle()
+
+    assert result["skipped"] == "No running integration has a Jira project key."
+    assert fake_jira.count() == 0
+
+
+def test_malformed_issues_are_logged_and_skipped(jira, acme, caplog):
+    jira.issues[1]["fields"]["labels"] = "roadmap-autotests-configuration"  # a string, not a list
+
+    with caplog.at_level(logging.WARNING, logger="integrations.jira.pull"):
+        result = cycle()
+
+    assert without(result) == counts(pages=3, read=5, applied=2, waiting=1, ignored=1, malformed=1)
+    assert "jira.pull.malformed key=ACME-2 reason=The labels of ACME-2 are not a list of strings." in caplog.text
+    assert not JiraIssue.objects.filter(key="ACME-2").exists()
+    assert step(acme, "slack-jira-onboarding").status == StepStatus.DONE
+    assert connection().watermark == minutes_past_nine(48)
+
+
+def test_a_waiting_issue_is_left_to_the_inbox_which_applies_it_once_the_roadmap_can(fake_jira, acme, pm):
+    with time_machine.travel(at("2026-03-19", 12), tick=False):
+        plan.pause(acme, ctx(pm, at("2026-03-19", 12)))
+    fake_jira.issues = acme_issues()[:1]  # ACME-1 done at 09:40, while the integration is paused
+
+    result = cycle()
+
+    assert (result["waiting"], result["applied"]) == (1, 0)
+    assert step(acme, "slack-jira-onboarding").status == StepStatus.NOT_STARTED
+    delivery = JiraDelivery.objects.get()
+    assert delivery.delivery_id == "pull:ACME-1:2026-03-20T09:40:00.000+0000"
+    assert (delivery.event, delivery.issue_key, delivery.outcome) == ("jira:issue_updated", "ACME-1", "waiting")
+    assert (delivery.not_before, delivery.attempts) == (NOW + MINUTE, 1)
+    assert delivery.detail.startswith("Read by the pull; not_running: ")
+    assert connection().watermark == minutes_past_nine(40)  # the pull moves on
+
+    cycle(NOW + 5 * MINUTE)  # read again in the overlap: still one delivery
+    assert JiraDelivery.objects.count() == 1
+
+    with time_machine.travel(NOW + 10 * MINUTE, tick=False):
+        plan.resume(acme, ctx(pm, NOW + 10 * MINUTE))
+        assert inbox.sweep() == 1
+
+    delivery.refresh_from_db()
+    assert delivery.outcome == "applied"
+    assert step(acme, "slack-jira-onboarding").status == StepStatus.DONE
+
+
+def test_a_project_jira_does_not_know_does_not_stop_the_others(jira, acme, caplog):
+    IntegrationFactory(jira_project_key="GONE")
+    jira.known_projects = {"ACME", "OTHER"}
+
+    with caplog.at_level(logging.WARNING, logger="integrations.jira.pull"):
+        result = cycle()
+
+    assert (result["unknown_projects"], result["read"], result["error"]) == (["GONE"], 5, "")
+    assert [s["jql"] for s in jira.searches()[:2]] == [
+        'project in ("ACME", "GONE") ORDER BY updated ASC',
+        'project in ("ACME") ORDER BY updated ASC',
+    ]
+    assert not connection().is_failing
+    assert "jira.pull.unknown_projects keys=GONE" in caplog.text
+
+
+def test_a_site_that_is_not_jira_cloud_is_a_failure_saying_so(jira):
+    jira.deployment_type = "Server"
+
+    result = cycle()
+
+    assert "is not a Jira Cloud site" in result["error"]
+    assert connection().is_failing
+    assert "only Jira Cloud is supported" in connection().failure_reason
+
+
+def test_a_backfill_reads_all_of_one_integrations_project_and_leaves_the_watermark(jira, acme):
+    IntegrationFactory(jira_project_key="OTHER")
+    set_watermark(minutes_past_nine(47))
+    pages = []
+
+    result = cycle(full=True, integration=acme, progress=lambda c: pages.append((c["pages"], c["read"])))
+
+    assert [s["jql"] for s in jira.searches()] == ['project in ("ACME") ORDER BY updated ASC'] * 3
+    assert pages == [(1, 2), (2, 4), (3, 5)]
+    assert (result["read"], result["applied"]) == (5, 3)
+    assert connection().watermark == minutes_past_nine(47)
+    assert connection().last_success_at == NOW
+
+
+def test_the_watermark_never_moves_back(jira):
+    set_watermark(NOW - MINUTE)
+
+    result = cycle(full=True)  # every project, from the start: all older than the watermark
+
+    assert result["read"] == 5
+    assert connection().watermark == NOW - MINUTE
+
+
+def test_force_asks_jira_while_backing_off(jira):
+    jira.fail_next(500, path=SEARCH)
+    cycle()
+
+    assert cycle(NOW + SECOND)["skipped"]
+    forced = cycle(NOW + SECOND, force=True)
+
+    assert (forced["skipped"], forced["read"]) == ("", 5)
+    assert not connection().is_failing
+
+
+def run_command(*args, when=NOW) -> str:
+    out = StringIO()
+    with time_machine.travel(when, tick=False):
+        call_command("jira_pull", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_the_command_runs_one_cycle_and_says_what_it_did(jira):
+    output = run_command()
+
+    assert output.splitlines() == [
+        "Read 5 issue(s) of 1 Jira project(s) in 3 page(s): 3 applied, 1 waiting, 1 ignored, 0 malformed.",
+        "Read up to 2026-03-20 09:48:00 UTC.",
+    ]
+
+
+def test_the_command_backfills_one_integration_page_by_page(jira, acme):
+    set_watermark(minutes_past_nine(47))
+
+    output = run_command("--full", "--integration", str(acme.pk))
+
+    assert output.splitlines() == [
+        f"Back-filling {acme} from the Jira project ACME.",
+        "  page 1: 2 issues read so far (2 applied, 0 waiting, 0 ignored)",
+        "  page 2: 4 issues read so far (3 applied, 1 waiting, 0 ignored)",
+        "  page 3: 5 issues read so far (3 applied, 1 waiting, 1 ignored)",
+        "Read 5 issue(s) of 1 Jira project(s) in 3 page(s): 3 applied, 1 waiting, 1 ignored, 0 malformed.",
+        "Done.",
+    ]
+    assert connection().watermark == minutes_past_nine(47)
+
+
+def test_the_command_warns_of_projects_jira_does_not_know(jira):
+    IntegrationFactory(jira_project_key="GONE")
+    jira.known_projects = {"ACME"}
+
+    output = run_command()
+
+    assert "Jira knows no project GONE (or may not show it to jira-bot@tradingview.example)" in output
+
+
+def test_the_command_refuses_when_jira_is_not_configured(jira, settings):
+    settings.JIRA_ENABLED = False
+
+    with pytest.raises(CommandError, match="Jira is not configured: set JIRA_URL, JIRA_USER and JIRA_API_TOKEN"):
+        run_command()
+    assert jira.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--integration", "{acme}"], "--integration goes with --full"),
+        (["--full", "--integration", "999999"], "No integration has the id 999999"),
+        (["--full", "--integration", "{unlinked}"], "has no Jira project key"),
+    ],
+)
+def test_the_command_refuses_what_it_cannot_do(jira, acme, args, message):
+    unlinked = IntegrationFactory()
+    args = [a.format(acme=acme.pk, unlinked=unlinked.pk) for a in args]
+
+    with pytest.raises(CommandError, match=message):
+        run_command(*args)
+    assert jira.count() == 0
+
+
+def test_the_command_fails_loudly_when_jira_fails_and_keeps_what_was_read(jira):
+    jira.fail_next(502, path=SEARCH, after=1)
+
+    with pytest.raises(CommandError, match=r"The pull stopped: Jira answered 502 .* What was read before is kept\."):
+        run_command()
+    assert connection().watermark == minutes_past_nine(42)
+
+
+def test_the_command_says_when_it_waits_for_the_back_off(jira):
+    jira.fail_next(500, path=SEARCH)
+    cycle()
+
+    output = run_command(when=NOW + 10 * SECOND)
+
+    assert output.startswith("Nothing pulled. Waiting until 2026-03-20 10:00:30 UTC before asking Jira again: ")
+    assert output.rstrip().endswith("(--force asks Jira now.)")
+    assert run_command("--force", when=NOW + 10 * SECOND).startswith("Read 5 issue(s)")
