@@ -103,6 +103,19 @@ class RoadmapTemplate(models.Model):
         )
         return copy
 
+    def clean(self):
+        map_ = self.jira_status_map
+        categories = ("new", "indeterminate", "done")
+        if not isinstance(map_, dict) or not all(
+            isinstance(name, str) and category in categories for name, category in map_.items()
+        ):
+            raise ValidationError(
+                {
+                    "jira_status_map": 'Map Jira status names to a category: {"Ready for QA": "done"}; the '
+                    f"categories are {', '.join(categories)}."
+                }
+            )
+
     def validate_steps(self, steps=None):
         """Refuse a step graph that cannot be planned and finished (``template_problems``)."""
         problems = template_problems(list(self.steps.all()) if steps is None else steps)

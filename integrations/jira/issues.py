@@ -12,7 +12,7 @@ step (all done: the step is done; one reopened: the step is reopened); bugs only
 (``integrations.jira.rules``).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db import transaction
@@ -26,6 +26,8 @@ from roadmap.refusals import Refusal
 
 ROADMAP_LABEL = "roadmap-"
 UX_LABEL = "ux"
+# An issue added by key that Jira has not reported yet has no category: it has not started.
+STARTED = (StatusCategory.INDETERMINATE, StatusCategory.DONE)
 JIRA_TIME_FORMATS = ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z")
 
 
@@ -68,6 +70,8 @@ class IssueFacts:
         if not isinstance(fields, dict):
             raise MalformedIssue(f"The fields of {issue['key']} are not an object.")
         key = issue["key"].strip()
+        if len(key) > 32:
+            raise MalformedIssue(f"{key[:40]!r}... is too long to be a Jira issue key.")
         project = _dict(fields.get("project")).get("key") or key.rsplit("-", 1)[0]
         status = _dict(fields.get("status"))
         category = _dict(status.get("statusCategory")).get("key", "")
@@ -76,12 +80,12 @@ class IssueFacts:
             raise MalformedIssue(f"The labels of {key} are not a list of strings.")
         return cls(
             key=key,
-            jira_id=str(issue.get("id") or ""),
+            jira_id=str(issue.get("id") or "")[:32],
             project_key=str(project),
             summary=str(fields.get("summary") or "")[:500],
-            issue_type=str(_dict(fields.get("issuetype")).get("name") or ""),
+            issue_type=str(_dict(fields.get("issuetype")).get("name") or "")[:60],
             labels=tuple(labels),
-            status_name=str(status.get("name") or ""),
+            status_name=str(status.get("name") or "")[:100],
             status_category=category if category in StatusCategory.values else "",
             updated=parse_jira_time(fields.get("updated")),
         )
@@ -143,7 +147,8 @@ def _integration_for(project_key: str):
 
 
 def _record(issue: JiraIssue, facts: IssueFacts, integration, deleted: bool):
-    status_map = integration.template.jira_status_map or {}
+    status_map = integration.template.jira_status_map
+    status_map = status_map if isinstance(status_map, dict) else {}
     issue.jira_id = facts.jira_id or issue.jira_id
     issue.summary = facts.summary
     issue.issue_type = facts.issue_type
@@ -191,11 +196,18 @@ def sync_step(step, context: ChangeContext) -> Outcome:
     elif not_done and step.status == StepStatus.DONE:
         target = StepStatus.IN_PROGRESS
         note = f"Reopened in Jira: {', '.join(t.describe() for t in not_done)}."
-    elif step.status == StepStatus.NOT_STARTED and any(t.status_category != StatusCategory.NEW for t in tasks):
+    elif step.status == StepStatus.NOT_STARTED and (started := [t for t in tasks if t.status_category in STARTED]):
         target = StepStatus.IN_PROGRESS
-        note = f"Work started in Jira: {', '.join(t.describe() for t in tasks if t.status_category)}."
+        note = f"Work started in Jira: {', '.join(t.describe() for t in started)}."
     if target is None:
         return Outcome(Outcome.APPLIED, f"{step} is already {step.get_status_display().lower()}, as Jira says.")
+    if target == StepStatus.DONE:
+        # News applied after it waited for the prerequisites is dated no earlier than they were done.
+        done_before = [
+            s.completed_at for s in step.integration.steps.filter(code__in=step.depends_on) if s.completed_at
+        ]
+        if done_before and max(done_before) > context.moment:
+            context = replace(context, at=max(done_before))
     try:
         change_status(step, target, context.with_note(note))
     except Refusal as refusal:

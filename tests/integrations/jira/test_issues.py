@@ -238,3 +238,21 @@ def test_no_one_completes_a_fixing_step_while_its_bugs_are_open(acme, pm):
     with pytest.raises(OpenBugs, match="ACME-42"):
         change_status(step(acme, "smoke-test-fixes"), StepStatus.DONE, ctx(pm, "2026-04-16"))
     assert step(acme, "smoke-test-fixes").status == StepStatus.NOT_STARTED
+
+
+def test_long_values_are_cut_to_what_is_stored_and_a_long_key_is_refused():
+    long = IssueFacts.from_json(
+        {"id": "9" * 40, "key": "ACME-1", "fields": {"issuetype": {"name": "T" * 80}, "status": {"name": "S" * 150}}}
+    )
+    assert (len(long.jira_id), len(long.issue_type), len(long.status_name)) == (32, 60, 100)
+    with pytest.raises(MalformedIssue, match="too long to be a Jira issue key"):
+        IssueFacts.from_json({"key": "ACME-" + "1" * 40})
+
+
+@pytest.mark.parametrize("status_map", [["Ready for QA"], {"Ready for QA": "finished"}, {3: "done"}])
+def test_a_template_refuses_a_status_map_jira_cannot_follow(acme, status_map):
+    from django.core.exceptions import ValidationError
+
+    acme.template.jira_status_map = status_map
+    with pytest.raises(ValidationError, match="Map Jira status names to a category"):
+        acme.template.full_clean()
