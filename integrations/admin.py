@@ -500,7 +500,7 @@ class IntegrationAdmin(OperationsAdmin):
                     )
                 },
             ),
-            ("Channels", {"fields": ("slack_channel_id", "jira_project_key")}),
+            ("Channels", {"fields": ("slack_channel_id", "jira_project_key", "jira_epic_key")}),
             ("People", {"fields": ("tv_pm", "business_manager", "tech_contact", "beta_testers")}),
         ]
 

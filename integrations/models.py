@@ -156,6 +156,13 @@ class Integration(models.Model):
         blank=True,
         validators=[RegexValidator(r"^[A-Z][A-Z0-9_]{1,9}$", "A Jira project key looks like BRK.")],
     )
+    jira_epic_key = models.CharField(
+        "Jira epic",
+        max_length=32,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z][A-Z0-9_]{1,9}-[0-9]+$", "A Jira epic key looks like BRK-1.")],
+        help_text="Optional: the epic that gathers the integration's issues.",
+    )
     tv_pm = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="TradingView PM",
@@ -250,6 +257,12 @@ class Integration(models.Model):
             for name in ("data_types", "data_source", "data_auth", "data_staging_url", "data_production_url"):
                 if getattr(self, name):
                     errors[name] = "The integration has no data part; leave this empty or add the data part."
+        if (
+            self.jira_epic_key
+            and self.jira_project_key
+            and not self.jira_epic_key.startswith(f"{self.jira_project_key}-")
+        ):
+            errors["jira_epic_key"] = f"The epic must be an issue of the Jira project {self.jira_project_key}."
         if self.has_trading_part:
             if not self.trading_auth:
                 errors["trading_auth"] = "Choose the trading part's authorisation type."

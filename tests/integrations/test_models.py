@@ -215,3 +215,16 @@ def test_a_new_beat_refreshes_the_same_row(settings):
         assert beat.last_seen_at == datetime(2026, 3, 2, 9, 10, tzinfo=UTC)
         assert len(beat.detail) == 200 and beat.detail.startswith("host-b")
         assert Heartbeat.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("epic", "error"),
+    [("ACME-7", None), ("acme-7", "looks like BRK-1"), ("BRK-7", "an issue of the Jira project ACME")],
+)
+def test_the_jira_epic_is_an_issue_of_the_integrations_project(integration, epic, error):
+    integration.jira_project_key, integration.jira_epic_key = "ACME", epic
+    if error is None:
+        integration.full_clean()
+        return
+    with pytest.raises(ValidationError, match=error):
+        integration.full_clean()
