@@ -34,6 +34,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(HERE.parent))
 os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="roadmap-jira-bench-"))
 os.environ.setdefault("EMBEDDED", "1")
+os.environ.setdefault("LOG_LEVEL", "WARNING")  # one log line per delivery would drown the figures
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import django  # noqa: E402
