@@ -233,6 +233,20 @@ if JIRA_ENABLED:
     CELERY_BEAT_SCHEDULE["jira-pull"] = {"task": "integrations.jira_pull", "schedule": JIRA_PULL_SECONDS}
 SLACK_BOT_TOKEN = env_str("SLACK_BOT_TOKEN")
 SLACK_ENABLED = bool(SLACK_BOT_TOKEN) and env_bool("SLACK_ENABLED", True)
+SLACK_SIGNING_SECRET = env_str("SLACK_SIGNING_SECRET")
+SLACK_INTERNAL_CHANNEL = env_str("SLACK_INTERNAL_CHANNEL")
+SLACK_API_URL = env_str("SLACK_API_URL", "https://slack.com/api/")
+SLACK_TIMEOUT_SECONDS = env_int("SLACK_TIMEOUT_SECONDS", 10, minimum=1)
+# Delivery of due outbox rows, and the day's reminders (in TIME_ZONE).
+OUTBOX_DELIVER_SECONDS = env_int("OUTBOX_DELIVER_SECONDS", 30, minimum=5)
+REMINDERS_HOUR = env_int("REMINDERS_HOUR", 6, minimum=0)
+CELERY_BEAT_SCHEDULE["deliver-outbox"] = {"task": "notifications.deliver_outbox", "schedule": OUTBOX_DELIVER_SECONDS}
+CELERY_BEAT_SCHEDULE["plan-reminders"] = {
+    "task": "notifications.plan_reminders",
+    "schedule": crontab(minute=15, hour=REMINDERS_HOUR % 24),
+}
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "integrations@tradingview.example")
 
 # Demo login created by `manage.py seed_demo`.
 DEMO_USERNAME = env_str("DEMO_USERNAME", "demo")

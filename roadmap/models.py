@@ -52,6 +52,12 @@ class RoadmapTemplate(models.Model):
     frozen_at = models.DateTimeField(
         null=True, blank=True, help_text="Set when the first integration starts on this version."
     )
+    reminder_policy = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Overrides of the reminder defaults, e.g. {"before_days": [7, 2], "overdue_every_days": 3, '
+        '"escalate_after_days": 7}.',
+    )
     jira_status_map = models.JSONField(
         default=dict,
         blank=True,
@@ -104,6 +110,12 @@ class RoadmapTemplate(models.Model):
         return copy
 
     def clean(self):
+        policy = self.reminder_policy
+        known = {"before_days", "on_due_day", "overdue_every_days", "escalate_after_days"}
+        if not isinstance(policy, dict) or set(policy) - known:
+            raise ValidationError(
+                {"reminder_policy": f"The reminder policy is an object with some of: {', '.join(sorted(known))}."}
+            )
         map_ = self.jira_status_map
         categories = ("new", "indeterminate", "done")
         if not isinstance(map_, dict) or not all(

@@ -1,0 +1,94 @@
+"""The outbox: every Slack message (and launch e-mail) is a row, written with the change that caused it.
+
+A row is unique on its reason (``reason_key``: integration, step, kind, day), so a beat that fires
+twice, a retried task or two workers never write, and so never send, the same message twice. A
+worker delivers due rows (``notifications.delivery``); back-off and pacing live on the row
+(``not_before``), never in a sleeping worker.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class SlackThread(models.Model):
+    """A step's first message in a channel: the step's later messages go in its thread."""
+
+    step = models.ForeignKey("integrations.IntegrationStep", on_delete=models.CASCADE, related_name="slack_threads")
+    channel = models.CharField(max_length=40)
+    ts = models.CharField(max_length=32, blank=True, help_text="Slack's id of the first message, once sent.")
+    status_shown = models.CharField(max_length=20, blank=True, help_text="The step status the first message shows.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["step", "channel"], name="unique_step_thread_per_channel")]
+
+    def __str__(self):
+        return f"{self.step} in {self.channel}"
+
+
+class OutboxMessage(models.Model):
+    class Kind(models.TextChoices):
+        REMINDER = "reminder", "Reminder before the deadline"
+        DUE_TODAY = "due_today", "Due today"
+        OVERDUE = "overdue", "Overdue"
+        ESCALATION = "escalation", "Escalation to the PM and business manager"
+        TRADINGVIEW_DUE = "tradingview_due", "TradingView task due"
+        TRADINGVIEW_LATE = "tradingview_late", "TradingView task late"
+        HANDED_OVER = "handed_over", "TradingView finished a task; the partner's turn"
+        PARTNER_DONE = "partner_done", "The partner finished a step"
+        BLOCKED = "blocked", "Blocked"
+        UNBLOCKED = "unblocked", "Unblocked"
+        REPLANNED = "replanned", "Re-planned"
+        LAUNCHED = "launched", "Launched"
+        LAUNCH_EMAIL = "launch_email", "Launch e-mail to the partner"
+        DIGEST = "digest", "Weekly digest"
+        THREAD_STATUS = "thread_status", "Step status on its first message"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        WAITING = "waiting", "Waiting to retry"
+        FAILED = "failed", "Failed"
+
+    reason_key = models.CharField(max_length=200, unique=True, help_text="Why it exists; once per reason.")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    integration = models.ForeignKey(
+        "integrations.Integration", on_delete=models.CASCADE, null=True, blank=True, related_name="outbox"
+    )
+    step = models.ForeignKey(
+        "integrations.IntegrationStep", on_delete=models.CASCADE, null=True, blank=True, related_name="outbox"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    channel = models.CharField(max_length=40, blank=True, help_text="Slack channel id; empty for an e-mail.")
+    emails = models.JSONField(default=list, blank=True, help_text="Recipients of an e-mail.")
+    thread = models.ForeignKey(SlackThread, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages")
+    text = models.TextField(help_text="The plain-text fallback (and the e-mail body).")
+    blocks = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    not_before = models.DateTimeField(default=timezone.now, db_index=True, help_text="Not sent before this.")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    slack_ts = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["not_before", "id"]
+        indexes = [models.Index(fields=["state", "not_before"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.text[:60]}"
+
+
+class SlackUser(models.Model):
+    """Who a Slack user is here: buttons act as that user, mentions find the PM by e-mail."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="slack_account")
+    slack_user_id = models.CharField(max_length=20, unique=True)
+
+    def __str__(self):
+        return f"{self.user.get_username()} ({self.slack_user_id})"

@@ -1,0 +1,182 @@
+"""Notices on roadmap events: who hears what when a step moves, the plan changes or the integration launches.
+
+Connected to ``integrations.events.roadmap_event`` (``NotificationsConfig.ready``), so each notice is
+an outbox row written in the same transaction as the change: no change without its message, and no
+message without its change.
+
+- TradingView finishes a task: the partner channel hears what is done and what is now theirs, with
+  its deadline (the roadmap's "TradingView notifies the partner via Slack").
+- The partner finishes a step: the internal channel hears it.
+- A step is blocked or unblocked: the channel of the side that owes it.
+- Re-planned: both channels. Launched: both channels, and an e-mail to the partner's contacts.
+- Any status change: the step's first message in each channel is updated in place.
+"""
+
+from django.conf import settings
+from django.dispatch import receiver
+from django.utils import timezone
+
+from integrations import events
+from integrations.standing import standing
+from notifications.messages import integration_blocks, step_blocks, thread_status_blocks
+from notifications.models import OutboxMessage, SlackThread
+from notifications.outbox import partner_zone, queue, tradingview_zone, working_moment
+from roadmap import progress
+from roadmap.models import Side, StepStatus
+
+K = OutboxMessage.Kind
+
+
+def channel_of(integration, side: str) -> str:
+    return integration.slack_channel_id if side == Side.PARTNER else settings.SLACK_INTERNAL_CHANNEL
+
+
+@receiver(events.roadmap_event)
+def on_roadmap_event(sender, event, **kwargs):
+    handler = HANDLERS.get(event.kind)
+    if handler is not None:
+        handler(event)
+
+
+def _stamp(event) -> str:
+    """What makes a notice's reason unique: the change's moment (a step can be done, reopened, done again)."""
+    return f"{event.context.moment:%Y%m%dT%H%M%S%f}"
+
+
+def step_changed(event):
+    step, integration = event.step, event.integration
+    to_status, from_status = event.details["to_status"], event.details["from_status"]
+    if to_status == StepStatus.DONE:
+        if step.side == Side.TRADINGVIEW:
+            _handed_over(event)
+        elif settings.SLACK_INTERNAL_CHANNEL:
+            text, blocks = step_blocks(step, "The partner finished a step", f"{event.context}.", buttons=False)
+            queue(
+                f"partner_done:{step.pk}:{_stamp(event)}",
+                K.PARTNER_DONE,
+                text=text,
+                blocks=blocks,
+                integration=integration,
+                step=step,
+                channel=settings.SLACK_INTERNAL_CHANNEL,
+                not_before=working_moment(tradingview_zone()),
+            )
+    elif to_status == StepStatus.BLOCKED or from_status == StepStatus.BLOCKED:
+        kind = K.BLOCKED if to_status == StepStatus.BLOCKED else K.UNBLOCKED
+        headline = "Blocked" if kind == K.BLOCKED else "Unblocked"
+        channel = channel_of(integration, step.side)
+        if channel:
+            text, blocks = step_blocks(step, headline, event.context.note)
+            zone = partner_zone(integration) if step.side == Side.PARTNER else tradingview_zone()
+            queue(
+                f"{kind}:{step.pk}:{_stamp(event)}",
+                kind,
+                text=text,
+                blocks=blocks,
+                integration=integration,
+                step=step,
+                channel=channel,
+                not_before=working_moment(zone),
+            )
+    _update_threads(event)
+
+
+def _handed_over(event):
+    """TradingView finished a task: tell the partner what is now theirs, by when."""
+    integration, done = event.integration, event.step
+    channel = integration.slack_channel_id
+    if not channel:
+        return
+    steps = list(integration.steps.all())
+    now = standing(integration, steps=steps)
+    for step in progress.actionable_steps(steps):
+        if step.side != Side.PARTNER or done.code not in step.depends_on:
+            continue
+        deadline = now.of(step).deadline if now.of(step) else step.due_date
+        text, blocks = step_blocks(step, f"TradingView finished: {done.title}", "This step is now yours.", due=deadline)
+        queue(
+            f"handed_over:{step.pk}:{done.pk}:{_stamp(event)}",
+            K.HANDED_OVER,
+            text=text,
+            blocks=blocks,
+            integration=integration,
+            step=step,
+            channel=channel,
+            not_before=working_moment(partner_zone(integration)),
+        )
+
+
+def _update_threads(event):
+    """Each first message about the step shows its new status (when it has been sent)."""
+    for thread in SlackThread.objects.filter(step=event.step).exclude(ts=""):
+        text, blocks = thread_status_blocks(event.step, due=event.step.due_date)
+        queue(
+            f"thread_status:{thread.pk}:{_stamp(event)}",
+            K.THREAD_STATUS,
+            text=text,
+            blocks=blocks,
+            integration=event.integration,
+            step=event.step,
+            channel=thread.channel,
+            in_thread=False,
+        )
+
+
+def replanned(event):
+    integration = event.integration
+    detail = (
+        f"Kick-off moved from {event.details['from_kickoff']:%d %b %Y} to {event.details['to_kickoff']:%d %b %Y}; "
+        f"planned launch {event.details['planned_launch']:%d %b %Y}. {event.context.note}"
+    ).strip()
+    text, blocks = integration_blocks(integration, "The plan moved", detail)
+    for channel, zone in (
+        (integration.slack_channel_id, partner_zone(integration)),
+        (settings.SLACK_INTERNAL_CHANNEL, tradingview_zone()),
+    ):
+        if channel:
+            queue(
+                f"replanned:{integration.pk}:{channel}:{_stamp(event)}",
+                K.REPLANNED,
+                text=text,
+                blocks=blocks,
+                integration=integration,
+                channel=channel,
+                not_before=working_moment(zone),
+            )
+
+
+def launched(event):
+    integration = event.integration
+    day = event.details["launched_on"]
+    text, blocks = integration_blocks(integration, "Open to all users", f"{integration} launched on {day:%d %b %Y}.")
+    for channel, zone in (
+        (integration.slack_channel_id, partner_zone(integration)),
+        (settings.SLACK_INTERNAL_CHANNEL, tradingview_zone()),
+    ):
+        if channel:
+            queue(
+                f"launched:{integration.pk}:{channel}",
+                K.LAUNCHED,
+                text=text,
+                blocks=blocks,
+                integration=integration,
+                channel=channel,
+                not_before=working_moment(zone),
+            )
+    emails = [c.email for c in integration.partner.contacts.all() if c.email]
+    if emails:
+        body = (
+            f"Hello,\n\n{integration} is now open to all TradingView users (launched on {day:%d %B %Y}).\n"
+            "Thank you for the work that got it here.\n\nTradingView integrations team"
+        )
+        queue(
+            f"launch_email:{integration.pk}",
+            K.LAUNCH_EMAIL,
+            text=body,
+            integration=integration,
+            emails=emails,
+            not_before=timezone.now(),
+        )
+
+
+HANDLERS = {events.STEP_CHANGED: step_changed, events.REPLANNED: replanned, events.LAUNCHED: launched}

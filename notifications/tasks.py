@@ -1,0 +1,22 @@
+"""Celery tasks of the notifications app: thin wrappers that call plain functions."""
+
+from celery import shared_task
+
+DELIVER_TASK = "notifications.deliver_outbox"
+PLAN_REMINDERS_TASK = "notifications.plan_reminders"
+
+
+@shared_task(name=DELIVER_TASK)
+def deliver_outbox():
+    """Deliver the outbox rows that are due; each row is claimed, so two workers never send one twice."""
+    from notifications import delivery
+
+    return delivery.deliver_due()
+
+
+@shared_task(name=PLAN_REMINDERS_TASK)
+def plan_reminders():
+    """Write today's reminders into the outbox (idempotent: once per step, kind and day)."""
+    from notifications import reminders
+
+    return reminders.plan_reminders()
