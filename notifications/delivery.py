@@ -1,0 +1,365 @@
+"""Delivering the outbox: each due row is claimed, sent once, and its outcome kept on the row.
+
+Rules:
+- A row is claimed with a conditional UPDATE (pending/waiting and due -> sending), so two workers
+  never send one row; the claim counts an attempt.
+- Slack's answer decides the row: sent (its ``ts`` kept); a permanent error (a wrong channel, a bad
+  token, bad blocks) fails it at once; HTTP 429 waits for ``Retry-After``; a 5xx or a refused
+  connection waits with exponential back-off and jitter, failed after ``MAX_ATTEMPTS``.
+- Nothing is sent twice. ``chat.postMessage`` has no idempotency key, so every post carries
+  metadata naming the row (``event_type`` ``roadmap_outbox``, the row's id and reason). When the
+  outcome of a post is unknown (a timeout or a connection dropped after the request was written, or a
+  worker killed while a row was "sending", reclaimed after ``STUCK_AFTER``), the row waits marked
+  ``UNKNOWN``; before posting it again the channel (or the thread) is read back with
+  ``include_all_metadata``: a message naming the row marks it sent with that ``ts``; none, and it is
+  posted. If Slack cannot be read back (e.g. the bot lacks the history scope), the row fails for a human:
+  "unknown whether Slack received it; retry by hand" (``retry`` then posts without asking).
+- One message per second per channel: a row whose channel had a post less than a second ago waits,
+  within a run and across runs (from the channel's latest ``sent_at``).
+- A step's messages go in its thread: the first one sent starts it (its ``ts`` stored on the thread);
+  a later one waits until the thread has started, unless nothing earlier in the thread is still to go.
+- Without ``SLACK_BOT_TOKEN`` Slack rows stay pending with "Slack not configured"; e-mail rows still go.
+"""
+
+import logging
+import random
+import socket
+import urllib.error
+from collections import Counter
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db.models import F, Max
+from django.utils import timezone
+
+from notifications.models import OutboxMessage, SlackThread
+
+logger = logging.getLogger(__name__)
+
+State = OutboxMessage.State
+Kind = OutboxMessage.Kind
+
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "invalid_auth",
+        "account_inactive",
+        "invalid_blocks",
+        "msg_too_long",
+        "token_revoked",
+        "no_text",
+        "too_many_attachments",
+    }
+)
+MAX_ATTEMPTS = 8
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_CAP_SECONDS = 3600
+STUCK_AFTER = timedelta(minutes=10)
+CHANNEL_PACE = timedelta(seconds=1)
+DEFAULT_RETRY_AFTER_SECONDS = 60
+NOT_CONFIGURED = "Slack not configured"
+UNKNOWN = "Unknown whether Slack received it"
+RETRIED_BY_HAND = "Retried by hand"
+METADATA_EVENT = "roadmap_outbox"
+HISTORY_LOOKBACK = timedelta(minutes=5)
+HISTORY_PAGES = 5
+
+
+class Outcome(Exception):
+    """How a delivery ended when it did not end in ``sent``."""
+
+    def __init__(self, state: str, error: str, delay: timedelta | None = None, code: str = ""):
+        super().__init__(error)
+        self.state, self.error, self.delay, self.code = str(state), error, delay, code
+
+
+def slack_client():
+    from slack_sdk import WebClient
+
+    return WebClient(
+        token=settings.SLACK_BOT_TOKEN,
+        base_url=settings.SLACK_API_URL,
+        timeout=settings.SLACK_TIMEOUT_SECONDS,
+        retry_handlers=[],  # no hidden retries: a retry is the outbox's decision, on the row
+    )
+
+
+def _due(now):
+    return OutboxMessage.objects.filter(state__in=[State.PENDING, State.WAITING], not_before__lte=now)
+
+
+def reclaim_stuck(now: datetime) -> int:
+    """Rows left "sending" by a killed worker wait again, marked unknown: Slack may have them already."""
+    cutoff = now - STUCK_AFTER
+    return OutboxMessage.objects.filter(state=State.SENDING, claimed_at__lt=cutoff).update(
+        state=State.WAITING,
+        not_before=now,
+        last_error=f"{UNKNOWN}: the worker sending it stopped.",
+    )
+
+
+def claim(row_id: int, now: datetime) -> OutboxMessage | None:
+    """Take the row for this worker, or None when another worker took it (or it is no longer due)."""
+    taken = _due(now).filter(pk=row_id).update(state=State.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    if not taken:
+        return None
+    return OutboxMessage.objects.select_related("thread", "step").get(pk=row_id)
+
+
+def retry(row: OutboxMessage) -> OutboxMessage:
+    """Back to pending, due now, with a fresh count of attempts (the admin's "Retry now")."""
+    now = timezone.now()
+    OutboxMessage.objects.filter(pk=row.pk).exclude(state__in=[State.SENT, State.SENDING]).update(
+        state=State.PENDING, not_before=now, attempts=0, last_error=RETRIED_BY_HAND, claimed_at=None
+    )
+    row.refresh_from_db()
+    return row
+
+
+def deliver_due(now: datetime | None = None, limit: int = 200) -> dict:
+    """Deliver the rows due at ``now`` (oldest first, at most ``limit``); returns counts by outcome."""
+    fixed = now
+    now = now or timezone.now()
+    counts = Counter()
+    counts["reclaimed"] = reclaim_stuck(now)
+    due = _due(now)
+    if not settings.SLACK_ENABLED:
+        counts["not_configured"] = (
+            due.exclude(channel="").exclude(last_error=NOT_CONFIGURED).update(last_error=NOT_CONFIGURED)
+        )
+        due = due.filter(channel="")
+    rows = list(due.order_by("not_before", "id").values_list("id", "channel", "kind", "thread_id")[:limit])
+    last_post = _last_posts({channel for _, channel, _, _ in rows if channel})
+    client = slack_client() if settings.SLACK_ENABLED and any(channel for _, channel, _, _ in rows) else None
+    for row_id, channel, kind, thread_id in rows:
+        moment = fixed or timezone.now()
+        if channel and kind != Kind.THREAD_STATUS:
+            previous = last_post.get(channel)
+            if previous is not None and moment - previous < CHANNEL_PACE:
+                _due(moment).filter(pk=row_id).update(not_before=previous + CHANNEL_PACE)
+                counts["paced"] += 1
+                continue
+            if thread_id and _waits_for_thread_start(row_id, thread_id):
+                counts["held"] += 1
+                continue
+        row = claim(row_id, moment)
+        if row is None:
+            counts["skipped"] += 1
+            continue
+        state = _deliver(row, client, moment)
+        counts[state] += 1
+        if state == State.SENT and channel and kind != Kind.THREAD_STATUS:
+            last_post[channel] = moment
+    result = {key: value for key, value in counts.items() if value}
+    if result:
+        logger.info("Outbox delivery: %s", result)
+    return result
+
+
+def _last_posts(channels: set[str]) -> dict[str, datetime]:
+    if not channels:
+        return {}
+    latest = (
+        OutboxMessage.objects.filter(channel__in=channels, state=State.SENT)
+        .exclude(kind=Kind.THREAD_STATUS)
+        .values("channel")
+        .annotate(last=Max("sent_at"))
+    )
+    return {item["channel"]: item["last"] for item in latest if item["last"]}
+
+
+def _waits_for_thread_start(row_id: int, thread_id: int) -> bool:
+    """A reply waits while its thread has no first message yet and an earlier row of the thread may start it."""
+    if SlackThread.objects.filter(pk=thread_id).exclude(ts="").exists():
+        return False
+    return (
+        OutboxMessage.objects.filter(thread_id=thread_id, id__lt=row_id)
+        .filter(state__in=[State.PENDING, State.WAITING, State.SENDING])
+        .exists()
+    )
+
+
+def _deliver(row: OutboxMessage, client, now: datetime) -> str:
+    try:
+        if not row.channel:
+            _send_email(row)
+        elif row.kind == Kind.THREAD_STATUS:
+            _update_thread_status(row, client)
+        else:
+            _post(row, client)
+    except Outcome as outcome:
+        return _settle(row, now, outcome)
+    except Exception as error:  # noqa: BLE001 - any other failure: the row waits and says why
+        logger.exception("Outbox row %s failed unexpectedly", row.pk)
+        return _settle(row, now, Outcome(State.WAITING, f"{type(error).__name__}: {error}"))
+    OutboxMessage.objects.filter(pk=row.pk).update(
+        state=State.SENT, sent_at=now, slack_ts=row.slack_ts, last_error="", claimed_at=None
+    )
+    return str(State.SENT)
+
+
+def _settle(row: OutboxMessage, now: datetime, outcome: Outcome) -> str:
+    state, error = outcome.state, outcome.error
+    not_before = now
+    if state == State.WAITING:
+        if outcome.delay is not None:  # Slack said when (Retry-After): not an attempt that counts against the row
+            not_before = now + outcome.delay
+        elif row.attempts >= MAX_ATTEMPTS:
+            state, error = str(State.FAILED), f"{error} (gave up after {row.attempts} attempts)"
+        else:
+            not_before = now + backoff(row.attempts)
+    OutboxMessage.objects.filter(pk=row.pk).update(
+        state=state, last_error=error[:2000], not_before=not_before, claimed_at=None
+    )
+    return state
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 60 s, 120 s, ... capped at an hour, each between 75% and 100% of that (jitter)."""
+    seconds = min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS)
+    return timedelta(seconds=seconds * random.uniform(0.75, 1.0))
+
+
+# E-mail
+
+
+def _send_email(row: OutboxMessage):
+    if not row.emails:
+        raise Outcome(State.FAILED, "No e-mail recipients.")
+    subject = (row.text.splitlines() or [""])[0][:150] or row.get_kind_display()
+    try:
+        send_mail(subject, row.text, settings.DEFAULT_FROM_EMAIL, list(row.emails))
+    except Exception as error:  # noqa: BLE001 - SMTP and socket errors: transient, the row waits
+        raise Outcome(State.WAITING, f"E-mail not sent: {type(error).__name__}: {error}") from error
+
+
+# Slack
+
+
+def _metadata(row: OutboxMessage) -> dict:
+    return {"event_type": METADATA_EVENT, "event_payload": {"outbox_id": row.pk, "reason": row.reason_key}}
+
+
+def _post(row: OutboxMessage, client):
+    thread = row.thread
+    if thread is not None:
+        thread.refresh_from_db()
+    thread_ts = thread.ts if thread is not None and thread.ts else None
+    if row.last_error.startswith(UNKNOWN):
+        found = _already_posted(row, client, thread_ts)
+        if found:
+            row.slack_ts = found
+            _start_thread(row, thread, found)
+            return
+    kwargs = {"channel": row.channel, "text": row.text, "metadata": _metadata(row)}
+    if row.blocks:
+        kwargs["blocks"] = row.blocks
+    if thread_ts:
+        kwargs["thread_ts"] = thread_ts
+    response = _call(client.chat_postMessage, posting=True, **kwargs)
+    row.slack_ts = response.get("ts") or ""
+    _start_thread(row, thread, row.slack_ts)
+
+
+def _start_thread(row, thread, ts: str):
+    if thread is not None and not thread.ts and ts:
+        status = row.step.status if row.step_id else ""
+        SlackThread.objects.filter(pk=thread.pk, ts="").update(ts=ts, status_shown=status)
+
+
+def _already_posted(row: OutboxMessage, client, thread_ts: str | None) -> str:
+    """The ts of a message in Slack that names this row, or "" when there is none.
+
+    Reads the channel (or the thread) back from a little before the row was written, a few pages at most.
+    """
+    oldest = f"{(row.created_at - HISTORY_LOOKBACK).timestamp():.6f}"
+    method = client.conversations_replies if thread_ts else client.conversations_history
+    kwargs = {"channel": row.channel, "oldest": oldest, "include_all_metadata": True, "limit": 200}
+    if thread_ts:
+        kwargs["ts"] = thread_ts
+    cursor = None
+    for _ in range(HISTORY_PAGES):
+        try:
+            response = _call(method, **kwargs, **({"cursor": cursor} if cursor else {}))
+        except Outcome as outcome:
+            if outcome.code:  # Slack answered, and will not tell (e.g. missing_scope): a human decides
+                raise Outcome(
+                    State.FAILED, f"{UNKNOWN}; retry by hand (Slack could not be asked: {outcome.error})"
+                ) from None
+            raise Outcome(State.WAITING, f"{UNKNOWN}: {outcome.error}", outcome.delay) from None
+        for message in response.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if (
+                metadata.get("event_type") == METADATA_EVENT
+                and payload.get("outbox_id") == row.pk
+                and payload.get("reason") in (None, row.reason_key)
+            ):
+                return message.get("ts") or ""
+        cursor = (response.get("response_metadata") or {}).get("next_cursor")
+        if not (response.get("has_more") and cursor):
+            return ""
+    raise Outcome(State.FAILED, f"{UNKNOWN}; retry by hand (too many messages in the channel to tell).")
+
+
+def _update_thread_status(row: OutboxMessage, client):
+    thread = SlackThread.objects.filter(step_id=row.step_id, channel=row.channel).exclude(ts="").first()
+    if thread is None:
+        raise Outcome(State.FAILED, "The step's first message was never sent: nothing to update.")
+    kwargs = {"channel": row.channel, "ts": thread.ts, "text": row.text}
+    if row.blocks:
+        kwargs["blocks"] = row.blocks
+    response = _call(client.chat_update, posting=False, **kwargs)  # updating twice is harmless
+    row.slack_ts = response.get("ts") or thread.ts
+    status = row.step.status if row.step_id else ""
+    SlackThread.objects.filter(pk=thread.pk).update(status_shown=status)
+
+
+def _call(method, posting: bool = False, **kwargs):
+    """Call Slack; turn every failure into an Outcome for the row."""
+    from slack_sdk.errors import SlackApiError
+
+    try:
+        return method(**kwargs)
+    except SlackApiError as error:
+        response = error.response
+        status = getattr(response, "status_code", 200)
+        if status == 429:
+            headers = getattr(response, "headers", {}) or {}
+            retry_after = headers.get("Retry-After") or headers.get("retry-after")
+            if isinstance(retry_after, list):
+                retry_after = retry_after[0] if retry_after else None
+            try:
+                seconds = max(int(float(retry_after)), 1)
+            except (TypeError, ValueError):
+                seconds = DEFAULT_RETRY_AFTER_SECONDS
+            wait = timedelta(seconds=seconds)
+            raise Outcome(State.WAITING, f"Rate limited by Slack: retry after {seconds} s.", wait) from None
+        if status >= 500:
+            raise Outcome(State.WAITING, f"Slack answered HTTP {status}.") from None
+        code = _error_code(response)
+        if code in PERMANENT_ERRORS:
+            raise Outcome(State.FAILED, f"Slack refused it: {code}.", code=code) from None
+        raise Outcome(State.WAITING, f"Slack answered: {code or 'an error'} (HTTP {status}).", code=code) from None
+    except Exception as error:  # noqa: BLE001 - urllib, socket and http.client errors
+        if _never_reached_slack(error):
+            raise Outcome(State.WAITING, f"Could not connect to Slack: {error}") from None
+        if posting:
+            raise Outcome(State.WAITING, f"{UNKNOWN}: {type(error).__name__}: {error}") from None
+        raise Outcome(State.WAITING, f"No answer from Slack: {type(error).__name__}: {error}") from None
+
+
+def _error_code(response) -> str:
+    try:
+        return str(response.get("error") or "")
+    except (AttributeError, TypeError, ValueError):
+        return ""
+
+
+def _never_reached_slack(error: Exception) -> bool:
+    """A refused connection or a name that does not resolve: the request was never written."""
+    reason = error.reason if isinstance(error, urllib.error.URLError) else error
+    return isinstance(reason, (ConnectionRefusedError, socket.gaierror))

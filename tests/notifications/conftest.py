@@ -1,0 +1,28 @@
+"""The fake Slack server, with the settings pointing the real ``slack_sdk.WebClient`` at it."""
+
+import pytest
+
+from tests.fake_slack import FakeSlack
+
+INTERNAL_CHANNEL = "CINTERNAL"
+PARTNER_CHANNEL = "CPARTNER"
+
+
+@pytest.fixture
+def fake_slack(settings, monkeypatch):
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)  # WebClient honours proxies but not NO_PROXY
+    with FakeSlack() as fake:
+        settings.SLACK_BOT_TOKEN = fake.token
+        settings.SLACK_ENABLED = True
+        settings.SLACK_API_URL = fake.url
+        settings.SLACK_INTERNAL_CHANNEL = INTERNAL_CHANNEL
+        settings.SLACK_TIMEOUT_SECONDS = 1
+        yield fake
+
+
+@pytest.fixture
+def slack_off(settings):
+    settings.SLACK_BOT_TOKEN = ""
+    settings.SLACK_ENABLED = False
+    settings.SLACK_INTERNAL_CHANNEL = INTERNAL_CHANNEL
