@@ -1,7 +1,7 @@
 """Root URLs."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from integrations.jira import views as jira_views
@@ -14,4 +14,5 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
     path("hooks/jira/", jira_views.webhook, name="jira-webhook"),
+    path("hooks/slack/", include("notifications.urls")),
 ]
