@@ -6,14 +6,15 @@ days overdue the PM and the business manager hear it too (once). For a TradingVi
 internal channel hears on the day it is due and on its first day late. Nothing for paused,
 launched or cancelled integrations, nor for steps that are done or do not apply. Each reminder is
 delivered in working hours of its recipients (the partner's time zone for the partner channel),
-never at a weekend: one planned for a Saturday goes out on Monday morning.
+never at a weekend: one that would fall at a weekend goes out on the Friday before (before the
+deadline) or on the Monday after (once overdue).
 
 ``plan_reminders(day)`` writes that day's reminders into the outbox; beat runs it daily and it may
 run any number of times: each reminder has its reason key (step, kind, day).
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -23,11 +24,11 @@ from django.utils import timezone
 from integrations.models import Integration, IntegrationEvent, IntegrationStep
 from integrations.standing import standing
 from notifications.messages import step_blocks
-from notifications.models import OutboxMessage
-from notifications.outbox import partner_zone, queue, tradingview_zone, working_moment
+from notifications.models import OutboxMessage, SlackThread
+from notifications.outbox import partner_zone, tradingview_zone, working_moment
 from roadmap import progress
 from roadmap.models import Side
-from roadmap.schedule import is_working_day
+from roadmap.schedule import is_working_day, next_working_day
 
 DEFAULT_POLICY = {"before_days": [7, 2], "on_due_day": True, "overdue_every_days": 3, "escalate_after_days": 7}
 K = OutboxMessage.Kind
@@ -43,21 +44,47 @@ def policy_for(template) -> dict:
     return {**DEFAULT_POLICY, **(template.reminder_policy or {})}
 
 
-def partner_reminder(days_to_deadline: int, policy: dict) -> Reminder | None:
-    """The reminder a partner step gets on a day ``days_to_deadline`` before (negative: after) its deadline."""
-    if days_to_deadline in policy["before_days"]:
-        return Reminder(K.REMINDER, f"Due in {days_to_deadline} days")
+def partner_reminder(days_to_deadline: int, policy: dict, day: date | None = None) -> Reminder | None:
+    """The reminder a partner step gets on ``day``, ``days_to_deadline`` before (negative: after) its deadline.
+
+    Nobody is nudged at a weekend: a reminder before the deadline that falls at a weekend goes out
+    on the working day before it (a Monday deadline's "2 days before" on the Friday), one after the
+    deadline on the next working day (Monday). ``day`` None: the counts are read as calendar days.
+    """
+    deadline = day + timedelta(days=days_to_deadline) if day else None
+    for before in policy["before_days"]:
+        if before <= 0:
+            continue
+        if day is None:
+            if days_to_deadline == before:
+                return Reminder(K.REMINDER, f"Due in {days_to_deadline} days")
+            continue
+        moment = deadline - timedelta(days=before)
+        while not is_working_day(moment):
+            moment -= timedelta(days=1)
+        if moment == day:
+            return Reminder(K.REMINDER, f"Due in {days_to_deadline} days")
     if days_to_deadline == 0 and policy["on_due_day"]:
         return Reminder(K.DUE_TODAY, "Due today")
     overdue = -days_to_deadline
     every = max(1, int(policy["overdue_every_days"]))
-    if overdue >= 1 and (overdue - 1) % every == 0:
+    since = 1  # the calendar days this working day stands for: Monday also covers the weekend before it
+    if day is not None:
+        previous = day - timedelta(days=1)
+        while not is_working_day(previous):
+            previous -= timedelta(days=1)
+        since = (day - previous).days
+    if any(o >= 1 and (o - 1) % every == 0 for o in range(overdue - since + 1, overdue + 1)):
         return Reminder(K.OVERDUE, f"{overdue} day{'s' if overdue > 1 else ''} overdue")
     return None
 
 
 def plan_reminders(day: date | None = None, batch_size: int = 500) -> int:
-    """Write the reminders of ``day`` (the project's calendar) into the outbox; returns how many are new."""
+    """Write the reminders of ``day`` (the project's calendar) into the outbox; returns how many are new.
+
+    Each batch of integrations costs a fixed number of queries (read, then write the new rows in
+    bulk), however many integrations and reminders it holds. Ends with the weekly digest (Mondays).
+    """
     day = day or timezone.localdate()
     ids = list(
         Integration.objects.filter(state=Integration.State.ACTIVE, kickoff_on__isnull=False)
@@ -65,48 +92,113 @@ def plan_reminders(day: date | None = None, batch_size: int = 500) -> int:
         .values_list("pk", flat=True)
     )
     written = 0
-    for start in range(0, len(ids), batch_size):
-        batch = (
-            Integration.objects.filter(pk__in=ids[start : start + batch_size])
-            .select_related("partner", "template", "tv_pm", "business_manager")
-            .prefetch_related(
-                Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")),
-                Prefetch("events", queryset=IntegrationEvent.objects.order_by("at", "id")),
+    if is_working_day(day):  # nobody is nudged at a weekend; the cadence goes on on working days
+        for start in range(0, len(ids), batch_size):
+            batch = (
+                Integration.objects.filter(pk__in=ids[start : start + batch_size])
+                .select_related("partner", "template", "tv_pm__slack_account", "business_manager__slack_account")
+                .prefetch_related(
+                    Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")),
+                    Prefetch("events", queryset=IntegrationEvent.objects.order_by("at", "id")),
+                )
             )
-        )
-        with transaction.atomic():
-            for integration in batch:
-                written += _plan_integration(integration, day)
-    return written
+            with transaction.atomic():
+                pending = []
+                for integration in batch:
+                    pending += _plan_integration(integration, day)
+                written += write_pending(pending)
+    from notifications.digest import plan_weekly_digest
+
+    return written + plan_weekly_digest(day, batch_size=batch_size)
 
 
-def _plan_integration(integration, day: date) -> int:
-    if not is_working_day(day):
-        return 0  # nobody is nudged at a weekend; the cadence goes on on working days
+def write_pending(pending: list[dict]) -> int:
+    """Write the messages in ``pending`` (``queue()``'s arguments) that are new, in bulk; returns how many.
+
+    A few queries whatever the number: the reasons already written, the steps' threads (made when
+    missing), then the rows; a concurrent writer of the same reason loses quietly (ignore_conflicts).
+    """
+    pending = list({p["reason_key"][:200]: {**p, "reason_key": p["reason_key"][:200]} for p in pending}.values())
+    if not pending:
+        return 0
+    keys = [p["reason_key"] for p in pending]
+    existing = set(OutboxMessage.objects.filter(reason_key__in=keys).values_list("reason_key", flat=True))
+    new = [p for p in pending if p["reason_key"] not in existing]
+    if not new:
+        return 0
+    wanted = {(p["step"].pk, p["channel"]) for p in new if p.get("step") is not None and p.get("channel")}
+    threads = {}
+    if wanted:
+        step_ids = {step_id for step_id, _ in wanted}
+
+        def load():
+            return {
+                (t.step_id, t.channel): t
+                for t in SlackThread.objects.filter(step_id__in=step_ids, channel__in={c for _, c in wanted})
+            }
+
+        threads = load()
+        missing = wanted - set(threads)
+        if missing:
+            SlackThread.objects.bulk_create(
+                [SlackThread(step_id=s, channel=c) for s, c in missing], ignore_conflicts=True, batch_size=500
+            )
+            threads = load()
+    now = timezone.now()
+    OutboxMessage.objects.bulk_create(
+        [
+            OutboxMessage(
+                reason_key=p["reason_key"],
+                kind=p["kind"],
+                integration=p.get("integration"),
+                step=p.get("step"),
+                recipient=p.get("recipient"),
+                channel=p.get("channel", ""),
+                emails=list(p.get("emails", ())),
+                thread=threads.get((p["step"].pk, p["channel"])) if p.get("step") is not None else None,
+                text=p["text"],
+                blocks=list(p.get("blocks", ())),
+                not_before=p.get("not_before") or now,
+            )
+            for p in new
+        ],
+        ignore_conflicts=True,
+        batch_size=500,
+    )
+    return len(new)
+
+
+def _plan_integration(integration, day: date) -> list[dict]:
+    """The reminders ``integration`` gets on ``day``, as ``queue()`` arguments."""
     steps = list(integration.steps.all())
-    now = standing(integration, steps=steps, integration_events=integration.events.all())
+    noon = timezone.make_aware(datetime.combine(day, time(12)))
+    now = standing(integration, noon, steps=steps, integration_events=integration.events.all())
     policy = policy_for(integration.template)
-    written = 0
+    pending = []
     for step in progress.actionable_steps(steps):
         outlook = now.of(step)
         if outlook is None:
             continue
         days_to_deadline = (outlook.deadline - day).days
         if step.side == Side.PARTNER:
-            written += _partner_step(integration, step, outlook.deadline, days_to_deadline, day, policy)
+            pending += _partner_step(integration, step, outlook.deadline, days_to_deadline, day, policy)
         else:
-            written += _tradingview_step(integration, step, outlook.deadline, days_to_deadline, day)
-    return written
+            pending += _tradingview_step(integration, step, outlook.deadline, days_to_deadline, day)
+    return pending
 
 
-def _partner_step(integration, step, deadline, days_to_deadline, day, policy) -> int:
-    written = 0
-    reminder = partner_reminder(days_to_deadline, policy)
+def _message(reason_key: str, kind: str, **fields) -> dict:
+    return {"reason_key": reason_key, "kind": kind, **fields}
+
+
+def _partner_step(integration, step, deadline, days_to_deadline, day, policy) -> list[dict]:
+    pending = []
+    reminder = partner_reminder(days_to_deadline, policy, day)
     channel = integration.slack_channel_id
     if reminder and channel:
         text, blocks = step_blocks(step, reminder.headline, "What is left is yours to finish.", due=deadline)
-        written += bool(
-            queue(
+        pending.append(
+            _message(
                 f"{reminder.kind}:{step.pk}:{day:%Y-%m-%d}",
                 reminder.kind,
                 text=text,
@@ -126,8 +218,8 @@ def _partner_step(integration, step, deadline, days_to_deadline, day, policy) ->
             f"{mentions}: the partner's step is late; time to call them.".strip(),
             due=deadline,
         )
-        written += bool(
-            queue(
+        pending.append(
+            _message(
                 f"escalation:{step.pk}:{deadline:%Y-%m-%d}",
                 K.ESCALATION,
                 text=text,
@@ -138,19 +230,22 @@ def _partner_step(integration, step, deadline, days_to_deadline, day, policy) ->
                 not_before=working_moment(tradingview_zone(), day),
             )
         )
-    return written
+    return pending
 
 
-def _tradingview_step(integration, step, deadline, days_to_deadline, day) -> int:
+def _tradingview_step(integration, step, deadline, days_to_deadline, day) -> list[dict]:
     channel = settings.SLACK_INTERNAL_CHANNEL
-    if not channel or days_to_deadline not in (0, -1):
-        return 0
+    first_late_day = next_working_day(deadline + timedelta(days=1))  # a Friday deadline is late on Monday
+    if not channel or (days_to_deadline != 0 and day != first_late_day):
+        return []
     kind, headline = (
-        (K.TRADINGVIEW_DUE, "Due today") if days_to_deadline == 0 else (K.TRADINGVIEW_LATE, "Late: due yesterday")
+        (K.TRADINGVIEW_DUE, "Due today")
+        if days_to_deadline == 0
+        else (K.TRADINGVIEW_LATE, f"Late: due {deadline:%A %d %b}")
     )
     text, blocks = step_blocks(step, headline, "TradingView owes this step.", due=deadline)
-    return bool(
-        queue(
+    return [
+        _message(
             f"{kind}:{step.pk}:{deadline:%Y-%m-%d}",
             kind,
             text=text,
@@ -160,7 +255,7 @@ def _tradingview_step(integration, step, deadline, days_to_deadline, day) -> int
             channel=channel,
             not_before=working_moment(tradingview_zone(), day),
         )
-    )
+    ]
 
 
 def _mention(user) -> str:

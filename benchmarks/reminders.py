@@ -1,0 +1,169 @@
+"""Benchmark of the daily reminder sweep (``notifications.reminders.plan_reminders``) and its SQL queries.
+
+Usage: .venv/bin/python benchmarks/reminders.py [--sizes 100,1000,10000] [--batch-size 500]
+Runs on a fresh SQLite file in a temporary folder, or on DATABASE_URL when it is set (the database
+named there is used as is; the benchmark writes partners prefixed "Bench").
+
+A few integrations are kicked off through ``plan.start_integration`` (some with steps done); the
+portfolio is then grown by bulk copies of them (as benchmarks/core.py does), each with its own Slack
+channel, their PMs linked to Slack users. Each size is swept on two fresh days (a Monday, when the
+weekly digest is written too, and a weekday in the overdue cadence), so rows are written each time.
+Prints the sweep's time, rows written and SQL queries: queries grow with the number of batches
+(``--batch-size`` integrations each), not with the number of integrations or messages.
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+if not os.environ.get("DATABASE_URL"):
+    os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="reminders-bench-")
+os.environ.setdefault("EMBEDDED", "1")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("SLACK_INTERNAL_CHANNEL", "C0INTERNAL")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from integrations import plan, steps  # noqa: E402
+from integrations.context import ChangeContext  # noqa: E402
+from integrations.models import Integration, IntegrationStep, Partner  # noqa: E402
+from notifications.models import OutboxMessage, SlackUser  # noqa: E402
+from notifications.reminders import plan_reminders  # noqa: E402
+from roadmap.models import RoadmapTemplate  # noqa: E402
+
+KICKOFF = date(2026, 3, 2)
+SOURCES = 20  # integrations made through the services; the rest are copies
+PMS = 5
+# Per size: a Monday (reminders + the weekly digest) and a weekday in the partner's overdue cadence.
+DAYS = [
+    (date(2026, 3, 30), date(2026, 3, 31)),
+    (date(2026, 4, 6), date(2026, 4, 3)),
+    (date(2026, 4, 13), date(2026, 4, 9)),
+    (date(2026, 4, 20), date(2026, 4, 15)),
+]
+
+
+def moment(day: date, hour: int = 10) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()).replace(hour=hour))
+
+
+def pms():
+    users = []
+    for n in range(PMS):
+        user, _ = get_user_model().objects.get_or_create(
+            username=f"bench.pm{n}", defaults={"email": f"bench.pm{n}@example.com", "is_staff": True}
+        )
+        SlackUser.objects.get_or_create(user=user, defaults={"slack_user_id": f"UBENCH{n:04d}"})
+        users.append(user)
+    return users
+
+
+def sources(template, managers):
+    """Integrations kicked off through the services; every third has its first TradingView tasks done."""
+    made = []
+    for n in range(SOURCES):
+        partner = Partner.objects.create(name=f"Bench {n:05d} {time.time_ns()}", time_zone="Europe/Berlin")
+        integration = Integration.objects.create(
+            partner=partner,
+            template=template,
+            tv_pm=managers[n % len(managers)],
+            parts="both",
+            data_types=["crypto"],
+            data_source="own_feed",
+            data_auth="fixed_token",
+            trading_auth="oauth2_code",
+            slack_channel_id=f"CBENCH{n:06d}",
+        )
+        plan.start_integration(integration, KICKOFF, ChangeContext("system", at=moment(KICKOFF)))
+        if n % 3 == 0:
+            for code in ("slack-jira-onboarding", "autotests-configuration"):
+                steps.complete_step(integration.steps.get(code=code), ChangeContext("system", at=moment(KICKOFF, 15)))
+        made.append(integration)
+    return made
+
+
+@transaction.atomic
+def copy_portfolio(size):
+    """Bulk copies of the benchmark's integrations (with their steps) up to ``size`` running ones."""
+    originals = list(Integration.objects.filter(partner__name__startswith="Bench 0").prefetch_related("steps"))
+    have = Integration.objects.filter(state__in=Integration.RUNNING_STATES).count()
+    made = 0
+    while have + made < size:
+        batch = []
+        for source in originals[: size - have - made]:
+            partner = Partner(name=f"Bench copy {time.time_ns()} {made + len(batch)}", time_zone="Europe/Berlin")
+            batch.append((source, partner))
+        Partner.objects.bulk_create([p for _, p in batch])
+        copies = []
+        for source, partner in batch:
+            copy = Integration(**{f.attname: getattr(source, f.attname) for f in Integration._meta.concrete_fields})
+            copy.pk = None
+            copy.partner_id = partner.pk
+            copy.current_step_id = None
+            copy.name = partner.name
+            copy.slack_channel_id = f"CCOPY{have + made + len(copies):07d}"
+            copies.append(copy)
+        Integration.objects.bulk_create(copies)
+        rows = []
+        for (source, _), copy in zip(batch, copies, strict=True):
+            for step in source.steps.all():
+                clone = IntegrationStep(
+                    **{f.attname: getattr(step, f.attname) for f in IntegrationStep._meta.concrete_fields}
+                )
+                clone.pk = None
+                clone.integration_id = copy.pk
+                rows.append(clone)
+        IntegrationStep.objects.bulk_create(rows, batch_size=2000)
+        made += len(batch)
+
+
+def sweep(day: date, batch_size: int) -> tuple[float, int, int, int]:
+    digests = OutboxMessage.objects.filter(kind=OutboxMessage.Kind.DIGEST).count()
+    with CaptureQueriesContext(connection) as queries:
+        start = time.perf_counter()
+        written = plan_reminders(day, batch_size=batch_size)
+        elapsed = time.perf_counter() - start
+    digests = OutboxMessage.objects.filter(kind=OutboxMessage.Kind.DIGEST).count() - digests
+    return elapsed, written, digests, len(queries)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="100,1000,10000", help="portfolio sizes (running integrations)")
+    parser.add_argument("--batch-size", type=int, default=500)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    call_command("migrate", verbosity=0)
+    print(f"database: {connection.vendor}, batch size: {args.batch_size}")
+    begin = time.perf_counter()
+    template = RoadmapTemplate.latest("tradingview-rest-api")
+    sources(template, pms())
+    for size, days in zip(sizes, DAYS * (len(sizes) // len(DAYS) + 1), strict=False):
+        copy_portfolio(size)
+        running = Integration.objects.filter(state=Integration.State.ACTIVE).count()
+        batches = -(-running // args.batch_size)
+        for day in days:
+            elapsed, written, digests, queries = sweep(day, args.batch_size)
+            print(
+                f"plan_reminders {day:%a %Y-%m-%d}  {running:6} running  {batches:3} batch(es)  "
+                f"{elapsed * 1000:9.0f} ms  ({elapsed * 1e6 / max(1, running):5.0f} µs each)  "
+                f"rows={written:6} (digests {digests})  queries={queries}"
+            )
+    print(f"total: {time.perf_counter() - begin:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""The weekly digest: on Monday each PM gets a direct message about their running integrations.
+
+For each integration the PM runs (``tv_pm``, active or paused): who owes what (the ball in court and
+the steps owed), what is late (days overdue) and what is due this week (Monday to Sunday). The
+message goes to the PM's Slack user id as the channel (Slack opens a direct message for a user id),
+so only PMs linked to a Slack user (``SlackUser``) get one. Once per PM and ISO week:
+``digest:<user id>:<ISO week>``. ``reminders.plan_reminders`` calls it at its end, so the daily
+beat task writes it; it costs a fixed number of queries per batch of integrations.
+"""
+
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+
+from django.db import transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from integrations.models import Integration, IntegrationEvent, IntegrationStep
+from integrations.standing import standing
+from notifications.messages import integration_url
+from notifications.models import OutboxMessage
+from notifications.outbox import tradingview_zone, working_moment
+from roadmap import progress
+from roadmap.models import Side
+from roadmap.schedule import is_working_day
+
+MAX_BLOCKS = 50  # Slack's limit per message
+SIDE_NAMES = {Side.PARTNER: "the partner", Side.TRADINGVIEW: "TradingView", progress.BOTH: "both sides"}
+
+
+def iso_week(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def integration_summary(integration, now, day: date) -> tuple[str, bool, bool]:
+    """Lines about one integration as of ``day``: (mrkdwn text, anything late, anything due this week)."""
+    week_end = day + timedelta(days=6 - day.weekday())
+    header = f"*<{integration_url(integration)}|{integration}>*"
+    if integration.state == Integration.State.PAUSED:
+        header += " (paused)"
+    lines = [header]
+    owed = progress.actionable_steps(now.steps)
+    ball = progress.ball_in_court(now.steps)
+    if ball.side:
+        lines.append(f"Ball in court: {SIDE_NAMES.get(ball.side, ball.side)}")
+        for side, name in ((Side.PARTNER, "The partner"), (Side.TRADINGVIEW, "TradingView")):
+            if ball.for_side(side):
+                lines.append(f"{name} owes: " + "; ".join(str(s) for s in ball.for_side(side)))
+    else:
+        lines.append("Nothing owed.")
+    late = due = False
+    for step in owed:
+        outlook = now.of(step)
+        if outlook is None:
+            continue
+        overdue = now.days_overdue(step)
+        if overdue:
+            late = True
+            lines.append(
+                f"• Late: {step} — {overdue} day{'s' if overdue != 1 else ''} overdue (due {outlook.deadline:%a %d %b})"
+            )
+        elif day <= outlook.deadline <= week_end:
+            due = True
+            lines.append(f"• Due this week: {step} — {outlook.deadline:%a %d %b}")
+    return "\n".join(lines), late, due
+
+
+def plan_weekly_digest(day: date | None = None, batch_size: int = 500) -> int:
+    """On a working Monday, write one digest per PM linked to Slack; returns how many rows are new."""
+    from notifications.reminders import write_pending
+
+    day = day or timezone.localdate()
+    if day.weekday() != 0 or not is_working_day(day):
+        return 0
+    ids = list(
+        Integration.objects.filter(
+            state__in=Integration.RUNNING_STATES, kickoff_on__isnull=False, tv_pm__slack_account__isnull=False
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not ids:
+        return 0
+    noon = timezone.make_aware(datetime.combine(day, time(12)))
+    per_pm = defaultdict(list)  # user id -> [(integration name, text, late, due)]
+    users = {}
+    for start in range(0, len(ids), batch_size):
+        batch = (
+            Integration.objects.filter(pk__in=ids[start : start + batch_size])
+            .select_related("partner", "template", "tv_pm__slack_account")
+            .prefetch_related(
+                Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")),
+                Prefetch("events", queryset=IntegrationEvent.objects.order_by("at", "id")),
+            )
+        )
+        for integration in batch:
+            now = standing(
+                integration, noon, steps=list(integration.steps.all()), integration_events=integration.events.all()
+            )
+            users[integration.tv_pm_id] = integration.tv_pm
+            per_pm[integration.tv_pm_id].append((str(integration), *integration_summary(integration, now, day)))
+    week = iso_week(day)
+    pending = []
+    for user_id, items in per_pm.items():
+        user = users[user_id]
+        items.sort(key=lambda item: (not item[2], not item[3], item[0]))  # late first, then due this week
+        late = sum(1 for item in items if item[2])
+        due = sum(1 for item in items if item[3])
+        headline = (
+            f"Your week {week}: {len(items)} integration{'s' if len(items) != 1 else ''}, "
+            f"{late} with late steps, {due} with steps due this week"
+        )
+        sections = [item[1] for item in items]
+        blocks = [{"type": "header", "text": {"type": "plain_text", "text": headline[:150]}}]
+        shown = sections[: MAX_BLOCKS - 2]
+        blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}} for text in shown]
+        if len(sections) > len(shown):
+            blocks.append(
+                {
+                    "type": "context",
+                    "elements": [{"type": "mrkdwn", "text": f"… and {len(sections) - len(shown)} more"}],
+                }
+            )
+        text = headline + "\n\n" + "\n\n".join(sections)
+        pending.append(
+            {
+                "reason_key": f"digest:{user_id}:{week}",
+                "kind": OutboxMessage.Kind.DIGEST,
+                "recipient": user,
+                "channel": user.slack_account.slack_user_id,
+                "text": text,
+                "blocks": blocks,
+                "not_before": working_moment(tradingview_zone(), day),
+            }
+        )
+    with transaction.atomic():
+        return write_pending(pending)
