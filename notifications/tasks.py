@@ -16,7 +16,11 @@ def deliver_outbox():
 
 @shared_task(name=PLAN_REMINDERS_TASK)
 def plan_reminders():
-    """Write today's reminders into the outbox (idempotent: once per step, kind and day)."""
-    from notifications import reminders
+    """Write today's reminders into the outbox (idempotent: once per step, kind and day).
 
+    First finds new PMs on Slack by e-mail, so today's mentions and digest can name them.
+    """
+    from notifications import reminders, slack_users
+
+    slack_users.link_by_email()
     return reminders.plan_reminders()

@@ -48,6 +48,7 @@ class FakeSlack:
         self.requests: list[Call] = []
         self.messages: dict[str, list[dict]] = {}  # channel -> messages, oldest first
         self.history_error = ""
+        self.users: dict[str, str] = {}  # e-mail -> Slack user id, for users.lookupByEmail
         self._failures: list[Failure] = []
         self._ts = 0.0
         self._lock = threading.Lock()
@@ -209,6 +210,11 @@ class FakeSlack:
                 return answer
             if method == "auth.test":
                 return {"ok": True, "user_id": "U0BOT", "team_id": "T1"}
+            if method == "users.lookupByEmail":
+                user_id = self.users.get(body.get("email", ""))
+                if user_id is None:
+                    return {"ok": False, "error": "users_not_found"}
+                return {"ok": True, "user": {"id": user_id, "profile": {"email": body["email"]}}}
         return {"ok": False, "error": "unknown_method"}
 
     @staticmethod
