@@ -32,13 +32,14 @@ import django  # noqa: E402
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from benchmarks.portfolio import copy_portfolio  # noqa: E402
 from integrations import plan, steps  # noqa: E402
 from integrations.context import ChangeContext  # noqa: E402
-from integrations.models import Integration, IntegrationStep, Partner, StepChange  # noqa: E402
+from integrations.models import Integration, Partner  # noqa: E402
 from integrations.standing import refresh_running, standing  # noqa: E402
 from roadmap.models import RoadmapTemplate  # noqa: E402
 
@@ -110,44 +111,9 @@ def standing_over_time(template):
         print(f"{'':34} queries={len(queries)}  slip={result.slip_days} days")
 
 
-@transaction.atomic
-def copy_portfolio(size):
-    """Bulk copies of the benchmark's integrations (with their steps) up to ``size`` running ones."""
-    sources = list(Integration.objects.filter(partner__name__startswith="Bench").prefetch_related("steps"))
-    have = Integration.objects.filter(state__in=Integration.RUNNING_STATES).count()
-    made = 0
-    while have + made < size:
-        batch = []
-        for source in sources[: size - have - made]:
-            partner = Partner(name=f"Bench copy {time.time_ns()} {made + len(batch)}")
-            batch.append((source, partner))
-        Partner.objects.bulk_create([p for _, p in batch])
-        copies = []
-        for source, partner in batch:
-            copy = Integration(**{f.attname: getattr(source, f.attname) for f in Integration._meta.concrete_fields})
-            copy.pk = None
-            copy.partner_id = partner.pk
-            copy.current_step_id = None
-            copy.name = partner.name
-            copies.append(copy)
-        Integration.objects.bulk_create(copies)
-        rows = []
-        for (source, _), copy in zip(batch, copies, strict=True):
-            for step in source.steps.all():
-                clone = IntegrationStep(
-                    **{f.attname: getattr(step, f.attname) for f in IntegrationStep._meta.concrete_fields}
-                )
-                clone.pk = None
-                clone.integration_id = copy.pk
-                rows.append(clone)
-        IntegrationStep.objects.bulk_create(rows, batch_size=2000)
-        made += len(batch)
-    return StepChange.objects.count()
-
-
 def daily_refresh(sizes):
     for size in sizes:
-        copy_portfolio(size)
+        copy_portfolio(size, Integration.objects.filter(partner__name__startswith="Bench").prefetch_related("steps"))
         running = Integration.objects.filter(state__in=Integration.RUNNING_STATES).count()
         with CaptureQueriesContext(connection) as queries:
             start = time.perf_counter()

@@ -33,13 +33,14 @@ django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from benchmarks.portfolio import copy_portfolio  # noqa: E402
 from integrations import plan, steps  # noqa: E402
 from integrations.context import ChangeContext  # noqa: E402
-from integrations.models import Integration, IntegrationStep, Partner  # noqa: E402
+from integrations.models import Integration, Partner  # noqa: E402
 from notifications.models import OutboxMessage, SlackUser  # noqa: E402
 from notifications.reminders import plan_reminders  # noqa: E402
 from roadmap.models import RoadmapTemplate  # noqa: E402
@@ -95,41 +96,6 @@ def sources(template, managers):
     return made
 
 
-@transaction.atomic
-def copy_portfolio(size):
-    """Bulk copies of the benchmark's integrations (with their steps) up to ``size`` running ones."""
-    originals = list(Integration.objects.filter(partner__name__startswith="Bench 0").prefetch_related("steps"))
-    have = Integration.objects.filter(state__in=Integration.RUNNING_STATES).count()
-    made = 0
-    while have + made < size:
-        batch = []
-        for source in originals[: size - have - made]:
-            partner = Partner(name=f"Bench copy {time.time_ns()} {made + len(batch)}", time_zone="Europe/Berlin")
-            batch.append((source, partner))
-        Partner.objects.bulk_create([p for _, p in batch])
-        copies = []
-        for source, partner in batch:
-            copy = Integration(**{f.attname: getattr(source, f.attname) for f in Integration._meta.concrete_fields})
-            copy.pk = None
-            copy.partner_id = partner.pk
-            copy.current_step_id = None
-            copy.name = partner.name
-            copy.slack_channel_id = f"CCOPY{have + made + len(copies):07d}"
-            copies.append(copy)
-        Integration.objects.bulk_create(copies)
-        rows = []
-        for (source, _), copy in zip(batch, copies, strict=True):
-            for step in source.steps.all():
-                clone = IntegrationStep(
-                    **{f.attname: getattr(step, f.attname) for f in IntegrationStep._meta.concrete_fields}
-                )
-                clone.pk = None
-                clone.integration_id = copy.pk
-                rows.append(clone)
-        IntegrationStep.objects.bulk_create(rows, batch_size=2000)
-        made += len(batch)
-
-
 def sweep(day: date, batch_size: int) -> tuple[float, int, int, int]:
     digests = OutboxMessage.objects.filter(kind=OutboxMessage.Kind.DIGEST).count()
     with CaptureQueriesContext(connection) as queries:
@@ -152,7 +118,12 @@ def main():
     template = RoadmapTemplate.latest("tradingview-rest-api")
     sources(template, pms())
     for size, days in zip(sizes, DAYS * (len(sizes) // len(DAYS) + 1), strict=False):
-        copy_portfolio(size)
+        copy_portfolio(
+            size,
+            Integration.objects.filter(partner__name__startswith="Bench 0").prefetch_related("steps"),
+            time_zone="Europe/Berlin",
+            slack_channels=True,
+        )
         running = Integration.objects.filter(state=Integration.State.ACTIVE).count()
         batches = -(-running // args.batch_size)
         for day in days:
