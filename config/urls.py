@@ -2,7 +2,6 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from integrations.jira import views as jira_views
 
@@ -11,7 +10,8 @@ admin.site.site_title = "Integrations"
 admin.site.index_title = "Broker & exchange integration roadmap"
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("", include("integrations.dashboard.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("hooks/jira/", jira_views.webhook, name="jira-webhook"),
     path("hooks/slack/", include("notifications.urls")),

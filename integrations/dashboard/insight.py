@@ -1,0 +1,3 @@
+"""insight pages of the PM's dashboard."""
+
+urlpatterns = []

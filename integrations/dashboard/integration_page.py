@@ -1,0 +1,3 @@
+"""integration_page pages of the PM's dashboard."""
+
+urlpatterns = []

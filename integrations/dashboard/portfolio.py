@@ -1,0 +1,3 @@
+"""portfolio pages of the PM's dashboard."""
+
+urlpatterns = []

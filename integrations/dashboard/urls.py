@@ -1,0 +1,5 @@
+"""The dashboard's URLs: each page module brings its own."""
+
+from integrations.dashboard import insight, integration_page, portfolio
+
+urlpatterns = [*portfolio.urlpatterns, *integration_page.urlpatterns, *insight.urlpatterns]
