@@ -1,0 +1,134 @@
+"""Benchmark of the portfolio page: its render time against a bare view of the same rows.
+
+Usage: .venv/bin/python benchmarks/pages.py [--sizes 10,100,1000] [--repeat 20]
+Runs on a fresh SQLite file in a temporary folder, or on DATABASE_URL when it is set (the
+database named there is used as is; the benchmark writes partners prefixed "Bench").
+
+For each portfolio size, prints the mean and 95th percentile of GET / through Django's test
+Client (a staff user logged in; the first page of 50 rows, counts, filters and health line), the
+same for a bare view defined here that renders the same 50 rows from one query with a minimal
+template, their ratio, and the page's query count.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+if not os.environ.get("DATABASE_URL"):
+    os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="roadmap-bench-")
+os.environ.setdefault("EMBEDDED", "1")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.http import HttpResponse  # noqa: E402
+from django.template import Context, Template  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
+from django.urls import include, path  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from benchmarks.portfolio import copy_portfolio  # noqa: E402
+from integrations import plan, steps  # noqa: E402
+from integrations.context import ChangeContext  # noqa: E402
+from integrations.models import Integration, Partner  # noqa: E402
+from roadmap.models import RoadmapTemplate  # noqa: E402
+
+KICKOFF = date(2026, 3, 2)
+BARE = Template(
+    "<table>{% for i in rows %}<tr><td>{{ i.partner.name }}</td><td>{{ i.current_step }}</td>"
+    "<td>{{ i.ball_side }}</td><td>{{ i.next_due_on }}</td><td>{{ i.forecast_launch_on }}</td>"
+    "<td>{{ i.updated_at }}</td></tr>{% endfor %}</table>"
+)
+
+
+def bare(request):
+    """The same first page of rows (sorted by deadline) from one query, in a minimal template."""
+    rows = (
+        Integration.objects.filter(state__in=Integration.RUNNING_STATES)
+        .select_related("partner", "current_step")
+        .order_by("next_deadline_at", "partner__name", "name", "pk")[:50]
+    )
+    return HttpResponse(BARE.render(Context({"rows": rows})))
+
+
+urlpatterns = [path("bare/", bare), path("", include("config.urls"))]
+
+
+def moment(day: date, hour: int = 10) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()).replace(hour=hour))
+
+
+def seed(count: int = 10):
+    template = RoadmapTemplate.latest("tradingview-rest-api")
+    for n in range(count):
+        partner = Partner.objects.create(name=f"Bench {n:05d} {time.time_ns()}")
+        integration = Integration.objects.create(
+            partner=partner,
+            template=template,
+            parts="both",
+            data_types=["crypto"],
+            data_source="own_feed",
+            data_auth="fixed_token",
+            trading_auth="oauth2_code",
+        )
+        plan.start_integration(integration, KICKOFF, ChangeContext("system", at=moment(KICKOFF)))
+        for k, code in enumerate(["slack-jira-onboarding", "autotests-configuration"][: n % 3]):
+            item = integration.steps.get(code=code)
+            steps.complete_step(item, ChangeContext("system", at=moment(KICKOFF, 11 + k)))
+
+
+def measure(client, url, repeat):
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        response = client.get(url)
+        samples.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, response.status_code
+    ordered = sorted(samples)
+    return statistics.mean(samples), ordered[max(0, int(len(ordered) * 0.95) - 1)]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="10,100,1000")
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+    call_command("migrate", verbosity=0)
+    print(f"database: {connection.vendor}")
+    seed(10)
+    user, _ = get_user_model().objects.get_or_create(username="bench-pm", defaults={"is_staff": True})
+    Integration.objects.filter(partner__name__startswith="Bench").update(tv_pm=user)
+    with override_settings(ROOT_URLCONF=__name__, ALLOWED_HOSTS=["*"], DEBUG=False):
+        client = Client()
+        client.force_login(user)
+        print(f"{'integrations':>12}  {'portfolio mean/p95 ms':>22}  {'bare mean/p95 ms':>18}  {'ratio':>6}  queries")
+        for size in [int(s) for s in args.sizes.split(",") if s.strip()]:
+            originals = Integration.objects.filter(partner__name__startswith="Bench").prefetch_related("steps")[:10]
+            copy_portfolio(size, originals)
+            running = Integration.objects.filter(state__in=Integration.RUNNING_STATES).count()
+            client.get("/")  # warm up templates
+            client.get("/bare/")
+            page = measure(client, "/", args.repeat)
+            plain = measure(client, "/bare/", args.repeat)
+            with CaptureQueriesContext(connection) as queries:
+                client.get("/")
+            print(
+                f"{running:>12}  {page[0]:>10.1f} / {page[1]:>8.1f}  {plain[0]:>8.1f} / {plain[1]:>7.1f}  "
+                f"{page[0] / plain[0]:>6.1f}  {len(queries)}"
+            )
+
+
+if __name__ == "__main__":
+    main()
