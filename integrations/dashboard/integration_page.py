@@ -1,3 +1,377 @@
-"""integration_page pages of the PM's dashboard."""
+"""One integration's page: where it stands, its timeline, its steps with their actions, its history.
 
-urlpatterns = []
+Staff only. Every rule comes from the shared functions: ``standing()`` for the header and the
+timeline, ``step_actions()`` for what each step offers (refusals shown as text), the services in
+``integrations.steps`` and ``integrations.plan`` for changes. Forms post normally; with htmx a step
+action swaps the steps section in place (and the header, timeline and history out of band).
+
+The page costs a fixed number of queries, however many history rows, Jira issues or outbox
+messages the integration has.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
+
+from integrations import plan
+from integrations.actions import ACTIONS, step_actions
+from integrations.admin import history as merged_history
+from integrations.admin_forms import NoteForm, ReplanForm
+from integrations.context import ChangeContext
+from integrations.jira.models import JiraIssue, StatusCategory
+from integrations.models import ChangeSource, Integration, IntegrationStep, StepChange
+from integrations.standing import standing
+from integrations.steps import apply_action
+from notifications.models import OutboxMessage
+from roadmap.lineup import RECOMMENDED_LINEUP, ROLE_NAMES, lineup_gaps
+from roadmap.models import Side, StepStatus
+from roadmap.refusals import Refusal
+
+HISTORY_PER_PAGE = 25
+OUTBOX_SHOWN = 20
+DONE_PHRASES = {
+    "start": "started",
+    "complete": "marked done",
+    "block": "blocked",
+    "unblock": "unblocked",
+    "reopen": "reopened",
+    "not_applicable": "marked not applicable",
+}
+BALL_TEXT = {"tradingview": "TradingView", "partner": "the partner", "both": "both sides"}
+
+
+def _staff_only(view):
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_staff:
+            raise PermissionDenied("This page is for TradingView staff.")
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def _web(request, note: str = "") -> ChangeContext:
+    return ChangeContext(source=ChangeSource.WEB, by=request.user, note=note)
+
+
+def _is_htmx(request) -> bool:
+    return bool(request.headers.get("HX-Request"))
+
+
+def _page_url(integration_id) -> str:
+    return reverse("integration-page", args=[integration_id])
+
+
+# --- the timeline -----------------------------------------------------------------------------
+
+LABEL_W, RIGHT_W, ROW_H, TOP, WIDTH = 290, 205, 26, 34, 1100
+
+
+@dataclass
+class TimelineRow:
+    label: str
+    side: str
+    status: str  # text: "Done 2026-03-04", "3 days overdue", ...
+    y: float
+    planned_x: float
+    end_x: float  # done: completion; open: forecast
+    deadline_x: float | None
+    bar_x: float
+    bar_w: float
+    done: bool
+    late: bool
+    title: str
+
+
+@dataclass
+class Tick:
+    x: float
+    label: str
+
+
+@dataclass
+class Timeline:
+    width: int
+    height: int
+    chart_left: int
+    chart_right: int
+    rows: list = field(default_factory=list)
+    ticks: list = field(default_factory=list)
+    today_x: float | None = None
+    today: date | None = None
+    baseline_x: float | None = None
+    baseline: date | None = None
+    window_x: float | None = None
+    window_w: float = 0
+    window: tuple | None = None
+    bottom: float = 0
+
+
+def _day(d) -> str:
+    return f"{d:%Y-%m-%d}" if d else "—"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def timeline(now, steps) -> Timeline | None:
+    """The shapes of the timeline SVG: one row a step, planned vs done/forecast, deadline and markers."""
+    rows = [(s, now.of(s)) for s in steps]
+    rows = [(s, o) for s, o in rows if o is not None]
+    if not rows:
+        return None
+    last = steps[-1]
+    window = (last.window_start, last.due_date) if last.window_start and last.due_date else None
+    today = now.today
+    dates = [d for _, o in rows for d in (o.planned, o.deadline, o.forecast)]
+    dates += [d for d in (now.baseline_launch, today, *(window or ())) if d]
+    kickoff = now.integration.kickoff_on
+    if kickoff:
+        dates.append(kickoff)
+    start, end = min(dates) - timedelta(days=3), max(dates) + timedelta(days=3)
+    span = max(1, (end - start).days)
+    left, right = LABEL_W, WIDTH - RIGHT_W
+
+    def x(d: date) -> float:
+        return round(left + (d - start).days * (right - left) / span, 1)
+
+    tl = Timeline(width=WIDTH, height=0, chart_left=left, chart_right=right)
+    for i, (s, o) in enumerate(rows):
+        done = s.status == StepStatus.DONE
+        overdue = now.days_overdue(s)
+        if done:
+            status = f"Done {_day(o.forecast)}" + (f", {_plural(o.days_late, 'day')} late" if o.days_late else "")
+        elif s.status == StepStatus.NOT_APPLICABLE:
+            status = "Not applicable"
+        elif overdue:
+            status = f"{_plural(overdue, 'day')} overdue"
+        else:
+            status = f"{'Blocked, ' if s.status == StepStatus.BLOCKED else ''}forecast {_day(o.forecast)}"
+        px, ex = x(o.planned), x(o.forecast)
+        tl.rows.append(
+            TimelineRow(
+                label=str(s),
+                side=s.side,
+                status=status,
+                y=TOP + i * ROW_H,
+                planned_x=px,
+                end_x=ex,
+                deadline_x=x(o.deadline) if o.deadline != o.planned else None,
+                bar_x=min(px, ex),
+                bar_w=abs(ex - px),
+                done=done,
+                late=bool(overdue or o.days_late or o.forecast > o.deadline),
+                title=f"{s}: planned {_day(o.planned)}, deadline {_day(o.deadline)}, "
+                f"{'done' if done else 'forecast'} {_day(o.forecast)} ({status})",
+            )
+        )
+    tl.bottom = TOP + len(rows) * ROW_H
+    tl.height = int(tl.bottom + 12)
+    # Ticks on the first of each month, or Mondays when the span is short.
+    day = start
+    step_days = 7 if span <= 120 else None
+    while day <= end:
+        if (step_days and day.weekday() == 0) or (not step_days and day.day == 1):
+            tl.ticks.append(Tick(x(day), f"{day:%d %b}" if step_days else f"{day:%b %Y}"))
+        day += timedelta(days=1)
+    tl.today, tl.today_x = today, x(today)
+    if now.baseline_launch:
+        tl.baseline, tl.baseline_x = now.baseline_launch, x(now.baseline_launch)
+    if window:
+        tl.window = window
+        tl.window_x = x(window[0])
+        tl.window_w = max(2.0, x(window[1] + timedelta(days=1)) - x(window[0]))
+    return tl
+
+
+# --- the page's data --------------------------------------------------------------------------
+
+
+@dataclass
+class StepRow:
+    step: IntegrationStep
+    outlook: object
+    days_overdue: int
+    actions: list
+    issues: list
+
+
+def _load(pk) -> Integration:
+    integration = get_object_or_404(
+        Integration.objects.select_related("partner", "tv_pm", "template").prefetch_related(
+            Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")), "team"
+        ),
+        pk=pk,
+    )
+    return integration
+
+
+def _context(request, integration: Integration, replan_form=None, pause_form=None, resume_form=None) -> dict:
+    steps = list(integration.steps.all())
+    for s in steps:
+        s.integration = integration
+    events = list(integration.events.order_by("at", "id"))
+    now = standing(integration, steps=steps, integration_events=events)
+
+    issues = list(JiraIssue.objects.filter(integration=integration, deleted=False).order_by("key"))
+    by_step = defaultdict(list)
+    rounds = defaultdict(list)
+    for issue in issues:
+        if issue.step_id and not issue.is_bug:
+            by_step[issue.step_id].append(issue)
+        if issue.is_bug and issue.status_category != StatusCategory.DONE:
+            rounds[issue.testing_round or "No testing round"].append(issue)
+            if issue.step_id:
+                by_step[issue.step_id].append(issue)
+
+    rows = [
+        StepRow(
+            step=s,
+            outlook=now.of(s),
+            days_overdue=now.days_overdue(s),
+            actions=step_actions(s, request.user, steps),
+            issues=by_step.get(s.pk, []),
+        )
+        for s in steps
+    ]
+
+    next_deadline = now.next_deadline()
+    ends = now.next_deadline_ends()
+    late_days = (now.clock.now - ends).days + 1 if ends and now.clock.now >= ends else 0
+    last = steps[-1] if steps else None
+    counts = dict.fromkeys(RECOMMENDED_LINEUP, 0)
+    for member in integration.team.all():
+        counts[member.role] = counts.get(member.role, 0) + 1
+
+    history = merged_history(
+        request,
+        StepChange.objects.filter(step__integration=integration),
+        integration.events.all(),
+        per_page=HISTORY_PER_PAGE,
+    )
+    outbox = list(OutboxMessage.objects.filter(integration=integration).order_by("-created_at", "-id")[:OUTBOX_SHOWN])
+    state = integration.state
+    return {
+        "nav": "portfolio",
+        "integration": integration,
+        "now": now,
+        "ball_text": BALL_TEXT.get(now.ball.side or "", ""),
+        "next_deadline": next_deadline,
+        "next_deadline_side": Side(next_deadline[1]).label if next_deadline else "",
+        "late_days": late_days,
+        "window": (last.window_start, last.due_date) if last and last.window_start else None,
+        "rows": rows,
+        "timeline": timeline(now, steps),
+        "bug_rounds": sorted(rounds.items()),
+        "jira_linked": sum(len(v) for v in by_step.values()),
+        "history": history,
+        "outbox": outbox,
+        "team": [(ROLE_NAMES[r], counts.get(r, 0), w) for r, w in RECOMMENDED_LINEUP.items()],
+        "team_gaps": lineup_gaps(counts),
+        "can_replan": integration.is_started and integration.is_running,
+        "can_pause": state == Integration.State.ACTIVE and integration.is_started,
+        "can_resume": state == Integration.State.PAUSED,
+        "replan_form": replan_form or ReplanForm(prefix="replan"),
+        "pause_form": pause_form or NoteForm(prefix="pause"),
+        "resume_form": resume_form or NoteForm(prefix="resume"),
+    }
+
+
+# --- views ------------------------------------------------------------------------------------
+
+
+@_staff_only
+def integration_page(request, pk):
+    """The integration's page."""
+    integration = _load(pk)
+    return render(request, "dashboard/integration.html", _context(request, integration))
+
+
+@require_POST
+@_staff_only
+def step_action(request, pk, action):
+    """Take ``action`` on step ``pk``; refusals come back as messages, never as errors."""
+    if action not in ACTIONS:
+        raise Http404("No such action.")
+    step = get_object_or_404(IntegrationStep.objects.select_related("integration__partner"), pk=pk)
+    note = request.POST.get("note", "")
+    try:
+        apply_action(step, action, _web(request, note))
+    except Refusal as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, f"{step} {DONE_PHRASES[action]}.")
+    if _is_htmx(request):
+        integration = _load(step.integration_id)
+        return render(request, "dashboard/partials/integration_live.html", _context(request, integration))
+    return redirect(_page_url(step.integration_id) + "#steps")
+
+
+def _plan_view(request, pk, form_class, prefix, run, done):
+    integration = _load(pk)
+    form = form_class(request.POST, prefix=prefix)
+    if form.is_valid():
+        try:
+            run(integration, form.cleaned_data)
+        except Refusal as refusal:
+            if refusal.code == "invalid_input" and "kickoff_on" in form.fields:
+                form.add_error("kickoff_on", refusal.message)
+            elif refusal.code == "reason_required" and "note" in form.fields:
+                form.add_error("note", refusal.message)
+            else:
+                messages.error(request, refusal.message)
+                return redirect(_page_url(pk) + "#plan")
+        else:
+            messages.success(request, done)
+            return redirect(_page_url(pk))
+    integration = _load(pk)
+    context = _context(request, integration, **{f"{prefix}_form": form})
+    return render(request, "dashboard/integration.html", context, status=400)
+
+
+@require_POST
+@_staff_only
+def replan_view(request, pk):
+    def run(integration, data):
+        plan.replan(integration, data["kickoff_on"], _web(request, data["note"]))
+
+    return _plan_view(request, pk, ReplanForm, "replan", run, "Re-planned: every step is planned again.")
+
+
+@require_POST
+@_staff_only
+def pause_view(request, pk):
+    def run(integration, data):
+        plan.pause(integration, _web(request, data["note"]))
+
+    return _plan_view(request, pk, NoteForm, "pause", run, "Paused: the clock is stopped for both sides.")
+
+
+@require_POST
+@_staff_only
+def resume_view(request, pk):
+    def run(integration, data):
+        plan.resume(integration, _web(request, data["note"]))
+
+    return _plan_view(request, pk, NoteForm, "resume", run, "Resumed: open deadlines moved by the days paused.")
+
+
+urlpatterns = [
+    path("integrations/<int:pk>/", integration_page, name="integration-page"),
+    path("steps/<int:pk>/do/<slug:action>/", step_action, name="step-action"),
+    path("integrations/<int:pk>/replan/", replan_view, name="integration-replan"),
+    path("integrations/<int:pk>/pause/", pause_view, name="integration-pause"),
+    path("integrations/<int:pk>/resume/", resume_view, name="integration-resume"),
+]

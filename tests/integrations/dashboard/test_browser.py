@@ -1,0 +1,107 @@
+"""One integration's page in headless Chromium: a PM completes a task, is refused another, uses the keyboard.
+
+Screenshots land in var/screenshots/integration-*.png.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connections
+
+from tests.integrations.helpers import step
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
+WIDTH, HEIGHT = 1440, 900
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not shutil.which(CHROMIUM) and not os.environ.get("REQUIRE_BROWSER"),
+        reason="needs Debian's chromium (apt-get install -y chromium)",
+    ),
+]
+
+
+@pytest.fixture
+def page(live_server, monkeypatch):
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
+        context = browser.new_context(base_url=live_server.url, viewport={"width": WIDTH, "height": HEIGHT})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        connections.close_all()
+        browser.close()
+
+
+def login(page, user):
+    """Log in at /accounts/login/ when the dashboard's login page is there, else at the admin's."""
+    response = page.goto("/accounts/login/")
+    if response is None or response.status != 200 or not page.locator("#id_username").count():
+        page.goto("/admin/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", "correct-horse-battery")
+    page.locator("#id_password").press("Enter")
+    page.wait_for_load_state("networkidle")
+
+
+def test_pm_completes_a_task_and_the_ball_moves_to_the_partner(page, pm, started_integration):
+    login(page, pm)
+    page.goto(f"/integrations/{started_integration.pk}/")
+    assert "Both sides" in page.locator("#ball").inner_text()
+
+    # The timeline renders as an SVG with one row a step and its title.
+    svg = page.locator("#timeline svg")
+    assert svg.is_visible()
+    assert page.locator("#timeline svg g.row").count() == 15
+    assert svg.bounding_box()["width"] > 800
+    page.locator("#timeline").screenshot(path=str(SCREENSHOTS / "integration-timeline.png"))
+
+    # A refused action is disabled and says why.
+    passing = step(started_integration, "passing-autotests")
+    refused = page.locator(f"#step-{passing.pk} .refused").filter(has_text="Mark done")
+    assert refused.locator("button").is_disabled()
+    assert "cannot be done before the steps it depends on" in refused.inner_text()
+
+    # Completing the onboarding with the mouse (htmx swaps the steps and the header in place).
+    onboarding = step(started_integration, "slack-jira-onboarding")
+    page.click(f"#step-{onboarding.pk} button:has-text('Mark done')")
+    page.wait_for_selector(f"#step-{onboarding.pk} summary:has-text('Reopen')")
+    assert "1 · TradingView · Slack/Jira onboarding marked done." in page.locator("#steps .messages").inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "integration-page.png"), full_page=True)
+
+    # The second TradingView task with the keyboard only: Tab to its "Mark done" and press Enter.
+    autotests = step(started_integration, "autotests-configuration")
+    target = f"Mark done: {autotests}"
+    page.locator("body").focus()
+    page.keyboard.press("Tab")
+    for _ in range(120):
+        if page.evaluate("document.activeElement && document.activeElement.getAttribute('aria-label')") == target:
+            break
+        page.keyboard.press("Tab")
+    else:
+        pytest.fail("Tab never reached the 'Mark done' button")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"#step-{autotests.pk} summary:has-text('Reopen')")
+    page.wait_for_function("document.querySelector('#ball').innerText.includes('The partner')")
+    assert "The partner" in page.locator("#ball").inner_text()
+    assert step(started_integration, "autotests-configuration").status == "done"
+    page.screenshot(path=str(SCREENSHOTS / "integration-after.png"), full_page=True)
+    page.locator(f"#step-{passing.pk}").screenshot(path=str(SCREENSHOTS / "integration-step-row.png"))
+
+    # Without htmx (a plain form post) the page reloads with the message at the top.
+    page.goto(f"/integrations/{started_integration.pk}/")
+    assert "Kicked off on 2026-03-02" in page.locator("#history").inner_text()
+    assert "Not started → Done" in page.locator("#history").inner_text()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(SCREENSHOTS / "integration-phone.png"), full_page=True)

@@ -1,0 +1,231 @@
+"""One integration's page: its header, timeline, steps with actions, history, Jira, Slack and plan forms."""
+
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from integrations.dashboard.integration_page import timeline
+from integrations.jira.models import JiraIssue
+from integrations.models import Integration, IntegrationEvent, StepChange
+from integrations.standing import standing
+from notifications.models import OutboxMessage
+from tests.integrations.helpers import KICKOFF, PLANNED_DUE, at, on, step
+
+pytestmark = pytest.mark.django_db
+
+
+def url(integration):
+    return reverse("integration-page", args=[integration.pk])
+
+
+def action_url(s, name):
+    return reverse("step-action", args=[s.pk, name])
+
+
+@pytest.fixture
+def staff_client(client, pm):
+    client.force_login(pm)
+    return client
+
+
+def test_anonymous_users_are_sent_to_log_in(client, started_integration):
+    response = client.get(url(started_integration))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_a_partner_user_is_refused_the_page(client, partner_user, started_integration):
+    client.force_login(partner_user)
+    assert client.get(url(started_integration)).status_code == 403
+    onboarding = step(started_integration, "slack-jira-onboarding")
+    assert client.post(action_url(onboarding, "complete")).status_code == 403
+    assert step(started_integration, "slack-jira-onboarding").status == "not_started"
+
+
+def test_the_page_shows_the_standing_timeline_and_steps(staff_client, started_integration):
+    html = staff_client.get(url(started_integration)).content.decode()
+    assert "Acme Crypto Exchange" in html
+    assert "Ball in court" in html and "Both sides" in html
+    assert "Forecast launch" in html and "Baseline launch" in html
+    assert "2026-05-25" in html  # the planned and baseline launch
+    assert "window 2026-05-18 – 2026-05-25" in html
+    assert "<svg" in html and '<title id="timeline-svg-title">Timeline of' in html
+    assert "1 · TradingView · Slack/Jira onboarding" in html
+    # The refused "Mark done" of a step whose prerequisites are open is shown, disabled, with why.
+    assert "cannot be done before the steps it depends on" in html
+    assert "disabled" in html
+    # The kick-off is in the history.
+    assert "Kicked off on 2026-03-02" in html
+
+
+def test_the_timeline_geometry_puts_each_step_on_its_own_row(started_integration):
+    with on("2026-03-04"):
+        now = standing(started_integration)
+    steps = list(started_integration.steps.order_by("position"))
+    tl = timeline(now, steps)
+    assert len(tl.rows) == 15
+    assert [r.y for r in tl.rows[:2]] == [34, 60]
+    launch = tl.rows[-1]
+    assert launch.label == "TradingView · Open to all users"
+    assert tl.chart_left <= tl.rows[0].planned_x < launch.planned_x <= tl.chart_right
+    assert tl.baseline == PLANNED_DUE["open-to-all-users"] and tl.baseline_x == launch.planned_x
+    assert tl.window == (date(2026, 5, 18), date(2026, 5, 25))
+    assert tl.today == date(2026, 3, 4) and tl.today_x < tl.rows[2].planned_x
+    assert tl.rows[0].status == "forecast 2026-03-05"
+
+
+def test_completing_a_step_moves_the_ball_and_records_who(staff_client, pm, started_integration):
+    onboarding = step(started_integration, "slack-jira-onboarding")
+    autotests = step(started_integration, "autotests-configuration")
+    staff_client.post(action_url(onboarding, "complete"))
+    response = staff_client.post(action_url(autotests, "complete"), follow=True)
+    assert response.redirect_chain[-1][0] == url(started_integration) + "#steps"
+    assert "2 · TradingView · REST API autotests configuration marked done." in response.content.decode()
+    change = StepChange.objects.filter(step=autotests).last()
+    assert (change.source, change.by, change.to_status) == ("web", pm, "done")
+    started_integration.refresh_from_db()
+    assert started_integration.ball_side == "partner"
+
+
+def test_an_htmx_action_returns_the_steps_and_the_header_out_of_band(staff_client, started_integration):
+    onboarding = step(started_integration, "slack-jira-onboarding")
+    response = staff_client.post(action_url(onboarding, "complete"), HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<section id="steps"')
+    assert '<section id="summary" class="summary" aria-labelledby="summary-title" hx-swap-oob="true">' in html
+    assert 'id="timeline"' in html and 'id="history"' in html
+    assert "marked done." in html
+    assert "<html" not in html
+
+
+def test_a_refused_action_says_why_and_changes_nothing(staff_client, started_integration):
+    passing = step(started_integration, "passing-autotests")
+    response = staff_client.post(action_url(passing, "complete"), follow=True)
+    assert "cannot be done before the steps it depends on" in response.content.decode()
+    assert step(started_integration, "passing-autotests").status == "not_started"
+
+
+def test_an_action_that_needs_a_reason_is_refused_without_one(staff_client, started_integration):
+    onboarding = step(started_integration, "slack-jira-onboarding")
+    response = staff_client.post(action_url(onboarding, "block"), {"note": ""}, follow=True)
+    assert response.status_code == 200
+    assert step(started_integration, "slack-jira-onboarding").status == "not_started"
+    response = staff_client.post(action_url(onboarding, "block"), {"note": "Waiting on Slack admin"}, follow=True)
+    assert step(started_integration, "slack-jira-onboarding").status == "blocked"
+    assert "Waiting on Slack admin" in response.content.decode()
+
+
+def test_an_unknown_action_is_not_found(staff_client, started_integration):
+    onboarding = step(started_integration, "slack-jira-onboarding")
+    assert staff_client.post(action_url(onboarding, "explode")).status_code == 404
+
+
+def test_replanning_needs_a_valid_date_and_a_reason(staff_client, started_integration):
+    replan = reverse("integration-replan", args=[started_integration.pk])
+    response = staff_client.post(replan, {"replan-kickoff_on": "not a date", "replan-note": "New start"})
+    assert response.status_code == 400
+    assert "Enter a valid date." in response.content.decode()
+    response = staff_client.post(replan, {"replan-kickoff_on": "9999-12-31", "replan-note": "New start"})
+    assert response.status_code == 400
+    assert "9999-12-31" in response.content.decode()
+    response = staff_client.post(replan, {"replan-kickoff_on": "2026-12-07", "replan-note": ""})
+    assert response.status_code == 400
+    assert "This field is required." in response.content.decode()
+    started_integration.refresh_from_db()
+    assert started_integration.kickoff_on == KICKOFF
+    assert not started_integration.events.filter(kind=IntegrationEvent.Kind.REPLANNED).exists()
+
+    response = staff_client.post(replan, {"replan-kickoff_on": "2026-12-07", "replan-note": "New team"}, follow=True)
+    assert "Re-planned" in response.content.decode()
+    started_integration.refresh_from_db()
+    assert started_integration.kickoff_on == date(2026, 12, 7)
+
+
+def test_pause_and_resume_and_their_refusals(staff_client, started_integration):
+    pause = reverse("integration-pause", args=[started_integration.pk])
+    resume = reverse("integration-resume", args=[started_integration.pk])
+    response = staff_client.post(resume, {"resume-note": ""}, follow=True)
+    assert "is not paused" in response.content.decode()
+    response = staff_client.post(pause, {"pause-note": "Partner on holiday"}, follow=True)
+    assert "Paused" in response.content.decode()
+    assert Integration.objects.get(pk=started_integration.pk).state == "paused"
+    # While paused, step actions are shown refused with the reason.
+    assert "resume it first" in response.content.decode()
+    response = staff_client.post(pause, {"pause-note": ""}, follow=True)
+    assert response.status_code == 200
+    assert "Only a running integration can be paused" in response.content.decode()
+    staff_client.post(resume, {"resume-note": "Back"})
+    assert Integration.objects.get(pk=started_integration.pk).state == "active"
+
+
+def test_jira_issues_outbox_and_team_line_up(staff_client, started_integration):
+    smoke = step(started_integration, "smoke-test-fixes")
+    JiraIssue.objects.create(
+        integration=started_integration,
+        key="ACME-7",
+        summary="Quotes lag",
+        is_bug=True,
+        testing_round="smoke",
+        status_name="In Progress",
+        status_category="indeterminate",
+        step=smoke,
+    )
+    JiraIssue.objects.create(
+        integration=started_integration,
+        key="ACME-8",
+        summary="Fixed",
+        is_bug=True,
+        testing_round="smoke",
+        status_name="Done",
+        status_category="done",
+        step=smoke,
+    )
+    OutboxMessage.objects.create(reason_key="r1", kind="reminder", integration=started_integration, text="Due soon")
+    html = staff_client.get(url(started_integration)).content.decode()
+    assert "<strong>smoke</strong>: 1 open — ACME-7 (In Progress)" in html
+    assert "ACME-8" not in html
+    assert "Reminder before the deadline" in html
+    assert "Lacks 1 more project manager, 2 more developers, 2 more QA specialists" in html
+
+
+def _grow(integration, pm, start, n):
+    """``n`` more history rows, Jira issues and outbox messages."""
+    onboarding = step(integration, "slack-jira-onboarding")
+    for i in range(start, start + n):
+        StepChange.objects.create(
+            step=onboarding,
+            from_status="not_started",
+            to_status="not_started",
+            source="web",
+            by=pm,
+            note=f"note {i}",
+            at=at(KICKOFF, 10),
+        )
+        JiraIssue.objects.create(
+            integration=integration,
+            key=f"ACME-{100 + i}",
+            is_bug=i % 2 == 0,
+            testing_round="final",
+            status_category="new",
+            step=onboarding,
+        )
+        OutboxMessage.objects.create(reason_key=f"k{i}", kind="reminder", integration=integration, text="x")
+
+
+def _queries(client, integration) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url(integration)).status_code == 200
+    return len(queries)
+
+
+def test_the_page_costs_the_same_queries_with_1_or_20_rows(staff_client, pm, started_integration):
+    _grow(started_integration, pm, 0, 1)
+    one = _queries(staff_client, started_integration)
+    _grow(started_integration, pm, 1, 19)
+    twenty = _queries(staff_client, started_integration)
+    assert one == twenty
+    assert twenty == 12
