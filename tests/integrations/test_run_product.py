@@ -82,6 +82,10 @@ def test_run_product_starts_web_worker_and_beat(tmp_path):
         assert response.status_code == 200
         assert "Lumen Markets" in response.text  # the launched demo partner
         assert "Halcyon Brokerage" in response.text
+        # The dashboard, with its static files served by the product itself (no CDN).
+        dashboard = session.get(f"{base}/", timeout=10)
+        assert dashboard.status_code == 200 and "Corvid Capital" in dashboard.text
+        assert session.get(f"{base}/static/js/htmx.min.js", timeout=5).status_code == 200
 
         seen = wait_for(lambda: heartbeats(tmp_path / "roadmap.sqlite3") >= {"worker", "beat"}, 60, "heartbeats")
         assert seen
@@ -95,6 +99,6 @@ def test_run_product_starts_web_worker_and_beat(tmp_path):
         log.seek(0)
         output = log.read()
     assert code == 0, output[-3000:]
-    assert f"Log in at http://127.0.0.1:{port}/admin/" in output
+    assert f"Log in at http://127.0.0.1:{port}/  as" in output
     assert "Demo portfolio: 12 partner(s) added" in output
     assert "Stopped." in output

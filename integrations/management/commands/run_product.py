@@ -55,7 +55,8 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"\nThe product is running (database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
                 f"broker: {broker}).\n"
-                f"  Log in at http://{addr}/admin/  as  {settings.DEMO_USERNAME} / {settings.DEMO_PASSWORD}\n"
+                f"  Log in at http://{addr}/  as  {settings.DEMO_USERNAME} / {settings.DEMO_PASSWORD}\n"
+                f"  (the dashboard; setup and history in the admin at http://{addr}/admin/)\n"
                 "  Worker and beat heartbeats show on the admin's front page. Ctrl-C stops everything.\n"
             )
         )
