@@ -105,3 +105,35 @@ def test_pm_completes_a_task_and_the_ball_moves_to_the_partner(page, pm, started
     assert "Not started → Done" in page.locator("#history").inner_text()
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=str(SCREENSHOTS / "integration-phone.png"), full_page=True)
+
+
+def test_a_pm_goes_from_the_late_list_to_a_task_and_every_page_renders(page, pm):
+    """Log in, filter to the late integrations, open one, complete TradingView's task; queue and insight render."""
+    from integrations import plan
+    from tests.factories import IntegrationFactory, PartnerFactory
+    from tests.integrations.helpers import KICKOFF, at, ctx
+
+    late = IntegrationFactory(partner=PartnerFactory(name="Late Broker"), tv_pm=pm)
+    plan.start_integration(late, KICKOFF, ctx(pm, at(KICKOFF, 9)))
+    onboarding = step(late, "slack-jira-onboarding")
+
+    login(page, pm)
+    page.goto("/")
+    page.screenshot(path=str(SCREENSHOTS / "portfolio.png"), full_page=True)
+    page.click("a[data-count='late']")
+    page.wait_for_load_state("networkidle")
+    assert "overdue=1" in page.url
+    page.click("text=Late Broker")
+    page.wait_for_load_state("networkidle")
+    assert "Both sides" in page.locator("#ball").inner_text()
+
+    page.click(f"#step-{onboarding.pk} button:has-text('Mark done')")
+    page.wait_for_selector(f"#step-{onboarding.pk} summary:has-text('Reopen')")
+    page.screenshot(path=str(SCREENSHOTS / "integration-after-late.png"), full_page=True)
+
+    page.goto("/queue/")
+    assert page.locator("h1").inner_text().strip() == "My queue"
+    page.screenshot(path=str(SCREENSHOTS / "queue.png"), full_page=True)
+    page.goto("/insight/")
+    assert page.locator("svg").count() >= 3  # the charts render
+    page.screenshot(path=str(SCREENSHOTS / "insight.png"), full_page=True)
