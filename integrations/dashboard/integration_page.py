@@ -27,11 +27,11 @@ from integrations.actions import ACTIONS, step_actions
 from integrations.admin import history as merged_history
 from integrations.admin_forms import NoteForm, ReplanForm
 from integrations.context import ChangeContext
+from integrations.dashboard.outbox import outbox_model
 from integrations.jira.models import JiraIssue, StatusCategory
 from integrations.models import ChangeSource, Integration, IntegrationStep, StepChange
 from integrations.standing import standing
 from integrations.steps import apply_action
-from notifications.models import OutboxMessage
 from roadmap.lineup import RECOMMENDED_LINEUP, ROLE_NAMES, lineup_gaps
 from roadmap.models import Side, StepStatus
 from roadmap.refusals import Refusal
@@ -261,7 +261,8 @@ def _context(request, integration: Integration, replan_form=None, pause_form=Non
         integration.events.all(),
         per_page=HISTORY_PER_PAGE,
     )
-    outbox = list(OutboxMessage.objects.filter(integration=integration).order_by("-created_at", "-id")[:OUTBOX_SHOWN])
+    messages = outbox_model().objects.filter(integration=integration).order_by("-created_at", "-id")
+    outbox = list(messages[:OUTBOX_SHOWN])
     state = integration.state
     return {
         "nav": "portfolio",

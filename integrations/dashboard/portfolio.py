@@ -26,7 +26,8 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, path, reverse
@@ -35,10 +36,10 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from integrations.context import ChangeContext
+from integrations.dashboard.outbox import outbox_model
 from integrations.jira.models import JiraConnection, StatusCategory
 from integrations.models import ChangeSource, Integration, IntegrationStep
 from integrations.steps import apply_action
-from notifications.models import OutboxMessage
 from roadmap.models import OPEN_STATUSES, Side, StepStatus
 from roadmap.progress import actionable_steps
 from roadmap.refusals import Refusal
@@ -201,8 +202,18 @@ def filter_portfolio(filters: Filters, user, now=None):
     open_bug = Q(jira_issues__is_bug=True, jira_issues__deleted=False) & ~Q(
         jira_issues__status_category=StatusCategory.DONE
     )
+    # A subquery, not a second Count: two counted joins would multiply each other's rows.
+    stuck = (
+        outbox_model()
+        .objects.filter(integration=OuterRef("pk"), state__in=["failed", "waiting"])
+        .order_by()
+        .values("integration")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     qs = qs.select_related("partner", "current_step", "tv_pm").annotate(
         open_bugs=Count("jira_issues", filter=open_bug),
+        messages_stuck=Coalesce(Subquery(stuck, output_field=IntegerField()), Value(0)),
         slip=F("delay_tradingview_days") + F("delay_partner_days") + F("delay_both_days"),
         blocked=_blocked(),
     )
@@ -240,7 +251,7 @@ def health() -> list[dict]:
                     f"({connection.consecutive_failures} tries): {connection.failure_reason[:200]}",
                 }
             )
-    failed = OutboxMessage.objects.filter(state=OutboxMessage.State.FAILED).count()
+    failed = outbox_model().objects.filter(state="failed").count()
     if not settings.SLACK_ENABLED:
         lines.append({"level": "muted", "text": "Slack is not configured: no messages are sent."})
     if failed:

@@ -326,3 +326,22 @@ def test_mark_done_with_htmx_returns_the_row(staff_client, pm):
 def test_mark_done_needs_post(staff_client, pm):
     target = IntegrationStep.objects.filter(integration=kicked_off(pm, "Acme Broker")).first()
     assert staff_client.get(reverse("queue-complete", args=[target.pk])).status_code == 405
+
+
+def test_a_row_says_when_its_slack_messages_are_stuck(client, pm, started_integration):
+    from notifications.models import OutboxMessage
+
+    for n, state in enumerate(["failed", "waiting", "sent"]):
+        OutboxMessage.objects.create(
+            reason_key=f"test:{n}",
+            kind="reminder",
+            integration=started_integration,
+            channel="C1",
+            text="x",
+            state=state,
+        )
+    client.force_login(pm)
+
+    page = client.get("/?state=all").content.decode()
+
+    assert "Slack: 2 stuck" in page
