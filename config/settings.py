@@ -160,6 +160,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # The embedded product serves static files straight from the repo; production runs collectstatic.
 WHITENOISE_USE_FINDERS = EMBEDDED or DEBUG
+if WHITENOISE_USE_FINDERS:
+    # Never collected into; it exists so whitenoise does not warn about a missing folder.
+    STATIC_ROOT = VAR_DIR / "staticfiles"
+    STATIC_ROOT.mkdir(exist_ok=True)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portfolio"
