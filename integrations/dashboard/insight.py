@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
 
+from integrations.dashboard.access import staff_required
 from integrations.models import Integration
 from roadmap.models import Side, StepStatus, step_label
 
@@ -462,10 +461,8 @@ def charts(figures: dict) -> dict:
 # --- view ----------------------------------------------------------------------------------------
 
 
-@login_required
+@staff_required
 def insight_page(request):
-    if not request.user.is_staff:
-        raise PermissionDenied("The insight page is for TradingView staff.")
     now = timezone.now()
     figures = insight(load_portfolio(), now)
     return render(

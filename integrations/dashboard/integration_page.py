@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,6 +25,7 @@ from integrations.actions import ACTIONS, step_actions
 from integrations.admin import history as merged_history
 from integrations.admin_forms import NoteForm, ReplanForm
 from integrations.context import ChangeContext
+from integrations.dashboard.access import staff_required
 from integrations.dashboard.outbox import outbox_model
 from integrations.jira.models import JiraIssue, StatusCategory
 from integrations.models import ChangeSource, Integration, IntegrationStep, StepChange
@@ -47,18 +46,6 @@ DONE_PHRASES = {
     "not_applicable": "marked not applicable",
 }
 BALL_TEXT = {"tradingview": "TradingView", "partner": "the partner", "both": "both sides"}
-
-
-def _staff_only(view):
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_staff:
-            raise PermissionDenied("This page is for TradingView staff.")
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
 
 
 def _web(request, note: str = "") -> ChangeContext:
@@ -293,7 +280,7 @@ def _context(request, integration: Integration, replan_form=None, pause_form=Non
 # --- views ------------------------------------------------------------------------------------
 
 
-@_staff_only
+@staff_required
 def integration_page(request, pk):
     """The integration's page."""
     integration = _load(pk)
@@ -301,7 +288,7 @@ def integration_page(request, pk):
 
 
 @require_POST
-@_staff_only
+@staff_required
 def step_action(request, pk, action):
     """Take ``action`` on step ``pk``; refusals come back as messages, never as errors."""
     if action not in ACTIONS:
@@ -343,7 +330,7 @@ def _plan_view(request, pk, form_class, prefix, run, done):
 
 
 @require_POST
-@_staff_only
+@staff_required
 def replan_view(request, pk):
     def run(integration, data):
         plan.replan(integration, data["kickoff_on"], _web(request, data["note"]))
@@ -352,7 +339,7 @@ def replan_view(request, pk):
 
 
 @require_POST
-@_staff_only
+@staff_required
 def pause_view(request, pk):
     def run(integration, data):
         plan.pause(integration, _web(request, data["note"]))
@@ -361,7 +348,7 @@ def pause_view(request, pk):
 
 
 @require_POST
-@_staff_only
+@staff_required
 def resume_view(request, pk):
     def run(integration, data):
         plan.resume(integration, _web(request, data["note"]))

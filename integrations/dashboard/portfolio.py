@@ -22,20 +22,19 @@ from datetime import UTC, date, timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from integrations.context import ChangeContext
+from integrations.dashboard.access import staff_required
 from integrations.dashboard.outbox import outbox_model
 from integrations.jira.models import JiraConnection, StatusCategory
 from integrations.models import ChangeSource, Integration, IntegrationStep
@@ -48,26 +47,8 @@ PAGE_SIZE = 50
 CALENDAR_SALT = "integrations.dashboard.pm-calendar"
 
 
-def staff_required(view):
-    """Anonymous: to the log-in page. Signed in but not TradingView staff: 403."""
-
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_staff:
-            raise PermissionDenied("TradingView staff only.")
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
-
-
 def integration_url(pk: int) -> str:
-    """The integration's page; the admin's change page while the dashboard has none."""
-    try:
-        return reverse("integration-page", args=[pk])
-    except NoReverseMatch:
-        return reverse("admin:integrations_integration_change", args=[pk])
+    return reverse("integration-page", args=[pk])
 
 
 # --- filters: one place, for the page, its counts' links and the CSV ---------------------------
