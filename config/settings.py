@@ -29,16 +29,11 @@ EMBEDDED = env_bool("EMBEDDED", False)
 
 def _secret_key() -> str:
     """The SECRET_KEY from the environment; in the embedded or DEBUG mode, one generated once
-    and kept under var/. A production process without one stops: a key generated per machine or
-    container would differ between web processes and invalidate sessions and signed values."""
+    and kept under var/. In production without one it stays empty: the processes that sign with
+    it refuse to start (``config.secret_key``), while maintenance commands still run."""
     configured = env_str("SECRET_KEY")
-    if configured:
+    if configured or not (EMBEDDED or DEBUG):
         return configured
-    if not (EMBEDDED or DEBUG):
-        raise ImproperlyConfigured(
-            "SECRET_KEY is not set: set SECRET_KEY (one shared value for every web process) "
-            "or run the embedded demo with `make run`."
-        )
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
         key_file.write_text(secrets.token_urlsafe(50))
@@ -46,7 +41,8 @@ def _secret_key() -> str:
     return key_file.read_text().strip()
 
 
-SECRET_KEY = _secret_key()
+SECRET_KEY = _secret_key()  # empty: Django refuses it wherever it is read
+SECRET_KEY_MISSING = not SECRET_KEY
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")

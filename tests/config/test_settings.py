@@ -101,15 +101,37 @@ def test_embedded_mode_serves_plain_http_with_a_generated_key(tmp_path):
     assert key == repr((tmp_path / "var" / "secret_key").read_text().strip())
 
 
-def test_production_without_secret_key_does_not_start(tmp_path):
+@pytest.mark.parametrize(
+    "process",
+    [
+        ("-c", "import config.wsgi"),
+        ("-c", "import config.asgi"),
+        ("-m", "celery", "-A", "config", "worker", "--pool=solo"),
+        ("-m", "celery", "-A", "config", "beat"),
+        ("manage.py", "check", "--deploy"),
+    ],
+    ids=["wsgi", "asgi", "worker", "beat", "check-deploy"],
+)
+def test_production_without_secret_key_does_not_start(tmp_path, process):
     env = clean_env(tmp_path, DEBUG="0")
 
-    done = run(env, "manage.py", "check")
+    done = run(env, *process)
 
     assert done.returncode != 0
-    assert "SECRET_KEY is not set" in done.stderr
-    assert "make run" in done.stderr
+    output = done.stdout + done.stderr
+    assert "SECRET_KEY is not set" in output
+    assert "make run" in output
     assert not (tmp_path / "var" / "secret_key").exists()  # no per-machine key made up
+
+
+def test_maintenance_commands_run_without_a_secret_key(tmp_path):
+    # A deployment prepares its database before its secret is wired in; nothing here signs.
+    env = clean_env(tmp_path, DEBUG="0")
+
+    done = run(env, "manage.py", "makemigrations", "--check", "--dry-run")
+
+    assert done.returncode == 0, done.stderr
+    assert "No changes detected" in done.stdout
 
 
 def test_a_malformed_proxy_header_names_the_variable(tmp_path):
