@@ -9,3 +9,6 @@ their subprocess's environment explicitly.
 import os
 
 os.environ.setdefault("EMBEDDED", "1")
+
+# The headless-Chromium ``page`` fixture, for the page tests that ask for it.
+pytest_plugins = ["tests.browser"]

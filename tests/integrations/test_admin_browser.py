@@ -6,53 +6,21 @@ integration's page fit a 1440 x 900 screen; screenshots of both land in /tmp/adm
 """
 
 import os
-import shutil
 from datetime import date
 
 import pytest
-from django.db import connections
 
 from integrations import plan
 from integrations.models import Integration, IntegrationStep, StepChange
 from integrations.standing import refresh_running
 from integrations.steps import block_step, complete_step, start_step
+from tests.browser import WIDTH, needs_browser
 from tests.factories import IntegrationFactory, PartnerFactory, TeamMemberFactory
 from tests.integrations.helpers import at, ctx, step
 
-CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = os.environ.get("SCREENSHOT_DIR", "/tmp")
-WIDTH, HEIGHT = 1440, 900
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not shutil.which(CHROMIUM) and not os.environ.get("REQUIRE_BROWSER"),
-        reason="needs Debian's chromium (apt-get install -y chromium); .ci/run installs it",
-    ),
-]
-
-
-@pytest.fixture
-def page(live_server, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls the test makes
-    # between page actions are still synchronous, and Django must be told so.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        context = browser.new_context(base_url=live_server.url, viewport={"width": WIDTH, "height": HEIGHT})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        # With Playwright's loop running, the ORM calls the test made got connections of
-        # their own (Django keeps them per async context); close them before the loop stops,
-        # or PostgreSQL cannot drop the test database at the end of the run.
-        connections.close_all()
-        browser.close()
+pytestmark = [pytest.mark.django_db(transaction=True), needs_browser]
 
 
 def login(page, user):

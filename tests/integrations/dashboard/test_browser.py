@@ -3,45 +3,18 @@
 Screenshots land in var/screenshots/integration-*.png.
 """
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connections
 
+from tests.browser import needs_browser
 from tests.integrations.helpers import step
 
-CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
-WIDTH, HEIGHT = 1440, 900
+SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not shutil.which(CHROMIUM) and not os.environ.get("REQUIRE_BROWSER"),
-        reason="needs Debian's chromium (apt-get install -y chromium)",
-    ),
-]
-
-
-@pytest.fixture
-def page(live_server, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        context = browser.new_context(base_url=live_server.url, viewport={"width": WIDTH, "height": HEIGHT})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        connections.close_all()
-        browser.close()
+pytestmark = [pytest.mark.django_db(transaction=True), needs_browser]
 
 
 def login(page, user):
