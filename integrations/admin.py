@@ -1000,21 +1000,6 @@ def jira_health() -> JiraHealth:
     )
 
 
-def _with_jira_health(index):
-    """The admin's front page view, with the Jira block's data (templates/admin/index.html)."""
-
-    def view(request, extra_context=None):
-        return index(request, {"jira_health": jira_health(), **(extra_context or {})})
-
-    view.jira_health = True
-    return view
-
-
-if not getattr(admin.site.index, "jira_health", False):
-    # The site's URLs are built after every admin module is imported, so they use this view.
-    admin.site.index = _with_jira_health(admin.site.index)
-
-
 # Jira issues: linked to a step by hand here, or by their labels.
 
 JIRA_KEY = re.compile(r"[A-Z][A-Z0-9_]*-[1-9][0-9]*")

@@ -1,4 +1,4 @@
-"""Template tags showing whether the background jobs (Celery worker and beat) are alive."""
+"""Template tags showing whether the background jobs (Celery worker and beat) and the Jira sync are alive."""
 
 from django import template
 from django.utils.timesince import timesince
@@ -24,3 +24,11 @@ def heartbeat_age(heartbeat: Heartbeat) -> str:
     if seconds < 120:
         return f"{max(seconds, 0)} second{'' if seconds == 1 else 's'}"
     return timesince(heartbeat.last_seen_at)
+
+
+@register.simple_tag
+def jira_sync():
+    """The Jira block of the admin's front page (``integrations.admin.jira_health``)."""
+    from integrations.admin import jira_health
+
+    return jira_health()
