@@ -88,6 +88,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # the API docs page's assets, installed with the product, no CDN
     "roadmap",
     "integrations",
     "notifications",
@@ -168,6 +170,17 @@ LOGOUT_REDIRECT_URL = "login"
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
 }
+
+# The partner's stage page: how long a PM's magic link works.
+MAGIC_LINK_DAYS = env_int("MAGIC_LINK_DAYS", 7, minimum=1)
+# Hand-over URL checks. Private, loopback and link-local addresses are refused unless
+# HANDOVER_CHECK_ALLOW_PRIVATE (the tests' servers run on 127.0.0.1; never set it in production).
+HANDOVER_CHECK_TIMEOUT_SECONDS = env_int("HANDOVER_CHECK_TIMEOUT_SECONDS", 10, minimum=1)
+HANDOVER_CHECK_ALLOW_PRIVATE = env_bool("HANDOVER_CHECK_ALLOW_PRIVATE", False)
+# A CA bundle to trust besides the system's (the tests' own certificate authority).
+HANDOVER_CHECK_CA_BUNDLE = env_str("HANDOVER_CHECK_CA_BUNDLE")
+# The origins TradingView's trading terminal calls a broker from: its CORS must allow them.
+TRADINGVIEW_ORIGINS = env_list("TRADINGVIEW_ORIGINS", ["https://www.tradingview.com"])
 
 LOGGING = {
     "version": 1,

@@ -13,6 +13,8 @@ urlpatterns = [
     path("", include("integrations.dashboard.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("partner/", include("integrations.stage.urls")),
+    path("api/", include("integrations.api.urls")),
     path("hooks/jira/", jira_views.webhook, name="jira-webhook"),
     path("hooks/slack/", include("notifications.urls")),
 ]

@@ -346,6 +346,7 @@ class IntegrationStep(models.Model):
     turnaround_days = models.PositiveSmallIntegerField(default=3)
     jira_bug_labels = models.JSONField(default=list, blank=True)
     held_by_ux_bugs = models.BooleanField(default=False)
+    handovers = models.JSONField(default=list, blank=True, help_text="What the partner hands over first.")
     window_start = models.DateField(null=True, blank=True)
     planned_due_date = models.DateField(
         null=True, blank=True, help_text="The plan's date: set at kick-off, moved by re-planning and pauses."
@@ -482,5 +483,9 @@ class Heartbeat(models.Model):
         return self.age_seconds > settings.HEARTBEAT_STALE_AFTER
 
 
-# Jira's models live with the Jira sync; importing them here registers them with the app.
+# Models that live with their part (Jira sync, hand-overs, stage page, API); importing them here
+# registers them with the app.
+from integrations.api.models import ApiToken  # noqa: E402, F401
+from integrations.handovers.models import AuthorisationSheet, UrlCheck  # noqa: E402, F401
 from integrations.jira.models import JiraConnection, JiraDelivery, JiraIssue, StatusCategory  # noqa: E402, F401
+from integrations.stage.models import CalendarFeed, MagicLink  # noqa: E402, F401

@@ -127,6 +127,7 @@ def start_integration(integration, kickoff, context: ChangeContext) -> Integrati
                 turnaround_days=ts.turnaround_days,
                 jira_bug_labels=list(ts.jira_bug_labels),
                 held_by_ux_bugs=ts.held_by_ux_bugs,
+                handovers=list(ts.handovers),
                 window_start=window_start,
                 planned_due_date=due_date,
                 due_date=due_date,

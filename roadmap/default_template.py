@@ -140,6 +140,7 @@ STEPS = [
         "depends_on": ["request-production-urls"],
         "tells_via": ["slack"],
         "condition": "always",
+        "handovers": ["production_urls", "auth_sheet"],
     },
     {
         "code": "smoke-testing",
@@ -237,6 +238,7 @@ STEPS = [
         "depends_on": ["closed-release"],
         "tells_via": ["slack"],
         "condition": "always",
+        "handovers": ["beta_testers"],
     },
     {
         "code": "open-to-all-users",
@@ -274,6 +276,15 @@ def install(template_model, step_model):
             for position, row in enumerate(STEPS, start=1)
         )
     return template
+
+
+def set_handovers(template_model, step_model):
+    """Give version 1's steps the hand-overs ``STEPS`` names (production URLs, sheet, beta testers)."""
+    template = template_model.objects.filter(key=KEY, version=1).first()
+    if template is None:
+        return
+    for row in STEPS:
+        step_model.objects.filter(template=template, code=row["code"]).update(handovers=row.get("handovers", []))
 
 
 def set_jira_fields(template_model, step_model):

@@ -37,6 +37,15 @@ OPEN_STATUSES = (StepStatus.NOT_STARTED, StepStatus.IN_PROGRESS, StepStatus.BLOC
 SETTLED_STATUSES = (StepStatus.DONE, StepStatus.NOT_APPLICABLE)
 
 
+# What a partner step may require the partner to hand over before it can be marked done.
+# ``integrations.handovers`` holds the hand-overs and says which are missing.
+HANDOVER_KINDS = {
+    "production_urls": "the production base URL of each part, checked by the product",
+    "auth_sheet": "the sheet for the authorisation type (client id, authorisation and token URIs, IP addresses)",
+    "beta_testers": "the beta testers' TradingView usernames",
+}
+
+
 class Channel(models.TextChoices):
     SLACK = "slack", "Slack"
     JIRA = "jira", "Jira"
@@ -258,6 +267,12 @@ class TemplateStep(models.Model):
     held_by_ux_bugs = models.BooleanField(
         default=False, help_text="Cannot be completed while an open Jira bug is labelled 'ux' (the closed release)."
     )
+    handovers = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='What the partner must hand over before the step can be done: any of "production_urls", '
+        '"auth_sheet", "beta_testers".',
+    )
 
     class Meta:
         ordering = ["template", "position"]
@@ -297,6 +312,10 @@ class TemplateStep(models.Model):
             isinstance(label, str) and label.strip() for label in self.jira_bug_labels
         ):
             errors["jira_bug_labels"] = 'List the testing-round labels, e.g. ["final-test-1", "final-test-2"].'
+        if not isinstance(self.handovers, list) or not all(h in HANDOVER_KINDS for h in self.handovers):
+            errors["handovers"] = f'List hand-overs from {", ".join(map(repr, HANDOVER_KINDS))}, e.g. ["beta_testers"].'
+        elif self.handovers and self.side != Side.PARTNER:
+            errors["handovers"] = "Only a partner step can wait for a hand-over from the partner."
         checklist_error = _checklist_error(self.checklist)
         if checklist_error:
             errors["checklist"] = checklist_error

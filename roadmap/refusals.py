@@ -88,6 +88,15 @@ class OpenBugs(Refusal):
     http_status = 409
 
 
+class HandoverMissing(Refusal):
+    """A partner step cannot be completed before the partner hands over what it needs (a checked
+    production URL, the authorisation sheet, beta testers). Retryable: Jira's news waits for it."""
+
+    code = "handover_missing"
+    retryable = True
+    http_status = 409
+
+
 class InvalidTemplate(Refusal):
     """The roadmap template cannot be planned: a cycle, a missing due week, a launch without window."""
 
@@ -106,6 +115,7 @@ REFUSALS = {
         NotAllowed,
         StaleChange,
         OpenBugs,
+        HandoverMissing,
         InvalidTemplate,
     )
 }

@@ -28,6 +28,7 @@ STEP_FIELDS = [
     "condition",
     "jira_bug_labels",
     "held_by_ux_bugs",
+    "handovers",
 ]
 FROZEN_MESSAGE = (
     "TradingView REST API integration v1 is in use by integrations and can no longer change; "

@@ -1,0 +1,19 @@
+"""API tokens for scripts: created and revoked in the admin, hashed at rest, shown once."""
+
+from django.conf import settings
+from django.db import models
+
+from integrations.issued_tokens import IssuedToken
+
+
+class ApiToken(IssuedToken):
+    """A token acts as its user: staff see everything, a partner user only its own partner."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. 'release dashboard'.")
+
+    class Meta(IssuedToken.Meta):
+        verbose_name = "API token"
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"

@@ -1,0 +1,3 @@
+"""URLs of this part of the product."""
+
+urlpatterns = []
