@@ -1392,6 +1392,7 @@ class JiraDeliveryAdmin(OperationsAdmin):
         text = json.dumps(delivery.body, indent=2, ensure_ascii=False)
         return format_html('<pre class="jira-body" style="white-space: pre-wrap; margin: 0">{}</pre>', text)
 
+
 # Admin screens that live with their part of the product.
 from integrations.api import admin as api_admin  # noqa: E402, F401
 from integrations.handovers import admin as handovers_admin  # noqa: E402, F401
