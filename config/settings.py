@@ -164,7 +164,7 @@ if WHITENOISE_USE_FINDERS:
     STATIC_ROOT.mkdir(exist_ok=True)
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "portfolio"
+LOGIN_REDIRECT_URL = "stage-home"
 LOGOUT_REDIRECT_URL = "login"
 
 REST_FRAMEWORK = {

@@ -11,6 +11,7 @@ partner-side steps, and only to start, complete, block or unblock them.
 
 from dataclasses import dataclass
 
+from integrations.handovers.rules import handover_refusal
 from integrations.jira.rules import open_bugs_refusal
 from integrations.models import Integration
 from roadmap import progress
@@ -165,7 +166,7 @@ def step_actions(step, user, steps=None) -> list[StepAction]:
         refusal = state_refusal(integration) or user_refusal(user, step, action)
         if refusal is None and action.name == "complete":
             refusal = prerequisites_refusal(step, integration.steps.all() if steps is None else steps)
-            refusal = refusal or open_bugs_refusal(step)
+            refusal = refusal or open_bugs_refusal(step) or handover_refusal(step)
         result.append(StepAction(action, refusal))
     return result
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from integrations import events
 from integrations.actions import ACTIONS, action_for, prerequisites_refusal, state_refusal, user_refusal
 from integrations.context import ChangeContext
+from integrations.handovers.rules import handover_refusal
 from integrations.jira.rules import open_bugs_refusal
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange
 from integrations.standing import refresh_standing
@@ -42,7 +43,7 @@ def change_status(step, to_status, context: ChangeContext) -> IntegrationStep:
     if refusal is None and to_status == StepStatus.NOT_APPLICABLE and step.position == steps[-1].position:
         refusal = InvalidTransition(f"{step} is the launch and always applies; cancel the integration instead.")
     if refusal is None and to_status == StepStatus.DONE:
-        refusal = prerequisites_refusal(step, steps) or open_bugs_refusal(step)
+        refusal = prerequisites_refusal(step, steps) or open_bugs_refusal(step) or handover_refusal(step)
     if refusal is None:
         refusal = _dating_refusal(step, context)
     if refusal is not None:

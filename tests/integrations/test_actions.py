@@ -21,6 +21,7 @@ from roadmap.refusals import (
     Refusal,
 )
 from tests.factories import IntegrationFactory, PartnerFactory, PartnerUserFactory, UserFactory
+from tests.integrations.handovers.helpers import hand_over_everything
 from tests.integrations.helpers import KICKOFF, STEP_CODES, at, ctx, days, step
 
 pytestmark = pytest.mark.django_db
@@ -241,6 +242,7 @@ def test_nothing_is_allowed_on_a_paused_integration(started_integration, pm, par
 
 
 def test_nothing_is_allowed_on_a_launched_integration(started_integration, pm):
+    hand_over_everything(started_integration)
     for offset, code in enumerate(STEP_CODES, start=1):
         complete_step(step(started_integration, code), ctx(pm, KICKOFF + days(offset)))
     started_integration.refresh_from_db()

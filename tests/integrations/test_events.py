@@ -12,6 +12,7 @@ from integrations.steps import complete_step, start_step
 from roadmap.models import StepStatus
 from roadmap.refusals import PrerequisitesOpen
 from tests.factories import IntegrationFactory, PartnerFactory, UserFactory
+from tests.integrations.handovers.helpers import hand_over_everything
 from tests.integrations.helpers import KICKOFF, LAUNCH_WINDOW, STEP_CODES, at, ctx, days, step
 
 pytestmark = pytest.mark.django_db
@@ -142,6 +143,7 @@ def test_a_step_change(started_integration, partner_user, announced):
 
 
 def test_completing_the_launch_announces_the_change_then_the_launch(started_integration, pm, announced):
+    hand_over_everything(started_integration)
     for offset, code in enumerate(STEP_CODES[:-1], start=1):
         complete_step(step(started_integration, code), ctx(pm, KICKOFF + days(offset)))
     announced.clear()

@@ -20,6 +20,7 @@ from integrations.steps import complete_step, start_step
 from roadmap.progress import DelaySplit
 from roadmap.refusals import NotRunning, ReasonRequired, StaleChange
 from tests.factories import IntegrationFactory, PartnerFactory
+from tests.integrations.handovers.helpers import hand_over_everything
 from tests.integrations.helpers import KICKOFF, LAUNCH_WINDOW, STEP_CODES, at, ctx, step, stored_and_live
 
 pytestmark = pytest.mark.django_db
@@ -317,6 +318,7 @@ def test_a_cancelled_integrations_split_stops_growing(started_integration, pm):
 
 
 def test_a_launched_integration_is_measured_at_its_launch(started_integration, pm):
+    hand_over_everything(started_integration)
     tradingview_onboards(started_integration, pm)
     partner_passes_autotests(started_integration, pm)
     day = date(2026, 4, 1)

@@ -29,6 +29,7 @@ from roadmap.refusals import (
     StaleChange,
 )
 from tests.factories import IntegrationFactory
+from tests.integrations.handovers.helpers import hand_over_everything
 from tests.integrations.helpers import KICKOFF, LAUNCH_WINDOW, PLANNED_DUE, STEP_CODES, at, ctx, days, on, step
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +44,7 @@ def history_count(integration) -> int:
 
 def complete_all_but_launch(integration, by):
     """Complete every step but the launch, one a day from the day after kick-off."""
+    hand_over_everything(integration)
     for offset, code in enumerate(STEP_CODES[:-1], start=1):
         complete_step(step(integration, code), ctx(by, KICKOFF + days(offset)))
 

@@ -13,6 +13,7 @@ from integrations.models import PartnerContact
 from notifications.models import OutboxMessage, SlackThread
 from roadmap.refusals import PrerequisitesOpen
 from tests.default_plan import STEP_CODES
+from tests.integrations.handovers.helpers import hand_over_everything
 from tests.integrations.helpers import ctx, on, step
 
 K = OutboxMessage.Kind
@@ -111,6 +112,7 @@ def test_launch_is_heard_in_both_channels_and_mailed_to_the_partner_contacts(run
     PartnerContact.objects.create(partner=running.partner, name="Carla", email="carla@acme.example")
     PartnerContact.objects.create(partner=running.partner, name="Dan", email="dan@acme.example", is_primary=True)
     PartnerContact.objects.create(partner=running.partner, name="No mail")
+    hand_over_everything(running)
     day = d(3, 3)
     for code in STEP_CODES:
         complete(running, code, day, pm)

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from integrations import plan, steps
 from integrations.context import ChangeContext
+from integrations.handovers.demo import record_demo_handovers
 from integrations.models import ChangeSource, Integration, Partner, PartnerContact, TeamMember
 from roadmap import progress
 from roadmap.default_template import KEY
@@ -277,7 +278,10 @@ class StoryTeller:
                 break
             start_day = min(_next_working_day_after(begin) if begin < finish else begin, finish)
             steps.start_step(step, self.at(step, start_day, 10, step.position))
-            steps.complete_step(step, self.at(step, finish, 15, step.position))
+            done = self.at(step, finish, 15, step.position)
+            if step.handovers:
+                record_demo_handovers(self.integration, step.handovers, self.user, done.moment)
+            steps.complete_step(step, done)
             self.finished[step.code] = finish
             settled += 1
         self.integration.refresh_from_db()

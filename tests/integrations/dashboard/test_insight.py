@@ -12,6 +12,7 @@ from integrations import plan, steps
 from integrations.dashboard import insight as page
 from integrations.models import Integration
 from tests.factories import IntegrationFactory, PartnerFactory
+from tests.integrations.handovers.helpers import hand_over_everything
 from tests.integrations.helpers import KICKOFF, STEP_CODES, at, ctx, on, step
 
 
@@ -28,6 +29,7 @@ def complete(pm, integration, code, day):
 
 def complete_all(pm, integration, first_day, every_days):
     """Every step that applies done in roadmap order: the k-th (from 0) on first_day + k * every_days."""
+    hand_over_everything(integration)
     for k, code in enumerate(STEP_CODES):
         if step(integration, code).status != "not_applicable":
             complete(pm, integration, code, first_day + timedelta(days=k * every_days))

@@ -81,8 +81,9 @@ def test_login_page_is_styled_and_has_no_nav(client):
 
 
 def test_login_then_lands_on_the_portfolio(client, pm):
-    response = client.post(reverse("login"), {"username": "alice", "password": "correct-horse-battery"})
-    assert response.status_code == 302 and response["Location"] == reverse("portfolio")
+    response = client.post(reverse("login"), {"username": "alice", "password": "correct-horse-battery"}, follow=True)
+    assert response.redirect_chain[-1] == (reverse("portfolio"), 302)
+    assert response.status_code == 200
     bad = client.post(reverse("login"), {"username": "alice", "password": "wrong"})
     assert "didn&#x27;t match" in bad.content.decode() or "didn't match" in bad.content.decode()
 

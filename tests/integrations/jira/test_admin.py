@@ -21,6 +21,7 @@ from integrations.models import Integration, StepChange
 from integrations.steps import complete_step
 from roadmap.models import StepStatus
 from tests.factories import IntegrationFactory, PartnerFactory
+from tests.integrations.handovers.helpers import hand_over_everything
 from tests.integrations.helpers import KICKOFF, STEP_CODES, at, ctx, step
 
 pytestmark = pytest.mark.django_db
@@ -93,6 +94,7 @@ def bug(integration, key, code, testing_round="", status="In Progress", ux=False
 
 def done_before(integration, code, pm, day="2026-04-20"):
     """Every step before ``code`` marked done by the PM on ``day``, in roadmap order."""
+    hand_over_everything(integration)
     for earlier in STEP_CODES[: STEP_CODES.index(code)]:
         complete_step(step(integration, earlier), ctx(pm, day))
 

@@ -10,6 +10,7 @@ from integrations.jira.rules import open_bugs_refusal
 from integrations.steps import change_status, complete_step
 from roadmap.models import StepStatus
 from roadmap.refusals import OpenBugs
+from tests.integrations.handovers.helpers import hand_over_everything
 from tests.integrations.helpers import ctx, step
 
 pytestmark = pytest.mark.django_db
@@ -231,6 +232,7 @@ def test_no_one_completes_a_fixing_step_while_its_bugs_are_open(acme, pm):
         "production-deployment",
         "smoke-testing",
     ]
+    hand_over_everything(acme)
     for code in steps_before_fixes:
         complete_step(step(acme, code), ctx(pm, "2026-04-15"))
     apply_issue(facts(key="ACME-42", status="Open", category="new", kind="Bug", labels=["smoke-test"]))

@@ -1,0 +1,82 @@
+"""Who may see what on the partner's pages: the one rule every stage view looks objects up through.
+
+Staff see every integration (a PM previews what the partner sees); a partner user sees its own
+partner's integrations; anyone else sees nothing. A foreign object is simply not found (404), so
+a partner never learns whether another partner's integration, team member or feed exists.
+
+A session opened by a magic link lives only as long as the link: each stage request checks it,
+and a revoked or expired link logs the session out.
+"""
+
+from functools import wraps
+
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import get_object_or_404, render
+
+from integrations.models import Integration, IntegrationStep, TeamMember
+from integrations.stage.models import CalendarFeed, MagicLink
+
+# The session key holding the id of the magic link that opened the session.
+LINK_SESSION_KEY = "stage_magic_link"
+
+
+def visible_integrations(user):
+    """The integrations ``user`` may see on the stage pages."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Integration.objects.none()
+    if user.is_staff:
+        return Integration.objects.all()
+    # PartnerUser is one-to-one with the user: the join never duplicates a row.
+    return Integration.objects.filter(partner__users__user=user)
+
+
+def integration_for(user, pk, queryset=None):
+    """``user``'s integration ``pk``, or 404."""
+    queryset = visible_integrations(user) if queryset is None else queryset & visible_integrations(user)
+    return get_object_or_404(queryset, pk=pk)
+
+
+def step_for(user, pk):
+    """A step of an integration ``user`` may see, or 404; whether they may act on it is the actions' rule."""
+    return get_object_or_404(
+        IntegrationStep.objects.select_related("integration__partner").filter(
+            integration__in=visible_integrations(user)
+        ),
+        pk=pk,
+    )
+
+
+def team_member_for(user, integration_pk, pk):
+    return get_object_or_404(
+        TeamMember.objects.filter(integration__in=visible_integrations(user)), integration_id=integration_pk, pk=pk
+    )
+
+
+def calendar_feed_for(integration, pk):
+    """One of the calendar feeds of ``integration``'s partner, or 404."""
+    return get_object_or_404(CalendarFeed, partner_id=integration.partner_id, pk=pk)
+
+
+def link_ended(request) -> bool:
+    """Whether this session was opened by a magic link that is no longer live."""
+    link_id = request.session.get(LINK_SESSION_KEY)
+    if link_id is None:
+        return False
+    link = MagicLink.objects.filter(pk=link_id, user_id=request.user.pk).first()
+    return link is None or not link.is_live()
+
+
+def stage_view(view):
+    """Anonymous: to the log-in page. A session whose magic link ended: logged out, told why."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.user.is_authenticated and link_ended(request):
+            logout(request)
+            return render(request, "stage/link_ended.html", {"session_ended": True}, status=410)
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return wrapped

@@ -1,0 +1,173 @@
+"""What the stage page shows: the roadmap from the partner's side, read from ``standing()``.
+
+Nothing here decides a rule. Where the integration stands, who owes what and by when, the delay
+split and the launch come from ``integrations.standing``; what a user may do to a step comes from
+``integrations.actions``; what is missing before a step can be done comes from the hand-over
+rules. This module only picks the partner's view of it: their steps, their time zone, their team.
+
+The page costs a fixed number of queries whatever the number of integrations, steps, bugs, team
+members or checks.
+"""
+
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.conf import settings
+from django.db.models import Prefetch
+
+from integrations.actions import step_actions
+from integrations.dashboard.integration_page import timeline
+from integrations.jira.models import JiraIssue, StatusCategory
+from integrations.models import Integration, IntegrationEvent, IntegrationStep
+from integrations.stage import handover_view
+from integrations.stage.access import integration_for
+from integrations.stage.models import CalendarFeed
+from integrations.stage.team import member_form
+from integrations.standing import standing
+from roadmap.lineup import RECOMMENDED_LINEUP, ROLE_NAMES
+from roadmap.models import Side, StepStatus
+
+MANUAL_URL = "https://www.tradingview.com/broker-integration-manual/"
+REST_API_SPEC_URL = "https://www.tradingview.com/rest-api-spec/"
+STEPS_IN_ROADMAP = 7
+
+
+@dataclass
+class Owed:
+    """A step one side owes now, with its deadline counted in that side's days."""
+
+    step: IntegrationStep
+    deadline: date
+    days_left: int  # 0 on the day it is due
+    days_overdue: int  # past the deadline, paused days not counted
+    actions: list = field(default_factory=list)  # StepAction, for the partner's own steps
+
+
+@dataclass
+class TimelineRow:
+    step: IntegrationStep
+    planned: date | None
+    deadline: date | None
+    done_on: date | None
+    forecast: date | None
+    days_overdue: int
+    days_late: int
+    ours: bool  # the partner's own step
+
+
+def load(user, pk) -> Integration:
+    """The integration ``pk`` as ``user`` may see it, with what the page reads, or 404."""
+    queryset = Integration.objects.select_related("partner", "tv_pm").prefetch_related(
+        Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")),
+        Prefetch("events", queryset=IntegrationEvent.objects.order_by("at", "id")),
+        "team",
+    )
+    return integration_for(user, pk, queryset)
+
+
+def partner_zone(partner) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(partner.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def _owed(now, steps, side, user=None) -> list[Owed]:
+    today = now.clock.today(side)
+    owed = []
+    for s in now.ball.for_side(side):
+        outlook = now.of(s)
+        if outlook is None:
+            continue
+        actions = []
+        if user is not None:
+            actions = [a for a in step_actions(s, user, steps) if a.action.partner_may]
+        owed.append(
+            Owed(
+                step=s,
+                deadline=outlook.deadline,
+                days_left=(outlook.deadline - today).days,
+                days_overdue=now.days_overdue(s),
+                actions=actions,
+            )
+        )
+    return sorted(owed, key=lambda o: (o.deadline, o.step.position))
+
+
+def open_bugs_of_current_round(integration, owed: list[Owed]) -> list[JiraIssue]:
+    """The open bugs of the testing round the partner is fixing now (the fixing step it owes)."""
+    fixing = [o.step.pk for o in owed if o.step.jira_bug_labels]
+    if not fixing:
+        return []
+    return list(
+        JiraIssue.objects.filter(integration=integration, is_bug=True, deleted=False, step_id__in=fixing)
+        .exclude(status_category=StatusCategory.DONE)
+        .order_by("key")
+    )
+
+
+def team_lineup(integration) -> list[tuple[str, int, int]]:
+    counts = integration.team_counts()
+    return [(ROLE_NAMES[role], counts.get(role, 0), wanted) for role, wanted in RECOMMENDED_LINEUP.items()]
+
+
+def stage_context(request, integration: Integration, **forms) -> dict:
+    """Everything the stage page shows of ``integration``, for ``request.user``."""
+    user = request.user
+    steps = list(integration.steps.all())
+    for s in steps:
+        s.integration = integration
+    now = standing(integration, steps=steps, integration_events=list(integration.events.all()))
+    ours = _owed(now, steps, Side.PARTNER, user)
+    theirs = _owed(now, steps, Side.TRADINGVIEW)
+    # Steps of the partner that are blocked are not in the ball (nothing can be done) but the
+    # partner must still be able to unblock them.
+    rows = []
+    for s in steps:
+        outlook = now.of(s)
+        rows.append(
+            TimelineRow(
+                step=s,
+                planned=outlook.planned if outlook else s.planned_due_date,
+                deadline=outlook.deadline if outlook else s.due_date,
+                done_on=outlook.forecast if outlook and s.status == StepStatus.DONE else None,
+                forecast=outlook.forecast if outlook and s.is_open else None,
+                days_overdue=now.days_overdue(s),
+                days_late=outlook.days_late if outlook else 0,
+                ours=s.side == Side.PARTNER,
+            )
+        )
+    last = steps[-1] if steps else None
+    current = now.current_step
+    feeds = list(CalendarFeed.objects.filter(partner_id=integration.partner_id, revoked_at__isnull=True))
+    return {
+        "nav": "stage",
+        "integration": integration,
+        "partner": integration.partner,
+        "zone": integration.partner.time_zone,
+        "preview": user.is_staff,
+        "now": now,
+        "today": now.clock.today(Side.PARTNER),
+        "current": current,
+        "current_number": current.number if current else None,
+        "steps_in_roadmap": STEPS_IN_ROADMAP,
+        "ours": ours,
+        "theirs": theirs,
+        "ball": now.ball.side or "",
+        "rows": rows,
+        "timeline": timeline(now, steps),
+        "window": (last.window_start, last.due_date) if last and last.window_start else None,
+        "bugs": open_bugs_of_current_round(integration, ours),
+        "manual_url": MANUAL_URL,
+        "spec_url": REST_API_SPEC_URL,
+        "team": [
+            (member, forms.get("member_forms", {}).get(member.pk) or member_form(integration, member))
+            for member in integration.team.all()
+        ],
+        "new_member_form": forms.get("new_member_form") or member_form(integration),
+        "lineup": team_lineup(integration),
+        "team_gaps": integration.team_gaps(),
+        "feeds": [f for f in feeds if f.is_live()],
+        **handover_view.context(integration, steps, forms),
+    }

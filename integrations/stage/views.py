@@ -1,0 +1,262 @@
+"""The partner's pages: their integrations, the stage page, and the changes they make there.
+
+Views are thin: every object is looked up through ``integrations.stage.access`` (a foreign one is
+a 404), every change goes through the product's services (``apply_action``, the hand-over
+records, the URL check), and every refusal comes back as a message on the page, never as an
+error. Forms post normally; htmx swaps the page's main region in place.
+"""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from integrations.actions import ACTIONS
+from integrations.context import ChangeContext
+from integrations.handovers.models import Part
+from integrations.handovers.records import save_auth_sheet, set_beta_testers
+from integrations.handovers.url_check import check_url
+from integrations.issued_tokens import token_digest
+from integrations.models import ChangeSource
+from integrations.stage import access, calendar, page
+from integrations.stage.access import stage_view
+from integrations.stage.handover_view import BetaTestersForm, SheetForm, UrlForm, parts_of
+from integrations.stage.models import CalendarFeed, MagicLink
+from integrations.stage.team import member_form
+from integrations.steps import apply_action
+from roadmap.refusals import Refusal
+
+DONE_PHRASES = {
+    "start": "started",
+    "complete": "marked finished: TradingView has been told",
+    "block": "marked blocked: TradingView has been told",
+    "unblock": "unblocked",
+}
+
+
+def _is_htmx(request) -> bool:
+    return bool(request.headers.get("HX-Request"))
+
+
+def stage_url(pk) -> str:
+    return reverse("stage-page", args=[pk])
+
+
+def _back(pk, anchor=""):
+    return redirect(stage_url(pk) + (f"#{anchor}" if anchor else ""))
+
+
+def _render_stage(request, integration, status=200, **forms):
+    # htmx swaps only 2xx answers: a refused form comes back as 200 to it, 400 to a plain post.
+    if status >= 400 and _is_htmx(request):
+        status = 200
+    return render(request, "stage/stage.html", page.stage_context(request, integration, **forms), status=status)
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+def home(request):
+    """Where logging in lands: staff on the portfolio, everyone else on their integrations."""
+    if request.user.is_authenticated and request.user.is_staff:
+        return redirect("portfolio")
+    return redirect("stage-list")
+
+
+@stage_view
+def integration_list(request):
+    """The user's integrations; a partner with exactly one goes straight to it."""
+    integrations = list(
+        access.visible_integrations(request.user)
+        .select_related("partner", "current_step")
+        .order_by("partner__name", "name")
+    )
+    if len(integrations) == 1 and not request.user.is_staff:
+        return redirect(stage_url(integrations[0].pk))
+    return render(
+        request,
+        "stage/list.html",
+        {"nav": "stage", "integrations": integrations, "preview": request.user.is_staff, "now": timezone.now()},
+    )
+
+
+@stage_view
+def stage_page(request, pk):
+    integration = page.load(request.user, pk)
+    return _render_stage(request, integration)
+
+
+# --- steps ------------------------------------------------------------------------------------
+
+
+@require_POST
+@stage_view
+def step_action(request, pk, action):
+    """Take ``action`` on the step: the same rules as everywhere (who, prerequisites, bugs, hand-overs)."""
+    if action not in ACTIONS:
+        raise Http404("No such action.")
+    step = access.step_for(request.user, pk)
+    note = request.POST.get("note", "")
+    try:
+        apply_action(step, action, ChangeContext(source=ChangeSource.WEB, by=request.user, note=note))
+    except Refusal as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, f"{step} {DONE_PHRASES.get(action, 'changed')}.")
+    return _back(step.integration_id, "owed")
+
+
+# --- hand-overs -------------------------------------------------------------------------------
+
+
+@require_POST
+@stage_view
+def handover_url(request, pk):
+    """Hand over a base URL for a part and environment; the product checks it and shows the result."""
+    integration = page.load(request.user, pk)
+    form = UrlForm(request.POST, integration=integration)
+    key = f"{request.POST.get('part', '')}-{request.POST.get('environment', '')}"
+    if not form.is_valid():
+        message = " ".join(e for errors in form.errors.values() for e in errors)
+        return _url_refused(request, integration, key, message, request.POST.get("url", ""))
+    data = form.cleaned_data
+    try:
+        check = check_url(integration, data["part"], data["environment"], data["url"], by=request.user)
+    except ValidationError as error:
+        message = " ".join(error.message_dict.get("url", error.messages))
+        return _url_refused(request, integration, key, message, data["url"])
+    where = f"{Part(data['part']).label} {data['environment']} URL"
+    if check.passed:
+        messages.success(request, f"{where} handed over and checked: it passed.")
+    else:
+        messages.warning(
+            request, f"{where} handed over, but its check failed: {check.detail or check.get_outcome_display()}"
+        )
+    return _back(pk, "handovers")
+
+
+def _url_refused(request, integration, key, message, value):
+    messages.error(request, f"Not handed over: {message}")
+    integration = page.load(request.user, integration.pk)
+    return _render_stage(request, integration, 400, url_error={"key": key, "message": message, "value": value})
+
+
+@require_POST
+@stage_view
+def beta_testers(request, pk):
+    integration = page.load(request.user, pk)
+    form = BetaTestersForm(request.POST)
+    if form.is_valid():
+        try:
+            names = set_beta_testers(integration, form.cleaned_data["beta_testers"], by=request.user)
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error("beta_testers" if field not in form.fields else field, errors)
+        else:
+            messages.success(request, f"Beta testers saved: {', '.join(names)}.")
+            return _back(pk, "handovers")
+    return _render_stage(request, page.load(request.user, pk), 400, beta_form=form)
+
+
+@require_POST
+@stage_view
+def auth_sheet(request, pk, part):
+    integration = page.load(request.user, pk)
+    if part not in parts_of(integration):
+        raise Http404("No such part.")
+    form = SheetForm(request.POST, integration=integration, part=part)
+    if form.is_valid():
+        try:
+            save_auth_sheet(integration, part, form.cleaned_data, by=request.user)
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"{Part(part).label} authorisation sheet saved.")
+            return _back(pk, "handovers")
+    return _render_stage(request, page.load(request.user, pk), 400, sheet_form=(part, form))
+
+
+# --- team line-up -----------------------------------------------------------------------------
+
+
+@require_POST
+@stage_view
+def team_add(request, pk):
+    integration = access.integration_for(request.user, pk)
+    form = member_form(integration, data=request.POST)
+    if form.is_valid():
+        member = form.save()
+        messages.success(request, f"{member} added to the team.")
+        return _back(pk, "team")
+    return _render_stage(request, page.load(request.user, pk), 400, new_member_form=form)
+
+
+@require_POST
+@stage_view
+def team_edit(request, pk, member_pk):
+    member = access.team_member_for(request.user, pk, member_pk)
+    form = member_form(member.integration, member, data=request.POST)
+    if form.is_valid():
+        member = form.save()
+        messages.success(request, f"{member} saved.")
+        return _back(pk, "team")
+    return _render_stage(request, page.load(request.user, pk), 400, member_forms={member.pk: form})
+
+
+@require_POST
+@stage_view
+def team_remove(request, pk, member_pk):
+    member = access.team_member_for(request.user, pk, member_pk)
+    member.delete()
+    messages.success(request, f"{member} removed from the team.")
+    return _back(pk, "team")
+
+
+# --- calendar feeds ---------------------------------------------------------------------------
+
+
+@require_POST
+@stage_view
+def calendar_create(request, pk):
+    integration = access.integration_for(request.user, pk)
+    feed, raw = CalendarFeed.issue(partner_id=integration.partner_id, created_by=request.user)
+    messages.success(
+        request,
+        f"Your calendar link (shown only this once; add it to your calendar app): {calendar.feed_url(request, raw)}",
+    )
+    return _back(pk, "calendar")
+
+
+@require_POST
+@stage_view
+def calendar_revoke(request, pk, feed_pk):
+    integration = access.integration_for(request.user, pk)
+    feed = access.calendar_feed_for(integration, feed_pk)
+    feed.revoke()
+    messages.success(request, f"Calendar link {feed.prefix}… revoked: it no longer works.")
+    return _back(pk, "calendar")
+
+
+# --- magic links ------------------------------------------------------------------------------
+
+
+def magic_link(request, token: str):
+    """A live link logs its partner user in and opens their stage; any other answers kindly."""
+    link = MagicLink.find(token)
+    if link is None or not link.user.is_active:
+        return render(request, "stage/link_ended.html", {}, status=410 if _known(token) else 404)
+    login(request, link.user, backend="django.contrib.auth.backends.ModelBackend")
+    # After login(): it cycles the session key but keeps the data set after it.
+    request.session[access.LINK_SESSION_KEY] = link.pk
+    link.mark_used()
+    return redirect("stage-list")
+
+
+def _known(token: str) -> bool:
+    """Whether ``token`` was a link once (revoked or expired), for the status code only."""
+    return bool(token) and len(token) <= 200 and MagicLink.objects.filter(token_hash=token_digest(token)).exists()

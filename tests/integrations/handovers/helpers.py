@@ -1,0 +1,39 @@
+"""Handing everything over at once, for tests that only need a step's hand-overs out of the way."""
+
+from integrations.handovers.models import Environment, UrlCheck
+from integrations.handovers.records import save_auth_sheet, set_beta_testers, sheet_fields_needed
+from integrations.handovers.rules import integration_parts
+from integrations.handovers.url_check import url_field
+
+SHEET = {
+    "client_id": "tradingview-client",
+    "authorization_uri": "https://broker.example.com/oauth/authorize",
+    "token_uri": "https://broker.example.com/oauth/token",
+}
+
+
+def passing_check(integration, part: str, environment: str = Environment.PRODUCTION, url: str | None = None):
+    """A stored passing check of the part's current URL (set to ``url`` first when given), with no network."""
+    field = url_field(part, environment)
+    if url is not None:
+        setattr(integration, field, url)
+        integration.save(update_fields=[field])
+    return UrlCheck.objects.create(
+        integration=integration,
+        part=part,
+        environment=environment,
+        url=getattr(integration, field),
+        outcome=UrlCheck.Outcome.OK,
+        detail="Recorded by the test as passed.",
+        status_code=401,
+    )
+
+
+def hand_over_everything(integration):
+    """Passing checks of the production URLs, the sheets each part needs, one beta tester."""
+    for part in integration_parts(integration):
+        passing_check(integration, part)
+        needed = sheet_fields_needed(integration, part)
+        if needed:
+            save_auth_sheet(integration, part, {name: SHEET[name] for name in needed})
+    set_beta_testers(integration, "beta.tester")

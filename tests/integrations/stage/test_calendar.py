@@ -1,0 +1,53 @@
+"""The partner's calendar feed: its open deadlines behind a revocable token."""
+
+import icalendar
+import pytest
+from django.urls import reverse
+
+from integrations.stage.models import CalendarFeed
+from tests.integrations.stage.support import other_partner_user
+
+pytestmark = pytest.mark.django_db
+
+
+def feed_url(raw):
+    return reverse("stage-calendar", args=[raw])
+
+
+def test_the_feed_lists_the_partners_open_deadlines_as_all_day_events(client, started_integration):
+    _, foreign = other_partner_user()
+    _, raw = CalendarFeed.issue(partner=started_integration.partner)
+    response = client.get(feed_url(raw))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/calendar")
+    calendar = icalendar.Calendar.from_ical(response.content)
+    events = [e for e in calendar.walk("VEVENT")]
+    summaries = [str(e["SUMMARY"]) for e in events]
+    # Only partner-side steps (7), all of Acme's, none of TradingView's tasks.
+    assert len(events) == 7
+    assert all(s.startswith("Acme Crypto Exchange: ") and "Partner ·" in s for s in summaries)
+    first = events[0]
+    assert str(first["DTSTART"].to_ical().decode()) == "20260330"
+    assert "Acme Crypto Exchange" in str(calendar["X-WR-CALNAME"])
+
+
+def test_a_revoked_or_unknown_feed_is_not_found(client, started_integration):
+    feed, raw = CalendarFeed.issue(partner=started_integration.partner)
+    assert client.get(feed_url(raw)).status_code == 200
+    feed.revoke()
+    assert client.get(feed_url(raw)).status_code == 404
+    assert client.get(feed_url("nope")).status_code == 404
+
+
+def test_the_partner_makes_and_revokes_its_feed_on_the_stage_page(client, partner_user, started_integration):
+    client.force_login(partner_user)
+    response = client.post(reverse("stage-calendar-create", args=[started_integration.pk]), follow=True)
+    message = next(str(m) for m in response.context["messages"] if "calendar link" in str(m))
+    raw = message.rsplit("/", 1)[-1].removesuffix(".ics")
+    feed = CalendarFeed.find(raw)
+    assert feed is not None and feed.partner == started_integration.partner and feed.created_by == partner_user
+    assert client.get(feed_url(raw)).status_code == 200
+    html = response.content.decode()
+    assert f"{feed.prefix}…" in html
+    client.post(reverse("stage-calendar-revoke", args=[started_integration.pk, feed.pk]))
+    assert client.get(feed_url(raw)).status_code == 404

@@ -1,0 +1,128 @@
+"""Magic links: a live link signs its partner user in; a revoked, expired or unknown one does not,
+and a session a link opened ends when the link is revoked or expires."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.contrib.auth import SESSION_KEY
+from django.urls import reverse
+from django.utils import timezone
+
+from integrations.stage.models import MagicLink
+from tests.integrations.helpers import at
+
+pytestmark = pytest.mark.django_db
+
+
+def link_url(raw):
+    return reverse("stage-magic-link", args=[raw])
+
+
+@pytest.fixture
+def link(partner_user, pm):
+    return MagicLink.issue(
+        user=partner_user, sent_to="bob@acme.example.com", created_by=pm, expires_at=timezone.now() + timedelta(days=7)
+    )
+
+
+def test_a_live_link_signs_the_partner_in_and_opens_their_stage(client, link, partner_user, started_integration):
+    row, raw = link
+    response = client.get(link_url(raw), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("stage-page", args=[started_integration.pk])
+    assert response.status_code == 200
+    assert int(client.session[SESSION_KEY]) == partner_user.pk
+    row.refresh_from_db()
+    assert row.last_used_at is not None
+
+
+def test_a_revoked_link_is_refused_kindly(client, link):
+    row, raw = link
+    row.revoke()
+    response = client.get(link_url(raw))
+    assert response.status_code == 410
+    assert "Ask your TradingView PM for a new link" in response.content.decode()
+    assert SESSION_KEY not in client.session
+
+
+def test_an_expired_link_is_refused(client, link):
+    _, raw = link
+    with time_machine.travel(timezone.now() + timedelta(days=8)):
+        response = client.get(link_url(raw))
+    assert response.status_code == 410
+    assert SESSION_KEY not in client.session
+
+
+def test_an_unknown_link_is_not_found(client, link):
+    response = client.get(link_url("not-a-token"))
+    assert response.status_code == 404
+    assert "Ask your TradingView PM for a new link" in response.content.decode()
+
+
+def test_revoking_the_link_ends_the_session_it_opened(client, link, started_integration):
+    row, raw = link
+    client.get(link_url(raw))
+    page = reverse("stage-page", args=[started_integration.pk])
+    assert client.get(page).status_code == 200
+    row.revoke()
+    response = client.get(page)
+    assert response.status_code == 410
+    assert "Your session has ended" in response.content.decode()
+    assert SESSION_KEY not in client.session
+    # And it stays ended: next time it is the log-in page.
+    assert client.get(page)["Location"].startswith(reverse("login"))
+
+
+def test_the_session_ends_when_the_link_expires(client, partner_user, pm, started_integration):
+    with time_machine.travel(at("2026-03-03", 9), tick=False):
+        _, raw = MagicLink.issue(user=partner_user, expires_at=at("2026-03-05", 9))
+        client.get(link_url(raw))
+    page = reverse("stage-page", args=[started_integration.pk])
+    with time_machine.travel(at("2026-03-04", 9), tick=False):
+        assert client.get(page).status_code == 200
+    with time_machine.travel(at("2026-03-05", 10), tick=False):
+        assert client.get(page).status_code == 410
+
+
+def test_a_password_session_is_not_touched_by_links(client, link, partner_user, started_integration):
+    row, _ = link
+    client.force_login(partner_user)
+    row.revoke()
+    assert client.get(reverse("stage-page", args=[started_integration.pk])).status_code == 200
+
+
+def test_a_pm_makes_a_link_in_the_admin_and_sees_it_once(client, pm, partner_user, settings):
+    pm.is_superuser = True
+    pm.save()
+    client.force_login(pm)
+    response = client.post(
+        reverse("admin:integrations_magiclink_add"),
+        {"user": partner_user.pk, "sent_to": "bob@acme.example.com", "expires_at_0": "", "expires_at_1": ""},
+        follow=True,
+    )
+    assert response.status_code == 200, response.content.decode()[:2000]
+    row = MagicLink.objects.get()
+    assert row.created_by == pm and row.user == partner_user
+    assert row.expires_at - timezone.now() > timedelta(days=settings.MAGIC_LINK_DAYS) - timedelta(minutes=1)
+    shown = [str(m) for m in response.context["messages"]]
+    url = next(m for m in shown if "/partner/link/" in m).rsplit(" ", 1)[-1]
+    assert MagicLink.find(url.rstrip("/").rsplit("/", 1)[-1]) == row
+    # The list shows its state; the admin action revokes it.
+    listing = client.get(reverse("admin:integrations_magiclink_changelist")).content.decode()
+    assert "Live" in listing and "Acme Crypto Exchange" in listing
+    client.post(
+        reverse("admin:integrations_magiclink_changelist"),
+        {"action": "revoke", "_selected_action": [row.pk]},
+    )
+    row.refresh_from_db()
+    assert row.state == "revoked"
+    assert "Revoked" in client.get(reverse("admin:integrations_magiclink_changelist")).content.decode()
+
+
+def test_the_admin_offers_links_only_for_partner_users(client, pm, partner_user):
+    pm.is_superuser = True
+    pm.save()
+    client.force_login(pm)
+    response = client.post(reverse("admin:integrations_magiclink_add"), {"user": pm.pk, "sent_to": ""})
+    assert response.status_code == 200
+    assert not MagicLink.objects.exists()
