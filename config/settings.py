@@ -8,6 +8,7 @@ secure cookies, HSTS). Production also sets ``DATABASE_URL`` (PostgreSQL), ``RED
 Celery broker) and ``ALLOWED_HOSTS``.
 """
 
+import re
 import secrets
 from pathlib import Path
 
@@ -168,8 +169,39 @@ LOGIN_REDIRECT_URL = "stage-home"
 LOGOUT_REDIRECT_URL = "login"
 
 REST_FRAMEWORK = {
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    # Bearer first: its WWW-Authenticate header makes an anonymous request a 401, not a 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "integrations.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",  # the pages' session; CSRF on unsafe methods
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["integrations.api.permissions.SignedIn"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "integrations.api.pagination.Pages",
+    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": ["integrations.api.throttling.PerCallerThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "integrations.api.schema.ApiSchema",
+    "EXCEPTION_HANDLER": "integrations.api.errors.exception_handler",
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "TradingView integrations roadmap API",
+    "DESCRIPTION": "Partners, integrations, their steps and hand-overs. Authenticate with "
+    "`Authorization: Bearer <token>` (tokens are issued in the admin) or a signed-in session.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "integrations.api.schema.staff_only_fields",
+    ],
+}
+# Requests per token (or per signed-in user) and period, e.g. "120/min"; read on every request.
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "120/min")
+if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", API_THROTTLE_RATE):
+    raise ImproperlyConfigured(f"API_THROTTLE_RATE={API_THROTTLE_RATE!r} is not a rate; write e.g. 120/min or 5000/day.")
 
 # The partner's stage page: how long a PM's magic link works.
 MAGIC_LINK_DAYS = env_int("MAGIC_LINK_DAYS", 7, minimum=1)
@@ -208,6 +240,14 @@ else:
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
+# The cache holds what every web process must share: API throttle counts and the Slack
+# signatures already seen. Production shares it through Redis; the embedded mode (and the
+# tests, whose parallel workers must not share counts) keeps it in each process.
+CACHE_URL = env_str("CACHE_URL", "" if EMBEDDED else REDIS_URL)
+if CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -270,3 +310,5 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "integrations@tradingview.exa
 # Demo login created by `manage.py seed_demo`.
 DEMO_USERNAME = env_str("DEMO_USERNAME", "demo")
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "tradingview-demo")
+# A demo partner user (same password) who sees one demo partner's stage page.
+DEMO_PARTNER_USERNAME = env_str("DEMO_PARTNER_USERNAME", "partner")

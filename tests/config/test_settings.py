@@ -33,6 +33,8 @@ CALLER_VARIABLES = {
     "SECURE_HSTS_INCLUDE_SUBDOMAINS",
     "SECURE_HSTS_PRELOAD",
     "SECURE_CONTENT_TYPE_NOSNIFF",
+    "CACHE_URL",
+    "API_THROTTLE_RATE",
 }
 
 
@@ -139,6 +141,22 @@ def test_a_malformed_proxy_header_names_the_variable(tmp_path):
 
     assert done.returncode != 0
     assert "SECURE_PROXY_SSL_HEADER='https'" in done.stderr
+
+
+def test_a_malformed_api_throttle_rate_stops_the_start(tmp_path):
+    done = run(production_env(tmp_path, API_THROTTLE_RATE="lots"), "-c", "import config.settings")
+
+    assert done.returncode != 0
+    assert "API_THROTTLE_RATE='lots' is not a rate" in done.stderr
+
+
+def test_production_shares_its_cache_through_redis_and_the_embedded_mode_keeps_its_own(tmp_path):
+    redis = "redis://redis.internal:6379/0"
+    (production,) = settings_of(production_env(tmp_path, REDIS_URL=redis), "CACHES['default']['LOCATION']")
+    (embedded,) = settings_of(clean_env(tmp_path, EMBEDDED="1", REDIS_URL=redis), "CACHES['default']['BACKEND']")
+
+    assert production == repr(redis)
+    assert embedded == repr("django.core.cache.backends.locmem.LocMemCache")
 
 
 @pytest.mark.django_db

@@ -1,0 +1,132 @@
+"""Benchmark of the REST API's integrations list: time and SQL queries as the portfolio grows.
+
+Usage: .venv/bin/python benchmarks/api.py [--sizes 10,100,1000] [--repeat 20]
+Runs on a fresh SQLite file in a temporary folder, or on DATABASE_URL when it is set (the
+database named there is used as is; the benchmark writes partners prefixed "Bench").
+
+For each portfolio size, prints the median and 95th percentile of GET /api/v1/integrations/
+(the first page of 50, default filters) through Django's test Client with a Bearer token, and
+its query count, for a staff user (every integration) and for a partner's user (its partner's
+integrations only: a tenth of the portfolio, moved to its partner).
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+if not os.environ.get("DATABASE_URL"):
+    os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="roadmap-bench-")
+os.environ.setdefault("EMBEDDED", "1")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from benchmarks.portfolio import copy_portfolio  # noqa: E402
+from integrations import plan, steps  # noqa: E402
+from integrations.api.models import ApiToken  # noqa: E402
+from integrations.context import ChangeContext  # noqa: E402
+from integrations.models import Integration, Partner, PartnerUser  # noqa: E402
+from roadmap.models import RoadmapTemplate  # noqa: E402
+
+KICKOFF = date(2026, 3, 2)
+URL = "/api/v1/integrations/"
+
+
+def moment(day: date, hour: int = 10) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()).replace(hour=hour))
+
+
+def seed(pm, count: int = 10):
+    """``count`` integrations kicked off through the services, some steps done: the originals to copy."""
+    template = RoadmapTemplate.latest("tradingview-rest-api")
+    for n in range(count):
+        partner = Partner.objects.create(name=f"Bench {n:05d} {time.time_ns()}")
+        integration = Integration.objects.create(
+            partner=partner,
+            template=template,
+            parts="both",
+            data_types=["crypto"],
+            data_source="own_feed",
+            data_auth="fixed_token",
+            trading_auth="oauth2_code",
+            tv_pm=pm,
+        )
+        plan.start_integration(integration, KICKOFF, ChangeContext("system", at=moment(KICKOFF)))
+        for k, code in enumerate(["slack-jira-onboarding", "autotests-configuration"][: n % 3]):
+            steps.complete_step(integration.steps.get(code=code), ChangeContext("system", at=moment(KICKOFF, 11 + k)))
+
+
+def users():
+    """A staff PM and a partner's user, each with a token; the partner is the first benchmark partner's."""
+    model = get_user_model()
+    pm, _ = model.objects.get_or_create(username="bench-pm", defaults={"is_staff": True})
+    dev, _ = model.objects.get_or_create(username="bench-partner-dev")
+    return pm, dev
+
+
+def bearer(user) -> Client:
+    _, raw = ApiToken.issue(user=user, name="benchmark")
+    return Client(headers={"Authorization": f"Bearer {raw}"})
+
+
+def measure(client, repeat):
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        response = client.get(URL)
+        samples.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, (response.status_code, response.content[:300])
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(URL)
+    ordered = sorted(samples)
+    return statistics.median(samples), ordered[max(0, int(len(ordered) * 0.95) - 1)], len(queries), response.json()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="10,100,1000")
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+    call_command("migrate", verbosity=0)
+    print(f"database: {connection.vendor}")
+    pm, dev = users()
+    seed(pm, 10)
+    originals = Integration.objects.filter(partner__name__startswith="Bench").prefetch_related("steps")[:10]
+    partner = Partner.objects.filter(name__startswith="Bench").order_by("pk").first()
+    PartnerUser.objects.update_or_create(user=dev, defaults={"partner": partner})
+    # The throttle would stop a benchmark; the rate is a setting.
+    with override_settings(ALLOWED_HOSTS=["*"], DEBUG=False, API_THROTTLE_RATE="1000000/min"):
+        staff, partner_client = bearer(pm), bearer(dev)
+        print(f"{'integrations':>12}  {'caller':>8}  {'rows':>5}  {'median ms':>9}  {'p95 ms':>8}  queries")
+        for size in [int(s) for s in args.sizes.split(",") if s.strip()]:
+            copy_portfolio(size, originals)
+            # A tenth of the portfolio is the partner's: its user's list grows with the portfolio too.
+            running = Integration.objects.filter(state__in=Integration.RUNNING_STATES)
+            theirs = list(running.order_by("pk").values_list("pk", flat=True)[: max(1, size // 10)])
+            Integration.objects.filter(pk__in=theirs).update(partner=partner)
+            for name, client in (("staff", staff), ("partner", partner_client)):
+                client.get(URL)  # warm up
+                median, p95, queries, body = measure(client, args.repeat)
+                print(
+                    f"{running.count():>12}  {name:>8}  {body['count']:>5}  {median:>9.1f}  {p95:>8.1f}  {queries}",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""The integrations list's filters: the dashboard's own (``Filters``, ``filter_portfolio``), checked strictly.
+
+The portfolio page quietly ignores a value it does not know; a script should hear about its typo,
+so here each parameter is validated against the same choices the dashboard reads, then handed to
+``Filters.from_request`` unchanged.
+"""
+
+from django.core.validators import RegexValidator
+from rest_framework import serializers
+
+from integrations.dashboard.portfolio import SIDE_CHOICES, SORTS, STATE_CHOICES, Filters, filter_portfolio
+from integrations.models import Integration
+
+FLAG = [("0", "No"), ("1", "Yes")]
+SORT_CHOICES = [key for name in SORTS for key in (name, f"-{name}")]
+
+
+class PortfolioQuery(serializers.Serializer):
+    pm = serializers.CharField(
+        required=False,
+        max_length=20,
+        validators=[RegexValidator(r"^(me|none|[0-9]{1,9})$", "Give 'me', 'none' or a user id.")],
+        help_text="'me', 'none' (no PM) or a PM's user id.",
+    )
+    side = serializers.ChoiceField(SIDE_CHOICES, required=False, help_text="Ball in court.")
+    overdue = serializers.ChoiceField(FLAG, required=False, help_text="1: only those past a deadline.")
+    blocked = serializers.ChoiceField(FLAG, required=False, help_text="1: only those with a blocked step.")
+    due = serializers.ChoiceField([("week", "This week")], required=False, help_text="A deadline this week.")
+    launch = serializers.ChoiceField([("month", "This month")], required=False, help_text="Launching this month.")
+    data_type = serializers.ChoiceField(Integration.DataType.choices, required=False)
+    parts = serializers.ChoiceField(Integration.Parts.choices, required=False)
+    state = serializers.ChoiceField(STATE_CHOICES, required=False, help_text="Default: running (active or paused).")
+    q = serializers.CharField(required=False, max_length=100, allow_blank=True, help_text="Partner, name or Jira key.")
+    sort = serializers.ChoiceField(
+        SORT_CHOICES, required=False, help_text="partner, due, forecast, slip, bugs, updated; '-' for descending."
+    )
+
+
+def portfolio(params, user):
+    """The integrations matching the query parameters ``params``; a ValidationError names a bad one."""
+    query = PortfolioQuery(data={name: params.get(name) for name in PortfolioQuery().fields if name in params})
+    query.is_valid(raise_exception=True)
+    return filter_portfolio(Filters.from_request(query.validated_data), user)

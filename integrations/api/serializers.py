@@ -1,0 +1,473 @@
+"""The API's JSON shapes, and the checks on what comes in.
+
+Writes are validated by the models' own ``full_clean()`` (the rules live there, once); the
+serializers add what JSON needs: unknown fields refused, strings bounded, types checked.
+"""
+
+from types import SimpleNamespace
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import RegexValidator
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from integrations.api.errors import validation_fields
+from integrations.handovers import records
+from integrations.handovers.models import AuthorisationSheet, Environment, Part, UrlCheck
+from integrations.jira.models import JiraIssue
+from integrations.models import USERNAME_RE, Integration, IntegrationStep, Partner, PartnerContact
+from roadmap import default_template
+from roadmap.models import RoadmapTemplate
+
+NOTE_MAX = 2000
+USERNAME_MESSAGE = "Not a TradingView username (letters, digits, '_', '.', '-')."
+
+
+class StrictText(serializers.CharField):
+    """Text that must come as a JSON string: DRF's CharField would turn 42 or true into "42"."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictFields:
+    """Refuse fields the serializer does not know, and non-strings for its text fields.
+
+    DRF drops unknown fields and turns numbers into text; a script's typo should be an error.
+    """
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            writable = {name: field for name, field in self.fields.items() if not field.read_only}
+            errors = {str(name): [self.unknown_field_message(str(name))] for name in data if name not in writable}
+            for name, field in writable.items():
+                value = data.get(name)
+                textual = isinstance(field, serializers.CharField | serializers.ChoiceField)
+                if textual and value is not None and not isinstance(value, str):
+                    errors[name] = ["Give text (a JSON string)."]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+    def unknown_field_message(self, name: str) -> str:
+        return "Unknown field."
+
+
+def full_clean(instance, attrs: dict, exclude=()):
+    """Apply ``attrs`` to ``instance`` and run the model's own validation; errors become DRF's."""
+    for name, value in attrs.items():
+        setattr(instance, name, value)
+    try:
+        instance.full_clean(exclude=list(exclude))
+    except DjangoValidationError as error:
+        raise serializers.ValidationError(validation_fields(error)) from None
+
+
+# --- partners ---------------------------------------------------------------------------------
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PartnerContact
+        fields = ["id", "name", "email", "title", "is_primary"]
+
+
+class PartnerSerializer(StrictFields, serializers.ModelSerializer):
+    """A partner; ``notes`` (internal) and ``contacts`` only for staff."""
+
+    contacts = ContactSerializer(many=True, read_only=True, required=False)
+
+    class Meta:
+        model = Partner
+        fields = ["id", "name", "kind", "website", "time_zone", "notes", "contacts", "created_at"]
+        extra_kwargs = {"website": {"max_length": 200}, "notes": {"max_length": 20000}}
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["contacts"].read_only = True
+        return fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not request.user.is_staff:
+            data.pop("notes", None)
+            data.pop("contacts", None)
+        return data
+
+    def validate(self, attrs):
+        full_clean(self.instance or Partner(), dict(attrs), exclude=["name"] if "name" not in attrs else [])
+        return attrs
+
+
+# --- integrations -----------------------------------------------------------------------------
+
+
+class StepRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = IntegrationStep
+        fields = ["id", "code", "number", "title", "side", "status"]
+
+
+class DelaySerializer(serializers.Serializer):
+    tradingview = serializers.IntegerField()
+    partner = serializers.IntegerField()
+    both = serializers.IntegerField()
+
+
+class StandingSerializer(serializers.Serializer):
+    """Where the integration stands: live (``integrations.standing.standing``) on the detail,
+    from the stored standing (refreshed after every change and daily) on lists."""
+
+    current_step = StepRefSerializer(allow_null=True)
+    ball_side = serializers.CharField(help_text="tradingview, partner, both, or empty when nobody owes.")
+    next_due_on = serializers.DateField(allow_null=True)
+    next_deadline_at = serializers.DateTimeField(allow_null=True)
+    days_overdue = serializers.IntegerField()
+    planned_launch_on = serializers.DateField(allow_null=True)
+    forecast_launch_on = serializers.DateField(allow_null=True)
+    baseline_launch_on = serializers.DateField(allow_null=True)
+    slip_days = serializers.IntegerField(help_text="Forecast launch after the current plan's, in days.")
+    slip_vs_baseline_days = serializers.IntegerField()
+    delay_days = DelaySerializer(help_text="The slip split by who lost each day.")
+    as_of = serializers.DateField(allow_null=True)
+
+
+def standing_fields(integration, live=None) -> dict:
+    """The standing as the API shows it: from ``live`` (a ``Standing``) when given, else stored."""
+    if live is None:
+        stored = integration
+        days_overdue = integration.days_overdue()
+    else:
+        stored = SimpleNamespace(**{**vars(integration), **live.stored_fields()})
+        ends = stored.next_deadline_at
+        now = live.clock.now
+        active = integration.state == Integration.State.ACTIVE
+        days_overdue = (now - ends).days + 1 if active and ends and now >= ends else 0
+    delays = (stored.delay_tradingview_days, stored.delay_partner_days, stored.delay_both_days)
+    forecast, baseline = stored.forecast_launch_on, integration.baseline_launch_on
+    return {
+        "current_step": stored.current_step,
+        "ball_side": stored.ball_side,
+        "next_due_on": stored.next_due_on,
+        "next_deadline_at": stored.next_deadline_at,
+        "days_overdue": days_overdue,
+        "planned_launch_on": stored.planned_launch_on,
+        "forecast_launch_on": forecast,
+        "baseline_launch_on": baseline,
+        "slip_days": sum(delays),
+        "slip_vs_baseline_days": max(0, (forecast - baseline).days) if forecast and baseline else 0,
+        "delay_days": dict(zip(("tradingview", "partner", "both"), delays, strict=True)),
+        "as_of": stored.standing_as_of,
+    }
+
+
+class IntegrationSerializer(StrictFields, serializers.ModelSerializer):
+    """An integration; on PATCH, its editable fields (state and dates change through actions)."""
+
+    partner_name = serializers.CharField(source="partner.name", read_only=True)
+    data_types = serializers.ListField(
+        child=serializers.ChoiceField(Integration.DataType.choices), required=False, max_length=8
+    )
+    tv_pm = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.filter(is_staff=True), allow_null=True, required=False
+    )
+    beta_testers = serializers.ListField(source="beta_tester_list", child=serializers.CharField(), read_only=True)
+    standing = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Integration
+        fields = [
+            "id",
+            "partner",
+            "partner_name",
+            "template",
+            "name",
+            "parts",
+            "data_types",
+            "data_source",
+            "trading_auth",
+            "data_auth",
+            "trading_staging_url",
+            "trading_production_url",
+            "data_staging_url",
+            "data_production_url",
+            "spec_version",
+            "slack_channel_id",
+            "jira_project_key",
+            "jira_epic_key",
+            "tv_pm",
+            "beta_testers",
+            "state",
+            "kickoff_on",
+            "paused_on",
+            "launched_on",
+            "cancelled_on",
+            "standing",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["partner", "template", "state", "kickoff_on", "paused_on", "launched_on", "cancelled_on"]
+
+    @extend_schema_field(StandingSerializer)
+    def get_standing(self, integration):
+        live = self.context.get("standing")
+        return StandingSerializer(standing_fields(integration, live)).data
+
+    def validate(self, attrs):
+        full_clean(self.instance, dict(attrs), exclude=["beta_testers"])
+        return attrs
+
+
+class IntegrationCreateSerializer(IntegrationSerializer):
+    """A new integration; with ``kickoff_on`` it is kicked off in the same request."""
+
+    partner = serializers.PrimaryKeyRelatedField(queryset=Partner.objects.all())
+    template = serializers.PrimaryKeyRelatedField(
+        queryset=RoadmapTemplate.objects.all(), required=False, help_text="Default: the newest default roadmap."
+    )
+    kickoff_on = serializers.DateField(required=False, allow_null=True, help_text="Kick off on this day.")
+
+    class Meta(IntegrationSerializer.Meta):
+        read_only_fields = ["state", "paused_on", "launched_on", "cancelled_on"]
+
+    def validate(self, attrs):
+        attrs.setdefault("template", RoadmapTemplate.latest(default_template.KEY))
+        fields = {k: v for k, v in attrs.items() if k != "kickoff_on"}
+        full_clean(Integration(**fields), {}, exclude=["beta_testers"])
+        return attrs
+
+
+class ReplanSerializer(StrictFields, serializers.Serializer):
+    kickoff_on = serializers.DateField(required=False, help_text="The new kick-off; default today.")
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX)
+
+
+class NoteSerializer(StrictFields, serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX)
+
+
+# --- steps ------------------------------------------------------------------------------------
+
+
+@extend_schema_field({"type": "array", "items": {"type": "string"}})
+class TextListField(serializers.JSONField):
+    pass
+
+
+class RefusalSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class StepActionSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    needs_note = serializers.BooleanField()
+    allowed = serializers.BooleanField()
+    refusal = RefusalSerializer(allow_null=True)
+
+
+class StepSerializer(serializers.ModelSerializer):
+    checklist = TextListField(read_only=True)
+    depends_on = TextListField(read_only=True)
+    handovers = TextListField(read_only=True)
+    jira_bug_labels = TextListField(read_only=True)
+
+    class Meta:
+        model = IntegrationStep
+        fields = [
+            "id",
+            "integration",
+            "position",
+            "code",
+            "number",
+            "side",
+            "title",
+            "description",
+            "checklist",
+            "depends_on",
+            "handovers",
+            "jira_bug_labels",
+            "status",
+            "planned_due_date",
+            "due_date",
+            "blocked_reason",
+            "applicability_note",
+            "started_at",
+            "completed_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class StepDetailSerializer(StepSerializer):
+    actions = serializers.SerializerMethodField(help_text="What the caller may do now, and what is refused and why.")
+
+    class Meta(StepSerializer.Meta):
+        fields = [*StepSerializer.Meta.fields, "actions"]
+        read_only_fields = fields
+
+    @extend_schema_field(StepActionSerializer(many=True))
+    def get_actions(self, step):
+        return [
+            {
+                "name": a.name,
+                "label": a.label,
+                "needs_note": a.needs_note,
+                "allowed": a.allowed,
+                "refusal": {"code": a.refusal.code, "message": a.refusal.message} if a.refusal else None,
+            }
+            for a in self.context["actions"]
+        ]
+
+
+# --- history, Jira, outbox --------------------------------------------------------------------
+
+
+class HistoryRowSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField([("step_change", "Step change"), ("integration_event", "Integration event")])
+    id = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    by = serializers.CharField(help_text="Who: a username, a Jira/Slack name, or the source.")
+    source = serializers.CharField()
+    note = serializers.CharField()
+    step = StepRefSerializer(allow_null=True)
+    from_status = serializers.CharField(allow_null=True)
+    to_status = serializers.CharField(allow_null=True)
+    from_due = serializers.DateField(allow_null=True)
+    to_due = serializers.DateField(allow_null=True)
+    event = serializers.CharField(allow_null=True, help_text="kicked_off, replanned, paused, resumed, ...")
+    from_value = serializers.CharField(allow_null=True)
+    to_value = serializers.CharField(allow_null=True)
+
+
+class JiraIssueSerializer(serializers.ModelSerializer):
+    labels = TextListField(read_only=True)
+    is_open = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = JiraIssue
+        fields = [
+            "key",
+            "summary",
+            "issue_type",
+            "labels",
+            "status_name",
+            "status_category",
+            "is_bug",
+            "is_open",
+            "testing_round",
+            "affects_ux",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class StepJiraSerializer(serializers.Serializer):
+    issues = JiraIssueSerializer(many=True)
+    bugs = JiraIssueSerializer(many=True)
+
+
+class OutboxMessageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    state = serializers.CharField()
+    integration = serializers.IntegerField(source="integration_id", allow_null=True)
+    step = serializers.IntegerField(source="step_id", allow_null=True)
+    channel = serializers.CharField()
+    emails = TextListField()
+    text = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    not_before = serializers.DateTimeField()
+    attempts = serializers.IntegerField()
+    last_error = serializers.CharField()
+    sent_at = serializers.DateTimeField(allow_null=True)
+
+
+# --- hand-overs -------------------------------------------------------------------------------
+
+
+class UrlCheckSerializer(serializers.ModelSerializer):
+    passed = serializers.BooleanField(read_only=True)
+    checked_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = UrlCheck
+        fields = [
+            "id",
+            "part",
+            "environment",
+            "url",
+            "outcome",
+            "passed",
+            "detail",
+            "status_code",
+            "elapsed_ms",
+            "checked_at",
+            "checked_by",
+        ]
+        read_only_fields = fields
+
+
+class UrlCheckRequestSerializer(StrictFields, serializers.Serializer):
+    part = serializers.ChoiceField(Part.choices)
+    environment = serializers.ChoiceField(Environment.choices)
+    url = serializers.URLField(max_length=500)
+
+
+class BetaTestersSerializer(StrictFields, serializers.Serializer):
+    usernames = serializers.ListField(
+        child=StrictText(max_length=64, validators=[RegexValidator(USERNAME_RE, USERNAME_MESSAGE)]),
+        max_length=50,
+        help_text="TradingView usernames: letters, digits, '_', '.', '-'.",
+    )
+
+
+class AuthorisationSheetSerializer(StrictFields, serializers.ModelSerializer):
+    """The non-secret half of a part's authorisation sheet; a secret's field says where secrets go."""
+
+    def unknown_field_message(self, name: str) -> str:
+        return records.SECRETS_NEVER_TYPED if records.SECRET_KEY_RE.search(name) else "Unknown field."
+
+    class Meta:
+        model = AuthorisationSheet
+        fields = ["part", "client_id", "authorization_uri", "token_uri", "ip_addresses", "updated_at"]
+        read_only_fields = ["part", "updated_at"]
+        extra_kwargs = {"ip_addresses": {"max_length": 4000}}
+
+
+class PartHandoversSerializer(serializers.Serializer):
+    part = serializers.ChoiceField(Part.choices)
+    label = serializers.CharField()
+    auth_label = serializers.CharField()
+    staging_url = serializers.CharField()
+    production_url = serializers.CharField()
+    staging_check = UrlCheckSerializer(allow_null=True)
+    production_check = UrlCheckSerializer(allow_null=True)
+    production_url_passed = serializers.BooleanField()
+    needs_sheet = serializers.BooleanField()
+    sheet_fields = serializers.ListField(child=serializers.CharField(), help_text="What the sheet needs.")
+    sheet = AuthorisationSheetSerializer(allow_null=True)
+    sheet_missing = serializers.ListField(child=serializers.CharField(), help_text="Needed fields still empty.")
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        "description": "Step code -> what it still misses ([] when handed over).",
+    }
+)
+class MissingField(serializers.JSONField):
+    pass
+
+
+class HandoverSummarySerializer(serializers.Serializer):
+    parts = PartHandoversSerializer(many=True)
+    beta_testers = serializers.ListField(child=serializers.CharField())
+    missing = MissingField()
+    complete = serializers.BooleanField()

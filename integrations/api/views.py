@@ -1,0 +1,461 @@
+"""The API's endpoints: thin viewsets over the domain's functions.
+
+Visibility comes from ``permissions.visible`` (foreign objects are 404), changes go through
+``integrations.plan``, ``integrations.steps.apply_action`` and the hand-over records with a
+``ChangeContext(source=api)``, and every refusal travels as the domain raised it to
+``errors.exception_handler``.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.db.models import Max, Q
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import MethodNotAllowed, NotFound, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from integrations import plan
+from integrations.actions import step_actions
+from integrations.api import serializers as shapes
+from integrations.api.errors import validation_fields
+from integrations.api.etags import check_if_match, etag_of, not_modified, tagged, unchanged_since_read
+from integrations.api.filters import PortfolioQuery, portfolio
+from integrations.api.permissions import SignedIn, StaffOnly, visible
+from integrations.context import ChangeContext
+from integrations.dashboard.outbox import outbox_model
+from integrations.handovers import records, rules, url_check
+from integrations.handovers.models import Part
+from integrations.jira.models import JiraIssue
+from integrations.models import ChangeSource, Integration, IntegrationEvent, IntegrationStep, Partner, StepChange
+from integrations.standing import standing
+from integrations.steps import apply_action
+
+
+def api_context(request, note: str = "") -> ChangeContext:
+    return ChangeContext(source=ChangeSource.API, by=request.user, note=note)
+
+
+def _valid(serializer_class, request, **kwargs):
+    serializer = serializer_class(data=request.data, context={"request": request}, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+# --- partners ---------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Partners you may see", tags=["partners"]),
+    retrieve=extend_schema(summary="A partner", tags=["partners"]),
+    create=extend_schema(summary="Add a partner (staff)", tags=["partners"]),
+    partial_update=extend_schema(summary="Change a partner (staff)", tags=["partners"]),
+)
+class PartnerViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = shapes.PartnerSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        queryset = Partner.objects.order_by("name", "pk")
+        if self.request.user.is_staff:
+            queryset = queryset.prefetch_related("contacts")
+        return visible(queryset, self.request.user)
+
+    def get_permissions(self):
+        if self.action in ("create", "partial_update", "update"):
+            return [SignedIn(), StaffOnly()]
+        return [SignedIn()]
+
+
+# --- integrations -----------------------------------------------------------------------------
+
+
+def _history(integration) -> list[dict]:
+    """The integration's step changes and events as one list, newest first."""
+    rows = []
+    for change in StepChange.objects.filter(step__integration=integration).select_related("step", "by"):
+        rows.append(
+            {
+                "kind": "step_change",
+                "id": change.pk,
+                "at": change.at,
+                "by": change.who,
+                "source": change.source,
+                "note": change.note,
+                "step": change.step,
+                "from_status": change.from_status,
+                "to_status": change.to_status,
+                "from_due": change.from_due,
+                "to_due": change.to_due,
+                "event": None,
+                "from_value": None,
+                "to_value": None,
+            }
+        )
+    for event in IntegrationEvent.objects.filter(integration=integration).select_related("by"):
+        rows.append(
+            {
+                "kind": "integration_event",
+                "id": event.pk,
+                "at": event.at,
+                "by": event.who,
+                "source": event.source,
+                "note": event.note,
+                "step": None,
+                "from_status": None,
+                "to_status": None,
+                "from_due": None,
+                "to_due": None,
+                "event": event.kind,
+                "from_value": event.from_value,
+                "to_value": event.to_value,
+            }
+        )
+    rows.sort(key=lambda r: (r["at"], r["kind"] == "integration_event", r["id"]), reverse=True)
+    return rows
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Integrations (the portfolio's filters)", tags=["integrations"], parameters=[PortfolioQuery]
+    ),
+    retrieve=extend_schema(summary="An integration with its standing", tags=["integrations"]),
+    partial_update=extend_schema(summary="Change an integration's fields (staff)", tags=["integrations"]),
+    update=extend_schema(exclude=True),
+)
+class IntegrationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = shapes.IntegrationSerializer
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+    etag_actions = ("retrieve",)
+    staff_actions = ("create", "partial_update", "update", "replan", "pause", "resume")
+
+    def get_queryset(self):
+        user = self.request.user
+        if self.action == "list":
+            return visible(portfolio(self.request.query_params, user), user)
+        return visible(Integration.objects.select_related("partner", "current_step", "tv_pm"), user)
+
+    def get_permissions(self):
+        if self.action in self.staff_actions:
+            return [SignedIn(), StaffOnly()]
+        return [SignedIn()]
+
+    def _shown(self, integration) -> tuple[dict, str]:
+        """The integration's detail as the API shows it, and its ETag."""
+        integration = self.get_queryset().get(pk=integration.pk)
+        context = {**self.get_serializer_context(), "standing": standing(integration)}
+        data = shapes.IntegrationSerializer(integration, context=context).data
+        marks = Integration.objects.filter(pk=integration.pk).aggregate(
+            steps=Max("steps__updated_at"), sheets=Max("auth_sheets__updated_at"), checks=Max("url_checks__id")
+        )
+        return data, etag_of(data, marks)
+
+    def _tag(self, integration):
+        return lambda: self._shown(integration)[1]
+
+    def _detail(self, integration, status_code=status.HTTP_200_OK) -> Response:
+        data, tag = self._shown(integration)
+        return tagged(Response(data, status=status_code), tag)
+
+    def retrieve(self, request, *args, **kwargs):
+        data, tag = self._shown(self.get_object())
+        return not_modified(request, tag) or tagged(Response(data), tag)
+
+    @extend_schema(
+        summary="Add an integration, optionally kicking it off (staff)",
+        tags=["integrations"],
+        request=shapes.IntegrationCreateSerializer,
+        responses={201: shapes.IntegrationSerializer},
+    )
+    def create(self, request, *args, **kwargs):
+        data = dict(_valid(shapes.IntegrationCreateSerializer, request))
+        kickoff = data.pop("kickoff_on", None)
+        with transaction.atomic():
+            integration = Integration.objects.create(**data)
+            if kickoff:
+                plan.start_integration(integration, kickoff, api_context(request))
+        return self._detail(integration, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        if not kwargs.get("partial"):
+            raise MethodNotAllowed(request.method)
+        integration = self.get_object()
+        serializer = self.get_serializer(integration, data=request.data, partial=True)
+        with unchanged_since_read(request, integration, self._tag(integration)):
+            serializer.is_valid(raise_exception=True)
+            serializer.save()
+        return self._detail(integration)
+
+    # --- plan ---------------------------------------------------------------------------------
+
+    @extend_schema(
+        summary="Re-plan from a new kick-off (staff)",
+        tags=["integrations"],
+        request=shapes.ReplanSerializer,
+        responses={200: shapes.IntegrationSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def replan(self, request, pk=None):
+        integration = self.get_object()
+        data = _valid(shapes.ReplanSerializer, request)
+        context = api_context(request, data["reason"])
+        with unchanged_since_read(request, integration, self._tag(integration)):
+            plan.replan(integration, data.get("kickoff_on") or context.today, context)
+        return self._detail(integration)
+
+    @extend_schema(
+        summary="Pause: stop the clock (staff)",
+        tags=["integrations"],
+        request=shapes.NoteSerializer,
+        responses={200: shapes.IntegrationSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def pause(self, request, pk=None):
+        integration = self.get_object()
+        context = api_context(request, _valid(shapes.NoteSerializer, request)["note"])
+        with unchanged_since_read(request, integration, self._tag(integration)):
+            plan.pause(integration, context)
+        return self._detail(integration)
+
+    @extend_schema(
+        summary="Resume: restart the clock (staff)",
+        tags=["integrations"],
+        request=shapes.NoteSerializer,
+        responses={200: shapes.IntegrationSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        integration = self.get_object()
+        context = api_context(request, _valid(shapes.NoteSerializer, request)["note"])
+        with unchanged_since_read(request, integration, self._tag(integration)):
+            plan.resume(integration, context)
+        return self._detail(integration)
+
+    # --- what hangs off it --------------------------------------------------------------------
+
+    @extend_schema(
+        summary="The integration's steps, in roadmap order", tags=["steps"], responses=shapes.StepSerializer(many=True)
+    )
+    @action(detail=True, methods=["get"])
+    def steps(self, request, pk=None):
+        integration = self.get_object()
+        steps = IntegrationStep.objects.filter(integration=integration).order_by("position")
+        page = self.paginate_queryset(steps)
+        return self.get_paginated_response(shapes.StepSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="The integration's history, newest first",
+        tags=["integrations"],
+        responses=shapes.HistoryRowSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        integration = self.get_object()
+        page = self.paginate_queryset(_history(integration))
+        return self.get_paginated_response(shapes.HistoryRowSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="The hand-overs: URLs and checks, sheets, beta testers",
+        tags=["hand-overs"],
+        responses=shapes.HandoverSummarySerializer,
+    )
+    @action(detail=True, methods=["get"])
+    def handovers(self, request, pk=None):
+        integration = self.get_object()
+        return Response(shapes.HandoverSummarySerializer(rules.handover_summary(integration)).data)
+
+    @extend_schema(
+        summary="Hand over a base URL and check it",
+        tags=["hand-overs"],
+        request=shapes.UrlCheckRequestSerializer,
+        responses={201: shapes.UrlCheckSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="handovers/urls")
+    def handover_url(self, request, pk=None):
+        integration = self.get_object()
+        check_if_match(request, self._shown(integration)[1])
+        data = _valid(shapes.UrlCheckRequestSerializer, request)
+        check = url_check.check_url(integration, data["part"], data["environment"], data["url"], by=request.user)
+        return Response(shapes.UrlCheckSerializer(check).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Hand over the beta testers' TradingView usernames",
+        tags=["hand-overs"],
+        request=shapes.BetaTestersSerializer,
+        responses={200: shapes.BetaTestersSerializer},
+    )
+    @action(detail=True, methods=["put"], url_path="handovers/beta-testers")
+    def handover_beta_testers(self, request, pk=None):
+        integration = self.get_object()
+        data = _valid(shapes.BetaTestersSerializer, request)
+        try:
+            with unchanged_since_read(request, integration, self._tag(integration)):
+                names = records.set_beta_testers(integration, "\n".join(data["usernames"]), by=request.user)
+        except DjangoValidationError as error:
+            raise _renamed(error, {"beta_testers": "usernames"}) from None
+        return Response({"usernames": names})
+
+    @extend_schema(
+        summary="Hand over a part's authorisation sheet (never secrets)",
+        tags=["hand-overs"],
+        request=shapes.AuthorisationSheetSerializer,
+        responses={200: shapes.AuthorisationSheetSerializer},
+        parameters=[OpenApiParameter("part", str, OpenApiParameter.PATH, enum=Part.values)],
+    )
+    @action(detail=True, methods=["put"], url_path=r"handovers/sheets/(?P<part>[^/.]+)")
+    def handover_sheet(self, request, pk=None, part=None):
+        integration = self.get_object()
+        if part not in Part.values:
+            raise NotFound(f"No part {part[:20]!r}; use data or trading.")
+        data = _valid(shapes.AuthorisationSheetSerializer, request)
+        with unchanged_since_read(request, integration, self._tag(integration)):
+            sheet = records.save_auth_sheet(integration, part, dict(data), by=request.user)
+        return Response(shapes.AuthorisationSheetSerializer(sheet).data)
+
+
+def _renamed(error: DjangoValidationError, names: dict) -> ValidationError:
+    """A Django ValidationError of the domain as DRF's, its field names as the API calls them."""
+    fields = validation_fields(error)
+    return ValidationError({names.get(name, name): messages for name, messages in fields.items()})
+
+
+# --- steps ------------------------------------------------------------------------------------
+
+STEP_ACTIONS = ("start", "complete", "block", "unblock", "reopen", "not_applicable")
+
+
+def _step_action(name: str):
+    """The viewset method for one step action: ``POST /steps/{id}/<name>/``."""
+
+    def act(self, request, pk=None):
+        step = self.get_object()
+        note = _valid(shapes.NoteSerializer, request)["note"]
+        with unchanged_since_read(request, step, lambda: self._shown(request, step.pk)[1]):
+            apply_action(step, name, api_context(request, note))
+        return self._detail(request, step.pk)
+
+    # Named before @action records the method's name in its route.
+    act.__name__ = act.__qualname__ = name
+    act = action(detail=True, methods=["post"], url_path=name, url_name=name.replace("_", "-"))(act)
+    return extend_schema(
+        summary=f"{name.replace('_', ' ').capitalize()} the step",
+        description="Through the same rules as the pages; a refusal answers with its code.",
+        tags=["steps"],
+        request=shapes.NoteSerializer,
+        responses={200: shapes.StepDetailSerializer},
+    )(act)
+
+
+@extend_schema_view(retrieve=extend_schema(summary="A step, with the actions you may take now", tags=["steps"]))
+class StepViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = shapes.StepDetailSerializer
+    etag_actions = ("retrieve",)
+
+    def get_queryset(self):
+        return visible(IntegrationStep.objects.select_related("integration__partner"), self.request.user)
+
+    def _shown(self, request, pk) -> tuple[dict, str]:
+        """The step's detail, with the actions the caller may take now, and its ETag."""
+        step = self.get_queryset().get(pk=pk)
+        integration = step.integration
+        steps = [step if s.pk == step.pk else s for s in integration.steps.order_by("position")]
+        for s in steps:
+            s.integration = integration
+        context = {"request": request, "actions": step_actions(step, request.user, steps)}
+        data = shapes.StepDetailSerializer(step, context=context).data
+        return data, etag_of(data)
+
+    def _detail(self, request, pk) -> Response:
+        data, tag = self._shown(request, pk)
+        return tagged(Response(data), tag)
+
+    def retrieve(self, request, *args, **kwargs):
+        data, tag = self._shown(request, self.get_object().pk)
+        return not_modified(request, tag) or tagged(Response(data), tag)
+
+    @extend_schema(
+        summary="The step's Jira issues and the bugs of its testing round",
+        tags=["steps"],
+        responses=shapes.StepJiraSerializer,
+    )
+    @action(detail=True, methods=["get"])
+    def jira(self, request, pk=None):
+        step = self.get_object()
+        issues = JiraIssue.objects.filter(integration_id=step.integration_id, deleted=False).order_by("key")
+        tasks = issues.filter(step=step, is_bug=False)
+        held = Q(step=step)
+        if step.held_by_ux_bugs:
+            held |= Q(affects_ux=True)
+        bugs = issues.filter(held, is_bug=True)
+        return Response(
+            {
+                "issues": shapes.JiraIssueSerializer(tasks, many=True).data,
+                "bugs": shapes.JiraIssueSerializer(bugs, many=True).data,
+            }
+        )
+
+    start = _step_action("start")
+    complete = _step_action("complete")
+    block = _step_action("block")
+    unblock = _step_action("unblock")
+    reopen = _step_action("reopen")
+    not_applicable = _step_action("not_applicable")
+
+
+# --- the outbox -------------------------------------------------------------------------------
+
+
+class OutboxQuery(serializers.Serializer):
+    state = serializers.ChoiceField([], required=False)
+    kind = serializers.ChoiceField([], required=False)
+    integration = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Looked up by name: notifications builds on integrations, never the other way.
+        model = outbox_model()
+        self.fields["state"].choices = model.State.choices
+        self.fields["kind"].choices = model.Kind.choices
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Slack and e-mail messages (staff)", tags=["outbox"], parameters=[OutboxQuery])
+)
+class OutboxViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = shapes.OutboxMessageSerializer
+    permission_classes = [SignedIn, StaffOnly]
+
+    def get_queryset(self):
+        query = OutboxQuery(data={k: v for k, v in self.request.query_params.items() if k in OutboxQuery().fields})
+        query.is_valid(raise_exception=True)
+        filters = {name: value for name, value in query.validated_data.items()}
+        if "integration" in filters:
+            filters["integration_id"] = filters.pop("integration")
+        return outbox_model().objects.filter(**filters).order_by("-created_at", "-id")
+
+
+# --- anything else under /api/ ----------------------------------------------------------------
+
+
+class NotFoundView(APIView):
+    """Any other path under /api/: a JSON 404, like every other answer of the API."""
+
+    authentication_classes = []
+    permission_classes = []
+    throttle_classes = []
+    schema = None
+
+    def handle(self, request, *args, **kwargs):
+        raise Http404
+
+    get = post = put = patch = delete = head = options = handle
