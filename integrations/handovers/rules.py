@@ -125,6 +125,11 @@ class PartHandovers:
     sheet_missing: list[str]
 
     @property
+    def sheet_missing_labels(self) -> list[str]:
+        """The needed sheet fields still empty, as people call them."""
+        return [field_label(name) for name in self.sheet_missing]
+
+    @property
     def needs_sheet(self) -> bool:
         return bool(self.sheet_fields)
 

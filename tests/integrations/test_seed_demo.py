@@ -64,6 +64,18 @@ def test_seed_demo_builds_a_varied_portfolio_once(seeded, settings):
     assert Partner.objects.count() == 12
 
 
+def test_seed_demo_gives_one_demo_partner_a_login(seeded, settings, client):
+    output, _ = seeded
+    assert f"Partner login: {settings.DEMO_PARTNER_USERNAME} / {settings.DEMO_PASSWORD}" in output
+    user = authenticate(username=settings.DEMO_PARTNER_USERNAME, password=settings.DEMO_PASSWORD)
+    assert user is not None and not user.is_staff
+    assert user.partner_account.partner.name == "Dunmore FX"
+    client.force_login(user)
+    page = client.get("/partner/", follow=True)
+    assert page.status_code == 200
+    assert "Dunmore FX" in page.content.decode() and "Aldermoor" not in page.content.decode()
+
+
 def test_every_completion_falls_on_a_working_day_of_the_side_that_did_it(seeded):
     completions = StepChange.objects.filter(to_status=StepStatus.DONE).select_related("step__integration__partner")
     assert completions.count() > 60

@@ -57,6 +57,8 @@ class Command(BaseCommand):
                 f"broker: {broker}).\n"
                 f"  Log in at http://{addr}/  as  {settings.DEMO_USERNAME} / {settings.DEMO_PASSWORD}\n"
                 f"  (the dashboard; setup and history in the admin at http://{addr}/admin/)\n"
+                f"  A partner's view: log in as  {settings.DEMO_PARTNER_USERNAME} / {settings.DEMO_PASSWORD}\n"
+                f"  The REST API: http://{addr}/api/docs/\n"
                 "  Worker and beat heartbeats show on the admin's front page. Ctrl-C stops everything.\n"
             )
         )

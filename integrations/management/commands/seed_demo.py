@@ -21,13 +21,15 @@ from django.utils import timezone
 from integrations import plan, steps
 from integrations.context import ChangeContext
 from integrations.handovers.demo import record_demo_handovers
-from integrations.models import ChangeSource, Integration, Partner, PartnerContact, TeamMember
+from integrations.models import ChangeSource, Integration, Partner, PartnerContact, PartnerUser, TeamMember
 from roadmap import progress
 from roadmap.default_template import KEY
 from roadmap.models import RoadmapTemplate, Side, StepStatus
 from roadmap.schedule import add_working_days, is_working_day
 
 DEMO_NOTE = "Demo partner created by seed_demo."
+# The demo partner whose team gets a login (settings.DEMO_PARTNER_USERNAME).
+DEMO_PARTNER = "Dunmore FX"
 
 
 @dataclass
@@ -161,6 +163,12 @@ class Command(BaseCommand):
             self.style.SUCCESS(f"Demo portfolio: {created} partner(s) added, {len(PORTFOLIO) - created} already there.")
         )
         self.stdout.write(f"Demo login: {settings.DEMO_USERNAME} / {settings.DEMO_PASSWORD}")
+        partner_user = self.demo_partner_user()
+        if partner_user is not None:
+            self.stdout.write(
+                f"Partner login: {partner_user.get_username()} / {settings.DEMO_PASSWORD} "
+                f"(the stage page of {DEMO_PARTNER})"
+            )
 
     def demo_user(self):
         User = get_user_model()
@@ -175,6 +183,21 @@ class Command(BaseCommand):
             User.objects.get_or_create(
                 username=username, defaults={"is_staff": True, "first_name": first, "last_name": last}
             )
+        return user
+
+    def demo_partner_user(self):
+        """A login of one demo partner's team, to see the product as a partner sees it."""
+        partner = Partner.objects.filter(name=DEMO_PARTNER, notes=DEMO_NOTE).first()
+        if partner is None:
+            return None
+        user, created = get_user_model().objects.get_or_create(
+            username=settings.DEMO_PARTNER_USERNAME,
+            defaults={"first_name": "Dara", "last_name": "Dunmore", "email": "dara@dunmore.example"},
+        )
+        if created:
+            user.set_password(settings.DEMO_PASSWORD)
+            user.save()
+        PartnerUser.objects.update_or_create(user=user, defaults={"partner": partner})
         return user
 
     def create(self, demo: DemoStory, template, user):
