@@ -201,7 +201,9 @@ SPECTACULAR_SETTINGS = {
 # Requests per token (or per signed-in user) and period, e.g. "120/min"; read on every request.
 API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "120/min")
 if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", API_THROTTLE_RATE):
-    raise ImproperlyConfigured(f"API_THROTTLE_RATE={API_THROTTLE_RATE!r} is not a rate; write e.g. 120/min or 5000/day.")
+    raise ImproperlyConfigured(
+        f"API_THROTTLE_RATE={API_THROTTLE_RATE!r} is not a rate; write e.g. 120/min or 5000/day."
+    )
 
 # The partner's stage page: how long a PM's magic link works.
 MAGIC_LINK_DAYS = env_int("MAGIC_LINK_DAYS", 7, minimum=1)
