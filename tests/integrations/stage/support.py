@@ -2,19 +2,12 @@
 
 from integrations.models import PartnerUser
 from integrations.steps import apply_action
+from tests.default_plan import STEP_CODES
 from tests.factories import IntegrationFactory, PartnerFactory, UserFactory
 from tests.integrations.helpers import ctx, step
 
 # The steps before "production-deployment", in the order the roadmap allows them to be done.
-BEFORE_DEPLOYMENT = [
-    "slack-jira-onboarding",
-    "autotests-configuration",
-    "endpoints-implementation",
-    "passing-autotests",
-    "sandbox-access",
-    "sandbox-development",
-    "request-production-urls",
-]
+BEFORE_DEPLOYMENT = STEP_CODES[: STEP_CODES.index("production-deployment")]
 
 
 def complete(integration, codes, by):
