@@ -27,6 +27,7 @@ from integrations.admin_forms import NoteForm, ReplanForm
 from integrations.context import ChangeContext
 from integrations.dashboard.access import staff_required
 from integrations.dashboard.outbox import outbox_model
+from integrations.handovers.rules import handover_summary
 from integrations.jira.models import JiraIssue, StatusCategory
 from integrations.models import ChangeSource, Integration, IntegrationStep, StepChange
 from integrations.standing import standing
@@ -268,6 +269,7 @@ def _context(request, integration: Integration, replan_form=None, pause_form=Non
         "outbox": outbox,
         "team": [(ROLE_NAMES[r], counts.get(r, 0), w) for r, w in RECOMMENDED_LINEUP.items()],
         "team_gaps": lineup_gaps(counts),
+        "handovers": handover_summary(integration, steps),
         "can_replan": integration.is_started and integration.is_running,
         "can_pause": state == Integration.State.ACTIVE and integration.is_started,
         "can_resume": state == Integration.State.PAUSED,

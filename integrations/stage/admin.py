@@ -64,7 +64,7 @@ def revoke(modeladmin, request, queryset):
 class MagicLinkAdmin(admin.ModelAdmin):
     form = MagicLinkForm
     list_display = ["__str__", "partner", "sent_to", "state", "created_at", "expires_at", "last_used_at", "created_by"]
-    list_filter = ["revoked_at"]
+    list_filter = ["revoked_at", ("user__partner_account__partner", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["user__username", "sent_to", "prefix"]
     actions = [revoke]
     readonly_fields = ["prefix", "created_at", "created_by", "revoked_at", "last_used_at"]

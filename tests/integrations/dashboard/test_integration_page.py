@@ -8,10 +8,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from integrations.dashboard.integration_page import timeline
+from integrations.handovers.records import set_beta_testers
 from integrations.jira.models import JiraIssue
-from integrations.models import Integration, IntegrationEvent, StepChange
+from integrations.models import Integration, IntegrationEvent, PartnerUser, StepChange
+from integrations.stage.models import MagicLink
 from integrations.standing import standing
 from notifications.models import OutboxMessage
+from tests.factories import PartnerFactory, UserFactory
 from tests.integrations.helpers import KICKOFF, PLANNED_DUE, at, on, step
 
 pytestmark = pytest.mark.django_db
@@ -228,4 +231,25 @@ def test_the_page_costs_the_same_queries_with_1_or_20_rows(staff_client, pm, sta
     _grow(started_integration, pm, 1, 19)
     twenty = _queries(staff_client, started_integration)
     assert one == twenty
-    assert twenty == 12
+    assert twenty == 14
+
+
+def test_the_page_shows_the_partners_hand_overs_and_links_to_its_stage_page(
+    staff_client, admin_client, started_integration, partner_user
+):
+
+    set_beta_testers(started_integration, "trader_joe")
+
+    MagicLink.issue(user=partner_user)
+    elsewhere = PartnerUser.objects.create(user=UserFactory(username="eve"), partner=PartnerFactory(name="Other"))
+    MagicLink.issue(user=elsewhere.user)
+    page = staff_client.get(url(started_integration)).content.decode()
+
+    assert reverse("stage-page", args=[started_integration.pk]) in page
+    assert "Beta testers: trader_joe" in page
+    assert "The production URL of the trading part (https://broker.example.com/api) has not been checked yet" in page
+    links = admin_client.get(
+        reverse("admin:integrations_magiclink_changelist")
+        + f"?user__partner_account__partner__id__exact={started_integration.partner_id}"
+    )
+    assert links.status_code == 200 and "1 magic link" in links.content.decode()
