@@ -36,6 +36,7 @@ from integrations import plan
 from integrations.actions import ACTIONS, step_actions
 from integrations.admin_forms import KickoffForm, NoteForm, ReasonForm, ReplanForm
 from integrations.context import ChangeContext
+from integrations.history import MergedHistory
 from integrations.jira.issues import Outcome, _step_for, sync_step
 from integrations.jira.models import JiraConnection, JiraDelivery, JiraIssue, StatusCategory
 from integrations.models import (
@@ -132,7 +133,6 @@ class HistoryRow:
     who: str
     source: str
     note: str
-    sort_key: tuple
 
 
 @dataclass(frozen=True)
@@ -187,12 +187,6 @@ def _event_text(event: IntegrationEvent) -> str:
     return event.get_kind_display()
 
 
-def _sort_key(row, is_event: bool) -> tuple:
-    # Newest first; within one instant (a kick-off writes one event and a row a step), the
-    # integration's event first, then the steps' rows in the order they were written.
-    return (-row.at.timestamp(), 0 if is_event else 1, row.pk)
-
-
 def _step_change_row(change: StepChange) -> HistoryRow:
     step = change.step
     return HistoryRow(
@@ -203,7 +197,6 @@ def _step_change_row(change: StepChange) -> HistoryRow:
         who=change.who,
         source=change.get_source_display(),
         note=change.note,
-        sort_key=_sort_key(change, False),
     )
 
 
@@ -216,32 +209,24 @@ def _event_row(event: IntegrationEvent) -> HistoryRow:
         who=event.who,
         source=event.get_source_display(),
         note=event.note,
-        sort_key=_sort_key(event, True),
     )
 
 
 def history(request, step_changes, events=None, per_page: int = HISTORY_PER_PAGE, show_subject=True) -> History:
-    """One page of step changes and integration events merged, newest first.
-
-    Four queries whatever the number of rows: each source is counted, and the rows up to the end
-    of the asked page are read from each (with their step and user) and merged.
-    """
-    step_changes = step_changes.select_related("step", "by")
-    total = step_changes.count()
-    if events is not None:
-        events = events.select_related("by")
-        total += events.count()
+    """One page of step changes and integration events merged, newest first; four queries
+    whatever the number of rows (``integrations.history.MergedHistory``)."""
+    merged = MergedHistory(step_changes, events)
+    total = merged.count()
     pages = max(1, math.ceil(total / per_page))
     try:
         page = min(max(1, int(request.GET.get(HISTORY_PAGE_PARAM, 1))), pages)
     except ValueError:
         page = 1
     end = page * per_page
-    rows = [_step_change_row(c) for c in step_changes.order_by("-at", "id")[:end]]
-    if events is not None:
-        rows += [_event_row(e) for e in events.order_by("-at", "id")[:end]]
-    rows.sort(key=lambda r: r.sort_key)
-    return History(rows[end - per_page : end], total, page, pages, per_page, show_subject=show_subject)
+    rows = [
+        _event_row(r) if isinstance(r, IntegrationEvent) else _step_change_row(r) for r in merged[end - per_page : end]
+    ]
+    return History(rows, total, page, pages, per_page, show_subject=show_subject)
 
 
 # --- partners -----------------------------------------------------------------------------------

@@ -173,7 +173,10 @@ class IntegrationSerializer(StrictFields, serializers.ModelSerializer):
         child=serializers.ChoiceField(Integration.DataType.choices), required=False, max_length=8
     )
     tv_pm = serializers.PrimaryKeyRelatedField(
-        queryset=get_user_model().objects.filter(is_staff=True), allow_null=True, required=False
+        queryset=get_user_model().objects.filter(is_staff=True),
+        allow_null=True,
+        required=False,
+        error_messages={"does_not_exist": "User {pk_value} is not a TradingView staff user; the PM must be staff."},
     )
     beta_testers = serializers.ListField(source="beta_tester_list", child=serializers.CharField(), read_only=True)
     standing = serializers.SerializerMethodField()

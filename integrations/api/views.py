@@ -28,6 +28,7 @@ from integrations.context import ChangeContext
 from integrations.dashboard.outbox import outbox_model
 from integrations.handovers import records, rules, url_check
 from integrations.handovers.models import Part
+from integrations.history import MergedHistory
 from integrations.jira.models import JiraIssue
 from integrations.models import ChangeSource, Integration, IntegrationEvent, IntegrationStep, Partner, StepChange
 from integrations.standing import standing
@@ -78,49 +79,25 @@ class PartnerViewSet(
 # --- integrations -----------------------------------------------------------------------------
 
 
-def _history(integration) -> list[dict]:
-    """The integration's step changes and events as one list, newest first."""
-    rows = []
-    for change in StepChange.objects.filter(step__integration=integration).select_related("step", "by"):
-        rows.append(
-            {
-                "kind": "step_change",
-                "id": change.pk,
-                "at": change.at,
-                "by": change.who,
-                "source": change.source,
-                "note": change.note,
-                "step": change.step,
-                "from_status": change.from_status,
-                "to_status": change.to_status,
-                "from_due": change.from_due,
-                "to_due": change.to_due,
-                "event": None,
-                "from_value": None,
-                "to_value": None,
-            }
-        )
-    for event in IntegrationEvent.objects.filter(integration=integration).select_related("by"):
-        rows.append(
-            {
-                "kind": "integration_event",
-                "id": event.pk,
-                "at": event.at,
-                "by": event.who,
-                "source": event.source,
-                "note": event.note,
-                "step": None,
-                "from_status": None,
-                "to_status": None,
-                "from_due": None,
-                "to_due": None,
-                "event": event.kind,
-                "from_value": event.from_value,
-                "to_value": event.to_value,
-            }
-        )
-    rows.sort(key=lambda r: (r["at"], r["kind"] == "integration_event", r["id"]), reverse=True)
-    return rows
+def _history_row(row) -> dict:
+    """A step change or an integration event as the history endpoint shows it."""
+    is_event = isinstance(row, IntegrationEvent)
+    return {
+        "kind": "integration_event" if is_event else "step_change",
+        "id": row.pk,
+        "at": row.at,
+        "by": row.who,
+        "source": row.source,
+        "note": row.note,
+        "step": None if is_event else row.step,
+        "from_status": None if is_event else row.from_status,
+        "to_status": None if is_event else row.to_status,
+        "from_due": None if is_event else row.from_due,
+        "to_due": None if is_event else row.to_due,
+        "event": row.kind if is_event else None,
+        "from_value": row.from_value if is_event else None,
+        "to_value": row.to_value if is_event else None,
+    }
 
 
 @extend_schema_view(
@@ -261,7 +238,11 @@ class IntegrationViewSet(
     @action(detail=True, methods=["get"])
     def history(self, request, pk=None):
         integration = self.get_object()
-        page = self.paginate_queryset(_history(integration))
+        merged = MergedHistory(
+            StepChange.objects.filter(step__integration=integration),
+            IntegrationEvent.objects.filter(integration=integration),
+        )
+        page = [_history_row(row) for row in self.paginate_queryset(merged)]
         return self.get_paginated_response(shapes.HistoryRowSerializer(page, many=True).data)
 
     @extend_schema(

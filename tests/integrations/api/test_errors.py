@@ -55,6 +55,7 @@ def test_the_pm_must_be_staff(staff_api, world, partner_user):
     before = written(world)
     body = error_of(staff_api.patch(f"integrations/{world.pk}/", {"tv_pm": partner_user.pk}), 400, "invalid")
     assert names_field(body, "tv_pm"), body
+    assert body["fields"]["tv_pm"] == [f"User {partner_user.pk} is not a TradingView staff user; the PM must be staff."]
     assert written(world) == before
 
 
