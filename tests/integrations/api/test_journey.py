@@ -1,0 +1,88 @@
+"""A whole integration through the API, from kick-off to launch, as two scripts would drive it:
+TradingView's steps with a PM's token, the partner's with its own user's token, the hand-overs
+checked against real servers on 127.0.0.1, the ball in court after every step, and the launch."""
+
+from datetime import date
+
+from integrations.models import Integration
+from roadmap.schedule import add_working_days
+from tests.handover_servers import handover_servers  # noqa: F401  (the fixture)
+from tests.integrations.api.conftest import error_of, results
+from tests.integrations.helpers import at
+
+KICKOFF = date(2026, 3, 2)
+
+
+def test_an_integration_from_kick_off_to_launch_through_the_api(
+    staff_api, partner_api, partner, pm, handover_servers, time_machine
+):
+    time_machine.move_to(at(KICKOFF, 9))
+    created = staff_api.post(
+        "integrations/",
+        {
+            "partner": partner.pk,
+            "name": "Acme REST",
+            "parts": "both",
+            "data_types": ["crypto"],
+            "data_source": "own_feed",
+            "data_auth": "fixed_token",
+            "trading_auth": "oauth2_code",
+            "spec_version": "1.9",
+            "tv_pm": pm.pk,
+            "kickoff_on": KICKOFF.isoformat(),
+        },
+    )
+    assert created.status_code == 201, created.content
+    integration = created.json()["id"]
+    steps = results(staff_api.get(f"integrations/{integration}/steps/", {"page_size": 50}))
+    assert len(steps) == 15
+
+    day, balls = KICKOFF, []
+    for n, row in enumerate(steps):
+        day = add_working_days(day, 2)
+        time_machine.move_to(at(day, 10))
+        mine, theirs = (partner_api, staff_api) if row["side"] == "partner" else (staff_api, partner_api)
+        if row["side"] == "tradingview":
+            error_of(theirs.post(f"steps/{row['id']}/complete/", {"note": "not mine"}), 403, "not_allowed")
+        if row["code"] == "production-deployment":
+            refused = error_of(mine.post(f"steps/{row['id']}/complete/"), 409, "handover_missing")
+            assert "production URL of the trading part" in refused["message"]
+            for part in ("trading", "data"):
+                check = partner_api.post(
+                    f"integrations/{integration}/handovers/urls/",
+                    {"part": part, "environment": "production", "url": handover_servers.good},
+                )
+                assert check.status_code == 201 and check.json()["outcome"] == "ok", check.content
+            sheet = partner_api.put(
+                f"integrations/{integration}/handovers/sheets/trading/",
+                {
+                    "client_id": "acme-tv",
+                    "authorization_uri": "https://auth.acme.example/authorize",
+                    "token_uri": "https://auth.acme.example/token",
+                },
+            )
+            assert sheet.status_code == 200, sheet.content
+        if row["code"] == "beta-testing":
+            error_of(mine.post(f"steps/{row['id']}/complete/"), 409, "handover_missing")
+            named = partner_api.put(
+                f"integrations/{integration}/handovers/beta-testers/", {"usernames": ["trader_joe", "quant.ann"]}
+            )
+            assert named.status_code == 200, named.content
+
+        done = mine.post(f"steps/{row['id']}/complete/", {"note": f"step {n + 1} done"})
+        assert done.status_code == 200, (row["code"], done.content)
+        balls.append(staff_api.get(f"integrations/{integration}/").json()["standing"]["ball_side"])
+
+    # Each step done hands the ball to the side owing the next one; the launch ends it.
+    for row, following, ball in zip(steps, steps[1:], balls, strict=False):
+        assert ball in (following["side"], "both"), (row["code"], ball)
+    assert balls.count("both") == 1  # only while onboarding and the endpoints run side by side
+    assert balls[-1] == ""
+    final = staff_api.get(f"integrations/{integration}/").json()
+    assert final["state"] == "launched" and final["launched_on"] == day.isoformat()
+    assert Integration.objects.get(pk=integration).state == Integration.State.LAUNCHED
+    # Every completion is in the history, from the API, by the side that did it.
+    history = results(staff_api.get(f"integrations/{integration}/history/", {"page_size": 200}))
+    completions = [h for h in history if h["kind"] == "step_change" and h["to_status"] == "done"]
+    assert len(completions) == 15 and {h["source"] for h in completions} == {"api"}
+    assert {h["by"] for h in completions} == {pm.username, "dev.bob"}
