@@ -6,6 +6,7 @@ import time_machine
 from integrations import plan
 from integrations.models import PartnerUser
 from tests.factories import IntegrationFactory, PartnerFactory, UserFactory
+from tests.handover_servers import handover_servers  # noqa: F401  (real servers on 127.0.0.1 for URL checks)
 from tests.integrations.helpers import KICKOFF, at, ctx
 
 

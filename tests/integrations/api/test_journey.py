@@ -6,7 +6,6 @@ from datetime import date
 
 from integrations.models import Integration
 from roadmap.schedule import add_working_days
-from tests.handover_servers import handover_servers  # noqa: F401  (the fixture)
 from tests.integrations.api.conftest import error_of, results
 from tests.integrations.helpers import at
 

@@ -16,7 +16,6 @@ from integrations.models import Integration, PartnerUser
 from integrations.stage.models import MagicLink
 from tests.browser import needs_browser
 from tests.factories import IntegrationFactory, PartnerFactory, UserFactory
-from tests.handover_servers import handover_servers  # noqa: F401  (the fixture)
 from tests.integrations.helpers import ctx, step
 from tests.integrations.stage.support import BEFORE_DEPLOYMENT, complete, other_partner_user
 

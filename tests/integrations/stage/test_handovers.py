@@ -5,7 +5,6 @@ import pytest
 from django.urls import reverse
 
 from integrations.handovers.models import UrlCheck
-from tests.handover_servers import handover_servers  # noqa: F401  (the fixture)
 from tests.integrations.helpers import step
 from tests.integrations.stage.support import BEFORE_DEPLOYMENT, complete
 
