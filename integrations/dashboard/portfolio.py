@@ -474,7 +474,7 @@ def _fold(line: str) -> str:
     return "\r\n ".join(out)
 
 
-def ical_feed(user, steps, host: str, now=None) -> str:
+def ical_feed(owner: str, steps, host: str, now=None) -> str:
     """The VCALENDAR text of ``steps`` (open steps with a deadline): CRLF line ends, folded."""
     now = now or timezone.now()
     lines = [
@@ -483,7 +483,7 @@ def ical_feed(user, steps, host: str, now=None) -> str:
         "PRODID:-//TradingView integrations//PM deadlines//EN",
         "CALSCALE:GREGORIAN",
         "METHOD:PUBLISH",
-        f"X-WR-CALNAME:{_escape('Integration deadlines · ' + (user.get_full_name() or user.get_username()))}",
+        f"X-WR-CALNAME:{_escape('Integration deadlines · ' + owner)}",
     ]
     for step in steps:
         integration = step.integration
@@ -527,7 +527,8 @@ def pm_calendar(request, token: str):
         raise Http404("No such calendar.") from None
     if data.get("v") != _password_version(user):
         raise Http404("This calendar link was revoked.")
-    body = ical_feed(user, calendar_steps(user), request.get_host().split(":")[0])
+    owner = user.get_full_name() or user.get_username()
+    body = ical_feed(owner, calendar_steps(user), request.get_host().split(":")[0])
     response = HttpResponse(body.encode("utf-8"), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="deadlines.ics"'
     return response

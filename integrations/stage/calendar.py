@@ -6,8 +6,6 @@ events are written by the PM feed's ``ical_feed``: one all-day event per open pa
 of the partner's active integrations, on its deadline (a date in the partner's own calendar).
 """
 
-from dataclasses import dataclass
-
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 
@@ -15,19 +13,6 @@ from integrations.dashboard.portfolio import ical_feed
 from integrations.models import Integration, IntegrationStep
 from integrations.stage.models import CalendarFeed
 from roadmap.models import OPEN_STATUSES, Side
-
-
-@dataclass(frozen=True)
-class FeedOwner:
-    """Whom the calendar is named after: ``ical_feed`` names it after a user; here, the partner."""
-
-    name: str
-
-    def get_full_name(self) -> str:
-        return self.name
-
-    def get_username(self) -> str:
-        return self.name
 
 
 def partner_deadlines(partner):
@@ -56,7 +41,7 @@ def partner_calendar(request, token: str):
         raise Http404("No such calendar, or it was revoked.")
     feed.mark_used()
     partner = feed.partner
-    body = ical_feed(FeedOwner(partner.name), partner_deadlines(partner), request.get_host().split(":")[0])
+    body = ical_feed(partner.name, partner_deadlines(partner), request.get_host().split(":")[0])
     response = HttpResponse(body.encode("utf-8"), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="deadlines.ics"'
     return response

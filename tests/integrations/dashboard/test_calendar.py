@@ -84,7 +84,7 @@ def test_fold_never_splits_a_character():
 
 
 def test_ical_of_no_steps_is_an_empty_calendar(pm):
-    text = ical_feed(pm, [], "example.com")
+    text = ical_feed(pm.get_full_name(), [], "example.com")
     assert icalendar.Calendar.from_ical(text).walk("VEVENT") == []
 
 
