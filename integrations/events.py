@@ -1,6 +1,6 @@
 """Domain events: what happened to an integration, announced inside the transaction that did it.
 
-Every service in ``integrations.plan`` and ``integrations.steps`` calls ``announce()`` after it
+Every service in ``integrations.plan``, ``integrations.steps`` and ``integrations.handovers`` calls ``announce()`` after it
 has written its rows and before its transaction commits. Receivers of ``roadmap_event`` run in
 that same transaction: ``notifications`` writes its outbox rows there, so a message exists if and
 only if the change does, and ``integrations`` never imports ``notifications``.
@@ -18,6 +18,7 @@ where, when, why) and details by kind:
 | ``step_changed`` | a step's status changes | ``from_status``, ``to_status`` |
 | ``deadline_moved`` | a late hand-over moves an open step's deadline | ``from_due``, ``to_due``, ``because_of`` (a step code) |
 | ``launched`` | the last step (open to all users) is done | ``launched_on`` |
+| ``partner_handover`` | the partner hands over a base URL (checked), the sheet or beta testers | ``handover`` (a ``HANDOVER_KINDS`` key, or "" for a staging URL), ``summary``, ``passed`` (a URL check's result; None otherwise) |
 
 A receiver must not call back into the services (the integration's row is locked) and should
 raise only to abort the change.
@@ -35,7 +36,8 @@ CANCELLED = "cancelled"
 STEP_CHANGED = "step_changed"
 DEADLINE_MOVED = "deadline_moved"
 LAUNCHED = "launched"
-KINDS = (KICKED_OFF, REPLANNED, PAUSED, RESUMED, CANCELLED, STEP_CHANGED, DEADLINE_MOVED, LAUNCHED)
+PARTNER_HANDOVER = "partner_handover"
+KINDS = (KICKED_OFF, REPLANNED, PAUSED, RESUMED, CANCELLED, STEP_CHANGED, DEADLINE_MOVED, LAUNCHED, PARTNER_HANDOVER)
 
 roadmap_event = Signal()  # sent with event=RoadmapEvent
 

@@ -36,6 +36,7 @@ class OutboxMessage(models.Model):
         TRADINGVIEW_LATE = "tradingview_late", "TradingView task late"
         HANDED_OVER = "handed_over", "TradingView finished a task; the partner's turn"
         PARTNER_DONE = "partner_done", "The partner finished a step"
+        PARTNER_HANDOVER = "partner_handover", "The partner handed something over"
         BLOCKED = "blocked", "Blocked"
         UNBLOCKED = "unblocked", "Unblocked"
         REPLANNED = "replanned", "Re-planned"

@@ -9,6 +9,8 @@ message without its change.
 - The partner finishes a step: the internal channel hears it.
 - A step is blocked or unblocked: the channel of the side that owes it.
 - Re-planned: both channels. Launched: both channels, and an e-mail to the partner's contacts.
+- The partner hands over a URL (with its check's result), the sheet or beta testers: the internal
+  channel, in the thread of the step waiting for it.
 - Any status change: the step's first message in each channel is updated in place.
 """
 
@@ -179,4 +181,35 @@ def launched(event):
         )
 
 
-HANDLERS = {events.STEP_CHANGED: step_changed, events.REPLANNED: replanned, events.LAUNCHED: launched}
+def partner_handover(event):
+    """The partner handed something over: TradingView hears what, and how the URL check went,
+    in the thread of the step that waits for it."""
+    integration, handover = event.integration, event.details["handover"]
+    if not settings.SLACK_INTERNAL_CHANNEL:
+        return
+    step = next((s for s in integration.steps.all() if handover and handover in s.handovers), None)
+    passed = event.details["passed"]
+    headline = "The partner handed over" + {True: " (check passed)", False: " (check failed)"}.get(passed, "")
+    detail = f"{event.details['summary']} ({event.context})"
+    if step is not None:
+        text, blocks = step_blocks(step, headline, detail, buttons=False)
+    else:
+        text, blocks = integration_blocks(integration, headline, detail)
+    queue(
+        f"partner_handover:{integration.pk}:{handover or 'staging'}:{_stamp(event)}",
+        K.PARTNER_HANDOVER,
+        text=text,
+        blocks=blocks,
+        integration=integration,
+        step=step,
+        channel=settings.SLACK_INTERNAL_CHANNEL,
+        not_before=working_moment(tradingview_zone()),
+    )
+
+
+HANDLERS = {
+    events.STEP_CHANGED: step_changed,
+    events.REPLANNED: replanned,
+    events.LAUNCHED: launched,
+    events.PARTNER_HANDOVER: partner_handover,
+}

@@ -266,7 +266,9 @@ class IntegrationViewSet(
         integration = self.get_object()
         check_if_match(request, self._shown(integration)[1])
         data = _valid(shapes.UrlCheckRequestSerializer, request)
-        check = url_check.check_url(integration, data["part"], data["environment"], data["url"], by=request.user)
+        check = url_check.check_url(
+            integration, data["part"], data["environment"], data["url"], by=request.user, source=ChangeSource.API
+        )
         return Response(shapes.UrlCheckSerializer(check).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -281,7 +283,9 @@ class IntegrationViewSet(
         data = _valid(shapes.BetaTestersSerializer, request)
         try:
             with unchanged_since_read(request, integration, self._tag(integration)):
-                names = records.set_beta_testers(integration, "\n".join(data["usernames"]), by=request.user)
+                names = records.set_beta_testers(
+                    integration, "\n".join(data["usernames"]), by=request.user, source=ChangeSource.API
+                )
         except DjangoValidationError as error:
             raise _renamed(error, {"beta_testers": "usernames"}) from None
         return Response({"usernames": names})
@@ -300,7 +304,7 @@ class IntegrationViewSet(
             raise NotFound(f"No part {part[:20]!r}; use data or trading.")
         data = _valid(shapes.AuthorisationSheetSerializer, request)
         with unchanged_since_read(request, integration, self._tag(integration)):
-            sheet = records.save_auth_sheet(integration, part, dict(data), by=request.user)
+            sheet = records.save_auth_sheet(integration, part, dict(data), by=request.user, source=ChangeSource.API)
         return Response(shapes.AuthorisationSheetSerializer(sheet).data)
 
 

@@ -12,8 +12,11 @@ import re
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from integrations import events
+from integrations.context import ChangeContext
 from integrations.handovers.models import AuthorisationSheet, Part
-from integrations.models import Integration, split_usernames, validate_https, validate_usernames
+from integrations.handovers.url_check import person
+from integrations.models import ChangeSource, Integration, split_usernames, validate_https, validate_usernames
 
 MAX_BETA_TESTERS = 50
 
@@ -39,7 +42,7 @@ SECRETS_NEVER_TYPED = (
 )
 
 
-def set_beta_testers(integration, text: str, by=None) -> list[str]:
+def set_beta_testers(integration, text: str, by=None, source=ChangeSource.WEB) -> list[str]:
     """Save the beta testers' TradingView usernames (one per line, or separated by commas) and
     return them. At least one, at most 50, no duplicates; ``ValidationError({"beta_testers": ...})``."""
     names = split_usernames(text)
@@ -60,7 +63,16 @@ def set_beta_testers(integration, text: str, by=None) -> list[str]:
     if repeated:
         raise ValidationError({"beta_testers": f"Given more than once: {', '.join(repeated)}."})
     integration.beta_testers = "\n".join(names)
-    Integration.objects.filter(pk=integration.pk).update(beta_testers=integration.beta_testers)
+    with transaction.atomic():
+        Integration.objects.filter(pk=integration.pk).update(beta_testers=integration.beta_testers)
+        events.announce(
+            events.PARTNER_HANDOVER,
+            integration,
+            ChangeContext(source, by=person(by)),
+            handover="beta_testers",
+            summary=f"Beta testers: {', '.join(names)}.",
+            passed=None,
+        )
     return names
 
 
@@ -83,7 +95,7 @@ def field_label(name: str) -> str:
     return str(AuthorisationSheet._meta.get_field(name).verbose_name)
 
 
-def save_auth_sheet(integration, part: str, data: dict, by=None) -> AuthorisationSheet:
+def save_auth_sheet(integration, part: str, data: dict, by=None, source=ChangeSource.WEB) -> AuthorisationSheet:
     """Save the fields of ``data`` on ``part``'s sheet (creating it); fields absent from ``data`` keep
     their value. URIs must be https; IP addresses are IPv4/IPv6 addresses or CIDR ranges, one per
     line. A key that looks like a secret (client_secret, password, private_key, token ...) or a
@@ -97,8 +109,18 @@ def save_auth_sheet(integration, part: str, data: dict, by=None) -> Authorisatio
         sheet, _ = AuthorisationSheet.objects.select_for_update().get_or_create(integration=integration, part=part)
         for key, value in values.items():
             setattr(sheet, key, value)
-        sheet.updated_by = by if by is not None and by.is_authenticated else None
+        sheet.updated_by = person(by)
         sheet.save()
+        missing = [field_label(name) for name in sheet_missing_fields(integration, part, sheet)]
+        events.announce(
+            events.PARTNER_HANDOVER,
+            integration,
+            ChangeContext(source, by=person(by)),
+            handover="auth_sheet",
+            summary=f"The {part} authorisation sheet"
+            + (f", still lacking the {', '.join(missing)}." if missing else ", complete."),
+            passed=None,
+        )
     return sheet
 
 

@@ -26,8 +26,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from integrations import events
+from integrations.context import ChangeContext
 from integrations.handovers.models import Environment, Part, UrlCheck
-from integrations.models import Integration, validate_https
+from integrations.models import ChangeSource, Integration, validate_https
 
 Outcome = UrlCheck.Outcome
 
@@ -301,7 +303,7 @@ def url_field(part: str, environment: str) -> str:
     return f"{part}_{environment}_url"
 
 
-def check_url(integration, part: str, environment: str, url: str, by=None) -> UrlCheck:
+def check_url(integration, part: str, environment: str, url: str, by=None, source=ChangeSource.WEB) -> UrlCheck:
     """Validate (https, integration has that part) -> ValidationError({"url": "..."}) if bad,
     nothing written; else save the URL into the integration field (e.g. trading_production_url),
     probe it (need_cors for the trading part), store and return a UrlCheck row (atomic for the
@@ -318,7 +320,7 @@ def check_url(integration, part: str, environment: str, url: str, by=None) -> Ur
     with transaction.atomic():
         Integration.objects.filter(pk=integration.pk).update(**{field: url, "updated_at": now})
         setattr(integration, field, url)
-        return UrlCheck.objects.create(
+        check = UrlCheck.objects.create(
             integration=integration,
             part=part,
             environment=environment,
@@ -330,6 +332,16 @@ def check_url(integration, part: str, environment: str, url: str, by=None) -> Ur
             status_code=result.status_code,
             elapsed_ms=result.elapsed_ms,
         )
+        label = f"{Part(part).label} {Environment(environment).label.lower()} URL {url}"
+        events.announce(
+            events.PARTNER_HANDOVER,
+            integration,
+            ChangeContext(source, by=person(by), at=now),
+            handover="production_urls" if environment == Environment.PRODUCTION else "",
+            summary=f"{label}: {result.detail}",
+            passed=result.passed,
+        )
+        return check
 
 
 def _validate(integration, part: str, environment: str, url: str):
@@ -372,3 +384,8 @@ def latest_checks(integration) -> dict[tuple[str, str], UrlCheck]:
     for check in UrlCheck.objects.filter(wanted, integration_id=integration.pk).order_by("-checked_at", "-id"):
         latest.setdefault((check.part, check.environment), check)
     return latest
+
+
+def person(by):
+    """The signed-in user who handed over, for the change's context (None for the system)."""
+    return by if by is not None and by.is_authenticated else None

@@ -6,9 +6,12 @@ The default plan kicked off on Monday 2026-03-02 (tests/default_plan.py); the PM
 from datetime import date
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from integrations import plan, steps
+from integrations.handovers.records import save_auth_sheet, set_beta_testers
+from integrations.handovers.url_check import check_url
 from integrations.models import PartnerContact
 from notifications.models import OutboxMessage, SlackThread
 from roadmap.refusals import PrerequisitesOpen
@@ -171,3 +174,38 @@ def test_no_partner_channel_no_partner_notice(running, pm):
     complete(running, "sandbox-access", d(4, 1), pm)
     assert not OutboxMessage.objects.filter(kind=K.HANDED_OVER).exists()
     assert OutboxMessage.objects.filter(kind=K.PARTNER_DONE, channel=INTERNAL).count() == 2
+
+
+# --- the partner's hand-overs -------------------------------------------------------------------
+
+
+def test_a_handed_over_url_tells_tradingview_how_its_check_went(running, partner_user, handover_servers):
+    check_url(running, "trading", "production", handover_servers.no_cors, by=partner_user)
+    check_url(running, "trading", "production", handover_servers.good, by=partner_user)
+
+    failed, passed = OutboxMessage.objects.filter(kind=K.PARTNER_HANDOVER).order_by("id")
+    deployment = step(running, "production-deployment")
+    for notice in (failed, passed):
+        assert notice.channel == INTERNAL and notice.step == deployment
+        assert notice.thread == SlackThread.objects.get(step=deployment, channel=INTERNAL)
+        assert "dev.bob via web" in notice.text
+    assert "The partner handed over (check failed)" in failed.text and "CORS" in failed.text
+    assert "The partner handed over (check passed)" in passed.text and handover_servers.good in passed.text
+
+
+def test_beta_testers_and_the_sheet_are_heard_too_and_a_refused_hand_over_is_not(running, partner_user):
+    set_beta_testers(running, "trader_joe\nquant.ann", by=partner_user)
+    save_auth_sheet(running, "trading", {"client_id": "acme-tv"}, by=partner_user)
+    with pytest.raises(ValidationError):
+        set_beta_testers(running, "not a username!", by=partner_user)
+
+    testers, sheet = OutboxMessage.objects.filter(kind=K.PARTNER_HANDOVER).order_by("id")
+    assert testers.step == step(running, "beta-testing") and "Beta testers: trader_joe, quant.ann." in testers.text
+    assert sheet.step == step(running, "production-deployment")
+    assert "still lacking the authorisation URI, token URI" in sheet.text
+
+
+def test_no_internal_channel_no_hand_over_notice(settings, started_integration, partner_user):
+    settings.SLACK_INTERNAL_CHANNEL = ""
+    set_beta_testers(started_integration, "trader_joe", by=partner_user)
+    assert not OutboxMessage.objects.filter(kind=K.PARTNER_HANDOVER).exists()
