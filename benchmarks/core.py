@@ -13,23 +13,13 @@ Prints, in ms (mean and 95th percentile):
 """
 
 import argparse
-import os
 import statistics
-import sys
-import tempfile
 import time
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-if not os.environ.get("DATABASE_URL"):
-    os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="roadmap-bench-")
-os.environ.setdefault("EMBEDDED", "1")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+from start import start_django  # noqa: E402  (this folder is on sys.path)
 
-import django  # noqa: E402
-
-django.setup()
+start_django()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402

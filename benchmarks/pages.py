@@ -11,23 +11,13 @@ template, their ratio, and the page's query count.
 """
 
 import argparse
-import os
 import statistics
-import sys
-import tempfile
 import time
 from datetime import date, datetime
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-if not os.environ.get("DATABASE_URL"):
-    os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="roadmap-bench-")
-os.environ.setdefault("EMBEDDED", "1")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+from start import start_django  # noqa: E402  (this folder is on sys.path)
 
-import django  # noqa: E402
-
-django.setup()
+start_django()
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402

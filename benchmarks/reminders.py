@@ -13,23 +13,12 @@ Prints the sweep's time, rows written and SQL queries: queries grow with the num
 """
 
 import argparse
-import os
-import sys
-import tempfile
 import time
 from datetime import date, datetime
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-if not os.environ.get("DATABASE_URL"):
-    os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="reminders-bench-")
-os.environ.setdefault("EMBEDDED", "1")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("SLACK_INTERNAL_CHANNEL", "C0INTERNAL")
+from start import start_django  # noqa: E402  (this folder is on sys.path)
 
-import django  # noqa: E402
-
-django.setup()
+start_django("reminders-bench-", SLACK_INTERNAL_CHANNEL="C0INTERNAL")
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
