@@ -2,6 +2,7 @@
 calendar feeds. The raw link is shown once, in a message, right after it is made; only its hash
 is kept. Links and feeds are revoked, never edited into working again."""
 
+import smtplib
 from datetime import timedelta
 
 from django import forms
@@ -11,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
+from integrations.stage.magic_links import email_link
 from integrations.stage.models import CalendarFeed, MagicLink
 
 
@@ -36,6 +38,8 @@ class MagicLinkForm(forms.ModelForm):
         if "expires_at" in self.fields:
             self.fields["expires_at"].initial = default_expiry
             self.fields["expires_at"].help_text = f"Default: in {settings.MAGIC_LINK_DAYS} days."
+        if "sent_to" in self.fields:
+            self.fields["sent_to"].help_text = "If given, the product e-mails the link there; it is also shown once."
 
     def clean_expires_at(self):
         expires_at = self.cleaned_data.get("expires_at")
@@ -102,11 +106,27 @@ class MagicLinkAdmin(admin.ModelAdmin):
         )
         obj._state.adding = False
         url = request.build_absolute_uri(reverse("stage-magic-link", args=[raw]))
-        messages.warning(
-            request,
-            f"Send this link to {obj.sent_to or obj.user.get_username()}; it is shown only now, "
-            f"and works until {timezone.localtime(obj.expires_at):%Y-%m-%d %H:%M}: {url}",
-        )
+        until = f"{timezone.localtime(obj.expires_at):%Y-%m-%d %H:%M}"
+        if not obj.sent_to:
+            messages.warning(
+                request,
+                f"Send this link to {obj.user.get_username()}; it is shown only now, and works until {until}: {url}",
+            )
+            return
+        try:
+            email_link(row, url)
+        except (OSError, smtplib.SMTPException) as error:
+            # The link exists but only this page knows it: the PM must hear the e-mail failed.
+            messages.error(
+                request,
+                f"The link was made, but e-mailing it to {obj.sent_to} failed ({error}). Send it yourself; "
+                f"it is shown only now, and works until {until}: {url}",
+            )
+        else:
+            messages.success(
+                request,
+                f"E-mailed the link to {obj.sent_to}. It works until {until}; shown only now: {url}",
+            )
 
 
 @admin.register(CalendarFeed)

@@ -1,6 +1,7 @@
 """Magic links: a live link signs its partner user in; a revoked, expired or unknown one does not,
 and a session a link opened ends when the link is revoked or expires."""
 
+import socket
 from datetime import timedelta
 
 import pytest
@@ -126,3 +127,48 @@ def test_the_admin_offers_links_only_for_partner_users(client, pm, partner_user)
     response = client.post(reverse("admin:integrations_magiclink_add"), {"user": pm.pk, "sent_to": ""})
     assert response.status_code == 200
     assert not MagicLink.objects.exists()
+
+
+def make_link_in_admin(client, pm, partner_user, sent_to):
+    pm.is_superuser = True
+    pm.save()
+    client.force_login(pm)
+    response = client.post(
+        reverse("admin:integrations_magiclink_add"),
+        {"user": partner_user.pk, "sent_to": sent_to, "expires_at_0": "", "expires_at_1": ""},
+        follow=True,
+    )
+    assert response.status_code == 200
+    return [(m.level_tag, str(m)) for m in response.context["messages"]]
+
+
+def test_a_link_with_an_address_is_e_mailed_and_the_e_mailed_link_works(client, pm, partner_user, mailoutbox):
+    shown = make_link_in_admin(client, pm, partner_user, "bob@acme.example.com")
+
+    assert [level for level, text in shown if "E-mailed the link to bob@acme.example.com" in text] == ["success"]
+    (mail,) = mailoutbox
+    assert mail.to == ["bob@acme.example.com"] and "Acme Crypto Exchange" in mail.subject
+    url = next(line for line in mail.body.splitlines() if "/partner/link/" in line)
+    assert "(Europe/Berlin)" in mail.body
+    client.logout()
+    opened = client.get(url.split("testserver", 1)[-1])
+    assert opened.status_code == 302 and client.session[SESSION_KEY] == str(partner_user.pk)
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound for a moment, then let go)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_when_the_e_mail_fails_the_pm_is_told_and_still_sees_the_link_once(client, pm, partner_user, settings):
+    # A real SMTP connection to a port nothing listens on: refused.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", closed_port(), 2
+
+    shown = make_link_in_admin(client, pm, partner_user, "bob@acme.example.com")
+
+    (level, text) = next((level, text) for level, text in shown if "/partner/link/" in text)
+    assert level == "error" and "e-mailing it to bob@acme.example.com failed" in text
+    assert MagicLink.find(text.rstrip("/").rsplit("/", 1)[-1]) is not None

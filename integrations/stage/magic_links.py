@@ -1,0 +1,35 @@
+"""E-mailing a magic link to the partner user it signs in.
+
+The raw link exists only while it is being issued (the database keeps its hash), so it is sent
+at once, in the PM's request; a failure is reported to the PM, who still sees the link once.
+"""
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.utils import timezone
+
+from integrations.stage.models import MagicLink
+
+
+def email_link(link: MagicLink, url: str):
+    """Send ``url`` (the link's raw address) to ``link.sent_to``; raises what the mail backend raises."""
+    partner = link.user.partner_account.partner
+    until = timezone.localtime(link.expires_at, zoneinfo.ZoneInfo(partner.time_zone)) if link.expires_at else None
+    body = (
+        f"Hello {link.user.get_full_name() or link.user.get_username()},\n\n"
+        f"This link opens {partner}'s page of the TradingView integration roadmap: where you stand, what "
+        "you owe next and by when, and where you hand over your URLs and beta testers.\n\n"
+        f"{url}\n\n"
+        + (f"It works until {until:%d %B %Y, %H:%M} ({partner.time_zone}). " if until else "")
+        + "Keep it to yourself: anyone with it is signed in as you. Ask your TradingView PM for a new one "
+        "when it stops working.\n\nTradingView integrations team"
+    )
+    send_mail(
+        f"Your TradingView integration page ({partner})",
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [link.sent_to],
+        fail_silently=False,
+    )
