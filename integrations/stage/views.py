@@ -9,6 +9,7 @@ error. Forms post normally; htmx swaps the page's main region in place.
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,6 +30,9 @@ from integrations.stage.models import CalendarFeed, MagicLink
 from integrations.stage.team import member_form
 from integrations.steps import apply_action
 from roadmap.refusals import Refusal
+
+# Staff previewing every partner's page see them a page at a time.
+LIST_PAGE_SIZE = 50
 
 DONE_PHRASES = {
     "start": "started",
@@ -70,17 +74,18 @@ def home(request):
 @stage_view
 def integration_list(request):
     """The user's integrations; a partner with exactly one goes straight to it."""
-    integrations = list(
+    visible = (
         access.visible_integrations(request.user)
         .select_related("partner", "current_step")
         .order_by("partner__name", "name")
     )
-    if len(integrations) == 1 and not request.user.is_staff:
-        return redirect(stage_url(integrations[0].pk))
+    page = Paginator(visible, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    if page.paginator.count == 1 and not request.user.is_staff:
+        return redirect(stage_url(page[0].pk))
     return render(
         request,
         "stage/list.html",
-        {"nav": "stage", "integrations": integrations, "preview": request.user.is_staff, "now": timezone.now()},
+        {"nav": "stage", "integrations": page, "page": page, "preview": request.user.is_staff, "now": timezone.now()},
     )
 
 

@@ -9,6 +9,7 @@ from integrations import plan
 from integrations.jira.models import JiraIssue, StatusCategory
 from integrations.models import Integration
 from integrations.stage.page import MANUAL_URL, REST_API_SPEC_URL
+from integrations.stage.views import LIST_PAGE_SIZE
 from tests.factories import IntegrationFactory
 from tests.integrations.helpers import KICKOFF, at, ctx, on, step
 from tests.integrations.stage.support import complete
@@ -179,3 +180,14 @@ def test_query_count_is_the_same_for_one_and_five_integrations(
     with django_assert_num_queries(len(five_list.captured_queries)):
         assert client.get(list_url).status_code == 200
     assert len(five_list.captured_queries) == len(one_list.captured_queries)
+
+
+def test_staff_preview_list_comes_a_page_at_a_time(client, pm, partner):
+    IntegrationFactory.create_batch(LIST_PAGE_SIZE + 1, partner=partner, tv_pm=pm)
+    client.force_login(pm)
+    first = client.get(reverse("stage-list")).content.decode()
+    second = client.get(reverse("stage-list"), {"page": 2}).content.decode()
+
+    assert first.count('href="/partner/integrations/') == LIST_PAGE_SIZE
+    assert second.count('href="/partner/integrations/') == 1
+    assert f"Page 1 of 2 · {LIST_PAGE_SIZE + 1} integrations" in first
