@@ -13,7 +13,6 @@ integrations only: a tenth of the portfolio, moved to its partner).
 import argparse
 import statistics
 import time
-from datetime import date, datetime
 
 from start import start_django  # noqa: E402  (this folder is on sys.path)
 
@@ -24,41 +23,12 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
-from django.utils import timezone  # noqa: E402
 
-from benchmarks.portfolio import copy_portfolio  # noqa: E402
-from integrations import plan, steps  # noqa: E402
+from benchmarks.portfolio import copy_portfolio, seed_originals  # noqa: E402
 from integrations.api.models import ApiToken  # noqa: E402
-from integrations.context import ChangeContext  # noqa: E402
 from integrations.models import Integration, Partner, PartnerUser  # noqa: E402
-from roadmap.models import RoadmapTemplate  # noqa: E402
 
-KICKOFF = date(2026, 3, 2)
 URL = "/api/v1/integrations/"
-
-
-def moment(day: date, hour: int = 10) -> datetime:
-    return timezone.make_aware(datetime.combine(day, datetime.min.time()).replace(hour=hour))
-
-
-def seed(pm, count: int = 10):
-    """``count`` integrations kicked off through the services, some steps done: the originals to copy."""
-    template = RoadmapTemplate.latest("tradingview-rest-api")
-    for n in range(count):
-        partner = Partner.objects.create(name=f"Bench {n:05d} {time.time_ns()}")
-        integration = Integration.objects.create(
-            partner=partner,
-            template=template,
-            parts="both",
-            data_types=["crypto"],
-            data_source="own_feed",
-            data_auth="fixed_token",
-            trading_auth="oauth2_code",
-            tv_pm=pm,
-        )
-        plan.start_integration(integration, KICKOFF, ChangeContext("system", at=moment(KICKOFF)))
-        for k, code in enumerate(["slack-jira-onboarding", "autotests-configuration"][: n % 3]):
-            steps.complete_step(integration.steps.get(code=code), ChangeContext("system", at=moment(KICKOFF, 11 + k)))
 
 
 def users():
@@ -95,7 +65,7 @@ def main():
     call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor}")
     pm, dev = users()
-    seed(pm, 10)
+    seed_originals(10, pm)
     originals = Integration.objects.filter(partner__name__startswith="Bench").prefetch_related("steps")[:10]
     partner = Partner.objects.filter(name__startswith="Bench").order_by("pk").first()
     PartnerUser.objects.update_or_create(user=dev, defaults={"partner": partner})

@@ -13,7 +13,6 @@ template, their ratio, and the page's query count.
 import argparse
 import statistics
 import time
-from datetime import date, datetime
 
 from start import start_django  # noqa: E402  (this folder is on sys.path)
 
@@ -27,15 +26,10 @@ from django.template import Context, Template  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 from django.urls import include, path  # noqa: E402
-from django.utils import timezone  # noqa: E402
 
-from benchmarks.portfolio import copy_portfolio  # noqa: E402
-from integrations import plan, steps  # noqa: E402
-from integrations.context import ChangeContext  # noqa: E402
-from integrations.models import Integration, Partner  # noqa: E402
-from roadmap.models import RoadmapTemplate  # noqa: E402
+from benchmarks.portfolio import copy_portfolio, seed_originals  # noqa: E402
+from integrations.models import Integration  # noqa: E402
 
-KICKOFF = date(2026, 3, 2)
 BARE = Template(
     "<table>{% for i in rows %}<tr><td>{{ i.partner.name }}</td><td>{{ i.current_step }}</td>"
     "<td>{{ i.ball_side }}</td><td>{{ i.next_due_on }}</td><td>{{ i.forecast_launch_on }}</td>"
@@ -56,29 +50,6 @@ def bare(request):
 urlpatterns = [path("bare/", bare), path("", include("config.urls"))]
 
 
-def moment(day: date, hour: int = 10) -> datetime:
-    return timezone.make_aware(datetime.combine(day, datetime.min.time()).replace(hour=hour))
-
-
-def seed(count: int = 10):
-    template = RoadmapTemplate.latest("tradingview-rest-api")
-    for n in range(count):
-        partner = Partner.objects.create(name=f"Bench {n:05d} {time.time_ns()}")
-        integration = Integration.objects.create(
-            partner=partner,
-            template=template,
-            parts="both",
-            data_types=["crypto"],
-            data_source="own_feed",
-            data_auth="fixed_token",
-            trading_auth="oauth2_code",
-        )
-        plan.start_integration(integration, KICKOFF, ChangeContext("system", at=moment(KICKOFF)))
-        for k, code in enumerate(["slack-jira-onboarding", "autotests-configuration"][: n % 3]):
-            item = integration.steps.get(code=code)
-            steps.complete_step(item, ChangeContext("system", at=moment(KICKOFF, 11 + k)))
-
-
 def measure(client, url, repeat):
     samples = []
     for _ in range(repeat):
@@ -97,7 +68,7 @@ def main():
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor}")
-    seed(10)
+    seed_originals(10)
     user, _ = get_user_model().objects.get_or_create(username="bench-pm", defaults={"is_staff": True})
     Integration.objects.filter(partner__name__startswith="Bench").update(tv_pm=user)
     with override_settings(ROOT_URLCONF=__name__, ALLOWED_HOSTS=["*"], DEBUG=False):

@@ -1,13 +1,45 @@
-"""Bulk copies of a benchmark's integrations: large portfolios without kicking each one off.
+"""A benchmark's integrations: a few kicked off through the services (``seed_originals``), then
+bulk copies of them (``copy_portfolio``) for large portfolios without kicking each one off.
 
 Imported by the benchmark scripts after ``django.setup()``.
 """
 
 import time
+from datetime import date, datetime
 
 from django.db import transaction
+from django.utils import timezone
 
+from integrations import plan, steps
+from integrations.context import ChangeContext
 from integrations.models import Integration, IntegrationStep, Partner
+from roadmap.models import RoadmapTemplate
+
+KICKOFF = date(2026, 3, 2)
+
+
+def moment(day: date, hour: int = 10) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()).replace(hour=hour))
+
+
+def seed_originals(count: int = 10, pm=None):
+    """``count`` integrations kicked off through the services, some steps done: the originals to copy."""
+    template = RoadmapTemplate.latest("tradingview-rest-api")
+    for n in range(count):
+        partner = Partner.objects.create(name=f"Bench {n:05d} {time.time_ns()}")
+        integration = Integration.objects.create(
+            partner=partner,
+            template=template,
+            parts="both",
+            data_types=["crypto"],
+            data_source="own_feed",
+            data_auth="fixed_token",
+            trading_auth="oauth2_code",
+            tv_pm=pm,
+        )
+        plan.start_integration(integration, KICKOFF, ChangeContext("system", at=moment(KICKOFF)))
+        for k, code in enumerate(["slack-jira-onboarding", "autotests-configuration"][: n % 3]):
+            steps.complete_step(integration.steps.get(code=code), ChangeContext("system", at=moment(KICKOFF, 11 + k)))
 
 
 @transaction.atomic
