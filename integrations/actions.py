@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from integrations.handovers.rules import handover_refusal
 from integrations.jira.rules import open_bugs_refusal
 from integrations.models import Integration
+from integrations.visibility import partner_of
 from roadmap import progress
 from roadmap.models import StepStatus
 from roadmap.refusals import IntegrationEnded, NotAllowed, NotRunning, PrerequisitesOpen, Refusal
@@ -105,14 +106,6 @@ def action_for(from_status: str, to_status: str) -> Action | None:
     if from_status == S.BLOCKED:
         return ACTIONS["unblock"]
     return ACTIONS["start"] if to_status in S.values else None
-
-
-def partner_of(user):
-    """The partner a non-staff user works for, or None (staff, anonymous, or no partner)."""
-    if user is None or not user.is_authenticated or user.is_staff:
-        return None
-    account = getattr(user, "partner_account", None)
-    return account.partner if account else None
 
 
 def user_refusal(user, step, action: Action | None = None) -> Refusal | None:

@@ -14,6 +14,7 @@ from django.core.validators import RegexValidator, URLValidator
 from django.db import models
 from django.utils import timezone
 
+from integrations.visibility import VisibleQuerySet
 from roadmap.fields import ChoiceListField
 from roadmap.lineup import RECOMMENDED_LINEUP, lineup_gaps
 from roadmap.models import OPEN_STATUSES, Channel, RoadmapTemplate, Side, StepStatus, TemplateStep, step_label
@@ -62,6 +63,9 @@ class Partner(models.Model):
     )
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    PARTNER_LOOKUP = "pk"  # what visible_to() filters on
+    objects = VisibleQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -209,6 +213,9 @@ class Integration(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    PARTNER_LOOKUP = "partner"  # what visible_to() filters on
+    objects = VisibleQuerySet.as_manager()
+
     class Meta:
         ordering = ["partner__name", "name"]
         indexes = [models.Index(fields=["state", "ball_side", "next_due_on"])]
@@ -320,6 +327,9 @@ class TeamMember(models.Model):
     role = models.CharField(max_length=20, choices=Role.choices)
     slack_user_id = models.CharField(max_length=20, blank=True)
 
+    PARTNER_LOOKUP = "integration__partner"  # what visible_to() filters on
+    objects = VisibleQuerySet.as_manager()
+
     class Meta:
         ordering = ["role", "name"]
 
@@ -362,6 +372,9 @@ class IntegrationStep(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    PARTNER_LOOKUP = "integration__partner"  # what visible_to() filters on
+    objects = VisibleQuerySet.as_manager()
 
     class Meta:
         ordering = ["integration", "position"]
@@ -420,6 +433,9 @@ class StepChange(RecordedChange):
     from_due = models.DateField(null=True, blank=True)
     to_due = models.DateField(null=True, blank=True)
 
+    PARTNER_LOOKUP = "step__integration__partner"  # what visible_to() filters on
+    objects = VisibleQuerySet.as_manager()
+
     class Meta(RecordedChange.Meta):
         pass
 
@@ -442,6 +458,9 @@ class IntegrationEvent(RecordedChange):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     from_value = models.CharField(max_length=200, blank=True)
     to_value = models.CharField(max_length=200, blank=True)
+
+    PARTNER_LOOKUP = "integration__partner"  # what visible_to() filters on
+    objects = VisibleQuerySet.as_manager()
 
     class Meta(RecordedChange.Meta):
         pass

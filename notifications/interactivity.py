@@ -27,7 +27,6 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
-from integrations.actions import partner_of
 from integrations.context import ChangeContext
 from integrations.models import ChangeSource, IntegrationStep
 from integrations.steps import apply_action
@@ -147,19 +146,16 @@ def mark_done(slack_user_id: str, step_id) -> dict:
 
 
 def _visible_step(user, step_id) -> IntegrationStep | None:
-    """The step, if ``user`` may know of it: staff any; a partner's user only its own partner's integrations.
-
-    Another partner's step answers exactly as a step that does not exist does.
-    """
+    """The step, if ``user`` may know of it (``visible_to``): another partner's step answers exactly
+    as a step that does not exist does."""
     if not isinstance(step_id, str) or not (step_id.isascii() and step_id.isdigit()) or len(step_id) > 18:
         return None
-    step = IntegrationStep.objects.select_related("integration", "integration__partner").filter(pk=step_id).first()
-    if step is None:
-        return None
-    if user.is_staff:
-        return step
-    partner = partner_of(user)
-    return step if partner is not None and partner.pk == step.integration.partner_id else None
+    return (
+        IntegrationStep.objects.visible_to(user)
+        .select_related("integration", "integration__partner")
+        .filter(pk=step_id)
+        .first()
+    )
 
 
 def secret() -> str:

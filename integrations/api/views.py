@@ -1,6 +1,6 @@
 """The API's endpoints: thin viewsets over the domain's functions.
 
-Visibility comes from ``permissions.visible`` (foreign objects are 404), changes go through
+Visibility comes from ``visible_to(user)`` on the querysets (foreign objects are 404), changes go through
 ``integrations.plan``, ``integrations.steps.apply_action`` and the hand-over records with a
 ``ChangeContext(source=api)``, and every refusal travels as the domain raised it to
 ``errors.exception_handler``.
@@ -23,7 +23,7 @@ from integrations.api import serializers as shapes
 from integrations.api.errors import validation_fields
 from integrations.api.etags import check_if_match, etag_of, not_modified, tagged, unchanged_since_read
 from integrations.api.filters import PortfolioQuery, portfolio
-from integrations.api.permissions import SignedIn, StaffOnly, visible
+from integrations.api.permissions import SignedIn, StaffOnly
 from integrations.context import ChangeContext
 from integrations.dashboard.outbox import outbox_model
 from integrations.handovers import records, rules, url_check
@@ -68,7 +68,7 @@ class PartnerViewSet(
         queryset = Partner.objects.order_by("name", "pk")
         if self.request.user.is_staff:
             queryset = queryset.prefetch_related("contacts")
-        return visible(queryset, self.request.user)
+        return queryset.visible_to(self.request.user)
 
     def get_permissions(self):
         if self.action in ("create", "partial_update", "update"):
@@ -119,8 +119,8 @@ class IntegrationViewSet(
     def get_queryset(self):
         user = self.request.user
         if self.action == "list":
-            return visible(portfolio(self.request.query_params, user), user)
-        return visible(Integration.objects.select_related("partner", "current_step", "tv_pm"), user)
+            return portfolio(self.request.query_params, user).visible_to(user)
+        return Integration.objects.select_related("partner", "current_step", "tv_pm").visible_to(user)
 
     def get_permissions(self):
         if self.action in self.staff_actions:
@@ -347,7 +347,7 @@ class StepViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     etag_actions = ("retrieve",)
 
     def get_queryset(self):
-        return visible(IntegrationStep.objects.select_related("integration__partner"), self.request.user)
+        return IntegrationStep.objects.select_related("integration__partner").visible_to(self.request.user)
 
     def _shown(self, request, pk) -> tuple[dict, str]:
         """The step's detail, with the actions the caller may take now, and its ETag."""

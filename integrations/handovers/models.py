@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from integrations.visibility import VisibleQuerySet
+
 
 class Part(models.TextChoices):
     DATA = "data", "Data"
@@ -46,6 +48,9 @@ class UrlCheck(models.Model):
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     elapsed_ms = models.PositiveIntegerField(null=True, blank=True)
 
+    PARTNER_LOOKUP = "integration__partner"  # what visible_to() filters on
+    objects = VisibleQuerySet.as_manager()
+
     class Meta:
         ordering = ["-checked_at", "-id"]
         indexes = [models.Index(fields=["integration", "part", "environment", "-checked_at"])]
@@ -75,6 +80,9 @@ class AuthorisationSheet(models.Model):
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+
+    PARTNER_LOOKUP = "integration__partner"  # what visible_to() filters on
+    objects = VisibleQuerySet.as_manager()
 
     class Meta:
         ordering = ["integration", "part"]

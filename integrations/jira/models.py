@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils import timezone
 
+from integrations.visibility import VisibleQuerySet
+
 
 class StatusCategory(models.TextChoices):
     """Jira's three status categories: whatever a project names its statuses, each is one of these."""
@@ -40,6 +42,9 @@ class JiraIssue(models.Model):
     testing_round = models.CharField(max_length=40, blank=True, help_text="The testing-round label of a bug.")
     affects_ux = models.BooleanField(default=False, help_text="A bug labelled 'ux': it holds the closed release.")
     seen_at = models.DateTimeField(default=timezone.now)
+
+    PARTNER_LOOKUP = "integration__partner"  # what visible_to() filters on
+    objects = VisibleQuerySet.as_manager()
 
     class Meta:
         ordering = ["key"]

@@ -1,4 +1,4 @@
-"""Who may see what on the partner's pages: the one rule every stage view looks objects up through.
+"""How the partner's pages look objects up: through ``visible_to(user)``, the one visibility rule.
 
 Staff see every integration (a PM previews what the partner sees); a partner user sees its own
 partner's integrations; anyone else sees nothing. A foreign object is simply not found (404), so
@@ -21,36 +21,22 @@ from integrations.stage.models import CalendarFeed, MagicLink
 LINK_SESSION_KEY = "stage_magic_link"
 
 
-def visible_integrations(user):
-    """The integrations ``user`` may see on the stage pages."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return Integration.objects.none()
-    if user.is_staff:
-        return Integration.objects.all()
-    # PartnerUser is one-to-one with the user: the join never duplicates a row.
-    return Integration.objects.filter(partner__users__user=user)
-
-
 def integration_for(user, pk, queryset=None):
     """``user``'s integration ``pk``, or 404."""
-    queryset = visible_integrations(user) if queryset is None else queryset & visible_integrations(user)
-    return get_object_or_404(queryset, pk=pk)
+    queryset = Integration.objects.all() if queryset is None else queryset
+    return get_object_or_404(queryset.visible_to(user), pk=pk)
 
 
 def step_for(user, pk):
     """A step of an integration ``user`` may see, or 404; whether they may act on it is the actions' rule."""
     return get_object_or_404(
-        IntegrationStep.objects.select_related("integration__partner").filter(
-            integration__in=visible_integrations(user)
-        ),
+        IntegrationStep.objects.select_related("integration__partner").visible_to(user),
         pk=pk,
     )
 
 
 def team_member_for(user, integration_pk, pk):
-    return get_object_or_404(
-        TeamMember.objects.filter(integration__in=visible_integrations(user)), integration_id=integration_pk, pk=pk
-    )
+    return get_object_or_404(TeamMember.objects.visible_to(user), integration_id=integration_pk, pk=pk)
 
 
 def calendar_feed_for(integration, pk):

@@ -22,7 +22,7 @@ from integrations.handovers.models import Part
 from integrations.handovers.records import save_auth_sheet, set_beta_testers
 from integrations.handovers.url_check import check_url
 from integrations.issued_tokens import token_digest
-from integrations.models import ChangeSource
+from integrations.models import ChangeSource, Integration
 from integrations.stage import access, calendar, page
 from integrations.stage.access import stage_view
 from integrations.stage.handover_view import BetaTestersForm, SheetForm, UrlForm, parts_of
@@ -75,7 +75,7 @@ def home(request):
 def integration_list(request):
     """The user's integrations; a partner with exactly one goes straight to it."""
     visible = (
-        access.visible_integrations(request.user)
+        Integration.objects.visible_to(request.user)
         .select_related("partner", "current_step")
         .order_by("partner__name", "name")
     )
