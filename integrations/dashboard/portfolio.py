@@ -35,9 +35,9 @@ from django.views.decorators.http import require_POST
 
 from integrations.context import ChangeContext
 from integrations.dashboard.access import staff_required
-from integrations.dashboard.outbox import outbox_model
 from integrations.jira.models import JiraConnection, StatusCategory
 from integrations.models import ChangeSource, Integration, IntegrationStep
+from integrations.read_models.outbox import outbox_model
 from integrations.steps import apply_action
 from roadmap.models import OPEN_STATUSES, Side, StepStatus
 from roadmap.progress import actionable_steps
