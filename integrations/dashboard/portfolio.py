@@ -17,7 +17,7 @@ revokes a leaked feed link. Rotating SECRET_KEY revokes every link.
 import csv
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, date, timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -37,9 +37,10 @@ from integrations.context import ChangeContext
 from integrations.dashboard.access import staff_required
 from integrations.jira.models import JiraConnection, StatusCategory
 from integrations.models import ChangeSource, Integration, IntegrationStep
+from integrations.read_models.calendar import ical_feed, pm_deadlines
 from integrations.read_models.outbox import outbox_model
 from integrations.steps import apply_action
-from roadmap.models import OPEN_STATUSES, Side, StepStatus
+from roadmap.models import Side, StepStatus
 from roadmap.progress import actionable_steps
 from roadmap.refusals import Refusal
 
@@ -453,71 +454,6 @@ def queue_complete(request, pk: int):
 # --- the PM's calendar feed -----------------------------------------------------------------
 
 
-def _escape(text: str) -> str:
-    """RFC 5545 TEXT: backslash, semicolon and comma escaped, line breaks as \\n."""
-    text = text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-    return text.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
-
-
-def _fold(line: str) -> str:
-    """Fold a content line into lines of at most 75 octets, never splitting a UTF-8 character."""
-    out, current, size = [], "", 0
-    for char in line:
-        width = len(char.encode("utf-8"))
-        limit = 75 if not out else 74  # continuation lines start with a space
-        if size + width > limit:
-            out.append(current)
-            current, size = "", 0
-        current += char
-        size += width
-    out.append(current)
-    return "\r\n ".join(out)
-
-
-def ical_feed(owner: str, steps, host: str, now=None) -> str:
-    """The VCALENDAR text of ``steps`` (open steps with a deadline): CRLF line ends, folded."""
-    now = now or timezone.now()
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//TradingView integrations//PM deadlines//EN",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        f"X-WR-CALNAME:{_escape('Integration deadlines · ' + owner)}",
-    ]
-    for step in steps:
-        integration = step.integration
-        stamp = (step.updated_at or now).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-        description = f"{integration}: {step} is {step.get_status_display().lower()}, due {step.due_date:%Y-%m-%d}."
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:integration-step-{step.pk}@{host}",
-            f"DTSTAMP:{stamp}",
-            f"DTSTART;VALUE=DATE:{step.due_date:%Y%m%d}",
-            f"DTEND;VALUE=DATE:{step.due_date + timedelta(days=1):%Y%m%d}",
-            f"SUMMARY:{_escape(f'{integration.partner.name}: {step}')}",
-            f"DESCRIPTION:{_escape(description)}",
-            "TRANSP:TRANSPARENT",
-            "END:VEVENT",
-        ]
-    lines.append("END:VCALENDAR")
-    return "".join(_fold(line) + "\r\n" for line in lines)
-
-
-def calendar_steps(user):
-    """The open steps with a deadline of the PM's active integrations, by date."""
-    return (
-        IntegrationStep.objects.filter(
-            integration__tv_pm=user,
-            integration__state=Integration.State.ACTIVE,
-            status__in=OPEN_STATUSES,
-            due_date__isnull=False,
-        )
-        .select_related("integration__partner")
-        .order_by("due_date", "integration__partner__name", "position")
-    )
-
-
 def pm_calendar(request, token: str):
     """No log-in: the signed token is the credential (calendar apps cannot log in)."""
     try:
@@ -528,7 +464,7 @@ def pm_calendar(request, token: str):
     if data.get("v") != _password_version(user):
         raise Http404("This calendar link was revoked.")
     owner = user.get_full_name() or user.get_username()
-    body = ical_feed(owner, calendar_steps(user), request.get_host().split(":")[0])
+    body = ical_feed(owner, pm_deadlines(user), request.get_host().split(":")[0])
     response = HttpResponse(body.encode("utf-8"), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="deadlines.ics"'
     return response
