@@ -53,10 +53,6 @@ def _web(request, note: str = "") -> ChangeContext:
     return ChangeContext(source=ChangeSource.WEB, by=request.user, note=note)
 
 
-def _is_htmx(request) -> bool:
-    return bool(request.headers.get("HX-Request"))
-
-
 def _page_url(integration_id) -> str:
     return reverse("integration-page", args=[integration_id])
 
@@ -180,7 +176,7 @@ def step_action(request, pk, action):
         messages.error(request, refusal.message)
     else:
         messages.success(request, f"{step} {DONE_PHRASES[action]}.")
-    if _is_htmx(request):
+    if request.htmx:
         integration = _load(step.integration_id)
         return render(request, "dashboard/partials/integration_live.html", _context(request, integration))
     return redirect(_page_url(step.integration_id) + "#steps")

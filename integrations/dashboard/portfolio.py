@@ -144,14 +144,14 @@ def queue_complete(request, pk: int):
         apply_action(step, "complete", ChangeContext(source=ChangeSource.WEB, by=request.user))
     except Refusal as refusal:
         item.refusal = refusal.message
-        if not request.headers.get("HX-Request"):
+        if not request.htmx:
             messages.error(request, f"{step} (of {step.integration}) was not marked done: {refusal.message}")
     else:
         item.done = True
         step.refresh_from_db()
-        if not request.headers.get("HX-Request"):
+        if not request.htmx:
             messages.success(request, f"{step} (of {step.integration}) is done.")
-    if request.headers.get("HX-Request"):
+    if request.htmx:
         return render(request, "dashboard/partials/portfolio_queue_row.html", {"item": item})
     return redirect("my-queue")
 
