@@ -1,15 +1,15 @@
-"""The integrations list's filters: the dashboard's own (``Filters``, ``filter_portfolio``), checked strictly.
+"""The integrations list's filters: the portfolio's own (``Filters``, ``filter_portfolio``), checked strictly.
 
 The portfolio page quietly ignores a value it does not know; a script should hear about its typo,
-so here each parameter is validated against the same choices the dashboard reads, then handed to
+so here each parameter is validated against the same choices the portfolio reads, then handed to
 ``Filters.from_request`` unchanged.
 """
 
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-from integrations.dashboard.portfolio import SIDE_CHOICES, SORTS, STATE_CHOICES, Filters, filter_portfolio
 from integrations.models import Integration
+from integrations.read_models.portfolio import SIDE_CHOICES, SORTS, STATE_CHOICES, Filters, filter_portfolio
 
 FLAG = [("0", "No"), ("1", "Yes")]
 SORT_CHOICES = [key for name in SORTS for key in (name, f"-{name}")]

@@ -25,12 +25,12 @@ from integrations.api.etags import check_if_match, etag_of, not_modified, tagged
 from integrations.api.filters import PortfolioQuery, portfolio
 from integrations.api.permissions import SignedIn, StaffOnly
 from integrations.context import ChangeContext
-from integrations.dashboard.outbox import outbox_model
 from integrations.handovers import records, rules, url_check
 from integrations.handovers.models import Part
 from integrations.history import MergedHistory
 from integrations.jira.models import JiraIssue
 from integrations.models import ChangeSource, Integration, IntegrationEvent, IntegrationStep, Partner, StepChange
+from integrations.read_models.outbox import outbox_model
 from integrations.standing import standing
 from integrations.steps import apply_action
 

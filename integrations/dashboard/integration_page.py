@@ -10,8 +10,7 @@ messages the integration has.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.db.models import Prefetch
@@ -26,14 +25,15 @@ from integrations.admin import history as merged_history
 from integrations.admin_forms import NoteForm, ReplanForm
 from integrations.context import ChangeContext
 from integrations.dashboard.access import staff_required
-from integrations.dashboard.outbox import outbox_model
 from integrations.handovers.rules import handover_summary
 from integrations.jira.models import JiraIssue, StatusCategory
 from integrations.models import ChangeSource, Integration, IntegrationStep, StepChange
+from integrations.read_models.outbox import outbox_model
+from integrations.read_models.timeline import timeline
 from integrations.standing import standing
 from integrations.steps import apply_action
 from roadmap.lineup import RECOMMENDED_LINEUP, ROLE_NAMES, lineup_gaps
-from roadmap.models import Side, StepStatus
+from roadmap.models import Side
 from roadmap.refusals import Refusal
 
 HISTORY_PER_PAGE = 25
@@ -53,135 +53,8 @@ def _web(request, note: str = "") -> ChangeContext:
     return ChangeContext(source=ChangeSource.WEB, by=request.user, note=note)
 
 
-def _is_htmx(request) -> bool:
-    return bool(request.headers.get("HX-Request"))
-
-
 def _page_url(integration_id) -> str:
     return reverse("integration-page", args=[integration_id])
-
-
-# --- the timeline -----------------------------------------------------------------------------
-
-LABEL_W, RIGHT_W, ROW_H, TOP, WIDTH = 290, 205, 26, 34, 1100
-
-
-@dataclass
-class TimelineRow:
-    label: str
-    side: str
-    status: str  # text: "Done 2026-03-04", "3 days overdue", ...
-    y: float
-    planned_x: float
-    end_x: float  # done: completion; open: forecast
-    deadline_x: float | None
-    bar_x: float
-    bar_w: float
-    done: bool
-    late: bool
-    title: str
-
-
-@dataclass
-class Tick:
-    x: float
-    label: str
-
-
-@dataclass
-class Timeline:
-    width: int
-    height: int
-    chart_left: int
-    chart_right: int
-    rows: list = field(default_factory=list)
-    ticks: list = field(default_factory=list)
-    today_x: float | None = None
-    today: date | None = None
-    baseline_x: float | None = None
-    baseline: date | None = None
-    window_x: float | None = None
-    window_w: float = 0
-    window: tuple | None = None
-    bottom: float = 0
-
-
-def _day(d) -> str:
-    return f"{d:%Y-%m-%d}" if d else "—"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def timeline(now, steps) -> Timeline | None:
-    """The shapes of the timeline SVG: one row a step, planned vs done/forecast, deadline and markers."""
-    rows = [(s, now.of(s)) for s in steps]
-    rows = [(s, o) for s, o in rows if o is not None]
-    if not rows:
-        return None
-    last = steps[-1]
-    window = (last.window_start, last.due_date) if last.window_start and last.due_date else None
-    today = now.today
-    dates = [d for _, o in rows for d in (o.planned, o.deadline, o.forecast)]
-    dates += [d for d in (now.baseline_launch, today, *(window or ())) if d]
-    kickoff = now.integration.kickoff_on
-    if kickoff:
-        dates.append(kickoff)
-    start, end = min(dates) - timedelta(days=3), max(dates) + timedelta(days=3)
-    span = max(1, (end - start).days)
-    left, right = LABEL_W, WIDTH - RIGHT_W
-
-    def x(d: date) -> float:
-        return round(left + (d - start).days * (right - left) / span, 1)
-
-    tl = Timeline(width=WIDTH, height=0, chart_left=left, chart_right=right)
-    for i, (s, o) in enumerate(rows):
-        done = s.status == StepStatus.DONE
-        overdue = now.days_overdue(s)
-        if done:
-            status = f"Done {_day(o.forecast)}" + (f", {_plural(o.days_late, 'day')} late" if o.days_late else "")
-        elif s.status == StepStatus.NOT_APPLICABLE:
-            status = "Not applicable"
-        elif overdue:
-            status = f"{_plural(overdue, 'day')} overdue"
-        else:
-            status = f"{'Blocked, ' if s.status == StepStatus.BLOCKED else ''}forecast {_day(o.forecast)}"
-        px, ex = x(o.planned), x(o.forecast)
-        tl.rows.append(
-            TimelineRow(
-                label=str(s),
-                side=s.side,
-                status=status,
-                y=TOP + i * ROW_H,
-                planned_x=px,
-                end_x=ex,
-                deadline_x=x(o.deadline) if o.deadline != o.planned else None,
-                bar_x=min(px, ex),
-                bar_w=abs(ex - px),
-                done=done,
-                late=bool(overdue or o.days_late or o.forecast > o.deadline),
-                title=f"{s}: planned {_day(o.planned)}, deadline {_day(o.deadline)}, "
-                f"{'done' if done else 'forecast'} {_day(o.forecast)} ({status})",
-            )
-        )
-    tl.bottom = TOP + len(rows) * ROW_H
-    tl.height = int(tl.bottom + 12)
-    # Ticks on the first of each month, or Mondays when the span is short.
-    day = start
-    step_days = 7 if span <= 120 else None
-    while day <= end:
-        if (step_days and day.weekday() == 0) or (not step_days and day.day == 1):
-            tl.ticks.append(Tick(x(day), f"{day:%d %b}" if step_days else f"{day:%b %Y}"))
-        day += timedelta(days=1)
-    tl.today, tl.today_x = today, x(today)
-    if now.baseline_launch:
-        tl.baseline, tl.baseline_x = now.baseline_launch, x(now.baseline_launch)
-    if window:
-        tl.window = window
-        tl.window_x = x(window[0])
-        tl.window_w = max(2.0, x(window[1] + timedelta(days=1)) - x(window[0]))
-    return tl
 
 
 # --- the page's data --------------------------------------------------------------------------
@@ -303,7 +176,7 @@ def step_action(request, pk, action):
         messages.error(request, refusal.message)
     else:
         messages.success(request, f"{step} {DONE_PHRASES[action]}.")
-    if _is_htmx(request):
+    if request.htmx:
         integration = _load(step.integration_id)
         return render(request, "dashboard/partials/integration_live.html", _context(request, integration))
     return redirect(_page_url(step.integration_id) + "#steps")

@@ -2,32 +2,15 @@
 
 Calendar apps cannot log in, so the token in the URL is the credential; it is stored hashed
 (``CalendarFeed``), works until revoked, and a revoked or unknown token is simply not found. The
-events are written by the PM feed's ``ical_feed``: one all-day event per open partner-side step
-of the partner's active integrations, on its deadline (a date in the partner's own calendar).
+events are the same feed as the PM's (``integrations.read_models.calendar``): one all-day event per
+open partner-side step of the partner's active integrations, on its deadline.
 """
 
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 
-from integrations.dashboard.portfolio import ical_feed
-from integrations.models import Integration, IntegrationStep
+from integrations.read_models.calendar import ical_feed, partner_deadlines
 from integrations.stage.models import CalendarFeed
-from roadmap.models import OPEN_STATUSES, Side
-
-
-def partner_deadlines(partner):
-    """The partner's open steps with a deadline, of its active integrations, by date."""
-    return (
-        IntegrationStep.objects.filter(
-            integration__partner=partner,
-            integration__state=Integration.State.ACTIVE,
-            side=Side.PARTNER,
-            status__in=OPEN_STATUSES,
-            due_date__isnull=False,
-        )
-        .select_related("integration__partner")
-        .order_by("due_date", "integration__name", "position")
-    )
 
 
 def feed_url(request, raw: str) -> str:

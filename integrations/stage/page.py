@@ -17,9 +17,9 @@ from django.conf import settings
 from django.db.models import Prefetch
 
 from integrations.actions import step_actions
-from integrations.dashboard.integration_page import timeline
 from integrations.jira.models import JiraIssue, StatusCategory
 from integrations.models import Integration, IntegrationEvent, IntegrationStep
+from integrations.read_models.timeline import timeline
 from integrations.stage import handover_view
 from integrations.stage.access import integration_for
 from integrations.stage.models import CalendarFeed

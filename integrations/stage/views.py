@@ -42,10 +42,6 @@ DONE_PHRASES = {
 }
 
 
-def _is_htmx(request) -> bool:
-    return bool(request.headers.get("HX-Request"))
-
-
 def stage_url(pk) -> str:
     return reverse("stage-page", args=[pk])
 
@@ -56,7 +52,7 @@ def _back(pk, anchor=""):
 
 def _render_stage(request, integration, status=200, **forms):
     # htmx swaps only 2xx answers: a refused form comes back as 200 to it, 400 to a plain post.
-    if status >= 400 and _is_htmx(request):
+    if status >= 400 and request.htmx:
         status = 200
     return render(request, "stage/stage.html", page.stage_context(request, integration, **forms), status=status)
 

@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 
 from benchmarks.portfolio import copy_portfolio
 from integrations import steps
-from integrations.dashboard.portfolio import Filters, filter_portfolio
 from integrations.models import ChangeSource, Integration, IntegrationEvent, Partner, PartnerContact
+from integrations.read_models.portfolio import Filters, filter_portfolio
 from integrations.standing import standing
 from tests.factories import IntegrationFactory, PartnerFactory
 from tests.integrations.api.conftest import error_of, names_field, results

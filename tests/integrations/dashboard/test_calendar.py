@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from integrations import plan
-from integrations.dashboard.portfolio import _fold, calendar_token, ical_feed
+from integrations.dashboard.portfolio import calendar_token
 from integrations.models import IntegrationStep
 from roadmap.models import OPEN_STATUSES
 from tests.factories import IntegrationFactory, PartnerFactory, UserFactory
@@ -73,19 +73,6 @@ def test_uid_is_stable(client, pm):
     kicked_off(pm, "Acme Broker")
     uids = lambda: [str(e["UID"]) for e in icalendar.Calendar.from_ical(feed(client, pm)).walk("VEVENT")]  # noqa: E731
     assert uids() == uids()
-
-
-def test_fold_never_splits_a_character():
-    line = "SUMMARY:" + "é" * 100
-    folded = _fold(line)
-    parts = folded.split("\r\n ")
-    assert "".join(parts) == line
-    assert all(len(p.encode()) <= 75 for p in parts)
-
-
-def test_ical_of_no_steps_is_an_empty_calendar(pm):
-    text = ical_feed(pm.get_full_name(), [], "example.com")
-    assert icalendar.Calendar.from_ical(text).walk("VEVENT") == []
 
 
 def test_bad_token_is_404(client, pm):

@@ -7,15 +7,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from integrations.dashboard.integration_page import timeline
 from integrations.handovers.records import set_beta_testers
 from integrations.jira.models import JiraIssue
 from integrations.models import Integration, IntegrationEvent, PartnerUser, StepChange
 from integrations.stage.models import MagicLink
-from integrations.standing import standing
 from notifications.models import OutboxMessage
 from tests.factories import PartnerFactory, UserFactory
-from tests.integrations.helpers import KICKOFF, PLANNED_DUE, at, on, step
+from tests.integrations.helpers import KICKOFF, at, step
 
 pytestmark = pytest.mark.django_db
 
@@ -62,22 +60,6 @@ def test_the_page_shows_the_standing_timeline_and_steps(staff_client, started_in
     assert "disabled" in html
     # The kick-off is in the history.
     assert "Kicked off on 2026-03-02" in html
-
-
-def test_the_timeline_geometry_puts_each_step_on_its_own_row(started_integration):
-    with on("2026-03-04"):
-        now = standing(started_integration)
-    steps = list(started_integration.steps.order_by("position"))
-    tl = timeline(now, steps)
-    assert len(tl.rows) == 15
-    assert [r.y for r in tl.rows[:2]] == [34, 60]
-    launch = tl.rows[-1]
-    assert launch.label == "TradingView · Open to all users"
-    assert tl.chart_left <= tl.rows[0].planned_x < launch.planned_x <= tl.chart_right
-    assert tl.baseline == PLANNED_DUE["open-to-all-users"] and tl.baseline_x == launch.planned_x
-    assert tl.window == (date(2026, 5, 18), date(2026, 5, 25))
-    assert tl.today == date(2026, 3, 4) and tl.today_x < tl.rows[2].planned_x
-    assert tl.rows[0].status == "forecast 2026-03-05"
 
 
 def test_completing_a_step_moves_the_ball_and_records_who(staff_client, pm, started_integration):

@@ -11,9 +11,9 @@ from django.urls import reverse
 
 from benchmarks.portfolio import copy_portfolio
 from integrations import plan
-from integrations.dashboard.portfolio import Filters, filter_portfolio
 from integrations.jira.models import JiraIssue
 from integrations.models import Integration, IntegrationStep, StepChange
+from integrations.read_models.portfolio import Filters, filter_portfolio
 from notifications.models import OutboxMessage
 from roadmap.models import StepStatus
 from tests.factories import IntegrationFactory, PartnerFactory, UserFactory

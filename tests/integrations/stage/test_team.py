@@ -41,6 +41,15 @@ def test_a_bad_email_or_unknown_role_is_refused_with_a_clear_message(bob, starte
     assert not TeamMember.objects.exists()
 
 
+def test_a_refused_form_sent_by_htmx_comes_back_as_200_so_htmx_swaps_it_in(bob, started_integration):
+    data = {"member-new-name": "Pat", "member-new-email": "not-an-email", "member-new-role": "pm"}
+    url = reverse("stage-team-add", args=[started_integration.pk])
+    response = bob.post(url, data, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert "Enter an e-mail address such as dev@broker.example.com." in response.content.decode()
+    assert bob.post(url, data).status_code == 400
+
+
 def test_editing_and_removing_a_member(bob, started_integration):
     member = TeamMemberFactory(integration=started_integration, name="Pat", role="developer")
     prefix = f"member-{member.pk}"

@@ -1,0 +1,1 @@
+"""The read models every surface shows the same way (integrations.read_models)."""
