@@ -27,9 +27,9 @@ from integrations.api.permissions import SignedIn, StaffOnly
 from integrations.context import ChangeContext
 from integrations.handovers import records, rules, url_check
 from integrations.handovers.models import Part
-from integrations.history import MergedHistory
 from integrations.jira.models import JiraIssue
 from integrations.models import ChangeSource, Integration, IntegrationEvent, IntegrationStep, Partner, StepChange
+from integrations.read_models.history import MergedHistory
 from integrations.read_models.outbox import outbox_model
 from integrations.standing import standing
 from integrations.steps import apply_action

@@ -21,13 +21,13 @@ from django.views.decorators.http import require_POST
 
 from integrations import plan
 from integrations.actions import ACTIONS, step_actions
-from integrations.admin import history as merged_history
-from integrations.admin_forms import NoteForm, ReplanForm
 from integrations.context import ChangeContext
 from integrations.dashboard.access import staff_required
+from integrations.forms import NoteForm, ReplanForm
 from integrations.handovers.rules import handover_summary
 from integrations.jira.models import JiraIssue, StatusCategory
 from integrations.models import ChangeSource, Integration, IntegrationStep, StepChange
+from integrations.read_models.history import history as merged_history
 from integrations.read_models.outbox import outbox_model
 from integrations.read_models.timeline import timeline
 from integrations.standing import standing

@@ -3,6 +3,7 @@
 from django import template
 from django.utils.timesince import timesince
 
+from integrations.jira.health import jira_health
 from integrations.models import Heartbeat
 
 register = template.Library()
@@ -28,7 +29,5 @@ def heartbeat_age(heartbeat: Heartbeat) -> str:
 
 @register.simple_tag
 def jira_sync():
-    """The Jira block of the admin's front page (``integrations.admin.jira_health``)."""
-    from integrations.admin import jira_health
-
+    """The Jira block of the admin's front page (``integrations.jira.health.jira_health``)."""
     return jira_health()

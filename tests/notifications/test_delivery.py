@@ -11,9 +11,9 @@ import time_machine
 from django.core.management import call_command
 from django.urls import reverse
 
+from integrations.admin.outbox import NOT_CONFIGURED_BANNER
 from integrations.steps import block_step, complete_step
 from notifications import delivery
-from notifications.admin import NOT_CONFIGURED_BANNER
 from notifications.models import OutboxMessage, SlackThread
 from notifications.outbox import queue
 from tests.integrations.helpers import at, ctx, on, step

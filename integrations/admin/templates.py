@@ -8,7 +8,6 @@ cannot be deleted.
 
 from types import SimpleNamespace
 
-from django.apps import apps
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
@@ -18,11 +17,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
 
-from roadmap.admin_operations import Operation, OperationsAdmin
+from integrations.admin.operations import Operation, OperationsAdmin
+from integrations.models import Integration
 from roadmap.conditions import CONDITIONS
 from roadmap.models import Channel, RoadmapTemplate, TemplateStep, step_label, template_problems
-
-# --- roadmap templates ------------------------------------------------------------------------
 
 
 class TemplateStepFormSet(BaseInlineFormSet):
@@ -77,16 +75,11 @@ def _frozen(template) -> bool:
     return template is not None and template.is_frozen
 
 
-def _integrations():
-    """The integrations' model; looked up lazily, as the roadmap app does not import integrations."""
-    return apps.get_model("integrations", "Integration")
-
-
 def integration_count(template) -> int:
     """How many integrations follow ``template`` (annotated by the admin's queryset, else counted)."""
     count = getattr(template, "integration_count", None)
     if count is None:
-        count = _integrations().objects.filter(template=template).count()
+        count = Integration.objects.filter(template=template).count()
     return count
 
 
@@ -170,8 +163,7 @@ class RoadmapTemplateAdmin(OperationsAdmin):
 
     def get_queryset(self, request):
         uses = (
-            _integrations()
-            .objects.filter(template=OuterRef("pk"))
+            Integration.objects.filter(template=OuterRef("pk"))
             .order_by()
             .values("template")
             .annotate(n=Count("pk"))

@@ -1,4 +1,5 @@
-"""Forms of the admin's intermediate pages: the input an operation needs before it runs."""
+"""Forms of the input a change of plan or of a step needs before it runs: the admin's intermediate
+pages and the dashboard's forms take them."""
 
 from django import forms
 from django.utils import timezone

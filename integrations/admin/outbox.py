@@ -4,9 +4,9 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
+from integrations.admin.operations import Operation, OperationsAdmin
 from notifications import delivery
 from notifications.models import OutboxMessage, SlackThread, SlackUser
-from roadmap.admin_operations import Operation, OperationsAdmin
 
 NOT_CONFIGURED_BANNER = "Slack not configured (SLACK_BOT_TOKEN not set): messages wait here."
 RETRYABLE = (OutboxMessage.State.WAITING, OutboxMessage.State.FAILED)

@@ -1,0 +1,67 @@
+"""Pieces several admin pages share: the change context of a web edit, step links, read-only
+inlines, and dates as the admin's columns show them."""
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from integrations.context import ChangeContext
+from integrations.models import ChangeSource
+
+
+def web_context(user, note="") -> ChangeContext:
+    """A change made in the admin by ``user``: recorded as made on the web."""
+    return ChangeContext(source=ChangeSource.WEB, by=user, note=note)
+
+
+def step_url(step_id) -> str:
+    return reverse("admin:integrations_integrationstep_change", args=[step_id])
+
+
+def step_link(step):
+    """The step's label ("3 · TradingView · Sandbox access configuration"), linking to its page."""
+    return format_html('<a href="{}">{}</a>', step_url(step.pk), step)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows written only by the service functions: shown, never edited here.
+
+    Its template shows the fields only, without the object's name above each row (the fields
+    already say which row it is, and the name could cost a query a row).
+    """
+
+    extra = 0
+    can_delete = False
+    template = "admin/edit_inline/readonly_tabular.html"
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def days_overdue_html(days: int):
+    """The days overdue in red and in words, or the admin's dash when not overdue."""
+    if not days:
+        return "-"
+    return format_html('<strong style="color: var(--error-fg)">{} day{} overdue</strong>', days, plural_s(days))
+
+
+def date_html(day):
+    """An ISO date that does not break at its hyphens in a narrow column."""
+    return format_html('<span class="nowrap">{}</span>', iso_day(day))
+
+
+def plural_s(n: int) -> str:
+    return "" if n == 1 else "s"
+
+
+def iso_day(value) -> str:
+    return f"{value:%Y-%m-%d}" if value else ""
