@@ -162,10 +162,7 @@ def clock_for(integration: Integration, now: datetime | None = None) -> progress
 
 
 def _zone(partner) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(partner.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    return partner.zone
 
 
 def paused_dates(integration: Integration, today: date, integration_events=None) -> set[date]:

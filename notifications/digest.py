@@ -15,11 +15,11 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from integrations.models import Integration, IntegrationEvent, IntegrationStep
+from integrations.models import Integration, IntegrationEvent, IntegrationStep, tradingview_zone
 from integrations.standing import standing
 from notifications.messages import integration_url
 from notifications.models import OutboxMessage
-from notifications.outbox import tradingview_zone, working_moment
+from notifications.outbox import working_moment
 from roadmap import progress
 from roadmap.models import Side
 from roadmap.schedule import is_working_day

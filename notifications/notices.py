@@ -19,10 +19,11 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from integrations import events
+from integrations.models import tradingview_zone
 from integrations.standing import standing
 from notifications.messages import integration_blocks, step_blocks, thread_status_blocks
 from notifications.models import OutboxMessage, SlackThread
-from notifications.outbox import partner_zone, queue, tradingview_zone, working_moment
+from notifications.outbox import queue, working_moment
 from roadmap import progress
 from roadmap.models import Side, StepStatus
 
@@ -69,7 +70,7 @@ def step_changed(event):
         channel = channel_of(integration, step.side)
         if channel:
             text, blocks = step_blocks(step, headline, event.context.note)
-            zone = partner_zone(integration) if step.side == Side.PARTNER else tradingview_zone()
+            zone = integration.partner.zone if step.side == Side.PARTNER else tradingview_zone()
             queue(
                 f"{kind}:{step.pk}:{_stamp(event)}",
                 kind,
@@ -104,7 +105,7 @@ def _handed_over(event):
             integration=integration,
             step=step,
             channel=channel,
-            not_before=working_moment(partner_zone(integration)),
+            not_before=working_moment(integration.partner.zone),
         )
 
 
@@ -132,7 +133,7 @@ def replanned(event):
     ).strip()
     text, blocks = integration_blocks(integration, "The plan moved", detail)
     for channel, zone in (
-        (integration.slack_channel_id, partner_zone(integration)),
+        (integration.slack_channel_id, integration.partner.zone),
         (settings.SLACK_INTERNAL_CHANNEL, tradingview_zone()),
     ):
         if channel:
@@ -152,7 +153,7 @@ def launched(event):
     day = event.details["launched_on"]
     text, blocks = integration_blocks(integration, "Open to all users", f"{integration} launched on {day:%d %b %Y}.")
     for channel, zone in (
-        (integration.slack_channel_id, partner_zone(integration)),
+        (integration.slack_channel_id, integration.partner.zone),
         (settings.SLACK_INTERNAL_CHANNEL, tradingview_zone()),
     ):
         if channel:

@@ -14,17 +14,6 @@ from roadmap.schedule import is_working_day
 WORKING_HOURS = (9, 18)  # a message reaches people between 09:00 and 18:00 on a working day, their time
 
 
-def partner_zone(integration) -> ZoneInfo:
-    try:
-        return ZoneInfo(integration.partner.time_zone)
-    except (ValueError, KeyError):
-        return ZoneInfo(settings.TIME_ZONE)
-
-
-def tradingview_zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
-
-
 def working_moment(zone: ZoneInfo, day: date | None = None, now: datetime | None = None) -> datetime:
     """The first moment in working hours (in ``zone``) on or after ``day`` 09:00 and not before ``now``."""
     now = now or timezone.now()

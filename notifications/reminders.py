@@ -21,11 +21,11 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from integrations.models import Integration, IntegrationEvent, IntegrationStep
+from integrations.models import Integration, IntegrationEvent, IntegrationStep, tradingview_zone
 from integrations.standing import standing
 from notifications.messages import step_blocks
 from notifications.models import OutboxMessage, SlackThread
-from notifications.outbox import partner_zone, tradingview_zone, working_moment
+from notifications.outbox import working_moment
 from roadmap import progress
 from roadmap.models import Side
 from roadmap.schedule import is_working_day, next_working_day
@@ -206,7 +206,7 @@ def _partner_step(integration, step, deadline, days_to_deadline, day, policy) ->
                 integration=integration,
                 step=step,
                 channel=channel,
-                not_before=working_moment(partner_zone(integration), day),
+                not_before=working_moment(integration.partner.zone, day),
             )
         )
     if -days_to_deadline >= policy["escalate_after_days"] and settings.SLACK_INTERNAL_CHANNEL:
