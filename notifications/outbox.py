@@ -65,6 +65,7 @@ class Message:
 
     @property
     def reason(self) -> str:
+        """The reason as stored: cut to the column's length."""
         return self.reason_key[:REASON_LENGTH]
 
     @property
