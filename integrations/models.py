@@ -73,6 +73,19 @@ class Partner(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The partner's time zone; the project's (``TIME_ZONE``) when the stored name is not a known zone."""
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return tradingview_zone()
+
+
+def tradingview_zone() -> zoneinfo.ZoneInfo:
+    """TradingView's time zone: the project's ``TIME_ZONE``."""
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
 
 class PartnerContact(models.Model):
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="contacts")

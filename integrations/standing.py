@@ -22,6 +22,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from integrations import events
+from integrations.batches import in_batches
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange
 from roadmap import progress
 from roadmap.models import Side
@@ -162,10 +163,7 @@ def clock_for(integration: Integration, now: datetime | None = None) -> progress
 
 
 def _zone(partner) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(partner.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    return partner.zone
 
 
 def paused_dates(integration: Integration, today: date, integration_events=None) -> set[date]:
@@ -326,21 +324,16 @@ def refresh_running(now: datetime | None = None, batch_size: int = 500, progress
     The daily beat task. Queries grow with the number of batches, not of integrations: each batch
     loads its integrations, their steps and their events, then writes back in bulk.
     """
-    ids = list(
+    running = (
         Integration.objects.filter(state__in=Integration.RUNNING_STATES, kickoff_on__isnull=False)
-        .order_by("pk")
-        .values_list("pk", flat=True)
+        .select_related("partner")
+        .prefetch_related(
+            Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")),
+            Prefetch("events", queryset=IntegrationEvent.objects.order_by("at", "id")),
+        )
     )
     done = 0
-    for start in range(0, len(ids), batch_size):
-        batch = list(
-            Integration.objects.filter(pk__in=ids[start : start + batch_size])
-            .select_related("partner")
-            .prefetch_related(
-                Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")),
-                Prefetch("events", queryset=IntegrationEvent.objects.order_by("at", "id")),
-            )
-        )
+    for batch in in_batches(running, batch_size, progress_to):
         moved = []
         fields = None
         for integration in batch:
@@ -349,11 +342,8 @@ def refresh_running(now: datetime | None = None, batch_size: int = 500, progress
             )
             fields = now_standing.stored_fields()
             moved += store_standing(now_standing)
-        if batch:
-            Integration.objects.bulk_update(batch, list(fields), batch_size=batch_size)
+        Integration.objects.bulk_update(batch, list(fields), batch_size=batch_size)
         if moved:
             IntegrationStep.objects.bulk_update(moved, ["due_date"], batch_size=batch_size)
         done += len(batch)
-        if progress_to:
-            progress_to(done, len(ids))
     return done

@@ -22,7 +22,6 @@ Rules:
 """
 
 import logging
-import random
 import socket
 import urllib.error
 from collections import Counter
@@ -33,6 +32,7 @@ from django.core.mail import send_mail
 from django.db.models import F, Max
 from django.utils import timezone
 
+from integrations.retry import backoff
 from notifications.models import OutboxMessage, SlackThread
 
 logger = logging.getLogger(__name__)
@@ -55,8 +55,10 @@ PERMANENT_ERRORS = frozenset(
     }
 )
 MAX_ATTEMPTS = 8
-BACKOFF_BASE_SECONDS = 30
-BACKOFF_CAP_SECONDS = 3600
+# A failed attempt rests 30 s, 60 s, 120 s, ... at most an hour, each between 75% and 100% of that.
+BACKOFF_FIRST = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=1)
+BACKOFF_JITTER = 0.25
 STUCK_AFTER = timedelta(minutes=10)
 CHANNEL_PACE = timedelta(seconds=1)
 DEFAULT_RETRY_AFTER_SECONDS = 60
@@ -210,17 +212,11 @@ def _settle(row: OutboxMessage, now: datetime, outcome: Outcome) -> str:
         elif row.attempts >= MAX_ATTEMPTS:
             state, error = str(State.FAILED), f"{error} (gave up after {row.attempts} attempts)"
         else:
-            not_before = now + backoff(row.attempts)
+            not_before = now + backoff(row.attempts - 1, first=BACKOFF_FIRST, cap=BACKOFF_CAP, jitter=BACKOFF_JITTER)
     OutboxMessage.objects.filter(pk=row.pk).update(
         state=state, last_error=error[:2000], not_before=not_before, claimed_at=None
     )
     return state
-
-
-def backoff(attempts: int) -> timedelta:
-    """30 s, 60 s, 120 s, ... capped at an hour, each between 75% and 100% of that (jitter)."""
-    seconds = min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS)
-    return timedelta(seconds=seconds * random.uniform(0.75, 1.0))
 
 
 # E-mail

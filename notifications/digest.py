@@ -15,11 +15,12 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from integrations.models import Integration, IntegrationEvent, IntegrationStep
+from integrations.batches import in_batches
+from integrations.models import Integration, IntegrationEvent, IntegrationStep, tradingview_zone
 from integrations.standing import standing
 from notifications.messages import integration_url
 from notifications.models import OutboxMessage
-from notifications.outbox import tradingview_zone, working_moment
+from notifications.outbox import Message, working_moment, write
 from roadmap import progress
 from roadmap.models import Side
 from roadmap.schedule import is_working_day
@@ -68,32 +69,23 @@ def integration_summary(integration, now, day: date) -> tuple[str, bool, bool]:
 
 def plan_weekly_digest(day: date | None = None, batch_size: int = 500) -> int:
     """On a working Monday, write one digest per PM linked to Slack; returns how many rows are new."""
-    from notifications.reminders import write_pending
-
     day = day or timezone.localdate()
     if day.weekday() != 0 or not is_working_day(day):
         return 0
-    ids = list(
+    running = (
         Integration.objects.filter(
             state__in=Integration.RUNNING_STATES, kickoff_on__isnull=False, tv_pm__slack_account__isnull=False
         )
-        .order_by("pk")
-        .values_list("pk", flat=True)
+        .select_related("partner", "template", "tv_pm__slack_account")
+        .prefetch_related(
+            Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")),
+            Prefetch("events", queryset=IntegrationEvent.objects.order_by("at", "id")),
+        )
     )
-    if not ids:
-        return 0
     noon = timezone.make_aware(datetime.combine(day, time(12)))
     per_pm = defaultdict(list)  # user id -> [(integration name, text, late, due)]
     users = {}
-    for start in range(0, len(ids), batch_size):
-        batch = (
-            Integration.objects.filter(pk__in=ids[start : start + batch_size])
-            .select_related("partner", "template", "tv_pm__slack_account")
-            .prefetch_related(
-                Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")),
-                Prefetch("events", queryset=IntegrationEvent.objects.order_by("at", "id")),
-            )
-        )
+    for batch in in_batches(running, batch_size):
         for integration in batch:
             now = standing(
                 integration, noon, steps=list(integration.steps.all()), integration_events=integration.events.all()
@@ -124,15 +116,15 @@ def plan_weekly_digest(day: date | None = None, batch_size: int = 500) -> int:
             )
         text = headline + "\n\n" + "\n\n".join(sections)
         pending.append(
-            {
-                "reason_key": f"digest:{user_id}:{week}",
-                "kind": OutboxMessage.Kind.DIGEST,
-                "recipient": user,
-                "channel": user.slack_account.slack_user_id,
-                "text": text,
-                "blocks": blocks,
-                "not_before": working_moment(tradingview_zone(), day),
-            }
+            Message(
+                f"digest:{user_id}:{week}",
+                OutboxMessage.Kind.DIGEST,
+                recipient=user,
+                channel=user.slack_account.slack_user_id,
+                text=text,
+                blocks=blocks,
+                not_before=working_moment(tradingview_zone(), day),
+            )
         )
     with transaction.atomic():
-        return write_pending(pending)
+        return write(pending)

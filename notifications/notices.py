@@ -2,7 +2,7 @@
 
 Connected to ``integrations.events.roadmap_event`` (``NotificationsConfig.ready``), so each notice is
 an outbox row written in the same transaction as the change: no change without its message, and no
-message without its change.
+message without its change. Each handler says which messages an event makes; the receiver writes them.
 
 - TradingView finishes a task: the partner channel hears what is done and what is now theirs, with
   its deadline (the roadmap's "TradingView notifies the partner via Slack").
@@ -19,10 +19,11 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from integrations import events
+from integrations.models import tradingview_zone
 from integrations.standing import standing
 from notifications.messages import integration_blocks, step_blocks, thread_status_blocks
 from notifications.models import OutboxMessage, SlackThread
-from notifications.outbox import partner_zone, queue, tradingview_zone, working_moment
+from notifications.outbox import Message, working_moment, write
 from roadmap import progress
 from roadmap.models import Side, StepStatus
 
@@ -37,7 +38,7 @@ def channel_of(integration, side: str) -> str:
 def on_roadmap_event(sender, event, **kwargs):
     handler = HANDLERS.get(event.kind)
     if handler is not None:
-        handler(event)
+        write(handler(event))
 
 
 def _stamp(event) -> str:
@@ -45,23 +46,26 @@ def _stamp(event) -> str:
     return f"{event.context.moment:%Y%m%dT%H%M%S%f}"
 
 
-def step_changed(event):
+def step_changed(event) -> list[Message]:
     step, integration = event.step, event.integration
     to_status, from_status = event.details["to_status"], event.details["from_status"]
+    notices = []
     if to_status == StepStatus.DONE:
         if step.side == Side.TRADINGVIEW:
-            _handed_over(event)
+            notices += _handed_over(event)
         elif settings.SLACK_INTERNAL_CHANNEL:
             text, blocks = step_blocks(step, "The partner finished a step", f"{event.context}.", buttons=False)
-            queue(
-                f"partner_done:{step.pk}:{_stamp(event)}",
-                K.PARTNER_DONE,
-                text=text,
-                blocks=blocks,
-                integration=integration,
-                step=step,
-                channel=settings.SLACK_INTERNAL_CHANNEL,
-                not_before=working_moment(tradingview_zone()),
+            notices.append(
+                Message(
+                    f"partner_done:{step.pk}:{_stamp(event)}",
+                    K.PARTNER_DONE,
+                    text=text,
+                    blocks=blocks,
+                    integration=integration,
+                    step=step,
+                    channel=settings.SLACK_INTERNAL_CHANNEL,
+                    not_before=working_moment(tradingview_zone()),
+                )
             )
     elif to_status == StepStatus.BLOCKED or from_status == StepStatus.BLOCKED:
         kind = K.BLOCKED if to_status == StepStatus.BLOCKED else K.UNBLOCKED
@@ -69,124 +73,145 @@ def step_changed(event):
         channel = channel_of(integration, step.side)
         if channel:
             text, blocks = step_blocks(step, headline, event.context.note)
-            zone = partner_zone(integration) if step.side == Side.PARTNER else tradingview_zone()
-            queue(
-                f"{kind}:{step.pk}:{_stamp(event)}",
-                kind,
-                text=text,
-                blocks=blocks,
-                integration=integration,
-                step=step,
-                channel=channel,
-                not_before=working_moment(zone),
+            zone = integration.partner.zone if step.side == Side.PARTNER else tradingview_zone()
+            notices.append(
+                Message(
+                    f"{kind}:{step.pk}:{_stamp(event)}",
+                    kind,
+                    text=text,
+                    blocks=blocks,
+                    integration=integration,
+                    step=step,
+                    channel=channel,
+                    not_before=working_moment(zone),
+                )
             )
-    _update_threads(event)
+    return notices + _update_threads(event)
 
 
-def _handed_over(event):
+def _handed_over(event) -> list[Message]:
     """TradingView finished a task: tell the partner what is now theirs, by when."""
     integration, done = event.integration, event.step
     channel = integration.slack_channel_id
     if not channel:
-        return
+        return []
     steps = list(integration.steps.all())
     now = standing(integration, steps=steps)
+    notices = []
     for step in progress.actionable_steps(steps):
         if step.side != Side.PARTNER or done.code not in step.depends_on:
             continue
         deadline = now.of(step).deadline if now.of(step) else step.due_date
         text, blocks = step_blocks(step, f"TradingView finished: {done.title}", "This step is now yours.", due=deadline)
-        queue(
-            f"handed_over:{step.pk}:{done.pk}:{_stamp(event)}",
-            K.HANDED_OVER,
-            text=text,
-            blocks=blocks,
-            integration=integration,
-            step=step,
-            channel=channel,
-            not_before=working_moment(partner_zone(integration)),
+        notices.append(
+            Message(
+                f"handed_over:{step.pk}:{done.pk}:{_stamp(event)}",
+                K.HANDED_OVER,
+                text=text,
+                blocks=blocks,
+                integration=integration,
+                step=step,
+                channel=channel,
+                not_before=working_moment(integration.partner.zone),
+            )
         )
+    return notices
 
 
-def _update_threads(event):
+def _update_threads(event) -> list[Message]:
     """Each first message about the step shows its new status (when it has been sent)."""
+    notices = []
     for thread in SlackThread.objects.filter(step=event.step).exclude(ts=""):
         text, blocks = thread_status_blocks(event.step, due=event.step.due_date)
-        queue(
-            f"thread_status:{thread.pk}:{_stamp(event)}",
-            K.THREAD_STATUS,
-            text=text,
-            blocks=blocks,
-            integration=event.integration,
-            step=event.step,
-            channel=thread.channel,
-            in_thread=False,
+        notices.append(
+            Message(
+                f"thread_status:{thread.pk}:{_stamp(event)}",
+                K.THREAD_STATUS,
+                text=text,
+                blocks=blocks,
+                integration=event.integration,
+                step=event.step,
+                channel=thread.channel,
+                in_thread=False,
+            )
         )
+    return notices
 
 
-def replanned(event):
+def replanned(event) -> list[Message]:
     integration = event.integration
     detail = (
         f"Kick-off moved from {event.details['from_kickoff']:%d %b %Y} to {event.details['to_kickoff']:%d %b %Y}; "
         f"planned launch {event.details['planned_launch']:%d %b %Y}. {event.context.note}"
     ).strip()
     text, blocks = integration_blocks(integration, "The plan moved", detail)
-    for channel, zone in (
-        (integration.slack_channel_id, partner_zone(integration)),
-        (settings.SLACK_INTERNAL_CHANNEL, tradingview_zone()),
-    ):
-        if channel:
-            queue(
-                f"replanned:{integration.pk}:{channel}:{_stamp(event)}",
-                K.REPLANNED,
-                text=text,
-                blocks=blocks,
-                integration=integration,
-                channel=channel,
-                not_before=working_moment(zone),
-            )
+    return [
+        Message(
+            f"replanned:{integration.pk}:{channel}:{_stamp(event)}",
+            K.REPLANNED,
+            text=text,
+            blocks=blocks,
+            integration=integration,
+            channel=channel,
+            not_before=working_moment(zone),
+        )
+        for channel, zone in _both_channels(integration)
+    ]
 
 
-def launched(event):
+def launched(event) -> list[Message]:
     integration = event.integration
     day = event.details["launched_on"]
     text, blocks = integration_blocks(integration, "Open to all users", f"{integration} launched on {day:%d %b %Y}.")
-    for channel, zone in (
-        (integration.slack_channel_id, partner_zone(integration)),
-        (settings.SLACK_INTERNAL_CHANNEL, tradingview_zone()),
-    ):
-        if channel:
-            queue(
-                f"launched:{integration.pk}:{channel}",
-                K.LAUNCHED,
-                text=text,
-                blocks=blocks,
-                integration=integration,
-                channel=channel,
-                not_before=working_moment(zone),
-            )
+    notices = [
+        Message(
+            f"launched:{integration.pk}:{channel}",
+            K.LAUNCHED,
+            text=text,
+            blocks=blocks,
+            integration=integration,
+            channel=channel,
+            not_before=working_moment(zone),
+        )
+        for channel, zone in _both_channels(integration)
+    ]
     emails = [c.email for c in integration.partner.contacts.all() if c.email]
     if emails:
         body = (
             f"Hello,\n\n{integration} is now open to all TradingView users (launched on {day:%d %B %Y}).\n"
             "Thank you for the work that got it here.\n\nTradingView integrations team"
         )
-        queue(
-            f"launch_email:{integration.pk}",
-            K.LAUNCH_EMAIL,
-            text=body,
-            integration=integration,
-            emails=emails,
-            not_before=timezone.now(),
+        notices.append(
+            Message(
+                f"launch_email:{integration.pk}",
+                K.LAUNCH_EMAIL,
+                text=body,
+                integration=integration,
+                emails=emails,
+                not_before=timezone.now(),
+            )
         )
+    return notices
 
 
-def partner_handover(event):
+def _both_channels(integration) -> list[tuple]:
+    """The partner's channel and the internal one (those configured), each with its people's time zone."""
+    return [
+        (channel, zone)
+        for channel, zone in (
+            (integration.slack_channel_id, integration.partner.zone),
+            (settings.SLACK_INTERNAL_CHANNEL, tradingview_zone()),
+        )
+        if channel
+    ]
+
+
+def partner_handover(event) -> list[Message]:
     """The partner handed something over: TradingView hears what, and how the URL check went,
     in the thread of the step that waits for it."""
     integration, handover = event.integration, event.details["handover"]
     if not settings.SLACK_INTERNAL_CHANNEL:
-        return
+        return []
     step = next((s for s in integration.steps.all() if handover and handover in s.handovers), None)
     passed = event.details["passed"]
     headline = "The partner handed over" + {True: " (check passed)", False: " (check failed)"}.get(passed, "")
@@ -195,16 +220,18 @@ def partner_handover(event):
         text, blocks = step_blocks(step, headline, detail, buttons=False)
     else:
         text, blocks = integration_blocks(integration, headline, detail)
-    queue(
-        f"partner_handover:{integration.pk}:{handover or 'staging'}:{_stamp(event)}",
-        K.PARTNER_HANDOVER,
-        text=text,
-        blocks=blocks,
-        integration=integration,
-        step=step,
-        channel=settings.SLACK_INTERNAL_CHANNEL,
-        not_before=working_moment(tradingview_zone()),
-    )
+    return [
+        Message(
+            f"partner_handover:{integration.pk}:{handover or 'staging'}:{_stamp(event)}",
+            K.PARTNER_HANDOVER,
+            text=text,
+            blocks=blocks,
+            integration=integration,
+            step=step,
+            channel=settings.SLACK_INTERNAL_CHANNEL,
+            not_before=working_moment(tradingview_zone()),
+        )
+    ]
 
 
 HANDLERS = {

@@ -1,10 +1,12 @@
 """Writing messages into the outbox: once per reason, in the caller's transaction, in the step's thread."""
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -12,17 +14,8 @@ from notifications.models import OutboxMessage, SlackThread
 from roadmap.schedule import is_working_day
 
 WORKING_HOURS = (9, 18)  # a message reaches people between 09:00 and 18:00 on a working day, their time
-
-
-def partner_zone(integration) -> ZoneInfo:
-    try:
-        return ZoneInfo(integration.partner.time_zone)
-    except (ValueError, KeyError):
-        return ZoneInfo(settings.TIME_ZONE)
-
-
-def tradingview_zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
+REASON_LENGTH = OutboxMessage._meta.get_field("reason_key").max_length
+BATCH_SIZE = 500  # rows per INSERT
 
 
 def working_moment(zone: ZoneInfo, day: date | None = None, now: datetime | None = None) -> datetime:
@@ -48,45 +41,110 @@ def integration_url(integration) -> str:
     return settings.SITE_URL.rstrip("/") + reverse("admin:integrations_integration_change", args=[integration.pk])
 
 
-def thread_for(step, channel: str) -> SlackThread:
-    return SlackThread.objects.get_or_create(step=step, channel=channel)[0]
+@dataclass(frozen=True)
+class Message:
+    """One message to write into the outbox: its reason, what it says, and where it goes.
 
-
-def queue(
-    reason_key: str,
-    kind: str,
-    *,
-    text: str,
-    blocks=(),
-    integration=None,
-    step=None,
-    channel: str = "",
-    emails=(),
-    not_before: datetime | None = None,
-    in_thread: bool = True,
-    recipient=None,
-) -> OutboxMessage | None:
-    """Add a message unless one exists for this reason; returns the new row, or None if it existed.
-
-    A step's messages go in its thread in that channel (the first one starts it).
+    ``reason_key`` names why it exists (integration, step, kind, day: ``overdue:<step>:<day>``); a
+    reason is written once. A step's message goes in the step's thread in ``channel`` unless
+    ``in_thread`` is False (the update of the thread's first message itself). No ``channel``: an
+    e-mail to ``emails``. ``not_before`` None: due when written.
     """
-    if OutboxMessage.objects.filter(reason_key=reason_key).exists():
-        return None
-    thread = thread_for(step, channel) if (step is not None and channel and in_thread) else None
-    try:
-        with transaction.atomic():  # a savepoint: a concurrent writer of the same reason loses quietly
-            return OutboxMessage.objects.create(
-                reason_key=reason_key[:200],
-                kind=kind,
-                integration=integration,
-                step=step,
-                recipient=recipient,
-                channel=channel,
-                emails=list(emails),
-                thread=thread,
-                text=text,
-                blocks=list(blocks),
-                not_before=not_before or timezone.now(),
+
+    reason_key: str
+    kind: str
+    text: str
+    blocks: Sequence[dict] = ()
+    integration: Any = None
+    step: Any = None
+    channel: str = ""
+    emails: Sequence[str] = ()
+    recipient: Any = None
+    not_before: datetime | None = None
+    in_thread: bool = True
+
+    @property
+    def reason(self) -> str:
+        """The reason as stored: cut to the column's length."""
+        return self.reason_key[:REASON_LENGTH]
+
+    @property
+    def thread_key(self) -> tuple[int, str] | None:
+        """(step id, channel) of the thread it goes in, or None."""
+        if self.step is None or not self.channel or not self.in_thread:
+            return None
+        return self.step.pk, self.channel
+
+
+def write(messages: Iterable[Message]) -> int:
+    """Write the messages whose reason is new, in the caller's transaction; returns how many.
+
+    The one writer of the outbox, for one message or thousands: a few queries whatever the number
+    (the reasons already written, the steps' threads, made when missing, then the rows). A reason
+    given twice is written once (the first); a concurrent writer of the same reason loses quietly
+    (``ignore_conflicts``, so no error breaks the caller's transaction). The first message of a
+    step in a channel starts the step's thread there; later ones go in it.
+    """
+    by_reason: dict[str, Message] = {}
+    for message in messages:
+        by_reason.setdefault(message.reason, message)
+    if not by_reason:
+        return 0
+    written = set(OutboxMessage.objects.filter(reason_key__in=by_reason).values_list("reason_key", flat=True))
+    new = [message for reason, message in by_reason.items() if reason not in written]
+    if not new:
+        return 0
+    threads = _threads({message.thread_key for message in new} - {None})
+    now = timezone.now()
+    OutboxMessage.objects.bulk_create(
+        [
+            OutboxMessage(
+                reason_key=message.reason,
+                kind=message.kind,
+                integration=message.integration,
+                step=message.step,
+                recipient=message.recipient,
+                channel=message.channel,
+                emails=list(message.emails),
+                thread=threads.get(message.thread_key),
+                text=message.text,
+                blocks=list(message.blocks),
+                not_before=message.not_before or now,
             )
-    except IntegrityError:
+            for message in new
+        ],
+        ignore_conflicts=True,
+        batch_size=BATCH_SIZE,
+    )
+    return len(new)
+
+
+def queue(reason_key: str, kind: str, **fields) -> OutboxMessage | None:
+    """Write one message (``Message``'s fields); returns its row, or None when its reason was written already."""
+    message = Message(reason_key, kind, **fields)
+    if not write([message]):
         return None
+    return OutboxMessage.objects.filter(reason_key=message.reason).first()
+
+
+def _threads(wanted: set[tuple[int, str]]) -> dict[tuple[int, str], SlackThread]:
+    """The steps' threads by (step id, channel), made when missing."""
+    if not wanted:
+        return {}
+    step_ids = {step_id for step_id, _ in wanted}
+    channels = {channel for _, channel in wanted}
+
+    def load():
+        found = SlackThread.objects.filter(step_id__in=step_ids, channel__in=channels)
+        return {(thread.step_id, thread.channel): thread for thread in found}
+
+    threads = load()
+    missing = wanted - set(threads)
+    if missing:
+        SlackThread.objects.bulk_create(
+            [SlackThread(step_id=step_id, channel=channel) for step_id, channel in missing],
+            ignore_conflicts=True,
+            batch_size=BATCH_SIZE,
+        )
+        threads = load()
+    return threads

@@ -21,11 +21,13 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from integrations.models import Integration, IntegrationEvent, IntegrationStep
+from integrations.batches import in_batches
+from integrations.models import Integration, IntegrationEvent, IntegrationStep, tradingview_zone
 from integrations.standing import standing
+from notifications.digest import plan_weekly_digest
 from notifications.messages import step_blocks
-from notifications.models import OutboxMessage, SlackThread
-from notifications.outbox import partner_zone, tradingview_zone, working_moment
+from notifications.models import OutboxMessage
+from notifications.outbox import Message, working_moment, write
 from roadmap import progress
 from roadmap.models import Side
 from roadmap.schedule import is_working_day, next_working_day
@@ -86,90 +88,24 @@ def plan_reminders(day: date | None = None, batch_size: int = 500) -> int:
     bulk), however many integrations and reminders it holds. Ends with the weekly digest (Mondays).
     """
     day = day or timezone.localdate()
-    ids = list(
-        Integration.objects.filter(state=Integration.State.ACTIVE, kickoff_on__isnull=False)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
     written = 0
     if is_working_day(day):  # nobody is nudged at a weekend; the cadence goes on on working days
-        for start in range(0, len(ids), batch_size):
-            batch = (
-                Integration.objects.filter(pk__in=ids[start : start + batch_size])
-                .select_related("partner", "template", "tv_pm__slack_account", "business_manager__slack_account")
-                .prefetch_related(
-                    Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")),
-                    Prefetch("events", queryset=IntegrationEvent.objects.order_by("at", "id")),
-                )
+        active = (
+            Integration.objects.filter(state=Integration.State.ACTIVE, kickoff_on__isnull=False)
+            .select_related("partner", "template", "tv_pm__slack_account", "business_manager__slack_account")
+            .prefetch_related(
+                Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")),
+                Prefetch("events", queryset=IntegrationEvent.objects.order_by("at", "id")),
             )
+        )
+        for batch in in_batches(active, batch_size):
             with transaction.atomic():
-                pending = []
-                for integration in batch:
-                    pending += _plan_integration(integration, day)
-                written += write_pending(pending)
-    from notifications.digest import plan_weekly_digest
-
+                written += write(message for integration in batch for message in _plan_integration(integration, day))
     return written + plan_weekly_digest(day, batch_size=batch_size)
 
 
-def write_pending(pending: list[dict]) -> int:
-    """Write the messages in ``pending`` (``queue()``'s arguments) that are new, in bulk; returns how many.
-
-    A few queries whatever the number: the reasons already written, the steps' threads (made when
-    missing), then the rows; a concurrent writer of the same reason loses quietly (ignore_conflicts).
-    """
-    pending = list({p["reason_key"][:200]: {**p, "reason_key": p["reason_key"][:200]} for p in pending}.values())
-    if not pending:
-        return 0
-    keys = [p["reason_key"] for p in pending]
-    existing = set(OutboxMessage.objects.filter(reason_key__in=keys).values_list("reason_key", flat=True))
-    new = [p for p in pending if p["reason_key"] not in existing]
-    if not new:
-        return 0
-    wanted = {(p["step"].pk, p["channel"]) for p in new if p.get("step") is not None and p.get("channel")}
-    threads = {}
-    if wanted:
-        step_ids = {step_id for step_id, _ in wanted}
-
-        def load():
-            return {
-                (t.step_id, t.channel): t
-                for t in SlackThread.objects.filter(step_id__in=step_ids, channel__in={c for _, c in wanted})
-            }
-
-        threads = load()
-        missing = wanted - set(threads)
-        if missing:
-            SlackThread.objects.bulk_create(
-                [SlackThread(step_id=s, channel=c) for s, c in missing], ignore_conflicts=True, batch_size=500
-            )
-            threads = load()
-    now = timezone.now()
-    OutboxMessage.objects.bulk_create(
-        [
-            OutboxMessage(
-                reason_key=p["reason_key"],
-                kind=p["kind"],
-                integration=p.get("integration"),
-                step=p.get("step"),
-                recipient=p.get("recipient"),
-                channel=p.get("channel", ""),
-                emails=list(p.get("emails", ())),
-                thread=threads.get((p["step"].pk, p["channel"])) if p.get("step") is not None else None,
-                text=p["text"],
-                blocks=list(p.get("blocks", ())),
-                not_before=p.get("not_before") or now,
-            )
-            for p in new
-        ],
-        ignore_conflicts=True,
-        batch_size=500,
-    )
-    return len(new)
-
-
-def _plan_integration(integration, day: date) -> list[dict]:
-    """The reminders ``integration`` gets on ``day``, as ``queue()`` arguments."""
+def _plan_integration(integration, day: date) -> list[Message]:
+    """The reminders ``integration`` gets on ``day``."""
     steps = list(integration.steps.all())
     noon = timezone.make_aware(datetime.combine(day, time(12)))
     now = standing(integration, noon, steps=steps, integration_events=integration.events.all())
@@ -187,18 +123,14 @@ def _plan_integration(integration, day: date) -> list[dict]:
     return pending
 
 
-def _message(reason_key: str, kind: str, **fields) -> dict:
-    return {"reason_key": reason_key, "kind": kind, **fields}
-
-
-def _partner_step(integration, step, deadline, days_to_deadline, day, policy) -> list[dict]:
+def _partner_step(integration, step, deadline, days_to_deadline, day, policy) -> list[Message]:
     pending = []
     reminder = partner_reminder(days_to_deadline, policy, day)
     channel = integration.slack_channel_id
     if reminder and channel:
         text, blocks = step_blocks(step, reminder.headline, "What is left is yours to finish.", due=deadline)
         pending.append(
-            _message(
+            Message(
                 f"{reminder.kind}:{step.pk}:{day:%Y-%m-%d}",
                 reminder.kind,
                 text=text,
@@ -206,7 +138,7 @@ def _partner_step(integration, step, deadline, days_to_deadline, day, policy) ->
                 integration=integration,
                 step=step,
                 channel=channel,
-                not_before=working_moment(partner_zone(integration), day),
+                not_before=working_moment(integration.partner.zone, day),
             )
         )
     if -days_to_deadline >= policy["escalate_after_days"] and settings.SLACK_INTERNAL_CHANNEL:
@@ -219,7 +151,7 @@ def _partner_step(integration, step, deadline, days_to_deadline, day, policy) ->
             due=deadline,
         )
         pending.append(
-            _message(
+            Message(
                 f"escalation:{step.pk}:{deadline:%Y-%m-%d}",
                 K.ESCALATION,
                 text=text,
@@ -233,7 +165,7 @@ def _partner_step(integration, step, deadline, days_to_deadline, day, policy) ->
     return pending
 
 
-def _tradingview_step(integration, step, deadline, days_to_deadline, day) -> list[dict]:
+def _tradingview_step(integration, step, deadline, days_to_deadline, day) -> list[Message]:
     channel = settings.SLACK_INTERNAL_CHANNEL
     first_late_day = next_working_day(deadline + timedelta(days=1))  # a Friday deadline is late on Monday
     if not channel or (days_to_deadline != 0 and day != first_late_day):
@@ -245,7 +177,7 @@ def _tradingview_step(integration, step, deadline, days_to_deadline, day) -> lis
     )
     text, blocks = step_blocks(step, headline, "TradingView owes this step.", due=deadline)
     return [
-        _message(
+        Message(
             f"{kind}:{step.pk}:{deadline:%Y-%m-%d}",
             kind,
             text=text,

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError
 
+from notifications.delivery import slack_client
 from notifications.models import SlackUser
 
 log = logging.getLogger(__name__)
@@ -22,8 +23,6 @@ def link_by_email(client=None, limit: int = 200) -> int:
     if not settings.SLACK_ENABLED:
         return 0
     if client is None:
-        from notifications.delivery import slack_client
-
         client = slack_client()
     from slack_sdk.errors import SlackApiError, SlackClientError
 

@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from notifications import delivery, reminders, slack_users
+
 DELIVER_TASK = "notifications.deliver_outbox"
 PLAN_REMINDERS_TASK = "notifications.plan_reminders"
 
@@ -9,8 +11,6 @@ PLAN_REMINDERS_TASK = "notifications.plan_reminders"
 @shared_task(name=DELIVER_TASK)
 def deliver_outbox():
     """Deliver the outbox rows that are due; each row is claimed, so two workers never send one twice."""
-    from notifications import delivery
-
     return delivery.deliver_due()
 
 
@@ -20,7 +20,5 @@ def plan_reminders():
 
     First finds new PMs on Slack by e-mail, so today's mentions and digest can name them.
     """
-    from notifications import reminders, slack_users
-
     slack_users.link_by_email()
     return reminders.plan_reminders()

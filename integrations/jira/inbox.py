@@ -19,6 +19,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db.models import F, Q
 from django.utils import timezone
 
+from integrations import retry
 from integrations.jira.issues import IssueFacts, MalformedIssue, Outcome, apply_issue
 from integrations.jira.models import JiraDelivery
 
@@ -39,9 +40,7 @@ REPLAYABLE = (Status.APPLIED, Status.IGNORED, Status.FAILED, Status.WAITING, Sta
 
 def backoff(attempts: int) -> timedelta:
     """How long a waiting delivery rests after its ``attempts``-th try: 1, 2, 4 ... minutes, at most an hour."""
-    if attempts < 1:
-        return BACKOFF_FIRST
-    return min(BACKOFF_FIRST * 2 ** min(attempts - 1, 16), BACKOFF_MAX)
+    return retry.backoff(attempts - 1, first=BACKOFF_FIRST, cap=BACKOFF_MAX)
 
 
 def claimable(now: datetime) -> Q:

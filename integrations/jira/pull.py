@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from integrations import retry
 from integrations.jira import inbox
 from integrations.jira.client import JiraError, JiraPermanent, connect, minutes_since, search_updated
 from integrations.jira.issues import IssueFacts, MalformedIssue, Outcome, apply_issue
@@ -214,7 +215,10 @@ def _hold_for_retry(issue: dict, facts: IssueFacts, outcome: Outcome, now: datet
 
 def backoff_seconds(failures_before: int) -> int:
     """How long to wait after a failure that follows ``failures_before`` others: 30 s, 60 s, ... at most an hour."""
-    return min(BACKOFF_MAX_SECONDS, BACKOFF_FIRST_SECONDS * 2 ** min(failures_before, 20))
+    wait = retry.backoff(
+        failures_before, first=timedelta(seconds=BACKOFF_FIRST_SECONDS), cap=timedelta(seconds=BACKOFF_MAX_SECONDS)
+    )
+    return int(wait.total_seconds())
 
 
 def _record_failure(error: JiraError, now: datetime):

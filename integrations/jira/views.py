@@ -107,6 +107,7 @@ def verify_signature(raw: bytes, header: str | None):
         raise Refused(401, f"{SIGNATURE_HEADER} must look like sha256=<hex digest>.")
     if algorithm.strip().lower() != SIGNATURE_ALGORITHM:
         raise Refused(401, f"{SIGNATURE_HEADER} uses {algorithm[:20]!r}; only sha256 signatures are accepted.")
+    # Hand-written: no installed library checks Jira's WebSub-style X-Hub-Signature (Slack's verifier is v0-only).
     expected = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected.encode(), digest.strip().lower().encode("utf-8", "replace")):
         raise Refused(401, f"{SIGNATURE_HEADER} does not match the body: is the webhook's secret JIRA_WEBHOOK_SECRET?")

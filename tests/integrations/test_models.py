@@ -1,12 +1,13 @@
-"""Small facts the models hold: the team line-up, beta testers, the stored standing, step labels, heartbeats."""
+"""Small facts the models hold: the partner's time zone, the team line-up, beta testers, the stored standing, step labels, heartbeats."""
 
+import zoneinfo
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
-from integrations.models import Heartbeat, Integration, TeamMember, split_usernames
+from integrations.models import Heartbeat, Integration, TeamMember, split_usernames, tradingview_zone
 from tests.factories import IntegrationFactory, PartnerFactory, TeamMemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -17,6 +18,24 @@ Role = TeamMember.Role
 def staff(integration, pms=0, devs=0, qas=0):
     for role, count in ((Role.PM, pms), (Role.DEVELOPER, devs), (Role.QA, qas)):
         TeamMemberFactory.create_batch(count, integration=integration, role=role)
+
+
+# --- time zones ----------------------------------------------------------------------------
+
+
+def test_the_partner_zone_is_its_time_zone():
+    assert PartnerFactory.build(time_zone="Asia/Tokyo").zone == zoneinfo.ZoneInfo("Asia/Tokyo")
+
+
+@pytest.mark.parametrize("name", ["Mars/Base", "", "../etc/passwd"])
+def test_an_unknown_partner_zone_falls_back_to_the_projects(settings, name):
+    settings.TIME_ZONE = "Europe/Berlin"
+    assert PartnerFactory.build(time_zone=name).zone == zoneinfo.ZoneInfo("Europe/Berlin")
+
+
+def test_tradingview_zone_is_the_projects(settings):
+    settings.TIME_ZONE = "Europe/London"
+    assert tradingview_zone() == zoneinfo.ZoneInfo("Europe/London")
 
 
 # --- team line-up ---------------------------------------------------------------------------

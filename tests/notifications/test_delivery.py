@@ -15,9 +15,9 @@ from integrations.admin.outbox import NOT_CONFIGURED_BANNER
 from integrations.steps import block_step, complete_step
 from notifications import delivery
 from notifications.models import OutboxMessage, SlackThread
-from notifications.outbox import queue
 from tests.integrations.helpers import at, ctx, on, step
 from tests.notifications.conftest import INTERNAL_CHANNEL, PARTNER_CHANNEL
+from tests.notifications.rows import queued
 
 K = OutboxMessage.Kind
 S = OutboxMessage.State
@@ -36,7 +36,7 @@ def row(n=1, channel=PARTNER_CHANNEL, integration=None, **kwargs) -> OutboxMessa
     kwargs.setdefault("text", f"Message {n}")
     kwargs.setdefault("blocks", BLOCKS)
     kwargs.setdefault("not_before", at(DAY, 9))
-    return queue(
+    return queued(
         f"test:{n}:{channel}", kwargs.pop("kind", K.REPLANNED), integration=integration, channel=channel, **kwargs
     )
 
@@ -317,7 +317,7 @@ def test_a_row_claimed_by_another_worker_is_skipped(acme, fake_slack, monkeypatc
 
 def test_without_a_token_slack_rows_wait_and_e_mails_still_go(acme, slack_off, mailoutbox, settings):
     slack_row = row(integration=acme)
-    mail = queue(
+    mail = queued(
         "launch:1", K.LAUNCH_EMAIL, text="Acme is live\n\nDetails.", emails=["ops@acme.example"], not_before=at(DAY, 9)
     )
 
@@ -334,8 +334,8 @@ def test_without_a_token_slack_rows_wait_and_e_mails_still_go(acme, slack_off, m
 
 
 def test_an_e_mail_that_cannot_be_sent_waits(acme, fake_slack, settings, monkeypatch):
-    mail = queue("launch:1", K.LAUNCH_EMAIL, text="Acme is live", emails=["ops@acme.example"], not_before=at(DAY, 9))
-    no_recipients = queue("launch:2", K.LAUNCH_EMAIL, text="Nobody", emails=[], not_before=at(DAY, 9))
+    mail = queued("launch:1", K.LAUNCH_EMAIL, text="Acme is live", emails=["ops@acme.example"], not_before=at(DAY, 9))
+    no_recipients = queued("launch:2", K.LAUNCH_EMAIL, text="Nobody", emails=[], not_before=at(DAY, 9))
 
     def refuse(*args, **kwargs):
         raise ConnectionRefusedError("no SMTP server")

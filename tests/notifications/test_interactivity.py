@@ -123,6 +123,32 @@ def test_our_check_agrees_with_slack_sdks_verifier():
     )
 
 
+@pytest.mark.parametrize(
+    "body, signature",
+    [
+        (b"payload=\xff\xfe", None),  # not UTF-8: refused, not a crash
+        (b"payload=%7B%7D", "v0=\u00e9" + "0" * 63),  # not ASCII: refused, not a crash
+        (b"payload=%7B%7D", "v1=" + "0" * 64),
+    ],
+    ids=["body-not-utf8", "signature-not-ascii", "other-version"],
+)
+def test_an_odd_body_or_signature_is_refused_as_not_matching(body, signature):
+    signature = signature or sign(body)["X-Slack-Signature"]
+
+    with pytest.raises(Refused) as caught:
+        verify_signature(SECRET, "1772625600", body, signature, now=1772625600)
+
+    assert caught.value.status == 401
+    assert "does not match" in caught.value.message
+
+
+def test_a_blank_secret_is_not_configured():
+    with pytest.raises(Refused) as caught:
+        verify_signature("  ", "1772625600", b"payload=%7B%7D", "v0=" + "0" * 64, now=1772625600)
+
+    assert "SLACK_SIGNING_SECRET is not configured" in caught.value.message
+
+
 def test_slacks_test_vector_through_the_endpoint_with_the_clock_frozen(client, settings, db):
     settings.SLACK_SIGNING_SECRET = VECTOR_SECRET
     headers = {"X-Slack-Request-Timestamp": str(VECTOR_TIMESTAMP), "X-Slack-Signature": VECTOR_SIGNATURE}

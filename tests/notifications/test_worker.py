@@ -20,8 +20,8 @@ from django.conf import settings
 
 from config.celery import app
 from notifications.models import OutboxMessage
-from notifications.outbox import queue
 from tests.integrations.test_tasks import BROKER_SETTINGS, _reset_connection_pools, reading_beside_a_writer_thread
+from tests.notifications.rows import queued
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 DEADLINE_SECONDS = 20
@@ -59,7 +59,7 @@ def publish_as_beat(celery_app):
 def rows(n: int, start: int = 0) -> list[OutboxMessage]:
     """``n`` rows, each in its own channel (so pacing lets one run send them all)."""
     return [
-        queue(f"worker:{i}", OutboxMessage.Kind.REPLANNED, text=f"Message {i}", channel=f"C{i:03d}")
+        queued(f"worker:{i}", OutboxMessage.Kind.REPLANNED, text=f"Message {i}", channel=f"C{i:03d}")
         for i in range(start, start + n)
     ]
 

@@ -1,0 +1,70 @@
+"""Walking rows a batch at a time: every row once, in key order, queries per batch and not per row."""
+
+import pytest
+from django.db import connection
+from django.db.models import Prefetch
+from django.test.utils import CaptureQueriesContext
+
+from integrations.batches import in_batches
+from integrations.models import Integration, IntegrationStep
+from tests.factories import IntegrationFactory, PartnerFactory
+
+
+@pytest.fixture
+def integrations(pm):
+    return [IntegrationFactory(partner=PartnerFactory(name=f"Batch {n}"), tv_pm=pm) for n in range(5)]
+
+
+def with_steps():
+    return Integration.objects.select_related("partner").prefetch_related(
+        Prefetch("steps", queryset=IntegrationStep.objects.order_by("position"))
+    )
+
+
+def test_every_row_once_in_key_order_at_most_size_at_a_time(integrations):
+    batches = list(in_batches(with_steps(), 2))
+
+    assert [len(batch) for batch in batches] == [2, 2, 1]
+    assert [i.pk for batch in batches for i in batch] == sorted(i.pk for i in integrations)
+
+
+def test_each_batch_costs_the_same_queries_whatever_its_size(integrations):
+    def walk(size):
+        with CaptureQueriesContext(connection) as queries:
+            for batch in in_batches(with_steps(), size):
+                for integration in batch:
+                    list(integration.steps.all())  # prefetched: no query
+                    str(integration.partner)  # selected with it: no query
+        return len(queries)
+
+    one_batch, five_batches = walk(500), walk(1)
+    per_batch = 2  # the rows, then their steps
+    assert one_batch == 1 + per_batch  # one query lists the keys
+    assert five_batches == 1 + 5 * per_batch
+
+
+def test_progress_is_told_after_each_batch(integrations):
+    told = []
+    for batch in in_batches(Integration.objects.all(), 2, progress_to=lambda done, total: told.append((done, total))):
+        told.append(len(batch))
+
+    assert told == [2, (2, 5), 2, (4, 5), 1, (5, 5)]
+
+
+def test_a_row_that_stopped_matching_is_left_out(integrations):
+    first, *rest = sorted(integrations, key=lambda i: i.pk)
+    batches = in_batches(Integration.objects.exclude(state=Integration.State.CANCELLED), 2)
+    seen = list(next(batches))
+    Integration.objects.filter(pk=rest[-1].pk).update(state=Integration.State.CANCELLED)
+    seen += [i for batch in batches for i in batch]
+
+    assert [i.pk for i in seen] == [i.pk for i in [first, *rest[:-1]]]
+
+
+def test_no_rows_no_batches(db):
+    assert list(in_batches(Integration.objects.all(), 10)) == []
+
+
+def test_a_batch_holds_at_least_one_row(db):
+    with pytest.raises(ValueError, match="at least one row"):
+        list(in_batches(Integration.objects.all(), 0))
