@@ -49,6 +49,11 @@ class ChangeContext:
         object.__setattr__(self, "note", self.note.strip())
         object.__setattr__(self, "moment", min(moment, now))
 
+    @classmethod
+    def web(cls, user, note: str = "") -> "ChangeContext":
+        """A change a signed-in person makes on a page (the dashboard, the stage page, the admin), now."""
+        return cls(source=ChangeSource.WEB, by=user, note=note)
+
     def with_note(self, note: str) -> "ChangeContext":
         return replace(self, note=note, at=self.moment)
 

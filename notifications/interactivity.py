@@ -28,6 +28,7 @@ from django.core.cache import cache
 from slack_sdk.signature import Clock, SignatureVerifier
 
 from integrations.context import ChangeContext
+from integrations.hooks import Refused
 from integrations.models import ChangeSource, IntegrationStep
 from integrations.steps import apply_action
 from notifications.messages import MARK_DONE, thread_status_blocks
@@ -44,15 +45,6 @@ REPLAY_TTL_SECONDS = 600  # remember a handled signature longer than a signature
 OPEN_STEP = "step:open"  # the "Open" link button: Slack still posts the click; nothing to do
 
 NOT_FOUND = "There is no such step, or it is not yours to change."
-
-
-class Refused(Exception):
-    """A request answered with an HTTP error: the status and the message for the sender."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 def verify_signature(secret: str, timestamp: str | None, body: bytes, signature: str | None, now=None) -> None:

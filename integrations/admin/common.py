@@ -5,14 +5,6 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from integrations.context import ChangeContext
-from integrations.models import ChangeSource
-
-
-def web_context(user, note="") -> ChangeContext:
-    """A change made in the admin by ``user``: recorded as made on the web."""
-    return ChangeContext(source=ChangeSource.WEB, by=user, note=note)
-
 
 def step_url(step_id) -> str:
     return reverse("admin:integrations_integrationstep_change", args=[step_id])

@@ -18,9 +18,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from integrations import plan
-from integrations.admin.common import ReadOnlyInline, date_html, days_overdue_html, iso_day, step_link, web_context
+from integrations.admin.common import ReadOnlyInline, date_html, days_overdue_html, iso_day, step_link
 from integrations.admin.jira import jira_section
 from integrations.admin.operations import Operation, OperationsAdmin
+from integrations.context import ChangeContext
 from integrations.forms import KickoffForm, NoteForm, ReasonForm, ReplanForm
 from integrations.jira.health import jira_health
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange, TeamMember
@@ -121,7 +122,7 @@ INTEGRATION_OPERATIONS = (
         "kick_off",
         "Kick off",
         "Kicked off",
-        run=lambda i, data, user: plan.start_integration(i, data["kickoff_on"], web_context(user, data["note"])),
+        run=lambda i, data, user: plan.start_integration(i, data["kickoff_on"], ChangeContext.web(user, data["note"])),
         form_class=KickoffForm,
         available=lambda i, user: not i.is_started and i.state == Integration.State.ACTIVE,
     ),
@@ -129,7 +130,7 @@ INTEGRATION_OPERATIONS = (
         "replan",
         "Re-plan",
         "Re-planned",
-        run=lambda i, data, user: plan.replan(i, data["kickoff_on"], web_context(user, data["note"])),
+        run=lambda i, data, user: plan.replan(i, data["kickoff_on"], ChangeContext.web(user, data["note"])),
         form_class=ReplanForm,
         available=lambda i, user: i.is_started and i.is_running,
     ),
@@ -137,7 +138,7 @@ INTEGRATION_OPERATIONS = (
         "pause",
         "Pause",
         "Paused",
-        run=lambda i, data, user: plan.pause(i, web_context(user, data["note"])),
+        run=lambda i, data, user: plan.pause(i, ChangeContext.web(user, data["note"])),
         form_class=NoteForm,
         available=lambda i, user: i.is_started and i.state == Integration.State.ACTIVE,
     ),
@@ -145,14 +146,14 @@ INTEGRATION_OPERATIONS = (
         "resume",
         "Resume",
         "Resumed",
-        run=lambda i, data, user: plan.resume(i, web_context(user)),
+        run=lambda i, data, user: plan.resume(i, ChangeContext.web(user)),
         available=lambda i, user: i.state == Integration.State.PAUSED,
     ),
     Operation(
         "cancel_integration",
         "Cancel",
         "Cancelled",
-        run=lambda i, data, user: plan.cancel(i, web_context(user, data["reason"])),
+        run=lambda i, data, user: plan.cancel(i, ChangeContext.web(user, data["reason"])),
         form_class=ReasonForm,
         available=lambda i, user: i.is_running,
     ),

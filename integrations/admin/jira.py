@@ -16,8 +16,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from integrations.admin.common import step_link, web_context
+from integrations.admin.common import step_link
 from integrations.admin.operations import Operation, OperationsAdmin
+from integrations.context import ChangeContext
 from integrations.jira.issues import Outcome
 from integrations.jira.links import link_issue, reported
 from integrations.jira.models import JiraIssue, StatusCategory
@@ -250,7 +251,7 @@ class StatusCategoryFilter(admin.SimpleListFilter):
 
 
 def _unlink(issue, data, user):
-    return link_issue(issue, None, web_context(user))
+    return link_issue(issue, None, ChangeContext.web(user))
 
 
 JIRA_ISSUE_OPERATIONS = (
@@ -327,7 +328,7 @@ class JiraIssueAdmin(OperationsAdmin):
         elif "step" not in form.changed_data:
             return  # nothing else is edited here: what Jira says is written only by the sync
         try:
-            issue, outcomes = link_issue(obj, step, web_context(request.user))
+            issue, outcomes = link_issue(obj, step, ChangeContext.web(request.user))
         except ValidationError as error:
             for message in error.messages:
                 self.message_user(request, message, messages.ERROR)

@@ -9,9 +9,10 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from integrations.actions import ACTIONS, step_actions
-from integrations.admin.common import days_overdue_html, iso_day, plural_s, step_url, web_context
+from integrations.admin.common import days_overdue_html, iso_day, plural_s, step_url
 from integrations.admin.jira import issue_list
 from integrations.admin.operations import Operation, OperationsAdmin
+from integrations.context import ChangeContext
 from integrations.forms import ReasonForm
 from integrations.models import IntegrationStep, StepChange
 from integrations.read_models.history import history
@@ -39,7 +40,7 @@ def _step_operation(name: str, done: str) -> Operation:
         name,
         action.label,
         done,
-        run=lambda step, data, user: apply_action(step, name, web_context(user, data.get("reason", ""))),
+        run=lambda step, data, user: apply_action(step, name, ChangeContext.web(user, data.get("reason", ""))),
         form_class=ReasonForm if action.needs_note else None,
         available=lambda step, user: _offered(step, user, name),
     )

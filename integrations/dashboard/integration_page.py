@@ -26,7 +26,7 @@ from integrations.dashboard.access import staff_required
 from integrations.forms import NoteForm, ReplanForm
 from integrations.handovers.rules import handover_summary
 from integrations.jira.models import JiraIssue, StatusCategory
-from integrations.models import ChangeSource, Integration, IntegrationStep, StepChange
+from integrations.models import Integration, IntegrationStep, StepChange
 from integrations.read_models.history import history as merged_history
 from integrations.read_models.outbox import outbox_model
 from integrations.read_models.timeline import timeline
@@ -47,10 +47,6 @@ DONE_PHRASES = {
     "not_applicable": "marked not applicable",
 }
 BALL_TEXT = {"tradingview": "TradingView", "partner": "the partner", "both": "both sides"}
-
-
-def _web(request, note: str = "") -> ChangeContext:
-    return ChangeContext(source=ChangeSource.WEB, by=request.user, note=note)
 
 
 def _page_url(integration_id) -> str:
@@ -171,7 +167,7 @@ def step_action(request, pk, action):
     step = get_object_or_404(IntegrationStep.objects.select_related("integration__partner"), pk=pk)
     note = request.POST.get("note", "")
     try:
-        apply_action(step, action, _web(request, note))
+        apply_action(step, action, ChangeContext.web(request.user, note))
     except Refusal as refusal:
         messages.error(request, refusal.message)
     else:
@@ -208,7 +204,7 @@ def _plan_view(request, pk, form_class, prefix, run, done):
 @staff_required
 def replan_view(request, pk):
     def run(integration, data):
-        plan.replan(integration, data["kickoff_on"], _web(request, data["note"]))
+        plan.replan(integration, data["kickoff_on"], ChangeContext.web(request.user, data["note"]))
 
     return _plan_view(request, pk, ReplanForm, "replan", run, "Re-planned: every step is planned again.")
 
@@ -217,7 +213,7 @@ def replan_view(request, pk):
 @staff_required
 def pause_view(request, pk):
     def run(integration, data):
-        plan.pause(integration, _web(request, data["note"]))
+        plan.pause(integration, ChangeContext.web(request.user, data["note"]))
 
     return _plan_view(request, pk, NoteForm, "pause", run, "Paused: the clock is stopped for both sides.")
 
@@ -226,7 +222,7 @@ def pause_view(request, pk):
 @staff_required
 def resume_view(request, pk):
     def run(integration, data):
-        plan.resume(integration, _web(request, data["note"]))
+        plan.resume(integration, ChangeContext.web(request.user, data["note"]))
 
     return _plan_view(request, pk, NoteForm, "resume", run, "Resumed: open deadlines moved by the days paused.")
 

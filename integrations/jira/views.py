@@ -17,6 +17,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.http import JsonResponse, UnreadablePostError
 from django.views.decorators.csrf import csrf_exempt
 
+from integrations.hooks import Refused
 from integrations.jira.inbox import ISSUE_EVENTS
 from integrations.jira.models import JiraDelivery
 
@@ -27,15 +28,6 @@ DELIVERY_HEADER = "X-Atlassian-Webhook-Identifier"
 RETRY_HEADER = "X-Atlassian-Webhook-Retry"
 SIGNATURE_ALGORITHM = "sha256"
 MAX_DEPTH = 64  # Jira's bodies nest a handful of levels; deeper is not Jira
-
-
-class Refused(Exception):
-    """A delivery answered with an error: the status and the message for the sender."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 @csrf_exempt

@@ -11,8 +11,9 @@ import pytest
 import time_machine
 from django.core.cache import cache
 
+from integrations.hooks import Refused
 from integrations.models import ChangeSource, StepChange
-from notifications.interactivity import NOT_FOUND, Refused, verify_signature
+from notifications.interactivity import NOT_FOUND, verify_signature
 from notifications.models import SlackUser
 from roadmap.models import StepStatus
 from tests.factories import IntegrationFactory, PartnerFactory, UserFactory
