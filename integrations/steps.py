@@ -2,7 +2,7 @@
 
 One function, ``change_status``, holds the rules (allowed transitions, reasons, prerequisites,
 who may, when a change may be dated); the admin, the pages, the API, Jira and Slack all call it,
-or ``apply_action`` with an action of ``integrations.actions``, passing a ``ChangeContext``.
+or ``apply_action`` with an action of ``roadmap.transitions``, passing a ``ChangeContext``.
 Refusals are ``roadmap.refusals`` errors with a code.
 """
 
@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from integrations import events
-from integrations.actions import ACTIONS, action_for, prerequisites_refusal, state_refusal, user_refusal
+from integrations.actions import prerequisites_refusal, state_refusal, user_refusal
 from integrations.context import ChangeContext
 from integrations.handovers.rules import handover_refusal
 from integrations.jira.rules import open_bugs_refusal
@@ -19,7 +19,7 @@ from integrations.models import Integration, IntegrationEvent, IntegrationStep, 
 from integrations.standing import refresh_standing
 from roadmap.models import StepStatus
 from roadmap.refusals import InvalidInput, InvalidTransition, StaleChange
-from roadmap.transitions import transition_refusal
+from roadmap.transitions import ACTIONS, action_for, transition_refusal
 
 
 @transaction.atomic
@@ -107,7 +107,7 @@ def _launch(integration, step, context: ChangeContext):
 
 
 def apply_action(step, name: str, context: ChangeContext) -> IntegrationStep:
-    """Take the action ``name`` (``integrations.actions.ACTIONS``) on ``step``."""
+    """Take the action ``name`` (``roadmap.transitions.ACTIONS``) on ``step``."""
     action = ACTIONS.get(name)
     if action is None:
         raise InvalidInput(f"Unknown action {name!r}; choose from {', '.join(ACTIONS)}.")

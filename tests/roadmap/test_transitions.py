@@ -3,7 +3,7 @@
 import pytest
 
 from roadmap.refusals import InvalidInput, InvalidTransition, ReasonRequired, Refusal
-from roadmap.transitions import transition_error, transition_refusal
+from roadmap.transitions import action_for, transition_error, transition_refusal
 
 NS, IP, BL, DONE, NA = "not_started", "in_progress", "blocked", "done", "not_applicable"
 
@@ -214,7 +214,5 @@ def test_every_pair_is_refused_or_allowed_as_written_down(from_status, to_status
 
 @pytest.mark.parametrize(("from_status", "to_status"), list(MACHINE))
 def test_every_pair_amounts_to_the_action_written_down(from_status, to_status):
-    from integrations.actions import action_for
-
     action = action_for(from_status, to_status)
     assert (action.name if action else None) == MACHINE[from_status, to_status][0]
