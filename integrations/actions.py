@@ -5,7 +5,7 @@ unblock, reopen, not applicable), each with the refusal that keeps this user fro
 or none; ``allowed_actions`` keeps those without a refusal. ``integrations.steps`` applies an
 action by name, checking the same rules again inside its transaction. The actions themselves
 (where each is offered, where it leads, whether a partner may take it) are the table of
-``roadmap.transitions``.
+``roadmap.transitions``; what a step must meet before it is done, ``integrations.guards``.
 
 Who may act: TradingView staff on any step; a partner user only on its own partner's
 partner-side steps, and only to start, complete, block or unblock them.
@@ -13,11 +13,9 @@ partner-side steps, and only to start, complete, block or unblock them.
 
 from dataclasses import dataclass
 
-from integrations.handovers.rules import handover_refusal
-from integrations.jira.rules import open_bugs_refusal
+from integrations.guards import completion_refusal
 from integrations.models import Integration
-from roadmap import progress
-from roadmap.refusals import IntegrationEnded, NotAllowed, NotRunning, PrerequisitesOpen, Refusal
+from roadmap.refusals import IntegrationEnded, NotAllowed, NotRunning, Refusal
 from roadmap.transitions import ACTIONS, Action
 
 
@@ -82,14 +80,6 @@ def state_refusal(integration) -> Refusal | None:
     return None
 
 
-def prerequisites_refusal(step, steps) -> Refusal | None:
-    waiting = progress.waiting_on(step, steps)
-    if not waiting:
-        return None
-    names = "; ".join(f"{w} ({w.get_status_display().lower()})" for w in waiting)
-    return PrerequisitesOpen(f"{step} cannot be done before the steps it depends on: {names}.")
-
-
 def step_actions(step, user, steps=None) -> list[StepAction]:
     """The actions ``step``'s status offers, each with why ``user`` may not take it now (or None)."""
     integration = step.integration
@@ -101,8 +91,7 @@ def step_actions(step, user, steps=None) -> list[StepAction]:
             continue
         refusal = state_refusal(integration) or user_refusal(user, step, action)
         if refusal is None and action.name == "complete":
-            refusal = prerequisites_refusal(step, integration.steps.all() if steps is None else steps)
-            refusal = refusal or open_bugs_refusal(step) or handover_refusal(step)
+            refusal = completion_refusal(step, integration.steps.all() if steps is None else steps)
         result.append(StepAction(action, refusal))
     return result
 

@@ -481,11 +481,3 @@ class Heartbeat(models.Model):
     @property
     def is_stale(self) -> bool:
         return self.age_seconds > settings.HEARTBEAT_STALE_AFTER
-
-
-# Models that live with their part (Jira sync, hand-overs, stage page, API); importing them here
-# registers them with the app.
-from integrations.api.models import ApiToken  # noqa: E402, F401
-from integrations.handovers.models import AuthorisationSheet, UrlCheck  # noqa: E402, F401
-from integrations.jira.models import JiraConnection, JiraDelivery, JiraIssue, StatusCategory  # noqa: E402, F401
-from integrations.stage.models import CalendarFeed, MagicLink  # noqa: E402, F401

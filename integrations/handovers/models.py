@@ -47,6 +47,7 @@ class UrlCheck(models.Model):
     elapsed_ms = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
+        app_label = "integrations"  # the tables and migrations stay with the integrations app
         ordering = ["-checked_at", "-id"]
         indexes = [models.Index(fields=["integration", "part", "environment", "-checked_at"])]
 
@@ -77,6 +78,7 @@ class AuthorisationSheet(models.Model):
     )
 
     class Meta:
+        app_label = "integrations"  # the tables and migrations stay with the integrations app
         ordering = ["integration", "part"]
         constraints = [models.UniqueConstraint(fields=["integration", "part"], name="unique_auth_sheet_part")]
 
