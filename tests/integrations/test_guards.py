@@ -27,6 +27,7 @@ CORE = [
     "actions",
     "standing",
     "issued_tokens",
+    "tasks",
     "signals",
     "apps",
 ]
