@@ -14,7 +14,6 @@ partner-side steps, and only to start, complete, block or unblock them.
 from dataclasses import dataclass
 
 from integrations.guards import completion_refusal
-from integrations.models import Integration
 from roadmap.refusals import IntegrationEnded, NotAllowed, NotRunning, Refusal
 from roadmap.transitions import ACTIONS, Action
 
@@ -69,9 +68,9 @@ def user_refusal(user, step, action: Action | None = None) -> Refusal | None:
 
 def state_refusal(integration) -> Refusal | None:
     """Why no step of ``integration`` may change now, or None while it is running."""
-    if integration.state == Integration.State.PAUSED:
+    if integration.is_paused:
         return NotRunning(f"{integration} is paused; resume it first.")
-    if integration.state in (Integration.State.LAUNCHED, Integration.State.CANCELLED):
+    if integration.has_ended:
         return IntegrationEnded(
             f"{integration} is {integration.get_state_display().lower()}; its steps can no longer change."
         )
