@@ -27,7 +27,7 @@ class Move:
     from_status: str
     to_status: str
     reason: str = ""  # the question asked when no reason is given; "" when none is needed
-    offered: bool = True  # False: allowed to change_status (Jira, history), but no button offers it
+    offered: bool = True  # False: allowed to a direct change_status, but no button offers it
 
 
 @dataclass(frozen=True)
