@@ -93,6 +93,12 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # the API docs page's assets, installed with the product, no CDN
     "roadmap",
     "integrations",
+    # Plug-ins and surfaces of the integrations app, each with its own AppConfig; their models keep
+    # the integrations app's tables and migrations.
+    "integrations.jira",
+    "integrations.handovers",
+    "integrations.stage",
+    "integrations.api",
     "notifications",
 ]
 

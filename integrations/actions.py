@@ -3,7 +3,9 @@
 ``step_actions(step, user)`` lists the actions a step's status offers (start, complete, block,
 unblock, reopen, not applicable), each with the refusal that keeps this user from taking it now,
 or none; ``allowed_actions`` keeps those without a refusal. ``integrations.steps`` applies an
-action by name, checking the same rules again inside its transaction.
+action by name, checking the same rules again inside its transaction. The actions themselves
+(where each is offered, where it leads, whether a partner may take it) are the table of
+``roadmap.transitions``; what a step must meet before it is done, ``integrations.guards``.
 
 Who may act: TradingView staff on any step; a partner user only on its own partner's
 partner-side steps, and only to start, complete, block or unblock them.
@@ -11,64 +13,10 @@ partner-side steps, and only to start, complete, block or unblock them.
 
 from dataclasses import dataclass
 
-from integrations.handovers.rules import handover_refusal
-from integrations.jira.rules import open_bugs_refusal
-from integrations.models import Integration
+from integrations.guards import completion_refusal
 from integrations.visibility import partner_of
-from roadmap import progress
-from roadmap.models import StepStatus
-from roadmap.refusals import IntegrationEnded, NotAllowed, NotRunning, PrerequisitesOpen, Refusal
-
-S = StepStatus
-
-
-@dataclass(frozen=True)
-class Action:
-    name: str
-    label: str
-    needs_note: bool
-    partner_may: bool  # whether a partner user may take it on its own steps
-    phrase: str  # what it does, after "Only TradingView can ..."
-
-    def target(self, step) -> str:
-        """The status the action moves ``step`` to."""
-        if self.name == "reopen":
-            return S.NOT_STARTED if step.status == S.NOT_APPLICABLE else S.IN_PROGRESS
-        return ACTION_TARGETS[self.name]
-
-    def offered_for(self, step) -> bool:
-        return step.status in OFFERED_FROM[self.name]
-
-
-ACTIONS = {
-    a.name: a
-    for a in (
-        Action("start", "Start", needs_note=False, partner_may=True, phrase="start a step"),
-        Action("complete", "Mark done", needs_note=False, partner_may=True, phrase="mark a step done"),
-        Action("block", "Block", needs_note=True, partner_may=True, phrase="block a step"),
-        Action("unblock", "Unblock", needs_note=True, partner_may=True, phrase="unblock a step"),
-        Action("reopen", "Reopen", needs_note=True, partner_may=False, phrase="reopen a step"),
-        Action(
-            "not_applicable", "Not applicable", needs_note=True, partner_may=False, phrase="mark a step not applicable"
-        ),
-    )
-}
-ACTION_TARGETS = {
-    "start": S.IN_PROGRESS,
-    "complete": S.DONE,
-    "block": S.BLOCKED,
-    "unblock": S.IN_PROGRESS,
-    "not_applicable": S.NOT_APPLICABLE,
-}
-# "Unblock" replaces "Start" on a blocked step.
-OFFERED_FROM = {
-    "start": {S.NOT_STARTED},
-    "complete": {S.NOT_STARTED, S.IN_PROGRESS, S.BLOCKED},
-    "block": {S.NOT_STARTED, S.IN_PROGRESS},
-    "unblock": {S.BLOCKED},
-    "reopen": {S.DONE, S.NOT_APPLICABLE},
-    "not_applicable": {S.NOT_STARTED, S.IN_PROGRESS, S.BLOCKED},
-}
+from roadmap.refusals import IntegrationEnded, NotAllowed, NotRunning, Refusal
+from roadmap.transitions import ACTIONS, Action
 
 
 @dataclass(frozen=True)
@@ -93,21 +41,6 @@ class StepAction:
         return self.refusal is None
 
 
-def action_for(from_status: str, to_status: str) -> Action | None:
-    """The action a status change amounts to, so every caller of change_status meets the same rules."""
-    if to_status == S.NOT_APPLICABLE:
-        return ACTIONS["not_applicable"]
-    if from_status in (S.DONE, S.NOT_APPLICABLE):
-        return ACTIONS["reopen"]
-    if to_status == S.DONE:
-        return ACTIONS["complete"]
-    if to_status == S.BLOCKED:
-        return ACTIONS["block"]
-    if from_status == S.BLOCKED:
-        return ACTIONS["unblock"]
-    return ACTIONS["start"] if to_status in S.values else None
-
-
 def user_refusal(user, step, action: Action | None = None) -> Refusal | None:
     """Why ``user`` may not act on ``step`` (with ``action``), or None when they may."""
     if user is None:
@@ -128,23 +61,15 @@ def user_refusal(user, step, action: Action | None = None) -> Refusal | None:
 
 def state_refusal(integration) -> Refusal | None:
     """Why no step of ``integration`` may change now, or None while it is running."""
-    if integration.state == Integration.State.PAUSED:
+    if integration.is_paused:
         return NotRunning(f"{integration} is paused; resume it first.")
-    if integration.state in (Integration.State.LAUNCHED, Integration.State.CANCELLED):
+    if integration.has_ended:
         return IntegrationEnded(
             f"{integration} is {integration.get_state_display().lower()}; its steps can no longer change."
         )
     if not integration.is_started:
         return NotRunning(f"{integration} has not been kicked off yet.")
     return None
-
-
-def prerequisites_refusal(step, steps) -> Refusal | None:
-    waiting = progress.waiting_on(step, steps)
-    if not waiting:
-        return None
-    names = "; ".join(f"{w} ({w.get_status_display().lower()})" for w in waiting)
-    return PrerequisitesOpen(f"{step} cannot be done before the steps it depends on: {names}.")
 
 
 def step_actions(step, user, steps=None) -> list[StepAction]:
@@ -158,8 +83,7 @@ def step_actions(step, user, steps=None) -> list[StepAction]:
             continue
         refusal = state_refusal(integration) or user_refusal(user, step, action)
         if refusal is None and action.name == "complete":
-            refusal = prerequisites_refusal(step, integration.steps.all() if steps is None else steps)
-            refusal = refusal or open_bugs_refusal(step) or handover_refusal(step)
+            refusal = completion_refusal(step, integration.steps.all() if steps is None else steps)
         result.append(StepAction(action, refusal))
     return result
 

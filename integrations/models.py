@@ -249,6 +249,28 @@ class Integration(models.Model):
         return self.state in self.RUNNING_STATES
 
     @property
+    def is_active(self) -> bool:
+        """Its clock runs: neither paused, launched nor cancelled (kicked off or not yet)."""
+        return self.state == self.State.ACTIVE
+
+    @property
+    def is_paused(self) -> bool:
+        return self.state == self.State.PAUSED
+
+    @property
+    def is_launched(self) -> bool:
+        return self.state == self.State.LAUNCHED
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.state == self.State.CANCELLED
+
+    @property
+    def has_ended(self) -> bool:
+        """Launched or cancelled: for good, its steps and plan can no longer change."""
+        return self.state in (self.State.LAUNCHED, self.State.CANCELLED)
+
+    @property
     def has_data_part(self) -> bool:
         return self.parts in (self.Parts.DATA, self.Parts.BOTH)
 
@@ -513,11 +535,3 @@ class Heartbeat(models.Model):
     @property
     def is_stale(self) -> bool:
         return self.age_seconds > settings.HEARTBEAT_STALE_AFTER
-
-
-# Models that live with their part (Jira sync, hand-overs, stage page, API); importing them here
-# registers them with the app.
-from integrations.api.models import ApiToken  # noqa: E402, F401
-from integrations.handovers.models import AuthorisationSheet, UrlCheck  # noqa: E402, F401
-from integrations.jira.models import JiraConnection, JiraDelivery, JiraIssue, StatusCategory  # noqa: E402, F401
-from integrations.stage.models import CalendarFeed, MagicLink  # noqa: E402, F401

@@ -91,7 +91,7 @@ def start_integration(integration, kickoff, context: ChangeContext) -> Integrati
             f"{integration} was kicked off on {integration.kickoff_on:%Y-%m-%d}; "
             "re-plan it with a new kick-off date instead."
         )
-    if integration.state != Integration.State.ACTIVE:
+    if not integration.is_active:
         raise IntegrationEnded(f"{integration} is {integration.get_state_display().lower()}; it cannot be kicked off.")
     integration.full_clean()
     template = integration.template
@@ -224,7 +224,7 @@ def replan(integration, kickoff, context: ChangeContext) -> Integration:
 def pause(integration, context: ChangeContext) -> Integration:
     """Stop the clock: while paused nobody holds the ball, and resuming moves the open deadlines."""
     integration = _locked(integration)
-    if integration.state != Integration.State.ACTIVE or not integration.is_started:
+    if not integration.is_active or not integration.is_started:
         raise NotRunning(f"Only a running integration can be paused; {integration} is {integration.state}.")
     _check_dating(integration, context)
     integration.state = Integration.State.PAUSED
@@ -244,7 +244,7 @@ def resume(integration, context: ChangeContext) -> Integration:
     and the refreshed standing records each deadline it moves.
     """
     integration = _locked(integration)
-    if integration.state != Integration.State.PAUSED:
+    if not integration.is_paused:
         raise InvalidInput(f"{integration} is not paused.")
     _check_dating(integration, context)
     days = (context.today - integration.paused_on).days
@@ -263,7 +263,7 @@ def resume(integration, context: ChangeContext) -> Integration:
 def cancel(integration, context: ChangeContext) -> Integration:
     """Stop the integration for good; its steps keep their history."""
     integration = _locked(integration)
-    if integration.state in (Integration.State.LAUNCHED, Integration.State.CANCELLED):
+    if integration.has_ended:
         raise IntegrationEnded(f"{integration} is already {integration.state}.")
     if not context.note:
         raise ReasonRequired("Say why the integration is cancelled.")

@@ -70,7 +70,7 @@ class Standing:
 
     @property
     def forecast_launch(self) -> date | None:
-        if self.integration.state == Integration.State.CANCELLED:
+        if self.integration.is_cancelled:
             return None
         return self.outlook.forecast_launch
 
@@ -102,17 +102,17 @@ class Standing:
 
     def overdue_steps(self) -> list:
         """The steps a side owes now that are past their deadline; none while the clock is stopped."""
-        if self.integration.state != Integration.State.ACTIVE:
+        if not self.integration.is_active:
             return []
         return [o.step.step for o in self.outlook.overdue()]
 
     def days_overdue(self, step) -> int:
         outlook = self.of(step)
-        return outlook.days_overdue if outlook and self.integration.state == Integration.State.ACTIVE else 0
+        return outlook.days_overdue if outlook and self.integration.is_active else 0
 
     def next_deadline(self) -> tuple[date, str] | None:
         """The earliest deadline of a step owed now, and its side."""
-        if self.integration.state != Integration.State.ACTIVE:
+        if not self.integration.is_active:
             return None
         owed = [(self.of(s).deadline, s.side) for s in progress.actionable_steps(self.steps)]
         return min(owed, default=None)
@@ -138,7 +138,7 @@ class Standing:
         split = self.split
         return {
             "current_step": self.current_step if running else None,
-            "ball_side": (self.ball.side or "") if integration.state == Integration.State.ACTIVE else "",
+            "ball_side": (self.ball.side or "") if integration.is_active else "",
             "next_due_on": next_deadline[0] if next_deadline else None,
             "next_deadline_at": self.next_deadline_ends(),
             "planned_launch_on": self.planned_launch,
@@ -154,9 +154,9 @@ def clock_for(integration: Integration, now: datetime | None = None) -> progress
     """Today for TradingView (``TIME_ZONE``) and for the partner (its own time zone)."""
     now = now or timezone.now()
     zones = {Side.TRADINGVIEW: zoneinfo.ZoneInfo(settings.TIME_ZONE), Side.PARTNER: _zone(integration.partner)}
-    if integration.state == Integration.State.LAUNCHED and integration.launched_on:
+    if integration.is_launched and integration.launched_on:
         return progress.Clock(now, zones, frozen_on=integration.launched_on)
-    if integration.state == Integration.State.CANCELLED and integration.cancelled_on:
+    if integration.is_cancelled and integration.cancelled_on:
         # A cancelled integration's open steps stop growing late on the day it stopped.
         return progress.Clock(now, zones, frozen_on=integration.cancelled_on)
     return progress.Clock(now, zones)
@@ -199,7 +199,7 @@ def standing(integration: Integration, now: datetime | None = None, steps=None, 
     steps = sorted(integration.steps.all() if steps is None else steps, key=lambda s: s.position)
     today = timezone.localdate(clock.now)
     paused_days = 0
-    if integration.state == Integration.State.PAUSED and integration.paused_on:
+    if integration.is_paused and integration.paused_on:
         paused_days = max(0, (today - integration.paused_on).days)
     planned = [
         PlannedStep(
@@ -220,7 +220,7 @@ def standing(integration: Integration, now: datetime | None = None, steps=None, 
         outlook = progress.assess(planned, integration.kickoff_on, clock, paused)
     else:
         outlook = progress.Outlook({}, None, None, progress.DelaySplit())
-    active = integration.state == Integration.State.ACTIVE
+    active = integration.is_active
     return Standing(
         integration=integration,
         clock=clock,
@@ -246,7 +246,7 @@ def store_standing(now: Standing, context=None) -> list[IntegrationStep]:
     for name, value in fields.items():
         setattr(integration, name, value)
     moved, handed_over_late = [], []
-    if integration.state == Integration.State.ACTIVE:
+    if integration.is_active:
         for step in now.steps:
             outlook = now.of(step)
             if outlook is None or step.due_date == outlook.deadline:

@@ -1,8 +1,9 @@
 """Moving an integration's steps: start, complete, block, unblock, reopen, mark not applicable.
 
-One function, ``change_status``, holds the rules (allowed transitions, reasons, prerequisites,
-who may, when a change may be dated); the admin, the pages, the API, Jira and Slack all call it,
-or ``apply_action`` with an action of ``integrations.actions``, passing a ``ChangeContext``.
+One function, ``change_status``, holds the rules (allowed transitions and reasons from
+``roadmap.transitions``, who may, the completion guards of ``integrations.guards``, when a change
+may be dated); the admin, the pages, the API, Jira and Slack all call it, or ``apply_action`` with
+an action of ``roadmap.transitions.ACTIONS``, passing a ``ChangeContext``.
 Refusals are ``roadmap.refusals`` errors with a code.
 """
 
@@ -11,15 +12,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from integrations import events
-from integrations.actions import ACTIONS, action_for, prerequisites_refusal, state_refusal, user_refusal
+from integrations.actions import state_refusal, user_refusal
 from integrations.context import ChangeContext
-from integrations.handovers.rules import handover_refusal
-from integrations.jira.rules import open_bugs_refusal
+from integrations.guards import completion_refusal
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange
 from integrations.standing import refresh_standing
 from roadmap.models import StepStatus
 from roadmap.refusals import InvalidInput, InvalidTransition, StaleChange
-from roadmap.transitions import transition_refusal
+from roadmap.transitions import ACTIONS, action_for, transition_refusal
 
 
 @transaction.atomic
@@ -43,7 +43,7 @@ def change_status(step, to_status, context: ChangeContext) -> IntegrationStep:
     if refusal is None and to_status == StepStatus.NOT_APPLICABLE and step.position == steps[-1].position:
         refusal = InvalidTransition(f"{step} is the launch and always applies; cancel the integration instead.")
     if refusal is None and to_status == StepStatus.DONE:
-        refusal = prerequisites_refusal(step, steps) or open_bugs_refusal(step) or handover_refusal(step)
+        refusal = completion_refusal(step, steps)
     if refusal is None:
         refusal = _dating_refusal(step, context)
     if refusal is not None:
@@ -107,7 +107,7 @@ def _launch(integration, step, context: ChangeContext):
 
 
 def apply_action(step, name: str, context: ChangeContext) -> IntegrationStep:
-    """Take the action ``name`` (``integrations.actions.ACTIONS``) on ``step``."""
+    """Take the action ``name`` (``roadmap.transitions.ACTIONS``) on ``step``."""
     action = ACTIONS.get(name)
     if action is None:
         raise InvalidInput(f"Unknown action {name!r}; choose from {', '.join(ACTIONS)}.")

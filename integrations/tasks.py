@@ -5,7 +5,6 @@ import socket
 
 from celery import shared_task
 
-from integrations.jira import tasks as jira_tasks  # noqa: F401  (registers the Jira tasks with the worker)
 from integrations.models import Heartbeat
 from integrations.standing import refresh_running
 

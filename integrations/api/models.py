@@ -13,6 +13,7 @@ class ApiToken(IssuedToken):
     name = models.CharField(max_length=100, help_text="What the token is for, e.g. 'release dashboard'.")
 
     class Meta(IssuedToken.Meta):
+        app_label = "integrations"  # the tables and migrations stay with the integrations app
         verbose_name = "API token"
 
     def __str__(self):

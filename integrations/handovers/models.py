@@ -52,6 +52,7 @@ class UrlCheck(models.Model):
     objects = VisibleQuerySet.as_manager()
 
     class Meta:
+        app_label = "integrations"  # the tables and migrations stay with the integrations app
         ordering = ["-checked_at", "-id"]
         indexes = [models.Index(fields=["integration", "part", "environment", "-checked_at"])]
 
@@ -85,6 +86,7 @@ class AuthorisationSheet(models.Model):
     objects = VisibleQuerySet.as_manager()
 
     class Meta:
+        app_label = "integrations"  # the tables and migrations stay with the integrations app
         ordering = ["integration", "part"]
         constraints = [models.UniqueConstraint(fields=["integration", "part"], name="unique_auth_sheet_part")]
 

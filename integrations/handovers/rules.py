@@ -96,8 +96,10 @@ def _sheets(integration) -> dict[str, AuthorisationSheet]:
     return {sheet.part: sheet for sheet in AuthorisationSheet.objects.filter(integration_id=integration.pk)}
 
 
-def handover_refusal(step) -> HandoverMissing | None:
-    """Why ``step`` cannot be completed before the partner hands something over, or None."""
+def handover_refusal(step, steps=None) -> HandoverMissing | None:
+    """Why ``step`` cannot be completed before the partner hands something over, or None.
+
+    A completion guard (``integrations.guards``); the other steps (``steps``) play no part."""
     missing = missing_handovers(step)
     if not missing:
         return None

@@ -21,6 +21,7 @@ from django.utils import timezone
 from integrations.context import ChangeContext
 from integrations.jira.models import JiraIssue, StatusCategory
 from integrations.models import ChangeSource, Integration
+from integrations.steps import change_status
 from roadmap.models import StepStatus
 from roadmap.refusals import Refusal
 
@@ -182,8 +183,6 @@ def _step_for(issue: JiraIssue, integration):
 
 def sync_step(step, context: ChangeContext) -> Outcome:
     """Move ``step`` to what its Jira tasks say: all done, done; one reopened, back in progress."""
-    from integrations.steps import change_status  # steps imports the Jira rules
-
     step.refresh_from_db()
     tasks = list(step.jira_issues.filter(is_bug=False, deleted=False).order_by("key"))
     if not tasks:

@@ -47,6 +47,7 @@ class JiraIssue(models.Model):
     objects = VisibleQuerySet.as_manager()
 
     class Meta:
+        app_label = "integrations"  # the tables and migrations stay with the integrations app
         ordering = ["key"]
         indexes = [models.Index(fields=["step", "is_bug", "status_category"])]
 
@@ -87,6 +88,7 @@ class JiraDelivery(models.Model):
     not_before = models.DateTimeField(null=True, blank=True, help_text="A waiting delivery is tried again after this.")
 
     class Meta:
+        app_label = "integrations"  # the tables and migrations stay with the integrations app
         ordering = ["-received_at", "-id"]
         verbose_name_plural = "Jira deliveries"
 
@@ -106,6 +108,7 @@ class JiraConnection(models.Model):
     retry_at = models.DateTimeField(null=True, blank=True, help_text="No pull before this (back-off after a failure).")
 
     class Meta:
+        app_label = "integrations"  # the tables and migrations stay with the integrations app
         verbose_name = "Jira connection"
 
     def __str__(self):

@@ -20,7 +20,8 @@ def open_bugs(step) -> list[JiraIssue]:
     return held
 
 
-def open_bugs_refusal(step) -> OpenBugs | None:
+def open_bugs_refusal(step, steps=None) -> OpenBugs | None:
+    """A completion guard (``integrations.guards``): the open bugs holding ``step``; ``steps`` plays no part."""
     bugs = open_bugs(step)
     if not bugs:
         return None

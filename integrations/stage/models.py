@@ -14,7 +14,7 @@ class MagicLink(IssuedToken):
     sent_to = models.EmailField(blank=True, help_text="Where the PM sent it, for the record.")
 
     class Meta(IssuedToken.Meta):
-        pass
+        app_label = "integrations"  # the tables and migrations stay with the integrations app
 
     def __str__(self):
         return f"Link for {self.user.get_username()} ({self.prefix}…)"
@@ -26,7 +26,7 @@ class CalendarFeed(IssuedToken):
     partner = models.ForeignKey("integrations.Partner", on_delete=models.CASCADE, related_name="calendar_feeds")
 
     class Meta(IssuedToken.Meta):
-        pass
+        app_label = "integrations"  # the tables and migrations stay with the integrations app
 
     def __str__(self):
         return f"Calendar of {self.partner} ({self.prefix}…)"

@@ -115,6 +115,50 @@ def test_the_launch_offers_no_not_applicable(started_integration, pm):
     assert "not_applicable" in names(step_actions(step(started_integration, "beta-testing"), pm, steps))
 
 
+# Each action as the pages, the admin and the API know it: where it is offered, where it leads,
+# whether it needs a reason, whether a partner user may take it, and its words.
+OFFERS = {
+    "start": ("Start", False, True, "start a step", {S.NOT_STARTED: S.IN_PROGRESS}),
+    "complete": (
+        "Mark done",
+        False,
+        True,
+        "mark a step done",
+        {S.NOT_STARTED: S.DONE, S.IN_PROGRESS: S.DONE, S.BLOCKED: S.DONE},
+    ),
+    "block": ("Block", True, True, "block a step", {S.NOT_STARTED: S.BLOCKED, S.IN_PROGRESS: S.BLOCKED}),
+    "unblock": ("Unblock", True, True, "unblock a step", {S.BLOCKED: S.IN_PROGRESS}),
+    "reopen": ("Reopen", True, False, "reopen a step", {S.DONE: S.IN_PROGRESS, S.NOT_APPLICABLE: S.NOT_STARTED}),
+    "not_applicable": (
+        "Not applicable",
+        True,
+        False,
+        "mark a step not applicable",
+        {S.NOT_STARTED: S.NOT_APPLICABLE, S.IN_PROGRESS: S.NOT_APPLICABLE, S.BLOCKED: S.NOT_APPLICABLE},
+    ),
+}
+
+
+class _Step:
+    def __init__(self, status):
+        self.status = status
+
+
+def test_the_actions_in_order_with_where_they_are_offered_and_where_they_lead():
+    assert list(ACTIONS) == list(OFFERS)
+    for name, (label, needs_note, partner_may, phrase, moves) in OFFERS.items():
+        action = ACTIONS[name]
+        assert (action.name, action.label, action.needs_note, action.partner_may, action.phrase) == (
+            name,
+            label,
+            needs_note,
+            partner_may,
+            phrase,
+        )
+        offered = {status: action.target(_Step(status)) for status in S.values if action.offered_for(_Step(status))}
+        assert offered == moves, name
+
+
 # --- prerequisites --------------------------------------------------------------------------
 
 

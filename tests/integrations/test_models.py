@@ -181,6 +181,22 @@ def test_running_states(integration, state, running):
     assert (state in Integration.RUNNING_STATES) is running
 
 
+@pytest.mark.parametrize(
+    ("state", "facts"),
+    [
+        (Integration.State.ACTIVE, {"is_active"}),
+        (Integration.State.PAUSED, {"is_paused"}),
+        (Integration.State.LAUNCHED, {"is_launched", "has_ended"}),
+        (Integration.State.CANCELLED, {"is_cancelled", "has_ended"}),
+    ],
+)
+def test_each_state_reads_as_one_fact(integration, state, facts):
+    integration.state = state
+    names = ("is_active", "is_paused", "is_launched", "is_cancelled", "has_ended")
+    assert {name for name in names if getattr(integration, name)} == facts
+    assert integration.has_ended is not integration.is_running
+
+
 # --- steps ----------------------------------------------------------------------------------
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from roadmap.refusals import InvalidInput, InvalidTransition, ReasonRequired, Refusal
-from roadmap.transitions import transition_error, transition_refusal
+from roadmap.transitions import action_for, transition_error, transition_refusal
 
 NS, IP, BL, DONE, NA = "not_started", "in_progress", "blocked", "done", "not_applicable"
 
@@ -132,3 +132,87 @@ def test_every_refusal_is_a_refusal_and_its_message_is_the_error(from_status, to
     refusal = transition_refusal(from_status, to_status, "")
     assert refusal is None or isinstance(refusal, Refusal)
     assert transition_error(from_status, to_status, "") == ("" if refusal is None else refusal.message)
+
+
+# --- the whole machine, pair by pair ------------------------------------------------------------
+# Every (from, to) pair, and an unknown status: the action the change amounts to (whose who-may
+# rules change_status applies before the transition's), then the refusal with a reason and
+# without one, as (type, message), or None. Written down before the step actions and the allowed
+# transitions became one table, so that table gives the same answers.
+
+UNKNOWN = "finished"
+_AGAIN = "{}: The step is already {}."
+_CANNOT = "InvalidTransition: A step that is {} cannot become {}."
+_UNKNOWN = (
+    "InvalidInput: Unknown step status 'finished'; choose from not_started, in_progress, blocked, done, not_applicable."
+)
+BLOCKED_WHY = "ReasonRequired: Say why the step is blocked."
+NA_WHY = "ReasonRequired: Say why the step does not apply."
+UNBLOCKED_WHY = "ReasonRequired: Say what unblocked the step."
+REOPENED_WHY = "ReasonRequired: Say why the step is reopened."
+APPLIES_WHY = "ReasonRequired: Say why the step applies after all."
+
+
+def _again(status):
+    return _AGAIN.format("InvalidTransition", LABELS[status])
+
+
+def _cannot(from_status, to_status):
+    return _CANNOT.format(LABELS[from_status], LABELS[to_status])
+
+
+# (from, to): (action, refusal with a reason, refusal without one)
+MACHINE = {
+    (NS, NS): ("start", _again(NS), _again(NS)),
+    (NS, IP): ("start", None, None),
+    (NS, BL): ("block", None, BLOCKED_WHY),
+    (NS, DONE): ("complete", None, None),
+    (NS, NA): ("not_applicable", None, NA_WHY),
+    (NS, UNKNOWN): (None, _UNKNOWN, _UNKNOWN),
+    (IP, NS): ("start", None, None),
+    (IP, IP): ("start", _again(IP), _again(IP)),
+    (IP, BL): ("block", None, BLOCKED_WHY),
+    (IP, DONE): ("complete", None, None),
+    (IP, NA): ("not_applicable", None, NA_WHY),
+    (IP, UNKNOWN): (None, _UNKNOWN, _UNKNOWN),
+    (BL, NS): ("unblock", None, UNBLOCKED_WHY),
+    (BL, IP): ("unblock", None, UNBLOCKED_WHY),
+    (BL, BL): ("block", _again(BL), _again(BL)),
+    (BL, DONE): ("complete", None, None),
+    (BL, NA): ("not_applicable", None, NA_WHY),
+    (BL, UNKNOWN): ("unblock", _UNKNOWN, _UNKNOWN),
+    (DONE, NS): ("reopen", _cannot(DONE, NS), _cannot(DONE, NS)),
+    (DONE, IP): ("reopen", None, REOPENED_WHY),
+    (DONE, BL): ("reopen", _cannot(DONE, BL), _cannot(DONE, BL)),
+    (DONE, DONE): ("reopen", _again(DONE), _again(DONE)),
+    (DONE, NA): ("not_applicable", _cannot(DONE, NA), _cannot(DONE, NA)),
+    (DONE, UNKNOWN): ("reopen", _UNKNOWN, _UNKNOWN),
+    (NA, NS): ("reopen", None, APPLIES_WHY),
+    (NA, IP): ("reopen", _cannot(NA, IP), _cannot(NA, IP)),
+    (NA, BL): ("reopen", _cannot(NA, BL), _cannot(NA, BL)),
+    (NA, DONE): ("reopen", _cannot(NA, DONE), _cannot(NA, DONE)),
+    (NA, NA): ("not_applicable", _again(NA), _again(NA)),
+    (NA, UNKNOWN): ("reopen", _UNKNOWN, _UNKNOWN),
+}
+
+
+def _answer(refusal):
+    return None if refusal is None else f"{type(refusal).__name__}: {refusal.message}"
+
+
+def test_the_machine_table_covers_every_pair():
+    assert set(MACHINE) == {(f, t) for f in STATUSES for t in [*STATUSES, UNKNOWN]}
+
+
+@pytest.mark.parametrize(("from_status", "to_status"), list(MACHINE))
+def test_every_pair_is_refused_or_allowed_as_written_down(from_status, to_status):
+    _, with_reason, without = MACHINE[from_status, to_status]
+    assert _answer(transition_refusal(from_status, to_status, "because the partner asked")) == with_reason
+    assert _answer(transition_refusal(from_status, to_status, "")) == without
+    assert _answer(transition_refusal(from_status, to_status, " \t")) == without
+
+
+@pytest.mark.parametrize(("from_status", "to_status"), list(MACHINE))
+def test_every_pair_amounts_to_the_action_written_down(from_status, to_status):
+    action = action_for(from_status, to_status)
+    assert (action.name if action else None) == MACHINE[from_status, to_status][0]

@@ -1,0 +1,57 @@
+"""Completion guards: what must hold before a step may be marked done.
+
+A guard is a function ``(step, steps) -> Refusal | None``, ``steps`` being all the steps of the
+step's integration. The core guards the prerequisites (the steps a step depends on); each plug-in
+registers its own guard from its ``AppConfig.ready()`` (``integrations.jira``: open bugs;
+``integrations.handovers``: what the partner has not handed over yet), so the core imports no
+plug-in. Each guard takes an explicit place, so which refusal people see first never depends on
+the order the apps happen to load in.
+"""
+
+from collections.abc import Callable, Iterable
+
+from roadmap import progress
+from roadmap.refusals import PrerequisitesOpen, Refusal
+
+Guard = Callable[[object, Iterable], Refusal | None]
+
+# The places taken; a plug-in names its own. Gaps leave room for guards to come.
+PREREQUISITES = 10
+OPEN_BUGS = 20
+HANDOVERS = 30
+
+_guards: dict[int, Guard] = {}
+
+
+def register(place: int, guard: Guard) -> None:
+    """Add ``guard`` at ``place`` (lower places are asked first). Registering it again is a no-op."""
+    taken = _guards.get(place)
+    if taken is not None and taken is not guard:
+        raise ValueError(f"Completion guard place {place} is taken by {taken.__qualname__}.")
+    _guards[place] = guard
+
+
+def registered() -> list[Guard]:
+    """The guards in the order they are asked."""
+    return [_guards[place] for place in sorted(_guards)]
+
+
+def completion_refusal(step, steps) -> Refusal | None:
+    """Why ``step`` may not be marked done now: the first guard's refusal, or None."""
+    for guard in registered():
+        refusal = guard(step, steps)
+        if refusal is not None:
+            return refusal
+    return None
+
+
+def prerequisites_refusal(step, steps) -> PrerequisitesOpen | None:
+    """A step cannot be done before the steps it depends on."""
+    waiting = progress.waiting_on(step, steps)
+    if not waiting:
+        return None
+    names = "; ".join(f"{w} ({w.get_status_display().lower()})" for w in waiting)
+    return PrerequisitesOpen(f"{step} cannot be done before the steps it depends on: {names}.")
+
+
+register(PREREQUISITES, prerequisites_refusal)
