@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator, URLValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.timesince import timesince
 
 from integrations.visibility import VisibleQuerySet
 from roadmap.fields import ChoiceListField
@@ -531,6 +532,14 @@ class Heartbeat(models.Model):
     @property
     def age_seconds(self) -> float:
         return (timezone.now() - self.last_seen_at).total_seconds()
+
+    @property
+    def age_text(self) -> str:
+        """How long ago the heartbeat was seen, to the second while that matters."""
+        seconds = int(self.age_seconds)
+        if seconds < 120:
+            return f"{max(seconds, 0)} second{'' if seconds == 1 else 's'}"
+        return timesince(self.last_seen_at)
 
     @property
     def is_stale(self) -> bool:

@@ -27,9 +27,3 @@ from integrations.admin import (  # noqa: F401  (each module registers its pages
     steps,
     templates,
 )
-
-# Admin screens that live with their part of the product. Their apps have no AppConfig of their own
-# (yet), so autodiscover does not find them: importing them here registers them.
-from integrations.api import admin as api_admin  # noqa: F401
-from integrations.handovers import admin as handovers_admin  # noqa: F401
-from integrations.stage import admin as stage_admin  # noqa: F401

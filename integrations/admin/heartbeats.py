@@ -3,7 +3,6 @@
 from django.contrib import admin
 
 from integrations.models import Heartbeat
-from integrations.templatetags.heartbeats import heartbeat_age
 
 
 @admin.register(Heartbeat)
@@ -25,7 +24,7 @@ class HeartbeatAdmin(admin.ModelAdmin):
 
     @admin.display(description="age")
     def age(self, heartbeat):
-        return heartbeat_age(heartbeat)
+        return heartbeat.age_text
 
     @admin.display(description="stale", boolean=True)
     def stale(self, heartbeat):

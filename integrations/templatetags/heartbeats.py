@@ -1,7 +1,6 @@
 """Template tags showing whether the background jobs (Celery worker and beat) and the Jira sync are alive."""
 
 from django import template
-from django.utils.timesince import timesince
 
 from integrations.jira.health import jira_health
 from integrations.models import Heartbeat
@@ -20,11 +19,8 @@ def background_jobs() -> list[dict]:
 
 @register.filter
 def heartbeat_age(heartbeat: Heartbeat) -> str:
-    """How long ago the heartbeat was seen, to the second while that matters."""
-    seconds = int(heartbeat.age_seconds)
-    if seconds < 120:
-        return f"{max(seconds, 0)} second{'' if seconds == 1 else 's'}"
-    return timesince(heartbeat.last_seen_at)
+    """How long ago the heartbeat was seen (``Heartbeat.age_text``)."""
+    return heartbeat.age_text
 
 
 @register.simple_tag
