@@ -70,7 +70,7 @@ HISTORY_LOOKBACK = timedelta(minutes=5)
 HISTORY_PAGES = 5
 
 
-class Outcome(Exception):
+class NotSent(Exception):
     """How a delivery ended when it did not end in ``sent``."""
 
     def __init__(self, state: str, error: str, delay: timedelta | None = None, code: str = ""):
@@ -192,18 +192,18 @@ def _deliver(row: OutboxMessage, client, now: datetime) -> str:
             _update_thread_status(row, client)
         else:
             _post(row, client)
-    except Outcome as outcome:
+    except NotSent as outcome:
         return _settle(row, now, outcome)
     except Exception as error:  # noqa: BLE001 - any other failure: the row waits and says why
         logger.exception("Outbox row %s failed unexpectedly", row.pk)
-        return _settle(row, now, Outcome(State.WAITING, f"{type(error).__name__}: {error}"))
+        return _settle(row, now, NotSent(State.WAITING, f"{type(error).__name__}: {error}"))
     OutboxMessage.objects.filter(pk=row.pk).update(
         state=State.SENT, sent_at=now, slack_ts=row.slack_ts, last_error="", claimed_at=None
     )
     return str(State.SENT)
 
 
-def _settle(row: OutboxMessage, now: datetime, outcome: Outcome) -> str:
+def _settle(row: OutboxMessage, now: datetime, outcome: NotSent) -> str:
     state, error = outcome.state, outcome.error
     not_before = now
     if state == State.WAITING:
@@ -224,12 +224,12 @@ def _settle(row: OutboxMessage, now: datetime, outcome: Outcome) -> str:
 
 def _send_email(row: OutboxMessage):
     if not row.emails:
-        raise Outcome(State.FAILED, "No e-mail recipients.")
+        raise NotSent(State.FAILED, "No e-mail recipients.")
     subject = (row.text.splitlines() or [""])[0][:150] or row.get_kind_display()
     try:
         send_mail(subject, row.text, settings.DEFAULT_FROM_EMAIL, list(row.emails))
     except Exception as error:  # noqa: BLE001 - SMTP and socket errors: transient, the row waits
-        raise Outcome(State.WAITING, f"E-mail not sent: {type(error).__name__}: {error}") from error
+        raise NotSent(State.WAITING, f"E-mail not sent: {type(error).__name__}: {error}") from error
 
 
 # Slack
@@ -280,12 +280,12 @@ def _already_posted(row: OutboxMessage, client, thread_ts: str | None) -> str:
     for _ in range(HISTORY_PAGES):
         try:
             response = _call(method, **kwargs, **({"cursor": cursor} if cursor else {}))
-        except Outcome as outcome:
+        except NotSent as outcome:
             if outcome.code:  # Slack answered, and will not tell (e.g. missing_scope): a human decides
-                raise Outcome(
+                raise NotSent(
                     State.FAILED, f"{UNKNOWN}; retry by hand (Slack could not be asked: {outcome.error})"
                 ) from None
-            raise Outcome(State.WAITING, f"{UNKNOWN}: {outcome.error}", outcome.delay) from None
+            raise NotSent(State.WAITING, f"{UNKNOWN}: {outcome.error}", outcome.delay) from None
         for message in response.get("messages") or []:
             metadata = message.get("metadata") or {}
             payload = metadata.get("event_payload") or {}
@@ -298,13 +298,13 @@ def _already_posted(row: OutboxMessage, client, thread_ts: str | None) -> str:
         cursor = (response.get("response_metadata") or {}).get("next_cursor")
         if not (response.get("has_more") and cursor):
             return ""
-    raise Outcome(State.FAILED, f"{UNKNOWN}; retry by hand (too many messages in the channel to tell).")
+    raise NotSent(State.FAILED, f"{UNKNOWN}; retry by hand (too many messages in the channel to tell).")
 
 
 def _update_thread_status(row: OutboxMessage, client):
     thread = SlackThread.objects.filter(step_id=row.step_id, channel=row.channel).exclude(ts="").first()
     if thread is None:
-        raise Outcome(State.FAILED, "The step's first message was never sent: nothing to update.")
+        raise NotSent(State.FAILED, "The step's first message was never sent: nothing to update.")
     kwargs = {"channel": row.channel, "ts": thread.ts, "text": row.text}
     if row.blocks:
         kwargs["blocks"] = row.blocks
@@ -315,7 +315,7 @@ def _update_thread_status(row: OutboxMessage, client):
 
 
 def _call(method, posting: bool = False, **kwargs):
-    """Call Slack; turn every failure into an Outcome for the row."""
+    """Call Slack; turn every failure into an NotSent for the row."""
     from slack_sdk.errors import SlackApiError
 
     try:
@@ -333,19 +333,19 @@ def _call(method, posting: bool = False, **kwargs):
             except (TypeError, ValueError):
                 seconds = DEFAULT_RETRY_AFTER_SECONDS
             wait = timedelta(seconds=seconds)
-            raise Outcome(State.WAITING, f"Rate limited by Slack: retry after {seconds} s.", wait) from None
+            raise NotSent(State.WAITING, f"Rate limited by Slack: retry after {seconds} s.", wait) from None
         if status >= 500:
-            raise Outcome(State.WAITING, f"Slack answered HTTP {status}.") from None
+            raise NotSent(State.WAITING, f"Slack answered HTTP {status}.") from None
         code = _error_code(response)
         if code in PERMANENT_ERRORS:
-            raise Outcome(State.FAILED, f"Slack refused it: {code}.", code=code) from None
-        raise Outcome(State.WAITING, f"Slack answered: {code or 'an error'} (HTTP {status}).", code=code) from None
+            raise NotSent(State.FAILED, f"Slack refused it: {code}.", code=code) from None
+        raise NotSent(State.WAITING, f"Slack answered: {code or 'an error'} (HTTP {status}).", code=code) from None
     except Exception as error:  # noqa: BLE001 - urllib, socket and http.client errors
         if _never_reached_slack(error):
-            raise Outcome(State.WAITING, f"Could not connect to Slack: {error}") from None
+            raise NotSent(State.WAITING, f"Could not connect to Slack: {error}") from None
         if posting:
-            raise Outcome(State.WAITING, f"{UNKNOWN}: {type(error).__name__}: {error}") from None
-        raise Outcome(State.WAITING, f"No answer from Slack: {type(error).__name__}: {error}") from None
+            raise NotSent(State.WAITING, f"{UNKNOWN}: {type(error).__name__}: {error}") from None
+        raise NotSent(State.WAITING, f"No answer from Slack: {type(error).__name__}: {error}") from None
 
 
 def _error_code(response) -> str:

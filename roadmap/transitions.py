@@ -35,6 +35,7 @@ class Action:
     name: str
     label: str
     phrase: str  # what it does, after "Only TradingView can ..."
+    done: str  # what was done, after the step's name: "... marked done."
     partner_may: bool  # whether a partner user may take it on its own steps
     known_by: str  # REACHING or LEAVING: how a bare status change is recognised as this action
     moves: tuple[Move, ...]
@@ -73,6 +74,7 @@ ACTIONS = {
             "start",
             "Start",
             "start a step",
+            "started",
             partner_may=True,
             known_by=REACHING,
             # Sending a step back to not started is allowed to change_status and counts as starting over.
@@ -82,6 +84,7 @@ ACTIONS = {
             "complete",
             "Mark done",
             "mark a step done",
+            "marked done",
             partner_may=True,
             known_by=REACHING,
             moves=_moves((S.NOT_STARTED, S.IN_PROGRESS, S.BLOCKED), S.DONE),
@@ -90,6 +93,7 @@ ACTIONS = {
             "block",
             "Block",
             "block a step",
+            "blocked",
             partner_may=True,
             known_by=REACHING,
             moves=_moves((S.NOT_STARTED, S.IN_PROGRESS), S.BLOCKED, "Say why the step is blocked."),
@@ -98,6 +102,7 @@ ACTIONS = {
             "unblock",
             "Unblock",
             "unblock a step",
+            "unblocked",
             partner_may=True,
             known_by=LEAVING,
             moves=(
@@ -109,6 +114,7 @@ ACTIONS = {
             "reopen",
             "Reopen",
             "reopen a step",
+            "reopened",
             partner_may=False,
             known_by=LEAVING,
             # A done step goes back to work; a step that did not apply is brought back.
@@ -121,6 +127,7 @@ ACTIONS = {
             "not_applicable",
             "Not applicable",
             "mark a step not applicable",
+            "marked not applicable",
             partner_may=False,
             known_by=REACHING,
             moves=_moves(

@@ -19,7 +19,7 @@ from django.utils.html import format_html, format_html_join
 from integrations.admin.common import step_link
 from integrations.admin.operations import Operation, OperationsAdmin
 from integrations.context import ChangeContext
-from integrations.jira.issues import Outcome
+from integrations.jira.issues import Handled
 from integrations.jira.links import link_issue, reported
 from integrations.jira.models import JiraIssue, StatusCategory
 from integrations.models import Integration, IntegrationStep
@@ -133,7 +133,7 @@ def _sync_messages(issue, outcomes) -> list[tuple[int, str]]:
     result = [(messages.SUCCESS, where)]
     for step, outcome in outcomes:
         detail = REFUSAL_PREFIX.sub("", outcome.detail)
-        if outcome.state == Outcome.APPLIED:
+        if outcome.state == Handled.APPLIED:
             result.append((messages.SUCCESS, f"Re-synced from its Jira tasks: {detail}"))
         else:
             result.append((messages.WARNING, f"“{step}” not moved to what its Jira tasks say: {detail}"))

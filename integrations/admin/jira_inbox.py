@@ -78,9 +78,9 @@ class JiraDeliveryAdmin(OperationsAdmin):
     @admin.display(description="outcome", ordering="outcome")
     def outcome_text(self, delivery):
         label = delivery.get_outcome_display()
-        if delivery.outcome == JiraDelivery.Outcome.FAILED:
+        if delivery.outcome == JiraDelivery.State.FAILED:
             label = format_html('<strong style="color: var(--error-fg)">{}</strong>', label)
-        elif delivery.outcome == JiraDelivery.Outcome.WAITING and delivery.not_before:
+        elif delivery.outcome == JiraDelivery.State.WAITING and delivery.not_before:
             label = format_html(
                 "{} (next try after {})", label, timezone.localtime(delivery.not_before).strftime("%Y-%m-%d %H:%M")
             )

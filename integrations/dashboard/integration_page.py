@@ -38,14 +38,6 @@ from roadmap.refusals import Refusal
 
 HISTORY_PER_PAGE = 25
 OUTBOX_SHOWN = 20
-DONE_PHRASES = {
-    "start": "started",
-    "complete": "marked done",
-    "block": "blocked",
-    "unblock": "unblocked",
-    "reopen": "reopened",
-    "not_applicable": "marked not applicable",
-}
 BALL_TEXT = {"tradingview": "TradingView", "partner": "the partner", "both": "both sides"}
 
 
@@ -171,7 +163,7 @@ def step_action(request, pk, action):
     except Refusal as refusal:
         messages.error(request, refusal.message)
     else:
-        messages.success(request, f"{step} {DONE_PHRASES[action]}.")
+        messages.success(request, f"{step} {ACTIONS[action].done}.")
     if request.htmx:
         integration = _load(step.integration_id)
         return render(request, "dashboard/partials/integration_live.html", _context(request, integration))

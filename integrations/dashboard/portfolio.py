@@ -32,7 +32,7 @@ from django.views.decorators.http import require_POST
 
 from integrations.context import ChangeContext
 from integrations.dashboard.access import staff_required
-from integrations.models import ChangeSource, Integration, IntegrationStep
+from integrations.models import Integration, IntegrationStep
 from integrations.read_models.calendar import ical_feed, pm_deadlines
 from integrations.read_models.portfolio import (
     CSV_COLUMNS,
@@ -141,7 +141,7 @@ def queue_complete(request, pk: int):
     step = get_object_or_404(IntegrationStep.objects.select_related("integration__partner"), pk=pk)
     item = QueueItem(step, step.integration, 0, integration_url(step.integration_id))
     try:
-        apply_action(step, "complete", ChangeContext(source=ChangeSource.WEB, by=request.user))
+        apply_action(step, "complete", ChangeContext.web(request.user))
     except Refusal as refusal:
         item.refusal = refusal.message
         if not request.htmx:

@@ -25,11 +25,11 @@ class JiraHealth:
 
     @property
     def waiting_url(self) -> str:
-        return f"{self.inbox_url}?outcome__exact={JiraDelivery.Outcome.WAITING}"
+        return f"{self.inbox_url}?outcome__exact={JiraDelivery.State.WAITING}"
 
     @property
     def failed_url(self) -> str:
-        return f"{self.inbox_url}?outcome__exact={JiraDelivery.Outcome.FAILED}"
+        return f"{self.inbox_url}?outcome__exact={JiraDelivery.State.FAILED}"
 
 
 def jira_health() -> JiraHealth:
@@ -38,7 +38,7 @@ def jira_health() -> JiraHealth:
         missing = [name for name in JIRA_CREDENTIALS if not getattr(settings, name, "")]
         why = f"{', '.join(missing)} not set" if missing else "JIRA_ENABLED is off"
         return JiraHealth(enabled=False, off_reason=why)
-    W, F = JiraDelivery.Outcome.WAITING, JiraDelivery.Outcome.FAILED
+    W, F = JiraDelivery.State.WAITING, JiraDelivery.State.FAILED
     counts = JiraDelivery.objects.filter(outcome__in=(W, F)).aggregate(
         waiting=Count("pk", filter=Q(outcome=W)), failed=Count("pk", filter=Q(outcome=F))
     )

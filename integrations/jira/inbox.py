@@ -20,12 +20,12 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from integrations import retry
-from integrations.jira.issues import IssueFacts, MalformedIssue, Outcome, apply_issue
+from integrations.jira.issues import Handled, IssueFacts, MalformedIssue, apply_issue
 from integrations.jira.models import JiraDelivery
 
 logger = logging.getLogger(__name__)
 
-Status = JiraDelivery.Outcome
+Status = JiraDelivery.State
 
 # A pending row younger than this is most likely in the queue already: the sweep leaves it to its task.
 PENDING_GRACE = timedelta(seconds=10)
@@ -70,19 +70,19 @@ def process(delivery_id: int, *, now: datetime | None = None) -> str | None:
     try:
         result = handle(delivery)
     except MalformedIssue as error:
-        result = Outcome(Status.FAILED.value, str(error))
+        result = Handled(Status.FAILED.value, str(error))
     except SoftTimeLimitExceeded:
         raise  # the task is being stopped: the row stays in processing and the sweep takes it up again
     except Exception as error:  # a bug or bad data must not leave the row in processing, nor stop the sweep
         logger.exception(
             "jira.inbox.process_failed delivery=%s id=%s event=%s", delivery.delivery_id, delivery.pk, delivery.event
         )
-        result = Outcome(Status.FAILED.value, f"{type(error).__name__}: {error}")
+        result = Handled(Status.FAILED.value, f"{type(error).__name__}: {error}")
     _record(delivery, result, claimed_at)
     return result.state
 
 
-def _record(delivery: JiraDelivery, result: Outcome, claimed_at: datetime):
+def _record(delivery: JiraDelivery, result: Handled, claimed_at: datetime):
     done_at = timezone.now()
     not_before = None
     if result.state == Status.WAITING:
@@ -103,14 +103,14 @@ def _record(delivery: JiraDelivery, result: Outcome, claimed_at: datetime):
     )
 
 
-def handle(delivery: JiraDelivery) -> Outcome:
+def handle(delivery: JiraDelivery) -> Handled:
     """What the delivery's event means for the roadmap, through its handler."""
     body = delivery.body
     if not isinstance(body, dict):
-        return Outcome(Status.FAILED.value, f"The stored body is a {type(body).__name__}, not a JSON object.")
+        return Handled(Status.FAILED.value, f"The stored body is a {type(body).__name__}, not a JSON object.")
     handler = HANDLERS.get(delivery.event)
     if handler is None:
-        return Outcome(Status.IGNORED.value, f"nothing to do for {delivery.event}")
+        return Handled(Status.IGNORED.value, f"nothing to do for {delivery.event}")
     return handler(body)
 
 
@@ -119,11 +119,11 @@ def _who(body: dict) -> str:
     return str(user.get("displayName") or "") if isinstance(user, dict) else ""
 
 
-def issue_changed(body: dict) -> Outcome:
+def issue_changed(body: dict) -> Handled:
     return apply_issue(IssueFacts.from_json(body.get("issue")), who=_who(body))
 
 
-def issue_deleted(body: dict) -> Outcome:
+def issue_deleted(body: dict) -> Handled:
     # The issue is sent as it was before deletion: its 'updated' is its last edit, not the deletion.
     # The deletion happened at the delivery's timestamp, so the steps it moves are dated then.
     facts = IssueFacts.from_json(body.get("issue"))

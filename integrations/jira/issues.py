@@ -97,7 +97,7 @@ def _dict(value) -> dict:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Handled:
     """What applying Jira's news did: ``applied``, ``waiting`` (may apply later) or ``ignored``."""
 
     state: str
@@ -108,16 +108,16 @@ class Outcome:
     IGNORED = "ignored"
 
 
-def apply_issue(facts: IssueFacts, *, who: str = "", deleted: bool = False) -> Outcome:
+def apply_issue(facts: IssueFacts, *, who: str = "", deleted: bool = False) -> Handled:
     """Record what Jira says of an issue and move the steps it drives. Idempotent."""
     with transaction.atomic():
         issue = JiraIssue.objects.select_for_update().filter(key=facts.key).select_related("integration").first()
         integration = issue.integration if issue else _integration_for(facts.project_key)
         if integration is None:
-            return Outcome(Outcome.IGNORED, f"No integration uses the Jira project {facts.project_key}.")
+            return Handled(Handled.IGNORED, f"No integration uses the Jira project {facts.project_key}.")
         if issue and issue.updated_at and facts.updated and facts.updated < issue.updated_at:
-            return Outcome(
-                Outcome.IGNORED,
+            return Handled(
+                Handled.IGNORED,
                 f"Older than what is known of {facts.key} (updated {facts.updated:%Y-%m-%d %H:%M:%S%z}, "
                 f"known {issue.updated_at:%Y-%m-%d %H:%M:%S%z}); nothing changed.",
             )
@@ -126,18 +126,18 @@ def apply_issue(facts: IssueFacts, *, who: str = "", deleted: bool = False) -> O
         _record(issue, facts, integration, deleted)
         steps = {s.pk: s for s in (before, issue.step) if s is not None and not (issue.is_bug and s == issue.step)}
         if issue.step is None and not steps:
-            return Outcome(Outcome.IGNORED, f"{facts.key} is linked to no step of {integration}; recorded.")
+            return Handled(Handled.IGNORED, f"{facts.key} is linked to no step of {integration}; recorded.")
         context = ChangeContext(
             source=ChangeSource.JIRA,
             by_name=(who or "Jira")[:200],
             at=min(facts.updated or timezone.now(), timezone.now()),
         )
         results = [sync_step(step, context) for step in steps.values()]
-    waiting = [r for r in results if r.state == Outcome.WAITING]
+    waiting = [r for r in results if r.state == Handled.WAITING]
     if waiting:
         return waiting[0]
     details = "; ".join(r.detail for r in results) or f"{facts.key} recorded as {issue.describe()}."
-    return Outcome(Outcome.APPLIED, details)
+    return Handled(Handled.APPLIED, details)
 
 
 def _integration_for(project_key: str):
@@ -181,12 +181,12 @@ def _step_for(issue: JiraIssue, integration):
     return None, ""
 
 
-def sync_step(step, context: ChangeContext) -> Outcome:
+def sync_step(step, context: ChangeContext) -> Handled:
     """Move ``step`` to what its Jira tasks say: all done, done; one reopened, back in progress."""
     step.refresh_from_db()
     tasks = list(step.jira_issues.filter(is_bug=False, deleted=False).order_by("key"))
     if not tasks:
-        return Outcome(Outcome.APPLIED, f"{step}: no Jira task drives it any more.")
+        return Handled(Handled.APPLIED, f"{step}: no Jira task drives it any more.")
     not_done = [t for t in tasks if t.status_category != StatusCategory.DONE]
     target, note = None, ""
     if not not_done and step.status != StepStatus.DONE:
@@ -199,7 +199,7 @@ def sync_step(step, context: ChangeContext) -> Outcome:
         target = StepStatus.IN_PROGRESS
         note = f"Work started in Jira: {', '.join(t.describe() for t in started)}."
     if target is None:
-        return Outcome(Outcome.APPLIED, f"{step} is already {step.get_status_display().lower()}, as Jira says.")
+        return Handled(Handled.APPLIED, f"{step} is already {step.get_status_display().lower()}, as Jira says.")
     if target == StepStatus.DONE:
         # News applied after it waited for the prerequisites is dated no earlier than they were done.
         done_before = [
@@ -210,6 +210,6 @@ def sync_step(step, context: ChangeContext) -> Outcome:
     try:
         change_status(step, target, context.with_note(note))
     except Refusal as refusal:
-        state = Outcome.WAITING if refusal.retryable else Outcome.IGNORED
-        return Outcome(state, f"{refusal.code}: {refusal.message}")
-    return Outcome(Outcome.APPLIED, f"{step}: {StepStatus(target).label.lower()}. {note}")
+        state = Handled.WAITING if refusal.retryable else Handled.IGNORED
+        return Handled(state, f"{refusal.code}: {refusal.message}")
+    return Handled(Handled.APPLIED, f"{step}: {StepStatus(target).label.lower()}. {note}")

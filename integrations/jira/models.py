@@ -66,7 +66,7 @@ class JiraIssue(models.Model):
 class JiraDelivery(models.Model):
     """A webhook delivery, stored before Jira hears 2xx, processed from here (and replayable)."""
 
-    class Outcome(models.TextChoices):
+    class State(models.TextChoices):
         PENDING = "pending", "Pending"
         PROCESSING = "processing", "Processing"
         APPLIED = "applied", "Applied"
@@ -80,7 +80,7 @@ class JiraDelivery(models.Model):
     issue_key = models.CharField(max_length=32, blank=True, db_index=True)
     retry_number = models.PositiveIntegerField(default=0, help_text="X-Atlassian-Webhook-Retry.")
     body = models.JSONField()
-    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.PENDING, db_index=True)
+    outcome = models.CharField(max_length=20, choices=State.choices, default=State.PENDING, db_index=True)
     detail = models.TextField(blank=True, help_text="What was done, or why it waits, was ignored or failed.")
     attempts = models.PositiveIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)

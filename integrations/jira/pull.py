@@ -31,7 +31,7 @@ from django.utils import timezone
 from integrations import retry
 from integrations.jira import inbox
 from integrations.jira.client import JiraError, JiraPermanent, connect, minutes_since, search_updated
-from integrations.jira.issues import IssueFacts, MalformedIssue, Outcome, apply_issue
+from integrations.jira.issues import Handled, IssueFacts, MalformedIssue, apply_issue
 from integrations.jira.models import JiraConnection, JiraDelivery
 from integrations.models import Integration
 
@@ -174,7 +174,7 @@ def _apply_page(issues, counts, now) -> datetime | None:
             continue
         outcome = apply_issue(facts, who="")
         counts[outcome.state] += 1
-        if outcome.state == Outcome.WAITING:
+        if outcome.state == Handled.WAITING:
             _hold_for_retry(issue, facts, outcome, now)
         if facts.updated is not None and (newest is None or facts.updated > newest):
             newest = facts.updated
@@ -189,7 +189,7 @@ def _advance_watermark(newest: datetime):
     ).update(watermark=newest)
 
 
-def _hold_for_retry(issue: dict, facts: IssueFacts, outcome: Outcome, now: datetime):
+def _hold_for_retry(issue: dict, facts: IssueFacts, outcome: Handled, now: datetime):
     """Store a waiting issue in the inbox, shaped as Jira's ``jira:issue_updated``, for the sweep to retry."""
     updated = (issue.get("fields") or {}).get("updated") or ""
     JiraDelivery.objects.get_or_create(
@@ -204,7 +204,7 @@ def _hold_for_retry(issue: dict, facts: IssueFacts, outcome: Outcome, now: datet
                 "issue_event_type_name": "issue_updated",
                 "issue": issue,
             },
-            "outcome": JiraDelivery.Outcome.WAITING,
+            "outcome": JiraDelivery.State.WAITING,
             "detail": f"Read by the pull; {outcome.detail}",
             "attempts": 1,
             "processed_at": now,

@@ -22,7 +22,7 @@ from integrations.handovers.models import Part
 from integrations.handovers.records import save_auth_sheet, set_beta_testers
 from integrations.handovers.url_check import check_url
 from integrations.issued_tokens import token_digest
-from integrations.models import ChangeSource, Integration
+from integrations.models import Integration
 from integrations.stage import access, calendar, page
 from integrations.stage.access import stage_view
 from integrations.stage.handover_view import BetaTestersForm, SheetForm, UrlForm, parts_of
@@ -34,12 +34,8 @@ from roadmap.refusals import Refusal
 # Staff previewing every partner's page see them a page at a time.
 LIST_PAGE_SIZE = 50
 
-DONE_PHRASES = {
-    "start": "started",
-    "complete": "marked finished: TradingView has been told",
-    "block": "marked blocked: TradingView has been told",
-    "unblock": "unblocked",
-}
+# The partner's own actions that TradingView's channel hears of (``notifications.notices``).
+TOLD_TO_TRADINGVIEW = {"complete", "block"}
 
 
 def stage_url(pk) -> str:
@@ -103,11 +99,12 @@ def step_action(request, pk, action):
     step = access.step_for(request.user, pk)
     note = request.POST.get("note", "")
     try:
-        apply_action(step, action, ChangeContext(source=ChangeSource.WEB, by=request.user, note=note))
+        apply_action(step, action, ChangeContext.web(request.user, note))
     except Refusal as refusal:
         messages.error(request, refusal.message)
     else:
-        messages.success(request, f"{step} {DONE_PHRASES.get(action, 'changed')}.")
+        told = ": TradingView has been told" if action in TOLD_TO_TRADINGVIEW else ""
+        messages.success(request, f"{step} {ACTIONS[action].done}{told}.")
     return _back(step.integration_id, "owed")
 
 

@@ -435,7 +435,7 @@ def test_only_issues_jira_never_reported_can_be_deleted(admin_client, acme):
 # --- the webhook inbox --------------------------------------------------------------------------------
 
 
-def delivery(n, outcome=JiraDelivery.Outcome.APPLIED, event="jira:issue_updated", key="ACME-1", **fields):
+def delivery(n, outcome=JiraDelivery.State.APPLIED, event="jira:issue_updated", key="ACME-1", **fields):
     body = fields.pop("body", {"webhookEvent": event, "issue": {"key": key, "fields": {"summary": "Ünïcode ok"}}})
     return JiraDelivery.objects.create(
         delivery_id=f"delivery-{n}",
@@ -452,12 +452,12 @@ def test_inbox_lists_newest_first_with_outcome_detail_and_attempts(admin_client)
     delivery(1, detail="1 · TradingView · Slack/Jira onboarding: done.", attempts=1, processed_at=at("2026-03-20", 11))
     delivery(
         2,
-        JiraDelivery.Outcome.WAITING,
+        JiraDelivery.State.WAITING,
         detail="prerequisites_open: sandbox cannot be done",
         attempts=2,
         not_before=datetime(2026, 3, 20, 11, 30, tzinfo=UTC),
     )
-    delivery(3, JiraDelivery.Outcome.FAILED, event="jira:issue_created", key="ACME-2", detail="KeyError: 'x'")
+    delivery(3, JiraDelivery.State.FAILED, event="jira:issue_created", key="ACME-2", detail="KeyError: 'x'")
 
     response = admin_client.get(INBOX)
 
@@ -497,9 +497,7 @@ def test_inbox_is_paginated_and_its_query_count_does_not_grow(admin_client):
 
 
 def test_a_delivery_page_shows_its_body_as_indented_json_and_cannot_be_edited(admin_client):
-    stored = delivery(
-        4, JiraDelivery.Outcome.FAILED, detail="The issue's 'updated' time 'yesterday' is not a Jira time"
-    )
+    stored = delivery(4, JiraDelivery.State.FAILED, detail="The issue's 'updated' time 'yesterday' is not a Jira time")
 
     response = admin_client.get(reverse("admin:integrations_jiradelivery_change", args=[stored.pk]))
 
@@ -535,7 +533,7 @@ def test_replay_from_the_delivery_page_applies_it_again_and_reports_the_new_outc
     # Failed once (say, the integration had no project key yet); replayed, it completes the step.
     stored = delivery(
         5,
-        JiraDelivery.Outcome.FAILED,
+        JiraDelivery.State.FAILED,
         body=issue_body("ACME-1", labels=["roadmap-slack-jira-onboarding"]),
         detail="OperationalError: database is locked",
         attempts=1,
@@ -546,29 +544,29 @@ def test_replay_from_the_delivery_page_applies_it_again_and_reports_the_new_outc
     response = admin_client.post(replay, follow=True)
 
     stored.refresh_from_db()
-    assert (stored.outcome, stored.attempts) == (JiraDelivery.Outcome.APPLIED, 2)
+    assert (stored.outcome, stored.attempts) == (JiraDelivery.State.APPLIED, 2)
     assert messages_of(response) == [f"Replayed {stored}: applied: {ONBOARDING}: done. ACME-1 (Done) done in Jira."]
     assert step(acme, "slack-jira-onboarding").status == StepStatus.DONE
 
 
 def test_replay_from_the_list_reports_each_outcome(admin_client, acme):
     waiting = delivery(
-        6, JiraDelivery.Outcome.WAITING, body=issue_body("ACME-2", labels=["roadmap-sandbox-access"]), key="ACME-2"
+        6, JiraDelivery.State.WAITING, body=issue_body("ACME-2", labels=["roadmap-sandbox-access"]), key="ACME-2"
     )
-    unknown = delivery(7, JiraDelivery.Outcome.FAILED, body=issue_body("ZED-1"), key="ZED-1")
+    unknown = delivery(7, JiraDelivery.State.FAILED, body=issue_body("ZED-1"), key="ZED-1")
 
     response = admin_client.post(INBOX, {"action": "replay", "_selected_action": [waiting.pk, unknown.pk]}, follow=True)
 
     waiting.refresh_from_db()
     unknown.refresh_from_db()
-    assert (waiting.outcome, unknown.outcome) == (JiraDelivery.Outcome.WAITING, JiraDelivery.Outcome.IGNORED)
+    assert (waiting.outcome, unknown.outcome) == (JiraDelivery.State.WAITING, JiraDelivery.State.IGNORED)
     replayed = sorted(messages_of(response))
     assert replayed[0].startswith(f"Replayed {waiting}: waiting: prerequisites_open: {SANDBOX} cannot be done before")
     assert replayed[1] == f"Replayed {unknown}: ignored: No integration uses the Jira project ZED."
 
 
 def test_a_delivery_being_processed_is_not_replayed(admin_client):
-    busy = delivery(8, JiraDelivery.Outcome.PROCESSING, claimed_at=datetime.now(UTC))
+    busy = delivery(8, JiraDelivery.State.PROCESSING, claimed_at=datetime.now(UTC))
 
     response = admin_client.post(
         reverse("admin:integrations_jiradelivery_operation", args=[busy.pk, "replay"]), follow=True
@@ -576,7 +574,7 @@ def test_a_delivery_being_processed_is_not_replayed(admin_client):
 
     assert messages_of(response) == [f"{busy} is being processed right now; replay it once its outcome is recorded."]
     busy.refresh_from_db()
-    assert busy.outcome == JiraDelivery.Outcome.PROCESSING
+    assert busy.outcome == JiraDelivery.State.PROCESSING
 
 
 # --- the sync's health ----------------------------------------------------------------------------------
@@ -606,10 +604,10 @@ def test_a_failing_pull_is_shown_in_red_since_when_and_why(admin_client, jira_on
         consecutive_failures=3,
         retry_at=datetime(2026, 3, 20, 11, 20, tzinfo=UTC),
     )
-    delivery(1, JiraDelivery.Outcome.WAITING)
-    delivery(2, JiraDelivery.Outcome.WAITING)
-    delivery(3, JiraDelivery.Outcome.FAILED)
-    delivery(4, JiraDelivery.Outcome.APPLIED)
+    delivery(1, JiraDelivery.State.WAITING)
+    delivery(2, JiraDelivery.State.WAITING)
+    delivery(3, JiraDelivery.State.FAILED)
+    delivery(4, JiraDelivery.State.APPLIED)
 
     with time_machine.travel(datetime(2026, 3, 20, 11, 10, tzinfo=UTC), tick=False):
         front, listing = admin_client.get("/admin/"), admin_client.get(INTEGRATIONS)
@@ -664,7 +662,7 @@ def test_the_health_costs_two_queries_whatever_the_inbox_holds(admin_client, pm,
     empty = queries_for(admin_client, INTEGRATIONS), queries_for(admin_client, "/admin/")
 
     for n in range(10):
-        delivery(n, [JiraDelivery.Outcome.FAILED, JiraDelivery.Outcome.WAITING][n % 2])
+        delivery(n, [JiraDelivery.State.FAILED, JiraDelivery.State.WAITING][n % 2])
     JiraConnection.objects.create(last_success_at=at("2026-03-20", 10))
 
     assert empty == (off[0] + 2, off[1] + 2)  # the connection, and the inbox's counts

@@ -3,7 +3,7 @@
 import pytest
 
 from integrations.handovers.records import save_auth_sheet
-from integrations.jira.issues import IssueFacts, Outcome, apply_issue
+from integrations.jira.issues import Handled, IssueFacts, apply_issue
 from integrations.steps import complete_step
 from roadmap.models import StepStatus
 from tests.integrations.handovers.helpers import SHEET, passing_check
@@ -40,7 +40,7 @@ def test_done_in_jira_before_the_hand_over_waits_then_applies(started_integratio
 
     waiting = apply_issue(deployed_in_jira())
 
-    assert waiting.state == Outcome.WAITING
+    assert waiting.state == Handled.WAITING
     assert waiting.detail.startswith("handover_missing: ")
     assert "on the stage page" in waiting.detail
     assert step(acme, DEPLOY).status == StepStatus.NOT_STARTED
@@ -50,5 +50,5 @@ def test_done_in_jira_before_the_hand_over_waits_then_applies(started_integratio
     save_auth_sheet(acme, "trading", SHEET, by=pm)
     again = apply_issue(deployed_in_jira())  # the same news, as the inbox's sweep retries it
 
-    assert again.state == Outcome.APPLIED, again.detail
+    assert again.state == Handled.APPLIED, again.detail
     assert step(acme, DEPLOY).status == StepStatus.DONE

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from integrations.jira.issues import IssueFacts, MalformedIssue, Outcome, apply_issue, parse_jira_time
+from integrations.jira.issues import Handled, IssueFacts, MalformedIssue, apply_issue, parse_jira_time
 from integrations.jira.models import JiraIssue
 from integrations.jira.rules import open_bugs_refusal
 from integrations.steps import change_status, complete_step
@@ -70,7 +70,7 @@ def test_malformed_issues_are_refused_with_what_is_wrong(issue, message):
 def test_a_done_task_completes_its_step_in_jiras_name_and_time(acme):
     outcome = apply_issue(facts(labels=["roadmap-slack-jira-onboarding"]), who="Mia Krystof")
 
-    assert outcome.state == Outcome.APPLIED
+    assert outcome.state == Handled.APPLIED
     onboarding = step(acme, "slack-jira-onboarding")
     assert onboarding.status == StepStatus.DONE
     change = onboarding.history.last()
@@ -115,14 +115,14 @@ def test_an_older_event_never_moves_a_step_back(acme):
         )
     )
 
-    assert older.state == Outcome.IGNORED and "Older than what is known of ACME-1" in older.detail
+    assert older.state == Handled.IGNORED and "Older than what is known of ACME-1" in older.detail
     assert step(acme, "slack-jira-onboarding").status == StepStatus.DONE
     assert JiraIssue.objects.get(key="ACME-1").status_category == "done"
 
 
 def test_done_in_jira_before_the_prerequisites_waits_and_applies_later(acme, pm):
     waiting = apply_issue(facts(labels=["roadmap-passing-autotests"]))
-    assert waiting.state == Outcome.WAITING
+    assert waiting.state == Handled.WAITING
     assert waiting.detail.startswith("prerequisites_open: ")
     assert step(acme, "passing-autotests").status == StepStatus.NOT_STARTED
 
@@ -130,14 +130,14 @@ def test_done_in_jira_before_the_prerequisites_waits_and_applies_later(acme, pm)
         complete_step(step(acme, code), ctx(pm, "2026-03-20"))
     again = apply_issue(facts(labels=["roadmap-passing-autotests"]))  # the same news, applied again
 
-    assert again.state == Outcome.APPLIED
+    assert again.state == Handled.APPLIED
     assert step(acme, "passing-autotests").status == StepStatus.DONE
 
 
 def test_issues_of_unknown_projects_or_without_a_step_are_ignored(acme):
-    assert apply_issue(facts(key="OTHER-1")).state == Outcome.IGNORED
+    assert apply_issue(facts(key="OTHER-1")).state == Handled.IGNORED
     unlinked = apply_issue(facts(key="ACME-7", labels=["backend"]))
-    assert unlinked.state == Outcome.IGNORED and "linked to no step" in unlinked.detail
+    assert unlinked.state == Handled.IGNORED and "linked to no step" in unlinked.detail
     assert JiraIssue.objects.get(key="ACME-7").step is None  # recorded, for a PM to link
 
 

@@ -67,7 +67,7 @@ def test_url_checks_and_the_step_they_hold(client, partner_user, at_deployment, 
     )
     assert "Trading authorisation sheet saved." in response.content.decode()
     response = client.post(reverse("stage-step-action", args=[deployment.pk, "complete"]), follow=True)
-    assert "marked finished: TradingView has been told" in response.content.decode()
+    assert "marked done: TradingView has been told" in response.content.decode()
     assert step(integration, "production-deployment").status == "done"
 
 
