@@ -278,12 +278,10 @@ class OverdueFilter(admin.SimpleListFilter):
         return [("yes", "Yes"), ("no", "No")]
 
     def queryset(self, request, queryset):
-        # The same rule as Integration.days_overdue(), in SQL: the deadline ended in its side's zone.
-        overdue = Q(state=Integration.State.ACTIVE, next_deadline_at__lte=timezone.now())
         if self.value() == "yes":
-            return queryset.filter(overdue)
+            return queryset.late()
         if self.value() == "no":
-            return queryset.exclude(overdue)
+            return queryset.not_late()
         return queryset
 
 
@@ -309,11 +307,10 @@ class BlockedFilter(admin.SimpleListFilter):
         return [("yes", "Yes"), ("no", "No")]
 
     def queryset(self, request, queryset):
-        blocked = Q(state__in=Integration.RUNNING_STATES, steps__status=StepStatus.BLOCKED)
         if self.value() == "yes":
-            return queryset.filter(blocked).distinct()
+            return queryset.blocked()
         if self.value() == "no":
-            return queryset.exclude(pk__in=Integration.objects.filter(blocked).values("pk"))
+            return queryset.not_blocked()
         return queryset
 
 

@@ -14,6 +14,7 @@ from django.core.validators import RegexValidator, URLValidator
 from django.db import models
 from django.utils import timezone
 
+from integrations.stored_standing import IntegrationQuerySet, stored_days_late
 from roadmap.fields import ChoiceListField
 from roadmap.lineup import RECOMMENDED_LINEUP, lineup_gaps
 from roadmap.models import OPEN_STATUSES, Channel, RoadmapTemplate, Side, StepStatus, TemplateStep, step_label
@@ -209,6 +210,8 @@ class Integration(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = IntegrationQuerySet.as_manager()
+
     class Meta:
         ordering = ["partner__name", "name"]
         indexes = [models.Index(fields=["state", "ball_side", "next_due_on"])]
@@ -291,11 +294,8 @@ class Integration(models.Model):
     # --- stored standing -------------------------------------------------------------------
 
     def days_overdue(self, now=None) -> int:
-        """Days the earliest deadline owed now is past, from the stored standing."""
-        now = now or timezone.now()
-        if self.state != self.State.ACTIVE or not self.next_deadline_at or now < self.next_deadline_at:
-            return 0
-        return (now - self.next_deadline_at).days + 1
+        """Days late now, from the stored standing: the same count as ``Standing.days_late``."""
+        return stored_days_late(self, now)
 
     @property
     def slip_days(self) -> int:

@@ -24,7 +24,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -38,8 +38,10 @@ from integrations.dashboard.access import staff_required
 from integrations.dashboard.outbox import outbox_model
 from integrations.jira.models import JiraConnection, StatusCategory
 from integrations.models import ChangeSource, Integration, IntegrationStep
+from integrations.standing import standing, today_for
 from integrations.steps import apply_action
-from roadmap.models import OPEN_STATUSES, Side, StepStatus
+from integrations.stored_standing import is_blocked, is_due_by, is_late
+from roadmap.models import OPEN_STATUSES, Side
 from roadmap.progress import actionable_steps
 from roadmap.refusals import Refusal
 
@@ -78,11 +80,11 @@ def _month_bounds(today: date) -> tuple[date, date]:
 
 
 def _blocked():
-    return Exists(IntegrationStep.objects.filter(integration=OuterRef("pk"), status=StepStatus.BLOCKED))
+    return is_blocked(Integration)
 
 
 def _late(now):
-    return Q(state=Integration.State.ACTIVE, next_deadline_at__lte=now)
+    return is_late(now)
 
 
 @dataclass
@@ -147,7 +149,7 @@ def filter_portfolio(filters: Filters, user, now=None):
     The page, its CSV and nothing else call this: the same URL gives the same rows in both.
     """
     now = now or timezone.now()
-    today = timezone.localdate(now)
+    today = today_for(now=now)
     qs = Integration.objects.all()
     if filters.state == "running":
         qs = qs.filter(state__in=Integration.RUNNING_STATES)
@@ -166,7 +168,7 @@ def filter_portfolio(filters: Filters, user, now=None):
     if filters.blocked:
         qs = qs.filter(_blocked())
     if filters.due == "week":
-        qs = qs.filter(state=Integration.State.ACTIVE, next_due_on__range=(today, _week_bounds(today)[1]))
+        qs = qs.filter(is_due_by(now, _week_bounds(today)[1]))
     if filters.launch == "month":
         qs = qs.filter(forecast_launch_on__range=_month_bounds(today))
     if filters.data_type:
@@ -206,12 +208,12 @@ def filter_portfolio(filters: Filters, user, now=None):
 def portfolio_counts(user, now=None) -> dict:
     """Late, blocked, due this week and launching this month, over running integrations: one query."""
     now = now or timezone.now()
-    today = timezone.localdate(now)
+    today = today_for(now=now)
     week_end = _week_bounds(today)[1]
     return Integration.objects.filter(state__in=Integration.RUNNING_STATES).aggregate(
         late=Count("pk", filter=_late(now)),
         blocked=Count("pk", filter=Q(_blocked())),
-        due_week=Count("pk", filter=Q(state=Integration.State.ACTIVE, next_due_on__range=(today, week_end))),
+        due_week=Count("pk", filter=is_due_by(now, week_end)),
         launch_month=Count("pk", filter=Q(forecast_launch_on__range=_month_bounds(today))),
     )
 
@@ -317,7 +319,7 @@ def portfolio(request):
         "parts_choices": Integration.Parts.choices,
         "state_choices": STATE_CHOICES,
         "page_query": filters.query(),
-        "today": timezone.localdate(now),
+        "today": today_for(now=now),
     }
     return render(request, "dashboard/portfolio.html", context)
 
@@ -348,7 +350,7 @@ def portfolio_csv(request):
     now = timezone.now()
     filters = Filters.from_request(request.GET)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="portfolio-{timezone.localdate(now)}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="portfolio-{today_for(now=now)}.csv"'
     writer = csv.writer(response)
     writer.writerow(CSV_COLUMNS)
     for i in filter_portfolio(filters, request.user, now).iterator(chunk_size=500):
@@ -389,25 +391,25 @@ class QueueItem:
     refusal: str = ""
 
 
-def my_queue_items(user, today: date | None = None) -> list[QueueItem]:
+def my_queue_items(user, now=None) -> list[QueueItem]:
     """The PM's actionable TradingView steps on active integrations, the earliest deadline first.
 
-    Three queries whatever the number of integrations: the integrations, then their steps.
+    A fixed number of queries whatever the number of integrations: the integrations, their steps, their events.
     """
-    today = today or timezone.localdate()
     integrations = (
         Integration.objects.filter(tv_pm=user, state=Integration.State.ACTIVE)
         .select_related("partner")
-        .prefetch_related(Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")))
+        .prefetch_related(Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")), "events")
     )
     items = []
     for integration in integrations:
         steps = list(integration.steps.all())
+        now_standing = standing(integration, now, steps=steps, integration_events=integration.events.all())
         for step in actionable_steps(steps):
             if step.side != Side.TRADINGVIEW:
                 continue
             step.integration = integration  # no query for step.integration in the template
-            late = (today - step.due_date).days if step.due_date and step.due_date < today else 0
+            late = now_standing.days_overdue(step)
             items.append(QueueItem(step, integration, late, integration_url(integration.pk)))
     items.sort(key=lambda item: (item.step.due_date or date.max, item.integration.partner.name, item.step.position))
     return items
@@ -425,7 +427,7 @@ def _password_version(user) -> str:
 def my_queue(request):
     items = my_queue_items(request.user)
     feed = request.build_absolute_uri(reverse("pm-calendar", args=[calendar_token(request.user)]))
-    context = {"nav": "queue", "items": items, "calendar_url": feed, "today": timezone.localdate()}
+    context = {"nav": "queue", "items": items, "calendar_url": feed, "today": today_for()}
     return render(request, "dashboard/queue.html", context)
 
 

@@ -219,7 +219,7 @@ def test_page_draws_the_charts_with_labels_and_numbers(portfolio, staff_client):
     # The tables hold the same numbers, and the page says how days are counted.
     assert "33% (1 of 3)" in html
     assert '<td data-label="Q3">2.75</td>' in html
-    assert "in UTC, is no later than its stored deadline" in html
+    assert "(UTC for TradingView, the partner's own for the partner), is no later than its stored deadline" in html
     assert "Fixed token" in html and "OAuth2Bearer, code flow" in html
 
 
