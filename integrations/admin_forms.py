@@ -1,7 +1,8 @@
 """Forms of the admin's intermediate pages: the input an operation needs before it runs."""
 
 from django import forms
-from django.utils import timezone
+
+from integrations.standing import today_for
 
 
 class DateInput(forms.DateInput):
@@ -22,7 +23,7 @@ def _note(label="Note", help_text="Kept in the integration's history.", required
 class KickoffForm(forms.Form):
     kickoff_on = forms.DateField(
         label="Kick-off date",
-        initial=timezone.localdate,
+        initial=today_for,
         widget=DateInput,
         help_text="Each step is due a number of weeks after this date (YYYY-MM-DD).",
     )

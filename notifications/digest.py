@@ -16,7 +16,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from integrations.models import Integration, IntegrationEvent, IntegrationStep
-from integrations.standing import standing
+from integrations.standing import standing, today_for
 from notifications.messages import integration_url
 from notifications.models import OutboxMessage
 from notifications.outbox import tradingview_zone, working_moment
@@ -70,7 +70,7 @@ def plan_weekly_digest(day: date | None = None, batch_size: int = 500) -> int:
     """On a working Monday, write one digest per PM linked to Slack; returns how many rows are new."""
     from notifications.reminders import write_pending
 
-    day = day or timezone.localdate()
+    day = day or today_for()
     if day.weekday() != 0 or not is_working_day(day):
         return 0
     ids = list(

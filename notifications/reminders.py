@@ -22,7 +22,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from integrations.models import Integration, IntegrationEvent, IntegrationStep
-from integrations.standing import standing
+from integrations.standing import standing, today_for
 from notifications.messages import step_blocks
 from notifications.models import OutboxMessage, SlackThread
 from notifications.outbox import partner_zone, tradingview_zone, working_moment
@@ -85,7 +85,7 @@ def plan_reminders(day: date | None = None, batch_size: int = 500) -> int:
     Each batch of integrations costs a fixed number of queries (read, then write the new rows in
     bulk), however many integrations and reminders it holds. Ends with the weekly digest (Mondays).
     """
-    day = day or timezone.localdate()
+    day = day or today_for()
     ids = list(
         Integration.objects.filter(state=Integration.State.ACTIVE, kickoff_on__isnull=False)
         .order_by("pk")
