@@ -12,6 +12,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils import timezone
 
 from integrations.models import ChangeSource
+from integrations.standing import day_of
 from roadmap.refusals import InvalidInput
 
 # Clocks of the machines that report changes (Jira, a browser) drift a little; a change dated
@@ -64,7 +65,7 @@ class ChangeContext:
     @property
     def today(self):
         """The day of the change in the project's time zone."""
-        return timezone.localdate(self.moment)
+        return day_of(self.moment)
 
     def __str__(self):
         who = self.by.get_username() if self.by else self.by_name or "system"

@@ -2,7 +2,8 @@
 pages and the dashboard's forms take them."""
 
 from django import forms
-from django.utils import timezone
+
+from integrations.standing import today_for
 
 
 class DateInput(forms.DateInput):
@@ -23,7 +24,7 @@ def _note(label="Note", help_text="Kept in the integration's history.", required
 class KickoffForm(forms.Form):
     kickoff_on = forms.DateField(
         label="Kick-off date",
-        initial=timezone.localdate,
+        initial=today_for,
         widget=DateInput,
         help_text="Each step is due a number of weeks after this date (YYYY-MM-DD).",
     )

@@ -15,6 +15,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.timesince import timesince
 
+from integrations.stored_standing import IntegrationQuerySet, stored_days_late
 from integrations.visibility import VisibleQuerySet
 from roadmap.fields import ChoiceListField
 from roadmap.lineup import RECOMMENDED_LINEUP, lineup_gaps
@@ -228,7 +229,7 @@ class Integration(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     PARTNER_LOOKUP = "partner"  # what visible_to() filters on
-    objects = VisibleQuerySet.as_manager()
+    objects = IntegrationQuerySet.as_manager()
 
     class Meta:
         ordering = ["partner__name", "name"]
@@ -334,11 +335,8 @@ class Integration(models.Model):
     # --- stored standing -------------------------------------------------------------------
 
     def days_overdue(self, now=None) -> int:
-        """Days the earliest deadline owed now is past, from the stored standing."""
-        now = now or timezone.now()
-        if self.state != self.State.ACTIVE or not self.next_deadline_at or now < self.next_deadline_at:
-            return 0
-        return (now - self.next_deadline_at).days + 1
+        """Days late now, from the stored standing: the same count as ``Standing.days_late``."""
+        return stored_days_late(self, now)
 
     @property
     def slip_days(self) -> int:

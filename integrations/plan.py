@@ -14,7 +14,7 @@ from django.utils import timezone
 from integrations import events
 from integrations.context import ChangeContext
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange
-from integrations.standing import refresh_standing
+from integrations.standing import day_of, refresh_standing
 from roadmap.conditions import evaluate
 from roadmap.models import StepStatus, template_problems
 from roadmap.refusals import IntegrationEnded, InvalidInput, InvalidTemplate, NotRunning, ReasonRequired, StaleChange
@@ -24,7 +24,7 @@ from roadmap.schedule import check_plannable, plan_due_dates
 def parse_date(value, field: str = "kick-off") -> date:
     """A date from a ``date`` or an ISO ``YYYY-MM-DD`` string, else a clear refusal."""
     if isinstance(value, datetime):
-        return timezone.localdate(value) if timezone.is_aware(value) else value.date()
+        return day_of(value) if timezone.is_aware(value) else value.date()
     if isinstance(value, date):
         return value
     if isinstance(value, str):

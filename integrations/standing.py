@@ -17,15 +17,14 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.conf import settings
 from django.db.models import Prefetch
 from django.utils import timezone
 
 from integrations import events
 from integrations.batches import in_batches
-from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange
+from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange, tradingview_zone
 from roadmap import progress
-from roadmap.models import Side
+from roadmap.models import Side, StepStatus
 
 
 @dataclass
@@ -58,7 +57,8 @@ class Standing:
 
     @property
     def today(self) -> date:
-        return timezone.localdate(self.clock.now)
+        """TradingView's day (``TIME_ZONE``): the day the standing is as of."""
+        return self.clock.day(self.clock.now, Side.TRADINGVIEW)
 
     @property
     def split(self) -> progress.DelaySplit:
@@ -110,25 +110,54 @@ class Standing:
         outlook = self.of(step)
         return outlook.days_overdue if outlook and self.integration.is_active else 0
 
-    def next_deadline(self) -> tuple[date, str] | None:
-        """The earliest deadline of a step owed now, and its side."""
+    def _first_to_end(self) -> tuple[datetime, date, str] | None:
+        """Of the deadlines owed now, the one that ends first: when it ends, its date and its side."""
         if not self.integration.is_active:
             return None
-        owed = [(self.of(s).deadline, s.side) for s in progress.actionable_steps(self.steps)]
+        owed = [self._ends(self.of(s).deadline, s.side) for s in progress.actionable_steps(self.steps) if self.of(s)]
         return min(owed, default=None)
 
-    def next_deadline_ends(self) -> datetime | None:
-        """When the earliest deadline owed now ends, in its side's time zone, moved by the days paused since.
-
-        So counting whole days from it gives the days overdue, paused days not counted.
-        """
-        next_deadline = self.next_deadline()
-        if next_deadline is None:
-            return None
-        due, side = next_deadline
+    def _ends(self, due: date, side: str) -> tuple[datetime, date, str]:
+        # Moved by the days paused since: counting days from it gives the days overdue.
         today = self.clock.today(side)
         stopped = sum(1 for day in self.paused if due < day <= today)
-        return datetime.combine(due + timedelta(days=1 + stopped), time(), self.clock.zones[side])
+        return datetime.combine(due + timedelta(days=1 + stopped), time(), self.clock.zones[side]), due, side
+
+    def next_deadline(self) -> tuple[date, str] | None:
+        """The deadline owed now that ends first (in its side's time zone), and its side."""
+        first = self._first_to_end()
+        return first[1:] if first else None
+
+    def next_deadline_ends(self) -> datetime | None:
+        """When the deadline owed now that ends first ends, in its side's time zone, moved by the days paused since.
+
+        The integration is late from then on (``days_late``).
+        """
+        first = self._first_to_end()
+        return first[0] if first else None
+
+    @property
+    def days_late(self) -> int:
+        """Days overdue now: those of the deadline that ended first, in its side's days, paused days not counted.
+
+        What every list shows; ``Integration.days_overdue()`` counts the same from the stored columns.
+        """
+        first = self._first_to_end()
+        if first is None:
+            return 0
+        ends, _, side = first
+        return progress.days_since(ends, self.clock.now, self.clock.zones[side])
+
+    def is_due_by(self, day: date) -> bool:
+        """A deadline is owed, none has ended yet, and the first to end is on or before ``day``."""
+        first = self._first_to_end()
+        return first is not None and not self.days_late and first[1] <= day
+
+    def blocked_steps(self) -> list:
+        """The steps marked blocked while the integration runs; an ended integration has none."""
+        if not self.integration.is_running:
+            return []
+        return [s for s in self.steps if s.status == StepStatus.BLOCKED]
 
     def stored_fields(self) -> dict:
         """The integration's stored standing columns, as this standing gives them."""
@@ -153,7 +182,7 @@ class Standing:
 def clock_for(integration: Integration, now: datetime | None = None) -> progress.Clock:
     """Today for TradingView (``TIME_ZONE``) and for the partner (its own time zone)."""
     now = now or timezone.now()
-    zones = {Side.TRADINGVIEW: zoneinfo.ZoneInfo(settings.TIME_ZONE), Side.PARTNER: _zone(integration.partner)}
+    zones = {side: zone_of(side, integration.partner) for side in Side.values}
     if integration.is_launched and integration.launched_on:
         return progress.Clock(now, zones, frozen_on=integration.launched_on)
     if integration.is_cancelled and integration.cancelled_on:
@@ -162,8 +191,19 @@ def clock_for(integration: Integration, now: datetime | None = None) -> progress
     return progress.Clock(now, zones)
 
 
-def _zone(partner) -> zoneinfo.ZoneInfo:
-    return partner.zone
+def zone_of(side: str, partner=None) -> zoneinfo.ZoneInfo:
+    """The time zone whose days ``side`` counts: the partner's own, TradingView's ``TIME_ZONE``."""
+    return partner.zone if side == Side.PARTNER and partner is not None else tradingview_zone()
+
+
+def day_of(moment: datetime, side: str = Side.TRADINGVIEW, partner=None) -> date:
+    """The day ``moment`` falls on for ``side`` (TradingView's unless told), as the rules' clock counts it."""
+    return progress.day_in(moment, zone_of(side, partner))
+
+
+def today_for(side: str = Side.TRADINGVIEW, partner=None, now: datetime | None = None) -> date:
+    """What day it is ``now`` for ``side``: TradingView's in ``TIME_ZONE``, a partner's in its own zone."""
+    return day_of(now or timezone.now(), side, partner)
 
 
 def paused_dates(integration: Integration, today: date, integration_events=None) -> set[date]:
@@ -174,7 +214,7 @@ def paused_dates(integration: Integration, today: date, integration_events=None)
     days: set[date] = set()
     paused_since = None
     for event in integration.events.all() if integration_events is None else integration_events:
-        day = timezone.localdate(event.at)
+        day = day_of(event.at)
         if event.kind == IntegrationEvent.Kind.PAUSED:
             paused_since = day
         elif event.kind == IntegrationEvent.Kind.RESUMED and paused_since:
@@ -197,7 +237,7 @@ def standing(integration: Integration, now: datetime | None = None, steps=None, 
     """Where ``integration`` stands now. Two queries (steps, events) unless they are passed in."""
     clock = clock_for(integration, now)
     steps = sorted(integration.steps.all() if steps is None else steps, key=lambda s: s.position)
-    today = timezone.localdate(clock.now)
+    today = clock.day(clock.now, Side.TRADINGVIEW)
     paused_days = 0
     if integration.is_paused and integration.paused_on:
         paused_days = max(0, (today - integration.paused_on).days)

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from integrations.batches import in_batches
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, tradingview_zone
-from integrations.standing import standing
+from integrations.standing import standing, today_for
 from notifications.messages import integration_url
 from notifications.models import OutboxMessage
 from notifications.outbox import Message, working_moment, write
@@ -69,7 +69,7 @@ def integration_summary(integration, now, day: date) -> tuple[str, bool, bool]:
 
 def plan_weekly_digest(day: date | None = None, batch_size: int = 500) -> int:
     """On a working Monday, write one digest per PM linked to Slack; returns how many rows are new."""
-    day = day or timezone.localdate()
+    day = day or today_for()
     if day.weekday() != 0 or not is_working_day(day):
         return 0
     running = (

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from integrations.batches import in_batches
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, tradingview_zone
-from integrations.standing import standing
+from integrations.standing import standing, today_for
 from notifications.digest import plan_weekly_digest
 from notifications.messages import step_blocks
 from notifications.models import OutboxMessage
@@ -87,7 +87,7 @@ def plan_reminders(day: date | None = None, batch_size: int = 500) -> int:
     Each batch of integrations costs a fixed number of queries (read, then write the new rows in
     bulk), however many integrations and reminders it holds. Ends with the weekly digest (Mondays).
     """
-    day = day or timezone.localdate()
+    day = day or today_for()
     written = 0
     if is_working_day(day):  # nobody is nudged at a weekend; the cadence goes on on working days
         active = (

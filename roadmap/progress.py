@@ -47,11 +47,27 @@ class Clock:
         return cls(datetime.combine(day, time(12), zone), {Side.TRADINGVIEW: zone, Side.PARTNER: zone})
 
     def today(self, side: str) -> date:
-        return self.frozen_on or self.now.astimezone(self.zones[side]).date()
+        return self.frozen_on or day_in(self.now, self.zones[side])
 
     def day(self, moment: datetime, side: str) -> date:
         """The calendar day of ``moment`` for ``side``: when a step of that side was finished."""
-        return moment.astimezone(self.zones[side]).date()
+        return day_in(moment, self.zones[side])
+
+
+def day_in(moment: datetime, zone: tzinfo) -> date:
+    """The calendar day ``moment`` falls on in ``zone``: the one way a moment becomes a day here."""
+    return moment.astimezone(zone).date()
+
+
+def days_since(start: datetime | None, now: datetime, zone: tzinfo) -> int:
+    """The days of ``zone`` from the one ``start`` begins (a midnight there) to ``now``'s, both counted.
+
+    0 before ``start``. Calendar days, not spans of 24 hours: a change of daylight saving time
+    between the two neither adds nor loses a day.
+    """
+    if start is None or now < start:
+        return 0
+    return (day_in(now, zone) - day_in(start, zone)).days + 1
 
 
 def is_open(step) -> bool:

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 
 from django.contrib import admin
 from django.db import models
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -40,12 +39,10 @@ class OverdueFilter(admin.SimpleListFilter):
         return [("yes", "Yes"), ("no", "No")]
 
     def queryset(self, request, queryset):
-        # The same rule as Integration.days_overdue(), in SQL: the deadline ended in its side's zone.
-        overdue = Q(state=Integration.State.ACTIVE, next_deadline_at__lte=timezone.now())
         if self.value() == "yes":
-            return queryset.filter(overdue)
+            return queryset.late()
         if self.value() == "no":
-            return queryset.exclude(overdue)
+            return queryset.not_late()
         return queryset
 
 
@@ -71,11 +68,10 @@ class BlockedFilter(admin.SimpleListFilter):
         return [("yes", "Yes"), ("no", "No")]
 
     def queryset(self, request, queryset):
-        blocked = Q(state__in=Integration.RUNNING_STATES, steps__status=StepStatus.BLOCKED)
         if self.value() == "yes":
-            return queryset.filter(blocked).distinct()
+            return queryset.blocked()
         if self.value() == "no":
-            return queryset.exclude(pk__in=Integration.objects.filter(blocked).values("pk"))
+            return queryset.not_blocked()
         return queryset
 
 

@@ -143,10 +143,7 @@ def standing_fields(integration, live=None) -> dict:
         days_overdue = integration.days_overdue()
     else:
         stored = SimpleNamespace(**{**vars(integration), **live.stored_fields()})
-        ends = stored.next_deadline_at
-        now = live.clock.now
-        active = integration.state == Integration.State.ACTIVE
-        days_overdue = (now - ends).days + 1 if active and ends and now >= ends else 0
+        days_overdue = live.days_late
     delays = (stored.delay_tradingview_days, stored.delay_partner_days, stored.delay_both_days)
     forecast, baseline = stored.forecast_launch_on, integration.baseline_launch_on
     return {

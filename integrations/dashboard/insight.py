@@ -7,8 +7,9 @@ numbers as text) that the templates draw inline, with a table of the same number
 
 Days are calendar days. A step starts when it becomes actionable: the latest completion of its
 prerequisites (a prerequisite that does not apply passes on its own start), or the kick-off. A
-completion's day is its date in ``settings.TIME_ZONE``; a step is on time when that day is no
-later than its stored deadline (``IntegrationStep.due_date``).
+completion's day is its date for the side that owed the step (the partner's own time zone,
+``settings.TIME_ZONE`` for TradingView), as the standing dates it; a step is on time when that day
+is no later than its stored deadline (``IntegrationStep.due_date``).
 """
 
 import math
@@ -24,6 +25,7 @@ from django.utils import timezone
 
 from integrations.dashboard.access import staff_required
 from integrations.models import Integration
+from integrations.standing import day_of, today_for
 from roadmap.models import Side, StepStatus, step_label
 
 SIDE_LABELS = {Side.TRADINGVIEW: "TradingView", Side.PARTNER: "Partner", "both": "Both"}
@@ -94,9 +96,9 @@ class StepFigures:
         return self.on_time / self.with_deadline if self.with_deadline else None
 
 
-def completion_day(moment) -> date:
-    """The calendar day of a completion in settings.TIME_ZONE."""
-    return timezone.localtime(moment, timezone.get_default_timezone()).date()
+def completion_day(step, integration) -> date:
+    """The calendar day a done step was finished, for the side that owed it (as the standing counts it)."""
+    return day_of(step.completed_at, step.side, integration.partner)
 
 
 def step_durations(integration) -> dict:
@@ -114,7 +116,7 @@ def step_durations(integration) -> dict:
                 start = finish
         starts[s.code] = start
         if s.status == StepStatus.DONE and s.completed_at:
-            finishes[s.code] = max(kickoff, completion_day(s.completed_at))
+            finishes[s.code] = max(kickoff, completion_day(s, integration))
         elif s.status == StepStatus.NOT_APPLICABLE:
             finishes[s.code] = start  # passes its prerequisites' finish on
         else:
@@ -473,7 +475,7 @@ def insight_page(request):
             "figures": figures,
             "charts": charts(figures),
             "time_zone": settings.TIME_ZONE,
-            "today": timezone.localdate(now),
+            "today": today_for(now=now),
         },
     )
 

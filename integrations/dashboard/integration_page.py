@@ -97,8 +97,7 @@ def _context(request, integration: Integration, replan_form=None, pause_form=Non
     ]
 
     next_deadline = now.next_deadline()
-    ends = now.next_deadline_ends()
-    late_days = (now.clock.now - ends).days + 1 if ends and now.clock.now >= ends else 0
+    late_days = now.days_late
     last = steps[-1] if steps else None
     counts = dict.fromkeys(RECOMMENDED_LINEUP, 0)
     for member in integration.team.all():

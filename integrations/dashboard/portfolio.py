@@ -49,6 +49,7 @@ from integrations.read_models.portfolio import (
     pm_choices,
     portfolio_counts,
 )
+from integrations.standing import today_for
 from integrations.steps import apply_action
 from roadmap.refusals import Refusal
 
@@ -106,7 +107,7 @@ def portfolio(request):
         "parts_choices": Integration.Parts.choices,
         "state_choices": STATE_CHOICES,
         "page_query": filters.query(),
-        "today": timezone.localdate(now),
+        "today": today_for(now=now),
     }
     return render(request, "dashboard/portfolio.html", context)
 
@@ -116,7 +117,7 @@ def portfolio_csv(request):
     now = timezone.now()
     filters = Filters.from_request(request.GET)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="portfolio-{timezone.localdate(now)}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="portfolio-{today_for(now=now)}.csv"'
     writer = csv.writer(response)
     writer.writerow(CSV_COLUMNS)
     for i in filter_portfolio(filters, request.user, now).iterator(chunk_size=500):
@@ -131,7 +132,7 @@ def portfolio_csv(request):
 def my_queue(request):
     items = my_queue_items(request.user)
     feed = request.build_absolute_uri(reverse("pm-calendar", args=[calendar_token(request.user)]))
-    context = {"nav": "queue", "items": items, "calendar_url": feed, "today": timezone.localdate()}
+    context = {"nav": "queue", "items": items, "calendar_url": feed, "today": today_for()}
     return render(request, "dashboard/queue.html", context)
 
 

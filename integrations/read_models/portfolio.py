@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +21,9 @@ from django.utils.http import urlencode
 from integrations.jira.models import JiraConnection, StatusCategory
 from integrations.models import Integration, IntegrationStep
 from integrations.read_models.outbox import outbox_model
-from roadmap.models import Side, StepStatus
+from integrations.standing import standing, today_for
+from integrations.stored_standing import is_blocked, is_due_by, is_late
+from roadmap.models import Side
 from roadmap.progress import actionable_steps
 
 
@@ -56,11 +58,11 @@ def _month_bounds(today: date) -> tuple[date, date]:
 
 
 def _blocked():
-    return Exists(IntegrationStep.objects.filter(integration=OuterRef("pk"), status=StepStatus.BLOCKED))
+    return is_blocked(Integration)
 
 
 def _late(now):
-    return Q(state=Integration.State.ACTIVE, next_deadline_at__lte=now)
+    return is_late(now)
 
 
 @dataclass
@@ -125,7 +127,7 @@ def filter_portfolio(filters: Filters, user, now=None):
     The page, its CSV and the API's integrations list call this: the same parameters give the same rows.
     """
     now = now or timezone.now()
-    today = timezone.localdate(now)
+    today = today_for(now=now)
     qs = Integration.objects.all()
     if filters.state == "running":
         qs = qs.filter(state__in=Integration.RUNNING_STATES)
@@ -144,7 +146,7 @@ def filter_portfolio(filters: Filters, user, now=None):
     if filters.blocked:
         qs = qs.filter(_blocked())
     if filters.due == "week":
-        qs = qs.filter(state=Integration.State.ACTIVE, next_due_on__range=(today, _week_bounds(today)[1]))
+        qs = qs.filter(is_due_by(now, _week_bounds(today)[1]))
     if filters.launch == "month":
         qs = qs.filter(forecast_launch_on__range=_month_bounds(today))
     if filters.data_type:
@@ -184,12 +186,12 @@ def filter_portfolio(filters: Filters, user, now=None):
 def portfolio_counts(user, now=None) -> dict:
     """Late, blocked, due this week and launching this month, over running integrations: one query."""
     now = now or timezone.now()
-    today = timezone.localdate(now)
+    today = today_for(now=now)
     week_end = _week_bounds(today)[1]
     return Integration.objects.filter(state__in=Integration.RUNNING_STATES).aggregate(
         late=Count("pk", filter=_late(now)),
         blocked=Count("pk", filter=Q(_blocked())),
-        due_week=Count("pk", filter=Q(state=Integration.State.ACTIVE, next_due_on__range=(today, week_end))),
+        due_week=Count("pk", filter=is_due_by(now, week_end)),
         launch_month=Count("pk", filter=Q(forecast_launch_on__range=_month_bounds(today))),
     )
 
@@ -302,25 +304,25 @@ class QueueItem:
     refusal: str = ""
 
 
-def my_queue_items(user, today: date | None = None) -> list[QueueItem]:
+def my_queue_items(user, now=None) -> list[QueueItem]:
     """The PM's actionable TradingView steps on active integrations, the earliest deadline first.
 
-    Three queries whatever the number of integrations: the integrations, then their steps.
+    A fixed number of queries whatever the number of integrations: the integrations, their steps, their events.
     """
-    today = today or timezone.localdate()
     integrations = (
         Integration.objects.filter(tv_pm=user, state=Integration.State.ACTIVE)
         .select_related("partner")
-        .prefetch_related(Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")))
+        .prefetch_related(Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")), "events")
     )
     items = []
     for integration in integrations:
         steps = list(integration.steps.all())
+        now_standing = standing(integration, now, steps=steps, integration_events=integration.events.all())
         for step in actionable_steps(steps):
             if step.side != Side.TRADINGVIEW:
                 continue
             step.integration = integration  # no query for step.integration in the template
-            late = (today - step.due_date).days if step.due_date and step.due_date < today else 0
+            late = now_standing.days_overdue(step)
             items.append(QueueItem(step, integration, late, integration_url(integration.pk)))
     items.sort(key=lambda item: (item.step.due_date or date.max, item.integration.partner.name, item.step.position))
     return items

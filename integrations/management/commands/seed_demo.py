@@ -22,6 +22,7 @@ from integrations import plan, steps
 from integrations.context import ChangeContext
 from integrations.handovers.demo import record_demo_handovers
 from integrations.models import ChangeSource, Integration, Partner, PartnerContact, PartnerUser, TeamMember
+from integrations.standing import today_for
 from roadmap import progress
 from roadmap.default_template import KEY
 from roadmap.models import RoadmapTemplate, Side, StepStatus
@@ -202,7 +203,7 @@ class Command(BaseCommand):
 
     def create(self, demo: DemoStory, template, user):
         User = get_user_model()
-        today = timezone.localdate()
+        today = today_for()
         partner = Partner.objects.create(
             name=demo.name,
             kind=demo.kind,
@@ -268,7 +269,7 @@ class StoryTeller:
         self.user = user
         self.kickoff = kickoff
         self.zones = {Side.TRADINGVIEW: timezone.get_current_timezone(), Side.PARTNER: ZoneInfo(demo.time_zone)}
-        today = timezone.localdate()
+        today = today_for()
         self.paused_on = None
         if demo.paused_days_ago:
             self.paused_on = _working_day_before(today - timedelta(days=demo.paused_days_ago))

@@ -7,8 +7,8 @@ per reason). ``manage.py deliver_outbox`` then sends what is due.
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
+from integrations.standing import today_for
 from notifications.reminders import plan_reminders
 
 
@@ -25,7 +25,7 @@ class Command(BaseCommand):
             except ValueError:
                 raise CommandError(f"--date {day!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-03-30.") from None
         else:
-            day = timezone.localdate()
+            day = today_for()
         written = plan_reminders(day)
         self.stdout.write(
             f"Planned {written} new message{'s' if written != 1 else ''} for {day:%Y-%m-%d} into the outbox."

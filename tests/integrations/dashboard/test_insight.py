@@ -1,6 +1,7 @@
 """The insight page: figures per step, per side, where integrations get stuck, launches and slip."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -11,6 +12,7 @@ from django.urls import reverse
 from integrations import plan, steps
 from integrations.dashboard import insight as page
 from integrations.models import Integration
+from integrations.standing import standing
 from tests.factories import IntegrationFactory, PartnerFactory
 from tests.integrations.handovers.helpers import hand_over_everything
 from tests.integrations.helpers import KICKOFF, STEP_CODES, at, ctx, on, step
@@ -219,7 +221,7 @@ def test_page_draws_the_charts_with_labels_and_numbers(portfolio, staff_client):
     # The tables hold the same numbers, and the page says how days are counted.
     assert "33% (1 of 3)" in html
     assert '<td data-label="Q3">2.75</td>' in html
-    assert "in UTC, is no later than its stored deadline" in html
+    assert "(UTC for TradingView, the partner's own for the partner), is no later than its stored deadline" in html
     assert "Fixed token" in html and "OAuth2Bearer, code flow" in html
 
 
@@ -282,3 +284,22 @@ def test_the_page_takes_a_fixed_number_of_queries(pm, client, n):
     client.force_login(pm)
     # The session, the user, the integrations (with current step and partner) and their steps.
     assert page_queries(client) == 4
+
+
+def test_insight_dates_a_completion_in_the_zone_of_the_side_that_owed_it(started_integration, pm):
+    started_integration.partner.time_zone = "America/Los_Angeles"
+    started_integration.partner.save()
+    for code in ("slack-jira-onboarding", "autotests-configuration"):
+        with on("2026-03-04"):
+            steps.complete_step(step(started_integration, code), ctx(pm, "2026-03-04"))
+    # The partner finishes its endpoints at 18:00 on their due day, in Los Angeles (01:00 UTC the next day).
+    finished = datetime(2026, 3, 30, 18, tzinfo=ZoneInfo("America/Los_Angeles"))
+    with time_machine.travel(finished + timedelta(minutes=1), tick=False):
+        steps.complete_step(step(started_integration, "endpoints-implementation"), ctx(pm, finished))
+        endpoints = step(started_integration, "endpoints-implementation")
+        assert standing(started_integration).of(endpoints).days_late == 0
+        figures = {f.code: f for f in page.step_figures(page.load_portfolio())}
+        assert (figures["endpoints-implementation"].on_time, figures["endpoints-implementation"].with_deadline) == (
+            1,
+            1,
+        )

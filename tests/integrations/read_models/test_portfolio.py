@@ -52,6 +52,6 @@ def test_rows_counts_csv_and_queue_agree(pm):
     values = dict(zip(CSV_COLUMNS, csv_row(row, now), strict=True))
     assert (values["partner"], values["days_late"], values["blocked"]) == ("Acme Broker", 1, "no")
     assert portfolio_counts(pm, now)["late"] == 1
-    items = my_queue_items(pm, FRIDAY)
+    items = my_queue_items(pm, now)
     assert items and all(item.step.side == Side.TRADINGVIEW for item in items)
     assert items[0].days_late == 1 and items[0].url == Row.of(row, now).url

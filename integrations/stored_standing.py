@@ -1,0 +1,98 @@
+"""The stored standing read back: days late from the stored columns, and the SQL that filters on them.
+
+``integrations.standing.store_standing()`` writes an integration's standing into its columns after
+every change and daily. Lists that filter, count and sort in SQL read those columns here, with the
+meaning ``standing()`` gives them, so a list and the integration's own page always agree:
+
+- late now: active, and the deadline owed that ends first (``next_deadline_at``, moved by the days
+  paused since) has ended. ``Standing.days_late`` counts the days since, in the owing side's days.
+- blocked: running (active or paused) with a step marked blocked (``Standing.blocked_steps``).
+- due by a day: active, not late, and the deadline that ends first falls on or before that day
+  (``Standing.is_due_by``).
+
+A paused, launched or cancelled integration owes nothing now: it is never late nor due.
+
+This module imports no model (``integrations.models`` builds its manager from it); the step model
+is reached through the integration's ``steps`` relation.
+"""
+
+import zoneinfo
+from datetime import date, datetime
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from integrations.visibility import VisibleQuerySet
+from roadmap import progress
+from roadmap.models import StepStatus
+
+ACTIVE = "active"
+RUNNING = ("active", "paused")
+
+
+def is_running() -> Q:
+    return Q(state__in=RUNNING)
+
+
+def is_late(now: datetime) -> Q:
+    """Late at ``now``: exactly the integrations whose ``days_overdue(now)`` is above 0."""
+    return Q(state=ACTIVE, next_deadline_at__lte=now)
+
+
+def is_due_by(now: datetime, day: date) -> Q:
+    """Owing a deadline not yet ended at ``now`` that falls on or before ``day``."""
+    return Q(state=ACTIVE, next_deadline_at__gt=now, next_due_on__lte=day)
+
+
+def is_blocked(model) -> Exists:
+    """Running with a step marked blocked (``model`` is ``Integration``): usable to filter, count or annotate."""
+    step_model = model._meta.get_field("steps").related_model
+    return Exists(
+        step_model.objects.filter(integration=OuterRef("pk"), status=StepStatus.BLOCKED, integration__state__in=RUNNING)
+    )
+
+
+class IntegrationQuerySet(VisibleQuerySet):
+    """``Integration.objects``: who may see which (``visible_to``) and the stored standing's meanings as filters."""
+
+    def running(self):
+        return self.filter(is_running())
+
+    def late(self, now: datetime | None = None):
+        return self.filter(is_late(now or timezone.now()))
+
+    def not_late(self, now: datetime | None = None):
+        return self.exclude(is_late(now or timezone.now()))
+
+    def blocked(self):
+        return self.filter(is_blocked(self.model))
+
+    def not_blocked(self):
+        return self.exclude(is_blocked(self.model))
+
+    def due_by(self, now: datetime, day: date):
+        return self.filter(is_due_by(now, day))
+
+
+def stored_days_late(integration, now: datetime | None = None) -> int:
+    """``Standing.days_late`` from the stored columns: days since ``next_deadline_at``, in the owing side's days."""
+    if integration.state != ACTIVE or integration.next_deadline_at is None:
+        return 0
+    return progress.days_since(integration.next_deadline_at, now or timezone.now(), deadline_zone(integration))
+
+
+def deadline_zone(integration) -> zoneinfo.ZoneInfo:
+    """The zone ``next_deadline_at`` was counted in: the one where it is a midnight, else the side owing.
+
+    The columns do not say whose deadline it is; its end is a midnight in its side's zone. When
+    both zones have that midnight at the same moment the ball in court decides (the partner's
+    when both sides owe).
+    """
+    tradingview = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    partner = integration.partner.zone
+    ends = integration.next_deadline_at
+    midnight = [zone for zone in (partner, tradingview) if ends.astimezone(zone).time() == datetime.min.time()]
+    if len(midnight) == 1:
+        return midnight[0]
+    return tradingview if integration.ball_side == "tradingview" else partner
