@@ -18,6 +18,7 @@ check: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	EMBEDDED=1 $(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/lint-imports --no-cache
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

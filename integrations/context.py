@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils import timezone
 
+from integrations.clock import day_of
 from integrations.models import ChangeSource
-from integrations.standing import day_of
 from roadmap.refusals import InvalidInput
 
 # Clocks of the machines that report changes (Jira, a browser) drift a little; a change dated

@@ -3,7 +3,7 @@ pages and the dashboard's forms take them."""
 
 from django import forms
 
-from integrations.standing import today_for
+from integrations.clock import today_for
 
 
 class DateInput(forms.DateInput):

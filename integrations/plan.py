@@ -12,9 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations import events
+from integrations.clock import day_of
 from integrations.context import ChangeContext
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange
-from integrations.standing import day_of, refresh_standing
+from integrations.standing import refresh_standing
 from roadmap.conditions import evaluate
 from roadmap.models import StepStatus, template_problems
 from roadmap.refusals import IntegrationEnded, InvalidInput, InvalidTemplate, NotRunning, ReasonRequired, StaleChange

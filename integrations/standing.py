@@ -13,7 +13,6 @@ nobody's overdue days grow, and the forecast launch moves with the pause. A paus
 shown as it would stand if resumed today.
 """
 
-import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -22,7 +21,8 @@ from django.utils import timezone
 
 from integrations import events
 from integrations.batches import in_batches
-from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange, tradingview_zone
+from integrations.clock import clock_for, day_of
+from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange
 from roadmap import progress
 from roadmap.models import Side, StepStatus
 
@@ -177,33 +177,6 @@ class Standing:
             "delay_both_days": split.both,
             "standing_as_of": self.today,
         }
-
-
-def clock_for(integration: Integration, now: datetime | None = None) -> progress.Clock:
-    """Today for TradingView (``TIME_ZONE``) and for the partner (its own time zone)."""
-    now = now or timezone.now()
-    zones = {side: zone_of(side, integration.partner) for side in Side.values}
-    if integration.is_launched and integration.launched_on:
-        return progress.Clock(now, zones, frozen_on=integration.launched_on)
-    if integration.is_cancelled and integration.cancelled_on:
-        # A cancelled integration's open steps stop growing late on the day it stopped.
-        return progress.Clock(now, zones, frozen_on=integration.cancelled_on)
-    return progress.Clock(now, zones)
-
-
-def zone_of(side: str, partner=None) -> zoneinfo.ZoneInfo:
-    """The time zone whose days ``side`` counts: the partner's own, TradingView's ``TIME_ZONE``."""
-    return partner.zone if side == Side.PARTNER and partner is not None else tradingview_zone()
-
-
-def day_of(moment: datetime, side: str = Side.TRADINGVIEW, partner=None) -> date:
-    """The day ``moment`` falls on for ``side`` (TradingView's unless told), as the rules' clock counts it."""
-    return progress.day_in(moment, zone_of(side, partner))
-
-
-def today_for(side: str = Side.TRADINGVIEW, partner=None, now: datetime | None = None) -> date:
-    """What day it is ``now`` for ``side``: TradingView's in ``TIME_ZONE``, a partner's in its own zone."""
-    return day_of(now or timezone.now(), side, partner)
 
 
 def paused_dates(integration: Integration, today: date, integration_events=None) -> set[date]:

@@ -16,8 +16,9 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from integrations.batches import in_batches
+from integrations.clock import today_for
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, tradingview_zone
-from integrations.standing import standing, today_for
+from integrations.standing import standing
 from notifications.messages import integration_url
 from notifications.models import OutboxMessage
 from notifications.outbox import Message, working_moment, write

@@ -22,8 +22,9 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from integrations.batches import in_batches
+from integrations.clock import today_for
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, tradingview_zone
-from integrations.standing import standing, today_for
+from integrations.standing import standing
 from notifications.digest import plan_weekly_digest
 from notifications.messages import step_blocks
 from notifications.models import OutboxMessage

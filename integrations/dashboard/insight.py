@@ -23,9 +23,9 @@ from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
 
+from integrations.clock import day_of, today_for
 from integrations.dashboard.access import staff_required
 from integrations.models import Integration
-from integrations.standing import day_of, today_for
 from roadmap.models import Side, StepStatus, step_label
 
 SIDE_LABELS = {Side.TRADINGVIEW: "TradingView", Side.PARTNER: "Partner", "both": "Both"}

@@ -30,6 +30,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from integrations.clock import today_for
 from integrations.context import ChangeContext
 from integrations.dashboard.access import staff_required
 from integrations.models import Integration, IntegrationStep
@@ -49,7 +50,6 @@ from integrations.read_models.portfolio import (
     pm_choices,
     portfolio_counts,
 )
-from integrations.standing import today_for
 from integrations.steps import apply_action
 from roadmap.refusals import Refusal
 

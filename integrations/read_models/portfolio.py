@@ -18,10 +18,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from integrations.clock import today_for
 from integrations.jira.models import JiraConnection, StatusCategory
 from integrations.models import Integration, IntegrationStep
 from integrations.read_models.outbox import outbox_model
-from integrations.standing import standing, today_for
+from integrations.standing import standing
 from integrations.stored_standing import is_blocked, is_due_by, is_late
 from roadmap.models import Side
 from roadmap.progress import actionable_steps

@@ -25,9 +25,10 @@ from django.core.management import call_command
 from django.db import transaction
 
 from integrations import plan
+from integrations.clock import today_for
 from integrations.dashboard import insight
-from integrations.models import Integration
-from integrations.standing import refresh_running, standing, today_for, tradingview_zone
+from integrations.models import Integration, tradingview_zone
+from integrations.standing import refresh_running, standing
 from tests.integrations.helpers import ctx
 
 pytestmark = pytest.mark.django_db

@@ -19,10 +19,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations import plan, steps
+from integrations.clock import today_for
 from integrations.context import ChangeContext
 from integrations.handovers.demo import record_demo_handovers
 from integrations.models import ChangeSource, Integration, Partner, PartnerContact, PartnerUser, TeamMember
-from integrations.standing import today_for
 from roadmap import progress
 from roadmap.default_template import KEY
 from roadmap.models import RoadmapTemplate, Side, StepStatus

@@ -8,7 +8,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations.standing import today_for
+from integrations.clock import today_for
 from notifications.reminders import plan_reminders
 
 

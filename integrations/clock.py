@@ -1,0 +1,42 @@
+"""One clock: what day it is for each side, and the ``Clock`` the standing rules count with.
+
+TradingView counts its days in ``TIME_ZONE``, a partner in its own time zone (``Partner.zone``).
+Every "today" of the product comes from here (``today_for``, ``day_of``), so a page, a reminder
+and the daily refresh never disagree about the day.
+"""
+
+import zoneinfo
+from datetime import date, datetime
+
+from django.utils import timezone
+
+from integrations.models import Integration, tradingview_zone
+from roadmap import progress
+from roadmap.models import Side
+
+
+def clock_for(integration: Integration, now: datetime | None = None) -> progress.Clock:
+    """Today for TradingView (``TIME_ZONE``) and for the partner (its own time zone)."""
+    now = now or timezone.now()
+    zones = {side: zone_of(side, integration.partner) for side in Side.values}
+    if integration.is_launched and integration.launched_on:
+        return progress.Clock(now, zones, frozen_on=integration.launched_on)
+    if integration.is_cancelled and integration.cancelled_on:
+        # A cancelled integration's open steps stop growing late on the day it stopped.
+        return progress.Clock(now, zones, frozen_on=integration.cancelled_on)
+    return progress.Clock(now, zones)
+
+
+def zone_of(side: str, partner=None) -> zoneinfo.ZoneInfo:
+    """The time zone whose days ``side`` counts: the partner's own, TradingView's ``TIME_ZONE``."""
+    return partner.zone if side == Side.PARTNER and partner is not None else tradingview_zone()
+
+
+def day_of(moment: datetime, side: str = Side.TRADINGVIEW, partner=None) -> date:
+    """The day ``moment`` falls on for ``side`` (TradingView's unless told), as the rules' clock counts it."""
+    return progress.day_in(moment, zone_of(side, partner))
+
+
+def today_for(side: str = Side.TRADINGVIEW, partner=None, now: datetime | None = None) -> date:
+    """What day it is ``now`` for ``side``: TradingView's in ``TIME_ZONE``, a partner's in its own zone."""
+    return day_of(now or timezone.now(), side, partner)
