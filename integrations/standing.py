@@ -338,7 +338,8 @@ def refresh_running(now: datetime | None = None, batch_size: int = 500, progress
     loads its integrations, their steps and their events, then writes back in bulk.
     """
     running = (
-        Integration.objects.filter(state__in=Integration.RUNNING_STATES, kickoff_on__isnull=False)
+        Integration.objects.running()
+        .filter(kickoff_on__isnull=False)
         .select_related("partner")
         .prefetch_related(
             Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")),

@@ -59,6 +59,10 @@ class IntegrationQuerySet(VisibleQuerySet):
     def running(self):
         return self.filter(is_running())
 
+    def active(self):
+        """Kicked off or not, running with the clock going (not paused, launched or cancelled)."""
+        return self.filter(state=ACTIVE)
+
     def late(self, now: datetime | None = None):
         return self.filter(is_late(now or timezone.now()))
 

@@ -39,7 +39,7 @@ def integration_summary(integration, now, day: date) -> tuple[str, bool, bool]:
     """Lines about one integration as of ``day``: (mrkdwn text, anything late, anything due this week)."""
     week_end = day + timedelta(days=6 - day.weekday())
     header = f"*<{integration_url(integration)}|{integration}>*"
-    if integration.state == Integration.State.PAUSED:
+    if integration.is_paused:
         header += " (paused)"
     lines = [header]
     owed = progress.actionable_steps(now.steps)
@@ -74,9 +74,8 @@ def plan_weekly_digest(day: date | None = None, batch_size: int = 500) -> int:
     if day.weekday() != 0 or not is_working_day(day):
         return 0
     running = (
-        Integration.objects.filter(
-            state__in=Integration.RUNNING_STATES, kickoff_on__isnull=False, tv_pm__slack_account__isnull=False
-        )
+        Integration.objects.running()
+        .filter(kickoff_on__isnull=False, tv_pm__slack_account__isnull=False)
         .select_related("partner", "template", "tv_pm__slack_account")
         .prefetch_related(
             Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")),

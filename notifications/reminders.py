@@ -92,7 +92,8 @@ def plan_reminders(day: date | None = None, batch_size: int = 500) -> int:
     written = 0
     if is_working_day(day):  # nobody is nudged at a weekend; the cadence goes on on working days
         active = (
-            Integration.objects.filter(state=Integration.State.ACTIVE, kickoff_on__isnull=False)
+            Integration.objects.active()
+            .filter(kickoff_on__isnull=False)
             .select_related("partner", "template", "tv_pm__slack_account", "business_manager__slack_account")
             .prefetch_related(
                 Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")),

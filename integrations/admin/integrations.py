@@ -120,7 +120,7 @@ INTEGRATION_OPERATIONS = (
         "Kicked off",
         run=lambda i, data, user: plan.start_integration(i, data["kickoff_on"], ChangeContext.web(user, data["note"])),
         form_class=KickoffForm,
-        available=lambda i, user: not i.is_started and i.state == Integration.State.ACTIVE,
+        available=lambda i, user: not i.is_started and i.is_active,
     ),
     Operation(
         "replan",
@@ -136,14 +136,14 @@ INTEGRATION_OPERATIONS = (
         "Paused",
         run=lambda i, data, user: plan.pause(i, ChangeContext.web(user, data["note"])),
         form_class=NoteForm,
-        available=lambda i, user: i.is_started and i.state == Integration.State.ACTIVE,
+        available=lambda i, user: i.is_started and i.is_active,
     ),
     Operation(
         "resume",
         "Resume",
         "Resumed",
         run=lambda i, data, user: plan.resume(i, ChangeContext.web(user)),
-        available=lambda i, user: i.state == Integration.State.PAUSED,
+        available=lambda i, user: i.is_paused,
     ),
     Operation(
         "cancel_integration",
@@ -285,7 +285,7 @@ class IntegrationAdmin(OperationsAdmin):
     @admin.display(description="ball in court", ordering="ball_side")
     def ball_in_court(self, integration):
         """Who owes the next move, and the blocked step if any; for one not running, its state."""
-        if integration.state != Integration.State.ACTIVE:
+        if not integration.is_active:
             who = format_html("<em>{}</em>", integration.get_state_display())
         else:
             who = integration.get_ball_side_display() or "-"
@@ -381,7 +381,7 @@ class IntegrationAdmin(OperationsAdmin):
         today (the standing moves its open dates by the days paused), so the PM sees what resuming
         hands to whom.
         """
-        paused = now.integration.state == Integration.State.PAUSED
+        paused = now.integration.is_paused
         ball = progress.ball_in_court(now.steps) if paused else now.ball
         owed = []
         for side, label in Side.choices:

@@ -252,7 +252,7 @@ def insight(integrations, now) -> dict:
     return {
         "integrations": len(integrations),
         "running": sum(1 for i in integrations if i.is_running),
-        "launched": sum(1 for i in integrations if i.state == Integration.State.LAUNCHED),
+        "launched": sum(1 for i in integrations if i.is_launched),
         "steps": steps,
         "sides": side_figures(integrations, steps),
         "stuck": stuck_figures(integrations, now),

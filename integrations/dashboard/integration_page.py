@@ -111,7 +111,6 @@ def _context(request, integration: Integration, replan_form=None, pause_form=Non
     )
     messages = outbox_model().objects.filter(integration=integration).order_by("-created_at", "-id")
     outbox = list(messages[:OUTBOX_SHOWN])
-    state = integration.state
     return {
         "nav": "portfolio",
         "integration": integration,
@@ -131,8 +130,8 @@ def _context(request, integration: Integration, replan_form=None, pause_form=Non
         "team_gaps": lineup_gaps(counts),
         "handovers": handover_summary(integration, steps),
         "can_replan": integration.is_started and integration.is_running,
-        "can_pause": state == Integration.State.ACTIVE and integration.is_started,
-        "can_resume": state == Integration.State.PAUSED,
+        "can_pause": integration.is_active and integration.is_started,
+        "can_resume": integration.is_paused,
         "replan_form": replan_form or ReplanForm(prefix="replan"),
         "pause_form": pause_form or NoteForm(prefix="pause"),
         "resume_form": resume_form or NoteForm(prefix="resume"),

@@ -142,9 +142,7 @@ def apply_issue(facts: IssueFacts, *, who: str = "", deleted: bool = False) -> H
 
 def _integration_for(project_key: str):
     candidates = Integration.objects.filter(jira_project_key=project_key)
-    return candidates.filter(state__in=Integration.RUNNING_STATES).order_by("-kickoff_on").first() or (
-        candidates.order_by("-created_at").first()
-    )
+    return candidates.running().order_by("-kickoff_on").first() or (candidates.order_by("-created_at").first())
 
 
 def _record(issue: JiraIssue, facts: IssueFacts, integration, deleted: bool):

@@ -116,7 +116,7 @@ def _projects(integration) -> list[str]:
         return [integration.jira_project_key] if integration.jira_project_key else []
     # order_by: the model's default ordering would make DISTINCT compare those columns too.
     keys = (
-        Integration.objects.filter(state__in=Integration.RUNNING_STATES)
+        Integration.objects.running()
         .exclude(jira_project_key="")
         .order_by("jira_project_key")
         .values_list("jira_project_key", flat=True)

@@ -131,7 +131,7 @@ def filter_portfolio(filters: Filters, user, now=None):
     today = today_for(now=now)
     qs = Integration.objects.all()
     if filters.state == "running":
-        qs = qs.filter(state__in=Integration.RUNNING_STATES)
+        qs = qs.running()
     elif filters.state != "all":
         qs = qs.filter(state=filters.state)
     if filters.pm == "me":
@@ -189,7 +189,7 @@ def portfolio_counts(user, now=None) -> dict:
     now = now or timezone.now()
     today = today_for(now=now)
     week_end = _week_bounds(today)[1]
-    return Integration.objects.filter(state__in=Integration.RUNNING_STATES).aggregate(
+    return Integration.objects.running().aggregate(
         late=Count("pk", filter=_late(now)),
         blocked=Count("pk", filter=Q(_blocked())),
         due_week=Count("pk", filter=is_due_by(now, week_end)),
@@ -311,7 +311,8 @@ def my_queue_items(user, now=None) -> list[QueueItem]:
     A fixed number of queries whatever the number of integrations: the integrations, their steps, their events.
     """
     integrations = (
-        Integration.objects.filter(tv_pm=user, state=Integration.State.ACTIVE)
+        Integration.objects.active()
+        .filter(tv_pm=user)
         .select_related("partner")
         .prefetch_related(Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")), "events")
     )
