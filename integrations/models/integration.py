@@ -1,30 +1,23 @@
-"""Partners, their integrations, the integration's planned steps and the history of each change.
+"""An integration of a partner with TradingView: what it covers, its team, its planned steps.
 
 The rules that change these rows live in ``integrations.plan`` (kick-off, re-plan, pause) and
 ``integrations.steps`` (status changes); what the rows mean for who owes what lives in
-``roadmap.progress``. Models hold data, validation and small derived facts.
+``integrations.standing``. Models hold data, validation and small derived facts.
 """
 
 import re
-import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator, URLValidator
 from django.db import models
-from django.utils import timezone
-from django.utils.timesince import timesince
 
+from integrations.models.partners import Partner
 from integrations.stored_standing import IntegrationQuerySet, stored_days_late
 from integrations.visibility import VisibleQuerySet
 from roadmap.fields import ChoiceListField
 from roadmap.lineup import RECOMMENDED_LINEUP, lineup_gaps
 from roadmap.models import OPEN_STATUSES, Channel, RoadmapTemplate, Side, StepStatus, TemplateStep, step_label
-
-
-def validate_time_zone(value: str):
-    if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"{value!r} is not a known time zone; use an IANA name such as 'Europe/London'.")
 
 
 def validate_https(value: str):
@@ -50,57 +43,6 @@ def validate_usernames(text: str):
             f"Not a TradingView username: {', '.join(repr(b) for b in bad)} "
             "(letters, digits, '_', '.', '-'; one per line)."
         )
-
-
-class Partner(models.Model):
-    class Kind(models.TextChoices):
-        BROKER = "broker", "Broker"
-        EXCHANGE = "exchange", "Exchange"
-
-    name = models.CharField(max_length=200, unique=True)
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.BROKER)
-    website = models.URLField(blank=True)
-    time_zone = models.CharField(
-        max_length=64, default="UTC", validators=[validate_time_zone], help_text="IANA name, e.g. Europe/London."
-    )
-    notes = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    PARTNER_LOOKUP = "pk"  # what visible_to() filters on
-    objects = VisibleQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self):
-        return self.name
-
-    @property
-    def zone(self) -> zoneinfo.ZoneInfo:
-        """The partner's time zone; the project's (``TIME_ZONE``) when the stored name is not a known zone."""
-        try:
-            return zoneinfo.ZoneInfo(self.time_zone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            return tradingview_zone()
-
-
-def tradingview_zone() -> zoneinfo.ZoneInfo:
-    """TradingView's time zone: the project's ``TIME_ZONE``."""
-    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
-
-
-class PartnerContact(models.Model):
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="contacts")
-    name = models.CharField(max_length=200)
-    email = models.EmailField(blank=True)
-    title = models.CharField(max_length=200, blank=True, help_text="E.g. Head of partnerships.")
-    is_primary = models.BooleanField(default=False)
-
-    class Meta:
-        ordering = ["-is_primary", "name"]
-
-    def __str__(self):
-        return f"{self.name} ({self.partner})"
 
 
 class Integration(models.Model):
@@ -428,117 +370,3 @@ class IntegrationStep(models.Model):
     def is_launch(self) -> bool:
         """The last step of the roadmap: opening the integration to all users."""
         return not self.integration.steps.filter(position__gt=self.position).exists()
-
-
-class ChangeSource(models.TextChoices):
-    WEB = "web", "Web"
-    API = "api", "API"
-    JIRA = "jira", "Jira"
-    SLACK = "slack", "Slack"
-    SYSTEM = "system", "System"
-
-
-class RecordedChange(models.Model):
-    """Who made a change, when, and through which channel: shared by every history row."""
-
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    by_name = models.CharField(max_length=200, blank=True, help_text="Who, when not a user here (e.g. a Jira user).")
-    source = models.CharField(max_length=10, choices=ChangeSource.choices)
-    note = models.TextField(blank=True)
-
-    class Meta:
-        abstract = True
-        ordering = ["at", "id"]
-
-    @property
-    def who(self) -> str:
-        if self.by_id:
-            return self.by.get_username()
-        return self.by_name or self.get_source_display()
-
-
-class StepChange(RecordedChange):
-    """A row of a step's history: a status change, a due-date move, or both."""
-
-    step = models.ForeignKey(IntegrationStep, on_delete=models.CASCADE, related_name="history")
-    from_status = models.CharField(max_length=20, choices=StepStatus.choices, blank=True)
-    to_status = models.CharField(max_length=20, choices=StepStatus.choices)
-    from_due = models.DateField(null=True, blank=True)
-    to_due = models.DateField(null=True, blank=True)
-
-    PARTNER_LOOKUP = "step__integration__partner"  # what visible_to() filters on
-    objects = VisibleQuerySet.as_manager()
-
-    class Meta(RecordedChange.Meta):
-        pass
-
-    def __str__(self):
-        return f"{self.step}: {self.from_status or '-'} -> {self.to_status}"
-
-
-class IntegrationEvent(RecordedChange):
-    """A change to the integration as a whole: kick-off, re-plan, pause, resume, state."""
-
-    class Kind(models.TextChoices):
-        KICKED_OFF = "kicked_off", "Kicked off"
-        REPLANNED = "replanned", "Re-planned"
-        PAUSED = "paused", "Paused"
-        RESUMED = "resumed", "Resumed"
-        LAUNCHED = "launched", "Launched"
-        CANCELLED = "cancelled", "Cancelled"
-
-    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    from_value = models.CharField(max_length=200, blank=True)
-    to_value = models.CharField(max_length=200, blank=True)
-
-    PARTNER_LOOKUP = "integration__partner"  # what visible_to() filters on
-    objects = VisibleQuerySet.as_manager()
-
-    class Meta(RecordedChange.Meta):
-        pass
-
-    def __str__(self):
-        return f"{self.integration}: {self.get_kind_display()}"
-
-
-class PartnerUser(models.Model):
-    """A login of a partner's team: it sees and acts on its own partner's integrations only."""
-
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="partner_account")
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="users")
-
-    def __str__(self):
-        return f"{self.user.get_username()} ({self.partner})"
-
-
-class Heartbeat(models.Model):
-    """When the Celery worker and beat last showed they are alive."""
-
-    name = models.CharField(max_length=20, unique=True)  # "worker" or "beat"
-    last_seen_at = models.DateTimeField()
-    detail = models.CharField(max_length=200, blank=True)
-
-    def __str__(self):
-        return self.name
-
-    @classmethod
-    def beat(cls, name: str, detail: str = ""):
-        cls.objects.update_or_create(name=name, defaults={"last_seen_at": timezone.now(), "detail": detail[:200]})
-
-    @property
-    def age_seconds(self) -> float:
-        return (timezone.now() - self.last_seen_at).total_seconds()
-
-    @property
-    def age_text(self) -> str:
-        """How long ago the heartbeat was seen, to the second while that matters."""
-        seconds = int(self.age_seconds)
-        if seconds < 120:
-            return f"{max(seconds, 0)} second{'' if seconds == 1 else 's'}"
-        return timesince(self.last_seen_at)
-
-    @property
-    def is_stale(self) -> bool:
-        return self.age_seconds > settings.HEARTBEAT_STALE_AFTER

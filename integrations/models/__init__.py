@@ -1,0 +1,38 @@
+"""The integrations core's rows: partners, integrations, their steps and history, heartbeats.
+
+One module per family; everything is importable from ``integrations.models``. The plug-ins (Jira,
+hand-overs) and the stage and API keep their own models in their own apps.
+"""
+
+from integrations.models.heartbeat import Heartbeat
+from integrations.models.history import ChangeSource, IntegrationEvent, RecordedChange, StepChange
+from integrations.models.integration import (
+    USERNAME_RE,
+    Integration,
+    IntegrationStep,
+    TeamMember,
+    split_usernames,
+    validate_https,
+    validate_usernames,
+)
+from integrations.models.partners import Partner, PartnerContact, PartnerUser, tradingview_zone, validate_time_zone
+
+__all__ = [
+    "USERNAME_RE",
+    "ChangeSource",
+    "Heartbeat",
+    "Integration",
+    "IntegrationEvent",
+    "IntegrationStep",
+    "Partner",
+    "PartnerContact",
+    "PartnerUser",
+    "RecordedChange",
+    "StepChange",
+    "TeamMember",
+    "split_usernames",
+    "tradingview_zone",
+    "validate_https",
+    "validate_time_zone",
+    "validate_usernames",
+]

@@ -1,0 +1,75 @@
+"""Partners, their contacts and their users' logins, and the time zone each partner counts its days in."""
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from integrations.visibility import VisibleQuerySet
+
+
+def validate_time_zone(value: str):
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known time zone; use an IANA name such as 'Europe/London'.")
+
+
+class Partner(models.Model):
+    class Kind(models.TextChoices):
+        BROKER = "broker", "Broker"
+        EXCHANGE = "exchange", "Exchange"
+
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.BROKER)
+    website = models.URLField(blank=True)
+    time_zone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_time_zone], help_text="IANA name, e.g. Europe/London."
+    )
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    PARTNER_LOOKUP = "pk"  # what visible_to() filters on
+    objects = VisibleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The partner's time zone; the project's (``TIME_ZONE``) when the stored name is not a known zone."""
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return tradingview_zone()
+
+
+def tradingview_zone() -> zoneinfo.ZoneInfo:
+    """TradingView's time zone: the project's ``TIME_ZONE``."""
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+class PartnerContact(models.Model):
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    title = models.CharField(max_length=200, blank=True, help_text="E.g. Head of partnerships.")
+    is_primary = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-is_primary", "name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.partner})"
+
+
+class PartnerUser(models.Model):
+    """A login of a partner's team: it sees and acts on its own partner's integrations only."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="partner_account")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="users")
+
+    def __str__(self):
+        return f"{self.user.get_username()} ({self.partner})"
