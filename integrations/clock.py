@@ -11,20 +11,20 @@ from datetime import date, datetime
 from django.utils import timezone
 
 from integrations.models import Integration, tradingview_zone
-from roadmap import progress
+from roadmap import standing as rules
 from roadmap.models import Side
 
 
-def clock_for(integration: Integration, now: datetime | None = None) -> progress.Clock:
+def clock_for(integration: Integration, now: datetime | None = None) -> rules.Clock:
     """Today for TradingView (``TIME_ZONE``) and for the partner (its own time zone)."""
     now = now or timezone.now()
     zones = {side: zone_of(side, integration.partner) for side in Side.values}
     if integration.is_launched and integration.launched_on:
-        return progress.Clock(now, zones, frozen_on=integration.launched_on)
+        return rules.Clock(now, zones, frozen_on=integration.launched_on)
     if integration.is_cancelled and integration.cancelled_on:
         # A cancelled integration's open steps stop growing late on the day it stopped.
-        return progress.Clock(now, zones, frozen_on=integration.cancelled_on)
-    return progress.Clock(now, zones)
+        return rules.Clock(now, zones, frozen_on=integration.cancelled_on)
+    return rules.Clock(now, zones)
 
 
 def zone_of(side: str, partner=None) -> zoneinfo.ZoneInfo:
@@ -34,7 +34,7 @@ def zone_of(side: str, partner=None) -> zoneinfo.ZoneInfo:
 
 def day_of(moment: datetime, side: str = Side.TRADINGVIEW, partner=None) -> date:
     """The day ``moment`` falls on for ``side`` (TradingView's unless told), as the rules' clock counts it."""
-    return progress.day_in(moment, zone_of(side, partner))
+    return rules.day_in(moment, zone_of(side, partner))
 
 
 def today_for(side: str = Side.TRADINGVIEW, partner=None, now: datetime | None = None) -> date:

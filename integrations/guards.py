@@ -10,7 +10,7 @@ the order the apps happen to load in.
 
 from collections.abc import Callable, Iterable
 
-from roadmap import progress
+from roadmap import standing as rules
 from roadmap.refusals import PrerequisitesOpen, Refusal
 
 Guard = Callable[[object, Iterable], Refusal | None]
@@ -47,7 +47,7 @@ def completion_refusal(step, steps) -> Refusal | None:
 
 def prerequisites_refusal(step, steps) -> PrerequisitesOpen | None:
     """A step cannot be done before the steps it depends on."""
-    waiting = progress.waiting_on(step, steps)
+    waiting = rules.waiting_on(step, steps)
     if not waiting:
         return None
     names = "; ".join(f"{w} ({w.get_status_display().lower()})" for w in waiting)

@@ -241,7 +241,7 @@ def pause(integration, context: ChangeContext) -> Integration:
 def resume(integration, context: ChangeContext) -> Integration:
     """Restart the clock: every open deadline moves later by the working days the integration was paused.
 
-    The plan itself stays: the paused days stop counting as working days (``roadmap.progress``),
+    The plan itself stays: the paused days stop counting as working days (``roadmap.standing``),
     and the refreshed standing records each deadline it moves.
     """
     integration = _locked(integration)

@@ -1,6 +1,6 @@
 """An integration's standing, as every page, reminder and API response shows it.
 
-``standing()`` applies the roadmap rules (``roadmap.progress.assess``) to one integration: its
+``standing()`` applies the roadmap rules (``roadmap.standing.steps_standing``) to one integration: its
 deadlines, the ball in court, overdue days, the forecast launch against the plan and the
 baseline, and the slip split by who lost each day. ``store_standing()`` writes the same answer
 into the integration's stored columns (for lists that filter and sort in SQL) and each step's
@@ -23,7 +23,7 @@ from integrations import events
 from integrations.batches import in_batches
 from integrations.clock import clock_for, day_of
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange
-from roadmap import progress
+from roadmap import standing as rules
 from roadmap.models import Side, StepStatus
 
 
@@ -47,10 +47,10 @@ class PlannedStep:
 @dataclass
 class Standing:
     integration: Integration
-    clock: progress.Clock
+    clock: rules.Clock
     steps: list  # IntegrationStep, in roadmap order
-    outlook: progress.Outlook
-    ball: progress.BallInCourt
+    steps_standing: rules.StepsStanding
+    ball: rules.BallInCourt
     current_step: IntegrationStep | None
     paused_days: int
     paused: frozenset = frozenset()  # the days spent paused
@@ -61,18 +61,18 @@ class Standing:
         return self.clock.day(self.clock.now, Side.TRADINGVIEW)
 
     @property
-    def split(self) -> progress.DelaySplit:
-        return self.outlook.split
+    def split(self) -> rules.DelaySplit:
+        return self.steps_standing.split
 
     @property
     def planned_launch(self) -> date | None:
-        return self.outlook.planned_launch
+        return self.steps_standing.planned_launch
 
     @property
     def forecast_launch(self) -> date | None:
         if self.integration.is_cancelled:
             return None
-        return self.outlook.forecast_launch
+        return self.steps_standing.forecast_launch
 
     @property
     def baseline_launch(self) -> date | None:
@@ -81,7 +81,7 @@ class Standing:
     @property
     def slip_days(self) -> int:
         """Days the forecast launch lies after the current plan's; always the split's total."""
-        return self.outlook.slip_days
+        return self.steps_standing.slip_days
 
     @property
     def slip_vs_baseline_days(self) -> int:
@@ -97,24 +97,24 @@ class Standing:
             return 0
         return (self.planned_launch - self.baseline_launch).days
 
-    def of(self, step) -> progress.StepOutlook | None:
-        return self.outlook.steps.get(step.code)
+    def of(self, step) -> rules.StepStanding | None:
+        return self.steps_standing.steps.get(step.code)
 
     def overdue_steps(self) -> list:
         """The steps a side owes now that are past their deadline; none while the clock is stopped."""
         if not self.integration.is_active:
             return []
-        return [o.step.step for o in self.outlook.overdue()]
+        return [o.step.step for o in self.steps_standing.overdue()]
 
     def days_overdue(self, step) -> int:
-        outlook = self.of(step)
-        return outlook.days_overdue if outlook and self.integration.is_active else 0
+        step_standing = self.of(step)
+        return step_standing.days_overdue if step_standing and self.integration.is_active else 0
 
     def _first_to_end(self) -> tuple[datetime, date, str] | None:
         """Of the deadlines owed now, the one that ends first: when it ends, its date and its side."""
         if not self.integration.is_active:
             return None
-        owed = [self._ends(self.of(s).deadline, s.side) for s in progress.actionable_steps(self.steps) if self.of(s)]
+        owed = [self._ends(self.of(s).deadline, s.side) for s in rules.actionable_steps(self.steps) if self.of(s)]
         return min(owed, default=None)
 
     def _ends(self, due: date, side: str) -> tuple[datetime, date, str]:
@@ -146,7 +146,7 @@ class Standing:
         if first is None:
             return 0
         ends, _, side = first
-        return progress.days_since(ends, self.clock.now, self.clock.zones[side])
+        return rules.days_since(ends, self.clock.now, self.clock.zones[side])
 
     def is_due_by(self, day: date) -> bool:
         """A deadline is owed, none has ended yet, and the first to end is on or before ``day``."""
@@ -230,17 +230,17 @@ def standing(integration: Integration, now: datetime | None = None, steps=None, 
     ]
     paused = frozenset(paused_dates(integration, today, integration_events)) if integration.kickoff_on else frozenset()
     if integration.kickoff_on and planned:
-        outlook = progress.assess(planned, integration.kickoff_on, clock, paused)
+        computed = rules.steps_standing(planned, integration.kickoff_on, clock, paused)
     else:
-        outlook = progress.Outlook({}, None, None, progress.DelaySplit())
+        computed = rules.StepsStanding({}, None, None, rules.DelaySplit())
     active = integration.is_active
     return Standing(
         integration=integration,
         clock=clock,
         steps=steps,
-        outlook=outlook,
-        ball=progress.ball_in_court(steps) if active else progress.BallInCourt(),
-        current_step=progress.current_step(steps) if integration.is_running else None,
+        steps_standing=computed,
+        ball=rules.ball_in_court(steps) if active else rules.BallInCourt(),
+        current_step=rules.current_step(steps) if integration.is_running else None,
         paused_days=paused_days,
         paused=paused,
     )
@@ -261,51 +261,51 @@ def store_standing(now: Standing, context=None) -> list[IntegrationStep]:
     moved, handed_over_late = [], []
     if integration.is_active:
         for step in now.steps:
-            outlook = now.of(step)
-            if outlook is None or step.due_date == outlook.deadline:
+            step_standing = now.of(step)
+            if step_standing is None or step.due_date == step_standing.deadline:
                 continue
             old = step.due_date
-            step.due_date = outlook.deadline
+            step.due_date = step_standing.deadline
             moved.append(step)
             # A move the plan made (kick-off, re-plan) has its own history row; record the others.
-            if step.is_open and old is not None and outlook.deadline != step.planned_due_date:
-                handed_over_late.append((step, old, outlook))
+            if step.is_open and old is not None and step_standing.deadline != step.planned_due_date:
+                handed_over_late.append((step, old, step_standing))
     if context is not None:
         Integration.objects.filter(pk=integration.pk).update(**fields)
         IntegrationStep.objects.bulk_update(moved, ["due_date"])
     # Recorded once the new deadlines are saved, so a receiver reading the step sees them.
-    for step, old, outlook in handed_over_late:
-        _record_deadline_move(now, step, old, outlook, context)
+    for step, old, step_standing in handed_over_late:
+        _record_deadline_move(now, step, old, step_standing, context)
     return moved
 
 
-def _record_deadline_move(now: Standing, step, old: date, outlook, context):
-    handed_over = [now.outlook.steps[c] for c in step.depends_on if c in now.outlook.steps]
+def _record_deadline_move(now: Standing, step, old: date, step_standing, context):
+    handed_over = [now.steps_standing.steps[c] for c in step.depends_on if c in now.steps_standing.steps]
     cause = max(
         (o for o in handed_over if o.fixed and o.forecast > o.planned),
         key=lambda o: (o.forecast - o.planned).days,
         default=None,
     )
-    handover = cause is not None and outlook.deadline > outlook.planned
+    handover = cause is not None and step_standing.deadline > step_standing.planned
     if handover:
         why = (
             f"{cause.step} was finished on {cause.forecast:%Y-%m-%d}, planned for {cause.planned:%Y-%m-%d}; "
             "this step keeps the working days the plan gave it."
         )
-    elif outlook.planned != step.planned_due_date:
+    elif step_standing.planned != step.planned_due_date:
         why = (
             f"the integration was paused; the plan's {step.planned_due_date:%Y-%m-%d} moves by the working days paused."
         )
     else:
         why = "its prerequisites' finish changed."
-    note = f"Deadline moved from {old:%Y-%m-%d} to {outlook.deadline:%Y-%m-%d}: {why}"
+    note = f"Deadline moved from {old:%Y-%m-%d} to {step_standing.deadline:%Y-%m-%d}: {why}"
     row = context.row() if context is not None else {"at": timezone.now(), "source": "system", "by": None}
     StepChange.objects.create(
         step=step,
         from_status=step.status,
         to_status=step.status,
         from_due=old,
-        to_due=outlook.deadline,
+        to_due=step_standing.deadline,
         note=note,
         **{**row, "source": "system"},
     )
@@ -316,7 +316,7 @@ def _record_deadline_move(now: Standing, step, old: date, outlook, context):
             context,
             step=step,
             from_due=old,
-            to_due=outlook.deadline,
+            to_due=step_standing.deadline,
             because_of=cause.step.code if cause else "",
         )
 

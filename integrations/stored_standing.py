@@ -24,7 +24,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from integrations.visibility import VisibleQuerySet
-from roadmap import progress
+from roadmap import standing as rules
 from roadmap.models import StepStatus
 
 ACTIVE = "active"
@@ -83,7 +83,7 @@ def stored_days_late(integration, now: datetime | None = None) -> int:
     """``Standing.days_late`` from the stored columns: days since ``next_deadline_at``, in the owing side's days."""
     if integration.state != ACTIVE or integration.next_deadline_at is None:
         return 0
-    return progress.days_since(integration.next_deadline_at, now or timezone.now(), deadline_zone(integration))
+    return rules.days_since(integration.next_deadline_at, now or timezone.now(), deadline_zone(integration))
 
 
 def deadline_zone(integration) -> zoneinfo.ZoneInfo:

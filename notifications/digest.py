@@ -22,12 +22,12 @@ from integrations.standing import standing
 from notifications.messages import integration_url
 from notifications.models import OutboxMessage
 from notifications.outbox import Message, working_moment, write
-from roadmap import progress
+from roadmap import standing as rules
 from roadmap.models import Side
 from roadmap.schedule import is_working_day
 
 MAX_BLOCKS = 50  # Slack's limit per message
-SIDE_NAMES = {Side.PARTNER: "the partner", Side.TRADINGVIEW: "TradingView", progress.BOTH: "both sides"}
+SIDE_NAMES = {Side.PARTNER: "the partner", Side.TRADINGVIEW: "TradingView", rules.BOTH: "both sides"}
 
 
 def iso_week(day: date) -> str:
@@ -42,8 +42,8 @@ def integration_summary(integration, now, day: date) -> tuple[str, bool, bool]:
     if integration.is_paused:
         header += " (paused)"
     lines = [header]
-    owed = progress.actionable_steps(now.steps)
-    ball = progress.ball_in_court(now.steps)
+    owed = rules.actionable_steps(now.steps)
+    ball = rules.ball_in_court(now.steps)
     if ball.side:
         lines.append(f"Ball in court: {SIDE_NAMES.get(ball.side, ball.side)}")
         for side, name in ((Side.PARTNER, "The partner"), (Side.TRADINGVIEW, "TradingView")):
@@ -53,18 +53,18 @@ def integration_summary(integration, now, day: date) -> tuple[str, bool, bool]:
         lines.append("Nothing owed.")
     late = due = False
     for step in owed:
-        outlook = now.of(step)
-        if outlook is None:
+        step_standing = now.of(step)
+        if step_standing is None:
             continue
         overdue = now.days_overdue(step)
         if overdue:
             late = True
             lines.append(
-                f"• Late: {step} — {overdue} day{'s' if overdue != 1 else ''} overdue (due {outlook.deadline:%a %d %b})"
+                f"• Late: {step} — {overdue} day{'s' if overdue != 1 else ''} overdue (due {step_standing.deadline:%a %d %b})"
             )
-        elif day <= outlook.deadline <= week_end:
+        elif day <= step_standing.deadline <= week_end:
             due = True
-            lines.append(f"• Due this week: {step} — {outlook.deadline:%a %d %b}")
+            lines.append(f"• Due this week: {step} — {step_standing.deadline:%a %d %b}")
     return "\n".join(lines), late, due
 
 

@@ -24,7 +24,7 @@ from integrations.standing import standing
 from notifications.messages import integration_blocks, step_blocks, thread_status_blocks
 from notifications.models import OutboxMessage, SlackThread
 from notifications.outbox import Message, working_moment, write
-from roadmap import progress
+from roadmap import standing as rules
 from roadmap.models import Side, StepStatus
 
 K = OutboxMessage.Kind
@@ -98,7 +98,7 @@ def _handed_over(event) -> list[Message]:
     steps = list(integration.steps.all())
     now = standing(integration, steps=steps)
     notices = []
-    for step in progress.actionable_steps(steps):
+    for step in rules.actionable_steps(steps):
         if step.side != Side.PARTNER or done.code not in step.depends_on:
             continue
         deadline = now.of(step).deadline if now.of(step) else step.due_date

@@ -29,7 +29,7 @@ from notifications.digest import plan_weekly_digest
 from notifications.messages import step_blocks
 from notifications.models import OutboxMessage
 from notifications.outbox import Message, working_moment, write
-from roadmap import progress
+from roadmap import standing as rules
 from roadmap.models import Side
 from roadmap.schedule import is_working_day, next_working_day
 
@@ -113,15 +113,15 @@ def _plan_integration(integration, day: date) -> list[Message]:
     now = standing(integration, noon, steps=steps, integration_events=integration.events.all())
     policy = policy_for(integration.template)
     pending = []
-    for step in progress.actionable_steps(steps):
-        outlook = now.of(step)
-        if outlook is None:
+    for step in rules.actionable_steps(steps):
+        step_standing = now.of(step)
+        if step_standing is None:
             continue
-        days_to_deadline = (outlook.deadline - day).days
+        days_to_deadline = (step_standing.deadline - day).days
         if step.side == Side.PARTNER:
-            pending += _partner_step(integration, step, outlook.deadline, days_to_deadline, day, policy)
+            pending += _partner_step(integration, step, step_standing.deadline, days_to_deadline, day, policy)
         else:
-            pending += _tradingview_step(integration, step, outlook.deadline, days_to_deadline, day)
+            pending += _tradingview_step(integration, step, step_standing.deadline, days_to_deadline, day)
     return pending
 
 

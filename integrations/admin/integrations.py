@@ -26,7 +26,8 @@ from integrations.jira.health import jira_health
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange, TeamMember
 from integrations.read_models.history import history
 from integrations.standing import standing
-from roadmap import default_template, progress
+from roadmap import default_template
+from roadmap import standing as rules
 from roadmap.lineup import RECOMMENDED_LINEUP, lineup_gaps
 from roadmap.models import RoadmapTemplate, Side, StepStatus
 
@@ -382,16 +383,23 @@ class IntegrationAdmin(OperationsAdmin):
         hands to whom.
         """
         paused = now.integration.is_paused
-        ball = progress.ball_in_court(now.steps) if paused else now.ball
+        ball = rules.ball_in_court(now.steps) if paused else now.ball
         owed = []
         for side, label in Side.choices:
             items = []
             for step in ball.for_side(side):
-                outlook = now.of(step)
-                if outlook is None:
+                step_standing = now.of(step)
+                if step_standing is None:
                     items.append(OwedStep(step, step.due_date, step.planned_due_date, 0))
                 else:
-                    items.append(OwedStep(step, outlook.deadline, outlook.step.planned_due_date, outlook.days_overdue))
+                    items.append(
+                        OwedStep(
+                            step,
+                            step_standing.deadline,
+                            step_standing.step.planned_due_date,
+                            step_standing.days_overdue,
+                        )
+                    )
             if items:
                 owed.append((label, items))
         return owed

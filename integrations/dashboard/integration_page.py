@@ -51,7 +51,7 @@ def _page_url(integration_id) -> str:
 @dataclass
 class StepRow:
     step: IntegrationStep
-    outlook: object
+    step_standing: object
     days_overdue: int
     actions: list
     issues: list
@@ -88,7 +88,7 @@ def _context(request, integration: Integration, replan_form=None, pause_form=Non
     rows = [
         StepRow(
             step=s,
-            outlook=now.of(s),
+            step_standing=now.of(s),
             days_overdue=now.days_overdue(s),
             actions=step_actions(s, request.user, steps),
             issues=by_step.get(s.pk, []),

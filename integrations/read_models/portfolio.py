@@ -25,7 +25,7 @@ from integrations.read_models.outbox import outbox_model
 from integrations.standing import standing
 from integrations.stored_standing import is_blocked, is_due_by, is_late
 from roadmap.models import Side
-from roadmap.progress import actionable_steps
+from roadmap.standing import actionable_steps
 
 
 def integration_url(pk: int) -> str:

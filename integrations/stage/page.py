@@ -77,8 +77,8 @@ def _owed(now, steps, side, user=None) -> list[Owed]:
     today = now.clock.today(side)
     owed = []
     for s in now.ball.for_side(side):
-        outlook = now.of(s)
-        if outlook is None:
+        step_standing = now.of(s)
+        if step_standing is None:
             continue
         actions = []
         if user is not None:
@@ -86,8 +86,8 @@ def _owed(now, steps, side, user=None) -> list[Owed]:
         owed.append(
             Owed(
                 step=s,
-                deadline=outlook.deadline,
-                days_left=(outlook.deadline - today).days,
+                deadline=step_standing.deadline,
+                days_left=(step_standing.deadline - today).days,
                 days_overdue=now.days_overdue(s),
                 actions=actions,
             )
@@ -125,16 +125,16 @@ def stage_context(request, integration: Integration, **forms) -> dict:
     # partner must still be able to unblock them.
     rows = []
     for s in steps:
-        outlook = now.of(s)
+        step_standing = now.of(s)
         rows.append(
             TimelineRow(
                 step=s,
-                planned=outlook.planned if outlook else s.planned_due_date,
-                deadline=outlook.deadline if outlook else s.due_date,
-                done_on=outlook.forecast if outlook and s.status == StepStatus.DONE else None,
-                forecast=outlook.forecast if outlook and s.is_open else None,
+                planned=step_standing.planned if step_standing else s.planned_due_date,
+                deadline=step_standing.deadline if step_standing else s.due_date,
+                done_on=step_standing.forecast if step_standing and s.status == StepStatus.DONE else None,
+                forecast=step_standing.forecast if step_standing and s.is_open else None,
                 days_overdue=now.days_overdue(s),
-                days_late=outlook.days_late if outlook else 0,
+                days_late=step_standing.days_late if step_standing else 0,
                 ours=s.side == Side.PARTNER,
             )
         )

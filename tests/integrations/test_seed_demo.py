@@ -114,7 +114,7 @@ def test_the_stories_read_as_their_names_say(seeded):
     corvid = standing(by_name("Corvid Capital"))
     assert corvid.ball.side == "tradingview"
     assert corvid.split.partner > 0
-    for side in corvid.outlook.overdue_sides():
+    for side in corvid.steps_standing.overdue_sides():
         assert corvid.split.charges(side) > 0
     # Kestrel: beta testing finished late; TradingView's launch is not overdue, the partner is charged.
     kestrel = standing(by_name("Kestrel Coin"))

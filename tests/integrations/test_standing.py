@@ -17,8 +17,8 @@ from integrations import plan
 from integrations.models import Integration, IntegrationEvent
 from integrations.standing import refresh_running, standing
 from integrations.steps import complete_step, start_step
-from roadmap.progress import DelaySplit
 from roadmap.refusals import NotRunning, ReasonRequired, StaleChange
+from roadmap.standing import DelaySplit
 from tests.factories import IntegrationFactory, PartnerFactory
 from tests.integrations.handovers.helpers import hand_over_everything
 from tests.integrations.helpers import KICKOFF, LAUNCH_WINDOW, STEP_CODES, at, ctx, step, stored_and_live

@@ -134,9 +134,9 @@ def test_a_completion_dated_before_kickoff_counts_on_the_kickoff_day(started_int
     done = complete_step(step(started_integration, "slack-jira-onboarding"), ctx(pm, "2026-02-25"))
 
     assert done.completed_at == at("2026-02-25")
-    outlook = standing(started_integration, at("2026-03-09")).of(done)
-    assert outlook.forecast == KICKOFF
-    assert (outlook.days_late, outlook.days_overdue) == (0, 0)
+    step_standing = standing(started_integration, at("2026-03-09")).of(done)
+    assert step_standing.forecast == KICKOFF
+    assert (step_standing.days_late, step_standing.days_overdue) == (0, 0)
 
 
 # --- history --------------------------------------------------------------------------------

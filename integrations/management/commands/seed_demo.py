@@ -23,7 +23,7 @@ from integrations.clock import today_for
 from integrations.context import ChangeContext
 from integrations.handovers.demo import record_demo_handovers
 from integrations.models import ChangeSource, Integration, Partner, PartnerContact, PartnerUser, TeamMember
-from roadmap import progress
+from roadmap import standing as rules
 from roadmap.default_template import KEY
 from roadmap.models import RoadmapTemplate, Side, StepStatus
 from roadmap.schedule import add_working_days, is_working_day
@@ -309,7 +309,7 @@ class StoryTeller:
             self.finished[step.code] = finish
             settled += 1
         self.integration.refresh_from_db()
-        for step in progress.actionable_steps(self.integration.steps.all()):
+        for step in rules.actionable_steps(self.integration.steps.all()):
             begin = self.actionable_since(step)
             start_day = min(_next_working_day_after(begin), self.last_day)
             steps.start_step(step, self.at(step, start_day, 16 if start_day == begin else 10))

@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from roadmap.default_template import STEPS
-from roadmap.progress import (
+from roadmap.standing import (
     BallInCourt,
     Clock,
     DelaySplit,
     actionable_steps,
-    assess,
     ball_in_court,
     current_step,
+    steps_standing,
     waiting_on,
 )
 from tests.default_plan import KICKOFF, PLANNED_DUE, STEP_CODES
@@ -81,8 +81,8 @@ def by_code(steps):
     return {s.code: s for s in steps}
 
 
-def slip(outlook) -> int:
-    return max(0, (outlook.forecast_launch - outlook.planned_launch).days)
+def slip(step_standing) -> int:
+    return max(0, (step_standing.forecast_launch - step_standing.planned_launch).days)
 
 
 # --- actionable steps, waiting on --------------------------------------------------------------
@@ -236,39 +236,39 @@ def test_each_side_has_its_own_today():
 def test_a_frozen_clock_stops_on_its_day_for_both_sides():
     clock = Clock(datetime(2026, 4, 20, 12, tzinfo=UTC), {TV: UTC, PARTNER: TOKYO}, frozen_on=date(2026, 4, 2))
     assert clock.today(TV) == clock.today(PARTNER) == date(2026, 4, 2)
-    outlook = assess(on_time_until("autotests-configuration"), KICKOFF, clock)
-    assert outlook.steps["endpoints-implementation"].days_overdue == 3
+    step_standing = steps_standing(on_time_until("autotests-configuration"), KICKOFF, clock)
+    assert step_standing.steps["endpoints-implementation"].days_overdue == 3
 
 
 # --- assess: on time ----------------------------------------------------------------------------------
 
 
 def test_at_kickoff_every_deadline_and_forecast_is_the_plan():
-    outlook = assess(roadmap(), KICKOFF, Clock.on(KICKOFF))
-    assert list(outlook.steps) == STEP_CODES
-    assert {code: o.deadline for code, o in outlook.steps.items()} == PLANNED_DUE
-    assert {code: o.forecast for code, o in outlook.steps.items()} == PLANNED_DUE
-    assert outlook.overdue() == []
-    assert outlook.overdue_sides() == set()
-    assert outlook.planned_launch == outlook.forecast_launch == PLANNED_LAUNCH
-    assert outlook.split == DelaySplit()
-    assert outlook.slip_days == 0
+    step_standing = steps_standing(roadmap(), KICKOFF, Clock.on(KICKOFF))
+    assert list(step_standing.steps) == STEP_CODES
+    assert {code: o.deadline for code, o in step_standing.steps.items()} == PLANNED_DUE
+    assert {code: o.forecast for code, o in step_standing.steps.items()} == PLANNED_DUE
+    assert step_standing.overdue() == []
+    assert step_standing.overdue_sides() == set()
+    assert step_standing.planned_launch == step_standing.forecast_launch == PLANNED_LAUNCH
+    assert step_standing.split == DelaySplit()
+    assert step_standing.slip_days == 0
 
 
 def test_steps_open_on_their_due_day_are_not_overdue():
-    outlook = assess(on_time_until("autotests-configuration"), KICKOFF, Clock.on(date(2026, 3, 30)))
-    assert outlook.steps["endpoints-implementation"].days_overdue == 0
-    assert outlook.steps["endpoints-implementation"].forecast == date(2026, 3, 30)
-    assert outlook.forecast_launch == PLANNED_LAUNCH
-    assert outlook.split == DelaySplit()
+    step_standing = steps_standing(on_time_until("autotests-configuration"), KICKOFF, Clock.on(date(2026, 3, 30)))
+    assert step_standing.steps["endpoints-implementation"].days_overdue == 0
+    assert step_standing.steps["endpoints-implementation"].forecast == date(2026, 3, 30)
+    assert step_standing.forecast_launch == PLANNED_LAUNCH
+    assert step_standing.split == DelaySplit()
 
 
 def test_every_step_done_on_its_planned_date_launches_on_plan():
-    outlook = assess(on_time_until("open-to-all-users"), KICKOFF, Clock.on(date(2026, 6, 1)))
-    assert {code: o.forecast for code, o in outlook.steps.items()} == PLANNED_DUE
-    assert all(o.fixed and o.days_late == 0 for o in outlook.steps.values())
-    assert outlook.forecast_launch == PLANNED_LAUNCH
-    assert outlook.split == DelaySplit()
+    step_standing = steps_standing(on_time_until("open-to-all-users"), KICKOFF, Clock.on(date(2026, 6, 1)))
+    assert {code: o.forecast for code, o in step_standing.steps.items()} == PLANNED_DUE
+    assert all(o.fixed and o.days_late == 0 for o in step_standing.steps.values())
+    assert step_standing.forecast_launch == PLANNED_LAUNCH
+    assert step_standing.split == DelaySplit()
 
 
 def test_a_completion_before_kickoff_counts_as_finished_on_the_kickoff_day():
@@ -276,12 +276,12 @@ def test_a_completion_before_kickoff_counts_as_finished_on_the_kickoff_day():
         slack_jira_onboarding=finished(date(2026, 2, 20)),
         endpoints_implementation=finished(date(2026, 2, 27)),
     )
-    outlook = assess(steps, KICKOFF, Clock.on(date(2026, 3, 3)))
+    step_standing = steps_standing(steps, KICKOFF, Clock.on(date(2026, 3, 3)))
     for code in ("slack-jira-onboarding", "endpoints-implementation"):
-        assert outlook.steps[code].forecast == KICKOFF, code
-        assert outlook.steps[code].days_late == 0, code
-    assert outlook.forecast_launch == PLANNED_LAUNCH
-    assert outlook.split == DelaySplit()
+        assert step_standing.steps[code].forecast == KICKOFF, code
+        assert step_standing.steps[code].days_late == 0, code
+    assert step_standing.forecast_launch == PLANNED_LAUNCH
+    assert step_standing.split == DelaySplit()
 
 
 # --- assess: a side late ----------------------------------------------------------------------------------
@@ -303,19 +303,19 @@ def test_a_completion_before_kickoff_counts_as_finished_on_the_kickoff_day():
 def test_a_partner_step_overdue_charges_the_partner_and_moves_the_launch(today, overdue, forecast, launch, charged):
     # TradingView's first tasks done on time (Thursday 5 Mar); the partner's endpoints, due Monday 30 Mar, open.
     steps = on_time_until("autotests-configuration", endpoints_implementation={"status": IP})
-    outlook = assess(steps, KICKOFF, Clock.on(today))
-    endpoints = outlook.steps["endpoints-implementation"]
+    step_standing = steps_standing(steps, KICKOFF, Clock.on(today))
+    endpoints = step_standing.steps["endpoints-implementation"]
     assert endpoints.deadline == date(2026, 3, 30)
     assert endpoints.days_overdue == overdue
     assert endpoints.forecast == forecast
-    assert [o.step.code for o in outlook.overdue()] == ["endpoints-implementation"]
-    assert outlook.overdue_sides() == {PARTNER}
-    assert outlook.forecast_launch == launch
-    assert outlook.split == DelaySplit(partner=charged)
-    assert outlook.slip_days == charged == slip(outlook)
+    assert [o.step.code for o in step_standing.overdue()] == ["endpoints-implementation"]
+    assert step_standing.overdue_sides() == {PARTNER}
+    assert step_standing.forecast_launch == launch
+    assert step_standing.split == DelaySplit(partner=charged)
+    assert step_standing.slip_days == charged == slip(step_standing)
     # The partner is behind on its own deadline: the steps after it keep theirs.
-    assert outlook.steps["passing-autotests"].deadline == date(2026, 3, 30)
-    assert outlook.steps["passing-autotests"].days_overdue == 0
+    assert step_standing.steps["passing-autotests"].deadline == date(2026, 3, 30)
+    assert step_standing.steps["passing-autotests"].days_overdue == 0
 
 
 @pytest.mark.parametrize(
@@ -334,18 +334,18 @@ def test_a_late_hand_over_moves_the_partners_deadline_and_is_charged_to_tradingv
     # Sandbox access (TradingView) is due Thursday 2 Apr; the partner's sandbox development, Monday
     # 6 Apr: 2 working days. A late hand-over leaves the partner those 2 working days.
     steps = on_time_until("passing-autotests", sandbox_access=finished(handed_over))
-    outlook = assess(steps, KICKOFF, Clock.on(partner_deadline))
-    development = outlook.steps["sandbox-development"]
+    step_standing = steps_standing(steps, KICKOFF, Clock.on(partner_deadline))
+    development = step_standing.steps["sandbox-development"]
     assert development.step.planned_due_date == date(2026, 4, 6)
     assert development.deadline == partner_deadline
     assert development.days_overdue == 0
-    assert outlook.overdue() == []
-    assert outlook.forecast_launch == launch
-    assert outlook.split == DelaySplit(tradingview=charged)
-    assert outlook.split.total == slip(outlook)
+    assert step_standing.overdue() == []
+    assert step_standing.forecast_launch == launch
+    assert step_standing.split == DelaySplit(tradingview=charged)
+    assert step_standing.split.total == slip(step_standing)
 
     # A day past its moved deadline the partner is charged that one day, TradingView the rest.
-    late = assess(steps, KICKOFF, Clock.on(partner_deadline + timedelta(days=1)))
+    late = steps_standing(steps, KICKOFF, Clock.on(partner_deadline + timedelta(days=1)))
     assert late.steps["sandbox-development"].days_overdue == 1
     assert late.overdue_sides() == {PARTNER}
     assert late.split == DelaySplit(tradingview=charged, partner=1)
@@ -358,12 +358,12 @@ def test_a_partner_finishing_in_its_time_after_a_late_hand_over_is_not_late():
         sandbox_access=finished(date(2026, 4, 7)),
         sandbox_development=finished(date(2026, 4, 9)),
     )
-    outlook = assess(steps, KICKOFF, Clock.on(date(2026, 4, 10)))
-    assert outlook.steps["sandbox-access"].days_late == 5
-    assert outlook.steps["sandbox-development"].days_late == 0
-    assert outlook.steps["request-production-urls"].deadline == date(2026, 4, 14)
-    assert outlook.split == DelaySplit(tradingview=3)
-    assert outlook.forecast_launch == date(2026, 5, 28)
+    step_standing = steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 10)))
+    assert step_standing.steps["sandbox-access"].days_late == 5
+    assert step_standing.steps["sandbox-development"].days_late == 0
+    assert step_standing.steps["request-production-urls"].deadline == date(2026, 4, 14)
+    assert step_standing.split == DelaySplit(tradingview=3)
+    assert step_standing.forecast_launch == date(2026, 5, 28)
 
 
 def test_both_sides_late_in_parallel_lose_the_days_together():
@@ -373,13 +373,13 @@ def test_both_sides_late_in_parallel_lose_the_days_together():
         Step("build", PARTNER, 2, DONE, planned_due_date=date(2026, 3, 30), completed_at=done_at(date(2026, 4, 3))),
         Step("launch", TV, 3, depends_on=["configure", "build"], planned_due_date=date(2026, 4, 6)),
     ]
-    outlook = assess(steps, KICKOFF, Clock.on(date(2026, 4, 6)))
-    assert outlook.steps["launch"].deadline == date(2026, 4, 10)  # 5 working days after the later one
-    assert outlook.forecast_launch == date(2026, 4, 10)
-    assert outlook.split == DelaySplit(both=3, partner=1)
-    assert outlook.split.charges(TV) == 3
-    assert outlook.split.charges(PARTNER) == 4
-    assert outlook.split.total == slip(outlook) == 4
+    step_standing = steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 6)))
+    assert step_standing.steps["launch"].deadline == date(2026, 4, 10)  # 5 working days after the later one
+    assert step_standing.forecast_launch == date(2026, 4, 10)
+    assert step_standing.split == DelaySplit(both=3, partner=1)
+    assert step_standing.split.charges(TV) == 3
+    assert step_standing.split.charges(PARTNER) == 4
+    assert step_standing.split.total == slip(step_standing) == 4
 
 
 def test_both_sides_overdue_at_once():
@@ -388,11 +388,11 @@ def test_both_sides_overdue_at_once():
         Step("build", PARTNER, 2, IP, planned_due_date=date(2026, 3, 30)),
         Step("launch", TV, 3, depends_on=["configure", "build"], planned_due_date=date(2026, 4, 6)),
     ]
-    outlook = assess(steps, KICKOFF, Clock.on(date(2026, 4, 2)))
-    assert [o.step.code for o in outlook.overdue()] == ["configure", "build"]
-    assert outlook.overdue_sides() == {TV, PARTNER}
-    assert outlook.forecast_launch == date(2026, 4, 9)
-    assert outlook.split == DelaySplit(both=3)
+    step_standing = steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 2)))
+    assert [o.step.code for o in step_standing.overdue()] == ["configure", "build"]
+    assert step_standing.overdue_sides() == {TV, PARTNER}
+    assert step_standing.forecast_launch == date(2026, 4, 9)
+    assert step_standing.split == DelaySplit(both=3)
 
 
 def test_finishing_early_wins_back_the_other_sides_days_when_it_has_none():
@@ -410,11 +410,11 @@ def test_finishing_early_wins_back_the_other_sides_days_when_it_has_none():
         ),
         Step("launch", TV, 3, depends_on=["build"], planned_due_date=date(2026, 4, 13)),
     ]
-    outlook = assess(steps, KICKOFF, Clock.on(date(2026, 4, 8)))
-    assert outlook.steps["build"].deadline == date(2026, 4, 9)
-    assert outlook.steps["build"].days_late == 0
-    assert outlook.forecast_launch == date(2026, 4, 14)
-    assert outlook.split == DelaySplit(tradingview=1)
+    step_standing = steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 8)))
+    assert step_standing.steps["build"].deadline == date(2026, 4, 9)
+    assert step_standing.steps["build"].days_late == 0
+    assert step_standing.forecast_launch == date(2026, 4, 14)
+    assert step_standing.split == DelaySplit(tradingview=1)
 
 
 def test_finishing_early_wins_back_the_sides_own_days_first():
@@ -441,23 +441,23 @@ def test_finishing_early_wins_back_the_sides_own_days_first():
             completed_at=done_at(date(2026, 4, 13)),
         ),
     ]
-    outlook = assess(steps, KICKOFF, Clock.on(date(2026, 4, 20)))
-    assert outlook.steps["review"].deadline == date(2026, 4, 3)
-    assert outlook.steps["review"].days_late == 4
-    assert outlook.steps["fix"].deadline == date(2026, 4, 14)
-    assert outlook.steps["fix"].days_late == 0
-    assert outlook.forecast_launch == date(2026, 4, 13)
-    assert outlook.split == DelaySplit(tradingview=4)
-    assert outlook.split.total == slip(outlook)
+    step_standing = steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 20)))
+    assert step_standing.steps["review"].deadline == date(2026, 4, 3)
+    assert step_standing.steps["review"].days_late == 4
+    assert step_standing.steps["fix"].deadline == date(2026, 4, 14)
+    assert step_standing.steps["fix"].days_late == 0
+    assert step_standing.forecast_launch == date(2026, 4, 13)
+    assert step_standing.split == DelaySplit(tradingview=4)
+    assert step_standing.split.total == slip(step_standing)
 
 
 def test_finishing_early_cannot_bring_the_launch_before_the_plan():
     steps = on_time_until("passing-autotests", sandbox_access=finished(date(2026, 3, 31)))
-    outlook = assess(steps, KICKOFF, Clock.on(date(2026, 4, 1)))
-    assert outlook.steps["sandbox-access"].forecast == date(2026, 3, 31)
-    assert outlook.steps["sandbox-development"].deadline == date(2026, 4, 6)
-    assert outlook.forecast_launch == PLANNED_LAUNCH
-    assert outlook.split == DelaySplit()
+    step_standing = steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 1)))
+    assert step_standing.steps["sandbox-access"].forecast == date(2026, 3, 31)
+    assert step_standing.steps["sandbox-development"].deadline == date(2026, 4, 6)
+    assert step_standing.forecast_launch == PLANNED_LAUNCH
+    assert step_standing.split == DelaySplit()
 
 
 def test_a_not_applicable_step_passes_its_prerequisites_delay_on():
@@ -468,13 +468,13 @@ def test_a_not_applicable_step_passes_its_prerequisites_delay_on():
         Step("review", TV, 2, NA, depends_on=["build"], planned_due_date=date(2026, 4, 2)),
         Step("fix", PARTNER, 3, depends_on=["review"], planned_due_date=date(2026, 4, 6)),
     ]
-    outlook = assess(steps, KICKOFF, Clock.on(date(2026, 4, 8)))
-    review = outlook.steps["review"]
+    step_standing = steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 8)))
+    review = step_standing.steps["review"]
     assert (review.forecast, review.days_overdue, review.days_late) == (date(2026, 4, 7), 0, 0)
-    assert outlook.steps["fix"].deadline == date(2026, 4, 9)
-    assert outlook.steps["fix"].days_overdue == 0
-    assert outlook.forecast_launch == date(2026, 4, 9)
-    assert outlook.split == DelaySplit(partner=3)
+    assert step_standing.steps["fix"].deadline == date(2026, 4, 9)
+    assert step_standing.steps["fix"].days_overdue == 0
+    assert step_standing.forecast_launch == date(2026, 4, 9)
+    assert step_standing.split == DelaySplit(partner=3)
 
 
 def test_not_applicable_steps_past_their_planned_date_are_not_late():
@@ -486,11 +486,11 @@ def test_not_applicable_steps_past_their_planned_date_are_not_late():
         passing_autotests={"status": NA},
         sandbox_access={"status": IP},
     )
-    outlook = assess(steps, KICKOFF, Clock.on(date(2026, 4, 2)))
-    assert outlook.overdue() == []
-    assert {code: o.forecast for code, o in outlook.steps.items()} == PLANNED_DUE
-    assert outlook.forecast_launch == PLANNED_LAUNCH
-    assert outlook.split == DelaySplit()
+    step_standing = steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 2)))
+    assert step_standing.overdue() == []
+    assert {code: o.forecast for code, o in step_standing.steps.items()} == PLANNED_DUE
+    assert step_standing.forecast_launch == PLANNED_LAUNCH
+    assert step_standing.split == DelaySplit()
 
 
 def test_paused_days_are_not_working_days_for_a_hand_over():
@@ -501,12 +501,12 @@ def test_paused_days_are_not_working_days_for_a_hand_over():
         Step("build", PARTNER, 1, DONE, planned_due_date=date(2026, 3, 30), completed_at=done_at(date(2026, 4, 1))),
         Step("review", TV, 2, depends_on=["build"], planned_due_date=date(2026, 4, 2)),
     ]
-    paused = assess(steps, KICKOFF, Clock.on(date(2026, 4, 3)), paused={date(2026, 4, 2)})
+    paused = steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 3)), paused={date(2026, 4, 2)})
     assert paused.steps["review"].planned == date(2026, 4, 3)
     assert paused.steps["review"].deadline == date(2026, 4, 7)
     assert paused.split == DelaySplit(partner=4)
     # Without the pause the hand-over's 3 working days end on Monday.
-    assert assess(steps, KICKOFF, Clock.on(date(2026, 4, 3))).steps["review"].deadline == date(2026, 4, 6)
+    assert steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 3))).steps["review"].deadline == date(2026, 4, 6)
 
 
 def test_a_side_shown_overdue_behind_not_applicable_steps_is_charged():
@@ -516,14 +516,14 @@ def test_a_side_shown_overdue_behind_not_applicable_steps_is_charged():
     steps = on_time_until(
         "passing-autotests", sandbox_development={"status": NA}, request_production_urls={"status": NA}
     )
-    outlook = assess(steps, KICKOFF, Clock.on(date(2026, 4, 20)))
-    assert outlook.steps["sandbox-access"].days_overdue == 18
+    step_standing = steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 20)))
+    assert step_standing.steps["sandbox-access"].days_overdue == 18
     # The deployment waits for sandbox access behind the steps that do not apply: not owed yet.
-    assert outlook.steps["production-deployment"].days_overdue == 0
-    assert outlook.overdue_sides() == {"tradingview"}
-    assert outlook.split.total == slip(outlook)
-    for side in outlook.overdue_sides():
-        assert outlook.split.charges(side) >= 1, (side, outlook.split)
+    assert step_standing.steps["production-deployment"].days_overdue == 0
+    assert step_standing.overdue_sides() == {"tradingview"}
+    assert step_standing.split.total == slip(step_standing)
+    for side in step_standing.overdue_sides():
+        assert step_standing.split.charges(side) >= 1, (side, step_standing.split)
 
 
 # --- time zones --------------------------------------------------------------------------------------------
@@ -542,31 +542,31 @@ def zoned_clock(partner_zone, now=datetime(2026, 4, 1, 12, tzinfo=UTC)):
 
 def test_a_partner_finishing_in_the_evening_of_its_due_day_in_los_angeles_is_on_time():
     completed_at = datetime(2026, 3, 30, 18, tzinfo=LOS_ANGELES)  # 01:00 UTC on 31 Mar
-    outlook = assess(two_steps(completed_at), KICKOFF, zoned_clock(LOS_ANGELES))
-    assert outlook.steps["build"].forecast == date(2026, 3, 30)
-    assert outlook.steps["build"].days_late == 0
-    assert outlook.split == DelaySplit()
+    step_standing = steps_standing(two_steps(completed_at), KICKOFF, zoned_clock(LOS_ANGELES))
+    assert step_standing.steps["build"].forecast == date(2026, 3, 30)
+    assert step_standing.steps["build"].days_late == 0
+    assert step_standing.split == DelaySplit()
     # Seen in UTC the same moment is the next day: one day late.
-    assert assess(two_steps(completed_at), KICKOFF, zoned_clock(UTC)).steps["build"].days_late == 1
+    assert steps_standing(two_steps(completed_at), KICKOFF, zoned_clock(UTC)).steps["build"].days_late == 1
 
 
 def test_a_partner_in_tokyo_finishing_the_morning_after_its_deadline_is_a_day_late():
     completed_at = datetime(2026, 3, 31, 8, tzinfo=TOKYO)  # 23:00 UTC on 30 Mar
-    outlook = assess(two_steps(completed_at), KICKOFF, zoned_clock(TOKYO))
-    assert outlook.steps["build"].forecast == date(2026, 3, 31)
-    assert outlook.steps["build"].days_late == 1
-    assert outlook.forecast_launch == date(2026, 4, 7)
-    assert outlook.split == DelaySplit(partner=1)
-    assert assess(two_steps(completed_at), KICKOFF, zoned_clock(UTC)).steps["build"].days_late == 0
+    step_standing = steps_standing(two_steps(completed_at), KICKOFF, zoned_clock(TOKYO))
+    assert step_standing.steps["build"].forecast == date(2026, 3, 31)
+    assert step_standing.steps["build"].days_late == 1
+    assert step_standing.forecast_launch == date(2026, 4, 7)
+    assert step_standing.split == DelaySplit(partner=1)
+    assert steps_standing(two_steps(completed_at), KICKOFF, zoned_clock(UTC)).steps["build"].days_late == 0
 
 
 def test_a_partner_is_overdue_when_its_own_day_has_passed():
     steps = two_steps(None)
     steps[0].status = IP
     evening = datetime(2026, 3, 30, 20, tzinfo=UTC)  # 05:00 on 31 Mar in Tokyo, 13:00 on 30 Mar in Los Angeles
-    assert assess(steps, KICKOFF, zoned_clock(TOKYO, evening)).steps["build"].days_overdue == 1
-    assert assess(steps, KICKOFF, zoned_clock(LOS_ANGELES, evening)).steps["build"].days_overdue == 0
-    assert assess(steps, KICKOFF, zoned_clock(UTC, evening)).steps["build"].days_overdue == 0
+    assert steps_standing(steps, KICKOFF, zoned_clock(TOKYO, evening)).steps["build"].days_overdue == 1
+    assert steps_standing(steps, KICKOFF, zoned_clock(LOS_ANGELES, evening)).steps["build"].days_overdue == 0
+    assert steps_standing(steps, KICKOFF, zoned_clock(UTC, evening)).steps["build"].days_overdue == 0
 
 
 # --- the split adds up to the slip ----------------------------------------------------------------------------
@@ -594,23 +594,23 @@ def scenario(seed: int):
 @pytest.mark.parametrize("seed", range(60))
 def test_the_split_always_adds_up_to_the_slip(seed):
     steps, clock = scenario(seed)
-    outlook = assess(steps, KICKOFF, clock)
-    assert outlook.planned_launch == PLANNED_LAUNCH
-    assert outlook.split.total == outlook.slip_days == slip(outlook)
-    assert min(outlook.split.tradingview, outlook.split.partner, outlook.split.both) >= 0
-    for side in outlook.overdue_sides():
-        assert outlook.split.charges(side) > 0, side
+    step_standing = steps_standing(steps, KICKOFF, clock)
+    assert step_standing.planned_launch == PLANNED_LAUNCH
+    assert step_standing.split.total == step_standing.slip_days == slip(step_standing)
+    assert min(step_standing.split.tradingview, step_standing.split.partner, step_standing.split.both) >= 0
+    for side in step_standing.overdue_sides():
+        assert step_standing.split.charges(side) > 0, side
 
 
 def test_the_scenarios_cover_slips_overdue_steps_and_both_sides():
-    outlooks = []
+    standings = []
     for seed in range(60):
         steps, clock = scenario(seed)
-        outlooks.append(assess(steps, KICKOFF, clock))
-    assert any(o.split.total == 0 for o in outlooks)
-    assert any(o.split.tradingview for o in outlooks)
-    assert any(o.split.partner for o in outlooks)
-    assert any(o.overdue() for o in outlooks)
+        standings.append(steps_standing(steps, KICKOFF, clock))
+    assert any(o.split.total == 0 for o in standings)
+    assert any(o.split.tradingview for o in standings)
+    assert any(o.split.partner for o in standings)
+    assert any(o.overdue() for o in standings)
 
 
 # --- delay split -------------------------------------------------------------------------------------------------
@@ -625,9 +625,9 @@ def test_delay_split_of_charges_and_totals():
     assert DelaySplit().total == 0
 
 
-def test_no_steps_no_outlook():
-    outlook = assess([], KICKOFF, Clock.on(KICKOFF))
-    assert outlook.steps == {}
-    assert outlook.planned_launch is None
-    assert outlook.forecast_launch is None
-    assert outlook.split == DelaySplit()
+def test_no_steps_no_standing():
+    step_standing = steps_standing([], KICKOFF, Clock.on(KICKOFF))
+    assert step_standing.steps == {}
+    assert step_standing.planned_launch is None
+    assert step_standing.forecast_launch is None
+    assert step_standing.split == DelaySplit()

@@ -34,7 +34,7 @@ BOTH = "both"
 class Clock:
     """ "Today" for each side: a partner's deadline is a day in the partner's time zone.
 
-    ``frozen_on`` stops the clock (a paused integration is assessed as of the day it paused).
+    ``frozen_on`` stops the clock (a paused integration stands as of the day it paused).
     """
 
     now: datetime
@@ -176,7 +176,7 @@ class DelaySplit:
 
 
 @dataclass
-class StepOutlook:
+class StepStanding:
     """One step's deadline, forecast and lateness, as the rules give them today."""
 
     step: object
@@ -195,8 +195,8 @@ class StepOutlook:
 
 
 @dataclass
-class Outlook:
-    steps: dict  # code -> StepOutlook, in roadmap order
+class StepsStanding:
+    steps: dict  # code -> StepStanding, in roadmap order
     planned_launch: date | None
     forecast_launch: date | None
     split: DelaySplit
@@ -205,14 +205,14 @@ class Outlook:
     def slip_days(self) -> int:
         return self.split.total
 
-    def overdue(self) -> list[StepOutlook]:
+    def overdue(self) -> list[StepStanding]:
         return [o for o in self.steps.values() if o.days_overdue]
 
     def overdue_sides(self) -> set[str]:
         return {o.step.side for o in self.overdue()}
 
 
-def assess(steps: Iterable, kickoff: date, clock: Clock, paused: Collection[date] = ()) -> Outlook:
+def steps_standing(steps: Iterable, kickoff: date, clock: Clock, paused: Collection[date] = ()) -> StepsStanding:
     """Deadlines, forecasts, overdue days and the delay split of planned steps (see module doc).
 
     ``paused`` holds the days the integration was paused: they are not working days. So the clock
@@ -223,14 +223,14 @@ def assess(steps: Iterable, kickoff: date, clock: Clock, paused: Collection[date
     """
     steps = sorted(steps, key=lambda s: s.position)
     actionable = {s.code for s in actionable_steps(steps)}
-    outlooks: dict[str, StepOutlook] = {}
+    by_code: dict[str, StepStanding] = {}
     paused = frozenset(paused)
     for step in steps:
         planned = _after_pauses(step.planned_due_date, kickoff, paused)
         deadline = expected = planned
         contributions = []
         fixed = True
-        for dep in (outlooks[code] for code in step.depends_on if code in outlooks):
+        for dep in (by_code[code] for code in step.depends_on if code in by_code):
             gap = working_days_between(dep.planned, planned, paused)
             handover = add_working_days(dep.forecast, gap, paused)
             expected = max(expected, handover)
@@ -242,32 +242,34 @@ def assess(steps: Iterable, kickoff: date, clock: Clock, paused: Collection[date
                 lost = working_days_between(planned, handover, paused)
                 contributions.append(_resize(dep.charges, lost, dep.step.side))
         inherited = _resize(_merge(contributions), working_days_between(planned, expected, paused), step.side)
-        outlook = StepOutlook(step, planned, deadline, expected, fixed=False)
+        step_standing = StepStanding(step, planned, deadline, expected, fixed=False)
         if step.status == StepStatus.DONE:
-            outlook.forecast = max(clock.day(step.completed_at, step.side), kickoff)
-            outlook.fixed = True
-            outlook.days_late = max(0, (outlook.forecast - deadline).days)
+            step_standing.forecast = max(clock.day(step.completed_at, step.side), kickoff)
+            step_standing.fixed = True
+            step_standing.days_late = max(0, (step_standing.forecast - deadline).days)
         elif step.status == StepStatus.NOT_APPLICABLE:
             # Takes no time, but passes its prerequisites' delay on to the steps after it.
-            outlook.fixed = fixed
+            step_standing.fixed = fixed
         else:
             today = clock.today(step.side)
             # An open step is finished on a working day, today at the earliest.
-            outlook.forecast = max(expected, next_working_day(today, paused))
+            step_standing.forecast = max(expected, next_working_day(today, paused))
             if step.code in actionable and today > deadline:
-                outlook.days_overdue = (today - deadline).days - sum(1 for d in paused if deadline < d <= today)
-        if outlook.forecast >= expected:
-            own = working_days_between(expected, outlook.forecast, paused)
-            outlook.charges = inherited + [step.side] * own
+                step_standing.days_overdue = (today - deadline).days - sum(1 for d in paused if deadline < d <= today)
+        if step_standing.forecast >= expected:
+            own = working_days_between(expected, step_standing.forecast, paused)
+            step_standing.charges = inherited + [step.side] * own
         else:
-            outlook.charges = _win_back(inherited, working_days_between(outlook.forecast, expected, paused), step.side)
-        outlooks[step.code] = outlook
+            step_standing.charges = _win_back(
+                inherited, working_days_between(step_standing.forecast, expected, paused), step.side
+            )
+        by_code[step.code] = step_standing
     if not steps:
-        return Outlook({}, None, None, DelaySplit())
-    launch = outlooks[steps[-1].code]
+        return StepsStanding({}, None, None, DelaySplit())
+    launch = by_code[steps[-1].code]
     planned_launch = launch.planned
-    return Outlook(
-        steps=outlooks,
+    return StepsStanding(
+        steps=by_code,
         planned_launch=planned_launch,
         forecast_launch=launch.forecast,
         split=DelaySplit.of(

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from roadmap import default_template
 from roadmap.models import StepStatus
-from roadmap.progress import Clock, actionable_steps, assess
 from roadmap.schedule import plan_due_dates
+from roadmap.standing import Clock, actionable_steps, steps_standing
 
 
 @dataclass
@@ -99,24 +99,24 @@ def histories(draw):
 @given(histories())
 def test_split_adds_up_to_the_slip_and_the_overdue_side_is_charged(history):
     kickoff, steps, today, paused = history
-    outlook = assess(steps, kickoff, Clock.on(today), paused)
+    step_standing = steps_standing(steps, kickoff, Clock.on(today), paused)
 
-    slip = max(0, (outlook.forecast_launch - outlook.planned_launch).days)
-    assert outlook.split.total == slip == outlook.slip_days
-    for side in outlook.overdue_sides():
-        assert outlook.split.charges(side) >= 1, (side, outlook.split)
-    for step_outlook in outlook.steps.values():
-        assert step_outlook.deadline >= step_outlook.planned >= step_outlook.step.planned_due_date
+    slip = max(0, (step_standing.forecast_launch - step_standing.planned_launch).days)
+    assert step_standing.split.total == slip == step_standing.slip_days
+    for side in step_standing.overdue_sides():
+        assert step_standing.split.charges(side) >= 1, (side, step_standing.split)
+    for of_step in step_standing.steps.values():
+        assert of_step.deadline >= of_step.planned >= of_step.step.planned_due_date
 
 
 @settings(max_examples=200, deadline=None, derandomize=True)
 @given(histories(), st.integers(1, 20))
 def test_a_day_that_makes_the_launch_slip_is_charged_to_a_side_overdue_on_it(history, days):
     kickoff, steps, today, paused = history
-    before = assess(steps, kickoff, Clock.on(today), paused)
+    before = steps_standing(steps, kickoff, Clock.on(today), paused)
     for _ in range(days):
         today += timedelta(days=1)
-        after = assess(steps, kickoff, Clock.on(today), paused)
+        after = steps_standing(steps, kickoff, Clock.on(today), paused)
         assert after.slip_days >= before.slip_days  # nothing happened: nothing is won back
         overdue = after.overdue_sides()
         grew = {side for side in ("tradingview", "partner") if after.split.charges(side) > before.split.charges(side)}
