@@ -29,6 +29,7 @@ from django.utils import timezone  # noqa: E402
 from benchmarks.portfolio import copy_portfolio  # noqa: E402
 from integrations import plan, steps  # noqa: E402
 from integrations.context import ChangeContext  # noqa: E402
+from integrations.handovers.demo import record_demo_handovers  # noqa: E402
 from integrations.models import Integration, Partner  # noqa: E402
 from integrations.standing import refresh_running, standing  # noqa: E402
 from roadmap.models import RoadmapTemplate  # noqa: E402
@@ -73,6 +74,9 @@ def services(template, count):
         timed(kick, plan.start_integration, integration, KICKOFF, ChangeContext("system", at=moment(KICKOFF)))
         for k, step in enumerate(integration.steps.filter(status="not_started")[: n % 12]):
             when = moment(KICKOFF + timedelta(days=7 * k + 1))
+            if step.handovers:
+                # What the partner hands over first, as the demo records it (not part of the timing).
+                record_demo_handovers(integration, step.handovers, None, when)
             timed(change, steps.complete_step, step, ChangeContext("system", at=when))
         if n and n % max(1, count // 10) == 0:
             print(f"  {n}/{count} integrations", flush=True)
