@@ -1,6 +1,6 @@
 """Benchmark of the roadmap core: kick-off, step changes, standing, and the daily refresh.
 
-Usage: .venv/bin/python benchmarks/core.py [--integrations 300] [--refresh 1000,10000]
+Usage: .venv/bin/python benchmarks/core.py [--integrations 300] [--refresh 1000,10000] [--smoke]
 Runs on a fresh SQLite file in a temporary folder, or on DATABASE_URL when it is set (the
 database named there is used as is; the benchmark writes partners prefixed "Bench").
 
@@ -123,7 +123,11 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--integrations", type=int, default=300)
     parser.add_argument("--refresh", default="1000,10000", help="portfolio sizes for the daily refresh")
+    parser.add_argument("--smoke", action="store_true", help="the smallest sizes, to check that it runs")
     args = parser.parse_args()
+    if args.smoke:
+        # Twelve: the last one completes eleven steps, hand-overs included.
+        args.integrations, args.refresh = 12, "30"
     call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor}, integrations: {args.integrations}")
     template = RoadmapTemplate.latest("tradingview-rest-api")
