@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # Test workers; CI machines have two cores.
 JOBS ?= 2
 
-.PHONY: run test check install install-dev clean
+.PHONY: run test check bench-smoke install install-dev clean
 
 # EMBEDDED=1: the demo mode (generated secret key, plain http on 127.0.0.1, the demo login).
 run: $(VENV)/.installed
@@ -13,6 +13,14 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest -n $(JOBS) $(PYTEST_ARGS)
+
+# Every benchmark script (benchmarks/*.py that runs as a script) once at its smallest sizes, on a
+# throw-away SQLite file whatever DATABASE_URL says: a script that crashes fails the target.
+bench-smoke: $(VENV)/.installed-dev
+	@for script in $$(grep -l '^if __name__ == "__main__":' benchmarks/*.py); do \
+		echo "== $$script --smoke"; \
+		env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL $(PY) $$script --smoke || exit 1; \
+	done
 
 check: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

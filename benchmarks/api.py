@@ -1,6 +1,6 @@
 """Benchmark of the REST API's integrations list: time and SQL queries as the portfolio grows.
 
-Usage: .venv/bin/python benchmarks/api.py [--sizes 10,100,1000] [--repeat 20]
+Usage: .venv/bin/python benchmarks/api.py [--sizes 10,100,1000] [--repeat 20] [--smoke]
 Runs on a fresh SQLite file in a temporary folder, or on DATABASE_URL when it is set (the
 database named there is used as is; the benchmark writes partners prefixed "Bench").
 
@@ -61,7 +61,10 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10,100,1000")
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--smoke", action="store_true", help="the smallest sizes, to check that it runs")
     args = parser.parse_args()
+    if args.smoke:
+        args.sizes, args.repeat = "10,30", 2
     call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor}")
     pm, dev = users()

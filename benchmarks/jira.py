@@ -1,6 +1,6 @@
 """Benchmark of the Jira sync: requests a pull cycle makes, and webhook deliveries stored per second.
 
-Usage: .venv/bin/python benchmarks/jira.py [--sizes 10,100,1000] [--changed 50] [--deliveries 500]
+Usage: .venv/bin/python benchmarks/jira.py [--sizes 10,100,1000] [--changed 50] [--deliveries 500] [--smoke]
 Runs on a fresh SQLite file in a temporary folder, or on DATABASE_URL when it is set (the database
 named there is used as is: the benchmark writes partners prefixed "Bench Jira" and moves the
 JiraConnection row's watermark). The Celery broker is always a temporary folder.
@@ -22,7 +22,6 @@ import hmac
 import json
 import os
 import sys
-import tempfile
 import time
 import types
 from datetime import date, timedelta
@@ -32,7 +31,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(HERE.parent))
-os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="roadmap-jira-bench-"))
+
+from benchmarks.start import throwaway_folder  # noqa: E402
+
+if "VAR_DIR" not in os.environ:
+    os.environ["VAR_DIR"] = throwaway_folder("roadmap-jira-bench-")
 os.environ.setdefault("EMBEDDED", "1")
 os.environ.setdefault("LOG_LEVEL", "WARNING")  # one log line per delivery would drown the figures
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -240,7 +243,10 @@ def main():
     parser.add_argument("--sizes", default="10,100,1000", help="portfolio sizes (integrations)")
     parser.add_argument("--changed", type=int, default=50, help="issues changed in total, per pull cycle")
     parser.add_argument("--deliveries", type=int, default=500)
+    parser.add_argument("--smoke", action="store_true", help="the smallest sizes, to check that it runs")
     args = parser.parse_args()
+    if args.smoke:
+        args.sizes, args.changed, args.deliveries = "5,12", 6, 10  # 12: some bulk copies too
     call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor}, day: {date.today()}")
     template = RoadmapTemplate.latest("tradingview-rest-api")

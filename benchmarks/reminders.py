@@ -1,6 +1,6 @@
 """Benchmark of the daily reminder sweep (``notifications.reminders.plan_reminders``) and its SQL queries.
 
-Usage: .venv/bin/python benchmarks/reminders.py [--sizes 100,1000,10000] [--batch-size 500]
+Usage: .venv/bin/python benchmarks/reminders.py [--sizes 100,1000,10000] [--batch-size 500] [--smoke]
 Runs on a fresh SQLite file in a temporary folder, or on DATABASE_URL when it is set (the database
 named there is used as is; the benchmark writes partners prefixed "Bench").
 
@@ -99,7 +99,10 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="100,1000,10000", help="portfolio sizes (running integrations)")
     parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--smoke", action="store_true", help="the smallest sizes, to check that it runs")
     args = parser.parse_args()
+    if args.smoke:
+        args.sizes, args.batch_size = "30,60", 25  # more than one batch
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor}, batch size: {args.batch_size}")

@@ -192,9 +192,16 @@ def running_handover_servers(folder: Path):
         result.urls["closed"] = f"https://127.0.0.1:{_free_closed_port()}/api"
         yield result
     finally:
-        for server in result.servers.values():
+        servers = list(result.servers.values())
+        for server in servers:
             server.stopping.set()
-            server.shutdown()
+        # Each shutdown waits for its loop's next poll: stop them together rather than in turn.
+        stoppers = [threading.Thread(target=server.shutdown) for server in servers]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join()
+        for server in servers:
             server.server_close()
         for thread in threads:
             thread.join(timeout=5)

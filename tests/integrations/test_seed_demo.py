@@ -2,6 +2,10 @@
 
 Seeded on a Wednesday, a Saturday and a Monday: the stories are dated back from "today", so each
 must read right whatever day it is.
+
+Seeding takes seconds, so the demo is built once per day for the whole module, in a transaction
+rolled back at the module's end; each test runs in its own transaction nested in it (a savepoint),
+so what a test writes is undone before the next one reads the demo.
 """
 
 import zoneinfo
@@ -12,6 +16,8 @@ import pytest
 import time_machine
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 
 from integrations.management.commands.seed_demo import PORTFOLIO
@@ -35,10 +41,34 @@ def by_name(name) -> Integration:
     return Integration.objects.select_related("partner").get(partner__name=name)
 
 
-@pytest.fixture(params=SEED_DAYS)
-def seeded(request):
-    with time_machine.travel(at(request.param, 9), tick=False) as traveller:
-        output = seed()
+@pytest.fixture(scope="module", params=SEED_DAYS)
+def demo(request, django_db_setup, django_db_blocker):
+    """The demo seeded at 9:00 on the day, and what seed_demo printed; rolled back after the module."""
+    # As the autouse ``_fast_password_hashing`` does for each test: the demo logins must be hashed
+    # with the hasher the tests check passwords with.
+    hashers = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with django_db_blocker.unblock():
+        snapshot = transaction.atomic()
+        snapshot.__enter__()
+    try:
+        with (
+            django_db_blocker.unblock(),
+            override_settings(PASSWORD_HASHERS=hashers),
+            time_machine.travel(at(request.param, 9), tick=False),
+        ):
+            output = seed()
+        yield request.param, output
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            snapshot.__exit__(None, None, None)
+
+
+@pytest.fixture
+def seeded(demo):
+    """The module's demo, the clock frozen at the moment it was seeded (a test may move it on)."""
+    day, output = demo
+    with time_machine.travel(at(day, 9), tick=False) as traveller:
         yield output, traveller
 
 
@@ -147,11 +177,11 @@ def test_stored_and_live_standing_agree_after_the_daily_refresh(seeded, travel_d
         assert integration.slip_days == standing(integration).slip_days
 
 
-def test_seed_demo_reset_rebuilds_the_demo_partners():
-    with time_machine.travel(at(SEED_DAYS[0], 9), tick=False):
-        seed()
-        first = set(Integration.objects.values_list("pk", flat=True))
-        output = seed("--reset")
+@pytest.mark.parametrize("demo", SEED_DAYS[:1], indirect=True)
+def test_seed_demo_reset_rebuilds_the_demo_partners(seeded):
+    first = set(Integration.objects.values_list("pk", flat=True))
+    assert len(first) == 12
+    output = seed("--reset")
     assert "12 partner(s) added" in output
     assert Integration.objects.count() == 12
     assert first.isdisjoint(Integration.objects.values_list("pk", flat=True))
