@@ -4,7 +4,6 @@ The raw link exists only while it is being issued (the database keeps its hash),
 at once, in the PM's request; a failure is reported to the PM, who still sees the link once.
 """
 
-import zoneinfo
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -16,7 +15,7 @@ from integrations.stage.models import MagicLink
 def email_link(link: MagicLink, url: str):
     """Send ``url`` (the link's raw address) to ``link.sent_to``; raises what the mail backend raises."""
     partner = link.user.partner_account.partner
-    until = timezone.localtime(link.expires_at, zoneinfo.ZoneInfo(partner.time_zone)) if link.expires_at else None
+    until = timezone.localtime(link.expires_at, partner.zone) if link.expires_at else None
     body = (
         f"Hello {link.user.get_full_name() or link.user.get_username()},\n\n"
         f"This link opens {partner}'s page of the TradingView integration roadmap: where you stand, what "

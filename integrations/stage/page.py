@@ -9,11 +9,9 @@ The page costs a fixed number of queries whatever the number of integrations, st
 members or checks.
 """
 
-import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.conf import settings
 from django.db.models import Prefetch
 
 from integrations.actions import step_actions
@@ -64,13 +62,6 @@ def load(user, pk) -> Integration:
         "team",
     )
     return integration_for(user, pk, queryset)
-
-
-def partner_zone(partner) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(partner.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
 def _owed(now, steps, side, user=None) -> list[Owed]:
