@@ -145,36 +145,16 @@ def replanned(event) -> list[Message]:
         f"planned launch {event.details['planned_launch']:%d %b %Y}. {event.context.note}"
     ).strip()
     text, blocks = integration_blocks(integration, "The plan moved", detail)
-    return [
-        Message(
-            f"replanned:{integration.pk}:{channel}:{_stamp(event)}",
-            K.REPLANNED,
-            text=text,
-            blocks=blocks,
-            integration=integration,
-            channel=channel,
-            not_before=working_moment(zone),
-        )
-        for channel, zone in _both_channels(integration)
-    ]
+    return _to_both_channels(
+        integration, K.REPLANNED, f"replanned:{integration.pk}:{{channel}}:{_stamp(event)}", text, blocks
+    )
 
 
 def launched(event) -> list[Message]:
     integration = event.integration
     day = event.details["launched_on"]
     text, blocks = integration_blocks(integration, "Open to all users", f"{integration} launched on {day:%d %b %Y}.")
-    notices = [
-        Message(
-            f"launched:{integration.pk}:{channel}",
-            K.LAUNCHED,
-            text=text,
-            blocks=blocks,
-            integration=integration,
-            channel=channel,
-            not_before=working_moment(zone),
-        )
-        for channel, zone in _both_channels(integration)
-    ]
+    notices = _to_both_channels(integration, K.LAUNCHED, f"launched:{integration.pk}:{{channel}}", text, blocks)
     emails = [c.email for c in integration.partner.contacts.all() if c.email]
     if emails:
         body = (
@@ -203,6 +183,22 @@ def _both_channels(integration) -> list[tuple]:
             (settings.SLACK_INTERNAL_CHANNEL, tradingview_zone()),
         )
         if channel
+    ]
+
+
+def _to_both_channels(integration, kind, reason: str, text: str, blocks) -> list[Message]:
+    """One message to each of ``_both_channels``, unique per channel (``reason`` has a ``{channel}`` slot)."""
+    return [
+        Message(
+            reason.format(channel=channel),
+            kind,
+            text=text,
+            blocks=blocks,
+            integration=integration,
+            channel=channel,
+            not_before=working_moment(zone),
+        )
+        for channel, zone in _both_channels(integration)
     ]
 
 

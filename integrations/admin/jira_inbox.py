@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from integrations.admin.operations import Operation, OperationsAdmin
+from integrations.admin.operations import Operation, OperationsOnlyAdmin
 from integrations.jira.models import JiraDelivery
 
 
@@ -28,7 +28,7 @@ def _replayed(delivery, result) -> str:
 
 
 @admin.register(JiraDelivery)
-class JiraDeliveryAdmin(OperationsAdmin):
+class JiraDeliveryAdmin(OperationsOnlyAdmin):
     """Webhook deliveries as received, newest first: read here, replayed on demand, never edited."""
 
     operations = (Operation("replay", "Replay", "Replayed", run=_replay, message=_replayed),)
@@ -53,16 +53,6 @@ class JiraDeliveryAdmin(OperationsAdmin):
         "pretty_body",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # Model-level permission (obj None) grants the replay; the page itself is read-only.
-        return obj is None and super().has_change_permission(request)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["change_notice"] = "Stored as Jira sent it. “Replay” applies it again and reports the new outcome."

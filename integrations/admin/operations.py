@@ -153,3 +153,18 @@ class OperationsAdmin(admin.ModelAdmin):
 
     def _change_url(self, obj) -> str:
         return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[quote(obj.pk)])
+
+
+class OperationsOnlyAdmin(OperationsAdmin):
+    """Rows the product writes (steps, Jira deliveries, outbox messages): a person changes them only
+    through the operations, never by editing fields, adding or deleting a row."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # The model-level permission (obj None) grants the operations; a row's own page is read-only.
+        return obj is None and super().has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False

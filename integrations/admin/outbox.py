@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from integrations.admin.operations import Operation, OperationsAdmin
+from integrations.admin.operations import Operation, OperationsOnlyAdmin
 from notifications import delivery
 from notifications.models import OutboxMessage, SlackThread, SlackUser
 
@@ -32,7 +32,7 @@ OUTBOX_OPERATIONS = (
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(OperationsAdmin):
+class OutboxMessageAdmin(OperationsOnlyAdmin):
     """Rows are written by the product and changed only by delivery, so the page is read-only."""
 
     operations = OUTBOX_OPERATIONS
@@ -56,16 +56,6 @@ class OutboxMessageAdmin(OperationsAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.opts.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # Model-level permission (obj None) grants "Retry now"; a row's own page stays read-only.
-        return obj is None and super().has_change_permission(request)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def changelist_view(self, request, extra_context=None):
         if not settings.SLACK_ENABLED and request.method == "GET":

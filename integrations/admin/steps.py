@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 from integrations.actions import ACTIONS, step_actions
 from integrations.admin.common import days_overdue_html, iso_day, plural_s, step_url
 from integrations.admin.jira import issue_list
-from integrations.admin.operations import Operation, OperationsAdmin
+from integrations.admin.operations import Operation, OperationsOnlyAdmin
 from integrations.context import ChangeContext
 from integrations.forms import ReasonForm
 from integrations.models import IntegrationStep, StepChange
@@ -57,7 +57,7 @@ STEP_OPERATIONS = (
 
 
 @admin.register(IntegrationStep)
-class IntegrationStepAdmin(OperationsAdmin):
+class IntegrationStepAdmin(OperationsOnlyAdmin):
     """Steps are planned at kick-off and change only through the operations, so their page is read-only."""
 
     operations = STEP_OPERATIONS
@@ -110,16 +110,6 @@ class IntegrationStepAdmin(OperationsAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("integration", "integration__partner")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # Model-level permission (obj None) still grants the operations.
-        return obj is None and super().has_change_permission(request)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         notice = "Change the status with the buttons above; each change is kept in the history."
