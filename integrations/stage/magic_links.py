@@ -4,7 +4,6 @@ The raw link exists only while it is being issued (the database keeps its hash),
 at once, in the PM's request; a failure is reported to the PM, who still sees the link once.
 """
 
-
 from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import timezone
