@@ -46,7 +46,9 @@ SECRET_KEY = _secret_key()  # empty: Django refuses it wherever it is read
 SECRET_KEY_MISSING = not SECRET_KEY
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# Where the product's links lead (Slack's buttons, the digest). Production has no default: `check --deploy`
+# requires an https one (config.checks).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if (EMBEDDED or DEBUG) else "")
 
 
 def _proxy_ssl_header() -> tuple[str, str] | None:
