@@ -6,6 +6,7 @@ from tests.fake_slack import FakeSlack
 
 INTERNAL_CHANNEL = "CINTERNAL"
 PARTNER_CHANNEL = "CPARTNER"
+SITE_URL = "https://roadmap.example.com"
 
 
 @pytest.fixture
