@@ -308,6 +308,8 @@ SLACK_SIGNING_SECRET = env_str("SLACK_SIGNING_SECRET")
 SLACK_INTERNAL_CHANNEL = env_str("SLACK_INTERNAL_CHANNEL")
 SLACK_API_URL = env_str("SLACK_API_URL", "https://slack.com/api/")
 SLACK_TIMEOUT_SECONDS = env_int("SLACK_TIMEOUT_SECONDS", 10, minimum=1)
+# The hosts a click's response_url may point at: a forged payload cannot make the product post elsewhere.
+SLACK_RESPONSE_URL_HOSTS = [host.lower() for host in env_list("SLACK_RESPONSE_URL_HOSTS", ["hooks.slack.com"])]
 # Delivery of due outbox rows, and the day's reminders (in TIME_ZONE).
 OUTBOX_DELIVER_SECONDS = env_int("OUTBOX_DELIVER_SECONDS", 30, minimum=5)
 REMINDERS_HOUR = env_int("REMINDERS_HOUR", 6, minimum=0)

@@ -1,11 +1,14 @@
 """Slack's buttons acting on steps: the signature check and what a click does.
 
 Slack POSTs every click to ``/hooks/slack/interactivity``, signed with the app's signing secret,
-and waits 3 seconds for the answer. The answer is the reply: a success replaces the message the
-button was on with the step as it now stands; a refusal is an ephemeral message, seen only by the
-one who clicked, saying why. A click changes a step through ``integrations.steps.apply_action``,
-as the clicker's linked product user (``notifications.models.SlackUser``), so the rules are the
-web's: who may, the step's status, prerequisites, open bugs, a paused or ended integration.
+and waits 3 seconds for an answer, whose body it ignores. So the view answers an empty 200 and the
+reply worked out here is posted to the click's ``response_url`` (``notifications.replies``): a
+success replaces the message the button was on with the step as it now stands (the step's first
+message in each channel is updated through the outbox, as after any change); a refusal is an
+ephemeral message, seen only by the one who clicked, saying why. A click changes a step through
+``integrations.steps.apply_action``, as the clicker's linked product user
+(``notifications.models.SlackUser``), so the rules are the web's: who may, the step's status,
+prerequisites, open bugs, a paused or ended integration.
 
 Replays. The signature covers a timestamp that must be within ``MAX_AGE_SECONDS`` of now, so a
 captured request can be replayed only inside that window. Two guards, on purpose:
@@ -113,7 +116,7 @@ def ephemeral(text: str) -> dict:
 
 
 def handle(payload: dict) -> dict | None:
-    """What to answer to an interaction: a dict for Slack, or None for an empty 200."""
+    """What to reply to an interaction (posted to its response_url), or None for nothing."""
     if payload.get("type") != "block_actions":
         return None
     actions = payload.get("actions")

@@ -2,6 +2,7 @@
 
 import pytest
 
+from config.celery import app
 from tests.fake_slack import FakeSlack
 
 INTERNAL_CHANNEL = "CINTERNAL"
@@ -19,6 +20,7 @@ def fake_slack(settings, monkeypatch):
         settings.SLACK_API_URL = fake.url
         settings.SLACK_INTERNAL_CHANNEL = INTERNAL_CHANNEL
         settings.SLACK_TIMEOUT_SECONDS = 1
+        settings.SLACK_RESPONSE_URL_HOSTS = [*settings.SLACK_RESPONSE_URL_HOSTS, fake.host]
         yield fake
 
 
@@ -27,3 +29,14 @@ def slack_off(settings):
     settings.SLACK_BOT_TOKEN = ""
     settings.SLACK_ENABLED = False
     settings.SLACK_INTERNAL_CHANNEL = INTERNAL_CHANNEL
+
+
+@pytest.fixture
+def eager_tasks():
+    """Queued tasks run at once in this process (the reply to a click is posted by a task)."""
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        yield app
+    finally:
+        app.conf.task_always_eager = saved

@@ -14,13 +14,17 @@ import pytest
 from integrations import events, plan, steps
 from integrations.context import ChangeContext
 from integrations.handovers.url_check import check_url
+from integrations.jira.models import JiraIssue, StatusCategory
 from integrations.models import ChangeSource
 from notifications import delivery
 from notifications.models import OutboxMessage, SlackThread, SlackUser
 from notifications.reminders import plan_reminders
+from tests.default_plan import STEP_CODES
 from tests.factories import UserFactory
+from tests.integrations.handovers.helpers import hand_over_everything
 from tests.integrations.helpers import at, ctx, on, step
 from tests.notifications.conftest import INTERNAL_CHANNEL, PARTNER_CHANNEL, SITE_URL
+from tests.notifications.test_interactivity import SECRET, as_form, click_payload, post
 
 K = OutboxMessage.Kind
 PING = "<!channel>"
@@ -192,3 +196,52 @@ def test_the_digest_is_posted_as_text(hostile, fake_slack, pm):
     [digest] = fake_slack.posts("U0ALICE")
     assert "Acme &lt;!channel&gt;" in inert(digest)
     assert f"<{SITE_URL}/integrations/{hostile.pk}/|Acme &lt;!channel&gt;" in digest["blocks"][1]["text"]["text"]
+
+
+# --- the replies to clicks ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def clicker(settings, client, fake_slack, eager_tasks, pm):
+    settings.SLACK_SIGNING_SECRET = SECRET
+    SlackUser.objects.create(user=pm, slack_user_id="UALICE")
+
+    def click(step_id, day):
+        body = as_form(click_payload(step_id, response_url=fake_slack.response_url(), channel=PARTNER_CHANNEL))
+        with on(day):
+            assert post(client, body).status_code == 200
+        [reply] = fake_slack.replies[-1:]
+        return reply.body
+
+    return click
+
+
+def test_a_click_s_reply_is_text(hostile, clicker):
+    answer = clicker(step(hostile, "endpoints-implementation").pk, d(3, 4))
+
+    assert answer["replace_original"] is True
+    assert "Acme &lt;!channel&gt;" in inert(answer)
+
+
+def test_a_refusal_carrying_jira_text_is_text(hostile, clicker, pm):
+    hand_over_everything(hostile)
+    day = d(3, 3)
+    for code in STEP_CODES[: STEP_CODES.index("smoke-test-fixes")]:
+        with on(day):
+            steps.complete_step(step(hostile, code), ctx(pm, day))
+    fixes = step(hostile, "smoke-test-fixes")
+    JiraIssue.objects.create(
+        integration=hostile,
+        key="BRK-1",
+        is_bug=True,
+        step=fixes,
+        testing_round="smoke-test",
+        status_name=HOSTILE,
+        status_category=StatusCategory.INDETERMINATE,
+        summary=HOSTILE,
+    )
+
+    answer = clicker(fixes.pk, day)
+
+    assert answer["response_type"] == "ephemeral"
+    assert "BRK-1 (Ping &lt;!channel&gt;" in inert(answer)
