@@ -46,7 +46,9 @@ SECRET_KEY = _secret_key()  # empty: Django refuses it wherever it is read
 SECRET_KEY_MISSING = not SECRET_KEY
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# Where the product's links lead (Slack's buttons, the digest). Production has no default: `check --deploy`
+# requires an https one (config.checks).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000" if (EMBEDDED or DEBUG) else "")
 
 
 def _proxy_ssl_header() -> tuple[str, str] | None:
@@ -306,6 +308,8 @@ SLACK_SIGNING_SECRET = env_str("SLACK_SIGNING_SECRET")
 SLACK_INTERNAL_CHANNEL = env_str("SLACK_INTERNAL_CHANNEL")
 SLACK_API_URL = env_str("SLACK_API_URL", "https://slack.com/api/")
 SLACK_TIMEOUT_SECONDS = env_int("SLACK_TIMEOUT_SECONDS", 10, minimum=1)
+# The hosts a click's response_url may point at: a forged payload cannot make the product post elsewhere.
+SLACK_RESPONSE_URL_HOSTS = [host.lower() for host in env_list("SLACK_RESPONSE_URL_HOSTS", ["hooks.slack.com"])]
 # Delivery of due outbox rows, and the day's reminders (in TIME_ZONE).
 OUTBOX_DELIVER_SECONDS = env_int("OUTBOX_DELIVER_SECONDS", 30, minimum=5)
 REMINDERS_HOUR = env_int("REMINDERS_HOUR", 6, minimum=0)

@@ -6,4 +6,5 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self):
+        from config import checks  # noqa: F401  (registers the deploy check of SITE_URL, where messages link)
         from notifications import notices  # noqa: F401  (connects the roadmap event receivers)

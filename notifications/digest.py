@@ -5,7 +5,8 @@ the steps owed), what is late (days overdue) and what is due this week (Monday t
 message goes to the PM's Slack user id as the channel (Slack opens a direct message for a user id),
 so only PMs linked to a Slack user (``SlackUser``) get one. Once per PM and ISO week:
 ``digest:<user id>:<ISO week>``. ``reminders.plan_reminders`` calls it at its end, so the daily
-beat task writes it; it costs a fixed number of queries per batch of integrations.
+beat task writes it; it costs a fixed number of queries per batch of integrations. Names are escaped
+(``notifications.messages``); each integration links to its page on the dashboard.
 """
 
 from collections import defaultdict
@@ -19,7 +20,7 @@ from integrations.batches import in_batches
 from integrations.clock import today_for
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, tradingview_zone
 from integrations.standing import standing
-from notifications.messages import integration_url
+from notifications.messages import Mrkdwn, joined, link, mrkdwn, page_url
 from notifications.models import OutboxMessage
 from notifications.outbox import Message, working_moment, write
 from roadmap import standing as rules
@@ -35,12 +36,12 @@ def iso_week(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def integration_summary(integration, now, day: date) -> tuple[str, bool, bool]:
+def integration_summary(integration, now, day: date) -> tuple[Mrkdwn, bool, bool]:
     """Lines about one integration as of ``day``: (mrkdwn text, anything late, anything due this week)."""
     week_end = day + timedelta(days=6 - day.weekday())
-    header = f"*<{integration_url(integration)}|{integration}>*"
+    header = mrkdwn("*{}*", link(page_url(integration, Side.TRADINGVIEW), integration))
     if integration.is_paused:
-        header += " (paused)"
+        header = mrkdwn("{} (paused)", header)
     lines = [header]
     owed = rules.actionable_steps(now.steps)
     ball = rules.ball_in_court(now.steps)
@@ -48,7 +49,7 @@ def integration_summary(integration, now, day: date) -> tuple[str, bool, bool]:
         lines.append(f"Ball in court: {SIDE_NAMES.get(ball.side, ball.side)}")
         for side, name in ((Side.PARTNER, "The partner"), (Side.TRADINGVIEW, "TradingView")):
             if ball.for_side(side):
-                lines.append(f"{name} owes: " + "; ".join(str(s) for s in ball.for_side(side)))
+                lines.append(mrkdwn("{} owes: {}", name, joined("; ", ball.for_side(side))))
     else:
         lines.append("Nothing owed.")
     late = due = False
@@ -60,12 +61,18 @@ def integration_summary(integration, now, day: date) -> tuple[str, bool, bool]:
         if overdue:
             late = True
             lines.append(
-                f"• Late: {step} — {overdue} day{'s' if overdue != 1 else ''} overdue (due {step_standing.deadline:%a %d %b})"
+                mrkdwn(
+                    "• Late: {} — {} day{} overdue (due {})",
+                    step,
+                    overdue,
+                    "s" if overdue != 1 else "",
+                    f"{step_standing.deadline:%a %d %b}",
+                )
             )
         elif day <= step_standing.deadline <= week_end:
             due = True
-            lines.append(f"• Due this week: {step} — {step_standing.deadline:%a %d %b}")
-    return "\n".join(lines), late, due
+            lines.append(mrkdwn("• Due this week: {} — {}", step, f"{step_standing.deadline:%a %d %b}"))
+    return joined("\n", lines), late, due
 
 
 def plan_weekly_digest(day: date | None = None, batch_size: int = 500) -> int:
@@ -114,7 +121,7 @@ def plan_weekly_digest(day: date | None = None, batch_size: int = 500) -> int:
                     "elements": [{"type": "mrkdwn", "text": f"… and {len(sections) - len(shown)} more"}],
                 }
             )
-        text = headline + "\n\n" + "\n\n".join(sections)
+        text = mrkdwn("{}\n\n{}", headline, joined("\n\n", sections))
         pending.append(
             Message(
                 f"digest:{user_id}:{week}",

@@ -1,11 +1,14 @@
 """Slack's buttons acting on steps: the signature check and what a click does.
 
 Slack POSTs every click to ``/hooks/slack/interactivity``, signed with the app's signing secret,
-and waits 3 seconds for the answer. The answer is the reply: a success replaces the message the
-button was on with the step as it now stands; a refusal is an ephemeral message, seen only by the
-one who clicked, saying why. A click changes a step through ``integrations.steps.apply_action``,
-as the clicker's linked product user (``notifications.models.SlackUser``), so the rules are the
-web's: who may, the step's status, prerequisites, open bugs, a paused or ended integration.
+and waits 3 seconds for an answer, whose body it ignores. So the view answers an empty 200 and the
+reply worked out here is posted to the click's ``response_url`` (``notifications.replies``): a
+success replaces the message the button was on with the step as it now stands (the step's first
+message in each channel is updated through the outbox, as after any change); a refusal is an
+ephemeral message, seen only by the one who clicked, saying why. A click changes a step through
+``integrations.steps.apply_action``, as the clicker's linked product user
+(``notifications.models.SlackUser``), so the rules are the web's: who may, the step's status,
+prerequisites, open bugs, a paused or ended integration.
 
 Replays. The signature covers a timestamp that must be within ``MAX_AGE_SECONDS`` of now, so a
 captured request can be replayed only inside that window. Two guards, on purpose:
@@ -31,7 +34,7 @@ from integrations.context import ChangeContext
 from integrations.hooks import Refused
 from integrations.models import ChangeSource, IntegrationStep
 from integrations.steps import apply_action
-from notifications.messages import MARK_DONE, thread_status_blocks
+from notifications.messages import MARK_DONE, escape, mention, mrkdwn, readers_of, thread_status_blocks
 from notifications.models import SlackUser
 from roadmap.models import StepStatus
 from roadmap.refusals import Refusal
@@ -42,7 +45,6 @@ SIGNATURE_HEADER = "X-Slack-Signature"
 TIMESTAMP_HEADER = "X-Slack-Request-Timestamp"
 MAX_AGE_SECONDS = 300  # Slack's advice (and slack_sdk's limit): refuse a timestamp over 5 minutes from now
 REPLAY_TTL_SECONDS = 600  # remember a handled signature longer than a signature stays valid
-OPEN_STEP = "step:open"  # the "Open" link button: Slack still posts the click; nothing to do
 
 NOT_FOUND = "There is no such step, or it is not yours to change."
 
@@ -108,12 +110,13 @@ def parse_payload(form_payload: str | None) -> dict:
 
 
 def ephemeral(text: str) -> dict:
-    """An answer only the clicker sees; the message the button was on stays as it was."""
-    return {"response_type": "ephemeral", "replace_original": False, "text": text}
+    """An answer only the clicker sees; the message the button was on stays as it was. ``text`` is
+    escaped: refusals name steps, integrations and what Jira calls its statuses."""
+    return {"response_type": "ephemeral", "replace_original": False, "text": escape(text)}
 
 
 def handle(payload: dict) -> dict | None:
-    """What to answer to an interaction: a dict for Slack, or None for an empty 200."""
+    """What to reply to an interaction (posted to its response_url), or None for nothing."""
     if payload.get("type") != "block_actions":
         return None
     actions = payload.get("actions")
@@ -122,10 +125,19 @@ def handle(payload: dict) -> dict | None:
     if action_id != MARK_DONE:
         return None  # OPEN_STEP (a link: the browser does the work) and anything we do not know: ignored
     user = payload.get("user") if isinstance(payload.get("user"), dict) else {}
-    return mark_done(str(user.get("id") or ""), action.get("value"))
+    return mark_done(str(user.get("id") or ""), action.get("value"), _channel(payload))
 
 
-def mark_done(slack_user_id: str, step_id) -> dict:
+def _channel(payload: dict) -> str:
+    """The channel of the message the button was on."""
+    for key, field in (("container", "channel_id"), ("channel", "id")):
+        value = payload.get(key)
+        if isinstance(value, dict) and isinstance(value.get(field), str):
+            return value[field]
+    return ""
+
+
+def mark_done(slack_user_id: str, step_id, channel: str = "") -> dict:
     """The "Mark done" button: complete step ``step_id`` as the product user linked to ``slack_user_id``."""
     account = SlackUser.objects.select_related("user").filter(slack_user_id=slack_user_id).first()
     if not slack_user_id or account is None or not account.user.is_active:
@@ -146,10 +158,11 @@ def mark_done(slack_user_id: str, step_id) -> dict:
         logger.info("slack.interactivity.refused step=%s user=%s code=%s", step.pk, user.pk, refusal.code)
         return ephemeral(refusal.message)
     logger.info("slack.interactivity.done step=%s user=%s", step.pk, user.pk)
-    text, blocks = thread_status_blocks(step, due=step.due_date)
-    done_by = f"Marked done by <@{slack_user_id}> from Slack."
+    readers = readers_of(step.integration, channel)
+    text, blocks = thread_status_blocks(step, due=step.due_date, readers=readers)
+    done_by = mrkdwn("Marked done by {} from Slack.", mention(user))  # the linked account, not the payload
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": done_by}]})
-    return {"replace_original": True, "text": f"{text} {done_by}", "blocks": blocks}
+    return {"replace_original": True, "text": mrkdwn("{} {}", text, done_by), "blocks": blocks}
 
 
 def _visible_step(user, step_id) -> IntegrationStep | None:

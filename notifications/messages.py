@@ -1,27 +1,125 @@
-"""What the messages say: Block Kit with a plain-text fallback, a link to the page, and buttons."""
+"""What the messages say: Block Kit with a plain-text fallback, a link to the page, and buttons.
 
-from notifications.outbox import integration_url, step_url
+Slack reads ``<...>`` in a message as markup: ``<!channel>`` notifies everyone in the channel and
+``<https://evil|TradingView SSO>`` shows a link under any label. Much of what the messages say is
+written by people or servers outside TradingView: notes, hand-over URLs and what the partner's
+server answered to their check, Jira's names, partner and integration names. So every piece of
+text is escaped here (``&``, ``<`` and ``>``, Slack's documented escaping), in the blocks and in the
+fallback ``text`` alike, unless it is ``Mrkdwn``: markup this module built from what it trusts (bold
+and line breaks, links to ``SITE_URL``, mentions of Slack users linked in the admin). Builders take
+plain ``str`` for what they cannot vouch for, and say what is markup by passing ``Mrkdwn``.
+
+Links lead where the channel's readers may go: a partner's channel to its stage page, TradingView's
+channel and the PM's digest to the dashboard's integration page. Without ``SITE_URL`` there is no
+link (Slack refuses a button whose URL is not absolute).
+"""
+
+import re
+
+from django.conf import settings
+from django.urls import reverse
+
+from roadmap.models import Side
 
 MARK_DONE = "step:complete"  # the action_id of the "Mark done" button; its value is the step's id
+OPEN_STEP = "step:open"  # the "Open" link button: Slack still posts the click; nothing to do
+SECTION_LIMIT = 3000  # Slack's limit on a section's text
+SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 
 
-def _section(text: str) -> dict:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+class Mrkdwn(str):
+    """Slack markup built here from trusted pieces: sent as it is (as Django's SafeString is to HTML)."""
 
 
-def step_blocks(step, headline: str, detail: str = "", due=None, buttons: bool = True) -> tuple[str, list]:
-    """A message about ``step``: what happened, the step and its deadline, "Mark done" and "Open"."""
+def escape(text) -> Mrkdwn:
+    """``text`` as Slack shows it literally; ``Mrkdwn`` is left as it is."""
+    if isinstance(text, Mrkdwn):
+        return text
+    return Mrkdwn(str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+
+
+def mrkdwn(template: str, *parts) -> Mrkdwn:
+    """``template`` (markup written here) with each of ``parts`` escaped, as ``format_html`` does for HTML."""
+    return Mrkdwn(template.format(*(escape(part) for part in parts)))
+
+
+def joined(separator: str, parts) -> Mrkdwn:
+    return Mrkdwn(separator.join(escape(part) for part in parts))
+
+
+def mention(user) -> Mrkdwn:
+    """A mention of ``user`` when linked to a Slack user (``SlackUser``), else their name as text."""
+    account = getattr(user, "slack_account", None)
+    if account is not None and SLACK_USER_ID.fullmatch(account.slack_user_id or ""):
+        return Mrkdwn(f"<@{account.slack_user_id}>")
+    return escape(user.get_full_name() or user.get_username())
+
+
+def link(url: str | None, label) -> Mrkdwn:
+    """``label`` linking to ``url`` (one of ours); the label alone when there is no URL."""
+    return mrkdwn("<{}|{}>", url, label) if url else escape(label)
+
+
+# --- where links lead ---------------------------------------------------------------------------
+
+
+def readers_of(integration, channel: str) -> str:
+    """Who reads ``channel``: TradingView in its internal channel, otherwise the partner (the safer
+    guess: a partner's page shows nothing a partner may not see, and staff may open it too)."""
+    internal = settings.SLACK_INTERNAL_CHANNEL
+    if channel and channel == internal and channel != integration.slack_channel_id:
+        return Side.TRADINGVIEW
+    return Side.PARTNER
+
+
+def page_url(integration, readers: str, step=None) -> str | None:
+    """The page ``readers`` open about ``integration`` (at ``step`` on the dashboard); None without ``SITE_URL``."""
+    site = (settings.SITE_URL or "").strip().rstrip("/")
+    if not site:
+        return None
+    if readers == Side.PARTNER:
+        return site + reverse("stage-page", args=[integration.pk])
+    anchor = f"#step-{step.pk}" if step is not None else ""
+    return site + reverse("integration-page", args=[integration.pk]) + anchor
+
+
+# --- the messages ---------------------------------------------------------------------------------
+
+
+def _section(text: Mrkdwn) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_LIMIT]}}
+
+
+def _open_button(action_id: str, url: str | None) -> list[dict]:
+    if not url:
+        return []
+    return [{"type": "button", "action_id": action_id, "text": {"type": "plain_text", "text": "Open"}, "url": url}]
+
+
+def _headline(headline, detail) -> Mrkdwn:
+    return mrkdwn("*{}*\n{}", headline, detail) if detail else mrkdwn("*{}*", headline)
+
+
+def step_blocks(
+    step, headline, detail="", due=None, buttons: bool = True, *, readers: str
+) -> tuple[Mrkdwn, list[dict]]:
+    """A message about ``step`` to ``readers`` (a side): what happened, the step and its deadline,
+    "Mark done" and "Open". ``headline`` and ``detail`` are text unless given as ``Mrkdwn``."""
     due_text = f" · due {due:%a %d %b %Y}" if due else ""
-    text = f"{headline} {detail}".strip() + f" ({step.integration}: {step}{due_text})"
-    blocks = [_section(f"*{headline}*" + (f"\n{detail}" if detail else ""))]
-    blocks.append(
+    said = mrkdwn("{} {}", headline, detail) if detail else escape(headline)
+    text = mrkdwn("{} ({}: {}{})", said, step.integration, step, due_text)
+    blocks = [
+        _section(_headline(headline, detail)),
         {
             "type": "context",
             "elements": [
-                {"type": "mrkdwn", "text": f"{step.integration} · {step}{due_text} · {step.get_status_display()}"}
+                {
+                    "type": "mrkdwn",
+                    "text": mrkdwn("{} · {}{} · {}", step.integration, step, due_text, step.get_status_display()),
+                }
             ],
-        }
-    )
+        },
+    ]
     elements = []
     if buttons and step.is_open:
         elements.append(
@@ -33,38 +131,24 @@ def step_blocks(step, headline: str, detail: str = "", due=None, buttons: bool =
                 "value": str(step.pk),
             }
         )
-    elements.append(
-        {
-            "type": "button",
-            "action_id": "step:open",
-            "text": {"type": "plain_text", "text": "Open"},
-            "url": step_url(step),
-        }
-    )
-    blocks.append({"type": "actions", "elements": elements})
+    elements += _open_button(OPEN_STEP, page_url(step.integration, readers, step))
+    if elements:
+        blocks.append({"type": "actions", "elements": elements})
     return text, blocks
 
 
-def integration_blocks(integration, headline: str, detail: str = "") -> tuple[str, list]:
-    text = f"{headline} {detail}".strip() + f" ({integration})"
-    blocks = [
-        _section(f"*{headline}*" + (f"\n{detail}" if detail else "")),
-        {
-            "type": "actions",
-            "elements": [
-                {
-                    "type": "button",
-                    "action_id": "integration:open",
-                    "text": {"type": "plain_text", "text": "Open"},
-                    "url": integration_url(integration),
-                }
-            ],
-        },
-    ]
+def integration_blocks(integration, headline, detail="", *, readers: str) -> tuple[Mrkdwn, list[dict]]:
+    """A message about the whole integration to ``readers``, with "Open"."""
+    said = mrkdwn("{} {}", headline, detail) if detail else escape(headline)
+    text = mrkdwn("{} ({})", said, integration)
+    blocks = [_section(_headline(headline, detail))]
+    button = _open_button("integration:open", page_url(integration, readers))
+    if button:
+        blocks.append({"type": "actions", "elements": button})
     return text, blocks
 
 
-def thread_status_blocks(step, due=None) -> tuple[str, list]:
+def thread_status_blocks(step, due=None, *, readers: str) -> tuple[Mrkdwn, list[dict]]:
     """The first message of a step's thread, as it should read now (updated in place)."""
     status = step.get_status_display()
-    return step_blocks(step, f"{step} — {status}", due=due, buttons=step.is_open)
+    return step_blocks(step, f"{step} — {status}", due=due, buttons=step.is_open, readers=readers)

@@ -12,6 +12,10 @@ message without its change. Each handler says which messages an event makes; the
 - The partner hands over a URL (with its check's result), the sheet or beta testers: the internal
   channel, in the thread of the step waiting for it.
 - Any status change: the step's first message in each channel is updated in place.
+
+What people wrote (notes, hand-over summaries, names from Jira) is passed to the message builders
+as plain text, which they escape (``notifications.messages``); each message links to the page of the
+side whose channel it goes to.
 """
 
 from django.conf import settings
@@ -21,7 +25,7 @@ from django.utils import timezone
 from integrations import events
 from integrations.models import tradingview_zone
 from integrations.standing import standing
-from notifications.messages import integration_blocks, step_blocks, thread_status_blocks
+from notifications.messages import integration_blocks, readers_of, step_blocks, thread_status_blocks
 from notifications.models import OutboxMessage, SlackThread
 from notifications.outbox import Message, working_moment, write
 from roadmap import standing as rules
@@ -54,7 +58,9 @@ def step_changed(event) -> list[Message]:
         if step.side == Side.TRADINGVIEW:
             notices += _handed_over(event)
         elif settings.SLACK_INTERNAL_CHANNEL:
-            text, blocks = step_blocks(step, "The partner finished a step", f"{event.context}.", buttons=False)
+            text, blocks = step_blocks(
+                step, "The partner finished a step", f"{event.context}.", buttons=False, readers=Side.TRADINGVIEW
+            )
             notices.append(
                 Message(
                     f"partner_done:{step.pk}:{_stamp(event)}",
@@ -72,7 +78,7 @@ def step_changed(event) -> list[Message]:
         headline = "Blocked" if kind == K.BLOCKED else "Unblocked"
         channel = channel_of(integration, step.side)
         if channel:
-            text, blocks = step_blocks(step, headline, event.context.note)
+            text, blocks = step_blocks(step, headline, event.context.note, readers=step.side)
             zone = integration.partner.zone if step.side == Side.PARTNER else tradingview_zone()
             notices.append(
                 Message(
@@ -102,7 +108,9 @@ def _handed_over(event) -> list[Message]:
         if step.side != Side.PARTNER or done.code not in step.depends_on:
             continue
         deadline = now.of(step).deadline if now.of(step) else step.due_date
-        text, blocks = step_blocks(step, f"TradingView finished: {done.title}", "This step is now yours.", due=deadline)
+        text, blocks = step_blocks(
+            step, f"TradingView finished: {done.title}", "This step is now yours.", due=deadline, readers=Side.PARTNER
+        )
         notices.append(
             Message(
                 f"handed_over:{step.pk}:{done.pk}:{_stamp(event)}",
@@ -122,7 +130,8 @@ def _update_threads(event) -> list[Message]:
     """Each first message about the step shows its new status (when it has been sent)."""
     notices = []
     for thread in SlackThread.objects.filter(step=event.step).exclude(ts=""):
-        text, blocks = thread_status_blocks(event.step, due=event.step.due_date)
+        readers = readers_of(event.integration, thread.channel)
+        text, blocks = thread_status_blocks(event.step, due=event.step.due_date, readers=readers)
         notices.append(
             Message(
                 f"thread_status:{thread.pk}:{_stamp(event)}",
@@ -144,17 +153,25 @@ def replanned(event) -> list[Message]:
         f"Kick-off moved from {event.details['from_kickoff']:%d %b %Y} to {event.details['to_kickoff']:%d %b %Y}; "
         f"planned launch {event.details['planned_launch']:%d %b %Y}. {event.context.note}"
     ).strip()
-    text, blocks = integration_blocks(integration, "The plan moved", detail)
     return _to_both_channels(
-        integration, K.REPLANNED, f"replanned:{integration.pk}:{{channel}}:{_stamp(event)}", text, blocks
+        integration,
+        K.REPLANNED,
+        f"replanned:{integration.pk}:{{channel}}:{_stamp(event)}",
+        lambda readers: integration_blocks(integration, "The plan moved", detail, readers=readers),
     )
 
 
 def launched(event) -> list[Message]:
     integration = event.integration
     day = event.details["launched_on"]
-    text, blocks = integration_blocks(integration, "Open to all users", f"{integration} launched on {day:%d %b %Y}.")
-    notices = _to_both_channels(integration, K.LAUNCHED, f"launched:{integration.pk}:{{channel}}", text, blocks)
+    notices = _to_both_channels(
+        integration,
+        K.LAUNCHED,
+        f"launched:{integration.pk}:{{channel}}",
+        lambda readers: integration_blocks(
+            integration, "Open to all users", f"{integration} launched on {day:%d %b %Y}.", readers=readers
+        ),
+    )
     emails = [c.email for c in integration.partner.contacts.all() if c.email]
     if emails:
         body = (
@@ -175,31 +192,35 @@ def launched(event) -> list[Message]:
 
 
 def _both_channels(integration) -> list[tuple]:
-    """The partner's channel and the internal one (those configured), each with its people's time zone."""
+    """The partner's channel and the internal one (those configured), each with its readers and their time zone."""
     return [
-        (channel, zone)
-        for channel, zone in (
-            (integration.slack_channel_id, integration.partner.zone),
-            (settings.SLACK_INTERNAL_CHANNEL, tradingview_zone()),
+        (channel, readers, zone)
+        for channel, readers, zone in (
+            (integration.slack_channel_id, Side.PARTNER, integration.partner.zone),
+            (settings.SLACK_INTERNAL_CHANNEL, Side.TRADINGVIEW, tradingview_zone()),
         )
         if channel
     ]
 
 
-def _to_both_channels(integration, kind, reason: str, text: str, blocks) -> list[Message]:
-    """One message to each of ``_both_channels``, unique per channel (``reason`` has a ``{channel}`` slot)."""
-    return [
-        Message(
-            reason.format(channel=channel),
-            kind,
-            text=text,
-            blocks=blocks,
-            integration=integration,
-            channel=channel,
-            not_before=working_moment(zone),
+def _to_both_channels(integration, kind, reason: str, build) -> list[Message]:
+    """One message to each of ``_both_channels``, unique per channel (``reason`` has a ``{channel}`` slot);
+    ``build(readers)`` says it, linking to the readers' own page."""
+    notices = []
+    for channel, readers, zone in _both_channels(integration):
+        text, blocks = build(readers)
+        notices.append(
+            Message(
+                reason.format(channel=channel),
+                kind,
+                text=text,
+                blocks=blocks,
+                integration=integration,
+                channel=channel,
+                not_before=working_moment(zone),
+            )
         )
-        for channel, zone in _both_channels(integration)
-    ]
+    return notices
 
 
 def partner_handover(event) -> list[Message]:
@@ -213,9 +234,9 @@ def partner_handover(event) -> list[Message]:
     headline = "The partner handed over" + {True: " (check passed)", False: " (check failed)"}.get(passed, "")
     detail = f"{event.details['summary']} ({event.context})"
     if step is not None:
-        text, blocks = step_blocks(step, headline, detail, buttons=False)
+        text, blocks = step_blocks(step, headline, detail, buttons=False, readers=Side.TRADINGVIEW)
     else:
-        text, blocks = integration_blocks(integration, headline, detail)
+        text, blocks = integration_blocks(integration, headline, detail, readers=Side.TRADINGVIEW)
     return [
         Message(
             f"partner_handover:{integration.pk}:{handover or 'staging'}:{_stamp(event)}",

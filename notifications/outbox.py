@@ -6,8 +6,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
-from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import OutboxMessage, SlackThread
@@ -31,14 +29,6 @@ def working_moment(zone: ZoneInfo, day: date | None = None, now: datetime | None
             if local_now < closes:
                 return max(opens, local_now)
         day += timedelta(days=1)
-
-
-def step_url(step) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("admin:integrations_integrationstep_change", args=[step.pk])
-
-
-def integration_url(integration) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("admin:integrations_integration_change", args=[integration.pk])
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from integrations.clock import today_for
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, tradingview_zone
 from integrations.standing import standing
 from notifications.digest import plan_weekly_digest
-from notifications.messages import step_blocks
+from notifications.messages import joined, mention, mrkdwn, step_blocks
 from notifications.models import OutboxMessage
 from notifications.outbox import Message, working_moment, write
 from roadmap import standing as rules
@@ -130,7 +130,9 @@ def _partner_step(integration, step, deadline, days_to_deadline, day, policy) ->
     reminder = partner_reminder(days_to_deadline, policy, day)
     channel = integration.slack_channel_id
     if reminder and channel:
-        text, blocks = step_blocks(step, reminder.headline, "What is left is yours to finish.", due=deadline)
+        text, blocks = step_blocks(
+            step, reminder.headline, "What is left is yours to finish.", due=deadline, readers=Side.PARTNER
+        )
         pending.append(
             Message(
                 f"{reminder.kind}:{step.pk}:{day:%Y-%m-%d}",
@@ -145,12 +147,14 @@ def _partner_step(integration, step, deadline, days_to_deadline, day, policy) ->
         )
     if -days_to_deadline >= policy["escalate_after_days"] and settings.SLACK_INTERNAL_CHANNEL:
         people = [p for p in (integration.tv_pm, integration.business_manager) if p]
-        mentions = " ".join(_mention(p) for p in people)
+        mentions = joined(" ", [mention(p) for p in people])
+        detail = mrkdwn("{}: the partner's step is late; time to call them.", mentions) if people else ""
         text, blocks = step_blocks(
             step,
             f"Escalation: {-days_to_deadline} days overdue",
-            f"{mentions}: the partner's step is late; time to call them.".strip(),
+            detail or "The partner's step is late; time to call them.",
             due=deadline,
+            readers=Side.TRADINGVIEW,
         )
         pending.append(
             Message(
@@ -177,7 +181,7 @@ def _tradingview_step(integration, step, deadline, days_to_deadline, day) -> lis
         if days_to_deadline == 0
         else (K.TRADINGVIEW_LATE, f"Late: due {deadline:%A %d %b}")
     )
-    text, blocks = step_blocks(step, headline, "TradingView owes this step.", due=deadline)
+    text, blocks = step_blocks(step, headline, "TradingView owes this step.", due=deadline, readers=Side.TRADINGVIEW)
     return [
         Message(
             f"{kind}:{step.pk}:{deadline:%Y-%m-%d}",
@@ -190,9 +194,3 @@ def _tradingview_step(integration, step, deadline, days_to_deadline, day) -> lis
             not_before=working_moment(tradingview_zone(), day),
         )
     ]
-
-
-def _mention(user) -> str:
-    """A Slack mention of ``user`` when we know their Slack id, else their name."""
-    account = getattr(user, "slack_account", None)
-    return f"<@{account.slack_user_id}>" if account else (user.get_full_name() or user.get_username())

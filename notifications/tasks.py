@@ -2,10 +2,12 @@
 
 from celery import shared_task
 
-from notifications import delivery, reminders, slack_users
+from notifications import delivery, reminders, replies, slack_users
 
 DELIVER_TASK = "notifications.deliver_outbox"
 PLAN_REMINDERS_TASK = "notifications.plan_reminders"
+REPLY_TASK = "notifications.reply_in_slack"
+REPLY_RETRIES = 3  # a response_url is good for 30 minutes; a few tries seconds apart are plenty
 
 
 @shared_task(name=DELIVER_TASK)
@@ -22,3 +24,12 @@ def plan_reminders():
     """
     slack_users.link_by_email()
     return reminders.plan_reminders()
+
+
+@shared_task(name=REPLY_TASK, bind=True, max_retries=REPLY_RETRIES)
+def reply_in_slack(self, url: str, body: dict):
+    """Post the answer to a click to its ``response_url``; try again a few times while Slack cannot take it."""
+    try:
+        replies.post_reply(url, body)
+    except replies.NotTaken as error:
+        raise self.retry(exc=error, countdown=2 ** (self.request.retries + 1)) from None

@@ -8,13 +8,18 @@ It answers like Slack:
   when there is none);
 - ``GET|POST /api/conversations.history`` and ``conversations.replies``: the channel's top-level
   messages (or one thread's) newer than ``oldest``, newest first, with their metadata when
-  ``include_all_metadata`` is set; ``history_error`` makes them answer ``ok: false`` (e.g. ``missing_scope``).
+  ``include_all_metadata`` is set; ``history_error`` makes them answer ``ok: false`` (e.g. ``missing_scope``);
+- ``POST /actions/<team>/<id>/<token>``: a ``response_url``, as Slack puts in an interaction's payload
+  (``response_url()`` makes one; ``host`` is its host, for ``SLACK_RESPONSE_URL_HOSTS``). It needs no
+  token, answers ``{"ok": true}`` and keeps the JSON posted to it in ``replies``.
 
 Requests without ``Authorization: Bearer <token>`` get ``invalid_auth``. Every request is recorded
 (``requests``: method, JSON or form body, headers). ``fail_next(n, ...)`` scripts the next ``n`` calls:
 ``error="channel_not_found"`` (HTTP 200, ``ok: false``), ``status=429, retry_after=30``, ``status=500``,
+``status=404, error="expired_url"``,
 ``stall=seconds`` (answers late, after the client gave up; the message still posts), or ``drop=True``
 (reads the request, posts the message as Slack would, then closes the connection without an answer).
+``methods=("response_url",)`` scripts the response_url posts only.
 """
 
 import json
@@ -49,6 +54,8 @@ class FakeSlack:
         self.messages: dict[str, list[dict]] = {}  # channel -> messages, oldest first
         self.history_error = ""
         self.users: dict[str, str] = {}  # e-mail -> Slack user id, for users.lookupByEmail
+        self.replies: list[Call] = []  # what was posted to response_urls
+        self._response_urls = 0
         self._failures: list[Failure] = []
         self._ts = 0.0
         self._lock = threading.Lock()
@@ -76,6 +83,18 @@ class FakeSlack:
     def url(self) -> str:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}/api/"
+
+    @property
+    def host(self) -> str:
+        return self._server.server_address[0]
+
+    def response_url(self) -> str:
+        """A fresh response_url on this server, as Slack sends with each interaction."""
+        host, port = self._server.server_address[:2]
+        with self._lock:
+            self._response_urls += 1
+            n = self._response_urls
+        return f"http://{host}:{port}/actions/T1/{n}/r3sp0ns3t0k3n{n}"
 
     def start(self):
         fake = self
@@ -120,7 +139,7 @@ class FakeSlack:
 
     def _handle(self, request):
         parts = urlsplit(request.path)
-        method = parts.path.rsplit("/", 1)[-1]
+        method = "response_url" if parts.path.startswith("/actions/") else parts.path.rsplit("/", 1)[-1]
         length = int(request.headers.get("Content-Length") or 0)
         raw = request.rfile.read(length) if length else b""
         content_type = request.headers.get("Content-Type", "")
@@ -131,13 +150,14 @@ class FakeSlack:
             if parts.query and raw:
                 body.update({k: v[-1] for k, v in parse_qs(parts.query).items()})
         with self._lock:
-            self.requests.append(Call(method, body, dict(request.headers)))
+            call = Call(method, body, dict(request.headers))
+            (self.replies if method == "response_url" else self.requests).append(call)
             failure = None
             for i, candidate in enumerate(self._failures):
                 if not candidate.methods or method in candidate.methods:
                     failure = self._failures.pop(i)
                     break
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
+        if method != "response_url" and request.headers.get("Authorization") != f"Bearer {self.token}":
             return self._answer(request, {"ok": False, "error": "invalid_auth"})
         if failure is not None:
             if failure.status == 429:
@@ -145,6 +165,8 @@ class FakeSlack:
                 return self._answer(request, {"ok": False, "error": "ratelimited"}, 429, headers)
             if failure.status >= 500:
                 return self._answer(request, {"ok": False, "error": "internal_error"}, failure.status)
+            if failure.status >= 400:
+                return self._answer(request, {"ok": False, "error": failure.error or "invalid_request"}, failure.status)
             if failure.error:
                 return self._answer(request, {"ok": False, "error": failure.error})
         answer = self._api(method, body)
@@ -158,6 +180,8 @@ class FakeSlack:
 
     def _api(self, method: str, body: dict) -> dict:
         with self._lock:
+            if method == "response_url":
+                return {"ok": True}
             if method == "chat.postMessage":
                 channel = body.get("channel", "")
                 message = {

@@ -35,6 +35,7 @@ CALLER_VARIABLES = {
     "SECURE_CONTENT_TYPE_NOSNIFF",
     "CACHE_URL",
     "API_THROTTLE_RATE",
+    "SITE_URL",
 }
 
 
@@ -52,7 +53,12 @@ def clean_env(tmp_path, **values) -> dict[str, str]:
 
 def production_env(tmp_path, **values) -> dict[str, str]:
     return clean_env(
-        tmp_path, DEBUG="0", SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="roadmap.example.com", **values
+        tmp_path,
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="roadmap.example.com",
+        SITE_URL="https://roadmap.example.com",
+        **values,
     )
 
 

@@ -2,10 +2,12 @@
 
 import pytest
 
+from config.celery import app
 from tests.fake_slack import FakeSlack
 
 INTERNAL_CHANNEL = "CINTERNAL"
 PARTNER_CHANNEL = "CPARTNER"
+SITE_URL = "https://roadmap.example.com"
 
 
 @pytest.fixture
@@ -18,6 +20,7 @@ def fake_slack(settings, monkeypatch):
         settings.SLACK_API_URL = fake.url
         settings.SLACK_INTERNAL_CHANNEL = INTERNAL_CHANNEL
         settings.SLACK_TIMEOUT_SECONDS = 1
+        settings.SLACK_RESPONSE_URL_HOSTS = [*settings.SLACK_RESPONSE_URL_HOSTS, fake.host]
         yield fake
 
 
@@ -26,3 +29,14 @@ def slack_off(settings):
     settings.SLACK_BOT_TOKEN = ""
     settings.SLACK_ENABLED = False
     settings.SLACK_INTERNAL_CHANNEL = INTERNAL_CHANNEL
+
+
+@pytest.fixture
+def eager_tasks():
+    """Queued tasks run at once in this process (the reply to a click is posted by a task)."""
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        yield app
+    finally:
+        app.conf.task_always_eager = saved

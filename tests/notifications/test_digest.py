@@ -83,7 +83,8 @@ def test_the_blocks_carry_a_header_and_a_section_per_integration(portfolio):
     blocks = OutboxMessage.objects.get(recipient=portfolio["alice"]).blocks
     assert blocks[0]["type"] == "header"
     assert [b["type"] for b in blocks[1:]] == ["section", "section"]
-    assert f"/admin/integrations/integration/{portfolio['acme'].pk}/change/" in blocks[1]["text"]["text"]
+    assert f"/integrations/{portfolio['acme'].pk}/|Acme Crypto Exchange>*" in blocks[1]["text"]["text"]
+    assert "/admin/" not in blocks[1]["text"]["text"]  # the PM's dashboard, not the admin
 
 
 def test_a_paused_integration_is_listed_as_paused(portfolio):

@@ -1,4 +1,9 @@
-"""POST /hooks/slack/interactivity: signed clicks on "Mark done", answered for Slack, by the web's rules."""
+"""POST /hooks/slack/interactivity: signed clicks on "Mark done", applied by the web's rules.
+
+Slack ignores the body of the HTTP answer to a block action: the product answers an empty 200 at
+once and says what happened by posting to the payload's ``response_url`` (here the fake Slack's,
+``fake_slack.replies``), only to hosts of ``SLACK_RESPONSE_URL_HOSTS``.
+"""
 
 import hashlib
 import hmac
@@ -18,6 +23,7 @@ from notifications.models import SlackUser
 from roadmap.models import StepStatus
 from tests.factories import IntegrationFactory, PartnerFactory, UserFactory
 from tests.integrations.helpers import KICKOFF, at, ctx, step
+from tests.notifications.conftest import INTERNAL_CHANNEL, PARTNER_CHANNEL, SITE_URL
 
 URL = "/hooks/slack/interactivity"
 SECRET = "s3cr3t-for-tests"
@@ -36,8 +42,9 @@ VECTOR_SIGNATURE = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489
 
 
 @pytest.fixture(autouse=True)
-def _signing_secret(settings):
+def _signing_secret(settings, fake_slack, eager_tasks):
     settings.SLACK_SIGNING_SECRET = SECRET
+    settings.SITE_URL = SITE_URL
     cache.clear()
     yield
     cache.clear()
@@ -62,16 +69,46 @@ def partner_on_slack(partner_user):
     return partner_user
 
 
-def click_body(step_id, slack_user="UALICE", action_id="step:complete", action_ts="1772625600.000100") -> bytes:
-    payload = {
+def click_payload(
+    step_id,
+    slack_user="UALICE",
+    action_id="step:complete",
+    action_ts="1772625600.000100",
+    channel=INTERNAL_CHANNEL,
+    response_url=None,
+) -> dict:
+    """A ``block_actions`` payload as Slack sends it for a click on a button of a channel message."""
+    return {
         "type": "block_actions",
-        "user": {"id": slack_user, "username": "someone"},
+        "team": {"id": "T1", "domain": "tradingview"},
+        "user": {"id": slack_user, "username": "someone", "team_id": "T1"},
+        "api_app_id": "A1",
+        "token": "verification-token-not-used",
+        "container": {
+            "type": "message",
+            "message_ts": "1772625000.000200",
+            "channel_id": channel,
+            "is_ephemeral": False,
+        },
         "trigger_id": "123.456.abc",
-        "container": {"type": "message", "channel_id": "C1", "message_ts": "1772625000.000200"},
+        "channel": {"id": channel, "name": "integration"},
+        "message": {"type": "message", "ts": "1772625000.000200", "text": "A step", "blocks": []},
+        "state": {"values": {}},
+        "response_url": response_url,
         "actions": [
-            {"type": "button", "action_id": action_id, "value": str(step_id), "action_ts": action_ts},
+            {
+                "type": "button",
+                "block_id": "b1",
+                "action_id": action_id,
+                "text": {"type": "plain_text", "text": "Mark done"},
+                "value": str(step_id),
+                "action_ts": action_ts,
+            },
         ],
     }
+
+
+def as_form(payload: dict) -> bytes:
     return urlencode({"payload": json.dumps(payload)}).encode()
 
 
@@ -84,6 +121,25 @@ def sign(body: bytes, timestamp=None, secret=SECRET) -> dict:
 def post(client, body: bytes, headers=None):
     headers = sign(body) if headers is None else headers
     return client.post(URL, data=body, content_type="application/x-www-form-urlencoded", headers=headers)
+
+
+@pytest.fixture
+def click(client, fake_slack):
+    """Click a button as Slack reports it: the HTTP answer must be an empty 200; returns what was posted
+    to the click's response_url (None when nothing was)."""
+
+    def click(step_id, slack_user="UALICE", body=None, headers=None, **payload):
+        if body is None:
+            payload.setdefault("response_url", fake_slack.response_url())
+            body = as_form(click_payload(step_id, slack_user, **payload))
+        before = len(fake_slack.replies)
+        response = post(client, body, headers)
+        assert (response.status_code, response.content) == (200, b"")
+        replies = fake_slack.replies[before:]
+        assert len(replies) <= 1
+        return replies[0].body if replies else None
+
+    return click
 
 
 def history(integration) -> list[tuple]:
@@ -181,11 +237,11 @@ def test_slacks_test_vector_through_the_endpoint_with_the_clock_frozen(client, s
     ids=["wrong-secret", "missing", "no-signature", "stale", "future", "bad-timestamp", "forged"],
 )
 def test_a_bad_missing_or_stale_signature_is_refused_and_nothing_changes(
-    client, started_integration, pm_on_slack, clicking, headers, why
+    client, fake_slack, started_integration, pm_on_slack, clicking, headers, why
 ):
     target = step(started_integration, "slack-jira-onboarding")
     before = history(started_integration)
-    body = click_body(target.pk)
+    body = as_form(click_payload(target.pk, response_url=fake_slack.response_url()))
 
     response = post(client, body, headers(body))
 
@@ -193,13 +249,14 @@ def test_a_bad_missing_or_stale_signature_is_refused_and_nothing_changes(
     assert why in response.json()["error"]
     assert step(started_integration, "slack-jira-onboarding").status == StepStatus.NOT_STARTED
     assert history(started_integration) == before
+    assert fake_slack.replies == []
 
 
 def test_a_stale_but_otherwise_good_signature_signed_301_seconds_ago_is_refused(
-    client, started_integration, pm_on_slack, clicking
+    client, fake_slack, started_integration, pm_on_slack, clicking
 ):
     target = step(started_integration, "slack-jira-onboarding")
-    body = click_body(target.pk)
+    body = as_form(click_payload(target.pk, response_url=fake_slack.response_url()))
     headers = sign(body)  # signed now...
     clicking.shift(timedelta(seconds=301))  # ...arriving 301 s later
 
@@ -207,6 +264,7 @@ def test_a_stale_but_otherwise_good_signature_signed_301_seconds_ago_is_refused(
 
     assert response.status_code == 401
     assert step(started_integration, "slack-jira-onboarding").status == StepStatus.NOT_STARTED
+    assert fake_slack.replies == []
 
 
 def test_without_a_signing_secret_every_request_is_refused(
@@ -214,7 +272,7 @@ def test_without_a_signing_secret_every_request_is_refused(
 ):
     settings.SLACK_SIGNING_SECRET = ""
     target = step(started_integration, "slack-jira-onboarding")
-    body = click_body(target.pk)
+    body = as_form(click_payload(target.pk))
 
     response = post(client, body, sign(body, secret=""))
 
@@ -247,31 +305,136 @@ def test_a_malformed_payload_is_answered_400(client, clicking, db, body, why):
     assert why in response.json()["error"]
 
 
-def test_the_open_link_button_and_unknown_actions_are_answered_empty(
-    client, started_integration, pm_on_slack, clicking
+def test_the_open_link_button_and_unknown_actions_are_answered_empty_and_nothing_is_posted(
+    click, started_integration, pm_on_slack, clicking
 ):
     target = step(started_integration, "slack-jira-onboarding")
     before = history(started_integration)
 
-    opened = post(client, click_body(target.pk, action_id="step:open"))
-    unknown = post(client, click_body(target.pk, action_id="step:explode", action_ts="2"))
-    other_type = post(client, urlencode({"payload": json.dumps({"type": "view_submission"})}).encode())
+    opened = click(target.pk, action_id="step:open")
+    unknown = click(target.pk, action_id="step:explode", action_ts="2")
+    other_type = click(None, body=as_form({"type": "view_submission"}))
 
-    for response in (opened, unknown, other_type):
-        assert (response.status_code, response.content) == (200, b"")
+    assert opened is unknown is other_type is None
     assert history(started_integration) == before
+
+
+# --- the answer goes to the response_url, and only to Slack ------------------------------------
+
+
+def test_the_http_answer_is_empty_and_the_reply_is_posted_to_the_response_url(
+    client, fake_slack, started_integration, pm_on_slack, clicking
+):
+    target = step(started_integration, "slack-jira-onboarding")
+    response_url = fake_slack.response_url()
+
+    response = post(client, as_form(click_payload(target.pk, response_url=response_url)))
+
+    assert (response.status_code, response.content) == (200, b"")
+    [reply] = fake_slack.replies
+    assert "/actions/T1/" in response_url and reply.method == "response_url"
+    assert reply.headers["Content-Type"].startswith("application/json")
+    assert "Authorization" not in reply.headers  # a response_url needs no token
+    assert reply.body["replace_original"] is True
+    assert step(started_integration, "slack-jira-onboarding").status == StepStatus.DONE
+
+
+@pytest.mark.parametrize(
+    "response_url",
+    [
+        "https://attacker.example/actions/T1/1/x",
+        "https://hooks.slack.com.attacker.example/actions/T1/1/x",
+        "https://user@attacker.example/actions/T1/1/x",
+        "ftp://hooks.slack.com/actions/T1/1/x",
+        "http://hooks.slack.com/actions/T1/1/x",
+        "not a url",
+        "",
+        None,
+        42,
+    ],
+    ids=["other-host", "lookalike", "userinfo", "ftp", "plain-http", "garbage", "empty", "missing", "a-number"],
+)
+def test_a_response_url_off_slacks_hosts_is_never_posted_to(
+    click, settings, monkeypatch, started_integration, pm_on_slack, clicking, response_url
+):
+    from notifications import replies
+
+    settings.SLACK_RESPONSE_URL_HOSTS = ["hooks.slack.com"]
+    target = step(started_integration, "slack-jira-onboarding")
+    posted = []
+    monkeypatch.setattr(replies, "post_reply", lambda url, body: posted.append(url))
+
+    assert click(target.pk, response_url=response_url) is None
+
+    assert posted == []
+    # The click itself was a good one: the step is done (its thread's first message tells everyone).
+    assert step(started_integration, "slack-jira-onboarding").status == StepStatus.DONE
+
+
+@pytest.mark.parametrize(
+    "url, taken",
+    [
+        ("https://hooks.slack.com/actions/T1/1/x", True),
+        ("HTTPS://Hooks.Slack.COM/actions/T1/1/x", True),
+        ("https://hooks.slack.com:443/actions/T1/1/x", True),
+        ("http://127.0.0.1:8765/actions/T1/1/x", True),  # a listed loopback host: the tests' fake
+        ("http://hooks.slack.com/actions/T1/1/x", False),  # listed, but not loopback: https only
+        ("https://hooks.slack.com:99999/actions/T1/1/x", False),
+        ("https://127.0.0.2/actions/T1/1/x", False),
+        ("https://[::1]/actions/T1/1/x", False),
+    ],
+)
+def test_which_response_urls_are_taken(settings, url, taken):
+    from notifications.replies import allowed
+
+    settings.SLACK_RESPONSE_URL_HOSTS = ["hooks.slack.com", "127.0.0.1"]
+
+    assert allowed(url) is taken
+
+
+def test_the_fake_slacks_host_is_accepted_only_because_the_tests_add_it(
+    click, settings, fake_slack, started_integration, pm_on_slack, clicking
+):
+    settings.SLACK_RESPONSE_URL_HOSTS = ["hooks.slack.com"]
+    target = step(started_integration, "slack-jira-onboarding")
+
+    assert click(target.pk) is None
+    assert fake_slack.replies == []
+
+
+def test_a_reply_slack_could_not_take_is_posted_again(client, fake_slack, started_integration, pm_on_slack, clicking):
+    fake_slack.fail_next(status=500, methods=("response_url",))
+    target = step(started_integration, "slack-jira-onboarding")
+
+    response = post(client, as_form(click_payload(target.pk, response_url=fake_slack.response_url())))
+
+    assert (response.status_code, response.content) == (200, b"")
+    failed, posted = fake_slack.replies
+    assert failed.body == posted.body and posted.body["replace_original"] is True
+    assert step(started_integration, "slack-jira-onboarding").status == StepStatus.DONE
+
+
+def test_a_reply_to_an_expired_response_url_is_dropped_and_the_change_stands(
+    client, fake_slack, started_integration, pm_on_slack, clicking
+):
+    fake_slack.fail_next(status=404, error="expired_url", methods=("response_url",))
+    target = step(started_integration, "slack-jira-onboarding")
+
+    response = post(client, as_form(click_payload(target.pk, response_url=fake_slack.response_url())))
+
+    assert (response.status_code, response.content) == (200, b"")
+    assert len(fake_slack.replies) == 1
+    assert step(started_integration, "slack-jira-onboarding").status == StepStatus.DONE
 
 
 # --- clicks -----------------------------------------------------------------------------------
 
 
-def test_mark_done_completes_the_step_as_the_linked_user_from_slack(client, started_integration, pm_on_slack, clicking):
+def test_mark_done_completes_the_step_as_the_linked_user_from_slack(click, started_integration, pm_on_slack, clicking):
     target = step(started_integration, "slack-jira-onboarding")
 
-    response = post(client, click_body(target.pk))
+    answer = click(target.pk)
 
-    assert response.status_code == 200
-    answer = response.json()
     assert answer["replace_original"] is True
     assert "response_type" not in answer
     done = step(started_integration, "slack-jira-onboarding")
@@ -292,64 +455,104 @@ def test_mark_done_completes_the_step_as_the_linked_user_from_slack(client, star
     assert answer["blocks"][-1]["elements"][0]["text"] == "Marked done by <@UALICE> from Slack."
 
 
-def test_an_unknown_slack_user_is_told_they_are_not_linked(client, started_integration, pm_on_slack, clicking):
+def test_the_replaced_message_links_where_its_channel_may_go(
+    click, started_integration, pm_on_slack, partner_on_slack, clicking
+):
+    started_integration.slack_channel_id = PARTNER_CHANNEL
+    started_integration.save(update_fields=["slack_channel_id"])
+    onboarding = step(started_integration, "slack-jira-onboarding")
+    endpoints = step(started_integration, "endpoints-implementation")
+
+    internal = click(onboarding.pk, channel=INTERNAL_CHANNEL)
+    partners = click(endpoints.pk, slack_user="UBOB", channel=PARTNER_CHANNEL, action_ts="2")
+
+    def open_url(answer):
+        [url] = [e["url"] for b in answer["blocks"] if b["type"] == "actions" for e in b["elements"]]
+        return url
+
+    assert open_url(internal) == f"{SITE_URL}/integrations/{started_integration.pk}/#step-{onboarding.pk}"
+    assert open_url(partners) == f"{SITE_URL}/partner/integrations/{started_integration.pk}/"
+    assert "/admin/" not in json.dumps([internal, partners])
+
+
+def test_the_step_s_first_message_is_updated_through_the_outbox(
+    click, fake_slack, started_integration, pm_on_slack, clicking
+):
+    from notifications import delivery
+    from notifications.models import OutboxMessage, SlackThread
+
+    started_integration.slack_channel_id = PARTNER_CHANNEL
+    started_integration.save(update_fields=["slack_channel_id"])
+    endpoints = step(started_integration, "endpoints-implementation")
+    ts = fake_slack.say(PARTNER_CHANNEL, "1 · Partner · Data / trading endpoints implementation")
+    SlackThread.objects.create(step=endpoints, channel=PARTNER_CHANNEL, ts=ts, status_shown="not_started")
+
+    click(endpoints.pk, channel=PARTNER_CHANNEL)
+    delivery.deliver_due(now=at(CLICK_DAY, 13))
+
+    update = OutboxMessage.objects.get(kind=OutboxMessage.Kind.THREAD_STATUS)
+    assert update.state == OutboxMessage.State.SENT
+    [call] = fake_slack.calls("chat.update")
+    assert call.body["ts"] == ts and "Done" in call.body["text"]
+    assert fake_slack.messages[PARTNER_CHANNEL][0]["text"] == update.text
+
+
+def test_an_unknown_slack_user_is_told_they_are_not_linked(click, started_integration, pm_on_slack, clicking):
     target = step(started_integration, "slack-jira-onboarding")
     before = history(started_integration)
 
-    response = post(client, click_body(target.pk, slack_user="USTRANGER"))
+    answer = click(target.pk, slack_user="USTRANGER")
 
-    assert response.status_code == 200
-    assert response.json()["response_type"] == "ephemeral"
-    assert response.json()["replace_original"] is False
-    assert "not linked" in response.json()["text"]
-    assert "project manager" in response.json()["text"]
+    assert answer["response_type"] == "ephemeral"
+    assert answer["replace_original"] is False
+    assert "not linked" in answer["text"]
+    assert "project manager" in answer["text"]
     assert history(started_integration) == before
 
 
 def test_a_refused_action_is_answered_ephemerally_with_the_refusal_and_changes_nothing(
-    client, started_integration, pm_on_slack, clicking
+    click, started_integration, pm_on_slack, clicking
 ):
     target = step(started_integration, "passing-autotests")
     before = history(started_integration)
 
-    response = post(client, click_body(target.pk))
+    answer = click(target.pk)
 
-    answer = response.json()
-    assert (response.status_code, answer["response_type"], answer["replace_original"]) == (200, "ephemeral", False)
+    assert (answer["response_type"], answer["replace_original"]) == ("ephemeral", False)
     assert answer["text"].startswith("2 · Partner · Passing REST API autotests cannot be done before the steps")
     assert "REST API autotests configuration (not started)" in answer["text"]
     assert step(started_integration, "passing-autotests").status == StepStatus.NOT_STARTED
     assert history(started_integration) == before
 
 
-def test_a_paused_integration_refuses_the_click(client, started_integration, pm_on_slack, clicking):
+def test_a_paused_integration_refuses_the_click(click, started_integration, pm_on_slack, clicking):
     from integrations import plan
 
     plan.pause(started_integration, ctx(pm_on_slack, at(CLICK_DAY, 11)))
     target = step(started_integration, "slack-jira-onboarding")
 
-    answer = post(client, click_body(target.pk)).json()
+    answer = click(target.pk)
 
     assert answer["response_type"] == "ephemeral"
     assert "resume it first" in answer["text"]
     assert step(started_integration, "slack-jira-onboarding").status == StepStatus.NOT_STARTED
 
 
-def test_a_partner_user_completes_its_own_partner_side_step(client, started_integration, partner_on_slack, clicking):
+def test_a_partner_user_completes_its_own_partner_side_step(click, started_integration, partner_on_slack, clicking):
     target = step(started_integration, "endpoints-implementation")
 
-    answer = post(client, click_body(target.pk, slack_user="UBOB")).json()
+    answer = click(target.pk, slack_user="UBOB")
 
     assert answer["replace_original"] is True
     assert step(started_integration, "endpoints-implementation").status == StepStatus.DONE
     assert history(started_integration)[-1] == ("endpoints-implementation", "done", "slack", "dev.bob")
 
 
-def test_a_partner_user_may_not_complete_a_tradingview_step(client, started_integration, partner_on_slack, clicking):
+def test_a_partner_user_may_not_complete_a_tradingview_step(click, started_integration, partner_on_slack, clicking):
     target = step(started_integration, "slack-jira-onboarding")
     before = history(started_integration)
 
-    answer = post(client, click_body(target.pk, slack_user="UBOB")).json()
+    answer = click(target.pk, slack_user="UBOB")
 
     assert answer["response_type"] == "ephemeral"
     assert "only TradingView can change it" in answer["text"]
@@ -358,7 +561,7 @@ def test_a_partner_user_may_not_complete_a_tradingview_step(client, started_inte
 
 
 def test_another_partners_step_is_refused_exactly_as_a_step_that_does_not_exist(
-    client, started_integration, partner_on_slack, pm, clicking
+    click, started_integration, partner_on_slack, pm, clicking
 ):
     from integrations import plan
 
@@ -368,9 +571,9 @@ def test_another_partners_step_is_refused_exactly_as_a_step_that_does_not_exist(
     theirs = step(rival, "endpoints-implementation")
     before = history(rival)
 
-    other_partner = post(client, click_body(theirs.pk, slack_user="UBOB")).json()
-    missing = post(client, click_body(999_999, slack_user="UBOB", action_ts="2")).json()
-    garbage = post(client, click_body("1; drop", slack_user="UBOB", action_ts="3")).json()
+    other_partner = click(theirs.pk, slack_user="UBOB")
+    missing = click(999_999, slack_user="UBOB", action_ts="2")
+    garbage = click("1; drop", slack_user="UBOB", action_ts="3")
 
     assert other_partner == missing == garbage
     assert other_partner["text"] == NOT_FOUND
@@ -378,21 +581,21 @@ def test_another_partners_step_is_refused_exactly_as_a_step_that_does_not_exist(
     assert history(rival) == before
 
 
-def test_a_user_of_no_partner_and_not_staff_sees_no_step(client, started_integration, clicking):
+def test_a_user_of_no_partner_and_not_staff_sees_no_step(click, started_integration, clicking):
     outsider = UserFactory(username="carol")
     SlackUser.objects.create(user=outsider, slack_user_id="UCAROL")
 
-    answer = post(client, click_body(step(started_integration, "endpoints-implementation").pk, "UCAROL")).json()
+    answer = click(step(started_integration, "endpoints-implementation").pk, "UCAROL")
 
     assert answer["text"] == NOT_FOUND
     assert step(started_integration, "endpoints-implementation").status == StepStatus.NOT_STARTED
 
 
-def test_a_deactivated_linked_user_is_treated_as_not_linked(client, started_integration, pm_on_slack, clicking):
+def test_a_deactivated_linked_user_is_treated_as_not_linked(click, started_integration, pm_on_slack, clicking):
     pm_on_slack.is_active = False
     pm_on_slack.save()
 
-    answer = post(client, click_body(step(started_integration, "slack-jira-onboarding").pk)).json()
+    answer = click(step(started_integration, "slack-jira-onboarding").pk)
 
     assert "not linked" in answer["text"]
     assert step(started_integration, "slack-jira-onboarding").status == StepStatus.NOT_STARTED
@@ -401,38 +604,38 @@ def test_a_deactivated_linked_user_is_treated_as_not_linked(client, started_inte
 # --- replays and double clicks ------------------------------------------------------------------
 
 
-def test_a_replayed_request_changes_nothing_twice(client, started_integration, pm_on_slack, clicking):
+def test_a_replayed_request_changes_nothing_twice(click, fake_slack, started_integration, pm_on_slack, clicking):
     target = step(started_integration, "slack-jira-onboarding")
-    body = click_body(target.pk)
+    body = as_form(click_payload(target.pk, response_url=fake_slack.response_url()))
     headers = sign(body)
 
-    first = post(client, body, headers)
+    first = click(None, body=body, headers=headers)
     clicking.shift(timedelta(seconds=30))
-    replay = post(client, body, headers)
+    replay = click(None, body=body, headers=headers)
     cache.clear()  # as if the replay reached another process, whose cache never saw the first
-    replay_elsewhere = post(client, body, headers)
+    replay_elsewhere = click(None, body=body, headers=headers)
 
-    assert first.json()["replace_original"] is True
-    assert replay.json()["response_type"] == "ephemeral"
-    assert "handled already" in replay.json()["text"]
-    assert replay_elsewhere.json()["response_type"] == "ephemeral"
-    assert replay_elsewhere.json()["text"] == f"{target} is already done."
+    assert first["replace_original"] is True
+    assert replay["response_type"] == "ephemeral"
+    assert "handled already" in replay["text"]
+    assert replay_elsewhere["response_type"] == "ephemeral"
+    assert replay_elsewhere["text"] == f"{target} is already done."
     done = [row for row in history(started_integration) if row[0] == "slack-jira-onboarding" and row[1] == "done"]
     assert done == [("slack-jira-onboarding", "done", "slack", "alice")]
     assert step(started_integration, "slack-jira-onboarding").completed_at == at(CLICK_DAY, 12)
 
 
 def test_a_double_click_completes_once_and_the_second_click_hears_already_done(
-    client, started_integration, pm_on_slack, partner_on_slack, clicking
+    click, started_integration, pm_on_slack, partner_on_slack, clicking
 ):
     target = step(started_integration, "endpoints-implementation")
 
-    first = post(client, click_body(target.pk, slack_user="UBOB", action_ts="1772625600.000100"))
+    first = click(target.pk, slack_user="UBOB", action_ts="1772625600.000100")
     clicking.shift(timedelta(seconds=1))
-    second = post(client, click_body(target.pk, slack_user="UALICE", action_ts="1772625601.000100"))
+    second = click(target.pk, slack_user="UALICE", action_ts="1772625601.000100")
 
-    assert first.json()["replace_original"] is True
-    assert second.json() == {
+    assert first["replace_original"] is True
+    assert second == {
         "response_type": "ephemeral",
         "replace_original": False,
         "text": "1 · Partner · Data / trading endpoints implementation is already done.",
@@ -441,21 +644,23 @@ def test_a_double_click_completes_once_and_the_second_click_hears_already_done(
     assert done == [("endpoints-implementation", "done", "slack", "dev.bob")]
 
 
-def test_a_click_that_raised_may_be_sent_again(client, started_integration, pm_on_slack, clicking, monkeypatch):
+def test_a_click_that_raised_may_be_sent_again(
+    click, fake_slack, started_integration, pm_on_slack, clicking, monkeypatch
+):
     from notifications import interactivity
 
     target = step(started_integration, "slack-jira-onboarding")
-    body = click_body(target.pk)
+    body = as_form(click_payload(target.pk, response_url=fake_slack.response_url()))
     headers = sign(body)
 
     def broken(*args, **kwargs):
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(interactivity, "apply_action", broken)
-    failed = post(client, body, headers)
+    failed = click(None, body=body, headers=headers)
     monkeypatch.undo()
-    again = post(client, body, headers)
+    again = click(None, body=body, headers=headers)
 
-    assert failed.status_code == 200 and "nothing was changed" in failed.json()["text"]
-    assert again.json()["replace_original"] is True
+    assert failed["response_type"] == "ephemeral" and "nothing was changed" in failed["text"]
+    assert again["replace_original"] is True
     assert step(started_integration, "slack-jira-onboarding").status == StepStatus.DONE
