@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from integrations.clock import day_of
 from integrations.models import ChangeSource
+from integrations.text import NOTE_MAX, clean_text, too_long
 from roadmap.refusals import InvalidInput
 
 # Clocks of the machines that report changes (Jira, a browser) drift a little; a change dated
@@ -47,13 +48,17 @@ class ChangeContext:
                 f"The change is dated {timezone.localtime(moment):%Y-%m-%d %H:%M}, in the future; "
                 "record it when it has happened."
             )
-        object.__setattr__(self, "note", self.note.strip())
+        object.__setattr__(self, "note", clean_text(self.note))
         object.__setattr__(self, "moment", min(moment, now))
 
     @classmethod
     def web(cls, user, note: str = "") -> "ChangeContext":
-        """A change a signed-in person makes on a page (the dashboard, the stage page, the admin), now."""
-        return cls(source=ChangeSource.WEB, by=user, note=note)
+        """A change a signed-in person makes on a page (the dashboard, the stage page, the admin), now.
+        The note is what the person typed: at most ``NOTE_MAX`` characters, as the API's."""
+        context = cls(source=ChangeSource.WEB, by=user, note=note)
+        if too_long(context.note, NOTE_MAX):
+            raise InvalidInput(f"The note is too long: {too_long(context.note, NOTE_MAX).lower()}")
+        return context
 
     def with_note(self, note: str) -> "ChangeContext":
         return replace(self, note=note, at=self.moment)

@@ -4,6 +4,7 @@ pages and the dashboard's forms take them."""
 from django import forms
 
 from integrations.clock import today_for
+from integrations.text import NOTE_MAX, FreeTextField
 
 
 class DateInput(forms.DateInput):
@@ -16,8 +17,12 @@ class DateInput(forms.DateInput):
 
 
 def _note(label="Note", help_text="Kept in the integration's history.", required=False):
-    return forms.CharField(
-        label=label, required=required, help_text=help_text, widget=forms.Textarea(attrs={"rows": 3, "cols": 60})
+    return FreeTextField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
     )
 
 
@@ -51,4 +56,6 @@ class NoteForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), help_text="Kept in the history.")
+    reason = FreeTextField(
+        max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), help_text="Kept in the history."
+    )
