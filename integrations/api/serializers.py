@@ -16,7 +16,7 @@ from integrations.api.errors import validation_fields
 from integrations.handovers import records
 from integrations.handovers.models import AuthorisationSheet, Environment, Part, UrlCheck
 from integrations.jira.models import JiraIssue
-from integrations.models import USERNAME_RE, Integration, IntegrationStep, Partner, PartnerContact
+from integrations.models import STEP_NOTE_FIELDS, USERNAME_RE, Integration, IntegrationStep, Partner, PartnerContact
 from integrations.text import NOTE_MAX, clean_text
 from roadmap import default_template
 from roadmap.models import RoadmapTemplate
@@ -281,6 +281,10 @@ class StepActionSerializer(serializers.Serializer):
 
 
 class StepSerializer(serializers.ModelSerializer):
+    """A step. Its blocked reason and not-applicable note are notes of its history: a partner's user
+    reads them by the history's rule, given as ``context["notes_seen"]``
+    (``step_notes_seen_by_partner``); staff read them all."""
+
     checklist = TextListField(read_only=True)
     depends_on = TextListField(read_only=True)
     handovers = TextListField(read_only=True)
@@ -312,6 +316,16 @@ class StepSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def to_representation(self, step):
+        data = super().to_representation(step)
+        if self.context.get("staff"):
+            return data
+        seen = self.context.get("notes_seen", set())
+        for name in STEP_NOTE_FIELDS.values():
+            if (step.pk, name) not in seen:
+                data[name] = ""
+        return data
+
 
 class StepDetailSerializer(StepSerializer):
     actions = serializers.SerializerMethodField(help_text="What the caller may do now, and what is refused and why.")
@@ -338,6 +352,9 @@ class StepDetailSerializer(StepSerializer):
 
 
 class HistoryRowSerializer(serializers.Serializer):
+    """A row of the history; a partner's user reads only the notes the partner reads (the rule of
+    ``integrations.models.history``), others come as ''."""
+
     kind = serializers.ChoiceField([("step_change", "Step change"), ("integration_event", "Integration event")])
     id = serializers.IntegerField()
     at = serializers.DateTimeField()
