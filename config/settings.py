@@ -108,6 +108,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Serves static/ itself (compressed, cache headers), so the product needs no CDN nor proxy config.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A NUL character anywhere in the path, query or form fields: 400 before any view reads it.
+    "config.middleware.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -185,7 +187,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",  # the pages' session; CSRF on unsafe methods
     ],
     "DEFAULT_PERMISSION_CLASSES": ["integrations.api.permissions.SignedIn"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["integrations.api.parsers.JsonWithoutNul"],  # JSON; a NUL anywhere is a 400
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "integrations.api.pagination.Pages",
     "PAGE_SIZE": 50,

@@ -6,5 +6,6 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Partner integrations"
 
     def ready(self):
-        from config import secret_key  # noqa: F401  (registers the deploy check of SECRET_KEY)
+        # Registers the deploy checks: SECRET_KEY, and the development-only switches.
+        from config import deploy_checks, secret_key  # noqa: F401
         from integrations import signals  # noqa: F401  (connects the beat heartbeat)

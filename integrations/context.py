@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from integrations.clock import day_of
 from integrations.models import ChangeSource
+from integrations.text import NOTE_MAX, clean_text, too_long
 from roadmap.refusals import InvalidInput
 
 # Clocks of the machines that report changes (Jira, a browser) drift a little; a change dated
@@ -27,6 +28,8 @@ class ChangeContext:
     by_name: str = ""  # who, when known only to Jira or Slack
     at: datetime | None = None  # when it happened, if not now (a Jira event's own time)
     note: str = ""  # why
+    # A PM shares the note with the partner (``StepChange``/``IntegrationEvent.PARTNER_READS``).
+    shared_with_partner: bool = False
     moment: datetime = field(init=False)  # ``at``, or the time the context was made
 
     def __post_init__(self):
@@ -38,6 +41,8 @@ class ChangeContext:
             raise InvalidInput("Give who made the change as a name of at most 200 characters.")
         if not isinstance(self.note, str):
             raise InvalidInput("The note must be text.")
+        if not isinstance(self.shared_with_partner, bool):
+            raise InvalidInput("Whether the note is shared with the partner is true or false.")
         now = timezone.now()
         moment = self.at or now
         if not isinstance(moment, datetime) or timezone.is_naive(moment):
@@ -47,20 +52,30 @@ class ChangeContext:
                 f"The change is dated {timezone.localtime(moment):%Y-%m-%d %H:%M}, in the future; "
                 "record it when it has happened."
             )
-        object.__setattr__(self, "note", self.note.strip())
+        object.__setattr__(self, "note", clean_text(self.note))
         object.__setattr__(self, "moment", min(moment, now))
 
     @classmethod
-    def web(cls, user, note: str = "") -> "ChangeContext":
-        """A change a signed-in person makes on a page (the dashboard, the stage page, the admin), now."""
-        return cls(source=ChangeSource.WEB, by=user, note=note)
+    def web(cls, user, note: str = "", shared_with_partner: bool = False) -> "ChangeContext":
+        """A change a signed-in person makes on a page (the dashboard, the stage page, the admin), now.
+        The note is what the person typed: at most ``NOTE_MAX`` characters, as the API's."""
+        context = cls(source=ChangeSource.WEB, by=user, note=note, shared_with_partner=shared_with_partner)
+        if too_long(context.note, NOTE_MAX):
+            raise InvalidInput(f"The note is too long: {too_long(context.note, NOTE_MAX).lower()}")
+        return context
 
     def with_note(self, note: str) -> "ChangeContext":
         return replace(self, note=note, at=self.moment)
 
     def row(self) -> dict:
-        """The who, when and where of a history row."""
-        return {"at": self.moment, "source": self.source, "by": self.by, "by_name": self.by_name}
+        """The who, when and where of a history row, and whether its note is shared with the partner."""
+        return {
+            "at": self.moment,
+            "source": self.source,
+            "by": self.by,
+            "by_name": self.by_name,
+            "shared_with_partner": self.shared_with_partner,
+        }
 
     @property
     def today(self):

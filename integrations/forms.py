@@ -4,6 +4,7 @@ pages and the dashboard's forms take them."""
 from django import forms
 
 from integrations.clock import today_for
+from integrations.text import NOTE_MAX, FreeTextField
 
 
 class DateInput(forms.DateInput):
@@ -16,8 +17,21 @@ class DateInput(forms.DateInput):
 
 
 def _note(label="Note", help_text="Kept in the integration's history.", required=False):
-    return forms.CharField(
-        label=label, required=required, help_text=help_text, widget=forms.Textarea(attrs={"rows": 3, "cols": 60})
+    return FreeTextField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    )
+
+
+def _shared():
+    return forms.BooleanField(
+        label="Share this note with the partner",
+        required=False,
+        help_text="Notes on the partner's own steps, and re-plan reasons, are always the partner's to read; "
+        "others stay TradingView's unless shared.",
     )
 
 
@@ -29,6 +43,7 @@ class KickoffForm(forms.Form):
         help_text="Each step is due a number of weeks after this date (YYYY-MM-DD).",
     )
     note = _note()
+    shared_with_partner = _shared()
 
 
 class ReplanForm(forms.Form):
@@ -41,14 +56,18 @@ class ReplanForm(forms.Form):
     note = _note(
         label="Reason",
         help_text='Required: why the plan moves (e.g. "Partner\'s team changed; new start agreed on a call"). '
-        "Kept with the re-plan and in each moved step's history.",
+        "Kept with the re-plan and in each moved step's history; the partner reads it (its Slack channel hears it).",
         required=True,
     )
 
 
 class NoteForm(forms.Form):
     note = _note()
+    shared_with_partner = _shared()
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), help_text="Kept in the history.")
+    reason = FreeTextField(
+        max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), help_text="Kept in the history."
+    )
+    shared_with_partner = _shared()

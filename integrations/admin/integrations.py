@@ -114,12 +114,17 @@ class IntegrationStepInline(ReadOnlyInline):
         return step.blocked_reason or step.applicability_note or "-"
 
 
+def _context(user, data: dict, note_field: str) -> ChangeContext:
+    """The change as the operation's form gives it: its note, and whether the PM shares it with the partner."""
+    return ChangeContext.web(user, data.get(note_field, ""), data.get("shared_with_partner", False))
+
+
 INTEGRATION_OPERATIONS = (
     Operation(
         "kick_off",
         "Kick off",
         "Kicked off",
-        run=lambda i, data, user: plan.start_integration(i, data["kickoff_on"], ChangeContext.web(user, data["note"])),
+        run=lambda i, data, user: plan.start_integration(i, data["kickoff_on"], _context(user, data, "note")),
         form_class=KickoffForm,
         available=lambda i, user: not i.is_started and i.is_active,
     ),
@@ -135,7 +140,7 @@ INTEGRATION_OPERATIONS = (
         "pause",
         "Pause",
         "Paused",
-        run=lambda i, data, user: plan.pause(i, ChangeContext.web(user, data["note"])),
+        run=lambda i, data, user: plan.pause(i, _context(user, data, "note")),
         form_class=NoteForm,
         available=lambda i, user: i.is_started and i.is_active,
     ),
@@ -150,7 +155,7 @@ INTEGRATION_OPERATIONS = (
         "cancel_integration",
         "Cancel",
         "Cancelled",
-        run=lambda i, data, user: plan.cancel(i, ChangeContext.web(user, data["reason"])),
+        run=lambda i, data, user: plan.cancel(i, _context(user, data, "reason")),
         form_class=ReasonForm,
         available=lambda i, user: i.is_running,
     ),

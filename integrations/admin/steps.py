@@ -40,7 +40,9 @@ def _step_operation(name: str, done: str) -> Operation:
         name,
         action.label,
         done,
-        run=lambda step, data, user: apply_action(step, name, ChangeContext.web(user, data.get("reason", ""))),
+        run=lambda step, data, user: apply_action(
+            step, name, ChangeContext.web(user, data.get("reason", ""), data.get("shared_with_partner", False))
+        ),
         form_class=ReasonForm if action.needs_note else None,
         available=lambda step, user: _offered(step, user, name),
     )

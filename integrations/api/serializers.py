@@ -16,11 +16,11 @@ from integrations.api.errors import validation_fields
 from integrations.handovers import records
 from integrations.handovers.models import AuthorisationSheet, Environment, Part, UrlCheck
 from integrations.jira.models import JiraIssue
-from integrations.models import USERNAME_RE, Integration, IntegrationStep, Partner, PartnerContact
+from integrations.models import STEP_NOTE_FIELDS, USERNAME_RE, Integration, IntegrationStep, Partner, PartnerContact
+from integrations.text import NOTE_MAX, clean_text
 from roadmap import default_template
 from roadmap.models import RoadmapTemplate
 
-NOTE_MAX = 2000
 USERNAME_MESSAGE = "Not a TradingView username (letters, digits, '_', '.', '-')."
 
 
@@ -31,6 +31,14 @@ class StrictText(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class FreeText(serializers.CharField):
+    """Free text, cleaned as on every surface (``integrations.text.clean_text``: LF line ends, no
+    surrounding whitespace) before its length is checked."""
+
+    def to_internal_value(self, data):
+        return clean_text(super().to_internal_value(data))
 
 
 class StrictFields:
@@ -79,11 +87,12 @@ class PartnerSerializer(StrictFields, serializers.ModelSerializer):
     """A partner; ``notes`` (internal) and ``contacts`` only for staff."""
 
     contacts = ContactSerializer(many=True, read_only=True, required=False)
+    notes = FreeText(required=False, allow_blank=True, max_length=20000)
 
     class Meta:
         model = Partner
         fields = ["id", "name", "kind", "website", "time_zone", "notes", "contacts", "created_at"]
-        extra_kwargs = {"website": {"max_length": 200}, "notes": {"max_length": 20000}}
+        extra_kwargs = {"website": {"max_length": 200}}
 
     def get_fields(self):
         fields = super().get_fields()
@@ -243,11 +252,11 @@ class IntegrationCreateSerializer(IntegrationSerializer):
 
 class ReplanSerializer(StrictFields, serializers.Serializer):
     kickoff_on = serializers.DateField(required=False, help_text="The new kick-off; default today.")
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX)
+    reason = FreeText(required=False, allow_blank=True, default="", max_length=NOTE_MAX)
 
 
 class NoteSerializer(StrictFields, serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX)
+    note = FreeText(required=False, allow_blank=True, default="", max_length=NOTE_MAX)
 
 
 # --- steps ------------------------------------------------------------------------------------
@@ -272,6 +281,10 @@ class StepActionSerializer(serializers.Serializer):
 
 
 class StepSerializer(serializers.ModelSerializer):
+    """A step. Its blocked reason and not-applicable note are notes of its history: a partner's user
+    reads them by the history's rule, given as ``context["notes_seen"]``
+    (``step_notes_seen_by_partner``); staff read them all."""
+
     checklist = TextListField(read_only=True)
     depends_on = TextListField(read_only=True)
     handovers = TextListField(read_only=True)
@@ -303,6 +316,16 @@ class StepSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def to_representation(self, step):
+        data = super().to_representation(step)
+        if self.context.get("staff"):
+            return data
+        seen = self.context.get("notes_seen", set())
+        for name in STEP_NOTE_FIELDS.values():
+            if (step.pk, name) not in seen:
+                data[name] = ""
+        return data
+
 
 class StepDetailSerializer(StepSerializer):
     actions = serializers.SerializerMethodField(help_text="What the caller may do now, and what is refused and why.")
@@ -329,6 +352,9 @@ class StepDetailSerializer(StepSerializer):
 
 
 class HistoryRowSerializer(serializers.Serializer):
+    """A row of the history; a partner's user reads only the notes the partner reads (the rule of
+    ``integrations.models.history``), others come as ''."""
+
     kind = serializers.ChoiceField([("step_change", "Step change"), ("integration_event", "Integration event")])
     id = serializers.IntegerField()
     at = serializers.DateTimeField()

@@ -28,11 +28,20 @@ from integrations.context import ChangeContext
 from integrations.handovers import records, rules, url_check
 from integrations.handovers.models import Part
 from integrations.jira.models import JiraIssue
-from integrations.models import ChangeSource, Integration, IntegrationEvent, IntegrationStep, Partner, StepChange
+from integrations.models import (
+    ChangeSource,
+    Integration,
+    IntegrationEvent,
+    IntegrationStep,
+    Partner,
+    StepChange,
+    step_notes_seen_by_partner,
+)
 from integrations.read_models.history import MergedHistory
 from integrations.read_models.outbox import outbox_model
 from integrations.standing import standing
 from integrations.steps import apply_action
+from integrations.visibility import sees_everything
 
 
 def api_context(request, note: str = "") -> ChangeContext:
@@ -79,8 +88,8 @@ class PartnerViewSet(
 # --- integrations -----------------------------------------------------------------------------
 
 
-def _history_row(row) -> dict:
-    """A step change or an integration event as the history endpoint shows it."""
+def _history_row(row, user) -> dict:
+    """A step change or an integration event as the history endpoint shows it to ``user``."""
     is_event = isinstance(row, IntegrationEvent)
     return {
         "kind": "integration_event" if is_event else "step_change",
@@ -88,7 +97,7 @@ def _history_row(row) -> dict:
         "at": row.at,
         "by": row.who,
         "source": row.source,
-        "note": row.note,
+        "note": row.note_seen_by(user),
         "step": None if is_event else row.step,
         "from_status": None if is_event else row.from_status,
         "to_status": None if is_event else row.to_status,
@@ -228,7 +237,8 @@ class IntegrationViewSet(
         integration = self.get_object()
         steps = IntegrationStep.objects.filter(integration=integration).order_by("position")
         page = self.paginate_queryset(steps)
-        return self.get_paginated_response(shapes.StepSerializer(page, many=True).data)
+        context = step_notes_context(request, page)
+        return self.get_paginated_response(shapes.StepSerializer(page, many=True, context=context).data)
 
     @extend_schema(
         summary="The integration's history, newest first",
@@ -242,7 +252,7 @@ class IntegrationViewSet(
             StepChange.objects.filter(step__integration=integration),
             IntegrationEvent.objects.filter(integration=integration),
         )
-        page = [_history_row(row) for row in self.paginate_queryset(merged)]
+        page = [_history_row(row, request.user) for row in self.paginate_queryset(merged)]
         return self.get_paginated_response(shapes.HistoryRowSerializer(page, many=True).data)
 
     @extend_schema(
@@ -308,6 +318,14 @@ class IntegrationViewSet(
         return Response(shapes.AuthorisationSheetSerializer(sheet).data)
 
 
+def step_notes_context(request, steps) -> dict:
+    """What a step's serializer needs to show its notes to the caller: all of them to staff; to a
+    partner's user, those the partner reads (``step_notes_seen_by_partner``)."""
+    if sees_everything(request.user):
+        return {"request": request, "staff": True}
+    return {"request": request, "notes_seen": step_notes_seen_by_partner(steps)}
+
+
 def _renamed(error: DjangoValidationError, names: dict) -> ValidationError:
     """A Django ValidationError of the domain as DRF's, its field names as the API calls them."""
     fields = validation_fields(error)
@@ -356,7 +374,7 @@ class StepViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         steps = [step if s.pk == step.pk else s for s in integration.steps.order_by("position")]
         for s in steps:
             s.integration = integration
-        context = {"request": request, "actions": step_actions(step, request.user, steps)}
+        context = {**step_notes_context(request, [step]), "actions": step_actions(step, request.user, steps)}
         data = shapes.StepDetailSerializer(step, context=context).data
         return data, etag_of(data)
 

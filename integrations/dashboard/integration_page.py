@@ -155,13 +155,17 @@ def step_action(request, pk, action):
     if action not in ACTIONS:
         raise Http404("No such action.")
     step = get_object_or_404(IntegrationStep.objects.select_related("integration__partner"), pk=pk)
-    note = request.POST.get("note", "")
-    try:
-        apply_action(step, action, ChangeContext.web(request.user, note))
-    except Refusal as refusal:
-        messages.error(request, refusal.message)
+    form = NoteForm(request.POST)  # the note, and whether the PM shares it with the partner
+    if not form.is_valid():
+        messages.error(request, f"{step}: " + " ".join(e for errors in form.errors.values() for e in errors))
     else:
-        messages.success(request, f"{step} {ACTIONS[action].done}.")
+        data = form.cleaned_data
+        try:
+            apply_action(step, action, ChangeContext.web(request.user, data["note"], data["shared_with_partner"]))
+        except Refusal as refusal:
+            messages.error(request, refusal.message)
+        else:
+            messages.success(request, f"{step} {ACTIONS[action].done}.")
     if request.htmx:
         integration = _load(step.integration_id)
         return render(request, "dashboard/partials/integration_live.html", _context(request, integration))
@@ -203,7 +207,7 @@ def replan_view(request, pk):
 @staff_required
 def pause_view(request, pk):
     def run(integration, data):
-        plan.pause(integration, ChangeContext.web(request.user, data["note"]))
+        plan.pause(integration, ChangeContext.web(request.user, data["note"], data["shared_with_partner"]))
 
     return _plan_view(request, pk, NoteForm, "pause", run, "Paused: the clock is stopped for both sides.")
 
@@ -212,7 +216,7 @@ def pause_view(request, pk):
 @staff_required
 def resume_view(request, pk):
     def run(integration, data):
-        plan.resume(integration, ChangeContext.web(request.user, data["note"]))
+        plan.resume(integration, ChangeContext.web(request.user, data["note"], data["shared_with_partner"]))
 
     return _plan_view(request, pk, NoteForm, "resume", run, "Resumed: open deadlines moved by the days paused.")
 

@@ -8,6 +8,7 @@ travel by TradingView's secure channel, and anything that looks like one is refu
 
 import ipaddress
 import re
+from urllib.parse import unquote_plus, urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -17,6 +18,7 @@ from integrations.context import ChangeContext
 from integrations.handovers.models import AuthorisationSheet, Part
 from integrations.handovers.url_check import person
 from integrations.models import ChangeSource, Integration, split_usernames, validate_https, validate_usernames
+from integrations.text import clean_text, too_long
 
 MAX_BETA_TESTERS = 50
 
@@ -34,7 +36,7 @@ DATA_SHEET = {
 
 # Keys a caller may pass that are not the sheet's (a form's CSRF token), ignored.
 IGNORED_KEYS = {"csrfmiddlewaretoken", "part"}
-SECRET_KEY_RE = re.compile(r"secret|passw|private|(^|_)token$|api_?key|credential", re.IGNORECASE)
+SECRET_KEY_RE = re.compile(r"secret|passw|private|(^|[_-])token$|api[_-]?key|credential", re.IGNORECASE)
 SECRET_VALUE_RE = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
 SECRETS_NEVER_TYPED = (
     "Secrets are never typed into the product: send the client secret, passwords and private keys "
@@ -147,25 +149,41 @@ def clean_sheet_values(data) -> dict:
 
 
 def _value(data, key) -> str:
+    """The value of ``key`` as cleaned text: every check that follows measures what is kept."""
     value = data.get(key)  # a QueryDict gives its last value
-    if value is None:
-        return ""
     if isinstance(value, (list, tuple)):
-        value = "\n".join(str(v) for v in value) if key == "ip_addresses" else (str(value[-1]) if value else "")
-    return str(value).strip()
+        value = "\n".join(str(v) for v in value) if key == "ip_addresses" else (value[-1] if value else "")
+    return clean_text(value)
 
 
 def _clean(key: str, value: str) -> str:
     field = AuthorisationSheet._meta.get_field(key)
+    if field.max_length and too_long(value, field.max_length):
+        raise ValidationError(too_long(value, field.max_length))
     if key in URI_FIELDS and value:
         validate_https(value)
+        refuse_secret_parameters(value)
     if key == "ip_addresses":
         return clean_ip_addresses(value)
     if key == "client_id" and any(c.isspace() or not c.isprintable() for c in value):
         raise ValidationError("A client id has no spaces or control characters.")
-    if field.max_length and len(value) > field.max_length:
-        raise ValidationError(f"At most {field.max_length} characters.")
     return value
+
+
+def refuse_secret_parameters(uri: str):
+    """Refuse a URI that carries a secret: a parameter of its query or fragment named like one
+    (``?client_secret=...``, ``#access_token=...``, any case, ``&`` or ``;`` between), or a
+    password before its host; the message names it."""
+    parts = urlsplit(uri)
+    if parts.password is not None:
+        raise ValidationError(f"The URI carries a password before its host. {SECRETS_NEVER_TYPED}")
+    for where, text in (("query", parts.query), ("fragment", parts.fragment)):
+        for pair in re.split(r"[&;]", text):
+            name = unquote_plus(pair.partition("=")[0]).strip()
+            if SECRET_KEY_RE.search(name):
+                raise ValidationError(
+                    f"The URI's {where} carries {name!r}, which looks like a secret. {SECRETS_NEVER_TYPED}"
+                )
 
 
 def clean_ip_addresses(text: str) -> str:

@@ -5,7 +5,14 @@ hand-overs) and the stage and API keep their own models in their own apps.
 """
 
 from integrations.models.heartbeat import Heartbeat
-from integrations.models.history import ChangeSource, IntegrationEvent, RecordedChange, StepChange
+from integrations.models.history import (
+    STEP_NOTE_FIELDS,
+    ChangeSource,
+    IntegrationEvent,
+    RecordedChange,
+    StepChange,
+    step_notes_seen_by_partner,
+)
 from integrations.models.integration import (
     USERNAME_RE,
     Integration,
@@ -18,6 +25,7 @@ from integrations.models.integration import (
 from integrations.models.partners import Partner, PartnerContact, PartnerUser, tradingview_zone, validate_time_zone
 
 __all__ = [
+    "STEP_NOTE_FIELDS",
     "USERNAME_RE",
     "ChangeSource",
     "Heartbeat",
@@ -31,6 +39,7 @@ __all__ = [
     "StepChange",
     "TeamMember",
     "split_usernames",
+    "step_notes_seen_by_partner",
     "tradingview_zone",
     "validate_https",
     "validate_time_zone",

@@ -5,8 +5,9 @@ queries) and a slice reads each source only up to the slice's end (two queries) 
 so a page costs the same whatever the length of the history. Django's ``Paginator`` (the admin,
 the pages) and DRF's pagination (the API) take it as they take a queryset.
 
-``history()`` is one page of it in words (``HistoryRow``: what changed, who, from where, why), as
-the admin's change pages and the dashboard's integration page show it.
+``history()`` is one page of it in words (``HistoryRow``: what changed, who, from where, why, and
+whether the partner reads the note), as the admin's change pages and the dashboard's integration
+page show it.
 """
 
 import math
@@ -26,9 +27,11 @@ def newest_first(row) -> tuple:
 
 
 class MergedHistory:
+    """Each row comes ``with_partner_view()``: whether the partner reads its note (``note_seen_by``)."""
+
     def __init__(self, step_changes, events=None):
-        self.step_changes = step_changes.select_related("step", "by")
-        self.events = events.select_related("by") if events is not None else None
+        self.step_changes = step_changes.select_related("step", "by").with_partner_view()
+        self.events = events.select_related("by").with_partner_view() if events is not None else None
 
     def count(self) -> int:
         return self.step_changes.count() + (self.events.count() if self.events is not None else 0)
@@ -73,6 +76,7 @@ class HistoryRow:
     who: str
     source: str
     note: str
+    partner_sees_note: bool = False  # the partner reads the note (StepChange/IntegrationEvent.PARTNER_READS)
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,7 @@ def _step_change_row(change: StepChange) -> HistoryRow:
         who=change.who,
         source=change.get_source_display(),
         note=change.note,
+        partner_sees_note=change.partner_sees_note,
     )
 
 
@@ -149,6 +154,7 @@ def _event_row(event: IntegrationEvent) -> HistoryRow:
         who=event.who,
         source=event.get_source_display(),
         note=event.note,
+        partner_sees_note=event.partner_sees_note,
     )
 
 

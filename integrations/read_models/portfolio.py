@@ -269,8 +269,25 @@ CSV_COLUMNS = [
 ]
 
 
+# A spreadsheet runs a cell that begins with one of these as a formula (=HYPERLINK(...), +1, @SUM).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """``value`` as a CSV cell no spreadsheet runs: text that would start a formula gets a leading
+    apostrophe (shown as text, not computed). Numbers and dates are left as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_row(i: Integration, now) -> list:
-    """One integration's CSV values, in ``CSV_COLUMNS`` order (``i`` comes from ``filter_portfolio``)."""
+    """One integration's CSV values, in ``CSV_COLUMNS`` order (``i`` comes from ``filter_portfolio``);
+    text that a spreadsheet would run as a formula is neutralised (partners name themselves)."""
+    return [spreadsheet_safe(value) for value in _csv_values(i, now)]
+
+
+def _csv_values(i: Integration, now) -> list:
     return [
         i.partner.name,
         i.name,

@@ -135,10 +135,16 @@ def test_row_gives_the_who_when_and_where_of_a_history_row(alice):
     then = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
     context = ChangeContext(source=ChangeSource.WEB, by=alice, at=then, note="Kick-off call.")
 
-    assert context.row() == {"at": then, "source": "web", "by": alice, "by_name": ""}
+    assert context.row() == {"at": then, "source": "web", "by": alice, "by_name": "", "shared_with_partner": False}
 
     jira = ChangeContext(source=ChangeSource.JIRA, by_name="j.smith (Jira)", at=then)
-    assert jira.row() == {"at": then, "source": "jira", "by": None, "by_name": "j.smith (Jira)"}
+    assert jira.row() == {
+        "at": then,
+        "source": "jira",
+        "by": None,
+        "by_name": "j.smith (Jira)",
+        "shared_with_partner": False,
+    }
 
 
 def test_with_note_keeps_everything_else_and_the_moment(alice, frozen_now):

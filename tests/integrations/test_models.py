@@ -7,8 +7,20 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
-from integrations.models import Heartbeat, Integration, TeamMember, split_usernames, tradingview_zone
+from integrations import plan
+from integrations.models import (
+    Heartbeat,
+    Integration,
+    IntegrationEvent,
+    StepChange,
+    TeamMember,
+    split_usernames,
+    step_notes_seen_by_partner,
+    tradingview_zone,
+)
+from integrations.steps import block_step
 from tests.factories import IntegrationFactory, PartnerFactory, TeamMemberFactory
+from tests.integrations.helpers import at, ctx, on, step
 
 pytestmark = pytest.mark.django_db
 
@@ -263,3 +275,44 @@ def test_the_jira_epic_is_an_issue_of_the_integrations_project(integration, epic
         return
     with pytest.raises(ValidationError, match=error):
         integration.full_clean()
+
+
+# --- which notes the partner reads ----------------------------------------------------------------
+
+
+def test_the_partner_reads_notes_on_its_steps_replan_reasons_and_what_is_shared(started_integration, pm, partner_user):
+    onboarding, autotests = (
+        step(started_integration, "slack-jira-onboarding"),
+        step(started_integration, "autotests-configuration"),
+    )
+    endpoints = step(started_integration, "endpoints-implementation")
+    with on("2026-03-03", 10):
+        block_step(onboarding, ctx(pm, at("2026-03-03", 10), note="TradingView's"))
+        block_step(autotests, ctx(pm, at("2026-03-03", 10), note="Shared", shared_with_partner=True))
+        block_step(endpoints, ctx(pm, at("2026-03-03", 10), note="On the partner's step"))
+    with on("2026-03-04", 10):
+        plan.pause(started_integration, ctx(pm, at("2026-03-04", 10), note="Pause, TradingView's"))
+    with on("2026-03-04", 11):
+        plan.resume(started_integration, ctx(pm, at("2026-03-04", 11), note="Resume, shared", shared_with_partner=True))
+    with on("2026-03-04", 12):
+        plan.replan(started_integration, date(2026, 3, 9), ctx(pm, at("2026-03-04", 12), note="Re-plan reason"))
+
+    blocked = StepChange.objects.filter(to_status="blocked").exclude(from_status="blocked")
+    assert sorted(blocked.notes_seen_by_partner().values_list("note", flat=True)) == ["On the partner's step", "Shared"]
+    events = IntegrationEvent.objects.filter(integration=started_integration).exclude(kind="kicked_off")
+    assert sorted(events.notes_seen_by_partner().values_list("kind", flat=True)) == ["replanned", "resumed"]
+    assert not events.get(kind="paused").shared_with_partner
+
+    rows = {row.note: row for row in blocked.with_partner_view()}
+    assert rows["TradingView's"].note_seen_by(partner_user) == ""
+    assert rows["TradingView's"].note_seen_by(pm) == "TradingView's"
+    assert rows["Shared"].note_seen_by(partner_user) == "Shared"
+
+    seen = step_notes_seen_by_partner(
+        [
+            step(started_integration, c)
+            for c in ("slack-jira-onboarding", "autotests-configuration", "endpoints-implementation")
+        ]
+    )
+    assert (onboarding.pk, "blocked_reason") not in seen
+    assert {(autotests.pk, "blocked_reason"), (endpoints.pk, "blocked_reason")} <= seen

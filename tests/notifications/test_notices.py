@@ -209,3 +209,25 @@ def test_no_internal_channel_no_hand_over_notice(settings, started_integration, 
     settings.SLACK_INTERNAL_CHANNEL = ""
     set_beta_testers(started_integration, "trader_joe", by=partner_user)
     assert not OutboxMessage.objects.filter(kind=K.PARTNER_HANDOVER).exists()
+
+
+# --- a PM's note on a TradingView step stays TradingView's ------------------------------------------
+
+
+def test_a_note_on_a_tradingview_step_never_goes_to_the_partners_channel(running, pm):
+    onboarding = step(running, "slack-jira-onboarding")
+    with on(d(3, 3)):
+        steps.block_step(onboarding, ctx(pm, d(3, 3), note="INTERNAL: legal holds it"))
+    with on(d(3, 4)):
+        steps.unblock_step(step(running, "slack-jira-onboarding"), ctx(pm, d(3, 4), note="INTERNAL: legal agreed"))
+        steps.complete_step(step(running, "slack-jira-onboarding"), ctx(pm, d(3, 4), note="INTERNAL: done, late"))
+        steps.change_status(
+            step(running, "autotests-configuration"), "not_applicable", ctx(pm, d(3, 4), note="INTERNAL: skip it")
+        )
+    with on(d(3, 5)):
+        steps.reopen_step(step(running, "autotests-configuration"), ctx(pm, d(3, 5), note="INTERNAL: needed after all"))
+
+    to_partner = OutboxMessage.objects.filter(channel=PARTNER_CHANNEL)
+    assert not [m.text for m in to_partner if "INTERNAL" in m.text + str(m.blocks)]
+    internal = " ".join(m.text for m in OutboxMessage.objects.filter(channel=INTERNAL))
+    assert "INTERNAL: legal holds it" in internal  # TradingView's own channel hears it

@@ -608,3 +608,29 @@ def test_non_staff_cannot_use_the_admin(client):
     response = client.get(CHANGELIST)
     assert response.status_code == 302
     assert Integration.objects.count() == 0
+
+
+# --- sharing a note with the partner ----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_pm_shares_a_note_with_the_partner_from_the_admin(admin_client, started_integration):
+    onboarding = step(started_integration, "slack-jira-onboarding")
+    form_page = admin_client.get(operation_url(onboarding, "block"))
+    assert "shared_with_partner" in form_page.context["form"].fields
+
+    admin_client.post(
+        operation_url(onboarding, "block"), {"reason": "Waiting for your Slack handle", "shared_with_partner": "on"}
+    )
+    admin_client.post(operation_url(step(started_integration, "autotests-configuration"), "block"), {"reason": "Ours"})
+    admin_client.post(
+        operation_url(started_integration, "pause"), {"note": "Holiday on both sides", "shared_with_partner": "on"}
+    )
+
+    shared = StepChange.objects.get(step=onboarding, to_status="blocked")
+    assert (shared.note, shared.shared_with_partner) == ("Waiting for your Slack handle", True)
+    assert not StepChange.objects.get(step__code="autotests-configuration", to_status="blocked").shared_with_partner
+    assert IntegrationEvent.objects.get(integration=started_integration, kind="paused").shared_with_partner
+    assert list(
+        StepChange.objects.notes_seen_by_partner().filter(to_status="blocked").values_list("note", flat=True)
+    ) == ["Waiting for your Slack handle"]

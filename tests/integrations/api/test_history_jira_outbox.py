@@ -1,5 +1,7 @@
 """The integration's history, a step's Jira issues and bugs, and the outbox (staff only)."""
 
+from datetime import date
+
 import pytest
 
 from integrations import plan, steps
@@ -140,3 +142,73 @@ def test_paging_through_history_gives_each_row_once_in_the_same_order(staff_api,
         == StepChange.objects.filter(step__integration=world).count()
         + (IntegrationEvent.objects.filter(integration=world).count())
     )
+
+
+# --- which notes the partner reads ---------------------------------------------------------------
+
+
+def test_the_partner_reads_notes_on_its_steps_and_shared_ones_not_tradingviews_own(partner_api, staff_api, world, pm):
+    with on("2026-03-03", 10):
+        steps.block_step(step(world, "slack-jira-onboarding"), ctx(pm, at("2026-03-03", 10), note="PM: legal holds it"))
+        steps.block_step(
+            step(world, "autotests-configuration"),
+            ctx(pm, at("2026-03-03", 10), note="Shared: we wait for your Slack handle", shared_with_partner=True),
+        )
+        steps.block_step(
+            step(world, "endpoints-implementation"), ctx(pm, at("2026-03-03", 10), note="Your sandbox keys expired")
+        )
+    with on("2026-03-04", 10):
+        plan.pause(world, ctx(pm, at("2026-03-04", 10), note="PM: pausing while fees are renegotiated"))
+
+    partner_sees = partner_api.get(f"integrations/{world.pk}/history/?page_size=200").content.decode()
+    staff_sees = staff_api.get(f"integrations/{world.pk}/history/?page_size=200").content.decode()
+
+    assert "legal holds it" not in partner_sees and "legal holds it" in staff_sees
+    assert "fees are renegotiated" not in partner_sees and "fees are renegotiated" in staff_sees
+    assert "we wait for your Slack handle" in partner_sees
+    assert "Your sandbox keys expired" in partner_sees
+    # The rows stay: only the note is TradingView's.
+    partner_rows = results(partner_api.get(f"integrations/{world.pk}/history/?page_size=200"))
+    staff_rows = results(staff_api.get(f"integrations/{world.pk}/history/?page_size=200"))
+    assert len(partner_rows) == len(staff_rows)
+    blocked = next(
+        r
+        for r in partner_rows
+        if r["step"] and r["step"]["code"] == "slack-jira-onboarding" and r["to_status"] == "blocked"
+    )
+    assert blocked["note"] == ""
+
+
+def test_the_reason_of_a_replan_is_the_partners_to_read(partner_api, world, pm):
+    with on("2026-03-04", 10):
+        plan.replan(world, date(2026, 3, 9), ctx(pm, at("2026-03-04", 10), note="New start agreed on the call"))
+
+    rows = results(partner_api.get(f"integrations/{world.pk}/history/?page_size=200"))
+
+    assert any(r["event"] == "replanned" and r["note"] == "New start agreed on the call" for r in rows)
+
+
+def test_a_tradingview_steps_blocked_reason_follows_the_same_rule(partner_api, staff_api, world, pm):
+    onboarding, autotests = step(world, "slack-jira-onboarding"), step(world, "autotests-configuration")
+    with on("2026-03-03", 10):
+        steps.block_step(onboarding, ctx(pm, at("2026-03-03", 10), note="PM: legal holds it"))
+        steps.block_step(
+            autotests, ctx(pm, at("2026-03-03", 10), note="Waiting for your handle", shared_with_partner=True)
+        )
+
+    def reasons(caller):
+        listed = {s["code"]: s["blocked_reason"] for s in results(caller.get(f"integrations/{world.pk}/steps/"))}
+        detail = caller.get(f"steps/{onboarding.pk}/").json()["blocked_reason"]
+        return listed["slack-jira-onboarding"], detail, listed["autotests-configuration"]
+
+    assert reasons(partner_api) == ("", "", "Waiting for your handle")
+    assert reasons(staff_api) == ("PM: legal holds it", "PM: legal holds it", "Waiting for your handle")
+
+
+def test_a_tradingview_steps_not_applicable_note_follows_the_same_rule(partner_api, world, pm):
+    onboarding = step(world, "slack-jira-onboarding")
+    with on("2026-03-03", 10):
+        steps.change_status(onboarding, "not_applicable", ctx(pm, at("2026-03-03", 10), note="PM: they are too small"))
+
+    assert partner_api.get(f"steps/{onboarding.pk}/").json()["applicability_note"] == ""
+    assert "too small" not in partner_api.get(f"integrations/{world.pk}/steps/").content.decode()

@@ -235,3 +235,45 @@ def test_the_page_shows_the_partners_hand_overs_and_links_to_its_stage_page(
         + f"?user__partner_account__partner__id__exact={started_integration.partner_id}"
     )
     assert links.status_code == 200 and "1 magic link" in links.content.decode()
+
+
+# --- sharing a note with the partner ----------------------------------------------------------------
+
+
+def test_a_tradingview_steps_note_form_offers_to_share_it_and_the_partners_does_not(staff_client, started_integration):
+    html = staff_client.get(url(started_integration)).content.decode()
+    onboarding = step(started_integration, "slack-jira-onboarding")
+    endpoints = step(started_integration, "endpoints-implementation")
+
+    tv_form = html[html.index(f'action="{action_url(onboarding, "block")}"') :]
+    assert 'name="shared_with_partner"' in tv_form[: tv_form.index("</form>")]
+    partner_form = html[html.index(f'action="{action_url(endpoints, "block")}"') :]
+    assert 'name="shared_with_partner"' not in partner_form[: partner_form.index("</form>")]
+    pause_form = html[html.index('id="plan"') :]
+    assert 'name="pause-shared_with_partner"' in pause_form
+
+
+def test_a_pm_shares_a_note_with_the_partner_from_the_integration_page(staff_client, started_integration):
+    onboarding = step(started_integration, "slack-jira-onboarding")
+    autotests = step(started_integration, "autotests-configuration")
+
+    staff_client.post(
+        action_url(onboarding, "block"), {"note": "Waiting for your Slack handle", "shared_with_partner": "on"}
+    )
+    staff_client.post(action_url(autotests, "block"), {"note": "PM: vendor is late"})
+    staff_client.post(
+        reverse("integration-pause", args=[started_integration.pk]),
+        {"pause-note": "Holiday on both sides", "pause-shared_with_partner": "on"},
+    )
+
+    assert StepChange.objects.get(step=onboarding, to_status="blocked").shared_with_partner
+    assert not StepChange.objects.get(step=autotests, to_status="blocked").shared_with_partner
+    assert IntegrationEvent.objects.get(integration=started_integration, kind="paused").shared_with_partner
+    history = staff_client.get(url(started_integration)).content.decode()
+    history = history[history.index('id="history"') :]
+    row = history[history.index("PM: vendor is late") - 600 : history.index("PM: vendor is late") + 200]
+    assert "TradingView only" in row
+    row = history[
+        history.index("Waiting for your Slack handle") - 600 : history.index("Waiting for your Slack handle") + 200
+    ]
+    assert "The partner reads it" in row

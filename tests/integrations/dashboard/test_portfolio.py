@@ -249,6 +249,31 @@ def test_csv_has_the_filtered_rows(staff_client, pm):
     assert sorted(r["partner"] for r in everything) == ["Alpha Crypto", "Beta Stocks"]
 
 
+@pytest.mark.parametrize(
+    "name, cell",
+    [
+        ('=HYPERLINK("http://evil","x")', '\'=HYPERLINK("http://evil","x")'),
+        ("+1", "'+1"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tTab Broker", "'\tTab Broker"),
+        ("\rCR Broker", "'\rCR Broker"),
+        ("Plain Broker", "Plain Broker"),
+    ],
+)
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised(staff_client, pm, name, cell):
+    integration = kicked_off(pm, name)
+    integration.name = name  # the integration's own name, a cell of its own
+    integration.save(update_fields=["name"])
+
+    with on(KICKOFF):
+        response = staff_client.get(reverse("portfolio-csv"))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode(), newline="")))
+
+    assert (rows[0]["partner"], rows[0]["integration"]) == (cell, cell)
+    assert rows[0]["days_late"] == "0"  # numbers stay numbers
+
+
 def test_csv_and_page_share_one_filter(pm):
     kicked_off(pm, "Alpha Crypto")
     filters = Filters.from_request({"q": "zzz", "sort": "bogus", "side": "nobody"})

@@ -162,3 +162,80 @@ def test_a_sheet_for_a_part_the_integration_lacks_is_refused(pm):
 
     assert "has no trading part" in raised.value.message_dict["part"][0]
     assert AuthorisationSheet.objects.count() == 0
+
+
+# --- secrets in URIs, and text measured as it is kept ----------------------------------------------
+
+SECRET_PARAMETERS = ["client_secret", "secret", "password", "token", "api_key", "private_key"]
+
+
+@pytest.mark.parametrize("field", ["authorization_uri", "token_uri"])
+@pytest.mark.parametrize("name", [*SECRET_PARAMETERS, "CLIENT_SECRET", "Password", "access_token", "Api-Key"])
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://broker.example.com/oauth?{name}=s3cr3t",
+        "https://broker.example.com/oauth?client_id=tv&{name}=s3cr3t",
+        "https://broker.example.com/oauth?client_id=tv;{name}=s3cr3t",
+        "https://broker.example.com/oauth#{name}=s3cr3t",
+        "https://broker.example.com/oauth?state=1#x=1&{name}",
+    ],
+)
+def test_a_uri_carrying_a_secret_is_refused_naming_it(integration, pm, field, name, uri):
+    with pytest.raises(ValidationError) as raised:
+        save_auth_sheet(integration, "trading", {**SHEET, field: uri.format(name=name)}, by=pm)
+
+    message = raised.value.message_dict[field][0]
+    assert repr(name) in message and "looks like a secret" in message
+    assert "Secrets are never typed into the product" in message
+    assert AuthorisationSheet.objects.count() == 0
+
+
+def test_a_percent_encoded_secret_name_is_refused_too(integration, pm):
+    with pytest.raises(ValidationError) as raised:
+        save_auth_sheet(integration, "trading", {"token_uri": "https://b.example/t?client%5Fsecret=x"}, by=pm)
+
+    assert "'client_secret'" in raised.value.message_dict["token_uri"][0]
+
+
+def test_a_password_before_the_host_is_refused(integration, pm):
+    with pytest.raises(ValidationError) as raised:
+        save_auth_sheet(integration, "trading", {"token_uri": "https://tv:hunter2@b.example/token"}, by=pm)
+
+    assert "password before its host" in raised.value.message_dict["token_uri"][0]
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        # The implicit flow's own parameters: a value may say "token", a name ending in it is not a secret.
+        "https://broker.example.com/oauth/authorize?response_type=token&client_id=tv&state=xyz",
+        "https://broker.example.com/oauth/authorize?token_type=bearer#section",
+    ],
+)
+def test_ordinary_oauth_parameters_pass(integration, pm, uri):
+    sheet = save_auth_sheet(integration, "trading", {**SHEET, "authorization_uri": uri}, by=pm)
+
+    assert sheet.authorization_uri == uri
+
+
+@pytest.mark.parametrize("value", ["\r" + "x" * 200, "x" * 200 + "\r\n", " \r\n" + "x" * 200 + "\n\r "])
+def test_a_value_is_trimmed_before_its_length_is_checked(integration, pm, value):
+    sheet = save_auth_sheet(integration, "trading", {"client_id": value}, by=pm)
+
+    sheet.refresh_from_db()
+    assert sheet.client_id == "x" * 200
+
+
+def test_the_limit_counts_what_is_kept(integration, pm):
+    with pytest.raises(ValidationError) as raised:
+        save_auth_sheet(integration, "trading", {"client_id": "\r" + "x" * 201}, by=pm)
+
+    assert raised.value.message_dict["client_id"] == ["At most 200 characters; this has 201."]
+
+
+def test_a_uri_is_measured_after_trimming(integration, pm):
+    uri = "https://broker.example.com/" + "a" * (500 - len("https://broker.example.com/"))
+    sheet = save_auth_sheet(integration, "trading", {"token_uri": "\r\n" + uri + "\r\n"}, by=pm)
+
+    assert sheet.token_uri == uri

@@ -5,6 +5,8 @@ import pytest
 from django.urls import reverse
 
 from integrations.stage.models import CalendarFeed
+from integrations.steps import block_step
+from tests.integrations.helpers import KICKOFF, ctx, on, step
 from tests.integrations.stage.support import other_partner_user
 
 pytestmark = pytest.mark.django_db
@@ -51,3 +53,12 @@ def test_the_partner_makes_and_revokes_its_feed_on_the_stage_page(client, partne
     assert f"{feed.prefix}…" in html
     client.post(reverse("stage-calendar-revoke", args=[started_integration.pk, feed.pk]))
     assert client.get(feed_url(raw)).status_code == 404
+
+
+def test_the_feed_carries_no_note_of_tradingviews(client, started_integration, pm):
+    with on(KICKOFF):
+        block_step(step(started_integration, "slack-jira-onboarding"), ctx(pm, note="INTERNAL: legal holds it"))
+        block_step(step(started_integration, "endpoints-implementation"), ctx(pm, note="INTERNAL too"))
+    _, raw = CalendarFeed.issue(partner=started_integration.partner)
+
+    assert "INTERNAL" not in client.get(feed_url(raw)).content.decode()

@@ -10,6 +10,7 @@ from integrations.jira.models import JiraIssue, StatusCategory
 from integrations.models import Integration
 from integrations.stage.page import MANUAL_URL, REST_API_SPEC_URL
 from integrations.stage.views import LIST_PAGE_SIZE
+from integrations.steps import block_step
 from tests.factories import IntegrationFactory
 from tests.integrations.helpers import KICKOFF, at, ctx, on, step
 from tests.integrations.stage.support import complete
@@ -191,3 +192,16 @@ def test_staff_preview_list_comes_a_page_at_a_time(client, pm, partner):
     assert first.count('href="/partner/integrations/') == LIST_PAGE_SIZE
     assert second.count('href="/partner/integrations/') == 1
     assert f"Page 1 of 2 · {LIST_PAGE_SIZE + 1} integrations" in first
+
+
+def test_a_pms_note_on_a_tradingview_step_never_reaches_the_stage_page(client, partner_user, started_integration, pm):
+    with on(KICKOFF):
+        block_step(step(started_integration, "slack-jira-onboarding"), ctx(pm, note="INTERNAL: legal holds it"))
+        block_step(step(started_integration, "autotests-configuration"), ctx(pm, note="INTERNAL: vendor late"))
+    client.force_login(partner_user)
+
+    with on(KICKOFF):
+        html = client.get(url(started_integration)).content.decode()
+
+    assert "INTERNAL" not in html
+    assert "Slack/Jira onboarding" in html  # the step itself is there, without the note

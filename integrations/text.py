@@ -1,0 +1,45 @@
+"""Free text as the product keeps it, cleaned once, the same way wherever it comes in.
+
+A browser sends a textarea's line ends as CR LF, a script may send CR alone, and a value may come
+wrapped in spaces or line ends. Text is cleaned BEFORE it is measured or checked, so a limit
+counts what is kept: line ends become LF, surrounding whitespace goes. The pages' forms
+(``FreeTextField``), the API's serializers, the hand-over records and the change context's note
+all clean through ``clean_text``.
+"""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+# The longest note a person may give with a change (a reason, a block, a re-plan).
+NOTE_MAX = 2000
+
+
+def clean_text(value) -> str:
+    """``value`` as text with LF line ends and no surrounding whitespace ('' for None)."""
+    if value is None:
+        return ""
+    return str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def too_long(text: str, limit: int) -> str:
+    """Why ``text`` (already cleaned) is refused for ``limit``; '' when it fits."""
+    if len(text) <= limit:
+        return ""
+    return f"At most {limit} characters; this has {len(text)}."
+
+
+def clean_limited(value, limit: int) -> str:
+    """``clean_text(value)``, refused (``ValidationError``) when it is longer than ``limit``."""
+    text = clean_text(value)
+    message = too_long(text, limit)
+    if message:
+        raise ValidationError(message, code="max_length")
+    return text
+
+
+class FreeTextField(forms.CharField):
+    """A form's free text: cleaned by ``clean_text`` before its length and other checks."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return clean_text(value) if value not in self.empty_values else value
