@@ -255,6 +255,13 @@ def magic_link(request, token: str):
     return redirect("stage-list")
 
 
+def session_ended(request):
+    """Where htmx sends a browser whose magic-link session ended (the middleware logged it out)."""
+    if request.user.is_authenticated:
+        return redirect("stage-home")
+    return render(request, "stage/link_ended.html", {"session_ended": True})
+
+
 def _known(token: str) -> bool:
     """Whether ``token`` was a link once (revoked or expired), for the status code only."""
     return bool(token) and len(token) <= 200 and MagicLink.objects.filter(token_hash=token_digest(token)).exists()
