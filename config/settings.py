@@ -226,11 +226,29 @@ HANDOVER_CHECK_CA_BUNDLE = env_str("HANDOVER_CHECK_CA_BUNDLE")
 # The origins TradingView's trading terminal calls a broker from: its CORS must allow them.
 TRADINGVIEW_ORIGINS = env_list("TRADINGVIEW_ORIGINS", ["https://www.tradingview.com"])
 
+# Every handler redacts the token of magic-link and calendar-feed paths (config.log_redaction).
+# Django's own "django" and "django.server" loggers are set here too, so that no handler of
+# Django's default logging (which prints request paths) is left without the filter.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_tokens": {"()": "config.log_redaction.RedactTokens"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["redact_tokens"]},
+    },
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
