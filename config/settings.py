@@ -10,6 +10,7 @@ Celery broker) and ``ALLOWED_HOSTS``.
 
 import re
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -91,6 +92,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # the API docs page's assets, installed with the product, no CDN
+    "axes",  # failed log-ins counted and locked out (config.login_throttle)
     "roadmap",
     "integrations",
     # Plug-ins and surfaces of the integrations app, each with its own AppConfig; their models keep
@@ -116,6 +118,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # request.htmx: whether the request came from htmx (the HX-Request header), for partial answers.
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as axes asks: turns a locked-out log-in into the page that says so.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -173,6 +177,24 @@ if WHITENOISE_USE_FINDERS:
     # Never collected into; it exists so whitenoise does not warn about a missing folder.
     STATIC_ROOT = VAR_DIR / "staticfiles"
     STATIC_ROOT.mkdir(exist_ok=True)
+
+# Password guessing (config.login_throttle, django-axes): AXES_FAILURE_LIMIT failed log-ins lock
+# the account (from any address) and the address (for any account) for the cool-off; a success
+# clears the account's own count. The site's log-in page and the admin's alike.
+AUTHENTICATION_BACKENDS = ["config.login_throttle.ThrottledLogins", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=3)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# A guess during the lock neither counts nor extends it: "try again in 15 minutes" stays true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HANDLER = "config.login_throttle.LoginAttempts"
+AXES_LOCKOUT_CALLABLE = "config.login_throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "config.login_throttle.client_address"
+AXES_VERBOSE = False  # no banner at every start; lock-outs are still logged, usernames masked
+# Behind the TLS proxy, the request header holding the caller's address (its right-most entry),
+# e.g. HTTP_X_FORWARDED_FOR; unset: REMOTE_ADDR.
+CLIENT_ADDRESS_HEADER = env_str("CLIENT_ADDRESS_HEADER")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "stage-home"
