@@ -81,6 +81,21 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", _SEC
 # also requires SECURE_HSTS_SECONDS of at least a year. With the one-hour default it is inert.
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", _SECURE)
 SECURE_CONTENT_TYPE_NOSNIFF = env_bool("SECURE_CONTENT_TYPE_NOSNIFF", True)
+# Every page's Content-Security-Policy (config.security_headers). htmx and every asset are served
+# from static/, so nothing inline and nothing from elsewhere is needed.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+    "form-action 'self'; base-uri 'self'; object-src 'none'"
+)
+CONTENT_SECURITY_POLICY_BY_VIEW = {
+    # The API's docs: drf-spectacular's Swagger UI page starts Swagger UI with an inline script and
+    # an inline <style>, and Swagger UI styles its elements inline. It shows only the public
+    # schema, to anyone, and takes no input into the page, so only here are inline scripts and
+    # styles allowed; everything else of the strict policy holds.
+    "api-docs": CONTENT_SECURITY_POLICY.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
+        "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+    ),
+}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -108,6 +123,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Serves static/ itself (compressed, cache headers), so the product needs no CDN nor proxy config.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Content-Security-Policy on every page; private, no-store for signed-in users. Early, so it
+    # also marks the answers the middlewares below make themselves (CSRF failure, lock-out, ...).
+    "config.security_headers.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

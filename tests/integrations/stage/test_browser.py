@@ -100,7 +100,7 @@ def test_a_partner_hands_over_and_finishes_its_step(page, acme, handover_servers
     # "We have finished this step": the ball moves to TradingView.
     page.screenshot(path="/tmp/stage-before-finish.png", full_page=True)
     page.click("#owed button:has-text('We have finished this step')")
-    page.wait_for_function("document.querySelector('#ball').innerText.includes('TradingView')")
+    page.locator("#ball", has_text="TradingView").wait_for()
     assert "marked done: TradingView has been told" in page.locator(".messages").inner_text()
     assert "Smoke testing" in page.locator("#tradingview").inner_text()
     assert step(integration, "production-deployment").status == "done"
