@@ -10,6 +10,7 @@ Celery broker) and ``ALLOWED_HOSTS``.
 
 import re
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -82,6 +83,21 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", _SEC
 # also requires SECURE_HSTS_SECONDS of at least a year. With the one-hour default it is inert.
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", _SECURE)
 SECURE_CONTENT_TYPE_NOSNIFF = env_bool("SECURE_CONTENT_TYPE_NOSNIFF", True)
+# Every page's Content-Security-Policy (config.security_headers). htmx and every asset are served
+# from static/, so nothing inline and nothing from elsewhere is needed.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+    "form-action 'self'; base-uri 'self'; object-src 'none'"
+)
+CONTENT_SECURITY_POLICY_BY_VIEW = {
+    # The API's docs: drf-spectacular's Swagger UI page starts Swagger UI with an inline script and
+    # an inline <style>, and Swagger UI styles its elements inline. It shows only the public
+    # schema, to anyone, and takes no input into the page, so only here are inline scripts and
+    # styles allowed; everything else of the strict policy holds.
+    "api-docs": CONTENT_SECURITY_POLICY.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
+        "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+    ),
+}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -93,6 +109,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # the API docs page's assets, installed with the product, no CDN
+    "axes",  # failed log-ins counted and locked out (config.login_throttle)
     "roadmap",
     "integrations",
     # Plug-ins and surfaces of the integrations app, each with its own AppConfig; their models keep
@@ -108,16 +125,23 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Serves static/ itself (compressed, cache headers), so the product needs no CDN nor proxy config.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Content-Security-Policy on every page; private, no-store for signed-in users. Early, so it
+    # also marks the answers the middlewares below make themselves (CSRF failure, lock-out, ...).
+    "config.security_headers.SecurityHeadersMiddleware",
     # A NUL character anywhere in the path, query or form fields: 400 before any view reads it.
     "config.middleware.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A session a magic link opened ends with the link, on every page and the API (one rule).
+    "integrations.stage.middleware.MagicLinkSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # request.htmx: whether the request came from htmx (the HX-Request header), for partial answers.
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as axes asks: turns a locked-out log-in into the page that says so.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -176,6 +200,24 @@ if WHITENOISE_USE_FINDERS:
     STATIC_ROOT = VAR_DIR / "staticfiles"
     STATIC_ROOT.mkdir(exist_ok=True)
 
+# Password guessing (config.login_throttle, django-axes): AXES_FAILURE_LIMIT failed log-ins lock
+# the account (from any address) and the address (for any account) for the cool-off; a success
+# clears the account's own count. The site's log-in page and the admin's alike.
+AUTHENTICATION_BACKENDS = ["config.login_throttle.ThrottledLogins", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=3)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# A guess during the lock neither counts nor extends it: "try again in 15 minutes" stays true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HANDLER = "config.login_throttle.LoginAttempts"
+AXES_LOCKOUT_CALLABLE = "config.login_throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "config.login_throttle.client_address"
+AXES_VERBOSE = False  # no banner at every start; lock-outs are still logged, usernames masked
+# Behind the TLS proxy, the request header holding the caller's address (its right-most entry),
+# e.g. HTTP_X_FORWARDED_FOR; unset: REMOTE_ADDR.
+CLIENT_ADDRESS_HEADER = env_str("CLIENT_ADDRESS_HEADER")
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "stage-home"
 LOGOUT_REDIRECT_URL = "login"
@@ -228,11 +270,29 @@ HANDOVER_CHECK_CA_BUNDLE = env_str("HANDOVER_CHECK_CA_BUNDLE")
 # The origins TradingView's trading terminal calls a broker from: its CORS must allow them.
 TRADINGVIEW_ORIGINS = env_list("TRADINGVIEW_ORIGINS", ["https://www.tradingview.com"])
 
+# Every handler redacts the token of magic-link and calendar-feed paths (config.log_redaction).
+# Django's own "django" and "django.server" loggers are set here too, so that no handler of
+# Django's default logging (which prints request paths) is left without the filter.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_tokens": {"()": "config.log_redaction.RedactTokens"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["redact_tokens"]},
+    },
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 

@@ -43,7 +43,7 @@ def days_overdue_html(days: int):
     """The days overdue in red and in words, or the admin's dash when not overdue."""
     if not days:
         return "-"
-    return format_html('<strong style="color: var(--error-fg)">{} day{} overdue</strong>', days, plural_s(days))
+    return format_html('<strong class="error-text">{} day{} overdue</strong>', days, plural_s(days))
 
 
 def date_html(day):

@@ -69,7 +69,7 @@ class JiraDeliveryAdmin(OperationsOnlyAdmin):
     def outcome_text(self, delivery):
         label = delivery.get_outcome_display()
         if delivery.outcome == JiraDelivery.State.FAILED:
-            label = format_html('<strong style="color: var(--error-fg)">{}</strong>', label)
+            label = format_html('<strong class="error-text">{}</strong>', label)
         elif delivery.outcome == JiraDelivery.State.WAITING and delivery.not_before:
             label = format_html(
                 "{} (next try after {})", label, timezone.localtime(delivery.not_before).strftime("%Y-%m-%d %H:%M")
@@ -81,4 +81,4 @@ class JiraDeliveryAdmin(OperationsOnlyAdmin):
     @admin.display(description="body")
     def pretty_body(self, delivery):
         text = json.dumps(delivery.body, indent=2, ensure_ascii=False)
-        return format_html('<pre class="jira-body" style="white-space: pre-wrap; margin: 0">{}</pre>', text)
+        return format_html('<pre class="jira-body">{}</pre>', text)

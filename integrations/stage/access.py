@@ -4,15 +4,14 @@ Staff see every integration (a PM previews what the partner sees); a partner use
 partner's integrations; anyone else sees nothing. A foreign object is simply not found (404), so
 a partner never learns whether another partner's integration, team member or feed exists.
 
-A session opened by a magic link lives only as long as the link: each stage request checks it,
-and a revoked or expired link logs the session out.
+A session opened by a magic link lives only as long as the link: ``link_ended`` says whether it
+did, and ``integrations.stage.middleware`` applies it to every request, once for the whole site.
 """
 
 from functools import wraps
 
-from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
 
 from integrations.models import Integration, IntegrationStep, TeamMember
 from integrations.stage.models import CalendarFeed, MagicLink
@@ -54,13 +53,11 @@ def link_ended(request) -> bool:
 
 
 def stage_view(view):
-    """Anonymous: to the log-in page. A session whose magic link ended: logged out, told why."""
+    """Anonymous: to the log-in page. (A session whose magic link ended never gets here: the
+    middleware has logged it out.)"""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        if request.user.is_authenticated and link_ended(request):
-            logout(request)
-            return render(request, "stage/link_ended.html", {"session_ended": True}, status=410)
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         return view(request, *args, **kwargs)

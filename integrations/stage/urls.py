@@ -18,5 +18,6 @@ urlpatterns = [
     path("integrations/<int:pk>/calendar/", views.calendar_create, name="stage-calendar-create"),
     path("integrations/<int:pk>/calendar/<int:feed_pk>/revoke/", views.calendar_revoke, name="stage-calendar-revoke"),
     path("link/<str:token>/", views.magic_link, name="stage-magic-link"),
+    path("session-ended/", views.session_ended, name="stage-session-ended"),
     path("calendar/<str:token>.ics", calendar.partner_calendar, name="stage-calendar"),
 ]

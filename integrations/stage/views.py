@@ -7,7 +7,7 @@ error. Forms post normally; htmx swaps the page's main region in place.
 """
 
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -26,6 +26,7 @@ from integrations.models import Integration
 from integrations.stage import access, calendar, page
 from integrations.stage.access import stage_view
 from integrations.stage.handover_view import BetaTestersForm, SheetForm, UrlForm, parts_of
+from integrations.stage.magic_links import claim
 from integrations.stage.models import CalendarFeed, MagicLink
 from integrations.stage.team import member_form
 from integrations.steps import apply_action
@@ -244,15 +245,39 @@ def calendar_revoke(request, pk, feed_pk):
 
 
 def magic_link(request, token: str):
-    """A live link logs its partner user in and opens their stage; any other answers kindly."""
+    """Opening a link (GET) shows who it signs in and one button; pressing it (POST, with the page's
+    CSRF token) signs in, once. So a mail scanner's GET uses nothing up, another site cannot sign a
+    browser in as someone else (login CSRF), and a different user already signed in is told they
+    will be signed out, never swapped silently."""
     link = MagicLink.find(token)
     if link is None or not link.user.is_active:
         return render(request, "stage/link_ended.html", {}, status=410 if _known(token) else 404)
+    if link.last_used_at is not None:
+        if request.session.get(access.LINK_SESSION_KEY) == link.pk and request.user == link.user:
+            return redirect("stage-list")  # the browser that used it, opening it again
+        return render(request, "stage/link_ended.html", {"used": True}, status=410)
+    if request.method != "POST":
+        signed_in = request.user if request.user.is_authenticated and request.user != link.user else None
+        return render(
+            request,
+            "stage/magic_link.html",
+            {"link": link, "partner": link.user.partner_account.partner, "signed_in": signed_in},
+        )
+    if not claim(link):
+        return render(request, "stage/link_ended.html", {"used": True}, status=410)
+    if request.user.is_authenticated and request.user != link.user:
+        logout(request)
     login(request, link.user, backend="django.contrib.auth.backends.ModelBackend")
     # After login(): it cycles the session key but keeps the data set after it.
     request.session[access.LINK_SESSION_KEY] = link.pk
-    link.mark_used()
     return redirect("stage-list")
+
+
+def session_ended(request):
+    """Where htmx sends a browser whose magic-link session ended (the middleware logged it out)."""
+    if request.user.is_authenticated:
+        return redirect("stage-home")
+    return render(request, "stage/link_ended.html", {"session_ended": True})
 
 
 def _known(token: str) -> bool:

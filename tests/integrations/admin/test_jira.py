@@ -468,7 +468,7 @@ def test_inbox_lists_newest_first_with_outcome_detail_and_attempts(admin_client)
         ["20 Mar 2026, 10:01 a.m.", "jira:issue_updated", "ACME-1",
          "Applied | 1 · TradingView · Slack/Jira onboarding: done.", "1", "20 Mar 2026, 11 a.m."],
     ]  # fmt: skip
-    assert '<strong style="color: var(--error-fg)">Failed</strong>' in response.content.decode()
+    assert '<strong class="error-text">Failed</strong>' in response.content.decode()
     assert keys(admin_client.get(f"{INBOX}?outcome__exact=failed")) == ["20 Mar 2026, 10:03 a.m."]
     assert len(rows(admin_client.get(f"{INBOX}?event=jira:issue_updated"))) == 2
     assert len(rows(admin_client.get(f"{INBOX}?q=ACME-2"))) == 1
@@ -619,11 +619,9 @@ def test_a_failing_pull_is_shown_in_red_since_when_and_why(admin_client, jira_on
         "Next try after 2026-03-20 11:20. Watermark 2026-03-20 09:55 Webhook deliveries 2 waiting, 1 failed"
     ) in block
     html = front.content.decode()
-    assert '<strong style="color: var(--error-fg)">Failing since 2026-03-20 10:05' in html
+    assert '<strong class="error-text">Failing since 2026-03-20 10:05' in html
     assert f'<a href="{INBOX}?outcome__exact=waiting">2 waiting</a>' in html
-    assert (
-        f'<a href="{INBOX}?outcome__exact=failed"><strong style="color: var(--error-fg)">1 failed</strong></a>' in html
-    )
+    assert f'<a href="{INBOX}?outcome__exact=failed"><strong class="error-text">1 failed</strong></a>' in html
     assert (
         "Jira: last successful pull 2026-03-20 10:00 (1 hour, 10 minutes ago); watermark 2026-03-20 09:55. "
         "Failing since 2026-03-20 10:05: Jira answered 401: the API token was refused. "
@@ -646,7 +644,7 @@ def test_a_healthy_pull_shows_no_red(admin_client, jira_on):
     assert "last successful pull 2026-03-20 11:00 (3 minutes ago) Watermark 2026-03-20 10:55" in block
     assert "Webhook deliveries 0 waiting, 0 failed" in block
     section = front.content.decode().split('id="jira-health"')[1].split("</div>")[0]
-    assert "error-fg" not in section
+    assert "error-text" not in section
 
 
 def test_before_the_first_pull(admin_client, jira_on):

@@ -66,7 +66,7 @@ def test_pm_completes_a_task_and_the_ball_moves_to_the_partner(page, pm, started
         pytest.fail("Tab never reached the 'Mark done' button")
     page.keyboard.press("Enter")
     page.wait_for_selector(f"#step-{autotests.pk} summary:has-text('Reopen')")
-    page.wait_for_function("document.querySelector('#ball').innerText.includes('The partner')")
+    page.locator("#ball", has_text="The partner").wait_for()
     assert "The partner" in page.locator("#ball").inner_text()
     assert step(started_integration, "autotests-configuration").status == "done"
     page.screenshot(path=str(SCREENSHOTS / "integration-after.png"), full_page=True)

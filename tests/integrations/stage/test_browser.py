@@ -1,6 +1,6 @@
 """The stage page in headless Chromium: a partner logs in, hands over its production URL (refused,
 failed, passed), names beta testers, finishes its step and sees the ball move to TradingView; a
-magic link works, then fails once revoked and once expired.
+magic link works (its page's button signs in), then fails once revoked and once expired.
 
 Screenshots land in /tmp/stage-*.png.
 """
@@ -100,7 +100,7 @@ def test_a_partner_hands_over_and_finishes_its_step(page, acme, handover_servers
     # "We have finished this step": the ball moves to TradingView.
     page.screenshot(path="/tmp/stage-before-finish.png", full_page=True)
     page.click("#owed button:has-text('We have finished this step')")
-    page.wait_for_function("document.querySelector('#ball').innerText.includes('TradingView')")
+    page.locator("#ball", has_text="TradingView").wait_for()
     assert "marked done: TradingView has been told" in page.locator(".messages").inner_text()
     assert "Smoke testing" in page.locator("#tradingview").inner_text()
     assert step(integration, "production-deployment").status == "done"
@@ -113,6 +113,7 @@ def test_a_magic_link_works_then_fails_after_revocation_and_after_expiry(page, a
     integration, bob = acme
     row, raw = MagicLink.issue(user=bob, created_by=pm, expires_at=timezone.now() + timedelta(days=7))
     page.goto(f"/partner/link/{raw}/")
+    page.click("button:has-text('Continue to the page')")
     assert page.url.endswith(f"/partner/integrations/{integration.pk}/")
     assert "Deploy to production" in page.locator("#owed").inner_text()
 
@@ -125,6 +126,7 @@ def test_a_magic_link_works_then_fails_after_revocation_and_after_expiry(page, a
 
     second, raw2 = MagicLink.issue(user=bob, created_by=pm, expires_at=timezone.now() + timedelta(days=7))
     page.goto(f"/partner/link/{raw2}/")
+    page.click("button:has-text('Continue to the page')")
     assert page.url.endswith(f"/partner/integrations/{integration.pk}/")
     MagicLink.objects.filter(pk=second.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     page.reload()
