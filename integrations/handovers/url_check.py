@@ -1,7 +1,10 @@
-"""Checking a partner's base URL when it is handed over: ``check_url`` validates a URL handed over
-for a part and environment, saves it on the integration and records the probe (``probe``, which
-makes the requests within the check's deadline) as a ``UrlCheck``; ``latest_checks`` gives the
-latest check of each current URL.
+"""Handing over a partner's base URL: ``hand_over_url`` validates it, saves it on the integration
+and stores a pending ``UrlCheck`` whose check the worker runs (``tasks``, queued after the commit);
+``latest_checks`` gives the latest check of each current URL.
+
+The check itself (``checking``, over ``probe``) never runs in the request that hands the URL over:
+a partner's server may take ``HANDOVER_CHECK_DEADLINE_SECONDS`` to answer, and no web worker
+should wait for it.
 """
 
 from django.core.exceptions import ValidationError
@@ -9,13 +12,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from integrations import events
-from integrations.context import ChangeContext
+from integrations.handovers import checking, tasks
 from integrations.handovers.models import Environment, Part, UrlCheck
-from integrations.handovers.probe import probe
 from integrations.models import ChangeSource, Integration, validate_https
-
-# --- recording checks ----------------------------------------------------------------------------
 
 
 def url_field(part: str, environment: str) -> str:
@@ -23,45 +22,45 @@ def url_field(part: str, environment: str) -> str:
     return f"{part}_{environment}_url"
 
 
-def check_url(integration, part: str, environment: str, url: str, by=None, source=ChangeSource.WEB) -> UrlCheck:
+def hand_over_url(integration, part: str, environment: str, url: str, by=None, source=ChangeSource.WEB) -> UrlCheck:
     """Validate (https, integration has that part) -> ValidationError({"url": "..."}) if bad,
-    nothing written; else save the URL into the integration field (e.g. trading_production_url),
-    probe it (need_cors for the trading part), store and return a UrlCheck row (atomic for the
-    writes; the network probe happens outside any open transaction).
+    nothing written; else save the URL into the integration field (e.g. trading_production_url)
+    and store a pending ``UrlCheck`` ("checking"), returned, whose check is queued for the worker
+    once the transaction commits. Makes no request: the hand-over is announced, with the check's
+    result, when the worker has recorded it."""
+    check = _store(integration, part, environment, url, by, source)
+    transaction.on_commit(lambda: tasks.queue_check(check.pk))
+    return check
 
-    Call it outside a transaction: the probe may take ``HANDOVER_CHECK_DEADLINE_SECONDS``, and no
-    row should stay locked meanwhile.
-    """
+
+def check_url(integration, part: str, environment: str, url: str, by=None, source=ChangeSource.WEB) -> UrlCheck:
+    """Hand the URL over and run its check now, in this process, as the worker would; the recorded
+    check. For the shell and scripts: a web request calls ``hand_over_url``, never this."""
+    check = _store(integration, part, environment, url, by, source)
+    checking.run_check(check.pk)
+    check.refresh_from_db()
+    return check
+
+
+def _store(integration, part, environment, url, by, source) -> UrlCheck:
+    """Validate; save the URL on the integration and a pending check of it, in one transaction."""
     url = (url or "").strip()
     _validate(integration, part, environment, url)
-    result = probe(url, need_cors=part == Part.TRADING)
     field = url_field(part, environment)
     now = timezone.now()
     with transaction.atomic():
         Integration.objects.filter(pk=integration.pk).update(**{field: url, "updated_at": now})
         setattr(integration, field, url)
-        check = UrlCheck.objects.create(
+        return UrlCheck.objects.create(
             integration=integration,
             part=part,
             environment=environment,
             url=url,
             checked_at=now,
-            checked_by=by if by is not None and by.is_authenticated else None,
-            outcome=result.outcome,
-            detail=result.detail,
-            status_code=result.status_code,
-            elapsed_ms=result.elapsed_ms,
+            checked_by=person(by),
+            source=source,
+            outcome=UrlCheck.Outcome.CHECKING,
         )
-        label = f"{Part(part).label} {Environment(environment).label.lower()} URL {url}"
-        events.announce(
-            events.PARTNER_HANDOVER,
-            integration,
-            ChangeContext(source, by=person(by), at=now),
-            handover="production_urls" if environment == Environment.PRODUCTION else "",
-            summary=f"{label}: {result.detail}",
-            passed=result.passed,
-        )
-        return check
 
 
 def _validate(integration, part: str, environment: str, url: str):
@@ -81,6 +80,20 @@ def _validate(integration, part: str, environment: str, url: str):
         validate_https(url)
     except ValidationError as error:
         raise ValidationError({"url": error.messages[0]}) from None
+
+
+def read_check(integration, check_id) -> UrlCheck | None:
+    """The integration's check ``check_id``, or None."""
+    return UrlCheck.objects.filter(integration_id=integration.pk, pk=check_id).select_related("checked_by").first()
+
+
+def still_checking(integration, check_ids) -> bool:
+    """Whether the integration's checks among ``check_ids`` (others are ignored) are all still
+    pending: nothing new to show. False when none of them is the integration's."""
+    outcomes = list(
+        UrlCheck.objects.filter(integration_id=integration.pk, pk__in=set(check_ids)).values_list("outcome", flat=True)
+    )
+    return bool(outcomes) and all(outcome == UrlCheck.Outcome.CHECKING for outcome in outcomes)
 
 
 def latest_checks(integration) -> dict[tuple[str, str], UrlCheck]:
