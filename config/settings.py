@@ -264,6 +264,9 @@ MAGIC_LINK_DAYS = env_int("MAGIC_LINK_DAYS", 7, minimum=1)
 # Hand-over URL checks. Private, loopback and link-local addresses are refused unless
 # HANDOVER_CHECK_ALLOW_PRIVATE (the tests' servers run on 127.0.0.1; never set it in production).
 HANDOVER_CHECK_TIMEOUT_SECONDS = env_int("HANDOVER_CHECK_TIMEOUT_SECONDS", 10, minimum=1)
+# The whole check (name lookup, connection, TLS, the GET, the CORS preflight), however the partner's
+# server trickles its answer; the worker runs it, and beat re-queues a check left pending past it.
+HANDOVER_CHECK_DEADLINE_SECONDS = env_int("HANDOVER_CHECK_DEADLINE_SECONDS", 20, minimum=1)
 HANDOVER_CHECK_ALLOW_PRIVATE = env_bool("HANDOVER_CHECK_ALLOW_PRIVATE", False)
 # A CA bundle to trust besides the system's (the tests' own certificate authority).
 HANDOVER_CHECK_CA_BUNDLE = env_str("HANDOVER_CHECK_CA_BUNDLE")
@@ -346,6 +349,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 # A heartbeat older than this many seconds shows as stale in the admin.
 HEARTBEAT_STALE_AFTER = env_int("HEARTBEAT_STALE_AFTER", HEARTBEAT_SECONDS * 3, minimum=10)
+# Hand-over URL checks left pending (message lost, worker killed) are queued again.
+CELERY_BEAT_SCHEDULE["handover-checks-requeue"] = {"task": "integrations.handovers_requeue_checks", "schedule": 60}
 
 # External systems, each off until configured.
 JIRA_URL = env_str("JIRA_URL")

@@ -13,6 +13,13 @@ free port in its own thread:
 - ``server_error``: https, 503 to everything;
 - ``slow``: https, waits 5 seconds (or until stopped) before answering: set
   ``settings.HANDOVER_CHECK_TIMEOUT_SECONDS = 1`` to see it time out;
+- ``delayed``: https, answers as ``good`` does, each answer a second late (a check of it takes
+  about two seconds: long enough to be seen pending, well within every time-out);
+- ``trickle``: https, starts its answer to GET at once, then sends one byte a second for ever
+  (until stopped): no read ever waits long, so only a deadline for the whole check ends it;
+- ``trickle_preflight``: https, answers GET as ``good`` does, then trickles its answer to the
+  CORS preflight one byte a second for ever;
+- ``silent``: a port that takes the TCP connection and never says a word (no TLS handshake);
 - ``untrusted``: https with a certificate from a CA the check does not trust;
 - ``closed``: an https URL on a port nothing listens on.
 
@@ -38,6 +45,8 @@ from django.conf import settings as django_settings
 
 CERT_NAMES = ("127.0.0.1", "::1", "localhost")
 SLOW_SECONDS = 5
+DELAY_SECONDS = 1
+TRICKLE_SECONDS = 1
 OTHER_ORIGIN = "https://partner.example.com"
 
 
@@ -52,7 +61,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         kind = self.server.kind
-        if kind == "slow":
+        if kind == "delayed":
+            self.server.stopping.wait(DELAY_SECONDS)
+        if kind == "trickle":
+            self._trickle()
+        elif kind == "slow":
             self.server.stopping.wait(SLOW_SECONDS)
             self._answer(200)
         elif kind == "server_error":
@@ -70,10 +83,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def do_OPTIONS(self):
         kind = self.server.kind
         origin = self.headers.get("Origin", "")
-        if kind in ("good", "cors_without_authorization") and origin in django_settings.TRADINGVIEW_ORIGINS:
+        if kind == "delayed":
+            self.server.stopping.wait(DELAY_SECONDS)
+        if kind == "trickle_preflight":
+            self._trickle()
+        elif kind in CORS_KINDS and origin in django_settings.TRADINGVIEW_ORIGINS:
             headers = {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE"}
             headers["Vary"] = "Origin"
-            if kind == "good":
+            if kind != "cors_without_authorization":
                 headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
             else:
                 headers["Access-Control-Allow-Headers"] = "Content-Type"
@@ -81,10 +98,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         elif kind == "cors_other_origin":
             headers = {"Access-Control-Allow-Origin": OTHER_ORIGIN, "Access-Control-Allow-Headers": "Authorization"}
             self._answer(204, headers)
-        elif kind in ("good", "cors_without_authorization", "no_cors", "plain_http"):
+        elif kind in (*CORS_KINDS, "no_cors", "plain_http"):
             self._answer(200)
         else:
             self.do_GET()
+
+    def _trickle(self):
+        """A status line and the start of a header at once, then one byte a second until stopped."""
+        self.close_connection = True
+        try:
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Trickle: ")
+            while not self.server.stopping.wait(TRICKLE_SECONDS):
+                self.wfile.write(b"z")
+        except OSError:  # the client gave up and closed the connection: what the check should do
+            pass
 
     def _answer(self, status: int, headers: dict | None = None):
         body = b"" if status in (204, 304) else f"{status}\n".encode()
@@ -146,8 +173,14 @@ class HandoverServers:
         return self.urls[name].replace("127.0.0.1", "localhost")
 
 
+# The kinds whose CORS preflight allows TradingView's origins (with the Authorization header or not).
+CORS_KINDS = ("good", "delayed", "trickle_preflight", "cors_without_authorization")
+
 TLS_KINDS = (
     "good",
+    "delayed",
+    "trickle",
+    "trickle_preflight",
     "no_cors",
     "cors_without_authorization",
     "cors_other_origin",
@@ -161,6 +194,14 @@ def _tls_context(ca: trustme.CA) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert(*CERT_NAMES).configure_cert(context)
     return context
+
+
+def _silent_listener() -> socket.socket:
+    """A socket that listens (the kernel completes TCP handshakes) but is never accepted from."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    return sock
 
 
 def _free_closed_port() -> int:
@@ -180,6 +221,7 @@ def running_handover_servers(folder: Path):
     contexts["untrusted"] = _tls_context(trustme.CA())  # a CA outside the bundle
     contexts["plain_http"] = None
     threads = []
+    silent = _silent_listener()
     try:
         for kind, context in contexts.items():
             server = _Server(kind, context)
@@ -190,6 +232,7 @@ def running_handover_servers(folder: Path):
             scheme = "http" if context is None else "https"
             result.urls[kind] = f"{scheme}://127.0.0.1:{server.port}/api"
         result.urls["closed"] = f"https://127.0.0.1:{_free_closed_port()}/api"
+        result.urls["silent"] = f"https://127.0.0.1:{silent.getsockname()[1]}/api"
         yield result
     finally:
         servers = list(result.servers.values())
@@ -205,6 +248,7 @@ def running_handover_servers(folder: Path):
             server.server_close()
         for thread in threads:
             thread.join(timeout=5)
+        silent.close()
 
 
 @pytest.fixture

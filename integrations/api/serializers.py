@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import RegexValidator
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -418,8 +419,13 @@ class OutboxMessageSerializer(serializers.Serializer):
 
 
 class UrlCheckSerializer(serializers.ModelSerializer):
+    """One check of a handed-over URL: ``outcome`` "checking" until the worker has run it."""
+
     passed = serializers.BooleanField(read_only=True)
     checked_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    checked_at = serializers.DateTimeField(read_only=True, help_text="When the URL was handed over for this check.")
+    finished_at = serializers.DateTimeField(read_only=True, allow_null=True, help_text="Null while checking.")
+    link = serializers.SerializerMethodField(help_text="Where to read this check (GET), e.g. until it is done.")
 
     class Meta:
         model = UrlCheck
@@ -434,9 +440,14 @@ class UrlCheckSerializer(serializers.ModelSerializer):
             "status_code",
             "elapsed_ms",
             "checked_at",
+            "finished_at",
             "checked_by",
+            "link",
         ]
         read_only_fields = fields
+
+    def get_link(self, check) -> str:
+        return reverse("api-integration-handover-check", args=[check.integration_id, check.pk])
 
 
 class UrlCheckRequestSerializer(StrictFields, serializers.Serializer):

@@ -266,20 +266,41 @@ class IntegrationViewSet(
         return Response(shapes.HandoverSummarySerializer(rules.handover_summary(integration)).data)
 
     @extend_schema(
-        summary="Hand over a base URL and check it",
+        summary="Hand over a base URL; the worker checks it",
+        description="Saves the URL and answers at once with the pending check (outcome `checking`); "
+        "read its `link` (also the Location header) until the outcome is in. The URL counts as "
+        "handed over only once its latest check has passed.",
         tags=["hand-overs"],
         request=shapes.UrlCheckRequestSerializer,
-        responses={201: shapes.UrlCheckSerializer},
+        responses={202: shapes.UrlCheckSerializer},
     )
     @action(detail=True, methods=["post"], url_path="handovers/urls")
     def handover_url(self, request, pk=None):
         integration = self.get_object()
         check_if_match(request, self._shown(integration)[1])
         data = _valid(shapes.UrlCheckRequestSerializer, request)
-        check = url_check.check_url(
+        check = url_check.hand_over_url(
             integration, data["part"], data["environment"], data["url"], by=request.user, source=ChangeSource.API
         )
-        return Response(shapes.UrlCheckSerializer(check).data, status=status.HTTP_201_CREATED)
+        body = shapes.UrlCheckSerializer(check).data
+        return Response(
+            body, status=status.HTTP_202_ACCEPTED, headers={"Location": request.build_absolute_uri(body["link"])}
+        )
+
+    @extend_schema(
+        summary="A check of a handed-over URL: pending, or its result",
+        tags=["hand-overs"],
+        responses={200: shapes.UrlCheckSerializer},
+        parameters=[OpenApiParameter("check_id", int, OpenApiParameter.PATH)],
+    )
+    @action(
+        detail=True, methods=["get"], url_path=r"handovers/urls/(?P<check_id>[0-9]{1,18})", url_name="handover-check"
+    )
+    def handover_check(self, request, pk=None, check_id=None):
+        check = url_check.read_check(self.get_object(), check_id)
+        if check is None:
+            raise NotFound("No such check of this integration.")
+        return Response(shapes.UrlCheckSerializer(check).data)
 
     @extend_schema(
         summary="Hand over the beta testers' TradingView usernames",

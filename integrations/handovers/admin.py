@@ -15,7 +15,7 @@ HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
 
 @admin.register(UrlCheck)
 class UrlCheckAdmin(admin.ModelAdmin):
-    """Every check of a partner's URL, newest first; written only by the check itself."""
+    """Every check of a partner's URL, newest first; written only by the hand-over and the worker."""
 
     list_display = ("checked_at", "integration", "part", "environment", "url", "outcome", "status_code", "elapsed_ms")
     list_filter = ("outcome", "part", "environment")
@@ -32,10 +32,14 @@ class UrlCheckAdmin(admin.ModelAdmin):
         "url",
         "checked_at",
         "checked_by",
+        "source",
         "outcome",
         "detail",
         "status_code",
         "elapsed_ms",
+        "started_at",
+        "attempts",
+        "finished_at",
     )
     readonly_fields = fields
 

@@ -1,13 +1,15 @@
 """The hand-overs the product keeps: URL checks and the authorisation sheet.
 
 The URLs themselves are fields of ``Integration`` (``trading_production_url`` ...) and the beta
-testers are ``Integration.beta_testers``; a ``UrlCheck`` row records one check of one URL.
+testers are ``Integration.beta_testers``; a ``UrlCheck`` row records one check of one URL, pending
+("checking") from the hand-over until the worker has run it.
 """
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from integrations.models import ChangeSource
 from integrations.visibility import VisibleQuerySet
 
 
@@ -22,9 +24,14 @@ class Environment(models.TextChoices):
 
 
 class UrlCheck(models.Model):
-    """One check of a partner's base URL: HTTPS, it answers, CORS for the trading part."""
+    """One check of a partner's base URL: HTTPS, it answers, CORS for the trading part.
+
+    Written pending (``CHECKING``) when the URL is handed over; the worker claims it
+    (``started_at``, ``attempts``), probes the URL and records the outcome (``finished_at``).
+    """
 
     class Outcome(models.TextChoices):
+        CHECKING = "checking", "Checking"
         OK = "ok", "Passed"
         NOT_HTTPS = "not_https", "Not HTTPS"
         PRIVATE_ADDRESS = "private_address", "Private address"
@@ -39,14 +46,18 @@ class UrlCheck(models.Model):
     part = models.CharField(max_length=10, choices=Part.choices)
     environment = models.CharField(max_length=12, choices=Environment.choices)
     url = models.URLField(max_length=500)
-    checked_at = models.DateTimeField(default=timezone.now)
+    checked_at = models.DateTimeField(default=timezone.now, help_text="When the URL was handed over for this check.")
     checked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    source = models.CharField(max_length=10, choices=ChangeSource.choices, default=ChangeSource.WEB)
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
     detail = models.TextField(blank=True, help_text="What was seen, in words for the partner.")
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     elapsed_ms = models.PositiveIntegerField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True, help_text="When a worker last took the check up.")
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="How many times a worker took the check up.")
+    finished_at = models.DateTimeField(null=True, blank=True, help_text="When the result was recorded.")
 
     PARTNER_LOOKUP = "integration__partner"  # what visible_to() filters on
     objects = VisibleQuerySet.as_manager()
@@ -54,7 +65,11 @@ class UrlCheck(models.Model):
     class Meta:
         app_label = "integrations"  # the tables and migrations stay with the integrations app
         ordering = ["-checked_at", "-id"]
-        indexes = [models.Index(fields=["integration", "part", "environment", "-checked_at"])]
+        indexes = [
+            models.Index(fields=["integration", "part", "environment", "-checked_at"]),
+            # What beat's re-queue looks for: the few checks still pending.
+            models.Index(fields=["checked_at"], condition=models.Q(outcome="checking"), name="url_check_pending"),
+        ]
 
     def __str__(self):
         return f"{self.url}: {self.get_outcome_display()}"
@@ -62,6 +77,11 @@ class UrlCheck(models.Model):
     @property
     def passed(self) -> bool:
         return self.outcome == self.Outcome.OK
+
+    @property
+    def pending(self) -> bool:
+        """Handed over, not checked yet: the worker has it queued or running."""
+        return self.outcome == self.Outcome.CHECKING
 
 
 class AuthorisationSheet(models.Model):

@@ -3,7 +3,8 @@
 A step lists the hand-overs it needs in ``handovers`` (``roadmap.models.HANDOVER_KINDS``):
 
 - ``production_urls``: for each part of the integration, its production URL is set and the latest
-  check of that same URL passed (staging URLs are checked and shown, but required by nothing);
+  check of that same URL passed (a check still running has not passed yet); staging URLs are
+  checked and shown, but required by nothing;
 - ``auth_sheet``: for each part whose authorisation type needs a sheet, the sheet has the fields
   it needs (``records.sheet_fields_needed``); a type needing no sheet is satisfied;
 - ``beta_testers``: at least one beta tester's username.
@@ -67,6 +68,10 @@ def _missing_urls(integration, checks) -> list[str]:
             missing.append(f"The production URL of the {name} part has not been handed over.")
         elif check is None or check.url != url:
             missing.append(f"The production URL of the {name} part ({url}) has not been checked yet.")
+        elif check.pending:
+            missing.append(
+                f"The production URL of the {name} part ({url}) is being checked; its result follows shortly."
+            )
         elif not check.passed:
             missing.append(f"The production URL of the {name} part has not passed its check ({_reason(check)}).")
     return missing
@@ -154,6 +159,12 @@ class HandoverSummary:
 
     def part(self, part: str) -> PartHandovers | None:
         return next((p for p in self.parts if p.part == part), None)
+
+    @property
+    def pending_checks(self) -> list[UrlCheck]:
+        """The latest checks of the current URLs that the worker has not finished yet."""
+        checks = [c for p in self.parts for c in (p.production_check, p.staging_check)]
+        return [c for c in checks if c is not None and c.pending]
 
 
 def handover_summary(integration, steps=None) -> HandoverSummary:

@@ -120,4 +120,12 @@ def context(integration, steps, forms_given: dict) -> dict:
     beta_form = forms_given.get("beta_form") or BetaTestersForm(initial={"beta_testers": integration.beta_testers})
     step_titles = {s.code: s for s in steps}
     missing = [(step_titles[code], sentences) for code, sentences in summary.missing.items() if sentences]
-    return {"url_rows": rows, "sheets": sheets, "beta_form": beta_form, "handovers": summary, "missing": missing}
+    return {
+        "url_rows": rows,
+        "sheets": sheets,
+        "beta_form": beta_form,
+        "handovers": summary,
+        "missing": missing,
+        # The checks the worker is running: the card polls until they are done.
+        "pending_check_ids": ",".join(str(check.pk) for check in summary.pending_checks),
+    }

@@ -10,6 +10,7 @@ urlpatterns = [
     path("integrations/<int:pk>/", views.stage_page, name="stage-page"),
     path("steps/<int:pk>/do/<slug:action>/", views.step_action, name="stage-step-action"),
     path("integrations/<int:pk>/handovers/url/", views.handover_url, name="stage-handover-url"),
+    path("integrations/<int:pk>/handovers/checks/", views.handover_checks, name="stage-handover-checks"),
     path("integrations/<int:pk>/handovers/beta-testers/", views.beta_testers, name="stage-beta-testers"),
     path("integrations/<int:pk>/handovers/sheet/<slug:part>/", views.auth_sheet, name="stage-auth-sheet"),
     path("integrations/<int:pk>/team/", views.team_add, name="stage-team-add"),

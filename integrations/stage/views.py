@@ -6,21 +6,23 @@ records, the URL check), and every refusal comes back as a message on the page, 
 error. Forms post normally; htmx swaps the page's main region in place.
 """
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from integrations.actions import ACTIONS
 from integrations.context import ChangeContext
 from integrations.handovers.models import Part
 from integrations.handovers.records import save_auth_sheet, set_beta_testers
-from integrations.handovers.url_check import check_url
+from integrations.handovers.url_check import hand_over_url, still_checking
 from integrations.issued_tokens import token_digest
 from integrations.models import Integration
 from integrations.stage import access, calendar, page
@@ -34,6 +36,9 @@ from roadmap.refusals import Refusal
 
 # Staff previewing every partner's page see them a page at a time.
 LIST_PAGE_SIZE = 50
+
+# A check's id as the hand-over card's poll sends it.
+CHECK_ID = re.compile(r"[0-9]{1,18}")
 
 # The partner's own actions that TradingView's channel hears of (``notifications.notices``).
 TOLD_TO_TRADINGVIEW = {"complete", "block"}
@@ -115,7 +120,8 @@ def step_action(request, pk, action):
 @require_POST
 @stage_view
 def handover_url(request, pk):
-    """Hand over a base URL for a part and environment; the product checks it and shows the result."""
+    """Hand over a base URL for a part and environment. The worker checks it: the page answers at
+    once, and the hand-over card shows the result when it is in (``handover_checks``)."""
     integration = page.load(request.user, pk)
     form = UrlForm(request.POST, integration=integration)
     key = f"{request.POST.get('part', '')}-{request.POST.get('environment', '')}"
@@ -124,18 +130,26 @@ def handover_url(request, pk):
         return _url_refused(request, integration, key, message, request.POST.get("url", ""))
     data = form.cleaned_data
     try:
-        check = check_url(integration, data["part"], data["environment"], data["url"], by=request.user)
+        check = hand_over_url(integration, data["part"], data["environment"], data["url"], by=request.user)
     except ValidationError as error:
         message = " ".join(error.message_dict.get("url", error.messages))
         return _url_refused(request, integration, key, message, data["url"])
     where = f"{Part(data['part']).label} {data['environment']} URL"
-    if check.passed:
-        messages.success(request, f"{where} handed over and checked: it passed.")
-    else:
-        messages.warning(
-            request, f"{where} handed over, but its check failed: {check.detail or check.get_outcome_display()}"
-        )
+    messages.info(request, f"{where} handed over. Checking {check.url}: the result appears below in a few seconds.")
     return _back(pk, "handovers")
+
+
+@require_GET
+@stage_view
+def handover_checks(request, pk):
+    """What the hand-over card polls while checks are pending (``?pending=<ids>``): nothing to
+    swap (204) while they all still run; the page, from which htmx takes the card and the steps
+    it holds, once one has finished."""
+    integration = access.integration_for(request.user, pk)
+    pending = [int(n) for n in request.GET.get("pending", "").split(",")[:20] if CHECK_ID.fullmatch(n)]
+    if still_checking(integration, pending):
+        return HttpResponse(status=204)
+    return _render_stage(request, page.load(request.user, pk))
 
 
 def _url_refused(request, integration, key, message, value):

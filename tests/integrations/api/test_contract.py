@@ -29,6 +29,7 @@ from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from tests.integrations.api.conftest import token_for
+from tests.integrations.handovers.helpers import passing_check
 from tests.integrations.helpers import step
 
 pytestmark = pytest.mark.django_db
@@ -72,9 +73,15 @@ def api_schema(same_connection, quiet_request_log, db):
 def real_ids(integration) -> dict[str, dict]:
     """Path parameters naming real objects, by the path's first segment after /api/v1/."""
     first = step(integration, "endpoints-implementation")
+    check = passing_check(integration, "trading")
     return {
         "partners": {"id": integration.partner_id},
-        "integrations": {"id": integration.pk, "integration_id": integration.pk, "part": "trading"},
+        "integrations": {
+            "id": integration.pk,
+            "integration_id": integration.pk,
+            "part": "trading",
+            "check_id": check.pk,
+        },
         "steps": {"id": first.pk, "step_id": first.pk},
     }
 

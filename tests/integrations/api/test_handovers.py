@@ -1,8 +1,12 @@
 """The partner's hand-overs through the API: the summary, URL checks, beta testers, authorisation sheets.
 
-URL checks run ``check_url``; the URLs used here resolve to loopback, which the check refuses
-before any connection (``private_address``), so no test touches the network.
+Handing over a URL answers 202 with the pending check and a link to read it; the worker runs the
+check (here ``run_pending_checks``, the task in this process). The URLs used here resolve to
+loopback, which the check refuses before any connection (``private_address``), so no test
+touches the network but those that use the test servers on 127.0.0.1.
 """
+
+import time
 
 import pytest
 
@@ -11,6 +15,7 @@ from integrations.models import Integration, IntegrationStep
 from roadmap.models import StepStatus
 from tests.factories import IntegrationFactory
 from tests.integrations.api.conftest import error_of, names_field
+from tests.integrations.handovers.helpers import run_pending_checks
 from tests.integrations.helpers import KICKOFF, STEP_CODES, at, step
 
 pytestmark = pytest.mark.django_db
@@ -30,19 +35,54 @@ def test_summary_of_a_fresh_integration(staff_api, world):
     assert set(body["missing"]) == {"production-deployment", "beta-testing"}
 
 
-@pytest.mark.parametrize("persona", ["staff_api", "partner_api"], indirect=True)
-def test_url_check_is_run_and_recorded(persona, world):
-    response = persona.post(
-        f"integrations/{world.pk}/handovers/urls/", {"part": "trading", "environment": "production", "url": LOOPBACK}
+def hand_over(caller, integration, url=LOOPBACK, part="trading", environment="production"):
+    return caller.post(
+        f"integrations/{integration.pk}/handovers/urls/", {"part": part, "environment": environment, "url": url}
     )
-    assert response.status_code == 201, response.content
+
+
+@pytest.mark.parametrize("persona", ["staff_api", "partner_api"], indirect=True)
+def test_a_url_is_accepted_for_checking_then_read_by_its_link(persona, world):
+    response = hand_over(persona, world)
+
+    assert response.status_code == 202, response.content
     check = UrlCheck.objects.get(integration=world)
     body = response.json()
-    assert body["outcome"] == check.outcome == "private_address"
+    assert body["outcome"] == check.outcome == "checking"
+    assert body["passed"] is False and body["finished_at"] is None
     assert body["url"] == LOOPBACK
+    link = f"/api/v1/integrations/{world.pk}/handovers/urls/{check.pk}/"
+    assert body["link"] == link
+    assert response["Location"].endswith(link)
     world.refresh_from_db()
     assert world.trading_production_url == LOOPBACK
+
+    # Pending until the worker has run it; then the link reads the result.
+    assert persona.get(link).json()["outcome"] == "checking"
+    run_pending_checks()
+    read = persona.get(link)
+    assert read.status_code == 200
+    assert read.json()["outcome"] == "private_address" and read.json()["finished_at"]
     assert LOOPBACK in str(persona.get(f"integrations/{world.pk}/handovers/").json())
+
+
+def test_the_hand_over_answers_at_once_and_makes_no_request(partner_api, world, handover_servers):
+    """The slow server would hold a check five seconds: the API must not wait for it."""
+    started = time.monotonic()
+    response = hand_over(partner_api, world, handover_servers.slow)
+    elapsed = time.monotonic() - started
+
+    assert response.status_code == 202, response.content
+    assert elapsed < 2, f"the hand-over took {elapsed:.1f} s"
+    assert handover_servers.connections("slow") == 0
+    assert response.json()["outcome"] == "checking"
+
+
+def test_another_partners_check_is_404(partner_api, other_partner_api, world):
+    check_id = hand_over(partner_api, world).json()["id"]
+    link = f"integrations/{world.pk}/handovers/urls/{check_id}/"
+    error_of(other_partner_api.get(link), 404, "not_found")
+    error_of(partner_api.get(f"integrations/{world.pk}/handovers/urls/{check_id + 1000}/"), 404, "not_found")
 
 
 @pytest.mark.parametrize(
@@ -188,6 +228,27 @@ def test_handovers_unlock_production_deployment(partner_api, world):
     assert "URL" in body["message"] or "url" in body["message"]
 
 
+def test_a_url_being_checked_is_not_handed_over_yet(partner_api, world, handover_servers):
+    """``handover_missing`` holds while the check runs, and lifts only once it has passed."""
+    for code in STEP_CODES[: STEP_CODES.index("production-deployment")]:
+        IntegrationStep.objects.filter(integration=world, code=code).update(
+            status=StepStatus.DONE, completed_at=at(KICKOFF, 15)
+        )
+    partner_api.put(
+        f"integrations/{world.pk}/handovers/sheets/trading/",
+        {"client_id": "c", "authorization_uri": "https://a.example.com/a", "token_uri": "https://a.example.com/t"},
+    )
+    for part in ("trading", "data"):
+        assert hand_over(partner_api, world, handover_servers.good, part=part).status_code == 202
+    target = step(world, "production-deployment")
+
+    body = error_of(partner_api.post(f"steps/{target.pk}/complete/", {}), 409, "handover_missing")
+    assert "is being checked" in body["message"]
+
+    run_pending_checks()
+    assert partner_api.post(f"steps/{target.pk}/complete/", {}).status_code == 200
+
+
 @pytest.mark.parametrize(
     "method, path, data",
     [
@@ -200,6 +261,6 @@ def test_a_handover_changes_the_etag_so_a_second_writer_is_412(staff_api, partne
     """Two people read the integration; the first hands over; the second, with the ETag it read, is refused."""
     read = partner_api.get(f"integrations/{world.pk}/")["ETag"]
     url = f"integrations/{world.pk}/handovers/{path}"
-    assert getattr(partner_api, method)(url, data, headers={"If-Match": read}).status_code in (200, 201)
+    assert getattr(partner_api, method)(url, data, headers={"If-Match": read}).status_code in (200, 202)
     assert staff_api.get(f"integrations/{world.pk}/")["ETag"] != read
     error_of(getattr(staff_api, method)(url, data, headers={"If-Match": read}), 412, "precondition_failed")

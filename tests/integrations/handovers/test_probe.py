@@ -5,7 +5,7 @@ import socket
 import pytest
 
 from integrations.handovers.models import UrlCheck
-from integrations.handovers.url_check import is_public_address, probe
+from integrations.handovers.probe import is_public_address, probe
 
 Outcome = UrlCheck.Outcome
 

@@ -1,6 +1,7 @@
 """The stage page in headless Chromium: a partner logs in, hands over its production URL (refused,
-failed, passed), names beta testers, finishes its step and sees the ball move to TradingView; a
-magic link works (its page's button signs in), then fails once revoked and once expired.
+failed, passed: each check run by a real Celery worker, the card showing "Checking…" and then the
+result without reloading), names beta testers, finishes its step and sees the ball move to
+TradingView; a magic link works (its page's button signs in), then fails once revoked and once expired.
 
 Screenshots land in /tmp/stage-*.png.
 """
@@ -9,6 +10,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from celery.contrib.testing.worker import start_worker
 from django.utils import timezone
 
 from integrations import plan
@@ -18,8 +20,28 @@ from tests.browser import needs_browser
 from tests.factories import IntegrationFactory, PartnerFactory, UserFactory
 from tests.integrations.helpers import ctx, step
 from tests.integrations.stage.support import BEFORE_DEPLOYMENT, complete, other_partner_user
+from tests.integrations.test_tasks import (
+    broker_app,  # noqa: F401  (the fixture: config.celery.app on memory:// or REDIS_URL)
+    reading_beside_a_writer_thread,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), needs_browser]
+
+
+@pytest.fixture
+def readers_take_no_locks(live_server):
+    """The live server reads without table locks while the worker thread writes (SQLite's shared
+    in-memory test database; see ``reading_beside_a_writer_thread``). Asked for before ``page``:
+    the live server shares this thread's connection, which Playwright's loop would hide."""
+    with reading_beside_a_writer_thread():
+        yield
+
+
+@pytest.fixture
+def worker(broker_app):  # noqa: F811
+    """A real Celery worker in a thread, running the checks the pages queue."""
+    with start_worker(broker_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        yield
 
 
 @pytest.fixture
@@ -60,10 +82,11 @@ def hand_over(page, url):
     return page.locator("#url-trading-production")
 
 
-def test_a_partner_hands_over_and_finishes_its_step(page, acme, handover_servers):  # noqa: F811
+def test_a_partner_hands_over_and_finishes_its_step(readers_take_no_locks, page, acme, handover_servers, worker):
     integration, bob = acme
     other_partner_user()
     log_in(page, "dev.bob")
+    page.evaluate("window.neverReloaded = true")
 
     # Straight to its one integration; nothing of the other partner, no PM links.
     assert page.url.endswith(f"/partner/integrations/{integration.pk}/")
@@ -80,15 +103,22 @@ def test_a_partner_hands_over_and_finishes_its_step(page, acme, handover_servers
     # http:// is refused with a message by the field.
     row = hand_over(page, handover_servers.plain_http)
     assert "TradingView requires HTTPS" in row.locator(".field-error").inner_text()
-    # A server without CORS: handed over, the check failed, shown with its time.
+    # A server without CORS: handed over, checked by the worker, the failure shown with its time.
     row = hand_over(page, handover_servers.no_cors)
     row.locator(".badge:has-text('CORS missing')").wait_for()
     # The check's time is in the partner's zone (Europe/Berlin), not the server's.
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d CES?T", row.locator(".check").inner_text())
-    assert "has not passed its check" in page.locator("#owed .refusal").inner_text()
-    # The good one passes.
-    row = hand_over(page, handover_servers.good)
+    page.locator("#owed .refusal:has-text('has not passed its check')").wait_for()
+    # A good server that takes two seconds: "Checking…" at once, then the result, without reloading.
+    row = hand_over(page, handover_servers.delayed)
+    page.locator(f".messages:has-text('Checking {handover_servers.delayed}')").wait_for()
+    assert "Checking…" in row.locator(".check").inner_text()
+    assert "is being checked" in page.locator("#owed .refusal").inner_text()
+    page.locator("#handovers").screenshot(path="/tmp/stage-handovers-checking.png")
     row.locator(".badge:has-text('Passed')").wait_for()
+    assert page.evaluate("window.neverReloaded === true")
+    # The step the URL held can be finished now: its section followed the card.
+    page.locator("#owed button:has-text('We have finished this step'):not([disabled])").wait_for()
     page.locator("#handovers").screenshot(path="/tmp/stage-handovers.png")
 
     # Beta testers.
