@@ -106,6 +106,15 @@ class JiraConnection(models.Model):
     failure_reason = models.TextField(blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
     retry_at = models.DateTimeField(null=True, blank=True, help_text="No pull before this (back-off after a failure).")
+    # What hardly ever changes in Jira, read again once a day rather than on every cycle.
+    field_ids = models.JSONField(default=dict, blank=True, help_text="Jira's field ids by JQL name (GET field).")
+    fields_read_at = models.DateTimeField(null=True, blank=True)
+    unknown_projects = models.JSONField(
+        default=list, blank=True, help_text="Project keys Jira said it does not know: left out of the search."
+    )
+    projects_checked_at = models.DateTimeField(
+        null=True, blank=True, help_text="When every project key was last put to Jira (unknown ones included)."
+    )
 
     class Meta:
         app_label = "integrations"  # the tables and migrations stay with the integrations app
