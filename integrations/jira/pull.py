@@ -246,18 +246,20 @@ def _advance_watermark(newest: datetime):
 def _hold_for_retry(issue: dict, facts: IssueFacts, outcome: Handled, now: datetime):
     """Store a waiting issue in the inbox, shaped as Jira's ``jira:issue_updated``, for the sweep to retry."""
     updated = (issue.get("fields") or {}).get("updated") or ""
+    body = {
+        "timestamp": int(now.timestamp() * 1000),
+        "webhookEvent": "jira:issue_updated",
+        "issue_event_type_name": "issue_updated",
+        "issue": issue,
+    }
     JiraDelivery.objects.get_or_create(
         delivery_id=f"pull:{facts.key}:{updated}"[:200],
         defaults={
             "event": "jira:issue_updated",
             "issue_key": facts.key,
             "received_at": now,
-            "body": {
-                "timestamp": int(now.timestamp() * 1000),
-                "webhookEvent": "jira:issue_updated",
-                "issue_event_type_name": "issue_updated",
-                "issue": issue,
-            },
+            "body": body,
+            "content_key": inbox.content_key(body),
             "outcome": JiraDelivery.State.WAITING,
             "detail": f"Read by the pull; {outcome.detail}",
             "attempts": 1,

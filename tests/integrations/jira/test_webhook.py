@@ -477,16 +477,53 @@ def test_a_redelivered_delivery_is_answered_200_and_processed_once(acme, deliver
     assert len(jira_changes(step(acme, "slack-jira-onboarding"))) == 1
 
 
-def test_the_same_news_under_another_delivery_id_changes_nothing_twice(acme, deliver):
-    """Jira may send one change twice under two ids (two webhooks): the second is applied as a no-op."""
-    deliver("jira_issue_updated__status_done")
+def test_the_same_news_under_another_delivery_id_is_stored_as_a_duplicate_and_not_applied_again(acme, deliver):
+    """Jira may resend one change under a new delivery id: it is kept, and marked a duplicate of the first."""
+    first = deliver("jira_issue_updated__status_done")
     second = deliver("jira_issue_updated__status_done", at=utc(2026, 3, 4, 14, 32))
 
     assert_accepted(second)
-    onboarding = step(acme, "slack-jira-onboarding")
-    assert stored(second).outcome == "applied"
-    assert stored(second).detail == f"{onboarding} is already done, as Jira says."
-    assert len(jira_changes(onboarding)) == 1
+    original, copy = stored(first), stored(second)
+    assert (original.outcome, copy.outcome) == ("applied", "duplicate")
+    assert copy.body == original.body == fixture_json("jira_issue_updated__status_done")
+    assert (
+        copy.content_key
+        == original.content_key
+        == "jira:issue_updated|ACME-12|2026-03-04T15:30:00.000+0100|changelog:10541"
+    )
+    assert (original.outcome, original.duplicate_of) == ("applied", None)
+    assert (copy.outcome, copy.duplicate_of, copy.attempts) == ("duplicate", original, 1)
+    assert copy.detail == (
+        f"The same news as delivery {first.delivery_id} (#{original.pk}, applied), resent under another "
+        "delivery id: not applied again."
+    )
+    assert JiraIssue.objects.get(key="ACME-12").seen_at == utc(2026, 3, 4, 14, 30, 1, 87000)  # not seen again
+    assert len(jira_changes(step(acme, "slack-jira-onboarding"))) == 1
+
+    # Replayed, it is still the first delivery's duplicate; the first one may be replayed.
+    assert inbox.replay(copy) == "duplicate"
+    assert copy.duplicate_of == original
+
+
+def test_another_change_at_the_same_moment_is_not_a_duplicate(acme, deliver):
+    """Two changes of one issue saved in one second differ by their changelog: both are news."""
+    deliver("jira_issue_updated__status_done")
+    body = fixture_json("jira_issue_updated__status_done")
+    body["changelog"] = {"id": "10542", "items": [{"field": "labels", "fieldId": "labels", "toString": "backend"}]}
+    body["issue"]["fields"]["labels"].append("backend")
+
+    second = deliver(body, at=utc(2026, 3, 4, 14, 32))
+
+    assert (stored(second).outcome, stored(second).duplicate_of) == ("applied", None)
+    assert JiraIssue.objects.get(key="ACME-12").labels == ["roadmap-slack-jira-onboarding", "backend"]
+
+
+def test_a_duplicate_of_waiting_news_waits_with_the_first(acme, deliver):
+    first = deliver("jira_issue_updated__status_done_prerequisites_open")
+    second = deliver("jira_issue_updated__status_done_prerequisites_open", at=utc(2026, 3, 10, 10, 5))
+
+    assert stored(first).outcome == "waiting"
+    assert (stored(second).outcome, stored(second).duplicate_of) == ("duplicate", stored(first))
 
 
 def test_an_older_delivery_arriving_after_a_newer_one_is_ignored(acme, deliver):
