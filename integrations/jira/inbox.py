@@ -18,12 +18,14 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
 from integrations import retry
+from integrations.jira.client import JiraError, fetch_issue
 from integrations.jira.issues import Handled, IssueFacts, MalformedIssue, apply_issue
-from integrations.jira.models import JiraDelivery
+from integrations.jira.models import JiraDelivery, JiraIssue
 
 logger = logging.getLogger(__name__)
 
@@ -172,7 +174,23 @@ def _who(body: dict) -> str:
 
 
 def issue_changed(body: dict) -> Handled:
-    return apply_issue(IssueFacts.from_json(body.get("issue")), who=_who(body))
+    return apply_issue(completed(IssueFacts.from_json(body.get("issue"))), who=_who(body))
+
+
+def completed(facts: IssueFacts) -> IssueFacts:
+    """``facts``, with what they leave unsaid read from Jira when the issue is new to us and the pull is set up.
+
+    Of a known issue what is known is kept (``apply_issue``); a new one would otherwise start with
+    no labels, so no step, until its next change.
+    """
+    if not facts.unsaid or not settings.JIRA_ENABLED or JiraIssue.objects.filter(key=facts.key).exists():
+        return facts
+    try:
+        now = IssueFacts.from_json(fetch_issue(facts.key))
+    except (JiraError, MalformedIssue) as error:
+        logger.warning("jira.inbox.fetch_failed issue=%s unsaid=%s: %s", facts.key, ",".join(facts.unsaid), error)
+        return facts
+    return facts.completed_by(now)
 
 
 def issue_deleted(body: dict) -> Handled:

@@ -242,6 +242,46 @@ def test_no_one_completes_a_fixing_step_while_its_bugs_are_open(acme, pm):
     assert step(acme, "smoke-test-fixes").status == StepStatus.NOT_STARTED
 
 
+def test_fields_left_out_of_the_json_are_unknown_not_empty():
+    said = IssueFacts.from_json({"key": "ACME-1", "fields": {"labels": [], "summary": "", "status": {}}})
+    unsaid = IssueFacts.from_json({"key": "ACME-1", "fields": {"updated": "2026-03-20T10:00:00.000+0000"}})
+
+    assert (said.labels, said.summary, said.status_name, said.issue_type) == ((), "", "", None)
+    assert said.unsaid == ("issue type",)
+    assert (unsaid.labels, unsaid.summary, unsaid.status_name, unsaid.status_category) == (None, None, None, None)
+    assert unsaid.unsaid == ("labels", "issue type", "status")
+    completed = unsaid.completed_by(facts(status="In Progress", category="indeterminate", labels=["ux"], kind="Bug"))
+    assert (completed.labels, completed.issue_type, completed.status_name, completed.status_category) == (
+        ("ux",),
+        "Bug",
+        "In Progress",
+        "indeterminate",
+    )
+    assert completed.updated == unsaid.updated  # the news stays the delivery's own
+
+
+def test_what_a_later_json_leaves_out_is_kept_as_known(acme):
+    apply_issue(facts(key="ACME-42", status="Open", category="new", kind="Bug", labels=["smoke-test", "ux"]))
+
+    outcome = apply_issue(
+        IssueFacts.from_json(
+            {"key": "ACME-42", "fields": {"summary": "Renamed", "updated": "2026-03-21T10:00:00.000+0000"}}
+        )
+    )
+
+    assert outcome.state == Handled.APPLIED
+    bug = JiraIssue.objects.get(key="ACME-42")
+    assert (bug.summary, bug.labels, bug.issue_type, bug.status_name, bug.status_category) == (
+        "Renamed",
+        ["smoke-test", "ux"],
+        "Bug",
+        "Open",
+        "new",
+    )
+    assert (bug.step.code, bug.is_bug, bug.affects_ux) == ("smoke-test-fixes", True, True)
+    assert open_bugs_refusal(step(acme, "smoke-test-fixes")).message.endswith("ACME-42 (Open).")
+
+
 def test_long_values_are_cut_to_what_is_stored_and_a_long_key_is_refused():
     long = IssueFacts.from_json(
         {"id": "9" * 40, "key": "ACME-1", "fields": {"issuetype": {"name": "T" * 80}, "status": {"name": "S" * 150}}}

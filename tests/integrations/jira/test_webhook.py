@@ -25,6 +25,7 @@ from integrations.jira.views import webhook
 from integrations.steps import complete_step
 from roadmap.models import StepStatus
 from roadmap.refusals import OpenBugs
+from tests.fake_jira import configured_fake_jira, jira_issue
 from tests.integrations.helpers import ctx, step
 from tests.integrations.jira.conftest import (
     URL,
@@ -148,6 +149,77 @@ def test_a_smoke_test_bug_holds_the_fixing_step_and_the_closed_release(acme, del
     for held in (fixes, release):
         refusal = open_bugs_refusal(held)
         assert isinstance(refusal, OpenBugs) and refusal.message.endswith("ACME-42 (Open).")
+
+
+@pytest.fixture
+def fake_jira(settings):
+    """The pull configured, against a fake Jira Cloud site."""
+    with configured_fake_jira(settings) as fake:
+        yield fake
+
+
+def bug_as_the_pull_read_it():
+    """ACME-42 with its labels, as the search (or an earlier delivery) gave it."""
+    apply_issue(IssueFacts.from_json(fixture_json("jira_issue_created__smoke_bug")["issue"]))
+
+
+def assert_holds_its_round_and_the_release(acme):
+    bug = JiraIssue.objects.get(key="ACME-42")
+    fixes, release = step(acme, "smoke-test-fixes"), step(acme, "closed-release")
+    assert (bug.labels, bug.issue_type, bug.status_name) == (["smoke-test", "ux"], "Bug", "Open")
+    assert (bug.is_bug, bug.step, bug.testing_round, bug.affects_ux) == (True, fixes, "smoke-test", True)
+    for held in (fixes, release):
+        refusal = open_bugs_refusal(held)
+        assert isinstance(refusal, OpenBugs) and refusal.message.endswith("ACME-42 (Open).")
+
+
+def test_a_created_bug_without_list_fields_keeps_the_labels_known_and_holds_its_step(acme, deliver):
+    """Jira's issue_created may leave out the list fields (labels, components...): unknown, not empty."""
+    bug_as_the_pull_read_it()
+    assert_holds_its_round_and_the_release(acme)
+
+    response = deliver("jira_issue_created__smoke_bug_without_lists")
+
+    assert_accepted(response)
+    assert "labels" not in fixture_json("jira_issue_created__smoke_bug_without_lists")["issue"]["fields"]
+    assert stored(response).outcome == "applied"
+    assert_holds_its_round_and_the_release(acme)
+
+
+def test_a_new_bug_without_list_fields_is_read_from_jira_when_the_pull_is_configured(acme, deliver, fake_jira):
+    fake_jira.issues = [
+        jira_issue("ACME-42", "2026-04-16T10:40:00.000+0200", status="Open", labels=["smoke-test", "ux"], kind="Bug")
+    ]
+
+    response = deliver("jira_issue_created__smoke_bug_without_lists")
+
+    assert stored(response).outcome == "applied"
+    assert_holds_its_round_and_the_release(acme)
+    [request] = [r for r in fake_jira.requests if r.path.endswith("/issue/ACME-42")]
+    assert request.query["fields"] == ["summary,status,labels,issuetype,project,updated"]
+    assert fake_jira.count() == 2  # serverInfo, the issue
+
+
+def test_a_known_bug_without_list_fields_costs_no_request_to_jira(acme, deliver, fake_jira):
+    bug_as_the_pull_read_it()
+
+    deliver("jira_issue_created__smoke_bug_without_lists")
+
+    assert fake_jira.count() == 0
+    assert_holds_its_round_and_the_release(acme)
+
+
+def test_when_jira_cannot_be_read_a_new_bug_is_recorded_with_what_the_delivery_says(acme, deliver, fake_jira, caplog):
+    fake_jira.fail_next(503, path="/issue/ACME-42")
+
+    with caplog.at_level(logging.WARNING, logger="integrations.jira.inbox"):
+        response = deliver("jira_issue_created__smoke_bug_without_lists")
+
+    delivery = stored(response)
+    assert (delivery.outcome, delivery.detail) == ("ignored", f"ACME-42 is linked to no step of {acme}; recorded.")
+    bug = JiraIssue.objects.get(key="ACME-42")
+    assert (bug.labels, bug.is_bug, bug.status_name, bug.step) == ([], True, "Open", None)
+    assert "jira.inbox.fetch_failed issue=ACME-42 unsaid=labels: Jira answered 503" in caplog.text
 
 
 def test_a_deleted_task_no_longer_holds_its_step_which_is_done_when_jira_deleted_it(acme, deliver):
