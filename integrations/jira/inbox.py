@@ -6,7 +6,10 @@ never process it twice at once. Its outcome says what happened: ``applied``; ``w
 roadmap refused for now, e.g. prerequisites open: tried again after a back-off); ``ignored``
 (nothing to do, or older than what is known); ``duplicate`` (the same news as an earlier delivery,
 resent under another delivery id: see ``content_key``); ``failed`` (the body cannot be used, or a
-bug: a person looks at ``detail`` and may replay it).
+bug: a person looks at ``detail`` and may replay it). A failure that comes from two workers
+meeting on one issue (a unique key taken meanwhile, a deadlock, a serialization failure) is not a
+failure of the delivery: the row waits and is tried again, like a delivery the roadmap refused
+for now.
 
 The sweep picks up what was left behind: rows never queued (the broker was down), rows whose
 worker died mid-way (``processing`` for longer than a task may run), and waiting rows now due.
@@ -19,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.db import IntegrityError, OperationalError
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -40,6 +44,9 @@ BACKOFF_MAX = timedelta(hours=1)
 SWEEP_BATCH = 500
 
 REPLAYABLE = (Status.APPLIED, Status.IGNORED, Status.DUPLICATE, Status.FAILED, Status.WAITING, Status.PENDING)
+# What a worker meeting another on the same rows may raise (a unique key inserted meanwhile, a
+# deadlock, a serialization failure, a lock wait given up): worth trying again, not a failure.
+RACES = (IntegrityError, OperationalError)
 
 
 def content_key(body) -> str:
@@ -101,6 +108,19 @@ def process(delivery_id: int, *, now: datetime | None = None) -> str | None:
         result = Handled(Status.FAILED.value, str(error))
     except SoftTimeLimitExceeded:
         raise  # the task is being stopped: the row stays in processing and the sweep takes it up again
+    except RACES as error:
+        logger.warning(
+            "jira.inbox.race delivery=%s id=%s issue=%s: %s",
+            delivery.delivery_id,
+            delivery.pk,
+            delivery.issue_key,
+            error,
+        )
+        result = Handled(
+            Status.WAITING.value,
+            f"Met another worker on {delivery.issue_key or 'the same rows'} "
+            f"({type(error).__name__}: {str(error).strip()[:300]}); tried again after a back-off.",
+        )
     except Exception as error:  # a bug or bad data must not leave the row in processing, nor stop the sweep
         logger.exception(
             "jira.inbox.process_failed delivery=%s id=%s event=%s", delivery.delivery_id, delivery.pk, delivery.event

@@ -139,19 +139,28 @@ class Handled:
 
 
 def apply_issue(facts: IssueFacts, *, who: str = "", deleted: bool = False) -> Handled:
-    """Record what Jira says of an issue and move the steps it drives. Idempotent."""
+    """Record what Jira says of an issue and move the steps it drives. Idempotent, and safe to run at once.
+
+    Applying locks the issue's row (creating it if need be) and then its integration's, so two
+    workers applying news of one issue, or of two tasks of one step, take turns: the second sees
+    what the first wrote, and an older ``updated`` never overwrites a newer one.
+    """
     with transaction.atomic():
-        issue = JiraIssue.objects.select_for_update().filter(key=facts.key).select_related("integration").first()
-        integration = issue.integration if issue else _integration_for(facts.project_key)
-        if integration is None:
+        issue = _locked_issue(facts)
+        if issue is None:
             return Handled(Handled.IGNORED, f"No integration uses the Jira project {facts.project_key}.")
-        if issue and issue.updated_at and facts.updated and facts.updated < issue.updated_at:
+        # The lock change_status takes anyway, taken first: the steps' tasks are then read after
+        # every other worker's news of this integration is committed.
+        integration = (
+            Integration.objects.select_for_update(of=("self",)).select_related("template").get(pk=issue.integration_id)
+        )
+        issue.integration = integration
+        if issue.updated_at and facts.updated and facts.updated < issue.updated_at:
             return Handled(
                 Handled.IGNORED,
                 f"Older than what is known of {facts.key} (updated {facts.updated:%Y-%m-%d %H:%M:%S%z}, "
                 f"known {issue.updated_at:%Y-%m-%d %H:%M:%S%z}); nothing changed.",
             )
-        issue = issue or JiraIssue(integration=integration, key=facts.key)
         before = issue.step
         _record(issue, facts, integration, deleted)
         steps = {s.pk: s for s in (before, issue.step) if s is not None and not (issue.is_bug and s == issue.step)}
@@ -168,6 +177,21 @@ def apply_issue(facts: IssueFacts, *, who: str = "", deleted: bool = False) -> H
         return waiting[0]
     details = "; ".join(r.detail for r in results) or f"{facts.key} recorded as {issue.describe()}."
     return Handled(Handled.APPLIED, details)
+
+
+def _locked_issue(facts: IssueFacts) -> JiraIssue | None:
+    """The issue's row, locked until the transaction ends; created for a new issue (None: no integration)."""
+    locked = JiraIssue.objects.select_for_update(of=("self",)).select_related("step")
+    issue = locked.filter(key=facts.key).first()
+    if issue is not None:
+        return issue
+    integration = _integration_for(facts.project_key)
+    if integration is None:
+        return None
+    # Insert unless the key exists (ON CONFLICT DO NOTHING). A worker inserting the same key at the
+    # same moment makes this wait for its commit; either way there is then exactly one row to lock.
+    JiraIssue.objects.bulk_create([JiraIssue(integration=integration, key=facts.key)], ignore_conflicts=True)
+    return locked.get(key=facts.key)
 
 
 def _integration_for(project_key: str):

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from integrations.jira import issues
 from integrations.jira.issues import Handled, IssueFacts, MalformedIssue, apply_issue, parse_jira_time
 from integrations.jira.models import JiraIssue
 from integrations.jira.rules import open_bugs_refusal
@@ -65,6 +66,41 @@ def test_jira_times_are_read_with_their_offset():
 def test_malformed_issues_are_refused_with_what_is_wrong(issue, message):
     with pytest.raises(MalformedIssue, match=message):
         IssueFacts.from_json(issue)
+
+
+@pytest.mark.parametrize(
+    ("theirs", "outcome", "status"),
+    [
+        ("2026-03-20T11:00:00.000+0000", Handled.IGNORED, "In Progress"),  # theirs is newer: it stays
+        ("2026-03-20T09:00:00.000+0000", Handled.APPLIED, "Done"),  # ours is newer: it wins
+    ],
+    ids=["theirs-newer", "ours-newer"],
+)
+def test_an_issue_another_worker_created_after_we_looked_is_taken_not_created_twice(
+    acme, monkeypatch, theirs, outcome, status
+):
+    """The issue is new when this worker looks; another worker's row for it is written before this one's."""
+    integration_for = issues._integration_for
+
+    def another_worker_writes_first(project_key):
+        other = facts(status="In Progress", category="indeterminate", labels=["roadmap-slack-jira-onboarding"])
+        JiraIssue.objects.create(
+            integration=acme,
+            key="ACME-1",
+            status_name=other.status_name,
+            status_category=other.status_category,
+            labels=list(other.labels),
+            updated_at=parse_jira_time(theirs),
+        )
+        return integration_for(project_key)
+
+    monkeypatch.setattr(issues, "_integration_for", another_worker_writes_first)
+
+    result = apply_issue(facts(labels=["roadmap-slack-jira-onboarding"]))
+
+    assert result.state == outcome
+    assert JiraIssue.objects.filter(key="ACME-1").count() == 1
+    assert JiraIssue.objects.get(key="ACME-1").status_name == status
 
 
 def test_a_done_task_completes_its_step_in_jiras_name_and_time(acme):
