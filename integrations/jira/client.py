@@ -1,8 +1,9 @@
 """The one way the product talks to Jira: the ``jira`` client, a timeout on every request, and our error family.
 
-Everything that calls Jira goes through ``connect`` and ``search_updated``: they build the client
-from the settings (``JIRA_URL``, ``JIRA_USER``, ``JIRA_API_TOKEN``, ``JIRA_TIMEOUT_SECONDS``) and
-translate whatever goes wrong into four errors a caller can act on:
+Everything that calls Jira goes through ``connect``, ``search_updated``, ``fetch_issue`` and
+``read_field_ids``: they build the client from the settings (``JIRA_URL``, ``JIRA_USER``,
+``JIRA_API_TOKEN``, ``JIRA_TIMEOUT_SECONDS``) and translate whatever goes wrong into four errors a
+caller can act on:
 
 - ``JiraUnauthorized``: 401/403, a person must fix the credentials or the Jira user's permissions;
 - ``JiraRateLimited``: 429, try again after ``retry_after`` seconds;
@@ -143,6 +144,48 @@ def search_updated(projects, since_minutes: int | None, next_page_token: str | N
     if token is not None and not isinstance(token, str):
         raise JiraUnavailable("Jira answered a search with a nextPageToken that is not a string.")
     return page["issues"], token
+
+
+def fetch_issue(key: str, *, client=None) -> dict:
+    """The issue ``key`` as Jira shows it now (``id``, ``key``, ``fields``), as ``IssueFacts.from_json`` reads it.
+
+    One ``GET /rest/api/2/issue/<key>?fields=...`` (plus ``GET serverInfo`` when no ``client`` is passed).
+    """
+    own = client is None
+    client = connect() if own else client
+    try:
+        with translated(f"reading {key}"):
+            raw = client.issue(key, fields=",".join(SEARCH_FIELDS)).raw
+    finally:
+        if own:
+            client.close()
+    if not isinstance(raw, dict):
+        raise JiraUnavailable(f"Jira answered {key} with something that is not an issue.")
+    return raw
+
+
+def read_field_ids(client) -> dict[str, str]:
+    """Jira's field ids by JQL name (``GET /rest/api/2/field``), as the client translates a search's fields."""
+    with translated("reading the field list"):
+        fields = client.fields()
+    if not isinstance(fields, list):
+        raise JiraUnavailable("Jira answered the field list with something that is not a list.")
+    ids = {}
+    for field in fields:
+        if isinstance(field, dict) and isinstance(field.get("id"), str):
+            for name in field.get("clauseNames") or ():
+                ids[str(name)] = field["id"]
+    return ids
+
+
+def use_field_ids(client, field_ids: dict[str, str]):
+    """Give ``client`` field ids read earlier, so its next search does not ask for the field list again.
+
+    jira 3.10.5 reads the list once per client (``_fields_cache``) when it is empty; a client lives
+    for one pull cycle, so without this every cycle would cost one more request.
+    """
+    if field_ids:
+        client._fields_cache_value = dict(field_ids)
 
 
 class translated:

@@ -4,24 +4,32 @@ The webhook view stores a ``JiraDelivery`` before Jira hears 2xx and queues ``pr
 commit. A row is claimed with a conditional UPDATE, so a queued task, the sweep and a replay
 never process it twice at once. Its outcome says what happened: ``applied``; ``waiting`` (the
 roadmap refused for now, e.g. prerequisites open: tried again after a back-off); ``ignored``
-(nothing to do, or older than what is known); ``failed`` (the body cannot be used, or a bug: a
-person looks at ``detail`` and may replay it).
+(nothing to do, or older than what is known); ``duplicate`` (the same news as an earlier delivery,
+resent under another delivery id: see ``content_key``); ``failed`` (the body cannot be used, or a
+bug: a person looks at ``detail`` and may replay it). A failure that comes from two workers
+meeting on one issue (a unique key taken meanwhile, a deadlock, a serialization failure) is not a
+failure of the delivery: the row waits and is tried again, like a delivery the roadmap refused
+for now.
 
 The sweep picks up what was left behind: rows never queued (the broker was down), rows whose
 worker died mid-way (``processing`` for longer than a task may run), and waiting rows now due.
 """
 
+import hashlib
 import logging
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import IntegrityError, OperationalError
 from django.db.models import F, Q
 from django.utils import timezone
 
 from integrations import retry
+from integrations.jira.client import JiraError, fetch_issue
 from integrations.jira.issues import Handled, IssueFacts, MalformedIssue, apply_issue
-from integrations.jira.models import JiraDelivery
+from integrations.jira.models import JiraDelivery, JiraIssue
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +43,32 @@ BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=1)
 SWEEP_BATCH = 500
 
-REPLAYABLE = (Status.APPLIED, Status.IGNORED, Status.FAILED, Status.WAITING, Status.PENDING)
+REPLAYABLE = (Status.APPLIED, Status.IGNORED, Status.DUPLICATE, Status.FAILED, Status.WAITING, Status.PENDING)
+# What a worker meeting another on the same rows may raise (a unique key inserted meanwhile, a
+# deadlock, a serialization failure, a lock wait given up): worth trying again, not a failure.
+RACES = (IntegrityError, OperationalError)
+
+
+def content_key(body) -> str:
+    """What a delivery says, to know it when Jira resends it under another delivery id; '' when it cannot tell.
+
+    The event, the issue key and the issue's ``updated`` (and the changelog's or comment's id when
+    there is one): two deliveries saying all of these alike carry the same news.
+    """
+    if not isinstance(body, dict):
+        return ""
+    issue = body.get("issue") if isinstance(body.get("issue"), dict) else {}
+    fields = issue.get("fields") if isinstance(issue.get("fields"), dict) else {}
+    parts = [body.get("webhookEvent"), issue.get("key"), fields.get("updated")]
+    if not all(isinstance(part, str) and part.strip() for part in parts):
+        return ""
+    for extra in ("changelog", "comment"):
+        said = body.get(extra)
+        if isinstance(said, dict) and said.get("id") not in (None, ""):
+            parts.append(f"{extra}:{said['id']}")
+    key = "|".join(str(part).strip() for part in parts)
+    max_length = JiraDelivery._meta.get_field("content_key").max_length
+    return key if len(key) <= max_length else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
 def backoff(attempts: int) -> timedelta:
@@ -67,29 +100,70 @@ def process(delivery_id: int, *, now: datetime | None = None) -> str | None:
     delivery = JiraDelivery.objects.filter(pk=delivery_id).first()
     if delivery is None:  # deleted in the admin meanwhile
         return None
+    first = None
     try:
-        result = handle(delivery)
+        first = same_news_before(delivery)
+        result = duplicate(first) if first else handle(delivery)
     except MalformedIssue as error:
         result = Handled(Status.FAILED.value, str(error))
     except SoftTimeLimitExceeded:
         raise  # the task is being stopped: the row stays in processing and the sweep takes it up again
+    except RACES as error:
+        logger.warning(
+            "jira.inbox.race delivery=%s id=%s issue=%s: %s",
+            delivery.delivery_id,
+            delivery.pk,
+            delivery.issue_key,
+            error,
+        )
+        result = Handled(
+            Status.WAITING.value,
+            f"Met another worker on {delivery.issue_key or 'the same rows'} "
+            f"({type(error).__name__}: {str(error).strip()[:300]}); tried again after a back-off.",
+        )
     except Exception as error:  # a bug or bad data must not leave the row in processing, nor stop the sweep
         logger.exception(
             "jira.inbox.process_failed delivery=%s id=%s event=%s", delivery.delivery_id, delivery.pk, delivery.event
         )
         result = Handled(Status.FAILED.value, f"{type(error).__name__}: {error}")
-    _record(delivery, result, claimed_at)
+    _record(delivery, result, claimed_at, duplicate_of=first)
     return result.state
 
 
-def _record(delivery: JiraDelivery, result: Handled, claimed_at: datetime):
+def same_news_before(delivery: JiraDelivery) -> JiraDelivery | None:
+    """The first delivery stored before ``delivery`` that says the same (``content_key``), if any.
+
+    Stored rows are compared by their id, so of two copies processed at once exactly one is the first.
+    """
+    if not delivery.content_key:
+        return None
+    return (
+        JiraDelivery.objects.filter(content_key=delivery.content_key, pk__lt=delivery.pk, duplicate_of__isnull=True)
+        .order_by("pk")
+        .first()
+    )
+
+
+def duplicate(first: JiraDelivery) -> Handled:
+    return Handled(
+        Status.DUPLICATE.value,
+        f"The same news as delivery {first.delivery_id} (#{first.pk}, {first.get_outcome_display().lower()}), "
+        "resent under another delivery id: not applied again.",
+    )
+
+
+def _record(delivery: JiraDelivery, result: Handled, claimed_at: datetime, duplicate_of: JiraDelivery | None = None):
     done_at = timezone.now()
     not_before = None
     if result.state == Status.WAITING:
         not_before = max(done_at, claimed_at) + backoff(delivery.attempts)
     # Only the claim that did the work writes: a sweep that took the row over as stuck owns it now.
     JiraDelivery.objects.filter(pk=delivery.pk, outcome=Status.PROCESSING, claimed_at=claimed_at).update(
-        outcome=result.state, detail=result.detail, processed_at=done_at, not_before=not_before
+        outcome=result.state,
+        detail=result.detail,
+        processed_at=done_at,
+        not_before=not_before,
+        duplicate_of=duplicate_of if result.state == Status.DUPLICATE else None,
     )
     log = logger.warning if result.state == Status.FAILED else logger.info
     log(
@@ -120,7 +194,23 @@ def _who(body: dict) -> str:
 
 
 def issue_changed(body: dict) -> Handled:
-    return apply_issue(IssueFacts.from_json(body.get("issue")), who=_who(body))
+    return apply_issue(completed(IssueFacts.from_json(body.get("issue"))), who=_who(body))
+
+
+def completed(facts: IssueFacts) -> IssueFacts:
+    """``facts``, with what they leave unsaid read from Jira when the issue is new to us and the pull is set up.
+
+    Of a known issue what is known is kept (``apply_issue``); a new one would otherwise start with
+    no labels, so no step, until its next change.
+    """
+    if not facts.unsaid or not settings.JIRA_ENABLED or JiraIssue.objects.filter(key=facts.key).exists():
+        return facts
+    try:
+        now = IssueFacts.from_json(fetch_issue(facts.key))
+    except (JiraError, MalformedIssue) as error:
+        logger.warning("jira.inbox.fetch_failed issue=%s unsaid=%s: %s", facts.key, ",".join(facts.unsaid), error)
+        return facts
+    return facts.completed_by(now)
 
 
 def issue_deleted(body: dict) -> Handled:

@@ -3,7 +3,8 @@
 Webhook deliveries and the pull both end in ``apply_issue``: it records what Jira says of the
 issue (never going back to an older ``updated`` than one already seen), finds the step the issue
 belongs to, and moves that step through ``change_status`` with source ``jira``, Jira's own time
-and the issue key in the note.
+and the issue key in the note. A field the JSON leaves out (Jira's ``issue_created`` may carry no
+``labels``) is unknown, not empty: what is known of it is kept.
 
 Which step an issue belongs to: the one a person linked it to in the admin; else the step named by
 a ``roadmap-<step code>`` label; else, for a Bug carrying a testing-round label (``smoke-test``,
@@ -52,14 +53,16 @@ def parse_jira_time(text) -> datetime | None:
 
 @dataclass(frozen=True)
 class IssueFacts:
+    """What one JSON says of an issue. ``None``: the JSON did not say (Jira leaves fields out), not empty."""
+
     key: str
     jira_id: str
     project_key: str
-    summary: str
-    issue_type: str
-    labels: tuple
-    status_name: str
-    status_category: str
+    summary: str | None
+    issue_type: str | None
+    labels: tuple | None
+    status_name: str | None
+    status_category: str | None
     updated: datetime | None
 
     @classmethod
@@ -74,21 +77,48 @@ class IssueFacts:
         if len(key) > 32:
             raise MalformedIssue(f"{key[:40]!r}... is too long to be a Jira issue key.")
         project = _dict(fields.get("project")).get("key") or key.rsplit("-", 1)[0]
-        status = _dict(fields.get("status"))
-        category = _dict(status.get("statusCategory")).get("key", "")
-        labels = fields.get("labels") or []
-        if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
+        labels = fields.get("labels")
+        if labels is not None and (not isinstance(labels, list) or not all(isinstance(label, str) for label in labels)):
             raise MalformedIssue(f"The labels of {key} are not a list of strings.")
+        status = fields.get("status")
+        status_name = status_category = None
+        if status is not None:
+            status = _dict(status)
+            status_name = str(status.get("name") or "")[:100]
+            category = _dict(status.get("statusCategory")).get("key", "")
+            status_category = category if category in StatusCategory.values else ""
+        kind = fields.get("issuetype")
+        summary = fields.get("summary")
         return cls(
             key=key,
             jira_id=str(issue.get("id") or "")[:32],
             project_key=str(project),
-            summary=str(fields.get("summary") or "")[:500],
-            issue_type=str(_dict(fields.get("issuetype")).get("name") or "")[:60],
-            labels=tuple(labels),
-            status_name=str(status.get("name") or "")[:100],
-            status_category=category if category in StatusCategory.values else "",
+            summary=None if summary is None else str(summary)[:500],
+            issue_type=None if kind is None else str(_dict(kind).get("name") or "")[:60],
+            labels=None if labels is None else tuple(labels),
+            status_name=status_name,
+            status_category=status_category,
             updated=parse_jira_time(fields.get("updated")),
+        )
+
+    @property
+    def unsaid(self) -> tuple[str, ...]:
+        """What the step of the issue depends on and the JSON did not say: labels, issue type, status."""
+        said = {"labels": self.labels, "issue type": self.issue_type, "status": self.status_name}
+        return tuple(name for name, value in said.items() if value is None)
+
+    def completed_by(self, other: "IssueFacts") -> "IssueFacts":
+        """These facts, with what they leave unsaid taken from ``other`` (the issue as Jira shows it now)."""
+        if other.key != self.key:
+            return self
+        status = (self.status_name, self.status_category) if self.status_name is not None else None
+        return replace(
+            self,
+            summary=self.summary if self.summary is not None else other.summary,
+            issue_type=self.issue_type if self.issue_type is not None else other.issue_type,
+            labels=self.labels if self.labels is not None else other.labels,
+            status_name=status[0] if status else other.status_name,
+            status_category=status[1] if status else other.status_category,
         )
 
 
@@ -109,19 +139,28 @@ class Handled:
 
 
 def apply_issue(facts: IssueFacts, *, who: str = "", deleted: bool = False) -> Handled:
-    """Record what Jira says of an issue and move the steps it drives. Idempotent."""
+    """Record what Jira says of an issue and move the steps it drives. Idempotent, and safe to run at once.
+
+    Applying locks the issue's row (creating it if need be) and then its integration's, so two
+    workers applying news of one issue, or of two tasks of one step, take turns: the second sees
+    what the first wrote, and an older ``updated`` never overwrites a newer one.
+    """
     with transaction.atomic():
-        issue = JiraIssue.objects.select_for_update().filter(key=facts.key).select_related("integration").first()
-        integration = issue.integration if issue else _integration_for(facts.project_key)
-        if integration is None:
+        issue = _locked_issue(facts)
+        if issue is None:
             return Handled(Handled.IGNORED, f"No integration uses the Jira project {facts.project_key}.")
-        if issue and issue.updated_at and facts.updated and facts.updated < issue.updated_at:
+        # The lock change_status takes anyway, taken first: the steps' tasks are then read after
+        # every other worker's news of this integration is committed.
+        integration = (
+            Integration.objects.select_for_update(of=("self",)).select_related("template").get(pk=issue.integration_id)
+        )
+        issue.integration = integration
+        if issue.updated_at and facts.updated and facts.updated < issue.updated_at:
             return Handled(
                 Handled.IGNORED,
                 f"Older than what is known of {facts.key} (updated {facts.updated:%Y-%m-%d %H:%M:%S%z}, "
                 f"known {issue.updated_at:%Y-%m-%d %H:%M:%S%z}); nothing changed.",
             )
-        issue = issue or JiraIssue(integration=integration, key=facts.key)
         before = issue.step
         _record(issue, facts, integration, deleted)
         steps = {s.pk: s for s in (before, issue.step) if s is not None and not (issue.is_bug and s == issue.step)}
@@ -140,24 +179,44 @@ def apply_issue(facts: IssueFacts, *, who: str = "", deleted: bool = False) -> H
     return Handled(Handled.APPLIED, details)
 
 
+def _locked_issue(facts: IssueFacts) -> JiraIssue | None:
+    """The issue's row, locked until the transaction ends; created for a new issue (None: no integration)."""
+    locked = JiraIssue.objects.select_for_update(of=("self",)).select_related("step")
+    issue = locked.filter(key=facts.key).first()
+    if issue is not None:
+        return issue
+    integration = _integration_for(facts.project_key)
+    if integration is None:
+        return None
+    # Insert unless the key exists (ON CONFLICT DO NOTHING). A worker inserting the same key at the
+    # same moment makes this wait for its commit; either way there is then exactly one row to lock.
+    JiraIssue.objects.bulk_create([JiraIssue(integration=integration, key=facts.key)], ignore_conflicts=True)
+    return locked.get(key=facts.key)
+
+
 def _integration_for(project_key: str):
     candidates = Integration.objects.filter(jira_project_key=project_key)
     return candidates.running().order_by("-kickoff_on").first() or (candidates.order_by("-created_at").first())
 
 
 def _record(issue: JiraIssue, facts: IssueFacts, integration, deleted: bool):
+    """Write what ``facts`` say onto ``issue``; what they leave unsaid keeps its known value."""
     status_map = integration.template.jira_status_map
     status_map = status_map if isinstance(status_map, dict) else {}
     issue.jira_id = facts.jira_id or issue.jira_id
-    issue.summary = facts.summary
-    issue.issue_type = facts.issue_type
-    issue.labels = list(facts.labels)
-    issue.status_name = facts.status_name
-    issue.status_category = status_map.get(facts.status_name) or facts.status_category
+    if facts.summary is not None:
+        issue.summary = facts.summary
+    if facts.issue_type is not None:
+        issue.issue_type = facts.issue_type
+    if facts.labels is not None:
+        issue.labels = list(facts.labels)
+    if facts.status_name is not None:
+        issue.status_name = facts.status_name
+        issue.status_category = status_map.get(facts.status_name) or facts.status_category
     issue.updated_at = facts.updated or issue.updated_at
     issue.deleted = deleted
-    issue.is_bug = facts.issue_type.lower() == "bug"
-    issue.affects_ux = issue.is_bug and UX_LABEL in facts.labels
+    issue.is_bug = issue.issue_type.lower() == "bug"
+    issue.affects_ux = issue.is_bug and UX_LABEL in issue.labels
     issue.seen_at = timezone.now()
     if not issue.linked_in_admin:
         issue.step, issue.testing_round = _step_for(issue, integration)

@@ -72,6 +72,7 @@ class JiraDelivery(models.Model):
         APPLIED = "applied", "Applied"
         WAITING = "waiting", "Waiting"
         IGNORED = "ignored", "Ignored"
+        DUPLICATE = "duplicate", "Duplicate"
         FAILED = "failed", "Failed"
 
     delivery_id = models.CharField(max_length=200, unique=True, help_text="X-Atlassian-Webhook-Identifier.")
@@ -86,6 +87,20 @@ class JiraDelivery(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     not_before = models.DateTimeField(null=True, blank=True, help_text="A waiting delivery is tried again after this.")
+    content_key = models.CharField(
+        max_length=255,
+        blank=True,
+        db_index=True,
+        help_text="What it says: event, issue key, the issue's 'updated' and the changelog id. Blank: cannot tell.",
+    )
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        help_text="The earlier delivery that said the same (resent under another delivery id); this one was not applied.",
+    )
 
     class Meta:
         app_label = "integrations"  # the tables and migrations stay with the integrations app
@@ -106,6 +121,15 @@ class JiraConnection(models.Model):
     failure_reason = models.TextField(blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
     retry_at = models.DateTimeField(null=True, blank=True, help_text="No pull before this (back-off after a failure).")
+    # What hardly ever changes in Jira, read again once a day rather than on every cycle.
+    field_ids = models.JSONField(default=dict, blank=True, help_text="Jira's field ids by JQL name (GET field).")
+    fields_read_at = models.DateTimeField(null=True, blank=True)
+    unknown_projects = models.JSONField(
+        default=list, blank=True, help_text="Project keys Jira said it does not know: left out of the search."
+    )
+    projects_checked_at = models.DateTimeField(
+        null=True, blank=True, help_text="When every project key was last put to Jira (unknown ones included)."
+    )
 
     class Meta:
         app_label = "integrations"  # the tables and migrations stay with the integrations app

@@ -10,10 +10,16 @@ The pull's state is the one ``JiraConnection`` row:
 
 - ``watermark`` moves to the newest ``updated`` applied, after each page and never backwards, so
   a cycle that fails on page 3 keeps pages 1 and 2 and the next one starts after them;
-- a failure keeps the watermark, counts ``consecutive_failures``, marks ``failing_since`` and says
-  why in ``failure_reason``; no cycle runs before ``retry_at`` (Jira's ``Retry-After`` on a 429,
-  else a back-off of 30 s doubling per failure, at most an hour);
-- a cycle that reads to the end clears the failure and records ``last_success_at``.
+- a failure keeps the watermark, counts ``consecutive_failures`` and says why in
+  ``failure_reason``; no cycle runs before ``retry_at`` (Jira's ``Retry-After`` on a 429, else a
+  back-off of 30 s doubling per failure, at most an hour). Only what a person must fix (401/403,
+  a site that is not Jira Cloud, a refused request) marks the connection failing
+  (``failing_since``): a 429, a 5xx or a time-out is Jira being busy, and passes;
+- a cycle that reads to the end clears the failure and records ``last_success_at``;
+- what hardly changes is read once a day (``STILL_TRUE_FOR``), not every cycle: Jira's field ids
+  (which the client needs to name a search's fields) and the project keys Jira said it does not
+  know (left out of the search until they are put to Jira again). A normal cycle costs one
+  ``serverInfo`` and one request per page.
 
 An issue the roadmap cannot take yet (``waiting``: prerequisites open, integration paused) is
 handed to the webhook inbox as a waiting delivery, so the sweep applies it again later, as it does
@@ -30,7 +36,16 @@ from django.utils import timezone
 
 from integrations import retry
 from integrations.jira import inbox
-from integrations.jira.client import JiraError, JiraPermanent, connect, minutes_since, search_updated
+from integrations.jira.client import (
+    JiraError,
+    JiraPermanent,
+    JiraUnauthorized,
+    connect,
+    minutes_since,
+    read_field_ids,
+    search_updated,
+    use_field_ids,
+)
 from integrations.jira.issues import Handled, IssueFacts, MalformedIssue, apply_issue
 from integrations.jira.models import JiraConnection, JiraDelivery
 from integrations.models import Integration
@@ -47,6 +62,8 @@ MAX_PAGES = 100
 # not stop the pull for every other integration, so such projects are left out and the page is
 # asked again.
 UNKNOWN_PROJECT = re.compile(r"The value '([^']+)' does not exist for the field 'project'")
+# How long the field ids and the unknown project keys are taken as still true.
+STILL_TRUE_FOR = timedelta(days=1)
 
 
 def pull_cycle(
@@ -89,12 +106,18 @@ def pull_cycle(
     if not projects:
         counts["skipped"] = "No running integration has a Jira project key."
         return counts
-    moves_watermark = integration is None
+    scheduled = integration is None  # moves the watermark, and keeps what is known of the projects
+    unknown = _still_unknown(connection, projects, now) if scheduled else set()
+    counts["unknown_projects"] = sorted(unknown)
+    searched = [key for key in projects if key not in unknown]
     since = None if full else minutes_since(connection.watermark, now)
     JiraConnection.objects.filter(pk=connection.pk).update(last_pull_at=now)
-    log.info("jira.pull.start projects=%s since_minutes=%s full=%s", len(projects), since, full)
+    log.info(
+        "jira.pull.start projects=%s left_out=%s since_minutes=%s full=%s", len(searched), len(unknown), since, full
+    )
     try:
-        _read(projects, since, counts, now, moves_watermark, progress, max_pages=None if full else MAX_PAGES)
+        if searched:
+            _read(searched, since, counts, now, scheduled, progress, max_pages=None if full else MAX_PAGES)
     except JiraError as error:
         _record_failure(error, now)
         counts["error"] = error.message
@@ -107,8 +130,26 @@ def pull_cycle(
             "jira.pull.done pages=%s read=%s applied=%s waiting=%s ignored=%s malformed=%s",
             *(counts[k] for k in ("pages", "read", "applied", "waiting", "ignored", "malformed")),
         )
+    if scheduled and (counts["pages"] or not searched):
+        _remember_unknown(connection, projects, counts["unknown_projects"], rechecked=not unknown, now=now)
     counts["watermark"] = JiraConnection.get().watermark
     return counts
+
+
+def _still_unknown(connection: JiraConnection, projects, now: datetime) -> set[str]:
+    """The project keys Jira said it does not know, if it said so less than ``STILL_TRUE_FOR`` ago."""
+    checked = connection.projects_checked_at
+    if checked is None or now - checked >= STILL_TRUE_FOR or not isinstance(connection.unknown_projects, list):
+        return set()
+    return set(connection.unknown_projects) & set(projects)
+
+
+def _remember_unknown(connection: JiraConnection, projects, unknown, *, rechecked: bool, now: datetime):
+    """Keep the keys Jira does not know (of the projects still linked); ``rechecked``: all were put to Jira now."""
+    fields = {"unknown_projects": sorted(set(unknown) & set(projects))}
+    if rechecked:
+        fields["projects_checked_at"] = now
+    JiraConnection.objects.filter(pk=connection.pk).update(**fields)
 
 
 def _projects(integration) -> list[str]:
@@ -128,6 +169,7 @@ def _projects(integration) -> list[str]:
 def _read(projects, since, counts, now, moves_watermark, progress, max_pages):
     client = connect()
     try:
+        _give_field_ids(client, now)
         token, tokens_seen = None, set()
         while True:
             issues, token = _search(client, projects, since, token, counts)
@@ -142,6 +184,18 @@ def _read(projects, since, counts, now, moves_watermark, progress, max_pages):
             tokens_seen.add(token)
     finally:
         client.close()
+
+
+def _give_field_ids(client, now: datetime):
+    """The field ids read less than ``STILL_TRUE_FOR`` ago, or read now (one ``GET field``) and kept."""
+    connection = JiraConnection.get()
+    read_at = connection.fields_read_at
+    if connection.field_ids and isinstance(connection.field_ids, dict) and read_at and now - read_at < STILL_TRUE_FOR:
+        use_field_ids(client, connection.field_ids)
+        return
+    field_ids = read_field_ids(client)
+    use_field_ids(client, field_ids)
+    JiraConnection.objects.filter(pk=connection.pk).update(field_ids=field_ids, fields_read_at=now)
 
 
 def _search(client, projects, since, token, counts):
@@ -192,18 +246,20 @@ def _advance_watermark(newest: datetime):
 def _hold_for_retry(issue: dict, facts: IssueFacts, outcome: Handled, now: datetime):
     """Store a waiting issue in the inbox, shaped as Jira's ``jira:issue_updated``, for the sweep to retry."""
     updated = (issue.get("fields") or {}).get("updated") or ""
+    body = {
+        "timestamp": int(now.timestamp() * 1000),
+        "webhookEvent": "jira:issue_updated",
+        "issue_event_type_name": "issue_updated",
+        "issue": issue,
+    }
     JiraDelivery.objects.get_or_create(
         delivery_id=f"pull:{facts.key}:{updated}"[:200],
         defaults={
             "event": "jira:issue_updated",
             "issue_key": facts.key,
             "received_at": now,
-            "body": {
-                "timestamp": int(now.timestamp() * 1000),
-                "webhookEvent": "jira:issue_updated",
-                "issue_event_type_name": "issue_updated",
-                "issue": issue,
-            },
+            "body": body,
+            "content_key": inbox.content_key(body),
             "outcome": JiraDelivery.State.WAITING,
             "detail": f"Read by the pull; {outcome.detail}",
             "attempts": 1,
@@ -221,13 +277,24 @@ def backoff_seconds(failures_before: int) -> int:
     return int(wait.total_seconds())
 
 
+def needs_a_person(error: JiraError) -> bool:
+    """Whether ``error`` marks the connection failing: refused credentials or access, or a refused request.
+
+    A 429, a 5xx or a time-out only backs off: Jira is busy, and the next cycle will likely do.
+    """
+    return isinstance(error, JiraUnauthorized) or not error.retryable
+
+
 def _record_failure(error: JiraError, now: datetime):
     connection = JiraConnection.get()
     wait = error.retry_after if error.retry_after is not None else backoff_seconds(connection.consecutive_failures)
     retry_at = now + timedelta(seconds=wait)
+    failing_since = connection.failing_since  # a busy Jira neither starts nor ends a failure
+    if needs_a_person(error):
+        failing_since = failing_since or now
     JiraConnection.objects.filter(pk=connection.pk).update(
         consecutive_failures=connection.consecutive_failures + 1,
-        failing_since=connection.failing_since or now,
+        failing_since=failing_since,
         failure_reason=f"{_when(now)}: {error.message} Next try after {_when(retry_at)}.",
         retry_at=retry_at,
     )

@@ -3,7 +3,8 @@
 What Jira does with our answer decides the status codes: it redelivers on 408, 409, 425, 429, 5xx
 and on timeouts, so a delivery is answered 2xx only once it is stored (202), or already stored
 (200); 503 when it cannot be stored; 4xx for what no retry can fix. Deliveries carry no signed
-timestamp, so a replayed body is stopped by its delivery id, which Jira keeps on every retry.
+timestamp, so a replayed body is stopped by its delivery id, which Jira keeps on every retry. The
+same news resent under a new id is stored too, and the inbox marks it a duplicate of the first.
 """
 
 import hashlib
@@ -18,7 +19,7 @@ from django.http import JsonResponse, UnreadablePostError
 from django.views.decorators.csrf import csrf_exempt
 
 from integrations.hooks import Refused
-from integrations.jira.inbox import ISSUE_EVENTS
+from integrations.jira.inbox import ISSUE_EVENTS, content_key
 from integrations.jira.models import JiraDelivery
 
 logger = logging.getLogger(__name__)
@@ -194,6 +195,7 @@ def store(delivery_id: str, body: dict, retry: int) -> JsonResponse:
                 issue_key=_issue_key(body),
                 retry_number=retry,
                 body=body,
+                content_key=content_key(body),
             )
             transaction.on_commit(lambda: enqueue(delivery.pk, delivery_id))
     except IntegrityError:

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import IntegrityError, OperationalError
 
 from integrations.jira import inbox
 from integrations.jira.models import JiraDelivery, JiraIssue
@@ -160,6 +161,41 @@ def test_an_unexpected_error_fails_the_delivery_logs_it_and_does_not_stop_the_sw
     )
     assert step(acme, "slack-jira-onboarding").status == StepStatus.NOT_STARTED
     assert not JiraIssue.objects.exists()  # the failed attempt left nothing half-done
+
+
+@pytest.mark.parametrize(
+    "race",
+    [
+        IntegrityError('duplicate key value violates unique constraint "integrations_jiraissue_key_key"'),
+        OperationalError("deadlock detected"),
+        OperationalError("could not serialize access due to concurrent update"),
+    ],
+    ids=["unique-key", "deadlock", "serialization"],
+)
+def test_a_delivery_that_met_another_worker_waits_and_is_applied_by_the_sweep(acme, frozen, monkeypatch, race):
+    """Two workers on one new issue: the loser's error is a race, not a fault of the delivery."""
+    apply_issue = inbox.apply_issue
+    calls = []
+
+    def meets_another_worker_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise race
+        return apply_issue(*args, **kwargs)
+
+    monkeypatch.setattr(inbox, "apply_issue", meets_another_worker_once)
+    delivery = stored("jira_issue_updated__status_done")
+
+    assert inbox.process(delivery.pk) == "waiting"
+
+    delivery = fresh(delivery)
+    assert (delivery.outcome, delivery.attempts, delivery.not_before) == ("waiting", 1, NOW + timedelta(minutes=1))
+    assert delivery.detail.startswith(f"Met another worker on ACME-12 ({type(race).__name__}: ")
+    assert delivery.detail.endswith("; tried again after a back-off.")
+    frozen.shift(timedelta(minutes=1))
+    assert inbox.sweep() == 1
+    assert (fresh(delivery).outcome, delivery.attempts) == ("applied", 2)
+    assert step(acme, "slack-jira-onboarding").status == StepStatus.DONE
 
 
 # --- sweep -------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from integrations.jira import issues
 from integrations.jira.issues import Handled, IssueFacts, MalformedIssue, apply_issue, parse_jira_time
 from integrations.jira.models import JiraIssue
 from integrations.jira.rules import open_bugs_refusal
@@ -65,6 +66,41 @@ def test_jira_times_are_read_with_their_offset():
 def test_malformed_issues_are_refused_with_what_is_wrong(issue, message):
     with pytest.raises(MalformedIssue, match=message):
         IssueFacts.from_json(issue)
+
+
+@pytest.mark.parametrize(
+    ("theirs", "outcome", "status"),
+    [
+        ("2026-03-20T11:00:00.000+0000", Handled.IGNORED, "In Progress"),  # theirs is newer: it stays
+        ("2026-03-20T09:00:00.000+0000", Handled.APPLIED, "Done"),  # ours is newer: it wins
+    ],
+    ids=["theirs-newer", "ours-newer"],
+)
+def test_an_issue_another_worker_created_after_we_looked_is_taken_not_created_twice(
+    acme, monkeypatch, theirs, outcome, status
+):
+    """The issue is new when this worker looks; another worker's row for it is written before this one's."""
+    integration_for = issues._integration_for
+
+    def another_worker_writes_first(project_key):
+        other = facts(status="In Progress", category="indeterminate", labels=["roadmap-slack-jira-onboarding"])
+        JiraIssue.objects.create(
+            integration=acme,
+            key="ACME-1",
+            status_name=other.status_name,
+            status_category=other.status_category,
+            labels=list(other.labels),
+            updated_at=parse_jira_time(theirs),
+        )
+        return integration_for(project_key)
+
+    monkeypatch.setattr(issues, "_integration_for", another_worker_writes_first)
+
+    result = apply_issue(facts(labels=["roadmap-slack-jira-onboarding"]))
+
+    assert result.state == outcome
+    assert JiraIssue.objects.filter(key="ACME-1").count() == 1
+    assert JiraIssue.objects.get(key="ACME-1").status_name == status
 
 
 def test_a_done_task_completes_its_step_in_jiras_name_and_time(acme):
@@ -240,6 +276,46 @@ def test_no_one_completes_a_fixing_step_while_its_bugs_are_open(acme, pm):
     with pytest.raises(OpenBugs, match="ACME-42"):
         change_status(step(acme, "smoke-test-fixes"), StepStatus.DONE, ctx(pm, "2026-04-16"))
     assert step(acme, "smoke-test-fixes").status == StepStatus.NOT_STARTED
+
+
+def test_fields_left_out_of_the_json_are_unknown_not_empty():
+    said = IssueFacts.from_json({"key": "ACME-1", "fields": {"labels": [], "summary": "", "status": {}}})
+    unsaid = IssueFacts.from_json({"key": "ACME-1", "fields": {"updated": "2026-03-20T10:00:00.000+0000"}})
+
+    assert (said.labels, said.summary, said.status_name, said.issue_type) == ((), "", "", None)
+    assert said.unsaid == ("issue type",)
+    assert (unsaid.labels, unsaid.summary, unsaid.status_name, unsaid.status_category) == (None, None, None, None)
+    assert unsaid.unsaid == ("labels", "issue type", "status")
+    completed = unsaid.completed_by(facts(status="In Progress", category="indeterminate", labels=["ux"], kind="Bug"))
+    assert (completed.labels, completed.issue_type, completed.status_name, completed.status_category) == (
+        ("ux",),
+        "Bug",
+        "In Progress",
+        "indeterminate",
+    )
+    assert completed.updated == unsaid.updated  # the news stays the delivery's own
+
+
+def test_what_a_later_json_leaves_out_is_kept_as_known(acme):
+    apply_issue(facts(key="ACME-42", status="Open", category="new", kind="Bug", labels=["smoke-test", "ux"]))
+
+    outcome = apply_issue(
+        IssueFacts.from_json(
+            {"key": "ACME-42", "fields": {"summary": "Renamed", "updated": "2026-03-21T10:00:00.000+0000"}}
+        )
+    )
+
+    assert outcome.state == Handled.APPLIED
+    bug = JiraIssue.objects.get(key="ACME-42")
+    assert (bug.summary, bug.labels, bug.issue_type, bug.status_name, bug.status_category) == (
+        "Renamed",
+        ["smoke-test", "ux"],
+        "Bug",
+        "Open",
+        "new",
+    )
+    assert (bug.step.code, bug.is_bug, bug.affects_ux) == ("smoke-test-fixes", True, True)
+    assert open_bugs_refusal(step(acme, "smoke-test-fixes")).message.endswith("ACME-42 (Open).")
 
 
 def test_long_values_are_cut_to_what_is_stored_and_a_long_key_is_refused():

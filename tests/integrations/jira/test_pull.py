@@ -151,7 +151,8 @@ def test_a_cycle_with_nothing_new_costs_the_same_few_requests(jira):
     changes = StepChange.objects.count()
 
     later = [cycle(NOW + 10 * MINUTE), cycle(NOW + 15 * MINUTE)]
-    assert jira.count() == 2 * 3  # each: serverInfo, field, one search page
+    assert jira.count() == 2 * 2  # each: serverInfo and one search page; the field ids are known
+    assert jira.count("/field") == 0
     assert [s["jql"] for s in jira.searches()] == [
         'project in ("ACME") AND updated >= "-24m" ORDER BY updated ASC',  # 22 minutes after 09:48, + 2
         'project in ("ACME") AND updated >= "-29m" ORDER BY updated ASC',
@@ -179,11 +180,12 @@ def test_requests_per_cycle_do_not_grow_with_the_number_of_integrations(fake_jir
 
     assert (two["projects"], twenty["projects"]) == (2, 20)
     assert two["read"] == twenty["read"] == 6
-    assert requests_for_two == fake_jira.count() == 2 + 3  # serverInfo, field, 3 pages of 2 issues
+    assert requests_for_two == 2 + 3  # serverInfo, field, 3 pages of 2 issues
+    assert fake_jira.count() == 1 + 3  # serverInfo, 3 pages: the field ids are known since the first cycle
     assert fake_jira.searches()[0]["jql"].startswith('project in ("P00", "P01", "P02", ')
 
 
-def test_a_server_error_keeps_the_watermark_and_backs_off(jira, acme):
+def test_a_server_error_keeps_the_watermark_and_backs_off_without_marking_the_connection_failing(jira, acme):
     set_watermark(WATERMARK)
     jira.fail_next(500, path=SEARCH)
 
@@ -193,7 +195,8 @@ def test_a_server_error_keeps_the_watermark_and_backs_off(jira, acme):
     assert (result["pages"], result["read"]) == (0, 0)
     state = connection()
     assert state.watermark == WATERMARK
-    assert (state.consecutive_failures, state.failing_since, state.retry_at) == (1, NOW, NOW + 30 * SECOND)
+    assert (state.consecutive_failures, state.failing_since, state.retry_at) == (1, None, NOW + 30 * SECOND)
+    assert not state.is_failing
     assert state.failure_reason == (
         "2026-03-20 10:00:00 UTC: Jira answered 500 (searching issues): Fake Jira answers 500. "
         "Next try after 2026-03-20 10:00:30 UTC."
@@ -229,7 +232,7 @@ def test_the_back_off_doubles_with_each_failure_up_to_an_hour(jira):
 
     state = connection()
     assert state.consecutive_failures == 2
-    assert state.failing_since == NOW  # since the first failure
+    assert state.failing_since is None  # Jira is busy: nothing for a person to fix
     assert state.retry_at == NOW + 30 * SECOND + 60 * SECOND
     assert [backoff_seconds(n) for n in range(8)] == [30, 60, 120, 240, 480, 960, 1920, 3600]
     assert backoff_seconds(1000) == 3600
@@ -265,6 +268,7 @@ def test_rate_limiting_waits_as_long_as_jira_asks(jira):
         "2026-03-20 10:00:00 UTC: Jira is rate limiting (429); it asked to wait 120 s. "
         "Next try after 2026-03-20 10:02:00 UTC."
     )
+    assert (state.is_failing, state.watermark) == (False, minutes_past_nine(42))  # page 1 is kept
     assert cycle(NOW + 119 * SECOND)["skipped"]
     assert cycle(NOW + 120 * SECOND)["error"] == ""
 
@@ -294,6 +298,87 @@ def test_refused_credentials_mark_the_connection_failing_until_a_cycle_succeeds(
     assert not state.is_failing
     assert (state.failure_reason, state.consecutive_failures, state.retry_at) == ("", 0, None)
     assert state.last_success_at == NOW + 5 * MINUTE
+
+
+def test_refused_access_marks_the_connection_failing(jira):
+    jira.fail_next(403, path=SEARCH)
+
+    result = cycle()
+
+    assert result["error"].startswith("Jira refused access (403)")
+    assert (connection().failing_since, connection().consecutive_failures) == (NOW, 1)
+
+
+def test_a_busy_jira_neither_starts_nor_ends_a_failure(jira, settings):
+    settings.JIRA_API_TOKEN = "revoked-token"
+    cycle()
+    settings.JIRA_API_TOKEN = jira.token
+    jira.fail_next(429, path=SEARCH, retry_after=60)
+
+    cycle(NOW + MINUTE)
+
+    state = connection()
+    assert (state.failing_since, state.consecutive_failures) == (NOW, 2)  # still failing since the 401
+    assert "rate limiting (429)" in state.failure_reason
+
+
+def test_the_field_ids_are_read_once_a_day_and_kept_in_the_database(jira):
+    cycle()
+    assert jira.count("/field") == 1
+    state = connection()
+    assert (state.field_ids["Sprint"], state.field_ids["type"], state.fields_read_at) == (
+        "customfield_10020",
+        "issuetype",
+        NOW,
+    )
+
+    jira.forget_requests()
+    cycle(NOW + 23 * 60 * MINUTE)  # another worker, another client: the ids come from the database
+    assert (jira.count("/field"), jira.count()) == (0, 1 + 1)  # serverInfo and the one page of the window
+
+    jira.forget_requests()
+    cycle(NOW + 24 * 60 * MINUTE)  # a day on: read again
+    assert jira.count("/field") == 1
+    assert connection().fields_read_at == NOW + 24 * 60 * MINUTE
+
+
+def test_a_project_jira_does_not_know_is_left_out_for_a_day(jira, acme):
+    IntegrationFactory(jira_project_key="GONE")
+    jira.known_projects = {"ACME", "OTHER"}
+    cycle()
+    state = connection()
+    assert (state.unknown_projects, state.projects_checked_at) == (["GONE"], NOW)
+
+    jira.forget_requests()
+    later = cycle(NOW + 10 * MINUTE)
+
+    assert later["unknown_projects"] == ["GONE"]  # still said, for the command to warn
+    assert [s["jql"] for s in jira.searches()] == ['project in ("ACME") AND updated >= "-24m" ORDER BY updated ASC']
+    assert jira.count() == 1 + 1  # serverInfo, one page: neither the field list nor a refused search
+
+    # The project is created in Jira; a day after the last check every key is put to Jira again.
+    jira.known_projects.add("GONE")
+    jira.forget_requests()
+    next_day = cycle(NOW + 24 * 60 * MINUTE)
+
+    assert next_day["unknown_projects"] == []
+    assert jira.searches()[0]["jql"].startswith('project in ("ACME", "GONE") AND ')
+    assert (connection().unknown_projects, connection().projects_checked_at) == ([], NOW + 24 * 60 * MINUTE)
+
+
+def test_a_new_project_key_jira_does_not_know_is_learnt_at_once(jira, acme):
+    cycle()
+    IntegrationFactory(jira_project_key="TYPO")
+    jira.known_projects = {"ACME"}
+
+    result = cycle(NOW + 10 * MINUTE)
+
+    assert (result["unknown_projects"], result["error"]) == (["TYPO"], "")
+    assert connection().unknown_projects == ["TYPO"]
+    assert connection().projects_checked_at == NOW + 10 * MINUTE  # every key was put to Jira
+    jira.forget_requests()
+    cycle(NOW + 20 * MINUTE)
+    assert [s["jql"][:26] for s in jira.searches()] == ['project in ("ACME") AND up']
 
 
 def test_a_failure_on_page_two_keeps_what_page_one_applied(jira, acme):

@@ -25,6 +25,7 @@ from integrations.jira.views import webhook
 from integrations.steps import complete_step
 from roadmap.models import StepStatus
 from roadmap.refusals import OpenBugs
+from tests.fake_jira import configured_fake_jira, jira_issue
 from tests.integrations.helpers import ctx, step
 from tests.integrations.jira.conftest import (
     URL,
@@ -148,6 +149,77 @@ def test_a_smoke_test_bug_holds_the_fixing_step_and_the_closed_release(acme, del
     for held in (fixes, release):
         refusal = open_bugs_refusal(held)
         assert isinstance(refusal, OpenBugs) and refusal.message.endswith("ACME-42 (Open).")
+
+
+@pytest.fixture
+def fake_jira(settings):
+    """The pull configured, against a fake Jira Cloud site."""
+    with configured_fake_jira(settings) as fake:
+        yield fake
+
+
+def bug_as_the_pull_read_it():
+    """ACME-42 with its labels, as the search (or an earlier delivery) gave it."""
+    apply_issue(IssueFacts.from_json(fixture_json("jira_issue_created__smoke_bug")["issue"]))
+
+
+def assert_holds_its_round_and_the_release(acme):
+    bug = JiraIssue.objects.get(key="ACME-42")
+    fixes, release = step(acme, "smoke-test-fixes"), step(acme, "closed-release")
+    assert (bug.labels, bug.issue_type, bug.status_name) == (["smoke-test", "ux"], "Bug", "Open")
+    assert (bug.is_bug, bug.step, bug.testing_round, bug.affects_ux) == (True, fixes, "smoke-test", True)
+    for held in (fixes, release):
+        refusal = open_bugs_refusal(held)
+        assert isinstance(refusal, OpenBugs) and refusal.message.endswith("ACME-42 (Open).")
+
+
+def test_a_created_bug_without_list_fields_keeps_the_labels_known_and_holds_its_step(acme, deliver):
+    """Jira's issue_created may leave out the list fields (labels, components...): unknown, not empty."""
+    bug_as_the_pull_read_it()
+    assert_holds_its_round_and_the_release(acme)
+
+    response = deliver("jira_issue_created__smoke_bug_without_lists")
+
+    assert_accepted(response)
+    assert "labels" not in fixture_json("jira_issue_created__smoke_bug_without_lists")["issue"]["fields"]
+    assert stored(response).outcome == "applied"
+    assert_holds_its_round_and_the_release(acme)
+
+
+def test_a_new_bug_without_list_fields_is_read_from_jira_when_the_pull_is_configured(acme, deliver, fake_jira):
+    fake_jira.issues = [
+        jira_issue("ACME-42", "2026-04-16T10:40:00.000+0200", status="Open", labels=["smoke-test", "ux"], kind="Bug")
+    ]
+
+    response = deliver("jira_issue_created__smoke_bug_without_lists")
+
+    assert stored(response).outcome == "applied"
+    assert_holds_its_round_and_the_release(acme)
+    [request] = [r for r in fake_jira.requests if r.path.endswith("/issue/ACME-42")]
+    assert request.query["fields"] == ["summary,status,labels,issuetype,project,updated"]
+    assert fake_jira.count() == 2  # serverInfo, the issue
+
+
+def test_a_known_bug_without_list_fields_costs_no_request_to_jira(acme, deliver, fake_jira):
+    bug_as_the_pull_read_it()
+
+    deliver("jira_issue_created__smoke_bug_without_lists")
+
+    assert fake_jira.count() == 0
+    assert_holds_its_round_and_the_release(acme)
+
+
+def test_when_jira_cannot_be_read_a_new_bug_is_recorded_with_what_the_delivery_says(acme, deliver, fake_jira, caplog):
+    fake_jira.fail_next(503, path="/issue/ACME-42")
+
+    with caplog.at_level(logging.WARNING, logger="integrations.jira.inbox"):
+        response = deliver("jira_issue_created__smoke_bug_without_lists")
+
+    delivery = stored(response)
+    assert (delivery.outcome, delivery.detail) == ("ignored", f"ACME-42 is linked to no step of {acme}; recorded.")
+    bug = JiraIssue.objects.get(key="ACME-42")
+    assert (bug.labels, bug.is_bug, bug.status_name, bug.step) == ([], True, "Open", None)
+    assert "jira.inbox.fetch_failed issue=ACME-42 unsaid=labels: Jira answered 503" in caplog.text
 
 
 def test_a_deleted_task_no_longer_holds_its_step_which_is_done_when_jira_deleted_it(acme, deliver):
@@ -477,16 +549,53 @@ def test_a_redelivered_delivery_is_answered_200_and_processed_once(acme, deliver
     assert len(jira_changes(step(acme, "slack-jira-onboarding"))) == 1
 
 
-def test_the_same_news_under_another_delivery_id_changes_nothing_twice(acme, deliver):
-    """Jira may send one change twice under two ids (two webhooks): the second is applied as a no-op."""
-    deliver("jira_issue_updated__status_done")
+def test_the_same_news_under_another_delivery_id_is_stored_as_a_duplicate_and_not_applied_again(acme, deliver):
+    """Jira may resend one change under a new delivery id: it is kept, and marked a duplicate of the first."""
+    first = deliver("jira_issue_updated__status_done")
     second = deliver("jira_issue_updated__status_done", at=utc(2026, 3, 4, 14, 32))
 
     assert_accepted(second)
-    onboarding = step(acme, "slack-jira-onboarding")
-    assert stored(second).outcome == "applied"
-    assert stored(second).detail == f"{onboarding} is already done, as Jira says."
-    assert len(jira_changes(onboarding)) == 1
+    original, copy = stored(first), stored(second)
+    assert (original.outcome, copy.outcome) == ("applied", "duplicate")
+    assert copy.body == original.body == fixture_json("jira_issue_updated__status_done")
+    assert (
+        copy.content_key
+        == original.content_key
+        == "jira:issue_updated|ACME-12|2026-03-04T15:30:00.000+0100|changelog:10541"
+    )
+    assert (original.outcome, original.duplicate_of) == ("applied", None)
+    assert (copy.outcome, copy.duplicate_of, copy.attempts) == ("duplicate", original, 1)
+    assert copy.detail == (
+        f"The same news as delivery {first.delivery_id} (#{original.pk}, applied), resent under another "
+        "delivery id: not applied again."
+    )
+    assert JiraIssue.objects.get(key="ACME-12").seen_at == utc(2026, 3, 4, 14, 30, 1, 87000)  # not seen again
+    assert len(jira_changes(step(acme, "slack-jira-onboarding"))) == 1
+
+    # Replayed, it is still the first delivery's duplicate; the first one may be replayed.
+    assert inbox.replay(copy) == "duplicate"
+    assert copy.duplicate_of == original
+
+
+def test_another_change_at_the_same_moment_is_not_a_duplicate(acme, deliver):
+    """Two changes of one issue saved in one second differ by their changelog: both are news."""
+    deliver("jira_issue_updated__status_done")
+    body = fixture_json("jira_issue_updated__status_done")
+    body["changelog"] = {"id": "10542", "items": [{"field": "labels", "fieldId": "labels", "toString": "backend"}]}
+    body["issue"]["fields"]["labels"].append("backend")
+
+    second = deliver(body, at=utc(2026, 3, 4, 14, 32))
+
+    assert (stored(second).outcome, stored(second).duplicate_of) == ("applied", None)
+    assert JiraIssue.objects.get(key="ACME-12").labels == ["roadmap-slack-jira-onboarding", "backend"]
+
+
+def test_a_duplicate_of_waiting_news_waits_with_the_first(acme, deliver):
+    first = deliver("jira_issue_updated__status_done_prerequisites_open")
+    second = deliver("jira_issue_updated__status_done_prerequisites_open", at=utc(2026, 3, 10, 10, 5))
+
+    assert stored(first).outcome == "waiting"
+    assert (stored(second).outcome, stored(second).duplicate_of) == ("duplicate", stored(first))
 
 
 def test_an_older_delivery_arriving_after_a_newer_one_is_ignored(acme, deliver):
