@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0006_jira_connection_pull_cache'),
+        ('integrations', '0008_jira_connection_pull_cache'),
     ]
 
     operations = [

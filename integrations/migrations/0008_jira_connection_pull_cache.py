@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0005_handovers_stage_api_tokens'),
+        ('integrations', '0007_url_checks_run_by_the_worker'),
     ]
 
     operations = [
