@@ -1,6 +1,6 @@
 """Benchmark of the Jira sync: requests a pull cycle makes, and webhook deliveries stored per second.
 
-Usage: .venv/bin/python benchmarks/jira.py [--sizes 10,100,1000] [--changed 50] [--deliveries 500] [--smoke]
+Usage: .venv/bin/python benchmarks/jira_sync.py [--sizes 10,100,1000] [--changed 50] [--deliveries 500] [--smoke]
 Runs on a fresh SQLite file in a temporary folder, or on DATABASE_URL when it is set (the database
 named there is used as is: the benchmark writes partners prefixed "Bench Jira" and moves the
 JiraConnection row's watermark). The Celery broker is always a temporary folder.
