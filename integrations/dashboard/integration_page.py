@@ -27,7 +27,7 @@ from integrations.forms import NoteForm, ReplanForm
 from integrations.handovers.rules import handover_summary
 from integrations.jira.models import JiraIssue, StatusCategory
 from integrations.models import Integration, IntegrationStep, StepChange
-from integrations.read_models.headline import blocked, ending, window_of
+from integrations.read_models.headline import blocked, ending, last_activity, window_of
 from integrations.read_models.history import history as merged_history
 from integrations.read_models.outbox import outbox_model
 from integrations.read_models.timeline import timeline
@@ -60,9 +60,9 @@ class StepRow:
 
 def _load(pk) -> Integration:
     integration = get_object_or_404(
-        Integration.objects.select_related("partner", "tv_pm", "template").prefetch_related(
-            Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")), "team"
-        ),
+        Integration.objects.select_related("partner", "tv_pm", "template")
+        .prefetch_related(Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")), "team")
+        .annotate(last_activity=last_activity()),
         pk=pk,
     )
     return integration

@@ -7,15 +7,19 @@
   cancellation, which stays TradingView's unless a PM shared it with the partner).
 - **What is blocked** (``blocked``): each blocked step of a running integration, by whom, why and since
   when, read from the history row that blocked it.
+- **Last activity** (``last_activity``): when a person or Jira last changed the integration, the newest of
+  its history rows whose source is not the system. ``updated_at`` is not it: the product's own writes
+  (refreshes, saves) move it and a step's change does not.
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import DateTimeField, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange
+from integrations.models import ChangeSource, Integration, IntegrationEvent, IntegrationStep, StepChange
 from integrations.visibility import sees_everything
 from roadmap.models import StepStatus
 
@@ -156,3 +160,28 @@ def blocked(integration: Integration, steps, user, today: date, zone=None) -> li
             )
         )
     return found
+
+
+# --- last activity -----------------------------------------------------------------------------
+
+
+def last_activity() -> Coalesce:
+    """When a person or Jira last changed each integration, as SQL (to annotate, sort and show): the newest of
+    its steps' history rows and its own events whose source is not the system; its creation when none."""
+    changes = Subquery(
+        StepChange.objects.filter(step__integration=OuterRef("pk"))
+        .exclude(source=ChangeSource.SYSTEM)
+        .order_by("-at")
+        .values("at")[:1],
+        output_field=DateTimeField(),
+    )
+    events = Subquery(
+        IntegrationEvent.objects.filter(integration=OuterRef("pk"))
+        .exclude(source=ChangeSource.SYSTEM)
+        .order_by("-at")
+        .values("at")[:1],
+        output_field=DateTimeField(),
+    )
+    # GREATEST is NULL on SQLite when either side is, and ignores NULLs on PostgreSQL: make neither NULL.
+    newest = Greatest(Coalesce(changes, events), Coalesce(events, changes), output_field=DateTimeField())
+    return Coalesce(newest, F("created_at"), output_field=DateTimeField())

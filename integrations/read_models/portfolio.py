@@ -26,6 +26,7 @@ from integrations.read_models.headline import (
     LaunchWindow,
     cancel_note_column,
     ending,
+    last_activity,
     launch_window,
     window_weeks_column,
 )
@@ -49,7 +50,8 @@ SORTS = {
     "forecast": "forecast_launch_on",
     "slip": "slip",
     "bugs": "open_bugs",
-    "updated": "updated_at",
+    "updated": "updated_at",  # the row's own changes (the API's change detection), not activity
+    "activity": "last_activity",  # the last change a person or Jira made: oldest first finds the quiet ones
 }
 STATE_CHOICES = [("running", "Running (active or paused)"), *Integration.State.choices, ("all", "All")]
 SIDE_CHOICES = Integration.BallSide.choices
@@ -186,6 +188,7 @@ def filter_portfolio(filters: Filters, user, now=None):
         messages_stuck=Coalesce(Subquery(stuck, output_field=IntegerField()), Value(0)),
         slip=F("delay_tradingview_days") + F("delay_partner_days") + F("delay_both_days"),
         blocked=_blocked(),
+        last_activity=last_activity(),
         launch_window_weeks=window_weeks_column(),
         cancel_note=cancel_note_column(),
     )
@@ -284,6 +287,7 @@ CSV_COLUMNS = [
     "open_bugs",
     "blocked",
     "updated_at",
+    "last_activity",
 ]
 
 
@@ -324,6 +328,7 @@ def _csv_values(i: Integration, now) -> list:
         i.open_bugs,
         "yes" if i.blocked else "no",
         timezone.localtime(i.updated_at).isoformat(timespec="seconds"),
+        timezone.localtime(i.last_activity).isoformat(timespec="seconds"),
     ]
 
 

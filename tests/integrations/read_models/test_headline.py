@@ -1,6 +1,6 @@
 """What the top of an integration says, the same on the integration page, the stage page and the portfolio row:
-its launch window as the plan now stands, whether and why it ended (or was never kicked off), and what is blocked
-(by whom, why, since when).
+its launch window as the plan now stands, whether and why it ended (or was never kicked off), what is blocked
+(by whom, why, since when) and when a person or Jira last changed it.
 
 Each scenario runs on the default plan kicked off on Monday 2026-03-02 (planned launch 2026-05-25, window
 2026-05-18 - 2026-05-25).
@@ -17,12 +17,12 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from integrations import plan, steps
-from integrations.models import Integration
+from integrations.models import ChangeSource, Integration, StepChange
 from integrations.read_models.headline import launch_window, window_weeks
 from integrations.read_models.portfolio import Filters, Row, filter_portfolio
 from integrations.standing import refresh_running, standing
 from tests.default_plan import STEP_CODES
-from tests.factories import IntegrationFactory
+from tests.factories import IntegrationFactory, PartnerFactory
 from tests.integrations.handovers.helpers import hand_over_everything
 from tests.integrations.helpers import KICKOFF, at, ctx, on, step
 
@@ -188,6 +188,63 @@ def test_an_integration_not_kicked_off_says_so_and_what_to_do(client, pm, integr
     assert "on plan" not in header.lower()
     assert "Not kicked off" in listed and f'href="{kick_off}"' in listed
     assert "On plan" not in listed
+
+
+# --- 11. last activity: the last change a person or Jira made --------------------------------------
+
+
+@pytest.fixture
+def quiet_and_busy(pm):
+    """Quiet: kicked off on 2026-03-02 09:00 and left alone. Busy: the same, then a step marked done on
+    2026-03-20 14:00, a step blocked on 2026-03-23 10:00 and Jira starting one on 2026-03-24 08:00. The
+    system moves a deadline and the daily refresh runs on 2026-03-25 at 01:00."""
+    made = {}
+    for name in ("Quiet Broker", "Busy Broker"):
+        integration = IntegrationFactory(partner=PartnerFactory(name=name), tv_pm=pm)
+        with on(KICKOFF, 9):
+            made[name] = plan.start_integration(integration, KICKOFF, ctx(pm))
+    busy = made["Busy Broker"]
+    with on("2026-03-20", 14):
+        steps.complete_step(step(busy, "slack-jira-onboarding"), ctx(pm))
+    with on("2026-03-23", 10):
+        steps.block_step(step(busy, "autotests-configuration"), ctx(pm, note="Jenkins is down."))
+    with on("2026-03-24", 8):
+        steps.start_step(step(busy, "endpoints-implementation"), ctx(source=ChangeSource.JIRA, by_name="jira"))
+    onboarding = step(busy, "slack-jira-onboarding")
+    StepChange.objects.create(
+        step=onboarding, from_status="done", to_status="done", source="system", note="moved", at=at("2026-03-25", 1)
+    )
+    with on("2026-03-25", 1):
+        refresh_running()
+    for integration in made.values():
+        integration.save()  # whatever else touches the row (the admin, a migration) is no activity either
+    return made["Quiet Broker"], busy
+
+
+def test_last_activity_is_the_last_change_a_person_or_jira_made(client, pm, quiet_and_busy):
+    quiet, busy = quiet_and_busy
+    with on("2026-03-25", 12):
+        rows = {i.pk: i.last_activity for i in filter_portfolio(Filters(), pm, at("2026-03-25", 12))}
+        listed = portfolio(client, pm, "")
+        dashboard = page(client, pm, busy)
+    assert rows == {quiet.pk: at(KICKOFF, 9), busy.pk: at("2026-03-24", 8)}
+    busy_row, quiet_row = row_of(listed, busy), row_of(listed, quiet)
+    assert '<time datetime="2026-03-24T08:00:00+00:00"' in busy_row and ">1 day, 4 hours ago</time>" in busy_row
+    assert '<time datetime="2026-03-02T09:00:00+00:00"' in quiet_row and ">3 weeks, 2 days ago</time>" in quiet_row
+    header = section(dashboard, 'id="summary"', "</section>")
+    assert "Last activity" in header and '<time datetime="2026-03-24T08:00:00+00:00">' in header
+
+
+def test_sorting_by_last_activity_finds_the_quiet_integrations(client, pm, quiet_and_busy):
+    quiet, busy = quiet_and_busy
+    with on("2026-03-25", 12):
+        oldest_first = [i.pk for i in filter_portfolio(Filters(sort="activity"), pm)]
+        newest_first = [i.pk for i in filter_portfolio(Filters(sort="-activity"), pm)]
+        listed = portfolio(client, pm, "sort=activity")
+    assert oldest_first == [quiet.pk, busy.pk]
+    assert newest_first == [busy.pk, quiet.pk]
+    assert listed.index("Quiet Broker") < listed.index("Busy Broker")
+    assert 'href="?sort=-activity"' in listed  # the "Last activity" header sorts by it
 
 
 # --- 12. blocked: at the top, by whom, why, since when ---------------------------------------------
