@@ -125,7 +125,10 @@ def stage_context(request, integration: Integration, **forms) -> dict:
                 planned=step_standing.planned if step_standing else s.planned_due_date,
                 deadline=step_standing.deadline if step_standing else s.due_date,
                 done_on=step_standing.forecast if step_standing and s.status == StepStatus.DONE else None,
-                forecast=step_standing.forecast if step_standing and s.is_open else None,
+                # A cancelled integration's open steps will not be finished: nothing is forecast for them.
+                forecast=step_standing.forecast
+                if step_standing and s.is_open and not integration.is_cancelled
+                else None,
                 days_overdue=now.days_overdue(s),
                 days_late=step_standing.days_late if step_standing else 0,
                 ours=s.side == Side.PARTNER,

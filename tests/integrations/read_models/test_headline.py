@@ -159,6 +159,7 @@ def test_the_partner_reads_when_it_was_cancelled_and_the_reason_only_when_shared
     assert "INTERNAL" not in kept_page
     assert "cancelled on Friday 20 March 2026: Your licence was not granted." in shared_page
     for html in (kept_page, shared_page):
+        assert "forecast 20" not in section(html, 'id="roadmap"', "</section>")
         assert "forecast 20" not in section(html, 'id="timeline"', "</section>")
         assert 'id="owed"' not in html  # nothing is owed on a cancelled integration
 
