@@ -10,6 +10,8 @@ also copy what they need from each step when planned, so they never change under
 integration.
 """
 
+from copy import deepcopy
+
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
@@ -98,18 +100,29 @@ class RoadmapTemplate(models.Model):
             type(self).objects.filter(pk=self.pk, frozen_at__isnull=True).update(frozen_at=timezone.now())
             self.refresh_from_db(fields=["frozen_at"])
 
+    # What a new version does not take from the one it copies: its own id, number, creation and freeze.
+    NOT_COPIED = ("id", "version", "created_at", "frozen_at")
+
     @transaction.atomic
     def new_version(self) -> "RoadmapTemplate":
-        """A new, editable version of this process holding copies of this version's steps."""
+        """A new, editable version of this process: every setting of this version, and copies of its steps.
+
+        The fields are read from the models, so a setting added later is copied too.
+        """
         newest = RoadmapTemplate.latest(self.key)
         copy = RoadmapTemplate.objects.create(
-            key=self.key, version=newest.version + 1, name=self.name, description=self.description
+            version=newest.version + 1,
+            **{
+                f.name: deepcopy(getattr(self, f.name))
+                for f in self._meta.concrete_fields
+                if f.name not in self.NOT_COPIED
+            },
         )
         TemplateStep.objects.bulk_create(
             TemplateStep(
                 template=copy,
                 **{
-                    f.name: getattr(step, f.name)
+                    f.name: deepcopy(getattr(step, f.name))
                     for f in TemplateStep._meta.concrete_fields
                     if f.name not in ("id", "template")
                 },

@@ -27,6 +27,7 @@ from integrations.forms import NoteForm, ReplanForm
 from integrations.handovers.rules import handover_summary
 from integrations.jira.models import JiraIssue, StatusCategory
 from integrations.models import Integration, IntegrationStep, StepChange
+from integrations.read_models.headline import blocked, ending, last_activity, window_of
 from integrations.read_models.history import history as merged_history
 from integrations.read_models.outbox import outbox_model
 from integrations.read_models.timeline import timeline
@@ -59,9 +60,9 @@ class StepRow:
 
 def _load(pk) -> Integration:
     integration = get_object_or_404(
-        Integration.objects.select_related("partner", "tv_pm", "template").prefetch_related(
-            Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")), "team"
-        ),
+        Integration.objects.select_related("partner", "tv_pm", "template")
+        .prefetch_related(Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")), "team")
+        .annotate(last_activity=last_activity()),
         pk=pk,
     )
     return integration
@@ -98,7 +99,6 @@ def _context(request, integration: Integration, replan_form=None, pause_form=Non
 
     next_deadline = now.next_deadline()
     late_days = now.days_late
-    last = steps[-1] if steps else None
     counts = dict.fromkeys(RECOMMENDED_LINEUP, 0)
     for member in integration.team.all():
         counts[member.role] = counts.get(member.role, 0) + 1
@@ -119,7 +119,10 @@ def _context(request, integration: Integration, replan_form=None, pause_form=Non
         "next_deadline": next_deadline,
         "next_deadline_side": Side(next_deadline[1]).label if next_deadline else "",
         "late_days": late_days,
-        "window": (last.window_start, last.due_date) if last and last.window_start else None,
+        "window": window_of(now, steps),
+        "ending": ending(integration, events),
+        "blocked": blocked(integration, steps, request.user, now.today),
+        "kick_off_url": reverse("admin:integrations_integration_operation", args=[integration.pk, "kick_off"]),
         "rows": rows,
         "timeline": timeline(now, steps),
         "bug_rounds": sorted(rounds.items()),

@@ -77,7 +77,7 @@ def portfolio(request):
         ("forecast", "Forecast launch"),
         ("slip", "Slip by side"),
         ("bugs", "Open bugs"),
-        ("updated", "Last activity"),
+        ("activity", "Last activity"),
     ]
     headers = []
     for key, label in columns:

@@ -21,6 +21,15 @@ from django.utils.http import urlencode
 from integrations.clock import today_for
 from integrations.jira.models import JiraConnection, StatusCategory
 from integrations.models import Integration, IntegrationStep
+from integrations.read_models.headline import (
+    Ending,
+    LaunchWindow,
+    cancel_note_column,
+    ending,
+    last_activity,
+    launch_window,
+    window_weeks_column,
+)
 from integrations.read_models.outbox import outbox_model
 from integrations.standing import standing
 from integrations.stored_standing import is_blocked, is_due_by, is_late
@@ -41,7 +50,8 @@ SORTS = {
     "forecast": "forecast_launch_on",
     "slip": "slip",
     "bugs": "open_bugs",
-    "updated": "updated_at",
+    "updated": "updated_at",  # the row's own changes (the API's change detection), not activity
+    "activity": "last_activity",  # the last change a person or Jira made: oldest first finds the quiet ones
 }
 STATE_CHOICES = [("running", "Running (active or paused)"), *Integration.State.choices, ("all", "All")]
 SIDE_CHOICES = Integration.BallSide.choices
@@ -178,6 +188,9 @@ def filter_portfolio(filters: Filters, user, now=None):
         messages_stuck=Coalesce(Subquery(stuck, output_field=IntegerField()), Value(0)),
         slip=F("delay_tradingview_days") + F("delay_partner_days") + F("delay_both_days"),
         blocked=_blocked(),
+        last_activity=last_activity(),
+        launch_window_weeks=window_weeks_column(),
+        cancel_note=cancel_note_column(),
     )
     column = F(SORTS[filters.sort.lstrip("-")])
     first = column.desc(nulls_last=True) if filters.sort.startswith("-") else column.asc(nulls_last=True)
@@ -223,24 +236,32 @@ def health() -> list[dict]:
 
 @dataclass
 class Row:
-    """What one line of the portfolio shows, from the stored standing (no queries)."""
+    """What one line of the portfolio shows, from the stored standing and ``filter_portfolio``'s annotations (no
+    queries)."""
 
     integration: Integration
     url: str
     days_late: int
-    past_window_days: int  # forecast launch after the plan's launch date (the end of the 11-12 week window)
+    window: LaunchWindow | None  # the launch window as the plan now stands (``headline.launch_window``)
+    past_window_days: int  # forecast launch after the window's end, the plan's launch date
+    ending: Ending | None  # launched or cancelled: when, and why
 
     @classmethod
     def of(cls, integration: Integration, now) -> "Row":
-        past = 0
-        if integration.planned_launch_on and integration.forecast_launch_on:
-            past = max(0, (integration.forecast_launch_on - integration.planned_launch_on).days)
+        window = launch_window(integration.planned_launch_on, getattr(integration, "launch_window_weeks", None))
         return cls(
             integration=integration,
             url=integration_url(integration.pk),
             days_late=integration.days_overdue(now),
-            past_window_days=past,
+            window=window,
+            past_window_days=window.days_past(integration.forecast_launch_on) if window else 0,
+            ending=ending(integration, note=getattr(integration, "cancel_note", None)),
         )
+
+    @property
+    def kick_off_url(self) -> str:
+        """Where a PM kicks a new integration off: the admin's operation."""
+        return reverse("admin:integrations_integration_operation", args=[self.integration.pk, "kick_off"])
 
 
 def pm_choices():
@@ -266,6 +287,7 @@ CSV_COLUMNS = [
     "open_bugs",
     "blocked",
     "updated_at",
+    "last_activity",
 ]
 
 
@@ -306,6 +328,7 @@ def _csv_values(i: Integration, now) -> list:
         i.open_bugs,
         "yes" if i.blocked else "no",
         timezone.localtime(i.updated_at).isoformat(timespec="seconds"),
+        timezone.localtime(i.last_activity).isoformat(timespec="seconds"),
     ]
 
 

@@ -7,6 +7,7 @@ this is the one place its rows, ticks and markers are laid out.
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from integrations.read_models.headline import window_of
 from roadmap.models import StepStatus
 
 LABEL_W, RIGHT_W, ROW_H, TOP, WIDTH = 290, 205, 26, 34, 1100
@@ -66,10 +67,13 @@ def timeline(now, steps) -> Timeline | None:
     rows = [(s, o) for s, o in rows if o is not None]
     if not rows:
         return None
-    last = steps[-1]
-    window = (last.window_start, last.due_date) if last.window_start and last.due_date else None
+    launch_window = window_of(now, steps)
+    window = (launch_window.start, launch_window.end) if launch_window else None
+    # A cancelled integration will not finish its open steps: they are drawn where the plan put them.
+    cancelled = now.integration.is_cancelled
     today = now.today
-    dates = [d for _, o in rows for d in (o.planned, o.deadline, o.forecast)]
+    # Done: its completion; open: its forecast, or where the plan put it when it will never finish.
+    dates = [d for s, o in rows for d in (o.planned, o.deadline, o.planned if cancelled and s.is_open else o.forecast)]
     dates += [d for d in (now.baseline_launch, today, *(window or ())) if d]
     kickoff = now.integration.kickoff_on
     if kickoff:
@@ -89,11 +93,15 @@ def timeline(now, steps) -> Timeline | None:
             status = f"Done {_day(o.forecast)}" + (f", {_plural(o.days_late, 'day')} late" if o.days_late else "")
         elif s.status == StepStatus.NOT_APPLICABLE:
             status = "Not applicable"
+        elif cancelled:
+            status = "Open when cancelled"
         elif overdue:
             status = f"{_plural(overdue, 'day')} overdue"
         else:
             status = f"{'Blocked, ' if s.status == StepStatus.BLOCKED else ''}forecast {_day(o.forecast)}"
-        px, ex = x(o.planned), x(o.forecast)
+        never = cancelled and s.is_open
+        finish = o.planned if never else o.forecast
+        px, ex = x(o.planned), x(finish)
         tl.rows.append(
             TimelineRow(
                 label=str(s),
@@ -106,9 +114,10 @@ def timeline(now, steps) -> Timeline | None:
                 bar_x=min(px, ex),
                 bar_w=abs(ex - px),
                 done=done,
-                late=bool(overdue or o.days_late or o.forecast > o.deadline),
-                title=f"{s}: planned {_day(o.planned)}, deadline {_day(o.deadline)}, "
-                f"{'done' if done else 'forecast'} {_day(o.forecast)} ({status})",
+                late=bool(overdue or o.days_late or finish > o.deadline),
+                title=f"{s}: planned {_day(o.planned)}, deadline {_day(o.deadline)}"
+                + ("" if never else f", {'done' if done else 'forecast'} {_day(o.forecast)}")
+                + f" ({status})",
             )
         )
     tl.bottom = TOP + len(rows) * ROW_H

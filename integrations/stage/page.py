@@ -17,6 +17,7 @@ from django.db.models import Prefetch
 from integrations.actions import step_actions
 from integrations.jira.models import JiraIssue, StatusCategory
 from integrations.models import Integration, IntegrationEvent, IntegrationStep
+from integrations.read_models.headline import blocked, ending, window_of
 from integrations.read_models.timeline import timeline
 from integrations.stage import handover_view
 from integrations.stage.access import integration_for
@@ -58,7 +59,8 @@ def load(user, pk) -> Integration:
     """The integration ``pk`` as ``user`` may see it, with what the page reads, or 404."""
     queryset = Integration.objects.select_related("partner", "tv_pm").prefetch_related(
         Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")),
-        Prefetch("events", queryset=IntegrationEvent.objects.order_by("at", "id")),
+        # With whether the partner reads each note: the cancellation's reason is shown only then.
+        Prefetch("events", queryset=IntegrationEvent.objects.with_partner_view().order_by("at", "id")),
         "team",
     )
     return integration_for(user, pk, queryset)
@@ -109,7 +111,7 @@ def stage_context(request, integration: Integration, **forms) -> dict:
     steps = list(integration.steps.all())
     for s in steps:
         s.integration = integration
-    now = standing(integration, steps=steps, integration_events=list(integration.events.all()))
+    now = standing(integration, steps=steps, integration_events=integration.events.all())
     ours = _owed(now, steps, Side.PARTNER, user)
     theirs = _owed(now, steps, Side.TRADINGVIEW)
     # Steps of the partner that are blocked are not in the ball (nothing can be done) but the
@@ -123,14 +125,17 @@ def stage_context(request, integration: Integration, **forms) -> dict:
                 planned=step_standing.planned if step_standing else s.planned_due_date,
                 deadline=step_standing.deadline if step_standing else s.due_date,
                 done_on=step_standing.forecast if step_standing and s.status == StepStatus.DONE else None,
-                forecast=step_standing.forecast if step_standing and s.is_open else None,
+                # A cancelled integration's open steps will not be finished: nothing is forecast for them.
+                forecast=step_standing.forecast
+                if step_standing and s.is_open and not integration.is_cancelled
+                else None,
                 days_overdue=now.days_overdue(s),
                 days_late=step_standing.days_late if step_standing else 0,
                 ours=s.side == Side.PARTNER,
             )
         )
-    last = steps[-1] if steps else None
     current = now.current_step
+    events = list(integration.events.all())
     feeds = list(CalendarFeed.objects.filter(partner_id=integration.partner_id, revoked_at__isnull=True))
     return {
         "nav": "stage",
@@ -148,7 +153,9 @@ def stage_context(request, integration: Integration, **forms) -> dict:
         "ball": now.ball.side or "",
         "rows": rows,
         "timeline": timeline(now, steps),
-        "window": (last.window_start, last.due_date) if last and last.window_start else None,
+        "window": window_of(now, steps),
+        "ending": ending(integration, events, user),
+        "blocked": blocked(integration, steps, user, now.clock.today(Side.PARTNER), integration.partner.zone),
         "bugs": open_bugs_of_current_round(integration, ours),
         "manual_url": MANUAL_URL,
         "spec_url": REST_API_SPEC_URL,

@@ -1,12 +1,14 @@
 """Roadmap templates: frozen versions, new versions, step validation, template problems, labels, the
 choice-list field."""
 
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from roadmap.fields import ChoiceListField
 from roadmap.lineup import lineup_gaps
 from roadmap.models import RoadmapTemplate, TemplateStep, step_label, template_problems
 from roadmap.refusals import InvalidTemplate
@@ -530,3 +532,75 @@ def test_unknown_tells_via_value_is_refused(scratch_template):
     with pytest.raises(ValidationError) as excinfo:
         step.full_clean()
     assert excinfo.value.message_dict == {"tells_via": ["Unknown value 'fax'; choose from slack, jira, email."]}
+
+
+# --- a new version keeps every setting -------------------------------------------------------------
+
+# What a new version does not copy, on purpose: its own id, number, creation time and freeze.
+RESET_BY_A_NEW_VERSION = {"id", "version", "created_at", "frozen_at"}
+RESET_FOR_A_COPIED_STEP = {"id", "template"}
+
+
+def _unlike_default(field, model):
+    """A value for ``field`` of ``model`` that differs from the field's default, whatever its type.
+
+    Read from the model's fields, so a field added later is set too; a type not known here fails
+    the test, to be added, rather than being skipped.
+    """
+    default = field.get_default()
+    if isinstance(field, ChoiceListField):
+        return field.codes[-1:]
+    if field.choices:
+        return next(code for code, _ in reversed(field.flatchoices) if code != default)
+    kind = field.get_internal_type()
+    if kind == "JSONField":
+        return [f"custom {field.name}"] if isinstance(default, list) else {"custom": field.name}
+    if kind in ("CharField", "TextField", "SlugField"):
+        return f"custom-{field.name}"
+    if kind in ("PositiveIntegerField", "PositiveSmallIntegerField", "IntegerField", "SmallIntegerField"):
+        return (default or 0) + 9
+    if kind == "BooleanField":
+        return not default
+    if kind == "DateField":
+        return date(2031, 5, 6)
+    if kind == "DateTimeField":
+        return datetime(2031, 5, 6, 7, 8, tzinfo=UTC)
+    pytest.fail(f"{model.__name__}.{field.name} is a {kind}: say here how to give it a value unlike its default.")
+
+
+@pytest.mark.django_db
+def test_a_new_version_keeps_every_field_of_the_template_and_of_its_steps():
+    template_fields = [f for f in RoadmapTemplate._meta.concrete_fields if f.name not in RESET_BY_A_NEW_VERSION]
+    template = RoadmapTemplate.objects.create(**{f.name: _unlike_default(f, RoadmapTemplate) for f in template_fields})
+    step_fields_ = [f for f in TemplateStep._meta.concrete_fields if f.name not in RESET_FOR_A_COPIED_STEP]
+    TemplateStep.objects.create(template=template, **{f.name: _unlike_default(f, TemplateStep) for f in step_fields_})
+    template.refresh_from_db()
+    template.freeze()
+
+    copy = template.new_version()
+
+    copy = RoadmapTemplate.objects.get(pk=copy.pk)
+    lost = {
+        f.name: getattr(copy, f.name) for f in template_fields if getattr(copy, f.name) != getattr(template, f.name)
+    }
+    assert lost == {}, "a new version lost the template's settings"
+    assert (copy.version, copy.frozen_at) == (template.version + 1, None)
+    original, copied = template.steps.get(), copy.steps.get()
+    lost = {
+        f.name: getattr(copied, f.name) for f in step_fields_ if getattr(copied, f.name) != getattr(original, f.name)
+    }
+    assert lost == {}, "a new version lost its step's settings"
+
+
+@pytest.mark.django_db
+def test_a_pms_reminder_policy_and_jira_status_map_survive_a_new_version(default_template):
+    default_template.reminder_policy = {"before_days": [5, 1], "escalate_after_days": 3}
+    default_template.jira_status_map = {"Ready for QA": "done"}
+    default_template.save()
+    default_template.freeze()
+
+    v2 = default_template.new_version()
+
+    v2.refresh_from_db()
+    assert v2.reminder_policy == {"before_days": [5, 1], "escalate_after_days": 3}
+    assert v2.jira_status_map == {"Ready for QA": "done"}
