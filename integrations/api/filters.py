@@ -32,7 +32,9 @@ class PortfolioQuery(serializers.Serializer):
     state = serializers.ChoiceField(STATE_CHOICES, required=False, help_text="Default: running (active or paused).")
     q = serializers.CharField(required=False, max_length=100, allow_blank=True, help_text="Partner, name or Jira key.")
     sort = serializers.ChoiceField(
-        SORT_CHOICES, required=False, help_text="partner, due, forecast, slip, bugs, updated; '-' for descending."
+        SORT_CHOICES,
+        required=False,
+        help_text="partner, due, forecast, slip, bugs, updated, activity (the last change a person or Jira made); '-' for descending.",
     )
 
 
