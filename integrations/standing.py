@@ -10,7 +10,8 @@ calls ``refresh_running()``, so the stored standing is the live one, as of today
 While an integration is paused the clock is stopped for both sides: the paused days are not
 working days, so every date the plan put after the pause moves later by as many working days,
 nobody's overdue days grow, and the forecast launch moves with the pause. A paused integration is
-shown as it would stand if resumed today.
+shown as it would stand if resumed today. An ended integration stands as it did on the day it
+ended, whatever state it ended from: a pause still open then counts up to that day.
 """
 
 from dataclasses import dataclass
@@ -182,7 +183,8 @@ class Standing:
 def paused_dates(integration: Integration, today: date, integration_events=None) -> set[date]:
     """The days an integration spent paused: from each pause's day to the day before it resumed.
 
-    A pause still running counts up to yesterday: the standing shows it as if resumed today.
+    A pause still running counts up to the day before ``today``: the standing shows it as if
+    resumed today. For an ended integration ``today`` is the day it ended (its clock stopped then).
     """
     days: set[date] = set()
     paused_since = None
@@ -228,7 +230,12 @@ def standing(integration: Integration, now: datetime | None = None, steps=None, 
         for s in steps
         if s.planned_due_date is not None
     ]
-    paused = frozenset(paused_dates(integration, today, integration_events)) if integration.kickoff_on else frozenset()
+    # The clock's today: an ended integration's pause stops counting on the day it ended.
+    paused = (
+        frozenset(paused_dates(integration, clock.today(Side.TRADINGVIEW), integration_events))
+        if integration.kickoff_on
+        else frozenset()
+    )
     if integration.kickoff_on and planned:
         computed = rules.steps_standing(planned, integration.kickoff_on, clock, paused)
     else:
