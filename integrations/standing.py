@@ -12,6 +12,8 @@ working days, so every date the plan put after the pause moves later by as many 
 nobody's overdue days grow, and the forecast launch moves with the pause. A paused integration is
 shown as it would stand if resumed today. An ended integration stands as it did on the day it
 ended, whatever state it ended from: a pause still open then counts up to that day.
+
+History is never rewritten: a done step's finish is the time it was done, even after re-plans.
 """
 
 from dataclasses import dataclass
@@ -208,6 +210,19 @@ def _days_from(start: date, end: date):
         day += timedelta(days=1)
 
 
+def started_on(integration: Integration, integration_events) -> date | None:
+    """The first kick-off: before it nothing of the integration can have been done, whatever re-plans came later."""
+    first = integration.kickoff_on
+    for event in integration_events:
+        if event.kind == IntegrationEvent.Kind.KICKED_OFF:
+            try:
+                kicked_off = date.fromisoformat(event.to_value)
+            except ValueError:
+                continue
+            first = min(first, kicked_off) if first else kicked_off
+    return first
+
+
 def standing(integration: Integration, now: datetime | None = None, steps=None, integration_events=None) -> Standing:
     """Where ``integration`` stands now. Two queries (steps, events) unless they are passed in."""
     clock = clock_for(integration, now)
@@ -230,16 +245,16 @@ def standing(integration: Integration, now: datetime | None = None, steps=None, 
         for s in steps
         if s.planned_due_date is not None
     ]
-    # The clock's today: an ended integration's pause stops counting on the day it ended.
-    paused = (
-        frozenset(paused_dates(integration, clock.today(Side.TRADINGVIEW), integration_events))
-        if integration.kickoff_on
-        else frozenset()
-    )
-    if integration.kickoff_on and planned:
-        computed = rules.steps_standing(planned, integration.kickoff_on, clock, paused)
-    else:
-        computed = rules.StepsStanding({}, None, None, rules.DelaySplit())
+    paused = frozenset()
+    computed = rules.StepsStanding({}, None, None, rules.DelaySplit())
+    if integration.kickoff_on:
+        history = list(integration.events.all() if integration_events is None else integration_events)
+        # The clock's today: an ended integration's pause stops counting on the day it ended.
+        paused = frozenset(paused_dates(integration, clock.today(Side.TRADINGVIEW), history))
+        if planned:
+            computed = rules.steps_standing(
+                planned, integration.kickoff_on, clock, paused, started_on(integration, history)
+            )
     active = integration.is_active
     return Standing(
         integration=integration,

@@ -182,7 +182,7 @@ class StepStanding:
     step: object
     planned: date  # the plan's date, moved later by the working days the integration was paused
     deadline: date  # the date it is due: planned date, moved by late hand-overs already made
-    forecast: date  # when it is settled, or expected to be
+    forecast: date  # when it is settled, or expected to be; for a done step, the day it was done
     fixed: bool  # its finish is known (done, or not applicable after finished prerequisites)
     days_overdue: int = 0  # open, actionable and past its deadline
     days_late: int = 0  # done after its deadline
@@ -212,14 +212,18 @@ class StepsStanding:
         return {o.step.side for o in self.overdue()}
 
 
-def steps_standing(steps: Iterable, kickoff: date, clock: Clock, paused: Collection[date] = ()) -> StepsStanding:
+def steps_standing(
+    steps: Iterable, kickoff: date, clock: Clock, paused: Collection[date] = (), started_on: date | None = None
+) -> StepsStanding:
     """Deadlines, forecasts, overdue days and the delay split of planned steps (see module doc).
 
     ``paused`` holds the days the integration was paused: they are not working days. So the clock
     is stopped for both sides: every date the plan put after a pause moves later by the working
     days paused, a hand-over's time does not run while paused, and nobody is late on a paused day. Who lost each day is tracked in
     working days along the plan and spread over calendar days only at the launch, so weekends
-    neither create nor hide a side's delay.
+    neither create nor hide a side's delay. ``started_on`` is the first kick-off (``kickoff``
+    when not re-planned): a step done before it counts as done on it. A re-plan moves the plan,
+    never the day a step was done.
     """
     steps = sorted(steps, key=lambda s: s.position)
     actionable = {s.code for s in actionable_steps(steps)}
@@ -244,7 +248,7 @@ def steps_standing(steps: Iterable, kickoff: date, clock: Clock, paused: Collect
         inherited = _resize(_merge(contributions), working_days_between(planned, expected, paused), step.side)
         step_standing = StepStanding(step, planned, deadline, expected, fixed=False)
         if step.status == StepStatus.DONE:
-            step_standing.forecast = max(clock.day(step.completed_at, step.side), kickoff)
+            step_standing.forecast = max(clock.day(step.completed_at, step.side), started_on or kickoff)
             step_standing.fixed = True
             step_standing.days_late = max(0, (step_standing.forecast - deadline).days)
         elif step.status == StepStatus.NOT_APPLICABLE:

@@ -526,6 +526,22 @@ def test_a_side_shown_overdue_behind_not_applicable_steps_is_charged():
         assert step_standing.split.charges(side) >= 1, (side, step_standing.split)
 
 
+# --- history ----------------------------------------------------------------------------------------------
+
+
+def test_a_replan_to_a_later_kickoff_keeps_the_day_a_step_was_done():
+    later = date(2026, 3, 16)
+    steps = roadmap(slack_jira_onboarding=finished(date(2026, 3, 4)))
+    replanned = {s.code: s for s in steps}
+    for code, day in PLANNED_DUE.items():
+        replanned[code].planned_due_date = day + timedelta(weeks=2)
+
+    result = steps_standing(steps, later, Clock.on(date(2026, 3, 17)), started_on=KICKOFF)
+
+    assert result.steps["slack-jira-onboarding"].forecast == date(2026, 3, 4)
+    assert result.split == DelaySplit()
+
+
 # --- time zones --------------------------------------------------------------------------------------------
 
 
