@@ -1,6 +1,9 @@
-"""History is never rewritten: re-planning, reopening and ending an integration, with concrete dates.
+"""History is never rewritten: reopening a step, re-planning and ending an integration, with concrete dates.
 
-Kick-off is Monday 2026-03-02 (``tests/default_plan.py``).
+Kick-off is Monday 2026-03-02 (``tests/default_plan.py``): sandbox access (TradingView) is planned for
+Thursday 04-02, sandbox development (partner, week 5) for Monday 04-06, production URLs
+(TradingView) for Thursday 04-09, production deployment (partner, week 6) for Monday 04-13, the
+launch for Monday 05-25.
 """
 
 from datetime import date
@@ -9,14 +12,145 @@ import pytest
 
 from integrations import plan
 from integrations.standing import standing
-from integrations.steps import complete_step, start_step
-from tests.integrations.helpers import at, ctx, step
+from integrations.steps import complete_step, reopen_step, start_step
+from notifications.models import OutboxMessage
+from notifications.reminders import plan_reminders
+from roadmap.standing import DelaySplit
+from tests.integrations.handovers.helpers import hand_over_everything
+from tests.integrations.helpers import at, ctx, on, step
 
 pytestmark = pytest.mark.django_db
+
+K = OutboxMessage.Kind
+REMINDER_KINDS = [K.REMINDER, K.DUE_TODAY, K.OVERDUE, K.ESCALATION, K.TRADINGVIEW_DUE, K.TRADINGVIEW_LATE]
 
 
 def done(integration, code, when, by):
     return complete_step(step(integration, code), ctx(by, when))
+
+
+def overdue(result) -> dict[str, int]:
+    return {s.code: result.days_overdue(s) for s in result.overdue_steps()}
+
+
+def on_time_until_production_urls(integration, pm):
+    """Every step up to the production URLs done on time; production deployment is the partner's next."""
+    hand_over_everything(integration)
+    for code in ("slack-jira-onboarding", "autotests-configuration"):
+        done(integration, code, "2026-03-04", pm)
+    for code in ("endpoints-implementation", "passing-autotests"):
+        done(integration, code, "2026-03-27", pm)
+    done(integration, "sandbox-access", "2026-04-01", pm)
+    done(integration, "sandbox-development", "2026-04-06", pm)
+    done(integration, "request-production-urls", "2026-04-08", pm)
+
+
+# 1. A reopened step owes new work from the reopen ------------------------------------------------
+
+
+def test_a_reopened_partner_step_gets_the_plans_turnaround_from_the_reopen(started_integration, pm):
+    on_time_until_production_urls(started_integration, pm)
+    assert standing(started_integration, at("2026-04-10")).split == DelaySplit()
+
+    # Friday evening the PM finds the sandbox work unfinished. The plan gave sandbox development
+    # 2 working days after sandbox access (Thu 04-02 -> Mon 04-06): due Tuesday 04-14, not 04-06.
+    reopen_step(step(started_integration, "sandbox-development"), ctx(pm, at("2026-04-10", 17), "Orders fail."))
+    development = step(started_integration, "sandbox-development")
+    assert development.due_date == date(2026, 4, 14)
+    reopened = development.history.last()  # the reopen's own row carries the move
+    assert (reopened.from_status, reopened.note) == ("done", "Orders fail.")
+    assert (reopened.from_due, reopened.to_due) == (date(2026, 4, 6), date(2026, 4, 14))
+
+    monday = standing(started_integration, at("2026-04-13"))
+    assert overdue(monday) == {}  # was "7 days overdue", counted from the old deadline
+    assert monday.of(development).deadline == date(2026, 4, 14)
+    # Production deployment waits again for sandbox development, through the production URLs.
+    assert [s.code for s in monday.ball.partner] == ["sandbox-development"] and not monday.ball.tradingview
+    # The redo moves the launch: 6 working days (04-07 .. 04-14), the partner's.
+    assert monday.forecast_launch == date(2026, 6, 2)
+    assert monday.split == DelaySplit(partner=8) and monday.slip_days == 8
+
+    thursday = standing(started_integration, at("2026-04-16"))
+    assert overdue(thursday) == {"sandbox-development": 2}
+    assert thursday.split == DelaySplit(partner=10)
+
+
+def test_days_already_charged_stay_with_whoever_lost_them(started_integration, pm):
+    hand_over_everything(started_integration)
+    for code in ("slack-jira-onboarding", "autotests-configuration"):
+        done(started_integration, code, "2026-03-04", pm)
+    for code in ("endpoints-implementation", "passing-autotests"):
+        done(started_integration, code, "2026-03-27", pm)  # on time
+    # Sandbox access, planned for 04-02, handed over 7 working days late: TradingView's.
+    done(started_integration, "sandbox-access", "2026-04-13", pm)
+    before = standing(started_integration, at("2026-04-14"))
+    assert before.split == DelaySplit(tradingview=9) and before.forecast_launch == date(2026, 6, 3)
+
+    reopen_step(step(started_integration, "passing-autotests"), ctx(pm, at("2026-04-14", 9), "Autotests flaky."))
+
+    # The plan gives passing the autotests no working day after the endpoints (both week 4): due today.
+    after = standing(started_integration, at("2026-04-14"))
+    assert after.of(step(started_integration, "passing-autotests")).deadline == date(2026, 4, 14)
+    assert overdue(after) == {}
+    # Sandbox access, done on 04-13, waits again: it hands over 3 working days after the autotests
+    # pass (today at the earliest), on Friday 04-17, 11 working days after its plan. TradingView
+    # keeps its 7; the 4 more are the partner's.
+    assert after.forecast_launch == date(2026, 6, 9)
+    assert after.split == DelaySplit(tradingview=9, partner=6)
+
+    later = standing(started_integration, at("2026-04-16"))
+    assert overdue(later) == {"passing-autotests": 2}
+    assert later.forecast_launch == date(2026, 6, 11)
+    assert later.split == DelaySplit(tradingview=9, partner=8)
+
+
+def test_a_reopened_tradingview_task_gets_its_turnaround_from_the_reopen(started_integration, pm):
+    on_time_until_production_urls(started_integration, pm)
+
+    reopen_step(step(started_integration, "request-production-urls"), ctx(pm, at("2026-04-13", 9), "Wrong URLs."))
+
+    result = standing(started_integration, at("2026-04-13"))
+    urls = step(started_integration, "request-production-urls")
+    assert result.of(urls).deadline == date(2026, 4, 16)  # its 3 working days' turnaround
+    assert overdue(result) == {}
+    assert result.ball.side == "tradingview"
+    assert result.split == DelaySplit(tradingview=result.slip_days) and result.slip_days > 0
+
+
+def test_a_step_done_again_is_measured_against_its_new_deadline(started_integration, pm):
+    on_time_until_production_urls(started_integration, pm)
+    reopen_step(step(started_integration, "sandbox-development"), ctx(pm, at("2026-04-10", 17), "Orders fail."))
+
+    done(started_integration, "sandbox-development", "2026-04-14", pm)  # on its new deadline
+
+    result = standing(started_integration, at("2026-04-15"))
+    development = step(started_integration, "sandbox-development")
+    assert result.of(development).forecast == date(2026, 4, 14)
+    assert result.of(development).days_late == 0
+    # The production URLs, done before the reopen, stay done on 04-08 and hand over again 3
+    # working days after the sandbox work: production deployment moves after them.
+    urls = step(started_integration, "request-production-urls")
+    assert urls.status == "done" and result.of(urls).forecast == date(2026, 4, 8)
+    assert step(started_integration, "production-deployment").due_date == date(2026, 4, 21)
+    assert result.split == DelaySplit(partner=8)
+
+
+def test_the_mornings_reminders_follow_the_new_deadline(started_integration, pm, settings):
+    settings.SLACK_INTERNAL_CHANNEL = "C0INTERNAL"
+    started_integration.slack_channel_id = "C0PARTNER"
+    started_integration.save(update_fields=["slack_channel_id"])
+    on_time_until_production_urls(started_integration, pm)
+    reopen_step(step(started_integration, "sandbox-development"), ctx(pm, at("2026-04-10", 17), "Orders fail."))
+
+    with on("2026-04-13", 6):
+        plan_reminders(date(2026, 4, 13))
+
+    reminders = OutboxMessage.objects.filter(kind__in=REMINDER_KINDS)
+    texts = list(reminders.values_list("kind", "text"))
+    assert not [text for _, text in texts if "overdue" in text.lower()], texts
+    assert OutboxMessage.Kind.ESCALATION not in {kind for kind, _ in texts}
+    # Production deployment, due today, waits again: nobody is told it is due.
+    assert not reminders.filter(step=step(started_integration, "production-deployment")).exists()
 
 
 # 2. A re-plan moves plans, never facts -----------------------------------------------------------
