@@ -6,18 +6,25 @@ Thursday 04-02, sandbox development (partner, week 5) for Monday 04-06, producti
 launch for Monday 05-25.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+import time_machine
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from integrations import plan
+from integrations.models import IntegrationStep
 from integrations.standing import standing
 from integrations.steps import complete_step, reopen_step, start_step
 from notifications.models import OutboxMessage
 from notifications.reminders import plan_reminders
+from roadmap import standing as rules
+from roadmap.models import StepStatus
 from roadmap.standing import DelaySplit
+from tests.factories import IntegrationFactory, PartnerFactory
 from tests.integrations.handovers.helpers import hand_over_everything
-from tests.integrations.helpers import at, ctx, on, step
+from tests.integrations.helpers import KICKOFF, at, ctx, on, step
 
 pytestmark = pytest.mark.django_db
 
@@ -187,3 +194,68 @@ def test_cancelled_while_paused_stops_drifting(started_integration, pm):
     assert {code: (s.deadline, s.forecast) for code, s in a_year_later.steps_standing.steps.items()} == {
         code: (s.deadline, s.forecast) for code, s in on_the_day.steps_standing.steps.items()
     }
+
+
+# 6. Any history, played through the services -----------------------------------------------------
+
+
+def what_it_shows(result) -> tuple:
+    """What a page shows of a standing: plan, forecast, split, and each step's dates and lateness."""
+    return (
+        result.planned_launch,
+        result.steps_standing.forecast_launch,
+        result.split,
+        result.days_late,
+        {c: (s.deadline, s.forecast, s.days_overdue, s.days_late) for c, s in result.steps_standing.steps.items()},
+    )
+
+
+def check(result):
+    """The split adds up to the slip, and the side shown overdue is charged."""
+    steps_standing = result.steps_standing
+    assert result.split.total == max(0, (steps_standing.forecast_launch - result.planned_launch).days)
+    for side in {s.side for s in result.overdue_steps()}:
+        assert result.split.charges(side) >= 1, (side, result.split)
+
+
+@settings(max_examples=20, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_any_history_keeps_the_split_whole_the_facts_and_an_ended_standing_still(pm, data):
+    """Steps done and reopened, re-plans, pauses, then a cancel (perhaps while paused), day by day."""
+    integration = IntegrationFactory(partner=PartnerFactory(name=f"Story {IntegrationStep.objects.count()}"), tv_pm=pm)
+    with time_machine.travel(at("2026-11-30"), tick=False):
+        plan.start_integration(integration, KICKOFF, ctx(pm, at(KICKOFF, 9)))
+        hand_over_everything(integration)
+        day, done_at, paused = KICKOFF, {}, False
+        for n in range(data.draw(st.integers(4, 14), label="changes")):
+            day += timedelta(days=data.draw(st.integers(0, 6), label="days later"))
+            moment = at(day, 9) + timedelta(minutes=n)
+            steps = list(integration.steps.all())
+            action = data.draw(st.sampled_from(["done", "done", "done", "reopen", "replan", "pause"]), label="change")
+            if paused:
+                plan.resume(integration, ctx(pm, moment))
+                paused = False
+            elif action == "done" and rules.actionable_steps(steps[:-1]):
+                chosen = data.draw(st.sampled_from(rules.actionable_steps(steps[:-1])), label="done")
+                done_at[chosen.code] = complete_step(chosen, ctx(pm, moment)).completed_at
+            elif action == "reopen" and [s for s in steps if s.status == StepStatus.DONE]:
+                chosen = data.draw(st.sampled_from([s for s in steps if s.status == StepStatus.DONE]), label="reopen")
+                reopen_step(chosen, ctx(pm, moment, "Not finished after all."))
+                del done_at[chosen.code]
+            elif action == "replan":
+                kickoff = integration.kickoff_on + timedelta(days=data.draw(st.integers(-10, 20), label="moved") or 1)
+                plan.replan(integration, kickoff, ctx(pm, moment, "The plan moves."))
+            elif action == "pause":
+                plan.pause(integration, ctx(pm, moment, "On hold."))
+                paused = True
+            now = standing(integration, moment + timedelta(hours=1))
+            check(now)
+            for s in now.steps:
+                if s.code in done_at:  # done as it happened, whatever was re-planned since
+                    assert s.completed_at == done_at[s.code]
+                    assert now.of(s).forecast == now.clock.day(s.completed_at, s.side)
+        end = day + timedelta(days=data.draw(st.integers(0, 5), label="cancelled later"))
+        plan.cancel(integration, ctx(pm, at(end, 17), "Partner withdrew."))
+        ended = what_it_shows(standing(integration, at(end, 18)))
+        for later in (1, 30, 400):
+            assert what_it_shows(standing(integration, at(end + timedelta(days=later), 18))) == ended
