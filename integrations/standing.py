@@ -10,13 +10,18 @@ calls ``refresh_running()``, so the stored standing is the live one, as of today
 While an integration is paused the clock is stopped for both sides: the paused days are not
 working days, so every date the plan put after the pause moves later by as many working days,
 nobody's overdue days grow, and the forecast launch moves with the pause. A paused integration is
-shown as it would stand if resumed today.
+shown as it would stand if resumed today. An ended integration stands as it did on the day it
+ended, whatever state it ended from: a pause still open then counts up to that day.
+
+History is never rewritten: a done step's finish is the time it was done, even after re-plans,
+and a reopened step's reopens (read from its history only when the step says it was reopened)
+go to the rules, which keep the days charged before each.
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 
 from integrations import events
@@ -24,7 +29,7 @@ from integrations.batches import in_batches
 from integrations.clock import clock_for, day_of
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange
 from roadmap import standing as rules
-from roadmap.models import Side, StepStatus
+from roadmap.models import SETTLED_STATUSES, Side, StepStatus
 
 
 @dataclass
@@ -39,6 +44,7 @@ class PlannedStep:
     depends_on: list
     planned_due_date: date
     completed_at: datetime | None
+    reopens: tuple = ()  # rules.Reopen, oldest first
 
     def __str__(self):
         return str(self.step)
@@ -182,7 +188,8 @@ class Standing:
 def paused_dates(integration: Integration, today: date, integration_events=None) -> set[date]:
     """The days an integration spent paused: from each pause's day to the day before it resumed.
 
-    A pause still running counts up to yesterday: the standing shows it as if resumed today.
+    A pause still running counts up to the day before ``today``: the standing shows it as if
+    resumed today. For an ended integration ``today`` is the day it ended (its clock stopped then).
     """
     days: set[date] = set()
     paused_since = None
@@ -206,14 +213,60 @@ def _days_from(start: date, end: date):
         day += timedelta(days=1)
 
 
+def started_on(integration: Integration, integration_events) -> date | None:
+    """The first kick-off: before it nothing of the integration can have been done, whatever re-plans came later."""
+    first = integration.kickoff_on
+    for event in integration_events:
+        if event.kind == IntegrationEvent.Kind.KICKED_OFF:
+            try:
+                kicked_off = date.fromisoformat(event.to_value)
+            except ValueError:
+                continue
+            first = min(first, kicked_off) if first else kicked_off
+    return first
+
+
+def reopens_of(steps) -> dict[int, tuple]:
+    """``{step id: (rules.Reopen, ...)}`` for the steps that were ever reopened, oldest first: one query, or none.
+
+    A reopen is read from the step's history: the change out of done (with the time it was done)
+    or out of not applicable.
+    """
+    reopened = [s.pk for s in steps if getattr(s, "reopened_at", None)]
+    if not reopened:
+        return {}
+    rows = (
+        StepChange.objects.filter(step_id__in=reopened)
+        .filter(Q(to_status=StepStatus.DONE) | Q(from_status__in=[StepStatus.DONE, StepStatus.NOT_APPLICABLE]))
+        .exclude(from_status=F("to_status"))
+        .order_by("at", "id")
+        .values_list("step_id", "from_status", "to_status", "at")
+    )
+    reopens: dict[int, list] = {}
+    done_at: dict[int, datetime] = {}
+    for step_id, from_status, to_status, at in rows:
+        if to_status == StepStatus.DONE:
+            done_at[step_id] = at
+        elif from_status == StepStatus.DONE:
+            reopens.setdefault(step_id, []).append(rules.Reopen(at, done_at.get(step_id)))
+        else:
+            reopens.setdefault(step_id, []).append(rules.Reopen(at))
+    return {step_id: tuple(rows) for step_id, rows in reopens.items()}
+
+
 def standing(integration: Integration, now: datetime | None = None, steps=None, integration_events=None) -> Standing:
-    """Where ``integration`` stands now. Two queries (steps, events) unless they are passed in."""
+    """Where ``integration`` stands now.
+
+    Two queries (steps, events) unless they are passed in, and one more for the history of the
+    steps that were reopened, if any.
+    """
     clock = clock_for(integration, now)
     steps = sorted(integration.steps.all() if steps is None else steps, key=lambda s: s.position)
     today = clock.day(clock.now, Side.TRADINGVIEW)
     paused_days = 0
     if integration.is_paused and integration.paused_on:
         paused_days = max(0, (today - integration.paused_on).days)
+    reopens = reopens_of(steps) if integration.kickoff_on else {}
     planned = [
         PlannedStep(
             step=s,
@@ -224,15 +277,21 @@ def standing(integration: Integration, now: datetime | None = None, steps=None, 
             depends_on=list(s.depends_on),
             planned_due_date=s.planned_due_date,
             completed_at=s.completed_at,
+            reopens=reopens.get(s.pk, ()),
         )
         for s in steps
         if s.planned_due_date is not None
     ]
-    paused = frozenset(paused_dates(integration, today, integration_events)) if integration.kickoff_on else frozenset()
-    if integration.kickoff_on and planned:
-        computed = rules.steps_standing(planned, integration.kickoff_on, clock, paused)
-    else:
-        computed = rules.StepsStanding({}, None, None, rules.DelaySplit())
+    paused = frozenset()
+    computed = rules.StepsStanding({}, None, None, rules.DelaySplit())
+    if integration.kickoff_on:
+        history = list(integration.events.all() if integration_events is None else integration_events)
+        # The clock's today: an ended integration's pause stops counting on the day it ended.
+        paused = frozenset(paused_dates(integration, clock.today(Side.TRADINGVIEW), history))
+        if planned:
+            computed = rules.steps_standing(
+                planned, integration.kickoff_on, clock, paused, started_on(integration, history)
+            )
     active = integration.is_active
     return Standing(
         integration=integration,
@@ -282,12 +341,23 @@ def store_standing(now: Standing, context=None) -> list[IntegrationStep]:
 def _record_deadline_move(now: Standing, step, old: date, step_standing, context):
     handed_over = [now.steps_standing.steps[c] for c in step.depends_on if c in now.steps_standing.steps]
     cause = max(
-        (o for o in handed_over if o.fixed and o.forecast > o.planned),
-        key=lambda o: (o.forecast - o.planned).days,
+        (o for o in handed_over if o.fixed and o.hands_over > o.planned),
+        key=lambda o: (o.hands_over - o.planned).days,
         default=None,
     )
-    handover = cause is not None and step_standing.deadline > step_standing.planned
-    if handover:
+    reopened = step_standing.restart is not None and step_standing.deadline == step_standing.restart
+    handover = not reopened and cause is not None and step_standing.deadline > step_standing.planned
+    if reopened:
+        why = (
+            f"it was reopened on {now.clock.day(step_standing.since, step.side):%Y-%m-%d} and owes its work again, "
+            "with the working days the plan gives it counted from then."
+        )
+    elif handover and cause.hands_over > cause.forecast:
+        why = (
+            f"{cause.step}, done on {cause.forecast:%Y-%m-%d}, hands over again on {cause.hands_over:%Y-%m-%d}, "
+            "after a step before it was reopened; this step keeps the working days the plan gave it."
+        )
+    elif handover:
         why = (
             f"{cause.step} was finished on {cause.forecast:%Y-%m-%d}, planned for {cause.planned:%Y-%m-%d}; "
             "this step keeps the working days the plan gave it."
@@ -298,6 +368,13 @@ def _record_deadline_move(now: Standing, step, old: date, step_standing, context
         )
     else:
         why = "its prerequisites' finish changed."
+    if reopened and context is not None:
+        # Moved by this very reopen: the reopen's own history row says so, with the two dates.
+        updated = StepChange.objects.filter(
+            step=step, at=context.moment, from_status__in=SETTLED_STATUSES, to_status=step.status
+        ).update(from_due=old, to_due=step_standing.deadline)
+        if updated:
+            return
     note = f"Deadline moved from {old:%Y-%m-%d} to {step_standing.deadline:%Y-%m-%d}: {why}"
     row = context.row() if context is not None else {"at": timezone.now(), "source": "system", "by": None}
     StepChange.objects.create(

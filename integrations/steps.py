@@ -17,7 +17,7 @@ from integrations.context import ChangeContext
 from integrations.guards import completion_refusal
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange
 from integrations.standing import refresh_standing
-from roadmap.models import StepStatus
+from roadmap.models import SETTLED_STATUSES, StepStatus
 from roadmap.refusals import InvalidInput, InvalidTransition, StaleChange
 from roadmap.transitions import ACTIONS, action_for, transition_refusal
 
@@ -56,10 +56,21 @@ def change_status(step, to_status, context: ChangeContext) -> IntegrationStep:
     if to_status == StepStatus.IN_PROGRESS and step.started_at is None:
         step.started_at = now
     step.completed_at = now if to_status == StepStatus.DONE else None
+    if from_status in SETTLED_STATUSES and to_status not in SETTLED_STATUSES:
+        # Reopened: it owes new work from now; the standing reads its history from this mark.
+        step.reopened_at = now
     if to_status == StepStatus.NOT_APPLICABLE:
         step.applicability_note = context.note
     step.save(
-        update_fields=["status", "blocked_reason", "started_at", "completed_at", "applicability_note", "updated_at"]
+        update_fields=[
+            "status",
+            "blocked_reason",
+            "started_at",
+            "completed_at",
+            "reopened_at",
+            "applicability_note",
+            "updated_at",
+        ]
     )
     StepChange.objects.create(
         step=step, from_status=from_status, to_status=to_status, note=context.note, **context.row()
@@ -136,7 +147,11 @@ def unblock_step(step, context):
 
 
 def reopen_step(step, context):
-    """Send a done step back to work, or bring back a step that was marked not applicable."""
+    """Send a done step back to work, or bring back a step that was marked not applicable.
+
+    It owes new work from the reopen: the standing gives it the plan's turnaround from then, and
+    what was done after it waits for it again (``roadmap.standing``).
+    """
     return apply_action(step, "reopen", context)
 
 

@@ -14,17 +14,23 @@ The rules, as the README states them for PMs:
   side whose step was late, or both when a step of each side was late at once. Finishing a step
   early wins days back: first the finishing side's own, then the most recent. So the split
   always adds up to the slip, and a side shown overdue is charged for it.
+- History is never rewritten. A done step's finish is the day it was done, whatever the plan
+  became since. A reopened step owes new work from the reopen: it is due the working days the
+  plan gave it after its latest prerequisite, counted from the reopen; what depends on it, and
+  what was done after it before the reopen, waits for it again. Days charged before the reopen
+  stay charged to whoever lost them; the days the redo adds are the reopened step's side's.
 
 Everything here is pure: steps are read by attribute (``code``, ``side``, ``position``,
-``status``, ``depends_on``, ``planned_due_date``, ``completed_at``) and "now" comes in through a
-``Clock``, so the rules work on model instances and plain objects alike and are exact under test.
+``status``, ``depends_on``, ``planned_due_date``, ``completed_at``, and ``reopens`` when a step
+was ever reopened) and "now" comes in through a ``Clock``, so the rules work on model instances
+and plain objects alike and are exact under test.
 """
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from roadmap.models import OPEN_STATUSES, Side, StepStatus
+from roadmap.models import OPEN_STATUSES, SETTLED_STATUSES, Side, StepStatus
 from roadmap.schedule import add_working_days, is_working_day, next_working_day, working_days_between
 
 BOTH = "both"
@@ -74,17 +80,27 @@ def is_open(step) -> bool:
     return step.status in OPEN_STATUSES
 
 
+@dataclass(frozen=True)
+class Reopen:
+    """A settled step sent back to work: when, and the finish it undid (None: it had not applied)."""
+
+    at: datetime
+    undid: datetime | None = None
+
+
 def settled_codes(steps: Iterable) -> set[str]:
-    """Codes of the steps that hold nothing up: done, or not applicable with their own prerequisites settled.
+    """Codes of the steps that hold nothing up: done or not applicable, with their own prerequisites settled.
 
     A step that does not apply passes through: what depends on it waits for what it depended on.
+    So does a step done before one of its prerequisites was reopened: what depends on it waits
+    for the reopened step again.
     """
     steps = sorted(steps, key=lambda s: s.position)
     settled: set[str] = set()
     known = {s.code for s in steps}
     for s in steps:
         deps_settled = all(code in settled or code not in known for code in s.depends_on)
-        if s.status == StepStatus.DONE or (s.status == StepStatus.NOT_APPLICABLE and deps_settled):
+        if s.status in SETTLED_STATUSES and deps_settled:
             settled.add(s.code)
     return settled
 
@@ -109,7 +125,7 @@ def waiting_on(step, steps: Iterable) -> list:
                 continue
             seen.add(code)
             dep = by_code[code]
-            if dep.status == StepStatus.NOT_APPLICABLE:
+            if dep.status in SETTLED_STATUSES:  # passes through: it waits for its own prerequisites
                 visit(dep.depends_on)
             else:
                 waiting.append(dep)
@@ -182,11 +198,14 @@ class StepStanding:
     step: object
     planned: date  # the plan's date, moved later by the working days the integration was paused
     deadline: date  # the date it is due: planned date, moved by late hand-overs already made
-    forecast: date  # when it is settled, or expected to be
-    fixed: bool  # its finish is known (done, or not applicable after finished prerequisites)
+    forecast: date  # when it is settled, or expected to be; for a done step, the day it was done
+    fixed: bool  # what it hands over is known (done, or not applicable after finished prerequisites)
     days_overdue: int = 0  # open, actionable and past its deadline
     days_late: int = 0  # done after its deadline
     charges: list = field(default_factory=list, repr=False)  # who lost each working day of its slip
+    hands_over: date | None = None  # when what depends on it can go on: its forecast, or later when it waits again
+    restart: date | None = None  # reopened: the plan's turnaround counted from the reopen
+    since: datetime | None = field(default=None, repr=False)  # the reopen it owes its work again from
 
     @property
     def slip_days(self) -> int:
@@ -212,60 +231,23 @@ class StepsStanding:
         return {o.step.side for o in self.overdue()}
 
 
-def steps_standing(steps: Iterable, kickoff: date, clock: Clock, paused: Collection[date] = ()) -> StepsStanding:
+def steps_standing(
+    steps: Iterable, kickoff: date, clock: Clock, paused: Collection[date] = (), started_on: date | None = None
+) -> StepsStanding:
     """Deadlines, forecasts, overdue days and the delay split of planned steps (see module doc).
 
     ``paused`` holds the days the integration was paused: they are not working days. So the clock
     is stopped for both sides: every date the plan put after a pause moves later by the working
     days paused, a hand-over's time does not run while paused, and nobody is late on a paused day. Who lost each day is tracked in
     working days along the plan and spread over calendar days only at the launch, so weekends
-    neither create nor hide a side's delay.
+    neither create nor hide a side's delay. ``started_on`` is the first kick-off (``kickoff``
+    when not re-planned): a step done before it counts as done on it.
     """
     steps = sorted(steps, key=lambda s: s.position)
-    actionable = {s.code for s in actionable_steps(steps)}
-    by_code: dict[str, StepStanding] = {}
-    paused = frozenset(paused)
-    for step in steps:
-        planned = _after_pauses(step.planned_due_date, kickoff, paused)
-        deadline = expected = planned
-        contributions = []
-        fixed = True
-        for dep in (by_code[code] for code in step.depends_on if code in by_code):
-            gap = working_days_between(dep.planned, planned, paused)
-            handover = add_working_days(dep.forecast, gap, paused)
-            expected = max(expected, handover)
-            if dep.fixed:
-                deadline = max(deadline, handover)
-            else:
-                fixed = False
-            if handover > planned:
-                lost = working_days_between(planned, handover, paused)
-                contributions.append(_resize(dep.charges, lost, dep.step.side))
-        inherited = _resize(_merge(contributions), working_days_between(planned, expected, paused), step.side)
-        step_standing = StepStanding(step, planned, deadline, expected, fixed=False)
-        if step.status == StepStatus.DONE:
-            step_standing.forecast = max(clock.day(step.completed_at, step.side), kickoff)
-            step_standing.fixed = True
-            step_standing.days_late = max(0, (step_standing.forecast - deadline).days)
-        elif step.status == StepStatus.NOT_APPLICABLE:
-            # Takes no time, but passes its prerequisites' delay on to the steps after it.
-            step_standing.fixed = fixed
-        else:
-            today = clock.today(step.side)
-            # An open step is finished on a working day, today at the earliest.
-            step_standing.forecast = max(expected, next_working_day(today, paused))
-            if step.code in actionable and today > deadline:
-                step_standing.days_overdue = (today - deadline).days - sum(1 for d in paused if deadline < d <= today)
-        if step_standing.forecast >= expected:
-            own = working_days_between(expected, step_standing.forecast, paused)
-            step_standing.charges = inherited + [step.side] * own
-        else:
-            step_standing.charges = _win_back(
-                inherited, working_days_between(step_standing.forecast, expected, paused), step.side
-            )
-        by_code[step.code] = step_standing
     if not steps:
         return StepsStanding({}, None, None, DelaySplit())
+    rules = _Rules(steps, kickoff, started_on or kickoff, clock, frozenset(paused))
+    by_code = {step.code: rules.at(step.code) for step in steps}
     launch = by_code[steps[-1].code]
     planned_launch = launch.planned
     return StepsStanding(
@@ -276,6 +258,145 @@ def steps_standing(steps: Iterable, kickoff: date, clock: Clock, paused: Collect
             _calendar_charges(launch.charges, planned_launch, launch.forecast, paused, launch.step.side)
         ),
     )
+
+
+class _Rules:
+    """The rules applied to one integration's steps, now or as they stood at a past moment.
+
+    A step stood differently at a past moment only when it, or a step before it, was reopened
+    since: the standings at past moments are worked out for those alone, once each.
+    """
+
+    def __init__(self, steps: list, kickoff: date, started_on: date, clock: Clock, paused: frozenset):
+        self.kickoff, self.started_on, self.clock, self.paused = kickoff, started_on, clock, paused
+        self.steps = {s.code: s for s in steps}
+        self.actionable = {s.code for s in actionable_steps(steps)}
+        self.planned = {s.code: _after_pauses(s.planned_due_date, kickoff, paused) for s in steps}
+        self.reopened: dict[str, datetime | None] = {}  # the last reopen of the step or of one before it
+        for s in steps:
+            moments = [r.at for r in getattr(s, "reopens", ())]
+            moments += [self.reopened[c] for c in s.depends_on if self.reopened.get(c)]
+            self.reopened[s.code] = max(moments, default=None)
+        self.known: dict[tuple, StepStanding] = {}
+
+    def at(self, code: str, moment: datetime | None = None) -> StepStanding:
+        """The step as it stands now (``moment`` None), or as it stood at ``moment``."""
+        last = self.reopened[code]
+        if moment is not None and (last is None or moment > last):
+            moment = None  # nothing was reopened since: as it stands now
+        if (code, moment) not in self.known:
+            step = self.steps[code]
+            status, completed_at, reopens = step.status, step.completed_at, tuple(getattr(step, "reopens", ()))
+            # A reopen at the very moment came after it: what was done then saw the step settled.
+            later = [i for i, r in enumerate(reopens) if moment is not None and r.at >= moment]
+            if later:  # then it stood settled, as the first reopen since found it
+                first = reopens[later[0]]
+                status = StepStatus.DONE if first.undid else StepStatus.NOT_APPLICABLE
+                completed_at, reopens = first.undid, reopens[: later[0]]
+            self.known[(code, moment)] = self._episode(step, status, completed_at, reopens, moment)
+        return self.known[(code, moment)]
+
+    def _handovers(self, planned: date, deps: list) -> tuple[date, date, list, bool]:
+        """Deadline and expected finish a step gets from ``deps``, who lost the days they add, all known."""
+        paused = self.paused
+        deadline = expected = planned
+        contributions = []
+        fixed = True
+        for dep in deps:
+            handover = add_working_days(dep.hands_over, working_days_between(dep.planned, planned, paused), paused)
+            expected = max(expected, handover)
+            if dep.fixed:
+                deadline = max(deadline, handover)
+            else:
+                fixed = False
+            if handover > planned:
+                contributions.append(
+                    _resize(dep.charges, working_days_between(planned, handover, paused), dep.step.side)
+                )
+        return deadline, expected, contributions, fixed
+
+    def _episode(self, step, status, completed_at, reopens, moment) -> StepStanding:
+        """The step with ``status`` since its last reopen (or ever), as it stands at ``moment`` (None: now).
+
+        Before a reopen the step stood done (or not applicable): that standing, at the reopen,
+        keeps the days charged until then.
+        """
+        paused, planned = self.paused, self.planned[step.code]
+        before = restart = None
+        kept = []
+        # A done step was done after its prerequisites as they were then.
+        seen_at = completed_at if status == StepStatus.DONE else moment
+        seen = [self.at(code, seen_at) for code in step.depends_on if code in self.steps]
+        deadline, expected, contributions, fixed = self._handovers(planned, seen)
+        if not reopens:
+            inherited = _resize(_merge(contributions), working_days_between(planned, expected, paused), step.side)
+        else:
+            last = reopens[-1]
+            settled_as = StepStatus.DONE if last.undid else StepStatus.NOT_APPLICABLE
+            before = self._episode(step, settled_as, last.undid, reopens[:-1], last.at)
+            if status != StepStatus.NOT_APPLICABLE:
+                # New work from the reopen: the working days the plan gave it after its latest prerequisite.
+                latest = max((dep.planned for dep in seen), default=self.kickoff)
+                reopened = max(self.clock.day(last.at, step.side), self.started_on)
+                restart = add_working_days(reopened, working_days_between(latest, planned, paused), paused)
+                deadline, expected = max(deadline, restart), max(expected, restart)
+                contributions.append([step.side] * working_days_between(planned, restart, paused))
+            if settled_as == StepStatus.DONE:
+                # Charged up to the day it was done; a delay it waited for since is its prerequisites' to keep.
+                kept = before.charges[: working_days_between(planned, before.forecast, paused)]
+                expected = max(expected, before.forecast)  # it never hands over earlier than it did
+            inherited = _after(kept, contributions, working_days_between(planned, expected, paused), step.side)
+        standing = StepStanding(step, planned, deadline, expected, fixed=False, restart=restart)
+        standing.since = reopens[-1].at if reopens else None
+        if status == StepStatus.DONE:
+            standing.forecast = max(self.clock.day(completed_at, step.side), self.started_on)
+            standing.fixed = True
+            standing.days_late = max(0, (standing.forecast - deadline).days)
+        elif status == StepStatus.NOT_APPLICABLE:
+            # Takes no time, but passes its prerequisites' delay on to the steps after it.
+            standing.fixed = fixed
+        else:
+            today = self.clock.today(step.side)
+            # An open step is finished on a working day, today at the earliest.
+            standing.forecast = max(expected, next_working_day(today, paused))
+            if moment is None and step.code in self.actionable and today > deadline:
+                standing.days_overdue = (today - deadline).days - sum(1 for d in paused if deadline < d <= today)
+        if standing.forecast >= expected:
+            own = working_days_between(expected, standing.forecast, paused)
+            standing.charges = inherited + [step.side] * own
+        else:
+            won = working_days_between(standing.forecast, expected, paused)
+            standing.charges = _win_back(inherited, won, step.side, kept=len(kept))
+        standing.hands_over = standing.forecast
+        if status == StepStatus.DONE and seen_at != moment:
+            self._wait_again(standing, seen, [self.at(code, moment) for code in step.depends_on if code in self.steps])
+        return standing
+
+    def _wait_again(self, standing: StepStanding, seen: list, now: list):
+        """A step done before a step it waits for was reopened hands over no earlier than the redo does.
+
+        It stays done on its day, with the days charged then; the days the redo adds after that
+        are charged as the redo's.
+        """
+        redone = [
+            dep
+            for dep, was in zip(now, seen, strict=True)
+            if (dep.hands_over, dep.fixed) != (was.hands_over, was.fixed)
+        ]
+        if not redone:
+            return
+        paused, planned = self.paused, standing.planned
+        contributions = []
+        for dep in redone:
+            handover = add_working_days(dep.hands_over, working_days_between(dep.planned, planned, paused), paused)
+            standing.hands_over = max(standing.hands_over, handover)
+            if handover > planned:
+                contributions.append(
+                    _resize(dep.charges, working_days_between(planned, handover, paused), dep.step.side)
+                )
+        standing.fixed = all(dep.fixed for dep in redone)
+        days = working_days_between(planned, standing.hands_over, paused)
+        standing.charges = _after(standing.charges, contributions, days, redone[0].step.side)
 
 
 def _after_pauses(planned: date, kickoff: date, paused: frozenset) -> date:
@@ -305,6 +426,14 @@ def _calendar_charges(charges: list[str], planned: date, forecast: date, paused,
     return days
 
 
+def _after(kept: list[str], charge_lists: list[list[str]], days: int, fallback: str) -> list[str]:
+    """``kept`` (days already charged), then who lost each day after them up to ``days``, day by day."""
+    if days <= len(kept):
+        return kept[:days]
+    tails = [charges[len(kept) :] for charges in charge_lists]
+    return kept + _resize(_merge(tails), days - len(kept), fallback)
+
+
 def _merge(charge_lists: list[list[str]]) -> list[str]:
     """Day by day, who lost it: one side, or both when each side lost that day on some path."""
     merged = []
@@ -321,14 +450,18 @@ def _resize(charges: list[str], days: int, fallback: str) -> list[str]:
     return charges + [charges[-1] if charges else fallback] * (days - len(charges))
 
 
-def _win_back(charges: list[str], days: int, side: str) -> list[str]:
-    """``charges`` less ``days`` days won back by ``side`` finishing early: its own days first."""
-    charges = list(charges)
+def _win_back(charges: list[str], days: int, side: str, kept: int = 0) -> list[str]:
+    """``charges`` less ``days`` days won back by ``side`` finishing early: its own days first.
+
+    The first ``kept`` days were charged before a reopen: they are won back last, the most recent first.
+    """
+    kept = min(kept, len(charges))
+    charges, head = list(charges[kept:]), charges[:kept]
     for wanted in (side, BOTH, None):
         for i in range(len(charges) - 1, -1, -1):
             if not days:
-                return charges
+                return head + charges
             if wanted is None or charges[i] == wanted:
                 del charges[i]
                 days -= 1
-    return charges
+    return head[: max(0, len(head) - days)] + charges

@@ -347,6 +347,12 @@ class IntegrationStep(models.Model):
     applicability_note = models.TextField(blank=True, help_text="Why the step applies only in part, or not at all.")
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    reopened_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When it was last sent back to work; it is due again from then.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     PARTNER_LOOKUP = "integration__partner"  # what visible_to() filters on

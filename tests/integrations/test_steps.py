@@ -193,6 +193,10 @@ def test_a_full_step_lifecycle_is_recorded_in_order(started_integration, pm, par
     assert target.status == StepStatus.IN_PROGRESS
     assert target.completed_at is None
     assert target.started_at == at("2026-03-03")
+    # Reopened, it owes its work again: the plan's 4 weeks after kick-off, counted from the reopen.
+    reopened = target.history.last()
+    assert (reopened.from_due, reopened.to_due) == (date(2026, 3, 30), date(2026, 4, 6))
+    assert target.reopened_at == at("2026-03-09")
 
 
 # --- block, unblock, reopen, not applicable -------------------------------------------------

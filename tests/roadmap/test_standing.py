@@ -12,6 +12,7 @@ from roadmap.standing import (
     BallInCourt,
     Clock,
     DelaySplit,
+    Reopen,
     actionable_steps,
     ball_in_court,
     current_step,
@@ -36,6 +37,7 @@ class Step:
     depends_on: list = field(default_factory=list)
     planned_due_date: date | None = None
     completed_at: datetime | None = None
+    reopens: tuple = ()
 
 
 def done_at(day: date, hour: int = 12, zone=UTC) -> datetime:
@@ -64,6 +66,15 @@ def roadmap(**changes):
         code = name.replace("_", "-")
         by_code[code].__dict__.update(updates)
     return steps
+
+
+def reopened(day: date, undid: date | None) -> dict:
+    """Field updates of a step done on ``undid`` (None: not applicable) and reopened at noon UTC on ``day``."""
+    return {
+        "status": IP if undid else NS,
+        "completed_at": None,
+        "reopens": (Reopen(done_at(day), done_at(undid) if undid else None),),
+    }
 
 
 def on_time_until(last_code: str, **changes):
@@ -524,6 +535,92 @@ def test_a_side_shown_overdue_behind_not_applicable_steps_is_charged():
     assert step_standing.split.total == slip(step_standing)
     for side in step_standing.overdue_sides():
         assert step_standing.split.charges(side) >= 1, (side, step_standing.split)
+
+
+# --- history: reopens and re-plans ---------------------------------------------------------------------------
+
+# Sandbox development (partner, week 5, 04-06) is planned 2 working days after sandbox access
+# (TradingView, 04-02); the production URLs (TradingView, 04-09) 3 working days after it.
+
+
+def test_a_reopened_step_is_due_the_plans_turnaround_counted_from_the_reopen():
+    steps = on_time_until("request-production-urls", sandbox_development=reopened(date(2026, 4, 10), date(2026, 4, 6)))
+
+    result = steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 13)))
+
+    development = result.steps["sandbox-development"]
+    assert (development.restart, development.deadline, development.days_overdue) == (
+        date(2026, 4, 14),
+        date(2026, 4, 14),
+        0,
+    )
+    assert development.charges == [PARTNER] * 6  # 04-07 .. 04-14: the redo's
+    assert result.split == DelaySplit(partner=8)
+
+
+def test_what_was_done_after_a_reopened_step_waits_for_it_again():
+    steps = on_time_until("request-production-urls", sandbox_development=reopened(date(2026, 4, 10), date(2026, 4, 6)))
+
+    # The production URLs stay done, but the partner's production deployment waits again for sandbox development.
+    assert codes(actionable_steps(steps)) == ["sandbox-development"]
+    deployment = by_code(steps)["production-deployment"]
+    assert codes(waiting_on(deployment, steps)) == ["sandbox-development"]
+    result = steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 13)))
+    urls = result.steps["request-production-urls"]
+    assert (urls.forecast, urls.hands_over, urls.fixed) == (date(2026, 4, 9), date(2026, 4, 17), False)
+
+
+def test_days_charged_before_a_reopen_stay_with_whoever_lost_them():
+    # Sandbox access 7 working days late (TradingView's), then the partner's autotests reopened.
+    steps = on_time_until(
+        "passing-autotests",
+        sandbox_access=finished(date(2026, 4, 13)),
+        passing_autotests=reopened(date(2026, 4, 14), date(2026, 3, 30)),
+    )
+
+    result = steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 14)))
+
+    assert result.steps["sandbox-access"].charges == [TV] * 7 + [PARTNER] * 4
+    assert result.split == DelaySplit(tradingview=9, partner=6)
+
+
+def test_a_step_brought_back_after_not_applying_owes_its_work_from_then():
+    steps = on_time_until("passing-autotests", sandbox_access=reopened(date(2026, 4, 20), None))
+
+    result = steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 21)))
+
+    access = result.steps["sandbox-access"]
+    assert access.deadline == date(2026, 4, 23)  # its 3 working days, not 04-02
+    assert access.days_overdue == 0
+    assert result.split == DelaySplit(tradingview=result.slip_days)
+
+
+def test_a_step_done_again_late_is_late_against_its_new_deadline():
+    steps = on_time_until(
+        "request-production-urls",
+        sandbox_development={**reopened(date(2026, 4, 10), date(2026, 4, 6)), **finished(date(2026, 4, 16))},
+    )
+
+    development = steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 20))).steps["sandbox-development"]
+
+    assert (development.forecast, development.deadline, development.days_late) == (
+        date(2026, 4, 16),
+        date(2026, 4, 14),
+        2,
+    )
+
+
+def test_a_replan_to_a_later_kickoff_keeps_the_day_a_step_was_done():
+    later = date(2026, 3, 16)
+    steps = roadmap(slack_jira_onboarding=finished(date(2026, 3, 4)))
+    replanned = {s.code: s for s in steps}
+    for code, day in PLANNED_DUE.items():
+        replanned[code].planned_due_date = day + timedelta(weeks=2)
+
+    result = steps_standing(steps, later, Clock.on(date(2026, 3, 17)), started_on=KICKOFF)
+
+    assert result.steps["slack-jira-onboarding"].forecast == date(2026, 3, 4)
+    assert result.split == DelaySplit()
 
 
 # --- time zones --------------------------------------------------------------------------------------------
