@@ -24,7 +24,7 @@ def remember_reopens(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("integrations", "0005_handovers_stage_api_tokens"),
+        ("integrations", "0009_jira_delivery_duplicates"),
     ]
 
     operations = [
