@@ -26,6 +26,7 @@ from django.utils import timezone
 from integrations.clock import day_of, today_for
 from integrations.dashboard.access import staff_required
 from integrations.models import Integration
+from integrations.standing import started_on
 from roadmap.models import Side, StepStatus, step_label
 
 SIDE_LABELS = {Side.TRADINGVIEW: "TradingView", Side.PARTNER: "Partner", "both": "Both"}
@@ -36,12 +37,12 @@ NO_TRADING_PART = "No trading part"
 
 
 def load_portfolio():
-    """Kicked-off integrations that are running or launched, with their steps: two queries."""
+    """Kicked-off integrations that are running or launched, with their steps and events: three queries."""
     states = (*Integration.RUNNING_STATES, Integration.State.LAUNCHED)
     return list(
         Integration.objects.filter(state__in=states, kickoff_on__isnull=False)
         .select_related("partner", "current_step")
-        .prefetch_related("steps")
+        .prefetch_related("steps", "events")
         .order_by("pk")
     )
 
@@ -105,7 +106,8 @@ def step_durations(integration) -> dict:
     """{step: (start day, completion day)} for the integration's done steps (uses the prefetched steps)."""
     steps = sorted(integration.steps.all(), key=lambda s: s.position)
     by_code = {s.code: s for s in steps}
-    kickoff = integration.kickoff_on
+    # The first kick-off: a re-plan moves the plan, never the days steps were done.
+    kickoff = started_on(integration, integration.events.all())
     starts: dict[str, date] = {}
     finishes: dict[str, date | None] = {}
     for s in steps:

@@ -272,9 +272,9 @@ def page_queries(client):
     return len(queries)
 
 
-def test_figures_take_two_queries(pm, django_assert_num_queries):
+def test_figures_take_three_queries(pm, django_assert_num_queries):
     portfolio_of(pm, 3)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         page.insight(page.load_portfolio(), NOW)
 
 
@@ -282,8 +282,8 @@ def test_figures_take_two_queries(pm, django_assert_num_queries):
 def test_the_page_takes_a_fixed_number_of_queries(pm, client, n):
     portfolio_of(pm, n)
     client.force_login(pm)
-    # The session, the user, the integrations (with current step and partner) and their steps.
-    assert page_queries(client) == 4
+    # The session, the user, the integrations (with current step and partner), their steps and events.
+    assert page_queries(client) == 5
 
 
 def test_insight_dates_a_completion_in_the_zone_of_the_side_that_owed_it(started_integration, pm):
@@ -303,3 +303,15 @@ def test_insight_dates_a_completion_in_the_zone_of_the_side_that_owed_it(started
             1,
             1,
         )
+
+
+def test_a_replan_moves_no_step_duration(pm):
+    """Onboarding done 2 days after the first kick-off stays a 2-day step after a re-plan moves the kick-off."""
+    integration = kick_off(pm, "Replanned Broker")
+    complete(pm, integration, "slack-jira-onboarding", date(2026, 3, 4))
+    with on("2026-03-16"):
+        plan.replan(integration, date(2026, 3, 16), ctx(pm, "2026-03-16", note="Partner asked for two weeks"))
+    integration = Integration.objects.prefetch_related("steps", "events").get(pk=integration.pk)
+    onboarding = step(integration, "slack-jira-onboarding")
+    start, finish = {s.code: span for s, span in page.step_durations(integration).items()}[onboarding.code]
+    assert (start, finish) == (KICKOFF, date(2026, 3, 4))
