@@ -7,6 +7,8 @@ an action of ``roadmap.transitions.ACTIONS``, passing a ``ChangeContext``.
 Refusals are ``roadmap.refusals`` errors with a code.
 """
 
+from dataclasses import replace
+
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -33,6 +35,7 @@ def change_status(step, to_status, context: ChangeContext) -> IntegrationStep:
     """
     integration = Integration.objects.select_for_update().select_related("partner").get(pk=step.integration_id)
     step.refresh_from_db()  # the caller's instance, so it sees the change when we return
+    context = _not_before_the_plan(step, context)
     step.integration = integration
     steps = [step if s.pk == step.pk else s for s in integration.steps.all()]
     refusal = (
@@ -80,6 +83,19 @@ def change_status(step, to_status, context: ChangeContext) -> IntegrationStep:
         _launch(integration, step, context)
     refresh_standing(integration, context, steps)
     return step
+
+
+def _not_before_the_plan(step, context: ChangeContext) -> ChangeContext:
+    """A change dated before the step was planned (a Jira time of years ago, work done before the
+    kick-off) counts as made when it was planned: nothing of an integration happens before its
+    plan, and its history never sorts before "Planned"."""
+    if context.at is None:
+        return context
+    planned = StepChange.objects.filter(step=step, from_status="").order_by("at", "id").values_list("at", flat=True)
+    planned_at = planned.first()
+    if planned_at is None or context.moment >= planned_at:
+        return context
+    return replace(context, at=planned_at)
 
 
 def _dating_refusal(step, context: ChangeContext):

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from integrations import plan
+from integrations.context import ChangeContext
 from integrations.models import ChangeSource, Integration, IntegrationEvent, StepChange
 from integrations.standing import standing
 from integrations.steps import (
@@ -130,13 +131,30 @@ def test_stocks_integration_autotests_not_applicable_from_the_plan(pm):
 
 
 def test_a_completion_dated_before_kickoff_counts_on_the_kickoff_day(started_integration, pm):
-    """Work finished before the kick-off is accepted (it is no stale change) and is on time."""
+    """Work finished before the kick-off is accepted (it is no stale change), is on time, and is
+    recorded as done when the plan was made: nothing happens before the plan."""
+    planned_at = StepChange.objects.filter(step__integration=started_integration, from_status="").first().at
     done = complete_step(step(started_integration, "slack-jira-onboarding"), ctx(pm, "2026-02-25"))
 
-    assert done.completed_at == at("2026-02-25")
+    assert done.completed_at == planned_at
     step_standing = standing(started_integration, at("2026-03-09")).of(done)
     assert step_standing.forecast == KICKOFF
     assert (step_standing.days_late, step_standing.days_overdue) == (0, 0)
+
+
+def test_a_jira_time_years_before_kickoff_counts_as_the_kickoff_and_sorts_after_planned(started_integration):
+    """A Jira task started in 2017 on a 2026 kick-off: started when the plan was made, not in 2017."""
+    target = step(started_integration, "slack-jira-onboarding")
+    planned = StepChange.objects.get(step=target, from_status="")
+    jira = ChangeContext(source=ChangeSource.JIRA, by_name="jira-bot", at=datetime(2017, 5, 4, 10, tzinfo=UTC))
+
+    with on("2026-03-03"):
+        started = change_status(target, StepStatus.IN_PROGRESS, jira)
+
+    assert started.started_at == planned.at
+    history = list(StepChange.objects.filter(step=target).order_by("at", "id"))
+    assert [h.from_status for h in history] == ["", StepStatus.NOT_STARTED]
+    assert history[1].at == planned.at and history[1].source == ChangeSource.JIRA
 
 
 # --- history --------------------------------------------------------------------------------
