@@ -53,6 +53,7 @@ from django.urls import path  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django.views.decorators.csrf import csrf_exempt  # noqa: E402
 
+from benchmarks.portfolio import bench_integration  # noqa: E402
 from integrations import plan  # noqa: E402
 from integrations.context import ChangeContext  # noqa: E402
 from integrations.jira.models import JiraConnection, JiraDelivery  # noqa: E402
@@ -71,17 +72,7 @@ def project_key(n: int) -> str:
 
 
 def kick_off(template, n: int) -> Integration:
-    partner = Partner.objects.create(name=f"Bench Jira {n:05d} {time.time_ns()}")
-    integration = Integration.objects.create(
-        partner=partner,
-        template=template,
-        parts="both",
-        data_types=["crypto"],
-        data_source="own_feed",
-        data_auth="fixed_token",
-        trading_auth="oauth2_code",
-        jira_project_key=project_key(n),
-    )
+    integration = bench_integration(template, f"Bench Jira {n:05d}", jira_project_key=project_key(n))
     today = timezone.localdate()
     kickoff = today - timedelta(days=today.weekday())  # this week's Monday
     return plan.start_integration(integration, kickoff, ChangeContext("system", at=timezone.now()))

@@ -22,21 +22,26 @@ def moment(day: date, hour: int = 10) -> datetime:
     return timezone.make_aware(datetime.combine(day, datetime.min.time()).replace(hour=hour))
 
 
+def bench_integration(template, name: str, **fields) -> Integration:
+    """A data-and-trading crypto integration of a new partner named ``name`` (made unique), not kicked off."""
+    partner = Partner.objects.create(name=f"{name} {time.time_ns()}")
+    return Integration.objects.create(
+        partner=partner,
+        template=template,
+        parts="both",
+        data_types=["crypto"],
+        data_source="own_feed",
+        data_auth="fixed_token",
+        trading_auth="oauth2_code",
+        **fields,
+    )
+
+
 def seed_originals(count: int = 10, pm=None):
     """``count`` integrations kicked off through the services, some steps done: the originals to copy."""
     template = RoadmapTemplate.latest("tradingview-rest-api")
     for n in range(count):
-        partner = Partner.objects.create(name=f"Bench {n:05d} {time.time_ns()}")
-        integration = Integration.objects.create(
-            partner=partner,
-            template=template,
-            parts="both",
-            data_types=["crypto"],
-            data_source="own_feed",
-            data_auth="fixed_token",
-            trading_auth="oauth2_code",
-            tv_pm=pm,
-        )
+        integration = bench_integration(template, f"Bench {n:05d}", tv_pm=pm)
         plan.start_integration(integration, KICKOFF, ChangeContext("system", at=moment(KICKOFF)))
         for k, code in enumerate(["slack-jira-onboarding", "autotests-configuration"][: n % 3]):
             steps.complete_step(integration.steps.get(code=code), ChangeContext("system", at=moment(KICKOFF, 11 + k)))
