@@ -337,14 +337,16 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 60, minimum=5)
-# The stored standing (overdue days, forecast, delay split) moves with the calendar: beat refreshes
-# every running integration once a day, just after midnight in TIME_ZONE, and once as it starts.
-STANDING_REFRESH_HOUR = env_int("STANDING_REFRESH_HOUR", 0, minimum=0)
+# The stored standing (overdue days, forecast, delay split) moves with the calendar of each side:
+# beat refreshes, every quarter of an hour (time zones differ from UTC by whole quarters), the
+# running integrations for which a day began since, in TIME_ZONE or in the partner's zone; and
+# every running integration once as it starts.
+STANDING_REFRESH_MINUTES = "0,15,30,45"
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "integrations.heartbeat", "schedule": HEARTBEAT_SECONDS},
     "refresh-standings": {
         "task": "integrations.refresh_standings",
-        "schedule": crontab(minute=5, hour=STANDING_REFRESH_HOUR % 24),
+        "schedule": crontab(minute=STANDING_REFRESH_MINUTES),
     },
 }
 # A heartbeat older than this many seconds shows as stale in the admin.

@@ -166,6 +166,12 @@ class Integration(models.Model):
     delay_partner_days = models.PositiveIntegerField(default=0, editable=False)
     delay_both_days = models.PositiveIntegerField(default=0, editable=False)
     standing_as_of = models.DateField(null=True, blank=True, editable=False)
+    standing_refreshed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The moment the stored standing was computed at; refreshed again once a day it counts in changes.",
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
