@@ -19,6 +19,9 @@ Rules:
 - A step's messages go in its thread: the first one sent starts it (its ``ts`` stored on the thread);
   a later one waits until the thread has started, unless nothing earlier in the thread is still to go.
 - Without ``SLACK_BOT_TOKEN`` Slack rows stay pending with "Slack not configured"; e-mail rows still go.
+- Celery's soft time limit is not a delivery failure: it ends the run at once. The row being sent
+  is due again, marked ``UNKNOWN`` (Slack may have it), never left "sending" until the reclaim; the
+  rows after it wait for the next run.
 """
 
 import logging
@@ -27,6 +30,7 @@ import urllib.error
 from collections import Counter
 from datetime import datetime, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db.models import F, Max
@@ -65,6 +69,7 @@ DEFAULT_RETRY_AFTER_SECONDS = 60
 NOT_CONFIGURED = "Slack not configured"
 UNKNOWN = "Unknown whether Slack received it"
 RETRIED_BY_HAND = "Retried by hand"
+STOPPED = "the delivery run reached its time limit while sending it"
 METADATA_EVENT = "roadmap_outbox"
 HISTORY_LOOKBACK = timedelta(minutes=5)
 HISTORY_PAGES = 5
@@ -151,7 +156,12 @@ def deliver_due(now: datetime | None = None, limit: int = 200) -> dict:
         if row is None:
             counts["skipped"] += 1
             continue
-        state = _deliver(row, client, moment)
+        try:
+            state = _deliver(row, client, moment)
+        except SoftTimeLimitExceeded:
+            _release(row, moment)
+            logger.warning("Outbox delivery stopped by the time limit: %s", dict(counts))
+            raise
         counts[state] += 1
         if state == State.SENT and channel and kind != Kind.THREAD_STATUS:
             last_post[channel] = moment
@@ -194,6 +204,8 @@ def _deliver(row: OutboxMessage, client, now: datetime) -> str:
             _post(row, client)
     except NotSent as outcome:
         return _settle(row, now, outcome)
+    except SoftTimeLimitExceeded:
+        raise
     except Exception as error:  # noqa: BLE001 - any other failure: the row waits and says why
         logger.exception("Outbox row %s failed unexpectedly", row.pk)
         return _settle(row, now, NotSent(State.WAITING, f"{type(error).__name__}: {error}"))
@@ -201,6 +213,13 @@ def _deliver(row: OutboxMessage, client, now: datetime) -> str:
         state=State.SENT, sent_at=now, slack_ts=row.slack_ts, last_error="", claimed_at=None
     )
     return str(State.SENT)
+
+
+def _release(row: OutboxMessage, now: datetime):
+    """The row the run was sending when it had to stop is due again; Slack may have it, so it is read back first."""
+    OutboxMessage.objects.filter(pk=row.pk, state=State.SENDING).update(
+        state=State.WAITING, not_before=now, claimed_at=None, last_error=f"{UNKNOWN}: {STOPPED}."
+    )
 
 
 def _settle(row: OutboxMessage, now: datetime, outcome: NotSent) -> str:
@@ -228,6 +247,8 @@ def _send_email(row: OutboxMessage):
     subject = (row.text.splitlines() or [""])[0][:150] or row.get_kind_display()
     try:
         send_mail(subject, row.text, settings.DEFAULT_FROM_EMAIL, list(row.emails))
+    except SoftTimeLimitExceeded:
+        raise
     except Exception as error:  # noqa: BLE001 - SMTP and socket errors: transient, the row waits
         raise NotSent(State.WAITING, f"E-mail not sent: {type(error).__name__}: {error}") from error
 
@@ -340,6 +361,8 @@ def _call(method, posting: bool = False, **kwargs):
         if code in PERMANENT_ERRORS:
             raise NotSent(State.FAILED, f"Slack refused it: {code}.", code=code) from None
         raise NotSent(State.WAITING, f"Slack answered: {code or 'an error'} (HTTP {status}).", code=code) from None
+    except SoftTimeLimitExceeded:
+        raise  # the run stops; not a Slack failure
     except Exception as error:  # noqa: BLE001 - urllib, socket and http.client errors
         if _never_reached_slack(error):
             raise NotSent(State.WAITING, f"Could not connect to Slack: {error}") from None

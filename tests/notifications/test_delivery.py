@@ -437,3 +437,52 @@ def test_two_workers_at_once_post_each_row_once(fake_slack):
     assert sum(r.get("sent", 0) for r in results) == 30
     assert sorted(p["channel"] for p in fake_slack.posts()) == [f"C{n:02d}" for n in range(30)]
     assert all(fresh(r).attempts == 1 for r in rows)
+
+
+# --- the task's soft time limit ---
+
+
+@pytest.fixture
+def soft_limit_in():
+    """Raise Celery's SoftTimeLimitExceeded in this thread after ``seconds``, as the prefork pool's signal does."""
+    import signal
+
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    def expire(signum, frame):
+        raise SoftTimeLimitExceeded("SoftTimeLimitExceeded()")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+
+    def arm(seconds: float):
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+
+    try:
+        yield arm
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_the_soft_time_limit_stops_delivery_and_the_row_is_due_again(acme, fake_slack, soft_limit_in):
+    """Rule: the soft limit is not a Slack failure. It ends the run at once (the next rows wait for the
+    next run), and the row being posted is due again, marked unknown (Slack may have it): never left
+    "sending" until the 10-minute reclaim."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    first = row(1, integration=acme)
+    second = row(2, channel=INTERNAL_CHANNEL, integration=acme)
+    fake_slack.fail_next(methods=("chat.postMessage",), stall=0.8)  # Slack is slow: the limit strikes meanwhile
+    soft_limit_in(0.3)
+    with pytest.raises(SoftTimeLimitExceeded):
+        delivery.deliver_due(now=at(DAY, 11))
+
+    first, second = fresh(first), fresh(second)
+    assert first.state == S.WAITING and first.not_before == at(DAY, 11) and first.claimed_at is None
+    assert first.last_error.startswith(delivery.UNKNOWN) and "time limit" in first.last_error
+    assert second.state == S.PENDING and second.attempts == 0  # not touched by the stopped run
+
+    threading.Event().wait(0.8)  # the stalled post lands in the fake Slack
+    assert delivery.deliver_due(now=at(DAY, 11) + timedelta(minutes=5)) == {"sent": 2}
+    assert [p["text"] for p in fake_slack.posts(PARTNER_CHANNEL)] == ["Message 1"]  # found, not posted again
+    assert fresh(first).slack_ts == fake_slack.messages[PARTNER_CHANNEL][0]["ts"]
