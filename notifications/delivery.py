@@ -12,8 +12,11 @@ Rules:
   worker killed while a row was "sending", reclaimed after ``STUCK_AFTER``), the row waits marked
   ``UNKNOWN``; before posting it again the channel (or the thread) is read back with
   ``include_all_metadata``: a message naming the row marks it sent with that ``ts``; none, and it is
-  posted. If Slack cannot be read back (e.g. the bot lacks the history scope), the row fails for a human:
-  "unknown whether Slack received it; retry by hand" (``retry`` then posts without asking).
+  posted. The moment the answer was lost is kept (``unknown_since``). If Slack cannot be read back
+  (e.g. the bot lacks the history scope), the row fails for a human, saying it may already be
+  posted, when the answer was lost and what was seen; ``retry`` resends it only when the person
+  confirms they checked the channel (``ResendUnconfirmed`` otherwise). "Retry now" of a row still
+  being checked keeps the read-back.
 - One message per second per channel: a row whose channel had a post less than a second ago waits,
   within a run and across runs (from the channel's latest ``sent_at``).
 - A step's messages go in its thread: the first one sent starts it (its ``ts`` stored on the thread);
@@ -33,7 +36,8 @@ from datetime import datetime, timedelta
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db.models import F, Max
+from django.db.models import F, Max, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from integrations.retry import backoff
@@ -75,6 +79,13 @@ HISTORY_LOOKBACK = timedelta(minutes=5)
 HISTORY_PAGES = 5
 
 
+MAY_BE_POSTED = "May already be posted"
+
+
+class ResendUnconfirmed(Exception):
+    """A row that may already be in Slack is resent only once a person has checked the channel."""
+
+
 class NotSent(Exception):
     """How a delivery ended when it did not end in ``sent``."""
 
@@ -105,6 +116,7 @@ def reclaim_stuck(now: datetime) -> int:
         state=State.WAITING,
         not_before=now,
         last_error=f"{UNKNOWN}: the worker sending it stopped.",
+        unknown_since=Coalesce("unknown_since", "claimed_at"),
     )
 
 
@@ -116,12 +128,26 @@ def claim(row_id: int, now: datetime) -> OutboxMessage | None:
     return OutboxMessage.objects.select_related("thread", "step").get(pk=row_id)
 
 
-def retry(row: OutboxMessage) -> OutboxMessage:
-    """Back to pending, due now, with a fresh count of attempts (the admin's "Retry now")."""
+def may_already_be_posted(row: OutboxMessage) -> bool:
+    """Slack's answer to a post of this row was lost and nobody has seen the channel since."""
+    return row.unknown_since is not None and row.state != State.SENT
+
+
+def retry(row: OutboxMessage, confirmed: bool = False) -> OutboxMessage:
+    """Back to pending, due now, with a fresh count of attempts (the admin's "Retry now").
+
+    A row whose post may already be in Slack: while Slack can still be read back (waiting), it is
+    read back first, as always; once that failed, it is resent only ``confirmed`` (a person checked
+    the channel), else ``ResendUnconfirmed`` with the risk.
+    """
     now = timezone.now()
-    OutboxMessage.objects.filter(pk=row.pk).exclude(state__in=[State.SENT, State.SENDING]).update(
-        state=State.PENDING, not_before=now, attempts=0, last_error=RETRIED_BY_HAND, claimed_at=None
-    )
+    changes = {"state": State.PENDING, "not_before": now, "attempts": 0, "claimed_at": None}
+    if may_already_be_posted(row) and not confirmed:
+        if row.state == State.FAILED:
+            raise ResendUnconfirmed(row.last_error)
+    else:
+        changes.update(last_error=RETRIED_BY_HAND, unknown_since=None)
+    OutboxMessage.objects.filter(pk=row.pk).exclude(state__in=[State.SENT, State.SENDING]).update(**changes)
     row.refresh_from_db()
     return row
 
@@ -210,7 +236,7 @@ def _deliver(row: OutboxMessage, client, now: datetime) -> str:
         logger.exception("Outbox row %s failed unexpectedly", row.pk)
         return _settle(row, now, NotSent(State.WAITING, f"{type(error).__name__}: {error}"))
     OutboxMessage.objects.filter(pk=row.pk).update(
-        state=State.SENT, sent_at=now, slack_ts=row.slack_ts, last_error="", claimed_at=None
+        state=State.SENT, sent_at=now, slack_ts=row.slack_ts, last_error="", claimed_at=None, unknown_since=None
     )
     return str(State.SENT)
 
@@ -218,7 +244,11 @@ def _deliver(row: OutboxMessage, client, now: datetime) -> str:
 def _release(row: OutboxMessage, now: datetime):
     """The row the run was sending when it had to stop is due again; Slack may have it, so it is read back first."""
     OutboxMessage.objects.filter(pk=row.pk, state=State.SENDING).update(
-        state=State.WAITING, not_before=now, claimed_at=None, last_error=f"{UNKNOWN}: {STOPPED}."
+        state=State.WAITING,
+        not_before=now,
+        claimed_at=None,
+        last_error=f"{UNKNOWN}: {STOPPED}.",
+        unknown_since=Coalesce("unknown_since", Value(now)),
     )
 
 
@@ -232,8 +262,11 @@ def _settle(row: OutboxMessage, now: datetime, outcome: NotSent) -> str:
             state, error = str(State.FAILED), f"{error} (gave up after {row.attempts} attempts)"
         else:
             not_before = now + backoff(row.attempts - 1, first=BACKOFF_FIRST, cap=BACKOFF_CAP, jitter=BACKOFF_JITTER)
+    changes = {}
+    if error.startswith(UNKNOWN):  # the first lost answer is the one that counts
+        changes["unknown_since"] = Coalesce("unknown_since", Value(now))
     OutboxMessage.objects.filter(pk=row.pk).update(
-        state=state, last_error=error[:2000], not_before=not_before, claimed_at=None
+        state=state, last_error=error[:2000], not_before=not_before, claimed_at=None, **changes
     )
     return state
 
@@ -265,12 +298,14 @@ def _post(row: OutboxMessage, client):
     if thread is not None:
         thread.refresh_from_db()
     thread_ts = thread.ts if thread is not None and thread.ts else None
-    if row.last_error.startswith(UNKNOWN):
+    if row.unknown_since is not None:
         found = _already_posted(row, client, thread_ts)
         if found:
             row.slack_ts = found
             _start_thread(row, thread, found)
             return
+        # Slack showed the channel and the row is not in it: it was never posted.
+        OutboxMessage.objects.filter(pk=row.pk).update(unknown_since=None)
     kwargs = {"channel": row.channel, "text": row.text, "metadata": _metadata(row)}
     if row.blocks:
         kwargs["blocks"] = row.blocks
@@ -303,9 +338,7 @@ def _already_posted(row: OutboxMessage, client, thread_ts: str | None) -> str:
             response = _call(method, **kwargs, **({"cursor": cursor} if cursor else {}))
         except NotSent as outcome:
             if outcome.code:  # Slack answered, and will not tell (e.g. missing_scope): a human decides
-                raise NotSent(
-                    State.FAILED, f"{UNKNOWN}; retry by hand (Slack could not be asked: {outcome.error})"
-                ) from None
+                raise NotSent(State.FAILED, _risk(row, f"Slack could not be read back ({outcome.error})")) from None
             raise NotSent(State.WAITING, f"{UNKNOWN}: {outcome.error}", outcome.delay) from None
         for message in response.get("messages") or []:
             metadata = message.get("metadata") or {}
@@ -319,7 +352,17 @@ def _already_posted(row: OutboxMessage, client, thread_ts: str | None) -> str:
         cursor = (response.get("response_metadata") or {}).get("next_cursor")
         if not (response.get("has_more") and cursor):
             return ""
-    raise NotSent(State.FAILED, f"{UNKNOWN}; retry by hand (too many messages in the channel to tell).")
+    raise NotSent(State.FAILED, _risk(row, "too many messages in the channel to tell"))
+
+
+def _risk(row: OutboxMessage, why: str) -> str:
+    """What a person reads before resending: the message may be in Slack, since when, what was seen."""
+    lost = timezone.localtime(row.unknown_since or row.claimed_at or timezone.now())
+    seen = row.last_error.removeprefix(UNKNOWN).lstrip(":; ") or "no answer"
+    return (
+        f"{MAY_BE_POSTED}: Slack's answer was lost at {lost:%H:%M on %a %d %b} ({seen}); {why}: "
+        "check the channel before resending."
+    )
 
 
 def _update_thread_status(row: OutboxMessage, client):

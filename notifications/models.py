@@ -76,6 +76,11 @@ class OutboxMessage(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     slack_ts = models.CharField(max_length=32, blank=True)
+    unknown_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When Slack's answer to a post was lost: Slack may have the message. Cleared once known.",
+    )
 
     class Meta:
         ordering = ["not_before", "id"]
