@@ -18,7 +18,11 @@ Rules:
   confirms they checked the channel (``ResendUnconfirmed`` otherwise). "Retry now" of a row still
   being checked keeps the read-back.
 - One message per second per channel: a row whose channel had a post less than a second ago waits,
-  within a run and across runs (from the channel's latest ``sent_at``).
+  within a run and across runs (from the channel's latest ``sent_at``, read with the due rows in
+  one query through the index ``outbox_channel_last_post``).
+- Delivery keeps pace with Slack, not with beat: after a run, ``next_run_in`` says when there is work
+  again (at once after a full run, when the next paced or backed-off row is due), and the task
+  queues itself for then; beat's tick is the safety net when that message is lost.
 - A step's messages go in its thread: the first one sent starts it (its ``ts`` stored on the thread);
   a later one waits until the thread has started, unless nothing earlier in the thread is still to go.
 - Without ``SLACK_BOT_TOKEN`` Slack rows stay pending with "Slack not configured"; e-mail rows still go.
@@ -36,7 +40,7 @@ from datetime import datetime, timedelta
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db.models import F, Max, Value
+from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -68,6 +72,8 @@ BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
 BACKOFF_JITTER = 0.25
 STUCK_AFTER = timedelta(minutes=10)
+BATCH = 200  # rows per run
+FOLLOW_UP_HORIZON = timedelta(seconds=30)  # work due later than this is left to beat's tick
 CHANNEL_PACE = timedelta(seconds=1)
 DEFAULT_RETRY_AFTER_SECONDS = 60
 NOT_CONFIGURED = "Slack not configured"
@@ -152,8 +158,11 @@ def retry(row: OutboxMessage, confirmed: bool = False) -> OutboxMessage:
     return row
 
 
-def deliver_due(now: datetime | None = None, limit: int = 200) -> dict:
-    """Deliver the rows due at ``now`` (oldest first, at most ``limit``); returns counts by outcome."""
+def deliver_due(now: datetime | None = None, limit: int = BATCH) -> dict:
+    """Deliver the rows due at ``now`` (oldest first, at most ``limit``); returns counts by outcome.
+
+    ``full`` is counted when the run took ``limit`` rows: more may be due already.
+    """
     fixed = now
     now = now or timezone.now()
     counts = Counter()
@@ -164,15 +173,20 @@ def deliver_due(now: datetime | None = None, limit: int = 200) -> dict:
             due.exclude(channel="").exclude(last_error=NOT_CONFIGURED).update(last_error=NOT_CONFIGURED)
         )
         due = due.filter(channel="")
-    rows = list(due.order_by("not_before", "id").values_list("id", "channel", "kind", "thread_id")[:limit])
-    last_post = _last_posts({channel for _, channel, _, _ in rows if channel})
-    client = slack_client() if settings.SLACK_ENABLED and any(channel for _, channel, _, _ in rows) else None
-    for row_id, channel, kind, thread_id in rows:
+    rows = list(
+        due.annotate(last_post=last_post())
+        .order_by("not_before", "id")
+        .values_list("id", "channel", "kind", "thread_id", "last_post")[:limit]
+    )
+    last_posts = {channel: posted for _, channel, _, _, posted in rows if channel and posted}
+    paced = {}  # row id -> its channel's next free second
+    client = slack_client() if settings.SLACK_ENABLED and any(row[1] for row in rows) else None
+    for row_id, channel, kind, thread_id, _ in rows:
         moment = fixed or timezone.now()
         if channel and kind != Kind.THREAD_STATUS:
-            previous = last_post.get(channel)
+            previous = last_posts.get(channel)
             if previous is not None and moment - previous < CHANNEL_PACE:
-                _due(moment).filter(pk=row_id).update(not_before=previous + CHANNEL_PACE)
+                paced[row_id] = previous + CHANNEL_PACE
                 counts["paced"] += 1
                 continue
             if thread_id and _waits_for_thread_start(row_id, thread_id):
@@ -190,23 +204,63 @@ def deliver_due(now: datetime | None = None, limit: int = 200) -> dict:
             raise
         counts[state] += 1
         if state == State.SENT and channel and kind != Kind.THREAD_STATUS:
-            last_post[channel] = moment
+            last_posts[channel] = moment
+    _pace(paced, fixed or timezone.now())
+    counts["full"] = int(len(rows) >= limit)
     result = {key: value for key, value in counts.items() if value}
     if result:
         logger.info("Outbox delivery: %s", result)
     return result
 
 
-def _last_posts(channels: set[str]) -> dict[str, datetime]:
-    if not channels:
-        return {}
-    latest = (
-        OutboxMessage.objects.filter(channel__in=channels, state=State.SENT)
-        .exclude(kind=Kind.THREAD_STATUS)
-        .values("channel")
-        .annotate(last=Max("sent_at"))
+def _pace(paced: dict[int, datetime], now: datetime):
+    """The paced rows wait for their channel's next free second: one UPDATE per second named, not per row."""
+    by_moment = {}
+    for row_id, moment in paced.items():
+        by_moment.setdefault(moment, []).append(row_id)
+    for moment, ids in by_moment.items():
+        _due(now).filter(pk__in=ids).update(not_before=moment)
+
+
+def next_run_in(counts: dict, now: datetime | None = None) -> timedelta | None:
+    """When delivery has work again after a run that ended with ``counts``: None when nothing is due
+    within ``FOLLOW_UP_HORIZON`` (beat's tick will see it).
+
+    At once after a full run; a second later while rows are due now that a run which made progress
+    left (held for their thread, taken by another worker); else when the next row is due (a paced
+    row: its channel's next second; a backed-off one: its retry). A run that moved nothing does not
+    spin on rows that cannot go yet: they are left to the next due row or to beat.
+    """
+    if counts.get("full"):
+        return timedelta(0)
+    now = now or timezone.now()
+    waiting = OutboxMessage.objects.filter(state__in=[State.PENDING, State.WAITING])
+    if not settings.SLACK_ENABLED:
+        waiting = waiting.filter(channel="")  # Slack rows wait for a token, not for a run
+    moved = any(counts.get(outcome) for outcome in ("sent", "failed", "waiting", "paced"))
+    if moved and waiting.filter(not_before__lte=now).exists():
+        return CHANNEL_PACE
+    nearest = (
+        waiting.filter(not_before__gt=now, not_before__lte=now + FOLLOW_UP_HORIZON)
+        .order_by("not_before")
+        .values_list("not_before", flat=True)
+        .first()
     )
-    return {item["channel"]: item["last"] for item in latest if item["last"]}
+    return None if nearest is None else nearest - now
+
+
+def last_post(channel=None) -> Subquery:
+    """When ``channel`` (default: the outer row's) last had a message posted (updates of a first message do not count).
+
+    One index range per channel (``outbox_channel_last_post``): cheap however many rows were sent.
+    """
+    channel = OuterRef("channel") if channel is None else channel
+    return Subquery(
+        OutboxMessage.objects.filter(channel=channel, state=State.SENT, sent_at__isnull=False)
+        .exclude(kind=Kind.THREAD_STATUS)
+        .order_by("-sent_at")
+        .values("sent_at")[:1]
+    )
 
 
 def _waits_for_thread_start(row_id: int, thread_id: int) -> bool:

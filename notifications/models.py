@@ -84,7 +84,15 @@ class OutboxMessage(models.Model):
 
     class Meta:
         ordering = ["not_before", "id"]
-        indexes = [models.Index(fields=["state", "not_before"])]
+        indexes = [
+            models.Index(fields=["state", "not_before"]),
+            # A channel's last post (pacing: one message per second per channel), read per due row.
+            models.Index(
+                fields=["channel", "sent_at"],
+                name="outbox_channel_last_post",
+                condition=models.Q(state="sent") & ~models.Q(kind="thread_status"),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.text[:60]}"
