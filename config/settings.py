@@ -162,10 +162,16 @@ TEMPLATES = [
     },
 ]
 
+# Production keeps each process's connection for a minute instead of opening one per request
+# (the bare view serves 3-5x the requests), and checks it before reuse so a database restart
+# costs one reconnect, not an error. The embedded mode opens one per request: three processes
+# share one SQLite file.
+_PERSISTENT_CONNECTIONS = not (EMBEDDED or DEBUG)
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'roadmap.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60 if _PERSISTENT_CONNECTIONS else 0, minimum=0),
+        conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", _PERSISTENT_CONNECTIONS),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -181,7 +181,12 @@ class Integration(models.Model):
 
     class Meta:
         ordering = ["partner__name", "name"]
-        indexes = [models.Index(fields=["state", "ball_side", "next_due_on"])]
+        indexes = [
+            models.Index(fields=["state", "ball_side", "next_due_on"]),
+            # The portfolio's default sort and its late / due counts; its launch count and forecast sort.
+            models.Index(fields=["state", "next_deadline_at"], name="integration_state_deadline"),
+            models.Index(fields=["state", "forecast_launch_on"], name="integration_state_forecast"),
+        ]
 
     RUNNING_STATES = (State.ACTIVE, State.PAUSED)
 
