@@ -189,19 +189,23 @@ class PartRuns:
         return self.latest_finished.describe()
 
 
-def current_jobs(integration) -> dict[str, JenkinsJob]:
-    """Per part, the job linked most recently (a live one before a revoked one)."""
+def current_jobs(integration, linked=None) -> dict[str, JenkinsJob]:
+    """Per part, the job linked most recently (a live one before a revoked one). ``linked``: the
+    integration's jobs newest first, when the caller has them."""
+    if linked is None:
+        linked = JenkinsJob.objects.filter(integration_id=integration.pk).order_by("-created_at", "-id")
     jobs = {}
-    for job in JenkinsJob.objects.filter(integration_id=integration.pk).order_by("-created_at", "-id"):
+    for job in linked:
         taken = jobs.get(job.part)
         if taken is None or (taken.revoked_at is not None and job.revoked_at is None):
             jobs[job.part] = job
     return jobs
 
 
-def part_runs(integration, parts=None) -> dict[str, PartRuns]:
-    """Per part (the required ones unless ``parts`` says), what its linked job's builds say."""
-    jobs = current_jobs(integration)
+def part_runs(integration, parts=None, linked=None) -> dict[str, PartRuns]:
+    """Per part (the required ones unless ``parts`` says), what its linked job's builds say: one
+    query for the jobs (none when ``linked`` is given), three per part with a job."""
+    jobs = current_jobs(integration, linked)
     result = {}
     for part in required_parts(integration) if parts is None else parts:
         job = jobs.get(part)
@@ -216,3 +220,32 @@ def part_runs(integration, parts=None) -> dict[str, PartRuns]:
             runs.first_ran_at = first.started_at if first else None
         result[part] = runs
     return result
+
+
+@dataclass
+class AutotestsSummary:
+    """What the pages show: per part, its job and latest runs; every job linked, live or revoked."""
+
+    parts: list[PartRuns]
+    jobs: list[JenkinsJob]
+
+    @property
+    def linked(self) -> bool:
+        return bool(self.jobs)
+
+
+def integration_parts(integration) -> list[str]:
+    """The parts a job may be linked to: those the integration has, trading first."""
+    return [
+        part
+        for part, has in ((Part.TRADING, integration.has_trading_part), (Part.DATA, integration.has_data_part))
+        if has
+    ]
+
+
+def autotests_summary(integration) -> AutotestsSummary:
+    """Per required part (and any other part with a job linked), the latest run and the latest finished one."""
+    jobs = list(JenkinsJob.objects.filter(integration_id=integration.pk).order_by("-created_at", "-id"))
+    parts = required_parts(integration)
+    parts += [p for p in integration_parts(integration) if p not in parts and any(j.part == p for j in jobs)]
+    return AutotestsSummary(parts=list(part_runs(integration, parts, linked=jobs).values()), jobs=jobs)
