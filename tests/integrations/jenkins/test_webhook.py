@@ -101,7 +101,7 @@ def test_earlier_phase_after_a_later_one_changes_nothing(post):
 
 def test_an_older_builds_result_never_overrides_a_newer_ones(post, started_integration):
     post(fixture_json("completed_success", number=43))
-    post(fixture_json("completed_failure", number=42))  # arrives late
+    post(fixture_json("completed_failure", number=42), when=HEARD_AT + timedelta(hours=1))  # arrives late
     runs = part_runs(started_integration)["trading"]
     assert runs.latest_finished.number == 43 and runs.passed
     assert "Build #43 is newer and stays the latest" in JenkinsDelivery.objects.order_by("-id").first().detail
