@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     # the integrations app's tables and migrations.
     "integrations.jira",
     "integrations.handovers",
+    "integrations.jenkins",
     "integrations.stage",
     "integrations.api",
     "notifications",
@@ -377,6 +378,10 @@ JIRA_SWEEP_SECONDS = env_int("JIRA_SWEEP_SECONDS", 60, minimum=5)
 CELERY_BEAT_SCHEDULE["jira-sweep"] = {"task": "integrations.jira_sweep", "schedule": JIRA_SWEEP_SECONDS}
 if JIRA_ENABLED:
     CELERY_BEAT_SCHEDULE["jira-pull"] = {"task": "integrations.jira_pull", "schedule": JIRA_PULL_SECONDS}
+# Jenkins' Notification plugin: bodies larger than this are refused (its JSON may carry log lines).
+JENKINS_WEBHOOK_MAX_BYTES = env_int("JENKINS_WEBHOOK_MAX_BYTES", 262_144, minimum=1_000)
+JENKINS_SWEEP_SECONDS = env_int("JENKINS_SWEEP_SECONDS", 60, minimum=5)
+CELERY_BEAT_SCHEDULE["jenkins-sweep"] = {"task": "integrations.jenkins_sweep", "schedule": JENKINS_SWEEP_SECONDS}
 SLACK_BOT_TOKEN = env_str("SLACK_BOT_TOKEN")
 SLACK_ENABLED = bool(SLACK_BOT_TOKEN) and env_bool("SLACK_ENABLED", True)
 SLACK_SIGNING_SECRET = env_str("SLACK_SIGNING_SECRET")

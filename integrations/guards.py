@@ -3,7 +3,8 @@
 A guard is a function ``(step, steps) -> Refusal | None``, ``steps`` being all the steps of the
 step's integration. The core guards the prerequisites (the steps a step depends on); each plug-in
 registers its own guard from its ``AppConfig.ready()`` (``integrations.jira``: open bugs;
-``integrations.handovers``: what the partner has not handed over yet), so the core imports no
+``integrations.handovers``: what the partner has not handed over yet; ``integrations.jenkins``:
+autotests whose latest build did not pass), so the core imports no
 plug-in. Each guard takes an explicit place, so which refusal people see first never depends on
 the order the apps happen to load in.
 
@@ -27,6 +28,7 @@ Since = Callable[[object, Iterable], list[Cleared]]
 PREREQUISITES = 10
 OPEN_BUGS = 20
 HANDOVERS = 30
+AUTOTESTS = 40
 
 _guards: dict[int, Guard] = {}
 _since: dict[int, Since] = {}

@@ -25,6 +25,7 @@ from integrations.context import ChangeContext
 from integrations.dashboard.access import staff_required
 from integrations.forms import NoteForm, ReplanForm
 from integrations.handovers.rules import handover_summary
+from integrations.jenkins.runs import autotests_summary
 from integrations.jira.models import JiraIssue, StatusCategory
 from integrations.models import Integration, IntegrationStep, StepChange
 from integrations.read_models.headline import blocked, ending, last_activity, window_of
@@ -132,6 +133,7 @@ def _context(request, integration: Integration, replan_form=None, pause_form=Non
         "team": [(ROLE_NAMES[r], counts.get(r, 0), w) for r, w in RECOMMENDED_LINEUP.items()],
         "team_gaps": lineup_gaps(counts),
         "handovers": handover_summary(integration, steps),
+        "autotests": autotests_summary(integration),
         "can_replan": integration.is_started and integration.is_running,
         "can_pause": integration.is_active and integration.is_started,
         "can_resume": integration.is_paused,
