@@ -200,6 +200,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files browsers ask for at the site's root (/favicon.ico), served by whitenoise in every mode.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 # The embedded product serves static files straight from the repo; production runs collectstatic.
 WHITENOISE_USE_FINDERS = EMBEDDED or DEBUG
 if WHITENOISE_USE_FINDERS:
@@ -286,7 +288,10 @@ TRADINGVIEW_ORIGINS = env_list("TRADINGVIEW_ORIGINS", ["https://www.tradingview.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_tokens": {"()": "config.log_redaction.RedactTokens"}},
+    "filters": {
+        "redact_tokens": {"()": "config.log_redaction.RedactTokens"},
+        "client_errors_without_traceback": {"()": "config.quiet_refusals.ClientErrorsWithoutTraceback"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "django.server": {
@@ -302,6 +307,8 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        # Expected 403s and 404s: one line each, no traceback (server errors keep theirs).
+        "django.request": {"handlers": [], "filters": ["client_errors_without_traceback"], "propagate": True},
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }

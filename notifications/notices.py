@@ -199,6 +199,7 @@ def launched(event) -> list[Message]:
     emails = [c.email for c in integration.partner.contacts.all() if c.email]
     if emails:
         body = (
+            f"{integration} is live on TradingView: open to all users since {day:%d %B %Y}\n\n"
             f"Hello,\n\n{integration} is now open to all TradingView users (launched on {day:%d %B %Y}).\n"
             "Thank you for the work that got it here.\n\nTradingView integrations team"
         )

@@ -15,6 +15,7 @@ from datetime import date
 from django.db.models import Prefetch
 
 from integrations.actions import step_actions
+from integrations.forms import InviteForm
 from integrations.jenkins.runs import autotests_summary
 from integrations.jira.models import JiraIssue, StatusCategory
 from integrations.models import Integration, IntegrationEvent, IntegrationStep
@@ -169,5 +170,8 @@ def stage_context(request, integration: Integration, **forms) -> dict:
         "team_gaps": integration.team_gaps(),
         "feeds": [f for f in feeds if f.is_live()],
         "autotests": autotests_summary(integration),
+        # A PM lets the partner's team invite colleagues; staff previewing see what the partner sees.
+        "may_invite": integration.partner.team_may_invite and user.is_active,
+        "invite_form": forms.get("invite_form") or InviteForm(),
         **handover_view.context(integration, steps, forms),
     }
