@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0010_integrationstep_reopened_at'),
+        ('integrations', '0011_standing_refreshed_at'),
     ]
 
     operations = [

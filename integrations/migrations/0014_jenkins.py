@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0010_integrationstep_reopened_at'),
+        ('integrations', '0013_partner_team_invitations'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
