@@ -110,13 +110,12 @@ def _on_roadmap_event(sender, event, **kwargs):
     elif event.kind != events.RESUMED:
         return
     integration_id = event.integration.pk
-    transaction.on_commit(lambda: settle_after_commit(integration_id))
+    if JenkinsJob.objects.filter(integration_id=integration_id).exists():  # else nothing for Jenkins to settle
+        transaction.on_commit(lambda: settle_after_commit(integration_id))
 
 
 def settle_after_commit(integration_id: int):
-    """Settle an integration with Jenkins jobs once another step's completion is committed."""
-    if not JenkinsJob.objects.filter(integration_id=integration_id).exists():
-        return
+    """Settle an integration with Jenkins jobs once another step's completion (or its resumption) is committed."""
     from integrations.models import Integration
 
     try:
