@@ -11,8 +11,8 @@
 - **Configuration**: "Autotests configuration" completes when every required part's job has run
   its first build (started or later), at the last of those first runs.
 
-``settle`` runs after each applied build, and after a step completes (its prerequisites may have
-been what the passing step waited for).
+``settle`` runs after each applied build, after another step completes (the passing step may have
+waited for its prerequisites) and after the integration resumes.
 """
 
 import logging
@@ -101,18 +101,21 @@ def _not_before(step, steps) -> list:
 
 
 def _on_roadmap_event(sender, event, **kwargs):
-    if event.kind != events.STEP_CHANGED or event.details.get("to_status") != StepStatus.DONE:
-        return
-    if event.context.source == ChangeSource.JENKINS or event.step.code == PASSING:
+    """A step done (a prerequisite, perhaps) or the integration resumed: the runs may now complete a step."""
+    if event.kind == events.STEP_CHANGED:
+        if event.details.get("to_status") != StepStatus.DONE or event.step.code == PASSING:
+            return
+        if event.context.source == ChangeSource.JENKINS:
+            return  # settle did this itself
+    elif event.kind != events.RESUMED:
         return
     integration_id = event.integration.pk
-    transaction.on_commit(lambda: settle_after_commit(integration_id))
+    if JenkinsJob.objects.filter(integration_id=integration_id).exists():  # else nothing for Jenkins to settle
+        transaction.on_commit(lambda: settle_after_commit(integration_id))
 
 
 def settle_after_commit(integration_id: int):
-    """Settle an integration with Jenkins jobs once another step's completion is committed."""
-    if not JenkinsJob.objects.filter(integration_id=integration_id).exists():
-        return
+    """Settle an integration with Jenkins jobs once another step's completion (or its resumption) is committed."""
     from integrations.models import Integration
 
     try:

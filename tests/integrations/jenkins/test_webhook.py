@@ -328,3 +328,23 @@ def test_replay_from_the_admin(post, admin_client):
 def test_jobs_tokens_are_hashed_at_rest(linked):
     job, raw = linked["trading"]
     assert raw not in job.token_hash and JenkinsJob.find(raw) == job
+
+
+def test_builds_heard_while_paused_complete_the_step_when_it_resumes(
+    post, started_integration, pm, django_capture_on_commit_callbacks
+):
+    from integrations import plan
+
+    endpoints_done(started_integration)
+    with time_machine.travel(START - timedelta(hours=1), tick=False):
+        plan.pause(started_integration, ctx(pm, note="Partner on holiday"))
+    post(fixture_json("completed_success"))
+    post(fixture_json("completed_success", job=DATA_JOB, number=7), part="data")
+    assert step(started_integration, "passing-autotests").status != StepStatus.DONE
+    resumed_at = HEARD_AT + timedelta(days=1)
+    with time_machine.travel(resumed_at, tick=False), django_capture_on_commit_callbacks(execute=True):
+        started_integration.refresh_from_db()
+        plan.resume(started_integration, ctx(pm, note="Back"))
+    passing = step(started_integration, "passing-autotests")
+    assert passing.status == StepStatus.DONE
+    assert [c.source for c in jenkins_changes(passing)] == ["jenkins"]
