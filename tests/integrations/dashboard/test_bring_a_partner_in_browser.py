@@ -12,7 +12,7 @@ from django.core import mail
 
 from integrations.models import Integration, PartnerUser
 from tests.browser import needs_browser
-from tests.factories import UserFactory
+from tests.factories import UserFactory, latest_default_template
 
 pytestmark = [pytest.mark.django_db(transaction=True), needs_browser]
 
@@ -32,6 +32,7 @@ def shoot(page, name):
 
 
 def test_a_pm_brings_a_new_partner_in_from_nothing(page):
+    latest_default_template()  # installed again if an earlier transactional test emptied the tables
     pm = UserFactory(username="priya", first_name="Priya", last_name="Shah", staff=True)
     page.goto("/accounts/login/")
     page.fill("#id_username", pm.username)
