@@ -12,13 +12,23 @@ Rules:
   worker killed while a row was "sending", reclaimed after ``STUCK_AFTER``), the row waits marked
   ``UNKNOWN``; before posting it again the channel (or the thread) is read back with
   ``include_all_metadata``: a message naming the row marks it sent with that ``ts``; none, and it is
-  posted. If Slack cannot be read back (e.g. the bot lacks the history scope), the row fails for a human:
-  "unknown whether Slack received it; retry by hand" (``retry`` then posts without asking).
+  posted. The moment the answer was lost is kept (``unknown_since``). If Slack cannot be read back
+  (e.g. the bot lacks the history scope), the row fails for a human, saying it may already be
+  posted, when the answer was lost and what was seen; ``retry`` resends it only when the person
+  confirms they checked the channel (``ResendUnconfirmed`` otherwise). "Retry now" of a row still
+  being checked keeps the read-back.
 - One message per second per channel: a row whose channel had a post less than a second ago waits,
-  within a run and across runs (from the channel's latest ``sent_at``).
+  within a run and across runs (from the channel's latest ``sent_at``, read with the due rows in
+  one query through the index ``outbox_channel_last_post``).
+- Delivery keeps pace with Slack, not with beat: after a run, ``next_run_in`` says when there is work
+  again (at once after a full run, when the next paced or backed-off row is due), and the task
+  queues itself for then; beat's tick is the safety net when that message is lost.
 - A step's messages go in its thread: the first one sent starts it (its ``ts`` stored on the thread);
   a later one waits until the thread has started, unless nothing earlier in the thread is still to go.
 - Without ``SLACK_BOT_TOKEN`` Slack rows stay pending with "Slack not configured"; e-mail rows still go.
+- Celery's soft time limit is not a delivery failure: it ends the run at once. The row being sent
+  is due again, marked ``UNKNOWN`` (Slack may have it), never left "sending" until the reclaim; the
+  rows after it wait for the next run.
 """
 
 import logging
@@ -27,9 +37,11 @@ import urllib.error
 from collections import Counter
 from datetime import datetime, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db.models import F, Max
+from django.db.models import F, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from integrations.retry import backoff
@@ -60,14 +72,24 @@ BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
 BACKOFF_JITTER = 0.25
 STUCK_AFTER = timedelta(minutes=10)
+BATCH = 200  # rows per run
+FOLLOW_UP_HORIZON = timedelta(seconds=30)  # work due later than this is left to beat's tick
 CHANNEL_PACE = timedelta(seconds=1)
 DEFAULT_RETRY_AFTER_SECONDS = 60
 NOT_CONFIGURED = "Slack not configured"
 UNKNOWN = "Unknown whether Slack received it"
 RETRIED_BY_HAND = "Retried by hand"
+STOPPED = "the delivery run reached its time limit while sending it"
 METADATA_EVENT = "roadmap_outbox"
 HISTORY_LOOKBACK = timedelta(minutes=5)
 HISTORY_PAGES = 5
+
+
+MAY_BE_POSTED = "May already be posted"
+
+
+class ResendUnconfirmed(Exception):
+    """A row that may already be in Slack is resent only once a person has checked the channel."""
 
 
 class NotSent(Exception):
@@ -100,6 +122,7 @@ def reclaim_stuck(now: datetime) -> int:
         state=State.WAITING,
         not_before=now,
         last_error=f"{UNKNOWN}: the worker sending it stopped.",
+        unknown_since=Coalesce("unknown_since", "claimed_at"),
     )
 
 
@@ -111,18 +134,35 @@ def claim(row_id: int, now: datetime) -> OutboxMessage | None:
     return OutboxMessage.objects.select_related("thread", "step").get(pk=row_id)
 
 
-def retry(row: OutboxMessage) -> OutboxMessage:
-    """Back to pending, due now, with a fresh count of attempts (the admin's "Retry now")."""
+def may_already_be_posted(row: OutboxMessage) -> bool:
+    """Slack's answer to a post of this row was lost and nobody has seen the channel since."""
+    return row.unknown_since is not None and row.state != State.SENT
+
+
+def retry(row: OutboxMessage, confirmed: bool = False) -> OutboxMessage:
+    """Back to pending, due now, with a fresh count of attempts (the admin's "Retry now").
+
+    A row whose post may already be in Slack: while Slack can still be read back (waiting), it is
+    read back first, as always; once that failed, it is resent only ``confirmed`` (a person checked
+    the channel), else ``ResendUnconfirmed`` with the risk.
+    """
     now = timezone.now()
-    OutboxMessage.objects.filter(pk=row.pk).exclude(state__in=[State.SENT, State.SENDING]).update(
-        state=State.PENDING, not_before=now, attempts=0, last_error=RETRIED_BY_HAND, claimed_at=None
-    )
+    changes = {"state": State.PENDING, "not_before": now, "attempts": 0, "claimed_at": None}
+    if may_already_be_posted(row) and not confirmed:
+        if row.state == State.FAILED:
+            raise ResendUnconfirmed(row.last_error)
+    else:
+        changes.update(last_error=RETRIED_BY_HAND, unknown_since=None)
+    OutboxMessage.objects.filter(pk=row.pk).exclude(state__in=[State.SENT, State.SENDING]).update(**changes)
     row.refresh_from_db()
     return row
 
 
-def deliver_due(now: datetime | None = None, limit: int = 200) -> dict:
-    """Deliver the rows due at ``now`` (oldest first, at most ``limit``); returns counts by outcome."""
+def deliver_due(now: datetime | None = None, limit: int = BATCH) -> dict:
+    """Deliver the rows due at ``now`` (oldest first, at most ``limit``); returns counts by outcome.
+
+    ``full`` is counted when the run took ``limit`` rows: more may be due already.
+    """
     fixed = now
     now = now or timezone.now()
     counts = Counter()
@@ -133,15 +173,20 @@ def deliver_due(now: datetime | None = None, limit: int = 200) -> dict:
             due.exclude(channel="").exclude(last_error=NOT_CONFIGURED).update(last_error=NOT_CONFIGURED)
         )
         due = due.filter(channel="")
-    rows = list(due.order_by("not_before", "id").values_list("id", "channel", "kind", "thread_id")[:limit])
-    last_post = _last_posts({channel for _, channel, _, _ in rows if channel})
-    client = slack_client() if settings.SLACK_ENABLED and any(channel for _, channel, _, _ in rows) else None
-    for row_id, channel, kind, thread_id in rows:
+    rows = list(
+        due.annotate(last_post=last_post())
+        .order_by("not_before", "id")
+        .values_list("id", "channel", "kind", "thread_id", "last_post")[:limit]
+    )
+    last_posts = {channel: posted for _, channel, _, _, posted in rows if channel and posted}
+    paced = {}  # row id -> its channel's next free second
+    client = slack_client() if settings.SLACK_ENABLED and any(row[1] for row in rows) else None
+    for row_id, channel, kind, thread_id, _ in rows:
         moment = fixed or timezone.now()
         if channel and kind != Kind.THREAD_STATUS:
-            previous = last_post.get(channel)
+            previous = last_posts.get(channel)
             if previous is not None and moment - previous < CHANNEL_PACE:
-                _due(moment).filter(pk=row_id).update(not_before=previous + CHANNEL_PACE)
+                paced[row_id] = previous + CHANNEL_PACE
                 counts["paced"] += 1
                 continue
             if thread_id and _waits_for_thread_start(row_id, thread_id):
@@ -151,26 +196,71 @@ def deliver_due(now: datetime | None = None, limit: int = 200) -> dict:
         if row is None:
             counts["skipped"] += 1
             continue
-        state = _deliver(row, client, moment)
+        try:
+            state = _deliver(row, client, moment)
+        except SoftTimeLimitExceeded:
+            _release(row, moment)
+            logger.warning("Outbox delivery stopped by the time limit: %s", dict(counts))
+            raise
         counts[state] += 1
         if state == State.SENT and channel and kind != Kind.THREAD_STATUS:
-            last_post[channel] = moment
+            last_posts[channel] = moment
+    _pace(paced, fixed or timezone.now())
+    counts["full"] = int(len(rows) >= limit)
     result = {key: value for key, value in counts.items() if value}
     if result:
         logger.info("Outbox delivery: %s", result)
     return result
 
 
-def _last_posts(channels: set[str]) -> dict[str, datetime]:
-    if not channels:
-        return {}
-    latest = (
-        OutboxMessage.objects.filter(channel__in=channels, state=State.SENT)
-        .exclude(kind=Kind.THREAD_STATUS)
-        .values("channel")
-        .annotate(last=Max("sent_at"))
+def _pace(paced: dict[int, datetime], now: datetime):
+    """The paced rows wait for their channel's next free second: one UPDATE per second named, not per row."""
+    by_moment = {}
+    for row_id, moment in paced.items():
+        by_moment.setdefault(moment, []).append(row_id)
+    for moment, ids in by_moment.items():
+        _due(now).filter(pk__in=ids).update(not_before=moment)
+
+
+def next_run_in(counts: dict, now: datetime | None = None) -> timedelta | None:
+    """When delivery has work again after a run that ended with ``counts``: None when nothing is due
+    within ``FOLLOW_UP_HORIZON`` (beat's tick will see it).
+
+    At once after a full run; a second later while rows are due now that a run which made progress
+    left (held for their thread, taken by another worker); else when the next row is due (a paced
+    row: its channel's next second; a backed-off one: its retry). A run that moved nothing does not
+    spin on rows that cannot go yet: they are left to the next due row or to beat.
+    """
+    if counts.get("full"):
+        return timedelta(0)
+    now = now or timezone.now()
+    waiting = OutboxMessage.objects.filter(state__in=[State.PENDING, State.WAITING])
+    if not settings.SLACK_ENABLED:
+        waiting = waiting.filter(channel="")  # Slack rows wait for a token, not for a run
+    moved = any(counts.get(outcome) for outcome in ("sent", "failed", "waiting", "paced"))
+    if moved and waiting.filter(not_before__lte=now).exists():
+        return CHANNEL_PACE
+    nearest = (
+        waiting.filter(not_before__gt=now, not_before__lte=now + FOLLOW_UP_HORIZON)
+        .order_by("not_before")
+        .values_list("not_before", flat=True)
+        .first()
     )
-    return {item["channel"]: item["last"] for item in latest if item["last"]}
+    return None if nearest is None else nearest - now
+
+
+def last_post(channel=None) -> Subquery:
+    """When ``channel`` (default: the outer row's) last had a message posted (updates of a first message do not count).
+
+    One index range per channel (``outbox_channel_last_post``): cheap however many rows were sent.
+    """
+    channel = OuterRef("channel") if channel is None else channel
+    return Subquery(
+        OutboxMessage.objects.filter(channel=channel, state=State.SENT, sent_at__isnull=False)
+        .exclude(kind=Kind.THREAD_STATUS)
+        .order_by("-sent_at")
+        .values("sent_at")[:1]
+    )
 
 
 def _waits_for_thread_start(row_id: int, thread_id: int) -> bool:
@@ -194,13 +284,26 @@ def _deliver(row: OutboxMessage, client, now: datetime) -> str:
             _post(row, client)
     except NotSent as outcome:
         return _settle(row, now, outcome)
+    except SoftTimeLimitExceeded:
+        raise
     except Exception as error:  # noqa: BLE001 - any other failure: the row waits and says why
         logger.exception("Outbox row %s failed unexpectedly", row.pk)
         return _settle(row, now, NotSent(State.WAITING, f"{type(error).__name__}: {error}"))
     OutboxMessage.objects.filter(pk=row.pk).update(
-        state=State.SENT, sent_at=now, slack_ts=row.slack_ts, last_error="", claimed_at=None
+        state=State.SENT, sent_at=now, slack_ts=row.slack_ts, last_error="", claimed_at=None, unknown_since=None
     )
     return str(State.SENT)
+
+
+def _release(row: OutboxMessage, now: datetime):
+    """The row the run was sending when it had to stop is due again; Slack may have it, so it is read back first."""
+    OutboxMessage.objects.filter(pk=row.pk, state=State.SENDING).update(
+        state=State.WAITING,
+        not_before=now,
+        claimed_at=None,
+        last_error=f"{UNKNOWN}: {STOPPED}.",
+        unknown_since=Coalesce("unknown_since", Value(now)),
+    )
 
 
 def _settle(row: OutboxMessage, now: datetime, outcome: NotSent) -> str:
@@ -213,8 +316,11 @@ def _settle(row: OutboxMessage, now: datetime, outcome: NotSent) -> str:
             state, error = str(State.FAILED), f"{error} (gave up after {row.attempts} attempts)"
         else:
             not_before = now + backoff(row.attempts - 1, first=BACKOFF_FIRST, cap=BACKOFF_CAP, jitter=BACKOFF_JITTER)
+    changes = {}
+    if error.startswith(UNKNOWN):  # the first lost answer is the one that counts
+        changes["unknown_since"] = Coalesce("unknown_since", Value(now))
     OutboxMessage.objects.filter(pk=row.pk).update(
-        state=state, last_error=error[:2000], not_before=not_before, claimed_at=None
+        state=state, last_error=error[:2000], not_before=not_before, claimed_at=None, **changes
     )
     return state
 
@@ -228,6 +334,8 @@ def _send_email(row: OutboxMessage):
     subject = (row.text.splitlines() or [""])[0][:150] or row.get_kind_display()
     try:
         send_mail(subject, row.text, settings.DEFAULT_FROM_EMAIL, list(row.emails))
+    except SoftTimeLimitExceeded:
+        raise
     except Exception as error:  # noqa: BLE001 - SMTP and socket errors: transient, the row waits
         raise NotSent(State.WAITING, f"E-mail not sent: {type(error).__name__}: {error}") from error
 
@@ -244,12 +352,14 @@ def _post(row: OutboxMessage, client):
     if thread is not None:
         thread.refresh_from_db()
     thread_ts = thread.ts if thread is not None and thread.ts else None
-    if row.last_error.startswith(UNKNOWN):
+    if row.unknown_since is not None:
         found = _already_posted(row, client, thread_ts)
         if found:
             row.slack_ts = found
             _start_thread(row, thread, found)
             return
+        # Slack showed the channel and the row is not in it: it was never posted.
+        OutboxMessage.objects.filter(pk=row.pk).update(unknown_since=None)
     kwargs = {"channel": row.channel, "text": row.text, "metadata": _metadata(row)}
     if row.blocks:
         kwargs["blocks"] = row.blocks
@@ -282,9 +392,7 @@ def _already_posted(row: OutboxMessage, client, thread_ts: str | None) -> str:
             response = _call(method, **kwargs, **({"cursor": cursor} if cursor else {}))
         except NotSent as outcome:
             if outcome.code:  # Slack answered, and will not tell (e.g. missing_scope): a human decides
-                raise NotSent(
-                    State.FAILED, f"{UNKNOWN}; retry by hand (Slack could not be asked: {outcome.error})"
-                ) from None
+                raise NotSent(State.FAILED, _risk(row, f"Slack could not be read back ({outcome.error})")) from None
             raise NotSent(State.WAITING, f"{UNKNOWN}: {outcome.error}", outcome.delay) from None
         for message in response.get("messages") or []:
             metadata = message.get("metadata") or {}
@@ -298,7 +406,17 @@ def _already_posted(row: OutboxMessage, client, thread_ts: str | None) -> str:
         cursor = (response.get("response_metadata") or {}).get("next_cursor")
         if not (response.get("has_more") and cursor):
             return ""
-    raise NotSent(State.FAILED, f"{UNKNOWN}; retry by hand (too many messages in the channel to tell).")
+    raise NotSent(State.FAILED, _risk(row, "too many messages in the channel to tell"))
+
+
+def _risk(row: OutboxMessage, why: str) -> str:
+    """What a person reads before resending: the message may be in Slack, since when, what was seen."""
+    lost = timezone.localtime(row.unknown_since or row.claimed_at or timezone.now())
+    seen = row.last_error.removeprefix(UNKNOWN).lstrip(":; ") or "no answer"
+    return (
+        f"{MAY_BE_POSTED}: Slack's answer was lost at {lost:%H:%M on %a %d %b} ({seen}); {why}: "
+        "check the channel before resending."
+    )
 
 
 def _update_thread_status(row: OutboxMessage, client):
@@ -340,6 +458,8 @@ def _call(method, posting: bool = False, **kwargs):
         if code in PERMANENT_ERRORS:
             raise NotSent(State.FAILED, f"Slack refused it: {code}.", code=code) from None
         raise NotSent(State.WAITING, f"Slack answered: {code or 'an error'} (HTTP {status}).", code=code) from None
+    except SoftTimeLimitExceeded:
+        raise  # the run stops; not a Slack failure
     except Exception as error:  # noqa: BLE001 - urllib, socket and http.client errors
         if _never_reached_slack(error):
             raise NotSent(State.WAITING, f"Could not connect to Slack: {error}") from None

@@ -76,10 +76,23 @@ class OutboxMessage(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     slack_ts = models.CharField(max_length=32, blank=True)
+    unknown_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When Slack's answer to a post was lost: Slack may have the message. Cleared once known.",
+    )
 
     class Meta:
         ordering = ["not_before", "id"]
-        indexes = [models.Index(fields=["state", "not_before"])]
+        indexes = [
+            models.Index(fields=["state", "not_before"]),
+            # A channel's last post (pacing: one message per second per channel), read per due row.
+            models.Index(
+                fields=["channel", "sent_at"],
+                name="outbox_channel_last_post",
+                condition=models.Q(state="sent") & ~models.Q(kind="thread_status"),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.text[:60]}"

@@ -105,7 +105,7 @@ class OperationsAdmin(admin.ModelAdmin):
             "opts": self.opts,
             "operation": op,
             "objects": objects,
-            "object_names": [f"{self.operation_subject_prefix(o)}{o}" for o in objects],
+            "object_names": [self.operation_object_name(o) for o in objects],
             "original": obj,
             "form": form,
             "from_list": from_list,
@@ -132,6 +132,10 @@ class OperationsAdmin(admin.ModelAdmin):
                 done.append(f"{self.operation_subject_prefix(obj)}{obj}")
         if done:
             self.message_user(request, f"{op.done}: {'; '.join(done)}.", messages.SUCCESS)
+
+    def operation_object_name(self, obj) -> str:
+        """How ``obj`` is named on the operation's page."""
+        return f"{self.operation_subject_prefix(obj)}{obj}"
 
     def operation_subject_prefix(self, obj) -> str:
         """What to put before an object's name in messages when the name alone is ambiguous."""

@@ -1,5 +1,11 @@
-"""The outbox in the admin: what was sent, what waits and why, and "Retry now" for what waits or failed."""
+"""The outbox in the admin: what was sent, what waits and why, and "Retry now" for what waits or failed.
 
+A row that may already be in Slack (its answer was lost and Slack could not be read back) is not
+"Retry now": "Resend after checking the channel" shows the risk and what was seen, and asks the
+person to confirm they looked.
+"""
+
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -12,12 +18,36 @@ NOT_CONFIGURED_BANNER = "Slack not configured (SLACK_BOT_TOKEN not set): message
 RETRYABLE = (OutboxMessage.State.WAITING, OutboxMessage.State.FAILED)
 
 
+RESEND = "Resend after checking the channel"
+
+
+def _needs_check(row) -> bool:
+    return row.state == OutboxMessage.State.FAILED and delivery.may_already_be_posted(row)
+
+
 def _retry(row, data, user):
     if row.state not in RETRYABLE:
         raise ValidationError(
             f"Only a waiting or failed message can be retried; this one is {row.get_state_display()}."
         )
-    return delivery.retry(row)
+    try:
+        return delivery.retry(row)
+    except delivery.ResendUnconfirmed as risk:
+        raise ValidationError(f"{risk} Use “{RESEND}” once you have looked.") from None
+
+
+def _resend(row, data, user):
+    if not _needs_check(row):
+        raise ValidationError("This message is not one that may already be posted; use “Retry now”.")
+    return delivery.retry(row, confirmed=True)
+
+
+class CheckedTheChannel(forms.Form):
+    checked = forms.BooleanField(
+        required=True,
+        label="I checked the channel: this message is not there. Post it again.",
+        help_text="Slack may already show it: its answer was lost and the channel could not be read back.",
+    )
 
 
 OUTBOX_OPERATIONS = (
@@ -26,7 +56,15 @@ OUTBOX_OPERATIONS = (
         "Retry now",
         "Due again now",
         run=_retry,
-        available=lambda row, user: row.state in RETRYABLE,
+        available=lambda row, user: row.state in RETRYABLE and not _needs_check(row),
+    ),
+    Operation(
+        "resend_checked",
+        RESEND,
+        "Due again now, checked by hand",
+        run=_resend,
+        form_class=CheckedTheChannel,
+        available=lambda row, user: _needs_check(row),
     ),
 )
 
@@ -53,6 +91,10 @@ class OutboxMessageAdmin(OperationsOnlyAdmin):
     search_fields = ("reason_key", "text", "channel", "last_error", "integration__name", "step__title")
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
+
+    def operation_object_name(self, row) -> str:
+        """On the confirmation page each row shows what happened to it, so the risk is read before deciding."""
+        return f"{row} — {row.last_error}" if row.last_error else str(row)
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.opts.fields]

@@ -26,6 +26,7 @@ from integrations.context import ChangeContext
 from integrations.dashboard.access import staff_required
 from integrations.forms import InviteForm, NoteForm, ReplanForm
 from integrations.handovers.rules import handover_summary
+from integrations.jenkins.runs import autotests_summary
 from integrations.jira.models import JiraIssue, StatusCategory
 from integrations.models import Integration, IntegrationStep, StepChange
 from integrations.read_models.headline import blocked, ending, last_activity, window_of
@@ -135,6 +136,7 @@ def _context(
         "team": [(ROLE_NAMES[r], counts.get(r, 0), w) for r, w in RECOMMENDED_LINEUP.items()],
         "team_gaps": lineup_gaps(counts),
         "handovers": handover_summary(integration, steps),
+        "autotests": autotests_summary(integration),
         "can_replan": integration.is_started and integration.is_running,
         "can_pause": integration.is_active and integration.is_started,
         "can_resume": integration.is_paused,

@@ -1,6 +1,6 @@
 """The dashboard's URLs: each page module brings its own."""
 
-from integrations.dashboard import insight, integration_page, new_integration, partner_team, portfolio
+from integrations.dashboard import insight, integration_page, jenkins_jobs, new_integration, partner_team, portfolio
 
 urlpatterns = [
     *new_integration.urlpatterns,
@@ -8,4 +8,5 @@ urlpatterns = [
     *integration_page.urlpatterns,
     *insight.urlpatterns,
     *partner_team.urlpatterns,
+    *jenkins_jobs.urlpatterns,
 ]

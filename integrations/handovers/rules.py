@@ -116,6 +116,33 @@ def handover_refusal(step, steps=None) -> HandoverMissing | None:
     )
 
 
+def handed_over(step, steps=None) -> list[tuple]:
+    """When each hand-over ``step`` needs was in, where its time is recorded: a production URL when its
+    check passed, a sheet when it was last saved. Beta testers carry no time of their own.
+
+    A completion guard's ``since`` (``integrations.guards``): news that waited for a hand-over is applied then."""
+    kinds = step.handovers or []
+    integration = step.integration
+    times = []
+    if "production_urls" in kinds:
+        checks = latest_checks(integration)
+        for part in integration_parts(integration):
+            url = getattr(integration, url_field(part, Environment.PRODUCTION))
+            check = checks.get((part, Environment.PRODUCTION))
+            if url and check is not None and check.url == url and check.passed:
+                when = check.finished_at or check.checked_at
+                times.append((when, f"the production URL of the {PART_NAMES[part]} part passed its check"))
+    if "auth_sheet" in kinds:
+        sheets = _sheets(integration)
+        for part in integration_parts(integration):
+            sheet = sheets.get(part)
+            if sheet is not None and sheet_fields_needed(integration, part):
+                times.append(
+                    (sheet.updated_at, f"the authorisation sheet of the {PART_NAMES[part]} part was handed over")
+                )
+    return times
+
+
 # --- the summary pages and the API show ----------------------------------------------------------
 
 

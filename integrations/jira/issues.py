@@ -19,10 +19,11 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from integrations import guards
 from integrations.context import ChangeContext
 from integrations.jira.models import JiraIssue, StatusCategory
 from integrations.models import ChangeSource, Integration
-from integrations.steps import change_status
+from integrations.steps import change_status, last_change
 from roadmap.models import StepStatus
 from roadmap.refusals import Refusal
 
@@ -248,7 +249,6 @@ def sync_step(step, context: ChangeContext) -> Handled:
     target, note = None, ""
     if not not_done and step.status != StepStatus.DONE:
         target = StepStatus.DONE
-        note = f"{', '.join(t.describe() for t in tasks)} done in Jira."
     elif not_done and step.status == StepStatus.DONE:
         target = StepStatus.IN_PROGRESS
         note = f"Reopened in Jira: {', '.join(t.describe() for t in not_done)}."
@@ -258,15 +258,39 @@ def sync_step(step, context: ChangeContext) -> Handled:
     if target is None:
         return Handled(Handled.APPLIED, f"{step} is already {step.get_status_display().lower()}, as Jira says.")
     if target == StepStatus.DONE:
-        # News applied after it waited for the prerequisites is dated no earlier than they were done.
-        done_before = [
-            s.completed_at for s in step.integration.steps.filter(code__in=step.depends_on) if s.completed_at
-        ]
-        if done_before and max(done_before) > context.moment:
-            context = replace(context, at=max(done_before))
+        context, note = applicable(step, context, tasks)
     try:
         change_status(step, target, context.with_note(note))
     except Refusal as refusal:
         state = Handled.WAITING if refusal.retryable else Handled.IGNORED
         return Handled(state, f"{refusal.code}: {refusal.message}")
     return Handled(Handled.APPLIED, f"{step}: {StepStatus(target).label.lower()}. {note}")
+
+
+def applicable(step, context: ChangeContext, tasks) -> tuple[ChangeContext, str]:
+    """When Jira's "done" of ``tasks`` could be applied to ``step``, and the history's note saying so.
+
+    News the roadmap refused for now (a bug of the round open, a hand-over missing, prerequisites
+    open) waited, and counts from the moment it became applicable: the latest of Jira's time and
+    what it waited for, as the completion guards record it (``guards.cleared``), never later than
+    now and never before the step's last change. Dated at Jira's time instead, the step would be
+    done while its bug was still open, and the partner's days would be charged to the next step.
+    """
+    done = f"{', '.join(t.describe() for t in tasks)} done in Jira"
+    waited = [c for c in guards.cleared(step, list(step.integration.steps.all())) if c[0] > context.moment]
+    if not waited:
+        return context, f"{done}."
+    became, why = waited[-1]
+    became = min(became, timezone.now())
+    note = f"{done} on {_day(context.moment)}; applied {_day(became)} when {why}."
+    last = last_change(step)
+    if last is not None and last.at > became:
+        note = f"{done} on {_day(context.moment)}; applied {_day(last.at)}, the step's last change ({why} on {_day(became)})."
+        became = last.at
+    return replace(context, at=became), note
+
+
+def _day(moment: datetime) -> str:
+    """ "3 Nov": the day of ``moment`` in the project's time zone, as a PM says it."""
+    local = timezone.localtime(moment)
+    return f"{local.day} {local:%b}"

@@ -168,6 +168,12 @@ class Integration(models.Model):
     delay_partner_days = models.PositiveIntegerField(default=0, editable=False)
     delay_both_days = models.PositiveIntegerField(default=0, editable=False)
     standing_as_of = models.DateField(null=True, blank=True, editable=False)
+    standing_refreshed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The moment the stored standing was computed at; refreshed again once a day it counts in changes.",
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -177,7 +183,12 @@ class Integration(models.Model):
 
     class Meta:
         ordering = ["partner__name", "name"]
-        indexes = [models.Index(fields=["state", "ball_side", "next_due_on"])]
+        indexes = [
+            models.Index(fields=["state", "ball_side", "next_due_on"]),
+            # The portfolio's default sort and its late / due counts; its launch count and forecast sort.
+            models.Index(fields=["state", "next_deadline_at"], name="integration_state_deadline"),
+            models.Index(fields=["state", "forecast_launch_on"], name="integration_state_forecast"),
+        ]
 
     RUNNING_STATES = (State.ACTIVE, State.PAUSED)
 

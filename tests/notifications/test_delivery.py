@@ -232,18 +232,42 @@ def test_a_reply_slack_received_without_answering_is_found_in_its_thread(acme, p
 
 
 def test_when_slack_cannot_be_read_back_the_row_fails_for_a_human(acme, fake_slack):
+    """Rule: a post whose answer was lost, and that Slack cannot show back, may already be posted:
+    the row says so, with when the answer was lost and what was seen, and is resent only when a
+    person confirms they checked the channel."""
     message = row(integration=acme)
     fake_slack.fail_next(methods=("chat.postMessage",), drop=True)
     fake_slack.history_error = "missing_scope"
     delivery.deliver_due(now=at(DAY, 11))
+    assert fresh(message).unknown_since == at(DAY, 11)
     assert delivery.deliver_due(now=fresh(message).not_before) == {"failed": 1}
     message = fresh(message)
-    assert "retry by hand" in message.last_error and "missing_scope" in message.last_error
+    assert message.last_error.startswith("May already be posted: Slack's answer was lost at 11:00 on Tue 03 Mar")
+    assert "RemoteDisconnected" in message.last_error  # what was seen when the answer was lost
+    assert "missing_scope" in message.last_error and "check the channel before resending" in message.last_error
+    assert delivery.may_already_be_posted(message)
     assert len(fake_slack.posts()) == 1
 
-    delivery.retry(message)  # the human decided: post it
-    assert delivery.deliver_due(now=fresh(message).not_before + timedelta(seconds=2)) == {"sent": 1}
+    with pytest.raises(delivery.ResendUnconfirmed, match="May already be posted"):
+        delivery.retry(message)  # nobody has looked: nothing changes
+    assert fresh(message).state == S.FAILED
+
+    delivery.retry(message, confirmed=True)  # a person checked the channel: post it
+    message = fresh(message)
+    assert message.state == S.PENDING and message.unknown_since is None
+    assert delivery.deliver_due(now=message.not_before + timedelta(seconds=2)) == {"sent": 1}
     assert len(fake_slack.posts()) == 2
+
+
+def test_retry_now_of_a_row_still_being_checked_reads_slack_back_first(acme, fake_slack):
+    """A row waiting because its answer was lost may be made due now: it is still read back before any post."""
+    message = row(integration=acme)
+    fake_slack.fail_next(methods=("chat.postMessage",), drop=True)
+    delivery.deliver_due(now=at(DAY, 11))
+    delivery.retry(fresh(message))
+    assert delivery.deliver_due(now=fresh(message).not_before + timedelta(seconds=2)) == {"sent": 1}
+    assert len(fake_slack.posts()) == 1 and fake_slack.calls("conversations.history")
+    assert fresh(message).unknown_since is None
 
 
 def test_a_row_left_sending_by_a_killed_worker_is_reclaimed_and_posted_once(acme, fake_slack):
@@ -394,6 +418,36 @@ def test_retry_now_refuses_a_sent_row(acme, fake_slack, admin_client):
     assert fresh(message).state == S.SENT
 
 
+def test_a_row_that_may_already_be_posted_is_resent_only_after_confirming(acme, fake_slack, admin_client):
+    message = row(integration=acme, text="Plan moved")
+    fake_slack.fail_next(methods=("chat.postMessage",), drop=True)
+    fake_slack.history_error = "missing_scope"
+    delivery.deliver_due(now=at(DAY, 11))
+    delivery.deliver_due(now=fresh(message).not_before)
+    assert fresh(message).state == S.FAILED
+
+    page = admin_client.get(OUTBOX).content.decode()
+    assert "May already be posted" in page and "check the channel before resending" in page
+
+    response = admin_client.post(OUTBOX, {"action": "retry_now", "_selected_action": [message.pk]}, follow=True)
+    assert "May already be posted" in response.content.decode() and "Resend after checking" in response.content.decode()
+    assert fresh(message).state == S.FAILED
+
+    change = admin_client.get(reverse("admin:notifications_outboxmessage_change", args=[message.pk])).content.decode()
+    assert "Resend after checking the channel" in change and "retry_now" not in change
+    resend = reverse("admin:notifications_outboxmessage_operation", args=[message.pk, "resend_checked"])
+    page = admin_client.get(resend).content.decode()
+    assert "lost at 11:00" in page and "missing_scope" in page  # the risk and what was seen, before deciding
+    response = admin_client.post(resend, {})
+    assert response.status_code == 200 and fresh(message).state == S.FAILED  # not confirmed: nothing changes
+    response = admin_client.post(resend, {"checked": "on"})
+    assert response.status_code == 302
+    message = fresh(message)
+    assert message.state == S.PENDING and message.unknown_since is None
+    delivery.deliver_due(now=message.not_before + timedelta(seconds=2))
+    assert fresh(message).state == S.SENT and len(fake_slack.posts()) == 2
+
+
 def test_the_outbox_page_is_read_only_and_says_when_slack_is_not_configured(acme, slack_off, admin_client):
     message = row(integration=acme)
     page = admin_client.get(OUTBOX).content.decode()
@@ -437,3 +491,52 @@ def test_two_workers_at_once_post_each_row_once(fake_slack):
     assert sum(r.get("sent", 0) for r in results) == 30
     assert sorted(p["channel"] for p in fake_slack.posts()) == [f"C{n:02d}" for n in range(30)]
     assert all(fresh(r).attempts == 1 for r in rows)
+
+
+# --- the task's soft time limit ---
+
+
+@pytest.fixture
+def soft_limit_in():
+    """Raise Celery's SoftTimeLimitExceeded in this thread after ``seconds``, as the prefork pool's signal does."""
+    import signal
+
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    def expire(signum, frame):
+        raise SoftTimeLimitExceeded("SoftTimeLimitExceeded()")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+
+    def arm(seconds: float):
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+
+    try:
+        yield arm
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_the_soft_time_limit_stops_delivery_and_the_row_is_due_again(acme, fake_slack, soft_limit_in):
+    """Rule: the soft limit is not a Slack failure. It ends the run at once (the next rows wait for the
+    next run), and the row being posted is due again, marked unknown (Slack may have it): never left
+    "sending" until the 10-minute reclaim."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    first = row(1, integration=acme)
+    second = row(2, channel=INTERNAL_CHANNEL, integration=acme)
+    fake_slack.fail_next(methods=("chat.postMessage",), stall=0.8)  # Slack is slow: the limit strikes meanwhile
+    soft_limit_in(0.3)
+    with pytest.raises(SoftTimeLimitExceeded):
+        delivery.deliver_due(now=at(DAY, 11))
+
+    first, second = fresh(first), fresh(second)
+    assert first.state == S.WAITING and first.not_before == at(DAY, 11) and first.claimed_at is None
+    assert first.last_error.startswith(delivery.UNKNOWN) and "time limit" in first.last_error
+    assert second.state == S.PENDING and second.attempts == 0  # not touched by the stopped run
+
+    threading.Event().wait(0.8)  # the stalled post lands in the fake Slack
+    assert delivery.deliver_due(now=at(DAY, 11) + timedelta(minutes=5)) == {"sent": 2}
+    assert [p["text"] for p in fake_slack.posts(PARTNER_CHANNEL)] == ["Message 1"]  # found, not posted again
+    assert fresh(first).slack_ts == fake_slack.messages[PARTNER_CHANNEL][0]["ts"]

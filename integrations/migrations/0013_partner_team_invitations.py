@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0010_integrationstep_reopened_at'),
+        ('integrations', '0012_portfolio_sort_and_count_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
