@@ -83,7 +83,7 @@ class InviteForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("prefix", "invite")
         super().__init__(*args, **kwargs)
-        self.fields["name"].widget.attrs.update(placeholder="Mei Tanaka", autocomplete="off")
+        self.fields["name"].widget.attrs.update(placeholder="Name", autocomplete="off")
         self.fields["email"].widget = forms.EmailInput(
-            attrs={"placeholder": "mei@broker.example.com", "autocomplete": "off"}
+            attrs={"placeholder": "name@broker.example.com", "autocomplete": "off"}
         )

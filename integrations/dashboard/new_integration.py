@@ -102,7 +102,11 @@ class NewIntegrationForm(forms.ModelForm):
 
     def _post_clean(self):
         # The model's own checks (parts and their fields) need the template and a partner.
-        self.instance.template = RoadmapTemplate.latest(default_template.KEY)
+        try:
+            self.instance.template = RoadmapTemplate.latest(default_template.KEY)
+        except RoadmapTemplate.DoesNotExist:
+            self.add_error(None, "The default roadmap template is not installed: run the migrations.")
+            return
         self.instance.partner = self.cleaned_data.get("partner") or Partner(
             name=self.cleaned_data.get("new_partner_name", ""),
             time_zone=self.cleaned_data.get("new_partner_time_zone") or "UTC",

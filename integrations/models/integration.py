@@ -33,7 +33,9 @@ USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
 
 def split_usernames(text: str) -> list[str]:
-    return [name for name in re.split(r"[\s,]+", text or "") if name]
+    """Usernames one per line (commas separate them too). Spaces do not: "bad user with spaces" is
+    one wrong name, refused, never four testers."""
+    return [name.strip() for name in re.split(r"[\r\n,]+", text or "") if name.strip()]
 
 
 def validate_usernames(text: str):
@@ -41,7 +43,7 @@ def validate_usernames(text: str):
     if bad:
         raise ValidationError(
             f"Not a TradingView username: {', '.join(repr(b) for b in bad)} "
-            "(letters, digits, '_', '.', '-'; one per line)."
+            "(usernames have no spaces: letters, digits, '_', '.', '-'; one per line)."
         )
 
 

@@ -142,3 +142,12 @@ def test_refusals_keep_what_was_typed_and_write_nothing(staff_client, partner, c
         assert 'name="confirm"' not in html  # no plan shown, nothing to confirm
         assert 'value="NIM"' in html
     assert counts() == before
+
+
+def test_without_the_roadmap_template_the_form_says_so_instead_of_failing(staff_client, pm):
+    from roadmap.models import RoadmapTemplate
+
+    RoadmapTemplate.objects.all().delete()
+    response = staff_client.post(URL, fields(tv_pm=pm.pk))
+    assert response.status_code == 400
+    assert "The default roadmap template is not installed" in response.content.decode()
