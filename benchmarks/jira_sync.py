@@ -8,8 +8,10 @@ JiraConnection row's watermark). The Celery broker is always a temporary folder.
 Prints:
 - for each portfolio size in ``--sizes`` (integrations, each with its own Jira project key), one
   pull cycle against a fake Jira Cloud site (``tests/fake_jira.py``, the real ``jira`` client over
-  HTTP) with ``--changed`` issues changed in total: the requests it made, its time and queries; then
-  the largest portfolio with ten times as many changes, to show what the requests grow with;
+  HTTP) with ``--changed`` issues changed in total: the requests it made, its time, queries and the
+  steps Jira's news moved; then the same issues edited again (known rows, no step moves: the
+  queries grow with pages, not issues); then the largest portfolio with ten times as many changes
+  (50 and 500 by default), to show what the requests and queries grow with;
 - webhook deliveries stored per second: signed bodies POSTed to /hooks/jira/ through Django's test
   Client (stored, and queued on the broker after the commit), next to a bare view answering 204 on
   the same path in the same run, and their ratio.
@@ -58,9 +60,9 @@ from integrations import plan  # noqa: E402
 from integrations.context import ChangeContext  # noqa: E402
 from integrations.jira.models import JiraConnection, JiraDelivery  # noqa: E402
 from integrations.jira.pull import pull_cycle  # noqa: E402
-from integrations.models import Integration, IntegrationStep, Partner  # noqa: E402
+from integrations.models import Integration, IntegrationStep, Partner, StepChange  # noqa: E402
 from roadmap.models import RoadmapTemplate  # noqa: E402
-from tests.fake_jira import SEARCH, FakeJira, jira_issue  # noqa: E402
+from tests.fake_jira import SEARCH, FakeJira, jira_issue, jira_time  # noqa: E402
 
 KICKED_OFF = 5  # integrations made through the services; the rest are bulk copies of the first
 HOOK = "/hooks/jira/"
@@ -141,15 +143,32 @@ def pull_requests(fake: FakeJira, template, sizes: list[int], changed: int):
         fake.issues = changed_issues(run, count, min(size, count))
         JiraConnection.objects.update_or_create(pk=1, defaults={"watermark": timezone.now() - timedelta(minutes=10)})
         fake.forget_requests()
+        changes_before = StepChange.objects.filter(source="jira").count()
+        with CaptureQueriesContext(connection) as queries:
+            start = time.perf_counter()
+            counts = pull_cycle()
+            elapsed = time.perf_counter() - start
+        assert not counts["error"] and not counts["skipped"], counts
+        moved = StepChange.objects.filter(source="jira").count() - changes_before
+        print(
+            f"  {size:6} integrations  changed={counts['read']:4}  requests={fake.count():3} "
+            f"(serverInfo {fake.count('/serverInfo')}, field {fake.count('/field')}, search {fake.count(SEARCH)})  "
+            f"applied={counts['applied']:4}  steps moved={moved:4}  {elapsed * 1000:8.0f} ms  queries={len(queries)}"
+        )
+        # The same issues changed again (a summary edited): known rows, no step moves.
+        later = timezone.now()
+        for issue in fake.issues:
+            issue["fields"]["summary"] += " (edited)"
+            issue["fields"]["updated"] = jira_time(later)
+        fake.forget_requests()
         with CaptureQueriesContext(connection) as queries:
             start = time.perf_counter()
             counts = pull_cycle()
             elapsed = time.perf_counter() - start
         assert not counts["error"] and not counts["skipped"], counts
         print(
-            f"  {size:6} integrations  changed={counts['read']:4}  requests={fake.count():3} "
-            f"(serverInfo {fake.count('/serverInfo')}, field {fake.count('/field')}, search {fake.count(SEARCH)})  "
-            f"applied={counts['applied']:4}  {elapsed * 1000:8.0f} ms  queries={len(queries)}"
+            f"  {size:6} integrations  changed={counts['read']:4}  requests={fake.count():3} (edited again, "
+            f"no step moves)  {elapsed * 1000:8.0f} ms  queries={len(queries)}"
         )
 
 
