@@ -177,7 +177,7 @@ def apply_issue(facts: IssueFacts, *, who: str = "", deleted: bool = False) -> H
     return Handled(Handled.APPLIED, details)
 
 
-def apply_issues(page: list[IssueFacts], *, who: str = "") -> list[Handled]:
+def apply_issues(page: list[IssueFacts], *, who: str | list[str] = "") -> list[Handled]:
     """``apply_issue`` for each issue of a page, in order, with the page's lookups and writes made at once.
 
     The page's issue rows are locked (created first if new) in one go, their integrations, steps
@@ -185,11 +185,12 @@ def apply_issues(page: list[IssueFacts], *, who: str = "") -> list[Handled]:
     summary edited, a task done whose step is done already) is only recorded, and the recorded
     rows are written in one UPDATE. An issue whose news would move a step goes through
     ``apply_issue`` itself, which takes the integration's lock and the roadmap's rules: only those
-    cost queries of their own.
+    cost queries of their own. ``who``: one name for all, or one per issue (webhook deliveries).
     """
+    whos = [who] * len(page) if isinstance(who, str) else who
     with transaction.atomic():
         batch = _Page(page)
-        results = [batch.apply(facts, who) for facts in page]
+        results = [batch.apply(facts, name) for facts, name in zip(page, whos, strict=True)]
         batch.write()
     return results
 
