@@ -12,5 +12,5 @@ class JenkinsConfig(AppConfig):
         from integrations import guards
         from integrations.jenkins import rules
 
-        guards.register(guards.AUTOTESTS, rules.autotests_refusal)
+        guards.register(guards.AUTOTESTS, rules.autotests_refusal, since=rules.autotests_passed)
         rules.connect()

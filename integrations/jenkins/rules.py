@@ -46,6 +46,22 @@ def autotests_refusal(step, steps=None) -> AutotestsFailing | None:
     )
 
 
+def autotests_passed(step, steps=None) -> list[tuple]:
+    """When the autotests the guard asks for passed, for news that waited on them; [] if they have not."""
+    if step.code != PASSING:
+        return []
+    guarded = [runs for runs in part_runs(step.integration).values() if runs.job]
+    if not guarded or not all(runs.passed for runs in guarded):
+        return []
+    return [
+        (
+            runs.latest_finished.finished_at or runs.latest_finished.updated_at,
+            f"the autotests passed ({runs.describe()})",
+        )
+        for runs in guarded
+    ]
+
+
 def settle(integration) -> list[str]:
     """Complete the autotest steps the runs prove done; what was done (or why not), in sentences."""
     integration.refresh_from_db()

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
+from integrations import guards
 from integrations.jenkins import inbox
 from integrations.jenkins.models import JenkinsBuild, JenkinsDelivery, JenkinsJob
 from integrations.jenkins.runs import part_runs, required_parts
@@ -348,3 +349,15 @@ def test_builds_heard_while_paused_complete_the_step_when_it_resumes(
     passing = step(started_integration, "passing-autotests")
     assert passing.status == StepStatus.DONE
     assert [c.source for c in jenkins_changes(passing)] == ["jenkins"]
+
+
+def test_news_that_waited_on_the_autotests_is_dated_when_they_passed(post, started_integration):
+    passing = step(started_integration, "passing-autotests")
+    post(fixture_json("completed_failure"))
+    assert [c for c in guards.cleared(passing, []) if "autotests" in c[1]] == []  # nothing passed yet
+    post(fixture_json("completed_success", job=DATA_JOB, number=7), part="data")
+    post(fixture_json("completed_success", number=43), when=HEARD_AT + timedelta(hours=2))
+    cleared = [c for c in guards.cleared(step(started_integration, "passing-autotests"), []) if "autotests" in c[1]]
+    assert len(cleared) == 2
+    assert all(at is not None for at, _ in cleared)
+    assert any("#43 SUCCESS" in said for _, said in cleared)
