@@ -143,7 +143,7 @@ def test_the_worker_rides_out_redis_restarts_mid_delivery(tmp_path, fake_slack):
         written = 40
         for restart in range(2):
             enough = restart * 20
-            wait_for(lambda enough=enough: len(fake_slack.posts()) > enough, "posts under way", product)
+            wait_for(lambda enough=enough: len(fake_slack.posts()) > enough, "posts under way", product, redis.url)
             redis.stop()  # mid-delivery: Redis and every message in it are gone
             product.write_rows(written, 10)  # the product goes on writing its rows meanwhile
             written += 10
