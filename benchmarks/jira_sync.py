@@ -1,6 +1,7 @@
 """Benchmark of the Jira sync: requests a pull cycle makes, and webhook deliveries stored per second.
 
-Usage: .venv/bin/python benchmarks/jira_sync.py [--sizes 10,100,1000] [--changed 50] [--deliveries 500] [--smoke]
+Usage: .venv/bin/python benchmarks/jira_sync.py [--sizes 10,100,1000] [--changed 50] [--deliveries 500]
+       [--burst 2000] [--smoke]
 Runs on a fresh SQLite file in a temporary folder, or on DATABASE_URL when it is set (the database
 named there is used as is: the benchmark writes partners prefixed "Bench Jira" and moves the
 JiraConnection row's watermark). The Celery broker is always a temporary folder.
@@ -8,11 +9,16 @@ JiraConnection row's watermark). The Celery broker is always a temporary folder.
 Prints:
 - for each portfolio size in ``--sizes`` (integrations, each with its own Jira project key), one
   pull cycle against a fake Jira Cloud site (``tests/fake_jira.py``, the real ``jira`` client over
-  HTTP) with ``--changed`` issues changed in total: the requests it made, its time and queries; then
-  the largest portfolio with ten times as many changes, to show what the requests grow with;
+  HTTP) with ``--changed`` issues changed in total: the requests it made, its time, queries and the
+  steps Jira's news moved; then the same issues edited again (known rows, no step moves: the
+  queries grow with pages, not issues); then the largest portfolio with ten times as many changes
+  (50 and 500 by default), to show what the requests and queries grow with;
 - webhook deliveries stored per second: signed bodies POSTed to /hooks/jira/ through Django's test
-  Client (stored, and queued on the broker after the commit), next to a bare view answering 204 on
-  the same path in the same run, and their ratio.
+  Client (stored, and a drain queued on the broker per burst), next to a bare view answering 204 on
+  the same path in the same run, and their ratio;
+- a burst of ``--burst`` deliveries (15 % of them the same news resent under new ids) POSTed as fast
+  as the test Client goes, with a worker thread in this process running what the hook queues:
+  POST -> applied p50 and p95, and that each delivery was processed once.
 The first few integrations are kicked off through plan.start_integration; the rest are bulk copies.
 """
 
@@ -21,9 +27,12 @@ import hashlib
 import hmac
 import json
 import os
+import queue
 import sys
+import threading
 import time
 import types
+from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -58,13 +67,15 @@ from integrations import plan  # noqa: E402
 from integrations.context import ChangeContext  # noqa: E402
 from integrations.jira.models import JiraConnection, JiraDelivery  # noqa: E402
 from integrations.jira.pull import pull_cycle  # noqa: E402
-from integrations.models import Integration, IntegrationStep, Partner  # noqa: E402
+from integrations.models import Integration, IntegrationStep, Partner, StepChange  # noqa: E402
 from roadmap.models import RoadmapTemplate  # noqa: E402
-from tests.fake_jira import SEARCH, FakeJira, jira_issue  # noqa: E402
+from tests.fake_jira import SEARCH, FakeJira, jira_issue, jira_time  # noqa: E402
 
 KICKED_OFF = 5  # integrations made through the services; the rest are bulk copies of the first
 HOOK = "/hooks/jira/"
 SECRET = "bench-webhook-secret"
+# Delivery ids of this run: a database used again (DATABASE_URL) holds those of earlier runs.
+RUN = f"bench-{time.time_ns()}"
 
 
 def project_key(n: int) -> str:
@@ -141,15 +152,32 @@ def pull_requests(fake: FakeJira, template, sizes: list[int], changed: int):
         fake.issues = changed_issues(run, count, min(size, count))
         JiraConnection.objects.update_or_create(pk=1, defaults={"watermark": timezone.now() - timedelta(minutes=10)})
         fake.forget_requests()
+        changes_before = StepChange.objects.filter(source="jira").count()
+        with CaptureQueriesContext(connection) as queries:
+            start = time.perf_counter()
+            counts = pull_cycle()
+            elapsed = time.perf_counter() - start
+        assert not counts["error"] and not counts["skipped"], counts
+        moved = StepChange.objects.filter(source="jira").count() - changes_before
+        print(
+            f"  {size:6} integrations  changed={counts['read']:4}  requests={fake.count():3} "
+            f"(serverInfo {fake.count('/serverInfo')}, field {fake.count('/field')}, search {fake.count(SEARCH)})  "
+            f"applied={counts['applied']:4}  steps moved={moved:4}  {elapsed * 1000:8.0f} ms  queries={len(queries)}"
+        )
+        # The same issues changed again (a summary edited): known rows, no step moves.
+        later = timezone.now()
+        for issue in fake.issues:
+            issue["fields"]["summary"] += " (edited)"
+            issue["fields"]["updated"] = jira_time(later)
+        fake.forget_requests()
         with CaptureQueriesContext(connection) as queries:
             start = time.perf_counter()
             counts = pull_cycle()
             elapsed = time.perf_counter() - start
         assert not counts["error"] and not counts["skipped"], counts
         print(
-            f"  {size:6} integrations  changed={counts['read']:4}  requests={fake.count():3} "
-            f"(serverInfo {fake.count('/serverInfo')}, field {fake.count('/field')}, search {fake.count(SEARCH)})  "
-            f"applied={counts['applied']:4}  {elapsed * 1000:8.0f} ms  queries={len(queries)}"
+            f"  {size:6} integrations  changed={counts['read']:4}  requests={fake.count():3} (edited again, "
+            f"no step moves)  {elapsed * 1000:8.0f} ms  queries={len(queries)}"
         )
 
 
@@ -186,6 +214,13 @@ def bare(request):
     return HttpResponse(status=204)
 
 
+@csrf_exempt
+def bare_insert(request):
+    """The floor of a hook that stores before it answers: one row inserted and committed, then 204."""
+    JiraDelivery.objects.create(delivery_id=f"floor-{time.time_ns()}", event="bench", body={}, outcome="ignored")
+    return HttpResponse(status=204)
+
+
 def post_all(client: Client, bodies, first_id: int, expected: int) -> float:
     start = time.perf_counter()
     for n, body in enumerate(bodies):
@@ -194,7 +229,7 @@ def post_all(client: Client, bodies, first_id: int, expected: int) -> float:
             HOOK,
             data=body,
             content_type="application/json",
-            headers={"X-Atlassian-Webhook-Identifier": f"bench-{first_id + n}", "X-Hub-Signature": signature},
+            headers={"X-Atlassian-Webhook-Identifier": f"{RUN}-{first_id + n}", "X-Hub-Signature": signature},
         )
         assert response.status_code == expected, (response.status_code, response.content[:200])
     return time.perf_counter() - start
@@ -204,19 +239,24 @@ def webhook_rate(deliveries: int, rounds: int = 5):
     bare_urls = types.ModuleType("jira_bench_bare_urls")
     bare_urls.urlpatterns = [path(HOOK.strip("/") + "/", bare)]
     sys.modules[bare_urls.__name__] = bare_urls
+    insert_urls = types.ModuleType("jira_bench_insert_urls")
+    insert_urls.urlpatterns = [path(HOOK.strip("/") + "/", bare_insert)]
+    sys.modules[insert_urls.__name__] = insert_urls
     client = Client()
     bodies = [delivery_body(n) for n in range(deliveries)]
     per_round = max(1, deliveries // rounds)
-    hook_time = bare_time = 0.0
-    stored_before = JiraDelivery.objects.count()
+    hook_time = bare_time = insert_time = 0.0
+    stored_before = JiraDelivery.objects.filter(delivery_id__startswith=RUN).count()
     with override_settings(JIRA_WEBHOOK_SECRET=SECRET, JIRA_WEBHOOK_ALLOW_UNSIGNED=False, ALLOWED_HOSTS=["testserver"]):
         # Alternate the two in rounds, so that both see the same machine and the same database size.
         for start in range(0, deliveries, per_round):
             chunk = bodies[start : start + per_round]
             with override_settings(ROOT_URLCONF=bare_urls.__name__):
                 bare_time += post_all(client, chunk, start, 204)
+            with override_settings(ROOT_URLCONF=insert_urls.__name__):
+                insert_time += post_all(client, chunk, start, 204)
             hook_time += post_all(client, chunk, start, 202)
-    stored = JiraDelivery.objects.count() - stored_before
+    stored = JiraDelivery.objects.filter(delivery_id__startswith=RUN).count() - stored_before
     assert stored == deliveries, (stored, deliveries)
     hook_rate, bare_rate = deliveries / hook_time, deliveries / bare_time
     print(f"webhook, {deliveries} signed deliveries through the test Client ({len(bodies[0])} bytes each)")
@@ -226,7 +266,94 @@ def webhook_rate(deliveries: int, rounds: int = 5):
     print(
         f"  bare view answering 204         {bare_rate:8.0f} requests/s    {bare_time * 1e3 / deliveries:6.2f} ms each"
     )
+    insert_rate = deliveries / insert_time
+    print(
+        f"  bare view inserting one row     {insert_rate:8.0f} requests/s    {insert_time * 1e3 / deliveries:6.2f} ms each"
+    )
     print(f"  ratio hook/bare                 {hook_rate / bare_rate:8.2f}")
+    print(f"  ratio hook/bare inserting       {hook_rate / insert_rate:8.2f}")
+
+
+class InProcessWorker:
+    """A worker thread of this process: the tasks the hook queues (a drain per burst; before it, a
+    task per delivery) are put on a queue and run here, at their countdown, as a Celery worker would."""
+
+    def __init__(self):
+        self.queue = queue.Queue()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.patched = []
+
+    def __enter__(self):
+        from integrations.jira import tasks
+
+        def later(task):
+            def queue_it(*args, countdown=None, **kwargs):
+                self.queue.put((time.monotonic() + (countdown or 0), task, kwargs.get("args") or args))
+
+            return queue_it
+
+        for name in ("drain", "process_delivery"):
+            task = getattr(tasks, name, None)
+            if task is not None:
+                self.patched.append((task, task.__dict__.get("apply_async"), task.__dict__.get("delay")))
+                task.apply_async = later(task)
+                task.delay = lambda *args, _task=task: later(_task)(args=args)
+        self.thread.start()
+        return self
+
+    def run(self):
+        while True:
+            item = self.queue.get()
+            if item is None:
+                break
+            due, task, args = item
+            time.sleep(max(0.0, due - time.monotonic()))
+            task.run(*args)
+        connection.close()
+
+    def __exit__(self, *exc):
+        self.queue.put(None)
+        self.thread.join()
+        for task, apply_async, delay in self.patched:
+            for name, value in (("apply_async", apply_async), ("delay", delay)):
+                if value is None:
+                    task.__dict__.pop(name, None)
+                else:
+                    setattr(task, name, value)
+
+
+def burst(deliveries: int, resent: int):
+    """``deliveries`` signed POSTs as fast as the test Client sends them, ``resent`` of them the same news
+    under a new delivery id, with the worker in this process: POST -> applied (the row's
+    ``received_at`` to its ``processed_at``), p50 and p95, and whether every one was processed once."""
+    bodies = [delivery_body(500_000 + n) for n in range(deliveries - resent)]
+    bodies += [bodies[n * (len(bodies) // max(1, resent))] for n in range(resent)]
+    first_id = 1_000_000
+    client = Client()
+    with (
+        override_settings(JIRA_WEBHOOK_SECRET=SECRET, JIRA_WEBHOOK_ALLOW_UNSIGNED=False, ALLOWED_HOSTS=["testserver"]),
+        InProcessWorker(),
+    ):
+        start = time.perf_counter()
+        posting = post_all(client, bodies, first_id, 202)
+        ids = [f"{RUN}-{first_id + n}" for n in range(len(bodies))]
+        while JiraDelivery.objects.filter(delivery_id__in=ids, outcome__in=("pending", "processing")).exists():
+            if time.perf_counter() - start > 600:
+                raise SystemExit("the burst was not processed within 10 minutes")
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - start
+    rows = JiraDelivery.objects.filter(delivery_id__in=ids)
+    waits = sorted((p - r).total_seconds() for r, p in rows.values_list("received_at", "processed_at"))
+    seen = dict(Counter(rows.values_list("outcome", flat=True)))
+    attempts = set(rows.values_list("attempts", flat=True))
+    p50, p95 = waits[len(waits) // 2], waits[min(len(waits) - 1, int(len(waits) * 0.95))]
+    print(f"burst, {len(bodies)} deliveries ({resent} resent under new ids), worker in this process")
+    print(
+        f"  intake {len(bodies) / posting:6.0f}/s, all applied after {elapsed:5.1f} s "
+        f"({len(bodies) / elapsed:6.0f}/s)  POST -> applied p50 {p50 * 1e3:7.0f} ms  p95 {p95 * 1e3:7.0f} ms"
+    )
+    print(f"  outcomes {seen}  attempts per delivery {sorted(attempts)}")
+    assert seen.get("duplicate", 0) >= resent and attempts == {1}, (seen, attempts)
 
 
 def main():
@@ -234,10 +361,11 @@ def main():
     parser.add_argument("--sizes", default="10,100,1000", help="portfolio sizes (integrations)")
     parser.add_argument("--changed", type=int, default=50, help="issues changed in total, per pull cycle")
     parser.add_argument("--deliveries", type=int, default=500)
+    parser.add_argument("--burst", type=int, default=2000, help="deliveries of the burst, POST -> applied")
     parser.add_argument("--smoke", action="store_true", help="the smallest sizes, to check that it runs")
     args = parser.parse_args()
     if args.smoke:
-        args.sizes, args.changed, args.deliveries = "5,12", 6, 10  # 12: some bulk copies too
+        args.sizes, args.changed, args.deliveries, args.burst = "5,12", 6, 10, 20  # 12: some bulk copies too
     call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor}, day: {date.today()}")
     template = RoadmapTemplate.latest("tradingview-rest-api")
@@ -254,6 +382,7 @@ def main():
     ):
         pull_requests(fake, template, sorted(int(s) for s in args.sizes.split(",") if s.strip()), args.changed)
     webhook_rate(args.deliveries)
+    burst(args.burst, resent=args.burst * 3 // 20)
     print(f"total: {time.perf_counter() - begin:.1f} s")
 
 

@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     # the integrations app's tables and migrations.
     "integrations.jira",
     "integrations.handovers",
+    "integrations.jenkins",
     "integrations.stage",
     "integrations.api",
     "notifications",
@@ -162,10 +163,16 @@ TEMPLATES = [
     },
 ]
 
+# Production keeps each process's connection for a minute instead of opening one per request
+# (the bare view serves 3-5x the requests), and checks it before reuse so a database restart
+# costs one reconnect, not an error. The embedded mode opens one per request: three processes
+# share one SQLite file.
+_PERSISTENT_CONNECTIONS = not (EMBEDDED or DEBUG)
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'roadmap.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60 if _PERSISTENT_CONNECTIONS else 0, minimum=0),
+        conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", _PERSISTENT_CONNECTIONS),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -193,6 +200,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files browsers ask for at the site's root (/favicon.ico), served by whitenoise in every mode.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 # The embedded product serves static files straight from the repo; production runs collectstatic.
 WHITENOISE_USE_FINDERS = EMBEDDED or DEBUG
 if WHITENOISE_USE_FINDERS:
@@ -279,7 +288,10 @@ TRADINGVIEW_ORIGINS = env_list("TRADINGVIEW_ORIGINS", ["https://www.tradingview.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_tokens": {"()": "config.log_redaction.RedactTokens"}},
+    "filters": {
+        "redact_tokens": {"()": "config.log_redaction.RedactTokens"},
+        "client_errors_without_traceback": {"()": "config.quiet_refusals.ClientErrorsWithoutTraceback"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "django.server": {
@@ -295,6 +307,8 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        # Expected 403s and 404s: one line each, no traceback (server errors keep theirs).
+        "django.request": {"handlers": [], "filters": ["client_errors_without_traceback"], "propagate": True},
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
@@ -344,14 +358,16 @@ CELERY_WORKER_CONSUMER = "config.celery:BrokerLossTolerantConsumer"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 60, minimum=5)
-# The stored standing (overdue days, forecast, delay split) moves with the calendar: beat refreshes
-# every running integration once a day, just after midnight in TIME_ZONE, and once as it starts.
-STANDING_REFRESH_HOUR = env_int("STANDING_REFRESH_HOUR", 0, minimum=0)
+# The stored standing (overdue days, forecast, delay split) moves with the calendar of each side:
+# beat refreshes, every quarter of an hour (time zones differ from UTC by whole quarters), the
+# running integrations for which a day began since, in TIME_ZONE or in the partner's zone; and
+# every running integration once as it starts.
+STANDING_REFRESH_MINUTES = "0,15,30,45"
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "integrations.heartbeat", "schedule": HEARTBEAT_SECONDS},
     "refresh-standings": {
         "task": "integrations.refresh_standings",
-        "schedule": crontab(minute=5, hour=STANDING_REFRESH_HOUR % 24),
+        "schedule": crontab(minute=STANDING_REFRESH_MINUTES),
     },
 }
 # A heartbeat older than this many seconds shows as stale in the admin.
@@ -376,6 +392,10 @@ JIRA_SWEEP_SECONDS = env_int("JIRA_SWEEP_SECONDS", 60, minimum=5)
 CELERY_BEAT_SCHEDULE["jira-sweep"] = {"task": "integrations.jira_sweep", "schedule": JIRA_SWEEP_SECONDS}
 if JIRA_ENABLED:
     CELERY_BEAT_SCHEDULE["jira-pull"] = {"task": "integrations.jira_pull", "schedule": JIRA_PULL_SECONDS}
+# Jenkins' Notification plugin: bodies larger than this are refused (its JSON may carry log lines).
+JENKINS_WEBHOOK_MAX_BYTES = env_int("JENKINS_WEBHOOK_MAX_BYTES", 262_144, minimum=1_000)
+JENKINS_SWEEP_SECONDS = env_int("JENKINS_SWEEP_SECONDS", 60, minimum=5)
+CELERY_BEAT_SCHEDULE["jenkins-sweep"] = {"task": "integrations.jenkins_sweep", "schedule": JENKINS_SWEEP_SECONDS}
 SLACK_BOT_TOKEN = env_str("SLACK_BOT_TOKEN")
 SLACK_ENABLED = bool(SLACK_BOT_TOKEN) and env_bool("SLACK_ENABLED", True)
 SLACK_SIGNING_SECRET = env_str("SLACK_SIGNING_SECRET")

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from integrations.jenkins import views as jenkins_views
 from integrations.jira import views as jira_views
 
 admin.site.site_header = "TradingView integrations"
@@ -16,5 +17,6 @@ urlpatterns = [
     path("partner/", include("integrations.stage.urls")),
     path("api/", include("integrations.api.urls")),
     path("hooks/jira/", jira_views.webhook, name="jira-webhook"),
+    path("hooks/jenkins/", jenkins_views.webhook, name="jenkins-webhook"),
     path("hooks/slack/", include("notifications.urls")),
 ]

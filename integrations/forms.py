@@ -4,6 +4,7 @@ pages and the dashboard's forms take them."""
 from django import forms
 
 from integrations.clock import today_for
+from integrations.partner_access import NAME_MAX
 from integrations.text import NOTE_MAX, FreeTextField
 
 
@@ -71,3 +72,18 @@ class ReasonForm(forms.Form):
         max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), help_text="Kept in the history."
     )
     shared_with_partner = _shared()
+
+
+class InviteForm(forms.Form):
+    name = forms.CharField(max_length=NAME_MAX, error_messages={"required": "Give the person's name."})
+    email = forms.CharField(
+        label="E-mail", max_length=150, error_messages={"required": "Give the person's e-mail address."}
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "invite")
+        super().__init__(*args, **kwargs)
+        self.fields["name"].widget.attrs.update(placeholder="Name", autocomplete="off")
+        self.fields["email"].widget = forms.EmailInput(
+            attrs={"placeholder": "name@broker.example.com", "autocomplete": "off"}
+        )

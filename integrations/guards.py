@@ -3,32 +3,45 @@
 A guard is a function ``(step, steps) -> Refusal | None``, ``steps`` being all the steps of the
 step's integration. The core guards the prerequisites (the steps a step depends on); each plug-in
 registers its own guard from its ``AppConfig.ready()`` (``integrations.jira``: open bugs;
-``integrations.handovers``: what the partner has not handed over yet), so the core imports no
+``integrations.handovers``: what the partner has not handed over yet; ``integrations.jenkins``:
+autotests whose latest build did not pass), so the core imports no
 plug-in. Each guard takes an explicit place, so which refusal people see first never depends on
 the order the apps happen to load in.
+
+A guard may also say when what it asks came true (``since``): news that waited on it (Jira's
+"done" while a bug was open) is applied at that moment, not at the time the news was sent.
 """
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 
 from roadmap import standing as rules
 from roadmap.refusals import PrerequisitesOpen, Refusal
 
 Guard = Callable[[object, Iterable], Refusal | None]
+# When each thing a guard asks of a step came true, as far as it is recorded, and what happened
+# then ("bug ACME-42 was closed"); [] when nothing it asks is recorded with a time.
+Cleared = tuple[datetime, str]
+Since = Callable[[object, Iterable], list[Cleared]]
 
 # The places taken; a plug-in names its own. Gaps leave room for guards to come.
 PREREQUISITES = 10
 OPEN_BUGS = 20
 HANDOVERS = 30
+AUTOTESTS = 40
 
 _guards: dict[int, Guard] = {}
+_since: dict[int, Since] = {}
 
 
-def register(place: int, guard: Guard) -> None:
-    """Add ``guard`` at ``place`` (lower places are asked first). Registering it again is a no-op."""
+def register(place: int, guard: Guard, since: Since | None = None) -> None:
+    """Add ``guard`` at ``place`` (lower places are asked first), with its ``since``. Registering it again is a no-op."""
     taken = _guards.get(place)
     if taken is not None and taken is not guard:
         raise ValueError(f"Completion guard place {place} is taken by {taken.__qualname__}.")
     _guards[place] = guard
+    if since is not None:
+        _since[place] = since
 
 
 def registered() -> list[Guard]:
@@ -45,6 +58,11 @@ def completion_refusal(step, steps) -> Refusal | None:
     return None
 
 
+def cleared(step, steps) -> list[Cleared]:
+    """When each thing the guards ask of ``step`` came true (where a time is recorded), latest last."""
+    return sorted((c for place in sorted(_since) for c in _since[place](step, steps)), key=lambda c: c[0])
+
+
 def prerequisites_refusal(step, steps) -> PrerequisitesOpen | None:
     """A step cannot be done before the steps it depends on."""
     waiting = rules.waiting_on(step, steps)
@@ -54,4 +72,9 @@ def prerequisites_refusal(step, steps) -> PrerequisitesOpen | None:
     return PrerequisitesOpen(f"{step} cannot be done before the steps it depends on: {names}.")
 
 
-register(PREREQUISITES, prerequisites_refusal)
+def prerequisites_done(step, steps) -> list[Cleared]:
+    """When each step ``step`` depends on was done."""
+    return [(s.completed_at, f"{s.title} was done") for s in steps if s.code in step.depends_on and s.completed_at]
+
+
+register(PREREQUISITES, prerequisites_refusal, since=prerequisites_done)

@@ -6,6 +6,7 @@ and a domain event (``integrations.events``) inside the same transaction. Refusa
 ``roadmap.refusals`` errors with a code.
 """
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import transaction
@@ -17,7 +18,7 @@ from integrations.context import ChangeContext
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange
 from integrations.standing import refresh_standing
 from roadmap.conditions import evaluate
-from roadmap.models import StepStatus, template_problems
+from roadmap.models import StepStatus, TemplateStep, template_problems
 from roadmap.refusals import IntegrationEnded, InvalidInput, InvalidTemplate, NotRunning, ReasonRequired, StaleChange
 from roadmap.schedule import check_plannable, plan_due_dates
 
@@ -77,6 +78,49 @@ def _check_template(steps, subject):
         raise InvalidTemplate(f"{subject} cannot be planned: {' '.join(problems)}")
 
 
+@dataclass(frozen=True)
+class PlannedStep:
+    """A template step as a kick-off would plan it for one integration."""
+
+    template_step: TemplateStep
+    window_start: date | None
+    due_date: date
+    applies: bool
+    reason: str  # why it does not apply, or applies only in part
+    checklist: list
+
+
+def _plan_steps(integration, template_steps, kickoff: date) -> list[PlannedStep]:
+    dates = plan_due_dates(template_steps, kickoff)
+    planned = []
+    for ts in template_steps:
+        verdict = evaluate(ts.condition, integration)
+        checklist = [
+            item["text"] for item in ts.checklist if evaluate(item.get("condition", "always"), integration).applies
+        ]
+        window_start, due_date = dates[ts.code]
+        reason = "" if ts.condition == "always" else verdict.reason
+        planned.append(PlannedStep(ts, window_start, due_date, verdict.applies, reason, checklist))
+    return planned
+
+
+def _template_steps(integration) -> list[TemplateStep]:
+    template = integration.template
+    template_steps = list(template.steps.all())
+    if not template_steps:
+        raise InvalidTemplate(f"{template} has no steps to plan.")
+    _check_template(template_steps, template)
+    return template_steps
+
+
+def preview(integration, kickoff, today: date) -> list[PlannedStep]:
+    """The steps a kick-off on ``kickoff`` would plan for ``integration`` (saved or not), writing
+    nothing: the same dates and verdicts ``start_integration`` would record."""
+    kickoff = parse_date(kickoff)
+    check_plannable(kickoff, today)
+    return _plan_steps(integration, _template_steps(integration), kickoff)
+
+
 @transaction.atomic
 def start_integration(integration, kickoff, context: ChangeContext) -> Integration:
     """Create the integration's steps from its template, planned from ``kickoff``.
@@ -96,20 +140,12 @@ def start_integration(integration, kickoff, context: ChangeContext) -> Integrati
         raise IntegrationEnded(f"{integration} is {integration.get_state_display().lower()}; it cannot be kicked off.")
     integration.full_clean()
     template = integration.template
-    template_steps = list(template.steps.all())
-    if not template_steps:
-        raise InvalidTemplate(f"{template} has no steps to plan.")
-    _check_template(template_steps, template)
+    template_steps = _template_steps(integration)
     template.freeze()
-    dates = plan_due_dates(template_steps, kickoff)
 
     steps = []
-    for ts in template_steps:
-        verdict = evaluate(ts.condition, integration)
-        checklist = [
-            item["text"] for item in ts.checklist if evaluate(item.get("condition", "always"), integration).applies
-        ]
-        window_start, due_date = dates[ts.code]
+    for planned in _plan_steps(integration, template_steps, kickoff):
+        ts = planned.template_step
         steps.append(
             IntegrationStep(
                 integration=integration,
@@ -120,7 +156,7 @@ def start_integration(integration, kickoff, context: ChangeContext) -> Integrati
                 side=ts.side,
                 title=ts.title,
                 description=ts.description,
-                checklist=checklist,
+                checklist=planned.checklist,
                 tells_via=ts.tells_via,
                 depends_on=list(ts.depends_on),
                 due_week=ts.due_week,
@@ -129,11 +165,11 @@ def start_integration(integration, kickoff, context: ChangeContext) -> Integrati
                 jira_bug_labels=list(ts.jira_bug_labels),
                 held_by_ux_bugs=ts.held_by_ux_bugs,
                 handovers=list(ts.handovers),
-                window_start=window_start,
-                planned_due_date=due_date,
-                due_date=due_date,
-                status=StepStatus.NOT_STARTED if verdict.applies else StepStatus.NOT_APPLICABLE,
-                applicability_note="" if ts.condition == "always" else verdict.reason,
+                window_start=planned.window_start,
+                planned_due_date=planned.due_date,
+                due_date=planned.due_date,
+                status=StepStatus.NOT_STARTED if planned.applies else StepStatus.NOT_APPLICABLE,
+                applicability_note=planned.reason,
             )
         )
     steps = IntegrationStep.objects.bulk_create(steps)

@@ -32,7 +32,7 @@ def first_heartbeat(**kwargs):
     with it: a product that was stopped for days shows today's standing as soon as it is back.
     """
     heartbeat.delay()
-    refresh_standings.delay()
+    refresh_standings.delay(everything=True)
 
 
 @before_task_publish.connect

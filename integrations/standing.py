@@ -182,6 +182,7 @@ class Standing:
             "delay_partner_days": split.partner,
             "delay_both_days": split.both,
             "standing_as_of": self.today,
+            "standing_refreshed_at": self.clock.now,
         }
 
 
@@ -408,15 +409,20 @@ def refresh_standing(integration: Integration, context, steps=None) -> Standing:
     return now
 
 
-def refresh_running(now: datetime | None = None, batch_size: int = 500, progress_to=None) -> int:
+def refresh_running(
+    now: datetime | None = None, batch_size: int = 500, progress_to=None, new_day_only: bool = False
+) -> int:
     """Recompute the stored standing of every running integration, ``batch_size`` at a time.
 
-    The daily beat task. Queries grow with the number of batches, not of integrations: each batch
+    With ``new_day_only``, only those for which a day began since their last refresh, in one of
+    the zones they count in (``IntegrationQuerySet.to_refresh``): beat's frequent run.
+    Queries grow with the number of batches, not of integrations: each batch
     loads its integrations, their steps and their events, then writes back in bulk.
     """
     running = (
         Integration.objects.running()
         .filter(kickoff_on__isnull=False)
+        .to_refresh(now or timezone.now(), everything=not new_day_only)
         .select_related("partner")
         .prefetch_related(
             Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")),

@@ -102,13 +102,7 @@ def _dating_refusal(step, context: ChangeContext):
     """A change may not be dated before the step's last status change: the history keeps its order."""
     if context.at is None:
         return None
-    last = (
-        StepChange.objects.filter(step=step)
-        .exclude(from_status="")
-        .exclude(from_status=F("to_status"))
-        .order_by("-at", "-id")
-        .first()
-    )
+    last = last_change(step)
     if last is not None and context.moment < last.at:
         return StaleChange(
             f"{step}: a change dated {timezone.localtime(context.moment):%Y-%m-%d %H:%M} comes before its last "
@@ -116,6 +110,17 @@ def _dating_refusal(step, context: ChangeContext):
             f"{timezone.localtime(last.at):%Y-%m-%d %H:%M}); it was not applied."
         )
     return None
+
+
+def last_change(step) -> StepChange | None:
+    """The step's last recorded status change (its planning aside): no change may be dated before it."""
+    return (
+        StepChange.objects.filter(step=step)
+        .exclude(from_status="")
+        .exclude(from_status=F("to_status"))
+        .order_by("-at", "-id")
+        .first()
+    )
 
 
 def _launch(integration, step, context: ChangeContext):

@@ -12,6 +12,11 @@ meaning ``standing()`` gives them, so a list and the integration's own page alwa
 
 A paused, launched or cancelled integration owes nothing now: it is never late nor due.
 
+The stored standing is as of the day it was computed on, in both zones it counts in
+(``TIME_ZONE`` for TradingView, the partner's own): it is stale once a day begins in either since
+(``standing_refreshed_at``). Beat refreshes exactly those (``to_refresh``) every
+quarter of an hour, so a partner's midnight reaches the lists when it reaches the pages.
+
 This module imports no model (``integrations.models`` builds its manager from it); the step model
 is reached through the integration's ``steps`` relation.
 """
@@ -78,6 +83,36 @@ class IntegrationQuerySet(VisibleQuerySet):
     def due_by(self, now: datetime, day: date):
         return self.filter(is_due_by(now, day))
 
+    def to_refresh(self, now: datetime, everything: bool = False):
+        """Those whose stored standing was computed before the day ``now`` falls on began, in a zone they count in.
+
+        One query for the partners' zones, then one condition per zone: refreshed before
+        today's midnight in ``TIME_ZONE``, or before today's midnight in the partner's zone.
+        ``everything`` leaves the queryset as it is.
+        """
+        if everything:
+            return self
+        partner_model = self.model._meta.get_field("partner").related_model
+        # Computed "after" now (a clock set back) counts as stale too.
+        stale = Q(standing_refreshed_at__isnull=True) | Q(standing_refreshed_at__gt=now)
+        stale |= Q(standing_refreshed_at__lt=day_began(now, tradingview_zone()))
+        names = partner_model.objects.order_by().values_list("time_zone", flat=True).distinct()
+        for name in names:
+            began = day_began(now, partner_model(time_zone=name).zone)
+            stale |= Q(partner__time_zone=name, standing_refreshed_at__lt=began)
+        return self.filter(stale)
+
+
+def day_began(now: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
+    """The moment the day ``now`` falls on began in ``zone``."""
+    # A midnight skipped for daylight saving time reads with the offset before the change (PEP 495):
+    # the instant the day's first existing hour begins.
+    return datetime.combine(rules.day_in(now, zone), datetime.min.time(), zone)
+
+
+def tradingview_zone() -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
 
 def stored_days_late(integration, now: datetime | None = None) -> int:
     """``Standing.days_late`` from the stored columns: days since ``next_deadline_at``, in the owing side's days."""
@@ -93,7 +128,7 @@ def deadline_zone(integration) -> zoneinfo.ZoneInfo:
     both zones have that midnight at the same moment the ball in court decides (the partner's
     when both sides owe).
     """
-    tradingview = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    tradingview = tradingview_zone()
     partner = integration.partner.zone
     ends = integration.next_deadline_at
     midnight = [zone for zone in (partner, tradingview) if ends.astimezone(zone).time() == datetime.min.time()]

@@ -21,11 +21,14 @@ def heartbeat():
 
 
 @shared_task(name=REFRESH_STANDINGS_TASK)
-def refresh_standings():
-    """Bring every running integration's stored standing up to today; beat sends this daily.
+def refresh_standings(everything: bool = False):
+    """Bring the stored standing of the running integrations whose day changed since up to today.
 
+    Beat sends this every quarter of an hour, so each integration is refreshed just after
+    midnight in each zone it counts in (``TIME_ZONE``, its partner's); ``everything`` refreshes
+    every running integration (as beat starts: the rules may have changed with the code).
     Idempotent: running it twice on one day writes the same values.
     """
-    count = refresh_running()
+    count = refresh_running(new_day_only=not everything)
     log.info("standing.refreshed count=%s", count)
     return count

@@ -6,7 +6,8 @@ message without its change. Each handler says which messages an event makes; the
 
 - TradingView finishes a task: the partner channel hears what is done and what is now theirs, with
   its deadline (the roadmap's "TradingView notifies the partner via Slack").
-- The partner finishes a step: the internal channel hears it.
+- The partner finishes a step: the internal channel hears it; when Jenkins finished it (its
+  autotests passed), the partner's channel hears it too.
 - A step is blocked or unblocked: the channel of the side that owes it.
 - Re-planned: both channels. Launched: both channels, and an e-mail to the partner's contacts.
 - The partner hands over a URL (with its check's result), the sheet or beta testers: the internal
@@ -23,7 +24,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from integrations import events
-from integrations.models import tradingview_zone
+from integrations.models import ChangeSource, tradingview_zone
 from integrations.standing import standing
 from notifications.messages import integration_blocks, readers_of, step_blocks, thread_status_blocks
 from notifications.models import OutboxMessage, SlackThread
@@ -73,6 +74,8 @@ def step_changed(event) -> list[Message]:
                     not_before=working_moment(tradingview_zone()),
                 )
             )
+        if step.side == Side.PARTNER and event.context.source == ChangeSource.JENKINS:
+            notices += _done_on_evidence(event)
     elif to_status == StepStatus.BLOCKED or from_status == StepStatus.BLOCKED:
         kind = K.BLOCKED if to_status == StepStatus.BLOCKED else K.UNBLOCKED
         headline = "Blocked" if kind == K.BLOCKED else "Unblocked"
@@ -93,6 +96,27 @@ def step_changed(event) -> list[Message]:
                 )
             )
     return notices + _update_threads(event)
+
+
+def _done_on_evidence(event) -> list[Message]:
+    """A partner step Jenkins completed (its autotests passed): the partner hears it too, as nobody clicked."""
+    step, integration = event.step, event.integration
+    channel = integration.slack_channel_id
+    if not channel:
+        return []
+    text, blocks = step_blocks(step, "Done on evidence from Jenkins", event.context.note, readers=Side.PARTNER)
+    return [
+        Message(
+            f"done_on_evidence:{step.pk}:{_stamp(event)}",
+            K.PARTNER_DONE,
+            text=text,
+            blocks=blocks,
+            integration=integration,
+            step=step,
+            channel=channel,
+            not_before=working_moment(integration.partner.zone),
+        )
+    ]
 
 
 def _handed_over(event) -> list[Message]:
@@ -175,6 +199,7 @@ def launched(event) -> list[Message]:
     emails = [c.email for c in integration.partner.contacts.all() if c.email]
     if emails:
         body = (
+            f"{integration} is live on TradingView: open to all users since {day:%d %B %Y}\n\n"
             f"Hello,\n\n{integration} is now open to all TradingView users (launched on {day:%d %B %Y}).\n"
             "Thank you for the work that got it here.\n\nTradingView integrations team"
         )

@@ -97,6 +97,14 @@ class HandoverMissing(Refusal):
     http_status = 409
 
 
+class AutotestsFailing(Refusal):
+    """A step that needs passing autotests, while a part's latest finished build did not pass."""
+
+    code = "autotests_failing"
+    retryable = True
+    http_status = 409
+
+
 class InvalidTemplate(Refusal):
     """The roadmap template cannot be planned: a cycle, a missing due week, a launch without window."""
 

@@ -6,6 +6,7 @@
 - ``steps``: a step's page and the operations that change its status.
 - ``jira``, ``jira_inbox``: Jira issues (linked to a step by hand, or by their labels) and the
   webhook inbox (replayable).
+- ``jenkins``: linked Jenkins jobs (revocable), their builds and the webhook's deliveries (replayable).
 - ``templates``: roadmap templates, their versions and steps.
 - ``outbox``: the notifications' outbox, Slack threads and Slack users.
 - ``heartbeats``: the background jobs' heartbeats.
@@ -20,6 +21,7 @@ here registers its pages.
 from integrations.admin import (  # noqa: F401  (each module registers its pages)
     heartbeats,
     integrations,
+    jenkins,
     jira,
     jira_inbox,
     outbox,

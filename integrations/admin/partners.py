@@ -4,16 +4,48 @@ from django.contrib import admin
 from django.db import models
 from django.db.models import Count
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from integrations.admin.common import ReadOnlyInline
-from integrations.models import Integration, Partner, PartnerContact
+from integrations.models import Integration, Partner, PartnerContact, PartnerUser
 
 
 class PartnerContactInline(admin.TabularInline):
     model = PartnerContact
     extra = 0
     fields = ("name", "title", "email", "is_primary")
+
+
+class PartnerUserInline(admin.TabularInline):
+    """The logins of the partner's team; PMs invite people from the integration page."""
+
+    model = PartnerUser
+    extra = 0
+    raw_id_fields = ("user",)
+    fields = ("user", "name", "email", "active", "last_login", "invited_by", "invited_at")
+    readonly_fields = ("name", "email", "active", "last_login", "invited_by", "invited_at")
+    verbose_name = "partner user"
+    verbose_name_plural = "partner users (logins of the partner's team)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user", "invited_by")
+
+    @admin.display(description="name")
+    def name(self, account):
+        return account.user.get_full_name() or "-"
+
+    @admin.display(description="e-mail")
+    def email(self, account):
+        return account.user.email or "-"
+
+    @admin.display(description="can sign in", boolean=True)
+    def active(self, account):
+        return account.user.is_active
+
+    @admin.display(description="last came")
+    def last_login(self, account):
+        return f"{timezone.localtime(account.user.last_login):%Y-%m-%d %H:%M}" if account.user.last_login else "never"
 
 
 class PartnerIntegrationInline(ReadOnlyInline):
@@ -33,8 +65,8 @@ class PartnerAdmin(admin.ModelAdmin):
     ordering = ("name",)  # Meta.ordering does not apply to the annotated (GROUP BY) queryset
     list_filter = ("kind",)
     search_fields = ("name",)
-    fields = ("name", "kind", "website", "time_zone", "notes")
-    inlines = [PartnerContactInline, PartnerIntegrationInline]
+    fields = ("name", "kind", "website", "time_zone", "team_may_invite", "notes")
+    inlines = [PartnerContactInline, PartnerUserInline, PartnerIntegrationInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_queryset(self, request):

@@ -3,6 +3,8 @@
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 
+from integrations.read_models.portfolio import PortfolioPaginator
+
 MAX_PAGE_SIZE = 200
 
 
@@ -44,3 +46,9 @@ class Pages(pagination.PageNumberPagination):
                 "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
             },
         ]
+
+
+class PortfolioPages(Pages):
+    """The integrations list's pages: cut on the integration table first (``PortfolioPaginator``)."""
+
+    django_paginator_class = PortfolioPaginator

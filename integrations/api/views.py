@@ -23,6 +23,7 @@ from integrations.api import serializers as shapes
 from integrations.api.errors import validation_fields
 from integrations.api.etags import check_if_match, etag_of, not_modified, tagged, unchanged_since_read
 from integrations.api.filters import PortfolioQuery, portfolio
+from integrations.api.pagination import PortfolioPages
 from integrations.api.permissions import SignedIn, StaffOnly
 from integrations.context import ChangeContext
 from integrations.handovers import records, rules, url_check
@@ -130,6 +131,13 @@ class IntegrationViewSet(
         if self.action == "list":
             return portfolio(self.request.query_params, user).visible_to(user)
         return Integration.objects.select_related("partner", "current_step", "tv_pm").visible_to(user)
+
+    @property
+    def paginator(self):
+        # The list pages the portfolio's rows; the steps and history actions page plain lists.
+        if self.action == "list" and not isinstance(getattr(self, "_paginator", None), PortfolioPages):
+            self._paginator = PortfolioPages()
+        return super().paginator
 
     def get_permissions(self):
         if self.action in self.staff_actions:

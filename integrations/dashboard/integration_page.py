@@ -12,6 +12,7 @@ messages the integration has.
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import Prefetch
 from django.http import Http404
@@ -19,12 +20,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
-from integrations import plan
+from integrations import partner_access, plan
 from integrations.actions import ACTIONS, step_actions
 from integrations.context import ChangeContext
 from integrations.dashboard.access import staff_required
-from integrations.forms import NoteForm, ReplanForm
+from integrations.forms import InviteForm, NoteForm, ReplanForm
 from integrations.handovers.rules import handover_summary
+from integrations.jenkins.runs import autotests_summary
 from integrations.jira.models import JiraIssue, StatusCategory
 from integrations.models import Integration, IntegrationStep, StepChange
 from integrations.read_models.headline import blocked, ending, last_activity, window_of
@@ -68,7 +70,9 @@ def _load(pk) -> Integration:
     return integration
 
 
-def _context(request, integration: Integration, replan_form=None, pause_form=None, resume_form=None) -> dict:
+def _context(
+    request, integration: Integration, replan_form=None, pause_form=None, resume_form=None, invite_form=None
+) -> dict:
     steps = list(integration.steps.all())
     for s in steps:
         s.integration = integration
@@ -132,12 +136,16 @@ def _context(request, integration: Integration, replan_form=None, pause_form=Non
         "team": [(ROLE_NAMES[r], counts.get(r, 0), w) for r, w in RECOMMENDED_LINEUP.items()],
         "team_gaps": lineup_gaps(counts),
         "handovers": handover_summary(integration, steps),
+        "autotests": autotests_summary(integration),
         "can_replan": integration.is_started and integration.is_running,
         "can_pause": integration.is_active and integration.is_started,
         "can_resume": integration.is_paused,
         "replan_form": replan_form or ReplanForm(prefix="replan"),
         "pause_form": pause_form or NoteForm(prefix="pause"),
         "resume_form": resume_form or NoteForm(prefix="resume"),
+        "people": list(partner_access.people_with_access(integration.partner)),
+        "invite_form": invite_form or InviteForm(),
+        "magic_link_days": settings.MAGIC_LINK_DAYS,
     }
 
 

@@ -23,7 +23,6 @@ import hashlib
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core import signing
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -40,6 +39,7 @@ from integrations.read_models.portfolio import (
     SIDE_CHOICES,
     STATE_CHOICES,
     Filters,
+    PortfolioPaginator,
     QueueItem,
     Row,
     csv_row,
@@ -61,7 +61,7 @@ CALENDAR_SALT = "integrations.dashboard.pm-calendar"
 def portfolio(request):
     now = timezone.now()
     filters = Filters.from_request(request.GET)
-    page = Paginator(filter_portfolio(filters, request.user, now), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = PortfolioPaginator(filter_portfolio(filters, request.user, now), PAGE_SIZE).get_page(request.GET.get("page"))
     counts = portfolio_counts(request.user, now)
     count_links = [
         ("late", "Late", counts["late"], filters.query(overdue=True, sort="due"), "late"),

@@ -1,5 +1,12 @@
 """The dashboard's URLs: each page module brings its own."""
 
-from integrations.dashboard import insight, integration_page, portfolio
+from integrations.dashboard import insight, integration_page, jenkins_jobs, new_integration, partner_team, portfolio
 
-urlpatterns = [*portfolio.urlpatterns, *integration_page.urlpatterns, *insight.urlpatterns]
+urlpatterns = [
+    *new_integration.urlpatterns,
+    *portfolio.urlpatterns,
+    *integration_page.urlpatterns,
+    *insight.urlpatterns,
+    *partner_team.urlpatterns,
+    *jenkins_jobs.urlpatterns,
+]

@@ -10,6 +10,6 @@ class HandoversConfig(AppConfig):
 
     def ready(self):
         from integrations import guards
-        from integrations.handovers.rules import handover_refusal
+        from integrations.handovers.rules import handed_over, handover_refusal
 
-        guards.register(guards.HANDOVERS, handover_refusal)
+        guards.register(guards.HANDOVERS, handover_refusal, since=handed_over)

@@ -182,12 +182,31 @@ def _resolve(target: _Target, deadline: _Deadline) -> list:
     return found["infos"]
 
 
+# The resolver's answers as the partner's PM would say them (its own text is "[Errno -2] Name or
+# service not known"); every other failure of the lookup is named as a failed look-up.
+_RESOLVER_ERRORS = {
+    socket.EAI_NONAME: "No such host: {host} (the name does not resolve).",
+    socket.EAI_AGAIN: "The name {host} could not be looked up now (the name server did not answer); check again later.",
+    socket.EAI_FAIL: "The name {host} could not be looked up (the name server failed).",
+}
+for _code in ("EAI_NODATA", "EAI_ADDRFAMILY"):  # Linux's "no address for this name"
+    if hasattr(socket, _code):
+        _RESOLVER_ERRORS[getattr(socket, _code)] = "The name {host} has no address: no such host."
+
+
+def _not_resolved(host: str, error: Exception) -> str:
+    if isinstance(error, UnicodeError):
+        return f"{host} is not a valid host name."
+    text = _RESOLVER_ERRORS.get(error.errno, "The name {host} could not be looked up: no such host.")
+    return text.format(host=host)
+
+
 def _vetted_addresses(target: _Target, deadline: _Deadline) -> list[str]:
     """The addresses ``target.host`` resolves to, all public (or private ones allowed for tests)."""
     try:
         infos = _resolve(target, deadline)
     except (socket.gaierror, UnicodeError) as error:
-        raise _Failed(Outcome.UNRESOLVABLE, f"The name {target.host} does not resolve ({error}).") from None
+        raise _Failed(Outcome.UNRESOLVABLE, _not_resolved(target.host, error)) from None
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not addresses:
         raise _Failed(Outcome.UNRESOLVABLE, f"The name {target.host} resolves to no address.")

@@ -33,6 +33,9 @@ def integration_parts(integration) -> list[str]:
     return parts
 
 
+NO_BETA_TESTERS = "No beta testers have been named (their TradingView usernames)."
+
+
 def missing_handovers(step, *, checks=None, sheets=None) -> list[str]:
     """One sentence per missing hand-over of ``step.handovers``, e.g. "The production URL of the
     trading part has not passed its check (CORS missing for https://www.tradingview.com)."
@@ -54,7 +57,7 @@ def missing_handovers(step, *, checks=None, sheets=None) -> list[str]:
             sheets = _sheets(integration)
         missing += _missing_sheets(integration, sheets)
     if "beta_testers" in kinds and not integration.beta_tester_list:
-        missing.append("No beta testers have been named (their TradingView usernames).")
+        missing.append(NO_BETA_TESTERS)
     return missing
 
 
@@ -113,6 +116,33 @@ def handover_refusal(step, steps=None) -> HandoverMissing | None:
     )
 
 
+def handed_over(step, steps=None) -> list[tuple]:
+    """When each hand-over ``step`` needs was in, where its time is recorded: a production URL when its
+    check passed, a sheet when it was last saved. Beta testers carry no time of their own.
+
+    A completion guard's ``since`` (``integrations.guards``): news that waited for a hand-over is applied then."""
+    kinds = step.handovers or []
+    integration = step.integration
+    times = []
+    if "production_urls" in kinds:
+        checks = latest_checks(integration)
+        for part in integration_parts(integration):
+            url = getattr(integration, url_field(part, Environment.PRODUCTION))
+            check = checks.get((part, Environment.PRODUCTION))
+            if url and check is not None and check.url == url and check.passed:
+                when = check.finished_at or check.checked_at
+                times.append((when, f"the production URL of the {PART_NAMES[part]} part passed its check"))
+    if "auth_sheet" in kinds:
+        sheets = _sheets(integration)
+        for part in integration_parts(integration):
+            sheet = sheets.get(part)
+            if sheet is not None and sheet_fields_needed(integration, part):
+                times.append(
+                    (sheet.updated_at, f"the authorisation sheet of the {PART_NAMES[part]} part was handed over")
+                )
+    return times
+
+
 # --- the summary pages and the API show ----------------------------------------------------------
 
 
@@ -152,10 +182,13 @@ class HandoverSummary:
     beta_testers: list[str]
     # step code -> the sentences of what is missing, for each step that needs hand-overs ([] when complete)
     missing: dict[str, list[str]] = field(default_factory=dict)
+    # Everything the roadmap asks the partner to hand over that is not in yet, whether or not a
+    # step waits for it now (before the kick-off no step does): what the card says is missing.
+    outstanding: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
-        return not any(self.missing.values())
+        return not self.outstanding and not any(self.missing.values())
 
     def part(self, part: str) -> PartHandovers | None:
         return next((p for p in self.parts if p.part == part), None)
@@ -198,4 +231,9 @@ def handover_summary(integration, steps=None) -> HandoverSummary:
         if step.handovers:
             step.integration = integration  # no query for it per step
             missing[step.code] = missing_handovers(step, checks=checks, sheets=sheets)
-    return HandoverSummary(parts=parts, beta_testers=integration.beta_tester_list, missing=missing)
+    outstanding = _missing_urls(integration, checks) + _missing_sheets(integration, sheets)
+    if not integration.beta_tester_list:
+        outstanding.append(NO_BETA_TESTERS)
+    return HandoverSummary(
+        parts=parts, beta_testers=integration.beta_tester_list, missing=missing, outstanding=outstanding
+    )

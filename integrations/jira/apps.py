@@ -10,6 +10,6 @@ class JiraConfig(AppConfig):
 
     def ready(self):
         from integrations import guards
-        from integrations.jira.rules import open_bugs_refusal
+        from integrations.jira.rules import bugs_closed, open_bugs_refusal
 
-        guards.register(guards.OPEN_BUGS, open_bugs_refusal)
+        guards.register(guards.OPEN_BUGS, open_bugs_refusal, since=bugs_closed)

@@ -1,7 +1,8 @@
 """The inbox of Jira webhook deliveries: each stored row is claimed, processed once, and recorded.
 
-The webhook view stores a ``JiraDelivery`` before Jira hears 2xx and queues ``process`` after the
-commit. A row is claimed with a conditional UPDATE, so a queued task, the sweep and a replay
+The webhook view stores a ``JiraDelivery`` before Jira hears 2xx and, after the commit, queues a
+``drain`` (one per burst): it claims the pending rows a batch at a time and applies their issue
+news together. ``process`` handles one delivery (a replay, a message queued before drains). A row is claimed with a conditional UPDATE, so a queued task, the sweep and a replay
 never process it twice at once. Its outcome says what happened: ``applied``; ``waiting`` (the
 roadmap refused for now, e.g. prerequisites open: tried again after a back-off); ``ignored``
 (nothing to do, or older than what is known); ``duplicate`` (the same news as an earlier delivery,
@@ -22,13 +23,13 @@ from datetime import UTC, datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import IntegrityError, OperationalError
-from django.db.models import F, Q
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import F, Min, Q
 from django.utils import timezone
 
 from integrations import retry
 from integrations.jira.client import JiraError, fetch_issue
-from integrations.jira.issues import Handled, IssueFacts, MalformedIssue, apply_issue
+from integrations.jira.issues import Handled, IssueFacts, MalformedIssue, apply_issue, apply_issues
 from integrations.jira.models import JiraDelivery, JiraIssue
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,9 @@ STUCK_AFTER = timedelta(minutes=10)
 BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=1)
 SWEEP_BATCH = 500
+# How many pending deliveries one drain takes at once: one claim, one look for resent news, the
+# issue news applied together, one write of the outcomes.
+DRAIN_BATCH = 100
 
 REPLAYABLE = (Status.APPLIED, Status.IGNORED, Status.DUPLICATE, Status.FAILED, Status.WAITING, Status.PENDING)
 # What a worker meeting another on the same rows may raise (a unique key inserted meanwhile, a
@@ -101,11 +105,24 @@ def process(delivery_id: int, *, now: datetime | None = None) -> str | None:
     if delivery is None:  # deleted in the admin meanwhile
         return None
     first = None
-    try:
+
+    def outcome():
+        nonlocal first
         first = same_news_before(delivery)
-        result = duplicate(first) if first else handle(delivery)
+        return duplicate(first) if first else handle(delivery)
+
+    result = _guarded(delivery, outcome)
+    _record(delivery, result, claimed_at, duplicate_of=first)
+    return result.state
+
+
+def _guarded(delivery: JiraDelivery, work):
+    """What ``work()`` returns, or the outcome its error means: a body that cannot be used fails, two
+    workers meeting on one issue wait, a bug fails with its message; never the row left processing."""
+    try:
+        return work()
     except MalformedIssue as error:
-        result = Handled(Status.FAILED.value, str(error))
+        return Handled(Status.FAILED.value, str(error))
     except SoftTimeLimitExceeded:
         raise  # the task is being stopped: the row stays in processing and the sweep takes it up again
     except RACES as error:
@@ -116,7 +133,7 @@ def process(delivery_id: int, *, now: datetime | None = None) -> str | None:
             delivery.issue_key,
             error,
         )
-        result = Handled(
+        return Handled(
             Status.WAITING.value,
             f"Met another worker on {delivery.issue_key or 'the same rows'} "
             f"({type(error).__name__}: {str(error).strip()[:300]}); tried again after a back-off.",
@@ -125,9 +142,112 @@ def process(delivery_id: int, *, now: datetime | None = None) -> str | None:
         logger.exception(
             "jira.inbox.process_failed delivery=%s id=%s event=%s", delivery.delivery_id, delivery.pk, delivery.event
         )
-        result = Handled(Status.FAILED.value, f"{type(error).__name__}: {error}")
-    _record(delivery, result, claimed_at, duplicate_of=first)
-    return result.state
+        return Handled(Status.FAILED.value, f"{type(error).__name__}: {error}")
+
+
+def drain(limit: int = DRAIN_BATCH, *, now: datetime | None = None) -> int:
+    """Process up to ``limit`` pending deliveries, oldest first, as one batch; how many it took.
+
+    The rows are claimed together (a row another worker is claiming is skipped, not waited for),
+    the same news resent is found for all of them in one query, and the issue news of the batch
+    is applied together (``apply_issues``): a burst costs queries per batch, plus those of the
+    steps it moves. Events that are not issue news (a deletion, an event with nothing to do) are
+    handled one by one, in their place in the order.
+    """
+    claimed_at = now or timezone.now()
+    with transaction.atomic():
+        pending = JiraDelivery.objects.select_for_update(skip_locked=True).filter(outcome=Status.PENDING)
+        ids = list(pending.order_by("id").values_list("id", flat=True)[:limit])
+        if ids:
+            JiraDelivery.objects.filter(pk__in=ids).update(
+                outcome=Status.PROCESSING, claimed_at=claimed_at, attempts=F("attempts") + 1
+            )
+    if not ids:
+        return 0
+    deliveries = list(JiraDelivery.objects.filter(pk__in=ids).order_by("id"))
+    firsts = _firsts(deliveries)
+    results, duplicates, run = {}, {}, []
+
+    def apply_run():
+        if not run:
+            return
+        news = [facts for _, facts in run]
+        who = [_who(delivery.body) for delivery, _ in run]
+        outcomes = _guarded(run[0][0], lambda: apply_issues(news, who=who))
+        if isinstance(outcomes, Handled):  # the batch met a race or a bug: each delivery on its own
+            outcomes = [_guarded(delivery, lambda d=delivery: handle(d)) for delivery, _ in run]
+        results.update((delivery.pk, outcome) for (delivery, _), outcome in zip(run, outcomes, strict=True))
+        run.clear()
+
+    for delivery in deliveries:
+        first = firsts.get(delivery.content_key)
+        if delivery.content_key and first is not None and first.pk < delivery.pk:
+            duplicates[delivery.pk] = first
+        elif isinstance(facts := _issue_news(delivery), IssueFacts):
+            run.append((delivery, facts))
+        else:
+            apply_run()  # what came before it first, in order
+            results[delivery.pk] = facts if facts is not None else _guarded(delivery, lambda d=delivery: handle(d))
+    apply_run()
+    for pk, first in duplicates.items():
+        if first.pk in results:  # its first is of this batch: say what became of it
+            first.outcome = results[first.pk].state
+        results[pk] = duplicate(first)
+    _record_batch(deliveries, results, claimed_at, duplicates)
+    return len(ids)
+
+
+def _firsts(deliveries) -> dict:
+    """Content key -> the first delivery stored with it (``same_news_before`` for a whole batch)."""
+    keys = {d.content_key for d in deliveries if d.content_key}
+    if not keys:
+        return {}
+    earliest = (
+        JiraDelivery.objects.filter(content_key__in=keys, duplicate_of__isnull=True)
+        .values("content_key")
+        .annotate(first=Min("pk"))
+        .values_list("content_key", "first")
+    )
+    first_pks = dict(earliest)
+    here = {d.pk: d for d in deliveries}
+    elsewhere = JiraDelivery.objects.only("pk", "delivery_id", "outcome").in_bulk(
+        [pk for pk in first_pks.values() if pk not in here]
+    )
+    return {key: here.get(pk) or elsewhere[pk] for key, pk in first_pks.items() if pk in here or pk in elsewhere}
+
+
+def _issue_news(delivery: JiraDelivery):
+    """The issue facts of an issue created or updated (to apply with others), the failure of a body
+    that cannot be read, or None for an event handled on its own."""
+    body = delivery.body
+    if not isinstance(body, dict) or HANDLERS.get(delivery.event) is not issue_changed:
+        return None
+    return _guarded(delivery, lambda: completed(IssueFacts.from_json(body.get("issue"))))
+
+
+def _record_batch(deliveries, results: dict, claimed_at: datetime, duplicates: dict):
+    """``_record`` for a batch: the rows still ours written in one UPDATE."""
+    done_at = timezone.now()
+    with transaction.atomic():
+        ours = set(
+            JiraDelivery.objects.select_for_update()
+            .filter(pk__in=[d.pk for d in deliveries], outcome=Status.PROCESSING, claimed_at=claimed_at)
+            .values_list("pk", flat=True)
+        )
+        rows = []
+        for delivery in deliveries:
+            if delivery.pk not in ours:
+                continue
+            result = results[delivery.pk]
+            delivery.outcome, delivery.detail, delivery.processed_at = result.state, result.detail, done_at
+            delivery.not_before = (
+                max(done_at, claimed_at) + backoff(delivery.attempts) if result.state == Status.WAITING else None
+            )
+            delivery.duplicate_of = duplicates.get(delivery.pk) if result.state == Status.DUPLICATE else None
+            rows.append(delivery)
+        JiraDelivery.objects.bulk_update(rows, ["outcome", "detail", "processed_at", "not_before", "duplicate_of"])
+    for delivery in rows:
+        _log(delivery, results[delivery.pk])
 
 
 def same_news_before(delivery: JiraDelivery) -> JiraDelivery | None:
@@ -165,6 +285,10 @@ def _record(delivery: JiraDelivery, result: Handled, claimed_at: datetime, dupli
         not_before=not_before,
         duplicate_of=duplicate_of if result.state == Status.DUPLICATE else None,
     )
+    _log(delivery, result)
+
+
+def _log(delivery: JiraDelivery, result: Handled):
     log = logger.warning if result.state == Status.FAILED else logger.info
     log(
         "jira.inbox.processed delivery=%s id=%s event=%s issue=%s outcome=%s attempts=%s",

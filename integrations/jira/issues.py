@@ -13,16 +13,18 @@ step (all done: the step is done; one reopened: the step is reopened); bugs only
 (``integrations.jira.rules``).
 """
 
+import copy
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
+from integrations import guards
 from integrations.context import ChangeContext
 from integrations.jira.models import JiraIssue, StatusCategory
-from integrations.models import ChangeSource, Integration
-from integrations.steps import change_status
+from integrations.models import ChangeSource, Integration, IntegrationStep
+from integrations.steps import change_status, last_change
 from roadmap.models import StepStatus
 from roadmap.refusals import Refusal
 
@@ -155,12 +157,8 @@ def apply_issue(facts: IssueFacts, *, who: str = "", deleted: bool = False) -> H
             Integration.objects.select_for_update(of=("self",)).select_related("template").get(pk=issue.integration_id)
         )
         issue.integration = integration
-        if issue.updated_at and facts.updated and facts.updated < issue.updated_at:
-            return Handled(
-                Handled.IGNORED,
-                f"Older than what is known of {facts.key} (updated {facts.updated:%Y-%m-%d %H:%M:%S%z}, "
-                f"known {issue.updated_at:%Y-%m-%d %H:%M:%S%z}); nothing changed.",
-            )
+        if _older(issue, facts):
+            return _older_news(issue, facts)
         before = issue.step
         _record(issue, facts, integration, deleted)
         steps = {s.pk: s for s in (before, issue.step) if s is not None and not (issue.is_bug and s == issue.step)}
@@ -179,6 +177,130 @@ def apply_issue(facts: IssueFacts, *, who: str = "", deleted: bool = False) -> H
     return Handled(Handled.APPLIED, details)
 
 
+def apply_issues(page: list[IssueFacts], *, who: str | list[str] = "") -> list[Handled]:
+    """``apply_issue`` for each issue of a page, in order, with the page's lookups and writes made at once.
+
+    The page's issue rows are locked (created first if new) in one go, their integrations, steps
+    and steps' tasks read once; an issue whose news moves no step (most of what a pull reads: a
+    summary edited, a task done whose step is done already) is only recorded, and the recorded
+    rows are written in one UPDATE. An issue whose news would move a step goes through
+    ``apply_issue`` itself, which takes the integration's lock and the roadmap's rules: only those
+    cost queries of their own. ``who``: one name for all, or one per issue (webhook deliveries).
+    """
+    whos = [who] * len(page) if isinstance(who, str) else who
+    with transaction.atomic():
+        batch = _Page(page)
+        results = [batch.apply(facts, name) for facts, name in zip(page, whos, strict=True)]
+        batch.write()
+    return results
+
+
+class _Page:
+    """What applying a page of issues reads once: the rows, their integrations, steps and tasks."""
+
+    def __init__(self, page: list[IssueFacts]):
+        keys = sorted({facts.key for facts in page})
+        self.rows = self._lock(keys)
+        missing = [facts for facts in page if facts.key not in self.rows]
+        if missing:
+            integrations = _integrations_for({facts.project_key for facts in missing})
+            new = {
+                f.key: JiraIssue(integration=integrations[f.project_key], key=f.key)
+                for f in missing
+                if f.project_key in integrations
+            }
+            if new:
+                # ON CONFLICT DO NOTHING, as for one issue: a worker inserting one of them meanwhile wins.
+                JiraIssue.objects.bulk_create(new.values(), ignore_conflicts=True)
+                self.rows.update(self._lock(sorted(new)))
+        self.integrations, self.steps, self.tasks = {}, {}, {}
+        self._read({row.integration_id for row in self.rows.values()})
+        self.recorded = {}  # key -> row, written by ``write``
+
+    @staticmethod
+    def _lock(keys) -> dict:
+        rows = JiraIssue.objects.select_for_update(of=("self",)).filter(key__in=keys).order_by("key")
+        return {row.key: row for row in rows}
+
+    def _read(self, integration_ids):
+        """The integrations (with their templates), their steps in order, and each step's tasks."""
+        for integration in Integration.objects.select_related("template").filter(pk__in=integration_ids):
+            self.integrations[integration.pk] = integration
+            self.steps[integration.pk] = []
+        for step in IntegrationStep.objects.filter(integration_id__in=integration_ids).order_by("position"):
+            self.steps[step.integration_id].append(step)
+        by_pk = {step.pk: step for steps in self.steps.values() for step in steps}
+        for row in self.rows.values():
+            if row.step_id is not None and row.step_id in by_pk:
+                row.step = by_pk[row.step_id]
+        for pk in by_pk:
+            self.tasks[pk] = {}
+        tasks = JiraIssue.objects.filter(
+            integration_id__in=integration_ids, step__isnull=False, is_bug=False, deleted=False
+        )
+        for task in tasks.only("key", "step_id", "status_category", "is_bug", "deleted"):
+            if task.step_id in self.tasks:
+                self.tasks[task.step_id][task.key] = self.rows.get(task.key, task)
+
+    def apply(self, facts: IssueFacts, who: str) -> Handled:
+        row = self.rows.get(facts.key)
+        if row is None:
+            return Handled(Handled.IGNORED, f"No integration uses the Jira project {facts.project_key}.")
+        integration = self.integrations[row.integration_id]
+        if _older(row, facts):
+            return _older_news(row, facts)
+        new = copy.copy(row)
+        _take(new, facts, integration, deleted=False, steps=self.steps[integration.pk])
+        # The steps apply_issue would sync: the one the issue left and the one it is on (not a bug's own).
+        synced = {s.pk: s for s in (row.step, new.step) if s is not None and not (new.is_bug and s == new.step)}
+        results = []
+        for step in synced.values():
+            tasks = {key: task for key, task in self.tasks[step.pk].items() if key != new.key}
+            if new.step_id == step.pk and not new.is_bug and not new.deleted:
+                tasks[new.key] = new
+            if target_for(step.status, [tasks[key] for key in sorted(tasks)])[0] is not None:
+                return self._moves_a_step(facts, who, integration)
+            results.append(_as_jira_says(step) if tasks else _no_task(step))
+        if new.step is None and not synced:
+            outcome = Handled(Handled.IGNORED, f"{facts.key} is linked to no step of {integration}; recorded.")
+        else:
+            details = "; ".join(r.detail for r in results) or f"{facts.key} recorded as {new.describe()}."
+            outcome = Handled(Handled.APPLIED, details)
+        self.rows[new.key] = self.recorded[new.key] = new
+        for tasks in (self.tasks.get(row.step_id), self.tasks.get(new.step_id)):
+            if tasks is not None:
+                tasks.pop(new.key, None)
+        if new.step_id is not None and not new.is_bug and not new.deleted:
+            self.tasks[new.step_id][new.key] = new
+        return outcome
+
+    def _moves_a_step(self, facts: IssueFacts, who: str, integration) -> Handled:
+        """News that moves a step: through ``apply_issue`` and its rules, after what is recorded so far is
+        written; then what it changed is read again."""
+        self.write()
+        outcome = apply_issue(facts, who=who)
+        self.rows.update(self._lock([facts.key]))
+        self._read({integration.pk})
+        return outcome
+
+    def write(self):
+        if self.recorded:
+            JiraIssue.objects.bulk_update(list(self.recorded.values()), RECORDED_FIELDS)
+            self.recorded = {}
+
+
+def _older(issue: JiraIssue, facts: IssueFacts) -> bool:
+    return bool(issue.updated_at and facts.updated and facts.updated < issue.updated_at)
+
+
+def _older_news(issue: JiraIssue, facts: IssueFacts) -> Handled:
+    return Handled(
+        Handled.IGNORED,
+        f"Older than what is known of {facts.key} (updated {facts.updated:%Y-%m-%d %H:%M:%S%z}, "
+        f"known {issue.updated_at:%Y-%m-%d %H:%M:%S%z}); nothing changed.",
+    )
+
+
 def _locked_issue(facts: IssueFacts) -> JiraIssue | None:
     """The issue's row, locked until the transaction ends; created for a new issue (None: no integration)."""
     locked = JiraIssue.objects.select_for_update(of=("self",)).select_related("step")
@@ -195,12 +317,50 @@ def _locked_issue(facts: IssueFacts) -> JiraIssue | None:
 
 
 def _integration_for(project_key: str):
-    candidates = Integration.objects.filter(jira_project_key=project_key)
-    return candidates.running().order_by("-kickoff_on").first() or (candidates.order_by("-created_at").first())
+    return _integrations_for([project_key]).get(project_key)
+
+
+def _integrations_for(project_keys) -> dict:
+    """Project key -> the integration its new issues belong to: the running one kicked off last, else
+    the one created last. Two queries for any number of keys."""
+    keys = set(project_keys)
+    found = {}
+    for integration in Integration.objects.filter(jira_project_key__in=keys).running().order_by("-kickoff_on"):
+        found.setdefault(integration.jira_project_key, integration)
+    rest = keys - set(found)
+    if rest:
+        for integration in Integration.objects.filter(jira_project_key__in=rest).order_by("-created_at"):
+            found.setdefault(integration.jira_project_key, integration)
+    return found
+
+
+# What recording an issue writes (``_take``), for a page's issues written in one UPDATE.
+RECORDED_FIELDS = [
+    "jira_id",
+    "summary",
+    "issue_type",
+    "labels",
+    "status_name",
+    "status_category",
+    "updated_at",
+    "deleted",
+    "is_bug",
+    "affects_ux",
+    "seen_at",
+    "step",
+    "testing_round",
+]
 
 
 def _record(issue: JiraIssue, facts: IssueFacts, integration, deleted: bool):
-    """Write what ``facts`` say onto ``issue``; what they leave unsaid keeps its known value."""
+    _take(issue, facts, integration, deleted)
+    issue.save()
+
+
+def _take(issue: JiraIssue, facts: IssueFacts, integration, deleted: bool, steps=None):
+    """Write what ``facts`` say onto ``issue`` (not saved); what they leave unsaid keeps its known value.
+
+    ``steps``: the integration's steps, when the caller has them already."""
     status_map = integration.template.jira_status_map
     status_map = status_map if isinstance(status_map, dict) else {}
     issue.jira_id = facts.jira_id or issue.jira_id
@@ -219,13 +379,12 @@ def _record(issue: JiraIssue, facts: IssueFacts, integration, deleted: bool):
     issue.affects_ux = issue.is_bug and UX_LABEL in issue.labels
     issue.seen_at = timezone.now()
     if not issue.linked_in_admin:
-        issue.step, issue.testing_round = _step_for(issue, integration)
-    issue.save()
+        issue.step, issue.testing_round = _step_for(issue, integration, steps)
 
 
-def _step_for(issue: JiraIssue, integration):
+def _step_for(issue: JiraIssue, integration, steps=None):
     """The step ``issue`` belongs to by its labels, and the testing round of a bug."""
-    steps = list(integration.steps.all())
+    steps = list(integration.steps.all()) if steps is None else steps
     by_code = {s.code: s for s in steps}
     for label in issue.labels:
         if label.startswith(ROADMAP_LABEL) and label[len(ROADMAP_LABEL) :] in by_code:
@@ -243,30 +402,72 @@ def sync_step(step, context: ChangeContext) -> Handled:
     step.refresh_from_db()
     tasks = list(step.jira_issues.filter(is_bug=False, deleted=False).order_by("key"))
     if not tasks:
-        return Handled(Handled.APPLIED, f"{step}: no Jira task drives it any more.")
-    not_done = [t for t in tasks if t.status_category != StatusCategory.DONE]
-    target, note = None, ""
-    if not not_done and step.status != StepStatus.DONE:
-        target = StepStatus.DONE
-        note = f"{', '.join(t.describe() for t in tasks)} done in Jira."
-    elif not_done and step.status == StepStatus.DONE:
-        target = StepStatus.IN_PROGRESS
-        note = f"Reopened in Jira: {', '.join(t.describe() for t in not_done)}."
-    elif step.status == StepStatus.NOT_STARTED and (started := [t for t in tasks if t.status_category in STARTED]):
-        target = StepStatus.IN_PROGRESS
-        note = f"Work started in Jira: {', '.join(t.describe() for t in started)}."
+        return _no_task(step)
+    target, saying = target_for(step.status, tasks)
     if target is None:
-        return Handled(Handled.APPLIED, f"{step} is already {step.get_status_display().lower()}, as Jira says.")
+        return _as_jira_says(step)
     if target == StepStatus.DONE:
-        # News applied after it waited for the prerequisites is dated no earlier than they were done.
-        done_before = [
-            s.completed_at for s in step.integration.steps.filter(code__in=step.depends_on) if s.completed_at
-        ]
-        if done_before and max(done_before) > context.moment:
-            context = replace(context, at=max(done_before))
+        context, note = applicable(step, context, tasks)
+    elif step.status == StepStatus.DONE:
+        note = f"Reopened in Jira: {', '.join(t.describe() for t in saying)}."
+    else:
+        note = f"Work started in Jira: {', '.join(t.describe() for t in saying)}."
     try:
         change_status(step, target, context.with_note(note))
     except Refusal as refusal:
         state = Handled.WAITING if refusal.retryable else Handled.IGNORED
         return Handled(state, f"{refusal.code}: {refusal.message}")
     return Handled(Handled.APPLIED, f"{step}: {StepStatus(target).label.lower()}. {note}")
+
+
+def target_for(status: str, tasks) -> tuple[str | None, list]:
+    """What a step in ``status`` becomes by its Jira ``tasks`` (its issues that are not bugs, not
+    deleted), and the tasks that say so: all done, done; one not done, back in progress; one
+    started, in progress. None: it stays as it is."""
+    if not tasks:
+        return None, []
+    not_done = [t for t in tasks if t.status_category != StatusCategory.DONE]
+    if not not_done and status != StepStatus.DONE:
+        return StepStatus.DONE, tasks
+    if not_done and status == StepStatus.DONE:
+        return StepStatus.IN_PROGRESS, not_done
+    if status == StepStatus.NOT_STARTED and (started := [t for t in tasks if t.status_category in STARTED]):
+        return StepStatus.IN_PROGRESS, started
+    return None, []
+
+
+def _no_task(step) -> Handled:
+    return Handled(Handled.APPLIED, f"{step}: no Jira task drives it any more.")
+
+
+def _as_jira_says(step) -> Handled:
+    return Handled(Handled.APPLIED, f"{step} is already {step.get_status_display().lower()}, as Jira says.")
+
+
+def applicable(step, context: ChangeContext, tasks) -> tuple[ChangeContext, str]:
+    """When Jira's "done" of ``tasks`` could be applied to ``step``, and the history's note saying so.
+
+    News the roadmap refused for now (a bug of the round open, a hand-over missing, prerequisites
+    open) waited, and counts from the moment it became applicable: the latest of Jira's time and
+    what it waited for, as the completion guards record it (``guards.cleared``), never later than
+    now and never before the step's last change. Dated at Jira's time instead, the step would be
+    done while its bug was still open, and the partner's days would be charged to the next step.
+    """
+    done = f"{', '.join(t.describe() for t in tasks)} done in Jira"
+    waited = [c for c in guards.cleared(step, list(step.integration.steps.all())) if c[0] > context.moment]
+    if not waited:
+        return context, f"{done}."
+    became, why = waited[-1]
+    became = min(became, timezone.now())
+    note = f"{done} on {_day(context.moment)}; applied {_day(became)} when {why}."
+    last = last_change(step)
+    if last is not None and last.at > became:
+        note = f"{done} on {_day(context.moment)}; applied {_day(last.at)}, the step's last change ({why} on {_day(became)})."
+        became = last.at
+    return replace(context, at=became), note
+
+
+def _day(moment: datetime) -> str:
+    """ "3 Nov": the day of ``moment`` in the project's time zone, as a PM says it."""
+    local = timezone.localtime(moment)
+    return f"{local.day} {local:%b}"

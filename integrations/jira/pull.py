@@ -3,7 +3,7 @@
 Webhooks carry Jira's news at once; the pull is the safety net for deliveries Jira gave up on or
 never sent. Every ``JIRA_PULL_SECONDS`` one cycle asks Jira, in one search for all the linked
 projects, for the issues updated since the watermark (minus a 2-minute overlap), oldest first, a
-page at a time, and hands each to ``apply_issue``. The requests a cycle makes grow with the number
+page at a time, and hands each page to ``apply_issues``. The requests a cycle makes grow with the number
 of changed issues (one per page of 100), not with the number of integrations.
 
 The pull's state is the one ``JiraConnection`` row:
@@ -46,7 +46,7 @@ from integrations.jira.client import (
     search_updated,
     use_field_ids,
 )
-from integrations.jira.issues import Handled, IssueFacts, MalformedIssue, apply_issue
+from integrations.jira.issues import Handled, IssueFacts, MalformedIssue, apply_issues
 from integrations.jira.models import JiraConnection, JiraDelivery
 from integrations.models import Integration
 
@@ -215,8 +215,8 @@ def _search(client, projects, since, token, counts):
 
 
 def _apply_page(issues, counts, now) -> datetime | None:
-    """Apply each issue of a page; the newest ``updated`` seen (None when no issue had one)."""
-    newest = None
+    """Apply the issues of a page, together (``apply_issues``); the newest ``updated`` seen (None when no issue had one)."""
+    newest, page = None, []
     for issue in issues:
         counts["read"] += 1
         try:
@@ -226,12 +226,14 @@ def _apply_page(issues, counts, now) -> datetime | None:
             key = issue.get("key") if isinstance(issue, dict) else None
             log.warning("jira.pull.malformed key=%s reason=%s", key, error)
             continue
-        outcome = apply_issue(facts, who="")
+        page.append((issue, facts))
+        if facts.updated is not None and (newest is None or facts.updated > newest):
+            newest = facts.updated
+    outcomes = apply_issues([facts for _, facts in page], who="")
+    for (issue, facts), outcome in zip(page, outcomes, strict=True):
         counts[outcome.state] += 1
         if outcome.state == Handled.WAITING:
             _hold_for_retry(issue, facts, outcome, now)
-        if facts.updated is not None and (newest is None or facts.updated > newest):
-            newest = facts.updated
     return newest
 
 

@@ -2,6 +2,8 @@
 closed release while an open bug affects the UX (the roadmap: "only if no identified issue
 affects the UX")."""
 
+from django.db.models import Q
+
 from integrations.jira.models import JiraIssue, StatusCategory
 from roadmap.refusals import OpenBugs
 
@@ -13,11 +15,27 @@ def open_bugs(step) -> list[JiraIssue]:
     bugs = JiraIssue.objects.filter(integration_id=step.integration_id, is_bug=True, deleted=False).exclude(
         status_category=StatusCategory.DONE
     )
-    held = []
-    for bug in bugs.order_by("key"):
-        if (step.jira_bug_labels and bug.step_id == step.pk) or (step.held_by_ux_bugs and bug.affects_ux):
-            held.append(bug)
-    return held
+    return [bug for bug in bugs.order_by("key") if _holds(bug, step)]
+
+
+def _holds(bug: JiraIssue, step) -> bool:
+    """Whether ``bug``, while open, holds ``step``: a bug of its testing round, or one affecting the UX."""
+    return bool((step.jira_bug_labels and bug.step_id == step.pk) or (step.held_by_ux_bugs and bug.affects_ux))
+
+
+def bugs_closed(step, steps=None) -> list[tuple]:
+    """When each bug that held ``step`` was closed (or deleted) in Jira, by the time Jira gave that change.
+
+    A completion guard's ``since`` (``integrations.guards``): news that waited for a bug is applied then."""
+    if not step.jira_bug_labels and not step.held_by_ux_bugs:
+        return []
+    bugs = JiraIssue.objects.filter(integration_id=step.integration_id, is_bug=True, updated_at__isnull=False)
+    closed = bugs.filter(Q(deleted=True) | Q(status_category=StatusCategory.DONE))
+    return [
+        (bug.updated_at, f"bug {bug.key} was {'deleted' if bug.deleted else 'closed'}")
+        for bug in closed.order_by("key")
+        if _holds(bug, step)
+    ]
 
 
 def open_bugs_refusal(step, steps=None) -> OpenBugs | None:

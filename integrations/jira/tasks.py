@@ -1,11 +1,16 @@
 """Celery tasks of the Jira sync: thin wrappers that take ids and call plain functions."""
 
+import time
+
 from celery import shared_task
 
 from integrations.jira import inbox
 from integrations.jira import pull as jira_pull
 
 PROCESS_DELIVERY_TASK = "integrations.jira_process_delivery"
+DRAIN_TASK = "integrations.jira_drain"
+# One drain runs for at most this long, then queues the next and ends (well inside the soft time limit).
+DRAIN_SECONDS = 60
 SWEEP_TASK = "integrations.jira_sweep"
 PULL_TASK = "integrations.jira_pull"
 
@@ -14,6 +19,20 @@ PULL_TASK = "integrations.jira_pull"
 def process_delivery(delivery_id: int):
     """Process one stored webhook delivery; a no-op if another worker claimed it or it is done."""
     return inbox.process(delivery_id)
+
+
+@shared_task(name=DRAIN_TASK)
+def drain():
+    """Process the pending deliveries in batches until none is left (the webhook queues one per burst)."""
+    started, done = time.monotonic(), 0
+    while True:
+        taken = inbox.drain()
+        done += taken
+        if taken < inbox.DRAIN_BATCH:
+            return done
+        if time.monotonic() - started > DRAIN_SECONDS:
+            drain.delay()  # more than a minute's worth: the next drain goes on, this worker is free again
+            return done
 
 
 @shared_task(name=SWEEP_TASK)

@@ -1,5 +1,8 @@
 """Jira's webhook: verify the signature over the raw body, store the delivery, answer, process later.
 
+Cheap per request: the HMAC, the JSON, one INSERT; a drain of the inbox is queued once per burst
+(``DrainWindow``), not per delivery.
+
 What Jira does with our answer decides the status codes: it redelivers on 408, 409, 425, 429, 5xx
 and on timeouts, so a delivery is answered 2xx only once it is stored (202), or already stored
 (200); 503 when it cannot be stored; 4xx for what no retry can fix. Deliveries carry no signed
@@ -12,6 +15,8 @@ import hmac
 import json
 import logging
 import math
+import threading
+import time
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
@@ -184,9 +189,10 @@ def retry_number(header: str | None) -> int:
 
 
 def store(delivery_id: str, body: dict, retry: int) -> JsonResponse:
-    """Store the delivery (202) unless it is a duplicate (200); 503 if the database cannot take it."""
-    if JiraDelivery.objects.filter(delivery_id=delivery_id).exists():
-        return _duplicate(delivery_id, retry)
+    """Store the delivery (202) unless it is a duplicate (200); 503 if the database cannot take it.
+
+    A delivery id seen before is found by its unique key when the insert fails: redeliveries are
+    rare, and every delivery would otherwise pay a look-up first."""
     try:
         with transaction.atomic():
             delivery = JiraDelivery.objects.create(
@@ -197,7 +203,7 @@ def store(delivery_id: str, body: dict, retry: int) -> JsonResponse:
                 body=body,
                 content_key=content_key(body),
             )
-            transaction.on_commit(lambda: enqueue(delivery.pk, delivery_id))
+            transaction.on_commit(lambda: request_drain(delivery.pk, delivery_id))
     except IntegrityError:
         # Two copies of one delivery arrived together: the other one was stored first.
         if JiraDelivery.objects.filter(delivery_id=delivery_id).exists():
@@ -227,11 +233,50 @@ def _not_stored() -> JsonResponse:
     return JsonResponse({"error": "The delivery could not be stored; send it again later."}, status=503)
 
 
-def enqueue(pk: int, delivery_id: str):
-    """Queue the processing of a stored delivery; when the broker is down, the sweep will find it pending."""
-    from integrations.jira.tasks import process_delivery
+class DrainWindow:
+    """One drain queued per burst from this process: the first delivery after a quiet moment queues
+    it, to start when ``seconds`` have passed, and the deliveries stored meanwhile are taken by it.
 
+    A delivery is stored (committed) before it asks, so the drain, starting after the window
+    that saw the ask, finds it pending. Held per process: nothing is shared, and nothing is lost
+    when the cache or this process goes (the sweep finds whatever is pending and older than its
+    grace).
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.closes = 0.0
+        self.lock = threading.Lock()
+
+    def opens(self) -> bool:
+        """Whether a drain must be queued now (no window is open); the window is then open."""
+        with self.lock:
+            now = time.monotonic()
+            if now < self.closes:
+                return False
+            self.closes = now + self.seconds
+            return True
+
+    def close(self):
+        with self.lock:
+            self.closes = 0.0
+
+
+DRAIN_WINDOW = DrainWindow(seconds=0.1)
+
+
+def request_drain(pk: int, delivery_id: str):
+    """Queue a drain of the inbox unless one queued from this process will start after this delivery.
+
+    In eager mode (the tests, a process without a worker) it drains at once. When the broker is
+    down, the sweep will find the delivery pending."""
+    from integrations.jira.tasks import drain
+
+    eager = drain.app.conf.task_always_eager
+    if not eager and not DRAIN_WINDOW.opens():
+        return
     try:
-        process_delivery.delay(pk)
+        drain.apply_async(countdown=None if eager else DRAIN_WINDOW.seconds)
     except Exception:  # kombu and redis raise many kinds; the row is stored either way
+        DRAIN_WINDOW.close()  # the next delivery tries again
         logger.exception("jira.webhook.enqueue_failed delivery=%s id=%s: left pending for the sweep", delivery_id, pk)

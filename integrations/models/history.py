@@ -28,6 +28,7 @@ class ChangeSource(models.TextChoices):
     JIRA = "jira", "Jira"
     SLACK = "slack", "Slack"
     SYSTEM = "system", "System"
+    JENKINS = "jenkins", "Jenkins"
 
 
 class HistoryQuerySet(VisibleQuerySet):

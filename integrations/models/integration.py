@@ -33,7 +33,9 @@ USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
 
 def split_usernames(text: str) -> list[str]:
-    return [name for name in re.split(r"[\s,]+", text or "") if name]
+    """Usernames one per line (commas separate them too). Spaces do not: "bad user with spaces" is
+    one wrong name, refused, never four testers."""
+    return [name.strip() for name in re.split(r"[\r\n,]+", text or "") if name.strip()]
 
 
 def validate_usernames(text: str):
@@ -41,7 +43,7 @@ def validate_usernames(text: str):
     if bad:
         raise ValidationError(
             f"Not a TradingView username: {', '.join(repr(b) for b in bad)} "
-            "(letters, digits, '_', '.', '-'; one per line)."
+            "(usernames have no spaces: letters, digits, '_', '.', '-'; one per line)."
         )
 
 
@@ -166,6 +168,12 @@ class Integration(models.Model):
     delay_partner_days = models.PositiveIntegerField(default=0, editable=False)
     delay_both_days = models.PositiveIntegerField(default=0, editable=False)
     standing_as_of = models.DateField(null=True, blank=True, editable=False)
+    standing_refreshed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The moment the stored standing was computed at; refreshed again once a day it counts in changes.",
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -175,7 +183,12 @@ class Integration(models.Model):
 
     class Meta:
         ordering = ["partner__name", "name"]
-        indexes = [models.Index(fields=["state", "ball_side", "next_due_on"])]
+        indexes = [
+            models.Index(fields=["state", "ball_side", "next_due_on"]),
+            # The portfolio's default sort and its late / due counts; its launch count and forecast sort.
+            models.Index(fields=["state", "next_deadline_at"], name="integration_state_deadline"),
+            models.Index(fields=["state", "forecast_launch_on"], name="integration_state_forecast"),
+        ]
 
     RUNNING_STATES = (State.ACTIVE, State.PAUSED)
 

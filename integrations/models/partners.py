@@ -26,6 +26,11 @@ class Partner(models.Model):
         max_length=64, default="UTC", validators=[validate_time_zone], help_text="IANA name, e.g. Europe/London."
     )
     notes = models.TextField(blank=True)
+    team_may_invite = models.BooleanField(
+        "its team may invite colleagues",
+        default=False,
+        help_text="The partner's users may invite people of their own team from the stage page.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     PARTNER_LOOKUP = "pk"  # what visible_to() filters on
@@ -70,6 +75,10 @@ class PartnerUser(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="partner_account")
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="users")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    invited_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     def __str__(self):
         return f"{self.user.get_username()} ({self.partner})"

@@ -38,7 +38,7 @@ def email_link(link: MagicLink, url: str):
         "when it stops working.\n\nTradingView integrations team"
     )
     send_mail(
-        f"Your TradingView integration page ({partner})",
+        f"Your sign-in link to {partner}'s TradingView integration page",
         body,
         settings.DEFAULT_FROM_EMAIL,
         [link.sent_to],

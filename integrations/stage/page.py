@@ -15,6 +15,8 @@ from datetime import date
 from django.db.models import Prefetch
 
 from integrations.actions import step_actions
+from integrations.forms import InviteForm
+from integrations.jenkins.runs import autotests_summary
 from integrations.jira.models import JiraIssue, StatusCategory
 from integrations.models import Integration, IntegrationEvent, IntegrationStep
 from integrations.read_models.headline import blocked, ending, window_of
@@ -167,5 +169,9 @@ def stage_context(request, integration: Integration, **forms) -> dict:
         "lineup": team_lineup(integration),
         "team_gaps": integration.team_gaps(),
         "feeds": [f for f in feeds if f.is_live()],
+        "autotests": autotests_summary(integration),
+        # A PM lets the partner's team invite colleagues; staff previewing see what the partner sees.
+        "may_invite": integration.partner.team_may_invite and user.is_active,
+        "invite_form": forms.get("invite_form") or InviteForm(),
         **handover_view.context(integration, steps, forms),
     }

@@ -16,6 +16,7 @@ urlpatterns = [
     path("integrations/<int:pk>/team/", views.team_add, name="stage-team-add"),
     path("integrations/<int:pk>/team/<int:member_pk>/", views.team_edit, name="stage-team-edit"),
     path("integrations/<int:pk>/team/<int:member_pk>/remove/", views.team_remove, name="stage-team-remove"),
+    path("integrations/<int:pk>/team/invite/", views.team_invite, name="stage-team-invite"),
     path("integrations/<int:pk>/calendar/", views.calendar_create, name="stage-calendar-create"),
     path("integrations/<int:pk>/calendar/<int:feed_pk>/revoke/", views.calendar_revoke, name="stage-calendar-revoke"),
     path("link/<str:token>/", views.magic_link, name="stage-magic-link"),

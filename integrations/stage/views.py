@@ -7,6 +7,7 @@ error. Forms post normally; htmx swaps the page's main region in place.
 """
 
 import re
+import smtplib
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -18,8 +19,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from integrations import partner_access
 from integrations.actions import ACTIONS
 from integrations.context import ChangeContext
+from integrations.forms import InviteForm
 from integrations.handovers.models import Part
 from integrations.handovers.records import save_auth_sheet, set_beta_testers
 from integrations.handovers.url_check import hand_over_url, still_checking
@@ -228,6 +231,42 @@ def team_remove(request, pk, member_pk):
     member.delete()
     messages.success(request, f"{member} removed from the team.")
     return _back(pk, "team")
+
+
+@require_POST
+@stage_view
+def team_invite(request, pk):
+    """Invite a colleague, when the PM lets the partner's team do so: a login of the partner and a
+    magic link e-mailed to them. The link is never shown here: it is the colleague's alone."""
+    integration = access.integration_for(request.user, pk)
+    form = InviteForm(request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            invitation = partner_access.invite(
+                integration.partner, form.cleaned_data["name"], form.cleaned_data["email"], request.user
+            )
+        except Refusal as refusal:
+            form.add_error(None, refusal.message)
+            status = refusal.http_status
+        else:
+            user = invitation.account.user
+            url = request.build_absolute_uri(reverse("stage-magic-link", args=[invitation.raw_token]))
+            try:
+                partner_access.email_invitation(invitation, url, request.user)
+            except (OSError, smtplib.SMTPException):
+                messages.error(
+                    request,
+                    f"{user.get_full_name()} was invited, but e-mailing the sign-in link failed: "
+                    "ask your TradingView PM to send them one.",
+                )
+            else:
+                messages.success(
+                    request, f"Invited {user.get_full_name()}: a sign-in link was e-mailed to {user.email}."
+                )
+            return _back(pk, "team")
+    messages.error(request, "Nobody was invited: " + " ".join(e for errors in form.errors.values() for e in errors))
+    return _render_stage(request, page.load(request.user, pk), status, invite_form=form)
 
 
 # --- calendar feeds ---------------------------------------------------------------------------

@@ -19,6 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # Everything the settings read that would change what these tests see.
 CALLER_VARIABLES = {
     "DATABASE_URL",
+    "DATABASE_CONN_MAX_AGE",
+    "DATABASE_CONN_HEALTH_CHECKS",
     "REDIS_URL",
     "CELERY_BROKER_URL",
     "EMBEDDED",
@@ -100,6 +102,32 @@ def test_production_defaults_are_secure(tmp_path):
     )
 
     assert values == ["True", "True", "True", "3600", "('HTTP_X_FORWARDED_PROTO', 'https')"]
+
+
+def test_production_keeps_database_connections_and_checks_them_before_reuse(tmp_path):
+    url = "postgres://roadmap@db.internal:5432/roadmap"
+    production = settings_of(
+        production_env(tmp_path, DATABASE_URL=url),
+        "DATABASES['default']['CONN_MAX_AGE']",
+        "DATABASES['default']['CONN_HEALTH_CHECKS']",
+    )
+    tuned = settings_of(
+        production_env(tmp_path, DATABASE_URL=url, DATABASE_CONN_MAX_AGE="0", DATABASE_CONN_HEALTH_CHECKS="0"),
+        "DATABASES['default']['CONN_MAX_AGE']",
+        "DATABASES['default']['CONN_HEALTH_CHECKS']",
+    )
+    embedded = settings_of(clean_env(tmp_path, EMBEDDED="1"), "DATABASES['default']['CONN_MAX_AGE']")
+
+    assert production == ["60", "True"]
+    assert tuned == ["0", "False"]
+    assert embedded == ["0"]  # one SQLite file shared by three processes: nothing kept open
+
+
+def test_a_malformed_connection_age_names_the_variable(tmp_path):
+    done = run(production_env(tmp_path, DATABASE_CONN_MAX_AGE="forever"), "-c", "import config.settings")
+
+    assert done.returncode != 0
+    assert "DATABASE_CONN_MAX_AGE='forever'" in done.stderr
 
 
 def test_embedded_mode_serves_plain_http_with_a_generated_key(tmp_path):

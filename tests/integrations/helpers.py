@@ -48,4 +48,5 @@ def stored_and_live(integration, now=None) -> tuple[dict, dict]:
 
     integration.refresh_from_db()
     live = standing(integration, now).stored_fields()
+    del live["standing_refreshed_at"]  # when it was computed, not what it says
     return {name: getattr(integration, name) for name in live}, live

@@ -87,11 +87,20 @@ def test_team_is_per_integration(integration):
 # --- beta testers ---------------------------------------------------------------------------
 
 
-def test_beta_tester_list_is_parsed_from_lines_commas_and_spaces(integration):
-    integration.beta_testers = "trader_joe\r\n  anna.k, bob-92\n\n\tcarol  dave,,\n"
+def test_beta_tester_list_is_parsed_from_lines_and_commas(integration):
+    integration.beta_testers = "trader_joe\r\n  anna.k, bob-92\n\n\tcarol  ,,\n"
 
-    assert integration.beta_tester_list == ["trader_joe", "anna.k", "bob-92", "carol", "dave"]
+    assert integration.beta_tester_list == ["trader_joe", "anna.k", "bob-92", "carol"]
     integration.full_clean()
+
+
+def test_spaces_do_not_separate_beta_testers(integration):
+    """The label says one per line: "carol dave" is one wrong name, refused, not two testers."""
+    integration.beta_testers = "trader_joe\ncarol dave"
+
+    assert integration.beta_tester_list == ["trader_joe", "carol dave"]
+    with pytest.raises(ValidationError, match="'carol dave'"):
+        integration.full_clean()
 
 
 def test_empty_beta_testers(integration):

@@ -7,16 +7,18 @@ and Elbrus Markets (a blocked step) was cancelled.
 
 The lists read the stored standing. The queryset tests leave it as the daily refresh leaves it
 (just after midnight in ``TIME_ZONE``) and check every moment of the day against the live
-standing; the surfaces' test refreshes it at the start of the hour, as an hourly refresh would, so
-that a partner's midnight has been taken into the stored forecast.
+standing; the surfaces' test walks a day in every demo partner's zone and in ``TIME_ZONE``, running the
+standing refresh whenever beat's schedule sends it, and compares every surface at each hour.
 """
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
 
+import icalendar
 import pytest
 import time_machine
 from django.conf import settings
@@ -27,8 +29,13 @@ from django.db import transaction
 from integrations import plan
 from integrations.clock import today_for
 from integrations.dashboard import insight
+from integrations.dashboard.portfolio import calendar_token
+from integrations.management.commands.seed_demo import PORTFOLIO
 from integrations.models import Integration, tradingview_zone
+from integrations.stage.models import CalendarFeed
 from integrations.standing import refresh_running, standing
+from integrations.tasks import refresh_standings
+from roadmap.models import Side
 from tests.integrations.helpers import ctx
 
 pytestmark = pytest.mark.django_db
@@ -41,8 +48,6 @@ ZONES = ["UTC", "America/New_York", "Asia/Tokyo", "Australia/Sydney"]
 
 
 def demo_names() -> list[str]:
-    from integrations.management.commands.seed_demo import PORTFOLIO
-
     return [story.name for story in PORTFOLIO]
 
 
@@ -145,33 +150,103 @@ def test_a_cancelled_integration_with_a_blocked_step_is_not_blocked(demo):
 # --- every surface gives the same numbers --------------------------------------------------------
 
 
-def surface_moments():
-    cases = []
-    for name in demo_names():
-        for zone in ("partner", "TIME_ZONE"):
-            for day in DAYS[::2]:
-                for h, m in ((0, 30), (23, 30)):
-                    cases.append(pytest.param(name, zone, day, (h, m), id=f"{name}-{zone}-{day}-{h:02d}{m:02d}"))
-    return cases
+# One day walked in every demo partner's zone and in TIME_ZONE, at these hours (a minute past).
+WALKED_DAY = date(2026, 11, 27)  # a Friday: Saturday begins in Sydney while Chicago still works Friday
+HOURS = (0, 1, 6, 12, 20, 21, 23)
+OVERDUE = re.compile(r"(\d+) (?:working )?days? overdue")
 
 
-def numbers(days_late, split, forecast) -> tuple:
-    """(days late, (TradingView, partner, both), forecast launch) with dates as dates."""
-    if isinstance(forecast, str):
-        forecast = date.fromisoformat(forecast) if forecast else None
-    return int(days_late), tuple(int(n) for n in split), forecast
+def walk() -> list[tuple[datetime, set[str]]]:
+    """The moments walked, in order, each with the demo integrations checked then (its partner's, or all)."""
+    checks: dict[datetime, set[str]] = {}
+    for story in PORTFOLIO:
+        for zone in (ZoneInfo(story.time_zone), tradingview_zone()):
+            for hour in HOURS:
+                moment = datetime.combine(WALKED_DAY, time(hour, 1), zone).astimezone(UTC)
+                checks.setdefault(moment, set()).add(story.name)
+    return sorted(checks.items())
+
+
+def beat_runs(after: datetime, until: datetime):
+    """The minutes after ``after`` up to ``until`` at which beat sends the standing refresh, by its schedule."""
+    schedule = settings.CELERY_BEAT_SCHEDULE["refresh-standings"]["schedule"]
+    minute = after.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    while minute <= until:
+        local = minute.astimezone(ZoneInfo(settings.CELERY_TIMEZONE))
+        if local.minute in schedule.minute and local.hour in schedule.hour:
+            yield minute
+        minute += timedelta(minutes=1)
+
+
+def numbers(days_late, split, forecast, next_due=None) -> tuple:
+    """(days late, (TradingView, partner, both), forecast launch, next deadline) with dates as dates."""
+    return int(days_late), tuple(int(n) for n in split), as_date(forecast), as_date(next_due)
+
+
+def as_date(value):
+    if isinstance(value, str):
+        return date.fromisoformat(value) if value else None
+    return value
 
 
 def stored_numbers(integration, days_late) -> tuple:
     split = (integration.delay_tradingview_days, integration.delay_partner_days, integration.delay_both_days)
-    return numbers(days_late, split, integration.forecast_launch_on)
+    return numbers(days_late, split, integration.forecast_launch_on, integration.next_due_on)
+
+
+def live_numbers(now, days_late=None) -> tuple:
+    split = (now.split.tradingview, now.split.partner, now.split.both)
+    next_deadline = now.next_deadline()
+    return numbers(
+        now.days_late if days_late is None else days_late,
+        split,
+        now.forecast_launch,
+        next_deadline[0] if next_deadline else None,
+    )
 
 
 def api_numbers(data) -> tuple:
     standing_data = data["standing"]
     delays = standing_data["delay_days"]
     split = (delays["tradingview"], delays["partner"], delays["both"])
-    return numbers(standing_data["days_overdue"], split, standing_data["forecast_launch_on"])
+    return numbers(
+        standing_data["days_overdue"], split, standing_data["forecast_launch_on"], standing_data["next_due_on"]
+    )
+
+
+def feed_deadlines(body: bytes) -> dict[int, date]:
+    """{step id: the day of its event} of an iCalendar feed."""
+    calendar = icalendar.Calendar.from_ical(body)
+    return {
+        int(str(event["uid"]).split("@")[0].rsplit("-", 1)[1]): event.decoded("dtstart")
+        for event in calendar.walk("VEVENT")
+    }
+
+
+def live_deadlines(now, side=None) -> dict[int, date]:
+    """{step id: deadline} of the open steps a calendar carries, as the live standing gives them."""
+    if not now.integration.is_active:
+        return {}
+    return {
+        step.pk: now.of(step).deadline
+        for step in now.steps
+        if step.is_open and now.of(step) and (side is None or step.side == side)
+    }
+
+
+def reminders_overdue(integration, moment) -> dict[int, int]:
+    """{step id: N} of the "N days overdue" the partner's reminders (and escalations) say on the partner's day."""
+    from notifications.reminders import _plan_integration
+
+    if not integration.is_active:
+        return {}  # reminders are planned for active integrations alone
+    day = today_for(Side.PARTNER, integration.partner, moment)
+    said = {}
+    for message in _plan_integration(integration, day):
+        found = OVERDUE.search(message.text)
+        if found:
+            said[message.step.pk] = int(found.group(1))
+    return said
 
 
 def insight_figures(figures) -> dict:
@@ -210,50 +285,67 @@ def staff(demo, client, settings):
     return client
 
 
-@pytest.mark.parametrize(("name", "zone", "day", "hour_minute"), surface_moments())
-def test_every_surface_gives_the_standing_numbers(staff, name, zone, day, hour_minute):
-    integration = by_name(name)
-    zone = ZoneInfo(integration.partner.time_zone) if zone == "partner" else tradingview_zone()
-    moment = datetime.combine(day, time(*hour_minute), zone)
-    with time_machine.travel(moment, tick=False) as traveller:
-        refreshed(traveller, moment, moment.replace(minute=5))
-        staff.force_login(get_user_model().objects.get(username=settings.DEMO_USERNAME))
-        live = standing(by_name(name), moment)
-        expected = numbers(
-            live.days_late, (live.split.tradingview, live.split.partner, live.split.both), live.forecast_launch
-        )
-        pk = integration.pk
-        seen = {}
+def test_every_surface_gives_the_standing_numbers_through_a_day(staff, settings):
+    """Beat's quarter-hour refresh runs through the day; at each walked moment every surface agrees with ``standing()``."""
+    settings.SLACK_INTERNAL_CHANNEL = "C0INTERNAL"  # so the escalations, with their count, are planned
+    user = get_user_model().objects.get(username=settings.DEMO_USERNAME)
+    pm_feed = f"/calendar/{calendar_token(user)}.ics"
+    partner_feeds = {
+        name: f"/partner/calendar/{CalendarFeed.issue(partner=by_name(name).partner)[1]}.ics" for name in demo_names()
+    }
+    moments = walk()
+    last = moments[0][0] - timedelta(hours=1)
+    checked = 0
+    with time_machine.travel(last, tick=False) as traveller:
+        staff.force_login(user)
+        for moment, names in moments:
+            for run in beat_runs(last, moment):
+                traveller.move_to(run)
+                refresh_standings.apply()
+            traveller.move_to(moment)
+            last = moment
+            rows = {r.integration.pk: r for r in staff.get("/?state=all").context["rows"]}
+            export = csv.DictReader(io.StringIO(staff.get("/portfolio.csv?state=all").content.decode()))
+            lines = {line["partner"]: line for line in export}
+            listed = staff.get("/api/v1/integrations/?state=all&page_size=200").json()["results"]
+            listed = {r["id"]: r for r in listed}
+            pm_events = feed_deadlines(staff.get(pm_feed).content)
+            for name in sorted(names):
+                integration = by_name(name)
+                pk = integration.pk
+                live = standing(integration, moment)
+                expected = live_numbers(live)
+                seen = {}
+                row = rows[pk]
+                seen["portfolio"] = stored_numbers(row.integration, row.days_late)
+                assert row.integration.slip == live.slip_days
+                line = lines[name]
+                seen["csv"] = numbers(
+                    line["days_late"],
+                    (line["slip_tradingview"], line["slip_partner"], line["slip_both"]),
+                    line["forecast_launch"],
+                    line["next_due"],
+                )
+                seen["api list"] = api_numbers(listed[pk])
+                seen["api detail"] = api_numbers(staff.get(f"/api/v1/integrations/{pk}/").json())
+                context = staff.get(f"/integrations/{pk}/").context
+                seen["integration page"] = live_numbers(context["now"], context["late_days"])
+                context = staff.get(f"/partner/integrations/{pk}/").context
+                owed = [o.days_overdue for o in (*context["ours"], *context["theirs"])]
+                seen["stage page"] = live_numbers(context["now"], max(owed, default=0))
+                assert seen == dict.fromkeys(seen, expected), (name, moment)
 
-        page = staff.get("/?state=all")
-        row = next(r for r in page.context["rows"] if r.integration.pk == pk)
-        seen["portfolio"] = stored_numbers(row.integration, row.days_late)
-        assert row.integration.slip == live.slip_days
+                steps = {s.pk for s in live.steps}
+                calendars = {
+                    "pm": {pk: day for pk, day in pm_events.items() if pk in steps},
+                    "partner": feed_deadlines(staff.get(partner_feeds[name]).content),
+                }
+                expected_calendars = {"pm": live_deadlines(live), "partner": live_deadlines(live, Side.PARTNER)}
+                assert calendars == expected_calendars, (name, moment)
+                for step_pk, said in reminders_overdue(integration, moment).items():
+                    assert said == next(live.days_overdue(s) for s in live.steps if s.pk == step_pk), (name, moment)
+                checked += 1
 
-        export = csv.DictReader(io.StringIO(staff.get("/portfolio.csv?state=all").content.decode()))
-        line = next(r for r in export if r["partner"] == name)
-        seen["csv"] = numbers(
-            line["days_late"],
-            (line["slip_tradingview"], line["slip_partner"], line["slip_both"]),
-            line["forecast_launch"],
-        )
-
-        listed = staff.get("/api/v1/integrations/?state=all&page_size=200").json()["results"]
-        seen["api list"] = api_numbers(next(r for r in listed if r["id"] == pk))
-        seen["api detail"] = api_numbers(staff.get(f"/api/v1/integrations/{pk}/").json())
-
-        context = staff.get(f"/integrations/{pk}/").context
-        shown = context["now"]
-        split = (shown.split.tradingview, shown.split.partner, shown.split.both)
-        seen["integration page"] = numbers(context["late_days"], split, shown.forecast_launch)
-
-        context = staff.get(f"/partner/integrations/{pk}/").context
-        owed = [o.days_overdue for o in (*context["ours"], *context["theirs"])]
-        shown = context["now"]
-        split = (shown.split.tradingview, shown.split.partner, shown.split.both)
-        seen["stage page"] = numbers(max(owed, default=0), split, shown.forecast_launch)
-
-        assert seen == dict.fromkeys(seen, expected), (moment, expected)
-
-        figures = staff.get("/insight/").context["figures"]
-        assert insight_figures(figures) == expected_insight(standings(moment))
+            figures = staff.get("/insight/").context["figures"]
+            assert insight_figures(figures) == expected_insight(standings(moment)), moment
+    assert checked == sum(len(names) for _, names in moments) > len(demo_names()) * len(HOURS)

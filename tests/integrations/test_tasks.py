@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 
 import kombu.pools
 import pytest
@@ -26,11 +26,10 @@ from django.db import DatabaseError, connection
 from config.celery import app
 from integrations import plan, signals
 from integrations.models import Heartbeat, Integration
-from integrations.standing import standing
 from integrations.steps import complete_step
 from integrations.tasks import HEARTBEAT_TASK, REFRESH_STANDINGS_TASK, heartbeat, refresh_standings
 from tests.factories import IntegrationFactory
-from tests.integrations.helpers import LAUNCH_WINDOW, at, ctx, on, step, stored_and_live
+from tests.integrations.helpers import KICKOFF, LAUNCH_WINDOW, at, ctx, on, step, stored_and_live
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 WORKER_DEADLINE_SECONDS = 10
@@ -256,7 +255,7 @@ def test_refresh_standings_brings_a_stale_stored_standing_up_to_today(started_in
         "partner",
         date(2026, 3, 30),
     )
-    assert after == standing(started_integration, at("2026-04-09")).stored_fields()
+    assert after == stored_and_live(started_integration, at("2026-04-09"))[1]
     assert started_integration.days_overdue(at("2026-04-09")) == 10
 
     # Idempotent: a second run on the same day writes the same values.
@@ -289,7 +288,47 @@ def test_refresh_standings_refreshes_a_paused_integration(started_integration, p
     assert started_integration.state == Integration.State.PAUSED
     assert after["standing_as_of"] == date(2026, 4, 9)
     assert (after["ball_side"], after["next_due_on"]) == ("", None)
-    assert after == standing(started_integration, at("2026-04-09")).stored_fields()
+    assert after == stored_and_live(started_integration, at("2026-04-09"))[1]
+
+
+@pytest.mark.django_db
+def test_refresh_standings_takes_each_integration_just_after_a_day_begins_in_a_zone_it_counts_in(pm, settings):
+    """Elbrus (Moscow) counts a new day at 21:00 UTC; Acme (Tokyo) at 15:00; TradingView (UTC) at 00:00.
+
+    Beat sends the refresh every quarter of an hour: each run refreshes only those for which a day
+    began since their last refresh, so the lists take a partner's midnight when its pages do.
+    """
+    settings.TIME_ZONE = "UTC"
+    for name, zone in (("Elbrus Markets", "Europe/Moscow"), ("Acme Tokyo", "Asia/Tokyo")):
+        integration = IntegrationFactory(partner__name=name, partner__time_zone=zone, tv_pm=pm)
+        with time_machine.travel(at(KICKOFF, 9), tick=False):
+            plan.start_integration(integration, KICKOFF, ctx(pm, at(KICKOFF, 9)))
+
+    def run(moment: str) -> set[str]:
+        with time_machine.travel(datetime.fromisoformat(moment), tick=False):
+            before = dict(Integration.objects.values_list("partner__name", "standing_refreshed_at"))
+            count = refresh_standings.apply().get()
+            after = dict(Integration.objects.values_list("partner__name", "standing_refreshed_at"))
+        changed = {name for name in after if after[name] != before[name]}
+        assert count == len(changed)
+        return changed
+
+    assert run("2026-04-08T12:00:00+00:00") == {"Elbrus Markets", "Acme Tokyo"}  # a month since the kick-off
+    assert run("2026-04-08T12:15:00+00:00") == set()
+    assert run("2026-04-08T15:00:00+00:00") == {"Acme Tokyo"}  # midnight in Tokyo
+    assert run("2026-04-08T15:15:00+00:00") == set()
+    assert run("2026-04-08T21:00:00+00:00") == {"Elbrus Markets"}  # midnight in Moscow
+    assert run("2026-04-08T21:15:00+00:00") == set()
+    assert run("2026-04-09T00:00:00+00:00") == {"Elbrus Markets", "Acme Tokyo"}  # midnight in TIME_ZONE
+    # Beat's start refreshes every running integration, whatever its day.
+    with time_machine.travel(datetime.fromisoformat("2026-04-09T00:05:00+00:00"), tick=False):
+        assert refresh_standings.apply(kwargs={"everything": True}).get() == 2
+
+
+def test_beat_sends_the_standing_refresh_every_quarter_of_an_hour():
+    schedule = settings.CELERY_BEAT_SCHEDULE["refresh-standings"]["schedule"]
+    assert schedule.minute == {0, 15, 30, 45}
+    assert len(schedule.hour) == 24
 
 
 def test_the_refresh_task_is_registered_by_name():

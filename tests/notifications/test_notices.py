@@ -129,6 +129,10 @@ def test_launch_is_heard_in_both_channels_and_mailed_to_the_partner_contacts(run
     assert email.channel == ""
     assert email.emails == ["dan@acme.example", "carla@acme.example"]  # primary contact first
     assert f"{running} is now open to all TradingView users (launched on {running.launched_on:%d %B %Y})" in email.text
+    # Delivery takes an e-mail's first line as its subject: it says what happened, then the greeting.
+    subject, blank, greeting = email.text.splitlines()[:3]
+    assert subject == f"{running} is live on TradingView: open to all users since {running.launched_on:%d %B %Y}"
+    assert (blank, greeting) == ("", "Hello,")
 
 
 def test_a_refused_change_writes_no_notice(running, pm):

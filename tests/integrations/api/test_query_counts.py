@@ -76,3 +76,14 @@ def test_step_jira_queries_do_not_grow_with_issues(staff_api, busy):
     for n in range(4, 12):
         JiraIssue.objects.create(integration=busy, step=fixes, key=f"ACME-{n}", is_bug=n % 2 == 0)
     assert count() == four
+
+
+@pytest.mark.parametrize("persona", ["staff_api", "partner_api"], indirect=True)
+def test_the_integrations_list_is_cut_before_its_rows_columns_are_read(persona, busy, other_integration):
+    # The portfolio's bugs, messages and last activity are read for the page's rows, not every row.
+    persona.get("integrations/")
+    with CaptureQueriesContext(connection) as captured:
+        assert len(results(persona.get("integrations/", {"page_size": 1}))) == 1
+    [sql] = [q["sql"].replace('"', "") for q in captured if "integrations_jiraissue" in q["sql"]]
+    page_ids = sql.index(".id IN (SELECT")
+    assert " LIMIT 1" in sql[page_ids:] and "integrations_jiraissue" not in sql[page_ids:]

@@ -204,6 +204,38 @@ def test_query_count_does_not_grow_with_the_portfolio(staff_client, pm, settings
     assert len(five) == len(fifty) == 8, [q["sql"] for q in fifty.captured_queries]
 
 
+def row_query(captured) -> str:
+    """The SQL of the query that read the rows (the one counting open bugs)."""
+    [sql] = [q["sql"] for q in captured if "integrations_jiraissue" in q["sql"]]
+    return sql
+
+
+@pytest.mark.parametrize("sort", ["due", "-forecast", "partner", "slip"])
+def test_the_rows_bugs_messages_and_activity_are_read_for_the_page_only(staff_client, pm, sort):
+    # At 10,000 integrations the database read every row's bugs, messages and last activity before
+    # cutting out 50: the page is cut on the integration table first, in a subquery.
+    portfolio_of(60, pm)
+    with CaptureQueriesContext(connection) as captured:
+        response = staff_client.get(reverse("portfolio"), {"sort": sort})
+    sql = row_query(captured).replace('"', "")
+    page_ids = sql.index(".id IN (SELECT")
+    assert " LIMIT 50" in sql[page_ids:]
+    assert "integrations_jiraissue" not in sql[page_ids:]  # not read to cut the page
+    assert len(response.context["rows"]) == 50
+
+
+def test_every_page_lists_the_next_rows_in_order(staff_client, pm):
+    portfolio_of(120, pm)
+    Integration.objects.filter(pk__in=Integration.objects.order_by("pk").values("pk")[:70]).update(delay_partner_days=3)
+    expected = [i.pk for i in filter_portfolio(Filters(sort="-slip"), pm)]
+    seen = []
+    for number in (1, 2, 3):
+        response = staff_client.get(reverse("portfolio"), {"sort": "-slip", "page": number})
+        seen += [row.integration.pk for row in response.context["rows"]]
+    assert seen == expected and len(seen) == 120
+    assert response.context["page"].paginator.count == 120
+
+
 def test_empty_states(staff_client):
     body = staff_client.get(reverse("portfolio")).content.decode()
     assert "No integrations yet." in body

@@ -32,7 +32,9 @@ def test_beta_testers_are_saved_one_per_line(integration, partner_user):
     [
         ("", "at least one"),
         ("  \n ", "at least one"),
-        ("joe\nnot a name!", "Not a TradingView username: 'name!'"),
+        ("joe\nnot a name!", "Not a TradingView username: 'not a name!'"),
+        # Spaces do not separate names: the label says one per line (four testers were made of this).
+        ("bad user with spaces", "Not a TradingView username: 'bad user with spaces' (usernames have no spaces"),
         ("joe\nmary\nJOE", "Given more than once: JOE"),
         ("\n".join(f"tester{i}" for i in range(51)), "At most 50"),
     ],

@@ -201,3 +201,30 @@ def test_the_summary_takes_a_fixed_number_of_queries(started_integration, pm):
 
     assert summary.complete
     assert len(after) == len(before) == 3
+
+
+def test_the_summary_is_complete_only_when_nothing_shown_is_missing(integration, pm, client):
+    """Before the kick-off no step asks yet, but the card shows URLs not handed over and a sheet
+    lacking its fields: it must not say that nothing is missing."""
+    Integration.objects.filter(pk=integration.pk).update(trading_production_url="", data_production_url="")
+    integration.refresh_from_db()
+    summary = handover_summary(integration)
+    assert not summary.complete
+    assert "The production URL of the trading part has not been handed over." in summary.outstanding
+    assert any("authorisation sheet of the trading part lacks" in s for s in summary.outstanding)
+    assert "No beta testers have been named (their TradingView usernames)." in summary.outstanding
+
+    client.force_login(pm)
+    card = client.get(f"/integrations/{integration.pk}/").content.decode()
+    card = card[card.index('id="handovers"') :]
+    card = card[: card.index("</section>")]
+    assert "Nothing the roadmap asks for is missing" not in card
+    assert "The production URL of the trading part has not been handed over." in card
+
+    Integration.objects.filter(pk=integration.pk).update(
+        trading_production_url="https://broker.example.com/api", data_production_url="https://data.example.com/api"
+    )
+    integration.refresh_from_db()
+    hand_over_everything(integration)
+    summary = handover_summary(integration)
+    assert summary.complete and summary.outstanding == []

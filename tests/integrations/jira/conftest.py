@@ -11,6 +11,7 @@ import pytest
 import time_machine
 
 from config.celery import app
+from integrations.jira.views import DRAIN_WINDOW
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "jira"
 SECRET = "acme-webhook-secret-5f2c"
@@ -41,6 +42,14 @@ def new_delivery_id() -> str:
 def sent_at(body: dict) -> datetime:
     """When Jira sent ``body``: its ``timestamp`` (epoch milliseconds)."""
     return datetime.fromtimestamp(body["timestamp"] / 1000, tz=UTC)
+
+
+@pytest.fixture(autouse=True)
+def no_drain_queued():
+    """Each test starts with no drain of the inbox queued from this process (``views.DRAIN_WINDOW``)."""
+    DRAIN_WINDOW.close()
+    yield
+    DRAIN_WINDOW.close()
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ from io import StringIO
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
+from django.db import connection as db_connection
+from django.test.utils import CaptureQueriesContext
 
 from integrations import plan
 from integrations.jira import inbox
@@ -15,7 +17,7 @@ from integrations.jira.pull import backoff_seconds, pull_cycle
 from integrations.models import Integration, StepChange
 from roadmap.models import StepStatus
 from tests.factories import IntegrationFactory
-from tests.fake_jira import SEARCH, configured_fake_jira, jira_issue
+from tests.fake_jira import SEARCH, configured_fake_jira, jira_issue, jira_time
 from tests.integrations.helpers import at, ctx, step
 
 pytestmark = pytest.mark.django_db
@@ -162,6 +164,81 @@ def test_a_cycle_with_nothing_new_costs_the_same_few_requests(jira):
     assert StepChange.objects.count() == changes
     assert connection().watermark == minutes_past_nine(48)
     assert connection().last_success_at == NOW + 15 * MINUTE
+
+
+def quiet_changes(count: int, run: int) -> list[dict]:
+    """``count`` issues of ACME and BETA changed after 09:30 that move no step: tasks still to do on a
+    step not started, bugs of a testing round, issues linked to no step."""
+    issues = []
+    for n in range(count):
+        updated = minutes_past_nine(31) + n * SECOND + run * MINUTE
+        key = f"{'ACME' if n % 4 else 'BETA'}-{run * 1000 + n + 1}"
+        if n % 3 == 0:
+            issues.append(jira_issue(key, updated, labels=["roadmap-endpoints-implementation"]))
+        elif n % 3 == 1:
+            issues.append(jira_issue(key, updated, kind="Bug", status="Open", labels=["smoke-test"]))
+        else:
+            issues.append(jira_issue(key, updated, summary=f"Edited {run}"))
+    return issues
+
+
+def pull_queries(fake, issues, when) -> tuple[int, dict]:
+    fake.issues = issues
+    set_watermark(WATERMARK)
+    with CaptureQueriesContext(db_connection) as queries:
+        counts = cycle(when)
+    return len(queries), counts
+
+
+def test_a_pull_costs_queries_per_page_not_per_issue(fake_jira, acme):
+    """5 or 50 changed issues on one page that move no step: the same queries, new issues or known ones."""
+    IntegrationFactory(jira_project_key="BETA")
+    pull_queries(fake_jira, [], NOW)  # the field ids, read once a day
+
+    new_five, five = pull_queries(fake_jira, quiet_changes(5, 0), NOW)
+    new_fifty, fifty = pull_queries(fake_jira, quiet_changes(50, 1), NOW)
+    again_five, _ = pull_queries(
+        fake_jira,
+        [dict(i, fields=dict(i["fields"], updated=jira_time(NOW))) for i in quiet_changes(5, 0)],
+        NOW + MINUTE,
+    )
+    again_fifty, _ = pull_queries(
+        fake_jira,
+        [dict(i, fields=dict(i["fields"], updated=jira_time(NOW))) for i in quiet_changes(50, 1)],
+        NOW + MINUTE,
+    )
+
+    assert (five["read"], fifty["read"]) == (5, 50)
+    assert JiraIssue.objects.count() == 55
+    assert StepChange.objects.filter(source="jira").count() == 0
+    # The cycle: the connection, the projects, its start, the field ids (4); the page in its
+    # savepoint: lock the known rows, find the new issues' integrations, create and lock them,
+    # read the integrations, steps and tasks, write the rows (10); the watermark (2); the end (3).
+    assert new_five == new_fifty == 19
+    assert again_five == again_fifty == 16  # known issues: nothing to create
+
+
+def test_only_issues_that_move_a_step_cost_queries_of_their_own(fake_jira, acme, pm):
+    pull_queries(fake_jira, [], NOW)
+    quiet, _ = pull_queries(fake_jira, quiet_changes(12, 0), NOW)
+    moving = quiet_changes(12, 1)
+    moving[3] = jira_issue(
+        "ACME-1004",
+        moving[3]["fields"]["updated"],
+        status="In Progress",
+        category="indeterminate",
+        labels=["roadmap-endpoints-implementation"],
+    )
+
+    more, counts = pull_queries(fake_jira, moving, NOW)
+
+    assert counts["read"] == counts["applied"] + counts["ignored"] == 9  # BETA is no project of ours
+    assert step(acme, "endpoints-implementation").status == StepStatus.IN_PROGRESS
+    assert [c.note for c in StepChange.objects.filter(source="jira")] == [
+        "Work started in Jira: ACME-1004 (In Progress)."
+    ]
+    assert more > quiet  # the step change, its history and standing: for that one issue only
+    assert JiraIssue.objects.get(key="ACME-1004").status_category == "indeterminate"
 
 
 def test_requests_per_cycle_do_not_grow_with_the_number_of_integrations(fake_jira):

@@ -681,11 +681,16 @@ def test_done_in_jira_while_prerequisites_are_open_waits_then_the_sweep_applies_
     delivery.refresh_from_db()
     sandbox.refresh_from_db()
     assert (delivery.outcome, delivery.attempts, delivery.not_before) == ("applied", 3, None)
-    assert delivery.detail == f"{sandbox}: done. ACME-11 (Done) done in Jira."
+    assert delivery.detail == (
+        f"{sandbox}: done. ACME-11 (Done) done in Jira on 10 Mar; applied 10 Mar when Passing REST API autotests "
+        "was done."
+    )
     assert sandbox.status == StepStatus.DONE
     [change] = jira_changes(sandbox)
     assert (change.source, change.by_name, change.at) == ("jira", "Mia Krystof", arrived + timedelta(minutes=2))
-    assert change.note == "ACME-11 (Done) done in Jira."
+    assert (
+        change.note == "ACME-11 (Done) done in Jira on 10 Mar; applied 10 Mar when Passing REST API autotests was done."
+    )
 
 
 # --- storage and the queue ---------------------------------------------------------------------------

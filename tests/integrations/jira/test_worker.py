@@ -79,7 +79,9 @@ def test_deliveries_left_behind_are_finished_by_the_sweep_on_a_real_worker(acme,
     lost, killed = new_delivery_id(), new_delivery_id()
     assert post_raw(fixture_body("jira_issue_updated__status_done"), delivery_id=lost).status_code == 202
     assert post_raw(fixture_body("jira_issue_updated__labels"), delivery_id=killed).status_code == 202
-    assert app.control.purge() == 2  # both were queued; now both messages are gone
+    # One drain was queued for the burst (two if the posts came more than the drain's window apart);
+    # now the messages are gone.
+    assert app.control.purge() in (1, 2)
     JiraDelivery.objects.filter(delivery_id=killed).update(
         outcome="processing", claimed_at=timezone.now() - timedelta(minutes=11), attempts=1
     )

@@ -1,0 +1,225 @@
+"""A burst of webhooks: the worker drains the inbox in batches, and the hook queues one drain per burst.
+
+Nothing is lost (whatever no drain took, the sweep takes), nothing is applied twice (the same news
+resent under another delivery id is a duplicate of the first, within a batch as across batches),
+and a batch costs queries per batch, not per delivery, for news that moves no step.
+"""
+
+import copy
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from integrations.jira import inbox, views
+from integrations.jira.inbox import content_key
+from integrations.jira.models import JiraDelivery, JiraIssue
+from integrations.jira.tasks import DRAIN_TASK, drain
+from integrations.models import StepChange
+from roadmap.models import StepStatus
+from tests.integrations.helpers import step
+from tests.integrations.jira.conftest import fixture_body, fixture_json, new_delivery_id, sign
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 3, 12, 9, 0, tzinfo=UTC)
+
+
+def news(key: str, minute: int, *, status="In Progress", category="indeterminate", labels=("backend",), kind="Task"):
+    """A jira:issue_updated body of ACME's issue ``key``, updated at 08:``minute``."""
+    body = fixture_json("jira_issue_updated__status_done")
+    body["issue"]["key"] = key
+    body["issue"]["id"] = str(20_000 + int(key.split("-")[1]))
+    fields = body["issue"]["fields"]
+    fields.update(
+        updated=f"2026-03-12T08:{minute:02d}:00.000+0000",
+        labels=list(labels),
+        status={"name": status, "statusCategory": {"key": category}},
+        issuetype={"name": kind},
+    )
+    body["changelog"]["id"] = f"{key}-{minute}"
+    return body
+
+
+def store(body: dict, *, received=NOW) -> JiraDelivery:
+    """A delivery as the webhook stores it."""
+    return JiraDelivery.objects.create(
+        delivery_id=new_delivery_id(),
+        event=body["webhookEvent"],
+        issue_key=body["issue"]["key"],
+        body=body,
+        content_key=content_key(body),
+        received_at=received,
+    )
+
+
+def outcomes() -> list[tuple[str, str]]:
+    return list(JiraDelivery.objects.order_by("id").values_list("issue_key", "outcome"))
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+def test_one_drain_applies_a_burst_in_order_once_and_marks_what_was_resent(acme, frozen):
+    done = news("ACME-12", 10, status="Done", category="done", labels=["roadmap-slack-jira-onboarding"])
+    burst = [
+        store(news("ACME-12", 5, labels=["roadmap-slack-jira-onboarding"])),  # started
+        store(done),  # then done
+        store(copy.deepcopy(done)),  # the same news resent under another delivery id
+        store(news("ACME-12", 1, status="To Do", category="new", labels=["roadmap-slack-jira-onboarding"])),  # older
+        store(fixture_json("jira_issue_deleted__task")),  # handled on its own, in its place
+        store(news("ACME-30", 7, kind="Bug", status="Open", category="new", labels=["smoke-test"])),
+    ]
+
+    assert inbox.drain() == len(burst)
+    assert inbox.drain() == 0  # nothing left to take
+
+    assert outcomes() == [
+        ("ACME-12", "applied"),
+        ("ACME-12", "applied"),
+        ("ACME-12", "duplicate"),
+        ("ACME-12", "ignored"),
+        ("ACME-15", "applied"),
+        ("ACME-30", "applied"),
+    ]
+    resent = JiraDelivery.objects.get(pk=burst[2].pk)
+    assert resent.duplicate_of_id == burst[1].pk
+    assert resent.detail.startswith(f"The same news as delivery {burst[1].delivery_id} (#{burst[1].pk}, applied)")
+    onboarding = step(acme, "slack-jira-onboarding")
+    assert onboarding.status == StepStatus.DONE
+    assert [c.to_status for c in onboarding.history.filter(source="jira")] == ["in_progress", "done"]
+    assert JiraIssue.objects.get(key="ACME-12").status_category == "done"  # the older news did not win
+    assert JiraIssue.objects.get(key="ACME-30").step.code == "smoke-test-fixes"
+    assert set(JiraDelivery.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_news_resent_after_its_first_was_drained_is_a_duplicate_of_it(acme, frozen):
+    first = store(news("ACME-12", 10, status="Done", category="done", labels=["roadmap-slack-jira-onboarding"]))
+    inbox.drain()
+    again = store(news("ACME-12", 10, status="Done", category="done", labels=["roadmap-slack-jira-onboarding"]))
+
+    inbox.drain()
+
+    assert (JiraDelivery.objects.get(pk=again.pk).duplicate_of_id, outcomes()[1][1]) == (first.pk, "duplicate")
+    assert step(acme, "slack-jira-onboarding").history.filter(source="jira").count() == 1
+
+
+def drain_queries(count: int, first_minute: int) -> int:
+    for n in range(count):
+        store(news(f"ACME-{100 + n}", first_minute + n % 10, labels=["backend"]))
+    with CaptureQueriesContext(connection) as queries:
+        assert inbox.drain() == count
+    return len(queries)
+
+
+def test_a_batch_costs_the_same_queries_for_5_or_50_deliveries_that_move_no_step(acme, frozen):
+    five = drain_queries(5, 10)
+    fifty = drain_queries(50, 30)  # the same issues' later news, and 45 new ones
+
+    # Per batch, not per delivery: claim (2), read the rows and look for resent news (2), the
+    # issues' page (8), the outcomes (2), and the savepoints of their three transactions (6).
+    assert five == fifty == 20
+    assert JiraDelivery.objects.filter(outcome="ignored").count() == 55  # linked to no step, recorded
+    assert StepChange.objects.filter(source="jira").count() == 0
+
+
+def test_a_batch_that_meets_another_worker_falls_back_to_one_delivery_at_a_time(acme, frozen, monkeypatch):
+    from django.db import OperationalError
+
+    def deadlock(*args, **kwargs):
+        raise OperationalError("deadlock detected")
+
+    monkeypatch.setattr(inbox, "apply_issues", deadlock)
+    store(news("ACME-12", 10, status="Done", category="done", labels=["roadmap-slack-jira-onboarding"]))
+    store(news("ACME-13", 11, labels=["roadmap-endpoints-implementation"]))
+
+    assert inbox.drain() == 2
+
+    assert outcomes() == [("ACME-12", "applied"), ("ACME-13", "applied")]
+    assert step(acme, "slack-jira-onboarding").status == StepStatus.DONE
+    assert step(acme, "endpoints-implementation").status == StepStatus.IN_PROGRESS
+
+
+def test_the_drain_task_takes_every_pending_delivery_in_batches(acme, frozen, monkeypatch):
+    monkeypatch.setattr(inbox, "DRAIN_BATCH", 3)
+    for n in range(7):
+        store(news(f"ACME-{200 + n}", n))
+
+    assert drain.name == DRAIN_TASK
+    assert drain.apply().get() == 7
+    assert JiraDelivery.objects.filter(outcome="pending").count() == 0
+
+
+# --- the hook queues one drain per burst ---------------------------------------------------------
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """The drains the hook queues (not run): their countdowns."""
+    countdowns = []
+    monkeypatch.setattr(drain, "apply_async", lambda countdown=None, **kw: countdowns.append(countdown))
+    return countdowns
+
+
+def post(client, name="jira_issue_updated__status_done"):
+    body = fixture_body(name)
+    headers = {"X-Atlassian-Webhook-Identifier": new_delivery_id(), "X-Hub-Signature": sign(body)}
+    return client.post("/hooks/jira/", data=body, content_type="application/json", headers=headers)
+
+
+def test_a_burst_of_deliveries_queues_one_drain_that_starts_after_the_last(
+    acme, client, jira_secret, queued, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        responses = [post(client), post(client, "jira_issue_updated__labels"), post(client, "comment_created__task")]
+
+    assert [r.status_code for r in responses] == [202, 202, 202]
+    assert queued == [views.DRAIN_WINDOW.seconds]  # one drain, starting once the window has closed
+    assert JiraDelivery.objects.filter(outcome="pending").count() == 3
+
+    views.DRAIN_WINDOW.close()  # the window has passed: the next delivery queues a drain again
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, "jira_issue_created__task")
+    assert len(queued) == 2
+
+
+def test_a_drain_whose_message_is_lost_leaves_the_burst_to_the_sweep(acme, client, jira_secret, queued, frozen):
+    with time_machine.travel(NOW, tick=False):
+        for name in ("jira_issue_updated__status_done", "jira_issue_updated__labels"):
+            post(client, name)
+    # The drain's message never arrives; beat's sweep finds both once they are older than its grace.
+    with time_machine.travel(NOW + inbox.PENDING_GRACE - timedelta(seconds=1), tick=False):
+        assert inbox.sweep() == 0
+    with time_machine.travel(NOW + inbox.PENDING_GRACE + timedelta(seconds=1), tick=False):
+        assert inbox.sweep() == 2
+    assert [outcome for _, outcome in outcomes()] == ["applied", "applied"]
+
+
+def test_a_redelivered_id_is_found_by_its_unique_key_without_a_lookup_first(acme, client, jira_secret, queued):
+    body = fixture_body("jira_issue_updated__status_done")
+    headers = {"X-Atlassian-Webhook-Identifier": "same-id", "X-Hub-Signature": sign(body)}
+    first = client.post("/hooks/jira/", data=body, content_type="application/json", headers=headers)
+    with CaptureQueriesContext(connection) as queries:
+        again = client.post("/hooks/jira/", data=body, content_type="application/json", headers=headers)
+
+    assert (first.status_code, again.status_code) == (202, 200)
+    assert again.json() == {"status": "duplicate", "delivery": "same-id"}
+    assert JiraDelivery.objects.count() == 1
+    assert len(queries) == 5  # the refused insert in its savepoint (4), then the look-up
+
+
+def test_a_delivery_costs_one_insert(acme, client, jira_secret, queued):
+    body = fixture_body("jira_issue_updated__status_done")
+    headers = {"X-Atlassian-Webhook-Identifier": "one-insert", "X-Hub-Signature": sign(body)}
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/hooks/jira/", data=body, content_type="application/json", headers=headers)
+
+    assert response.status_code == 202
+    assert [
+        q["sql"].split()[0] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
+    ] == ["INSERT"]
