@@ -1,9 +1,24 @@
-"""The Celery app: worker and beat read their settings from Django's (``CELERY_*``)."""
+"""The Celery app: worker and beat read their settings from Django's (``CELERY_*``).
 
+The worker's consumer (``CELERY_WORKER_CONSUMER``) is Celery's own, made to survive a broker that
+drops: with Celery and kombu 5.7, when Redis goes while messages are delivered but not yet
+acknowledged (every running task, ``acks_late``), the consumer first collects the broken
+connection (which detaches its transport), then closes it; the close restores the unacknowledged
+messages through the detached transport and raises ``AttributeError: 'NoneType' object has no
+attribute 'hostname'``, which ``ignore_errors`` lets through: "Unrecoverable error", the worker
+exits. Here that close gives up quietly instead; the consumer reconnects as it does after any
+connection error. Redis keeps those messages in its unacknowledged set and hands them out again
+after the visibility timeout; the product's own work waits as rows in the database meanwhile.
+"""
+
+import logging
 import os
 
 from celery import Celery
 from celery.signals import beat_init, worker_init
+from celery.worker.consumer import Consumer
+
+logger = logging.getLogger(__name__)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -24,3 +39,25 @@ def stop_without_secret_key(**kwargs):
         require_secret_key()
     except ImproperlyConfigured as missing:
         raise SystemExit(str(missing)) from None  # Celery logs and ignores a signal handler's exceptions
+
+
+class BrokerLossTolerantConsumer(Consumer):
+    """Celery's consumer, whose close of a connection the broker dropped cannot stop the worker."""
+
+    def on_connection_error_after_connected(self, exc):
+        connection = self.connection
+        if connection is not None:
+            close = connection.close
+
+            def close_what_is_left():
+                try:
+                    close()
+                except AttributeError as error:  # the restore through a detached transport, see above
+                    logger.warning("Broker connection lost; its unacknowledged messages wait in Redis: %r", error)
+
+            connection.close = close_what_is_left
+        return super().on_connection_error_after_connected(exc)
+
+
+# The production worker's command line (after ``python -m``), as README's production start gives it.
+WORKER_COMMAND = ("celery", "-A", "config", "worker", "--loglevel=INFO")

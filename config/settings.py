@@ -343,11 +343,18 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task running when the broker drops is stopped (its message cannot be acknowledged on the lost
+# connection, and trying kills the worker with kombu 5.7); a delivery run stopped so lets go of its
+# row first (notifications.tasks).
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A broker that drops is waited for, however long (Celery's default gives up after 100 tries and the
+# worker exits); the consumer survives the drop itself (config/celery.py).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CONSUMER = "config.celery:BrokerLossTolerantConsumer"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 60, minimum=5)
@@ -399,6 +406,8 @@ SLACK_TIMEOUT_SECONDS = env_int("SLACK_TIMEOUT_SECONDS", 10, minimum=1)
 SLACK_RESPONSE_URL_HOSTS = [host.lower() for host in env_list("SLACK_RESPONSE_URL_HOSTS", ["hooks.slack.com"])]
 # Delivery of due outbox rows, and the day's reminders (in TIME_ZONE).
 OUTBOX_DELIVER_SECONDS = env_int("OUTBOX_DELIVER_SECONDS", 30, minimum=5)
+# Posts to different channels at once in a delivery run (each channel still one message a second).
+OUTBOX_DELIVERY_THREADS = env_int("OUTBOX_DELIVERY_THREADS", 8, minimum=1)
 REMINDERS_HOUR = env_int("REMINDERS_HOUR", 6, minimum=0)
 CELERY_BEAT_SCHEDULE["deliver-outbox"] = {"task": "notifications.deliver_outbox", "schedule": OUTBOX_DELIVER_SECONDS}
 CELERY_BEAT_SCHEDULE["plan-reminders"] = {

@@ -33,13 +33,16 @@ Rules:
 
 import logging
 import socket
+import threading
 import urllib.error
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import connection, connections
 from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -80,12 +83,17 @@ NOT_CONFIGURED = "Slack not configured"
 UNKNOWN = "Unknown whether Slack received it"
 RETRIED_BY_HAND = "Retried by hand"
 STOPPED = "the delivery run reached its time limit while sending it"
+CANCELLED = "the worker stopped the delivery run while sending it"
 METADATA_EVENT = "roadmap_outbox"
 HISTORY_LOOKBACK = timedelta(minutes=5)
 HISTORY_PAGES = 5
 
 
 MAY_BE_POSTED = "May already be posted"
+
+
+class Stopped(SoftTimeLimitExceeded):
+    """The worker stops the run (a task cancelled when the broker dropped): it ends as at its time limit."""
 
 
 class ResendUnconfirmed(Exception):
@@ -180,7 +188,7 @@ def deliver_due(now: datetime | None = None, limit: int = BATCH) -> dict:
     )
     last_posts = {channel: posted for _, channel, _, _, posted in rows if channel and posted}
     paced = {}  # row id -> its channel's next free second
-    client = slack_client() if settings.SLACK_ENABLED and any(row[1] for row in rows) else None
+    posts, others = [], []  # one post per channel (channels apart: in parallel); then updates and e-mails
     for row_id, channel, kind, thread_id, _ in rows:
         moment = fixed or timezone.now()
         if channel and kind != Kind.THREAD_STATUS:
@@ -192,25 +200,69 @@ def deliver_due(now: datetime | None = None, limit: int = BATCH) -> dict:
             if thread_id and _waits_for_thread_start(row_id, thread_id):
                 counts["held"] += 1
                 continue
-        row = claim(row_id, moment)
-        if row is None:
-            counts["skipped"] += 1
-            continue
-        try:
-            state = _deliver(row, client, moment)
-        except SoftTimeLimitExceeded:
-            _release(row, moment)
-            logger.warning("Outbox delivery stopped by the time limit: %s", dict(counts))
-            raise
-        counts[state] += 1
-        if state == State.SENT and channel and kind != Kind.THREAD_STATUS:
-            last_posts[channel] = moment
+            last_posts[channel] = moment  # this run's post in the channel: its next row waits a second
+            posts.append(row_id)
+        else:
+            others.append(row_id)
+    try:
+        _send(posts, fixed, counts, parallel=True)
+        _send(others, fixed, counts, parallel=False)  # a first message's update after the posts that start it
+    except SoftTimeLimitExceeded:
+        logger.warning("Outbox delivery stopped by the time limit: %s", dict(counts))
+        raise
     _pace(paced, fixed or timezone.now())
     counts["full"] = int(len(rows) >= limit)
     result = {key: value for key, value in counts.items() if value}
     if result:
         logger.info("Outbox delivery: %s", result)
     return result
+
+
+def _send(ids: list[int], fixed: datetime | None, counts: Counter, parallel: bool):
+    """Claim and deliver each row; rows of different channels at once on ``OUTBOX_DELIVERY_THREADS``
+    threads, when the rows are committed (not inside the caller's transaction) and the database
+    takes concurrent writers (not SQLite)."""
+    if not ids:
+        return
+    threads = min(settings.OUTBOX_DELIVERY_THREADS, len(ids)) if parallel else 1
+    if threads <= 1 or connection.in_atomic_block or connection.vendor == "sqlite":
+        client = slack_client() if settings.SLACK_ENABLED else None
+        for row_id in ids:
+            counts[_send_one(row_id, client, fixed)] += 1
+        return
+    stop = threading.Event()
+
+    def work(chunk: list[int]) -> Counter:
+        client, done = slack_client(), Counter()
+        try:
+            for row_id in chunk:
+                if stop.is_set():  # the run is over: the rest waits for the next one, unclaimed
+                    break
+                done[_send_one(row_id, client, fixed)] += 1
+        finally:
+            connections.close_all()  # this thread's own connections
+        return done
+
+    with ThreadPoolExecutor(threads, thread_name_prefix="outbox") as pool:
+        futures = [pool.submit(work, ids[n::threads]) for n in range(threads)]
+        try:
+            for future in futures:
+                counts.update(future.result())
+        except SoftTimeLimitExceeded:
+            stop.set()  # the posts under way end and are settled before the pool lets go
+            raise
+
+
+def _send_one(row_id: int, client, fixed: datetime | None) -> str:
+    moment = fixed or timezone.now()
+    row = claim(row_id, moment)
+    if row is None:
+        return "skipped"
+    try:
+        return _deliver(row, client, moment)
+    except SoftTimeLimitExceeded as stop:
+        _release(row, moment, CANCELLED if isinstance(stop, Stopped) else STOPPED)
+        raise
 
 
 def _pace(paced: dict[int, datetime], now: datetime):
@@ -295,13 +347,13 @@ def _deliver(row: OutboxMessage, client, now: datetime) -> str:
     return str(State.SENT)
 
 
-def _release(row: OutboxMessage, now: datetime):
+def _release(row: OutboxMessage, now: datetime, why: str = STOPPED):
     """The row the run was sending when it had to stop is due again; Slack may have it, so it is read back first."""
     OutboxMessage.objects.filter(pk=row.pk, state=State.SENDING).update(
         state=State.WAITING,
         not_before=now,
         claimed_at=None,
-        last_error=f"{UNKNOWN}: {STOPPED}.",
+        last_error=f"{UNKNOWN}: {why}.",
         unknown_since=Coalesce("unknown_since", Value(now)),
     )
 

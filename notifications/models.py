@@ -44,6 +44,7 @@ class OutboxMessage(models.Model):
         LAUNCH_EMAIL = "launch_email", "Launch e-mail to the partner"
         DIGEST = "digest", "Weekly digest"
         THREAD_STATUS = "thread_status", "Step status on its first message"
+        CHANNEL_DIGEST = "channel_digest", "Steps listed in one message to a channel"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -51,6 +52,7 @@ class OutboxMessage(models.Model):
         SENT = "sent", "Sent"
         WAITING = "waiting", "Waiting to retry"
         FAILED = "failed", "Failed"
+        DIGESTED = "digested", "Listed in a digest message"
 
     reason_key = models.CharField(max_length=200, unique=True, help_text="Why it exists; once per reason.")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -76,6 +78,14 @@ class OutboxMessage(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     slack_ts = models.CharField(max_length=32, blank=True)
+    digest = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="listed",
+        help_text="The message that lists this step's (a row listed in a digest is never sent itself).",
+    )
     unknown_since = models.DateTimeField(
         null=True,
         blank=True,

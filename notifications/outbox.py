@@ -38,7 +38,8 @@ class Message:
     ``reason_key`` names why it exists (integration, step, kind, day: ``overdue:<step>:<day>``); a
     reason is written once. A step's message goes in the step's thread in ``channel`` unless
     ``in_thread`` is False (the update of the thread's first message itself). No ``channel``: an
-    e-mail to ``emails``. ``not_before`` None: due when written.
+    e-mail to ``emails``. ``not_before`` None: due when written. ``state``: pending unless given
+    (``digested``: a step to be listed in its channel's digest, ``notifications.channel_digest``).
     """
 
     reason_key: str
@@ -52,6 +53,7 @@ class Message:
     recipient: Any = None
     not_before: datetime | None = None
     in_thread: bool = True
+    state: str = ""
 
     @property
     def reason(self) -> str:
@@ -100,6 +102,7 @@ def write(messages: Iterable[Message]) -> int:
                 text=message.text,
                 blocks=list(message.blocks),
                 not_before=message.not_before or now,
+                state=message.state or OutboxMessage.State.PENDING,
             )
             for message in new
         ],

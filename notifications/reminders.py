@@ -10,7 +10,8 @@ never at a weekend: one that would fall at a weekend goes out on the Friday befo
 deadline) or on the Monday after (once overdue).
 
 ``plan_reminders(day)`` writes that day's reminders into the outbox; beat runs it daily and it may
-run any number of times: each reminder has its reason key (step, kind, day).
+run any number of times: each reminder has its reason key (step, kind, day). Escalations and
+TradingView's reminders are listed in one message per channel and kind (``channel_digest``).
 """
 
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from integrations.batches import in_batches
 from integrations.clock import today_for
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, tradingview_zone
 from integrations.standing import standing
+from notifications import channel_digest
 from notifications.digest import plan_weekly_digest
 from notifications.messages import joined, mention, mrkdwn, step_blocks
 from notifications.models import OutboxMessage
@@ -102,7 +104,12 @@ def plan_reminders(day: date | None = None, batch_size: int = 500) -> int:
         )
         for batch in in_batches(active, batch_size):
             with transaction.atomic():
-                written += write(message for integration in batch for message in _plan_integration(integration, day))
+                written += write(
+                    channel_digest.gather(
+                        message for integration in batch for message in _plan_integration(integration, day)
+                    )
+                )
+        written += channel_digest.write_digests()
     return written + plan_weekly_digest(day, batch_size=batch_size)
 
 

@@ -43,15 +43,18 @@ def rows(n: int, channel: str, start: int = 0):
 
 def run_chain(follow_ups, start, limit_runs=500) -> tuple[int, timedelta]:
     """Beat's one tick at ``start``, then every follow-up at its countdown; returns (runs, time taken)."""
-    moment = start
+    moment, token = start, ""
     for runs in range(1, limit_runs):
         follow_ups.clear()
-        with time_machine.travel(moment, tick=False):
-            tasks.deliver_outbox(follow_up=runs > 1)
+        with time_machine.travel(moment, tick=False):  # the cache's expiry reads the travelled clock too
+            tasks.deliver_outbox(follow_up=token)
+            waiting = cache.get(tasks.FOLLOW_UP_KEY)
         if not follow_ups:
+            assert waiting is None  # the chain ended: beat's tick may start the next
             return runs, moment - start
         [(kwargs, countdown)] = follow_ups
-        assert kwargs == {"follow_up": True}
+        token = kwargs["follow_up"]
+        assert token == waiting
         moment += timedelta(seconds=countdown)
     raise AssertionError("the chain never ended")
 
@@ -93,7 +96,9 @@ def test_a_backed_off_row_is_followed_up_at_its_retry(fake_slack, follow_ups):
     fake_slack.fail_next(status=429, retry_after=5)
     with time_machine.travel(at(DAY, 11), tick=False):
         tasks.deliver_outbox()
-    assert follow_ups == [({"follow_up": True}, 5.0)]
+        waiting = cache.get(tasks.FOLLOW_UP_KEY)
+    [(kwargs, countdown)] = follow_ups
+    assert countdown == 5.0 and kwargs["follow_up"] == waiting
     assert OutboxMessage.objects.get(pk=row.pk).state == S.WAITING
 
 
@@ -102,4 +107,18 @@ def test_one_follow_up_waits_at_a_time(fake_slack, follow_ups):
     with time_machine.travel(at(DAY, 11), tick=False):
         tasks.deliver_outbox()  # beat's tick: asks for a follow-up in a second
         tasks.deliver_outbox()  # beat's next tick, while that follow-up waits: asks for none
-    assert follow_ups == [({"follow_up": True}, 1.0)]
+    assert [countdown for _, countdown in follow_ups] == [1.0]
+
+
+def test_a_follow_up_lost_with_the_broker_is_replaced_by_beats_tick(fake_slack, follow_ups):
+    rows(3, PARTNER_CHANNEL)
+    with time_machine.travel(at(DAY, 11), tick=False):
+        tasks.deliver_outbox()  # its follow-up is lost with the broker
+    lost = follow_ups[0][0]["follow_up"]
+    with time_machine.travel(at(DAY, 11) + timedelta(seconds=30), tick=False):
+        assert cache.get(tasks.FOLLOW_UP_KEY) is None  # its token expired after the grace
+        tasks.deliver_outbox()  # beat's next tick starts a chain again
+    assert len(follow_ups) == 2 and follow_ups[1][0]["follow_up"] != lost
+    with time_machine.travel(at(DAY, 11) + timedelta(seconds=31), tick=False):
+        tasks.deliver_outbox(follow_up=lost)  # a late copy of the lost one: delivers, but starts no second chain
+    assert len(follow_ups) == 2

@@ -1,0 +1,138 @@
+"""One message per channel, reason and day for what TradingView's channel hears about many steps.
+
+Escalations (a partner's step late past the policy) and TradingView-side reminders (its task due
+today, or late) all go to one channel. At 10,000 running integrations a sweep wrote 10,000 of them
+into it: days of backlog at Slack's one message a second. So the sweep writes each of them as a row
+"digested" (``gather``): its reason is taken, so it stays once-only (a step escalated today is not
+escalated again tomorrow), and the row keeps what it would have said, but it is never sent itself.
+At the sweep's end ``write_digests`` lists them, per channel and kind, in one message that links
+each step to its page, in parts of ``STEPS_PER_MESSAGE`` steps (Slack's 50 blocks and 3,000
+characters per section). A step alone in its group goes out as its own message, as before.
+Partner channels keep their per-step reminders: their kinds are not gathered.
+
+The lines reuse what each step's message says (its headline, built and escaped by
+``notifications.messages``); names are escaped again here, as link labels.
+"""
+
+import re
+from collections import defaultdict
+from dataclasses import replace
+
+from django.db import transaction
+
+from notifications.messages import SECTION_LIMIT, Mrkdwn, joined, link, mrkdwn, page_url
+from notifications.models import OutboxMessage
+from notifications.outbox import Message, write
+from roadmap.models import Side
+
+K = OutboxMessage.Kind
+GATHERED_KINDS = frozenset({K.ESCALATION, K.TRADINGVIEW_DUE, K.TRADINGVIEW_LATE})
+STEPS_PER_MESSAGE = 100  # about 15,000 characters: a few sections, far below 50 blocks
+HEADLINES = {
+    K.ESCALATION: "Escalation: {} partner steps are late; time to call the partners",
+    K.TRADINGVIEW_DUE: "TradingView: {} tasks due today",
+    K.TRADINGVIEW_LATE: "TradingView: {} tasks late",
+}
+MENTION = re.compile(r"<@[UW][A-Z0-9]{2,20}>")
+UPDATE_BATCH = 500
+
+
+def gather(messages) -> list[Message]:
+    """``messages`` with the kinds gathered into digests written as "digested" rows, to be listed later."""
+    return [
+        replace(message, state=OutboxMessage.State.DIGESTED) if message.kind in GATHERED_KINDS else message
+        for message in messages
+    ]
+
+
+def write_digests() -> int:
+    """List every digested row not yet in a digest: one message per channel and kind (in parts).
+
+    Returns the change in messages to send: the digests written less the step rows they list (the
+    sweep counted those as messages when it wrote them). A fixed number of queries, plus one per
+    ``UPDATE_BATCH`` rows listed.
+    """
+    waiting = list(
+        OutboxMessage.objects.filter(state=OutboxMessage.State.DIGESTED, digest__isnull=True)
+        .select_related("integration", "step")
+        .order_by("integration__name", "step__position", "id")
+    )
+    groups = defaultdict(list)
+    for row in waiting:
+        groups[(row.channel, row.kind)].append(row)
+    alone = [rows[0].pk for rows in groups.values() if len(rows) == 1]
+    parts = {}  # reason of a digest -> the rows it lists
+    for (channel, kind), rows in groups.items():
+        if len(rows) > 1:
+            for number, start in enumerate(range(0, len(rows), STEPS_PER_MESSAGE), start=1):
+                parts[_reason(channel, kind, rows, number)] = (channel, kind, rows, start, number)
+    with transaction.atomic():
+        # A step alone needs no digest: its own message goes, with its buttons, in its thread.
+        OutboxMessage.objects.filter(pk__in=alone).update(state=OutboxMessage.State.PENDING)
+        written = write(_digest(*part) for part in parts.values())
+        digests = dict(OutboxMessage.objects.filter(reason_key__in=list(parts)).values_list("reason_key", "id"))
+        listed = []
+        for reason, (_, _, rows, start, _) in parts.items():
+            for row in rows[start : start + STEPS_PER_MESSAGE]:
+                row.digest_id = digests.get(reason)
+                listed.append(row)
+        OutboxMessage.objects.bulk_update(listed, ["digest"], batch_size=UPDATE_BATCH)
+    return written - len(listed)
+
+
+def _reason(channel: str, kind: str, rows: list[OutboxMessage], number: int) -> str:
+    day = rows[0].not_before.date()
+    return f"channel-digest:{kind}:{channel}:{day:%Y-%m-%d}:{min(row.pk for row in rows)}:{number}"
+
+
+def _digest(channel: str, kind: str, rows: list[OutboxMessage], start: int, number: int) -> Message:
+    shown = rows[start : start + STEPS_PER_MESSAGE]
+    parts = -(-len(rows) // STEPS_PER_MESSAGE)
+    headline = HEADLINES[kind].format(len(rows))
+    if parts > 1:
+        headline += f" (part {number} of {parts})"
+    mentions = sorted({m for row in shown for m in MENTION.findall(row.text)})
+    header = mrkdwn("*{}*", headline)
+    if mentions:
+        header = mrkdwn("{}\n{}", header, Mrkdwn(" ".join(mentions)))
+    lines = [_line(row) for row in shown]
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": header}}]
+    blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": text}} for text in _sections(lines)]
+    return Message(
+        _reason(channel, kind, rows, number),
+        K.CHANNEL_DIGEST,
+        text=mrkdwn("{}\n{}", header, joined("\n", lines)),
+        blocks=blocks,
+        channel=channel,
+        not_before=min(row.not_before for row in rows),
+        in_thread=False,
+    )
+
+
+def _line(row: OutboxMessage) -> Mrkdwn:
+    """A step's line: its integration and step, linked to the step on the dashboard, and what its message said."""
+    label = f"{row.integration}: {row.step}" if row.step_id else str(row.integration)
+    target = link(page_url(row.integration, Side.TRADINGVIEW, row.step), label)
+    return mrkdwn("• {} — {}", target, _headline_of(row))
+
+
+def _headline_of(row: OutboxMessage) -> Mrkdwn:
+    """The bold first line of the step's own message (``messages.step_blocks``: markup built and escaped there)."""
+    for block in row.blocks or []:
+        text = (block.get("text") or {}).get("text") or ""
+        if block.get("type") == "section" and text.startswith("*"):
+            return Mrkdwn(text.split("\n", 1)[0].strip("*"))
+    return Mrkdwn(row.get_kind_display())
+
+
+def _sections(lines: list[Mrkdwn]) -> list[Mrkdwn]:
+    """The lines in sections under Slack's limit of characters per section."""
+    sections, current = [], []
+    for line in lines:
+        if current and len("\n".join([*current, line])) > SECTION_LIMIT:
+            sections.append(Mrkdwn("\n".join(current)))
+            current = []
+        current.append(line[:SECTION_LIMIT])
+    if current:
+        sections.append(Mrkdwn("\n".join(current)))
+    return sections
