@@ -1,6 +1,6 @@
 """Benchmark of the portfolio page: its render time against a bare view of the same rows.
 
-Usage: .venv/bin/python benchmarks/pages.py [--sizes 10,100,1000] [--repeat 20] [--smoke]
+Usage: .venv/bin/python benchmarks/pages.py [--sizes 10,100,1000,10000] [--repeat 20] [--smoke]
 Runs on a fresh SQLite file in a temporary folder, or on DATABASE_URL when it is set (the
 database named there is used as is; the benchmark writes partners prefixed "Bench").
 
@@ -63,7 +63,7 @@ def measure(client, url, repeat):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="10,100,1000")
+    parser.add_argument("--sizes", default="10,100,1000,10000")
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--smoke", action="store_true", help="the smallest sizes, to check that it runs")
     args = parser.parse_args()

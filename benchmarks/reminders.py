@@ -88,11 +88,11 @@ def sources(template, managers):
 def sweep(day: date, batch_size: int) -> tuple[float, int, int, int]:
     digests = OutboxMessage.objects.filter(kind=OutboxMessage.Kind.DIGEST).count()
     with CaptureQueriesContext(connection) as queries:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         written = plan_reminders(day, batch_size=batch_size)
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     digests = OutboxMessage.objects.filter(kind=OutboxMessage.Kind.DIGEST).count() - digests
-    return elapsed, written, digests, len(queries)
+    return elapsed, cpu, written, digests, len(queries)
 
 
 def main():
@@ -119,10 +119,10 @@ def main():
         running = Integration.objects.filter(state=Integration.State.ACTIVE).count()
         batches = -(-running // args.batch_size)
         for day in days:
-            elapsed, written, digests, queries = sweep(day, args.batch_size)
+            elapsed, cpu, written, digests, queries = sweep(day, args.batch_size)
             print(
                 f"plan_reminders {day:%a %Y-%m-%d}  {running:6} running  {batches:3} batch(es)  "
-                f"{elapsed * 1000:9.0f} ms  ({elapsed * 1e6 / max(1, running):5.0f} µs each)  "
+                f"{elapsed * 1000:9.0f} ms  ({elapsed * 1e6 / max(1, running):5.0f} µs each)  cpu={cpu * 1000:.0f} ms  "
                 f"rows={written:6} (digests {digests})  queries={queries}"
             )
     print(f"total: {time.perf_counter() - begin:.1f} s")

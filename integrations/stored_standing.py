@@ -58,6 +58,14 @@ def is_blocked(model) -> Exists:
     )
 
 
+def is_blocked_among_many(model) -> Q:
+    """``is_blocked`` for counting or filtering many integrations: the blocked steps are read once (one
+    subquery, not one probe per integration)."""
+    step_model = model._meta.get_field("steps").related_model
+    blocked = step_model.objects.filter(status=StepStatus.BLOCKED).values("integration_id")
+    return Q(state__in=RUNNING, pk__in=blocked)
+
+
 class IntegrationQuerySet(VisibleQuerySet):
     """``Integration.objects``: who may see which (``visible_to``) and the stored standing's meanings as filters."""
 

@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from integrations.batches import in_batches
@@ -46,7 +46,12 @@ class Reminder:
 
 
 def policy_for(template) -> dict:
-    return {**DEFAULT_POLICY, **(template.reminder_policy or {})}
+    return policy_for_value(template.reminder_policy)
+
+
+def policy_for_value(policy: dict | None) -> dict:
+    """A template's ``reminder_policy`` value with the defaults filled in."""
+    return {**DEFAULT_POLICY, **(policy or {})}
 
 
 def partner_reminder(days_to_deadline: int, policy: dict, day: date | None = None) -> Reminder | None:
@@ -96,6 +101,7 @@ def plan_reminders(day: date | None = None, batch_size: int = 500) -> int:
         active = (
             Integration.objects.active()
             .filter(kickoff_on__isnull=False)
+            .filter(_may_be_reminded(day))
             .select_related("partner", "template", "tv_pm__slack_account", "business_manager__slack_account")
             .prefetch_related(
                 Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")),
@@ -111,6 +117,28 @@ def plan_reminders(day: date | None = None, batch_size: int = 500) -> int:
                 )
         written += channel_digest.write_digests()
     return written + plan_weekly_digest(day, batch_size=batch_size)
+
+
+# A "before" reminder moves to the working day before when it falls at a weekend: a deadline can lie this
+# many days past the furthest "before" and still be reminded today (a week: any run of days off).
+DAYS_OFF_MARGIN = 7
+
+
+def _may_be_reminded(day: date) -> Q:
+    """The active integrations that can get a reminder on ``day``, by their stored standing: late ones, and those
+    owing a deadline no further away than the furthest "before" reminder of any policy in use (and a margin).
+
+    The stored columns are today's (every change stores them, the daily refresh runs before the sweep), and
+    every deadline owed lies on or after the stored next one: the others owe nothing near ``day``, so their
+    steps and events are not read. One query, for the policies in use.
+    """
+    templates = Integration.objects.active().values_list("template__reminder_policy", flat=True).distinct()
+    furthest = max(
+        (max(policy_for_value(policy)["before_days"], default=0) for policy in templates),
+        default=0,
+    )
+    horizon = day + timedelta(days=max(0, furthest) + DAYS_OFF_MARGIN)
+    return Q(next_due_on__isnull=True) | Q(next_due_on__lte=horizon)
 
 
 def _plan_integration(integration, day: date) -> list[Message]:

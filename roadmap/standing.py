@@ -29,6 +29,7 @@ and plain objects alike and are exact under test.
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from itertools import zip_longest
 
 from roadmap.models import OPEN_STATUSES, SETTLED_STATUSES, Side, StepStatus
 from roadmap.schedule import add_working_days, is_working_day, next_working_day, working_days_between
@@ -436,9 +437,13 @@ def _after(kept: list[str], charge_lists: list[list[str]], days: int, fallback: 
 
 def _merge(charge_lists: list[list[str]]) -> list[str]:
     """Day by day, who lost it: one side, or both when each side lost that day on some path."""
+    lists = [charges for charges in charge_lists if charges]
+    if len(lists) == 1 or all(charges == lists[0] for charges in lists[1:]):
+        return list(lists[0]) if lists else []  # one path (or all alike): the daily sweeps' common case
     merged = []
-    for day in range(max(map(len, charge_lists), default=0)):
-        sides = {charges[day] for charges in charge_lists if day < len(charges)}
+    for sides in zip_longest(*lists):
+        sides = set(sides)
+        sides.discard(None)  # a shorter path has ended
         merged.append(sides.pop() if len(sides) == 1 else BOTH)
     return merged
 

@@ -377,6 +377,8 @@ class IntegrationStep(models.Model):
             models.UniqueConstraint(fields=["integration", "code"], name="unique_integration_step_code"),
             models.UniqueConstraint(fields=["integration", "position"], name="unique_integration_step_position"),
         ]
+        # The portfolio's blocked count reads the blocked steps once, not every integration's steps.
+        indexes = [models.Index(fields=["status"], name="integrationstep_status")]
 
     def __str__(self):
         return step_label(self)

@@ -33,7 +33,7 @@ from integrations.read_models.headline import (
 )
 from integrations.read_models.outbox import outbox_model
 from integrations.standing import standing
-from integrations.stored_standing import is_blocked, is_due_by, is_late
+from integrations.stored_standing import is_blocked, is_blocked_among_many, is_due_by, is_late
 from roadmap.models import Side
 from roadmap.standing import actionable_steps
 
@@ -159,7 +159,7 @@ def filter_portfolio(filters: Filters, user, now=None):
     if filters.overdue:
         qs = qs.filter(_late(now))
     if filters.blocked:
-        qs = qs.filter(_blocked())
+        qs = qs.filter(is_blocked_among_many(Integration))
     if filters.due == "week":
         qs = qs.filter(is_due_by(now, _week_bounds(today)[1]))
     if filters.launch == "month":
@@ -233,7 +233,7 @@ def portfolio_counts(user, now=None) -> dict:
     week_end = _week_bounds(today)[1]
     return Integration.objects.running().aggregate(
         late=Count("pk", filter=_late(now)),
-        blocked=Count("pk", filter=Q(_blocked())),
+        blocked=Count("pk", filter=is_blocked_among_many(Integration)),
         due_week=Count("pk", filter=is_due_by(now, week_end)),
         launch_month=Count("pk", filter=Q(forecast_launch_on__range=_month_bounds(today))),
     )

@@ -298,6 +298,7 @@ def test_the_daily_refresh_costs_queries_per_batch_not_per_integration(pm):
         portfolio(pm)
         counts = []
         for batch_size in (2, 5):
+            Integration.objects.update(standing_as_of=None)  # every row has a column to write
             with CaptureQueriesContext(connection) as queries:
                 refreshed = refresh_running(batch_size=batch_size)
             counts.append(len(queries))
@@ -305,6 +306,31 @@ def test_the_daily_refresh_costs_queries_per_batch_not_per_integration(pm):
     # 4 integrations: 2 batches of 2, then 1 batch of 5; each batch costs the same few queries.
     per_batch = counts[1] - 1  # one query lists the running integrations
     assert counts[0] == 1 + 2 * per_batch
+
+
+def test_a_second_refresh_the_same_day_writes_nothing(pm):
+    # At 10,000 integrations the refresh wrote every column of every row every day; most do not move.
+    with time_machine.travel(at("2026-04-10"), tick=False):
+        portfolio(pm)
+        refresh_running()
+        with CaptureQueriesContext(connection) as queries:
+            assert refresh_running() == 4
+    assert not [q["sql"] for q in queries if q["sql"].startswith("UPDATE")]
+
+
+def test_the_refresh_writes_only_the_columns_that_moved(pm):
+    with time_machine.travel(at("2026-04-10"), tick=False):
+        integrations = portfolio(pm)
+        refresh_running()
+    running = [i for i in integrations if i.is_running]
+    with time_machine.travel(at("2026-04-13"), tick=False):
+        with CaptureQueriesContext(connection) as queries:
+            refresh_running()
+        for integration in running:
+            stored, live = stored_and_live(integration)
+            assert stored == live, integration
+    [update] = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "integrations_integration"')]
+    assert "standing_as_of" in update and "current_step_id" not in update  # no step changed
 
 
 def test_a_cancelled_integrations_split_stops_growing(started_integration, pm):

@@ -285,3 +285,24 @@ def test_send_reminders_refuses_a_bad_date(running, bad):
     with pytest.raises(CommandError, match="is not a date; write it as YYYY-MM-DD"):
         call_command("send_reminders", "--date", bad)
     assert not OutboxMessage.objects.exists()
+
+
+def test_the_sweep_reads_only_integrations_with_something_due_around_the_day(running, pm, monkeypatch):
+    # At 10,000 integrations the sweep read every active one, its steps and its events, even with nothing
+    # due: those whose stored next deadline is weeks away are left out by their columns first.
+    import notifications.reminders as reminders
+
+    later = IntegrationFactory(partner=PartnerFactory(name="Later Broker"), tv_pm=pm, slack_channel_id="C0LATER")
+    with on(d(3, 16), 9):
+        plan.start_integration(later, d(4, 20), ctx(pm, at(d(3, 16), 9)))  # kicks off in five weeks
+    read = []
+    planned = reminders._plan_integration
+    monkeypatch.setattr(reminders, "_plan_integration", lambda i, day: read.append(i.pk) or planned(i, day))
+
+    plan_on(d(3, 23))  # a week before the first one's partner step; the later one owes nothing for weeks
+    assert read == [running.pk]
+    assert planned_days(step(running, "endpoints-implementation"), K.REMINDER) == [d(3, 23)]
+
+    read.clear()
+    plan_on(d(4, 27))  # both owe something now: the later one's first TradingView tasks are late
+    assert sorted(read) == sorted([running.pk, later.pk])

@@ -224,6 +224,15 @@ def test_the_rows_bugs_messages_and_activity_are_read_for_the_page_only(staff_cl
     assert len(response.context["rows"]) == 50
 
 
+def test_the_counts_read_the_blocked_steps_once_not_per_integration(staff_client, pm):
+    # At 10,000 integrations the blocked count probed every integration's steps: 374 ms on SQLite.
+    portfolio_of(5, pm)
+    with CaptureQueriesContext(connection) as captured:
+        staff_client.get(reverse("portfolio"))
+    [counts] = [q["sql"] for q in captured if '"launch_month"' in q["sql"]]
+    assert "EXISTS" not in counts
+
+
 def test_every_page_lists_the_next_rows_in_order(staff_client, pm):
     portfolio_of(120, pm)
     Integration.objects.filter(pk__in=Integration.objects.order_by("pk").values("pk")[:70]).update(delay_partner_days=3)
