@@ -30,6 +30,7 @@ from integrations.clock import clock_for, day_of
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange
 from roadmap import standing as rules
 from roadmap.models import SETTLED_STATUSES, Side, StepStatus
+from roadmap.schedule import add_working_days, is_working_day, next_working_day
 
 
 @dataclass
@@ -91,17 +92,18 @@ class Standing:
 
     @property
     def slip_vs_baseline_days(self) -> int:
-        """Days the forecast launch lies after the first plan's: re-plans and pauses included."""
+        """Working days the forecast launch lies after the first plan's: re-plans and pauses included."""
         if not self.forecast_launch or not self.baseline_launch:
             return 0
-        return max(0, (self.forecast_launch - self.baseline_launch).days)
+        return rules.working_days_late(self.baseline_launch, self.forecast_launch)
 
     @property
     def moved_by_plan_days(self) -> int:
-        """Days the plan's launch moved since the baseline, by re-planning and pauses."""
+        """Working days the plan's launch moved since the baseline, by re-planning and pauses (negative: earlier)."""
         if not self.planned_launch or not self.baseline_launch:
             return 0
-        return (self.planned_launch - self.baseline_launch).days
+        later = rules.working_days_late(self.baseline_launch, self.planned_launch)
+        return later or -rules.working_days_late(self.planned_launch, self.baseline_launch)
 
     def of(self, step) -> rules.StepStanding | None:
         return self.steps_standing.steps.get(step.code)
@@ -124,10 +126,12 @@ class Standing:
         return min(owed, default=None)
 
     def _ends(self, due: date, side: str) -> tuple[datetime, date, str]:
-        # Moved by the days paused since: counting days from it gives the days overdue.
+        # Moved by the working days paused since: the working days late counted from it, without
+        # the pauses, are the days overdue (``stored_standing.stored_days_late`` counts so).
         today = self.clock.today(side)
-        stopped = sum(1 for day in self.paused if due < day <= today)
-        return datetime.combine(due + timedelta(days=1 + stopped), time(), self.clock.zones[side]), due, side
+        stopped = sum(1 for day in self.paused if due < day <= today and is_working_day(day))
+        moved = add_working_days(due, stopped) if stopped else due
+        return datetime.combine(moved + timedelta(days=1), time(), self.clock.zones[side]), due, side
 
     def next_deadline(self) -> tuple[date, str] | None:
         """The deadline owed now that ends first (in its side's time zone), and its side."""
@@ -144,15 +148,18 @@ class Standing:
 
     @property
     def days_late(self) -> int:
-        """Days overdue now: those of the deadline that ended first, in its side's days, paused days not counted.
+        """Working days overdue now: those of the deadline that ended first, in its side's days (``working_days_late``).
 
         What every list shows; ``Integration.days_overdue()`` counts the same from the stored columns.
         """
         first = self._first_to_end()
         if first is None:
             return 0
-        ends, _, side = first
-        return rules.days_since(ends, self.clock.now, self.clock.zones[side])
+        ends, due, side = first
+        if self.clock.now < ends:
+            return 0
+        today = self.clock.today(side)
+        return rules.working_days_late(due, next_working_day(today, self.paused), self.paused)
 
     def is_due_by(self, day: date) -> bool:
         """A deadline is owed, none has ended yet, and the first to end is on or before ``day``."""

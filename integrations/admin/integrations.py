@@ -26,6 +26,7 @@ from integrations.jira.health import jira_health
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange, TeamMember
 from integrations.read_models.history import history
 from integrations.standing import standing
+from integrations.text import working_days
 from roadmap import default_template
 from roadmap import standing as rules
 from roadmap.lineup import RECOMMENDED_LINEUP, lineup_gaps
@@ -330,12 +331,12 @@ class IntegrationAdmin(OperationsAdmin):
         for label, other in (("plan", integration.planned_launch_on), ("baseline", integration.baseline_launch_on)):
             if other is None or (label == "baseline" and other == integration.planned_launch_on):
                 continue
-            days = (forecast - other).days
-            delta = "on time" if days == 0 else f"{days:+d}\u00a0d"
+            days = rules.working_days_late(other, forecast) or -rules.working_days_late(forecast, other)
+            delta = "on time" if days == 0 else f"{'+' if days > 0 else '-'}{working_days(abs(days))}"
             lines.append(format_html('<span class="quiet">{} {} ({})</span>', label, date_html(other), delta))
         return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
 
-    @admin.display(description="slip by side", ordering="-delay_partner_days")
+    @admin.display(description="slip by side (working days)", ordering="-delay_partner_days")
     def slip_split(self, integration):
         """Who lost the days the forecast launch lies after the plan's (none without a forecast)."""
         if integration.forecast_launch_on is None:
@@ -351,7 +352,7 @@ class IntegrationAdmin(OperationsAdmin):
         ]
         if not parts:
             return self.get_empty_value_display()
-        return format_html_join(mark_safe("<br>"), "{} {}\u00a0d", parts)
+        return format_html_join(mark_safe("<br>"), "{} {}", ((label, working_days(days)) for label, days in parts))
 
     @admin.display(description="PM", ordering="tv_pm__username")
     def pm(self, integration):

@@ -26,6 +26,7 @@ from integrations.stage.team import member_form
 from integrations.standing import standing
 from roadmap.lineup import RECOMMENDED_LINEUP, ROLE_NAMES
 from roadmap.models import Side, StepStatus
+from roadmap.schedule import working_days_between
 
 MANUAL_URL = "https://www.tradingview.com/broker-integration-manual/"
 REST_API_SPEC_URL = "https://www.tradingview.com/rest-api-spec/"
@@ -38,7 +39,7 @@ class Owed:
 
     step: IntegrationStep
     deadline: date
-    days_left: int  # 0 on the day it is due
+    days_left: int  # working days up to the deadline: 0 on the day it is due
     days_overdue: int  # past the deadline, paused days not counted
     actions: list = field(default_factory=list)  # StepAction, for the partner's own steps
 
@@ -80,7 +81,7 @@ def _owed(now, steps, side, user=None) -> list[Owed]:
             Owed(
                 step=s,
                 deadline=step_standing.deadline,
-                days_left=(step_standing.deadline - today).days,
+                days_left=working_days_between(today, step_standing.deadline),
                 days_overdue=now.days_overdue(s),
                 actions=actions,
             )
