@@ -20,6 +20,7 @@ go to the rules, which keep the days charged before each.
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 
 from django.db.models import F, Prefetch, Q
 from django.utils import timezone
@@ -113,6 +114,28 @@ class Standing:
         if not self.integration.is_active:
             return []
         return [o.step.step for o in self.steps_standing.overdue()]
+
+    @cached_property
+    def _actionable(self) -> set[str]:
+        return {s.code for s in rules.actionable_steps(self.steps)}
+
+    def is_waiting(self, step) -> bool:
+        """Open in a running integration, with a prerequisite still open: it cannot start yet."""
+        return self.integration.is_running and step.is_open and step.code not in self._actionable
+
+    def deadline_shown(self, step) -> tuple[date | None, bool]:
+        """The deadline every page and calendar shows for ``step``, and whether it is a forecast.
+
+        A step that cannot start yet shows its forecast deadline: where its deadline will fall
+        given its prerequisites' forecasts (its forecast), never a day already past nor one before
+        the steps it waits on. The others show their deadline.
+        """
+        step_standing = self.of(step)
+        if step_standing is None:
+            return step.due_date, False
+        if self.is_waiting(step):
+            return max(step_standing.deadline, step_standing.forecast), True
+        return step_standing.deadline, False
 
     def days_overdue(self, step) -> int:
         step_standing = self.of(step)

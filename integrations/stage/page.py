@@ -54,6 +54,7 @@ class TimelineRow:
     days_overdue: int
     days_late: int
     ours: bool  # the partner's own step
+    deadline_is_forecast: bool = False  # it cannot start yet: ``deadline`` is where it will fall
 
 
 def load(user, pk) -> Integration:
@@ -120,11 +121,13 @@ def stage_context(request, integration: Integration, **forms) -> dict:
     rows = []
     for s in steps:
         step_standing = now.of(s)
+        deadline, deadline_is_forecast = now.deadline_shown(s)
         rows.append(
             TimelineRow(
                 step=s,
                 planned=step_standing.planned if step_standing else s.planned_due_date,
-                deadline=step_standing.deadline if step_standing else s.due_date,
+                deadline=deadline,
+                deadline_is_forecast=deadline_is_forecast,
                 done_on=step_standing.forecast if step_standing and s.status == StepStatus.DONE else None,
                 # A cancelled integration's open steps will not be finished: nothing is forecast for them.
                 forecast=step_standing.forecast

@@ -230,7 +230,7 @@ def live_deadlines(now, side=None) -> dict[int, date]:
     if not now.integration.is_active:
         return {}
     return {
-        step.pk: now.of(step).deadline
+        step.pk: now.deadline_shown(step)[0]
         for step in now.steps
         if step.is_open and now.of(step) and (side is None or step.side == side)
     }
