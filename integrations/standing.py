@@ -69,6 +69,11 @@ class Standing:
         return self.clock.day(self.clock.now, Side.TRADINGVIEW)
 
     @property
+    def as_of(self) -> date:
+        """The day the standing stands as of, in ``TIME_ZONE``: today, or the day an ended integration ended."""
+        return self.clock.today(Side.TRADINGVIEW)
+
+    @property
     def split(self) -> rules.DelaySplit:
         return self.steps_standing.split
 
@@ -211,7 +216,7 @@ class Standing:
             "delay_tradingview_days": split.tradingview,
             "delay_partner_days": split.partner,
             "delay_both_days": split.both,
-            "standing_as_of": self.today,
+            "standing_as_of": self.as_of,
             "standing_refreshed_at": self.clock.now,
         }
 
@@ -378,7 +383,9 @@ def _record_deadline_move(now: Standing, step, old: date, step_standing, context
     )
     reopened = step_standing.restart is not None and step_standing.deadline == step_standing.restart
     handover = not reopened and cause is not None and step_standing.deadline > step_standing.planned
-    if reopened:
+    # Moved by the reopen itself only in the reopen's own change; later (a resume), by the pause.
+    by_reopen = reopened and context is not None and context.moment == step_standing.since
+    if by_reopen:
         why = (
             f"it was reopened on {now.clock.day(step_standing.since, step.side):%Y-%m-%d} and owes its work again, "
             "with the working days the plan gives it counted from then."
@@ -393,13 +400,18 @@ def _record_deadline_move(now: Standing, step, old: date, step_standing, context
             f"{cause.step} was finished on {cause.forecast:%Y-%m-%d}, planned for {cause.planned:%Y-%m-%d}; "
             "this step keeps the working days the plan gave it."
         )
+    elif reopened and any(day >= now.clock.day(step_standing.since, step.side) for day in now.paused):
+        why = (
+            f"the integration was paused; the working days it owes since it was reopened on "
+            f"{now.clock.day(step_standing.since, step.side):%Y-%m-%d} move by the working days paused."
+        )
     elif step_standing.planned != step.planned_due_date:
         why = (
             f"the integration was paused; the plan's {step.planned_due_date:%Y-%m-%d} moves by the working days paused."
         )
     else:
         why = "its prerequisites' finish changed."
-    if reopened and context is not None:
+    if by_reopen:
         # Moved by this very reopen: the reopen's own history row says so, with the two dates.
         updated = StepChange.objects.filter(
             step=step, at=context.moment, from_status__in=SETTLED_STATUSES, to_status=step.status
