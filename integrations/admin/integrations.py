@@ -26,7 +26,6 @@ from integrations.jira.health import jira_health
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange, TeamMember
 from integrations.read_models.history import history
 from integrations.standing import standing
-from integrations.text import working_days
 from roadmap import default_template
 from roadmap import standing as rules
 from roadmap.lineup import RECOMMENDED_LINEUP, lineup_gaps
@@ -332,11 +331,14 @@ class IntegrationAdmin(OperationsAdmin):
             if other is None or (label == "baseline" and other == integration.planned_launch_on):
                 continue
             days = rules.working_days_late(other, forecast) or -rules.working_days_late(forecast, other)
-            delta = "on time" if days == 0 else f"{'+' if days > 0 else '-'}{working_days(abs(days))}"
+            # Working days, as every count of days late; abbreviated to keep the list on a laptop's screen.
+            delta = (
+                "on time" if days == 0 else format_html('{}\u00a0<abbr title="working days">wd</abbr>', f"{days:+d}")
+            )
             lines.append(format_html('<span class="quiet">{} {} ({})</span>', label, date_html(other), delta))
         return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
 
-    @admin.display(description="slip by side (working days)", ordering="-delay_partner_days")
+    @admin.display(description="slip by side", ordering="-delay_partner_days")
     def slip_split(self, integration):
         """Who lost the days the forecast launch lies after the plan's (none without a forecast)."""
         if integration.forecast_launch_on is None:
@@ -352,7 +354,8 @@ class IntegrationAdmin(OperationsAdmin):
         ]
         if not parts:
             return self.get_empty_value_display()
-        return format_html_join(mark_safe("<br>"), "{} {}", ((label, working_days(days)) for label, days in parts))
+        # Working days, abbreviated to keep the list on a laptop's screen.
+        return format_html_join(mark_safe("<br>"), '{} {}\u00a0<abbr title="working days">wd</abbr>', parts)
 
     @admin.display(description="PM", ordering="tv_pm__username")
     def pm(self, integration):

@@ -161,8 +161,8 @@ def test_changelist_shows_step_labels_blocked_marker_forecast_and_slip_split(adm
         STEP_LABELS["endpoints-implementation"],
         "Partner",
         "2026-03-30",
-        "2026-05-28 | plan 2026-05-25 (+3 working days)",
-        "TradingView 3 working days",
+        "2026-05-28 | plan 2026-05-25 (+3 wd)",
+        "TradingView 3 wd",
         "alice",
     ]
     assert rows["Blocked Broker"] == [
@@ -170,8 +170,8 @@ def test_changelist_shows_step_labels_blocked_marker_forecast_and_slip_split(adm
         STEP_LABELS["slack-jira-onboarding"],
         f"Both | Blocked: {STEP_LABELS['endpoints-implementation']}",
         "2026-03-05 | 3 working days overdue",
-        "2026-05-28 | plan 2026-05-25 (+3 working days)",
-        "TradingView 3 working days",
+        "2026-05-28 | plan 2026-05-25 (+3 wd)",
+        "TradingView 3 wd",
         "alice",
     ]
     html = response.content.decode()
@@ -188,7 +188,7 @@ def test_changelist_shows_forecast_against_a_moved_baseline(admin_client, pm):
         rows = result_rows(admin_client.get(CHANGELIST))
 
     [row] = rows.values()
-    assert row[4:6] == ["2026-06-01 | plan 2026-06-01 (on time) | baseline 2026-05-25 (+5 working days)", "-"]
+    assert row[4:6] == ["2026-06-01 | plan 2026-06-01 (on time) | baseline 2026-05-25 (+5 wd)", "-"]
 
 
 # --- the integration's page -----------------------------------------------------------------------
