@@ -20,6 +20,7 @@ go to the rules, which keep the days charged before each.
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 
 from django.db.models import F, Prefetch, Q
 from django.utils import timezone
@@ -30,6 +31,7 @@ from integrations.clock import clock_for, day_of
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange
 from roadmap import standing as rules
 from roadmap.models import SETTLED_STATUSES, Side, StepStatus
+from roadmap.schedule import add_working_days, is_working_day, next_working_day
 
 
 @dataclass
@@ -67,6 +69,11 @@ class Standing:
         return self.clock.day(self.clock.now, Side.TRADINGVIEW)
 
     @property
+    def as_of(self) -> date:
+        """The day the standing stands as of, in ``TIME_ZONE``: today, or the day an ended integration ended."""
+        return self.clock.today(Side.TRADINGVIEW)
+
+    @property
     def split(self) -> rules.DelaySplit:
         return self.steps_standing.split
 
@@ -91,17 +98,18 @@ class Standing:
 
     @property
     def slip_vs_baseline_days(self) -> int:
-        """Days the forecast launch lies after the first plan's: re-plans and pauses included."""
+        """Working days the forecast launch lies after the first plan's: re-plans and pauses included."""
         if not self.forecast_launch or not self.baseline_launch:
             return 0
-        return max(0, (self.forecast_launch - self.baseline_launch).days)
+        return rules.working_days_late(self.baseline_launch, self.forecast_launch)
 
     @property
     def moved_by_plan_days(self) -> int:
-        """Days the plan's launch moved since the baseline, by re-planning and pauses."""
+        """Working days the plan's launch moved since the baseline, by re-planning and pauses (negative: earlier)."""
         if not self.planned_launch or not self.baseline_launch:
             return 0
-        return (self.planned_launch - self.baseline_launch).days
+        later = rules.working_days_late(self.baseline_launch, self.planned_launch)
+        return later or -rules.working_days_late(self.planned_launch, self.baseline_launch)
 
     def of(self, step) -> rules.StepStanding | None:
         return self.steps_standing.steps.get(step.code)
@@ -111,6 +119,28 @@ class Standing:
         if not self.integration.is_active:
             return []
         return [o.step.step for o in self.steps_standing.overdue()]
+
+    @cached_property
+    def _actionable(self) -> set[str]:
+        return {s.code for s in rules.actionable_steps(self.steps)}
+
+    def is_waiting(self, step) -> bool:
+        """Open in a running integration, with a prerequisite still open: it cannot start yet."""
+        return self.integration.is_running and step.is_open and step.code not in self._actionable
+
+    def deadline_shown(self, step) -> tuple[date | None, bool]:
+        """The deadline every page and calendar shows for ``step``, and whether it is a forecast.
+
+        A step that cannot start yet shows its forecast deadline: where its deadline will fall
+        given its prerequisites' forecasts (its forecast), never a day already past nor one before
+        the steps it waits on. The others show their deadline.
+        """
+        step_standing = self.of(step)
+        if step_standing is None:
+            return step.due_date, False
+        if self.is_waiting(step):
+            return max(step_standing.deadline, step_standing.forecast), True
+        return step_standing.deadline, False
 
     def days_overdue(self, step) -> int:
         step_standing = self.of(step)
@@ -124,10 +154,12 @@ class Standing:
         return min(owed, default=None)
 
     def _ends(self, due: date, side: str) -> tuple[datetime, date, str]:
-        # Moved by the days paused since: counting days from it gives the days overdue.
+        # Moved by the working days paused since: the working days late counted from it, without
+        # the pauses, are the days overdue (``stored_standing.stored_days_late`` counts so).
         today = self.clock.today(side)
-        stopped = sum(1 for day in self.paused if due < day <= today)
-        return datetime.combine(due + timedelta(days=1 + stopped), time(), self.clock.zones[side]), due, side
+        stopped = sum(1 for day in self.paused if due < day <= today and is_working_day(day))
+        moved = add_working_days(due, stopped) if stopped else due
+        return datetime.combine(moved + timedelta(days=1), time(), self.clock.zones[side]), due, side
 
     def next_deadline(self) -> tuple[date, str] | None:
         """The deadline owed now that ends first (in its side's time zone), and its side."""
@@ -144,15 +176,18 @@ class Standing:
 
     @property
     def days_late(self) -> int:
-        """Days overdue now: those of the deadline that ended first, in its side's days, paused days not counted.
+        """Working days overdue now: those of the deadline that ended first, in its side's days (``working_days_late``).
 
         What every list shows; ``Integration.days_overdue()`` counts the same from the stored columns.
         """
         first = self._first_to_end()
         if first is None:
             return 0
-        ends, _, side = first
-        return rules.days_since(ends, self.clock.now, self.clock.zones[side])
+        ends, due, side = first
+        if self.clock.now < ends:
+            return 0
+        today = self.clock.today(side)
+        return rules.working_days_late(due, next_working_day(today, self.paused), self.paused)
 
     def is_due_by(self, day: date) -> bool:
         """A deadline is owed, none has ended yet, and the first to end is on or before ``day``."""
@@ -181,7 +216,7 @@ class Standing:
             "delay_tradingview_days": split.tradingview,
             "delay_partner_days": split.partner,
             "delay_both_days": split.both,
-            "standing_as_of": self.today,
+            "standing_as_of": self.as_of,
             "standing_refreshed_at": self.clock.now,
         }
 
@@ -348,7 +383,9 @@ def _record_deadline_move(now: Standing, step, old: date, step_standing, context
     )
     reopened = step_standing.restart is not None and step_standing.deadline == step_standing.restart
     handover = not reopened and cause is not None and step_standing.deadline > step_standing.planned
-    if reopened:
+    # Moved by the reopen itself only in the reopen's own change; later (a resume), by the pause.
+    by_reopen = reopened and context is not None and context.moment == step_standing.since
+    if by_reopen:
         why = (
             f"it was reopened on {now.clock.day(step_standing.since, step.side):%Y-%m-%d} and owes its work again, "
             "with the working days the plan gives it counted from then."
@@ -363,13 +400,18 @@ def _record_deadline_move(now: Standing, step, old: date, step_standing, context
             f"{cause.step} was finished on {cause.forecast:%Y-%m-%d}, planned for {cause.planned:%Y-%m-%d}; "
             "this step keeps the working days the plan gave it."
         )
+    elif reopened and any(day >= now.clock.day(step_standing.since, step.side) for day in now.paused):
+        why = (
+            f"the integration was paused; the working days it owes since it was reopened on "
+            f"{now.clock.day(step_standing.since, step.side):%Y-%m-%d} move by the working days paused."
+        )
     elif step_standing.planned != step.planned_due_date:
         why = (
             f"the integration was paused; the plan's {step.planned_due_date:%Y-%m-%d} moves by the working days paused."
         )
     else:
         why = "its prerequisites' finish changed."
-    if reopened and context is not None:
+    if by_reopen:
         # Moved by this very reopen: the reopen's own history row says so, with the two dates.
         updated = StepChange.objects.filter(
             step=step, at=context.moment, from_status__in=SETTLED_STATUSES, to_status=step.status

@@ -5,7 +5,7 @@ every change and daily. Lists that filter, count and sort in SQL read those colu
 meaning ``standing()`` gives them, so a list and the integration's own page always agree:
 
 - late now: active, and the deadline owed that ends first (``next_deadline_at``, moved by the days
-  paused since) has ended. ``Standing.days_late`` counts the days since, in the owing side's days.
+  paused since) has ended. ``Standing.days_late`` counts the working days since, in the owing side's days.
 - blocked: running (active or paused) with a step marked blocked (``Standing.blocked_steps``).
 - due by a day: active, not late, and the deadline that ends first falls on or before that day
   (``Standing.is_due_by``).
@@ -22,7 +22,7 @@ is reached through the integration's ``steps`` relation.
 """
 
 import zoneinfo
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
@@ -31,6 +31,7 @@ from django.utils import timezone
 from integrations.visibility import VisibleQuerySet
 from roadmap import standing as rules
 from roadmap.models import StepStatus
+from roadmap.schedule import next_working_day
 
 ACTIVE = "active"
 RUNNING = ("active", "paused")
@@ -123,10 +124,17 @@ def tradingview_zone() -> zoneinfo.ZoneInfo:
 
 
 def stored_days_late(integration, now: datetime | None = None) -> int:
-    """``Standing.days_late`` from the stored columns: days since ``next_deadline_at``, in the owing side's days."""
-    if integration.state != ACTIVE or integration.next_deadline_at is None:
+    """``Standing.days_late`` from the stored columns: working days late since ``next_deadline_at``, in the owing side's days.
+
+    ``next_deadline_at`` ends the deadline moved by the working days paused since, so the working
+    days from it need no pauses (``rules.working_days_late``, the one count).
+    """
+    now = now or timezone.now()
+    if integration.state != ACTIVE or integration.next_deadline_at is None or now < integration.next_deadline_at:
         return 0
-    return rules.days_since(integration.next_deadline_at, now or timezone.now(), deadline_zone(integration))
+    zone = deadline_zone(integration)
+    moved = rules.day_in(integration.next_deadline_at, zone) - timedelta(days=1)
+    return rules.working_days_late(moved, next_working_day(rules.day_in(now, zone)))
 
 
 def deadline_zone(integration) -> zoneinfo.ZoneInfo:

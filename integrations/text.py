@@ -43,3 +43,12 @@ class FreeTextField(forms.CharField):
     def to_python(self, value):
         value = super().to_python(value)
         return clean_text(value) if value not in self.empty_values else value
+
+
+def working_days(n: int) -> str:
+    """``n`` as every surface says a count of days late, overdue, left, slipped or charged: "3 working days".
+
+    One unit (``roadmap.standing.working_days_late``), named wherever it is shown, so a number of
+    days late can be read beside the delay charged for it.
+    """
+    return f"{n} working day{'' if n == 1 else 's'}"

@@ -20,6 +20,7 @@ from integrations.batches import in_batches
 from integrations.clock import today_for
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, tradingview_zone
 from integrations.standing import standing
+from integrations.text import working_days
 from notifications.messages import Mrkdwn, joined, link, mrkdwn, page_url
 from notifications.models import OutboxMessage
 from notifications.outbox import Message, working_moment, write
@@ -62,10 +63,9 @@ def integration_summary(integration, now, day: date) -> tuple[Mrkdwn, bool, bool
             late = True
             lines.append(
                 mrkdwn(
-                    "• Late: {} — {} day{} overdue (due {})",
+                    "• Late: {} — {} overdue (due {})",
                     step,
-                    overdue,
-                    "s" if overdue != 1 else "",
+                    working_days(overdue),
                     f"{step_standing.deadline:%a %d %b}",
                 )
             )

@@ -26,6 +26,7 @@ from integrations.batches import in_batches
 from integrations.clock import today_for
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, tradingview_zone
 from integrations.standing import standing
+from integrations.text import working_days
 from notifications import channel_digest
 from notifications.digest import plan_weekly_digest
 from notifications.messages import joined, mention, mrkdwn, step_blocks
@@ -54,12 +55,16 @@ def policy_for_value(policy: dict | None) -> dict:
     return {**DEFAULT_POLICY, **(policy or {})}
 
 
-def partner_reminder(days_to_deadline: int, policy: dict, day: date | None = None) -> Reminder | None:
+def partner_reminder(
+    days_to_deadline: int, policy: dict, day: date | None = None, days_overdue: int | None = None
+) -> Reminder | None:
     """The reminder a partner step gets on ``day``, ``days_to_deadline`` before (negative: after) its deadline.
 
     Nobody is nudged at a weekend: a reminder before the deadline that falls at a weekend goes out
     on the working day before it (a Monday deadline's "2 days before" on the Friday), one after the
     deadline on the next working day (Monday). ``day`` None: the counts are read as calendar days.
+    An overdue reminder says ``days_overdue``, the standing's working days overdue (the one unit of
+    days late), when given; the cadence counts calendar days from the deadline.
     """
     deadline = day + timedelta(days=days_to_deadline) if day else None
     for before in policy["before_days"]:
@@ -85,7 +90,7 @@ def partner_reminder(days_to_deadline: int, policy: dict, day: date | None = Non
             previous -= timedelta(days=1)
         since = (day - previous).days
     if any(o >= 1 and (o - 1) % every == 0 for o in range(overdue - since + 1, overdue + 1)):
-        return Reminder(K.OVERDUE, f"{overdue} day{'s' if overdue > 1 else ''} overdue")
+        return Reminder(K.OVERDUE, f"{working_days(overdue if days_overdue is None else days_overdue)} overdue")
     return None
 
 
@@ -154,15 +159,17 @@ def _plan_integration(integration, day: date) -> list[Message]:
             continue
         days_to_deadline = (step_standing.deadline - day).days
         if step.side == Side.PARTNER:
-            pending += _partner_step(integration, step, step_standing.deadline, days_to_deadline, day, policy)
+            pending += _partner_step(
+                integration, step, step_standing.deadline, days_to_deadline, day, policy, now.days_overdue(step)
+            )
         else:
             pending += _tradingview_step(integration, step, step_standing.deadline, days_to_deadline, day)
     return pending
 
 
-def _partner_step(integration, step, deadline, days_to_deadline, day, policy) -> list[Message]:
+def _partner_step(integration, step, deadline, days_to_deadline, day, policy, days_overdue) -> list[Message]:
     pending = []
-    reminder = partner_reminder(days_to_deadline, policy, day)
+    reminder = partner_reminder(days_to_deadline, policy, day, days_overdue)
     channel = integration.slack_channel_id
     if reminder and channel:
         text, blocks = step_blocks(
@@ -186,7 +193,7 @@ def _partner_step(integration, step, deadline, days_to_deadline, day, policy) ->
         detail = mrkdwn("{}: the partner's step is late; time to call them.", mentions) if people else ""
         text, blocks = step_blocks(
             step,
-            f"Escalation: {-days_to_deadline} days overdue",
+            f"Escalation: {working_days(days_overdue)} overdue",
             detail or "The partner's step is late; time to call them.",
             due=deadline,
             readers=Side.TRADINGVIEW,

@@ -10,6 +10,8 @@ The rules, as the README states them for PMs:
   So a late hand-over moves the other side's deadline, and the delay is the hand-over's.
 - A step that is open and actionable after its deadline is overdue, and owed by its side. Each
   overdue day moves the forecast of every step after it, and the launch, by a day.
+- Days are working days wherever they are counted against a deadline or a plan (days overdue,
+  days late, the slip and its split; ``working_days_late``), so the numbers add up.
 - The slip is the forecast launch against the planned one. It is split by who lost each day: the
   side whose step was late, or both when a step of each side was late at once. Finishing a step
   early wins days back: first the finishing side's own, then the most recent. So the split
@@ -28,11 +30,11 @@ and plain objects alike and are exact under test.
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from itertools import zip_longest
 
 from roadmap.models import OPEN_STATUSES, SETTLED_STATUSES, Side, StepStatus
-from roadmap.schedule import add_working_days, is_working_day, next_working_day, working_days_between
+from roadmap.schedule import add_working_days, next_working_day, working_days_between
 
 BOTH = "both"
 
@@ -75,6 +77,17 @@ def days_since(start: datetime | None, now: datetime, zone: tzinfo) -> int:
     if start is None or now < start:
         return 0
     return (day_in(now, zone) - day_in(start, zone)).days + 1
+
+
+def working_days_late(deadline: date, finish: date, paused: Collection[date] = ()) -> int:
+    """The one count of days late: working days from ``deadline`` to ``finish``, paused days not counted.
+
+    ``finish`` is the day a step was done, or for an open step the earliest day it can still be
+    done (``next_working_day`` of today). So a step N days late is charged N days and moves what
+    waits on it N working days: every page, list, export and message says days late, overdue,
+    slip and charged in these working days. 0 when ``finish`` is not after ``deadline``.
+    """
+    return working_days_between(deadline, finish, paused)
 
 
 def is_open(step) -> bool:
@@ -208,11 +221,6 @@ class StepStanding:
     restart: date | None = None  # reopened: the plan's turnaround counted from the reopen
     since: datetime | None = field(default=None, repr=False)  # the reopen it owes its work again from
 
-    @property
-    def slip_days(self) -> int:
-        """Calendar days the step's finish lies after its planned date."""
-        return max(0, (self.forecast - self.planned).days)
-
 
 @dataclass
 class StepsStanding:
@@ -240,9 +248,9 @@ def steps_standing(
     ``paused`` holds the days the integration was paused: they are not working days. So the clock
     is stopped for both sides: every date the plan put after a pause moves later by the working
     days paused, a hand-over's time does not run while paused, and nobody is late on a paused day. Who lost each day is tracked in
-    working days along the plan and spread over calendar days only at the launch, so weekends
-    neither create nor hide a side's delay. ``started_on`` is the first kick-off (``kickoff``
-    when not re-planned): a step done before it counts as done on it.
+    working days along the plan, and the split is in working days, as every count of days late
+    (``working_days_late``), so weekends neither create nor hide a side's delay. ``started_on`` is
+    the first kick-off (``kickoff`` when not re-planned): a step done before it counts as done on it.
     """
     steps = sorted(steps, key=lambda s: s.position)
     if not steps:
@@ -255,8 +263,9 @@ def steps_standing(
         steps=by_code,
         planned_launch=planned_launch,
         forecast_launch=launch.forecast,
+        # Working days, as charged: a side charged N days moved the launch N working days.
         split=DelaySplit.of(
-            _calendar_charges(launch.charges, planned_launch, launch.forecast, paused, launch.step.side)
+            _resize(launch.charges, working_days_late(planned_launch, launch.forecast, paused), launch.step.side)
         ),
     )
 
@@ -352,7 +361,7 @@ class _Rules:
         if status == StepStatus.DONE:
             standing.forecast = max(self.clock.day(completed_at, step.side), self.started_on)
             standing.fixed = True
-            standing.days_late = max(0, (standing.forecast - deadline).days)
+            standing.days_late = working_days_late(deadline, standing.forecast, paused)
         elif status == StepStatus.NOT_APPLICABLE:
             # Takes no time, but passes its prerequisites' delay on to the steps after it.
             standing.fixed = fixed
@@ -361,7 +370,7 @@ class _Rules:
             # An open step is finished on a working day, today at the earliest.
             standing.forecast = max(expected, next_working_day(today, paused))
             if moment is None and step.code in self.actionable and today > deadline:
-                standing.days_overdue = (today - deadline).days - sum(1 for d in paused if deadline < d <= today)
+                standing.days_overdue = working_days_late(deadline, next_working_day(today, paused), paused)
         if standing.forecast >= expected:
             own = working_days_between(expected, standing.forecast, paused)
             standing.charges = inherited + [step.side] * own
@@ -405,26 +414,6 @@ def _after_pauses(planned: date, kickoff: date, paused: frozenset) -> date:
     if not paused or planned < min(paused):
         return planned
     return add_working_days(kickoff, working_days_between(kickoff, planned), paused)
-
-
-def _calendar_charges(charges: list[str], planned: date, forecast: date, paused, fallback: str) -> list[str]:
-    """Who lost each calendar day between the planned and the forecast date, from working-day charges.
-
-    A working day takes the next charge in order; a weekend or paused day goes with the working
-    day after it (the delay that reached into that day lost the days before it too), or with the
-    one before it at the end.
-    """
-    days = []
-    charges = iter(charges)
-    day = planned + timedelta(days=1)
-    while day <= forecast:
-        days.append(next(charges, None) if is_working_day(day, paused) else None)
-        day += timedelta(days=1)
-    known = [side for side in days if side]
-    following = known[-1] if known else fallback
-    for i in range(len(days) - 1, -1, -1):
-        days[i] = following = days[i] or following
-    return days
 
 
 def _after(kept: list[str], charge_lists: list[list[str]], days: int, fallback: str) -> list[str]:

@@ -5,6 +5,8 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from integrations.text import working_days
+
 
 def step_url(step_id) -> str:
     return reverse("admin:integrations_integrationstep_change", args=[step_id])
@@ -43,7 +45,7 @@ def days_overdue_html(days: int):
     """The days overdue in red and in words, or the admin's dash when not overdue."""
     if not days:
         return "-"
-    return format_html('<strong class="error-text">{} day{} overdue</strong>', days, plural_s(days))
+    return format_html('<strong class="error-text">{} overdue</strong>', working_days(days))
 
 
 def date_html(day):

@@ -330,8 +330,11 @@ class IntegrationAdmin(OperationsAdmin):
         for label, other in (("plan", integration.planned_launch_on), ("baseline", integration.baseline_launch_on)):
             if other is None or (label == "baseline" and other == integration.planned_launch_on):
                 continue
-            days = (forecast - other).days
-            delta = "on time" if days == 0 else f"{days:+d}\u00a0d"
+            days = rules.working_days_late(other, forecast) or -rules.working_days_late(forecast, other)
+            # Working days, as every count of days late; abbreviated to keep the list on a laptop's screen.
+            delta = (
+                "on time" if days == 0 else format_html('{}\u00a0<abbr title="working days">wd</abbr>', f"{days:+d}")
+            )
             lines.append(format_html('<span class="quiet">{} {} ({})</span>', label, date_html(other), delta))
         return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
 
@@ -351,7 +354,8 @@ class IntegrationAdmin(OperationsAdmin):
         ]
         if not parts:
             return self.get_empty_value_display()
-        return format_html_join(mark_safe("<br>"), "{} {}\u00a0d", parts)
+        # Working days, abbreviated to keep the list on a laptop's screen.
+        return format_html_join(mark_safe("<br>"), '{} {}\u00a0<abbr title="working days">wd</abbr>', parts)
 
     @admin.display(description="PM", ordering="tv_pm__username")
     def pm(self, integration):

@@ -159,7 +159,7 @@ class IntegrationStepAdmin(OperationsOnlyAdmin):
     def tells(self, step):
         return ", ".join(Channel(c).label if c in Channel.values else c for c in step.tells_via) or "-"
 
-    @admin.display(description="days overdue")
+    @admin.display(description="working days overdue")
     def overdue(self, step):
         return days_overdue_html(standing(step.integration).days_overdue(step))
 

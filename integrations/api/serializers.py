@@ -21,6 +21,7 @@ from integrations.models import STEP_NOTE_FIELDS, USERNAME_RE, Integration, Inte
 from integrations.text import NOTE_MAX, clean_text
 from roadmap import default_template
 from roadmap.models import RoadmapTemplate
+from roadmap.standing import working_days_late
 
 USERNAME_MESSAGE = "Not a TradingView username (letters, digits, '_', '.', '-')."
 
@@ -122,10 +123,13 @@ class StepRefSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "number", "title", "side", "status"]
 
 
+WORKING_DAYS = "in working days (Monday to Friday, paused days not counted), the unit of every count of days late"
+
+
 class DelaySerializer(serializers.Serializer):
-    tradingview = serializers.IntegerField()
-    partner = serializers.IntegerField()
-    both = serializers.IntegerField()
+    tradingview = serializers.IntegerField(help_text=f"Working days charged to TradingView, {WORKING_DAYS}.")
+    partner = serializers.IntegerField(help_text=f"Working days charged to the partner, {WORKING_DAYS}.")
+    both = serializers.IntegerField(help_text=f"Working days both sides were late at once, {WORKING_DAYS}.")
 
 
 class StandingSerializer(serializers.Serializer):
@@ -136,13 +140,19 @@ class StandingSerializer(serializers.Serializer):
     ball_side = serializers.CharField(help_text="tradingview, partner, both, or empty when nobody owes.")
     next_due_on = serializers.DateField(allow_null=True)
     next_deadline_at = serializers.DateTimeField(allow_null=True)
-    days_overdue = serializers.IntegerField()
+    days_overdue = serializers.IntegerField(
+        help_text=f"Days late now: those of the owed deadline that ended first, {WORKING_DAYS}."
+    )
     planned_launch_on = serializers.DateField(allow_null=True)
     forecast_launch_on = serializers.DateField(allow_null=True)
     baseline_launch_on = serializers.DateField(allow_null=True)
-    slip_days = serializers.IntegerField(help_text="Forecast launch after the current plan's, in days.")
-    slip_vs_baseline_days = serializers.IntegerField()
-    delay_days = DelaySerializer(help_text="The slip split by who lost each day.")
+    slip_days = serializers.IntegerField(
+        help_text=f"Forecast launch after the current plan's, {WORKING_DAYS}: the sum of delay_days."
+    )
+    slip_vs_baseline_days = serializers.IntegerField(
+        help_text=f"Forecast launch after the first plan's (re-plans and pauses included), {WORKING_DAYS}."
+    )
+    delay_days = DelaySerializer(help_text=f"The slip split by who lost each day, {WORKING_DAYS}.")
     as_of = serializers.DateField(allow_null=True)
 
 
@@ -166,7 +176,7 @@ def standing_fields(integration, live=None) -> dict:
         "forecast_launch_on": forecast,
         "baseline_launch_on": baseline,
         "slip_days": sum(delays),
-        "slip_vs_baseline_days": max(0, (forecast - baseline).days) if forecast and baseline else 0,
+        "slip_vs_baseline_days": working_days_late(baseline, forecast) if forecast and baseline else 0,
         "delay_days": dict(zip(("tradingview", "partner", "both"), delays, strict=True)),
         "as_of": stored.standing_as_of,
     }

@@ -5,7 +5,8 @@ a fixed number of queries whatever the portfolio's size), so they are exact unde
 server-side SVG: ``bar_chart`` and ``box_plot`` turn figures into shapes (coordinates, labels and
 numbers as text) that the templates draw inline, with a table of the same numbers below each.
 
-Days are calendar days. A step starts when it becomes actionable: the latest completion of its
+A step's duration is in calendar days; days overdue, delay charged and slip are in working days,
+as on every surface (``roadmap.standing.working_days_late``). A step starts when it becomes actionable: the latest completion of its
 prerequisites (a prerequisite that does not apply passes on its own start), or the kick-off. A
 completion's day is its date for the side that owed the step (the partner's own time zone,
 ``settings.TIME_ZONE`` for TradingView), as the standing dates it; a step is on time when that day
@@ -420,14 +421,14 @@ def charts(figures: dict) -> dict:
             "% of done steps on time",
         ),
         "side_days": box_plot(
-            "Days per step by side",
+            "Calendar days per step by side",
             [(s.label, s.spread, s.side) for s in figures["sides"] if s.side != "both"],
-            "days per step",
+            "calendar days per step",
         ),
         "side_delay": bar_chart(
             "Delay charged per side",
             _if_any([(s.label, s.delay_days, s.side) for s in figures["sides"]]),
-            "days of delay",
+            "working days of delay",
         ),
         "stuck_count": bar_chart(
             "Running integrations by current step",
@@ -435,19 +436,19 @@ def charts(figures: dict) -> dict:
             "integrations",
         ),
         "stuck_overdue": bar_chart(
-            "Overdue days now by current step",
+            "Overdue working days now by current step",
             [
                 (f.label, f.overdue_days, "late")
                 for f in sorted(figures["stuck"], key=lambda f: (-f.overdue_days, f.position))
                 if f.overdue_days
             ],
-            "days overdue",
+            "working days overdue",
         ),
         "launches": bar_chart("Launches per month", [(m, n, "") for m, n in figures["launches"]], "launches"),
         "slip_by_data_type": bar_chart(
             "Slip by data type",
             _if_any([(g.label, g.total_slip, "late") for g in figures["slip_by_data_type"]]),
-            "days of slip (total)",
+            "working days of slip (total)",
         ),
         "slip_by_trading_auth": bar_chart(
             "Slip by trading authorisation",

@@ -58,6 +58,8 @@ class StepRow:
     days_overdue: int
     actions: list
     issues: list
+    deadline: object = None  # the deadline shown (``Standing.deadline_shown``)
+    deadline_is_forecast: bool = False  # it cannot start yet: where its deadline will fall
 
 
 def _load(pk) -> Integration:
@@ -97,6 +99,8 @@ def _context(
             days_overdue=now.days_overdue(s),
             actions=step_actions(s, request.user, steps),
             issues=by_step.get(s.pk, []),
+            deadline=now.deadline_shown(s)[0],
+            deadline_is_forecast=now.deadline_shown(s)[1],
         )
         for s in steps
     ]

@@ -75,7 +75,7 @@ def portfolio(request):
         ("", "Ball in court"),
         ("due", "Next due"),
         ("forecast", "Forecast launch"),
-        ("slip", "Slip by side"),
+        ("slip", "Slip by side (working days)"),
         ("bugs", "Open bugs"),
         ("activity", "Last activity"),
     ]

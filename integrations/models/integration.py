@@ -18,6 +18,7 @@ from integrations.visibility import VisibleQuerySet
 from roadmap.fields import ChoiceListField
 from roadmap.lineup import RECOMMENDED_LINEUP, lineup_gaps
 from roadmap.models import OPEN_STATUSES, Channel, RoadmapTemplate, Side, StepStatus, TemplateStep, step_label
+from roadmap.standing import working_days_late
 
 
 def validate_https(value: str):
@@ -299,9 +300,10 @@ class Integration(models.Model):
 
     @property
     def slip_vs_baseline_days(self) -> int:
+        """Working days the forecast launch lies after the baseline, as ``Standing.slip_vs_baseline_days``."""
         if not self.forecast_launch_on or not self.baseline_launch_on:
             return 0
-        return max(0, (self.forecast_launch_on - self.baseline_launch_on).days)
+        return working_days_late(self.baseline_launch_on, self.forecast_launch_on)
 
 
 class TeamMember(models.Model):

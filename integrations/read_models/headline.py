@@ -22,6 +22,7 @@ from django.utils import timezone
 from integrations.models import ChangeSource, Integration, IntegrationEvent, IntegrationStep, StepChange
 from integrations.visibility import sees_everything
 from roadmap.models import StepStatus
+from roadmap.standing import working_days_late
 
 # --- the launch window -------------------------------------------------------------------------
 
@@ -32,8 +33,8 @@ class LaunchWindow:
     end: date  # the planned launch
 
     def days_past(self, day: date | None) -> int:
-        """Days ``day`` (a forecast or the launch) lies after the window's end; 0 within it or without a day."""
-        return max(0, (day - self.end).days) if day else 0
+        """Working days ``day`` (a forecast or the launch) lies after the window's end; 0 within it or without a day."""
+        return working_days_late(self.end, day) if day else 0
 
 
 def window_weeks(launch_step) -> int | None:

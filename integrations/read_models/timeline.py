@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from integrations.read_models.headline import window_of
+from integrations.text import working_days
 from roadmap.models import StepStatus
 
 LABEL_W, RIGHT_W, ROW_H, TOP, WIDTH = 290, 205, 26, 34, 1100
@@ -57,10 +58,6 @@ def _day(d) -> str:
     return f"{d:%Y-%m-%d}" if d else "—"
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def timeline(now, steps) -> Timeline | None:
     """The shapes of the timeline SVG: one row a step, planned vs done/forecast, deadline and markers."""
     rows = [(s, now.of(s)) for s in steps]
@@ -90,13 +87,13 @@ def timeline(now, steps) -> Timeline | None:
         done = s.status == StepStatus.DONE
         overdue = now.days_overdue(s)
         if done:
-            status = f"Done {_day(o.forecast)}" + (f", {_plural(o.days_late, 'day')} late" if o.days_late else "")
+            status = f"Done {_day(o.forecast)}" + (f", {working_days(o.days_late)} late" if o.days_late else "")
         elif s.status == StepStatus.NOT_APPLICABLE:
             status = "Not applicable"
         elif cancelled:
             status = "Open when cancelled"
         elif overdue:
-            status = f"{_plural(overdue, 'day')} overdue"
+            status = f"{working_days(overdue)} overdue"
         else:
             status = f"{'Blocked, ' if s.status == StepStatus.BLOCKED else ''}forecast {_day(o.forecast)}"
         never = cancelled and s.is_open

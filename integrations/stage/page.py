@@ -28,6 +28,7 @@ from integrations.stage.team import member_form
 from integrations.standing import standing
 from roadmap.lineup import RECOMMENDED_LINEUP, ROLE_NAMES
 from roadmap.models import Side, StepStatus
+from roadmap.schedule import working_days_between
 
 MANUAL_URL = "https://www.tradingview.com/broker-integration-manual/"
 REST_API_SPEC_URL = "https://www.tradingview.com/rest-api-spec/"
@@ -40,7 +41,7 @@ class Owed:
 
     step: IntegrationStep
     deadline: date
-    days_left: int  # 0 on the day it is due
+    days_left: int  # working days up to the deadline: 0 on the day it is due
     days_overdue: int  # past the deadline, paused days not counted
     actions: list = field(default_factory=list)  # StepAction, for the partner's own steps
 
@@ -55,6 +56,7 @@ class TimelineRow:
     days_overdue: int
     days_late: int
     ours: bool  # the partner's own step
+    deadline_is_forecast: bool = False  # it cannot start yet: ``deadline`` is where it will fall
 
 
 def load(user, pk) -> Integration:
@@ -82,7 +84,7 @@ def _owed(now, steps, side, user=None) -> list[Owed]:
             Owed(
                 step=s,
                 deadline=step_standing.deadline,
-                days_left=(step_standing.deadline - today).days,
+                days_left=working_days_between(today, step_standing.deadline),
                 days_overdue=now.days_overdue(s),
                 actions=actions,
             )
@@ -121,11 +123,13 @@ def stage_context(request, integration: Integration, **forms) -> dict:
     rows = []
     for s in steps:
         step_standing = now.of(s)
+        deadline, deadline_is_forecast = now.deadline_shown(s)
         rows.append(
             TimelineRow(
                 step=s,
                 planned=step_standing.planned if step_standing else s.planned_due_date,
-                deadline=step_standing.deadline if step_standing else s.due_date,
+                deadline=deadline,
+                deadline_is_forecast=deadline_is_forecast,
                 done_on=step_standing.forecast if step_standing and s.status == StepStatus.DONE else None,
                 # A cancelled integration's open steps will not be finished: nothing is forecast for them.
                 forecast=step_standing.forecast

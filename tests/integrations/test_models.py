@@ -154,7 +154,7 @@ def test_days_overdue_counts_from_the_stored_deadline(integration):
 
     assert integration.days_overdue(datetime(2026, 3, 30, 21, 59, tzinfo=UTC)) == 0
     assert integration.days_overdue(datetime(2026, 3, 30, 22, tzinfo=UTC)) == 1
-    assert integration.days_overdue(datetime(2026, 4, 9, 12, tzinfo=UTC)) == 10
+    assert integration.days_overdue(datetime(2026, 4, 9, 12, tzinfo=UTC)) == 8  # working days, 10 calendar
 
 
 def test_days_overdue_only_for_active_integrations(integration):
@@ -170,7 +170,7 @@ def test_days_overdue_only_for_active_integrations(integration):
 def test_days_overdue_defaults_to_the_real_clock(integration):
     with time_machine.travel(datetime(2026, 4, 9, 12, tzinfo=UTC), tick=False):
         integration.next_deadline_at = datetime(2026, 3, 30, 22, tzinfo=UTC)
-        assert integration.days_overdue() == 10
+        assert integration.days_overdue() == 8
 
 
 def test_slip_is_the_sum_of_the_delay_split(integration):
@@ -182,7 +182,7 @@ def test_slip_against_the_baseline(integration):
     assert integration.slip_vs_baseline_days == 0  # not planned yet
     integration.baseline_launch_on = date(2026, 5, 25)
     integration.forecast_launch_on = date(2026, 6, 8)
-    assert integration.slip_vs_baseline_days == 14
+    assert integration.slip_vs_baseline_days == 10  # working days
     integration.forecast_launch_on = date(2026, 5, 20)  # ahead of the baseline: no slip
     assert integration.slip_vs_baseline_days == 0
 

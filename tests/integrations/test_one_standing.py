@@ -36,6 +36,7 @@ from integrations.stage.models import CalendarFeed
 from integrations.standing import refresh_running, standing
 from integrations.tasks import refresh_standings
 from roadmap.models import Side
+from roadmap.schedule import working_days_between
 from tests.integrations.helpers import ctx
 
 pytestmark = pytest.mark.django_db
@@ -135,7 +136,8 @@ def test_the_resumed_integration_is_late_by_its_days_less_the_day_paused(demo):
         now = standing(corvid, moment)
         late_step = now.overdue_steps()[0]
         deadline = now.of(late_step).deadline
-        assert now.days_late == (date(2026, 11, 27) - deadline).days - 1  # 2026-11-25 was paused
+        # Working days, less Wednesday 2026-11-25, paused.
+        assert now.days_late == working_days_between(deadline, date(2026, 11, 27)) - 1
         assert corvid.days_overdue(moment) == now.days_late
         assert corvid.pk in pks(Integration.objects.late(moment))
 
@@ -228,7 +230,7 @@ def live_deadlines(now, side=None) -> dict[int, date]:
     if not now.integration.is_active:
         return {}
     return {
-        step.pk: now.of(step).deadline
+        step.pk: now.deadline_shown(step)[0]
         for step in now.steps
         if step.is_open and now.of(step) and (side is None or step.side == side)
     }
@@ -321,8 +323,12 @@ def test_every_surface_gives_the_standing_numbers_through_a_day(staff, settings)
                 assert row.integration.slip == live.slip_days
                 line = lines[name]
                 seen["csv"] = numbers(
-                    line["days_late"],
-                    (line["slip_tradingview"], line["slip_partner"], line["slip_both"]),
+                    line["working_days_late"],
+                    (
+                        line["slip_tradingview_working_days"],
+                        line["slip_partner_working_days"],
+                        line["slip_both_working_days"],
+                    ),
                     line["forecast_launch"],
                     line["next_due"],
                 )

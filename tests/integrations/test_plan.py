@@ -505,9 +505,9 @@ def test_replan_moves_every_planned_date_and_keeps_the_baseline(started_integrat
     assert started_integration.forecast_launch_on == date(2026, 6, 8)
     assert started_integration.next_due_on == date(2026, 3, 19)  # autotests-configuration
     assert started_integration.slip_days == 0
-    assert started_integration.slip_vs_baseline_days == 14
+    assert started_integration.slip_vs_baseline_days == 10  # working days, 14 calendar days
     now = standing(started_integration, at("2026-03-05"))
-    assert (now.moved_by_plan_days, now.slip_vs_baseline_days, now.slip_days) == (14, 14, 0)
+    assert (now.moved_by_plan_days, now.slip_vs_baseline_days, now.slip_days) == (10, 10, 0)
 
 
 def test_a_second_replan_still_keeps_the_first_baseline(started_integration, pm):
@@ -626,12 +626,12 @@ def test_pause_and_resume_ten_days_later_moves_open_deadlines(started_integratio
     assert started_integration.baseline_launch_on == PLANNED_LAUNCH
     assert started_integration.planned_launch_on == date(2026, 6, 4)
     assert started_integration.ball_side == Integration.BallSide.BOTH
-    # autotests-configuration, due 03-05, was 1 day overdue when paused (Friday 03-06 to Sunday
-    # 03-08: 3 days); on 03-19 it is 4 days overdue, the 10 paused days not counted.
+    # autotests-configuration, due 03-05, was 1 working day overdue when paused (Friday 03-06); on
+    # 03-19 it is 2 working days overdue, the paused days not counted.
     now = standing(started_integration, at("2026-03-19"))
-    assert now.days_overdue(step(started_integration, "autotests-configuration")) == 4
+    assert now.days_overdue(step(started_integration, "autotests-configuration")) == 2
     assert started_integration.next_due_on == date(2026, 3, 5)
-    assert started_integration.days_overdue(at("2026-03-19")) == 4
+    assert started_integration.days_overdue(at("2026-03-19")) == 2
 
 
 def test_resume_on_a_saturday_moves_deadlines_by_the_working_days_paused(started_integration, pm):

@@ -17,6 +17,7 @@ from integrations import plan
 from integrations.models import Integration, IntegrationEvent
 from integrations.standing import refresh_running, standing
 from integrations.steps import complete_step, start_step
+from roadmap import standing as rules
 from roadmap.refusals import NotRunning, ReasonRequired, StaleChange
 from roadmap.standing import DelaySplit
 from tests.factories import IntegrationFactory, PartnerFactory
@@ -119,24 +120,24 @@ def test_the_side_shown_overdue_is_the_side_charged(started_integration, pm):
 
     result = standing(started_integration, at("2026-04-12"))  # a Sunday
 
-    assert overdue(result) == {"sandbox-access": 10}
-    # Sandbox access cannot be handed over before Monday 04-13: 7 working days late, and the
-    # launch moves 7 working days, from Monday 05-25 to Wednesday 06-03.
+    # Sandbox access cannot be handed over before Monday 04-13: 7 working days late (10 calendar
+    # days), and the launch moves 7 working days, from Monday 05-25 to Wednesday 06-03, charged so.
+    assert overdue(result) == {"sandbox-access": 7}
     assert result.forecast_launch == date(2026, 6, 3)
-    assert result.split == DelaySplit(tradingview=9)
-    assert result.slip_days == (result.forecast_launch - result.planned_launch).days
+    assert result.split == DelaySplit(tradingview=7)
+    assert result.slip_days == rules.working_days_late(result.planned_launch, result.forecast_launch) == 7
 
 
 def test_both_sides_late_at_once(started_integration):
     result = standing(started_integration, at("2026-04-01"))
 
     assert overdue(result) == {
-        "slack-jira-onboarding": 27,
-        "autotests-configuration": 27,
+        "slack-jira-onboarding": 19,  # working days (27 calendar days)
+        "autotests-configuration": 19,
         "endpoints-implementation": 2,
     }
     assert result.split.tradingview > 0 and result.split.both == 2 and result.split.partner == 0
-    assert result.slip_days == (result.forecast_launch - PLANNED_LAUNCH).days
+    assert result.slip_days == rules.working_days_late(PLANNED_LAUNCH, result.forecast_launch)
 
 
 # 3. Nothing changes while paused ----------------------------------------------------------------
@@ -163,8 +164,8 @@ def test_steps_do_not_change_while_paused_and_the_pause_is_nobodys_delay(started
     assert result.planned_launch == date(2026, 6, 1)
     assert result.split == DelaySplit(partner=2)
     assert result.forecast_launch == date(2026, 6, 3)
-    assert result.moved_by_plan_days == 7
-    assert result.slip_vs_baseline_days == 9
+    assert result.moved_by_plan_days == 5  # working days
+    assert result.slip_vs_baseline_days == 7
 
 
 # 4. Back-dated changes keep the history in order -----------------------------------------------
@@ -200,7 +201,7 @@ def test_replanning_keeps_the_baseline_and_the_split_adds_up(started_integration
     tradingview_onboards(started_integration, pm)
     partner_passes_autotests(started_integration, pm, day="2026-04-16")
     before = standing(started_integration, at("2026-04-16"))
-    assert before.split == DelaySplit(partner=17) and before.slip_days == 17
+    assert before.split == DelaySplit(partner=13) and before.slip_days == 13
 
     with pytest.raises(ReasonRequired):
         plan.replan(started_integration, "2026-03-16", ctx(pm, "2026-04-16"))
@@ -211,7 +212,7 @@ def test_replanning_keeps_the_baseline_and_the_split_adds_up(started_integration
     assert after.planned_launch == date(2026, 6, 8)
     assert after.split == DelaySplit(partner=3) and after.slip_days == 3
     assert after.forecast_launch == date(2026, 6, 11)
-    assert after.moved_by_plan_days == 14 and after.slip_vs_baseline_days == 17
+    assert after.moved_by_plan_days == 10 and after.slip_vs_baseline_days == 13
     event = started_integration.events.get(kind=IntegrationEvent.Kind.REPLANNED)
     assert event.note == "Partner re-staffed its team."
 

@@ -77,11 +77,11 @@ def test_a_reopened_partner_step_gets_the_plans_turnaround_from_the_reopen(start
     assert [s.code for s in monday.ball.partner] == ["sandbox-development"] and not monday.ball.tradingview
     # The redo moves the launch: 6 working days (04-07 .. 04-14), the partner's.
     assert monday.forecast_launch == date(2026, 6, 2)
-    assert monday.split == DelaySplit(partner=8) and monday.slip_days == 8
+    assert monday.split == DelaySplit(partner=6) and monday.slip_days == 6
 
     thursday = standing(started_integration, at("2026-04-16"))
     assert overdue(thursday) == {"sandbox-development": 2}
-    assert thursday.split == DelaySplit(partner=10)
+    assert thursday.split == DelaySplit(partner=8)
 
 
 def test_days_already_charged_stay_with_whoever_lost_them(started_integration, pm):
@@ -93,7 +93,7 @@ def test_days_already_charged_stay_with_whoever_lost_them(started_integration, p
     # Sandbox access, planned for 04-02, handed over 7 working days late: TradingView's.
     done(started_integration, "sandbox-access", "2026-04-13", pm)
     before = standing(started_integration, at("2026-04-14"))
-    assert before.split == DelaySplit(tradingview=9) and before.forecast_launch == date(2026, 6, 3)
+    assert before.split == DelaySplit(tradingview=7) and before.forecast_launch == date(2026, 6, 3)
 
     reopen_step(step(started_integration, "passing-autotests"), ctx(pm, at("2026-04-14", 9), "Autotests flaky."))
 
@@ -105,12 +105,12 @@ def test_days_already_charged_stay_with_whoever_lost_them(started_integration, p
     # pass (today at the earliest), on Friday 04-17, 11 working days after its plan. TradingView
     # keeps its 7; the 4 more are the partner's.
     assert after.forecast_launch == date(2026, 6, 9)
-    assert after.split == DelaySplit(tradingview=9, partner=6)
+    assert after.split == DelaySplit(tradingview=7, partner=4)
 
     later = standing(started_integration, at("2026-04-16"))
     assert overdue(later) == {"passing-autotests": 2}
     assert later.forecast_launch == date(2026, 6, 11)
-    assert later.split == DelaySplit(tradingview=9, partner=8)
+    assert later.split == DelaySplit(tradingview=7, partner=6)
 
 
 def test_a_reopened_tradingview_task_gets_its_turnaround_from_the_reopen(started_integration, pm):
@@ -141,7 +141,7 @@ def test_a_step_done_again_is_measured_against_its_new_deadline(started_integrat
     urls = step(started_integration, "request-production-urls")
     assert urls.status == "done" and result.of(urls).forecast == date(2026, 4, 8)
     assert step(started_integration, "production-deployment").due_date == date(2026, 4, 21)
-    assert result.split == DelaySplit(partner=8)
+    assert result.split == DelaySplit(partner=6)
 
 
 def test_the_mornings_reminders_follow_the_new_deadline(started_integration, pm, settings):
@@ -215,7 +215,9 @@ def what_it_shows(result) -> tuple:
 def check(result):
     """The split adds up to the slip, and the side shown overdue is charged."""
     steps_standing = result.steps_standing
-    assert result.split.total == max(0, (steps_standing.forecast_launch - result.planned_launch).days)
+    assert result.split.total == rules.working_days_late(
+        result.planned_launch, steps_standing.forecast_launch, result.paused
+    )
     for side in {s.side for s in result.overdue_steps()}:
         assert result.split.charges(side) >= 1, (side, result.split)
 

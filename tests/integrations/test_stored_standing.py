@@ -28,15 +28,16 @@ def london(settings):
     settings.TIME_ZONE = "Europe/London"
 
 
-def test_days_late_count_calendar_days_across_a_change_of_clocks(london, started_integration):
-    # TradingView's first tasks were due 2026-03-05; 00:30 on 2026-04-03 (summer time) is its 29th day late.
+def test_days_late_count_working_days_across_a_change_of_clocks(london, started_integration):
+    # TradingView's first tasks were due 2026-03-05; 00:30 on 2026-04-03 (summer time) is its 21st working
+    # day late (29th calendar day).
     moment = datetime(2026, 4, 3, 0, 30, tzinfo=ZoneInfo("Europe/London"))
     with time_machine.travel(moment, tick=False):
         now = standing(started_integration, moment)
         assert now.next_deadline() == (date(2026, 3, 5), "tradingview")
-        assert now.days_late == max(now.days_overdue(s) for s in now.overdue_steps()) == 29
+        assert now.days_late == max(now.days_overdue(s) for s in now.overdue_steps()) == 21
         integration = Integration.objects.select_related("partner").get(pk=started_integration.pk)
-        assert integration.days_overdue(moment) == 29
+        assert integration.days_overdue(moment) == 21
         assert pks(Integration.objects.late(moment)) == {integration.pk}
 
 
@@ -49,5 +50,5 @@ def test_the_queue_does_not_count_paused_days_as_late(started_integration, pm):
     with time_machine.travel(moment, tick=False):
         now = standing(started_integration, moment)
         items = my_queue_items(pm, moment)
-        # Due 2026-03-05, eleven days ago, three of them paused.
-        assert [item.days_late for item in items] == [now.days_overdue(item.step) for item in items] == [8, 8]
+        # Due 2026-03-05, eleven days ago: 7 working days, three of them paused.
+        assert [item.days_late for item in items] == [now.days_overdue(item.step) for item in items] == [4, 4]

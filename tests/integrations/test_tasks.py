@@ -230,7 +230,7 @@ def stored_standing(integration) -> dict:
 @pytest.mark.django_db
 def test_refresh_standings_brings_a_stale_stored_standing_up_to_today(started_integration, pm):
     """TradingView's tasks done on 03-04; nothing changes until the task runs on 04-09, when the
-    partner's endpoints (due 03-30) are 10 days overdue."""
+    partner's endpoints (due 03-30) are 8 working days (10 calendar days) overdue."""
     with on("2026-03-04"):
         for code in ("slack-jira-onboarding", "autotests-configuration"):
             complete_step(step(started_integration, code), ctx(pm, "2026-03-04"))
@@ -249,14 +249,14 @@ def test_refresh_standings_brings_a_stale_stored_standing_up_to_today(started_in
     assert after["standing_as_of"] == date(2026, 4, 9)
     # Ten calendar days (eight working days) late: the launch moves from Monday 05-25 to Thursday 06-04.
     assert after["forecast_launch_on"] == date(2026, 6, 4)
-    assert (after["delay_tradingview_days"], after["delay_partner_days"], after["delay_both_days"]) == (0, 10, 0)
+    assert (after["delay_tradingview_days"], after["delay_partner_days"], after["delay_both_days"]) == (0, 8, 0)
     assert (after["current_step"].code, after["ball_side"], after["next_due_on"]) == (
         "endpoints-implementation",
         "partner",
         date(2026, 3, 30),
     )
     assert after == stored_and_live(started_integration, at("2026-04-09"))[1]
-    assert started_integration.days_overdue(at("2026-04-09")) == 10
+    assert started_integration.days_overdue(at("2026-04-09")) == 8
 
     # Idempotent: a second run on the same day writes the same values.
     with time_machine.travel(at("2026-04-09", 18), tick=False):

@@ -70,7 +70,10 @@ def test_a_partner_step_is_reminded_before_on_and_after_its_deadline_on_working_
     assert {r.channel for r in rows} == {PARTNER_CHANNEL}
     assert all(r.not_before.astimezone(ZoneInfo("Europe/Berlin")).weekday() < 5 for r in rows)
     assert OutboxMessage.objects.get(reason_key=f"due_today:{endpoints.pk}:2026-03-30").text.startswith("Due today")
-    assert "4 days overdue" in OutboxMessage.objects.get(reason_key=f"overdue:{endpoints.pk}:2026-04-03").text
+    assert "4 working days overdue" in OutboxMessage.objects.get(reason_key=f"overdue:{endpoints.pk}:2026-04-03").text
+    # Monday 04-06 is 7 days after the deadline, 5 working days: the unit of every count of days late.
+    monday = OutboxMessage.objects.get(reason_key=f"overdue:{endpoints.pk}:2026-04-06").text
+    assert "5 working days overdue" in monday and "7 days" not in monday
 
 
 def test_nothing_is_planned_at_a_weekend(running):
@@ -99,7 +102,7 @@ def test_escalation_after_seven_days_overdue_once_per_deadline_naming_the_pm_and
     assert escalation.reason_key == f"escalation:{endpoints.pk}:2026-03-30"
     assert escalation.channel == INTERNAL
     assert escalation.created_at.date() == d(4, 6)  # 7 days overdue
-    assert "7 days overdue" in escalation.text
+    assert "5 working days overdue" in escalation.text  # 7 calendar days
     assert "<@U0ALICE>" in escalation.text and "Boris Brandt" in escalation.text
     assert escalation.not_before == at(d(4, 6), 9)  # 09:00 in TradingView's zone (UTC in tests)
 

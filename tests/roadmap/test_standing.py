@@ -18,6 +18,7 @@ from roadmap.standing import (
     current_step,
     steps_standing,
     waiting_on,
+    working_days_late,
 )
 from tests.default_plan import KICKOFF, PLANNED_DUE, STEP_CODES
 
@@ -92,8 +93,9 @@ def by_code(steps):
     return {s.code: s for s in steps}
 
 
-def slip(step_standing) -> int:
-    return max(0, (step_standing.forecast_launch - step_standing.planned_launch).days)
+def slip(step_standing, paused=()) -> int:
+    """Working days the forecast launch lies after the planned one: the unit of the split."""
+    return working_days_late(step_standing.planned_launch, step_standing.forecast_launch, paused)
 
 
 # --- actionable steps, waiting on --------------------------------------------------------------
@@ -303,11 +305,11 @@ def test_a_completion_before_kickoff_counts_as_finished_on_the_kickoff_day():
     [
         (date(2026, 3, 31), 1, date(2026, 3, 31), date(2026, 5, 26), 1),
         (date(2026, 4, 2), 3, date(2026, 4, 2), date(2026, 5, 28), 3),
-        (date(2026, 4, 6), 7, date(2026, 4, 6), date(2026, 6, 1), 7),
-        (date(2026, 4, 9), 10, date(2026, 4, 9), date(2026, 6, 4), 10),
-        # Overdue on a Saturday: it is finished on Monday at the earliest, so the launch moves a
-        # whole week, and the partner is charged the week.
-        (date(2026, 4, 4), 5, date(2026, 4, 6), date(2026, 6, 1), 7),
+        (date(2026, 4, 6), 5, date(2026, 4, 6), date(2026, 6, 1), 5),
+        (date(2026, 4, 9), 8, date(2026, 4, 9), date(2026, 6, 4), 8),
+        # Overdue on a Saturday: it is finished on Monday at the earliest, so it is 5 working days
+        # late, the launch moves a whole week, and the partner is charged those 5 working days.
+        (date(2026, 4, 4), 5, date(2026, 4, 6), date(2026, 6, 1), 5),
     ],
     ids=["1-day", "3-days", "7-days", "10-days", "on-a-saturday"],
 )
@@ -335,7 +337,7 @@ def test_a_partner_step_overdue_charges_the_partner_and_moves_the_launch(today, 
         (date(2026, 4, 2), date(2026, 4, 6), PLANNED_LAUNCH, 0),  # on time
         (date(2026, 4, 3), date(2026, 4, 7), date(2026, 5, 26), 1),  # 1 working day late
         (date(2026, 4, 7), date(2026, 4, 9), date(2026, 5, 28), 3),  # 3 working days late
-        (date(2026, 4, 9), date(2026, 4, 13), date(2026, 6, 1), 7),  # 5 working days late: a week
+        (date(2026, 4, 9), date(2026, 4, 13), date(2026, 6, 1), 5),  # 5 working days late: a week
     ],
     ids=["on-time", "1-day", "3-days", "5-days"],
 )
@@ -370,7 +372,7 @@ def test_a_partner_finishing_in_its_time_after_a_late_hand_over_is_not_late():
         sandbox_development=finished(date(2026, 4, 9)),
     )
     step_standing = steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 10)))
-    assert step_standing.steps["sandbox-access"].days_late == 5
+    assert step_standing.steps["sandbox-access"].days_late == 3  # working days
     assert step_standing.steps["sandbox-development"].days_late == 0
     assert step_standing.steps["request-production-urls"].deadline == date(2026, 4, 14)
     assert step_standing.split == DelaySplit(tradingview=3)
@@ -454,11 +456,11 @@ def test_finishing_early_wins_back_the_sides_own_days_first():
     ]
     step_standing = steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 20)))
     assert step_standing.steps["review"].deadline == date(2026, 4, 3)
-    assert step_standing.steps["review"].days_late == 4
+    assert step_standing.steps["review"].days_late == 2  # working days
     assert step_standing.steps["fix"].deadline == date(2026, 4, 14)
     assert step_standing.steps["fix"].days_late == 0
     assert step_standing.forecast_launch == date(2026, 4, 13)
-    assert step_standing.split == DelaySplit(tradingview=4)
+    assert step_standing.split == DelaySplit(tradingview=2)  # working days, Thursday to Monday
     assert step_standing.split.total == slip(step_standing)
 
 
@@ -515,7 +517,7 @@ def test_paused_days_are_not_working_days_for_a_hand_over():
     paused = steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 3)), paused={date(2026, 4, 2)})
     assert paused.steps["review"].planned == date(2026, 4, 3)
     assert paused.steps["review"].deadline == date(2026, 4, 7)
-    assert paused.split == DelaySplit(partner=4)
+    assert paused.split == DelaySplit(partner=2)
     # Without the pause the hand-over's 3 working days end on Monday.
     assert steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 3))).steps["review"].deadline == date(2026, 4, 6)
 
@@ -528,7 +530,7 @@ def test_a_side_shown_overdue_behind_not_applicable_steps_is_charged():
         "passing-autotests", sandbox_development={"status": NA}, request_production_urls={"status": NA}
     )
     step_standing = steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 20)))
-    assert step_standing.steps["sandbox-access"].days_overdue == 18
+    assert step_standing.steps["sandbox-access"].days_overdue == 12  # working days
     # The deployment waits for sandbox access behind the steps that do not apply: not owed yet.
     assert step_standing.steps["production-deployment"].days_overdue == 0
     assert step_standing.overdue_sides() == {"tradingview"}
@@ -555,7 +557,7 @@ def test_a_reopened_step_is_due_the_plans_turnaround_counted_from_the_reopen():
         0,
     )
     assert development.charges == [PARTNER] * 6  # 04-07 .. 04-14: the redo's
-    assert result.split == DelaySplit(partner=8)
+    assert result.split == DelaySplit(partner=6)  # the split is those working days
 
 
 def test_what_was_done_after_a_reopened_step_waits_for_it_again():
@@ -581,7 +583,7 @@ def test_days_charged_before_a_reopen_stay_with_whoever_lost_them():
     result = steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 14)))
 
     assert result.steps["sandbox-access"].charges == [TV] * 7 + [PARTNER] * 4
-    assert result.split == DelaySplit(tradingview=9, partner=6)
+    assert result.split == DelaySplit(tradingview=7, partner=4)  # the charges, in working days
 
 
 def test_a_step_brought_back_after_not_applying_owes_its_work_from_then():

@@ -161,17 +161,17 @@ def test_changelist_shows_step_labels_blocked_marker_forecast_and_slip_split(adm
         STEP_LABELS["endpoints-implementation"],
         "Partner",
         "2026-03-30",
-        "2026-05-28 | plan 2026-05-25 (+3 d)",
-        "TradingView 3 d",
+        "2026-05-28 | plan 2026-05-25 (+3 wd)",
+        "TradingView 3 wd",
         "alice",
     ]
     assert rows["Blocked Broker"] == [
         "Blocked Broker",
         STEP_LABELS["slack-jira-onboarding"],
         f"Both | Blocked: {STEP_LABELS['endpoints-implementation']}",
-        "2026-03-05 | 5 days overdue",
-        "2026-05-28 | plan 2026-05-25 (+3 d)",
-        "TradingView 3 d",
+        "2026-03-05 | 3 working days overdue",
+        "2026-05-28 | plan 2026-05-25 (+3 wd)",
+        "TradingView 3 wd",
         "alice",
     ]
     html = response.content.decode()
@@ -188,7 +188,7 @@ def test_changelist_shows_forecast_against_a_moved_baseline(admin_client, pm):
         rows = result_rows(admin_client.get(CHANGELIST))
 
     [row] = rows.values()
-    assert row[4:6] == ["2026-06-01 | plan 2026-06-01 (on time) | baseline 2026-05-25 (+7 d)", "-"]
+    assert row[4:6] == ["2026-06-01 | plan 2026-06-01 (on time) | baseline 2026-05-25 (+5 wd)", "-"]
 
 
 # --- the integration's page -----------------------------------------------------------------------
@@ -196,8 +196,8 @@ def test_changelist_shows_forecast_against_a_moved_baseline(admin_client, pm):
 
 @pytest.mark.django_db
 def test_step_inline_and_standing_show_number_side_deadlines_and_overdue(admin_client, pm, started_integration):
-    # Nothing done by Tuesday 2026-03-10: TradingView's two tasks, due 2026-03-05, are 5 days
-    # overdue; the launch moves 3 working days, to 2026-05-28, charged to TradingView.
+    # Nothing done by Tuesday 2026-03-10: TradingView's two tasks, due 2026-03-05, are 3 working
+    # days (5 calendar days) overdue; the launch moves 3 working days, to 2026-05-28, charged to TradingView.
     with time_machine.travel(datetime(2026, 3, 10, 12, tzinfo=UTC), tick=False):
         response = admin_client.get(change_url(started_integration))
 
@@ -206,13 +206,13 @@ def test_step_inline_and_standing_show_number_side_deadlines_and_overdue(admin_c
         assert f'<a href="{step_url(step(started_integration, code))}">{label}</a>' in response.content.decode()
     standing = page[page.index("Ball in court") : page.index("Team line-up")]
     assert (
-        "TradingView 1 · TradingView · Slack/Jira onboarding — deadline 2026-03-05, 5 days overdue "
-        "2 · TradingView · REST API autotests configuration — deadline 2026-03-05, 5 days overdue "
+        "TradingView 1 · TradingView · Slack/Jira onboarding — deadline 2026-03-05, 3 working days overdue "
+        "2 · TradingView · REST API autotests configuration — deadline 2026-03-05, 3 working days overdue "
         "Partner 1 · Partner · Data / trading endpoints implementation — deadline 2026-03-30 "
     ) in standing
-    assert "Forecast launch 2026-05-28. Planned 2026-05-25: 3 days late." in standing
-    assert "Baseline (the first plan) 2026-05-25: 3 days late." in standing
-    assert "3 days behind the plan: TradingView 3, partner 0, both at once 0." in standing
+    assert "Forecast launch 2026-05-28. Planned 2026-05-25: 3 working days late." in standing
+    assert "Baseline (the first plan) 2026-05-25: 3 working days late." in standing
+    assert "3 working days behind the plan: TradingView 3, partner 0, both at once 0." in standing
 
 
 @pytest.mark.django_db
@@ -231,8 +231,8 @@ def test_standing_of_a_late_hand_over_shows_the_moved_deadline(admin_client, pm,
         "Partner 2 · Partner · Passing REST API autotests — deadline 2026-04-02 "
         "(planned 2026-03-30; moved by a late hand-over)"
     ) in standing
-    assert "Forecast launch 2026-05-28. Planned 2026-05-25: 3 days late." in standing
-    assert "3 days behind the plan: TradingView 0, partner 3, both at once 0." in standing
+    assert "Forecast launch 2026-05-28. Planned 2026-05-25: 3 working days late." in standing
+    assert "3 working days behind the plan: TradingView 0, partner 3, both at once 0." in standing
 
 
 @pytest.mark.django_db
@@ -246,13 +246,14 @@ def test_standing_of_a_paused_integration_is_shown_as_if_resumed_today(admin_cli
         page = text(admin_client.get(change_url(started_integration)))
 
     standing = page[page.index("Standing") : page.index("Team line-up")]
-    assert "Paused since 2026-03-04 (5 days): the clock is stopped for both sides." in standing
+    assert "Paused since 2026-03-04 (5 calendar days): the clock is stopped for both sides." in standing
     assert "Shown as if resumed today: the paused working days do not count" in standing
     assert "Nobody while paused. If resumed today: TradingView 1 · TradingView · Slack/Jira onboarding" in standing
     assert "Slack/Jira onboarding — deadline 2026-03-10 " in standing
     assert "Forecast launch 2026-05-28 (if resumed today)." in standing
     assert (
-        "Baseline (the first plan) 2026-05-25: 3 days late; re-planning and pauses moved the plan 3 days." in standing
+        "Baseline (the first plan) 2026-05-25: 3 working days late; re-planning and pauses moved the plan 3 working days."
+        in standing
     )
     assert "overdue" not in standing
 
@@ -268,9 +269,9 @@ def test_standing_of_a_paused_integration_keeps_its_slip(admin_client, pm, start
         page = text(admin_client.get(change_url(started_integration)))
 
     standing = page[page.index("Standing") : page.index("Team line-up")]
-    assert "would be 5 days overdue" in standing
-    assert "Forecast launch 2026-06-04 (if resumed today). Planned 2026-06-01: 3 days late." in standing
-    assert "3 days behind the plan: TradingView 3, partner 0, both at once 0." in standing
+    assert "would be 3 working days overdue"  # 5 calendar days in standing
+    assert "Forecast launch 2026-06-04 (if resumed today). Planned 2026-06-01: 3 working days late." in standing
+    assert "3 working days behind the plan: TradingView 3, partner 0, both at once 0." in standing
 
 
 @pytest.mark.django_db

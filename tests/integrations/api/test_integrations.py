@@ -2,7 +2,7 @@
 change detection (ETag, If-None-Match, If-Match), creation with kick-off, edits, re-plan, pause, resume.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
@@ -13,6 +13,7 @@ from integrations import steps
 from integrations.models import ChangeSource, Integration, IntegrationEvent, Partner, PartnerContact
 from integrations.read_models.portfolio import Filters, filter_portfolio
 from integrations.standing import standing
+from roadmap.standing import working_days_late
 from tests.factories import IntegrationFactory, PartnerFactory
 from tests.integrations.api.conftest import error_of, names_field, results
 from tests.integrations.helpers import at, ctx, on, step
@@ -194,8 +195,9 @@ def test_detail_has_the_live_standing_and_the_list_the_stored_one(staff_api, wor
         with on(day, 10):
             # As Integration.days_overdue counts it, from the live next deadline.
             deadline = standing(world).stored_fields()["next_deadline_at"]
-        assert overdue[day] == (at(day, 10) - deadline).days + 1 > 0, day
-    assert overdue["2026-03-20"] - overdue["2026-03-16"] == 4
+        # Working days from the day before the deadline ended, as every count of days late.
+        assert overdue[day] == working_days_late(deadline.date() - timedelta(days=1), date.fromisoformat(day)) > 0, day
+    assert overdue["2026-03-20"] - overdue["2026-03-16"] == 4  # Monday to Friday
 
 
 def test_detail_has_an_etag_and_answers_304(staff_api, world):

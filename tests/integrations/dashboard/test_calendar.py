@@ -9,6 +9,7 @@ from django.urls import reverse
 from integrations import plan
 from integrations.dashboard.portfolio import calendar_token
 from integrations.models import IntegrationStep
+from integrations.standing import standing
 from roadmap.models import OPEN_STATUSES
 from tests.factories import IntegrationFactory, PartnerFactory, UserFactory
 from tests.integrations.helpers import KICKOFF, PLANNED_DUE, at, ctx, on, step
@@ -37,7 +38,9 @@ def test_feed_holds_every_open_deadline(client, pm):
         from integrations.steps import complete_step
 
         complete_step(step(first, "slack-jira-onboarding"), ctx(pm, at(date(2026, 3, 4))))
-    body = feed(client, pm)
+    with on(date(2026, 3, 4)):
+        body = feed(client, pm)
+        shown = {s.pk: standing(s.integration).deadline_shown(s) for s in IntegrationStep.objects.all()}
     calendar = icalendar.Calendar.from_ical(body)
     events = calendar.walk("VEVENT")
     expected = IntegrationStep.objects.filter(
@@ -47,8 +50,10 @@ def test_feed_holds_every_open_deadline(client, pm):
     by_uid = {str(e["UID"]): e for e in events}
     for s in expected:
         event = by_uid[f"integration-step-{s.pk}@testserver"]
-        assert event.decoded("DTSTART") == s.due_date
-        assert str(event["SUMMARY"]) == f"{s.integration.partner.name}: {s}"
+        # A step that cannot start yet is on its forecast deadline, never before its stored one.
+        day, forecast = shown[s.pk]
+        assert event.decoded("DTSTART") == day >= s.due_date
+        assert str(event["SUMMARY"]) == f"{s.integration.partner.name}: {s}" + (" (forecast)" if forecast else "")
     onboarding = by_uid[f"integration-step-{step(second, 'slack-jira-onboarding').pk}@testserver"]
     assert str(onboarding["SUMMARY"]) == "Zeta, Exchange; Ltd: 1 · TradingView · Slack/Jira onboarding"
     assert onboarding.decoded("DTSTART") == PLANNED_DUE["slack-jira-onboarding"]

@@ -108,11 +108,12 @@ def test_per_side_days_and_delay_charged(portfolio):
 def test_where_running_integrations_are_stuck(portfolio):
     stuck = {f.code: f for f in figures_now()["stuck"]}
     assert list(stuck) == ["endpoints-implementation", "passing-autotests"]
-    # A owes its endpoints since the end of 03-30; B its autotests since the end of 04-01 (moved deadline).
+    # A owes its endpoints since the end of 03-30; B its autotests since the end of 04-01 (moved deadline):
+    # 12 and 10 working days on Wednesday 04-15.
     a, b = stuck["endpoints-implementation"], stuck["passing-autotests"]
-    assert (a.integrations, a.overdue, a.overdue_days, a.worst_days) == (1, 1, 16, 16)
-    assert (b.integrations, b.overdue, b.overdue_days, b.worst_days) == (1, 1, 14, 14)
-    assert portfolio["A"].days_overdue(NOW) == 16
+    assert (a.integrations, a.overdue, a.overdue_days, a.worst_days) == (1, 1, 12, 12)
+    assert (b.integrations, b.overdue, b.overdue_days, b.worst_days) == (1, 1, 10, 10)
+    assert portfolio["A"].days_overdue(NOW) == 12
     # Before any deadline passed nothing is overdue.
     early = {f.code: f.overdue_days for f in page.insight(page.load_portfolio(), at("2026-03-20"))["stuck"]}
     assert early == {"endpoints-implementation": 0, "passing-autotests": 0}
@@ -213,11 +214,11 @@ def test_page_draws_the_charts_with_labels_and_numbers(portfolio, staff_client):
     assert "<title>2026-04: 0 launches</title>" in html
     assert '<text class="axis-label"' in html and ">launches</text>" in html
     # Delay charged per side, as bars with their numbers.
-    assert "<title>Partner: 2 days of delay</title>" in html
-    assert "<title>TradingView: 1 days of delay</title>" in html
-    # Overdue days now: A's endpoints 16, B's autotests 14.
-    assert "<title>1 · Partner · Data / trading endpoints implementation: 16 days overdue</title>" in html
-    assert "<title>2 · Partner · Passing REST API autotests: 14 days overdue</title>" in html
+    assert "<title>Partner: 2 working days of delay</title>" in html
+    assert "<title>TradingView: 1 working days of delay</title>" in html
+    # Overdue working days now: A's endpoints 12, B's autotests 10.
+    assert "<title>1 · Partner · Data / trading endpoints implementation: 12 working days overdue</title>" in html
+    assert "<title>2 · Partner · Passing REST API autotests: 10 working days overdue</title>" in html
     # The tables hold the same numbers, and the page says how days are counted.
     assert "33% (1 of 3)" in html
     assert '<td data-label="Q3">2.75</td>' in html

@@ -108,7 +108,7 @@ def test_row_shows_step_ball_deadline_lateness_and_forecast(staff_client, pm):
     print(body[body.find("<tbody>") : body.find("</tbody>")])
     assert 'class="badge both">Both<' in body  # TradingView's onboarding and the partner's endpoints
     assert "Thu 5 Mar 2026" in body
-    assert "1 day late" in body
+    assert "1 working day late" in body
     assert "25 May 2026" in body  # forecast launch
     assert "in the 11–12 week window" in body
     assert "Download CSV" in body
@@ -284,7 +284,7 @@ def test_csv_has_the_filtered_rows(staff_client, pm):
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert [r["partner"] for r in rows] == ["Alpha Crypto"]
-    assert rows[0]["days_late"] == "1" and rows[0]["ball"] == "both"
+    assert rows[0]["working_days_late"] == "1" and rows[0]["ball"] == "both"
     assert rows[0]["next_due"] == "2026-03-05"
     everything = list(csv.DictReader(io.StringIO(staff_client.get(reverse("portfolio-csv")).content.decode())))
     assert sorted(r["partner"] for r in everything) == ["Alpha Crypto", "Beta Stocks"]
@@ -312,7 +312,7 @@ def test_csv_cells_a_spreadsheet_would_run_are_neutralised(staff_client, pm, nam
     rows = list(csv.DictReader(io.StringIO(response.content.decode(), newline="")))
 
     assert (rows[0]["partner"], rows[0]["integration"]) == (cell, cell)
-    assert rows[0]["days_late"] == "0"  # numbers stay numbers
+    assert rows[0]["working_days_late"] == "0"  # numbers stay numbers
 
 
 def test_csv_and_page_share_one_filter(pm):
@@ -336,7 +336,7 @@ def test_queue_lists_my_actionable_tradingview_steps_most_urgent_first(staff_cli
         (mine.pk, "autotests-configuration"),
     ]
     body = response.content.decode()
-    assert "Not Mine Broker" not in body and "1 day late" in body
+    assert "Not Mine Broker" not in body and "1 working day late" in body
     assert body.count(">Mark done</button>") == 2
     assert "/calendar/" in body and "change your password" in body
 

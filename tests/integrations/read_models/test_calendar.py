@@ -6,7 +6,7 @@ import icalendar
 import pytest
 
 from integrations import plan
-from integrations.read_models.calendar import ical_feed, partner_deadlines, pm_deadlines
+from integrations.read_models.calendar import ical_feed, partner_deadlines, pm_deadlines, shown_deadlines
 from roadmap.models import Side
 from tests.factories import IntegrationFactory, PartnerFactory
 from tests.integrations.helpers import KICKOFF, at, ctx, on
@@ -32,7 +32,9 @@ def content_lines(text: str) -> list[bytes]:
 def test_hostile_text_round_trips(pm):
     kicked_off(pm, HOSTILE, name=f"{HOSTILE} integration")
     steps = list(pm_deadlines(pm))
-    text = ical_feed(HOSTILE, steps, "example.com")
+    now = at(KICKOFF, 10)
+    text = ical_feed(HOSTILE, steps, "example.com", now=now)
+    shown = shown_deadlines(steps, now)
 
     lines = content_lines(text)
     assert all(len(line) <= 75 for line in lines)
@@ -46,12 +48,22 @@ def test_hostile_text_round_trips(pm):
     assert str(calendar["X-WR-CALNAME"]) == icalendar.vText(f"Integration deadlines · {plain}").to_ical().decode()
     events = calendar.walk("VEVENT")
     assert len(events) == len(steps) == 15
-    for event, s in zip(events, steps, strict=True):
-        assert str(event["UID"]) == f"integration-step-{s.pk}@example.com"
-        assert str(event["SUMMARY"]) == f"{plain}: {s}"
-        assert str(event["DESCRIPTION"]) == (
-            f"{plain} integration: {s} is {s.get_status_display().lower()}, due {s.due_date:%Y-%m-%d}."
-        )
+    by_uid = {str(event["UID"]): event for event in events}
+    for s in steps:
+        event = by_uid[f"integration-step-{s.pk}@example.com"]
+        day, forecast = shown[s.pk]
+        assert day == s.due_date  # on the kick-off day every forecast is the plan
+        if forecast:  # waits for its prerequisites
+            assert str(event["SUMMARY"]) == f"{plain}: {s} (forecast)"
+            assert str(event["DESCRIPTION"]) == (
+                f"{plain} integration: {s} waits for its prerequisites; forecast deadline {day:%Y-%m-%d}, "
+                "as their forecasts stand today."
+            )
+        else:
+            assert str(event["SUMMARY"]) == f"{plain}: {s}"
+            assert str(event["DESCRIPTION"]) == (
+                f"{plain} integration: {s} is {s.get_status_display().lower()}, due {s.due_date:%Y-%m-%d}."
+            )
         assert event.decoded("DTSTART") == s.due_date
         assert (event.decoded("DTEND") - s.due_date).days == 1
         assert str(event["TRANSP"]) == "TRANSPARENT"

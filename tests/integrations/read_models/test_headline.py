@@ -89,7 +89,7 @@ def test_every_page_shows_the_moved_window_and_none_the_old_one(client, pm, part
     assert "launch window 1 Jun – 8 Jun 2026" in section(stage, 'id="summary"', "</section>")
     assert "Launch window 2026-06-01 – 2026-06-08" in section(stage, 'id="timeline"', "</section>")
     assert "planned 8 Jun (window 1 Jun – 8 Jun)" in listed
-    assert "3 d past the 11–12 week window" in listed
+    assert "3 working days past the 11–12 week window" in listed
     for html in (dashboard, stage, listed):  # the window the plan gave before the pause is gone
         assert "window 2026-05-18" not in html and "window 18 May" not in html and "(window 18 May" not in html
 
@@ -273,10 +273,13 @@ def test_the_integration_page_shows_what_is_blocked_at_the_top(client, pm, block
     header = section(dashboard, 'id="summary"', "</section>")
     assert 'class="badge late">Blocked</span>' in header.split("</h1>")[0]
     assert (
-        "1 · Partner · Data / trading endpoints implementation: blocked by dev.bob since 2026-03-20 (4 days): "
+        "1 · Partner · Data / trading endpoints implementation: blocked by dev.bob since 2026-03-20 (4 calendar days): "
         "Waiting for exchange keys."
     ) in header
-    assert "3 · TradingView · Sandbox access configuration: blocked by alice since 2026-03-20 (4 days): " in header
+    assert (
+        "3 · TradingView · Sandbox access configuration: blocked by alice since 2026-03-20 (4 calendar days): "
+        in header
+    )
     assert "INTERNAL: legal review" in header
 
 
@@ -285,9 +288,10 @@ def test_the_stage_page_shows_what_is_blocked_at_the_top_without_tradingviews_no
         stage = page(client, partner_user, blocked, "stage-page")
     summary = section(stage, 'id="summary"', "</section>")
     assert 'class="badge late">Blocked</span>' in summary.split("</h1>")[0]
-    assert "Data / trading endpoints implementation: blocked by dev.bob since Friday 20 March 2026 (4 days): " in (
-        summary
+    assert (
+        "Data / trading endpoints implementation: blocked by dev.bob since Friday 20 March 2026 (4 calendar days): "
+        in (summary)
     )
     assert "Waiting for exchange keys." in summary
-    assert "Sandbox access configuration: blocked by alice since Friday 20 March 2026 (4 days)" in summary
+    assert "Sandbox access configuration: blocked by alice since Friday 20 March 2026 (4 calendar days)" in summary
     assert "INTERNAL" not in stage

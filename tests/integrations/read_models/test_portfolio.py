@@ -50,7 +50,7 @@ def test_rows_counts_csv_and_queue_agree(pm):
     assert row.pk == integration.pk and row.open_bugs == 0 and row.slip == 0 and not row.blocked
     assert Row.of(row, now).days_late == 1
     values = dict(zip(CSV_COLUMNS, csv_row(row, now), strict=True))
-    assert (values["partner"], values["days_late"], values["blocked"]) == ("Acme Broker", 1, "no")
+    assert (values["partner"], values["working_days_late"], values["blocked"]) == ("Acme Broker", 1, "no")
     assert portfolio_counts(pm, now)["late"] == 1
     items = my_queue_items(pm, now)
     assert items and all(item.step.side == Side.TRADINGVIEW for item in items)

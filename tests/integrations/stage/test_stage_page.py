@@ -31,10 +31,10 @@ def test_the_partner_sees_what_it_owes_and_by_when_in_its_time_zone(client, part
     html = response.content.decode()
     assert response.status_code == 200
     owed = html[html.index('id="owed"') : html.index('id="tradingview"')]
-    # The partner's endpoints are due Monday 30 March, 20 days after Tuesday 10 March.
+    # The partner's endpoints are due Monday 30 March, 14 working days (20 days) after Tuesday 10 March.
     assert "Endpoints implementation" in owed or "endpoints" in owed.lower()
     assert "Monday 30 March 2026" in owed and "end of day, Europe/Berlin" in owed
-    assert "20 days left" in owed
+    assert "14 working days left" in owed
     assert "We have finished this step" in owed
     # Where they are, whose court, and TradingView's part.
     assert 'id="current-step">Step 2 of 7' in html or 'id="current-step">Step' in html
@@ -46,12 +46,12 @@ def test_overdue_is_counted_in_the_partners_days(client, partner_user, started_i
     with on("2026-03-04"):
         complete(started_integration, ["slack-jira-onboarding", "autotests-configuration"], pm)
     client.force_login(partner_user)
-    # 23:00 UTC on 1 April is already 2 April in Berlin: the third day past the 30 March deadline
-    # there, the second in UTC.
+    # 23:00 UTC on 1 April is already 2 April in Berlin: the third working day past the 30 March
+    # deadline there, the second in UTC.
     with on("2026-04-01", 23):
         html = client.get(url(started_integration)).content.decode()
     owed = html[html.index('id="owed"') : html.index('id="tradingview"')]
-    assert "3 days overdue" in owed
+    assert "3 working days overdue" in owed
 
 
 def test_the_page_shows_tradingviews_task_resources_channels_and_the_roadmap(client, partner_user, started_integration):
