@@ -60,7 +60,7 @@ def test_fifty_late_integrations_make_one_escalation_message_listing_fifty_steps
         endpoints = step(integration, "endpoints-implementation")
         url = f"{SITE_URL}/integrations/{integration.pk}/#step-{endpoints.pk}"
         assert f"<{url}|Late &lt;{integration.partner.name[6:8]}&gt; &amp; Co" in body  # linked, escaped
-    assert body.count("Escalation: 7 days overdue") == 50
+    assert body.count("Escalation: 5 working days overdue") == 50  # 7 calendar days
     assert len(digest.blocks) <= 50 and all(len(b["text"]["text"]) <= 3000 for b in digest.blocks)
     # The partners' channels keep a reminder each, about their own step.
     overdue = OutboxMessage.objects.filter(kind=K.OVERDUE)
