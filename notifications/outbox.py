@@ -38,7 +38,8 @@ class Message:
     ``reason_key`` names why it exists (integration, step, kind, day: ``overdue:<step>:<day>``); a
     reason is written once. A step's message goes in the step's thread in ``channel`` unless
     ``in_thread`` is False (the update of the thread's first message itself). No ``channel``: an
-    e-mail to ``emails``. ``not_before`` None: due when written.
+    e-mail to ``emails``. ``not_before`` None: due when written. ``sent_by``: the person who asked for
+    it by hand (a PM's "Remind now"), None for what the product writes on its own.
     """
 
     reason_key: str
@@ -52,6 +53,7 @@ class Message:
     recipient: Any = None
     not_before: datetime | None = None
     in_thread: bool = True
+    sent_by: Any = None
 
     @property
     def reason(self) -> str:
@@ -94,6 +96,7 @@ def write(messages: Iterable[Message]) -> int:
                 integration=message.integration,
                 step=message.step,
                 recipient=message.recipient,
+                sent_by=message.sent_by,
                 channel=message.channel,
                 emails=list(message.emails),
                 thread=threads.get(message.thread_key),
