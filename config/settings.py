@@ -192,6 +192,13 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-gb"
+# One format for dates ("27 Nov 2026") and one for date-times ("27 Nov 2026, 21:05"), admin included:
+# config/formats/en_GB/formats.py (a locale's own formats win over DATE_FORMAT and the like).
+FORMAT_MODULE_PATH = ["config.formats"]
+DATE_FORMAT = "j M Y"
+DATETIME_FORMAT = "j M Y, H:i"
+SHORT_DATE_FORMAT = "j M Y"
+SHORT_DATETIME_FORMAT = "j M Y, H:i"
 # The zone whose calendar decides "today" for deadlines and overdue days.
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True

@@ -65,6 +65,14 @@ class OutboxMessage(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text='Who asked for it by hand (a PM\'s "Remind now"); empty when the product wrote it on its own.',
+    )
     channel = models.CharField(max_length=40, blank=True, help_text="Slack channel id; empty for an e-mail.")
     emails = models.JSONField(default=list, blank=True, help_text="Recipients of an e-mail.")
     thread = models.ForeignKey(SlackThread, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages")

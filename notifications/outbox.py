@@ -40,6 +40,8 @@ class Message:
     ``in_thread`` is False (the update of the thread's first message itself). No ``channel``: an
     e-mail to ``emails``. ``not_before`` None: due when written. ``state``: pending unless given
     (``digested``: a step to be listed in its channel's digest, ``notifications.channel_digest``).
+    ``sent_by``: the person who asked for it by hand (a PM's "Remind now"), None for what the
+    product writes on its own.
     """
 
     reason_key: str
@@ -54,6 +56,7 @@ class Message:
     not_before: datetime | None = None
     in_thread: bool = True
     state: str = ""
+    sent_by: Any = None
 
     @property
     def reason(self) -> str:
@@ -96,6 +99,7 @@ def write(messages: Iterable[Message]) -> int:
                 integration=message.integration,
                 step=message.step,
                 recipient=message.recipient,
+                sent_by=message.sent_by,
                 channel=message.channel,
                 emails=list(message.emails),
                 thread=threads.get(message.thread_key),

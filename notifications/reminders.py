@@ -170,23 +170,8 @@ def _plan_integration(integration, day: date) -> list[Message]:
 def _partner_step(integration, step, deadline, days_to_deadline, day, policy, days_overdue) -> list[Message]:
     pending = []
     reminder = partner_reminder(days_to_deadline, policy, day, days_overdue)
-    channel = integration.slack_channel_id
-    if reminder and channel:
-        text, blocks = step_blocks(
-            step, reminder.headline, "What is left is yours to finish.", due=deadline, readers=Side.PARTNER
-        )
-        pending.append(
-            Message(
-                f"{reminder.kind}:{step.pk}:{day:%Y-%m-%d}",
-                reminder.kind,
-                text=text,
-                blocks=blocks,
-                integration=integration,
-                step=step,
-                channel=channel,
-                not_before=working_moment(integration.partner.zone, day),
-            )
-        )
+    if reminder and integration.slack_channel_id:
+        pending.append(partner_reminder_message(integration, step, reminder, deadline, day))
     if -days_to_deadline >= policy["escalate_after_days"] and settings.SLACK_INTERNAL_CHANNEL:
         people = [p for p in (integration.tv_pm, integration.business_manager) if p]
         mentions = joined(" ", [mention(p) for p in people])
@@ -211,6 +196,40 @@ def _partner_step(integration, step, deadline, days_to_deadline, day, policy, da
             )
         )
     return pending
+
+
+def partner_reminder_message(integration, step, reminder: Reminder, deadline, day: date, sent_by=None) -> Message:
+    """The reminder of a partner step in the partner's channel: the daily sweep's, or a PM's "Remind now".
+
+    Its reason is the step, the reminder's kind and the day, whoever writes it: a reminder the
+    sweep sent today is not sent again by hand, nor the other way round. ``sent_by`` (a PM) is named.
+    """
+    detail = "What is left is yours to finish."
+    if sent_by is not None:
+        name = sent_by.get_full_name() or sent_by.get_username()
+        detail = mrkdwn("{} {}, your TradingView PM, asks you to finish it.", detail, name)
+    text, blocks = step_blocks(step, reminder.headline, detail, due=deadline, readers=Side.PARTNER)
+    return Message(
+        f"{reminder.kind}:{step.pk}:{day:%Y-%m-%d}",
+        reminder.kind,
+        text=text,
+        blocks=blocks,
+        integration=integration,
+        step=step,
+        channel=integration.slack_channel_id,
+        not_before=working_moment(integration.partner.zone, day),
+        sent_by=sent_by,
+    )
+
+
+def reminder_for(days_to_deadline: int, days_overdue: int = 0) -> Reminder:
+    """The reminder a partner step gets by hand ``days_to_deadline`` (calendar days) before its deadline;
+    past it, the standing's ``days_overdue`` (working days, the unit of every late figure)."""
+    if days_to_deadline > 0:
+        return Reminder(K.REMINDER, f"Due in {days_to_deadline} day{'s' if days_to_deadline > 1 else ''}")
+    if days_to_deadline == 0 or days_overdue < 1:
+        return Reminder(K.DUE_TODAY, "Due today")
+    return Reminder(K.OVERDUE, f"{working_days(days_overdue)} overdue")
 
 
 def _tradingview_step(integration, step, deadline, days_to_deadline, day) -> list[Message]:

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 
 from integrations.admin.operations import Operation, OperationsOnlyAdmin
@@ -72,7 +73,7 @@ class JiraDeliveryAdmin(OperationsOnlyAdmin):
             label = format_html('<strong class="error-text">{}</strong>', label)
         elif delivery.outcome == JiraDelivery.State.WAITING and delivery.not_before:
             label = format_html(
-                "{} (next try after {})", label, timezone.localtime(delivery.not_before).strftime("%Y-%m-%d %H:%M")
+                "{} (next try after {})", label, date_format(timezone.localtime(delivery.not_before), "DATETIME_FORMAT")
             )
         if not delivery.detail:
             return label

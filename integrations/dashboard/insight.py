@@ -269,17 +269,6 @@ def insight(integrations, now) -> dict:
 # --- charts as shapes ----------------------------------------------------------------------------
 
 
-def nice_max(value: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 x 10^k at or above ``value`` (at least 1): the axis's end."""
-    if value <= 1:
-        return 1
-    power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * power:
-            return step * power
-    return 10 * power  # pragma: no cover
-
-
 def _fmt(value, decimals: int = 1) -> str:
     if value is None:
         return "–"
@@ -288,21 +277,53 @@ def _fmt(value, decimals: int = 1) -> str:
     return str(value)
 
 
-LABEL_W = 330
-PLOT_W = 380
-ROW_H = 26
+LABEL_W = 300
+PLOT_W = 420
+ROW_H = 30
+LINE_H = 14
 TOP = 10
 AXIS_H = 44
 VALUE_W = 90
+# A label longer than this wraps onto a second line (about 290 px at 12 px): never clipped.
+LABEL_CHARS = 42
 
 
-def _axis(maximum: float, unit: str, plot_top: int, plot_bottom: int):
-    ticks = []
-    for i in range(5):
-        value = maximum * i / 4
-        ticks.append({"x": LABEL_W + PLOT_W * i / 4, "text": _fmt(float(value))})
+def whole_ticks(value: float) -> list[int]:
+    """Whole-number ticks from 0 to the first round step at or above ``value``: at most 6 of them.
+
+    Counts and days are whole: an axis of 0.5 integrations or 6.2 days says nothing."""
+    power = 1
+    while True:
+        for step in (power, 2 * power, 5 * power):
+            end = step * max(1, math.ceil(value / step))
+            if end // step <= 5:
+                return list(range(0, end + 1, step))
+        power *= 10
+
+
+def label_lines(label: str) -> list[str]:
+    """The label on one line, or two split at a word (the second shortened if still too long)."""
+    if len(label) <= LABEL_CHARS:
+        return [label]
+    cut = label.rfind(" ", 0, LABEL_CHARS)
+    cut = cut if cut > 0 else LABEL_CHARS
+    first, rest = label[:cut].rstrip(), label[cut:].strip()
+    if len(rest) > LABEL_CHARS:
+        rest = rest[: LABEL_CHARS - 1].rstrip() + "…"
+    return [first, rest]
+
+
+def _row_label(label: str, y: float) -> dict:
+    lines = label_lines(label)
+    # Two lines sit around the row's middle as one does.
+    first_y = y + ROW_H / 2 + 4 - (LINE_H / 2 if len(lines) == 2 else 0)
+    return {"label_lines": [{"text": t, "y": round(first_y + i * LINE_H, 1)} for i, t in enumerate(lines)]}
+
+
+def _axis(ticks: list[int], unit: str, plot_top: int, plot_bottom: int):
+    end = ticks[-1]
     return {
-        "ticks": ticks,
+        "ticks": [{"x": round(LABEL_W + PLOT_W * t / end, 1), "text": str(t)} for t in ticks],
         "y": plot_bottom,
         "top": plot_top,
         "label": unit,
@@ -319,7 +340,8 @@ def bar_chart(title: str, rows, unit: str, kind: str = "") -> dict | None:
     rows = list(rows)
     if not rows:
         return None
-    maximum = nice_max(max((value or 0) for _, value, _ in rows))
+    ticks = whole_ticks(max((value or 0) for _, value, _ in rows))
+    maximum = ticks[-1]
     bars = []
     for i, (label, value, css) in enumerate(rows):
         y = TOP + i * ROW_H
@@ -336,6 +358,7 @@ def bar_chart(title: str, rows, unit: str, kind: str = "") -> dict | None:
                 "text_y": y + ROW_H / 2 + 4,
                 "label_x": LABEL_W - 8,
                 "value_x": round(LABEL_W + width + 6, 1),
+                **_row_label(label, y),
             }
         )
     bottom = TOP + len(rows) * ROW_H
@@ -344,7 +367,7 @@ def bar_chart(title: str, rows, unit: str, kind: str = "") -> dict | None:
         "unit": unit,
         "kind": kind or "bar",
         "bars": bars,
-        "axis": _axis(maximum, unit, TOP, bottom),
+        "axis": _axis(ticks, unit, TOP, bottom),
         "width": LABEL_W + PLOT_W + VALUE_W,
         "height": bottom + AXIS_H,
     }
@@ -355,7 +378,8 @@ def box_plot(title: str, rows, unit: str) -> dict | None:
     rows = list(rows)
     if not any(spread for _, spread, _ in rows):
         return None
-    maximum = nice_max(max(spread.maximum for _, spread, _ in rows if spread))
+    ticks = whole_ticks(max(spread.maximum for _, spread, _ in rows if spread))
+    maximum = ticks[-1]
 
     def x(value):
         return round(LABEL_W + PLOT_W * value / maximum, 1)
@@ -364,6 +388,7 @@ def box_plot(title: str, rows, unit: str) -> dict | None:
     for i, (label, spread, css) in enumerate(rows):
         y = TOP + i * ROW_H
         box = {"label": label, "css": css, "label_x": LABEL_W - 8, "text_y": y + ROW_H / 2 + 4, "spread": spread}
+        box.update(_row_label(label, y))
         if spread:
             box.update(
                 {
@@ -393,7 +418,7 @@ def box_plot(title: str, rows, unit: str) -> dict | None:
         "title": title,
         "unit": unit,
         "boxes": boxes,
-        "axis": _axis(maximum, unit, TOP, bottom),
+        "axis": _axis(ticks, unit, TOP, bottom),
         "width": LABEL_W + PLOT_W + VALUE_W + 40,
         "height": bottom + AXIS_H,
     }

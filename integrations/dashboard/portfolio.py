@@ -4,6 +4,8 @@
   and pages in the URL; a fixed number of SQL queries whatever the number of integrations.
 - ``/queue/`` (``my-queue``): the signed-in PM's actionable TradingView steps, most urgent first,
   each with "Mark done" (``queue-complete``, a POST that htmx enhances).
+- ``/queue/`` also lists the partner steps to chase (``notifications.chase``), each with "Remind now"
+  (``queue-remind``, a POST that htmx enhances): the reminder written through the outbox, once a day.
 - ``/portfolio.csv`` (``portfolio-csv``): the portfolio's rows under the same filters.
 - ``/calendar/<token>.ics`` (``pm-calendar``): the PM's open deadlines as all-day events.
 
@@ -51,6 +53,7 @@ from integrations.read_models.portfolio import (
     portfolio_counts,
 )
 from integrations.steps import apply_action
+from notifications.chase import NothingToChase, chase_item, partner_steps_to_chase, remind_now
 from roadmap.refusals import Refusal
 
 PAGE_SIZE = 50
@@ -132,8 +135,40 @@ def portfolio_csv(request):
 def my_queue(request):
     items = my_queue_items(request.user)
     feed = request.build_absolute_uri(reverse("pm-calendar", args=[calendar_token(request.user)]))
-    context = {"nav": "queue", "items": items, "calendar_url": feed, "today": today_for()}
+    context = {
+        "nav": "queue",
+        "items": items,
+        "chase": partner_steps_to_chase(request.user),
+        "calendar_url": feed,
+        "today": today_for(),
+    }
     return render(request, "dashboard/queue.html", context)
+
+
+@require_POST
+@staff_required
+def queue_remind(request, pk: int):
+    """ "Remind now" on a partner step to chase: its reminder through the outbox, once a day."""
+    try:
+        item = chase_item(request.user, pk)
+    except NothingToChase as refusal:
+        if request.htmx:
+            return HttpResponse(str(refusal), status=409, content_type="text/plain; charset=utf-8")
+        messages.error(request, str(refusal))
+        return redirect("my-queue")
+    if not item.can_remind:
+        item.refusal = "No Slack channel is set for this integration: set one first."
+    else:
+        item.just_sent = remind_now(item)
+    if request.htmx:
+        return render(request, "dashboard/partials/chase_row.html", {"item": item})
+    if item.can_remind:
+        when = timezone.localtime(item.sent_today.created_at)
+        text = "Reminder written" if item.just_sent else "Already reminded today"
+        messages.success(request, f"{text} at {when:%H:%M}: {item.step} (of {item.integration}).")
+    else:
+        messages.error(request, item.refusal)
+    return redirect("my-queue")
 
 
 @require_POST
@@ -189,5 +224,6 @@ urlpatterns = [
     path("portfolio.csv", portfolio_csv, name="portfolio-csv"),
     path("queue/", my_queue, name="my-queue"),
     path("queue/<int:pk>/done/", queue_complete, name="queue-complete"),
+    path("queue/<int:pk>/remind/", queue_remind, name="queue-remind"),
     path("calendar/<str:token>.ics", pm_calendar, name="pm-calendar"),
 ]

@@ -196,8 +196,8 @@ def test_changelist_shows_forecast_against_a_moved_baseline(admin_client, pm):
 
 @pytest.mark.django_db
 def test_step_inline_and_standing_show_number_side_deadlines_and_overdue(admin_client, pm, started_integration):
-    # Nothing done by Tuesday 2026-03-10: TradingView's two tasks, due 2026-03-05, are 3 working
-    # days (5 calendar days) overdue; the launch moves 3 working days, to 2026-05-28, charged to TradingView.
+    # Nothing done by Tuesday 10 Mar 2026: TradingView's two tasks, due 5 Mar 2026, are 3 working
+    # days (5 calendar days) overdue; the launch moves 3 working days, to 28 May 2026, charged to TradingView.
     with time_machine.travel(datetime(2026, 3, 10, 12, tzinfo=UTC), tick=False):
         response = admin_client.get(change_url(started_integration))
 
@@ -206,12 +206,12 @@ def test_step_inline_and_standing_show_number_side_deadlines_and_overdue(admin_c
         assert f'<a href="{step_url(step(started_integration, code))}">{label}</a>' in response.content.decode()
     standing = page[page.index("Ball in court") : page.index("Team line-up")]
     assert (
-        "TradingView 1 · TradingView · Slack/Jira onboarding — deadline 2026-03-05, 3 working days overdue "
-        "2 · TradingView · REST API autotests configuration — deadline 2026-03-05, 3 working days overdue "
-        "Partner 1 · Partner · Data / trading endpoints implementation — deadline 2026-03-30 "
+        "TradingView 1 · TradingView · Slack/Jira onboarding — deadline 5 Mar 2026, 3 working days overdue "
+        "2 · TradingView · REST API autotests configuration — deadline 5 Mar 2026, 3 working days overdue "
+        "Partner 1 · Partner · Data / trading endpoints implementation — deadline 30 Mar 2026 "
     ) in standing
-    assert "Forecast launch 2026-05-28. Planned 2026-05-25: 3 working days late." in standing
-    assert "Baseline (the first plan) 2026-05-25: 3 working days late." in standing
+    assert "Forecast launch 28 May 2026. Planned 25 May 2026: 3 working days late." in standing
+    assert "Baseline (the first plan) 25 May 2026: 3 working days late." in standing
     assert "3 working days behind the plan: TradingView 3, partner 0, both at once 0." in standing
 
 
@@ -219,8 +219,8 @@ def test_step_inline_and_standing_show_number_side_deadlines_and_overdue(admin_c
 def test_standing_of_a_late_hand_over_shows_the_moved_deadline(admin_client, pm, started_integration):
     for code in ("slack-jira-onboarding", "autotests-configuration"):
         complete_step(step(started_integration, code), ctx(pm, "2026-03-05"))
-    # The partner finishes its endpoints on Thursday 2026-04-02, three days after its deadline:
-    # the autotests it owes next keep their time and move from 2026-03-30 too.
+    # The partner finishes its endpoints on Thursday 2 Apr 2026, three days after its deadline:
+    # the autotests it owes next keep their time and move from 30 Mar 2026 too.
     complete_step(step(started_integration, "endpoints-implementation"), ctx(pm, "2026-04-02"))
 
     with time_machine.travel(datetime(2026, 4, 2, 13, tzinfo=UTC), tick=False):
@@ -228,10 +228,10 @@ def test_standing_of_a_late_hand_over_shows_the_moved_deadline(admin_client, pm,
 
     standing = page[page.index("Ball in court") : page.index("Team line-up")]
     assert (
-        "Partner 2 · Partner · Passing REST API autotests — deadline 2026-04-02 "
-        "(planned 2026-03-30; moved by a late hand-over)"
+        "Partner 2 · Partner · Passing REST API autotests — deadline 2 Apr 2026 "
+        "(planned 30 Mar 2026; moved by a late hand-over)"
     ) in standing
-    assert "Forecast launch 2026-05-28. Planned 2026-05-25: 3 working days late." in standing
+    assert "Forecast launch 28 May 2026. Planned 25 May 2026: 3 working days late." in standing
     assert "3 working days behind the plan: TradingView 0, partner 3, both at once 0." in standing
 
 
@@ -239,20 +239,20 @@ def test_standing_of_a_late_hand_over_shows_the_moved_deadline(admin_client, pm,
 def test_standing_of_a_paused_integration_is_shown_as_if_resumed_today(admin_client, pm, started_integration):
     plan.pause(started_integration, ctx(pm, "2026-03-04"))
 
-    # Paused from Wednesday 2026-03-04 to Monday 2026-03-09: 3 working days (Wed, Thu, Fri) that no
-    # longer count, so the deadlines of Thursday 2026-03-05 would move to Tuesday 2026-03-10 and the
-    # launch from Monday 2026-05-25 to Thursday 2026-05-28.
+    # Paused from Wednesday 4 Mar 2026 to Monday 9 Mar 2026: 3 working days (Wed, Thu, Fri) that no
+    # longer count, so the deadlines of Thursday 5 Mar 2026 would move to Tuesday 10 Mar 2026 and the
+    # launch from 25 May 2026 to 28 May 2026.
     with time_machine.travel(datetime(2026, 3, 9, 12, tzinfo=UTC), tick=False):
         page = text(admin_client.get(change_url(started_integration)))
 
     standing = page[page.index("Standing") : page.index("Team line-up")]
-    assert "Paused since 2026-03-04 (5 calendar days): the clock is stopped for both sides." in standing
+    assert "Paused since 4 Mar 2026 (5 calendar days): the clock is stopped for both sides." in standing
     assert "Shown as if resumed today: the paused working days do not count" in standing
     assert "Nobody while paused. If resumed today: TradingView 1 · TradingView · Slack/Jira onboarding" in standing
-    assert "Slack/Jira onboarding — deadline 2026-03-10 " in standing
-    assert "Forecast launch 2026-05-28 (if resumed today)." in standing
+    assert "Slack/Jira onboarding — deadline 10 Mar 2026 " in standing
+    assert "Forecast launch 28 May 2026 (if resumed today)." in standing
     assert (
-        "Baseline (the first plan) 2026-05-25: 3 working days late; re-planning and pauses moved the plan 3 working days."
+        "Baseline (the first plan) 25 May 2026: 3 working days late; re-planning and pauses moved the plan 3 working days."
         in standing
     )
     assert "overdue" not in standing
@@ -260,17 +260,17 @@ def test_standing_of_a_paused_integration_is_shown_as_if_resumed_today(admin_cli
 
 @pytest.mark.django_db
 def test_standing_of_a_paused_integration_keeps_its_slip(admin_client, pm, started_integration):
-    # Paused on Tuesday 2026-03-10 with TradingView's two tasks 5 days overdue: forecast launch
-    # Thursday 2026-05-28, 3 days behind the plan. A week later, as if resumed, the plan and the
-    # forecast have both moved the 5 working days paused: planned 2026-06-01, forecast 2026-06-04.
+    # Paused on Tuesday 10 Mar 2026 with TradingView's two tasks 5 days overdue: forecast launch
+    # 28 May 2026, 3 days behind the plan. A week later, as if resumed, the plan and the
+    # forecast have both moved the 5 working days paused: planned 1 Jun 2026, forecast 4 Jun 2026.
     plan.pause(started_integration, ctx(pm, at("2026-03-10", 13)))
 
     with time_machine.travel(datetime(2026, 3, 17, 14, tzinfo=UTC), tick=False):
         page = text(admin_client.get(change_url(started_integration)))
 
     standing = page[page.index("Standing") : page.index("Team line-up")]
-    assert "would be 3 working days overdue"  # 5 calendar days in standing
-    assert "Forecast launch 2026-06-04 (if resumed today). Planned 2026-06-01: 3 working days late." in standing
+    assert "would be 3 working days overdue" in standing  # 5 calendar days
+    assert "Forecast launch 4 Jun 2026 (if resumed today). Planned 1 Jun 2026: 3 working days late." in standing
     assert "3 working days behind the plan: TradingView 3, partner 0, both at once 0." in standing
 
 

@@ -165,11 +165,11 @@ def test_issue_list_shows_step_status_kind_and_flags(admin_client, acme):
     response = admin_client.get(ISSUES)
 
     assert rows(response) == [
-        ["ACME-1", "Acme Crypto Exchange", SANDBOX, "In Review (in progress)", "Task", "20 Mar 2026, 10 a.m.",
+        ["ACME-1", "Acme Crypto Exchange", SANDBOX, "In Review (in progress)", "Task", "20 Mar 2026, 10:00",
          "False"],
         ["ACME-2", "Acme Crypto Exchange", SMOKE_FIXES, "In Progress", "Bug · smoke-test · UX",
-         "17 Apr 2026, 3 p.m.", "False"],
-        ["ACME-3", "Acme Crypto Exchange", "-", "Done", "Task", "20 Mar 2026, 10 a.m.", "True"],
+         "17 Apr 2026, 15:00", "False"],
+        ["ACME-3", "Acme Crypto Exchange", "-", "Done", "Task", "20 Mar 2026, 10:00", "True"],
     ]  # fmt: skip
     html = response.content.decode()
     assert f'<a href="{step_url(step(acme, "sandbox-access"))}">{SANDBOX}</a>' in html
@@ -462,14 +462,14 @@ def test_inbox_lists_newest_first_with_outcome_detail_and_attempts(admin_client)
     response = admin_client.get(INBOX)
 
     assert rows(response) == [
-        ["20 Mar 2026, 10:03 a.m.", "jira:issue_created", "ACME-2", "Failed | KeyError: 'x'", "0", "-"],
-        ["20 Mar 2026, 10:02 a.m.", "jira:issue_updated", "ACME-1",
-         "Waiting (next try after 2026-03-20 11:30) | prerequisites_open: sandbox cannot be done", "2", "-"],
-        ["20 Mar 2026, 10:01 a.m.", "jira:issue_updated", "ACME-1",
-         "Applied | 1 · TradingView · Slack/Jira onboarding: done.", "1", "20 Mar 2026, 11 a.m."],
+        ["20 Mar 2026, 10:03", "jira:issue_created", "ACME-2", "Failed | KeyError: 'x'", "0", "-"],
+        ["20 Mar 2026, 10:02", "jira:issue_updated", "ACME-1",
+         "Waiting (next try after 20 Mar 2026, 11:30) | prerequisites_open: sandbox cannot be done", "2", "-"],
+        ["20 Mar 2026, 10:01", "jira:issue_updated", "ACME-1",
+         "Applied | 1 · TradingView · Slack/Jira onboarding: done.", "1", "20 Mar 2026, 11:00"],
     ]  # fmt: skip
     assert '<strong class="error-text">Failed</strong>' in response.content.decode()
-    assert keys(admin_client.get(f"{INBOX}?outcome__exact=failed")) == ["20 Mar 2026, 10:03 a.m."]
+    assert keys(admin_client.get(f"{INBOX}?outcome__exact=failed")) == ["20 Mar 2026, 10:03"]
     assert len(rows(admin_client.get(f"{INBOX}?event=jira:issue_updated"))) == 2
     assert len(rows(admin_client.get(f"{INBOX}?q=ACME-2"))) == 1
 
@@ -492,7 +492,7 @@ def test_inbox_is_paginated_and_its_query_count_does_not_grow(admin_client):
 
     assert len(rows(first)) == 50 and len(rows(second)) == 6
     assert rows(first)[0][2] == "ACME-54"
-    assert rows(second)[-1][0] == "20 Mar 2026, 10 a.m."
+    assert rows(second)[-1][0] == "20 Mar 2026, 10:00"
     assert queries_for(admin_client, INBOX) == one
 
 
@@ -614,17 +614,17 @@ def test_a_failing_pull_is_shown_in_red_since_when_and_why(admin_client, jira_on
 
     block = text(front)[text(front).index("Jira sync") :]
     assert (
-        "Jira sync Pull last successful pull 2026-03-20 10:00 (1 hour, 10 minutes ago) "
-        "Failing since 2026-03-20 10:05 (3 attempts in a row): Jira answered 401: the API token was refused. "
-        "Next try after 2026-03-20 11:20. Watermark 2026-03-20 09:55 Webhook deliveries 2 waiting, 1 failed"
+        "Jira sync Pull last successful pull 20 Mar 2026, 10:00 (1 hour, 10 minutes ago) "
+        "Failing since 20 Mar 2026, 10:05 (3 attempts in a row): Jira answered 401: the API token was refused. "
+        "Next try after 20 Mar 2026, 11:20. Watermark 20 Mar 2026, 09:55 Webhook deliveries 2 waiting, 1 failed"
     ) in block
     html = front.content.decode()
-    assert '<strong class="error-text">Failing since 2026-03-20 10:05' in html
+    assert '<strong class="error-text">Failing since 20 Mar 2026, 10:05' in html
     assert f'<a href="{INBOX}?outcome__exact=waiting">2 waiting</a>' in html
     assert f'<a href="{INBOX}?outcome__exact=failed"><strong class="error-text">1 failed</strong></a>' in html
     assert (
-        "Jira: last successful pull 2026-03-20 10:00 (1 hour, 10 minutes ago); watermark 2026-03-20 09:55. "
-        "Failing since 2026-03-20 10:05: Jira answered 401: the API token was refused. "
+        "Jira: last successful pull 20 Mar 2026, 10:00 (1 hour, 10 minutes ago); watermark 20 Mar 2026, 09:55. "
+        "Failing since 20 Mar 2026, 10:05: Jira answered 401: the API token was refused. "
         "Webhook deliveries: 2 waiting, 1 failed."
     ) in text(listing)
     assert f'<a href="{INBOX}?outcome__exact=failed">' in listing.content.decode()
@@ -641,7 +641,7 @@ def test_a_healthy_pull_shows_no_red(admin_client, jira_on):
         front = admin_client.get("/admin/")
 
     block = text(front)[text(front).index("Jira sync") :]
-    assert "last successful pull 2026-03-20 11:00 (3 minutes ago) Watermark 2026-03-20 10:55" in block
+    assert "last successful pull 20 Mar 2026, 11:00 (3 minutes ago) Watermark 20 Mar 2026, 10:55" in block
     assert "Webhook deliveries 0 waiting, 0 failed" in block
     section = front.content.decode().split('id="jira-health"')[1].split("</div>")[0]
     assert "error-text" not in section

@@ -168,9 +168,29 @@ def test_spread_of_one_and_none():
     assert page.Spread.of([4]) == page.Spread(1, 4, 4, 4, 4, 4)
 
 
-@pytest.mark.parametrize(("value", "end"), [(0, 1), (1, 1), (3, 5), (7, 10), (16, 20), (22, 25), (30, 50), (120, 200)])
-def test_axis_ends_on_a_round_number(value, end):
-    assert page.nice_max(value) == end
+@pytest.mark.parametrize(
+    ("value", "ticks"),
+    [
+        (0, [0, 1]),
+        (1, [0, 1]),
+        (2, [0, 1, 2]),
+        (3, [0, 1, 2, 3]),
+        (7, [0, 2, 4, 6, 8]),
+        (16, [0, 5, 10, 15, 20]),
+        (25, [0, 5, 10, 15, 20, 25]),
+        (6.2, [0, 2, 4, 6, 8]),
+        (120, [0, 50, 100, 150]),
+    ],
+)
+def test_axis_ticks_are_whole_numbers(value, ticks):
+    assert page.whole_ticks(value) == ticks
+
+
+def test_a_long_label_wraps_instead_of_losing_its_number():
+    label = "3 · Partner · Integration development and everything it takes to finish"
+    lines = page.label_lines(label)
+    assert len(lines) == 2 and lines[0].startswith("3 · Partner")
+    assert all(len(line) <= page.LABEL_CHARS for line in lines)
 
 
 # --- charts ------------------------------------------------------------------------------------
@@ -183,7 +203,7 @@ def test_bar_chart_shapes():
     widths = [bar["width"] for bar in chart["bars"]]
     assert widths == [page.PLOT_W / 2, 0, page.PLOT_W]
     assert [bar["value"] for bar in chart["bars"]] == ["1", "0", "2"]
-    assert [t["text"] for t in chart["axis"]["ticks"]] == ["0", "0.5", "1", "1.5", "2"]
+    assert [t["text"] for t in chart["axis"]["ticks"]] == ["0", "1", "2"]
 
 
 # --- the page ----------------------------------------------------------------------------------

@@ -66,7 +66,7 @@ def test_showing_the_plan_writes_nothing_and_gives_the_kick_offs_dates(staff_cli
     assert response.status_code == 200
     assert counts() == before
     html = response.content.decode()
-    assert 'name="confirm"' in html and "The plan for a kick-off on 2026-03-02" in html
+    assert 'name="confirm"' in html and "The plan for a kick-off on 2 Mar 2026" in html
     planned = response.context["planned"]
     # The same dates the kick-off records.
     probe = Integration(
@@ -79,7 +79,8 @@ def test_showing_the_plan_writes_nothing_and_gives_the_kick_offs_dates(staff_cli
     assert [(p.template_step.code, p.due_date) for p in planned] == [
         (p.template_step.code, p.due_date) for p in plan.preview(probe, TODAY, TODAY)
     ]
-    assert f"Planned launch <strong>{planned[-1].due_date:%Y-%m-%d}</strong>" in html
+    launch = planned[-1].due_date
+    assert f"Planned launch <strong>{launch.day} {launch:%b %Y}</strong>" in html
     assert 'value="Nimbus Markets"' in html  # what was typed stays
 
 

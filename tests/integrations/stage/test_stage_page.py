@@ -33,7 +33,7 @@ def test_the_partner_sees_what_it_owes_and_by_when_in_its_time_zone(client, part
     owed = html[html.index('id="owed"') : html.index('id="tradingview"')]
     # The partner's endpoints are due Monday 30 March, 14 working days (20 days) after Tuesday 10 March.
     assert "Endpoints implementation" in owed or "endpoints" in owed.lower()
-    assert "Monday 30 March 2026" in owed and "end of day, Europe/Berlin" in owed
+    assert "30 Mar 2026" in owed and "end of day, Europe/Berlin" in owed
     assert "14 working days left" in owed
     assert "We have finished this step" in owed
     # Where they are, whose court, and TradingView's part.
@@ -62,7 +62,7 @@ def test_the_page_shows_tradingviews_task_resources_channels_and_the_roadmap(cli
     with on(KICKOFF):
         html = client.get(url(started_integration)).content.decode()
     tv = html[html.index('id="tradingview"') : html.index('id="roadmap"')]
-    assert "Slack/Jira onboarding" in tv and "Thursday 5 March 2026" in tv
+    assert "Slack/Jira onboarding" in tv and "5 Mar 2026" in tv
     assert MANUAL_URL in html and REST_API_SPEC_URL in html
     assert "you target version <strong>1.9</strong>" in html
     assert "project <strong>ACME</strong>" in html and "channel <strong>C024BE91L</strong>" in html
@@ -147,7 +147,7 @@ def test_a_paused_integration_says_so(client, partner_user, started_integration,
     client.force_login(partner_user)
     with on("2026-03-06"):
         html = client.get(url(started_integration)).content.decode()
-    assert "Paused since Wednesday 4 March 2026" in html
+    assert "Paused since 4 Mar 2026" in html
 
 
 def test_staff_preview_the_page_with_a_banner(client, pm, started_integration):
