@@ -34,7 +34,7 @@ PARTNER = "partner"
 # around the plan's duration: enough to shape a step with no history, soon outweighed.
 PRIOR_WEIGHT = 3.0
 PRIOR_SIGMA = 0.5
-RUNS = 2000
+RUNS = 1000
 # Below this many observations the sentence says the plan, not the history, drives the figure.
 MIN_HISTORY = 3
 # Rounds of redrawing an actionable step's duration that fell short of the days it already ran.

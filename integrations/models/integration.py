@@ -196,6 +196,7 @@ class Integration(models.Model):
             # The portfolio's default sort and its late / due counts; its launch count and forecast sort.
             models.Index(fields=["state", "next_deadline_at"], name="integration_state_deadline"),
             models.Index(fields=["state", "forecast_launch_on"], name="integration_state_forecast"),
+            models.Index(fields=["state", "forecast_p85"], name="integration_state_p85"),
         ]
 
     RUNNING_STATES = (State.ACTIVE, State.PAUSED)
