@@ -18,6 +18,7 @@ Pure: steps are read by attribute (``code``, ``side``, ``title``, ``position``, 
 Django, numpy for the runs. Every date is a working-day offset from today while simulating.
 """
 
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -39,6 +40,9 @@ RUNS = 1000
 MIN_HISTORY = 3
 # Rounds of redrawing an actionable step's duration that fell short of the days it already ran.
 REDRAWS = 8
+# Durations are drawn once per step and plan duration into a pool this many runs long; each
+# forecast takes a slice at a random start. The draws cost once per refresh, not per integration.
+POOL_RUNS = 16
 
 
 def _day(moment, zone: tzinfo) -> date:
@@ -99,6 +103,7 @@ class History:
     """Observed durations in working days, by ``(code, side)``."""
 
     observed: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    pools: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def learn(cls, integrations: Iterable[tuple[Iterable, date]], zone: tzinfo = UTC) -> "History":
@@ -124,6 +129,19 @@ class History:
             return prior
         from_history = rng.random(size) < len(days) / (len(days) + PRIOR_WEIGHT)
         return np.where(from_history, days[rng.integers(0, len(days), size)], prior)
+
+    def pool(self, key, plan_days: int, runs: int) -> np.ndarray:
+        """``POOL_RUNS`` times ``runs`` draws of ``key``'s duration, made once (seeded by the key: reproducible)."""
+        if (key, plan_days, runs) not in self.pools:
+            rng = np.random.default_rng(zlib.crc32(f"{key[0]}|{key[1]}|{plan_days}".encode()))
+            self.pools[(key, plan_days, runs)] = self.draw(key, plan_days, POOL_RUNS * runs, rng)
+        return self.pools[(key, plan_days, runs)]
+
+    def take(self, key, plan_days: int, runs: int, rng: np.random.Generator) -> np.ndarray:
+        """``runs`` durations of ``key``: a slice of its pool from a random start."""
+        pool = self.pool(key, plan_days, runs)
+        start = int(rng.integers(0, len(pool) - runs + 1))
+        return pool[start : start + runs]
 
 
 @dataclass(frozen=True)
@@ -167,7 +185,7 @@ def forecast(
             finish[s.code] = start
             continue
         key = (s.code, s.side)
-        days = history.draw(key, plan.get(s.code, 1), runs, rng)
+        days = history.take(key, plan.get(s.code, 1), runs, rng)
         if not all(c in settled or c not in known for c in s.depends_on):
             start = np.maximum(start, start_floor)
         else:
