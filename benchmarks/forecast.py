@@ -5,9 +5,11 @@ finished by then, the integration stands as it stood then, and the question is w
 launch came on or before that week's P85. Prints the calibration (the share that did; the target
 is 85 % within 5 points), the median absolute error, in working days, of the P50 and of the
 rule-based forecast (every open step on its deadline) at weeks 2, 6 and 10, and the time to
-learn from and forecast a portfolio of ``--speed`` integrations (pure computation, no database).
+learn from and forecast a portfolio of ``--speed`` integrations (pure computation), and the daily
+refresh (``refresh_forecasts``) over portfolios of ``--db`` running integrations in the database:
+time and queries.
 
-    .venv/bin/python benchmarks/forecast.py [--integrations 300] [--runs 1000] [--speed 10000] [--smoke]
+    .venv/bin/python benchmarks/forecast.py [--integrations 300] [--runs 1000] [--speed 10000] [--db 1000,10000] [--smoke]
 """
 
 import argparse
@@ -20,7 +22,14 @@ from start import start_django  # noqa: E402  (this folder is on sys.path)
 
 start_django("roadmap-bench-forecast-")
 
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from benchmarks.portfolio import KICKOFF, copy_portfolio, moment, seed_originals  # noqa: E402
 from benchmarks.synthetic_portfolio import backtest, make_portfolio  # noqa: E402
+from integrations.forecast import refresh_forecasts  # noqa: E402
+from integrations.models import Integration  # noqa: E402
 from roadmap import confidence  # noqa: E402
 from roadmap import standing as rules  # noqa: E402
 
@@ -45,17 +54,34 @@ def speed(n: int, runs: int) -> tuple[float, float]:
     return learned, time.perf_counter() - started
 
 
+def refresh_in_database(sizes: list[int]):
+    """The daily refresh's forecasts over growing portfolios of running integrations: time and queries."""
+    call_command("migrate", verbosity=0)
+    seed_originals(10)
+    originals = Integration.objects.filter(partner__name__startswith="Bench ").prefetch_related("steps")
+    for size in sizes:
+        copy_portfolio(size, originals)
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            done = refresh_forecasts(now=moment(KICKOFF + timedelta(weeks=5)), batch_size=500)
+            took = time.perf_counter() - started
+        print(
+            f"refresh_forecasts: {done} running integrations in {took:.2f} s, {len(queries)} queries (batches of 500)"
+        )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--integrations", type=int, default=300, help="launched integrations in the portfolio")
     parser.add_argument("--warm-up", type=int, default=50, help="the first ones are history only")
     parser.add_argument("--runs", type=int, default=1000, help="simulated runs per forecast")
     parser.add_argument("--speed", type=int, default=10000, help="integrations forecast for the timing")
+    parser.add_argument("--db", default="1000,10000", help="portfolio sizes for the refresh in the database")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--smoke", action="store_true", help="small sizes, a few seconds")
     args = parser.parse_args(argv)
     if args.smoke:
-        args.integrations, args.warm_up, args.runs, args.speed = 40, 10, 300, 200
+        args.integrations, args.warm_up, args.runs, args.speed, args.db = 40, 10, 300, 200, "20,60"
 
     portfolio, truth = make_portfolio(args.integrations, seed=args.seed)
     started = time.perf_counter()
@@ -82,6 +108,7 @@ def main(argv=None):
         f"speed: learning from {args.speed} integrations {learned:.2f} s; forecasting {args.speed} "
         f"({args.runs} runs each) {forecast:.2f} s, {forecast / args.speed * 1000:.2f} ms each"
     )
+    refresh_in_database([int(n) for n in args.db.split(",") if n])
     return 0 if verdict == "within" or args.smoke else 1
 
 
