@@ -5,6 +5,7 @@ import socket
 
 from celery import shared_task
 
+from integrations.forecast import refresh_forecasts
 from integrations.models import Heartbeat
 from integrations.standing import refresh_running
 
@@ -27,8 +28,11 @@ def refresh_standings(everything: bool = False):
     Beat sends this every quarter of an hour, so each integration is refreshed just after
     midnight in each zone it counts in (``TIME_ZONE``, its partner's); ``everything`` refreshes
     every running integration (as beat starts: the rules may have changed with the code).
-    Idempotent: running it twice on one day writes the same values.
+    Idempotent: running it twice on one day writes the same values. Then the launch forecasts
+    not yet computed today (all of them with ``everything``), from the standing just written.
     """
     count = refresh_running(new_day_only=not everything)
     log.info("standing.refreshed count=%s", count)
+    forecast = refresh_forecasts(stale_only=not everything)
+    log.info("forecast.refreshed count=%s", forecast)
     return count

@@ -251,6 +251,7 @@ class IntegrationAdmin(OperationsAdmin):
             ),
             ("Channels", {"fields": ("slack_channel_id", "jira_project_key", "jira_epic_key")}),
             ("People", {"fields": ("tv_pm", "business_manager", "tech_contact", "beta_testers")}),
+            ("Launch forecast", {"fields": ("partner_sees_forecast",)}),
         ]
 
     def get_readonly_fields(self, request, obj=None):

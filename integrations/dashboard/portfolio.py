@@ -78,6 +78,7 @@ def portfolio(request):
         ("", "Ball in court"),
         ("due", "Next due"),
         ("forecast", "Forecast launch"),
+        ("p85", "Launch P85"),
         ("slip", "Slip by side (working days)"),
         ("bugs", "Open bugs"),
         ("activity", "Last activity"),

@@ -175,6 +175,16 @@ class Integration(models.Model):
         editable=False,
         help_text="The moment the stored standing was computed at; refreshed again once a day it counts in changes.",
     )
+    # The launch forecast with its confidence (integrations.forecast), written by the daily refresh.
+    forecast_p50 = models.DateField("launch P50", null=True, blank=True, editable=False)
+    forecast_p85 = models.DateField("launch P85", null=True, blank=True, editable=False)
+    forecast_risk = models.TextField("what drives the launch risk", blank=True, editable=False)
+    forecast_computed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    partner_sees_forecast = models.BooleanField(
+        "the partner sees the P50 launch",
+        default=False,
+        help_text="Show the partner's team the launch date the portfolio's history gives at even odds.",
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -189,6 +199,7 @@ class Integration(models.Model):
             # The portfolio's default sort and its late / due counts; its launch count and forecast sort.
             models.Index(fields=["state", "next_deadline_at"], name="integration_state_deadline"),
             models.Index(fields=["state", "forecast_launch_on"], name="integration_state_forecast"),
+            models.Index(fields=["state", "forecast_p85"], name="integration_state_p85"),
         ]
 
     RUNNING_STATES = (State.ACTIVE, State.PAUSED)

@@ -49,6 +49,7 @@ SORTS = {
     "partner": "partner__name",
     "due": "next_deadline_at",
     "forecast": "forecast_launch_on",
+    "p85": "forecast_p85",  # the launch date the portfolio's history gives 85 % odds (integrations.forecast)
     "slip": "slip",
     "bugs": "open_bugs",
     "updated": "updated_at",  # the row's own changes (the API's change detection), not activity

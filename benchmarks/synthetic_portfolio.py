@@ -1,0 +1,171 @@
+"""A synthetic portfolio with known step-duration distributions, and the forecast's backtest on it.
+
+Every integration follows the default roadmap (``roadmap.default_template``); each step's true
+duration, in working days after it becomes actionable, is log-normal with a median and a spread
+drawn once per step code, so the truth is known. The backtest replays each integration week by
+week: at each week of its life, the history is what the whole portfolio had finished by then, the
+integration stands as it stood then, and the forecast's P85 is checked against the real launch.
+
+Pure (numpy and the roadmap's pure rules): ``tests/roadmap/test_confidence.py`` runs it seeded,
+``benchmarks/forecast.py`` prints its figures.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+
+import numpy as np
+
+from roadmap import confidence
+from roadmap.default_template import STEPS
+from roadmap.schedule import add_working_days, next_working_day, plan_due_dates
+
+
+@dataclass(frozen=True)
+class Step:
+    code: str
+    side: str
+    title: str
+    position: int
+    depends_on: tuple
+    due_week: int | None = None
+    due_week_last: int | None = None
+    turnaround_days: int = 3
+    planned_due_date: date | None = None
+    status: str = "not_started"
+    completed_at: datetime | None = None
+
+
+@dataclass
+class Integration:
+    kickoff: date
+    steps: list  # every step done, as it really went
+    launch: date = field(init=False)
+
+    def __post_init__(self):
+        self.launch = max(s.completed_at.date() for s in self.steps if s.completed_at)
+
+    def as_of(self, today: date) -> list:
+        """The steps as they stood on ``today``: done by then, or not started."""
+        return [
+            s
+            if s.status != "done" or s.completed_at.date() < today
+            else replace(s, status="not_started", completed_at=None)
+            for s in self.steps
+        ]
+
+
+def template_steps() -> list[Step]:
+    return [
+        Step(
+            code=row["code"],
+            side=row["side"],
+            title=row["title"],
+            position=i,
+            depends_on=tuple(row.get("depends_on", ())),
+            due_week=row.get("due_week"),
+            due_week_last=row.get("due_week_last"),
+            turnaround_days=row.get("turnaround_days", 3),
+        )
+        for i, row in enumerate(STEPS)
+    ]
+
+
+def true_distributions(rng: np.random.Generator) -> dict[str, tuple[float, float]]:
+    """``{code: (median working days, sigma)}``: partner steps slower and wider than TradingView's."""
+    truth = {}
+    for s in template_steps():
+        if s.side == "partner":
+            truth[s.code] = (float(rng.uniform(3, 12)), float(rng.uniform(0.3, 0.8)))
+        else:
+            truth[s.code] = (float(rng.uniform(1, 4)), float(rng.uniform(0.2, 0.6)))
+    return truth
+
+
+def make_portfolio(n: int, seed: int = 0, start: date = date(2024, 1, 8)) -> tuple[list[Integration], dict]:
+    """``n`` integrations kicked off about two working days apart, each run to its launch."""
+    rng = np.random.default_rng(seed)
+    truth = true_distributions(rng)
+    template = template_steps()
+    portfolio = []
+    kickoff = start
+    for _ in range(n):
+        kickoff = next_working_day(kickoff + timedelta(days=int(rng.integers(1, 4))))
+        plan = plan_due_dates(template, kickoff)
+        no_autotests = rng.random() < 0.3
+        done: dict[str, date] = {}
+        steps = []
+        for s in template:
+            deps = [done[c] for c in s.depends_on]
+            if no_autotests and "autotests" in s.code:
+                done[s.code] = max(deps, default=kickoff)
+                steps.append(replace(s, planned_due_date=plan[s.code][1], status="not_applicable"))
+                continue
+            median, sigma = truth[s.code]
+            days = int(round(median * np.exp(sigma * rng.standard_normal())))
+            finished = add_working_days(max(deps, default=kickoff), days)
+            done[s.code] = finished
+            steps.append(
+                replace(
+                    s,
+                    planned_due_date=plan[s.code][1],
+                    status="done",
+                    completed_at=datetime.combine(finished, time(12), UTC),
+                )
+            )
+        portfolio.append(Integration(kickoff, steps))
+    return portfolio, truth
+
+
+@dataclass
+class Backtest:
+    checks: int = 0  # (integration, week) pairs forecast
+    within_p85: int = 0
+    p50_errors: dict = field(default_factory=lambda: defaultdict(list))  # week -> working days off
+    rule_errors: dict = field(default_factory=lambda: defaultdict(list))
+
+    @property
+    def calibration(self) -> float:
+        return self.within_p85 / self.checks if self.checks else float("nan")
+
+    def median_error(self, week: int, rule: bool = False) -> float:
+        errors = (self.rule_errors if rule else self.p50_errors).get(week, [])
+        return float(np.median(errors)) if errors else float("nan")
+
+
+def backtest(portfolio: list[Integration], runs: int = 1000, seed: int = 0, rule_forecast=None, skip_first: int = 0):
+    """At each week of each launched integration's life: was the real launch on or before that week's P85?
+
+    ``rule_forecast(steps, kickoff, today)`` (optional) gives the rule-based forecast, for its error.
+    ``skip_first`` integrations are history only (the portfolio had to start somewhere).
+    """
+    # Every finished step once, with the day it finished: the history as of a day is a filter.
+    observations = defaultdict(list)
+    for integration in portfolio:
+        finished = {s.code: s.completed_at.date() for s in integration.steps if s.completed_at}
+        for key, days in confidence.finished_durations(integration.steps, integration.kickoff):
+            observations[key].append((finished[key[0]].toordinal(), days))
+    arrays = {k: np.asarray(v, dtype=float) for k, v in observations.items()}
+    result = Backtest()
+    for i, integration in enumerate(portfolio[skip_first:]):
+        week = 1
+        while True:
+            today = integration.kickoff + timedelta(weeks=week)
+            if today >= integration.launch:
+                break
+            # As the refresh sees it just after midnight: what finished before today.
+            history = confidence.History({k: a[a[:, 0] < today.toordinal(), 1] for k, a in arrays.items()})
+            steps = integration.as_of(today)
+            got = confidence.forecast(steps, integration.kickoff, today, history, runs=runs, seed=seed + i * 100 + week)
+            result.checks += 1
+            result.within_p85 += integration.launch <= got.p85
+            result.p50_errors[week].append(abs(_working_days(got.p50, integration.launch)))
+            if rule_forecast is not None:
+                ruled = rule_forecast(steps, integration.kickoff, today)
+                result.rule_errors[week].append(abs(_working_days(ruled, integration.launch)))
+            week += 1
+    return result
+
+
+def _working_days(a: date, b: date) -> int:
+    return confidence._offset(b, a)

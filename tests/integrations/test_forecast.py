@@ -1,0 +1,76 @@
+"""The launch forecast with its confidence, stored on every running integration by the daily refresh."""
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from integrations import plan
+from integrations.forecast import learn_history, refresh_forecasts
+from integrations.models import Integration
+from integrations.steps import complete_step
+from integrations.tasks import refresh_standings
+from tests.factories import IntegrationFactory, PartnerFactory
+from tests.integrations.helpers import KICKOFF, at, ctx, step
+
+
+def kicked_off(pm, n, onboarded=True):
+    made = []
+    for i in range(n):
+        integration = IntegrationFactory(partner=PartnerFactory(name=f"Forecast {Integration.objects.count()}-{i}"))
+        plan.start_integration(integration, KICKOFF, ctx(pm, at(KICKOFF, 9)))
+        if onboarded:
+            complete_step(step(integration, "slack-jira-onboarding"), ctx(pm, "2026-03-06"))
+        made.append(integration)
+    return made
+
+
+def test_history_learns_each_finished_step_after_it_became_actionable(pm):
+    with time_machine.travel(at("2026-04-10"), tick=False):
+        kicked_off(pm, 2)
+        history = learn_history()
+    # Kick-off Monday 2 March, done Friday 6 March: 4 working days, twice.
+    assert list(history.observed[("slack-jira-onboarding", "tradingview")]) == [4, 4]
+
+
+def test_the_refresh_stores_p50_p85_and_the_sentence(pm):
+    with time_machine.travel(at("2026-04-10"), tick=False):
+        (integration,) = kicked_off(pm, 1)
+        assert refresh_forecasts() == 1
+    integration.refresh_from_db()
+    assert integration.forecast_p50 <= integration.forecast_p85
+    assert integration.forecast_p50.isoformat() >= "2026-04-10"
+    assert integration.forecast_risk
+    assert integration.forecast_computed_at == at("2026-04-10")
+
+
+def test_stale_only_skips_those_forecast_today(pm):
+    with time_machine.travel(at("2026-04-10"), tick=False) as traveller:
+        kicked_off(pm, 2)
+        assert refresh_forecasts(stale_only=True) == 2
+        assert refresh_forecasts(stale_only=True) == 0
+        traveller.shift(24 * 3600)
+        assert refresh_forecasts(stale_only=True) == 2
+
+
+@pytest.mark.django_db(transaction=False)
+def test_the_refresh_costs_queries_per_batch_not_per_integration(pm):
+    counts = {}
+    with time_machine.travel(at("2026-04-10"), tick=False):
+        kicked_off(pm, 2)
+        with CaptureQueriesContext(connection) as queries:
+            refresh_forecasts(batch_size=500)
+        counts[2] = len(queries)
+        kicked_off(pm, 6)
+        with CaptureQueriesContext(connection) as queries:
+            refresh_forecasts(batch_size=500)
+        counts[8] = len(queries)
+    assert counts[2] == counts[8]
+
+
+def test_the_standing_task_forecasts_too(pm):
+    with time_machine.travel(at("2026-04-10"), tick=False):
+        (integration,) = kicked_off(pm, 1)
+        refresh_standings(everything=True)
+    integration.refresh_from_db()
+    assert integration.forecast_p85 is not None
