@@ -61,9 +61,9 @@ def test_a_step_that_cannot_start_yet_shows_its_forecast_deadline_never_one_befo
 
         client.force_login(pm)
         page = client.get(f"/integrations/{integration.pk}/").content.decode()
-        assert '2026-04-24 <span class="muted">forecast</span>' in page
+        assert '24 Apr 2026 <span class="muted">forecast</span>' in page
         stage = client.get(f"/partner/integrations/{integration.pk}/").content.decode()
-        assert '2026-04-24 <span class="muted">forecast</span>' in stage
+        assert '24 Apr 2026 <span class="muted">forecast</span>' in stage
 
 
 def test_both_calendars_carry_the_forecast_deadline_and_move_it(smoke_test_late, pm, client):
