@@ -116,3 +116,17 @@ class SlackUser(models.Model):
 
     def __str__(self):
         return f"{self.user.get_username()} ({self.slack_user_id})"
+
+
+class ReminderSweep(models.Model):
+    """A zone's local day whose reminders were planned: the hourly sweep plans each zone's day once."""
+
+    zone = models.CharField(max_length=64, help_text="IANA name of the recipients' time zone.")
+    day = models.DateField(help_text="The local day swept.")
+    swept_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["zone", "day"], name="unique_reminder_sweep_per_zone_day")]
+
+    def __str__(self):
+        return f"{self.zone} {self.day}"

@@ -300,7 +300,9 @@ def test_the_sweep_reads_only_integrations_with_something_due_around_the_day(run
         plan.start_integration(later, d(4, 20), ctx(pm, at(d(3, 16), 9)))  # kicks off in five weeks
     read = []
     planned = reminders._plan_integration
-    monkeypatch.setattr(reminders, "_plan_integration", lambda i, day: read.append(i.pk) or planned(i, day))
+    monkeypatch.setattr(
+        reminders, "_plan_integration", lambda i, day, *rest: read.append(i.pk) or planned(i, day, *rest)
+    )
 
     plan_on(d(3, 23))  # a week before the first one's partner step; the later one owes nothing for weeks
     assert read == [running.pk]
