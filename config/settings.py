@@ -411,6 +411,9 @@ OUTBOX_DELIVERY_THREADS = env_int("OUTBOX_DELIVERY_THREADS", 8, minimum=1)
 # Reminders are planned at this hour of each recipient's own day (the partner's zone, TIME_ZONE for
 # TradingView's channel): beat sweeps hourly, and each zone's day is planned once its hour is reached.
 REMINDERS_LOCAL_HOUR = min(env_int("REMINDERS_LOCAL_HOUR", 9, minimum=0), 23)
+# The PM's lead, a Slack user id (U...): named in the internal channel when a TradingView task is late past the
+# reminder policy's escalation (empty: no escalation of TradingView's tasks).
+TRADINGVIEW_LEAD_SLACK_ID = env_str("TRADINGVIEW_LEAD_SLACK_ID")
 CELERY_BEAT_SCHEDULE["deliver-outbox"] = {"task": "notifications.deliver_outbox", "schedule": OUTBOX_DELIVER_SECONDS}
 CELERY_BEAT_SCHEDULE["plan-reminders"] = {"task": "notifications.plan_reminders", "schedule": crontab(minute=15)}
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -2,8 +2,9 @@
 
 Defaults (a template's ``reminder_policy`` may change them): for a step the partner owes, 7 and 2
 days before its deadline, on the day, on the first day overdue and every 3 days after; after 7
-days overdue the PM and the business manager hear it too (once). For a TradingView task, the
-internal channel hears on the day it is due and on its first day late. Nothing for paused,
+days overdue the PM and the business manager hear it too (once). A TradingView task is held to
+the same policy in the internal channel: on the day it is due, its first day late and every 3
+days after; after 7 days late the PM's lead (``TRADINGVIEW_LEAD_SLACK_ID``) is named (once). Nothing for paused,
 launched or cancelled integrations, nor for steps that are done or do not apply. Each reminder is
 delivered in working hours of its recipients (the partner's time zone for the partner channel),
 never at a weekend: one that would fall at a weekend goes out on the Friday before (before the
@@ -36,7 +37,7 @@ from integrations.standing import standing
 from integrations.text import working_days
 from notifications import channel_digest
 from notifications.digest import plan_weekly_digest
-from notifications.messages import joined, mention, mrkdwn, step_blocks
+from notifications.messages import SLACK_USER_ID, Mrkdwn, joined, mention, mrkdwn, step_blocks
 from notifications.models import OutboxMessage, ReminderSweep
 from notifications.outbox import Message, working_moment, write
 from roadmap import standing as rules
@@ -238,7 +239,9 @@ def _plan_integration(integration, day: date, partner_zones=None, tradingview_si
                 tradingview_side,
             )
         elif tradingview_side:
-            pending += _tradingview_step(integration, step, step_standing.deadline, days_to_deadline, day)
+            pending += _tradingview_step(
+                integration, step, step_standing.deadline, days_to_deadline, day, policy, now.days_overdue(step)
+            )
     return pending
 
 
@@ -290,26 +293,66 @@ def _partner_step(
     return pending
 
 
-def _tradingview_step(integration, step, deadline, days_to_deadline, day) -> list[Message]:
+def _tradingview_step(integration, step, deadline, days_to_deadline, day, policy, days_overdue) -> list[Message]:
+    """TradingView's task in its channel, on the partner's policy: due today, late at the policy's cadence, and
+    past the policy's escalation its lead named (once per deadline)."""
     channel = settings.SLACK_INTERNAL_CHANNEL
-    first_late_day = next_working_day(deadline + timedelta(days=1))  # a Friday deadline is late on Monday
-    if not channel or (days_to_deadline != 0 and day != first_late_day):
+    if not channel:
         return []
-    kind, headline = (
-        (K.TRADINGVIEW_DUE, "Due today")
-        if days_to_deadline == 0
-        else (K.TRADINGVIEW_LATE, f"Late: due {deadline:%A %d %b}")
-    )
-    text, blocks = step_blocks(step, headline, "TradingView owes this step.", due=deadline, readers=Side.TRADINGVIEW)
-    return [
-        Message(
-            f"{kind}:{step.pk}:{deadline:%Y-%m-%d}",
-            kind,
-            text=text,
-            blocks=blocks,
-            integration=integration,
-            step=step,
-            channel=channel,
-            not_before=working_moment(tradingview_zone(), day),
+    pending = []
+    reminder = partner_reminder(days_to_deadline, {**policy, "before_days": [], "on_due_day": True}, day, days_overdue)
+    if reminder:
+        if reminder.kind == K.DUE_TODAY:
+            kind, headline, reason = (
+                K.TRADINGVIEW_DUE,
+                "Due today",
+                f"{K.TRADINGVIEW_DUE}:{step.pk}:{deadline:%Y-%m-%d}",
+            )
+        elif day == next_working_day(deadline + timedelta(days=1)):  # a Friday deadline is late on Monday
+            kind, headline = K.TRADINGVIEW_LATE, f"Late: due {deadline:%A %d %b}"
+            reason = f"{kind}:{step.pk}:{deadline:%Y-%m-%d}"
+        else:
+            kind = K.TRADINGVIEW_LATE
+            headline = f"Late: due {deadline:%A %d %b}, {working_days(days_overdue or 0)} overdue"
+            reason = f"{kind}:{step.pk}:{deadline:%Y-%m-%d}:{day:%Y-%m-%d}"
+        text, blocks = step_blocks(
+            step, headline, "TradingView owes this step.", due=deadline, readers=Side.TRADINGVIEW
         )
-    ]
+        pending.append(
+            Message(
+                reason,
+                kind,
+                text=text,
+                blocks=blocks,
+                integration=integration,
+                step=step,
+                channel=channel,
+                not_before=working_moment(tradingview_zone(), day),
+            )
+        )
+    lead = settings.TRADINGVIEW_LEAD_SLACK_ID
+    if lead and -days_to_deadline >= policy["escalate_after_days"]:
+        # An id that is not a Slack user id is not written as markup: the message goes, naming nobody.
+        people = [Mrkdwn(f"<@{lead}>")] if SLACK_USER_ID.fullmatch(lead) else []
+        people += [mention(integration.tv_pm)] if integration.tv_pm else []
+        detail = mrkdwn("{}: TradingView's task is late; time for the lead to step in.", joined(" ", people))
+        text, blocks = step_blocks(
+            step,
+            f"Escalation: {working_days(days_overdue or 0)} overdue",
+            detail if people else "TradingView's task is late; time for the lead to step in.",
+            due=deadline,
+            readers=Side.TRADINGVIEW,
+        )
+        pending.append(
+            Message(
+                f"{K.LEAD_ESCALATION}:{step.pk}:{deadline:%Y-%m-%d}",
+                K.LEAD_ESCALATION,
+                text=text,
+                blocks=blocks,
+                integration=integration,
+                step=step,
+                channel=channel,
+                not_before=working_moment(tradingview_zone(), day),
+            )
+        )
+    return pending
