@@ -9,12 +9,14 @@ portfolio is then grown by bulk copies of them (as benchmarks/core.py does), eac
 channel, their PMs linked to Slack users. Each size is swept on two fresh days (a Monday, when the
 weekly digest is written too, and a weekday in the overdue cadence), so rows are written each time.
 Prints the sweep's time, rows written and SQL queries: queries grow with the number of batches
-(``--batch-size`` integrations each), not with the number of integrations or messages.
+(``--batch-size`` integrations each), not with the number of integrations or messages. Then beat's
+hourly run (``sweep_reminders``) on that weekday: the run that plans the zones' day, a run later the
+same day when every zone is swept (nothing due), and a run before any zone's reminder hour.
 """
 
 import argparse
 import time
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from start import start_django  # noqa: E402  (this folder is on sys.path)
 
@@ -31,7 +33,7 @@ from integrations import plan, steps  # noqa: E402
 from integrations.context import ChangeContext  # noqa: E402
 from integrations.models import Integration, Partner  # noqa: E402
 from notifications.models import OutboxMessage, SlackUser  # noqa: E402
-from notifications.reminders import plan_reminders  # noqa: E402
+from notifications.reminders import plan_reminders, sweep_reminders  # noqa: E402
 from roadmap.models import RoadmapTemplate  # noqa: E402
 
 KICKOFF = date(2026, 3, 2)
@@ -95,6 +97,15 @@ def sweep(day: date, batch_size: int) -> tuple[float, int, int, int]:
     return elapsed, cpu, written, digests, len(queries)
 
 
+def hourly(moment: datetime, batch_size: int) -> tuple[float, int, int]:
+    """Beat's hourly reminder run at ``moment``: time, rows written and queries."""
+    with CaptureQueriesContext(connection) as queries:
+        start = time.perf_counter()
+        written = sweep_reminders(moment, batch_size=batch_size)
+        elapsed = time.perf_counter() - start
+    return elapsed, written, len(queries)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="100,1000,10000", help="portfolio sizes (running integrations)")
@@ -124,6 +135,14 @@ def main():
                 f"plan_reminders {day:%a %Y-%m-%d}  {running:6} running  {batches:3} batch(es)  "
                 f"{elapsed * 1000:9.0f} ms  ({elapsed * 1e6 / max(1, running):5.0f} µs each)  cpu={cpu * 1000:.0f} ms  "
                 f"rows={written:6} (digests {digests})  queries={queries}"
+            )
+        weekday = days[-1]
+        for label, hour in (("plans the day", 9), ("nothing due", 10), ("before the hour", 2)):
+            moment = datetime(weekday.year, weekday.month, weekday.day, hour, 15, tzinfo=UTC)
+            elapsed, written, queries = hourly(moment, args.batch_size)
+            print(
+                f"sweep_reminders {moment:%a %Y-%m-%d %H:%M} UTC  {running:6} running  {label:15}  "
+                f"{elapsed * 1000:9.1f} ms  rows={written:6}  queries={queries}"
             )
     print(f"total: {time.perf_counter() - begin:.1f} s")
 

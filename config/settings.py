@@ -411,16 +411,18 @@ SLACK_API_URL = env_str("SLACK_API_URL", "https://slack.com/api/")
 SLACK_TIMEOUT_SECONDS = env_int("SLACK_TIMEOUT_SECONDS", 10, minimum=1)
 # The hosts a click's response_url may point at: a forged payload cannot make the product post elsewhere.
 SLACK_RESPONSE_URL_HOSTS = [host.lower() for host in env_list("SLACK_RESPONSE_URL_HOSTS", ["hooks.slack.com"])]
-# Delivery of due outbox rows, and the day's reminders (in TIME_ZONE).
+# Delivery of due outbox rows, and the reminders (hourly, each zone at its own REMINDERS_LOCAL_HOUR).
 OUTBOX_DELIVER_SECONDS = env_int("OUTBOX_DELIVER_SECONDS", 30, minimum=5)
 # Posts to different channels at once in a delivery run (each channel still one message a second).
 OUTBOX_DELIVERY_THREADS = env_int("OUTBOX_DELIVERY_THREADS", 8, minimum=1)
-REMINDERS_HOUR = env_int("REMINDERS_HOUR", 6, minimum=0)
+# Reminders are planned at this hour of each recipient's own day (the partner's zone, TIME_ZONE for
+# TradingView's channel): beat sweeps hourly, and each zone's day is planned once its hour is reached.
+REMINDERS_LOCAL_HOUR = min(env_int("REMINDERS_LOCAL_HOUR", 9, minimum=0), 23)
+# The PM's lead, a Slack user id (U...): named in the internal channel when a TradingView task is late past the
+# reminder policy's escalation (empty: no escalation of TradingView's tasks).
+TRADINGVIEW_LEAD_SLACK_ID = env_str("TRADINGVIEW_LEAD_SLACK_ID")
 CELERY_BEAT_SCHEDULE["deliver-outbox"] = {"task": "notifications.deliver_outbox", "schedule": OUTBOX_DELIVER_SECONDS}
-CELERY_BEAT_SCHEDULE["plan-reminders"] = {
-    "task": "notifications.plan_reminders",
-    "schedule": crontab(minute=15, hour=REMINDERS_HOUR % 24),
-}
+CELERY_BEAT_SCHEDULE["plan-reminders"] = {"task": "notifications.plan_reminders", "schedule": crontab(minute=15)}
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "integrations@tradingview.example")
 

@@ -1,6 +1,6 @@
 """One message per channel, reason and day for what TradingView's channel hears about many steps.
 
-Escalations (a partner's step late past the policy) and TradingView-side reminders (its task due
+Escalations (a partner's step late past the policy; a TradingView task late past it, to the PM's lead) and TradingView-side reminders (its task due
 today, or late) all go to one channel. At 10,000 running integrations a sweep wrote 10,000 of them
 into it: days of backlog at Slack's one message a second. So the sweep writes each of them as a row
 "digested" (``gather``): its reason is taken, so it stays once-only (a step escalated today is not
@@ -26,10 +26,11 @@ from notifications.outbox import Message, write
 from roadmap.models import Side
 
 K = OutboxMessage.Kind
-GATHERED_KINDS = frozenset({K.ESCALATION, K.TRADINGVIEW_DUE, K.TRADINGVIEW_LATE})
+GATHERED_KINDS = frozenset({K.ESCALATION, K.LEAD_ESCALATION, K.TRADINGVIEW_DUE, K.TRADINGVIEW_LATE})
 STEPS_PER_MESSAGE = 100  # about 15,000 characters: a few sections, far below 50 blocks
 HEADLINES = {
     K.ESCALATION: "Escalation: {} partner steps are late; time to call the partners",
+    K.LEAD_ESCALATION: "Escalation: {} TradingView tasks are late; time for the lead to step in",
     K.TRADINGVIEW_DUE: "TradingView: {} tasks due today",
     K.TRADINGVIEW_LATE: "TradingView: {} tasks late",
 }

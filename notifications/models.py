@@ -45,6 +45,7 @@ class OutboxMessage(models.Model):
         DIGEST = "digest", "Weekly digest"
         THREAD_STATUS = "thread_status", "Step status on its first message"
         CHANNEL_DIGEST = "channel_digest", "Steps listed in one message to a channel"
+        LEAD_ESCALATION = "lead_escalation", "Escalation of a TradingView task to the PM's lead"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -124,3 +125,17 @@ class SlackUser(models.Model):
 
     def __str__(self):
         return f"{self.user.get_username()} ({self.slack_user_id})"
+
+
+class ReminderSweep(models.Model):
+    """A zone's local day whose reminders were planned: the hourly sweep plans each zone's day once."""
+
+    zone = models.CharField(max_length=64, help_text="IANA name of the recipients' time zone.")
+    day = models.DateField(help_text="The local day swept.")
+    swept_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["zone", "day"], name="unique_reminder_sweep_per_zone_day")]
+
+    def __str__(self):
+        return f"{self.zone} {self.day}"

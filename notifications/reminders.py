@@ -2,20 +2,28 @@
 
 Defaults (a template's ``reminder_policy`` may change them): for a step the partner owes, 7 and 2
 days before its deadline, on the day, on the first day overdue and every 3 days after; after 7
-days overdue the PM and the business manager hear it too (once). For a TradingView task, the
-internal channel hears on the day it is due and on its first day late. Nothing for paused,
+days overdue the PM and the business manager hear it too (once). A TradingView task is held to
+the same policy in the internal channel: on the day it is due, its first day late and every 3
+days after; after 7 days late the PM's lead (``TRADINGVIEW_LEAD_SLACK_ID``) is named (once). Nothing for paused,
 launched or cancelled integrations, nor for steps that are done or do not apply. Each reminder is
 delivered in working hours of its recipients (the partner's time zone for the partner channel),
 never at a weekend: one that would fall at a weekend goes out on the Friday before (before the
 deadline) or on the Monday after (once overdue).
 
-``plan_reminders(day)`` writes that day's reminders into the outbox; beat runs it daily and it may
-run any number of times: each reminder has its reason key (step, kind, day). Escalations and
-TradingView's reminders are listed in one message per channel and kind (``channel_digest``).
+The day of a reminder is its recipient's day: the partner's channel counts in the partner's zone,
+TradingView's channel (its tasks, escalations, the weekly digest) in ``TIME_ZONE``. Beat runs
+``sweep_reminders(now)`` every hour: it plans, for each zone in use whose local time has reached
+``REMINDERS_LOCAL_HOUR``, that zone's reminders for its local day, once (``ReminderSweep`` marks a
+zone's day as swept; a run missed while the worker was down is caught up by the next run of the
+same local day). ``plan_reminders(day)`` plans every recipient's reminders of ``day`` at once (the
+``send_reminders`` command). Either may run any number of times: each reminder has its reason key
+(step, kind, the recipient's day). Escalations and TradingView's reminders are listed in one
+message per channel and kind (``channel_digest``).
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import transaction
@@ -29,8 +37,8 @@ from integrations.standing import standing
 from integrations.text import working_days
 from notifications import channel_digest
 from notifications.digest import plan_weekly_digest
-from notifications.messages import joined, mention, mrkdwn, step_blocks
-from notifications.models import OutboxMessage
+from notifications.messages import SLACK_USER_ID, Mrkdwn, joined, mention, mrkdwn, step_blocks
+from notifications.models import OutboxMessage, ReminderSweep
 from notifications.outbox import Message, working_moment, write
 from roadmap import standing as rules
 from roadmap.models import Side
@@ -95,33 +103,89 @@ def partner_reminder(
 
 
 def plan_reminders(day: date | None = None, batch_size: int = 500) -> int:
-    """Write the reminders of ``day`` (the project's calendar) into the outbox; returns how many are new.
+    """Write every recipient's reminders of ``day`` (each in its own zone) into the outbox; returns how many are new.
 
     Each batch of integrations costs a fixed number of queries (read, then write the new rows in
     bulk), however many integrations and reminders it holds. Ends with the weekly digest (Mondays).
     """
     day = day or today_for()
+    return _plan_day(day, batch_size) + plan_weekly_digest(day, batch_size=batch_size)
+
+
+def sweep_reminders(now: datetime | None = None, batch_size: int = 500) -> int:
+    """Plan the reminders of every recipient whose local time has reached ``REMINDERS_LOCAL_HOUR`` today and whose
+    day is not swept yet; returns how many rows are new. Beat runs it hourly.
+
+    TradingView's zone plans its channel (its tasks, the escalations) and the weekly digest; each partner zone in
+    use plans its partners' channels. Nothing due: two queries (the zones in use, the days already swept).
+    """
+    now = now or timezone.now()
+    tradingview = tradingview_zone()
+    zones = {tradingview.key}
+    zones |= set(
+        Integration.objects.active()
+        .filter(kickoff_on__isnull=False)
+        .values_list("partner__time_zone", flat=True)
+        .distinct()
+    )
+    days = {zone: _reminder_day(zone, now) for zone in zones}
+    ready = {zone: day for zone, day in days.items() if day is not None}
+    if not ready:
+        return 0
+    swept = set(
+        ReminderSweep.objects.filter(zone__in=list(ready), day__in=set(ready.values())).values_list("zone", "day")
+    )
+    written = 0
+    for zone, day in sorted(ready.items()):
+        if (zone, day) in swept:
+            continue
+        if zone == tradingview.key:
+            # Partners in TradingView's own zone share its day: their channels are planned with it.
+            written += _plan_day(day, batch_size, partner_zones=(zone,), tradingview_side=True)
+            written += plan_weekly_digest(day, batch_size=batch_size)
+        else:
+            written += _plan_day(day, batch_size, partner_zones=(zone,), tradingview_side=False)
+        # Marked once its rows are written: a run that died half-way is done again (each reason once).
+        ReminderSweep.objects.get_or_create(zone=zone, day=day)
+    return written
+
+
+def _reminder_day(zone_name: str, now: datetime) -> date | None:
+    """The local day whose reminders are due in ``zone_name`` at ``now``: today there once the reminder hour is
+    reached, else None."""
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    local = now.astimezone(zone)
+    return local.date() if local.hour >= settings.REMINDERS_LOCAL_HOUR else None
+
+
+def _plan_day(day: date, batch_size: int, partner_zones=None, tradingview_side: bool = True) -> int:
+    """The reminders of ``day``: the partner channels' of partners in ``partner_zones`` (None: all) and, when
+    ``tradingview_side``, TradingView's channel's."""
     written = 0
     if is_working_day(day):  # nobody is nudged at a weekend; the cadence goes on on working days
-        active = (
-            Integration.objects.active()
-            .filter(kickoff_on__isnull=False)
-            .filter(_may_be_reminded(day))
-            .select_related("partner", "template", "tv_pm__slack_account", "business_manager__slack_account")
-            .prefetch_related(
-                Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")),
-                Prefetch("events", queryset=IntegrationEvent.objects.order_by("at", "id")),
-            )
+        active = Integration.objects.active().filter(kickoff_on__isnull=False).filter(_may_be_reminded(day))
+        if not tradingview_side:
+            active = active.filter(partner__time_zone__in=list(partner_zones or ()))
+        active = active.select_related(
+            "partner", "template", "tv_pm__slack_account", "business_manager__slack_account"
+        ).prefetch_related(
+            Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")),
+            Prefetch("events", queryset=IntegrationEvent.objects.order_by("at", "id")),
         )
         for batch in in_batches(active, batch_size):
             with transaction.atomic():
                 written += write(
                     channel_digest.gather(
-                        message for integration in batch for message in _plan_integration(integration, day)
+                        message
+                        for integration in batch
+                        for message in _plan_integration(integration, day, partner_zones, tradingview_side)
                     )
                 )
         written += channel_digest.write_digests()
-    return written + plan_weekly_digest(day, batch_size=batch_size)
+    return written
 
 
 # A "before" reminder moves to the working day before when it falls at a weekend: a deadline can lie this
@@ -146,10 +210,14 @@ def _may_be_reminded(day: date) -> Q:
     return Q(next_due_on__isnull=True) | Q(next_due_on__lte=horizon)
 
 
-def _plan_integration(integration, day: date) -> list[Message]:
-    """The reminders ``integration`` gets on ``day``."""
+def _plan_integration(integration, day: date, partner_zones=None, tradingview_side: bool = True) -> list[Message]:
+    """The reminders ``integration`` gets on ``day``: its partner channel's when its partner's zone is in
+    ``partner_zones`` (None: always), TradingView's channel's when ``tradingview_side``."""
+    partner_side = partner_zones is None or integration.partner.time_zone in partner_zones
     steps = list(integration.steps.all())
-    noon = timezone.make_aware(datetime.combine(day, time(12)))
+    # Noon of the recipient's day, in the recipient's zone: the standing's "today" is that day.
+    zone = integration.partner.zone if partner_side and not tradingview_side else tradingview_zone()
+    noon = datetime.combine(day, time(12), zone)
     now = standing(integration, noon, steps=steps, integration_events=integration.events.all())
     policy = policy_for(integration.template)
     pending = []
@@ -160,19 +228,31 @@ def _plan_integration(integration, day: date) -> list[Message]:
         days_to_deadline = (step_standing.deadline - day).days
         if step.side == Side.PARTNER:
             pending += _partner_step(
+                integration,
+                step,
+                step_standing.deadline,
+                days_to_deadline,
+                day,
+                policy,
+                now.days_overdue(step),
+                partner_side,
+                tradingview_side,
+            )
+        elif tradingview_side:
+            pending += _tradingview_step(
                 integration, step, step_standing.deadline, days_to_deadline, day, policy, now.days_overdue(step)
             )
-        else:
-            pending += _tradingview_step(integration, step, step_standing.deadline, days_to_deadline, day)
     return pending
 
 
-def _partner_step(integration, step, deadline, days_to_deadline, day, policy, days_overdue) -> list[Message]:
+def _partner_step(
+    integration, step, deadline, days_to_deadline, day, policy, days_overdue, partner_side=True, tradingview_side=True
+) -> list[Message]:
     pending = []
-    reminder = partner_reminder(days_to_deadline, policy, day, days_overdue)
+    reminder = partner_reminder(days_to_deadline, policy, day, days_overdue) if partner_side else None
     if reminder and integration.slack_channel_id:
         pending.append(partner_reminder_message(integration, step, reminder, deadline, day))
-    if -days_to_deadline >= policy["escalate_after_days"] and settings.SLACK_INTERNAL_CHANNEL:
+    if tradingview_side and -days_to_deadline >= policy["escalate_after_days"] and settings.SLACK_INTERNAL_CHANNEL:
         people = [p for p in (integration.tv_pm, integration.business_manager) if p]
         mentions = joined(" ", [mention(p) for p in people])
         detail = mrkdwn("{}: the partner's step is late; time to call them.", mentions) if people else ""
@@ -232,26 +312,66 @@ def reminder_for(days_to_deadline: int, days_overdue: int = 0) -> Reminder:
     return Reminder(K.OVERDUE, f"{working_days(days_overdue)} overdue")
 
 
-def _tradingview_step(integration, step, deadline, days_to_deadline, day) -> list[Message]:
+def _tradingview_step(integration, step, deadline, days_to_deadline, day, policy, days_overdue) -> list[Message]:
+    """TradingView's task in its channel, on the partner's policy: due today, late at the policy's cadence, and
+    past the policy's escalation its lead named (once per deadline)."""
     channel = settings.SLACK_INTERNAL_CHANNEL
-    first_late_day = next_working_day(deadline + timedelta(days=1))  # a Friday deadline is late on Monday
-    if not channel or (days_to_deadline != 0 and day != first_late_day):
+    if not channel:
         return []
-    kind, headline = (
-        (K.TRADINGVIEW_DUE, "Due today")
-        if days_to_deadline == 0
-        else (K.TRADINGVIEW_LATE, f"Late: due {deadline:%A %d %b}")
-    )
-    text, blocks = step_blocks(step, headline, "TradingView owes this step.", due=deadline, readers=Side.TRADINGVIEW)
-    return [
-        Message(
-            f"{kind}:{step.pk}:{deadline:%Y-%m-%d}",
-            kind,
-            text=text,
-            blocks=blocks,
-            integration=integration,
-            step=step,
-            channel=channel,
-            not_before=working_moment(tradingview_zone(), day),
+    pending = []
+    reminder = partner_reminder(days_to_deadline, {**policy, "before_days": [], "on_due_day": True}, day, days_overdue)
+    if reminder:
+        if reminder.kind == K.DUE_TODAY:
+            kind, headline, reason = (
+                K.TRADINGVIEW_DUE,
+                "Due today",
+                f"{K.TRADINGVIEW_DUE}:{step.pk}:{deadline:%Y-%m-%d}",
+            )
+        elif day == next_working_day(deadline + timedelta(days=1)):  # a Friday deadline is late on Monday
+            kind, headline = K.TRADINGVIEW_LATE, f"Late: due {deadline:%A %d %b}"
+            reason = f"{kind}:{step.pk}:{deadline:%Y-%m-%d}"
+        else:
+            kind = K.TRADINGVIEW_LATE
+            headline = f"Late: due {deadline:%A %d %b}, {working_days(days_overdue or 0)} overdue"
+            reason = f"{kind}:{step.pk}:{deadline:%Y-%m-%d}:{day:%Y-%m-%d}"
+        text, blocks = step_blocks(
+            step, headline, "TradingView owes this step.", due=deadline, readers=Side.TRADINGVIEW
         )
-    ]
+        pending.append(
+            Message(
+                reason,
+                kind,
+                text=text,
+                blocks=blocks,
+                integration=integration,
+                step=step,
+                channel=channel,
+                not_before=working_moment(tradingview_zone(), day),
+            )
+        )
+    lead = settings.TRADINGVIEW_LEAD_SLACK_ID
+    if lead and -days_to_deadline >= policy["escalate_after_days"]:
+        # An id that is not a Slack user id is not written as markup: the message goes, naming nobody.
+        people = [Mrkdwn(f"<@{lead}>")] if SLACK_USER_ID.fullmatch(lead) else []
+        people += [mention(integration.tv_pm)] if integration.tv_pm else []
+        detail = mrkdwn("{}: TradingView's task is late; time for the lead to step in.", joined(" ", people))
+        text, blocks = step_blocks(
+            step,
+            f"Escalation: {working_days(days_overdue or 0)} overdue",
+            detail if people else "TradingView's task is late; time for the lead to step in.",
+            due=deadline,
+            readers=Side.TRADINGVIEW,
+        )
+        pending.append(
+            Message(
+                f"{K.LEAD_ESCALATION}:{step.pk}:{deadline:%Y-%m-%d}",
+                K.LEAD_ESCALATION,
+                text=text,
+                blocks=blocks,
+                integration=integration,
+                step=step,
+                channel=channel,
+                not_before=working_moment(tradingview_zone(), day),
+            )
+        )
+    return pending

@@ -74,12 +74,12 @@ def _stopped_by_sigterm():
 
 @shared_task(name=PLAN_REMINDERS_TASK)
 def plan_reminders():
-    """Write today's reminders into the outbox (idempotent: once per step, kind and day).
+    """Write the reminders of the recipients whose reminder hour has come (hourly; once per step, kind and day).
 
     First finds new PMs on Slack by e-mail, so today's mentions and digest can name them.
     """
     slack_users.link_by_email()
-    return reminders.plan_reminders()
+    return reminders.sweep_reminders()
 
 
 @shared_task(name=REPLY_TASK, bind=True, max_retries=REPLY_RETRIES)

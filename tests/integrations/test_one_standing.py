@@ -245,6 +245,8 @@ def reminders_overdue(integration, moment) -> dict[int, int]:
     day = today_for(Side.PARTNER, integration.partner, moment)
     said = {}
     for message in _plan_integration(integration, day):
+        if message.step.side != Side.PARTNER:
+            continue  # TradingView's tasks are reminded on TradingView's day
         found = OVERDUE.search(message.text)
         if found:
             said[message.step.pk] = int(found.group(1))

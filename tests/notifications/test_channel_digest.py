@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from integrations import plan
+from integrations import plan, steps
 from notifications import channel_digest, delivery
 from notifications.models import OutboxMessage, SlackUser
 from notifications.reminders import plan_reminders
@@ -28,7 +28,9 @@ def internal(settings):
     settings.SITE_URL = SITE_URL
 
 
-def portfolio(count: int, pm) -> list:
+def portfolio(count: int, pm, tradingview_done: bool = False) -> list:
+    """``count`` integrations kicked off on KICKOFF; ``tradingview_done``: TradingView's first tasks done on time
+    (4 March), so only the partners' steps are late (a late TradingView task is reminded every 3 days)."""
     made = []
     with on(KICKOFF, 9):
         for n in range(count):
@@ -36,6 +38,12 @@ def portfolio(count: int, pm) -> list:
                 partner=PartnerFactory(name=f"Late <{n:02d}> & Co"), tv_pm=pm, slack_channel_id=f"C0PART{n:04d}"
             )
             made.append(plan.start_integration(integration, KICKOFF, ctx(pm, at(KICKOFF, 9))))
+    if tradingview_done:
+        done_on = date(2026, 3, 4)
+        with on(done_on, 9):
+            for integration in made:
+                for code in ("slack-jira-onboarding", "autotests-configuration"):
+                    steps.complete_step(step(integration, code), ctx(pm, at(done_on, 9)))
     return made
 
 
@@ -46,7 +54,7 @@ def plan_on(day: date) -> int:
 
 def test_fifty_late_integrations_make_one_escalation_message_listing_fifty_steps(internal, pm, fake_slack):
     SlackUser.objects.create(user=pm, slack_user_id="U0ALICE")
-    late = portfolio(50, pm)
+    late = portfolio(50, pm, tradingview_done=True)
 
     plan_on(ESCALATION_DAY)
 
@@ -78,7 +86,7 @@ def test_fifty_late_integrations_make_one_escalation_message_listing_fifty_steps
 
 def test_a_long_list_goes_in_parts(internal, pm, monkeypatch):
     monkeypatch.setattr(channel_digest, "STEPS_PER_MESSAGE", 20)
-    portfolio(50, pm)
+    portfolio(50, pm, tradingview_done=True)
     plan_on(ESCALATION_DAY)
     parts = OutboxMessage.objects.filter(kind=K.CHANNEL_DIGEST).order_by("reason_key")
     assert [p.text.split("\n")[0] for p in parts] == [
@@ -96,7 +104,7 @@ def test_tradingview_tasks_due_the_same_day_are_listed_together(internal, pm):
 
 
 def test_a_step_alone_keeps_its_own_message(internal, pm):
-    integration = portfolio(1, pm)[0]
+    integration = portfolio(1, pm, tradingview_done=True)[0]
     integration.business_manager = UserFactory(username="boris", staff=True)
     integration.save(update_fields=["business_manager"])
     plan_on(ESCALATION_DAY)

@@ -36,6 +36,15 @@ def running(settings, started_integration):
     return started_integration
 
 
+@pytest.fixture
+def tradingview_done(running, pm):
+    """TradingView's first tasks done on time (4 March): only the partner's step is owed, and reminded."""
+    with on(d(3, 4)):
+        for code in ("slack-jira-onboarding", "autotests-configuration"):
+            steps.complete_step(step(running, code), ctx(pm, d(3, 4)))
+    return running
+
+
 def plan_on(day: date, hour: int = 6) -> int:
     with on(day, hour):
         return plan_reminders(day)
@@ -112,13 +121,17 @@ def test_no_escalation_before_seven_days_overdue(running):
     assert not OutboxMessage.objects.filter(kind=K.ESCALATION).exists()
 
 
-def test_tradingview_tasks_are_announced_in_the_internal_channel_when_due_and_on_the_first_late_day(running):
+def test_tradingview_tasks_are_announced_in_the_internal_channel_when_due_late_and_every_3_days_after(running):
     sweep(KICKOFF, d(3, 13))
     onboarding = step(running, "slack-jira-onboarding")
     assert planned_days(onboarding, K.TRADINGVIEW_DUE) == [d(3, 5)]  # keyed by the deadline
-    assert planned_days(onboarding, K.TRADINGVIEW_LATE) == [d(3, 5)]
-    late = OutboxMessage.objects.get(step=onboarding, kind=K.TRADINGVIEW_LATE)
+    # The first late day keyed by the deadline; then the partner's cadence: 4 days late (Monday 9, covering
+    # the weekend) and 7 (Thursday 12), keyed by their day.
+    assert planned_days(onboarding, K.TRADINGVIEW_LATE) == [d(3, 5), d(3, 9), d(3, 12)]
+    late = OutboxMessage.objects.get(reason_key=f"tradingview_late:{onboarding.pk}:2026-03-05")
     assert late.created_at.date() == d(3, 6) and late.channel == INTERNAL
+    again = OutboxMessage.objects.get(reason_key=f"tradingview_late:{onboarding.pk}:2026-03-05:2026-03-12")
+    assert "Late: due Thursday 05 Mar" in again.text and "5 working days overdue" in again.text
     assert OutboxMessage.objects.get(step=onboarding, kind=K.TRADINGVIEW_DUE).created_at.date() == d(3, 5)
     assert not OutboxMessage.objects.filter(channel=PARTNER_CHANNEL).exists()  # nothing is the partner's yet
 
@@ -136,12 +149,44 @@ def test_a_tradingview_task_due_on_friday_is_late_on_monday(running, pm):
         steps.complete_step(passing, ctx(pm, d(3, 31)))
     sandbox = step(running, "sandbox-access")
     assert sandbox.due_date == d(4, 3)
-    sweep(d(4, 3), d(4, 7))
+    sweep(d(4, 3), d(4, 6))
     assert [r.created_at.date() for r in OutboxMessage.objects.filter(step=sandbox).order_by("created_at")] == [
         d(4, 3),
         d(4, 6),
     ]
     assert OutboxMessage.objects.get(step=sandbox, kind=K.TRADINGVIEW_LATE).text.startswith("Late: due Friday 03 Apr")
+
+
+def test_a_late_tradingview_task_escalates_to_the_pms_lead_once_after_7_days(running, pm, settings):
+    settings.TRADINGVIEW_LEAD_SLACK_ID = "U0LEAD"
+    SlackUser.objects.create(user=pm, slack_user_id="U0ALICE")
+    sweep(KICKOFF, d(4, 3))
+    onboarding, autotests = step(running, "slack-jira-onboarding"), step(running, "autotests-configuration")
+    escalations = OutboxMessage.objects.filter(kind=K.LEAD_ESCALATION)
+    # Both tasks due Thursday 5 March; 7 days late on Thursday 12 March, once per deadline.
+    assert sorted(escalations.values_list("reason_key", flat=True)) == sorted(
+        f"lead_escalation:{s.pk}:2026-03-05" for s in (onboarding, autotests)
+    )
+    assert {(r.channel, r.created_at.date()) for r in escalations} == {(INTERNAL, d(3, 12))}
+    assert all(
+        "<@U0LEAD>" in r.text and "<@U0ALICE>" in r.text and "5 working days overdue" in r.text for r in escalations
+    )
+    # Two steps to one channel on one day: listed in one message, which names the lead.
+    digest = OutboxMessage.objects.get(kind=K.CHANNEL_DIGEST, listed__kind=K.LEAD_ESCALATION, listed__step=onboarding)
+    assert "2 TradingView tasks are late" in digest.text and "<@U0LEAD>" in digest.text
+    assert digest.listed.count() == 2 and digest.channel == INTERNAL
+
+
+def test_no_escalation_of_tradingview_tasks_without_a_lead(running):
+    sweep(KICKOFF, d(3, 20))
+    assert not OutboxMessage.objects.filter(kind__in=[K.LEAD_ESCALATION, K.ESCALATION]).exists()
+
+
+def test_a_lead_id_that_is_not_a_slack_user_id_is_not_sent_as_markup(running, settings):
+    settings.TRADINGVIEW_LEAD_SLACK_ID = "U0LEAD> <!channel"
+    sweep(d(3, 12), d(3, 12))
+    assert OutboxMessage.objects.filter(kind=K.LEAD_ESCALATION).exists()
+    assert not any("<!channel" in r.text for r in OutboxMessage.objects.all())
 
 
 def test_none_for_a_paused_integration(running, pm):
@@ -173,9 +218,11 @@ def test_none_for_done_or_not_applicable_steps(running, pm):
     sweep(d(3, 4), d(4, 10))
     assert not OutboxMessage.objects.filter(step__in=[endpoints, onboarding], kind__in=REMINDER_KINDS).exists()
     # the other TradingView task still is announced: the sweep ran
-    assert OutboxMessage.objects.filter(step=step(running, "autotests-configuration")).count() == 2
+    autotests = step(running, "autotests-configuration")
+    assert OutboxMessage.objects.filter(step=autotests, kind=K.TRADINGVIEW_DUE).count() == 1
 
 
+@pytest.mark.usefixtures("tradingview_done")
 def test_sent_in_working_hours_of_the_partner_time_zone(running):
     running.partner.time_zone = "Asia/Tokyo"
     running.partner.save(update_fields=["time_zone"])
@@ -200,6 +247,7 @@ def test_a_partner_west_of_utc_hears_it_at_nine_its_time(running):
     assert row.not_before == datetime(2026, 3, 30, 9, tzinfo=ZoneInfo("America/Los_Angeles"))
 
 
+@pytest.mark.usefixtures("tradingview_done")
 def test_a_doubled_beat_writes_nothing_twice(running):
     first = plan_on(d(3, 30))
     assert first == 1  # due today; nothing else on that day
@@ -230,6 +278,7 @@ def test_a_template_policy_overrides_the_defaults(running):
     assert OutboxMessage.objects.get(kind=K.ESCALATION).created_at.date() == d(4, 1)
 
 
+@pytest.mark.usefixtures("tradingview_done")
 def test_a_policy_without_the_due_day_reminder(running):
     running.template.reminder_policy = {"on_due_day": False}
     running.template.save(update_fields=["reminder_policy"])
@@ -263,6 +312,7 @@ def test_the_query_count_does_not_grow_with_integrations(settings, pm, day):
     assert counts[3] == counts[12]
 
 
+@pytest.mark.usefixtures("tradingview_done")
 def test_send_reminders_plans_the_given_day(running):
     out = StringIO()
     with on(d(3, 30), 6):
@@ -275,6 +325,7 @@ def test_send_reminders_plans_the_given_day(running):
     assert out.getvalue().strip() == "Planned 0 new messages for 2026-03-30 into the outbox."
 
 
+@pytest.mark.usefixtures("tradingview_done")
 def test_send_reminders_defaults_to_today(running):
     out = StringIO()
     with on(d(4, 6), 6):  # 7 days overdue: the overdue reminder and the escalation
@@ -300,7 +351,9 @@ def test_the_sweep_reads_only_integrations_with_something_due_around_the_day(run
         plan.start_integration(later, d(4, 20), ctx(pm, at(d(3, 16), 9)))  # kicks off in five weeks
     read = []
     planned = reminders._plan_integration
-    monkeypatch.setattr(reminders, "_plan_integration", lambda i, day: read.append(i.pk) or planned(i, day))
+    monkeypatch.setattr(
+        reminders, "_plan_integration", lambda i, day, *rest: read.append(i.pk) or planned(i, day, *rest)
+    )
 
     plan_on(d(3, 23))  # a week before the first one's partner step; the later one owes nothing for weeks
     assert read == [running.pk]

@@ -1,6 +1,6 @@
 """``manage.py send_reminders [--date YYYY-MM-DD]``: plan one day's reminders (and Monday's digest) into the outbox.
 
-What beat's daily ``notifications.plan_reminders`` task does; safe to run again (each message once
+Every recipient's reminders of that day at once (beat's hourly ``notifications.plan_reminders`` plans each zone's day as its morning comes); safe to run again (each message once
 per reason). ``manage.py deliver_outbox`` then sends what is due.
 """
 
