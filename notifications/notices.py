@@ -119,21 +119,59 @@ def _done_on_evidence(event) -> list[Message]:
     ]
 
 
+# What each TradingView task of the default roadmap means for the partner once it is finished (the
+# seed's "TradingView confirms / notifies the partner via Slack"); another task says only that it is done.
+WHAT_IT_MEANS = {
+    "slack-jira-onboarding": (
+        "TradingView has set up your Slack channel and Jira",
+        "business questions here, technical ones in Jira",
+    ),
+    "autotests-configuration": ("TradingView has configured your autotests", "you can now run them in Jenkins"),
+    "sandbox-access": (
+        "TradingView has provided your Sandbox access",
+        "you can now develop the integration in the Sandbox and complete the test-cases plan",
+    ),
+    "request-production-urls": (
+        "TradingView asks for your production URLs",
+        "confirm the staging URL, send the production URL and complete the sheet if your authorisation needs it",
+    ),
+    "smoke-testing": ("TradingView has run the smoke tests", "the issues found are in Jira"),
+    "final-testing": ("TradingView has run the final testing", "the issues found are in Jira"),
+    "closed-release": (
+        "TradingView has released the integration to production, hidden from all users",
+        "send the beta testers' usernames",
+    ),
+}
+
+
+def what_it_means(done) -> tuple[str, str]:
+    """(what TradingView did, what the partner can do now) for the finished task ``done``."""
+    return WHAT_IT_MEANS.get(done.code, (f"TradingView finished: {done.title}", ""))
+
+
 def _handed_over(event) -> list[Message]:
-    """TradingView finished a task: tell the partner what is now theirs, by when."""
+    """TradingView finished a task: tell the partner what is now theirs, by when; when no partner step
+    opens yet, what the task means for them and their next step, once per completion."""
     integration, done = event.integration, event.step
     channel = integration.slack_channel_id
     if not channel:
         return []
     steps = list(integration.steps.all())
     now = standing(integration, steps=steps)
+
+    def deadline(step):
+        return now.of(step).deadline if now.of(step) else step.due_date
+
     notices = []
     for step in rules.actionable_steps(steps):
         if step.side != Side.PARTNER or done.code not in step.depends_on:
             continue
-        deadline = now.of(step).deadline if now.of(step) else step.due_date
         text, blocks = step_blocks(
-            step, f"TradingView finished: {done.title}", "This step is now yours.", due=deadline, readers=Side.PARTNER
+            step,
+            f"TradingView finished: {done.title}",
+            "This step is now yours.",
+            due=deadline(step),
+            readers=Side.PARTNER,
         )
         notices.append(
             Message(
@@ -147,7 +185,38 @@ def _handed_over(event) -> list[Message]:
                 not_before=working_moment(integration.partner.zone),
             )
         )
-    return notices
+    if notices or done.is_launch:
+        return notices  # the launch has its own message
+    return _tradingview_finished(event, steps, deadline)
+
+
+def _tradingview_finished(event, steps, deadline) -> list[Message]:
+    """No partner step opened: the partner hears what the task means for them and their next step
+    (the one waiting on the task, else their first open one), in that step's thread."""
+    integration, done = event.integration, event.step
+    did, meaning = what_it_means(done)
+    open_partner_steps = [s for s in steps if s.side == Side.PARTNER and s.is_open]
+    waiting = [s for s in open_partner_steps if done.code in s.depends_on]
+    next_step = (waiting or open_partner_steps or [None])[0]
+    said = f"{did}: {meaning}" if meaning else did
+    if next_step is not None:
+        due = deadline(next_step)
+        detail = f"— your next step: {next_step.title}" + (f", due {due:%a %d %b %Y}" if due else "") + "."
+        text, blocks = step_blocks(next_step, said, detail, due=due, buttons=False, readers=Side.PARTNER)
+    else:
+        text, blocks = integration_blocks(integration, f"{said}.", readers=Side.PARTNER)
+    return [
+        Message(
+            f"tradingview_finished:{done.pk}:{_stamp(event)}",
+            K.HANDED_OVER,
+            text=text,
+            blocks=blocks,
+            integration=integration,
+            step=next_step,
+            channel=integration.slack_channel_id,
+            not_before=working_moment(integration.partner.zone),
+        )
+    ]
 
 
 def _update_threads(event) -> list[Message]:
