@@ -45,6 +45,7 @@ class OutboxMessage(models.Model):
         DIGEST = "digest", "Weekly digest"
         THREAD_STATUS = "thread_status", "Step status on its first message"
         CHANNEL_DIGEST = "channel_digest", "Steps listed in one message to a channel"
+        JIRA_NEWS = "jira_news", "News from Jira"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -19,6 +19,9 @@ as plain text, which they escape (``notifications.messages``); each message link
 side whose channel it goes to.
 """
 
+import hashlib
+import re
+
 from django.conf import settings
 from django.dispatch import receiver
 from django.utils import timezone
@@ -26,7 +29,7 @@ from django.utils import timezone
 from integrations import events
 from integrations.models import ChangeSource, tradingview_zone
 from integrations.standing import standing
-from notifications.messages import integration_blocks, readers_of, step_blocks, thread_status_blocks
+from notifications.messages import integration_blocks, link, mrkdwn, readers_of, step_blocks, thread_status_blocks
 from notifications.models import OutboxMessage, SlackThread
 from notifications.outbox import Message, working_moment, write
 from roadmap import standing as rules
@@ -345,7 +348,41 @@ def partner_handover(event) -> list[Message]:
     ]
 
 
+JIRA_KEY = re.compile(r"[A-Z][A-Z0-9_]*-[1-9][0-9]*")
+JIRA_SAYS = {"created": "created in Jira", "commented": "commented in Jira"}
+
+
+def jira_news(event) -> list[Message]:
+    """An issue of the partner's project created, moved or commented: a short line in the step's thread in
+    the partner's channel (the integration's page when on no step), once per Jira event; never what was
+    written. Off when the integration switched it off."""
+    integration, details = event.integration, event.details
+    if not integration.slack_channel_id or not integration.jira_news_in_slack:
+        return []
+    key = details["key"]
+    jira = (settings.JIRA_URL or "").strip().rstrip("/")
+    url = f"{jira}/browse/{key}" if jira.startswith("https://") and JIRA_KEY.fullmatch(key) else None
+    said = JIRA_SAYS.get(details["what"]) or mrkdwn("moved to {} in Jira", details["status"])
+    text = mrkdwn("{} {}", link(url, key), said)
+    news_key = details["news_key"]
+    if len(news_key) > 150:
+        news_key = hashlib.sha256(news_key.encode()).hexdigest()
+    return [
+        Message(
+            f"jira_news:{integration.pk}:{news_key}",
+            K.JIRA_NEWS,
+            text=text,
+            blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+            integration=integration,
+            step=event.step,
+            channel=integration.slack_channel_id,
+            not_before=working_moment(integration.partner.zone),
+        )
+    ]
+
+
 HANDLERS = {
+    events.JIRA_NEWS: jira_news,
     events.STEP_CHANGED: step_changed,
     events.REPLANNED: replanned,
     events.LAUNCHED: launched,
