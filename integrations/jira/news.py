@@ -10,7 +10,7 @@ delivery replayed, is announced with the same key and written once.
 
 from datetime import UTC, datetime
 
-from django.db import transaction
+from django.utils import timezone
 
 from integrations import events
 from integrations.context import ChangeContext
@@ -40,6 +40,16 @@ def what_happened(body) -> tuple[str, str] | None:
     return None
 
 
+def _when(stamp) -> datetime | None:
+    """Jira's ``timestamp`` (epoch milliseconds), never in the future; None when it is not a time."""
+    if isinstance(stamp, bool) or not isinstance(stamp, int | float):
+        return None
+    try:
+        return min(datetime.fromtimestamp(stamp / 1000, tz=UTC), timezone.now())
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
 def announce(deliveries) -> int:
     """Announce the news of processed ``deliveries`` (with their outcome recorded); how many."""
     said = [(d, what_happened(d.body)) for d in deliveries if d.outcome in ANNOUNCED_OUTCOMES and d.issue_key]
@@ -53,24 +63,25 @@ def announce(deliveries) -> int:
         )
     }
     count = 0
-    with transaction.atomic():
-        for delivery, (what, status) in said:
-            issue = issues.get(delivery.issue_key)
-            if issue is None or issue.integration is None:
-                continue
-            user = delivery.body.get("user") or (delivery.body.get("comment") or {}).get("author")
-            who = str(user.get("displayName") or "") if isinstance(user, dict) else ""
-            stamp = delivery.body.get("timestamp")
-            at = datetime.fromtimestamp(stamp / 1000, tz=UTC) if isinstance(stamp, int) else None
-            events.announce(
-                events.JIRA_NEWS,
-                issue.integration,
-                ChangeContext(source=ChangeSource.JIRA, by_name=who[:200] or "Jira", at=at),
-                step=issue.step,
-                key=issue.key,
-                what=what,
-                status=status,
-                news_key=delivery.content_key or delivery.delivery_id,
-            )
-            count += 1
+    # One announcement at a time, each written by the outbox's writer on its own: no transaction held
+    # across the batch (a replay or a resent delivery announces the same news key, written once).
+    for delivery, (what, status) in said:
+        issue = issues.get(delivery.issue_key)
+        if issue is None or issue.integration is None:
+            continue
+        comment = delivery.body.get("comment") if isinstance(delivery.body.get("comment"), dict) else {}
+        user = delivery.body.get("user") or comment.get("author")
+        who = str(user.get("displayName") or "") if isinstance(user, dict) else ""
+        at = _when(delivery.body.get("timestamp"))
+        events.announce(
+            events.JIRA_NEWS,
+            issue.integration,
+            ChangeContext(source=ChangeSource.JIRA, by_name=who[:200] or "Jira", at=at),
+            step=issue.step,
+            key=issue.key,
+            what=what,
+            status=status,
+            news_key=delivery.content_key or delivery.delivery_id,
+        )
+        count += 1
     return count
