@@ -18,6 +18,7 @@ where, when, why) and details by kind:
 | ``step_changed`` | a step's status changes | ``from_status``, ``to_status`` |
 | ``deadline_moved`` | a late hand-over moves an open step's deadline | ``from_due``, ``to_due``, ``because_of`` (a step code) |
 | ``launched`` | the last step (open to all users) is done | ``launched_on`` |
+| ``jira_news`` | an issue of the partner's Jira project was created, moved or commented | ``key``, ``what`` (created, moved, commented), ``status`` (moved to), ``news_key`` (the delivery's content key) |
 | ``partner_handover`` | the partner hands over a base URL (checked), the sheet or beta testers | ``handover`` (a ``HANDOVER_KINDS`` key, or "" for a staging URL), ``summary``, ``passed`` (a URL check's result; None otherwise) |
 
 A receiver must not call back into the services (the integration's row is locked) and should
@@ -37,7 +38,19 @@ STEP_CHANGED = "step_changed"
 DEADLINE_MOVED = "deadline_moved"
 LAUNCHED = "launched"
 PARTNER_HANDOVER = "partner_handover"
-KINDS = (KICKED_OFF, REPLANNED, PAUSED, RESUMED, CANCELLED, STEP_CHANGED, DEADLINE_MOVED, LAUNCHED, PARTNER_HANDOVER)
+JIRA_NEWS = "jira_news"
+KINDS = (
+    KICKED_OFF,
+    REPLANNED,
+    PAUSED,
+    RESUMED,
+    CANCELLED,
+    STEP_CHANGED,
+    DEADLINE_MOVED,
+    LAUNCHED,
+    PARTNER_HANDOVER,
+    JIRA_NEWS,
+)
 
 roadmap_event = Signal()  # sent with event=RoadmapEvent
 

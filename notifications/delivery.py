@@ -48,7 +48,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from integrations.retry import backoff
+from notifications.messages import readers_of, thread_status_blocks
 from notifications.models import OutboxMessage, SlackThread
+from notifications.outbox import Message, write
 
 logger = logging.getLogger(__name__)
 
@@ -423,9 +425,32 @@ def _post(row: OutboxMessage, client):
 
 
 def _start_thread(row, thread, ts: str):
-    if thread is not None and not thread.ts and ts:
-        status = row.step.status if row.step_id else ""
-        SlackThread.objects.filter(pk=thread.pk, ts="").update(ts=ts, status_shown=status)
+    """The first message sent starts the step's thread. It shows the status the step had when it was
+    written; when the step has moved on since, its first message is updated from the status it has now."""
+    if thread is None or thread.ts or not ts:
+        return
+    started = SlackThread.objects.filter(pk=thread.pk, ts="").update(ts=ts)
+    step = row.step
+    if not started or step is None:
+        return
+    step.refresh_from_db(fields=["status", "due_date"])
+    if thread.status_shown and thread.status_shown != step.status:
+        text, blocks = thread_status_blocks(step, due=step.due_date, readers=readers_of(step.integration, row.channel))
+        write(
+            [
+                Message(
+                    f"thread_status:{thread.pk}:first:{ts}",
+                    Kind.THREAD_STATUS,
+                    text=text,
+                    blocks=blocks,
+                    integration=step.integration,
+                    step=step,
+                    channel=row.channel,
+                    in_thread=False,
+                    not_before=row.claimed_at,  # at once: the run's moment
+                )
+            ]
+        )
 
 
 def _already_posted(row: OutboxMessage, client, thread_ts: str | None) -> str:

@@ -46,6 +46,7 @@ class OutboxMessage(models.Model):
         THREAD_STATUS = "thread_status", "Step status on its first message"
         CHANNEL_DIGEST = "channel_digest", "Steps listed in one message to a channel"
         LEAD_ESCALATION = "lead_escalation", "Escalation of a TradingView task to the PM's lead"
+        JIRA_NEWS = "jira_news", "News from Jira"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"

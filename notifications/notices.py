@@ -19,6 +19,9 @@ as plain text, which they escape (``notifications.messages``); each message link
 side whose channel it goes to.
 """
 
+import hashlib
+import re
+
 from django.conf import settings
 from django.dispatch import receiver
 from django.utils import timezone
@@ -26,7 +29,7 @@ from django.utils import timezone
 from integrations import events
 from integrations.models import ChangeSource, tradingview_zone
 from integrations.standing import standing
-from notifications.messages import integration_blocks, readers_of, step_blocks, thread_status_blocks
+from notifications.messages import integration_blocks, link, mrkdwn, readers_of, step_blocks, thread_status_blocks
 from notifications.models import OutboxMessage, SlackThread
 from notifications.outbox import Message, working_moment, write
 from roadmap import standing as rules
@@ -119,21 +122,59 @@ def _done_on_evidence(event) -> list[Message]:
     ]
 
 
+# What each TradingView task of the default roadmap means for the partner once it is finished (the
+# seed's "TradingView confirms / notifies the partner via Slack"); another task says only that it is done.
+WHAT_IT_MEANS = {
+    "slack-jira-onboarding": (
+        "TradingView has set up your Slack channel and Jira",
+        "business questions here, technical ones in Jira",
+    ),
+    "autotests-configuration": ("TradingView has configured your autotests", "you can now run them in Jenkins"),
+    "sandbox-access": (
+        "TradingView has provided your Sandbox access",
+        "you can now develop the integration in the Sandbox and complete the test-cases plan",
+    ),
+    "request-production-urls": (
+        "TradingView asks for your production URLs",
+        "confirm the staging URL, send the production URL and complete the sheet if your authorisation needs it",
+    ),
+    "smoke-testing": ("TradingView has run the smoke tests", "the issues found are in Jira"),
+    "final-testing": ("TradingView has run the final testing", "the issues found are in Jira"),
+    "closed-release": (
+        "TradingView has released the integration to production, hidden from all users",
+        "send the beta testers' usernames",
+    ),
+}
+
+
+def what_it_means(done) -> tuple[str, str]:
+    """(what TradingView did, what the partner can do now) for the finished task ``done``."""
+    return WHAT_IT_MEANS.get(done.code, (f"TradingView finished: {done.title}", ""))
+
+
 def _handed_over(event) -> list[Message]:
-    """TradingView finished a task: tell the partner what is now theirs, by when."""
+    """TradingView finished a task: tell the partner what is now theirs, by when; when no partner step
+    opens yet, what the task means for them and their next step, once per completion."""
     integration, done = event.integration, event.step
     channel = integration.slack_channel_id
     if not channel:
         return []
     steps = list(integration.steps.all())
     now = standing(integration, steps=steps)
+
+    def deadline(step):
+        return now.of(step).deadline if now.of(step) else step.due_date
+
     notices = []
     for step in rules.actionable_steps(steps):
         if step.side != Side.PARTNER or done.code not in step.depends_on:
             continue
-        deadline = now.of(step).deadline if now.of(step) else step.due_date
         text, blocks = step_blocks(
-            step, f"TradingView finished: {done.title}", "This step is now yours.", due=deadline, readers=Side.PARTNER
+            step,
+            f"TradingView finished: {done.title}",
+            "This step is now yours.",
+            due=deadline(step),
+            readers=Side.PARTNER,
         )
         notices.append(
             Message(
@@ -147,7 +188,38 @@ def _handed_over(event) -> list[Message]:
                 not_before=working_moment(integration.partner.zone),
             )
         )
-    return notices
+    if notices or done.is_launch:
+        return notices  # the launch has its own message
+    return _tradingview_finished(event, steps, deadline)
+
+
+def _tradingview_finished(event, steps, deadline) -> list[Message]:
+    """No partner step opened: the partner hears what the task means for them and their next step
+    (the one waiting on the task, else their first open one), in that step's thread."""
+    integration, done = event.integration, event.step
+    did, meaning = what_it_means(done)
+    open_partner_steps = [s for s in steps if s.side == Side.PARTNER and s.is_open]
+    waiting = [s for s in open_partner_steps if done.code in s.depends_on]
+    next_step = (waiting or open_partner_steps or [None])[0]
+    said = f"{did}: {meaning}" if meaning else did
+    if next_step is not None:
+        due = deadline(next_step)
+        detail = f"— your next step: {next_step.title}" + (f", due {due:%a %d %b %Y}" if due else "") + "."
+        text, blocks = step_blocks(next_step, said, detail, due=due, buttons=False, readers=Side.PARTNER)
+    else:
+        text, blocks = integration_blocks(integration, f"{said}.", readers=Side.PARTNER)
+    return [
+        Message(
+            f"tradingview_finished:{done.pk}:{_stamp(event)}",
+            K.HANDED_OVER,
+            text=text,
+            blocks=blocks,
+            integration=integration,
+            step=next_step,
+            channel=integration.slack_channel_id,
+            not_before=working_moment(integration.partner.zone),
+        )
+    ]
 
 
 def _update_threads(event) -> list[Message]:
@@ -276,7 +348,41 @@ def partner_handover(event) -> list[Message]:
     ]
 
 
+JIRA_KEY = re.compile(r"[A-Z][A-Z0-9_]*-[1-9][0-9]*")
+JIRA_SAYS = {"created": "created in Jira", "commented": "commented in Jira"}
+
+
+def jira_news(event) -> list[Message]:
+    """An issue of the partner's project created, moved or commented: a short line in the step's thread in
+    the partner's channel (the integration's page when on no step), once per Jira event; never what was
+    written. Off when the integration switched it off."""
+    integration, details = event.integration, event.details
+    if not integration.slack_channel_id or not integration.jira_news_in_slack:
+        return []
+    key = details["key"]
+    jira = (settings.JIRA_URL or "").strip().rstrip("/")
+    url = f"{jira}/browse/{key}" if jira.startswith("https://") and JIRA_KEY.fullmatch(key) else None
+    said = JIRA_SAYS.get(details["what"]) or mrkdwn("moved to {} in Jira", details["status"])
+    text = mrkdwn("{} {}", link(url, key), said)
+    news_key = details["news_key"]
+    if len(news_key) > 150:
+        news_key = hashlib.sha256(news_key.encode()).hexdigest()
+    return [
+        Message(
+            f"jira_news:{integration.pk}:{news_key}",
+            K.JIRA_NEWS,
+            text=text,
+            blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+            integration=integration,
+            step=event.step,
+            channel=integration.slack_channel_id,
+            not_before=working_moment(integration.partner.zone),
+        )
+    ]
+
+
 HANDLERS = {
+    events.JIRA_NEWS: jira_news,
     events.STEP_CHANGED: step_changed,
     events.REPLANNED: replanned,
     events.LAUNCHED: launched,

@@ -89,7 +89,11 @@ def write(messages: Iterable[Message]) -> int:
     new = [message for reason, message in by_reason.items() if reason not in written]
     if not new:
         return 0
-    threads = _threads({message.thread_key for message in new} - {None})
+    shown = {}  # the status a thread's first message shows: the step's as its first message is written
+    for message in new:
+        if message.thread_key is not None:
+            shown.setdefault(message.thread_key, message.step.status)
+    threads = _threads(shown)
     now = timezone.now()
     OutboxMessage.objects.bulk_create(
         [
@@ -124,8 +128,8 @@ def queue(reason_key: str, kind: str, **fields) -> OutboxMessage | None:
     return OutboxMessage.objects.filter(reason_key=message.reason).first()
 
 
-def _threads(wanted: set[tuple[int, str]]) -> dict[tuple[int, str], SlackThread]:
-    """The steps' threads by (step id, channel), made when missing."""
+def _threads(wanted: dict[tuple[int, str], str]) -> dict[tuple[int, str], SlackThread]:
+    """The steps' threads by (step id, channel), made when missing with the status their first message shows."""
     if not wanted:
         return {}
     step_ids = {step_id for step_id, _ in wanted}
@@ -136,10 +140,13 @@ def _threads(wanted: set[tuple[int, str]]) -> dict[tuple[int, str], SlackThread]
         return {(thread.step_id, thread.channel): thread for thread in found}
 
     threads = load()
-    missing = wanted - set(threads)
+    missing = set(wanted) - set(threads)
     if missing:
         SlackThread.objects.bulk_create(
-            [SlackThread(step_id=step_id, channel=channel) for step_id, channel in missing],
+            [
+                SlackThread(step_id=step_id, channel=channel, status_shown=wanted[step_id, channel])
+                for step_id, channel in missing
+            ],
             ignore_conflicts=True,
             batch_size=BATCH_SIZE,
         )

@@ -249,7 +249,7 @@ class IntegrationAdmin(OperationsAdmin):
                     )
                 },
             ),
-            ("Channels", {"fields": ("slack_channel_id", "jira_project_key", "jira_epic_key")}),
+            ("Channels", {"fields": ("slack_channel_id", "jira_project_key", "jira_epic_key", "jira_news_in_slack")}),
             ("People", {"fields": ("tv_pm", "business_manager", "tech_contact", "beta_testers")}),
             ("Launch forecast", {"fields": ("partner_sees_forecast",)}),
         ]

@@ -28,6 +28,7 @@ from django.db.models import F, Min, Q
 from django.utils import timezone
 
 from integrations import retry
+from integrations.jira import news
 from integrations.jira.client import JiraError, fetch_issue
 from integrations.jira.issues import Handled, IssueFacts, MalformedIssue, apply_issue, apply_issues
 from integrations.jira.models import JiraDelivery, JiraIssue
@@ -112,7 +113,9 @@ def process(delivery_id: int, *, now: datetime | None = None) -> str | None:
         return duplicate(first) if first else handle(delivery)
 
     result = _guarded(delivery, outcome)
-    _record(delivery, result, claimed_at, duplicate_of=first)
+    if _record(delivery, result, claimed_at, duplicate_of=first):
+        delivery.outcome = result.state
+        news.announce([delivery])
     return result.state
 
 
@@ -193,7 +196,7 @@ def drain(limit: int = DRAIN_BATCH, *, now: datetime | None = None) -> int:
         if first.pk in results:  # its first is of this batch: say what became of it
             first.outcome = results[first.pk].state
         results[pk] = duplicate(first)
-    _record_batch(deliveries, results, claimed_at, duplicates)
+    news.announce(_record_batch(deliveries, results, claimed_at, duplicates))
     return len(ids)
 
 
@@ -225,8 +228,8 @@ def _issue_news(delivery: JiraDelivery):
     return _guarded(delivery, lambda: completed(IssueFacts.from_json(body.get("issue"))))
 
 
-def _record_batch(deliveries, results: dict, claimed_at: datetime, duplicates: dict):
-    """``_record`` for a batch: the rows still ours written in one UPDATE."""
+def _record_batch(deliveries, results: dict, claimed_at: datetime, duplicates: dict) -> list[JiraDelivery]:
+    """``_record`` for a batch: the rows still ours written in one UPDATE; returns them."""
     done_at = timezone.now()
     with transaction.atomic():
         ours = set(
@@ -248,6 +251,7 @@ def _record_batch(deliveries, results: dict, claimed_at: datetime, duplicates: d
         JiraDelivery.objects.bulk_update(rows, ["outcome", "detail", "processed_at", "not_before", "duplicate_of"])
     for delivery in rows:
         _log(delivery, results[delivery.pk])
+    return rows
 
 
 def same_news_before(delivery: JiraDelivery) -> JiraDelivery | None:
@@ -272,13 +276,16 @@ def duplicate(first: JiraDelivery) -> Handled:
     )
 
 
-def _record(delivery: JiraDelivery, result: Handled, claimed_at: datetime, duplicate_of: JiraDelivery | None = None):
+def _record(
+    delivery: JiraDelivery, result: Handled, claimed_at: datetime, duplicate_of: JiraDelivery | None = None
+) -> bool:
+    """Write the outcome, when the claim is still ours; whether it was."""
     done_at = timezone.now()
     not_before = None
     if result.state == Status.WAITING:
         not_before = max(done_at, claimed_at) + backoff(delivery.attempts)
     # Only the claim that did the work writes: a sweep that took the row over as stuck owns it now.
-    JiraDelivery.objects.filter(pk=delivery.pk, outcome=Status.PROCESSING, claimed_at=claimed_at).update(
+    written = JiraDelivery.objects.filter(pk=delivery.pk, outcome=Status.PROCESSING, claimed_at=claimed_at).update(
         outcome=result.state,
         detail=result.detail,
         processed_at=done_at,
@@ -286,6 +293,7 @@ def _record(delivery: JiraDelivery, result: Handled, claimed_at: datetime, dupli
         duplicate_of=duplicate_of if result.state == Status.DUPLICATE else None,
     )
     _log(delivery, result)
+    return bool(written)
 
 
 def _log(delivery: JiraDelivery, result: Handled):

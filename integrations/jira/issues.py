@@ -23,6 +23,7 @@ from django.utils import timezone
 from integrations import guards
 from integrations.context import ChangeContext
 from integrations.jira.models import JiraIssue, StatusCategory
+from integrations.jira.rules import held_by_ux_bug
 from integrations.models import ChangeSource, Integration, IntegrationStep
 from integrations.steps import change_status, last_change
 from roadmap.models import StepStatus
@@ -163,7 +164,8 @@ def apply_issue(facts: IssueFacts, *, who: str = "", deleted: bool = False) -> H
         _record(issue, facts, integration, deleted)
         steps = {s.pk: s for s in (before, issue.step) if s is not None and not (issue.is_bug and s == issue.step)}
         if issue.step is None and not steps:
-            return Handled(Handled.IGNORED, f"{facts.key} is linked to no step of {integration}; recorded.")
+            held = integration.steps.filter(held_by_ux_bugs=True) if issue.affects_ux else []
+            return _on_no_step(issue, integration, held)
         context = ChangeContext(
             source=ChangeSource.JIRA,
             by_name=(who or "Jira")[:200],
@@ -262,7 +264,7 @@ class _Page:
                 return self._moves_a_step(facts, who, integration)
             results.append(_as_jira_says(step) if tasks else _no_task(step))
         if new.step is None and not synced:
-            outcome = Handled(Handled.IGNORED, f"{facts.key} is linked to no step of {integration}; recorded.")
+            outcome = _on_no_step(new, integration, self.steps[integration.pk])
         else:
             details = "; ".join(r.detail for r in results) or f"{facts.key} recorded as {new.describe()}."
             outcome = Handled(Handled.APPLIED, details)
@@ -287,6 +289,17 @@ class _Page:
         if self.recorded:
             JiraIssue.objects.bulk_update(list(self.recorded.values()), RECORDED_FIELDS)
             self.recorded = {}
+
+
+def _on_no_step(issue: JiraIssue, integration, steps) -> Handled:
+    """News of an issue on no step: recorded; a bug affecting the UX still holds the steps ``held_by_ux_bugs``."""
+    held = held_by_ux_bug(issue, steps)
+    if held:
+        names = ", ".join(str(step.title) for step in held)
+        return Handled(
+            Handled.APPLIED, f"{issue.describe()} is a bug affecting the UX: it holds {names} while it is open."
+        )
+    return Handled(Handled.IGNORED, f"{issue.key} is linked to no step of {integration}; recorded.")
 
 
 def _older(issue: JiraIssue, facts: IssueFacts) -> bool:

@@ -23,6 +23,14 @@ def _holds(bug: JiraIssue, step) -> bool:
     return bool((step.jira_bug_labels and bug.step_id == step.pk) or (step.held_by_ux_bugs and bug.affects_ux))
 
 
+def held_by_ux_bug(issue, steps) -> list:
+    """The steps of ``steps`` that ``issue`` holds while open as a bug affecting the UX, whatever its step
+    (a UX bug with no testing-round label belongs to no step, yet holds the closed release)."""
+    if not (issue.is_bug and issue.affects_ux):
+        return []
+    return [step for step in steps if step.held_by_ux_bugs]
+
+
 def bugs_closed(step, steps=None) -> list[tuple]:
     """When each bug that held ``step`` was closed (or deleted) in Jira, by the time Jira gave that change.
 

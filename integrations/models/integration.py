@@ -127,6 +127,12 @@ class Integration(models.Model):
         validators=[RegexValidator(r"^[A-Z][A-Z0-9_]{1,9}-[0-9]+$", "A Jira epic key looks like BRK-1.")],
         help_text="Optional: the epic that gathers the integration's issues.",
     )
+    jira_news_in_slack = models.BooleanField(
+        "Jira news in Slack",
+        default=True,
+        help_text="Issues of the Jira project created, moved or commented are a short line in the step's "
+        "thread in the partner's Slack channel.",
+    )
     tv_pm = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="TradingView PM",

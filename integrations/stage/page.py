@@ -61,7 +61,9 @@ class TimelineRow:
 
 def load(user, pk) -> Integration:
     """The integration ``pk`` as ``user`` may see it, with what the page reads, or 404."""
-    queryset = Integration.objects.select_related("partner", "tv_pm").prefetch_related(
+    queryset = Integration.objects.select_related(
+        "partner", "tv_pm", "business_manager", "tech_contact"
+    ).prefetch_related(
         Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")),
         # With whether the partner reads each note: the cancellation's reason is shown only then.
         Prefetch("events", queryset=IntegrationEvent.objects.with_partner_view().order_by("at", "id")),
@@ -102,6 +104,15 @@ def open_bugs_of_current_round(integration, owed: list[Owed]) -> list[JiraIssue]
         .exclude(status_category=StatusCategory.DONE)
         .order_by("key")
     )
+
+
+def contacts(integration) -> list[tuple[str, str, str]]:
+    """Whom the partner contacts by e-mail at TradingView (the roadmap's "contact via email"):
+    (role, name, e-mail) of the business manager and the technical contact that are set."""
+    people = [("Business manager", integration.business_manager), ("Technical contact", integration.tech_contact)]
+    return [
+        (role, user.get_full_name() or user.get_username(), user.email) for role, user in people if user is not None
+    ]
 
 
 def team_lineup(integration) -> list[tuple[str, int, int]]:
@@ -163,6 +174,7 @@ def stage_context(request, integration: Integration, **forms) -> dict:
         "ending": ending(integration, events, user),
         "blocked": blocked(integration, steps, user, now.clock.today(Side.PARTNER), integration.partner.zone),
         "bugs": open_bugs_of_current_round(integration, ours),
+        "contacts": contacts(integration),
         "manual_url": MANUAL_URL,
         "spec_url": REST_API_SPEC_URL,
         "team": [

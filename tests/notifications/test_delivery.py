@@ -100,6 +100,36 @@ def test_later_messages_of_a_step_go_in_its_thread_and_its_first_message_shows_t
     assert fresh(blocked).slack_ts != thread.ts
 
 
+def test_a_first_message_posted_after_the_step_changed_shows_the_status_it_has_now(acme, pm, fake_slack):
+    hand_over(acme, pm)  # the first message of "passing-autotests" is written: not started
+    with on(DAY, 10):
+        block_step(step(acme, "passing-autotests"), ctx(pm, at(DAY, 10), note="Waiting for credentials"))
+    thread = SlackThread.objects.get(step=step(acme, "passing-autotests"), channel=PARTNER_CHANNEL)
+
+    delivery.deliver_due(now=at(DAY, 11))  # posted after the change
+    delivery.deliver_due(now=at(DAY, 11) + timedelta(seconds=1))
+    delivery.deliver_due(now=at(DAY, 11) + timedelta(seconds=2))
+
+    first = fake_slack.messages[PARTNER_CHANNEL][0]
+    assert first["ts"] == fresh(thread).ts
+    assert "Blocked" in first["text"] and "Not started" not in first["text"]
+    assert fresh(thread).status_shown == "blocked"
+    [update] = fake_slack.calls("chat.update")
+    assert update.body["ts"] == first["ts"]
+
+    # once it shows the status, a later delivery changes nothing more
+    delivery.deliver_due(now=at(DAY, 12))
+    assert len(fake_slack.calls("chat.update")) == 1
+
+
+def test_a_first_message_still_showing_its_status_is_not_updated(acme, pm, fake_slack):
+    hand_over(acme, pm)
+    delivery.deliver_due(now=at(DAY, 11))
+    delivery.deliver_due(now=at(DAY, 11) + timedelta(seconds=1))
+    assert not fake_slack.calls("chat.update")
+    assert not OutboxMessage.objects.filter(kind=K.THREAD_STATUS).exists()
+
+
 def test_a_reply_waits_for_its_thread_to_start(acme, pm, fake_slack):
     hand_over(acme, pm)
     first = OutboxMessage.objects.get(kind=K.HANDED_OVER)

@@ -81,7 +81,9 @@ def test_a_block_and_unblock_note_is_posted_as_text(hostile, fake_slack, partner
     deliver_everything(d(3, 11))
 
     posts = fake_slack.posts(PARTNER_CHANNEL)
-    assert {OutboxMessage.objects.get(slack_ts=m["ts"]).kind for m in fake_slack.messages[PARTNER_CHANNEL]} >= {
+    # (an update of a first message keeps the ts of the message it updates)
+    posted = OutboxMessage.objects.exclude(kind=K.THREAD_STATUS)
+    assert {posted.get(slack_ts=m["ts"]).kind for m in fake_slack.messages[PARTNER_CHANNEL]} >= {
         K.BLOCKED,
         K.UNBLOCKED,
     }

@@ -53,7 +53,7 @@ def test_tradingview_hands_over_sandbox_access_the_partner_hears_what_is_now_the
     up_to_sandbox_access(running, pm)
     complete(running, "sandbox-access", d(4, 1), pm)
     development = step(running, "sandbox-development")
-    notice = OutboxMessage.objects.get(kind=K.HANDED_OVER)
+    notice = OutboxMessage.objects.get(kind=K.HANDED_OVER, step=development)
     assert notice.channel == PARTNER_CHANNEL
     assert notice.step == development
     assert "TradingView finished: Sandbox access configuration" in notice.text
@@ -67,7 +67,7 @@ def test_after_a_late_hand_over_the_notice_gives_the_moved_deadline(running, pm)
     complete(running, "sandbox-access", d(4, 8), pm)  # due Thu 2 April: 4 working days late
     development = step(running, "sandbox-development")
     assert development.due_date == d(4, 10)  # keeps its 2 working days after the hand-over
-    notice = OutboxMessage.objects.get(kind=K.HANDED_OVER)
+    notice = OutboxMessage.objects.get(kind=K.HANDED_OVER, step=development)
     assert "due Fri 10 Apr 2026" in notice.text
     assert "Mon 06 Apr" not in notice.text
 
@@ -235,3 +235,70 @@ def test_a_note_on_a_tradingview_step_never_goes_to_the_partners_channel(running
     assert not [m.text for m in to_partner if "INTERNAL" in m.text + str(m.blocks)]
     internal = " ".join(m.text for m in OutboxMessage.objects.filter(channel=INTERNAL))
     assert "INTERNAL: legal holds it" in internal  # TradingView's own channel hears it
+
+
+# --- "TradingView notifies the partner via Slack once completed" ----------------------------------
+
+
+def test_tradingview_configuring_the_autotests_is_heard_even_before_the_partner_can_run_them(running, pm):
+    complete(running, "autotests-configuration", d(3, 4), pm)  # the partner's endpoints are not done yet
+    passing = step(running, "passing-autotests")
+    [notice] = OutboxMessage.objects.filter(channel=PARTNER_CHANNEL)
+    assert notice.kind == K.HANDED_OVER
+    assert notice.step == passing  # in the thread of the partner's next step
+    assert notice.text.startswith(
+        "TradingView has configured your autotests: you can now run them in Jenkins"
+        " — your next step: Passing REST API autotests, due Mon 30 Mar 2026"
+    )
+    assert not [b for b in notice.blocks if b["type"] == "actions" and "Mark done" in str(b)]
+
+
+def test_tradingview_finishing_the_onboarding_tells_the_partner_its_next_step(running, pm):
+    complete(running, "slack-jira-onboarding", d(3, 4), pm)
+    [notice] = OutboxMessage.objects.filter(channel=PARTNER_CHANNEL)
+    assert notice.step == step(running, "endpoints-implementation")
+    assert notice.text.startswith("TradingView has set up your Slack channel and Jira")
+    assert "your next step: Data / trading endpoints implementation, due Mon 30 Mar 2026" in notice.text
+
+
+def test_what_the_partner_hears_is_escaped(running, pm):
+    running.name = "<!channel> Acme"
+    running.save(update_fields=["name"])
+    complete(running, "autotests-configuration", d(3, 4), pm)
+    [notice] = OutboxMessage.objects.filter(channel=PARTNER_CHANNEL)
+    assert "<!channel>" not in notice.text + str(notice.blocks)
+    assert "&lt;!channel&gt; Acme" in notice.text
+
+
+def test_once_per_completion_a_redo_says_it_again_a_duplicate_event_does_not(running, pm):
+    from integrations import events
+    from notifications.notices import on_roadmap_event
+
+    seen = []
+
+    def keep(sender, event, **kwargs):
+        seen.append(event)
+
+    events.roadmap_event.connect(keep)
+    try:
+        complete(running, "autotests-configuration", d(3, 4), pm)
+    finally:
+        events.roadmap_event.disconnect(keep)
+    for event in seen:
+        on_roadmap_event(sender=None, event=event)  # the same event delivered again
+    assert OutboxMessage.objects.filter(channel=PARTNER_CHANNEL, kind=K.HANDED_OVER).count() == 1
+
+    with on(d(3, 5)):
+        steps.reopen_step(step(running, "autotests-configuration"), ctx(pm, d(3, 5), note="Job renamed"))
+    complete(running, "autotests-configuration", d(3, 6), pm)
+    assert OutboxMessage.objects.filter(channel=PARTNER_CHANNEL, kind=K.HANDED_OVER).count() == 2
+
+
+def test_the_partner_hears_tradingview_finished_through_the_real_slack_client(running, pm, fake_slack):
+    from notifications import delivery
+    from tests.integrations.helpers import at
+
+    complete(running, "autotests-configuration", d(3, 4), pm)
+    delivery.deliver_due(now=at(d(3, 4), 15))
+    [post] = fake_slack.posts(PARTNER_CHANNEL)
+    assert "TradingView has configured your autotests" in post["text"]

@@ -334,3 +334,22 @@ def test_a_template_refuses_a_status_map_jira_cannot_follow(acme, status_map):
     acme.template.jira_status_map = status_map
     with pytest.raises(ValidationError, match="Map Jira status names to a category"):
         acme.template.full_clean()
+
+
+def test_a_ux_bug_without_a_round_label_is_said_to_hold_the_closed_release_not_to_be_linked_to_no_step(acme):
+    ux_bug = facts(key="ACME-50", status="Open", category="new", kind="Bug", labels=["ux"])
+
+    one = apply_issue(ux_bug)
+    [in_a_page] = issues.apply_issues([facts(key="ACME-51", status="Open", category="new", kind="Bug", labels=["ux"])])
+
+    for outcome, key in ((one, "ACME-50"), (in_a_page, "ACME-51")):
+        assert "linked to no step" not in outcome.detail
+        assert outcome.detail == f"{key} (Open) is a bug affecting the UX: it holds Closed release while it is open."
+        assert outcome.state == Handled.APPLIED
+    refusal = open_bugs_refusal(step(acme, "closed-release"))
+    assert "ACME-50 (Open)" in str(refusal) and "ACME-51 (Open)" in str(refusal)
+
+
+def test_a_bug_of_no_round_that_does_not_affect_the_ux_is_still_linked_to_no_step(acme):
+    outcome = apply_issue(facts(key="ACME-52", status="Open", category="new", kind="Bug", labels=["backend"]))
+    assert outcome.state == Handled.IGNORED and "linked to no step" in outcome.detail

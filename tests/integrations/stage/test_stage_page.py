@@ -205,3 +205,33 @@ def test_a_pms_note_on_a_tradingview_step_never_reaches_the_stage_page(client, p
 
     assert "INTERNAL" not in html
     assert "Slack/Jira onboarding" in html  # the step itself is there, without the note
+
+
+def test_the_business_manager_and_technical_contact_are_named_with_their_email(
+    client, partner_user, started_integration
+):
+    from tests.factories import UserFactory
+
+    started_integration.business_manager = UserFactory(
+        username="bm.carol", first_name="Carol", last_name="<b>Ng</b>", email="carol@tradingview.example", staff=True
+    )
+    started_integration.tech_contact = UserFactory(
+        username="tech.dave", first_name="", email="dave@tradingview.example", staff=True
+    )
+    started_integration.save()
+    client.force_login(partner_user)
+    with on("2026-03-10"):
+        html = client.get(url(started_integration)).content.decode()
+    contacts = html[html.index('id="contacts"') :][:800]
+    assert "Business manager" in contacts and "Technical contact" in contacts
+    assert '<a href="mailto:carol@tradingview.example">Carol &lt;b&gt;Ng&lt;/b&gt;</a>' in contacts
+    assert '<a href="mailto:dave@tradingview.example">tech.dave</a>' in contacts
+
+
+def test_without_a_business_manager_or_technical_contact_the_page_names_nobody(
+    client, partner_user, started_integration
+):
+    client.force_login(partner_user)
+    with on("2026-03-10"):
+        html = client.get(url(started_integration)).content.decode()
+    assert 'id="contacts"' not in html
