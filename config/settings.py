@@ -194,6 +194,12 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en-gb"
 # The zone whose calendar decides "today" for deadlines and overdue days.
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
+# TradingView's working calendar: the public holidays of a country (and region) of the `holidays`
+# library, e.g. GB and ENG, and the company's own days off (ISO dates, comma separated). Its
+# deadlines and days late skip them. Empty country: weekends only.
+TRADINGVIEW_HOLIDAYS_COUNTRY = env_str("TRADINGVIEW_HOLIDAYS_COUNTRY", "")
+TRADINGVIEW_HOLIDAYS_SUBDIVISION = env_str("TRADINGVIEW_HOLIDAYS_SUBDIVISION", "")
+TRADINGVIEW_DAYS_OFF = env_list("TRADINGVIEW_DAYS_OFF", [])
 USE_I18N = True
 USE_TZ = True
 

@@ -26,6 +26,7 @@ from integrations.batches import in_batches
 from integrations.clock import today_for
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, tradingview_zone
 from integrations.standing import standing
+from integrations.stored_standing import tradingview_calendar
 from integrations.text import working_days
 from notifications import channel_digest
 from notifications.digest import plan_weekly_digest
@@ -184,7 +185,7 @@ def _partner_step(integration, step, deadline, days_to_deadline, day, policy, da
                 integration=integration,
                 step=step,
                 channel=channel,
-                not_before=working_moment(integration.partner.zone, day),
+                not_before=working_moment(integration.partner.zone, day, calendar=integration.partner.calendar),
             )
         )
     if -days_to_deadline >= policy["escalate_after_days"] and settings.SLACK_INTERNAL_CHANNEL:
@@ -207,7 +208,7 @@ def _partner_step(integration, step, deadline, days_to_deadline, day, policy, da
                 integration=integration,
                 step=step,
                 channel=settings.SLACK_INTERNAL_CHANNEL,
-                not_before=working_moment(tradingview_zone(), day),
+                not_before=working_moment(tradingview_zone(), day, calendar=tradingview_calendar()),
             )
         )
     return pending
@@ -233,6 +234,6 @@ def _tradingview_step(integration, step, deadline, days_to_deadline, day) -> lis
             integration=integration,
             step=step,
             channel=channel,
-            not_before=working_moment(tradingview_zone(), day),
+            not_before=working_moment(tradingview_zone(), day, calendar=tradingview_calendar()),
         )
     ]

@@ -6,10 +6,12 @@ The default calendar (no country) is weekends only, as the product counted befor
 """
 
 import functools
+import importlib.resources
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import holidays
 
@@ -52,6 +54,17 @@ class WorkingCalendar:
             return ""
         return _holidays(self.country, self.subdivision, day.year).get(day, "")
 
+    def moved_for_holiday(self, nominal: date | None, due: date | None) -> str:
+        """Why a deadline is on ``due`` and not the plan's ``nominal`` day: "moved from 25 Dec: Christmas
+        Day in Germany"; "" when it did not move for a holiday of this calendar."""
+        if nominal is None or due is None or due <= nominal or nominal.weekday() >= SATURDAY:
+            return ""
+        why = self.holiday(nominal)
+        if not why:
+            return ""
+        where = "" if nominal in self.days_off or not self.place else f" in {self.place}"
+        return f"moved from {nominal.day} {nominal:%b}: {why}{where}"
+
     def is_working_day(self, day: date) -> bool:
         return day.weekday() < SATURDAY and not self.holiday(day)
 
@@ -90,6 +103,32 @@ def check_country(country: str, subdivision: str = ""):
 
 
 WEEKENDS_ONLY = WorkingCalendar()
+
+
+def country_of_zone(zone_name: str) -> str:
+    """The country of a time zone where that is unambiguous (tz's ``zone.tab``), and its holidays known; else "".
+
+    Europe/Berlin is DE, Asia/Tokyo JP; UTC, or an alias the table does not list, is no country.
+    """
+    country = _zone_countries().get((zone_name or "").strip(), "")
+    return country if country in holidays.list_supported_countries() else ""
+
+
+@functools.lru_cache(maxsize=1)
+def _zone_countries() -> dict[str, str]:
+    try:
+        text = importlib.resources.files("tzdata.zoneinfo").joinpath("zone.tab").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        try:
+            text = Path("/usr/share/zoneinfo/zone.tab").read_text(encoding="utf-8")
+        except OSError:
+            return {}
+    countries = {}
+    for line in text.splitlines():
+        fields = line.split("\t")
+        if len(fields) >= 3 and not line.startswith("#"):
+            countries[fields[2]] = fields[0]
+    return countries
 
 
 def parse_days_off(text: str | Collection[str]) -> frozenset[date]:

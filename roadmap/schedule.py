@@ -71,6 +71,13 @@ def weeks_after(kickoff: date, weeks: int) -> date:
     return next_working_day(kickoff + timedelta(weeks=weeks))
 
 
+def week_due_date(step, kickoff: date) -> date | None:
+    """The day a step with a due week falls due by weeks alone (weekends moved, holidays not); None without one."""
+    if step.due_week is None:
+        return None
+    return weeks_after(kickoff, step.due_week_last or step.due_week)
+
+
 def check_plannable(day: date, today: date, what: str = "kick-off"):
     """Refuse a plan date so far from today that it can only be a typo (and would overflow)."""
     limit = MAX_YEARS_FROM_TODAY * 365
