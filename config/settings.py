@@ -201,6 +201,12 @@ SHORT_DATE_FORMAT = "j M Y"
 SHORT_DATETIME_FORMAT = "j M Y, H:i"
 # The zone whose calendar decides "today" for deadlines and overdue days.
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
+# TradingView's working calendar: the public holidays of a country (and region) of the `holidays`
+# library, e.g. GB and ENG, and the company's own days off (ISO dates, comma separated). Its
+# deadlines and days late skip them. Empty country: weekends only.
+TRADINGVIEW_HOLIDAYS_COUNTRY = env_str("TRADINGVIEW_HOLIDAYS_COUNTRY", "")
+TRADINGVIEW_HOLIDAYS_SUBDIVISION = env_str("TRADINGVIEW_HOLIDAYS_SUBDIVISION", "")
+TRADINGVIEW_DAYS_OFF = env_list("TRADINGVIEW_DAYS_OFF", [])
 USE_I18N = True
 USE_TZ = True
 

@@ -1,6 +1,7 @@
 """One clock: what day it is for each side, and the ``Clock`` the standing rules count with.
 
-TradingView counts its days in ``TIME_ZONE``, a partner in its own time zone (``Partner.zone``).
+TradingView counts its days in ``TIME_ZONE``, a partner in its own time zone (``Partner.zone``);
+each works to its own calendar of holidays (``calendars_for``).
 Every "today" of the product comes from here (``today_for``, ``day_of``), so a page, a reminder
 and the daily refresh never disagree about the day.
 """
@@ -8,10 +9,13 @@ and the daily refresh never disagree about the day.
 import zoneinfo
 from datetime import date, datetime
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 
 from integrations.models import Integration, tradingview_zone
+from integrations.stored_standing import tradingview_calendar
 from roadmap import standing as rules
+from roadmap.calendars import WEEKENDS_ONLY, WorkingCalendar
 from roadmap.models import Side
 
 
@@ -19,12 +23,22 @@ def clock_for(integration: Integration, now: datetime | None = None) -> rules.Cl
     """Today for TradingView (``TIME_ZONE``) and for the partner (its own time zone)."""
     now = now or timezone.now()
     zones = {side: zone_of(side, integration.partner) for side in Side.values}
+    calendars = calendars_for(integration)
     if integration.is_launched and integration.launched_on:
-        return rules.Clock(now, zones, frozen_on=integration.launched_on)
+        return rules.Clock(now, zones, frozen_on=integration.launched_on, calendars=calendars)
     if integration.is_cancelled and integration.cancelled_on:
         # A cancelled integration's open steps stop growing late on the day it stopped.
-        return rules.Clock(now, zones, frozen_on=integration.cancelled_on)
-    return rules.Clock(now, zones)
+        return rules.Clock(now, zones, frozen_on=integration.cancelled_on, calendars=calendars)
+    return rules.Clock(now, zones, calendars=calendars)
+
+
+def calendars_for(integration: Integration) -> dict[str, WorkingCalendar]:
+    """Each side's working calendar: TradingView's from the settings, the partner's own."""
+    try:
+        partner = integration.partner
+    except ObjectDoesNotExist:  # a preview of an integration not yet given its partner
+        partner = None
+    return {Side.TRADINGVIEW: tradingview_calendar(), Side.PARTNER: partner.calendar if partner else WEEKENDS_ONLY}
 
 
 def zone_of(side: str, partner=None) -> zoneinfo.ZoneInfo:

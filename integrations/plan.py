@@ -13,10 +13,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations import events
-from integrations.clock import day_of
+from integrations.clock import calendars_for, day_of
 from integrations.context import ChangeContext
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange
 from integrations.standing import refresh_standing
+from roadmap.calendars import check_country
 from roadmap.conditions import evaluate
 from roadmap.models import StepStatus, TemplateStep, template_problems
 from roadmap.refusals import IntegrationEnded, InvalidInput, InvalidTemplate, NotRunning, ReasonRequired, StaleChange
@@ -91,7 +92,7 @@ class PlannedStep:
 
 
 def _plan_steps(integration, template_steps, kickoff: date) -> list[PlannedStep]:
-    dates = plan_due_dates(template_steps, kickoff)
+    dates = plan_due_dates(template_steps, kickoff, calendars_for(integration))
     planned = []
     for ts in template_steps:
         verdict = evaluate(ts.condition, integration)
@@ -238,7 +239,7 @@ def replan(integration, kickoff, context: ChangeContext) -> Integration:
         raise InvalidInput(f"{integration} already kicks off on {kickoff:%Y-%m-%d}.")
     steps = list(integration.steps.all())
     _check_template(steps, integration)
-    dates = plan_due_dates(steps, kickoff)
+    dates = plan_due_dates(steps, kickoff, calendars_for(integration))
     old = integration.kickoff_on
     note = f"Re-planned: kick-off moved from {old:%Y-%m-%d} to {kickoff:%Y-%m-%d}. {context.note}"
     _move_planned_dates(steps, {s: dates[s.code] for s in steps}, context, note)
@@ -313,3 +314,18 @@ def cancel(integration, context: ChangeContext) -> Integration:
     events.announce(events.CANCELLED, integration, context, from_state=old)
     refresh_standing(integration, context)
     return integration
+
+
+@transaction.atomic
+def set_holidays(partner, country: str, subdivision: str, context: ChangeContext):
+    """The partner keeps the public holidays of ``country`` (and ``subdivision``) from now on.
+
+    Dates already planned stay; days late, overdue and the split are counted in the new calendar
+    from now, and each running integration's stored standing says so at once.
+    """
+    country, subdivision = (country or "").strip().upper(), (subdivision or "").strip().upper()
+    check_country(country, subdivision)
+    partner.country, partner.subdivision = country, subdivision
+    partner.save(update_fields=["country", "subdivision"])
+    for integration in partner.integrations.filter(state=Integration.State.ACTIVE, kickoff_on__isnull=False):
+        refresh_standing(_locked(integration), context)

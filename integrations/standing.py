@@ -157,8 +157,9 @@ class Standing:
         # Moved by the working days paused since: the working days late counted from it, without
         # the pauses, are the days overdue (``stored_standing.stored_days_late`` counts so).
         today = self.clock.today(side)
-        stopped = sum(1 for day in self.paused if due < day <= today and is_working_day(day))
-        moved = add_working_days(due, stopped) if stopped else due
+        holidays = self.clock.calendar(side).days_not_worked([due, today])
+        stopped = sum(1 for day in self.paused if due < day <= today and is_working_day(day, holidays))
+        moved = add_working_days(due, stopped, holidays) if stopped else due
         return datetime.combine(moved + timedelta(days=1), time(), self.clock.zones[side]), due, side
 
     def next_deadline(self) -> tuple[date, str] | None:
@@ -187,7 +188,8 @@ class Standing:
         if self.clock.now < ends:
             return 0
         today = self.clock.today(side)
-        return rules.working_days_late(due, next_working_day(today, self.paused), self.paused)
+        off = frozenset(self.paused) | self.clock.calendar(side).days_not_worked([due, today])
+        return rules.working_days_late(due, next_working_day(today, off), off)
 
     def is_due_by(self, day: date) -> bool:
         """A deadline is owed, none has ended yet, and the first to end is on or before ``day``."""

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from integrations.visibility import VisibleQuerySet
 from roadmap import standing as rules
+from roadmap.calendars import WorkingCalendar, parse_days_off
 from roadmap.models import StepStatus
 from roadmap.schedule import next_working_day
 
@@ -123,6 +124,23 @@ def tradingview_zone() -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
+def tradingview_calendar() -> WorkingCalendar:
+    """TradingView's working calendar, from ``TRADINGVIEW_HOLIDAYS_*`` and ``TRADINGVIEW_DAYS_OFF``."""
+    return WorkingCalendar(
+        settings.TRADINGVIEW_HOLIDAYS_COUNTRY,
+        settings.TRADINGVIEW_HOLIDAYS_SUBDIVISION,
+        parse_days_off(settings.TRADINGVIEW_DAYS_OFF),
+    )
+
+
+def deadline_calendar(integration, zone: zoneinfo.ZoneInfo) -> WorkingCalendar:
+    """The calendar of the side whose zone ``deadline_zone`` found: the partner's when it is the partner's zone."""
+    partner = integration.partner
+    if zone == partner.zone and (zone != tradingview_zone() or integration.ball_side != "tradingview"):
+        return partner.calendar
+    return tradingview_calendar()
+
+
 def stored_days_late(integration, now: datetime | None = None) -> int:
     """``Standing.days_late`` from the stored columns: working days late since ``next_deadline_at``, in the owing side's days.
 
@@ -134,7 +152,9 @@ def stored_days_late(integration, now: datetime | None = None) -> int:
         return 0
     zone = deadline_zone(integration)
     moved = rules.day_in(integration.next_deadline_at, zone) - timedelta(days=1)
-    return rules.working_days_late(moved, next_working_day(rules.day_in(now, zone)))
+    today = rules.day_in(now, zone)
+    off = deadline_calendar(integration, zone).days_not_worked([moved, today])
+    return rules.working_days_late(moved, next_working_day(today, off), off)
 
 
 def deadline_zone(integration) -> zoneinfo.ZoneInfo:

@@ -9,21 +9,27 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from notifications.models import OutboxMessage, SlackThread
-from roadmap.schedule import is_working_day
+from roadmap.calendars import WEEKENDS_ONLY, WorkingCalendar
 
 WORKING_HOURS = (9, 18)  # a message reaches people between 09:00 and 18:00 on a working day, their time
 REASON_LENGTH = OutboxMessage._meta.get_field("reason_key").max_length
 BATCH_SIZE = 500  # rows per INSERT
 
 
-def working_moment(zone: ZoneInfo, day: date | None = None, now: datetime | None = None) -> datetime:
-    """The first moment in working hours (in ``zone``) on or after ``day`` 09:00 and not before ``now``."""
+def working_moment(
+    zone: ZoneInfo, day: date | None = None, now: datetime | None = None, calendar: WorkingCalendar = WEEKENDS_ONLY
+) -> datetime:
+    """The first moment in working hours (in ``zone``) on or after ``day`` 09:00 and not before ``now``.
+
+    Working hours are on the working days of the recipient's ``calendar``: nobody hears of a late
+    step on New Year's Day.
+    """
     now = now or timezone.now()
     local_now = now.astimezone(zone)
     day = day or local_now.date()
     start, end = WORKING_HOURS
     while True:
-        if is_working_day(day):
+        if calendar.is_working_day(day):
             opens = datetime.combine(day, time(start), zone)
             closes = datetime.combine(day, time(end), zone)
             if local_now < closes:

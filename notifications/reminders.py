@@ -34,6 +34,7 @@ from integrations.batches import in_batches
 from integrations.clock import today_for
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, tradingview_zone
 from integrations.standing import standing
+from integrations.stored_standing import tradingview_calendar
 from integrations.text import working_days
 from notifications import channel_digest
 from notifications.digest import plan_weekly_digest
@@ -272,7 +273,7 @@ def _partner_step(
                 integration=integration,
                 step=step,
                 channel=settings.SLACK_INTERNAL_CHANNEL,
-                not_before=working_moment(tradingview_zone(), day),
+                not_before=working_moment(tradingview_zone(), day, calendar=tradingview_calendar()),
             )
         )
     return pending
@@ -297,7 +298,7 @@ def partner_reminder_message(integration, step, reminder: Reminder, deadline, da
         integration=integration,
         step=step,
         channel=integration.slack_channel_id,
-        not_before=working_moment(integration.partner.zone, day),
+        not_before=working_moment(integration.partner.zone, day, calendar=integration.partner.calendar),
         sent_by=sent_by,
     )
 
@@ -346,7 +347,7 @@ def _tradingview_step(integration, step, deadline, days_to_deadline, day, policy
                 integration=integration,
                 step=step,
                 channel=channel,
-                not_before=working_moment(tradingview_zone(), day),
+                not_before=working_moment(tradingview_zone(), day, calendar=tradingview_calendar()),
             )
         )
     lead = settings.TRADINGVIEW_LEAD_SLACK_ID
@@ -371,7 +372,7 @@ def _tradingview_step(integration, step, deadline, days_to_deadline, day, policy
                 integration=integration,
                 step=step,
                 channel=channel,
-                not_before=working_moment(tradingview_zone(), day),
+                not_before=working_moment(tradingview_zone(), day, calendar=tradingview_calendar()),
             )
         )
     return pending

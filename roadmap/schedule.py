@@ -7,7 +7,7 @@ keeps the time the plan gave its next step. Days an integration spends paused ar
 days: the clock is stopped for both sides.
 """
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import date, timedelta
 
 from roadmap.refusals import InvalidInput, InvalidTemplate
@@ -71,6 +71,13 @@ def weeks_after(kickoff: date, weeks: int) -> date:
     return next_working_day(kickoff + timedelta(weeks=weeks))
 
 
+def week_due_date(step, kickoff: date) -> date | None:
+    """The day a step with a due week falls due by weeks alone (weekends moved, holidays not); None without one."""
+    if step.due_week is None:
+        return None
+    return weeks_after(kickoff, step.due_week_last or step.due_week)
+
+
 def check_plannable(day: date, today: date, what: str = "kick-off"):
     """Refuse a plan date so far from today that it can only be a typo (and would overflow)."""
     limit = MAX_YEARS_FROM_TODAY * 365
@@ -82,20 +89,27 @@ def check_plannable(day: date, today: date, what: str = "kick-off"):
         )
 
 
-def plan_due_dates(steps, kickoff: date) -> dict[str, tuple[date | None, date]]:
+def plan_due_dates(steps, kickoff: date, calendars: Mapping | None = None) -> dict[str, tuple[date | None, date]]:
     """``{code: (window_start, due_date)}`` for template steps, planned from ``kickoff``.
 
     A step with a due week is due that many weeks after kick-off; a window (the launch, weeks
     11-12) is due at its end and opens at its start. A step without a due week (TradingView's own
     tasks) is due ``turnaround_days`` working days after the plan makes it actionable: after the
     latest due date of the steps it depends on, or after kick-off when it depends on none.
+
+    ``calendars`` maps a side to its ``roadmap.calendars.WorkingCalendar``: each step is due on a
+    working day of its own side's calendar (a holiday moves it to the next working day), and a
+    turnaround counts that side's working days. Without it, weekends only.
     """
     steps = sorted(steps, key=lambda s: s.position)
+    off = {side: cal.days_not_worked([kickoff]) for side, cal in (calendars or {}).items()}
     plan: dict[str, tuple[date | None, date]] = {}
     for step in steps:
+        days_off = off.get(step.side, ())
         if step.due_week is not None:
-            due = weeks_after(kickoff, step.due_week_last or step.due_week)
-            plan[step.code] = (weeks_after(kickoff, step.due_week) if step.due_week_last else None, due)
+            due = next_working_day(weeks_after(kickoff, step.due_week_last or step.due_week), days_off)
+            start = next_working_day(weeks_after(kickoff, step.due_week), days_off) if step.due_week_last else None
+            plan[step.code] = (start, due)
             continue
         missing = [code for code in step.depends_on if code not in plan]
         if missing:
@@ -103,5 +117,5 @@ def plan_due_dates(steps, kickoff: date) -> dict[str, tuple[date | None, date]]:
                 f"Step {step.code!r} depends on {', '.join(map(repr, missing))}, which is not an earlier step."
             )
         actionable = max((plan[code][1] for code in step.depends_on), default=kickoff)
-        plan[step.code] = (None, add_working_days(actionable, step.turnaround_days))
+        plan[step.code] = (None, add_working_days(actionable, step.turnaround_days, days_off))
     return plan

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
 from itertools import zip_longest
 
+from roadmap.calendars import WEEKENDS_ONLY, WorkingCalendar
 from roadmap.models import OPEN_STATUSES, SETTLED_STATUSES, Side, StepStatus
 from roadmap.schedule import add_working_days, next_working_day, working_days_between
 
@@ -44,11 +45,17 @@ class Clock:
     """ "Today" for each side: a partner's deadline is a day in the partner's time zone.
 
     ``frozen_on`` stops the clock (a paused integration stands as of the day it paused).
+    ``calendars`` holds each side's working calendar: a step's days are counted in the calendar
+    of the side that owes it (weekends only for a side not in it).
     """
 
     now: datetime
     zones: Mapping[str, tzinfo]
     frozen_on: date | None = None
+    calendars: Mapping[str, WorkingCalendar] = field(default_factory=dict)
+
+    def calendar(self, side: str) -> WorkingCalendar:
+        return self.calendars.get(side, WEEKENDS_ONLY)
 
     @classmethod
     def on(cls, day: date, zone: tzinfo = UTC) -> "Clock":
@@ -265,7 +272,11 @@ def steps_standing(
         forecast_launch=launch.forecast,
         # Working days, as charged: a side charged N days moved the launch N working days.
         split=DelaySplit.of(
-            _resize(launch.charges, working_days_late(planned_launch, launch.forecast, paused), launch.step.side)
+            _resize(
+                launch.charges,
+                working_days_late(planned_launch, launch.forecast, rules.off[launch.step.side]),
+                launch.step.side,
+            )
         ),
     )
 
@@ -281,7 +292,11 @@ class _Rules:
         self.kickoff, self.started_on, self.clock, self.paused = kickoff, started_on, clock, paused
         self.steps = {s.code: s for s in steps}
         self.actionable = {s.code for s in actionable_steps(steps)}
-        self.planned = {s.code: _after_pauses(s.planned_due_date, kickoff, paused) for s in steps}
+        # Days a side does not work: the paused days, and its calendar's holidays and days off.
+        around = [kickoff, started_on, clock.now.date()]
+        holidays = {side: clock.calendar(side).days_not_worked(around) for side in {s.side for s in steps}}
+        self.off = {side: paused | days for side, days in holidays.items()}
+        self.planned = {s.code: _after_pauses(s.planned_due_date, kickoff, paused, holidays[s.side]) for s in steps}
         self.reopened: dict[str, datetime | None] = {}  # the last reopen of the step or of one before it
         for s in steps:
             moments = [r.at for r in getattr(s, "reopens", ())]
@@ -306,9 +321,11 @@ class _Rules:
             self.known[(code, moment)] = self._episode(step, status, completed_at, reopens, moment)
         return self.known[(code, moment)]
 
-    def _handovers(self, planned: date, deps: list) -> tuple[date, date, list, bool]:
-        """Deadline and expected finish a step gets from ``deps``, who lost the days they add, all known."""
-        paused = self.paused
+    def _handovers(self, planned: date, deps: list, paused: frozenset) -> tuple[date, date, list, bool]:
+        """Deadline and expected finish a step gets from ``deps``, who lost the days they add, all known.
+
+        ``paused``: the days the step's side does not work (the time the plan gave it is its side's).
+        """
         deadline = expected = planned
         contributions = []
         fixed = True
@@ -331,13 +348,13 @@ class _Rules:
         Before a reopen the step stood done (or not applicable): that standing, at the reopen,
         keeps the days charged until then.
         """
-        paused, planned = self.paused, self.planned[step.code]
+        paused, planned = self.off[step.side], self.planned[step.code]
         before = restart = None
         kept = []
         # A done step was done after its prerequisites as they were then.
         seen_at = completed_at if status == StepStatus.DONE else moment
         seen = [self.at(code, seen_at) for code in step.depends_on if code in self.steps]
-        deadline, expected, contributions, fixed = self._handovers(planned, seen)
+        deadline, expected, contributions, fixed = self._handovers(planned, seen, paused)
         if not reopens:
             inherited = _resize(_merge(contributions), working_days_between(planned, expected, paused), step.side)
         else:
@@ -395,7 +412,7 @@ class _Rules:
         ]
         if not redone:
             return
-        paused, planned = self.paused, standing.planned
+        paused, planned = self.off[standing.step.side], standing.planned
         contributions = []
         for dep in redone:
             handover = add_working_days(dep.hands_over, working_days_between(dep.planned, planned, paused), paused)
@@ -409,11 +426,14 @@ class _Rules:
         standing.charges = _after(standing.charges, contributions, days, redone[0].step.side)
 
 
-def _after_pauses(planned: date, kickoff: date, paused: frozenset) -> date:
-    """``planned`` moved later by the paused working days before it: the same working days after kick-off."""
+def _after_pauses(planned: date, kickoff: date, paused: frozenset, holidays: frozenset = frozenset()) -> date:
+    """``planned`` moved later by the paused working days before it: the same working days after kick-off.
+
+    ``holidays``: the days the step's side does not work anyway, counted neither before nor after.
+    """
     if not paused or planned < min(paused):
         return planned
-    return add_working_days(kickoff, working_days_between(kickoff, planned), paused)
+    return add_working_days(kickoff, working_days_between(kickoff, planned, holidays), paused | holidays)
 
 
 def _after(kept: list[str], charge_lists: list[list[str]], days: int, fallback: str) -> list[str]:

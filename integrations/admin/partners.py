@@ -61,16 +61,21 @@ class PartnerIntegrationInline(ReadOnlyInline):
 
 @admin.register(Partner)
 class PartnerAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "time_zone", "integration_count")
+    list_display = ("name", "kind", "time_zone", "country", "integration_count")
     ordering = ("name",)  # Meta.ordering does not apply to the annotated (GROUP BY) queryset
     list_filter = ("kind",)
     search_fields = ("name",)
-    fields = ("name", "kind", "website", "time_zone", "team_may_invite", "notes")
+    fields = ("name", "kind", "website", "time_zone", "country", "subdivision", "team_may_invite", "notes")
     inlines = [PartnerContactInline, PartnerUserInline, PartnerIntegrationInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(integration_count=Count("integrations"))
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.default_country_from_zone()
+        super().save_model(request, obj, form, change)
 
     @admin.display(description="integrations", ordering="integration_count")
     def integration_count(self, partner):

@@ -107,10 +107,14 @@ class NewIntegrationForm(forms.ModelForm):
         except RoadmapTemplate.DoesNotExist:
             self.add_error(None, "The default roadmap template is not installed: run the migrations.")
             return
-        self.instance.partner = self.cleaned_data.get("partner") or Partner(
-            name=self.cleaned_data.get("new_partner_name", ""),
-            time_zone=self.cleaned_data.get("new_partner_time_zone") or "UTC",
-        )
+        partner = self.cleaned_data.get("partner")
+        if partner is None:
+            partner = Partner(
+                name=self.cleaned_data.get("new_partner_name", ""),
+                time_zone=self.cleaned_data.get("new_partner_time_zone") or "UTC",
+            )
+            partner.default_country_from_zone()
+        self.instance.partner = partner
         super()._post_clean()
 
     def planned(self, today):

@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from integrations.visibility import VisibleQuerySet
+from roadmap.calendars import WEEKENDS_ONLY, WorkingCalendar, check_country, country_of_zone
+from roadmap.refusals import InvalidInput
 
 
 def validate_time_zone(value: str):
@@ -25,6 +27,18 @@ class Partner(models.Model):
     time_zone = models.CharField(
         max_length=64, default="UTC", validators=[validate_time_zone], help_text="IANA name, e.g. Europe/London."
     )
+    country = models.CharField(
+        "holidays of country",
+        max_length=3,
+        blank=True,
+        help_text="ISO code whose public holidays the partner does not work, e.g. DE. Empty: weekends only.",
+    )
+    subdivision = models.CharField(
+        "holidays of region",
+        max_length=10,
+        blank=True,
+        help_text="The country's region whose holidays it also keeps, e.g. BY for Bavaria. Optional.",
+    )
     notes = models.TextField(blank=True)
     team_may_invite = models.BooleanField(
         "its team may invite colleagues",
@@ -41,6 +55,28 @@ class Partner(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        super().clean()
+        self.country, self.subdivision = self.country.strip().upper(), self.subdivision.strip().upper()
+        for field, check in (("country", (self.country,)), ("subdivision", (self.country, self.subdivision))):
+            try:
+                check_country(*check)
+            except InvalidInput as error:
+                raise ValidationError({field: str(error)}) from error
+
+    def default_country_from_zone(self):
+        """A new partner keeps the public holidays of its time zone's country, where that is unambiguous."""
+        if not self.country:
+            self.country = country_of_zone(self.time_zone)
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        """The days the partner works: its country's (and region's) holidays off; weekends only if unknown."""
+        try:
+            return WorkingCalendar(self.country, self.subdivision)
+        except InvalidInput:
+            return WEEKENDS_ONLY
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:

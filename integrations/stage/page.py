@@ -28,7 +28,7 @@ from integrations.stage.team import member_form
 from integrations.standing import standing
 from roadmap.lineup import RECOMMENDED_LINEUP, ROLE_NAMES
 from roadmap.models import Side, StepStatus
-from roadmap.schedule import working_days_between
+from roadmap.schedule import week_due_date, working_days_between
 
 MANUAL_URL = "https://www.tradingview.com/broker-integration-manual/"
 REST_API_SPEC_URL = "https://www.tradingview.com/rest-api-spec/"
@@ -44,6 +44,7 @@ class Owed:
     days_left: int  # working days up to the deadline: 0 on the day it is due
     days_overdue: int  # past the deadline, paused days not counted
     actions: list = field(default_factory=list)  # StepAction, for the partner's own steps
+    moved: str = ""  # why the deadline is not on its week's day: a holiday of the side owing
 
 
 @dataclass
@@ -56,6 +57,7 @@ class TimelineRow:
     days_overdue: int
     days_late: int
     ours: bool  # the partner's own step
+    moved: str = ""  # why the deadline is not on its week's day: a holiday of the side owing
     deadline_is_forecast: bool = False  # it cannot start yet: ``deadline`` is where it will fall
 
 
@@ -72,8 +74,17 @@ def load(user, pk) -> Integration:
     return integration_for(user, pk, queryset)
 
 
+def moved_for_holiday(now, step, deadline: date | None) -> str:
+    """ "moved from 25 Dec: Christmas Day in Germany" when ``deadline`` is the plan's and a holiday moved it."""
+    kickoff = now.integration.kickoff_on
+    if kickoff is None or deadline is None or deadline != step.planned_due_date:
+        return ""
+    return now.clock.calendar(step.side).moved_for_holiday(week_due_date(step, kickoff), deadline)
+
+
 def _owed(now, steps, side, user=None) -> list[Owed]:
     today = now.clock.today(side)
+    calendar = now.clock.calendar(side)
     owed = []
     for s in now.ball.for_side(side):
         step_standing = now.of(s)
@@ -86,9 +97,12 @@ def _owed(now, steps, side, user=None) -> list[Owed]:
             Owed(
                 step=s,
                 deadline=step_standing.deadline,
-                days_left=working_days_between(today, step_standing.deadline),
+                days_left=working_days_between(
+                    today, step_standing.deadline, calendar.days_not_worked([today, step_standing.deadline])
+                ),
                 days_overdue=now.days_overdue(s),
                 actions=actions,
+                moved=moved_for_holiday(now, s, step_standing.deadline),
             )
         )
     return sorted(owed, key=lambda o: (o.deadline, o.step.position))
@@ -149,6 +163,7 @@ def stage_context(request, integration: Integration, **forms) -> dict:
                 days_overdue=now.days_overdue(s),
                 days_late=step_standing.days_late if step_standing else 0,
                 ours=s.side == Side.PARTNER,
+                moved="" if deadline_is_forecast else moved_for_holiday(now, s, deadline),
             )
         )
     current = now.current_step

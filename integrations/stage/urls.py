@@ -19,6 +19,7 @@ urlpatterns = [
     path("integrations/<int:pk>/team/invite/", views.team_invite, name="stage-team-invite"),
     path("integrations/<int:pk>/calendar/", views.calendar_create, name="stage-calendar-create"),
     path("integrations/<int:pk>/calendar/<int:feed_pk>/revoke/", views.calendar_revoke, name="stage-calendar-revoke"),
+    path("integrations/<int:pk>/holidays/", views.holidays, name="stage-holidays"),
     path("link/<str:token>/", views.magic_link, name="stage-magic-link"),
     path("session-ended/", views.session_ended, name="stage-session-ended"),
     path("calendar/<str:token>.ics", calendar.partner_calendar, name="stage-calendar"),

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from integrations import partner_access
+from integrations import partner_access, plan
 from integrations.actions import ACTIONS
 from integrations.context import ChangeContext
 from integrations.forms import InviteForm
@@ -291,6 +291,22 @@ def calendar_revoke(request, pk, feed_pk):
     feed = access.calendar_feed_for(integration, feed_pk)
     feed.revoke()
     messages.success(request, f"Calendar link {feed.prefix}… revoked: it no longer works.")
+    return _back(pk, "calendar")
+
+
+@require_POST
+@stage_view
+def holidays(request, pk):
+    """The public holidays the partner keeps: its country and region (``plan.set_holidays``)."""
+    integration = access.integration_for(request.user, pk)
+    country, subdivision = request.POST.get("country", "")[:3], request.POST.get("subdivision", "")[:10]
+    try:
+        plan.set_holidays(integration.partner, country, subdivision, ChangeContext.web(request.user))
+    except Refusal as refusal:
+        messages.error(request, f"Holidays not changed: {refusal.message}")
+    else:
+        where = integration.partner.calendar.place or "none (weekends only)"
+        messages.success(request, f"Public holidays kept: {where}.")
     return _back(pk, "calendar")
 
 
