@@ -86,7 +86,7 @@ def invite(partner: Partner, name, email, by, now=None) -> Invitation:
     name = _clean_name(name)
     email = _clean_email(email)
     now = now or timezone.now()
-    users = get_user_model().objects.select_for_update()
+    users = get_user_model().objects.select_for_update(of=("self",))
     existing = users.filter(Q(email__iexact=email) | Q(username__iexact=email)).select_related("partner_account")
     existing = list(existing[:2])
     reactivated = False

@@ -30,6 +30,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 
+class _Server(ThreadingHTTPServer):
+    # Slack takes many connections at once; the standard library's backlog of 5 would drop the
+    # connects of a delivery posting to many channels in parallel, and the client would time out.
+    request_queue_size = 128
+
+
 @dataclass
 class Failure:
     error: str = ""
@@ -111,7 +117,7 @@ class FakeSlack:
             def do_POST(self):
                 fake._handle(self)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         # A short poll: stopping waits for the loop's next poll, at the end of every test using it.
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-slack", daemon=True)
