@@ -16,9 +16,10 @@ import logging
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.http import JsonResponse, UnreadablePostError
+from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from integrations import hooks
 from integrations.hooks import Refused
 from integrations.jenkins.models import JenkinsDelivery, JenkinsJob
 from integrations.jenkins.runs import BadNews, BuildNews
@@ -64,28 +65,8 @@ def webhook(request):
 
 
 def read_body(request) -> bytes:
-    """The raw body, refused (413) past JENKINS_WEBHOOK_MAX_BYTES without reading more than one byte beyond."""
-    limit = settings.JENKINS_WEBHOOK_MAX_BYTES
-    too_big = Refused(413, f"The body is larger than {limit} bytes (JENKINS_WEBHOOK_MAX_BYTES).")
-    declared = request.META.get("CONTENT_LENGTH") or ""
-    if declared:
-        if not (declared.isascii() and declared.isdigit()):
-            raise Refused(400, "Content-Length is not a number of bytes.")
-        if int(declared) > limit:
-            raise too_big
-    chunks, size = [], 0
-    try:
-        while size <= limit:
-            chunk = request.read(limit + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except UnreadablePostError as error:
-        raise Refused(400, "The body could not be read.") from error
-    if size > limit:
-        raise too_big
-    return b"".join(chunks)
+    """The raw body, refused (413) past JENKINS_WEBHOOK_MAX_BYTES."""
+    return hooks.read_body(request, settings.JENKINS_WEBHOOK_MAX_BYTES, "JENKINS_WEBHOOK_MAX_BYTES")
 
 
 def job_of_token(token: str) -> JenkinsJob:

@@ -20,9 +20,10 @@ import time
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
-from django.http import JsonResponse, UnreadablePostError
+from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from integrations import hooks
 from integrations.hooks import Refused
 from integrations.jira.inbox import ISSUE_EVENTS, content_key
 from integrations.jira.models import JiraDelivery
@@ -62,29 +63,8 @@ def webhook(request):
 
 
 def read_body(request) -> bytes:
-    """The raw body, refused (413) past JIRA_WEBHOOK_MAX_BYTES without reading more than one byte beyond."""
-    limit = settings.JIRA_WEBHOOK_MAX_BYTES
-    too_big = Refused(413, f"The body is larger than {limit} bytes (JIRA_WEBHOOK_MAX_BYTES).")
-    declared = request.META.get("CONTENT_LENGTH") or ""
-    if declared:
-        if not (declared.isascii() and declared.isdigit()):
-            raise Refused(400, f"Content-Length {declared!r} is not a number of bytes.")
-        if int(declared) > limit:
-            raise too_big
-    # Content-Length may be absent or understated (chunked bodies): read at most limit + 1 bytes.
-    chunks, size = [], 0
-    try:
-        while size <= limit:
-            chunk = request.read(limit + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except UnreadablePostError as error:
-        raise Refused(400, f"The body could not be read: {error}") from error
-    if size > limit:
-        raise too_big
-    return b"".join(chunks)
+    """The raw body, refused (413) past JIRA_WEBHOOK_MAX_BYTES."""
+    return hooks.read_body(request, settings.JIRA_WEBHOOK_MAX_BYTES, "JIRA_WEBHOOK_MAX_BYTES")
 
 
 def verify_signature(raw: bytes, header: str | None):
