@@ -387,6 +387,11 @@ class AutotestRunSerializer(serializers.ModelSerializer):
     """A run (build) of a linked Jenkins job: as Jenkins last told of it. ``url`` only when an http(s) address."""
 
     job_name = serializers.CharField(source="job.job_name", read_only=True)
+    # Plain strings: Jenkins' own words, and no enum named like the steps' "status" in the schema.
+    phase = serializers.CharField(read_only=True, help_text="QUEUED, STARTED, COMPLETED or FINALIZED.")
+    status = serializers.CharField(
+        read_only=True, help_text="SUCCESS, FAILURE, UNSTABLE, ABORTED or NOT_BUILT; '' until it finishes."
+    )
     url = serializers.CharField(source="link", read_only=True, help_text="The build's page in Jenkins, or ''.")
     passed = serializers.BooleanField(read_only=True)
 
