@@ -7,12 +7,12 @@ and the daily refresh never disagree about the day.
 """
 
 import zoneinfo
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 
-from integrations.models import Integration, tradingview_zone
+from integrations.models import Integration, IntegrationEvent, tradingview_zone
 from integrations.stored_standing import tradingview_calendar
 from roadmap import standing as rules
 from roadmap.calendars import WEEKENDS_ONLY, WorkingCalendar
@@ -54,3 +54,31 @@ def day_of(moment: datetime, side: str = Side.TRADINGVIEW, partner=None) -> date
 def today_for(side: str = Side.TRADINGVIEW, partner=None, now: datetime | None = None) -> date:
     """What day it is ``now`` for ``side``: TradingView's in ``TIME_ZONE``, a partner's in its own zone."""
     return day_of(now or timezone.now(), side, partner)
+
+
+def paused_dates(integration: Integration, today: date, integration_events=None) -> set[date]:
+    """The days an integration spent paused: from each pause's day to the day before it resumed.
+
+    A pause still running counts up to the day before ``today``: the standing shows it as if
+    resumed today. For an ended integration ``today`` is the day it ended (its clock stopped then).
+    """
+    days: set[date] = set()
+    paused_since = None
+    for event in integration.events.all() if integration_events is None else integration_events:
+        day = day_of(event.at)
+        if event.kind == IntegrationEvent.Kind.PAUSED:
+            paused_since = day
+        elif event.kind == IntegrationEvent.Kind.RESUMED and paused_since:
+            days.update(_days_from(paused_since, day))
+            paused_since = None
+    if paused_since:
+        days.update(_days_from(paused_since, today))
+    return days
+
+
+def _days_from(start: date, end: date):
+    """``start`` and the days after it, up to the day before ``end``."""
+    day = start
+    while day < end:
+        yield day
+        day += timedelta(days=1)

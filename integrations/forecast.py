@@ -5,6 +5,10 @@ run from every finished step of the portfolio (one query, read as plain values),
 running integrations are forecast a batch at a time (``in_batches``) and written back in bulk,
 so a run's queries grow with its batches, not its integrations. The daily standing refresh calls
 ``refresh_forecasts`` after the standing; lists read the stored columns.
+
+Each integration's traits (``traits_of``: its data types, its authorisation types, its partner's
+kind, most specific first) name the groups whose history may speak for it, and the days it spent
+paused (``integrations.clock.paused_dates``) are not counted in any step's duration.
 """
 
 from collections import defaultdict
@@ -15,44 +19,100 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from integrations.batches import in_batches
-from integrations.models import Integration, IntegrationStep
+from integrations.clock import paused_dates
+from integrations.models import Integration, IntegrationEvent, IntegrationStep
 from integrations.stored_standing import day_began, tradingview_zone
 from roadmap import confidence
 from roadmap.models import StepStatus
 
 FIELDS = ["forecast_p50", "forecast_p85", "forecast_risk", "forecast_computed_at"]
 _STEP_VALUES = ("code", "side", "title", "position", "status", "depends_on", "planned_due_date", "completed_at")
+_TRAIT_VALUES = ("data_types", "trading_auth", "data_auth", "partner__kind")
+PAUSES = (IntegrationEvent.Kind.PAUSED, IntegrationEvent.Kind.RESUMED)
+
+
+def traits_of(data_types, trading_auth: str, data_auth: str, partner_kind: str) -> tuple[str, ...]:
+    """The groups an integration belongs to, as a sentence names them, most specific first.
+
+    ("crypto", "OAuth2Bearer, code flow (trading)", "exchange"): "... across 14 crypto integrations".
+    """
+    labels = dict(Integration.DataType.choices)
+    out = [labels.get(t, t) if labels.get(t, t).isupper() else labels.get(t, t).lower() for t in data_types or ()]
+    if trading_auth:
+        out.append(f"{dict(Integration.TradingAuth.choices).get(trading_auth, trading_auth)} (trading)")
+    if data_auth == Integration.DataAuth.NONE:
+        out.append("public data")
+    elif data_auth:
+        out.append(f"{dict(Integration.DataAuth.choices).get(data_auth, data_auth)} (data)")
+    if partner_kind:
+        out.append(partner_kind)
+    return tuple(out)
+
+
+def _pauses_by_integration(events) -> dict[int, list]:
+    by_integration = defaultdict(list)
+    for event in events:
+        by_integration[event.integration_id].append(event)
+    return by_integration
 
 
 def learn_history(zone=None) -> confidence.History:
-    """Durations of every finished step of every kicked-off integration: one query."""
+    """Durations of every finished step of every kicked-off integration, paused days left out: two queries."""
     zone = zone or tradingview_zone()
+    today = timezone.localtime(timezone.now(), zone).date()
     with_done = IntegrationStep.objects.filter(status=StepStatus.DONE).values("integration_id")
+    kicked_off = Integration.objects.filter(kickoff_on__isnull=False, pk__in=with_done).values_list(
+        "pk", "kickoff_on", "launched_on", "cancelled_on", *_TRAIT_VALUES
+    )
+    integrations = {
+        pk: (kickoff, ended_on or today, traits_of(*traits))
+        for pk, kickoff, launched_on, cancelled_on, *traits in kicked_off.iterator(chunk_size=5000)
+        for ended_on in [launched_on or cancelled_on]
+    }
     rows = (
         IntegrationStep.objects.filter(integration__kickoff_on__isnull=False, integration_id__in=with_done)
         .order_by("integration_id", "position")
-        .values_list("integration_id", "integration__kickoff_on", "reopened_at", *_STEP_VALUES)
+        .values_list("integration_id", "reopened_at", *_STEP_VALUES)
     )
-    steps, kickoffs = defaultdict(list), {}
-    for integration_id, kickoff, reopened_at, *values in rows.iterator(chunk_size=5000):
-        kickoffs[integration_id] = kickoff
+    steps = defaultdict(list)
+    for integration_id, reopened_at, *values in rows.iterator(chunk_size=5000):
         steps[integration_id].append(
             SimpleNamespace(reopened_at=reopened_at, **dict(zip(_STEP_VALUES, values, strict=True)))
         )
-    return confidence.History.learn(((steps[i], kickoffs[i]) for i in steps), zone)
+    pauses = _pauses_by_integration(
+        IntegrationEvent.objects.filter(kind__in=PAUSES, integration_id__in=with_done).order_by("at", "id")
+    )
+    return confidence.History.learn(
+        (
+            (steps[i], kickoff, paused_dates(None, ended, pauses.get(i, ())), traits)
+            for i, (kickoff, ended, traits) in integrations.items()
+            if i in steps
+        ),
+        zone,
+    )
 
 
-def forecast_of(integration: Integration, history: confidence.History, now: datetime, steps=None):
-    """``roadmap.confidence.Forecast`` of one kicked-off integration as of ``now`` (seeded by its id: stable)."""
+def forecast_of(integration: Integration, history: confidence.History, now: datetime, steps=None, pauses=None):
+    """``roadmap.confidence.Forecast`` of one kicked-off integration as of ``now`` (seeded by its id: stable).
+
+    ``pauses``: its paused and resumed events, in order (read from the database unless given).
+    """
     zone = tradingview_zone()
+    today = timezone.localtime(now, zone).date()
     steps = list(integration.steps.all() if steps is None else steps)
+    if pauses is None:
+        pauses = integration.events.filter(kind__in=PAUSES).order_by("at", "id")
     return confidence.forecast(
         [s for s in steps if s.planned_due_date is not None],
         integration.kickoff_on,
-        timezone.localtime(now, zone).date(),
+        today,
         history,
         seed=integration.pk,
         zone=zone,
+        traits=traits_of(
+            integration.data_types, integration.trading_auth, integration.data_auth, integration.partner.kind
+        ),
+        paused=paused_dates(None, today, pauses),
     )
 
 
@@ -68,11 +128,16 @@ def refresh_forecasts(now: datetime | None = None, batch_size: int = 500, stale_
     if not running.exists():
         return 0
     history = learn_history()
-    running = running.prefetch_related(Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")))
+    running = running.select_related("partner").prefetch_related(
+        Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")),
+        Prefetch(
+            "events", queryset=IntegrationEvent.objects.filter(kind__in=PAUSES).order_by("at", "id"), to_attr="pauses"
+        ),
+    )
     done = 0
     for batch in in_batches(running, batch_size):
         for integration in batch:
-            got = forecast_of(integration, history, now, integration.steps.all())
+            got = forecast_of(integration, history, now, integration.steps.all(), integration.pauses)
             integration.forecast_p50, integration.forecast_p85 = got.p50, got.p85
             integration.forecast_risk, integration.forecast_computed_at = got.risk, now
         Integration.objects.bulk_update(batch, FIELDS, batch_size=batch_size)

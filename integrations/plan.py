@@ -329,3 +329,27 @@ def set_holidays(partner, country: str, subdivision: str, context: ChangeContext
     partner.save(update_fields=["country", "subdivision"])
     for integration in partner.integrations.filter(state=Integration.State.ACTIVE, kickoff_on__isnull=False):
         refresh_standing(_locked(integration), context)
+
+
+@transaction.atomic
+def show_forecast(integration, shown: bool, context: ChangeContext) -> Integration:
+    """Let the partner's team see the P50 launch on its stage page, or stop; a history row says who and when.
+
+    Asking for what already holds changes nothing and writes no row.
+    """
+    integration = _locked(integration)
+    if integration.partner_sees_forecast == shown:
+        return integration
+    integration.partner_sees_forecast = shown
+    integration.save(update_fields=["partner_sees_forecast", "updated_at"])
+    _event(
+        integration,
+        IntegrationEvent.Kind.FORECAST_SHOWN,
+        context,
+        from_value=_SHOWN[not shown],
+        to_value=_SHOWN[shown],
+    )
+    return integration
+
+
+_SHOWN = {True: "shown", False: "hidden"}

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from integrations import events
 from integrations.batches import in_batches, write_changes
-from integrations.clock import clock_for, day_of
+from integrations.clock import clock_for, paused_dates
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange
 from roadmap import standing as rules
 from roadmap.models import SETTLED_STATUSES, Side, StepStatus
@@ -221,34 +221,6 @@ class Standing:
             "standing_as_of": self.as_of,
             "standing_refreshed_at": self.clock.now,
         }
-
-
-def paused_dates(integration: Integration, today: date, integration_events=None) -> set[date]:
-    """The days an integration spent paused: from each pause's day to the day before it resumed.
-
-    A pause still running counts up to the day before ``today``: the standing shows it as if
-    resumed today. For an ended integration ``today`` is the day it ended (its clock stopped then).
-    """
-    days: set[date] = set()
-    paused_since = None
-    for event in integration.events.all() if integration_events is None else integration_events:
-        day = day_of(event.at)
-        if event.kind == IntegrationEvent.Kind.PAUSED:
-            paused_since = day
-        elif event.kind == IntegrationEvent.Kind.RESUMED and paused_since:
-            days.update(_days_from(paused_since, day))
-            paused_since = None
-    if paused_since:
-        days.update(_days_from(paused_since, today))
-    return days
-
-
-def _days_from(start: date, end: date):
-    """``start`` and the days after it, up to the day before ``end``."""
-    day = start
-    while day < end:
-        yield day
-        day += timedelta(days=1)
 
 
 def started_on(integration: Integration, integration_events) -> date | None:

@@ -16,6 +16,7 @@ from rest_framework import serializers
 from integrations.api.errors import validation_fields
 from integrations.handovers import records
 from integrations.handovers.models import AuthorisationSheet, Environment, Part, UrlCheck
+from integrations.jenkins.models import JenkinsBuild
 from integrations.jira.models import JiraIssue
 from integrations.models import STEP_NOTE_FIELDS, USERNAME_RE, Integration, IntegrationStep, Partner, PartnerContact
 from integrations.text import NOTE_MAX, clean_text
@@ -380,6 +381,37 @@ class HistoryRowSerializer(serializers.Serializer):
     event = serializers.CharField(allow_null=True, help_text="kicked_off, replanned, paused, resumed, ...")
     from_value = serializers.CharField(allow_null=True)
     to_value = serializers.CharField(allow_null=True)
+
+
+class AutotestRunSerializer(serializers.ModelSerializer):
+    """A run (build) of a linked Jenkins job: as Jenkins last told of it. ``url`` only when an http(s) address."""
+
+    job_name = serializers.CharField(source="job.job_name", read_only=True)
+    # Plain strings: Jenkins' own words, and no enum named like the steps' "status" in the schema.
+    phase = serializers.CharField(read_only=True, help_text="QUEUED, STARTED, COMPLETED or FINALIZED.")
+    status = serializers.CharField(
+        read_only=True, help_text="SUCCESS, FAILURE, UNSTABLE, ABORTED or NOT_BUILT; '' until it finishes."
+    )
+    url = serializers.CharField(source="link", read_only=True, help_text="The build's page in Jenkins, or ''.")
+    passed = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = JenkinsBuild
+        fields = [
+            "id",
+            "integration",
+            "part",
+            "job_name",
+            "number",
+            "phase",
+            "status",
+            "passed",
+            "url",
+            "started_at",
+            "finished_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
 
 
 class JiraIssueSerializer(serializers.ModelSerializer):

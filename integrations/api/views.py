@@ -8,7 +8,7 @@ Visibility comes from ``visible_to(user)`` on the querysets (foreign objects are
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -28,6 +28,7 @@ from integrations.api.permissions import SignedIn, StaffOnly
 from integrations.context import ChangeContext
 from integrations.handovers import records, rules, url_check
 from integrations.handovers.models import Part
+from integrations.jenkins.models import JenkinsBuild
 from integrations.jira.models import JiraIssue
 from integrations.models import (
     ChangeSource,
@@ -262,6 +263,23 @@ class IntegrationViewSet(
         )
         page = [_history_row(row, request.user) for row in self.paginate_queryset(merged)]
         return self.get_paginated_response(shapes.HistoryRowSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="The autotests' runs in Jenkins, newest first",
+        tags=["autotests"],
+        responses=shapes.AutotestRunSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], url_path="autotest-runs")
+    def autotest_runs(self, request, pk=None):
+        integration = self.get_object()
+        runs = (
+            JenkinsBuild.objects.filter(integration=integration)
+            .visible_to(request.user)
+            .select_related("job")
+            .order_by(F("started_at").desc(nulls_first=True), "-id")
+        )
+        page = self.paginate_queryset(runs)
+        return self.get_paginated_response(shapes.AutotestRunSerializer(page, many=True).data)
 
     @extend_schema(
         summary="The hand-overs: URLs and checks, sheets, beta testers",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import Prefetch
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
@@ -236,8 +236,29 @@ def resume_view(request, pk):
     return _plan_view(request, pk, NoteForm, "resume", run, "Resumed: open deadlines moved by the days paused.")
 
 
+SHOWN_CHOICES = {"on": True, "off": False}
+
+
+@require_POST
+@staff_required
+def forecast_shown_view(request, pk):
+    """Let the partner see the P50 launch (``shown=on``) or not (``shown=off``); htmx swaps the odds and the history."""
+    shown = SHOWN_CHOICES.get(request.POST.get("shown", ""))
+    if shown is None:
+        return HttpResponseBadRequest("Say shown=on or shown=off.", content_type="text/plain")
+    plan.show_forecast(_load(pk), shown, ChangeContext.web(request.user))
+    if request.htmx:
+        integration = _load(pk)
+        return render(request, "dashboard/partials/integration_forecast_shown.html", _context(request, integration))
+    messages.success(
+        request, "The partner sees the P50 launch." if shown else "The partner no longer sees the P50 launch."
+    )
+    return redirect(_page_url(pk) + "#launch-confidence")
+
+
 urlpatterns = [
     path("integrations/<int:pk>/", integration_page, name="integration-page"),
+    path("integrations/<int:pk>/forecast-shown/", forecast_shown_view, name="integration-forecast-shown"),
     path("steps/<int:pk>/do/<slug:action>/", step_action, name="step-action"),
     path("integrations/<int:pk>/replan/", replan_view, name="integration-replan"),
     path("integrations/<int:pk>/pause/", pause_view, name="integration-pause"),

@@ -97,7 +97,7 @@ class StepChange(RecordedChange):
 
 
 class IntegrationEvent(RecordedChange):
-    """A change to the integration as a whole: kick-off, re-plan, pause, resume, state."""
+    """A change to the integration as a whole: kick-off, re-plan, pause, resume, state, what the partner sees."""
 
     class Kind(models.TextChoices):
         KICKED_OFF = "kicked_off", "Kicked off"
@@ -106,6 +106,7 @@ class IntegrationEvent(RecordedChange):
         RESUMED = "resumed", "Resumed"
         LAUNCHED = "launched", "Launched"
         CANCELLED = "cancelled", "Cancelled"
+        FORECAST_SHOWN = "forecast_shown", "The partner's view of the P50 launch"
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -128,6 +128,8 @@ def _event_text(event: IntegrationEvent) -> str:
     if kind == K.CANCELLED:
         was = Integration.State(before).label if before in Integration.State.values else before
         return f"Cancelled (was {was})" if was else "Cancelled"
+    if kind == K.FORECAST_SHOWN:
+        return "The partner sees the P50 launch" if after == "shown" else "The partner no longer sees the P50 launch"
     return event.get_kind_display()
 
 

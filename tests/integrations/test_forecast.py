@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from integrations import plan
-from integrations.forecast import learn_history, refresh_forecasts
+from integrations.forecast import learn_history, refresh_forecasts, traits_of
 from integrations.models import Integration
 from integrations.steps import complete_step
 from integrations.tasks import refresh_standings
@@ -74,3 +74,33 @@ def test_the_standing_task_forecasts_too(pm):
         refresh_standings(everything=True)
     integration.refresh_from_db()
     assert integration.forecast_p85 is not None
+
+
+def test_history_leaves_out_the_days_paused(pm):
+    """Kicked off Monday 2 March, paused Tuesday to Thursday, done Friday: 2 working days, not 4."""
+    with time_machine.travel(at("2026-04-10"), tick=False):
+        integration = IntegrationFactory()
+        plan.start_integration(integration, KICKOFF, ctx(pm, at(KICKOFF, 9)))
+        plan.pause(integration, ctx(pm, at("2026-03-03", 9)))
+        plan.resume(integration, ctx(pm, at("2026-03-05", 9)))
+        complete_step(step(integration, "slack-jira-onboarding"), ctx(pm, "2026-03-06"))
+        history = learn_history()
+    assert list(history.observed[("slack-jira-onboarding", "tradingview")]) == [2]
+
+
+def test_history_learns_by_data_type_authorisation_and_partner_kind(pm):
+    with time_machine.travel(at("2026-04-10"), tick=False):
+        kicked_off(pm, 2)
+        history = learn_history()
+    key = ("slack-jira-onboarding", "tradingview")
+    for trait in ("crypto", "OAuth2Bearer, code flow (trading)", "Fixed token (data)", "broker"):
+        assert list(history.observed[(*key, trait)]) == [4, 4], trait
+
+
+def test_traits_read_as_groups_in_a_sentence():
+    assert traits_of(["crypto", "cfd"], "", "none", "exchange") == (
+        "crypto",
+        "CFD",
+        "public data",
+        "exchange",
+    )

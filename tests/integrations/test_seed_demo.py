@@ -20,8 +20,9 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
+from integrations.jenkins.models import JenkinsBuild
 from integrations.management.commands.seed_demo import PORTFOLIO
-from integrations.models import Integration, IntegrationEvent, IntegrationStep, Partner, StepChange
+from integrations.models import ChangeSource, Integration, IntegrationEvent, IntegrationStep, Partner, StepChange
 from integrations.standing import refresh_running, standing
 from roadmap.models import StepStatus
 from roadmap.schedule import is_working_day
@@ -185,3 +186,25 @@ def test_seed_demo_reset_rebuilds_the_demo_partners(seeded):
     assert "12 partner(s) added" in output
     assert Integration.objects.count() == 12
     assert first.isdisjoint(Integration.objects.values_list("pk", flat=True))
+
+
+def test_the_demo_autotests_run_in_jenkins_failing_then_passing(seeded):
+    """Past their autotests, the demo integrations' steps were completed by Jenkins' runs, a failure before a success."""
+    passing = IntegrationStep.objects.filter(code="passing-autotests", status=StepStatus.DONE)
+    settled_by_jenkins = 0
+    for step in passing.select_related("integration"):
+        builds = list(JenkinsBuild.objects.filter(integration=step.integration).order_by("finished_at", "number"))
+        if not builds:
+            continue  # no part whose autotests the roadmap asks for
+        settled_by_jenkins += 1
+        assert [b.status for b in builds if b.part == builds[-1].part][-2:] == ["FAILURE", "SUCCESS"]
+        done = StepChange.objects.filter(step=step, to_status=StepStatus.DONE).get()
+        assert done.source == ChangeSource.JENKINS, step.integration
+        configured = StepChange.objects.get(
+            step__integration=step.integration, step__code="autotests-configuration", to_status=StepStatus.DONE
+        )
+        assert configured.source == ChangeSource.JENKINS
+    assert settled_by_jenkins >= 5
+    # One is on its autotests now: its last run failed, so the step cannot be completed yet.
+    running = IntegrationStep.objects.filter(code="passing-autotests", status=StepStatus.IN_PROGRESS)
+    assert any(JenkinsBuild.objects.filter(integration=s.integration, status="FAILURE").exists() for s in running)

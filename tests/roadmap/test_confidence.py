@@ -99,3 +99,74 @@ def test_p85_is_calibrated_on_a_seeded_synthetic_portfolio(seed):
     result = backtest(portfolio, runs=600, seed=seed, skip_first=30)
     assert result.checks > 300
     assert 0.80 <= result.calibration <= 0.90, result.calibration
+
+
+def running_last_step(days_each: int, ran: int):
+    """Every step done ``days_each`` working days after its prerequisites but the launch, open ``ran`` working days."""
+    steps = finished_integration(days_each)
+    last = steps[-1]
+    steps[-1] = last.__class__(**{**last.__dict__, "status": "not_started", "completed_at": None})
+    return steps, add_working_days(steps[-2].completed_at.date(), ran)
+
+
+def test_a_group_with_enough_history_speaks_for_its_integrations():
+    crypto = [(finished_integration(9), KICKOFF, (), ("crypto",))] * confidence.MIN_GROUP
+    others = [(finished_integration(2), KICKOFF, (), ("forex",))] * 20
+    history = confidence.History.learn(crypto + others)
+    as_crypto = confidence.forecast(planned_steps(), KICKOFF, KICKOFF, history, seed=1, traits=("crypto",))
+    as_any = confidence.forecast(planned_steps(), KICKOFF, KICKOFF, history, seed=1)
+    assert f"took 9 working days at the median across {confidence.MIN_GROUP} crypto integrations" in as_crypto.risk
+    assert "across 28 integrations" in as_any.risk
+    assert as_crypto.p50 > as_any.p50
+
+
+def test_a_group_short_of_history_falls_back_to_the_side_pool():
+    few = [(finished_integration(9), KICKOFF, (), ("exchange",))] * (confidence.MIN_GROUP - 1)
+    many = [(finished_integration(2), KICKOFF, (), ("broker",))] * 20
+    history = confidence.History.learn(few + many)
+    got = confidence.forecast(planned_steps(), KICKOFF, KICKOFF, history, seed=1, traits=("exchange",))
+    assert f"across {20 + confidence.MIN_GROUP - 1} integrations" in got.risk
+    assert "exchange" not in got.risk
+
+
+def test_paused_days_are_not_counted_in_a_finished_step():
+    """Paused on the kick-off's second and third working days: the first steps took 2 days, not 4."""
+    steps = finished_integration(4)
+    paused = {add_working_days(KICKOFF, 1), add_working_days(KICKOFF, 2)}
+    durations = dict(confidence.finished_durations(steps, KICKOFF, paused=paused))
+    first = {(s.code, s.side) for s in steps if not s.depends_on}
+    assert {durations[key] for key in first} == {2}
+    assert {days for key, days in durations.items() if key not in first} == {4}
+
+
+def test_paused_days_are_not_counted_in_a_running_step():
+    """The launch has run 6 working days, 4 of them paused: 2 count, and history says it takes 3."""
+    history = confidence.History.learn([(finished_integration(3), KICKOFF)] * 60)
+    steps, today = running_last_step(3, ran=6)
+    became = steps[-2].completed_at.date()
+    paused = {add_working_days(became, n) for n in range(1, 5)}
+    with_pause = confidence.forecast(steps, KICKOFF, today, history, seed=2, paused=paused)
+    assert with_pause.p50 == add_working_days(today, 1)
+    without = confidence.forecast(steps, KICKOFF, today, history, seed=2)
+    assert without.p50 > with_pause.p50  # 6 days in, past every sample: a fresh step's time from now
+
+
+def test_a_running_step_is_drawn_only_from_durations_at_least_as_long():
+    """Half the launches took 3 days, half 30: one 20 days in finishes 10 days from now, never 'in the past'."""
+    history = confidence.History.learn(
+        [(finished_integration(3), KICKOFF)] * 30 + [(finished_integration(30), KICKOFF)] * 30
+    )
+    steps, today = running_last_step(3, ran=20)
+    got = confidence.forecast(steps, KICKOFF, today, history, seed=3)
+    assert got.p50 == add_working_days(today, 10)
+    draws = history.at_least(("open-to-all-users", "tradingview"), 1, 20, 4000, np.random.default_rng(3))
+    assert draws.min() >= 20
+    assert np.mean(draws == 30) > 0.9
+
+
+def test_a_step_past_all_history_has_a_fresh_steps_time_left():
+    """Every launch took 3 days: one already 20 days in is forecast 3 more, not done tomorrow."""
+    history = confidence.History.learn([(finished_integration(3), KICKOFF)] * 60)
+    steps, today = running_last_step(3, ran=20)
+    got = confidence.forecast(steps, KICKOFF, today, history, seed=4)
+    assert got.p50 == add_working_days(today, 3)

@@ -22,6 +22,8 @@ from integrations import plan, steps
 from integrations.clock import today_for
 from integrations.context import ChangeContext
 from integrations.handovers.demo import record_demo_handovers
+from integrations.jenkins.demo import DEMO_FAILURE, DEMO_SUCCESS, link_demo_jobs, record_demo_run
+from integrations.jenkins.rules import CONFIGURATION, PASSING
 from integrations.models import ChangeSource, Integration, Partner, PartnerContact, PartnerUser, TeamMember
 from roadmap import standing as rules
 from roadmap.default_template import KEY
@@ -305,7 +307,8 @@ class StoryTeller:
             done = self.at(step, finish, 15, step.position)
             if step.handovers:
                 record_demo_handovers(self.integration, step.handovers, self.user, done.moment)
-            steps.complete_step(step, done)
+            if not self.jenkins_completes(step, start_day, finish):
+                steps.complete_step(step, done)
             self.finished[step.code] = finish
             settled += 1
         self.integration.refresh_from_db()
@@ -313,6 +316,10 @@ class StoryTeller:
             begin = self.actionable_since(step)
             start_day = min(_next_working_day_after(begin), self.last_day)
             steps.start_step(step, self.at(step, start_day, 16 if start_day == begin else 10))
+            if step.code == CONFIGURATION:
+                link_demo_jobs(self.integration, self.user, self.at(step, start_day, 16, 30).moment)
+            elif step.code == PASSING:
+                record_demo_run(self.integration, DEMO_FAILURE, self.at(step, start_day, 17).moment)
             if self.demo.blocked and step == self.integration.current_step:
                 block_day = max(start_day, _working_day_before(self.last_day - timedelta(days=1)))
                 steps.block_step(step, self.at(step, block_day, 17).with_note(self.demo.blocked))
@@ -320,6 +327,21 @@ class StoryTeller:
             when = datetime.combine(self.paused_on, time(17), self.zones[Side.TRADINGVIEW])
             note = "Partner re-prioritising its engineering team."
             plan.pause(self.integration, ChangeContext(ChangeSource.WEB, by=self.user, at=when, note=note))
+
+    def jenkins_completes(self, step, start_day: date, finish: date) -> bool:
+        """The autotest steps on Jenkins' evidence: jobs linked, a failing first run, then a passing one."""
+        if step.code == CONFIGURATION:
+            if not link_demo_jobs(self.integration, self.user, self.at(step, start_day, 11).moment):
+                return False
+            record_demo_run(self.integration, DEMO_FAILURE, self.at(step, finish, 14).moment)
+        elif step.code == PASSING:
+            failed_on = max(start_day, _working_day_before(finish - timedelta(days=1)))
+            record_demo_run(self.integration, DEMO_FAILURE, self.at(step, failed_on, 11).moment)
+            record_demo_run(self.integration, DEMO_SUCCESS, self.at(step, finish, 14).moment)
+        else:
+            return False
+        step.refresh_from_db()
+        return step.status == StepStatus.DONE
 
 
 def _shift_working_days(day: date, n: int) -> date:

@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from django.utils.formats import date_format
 
 from integrations.forecast import refresh_forecasts
 from integrations.models import Integration
@@ -30,5 +31,5 @@ def test_the_partner_sees_the_p50_when_the_pm_allows_it(client, partner_user, st
         refresh_forecasts()
         html = stage_html(client, partner_user, started_integration)
     stored = Integration.objects.get(pk=started_integration.pk)
-    assert f'id="likely-launch">{stored.forecast_p50:%Y-%m-%d}' in html
+    assert f'id="likely-launch">{date_format(stored.forecast_p50, "DATE_FORMAT")}' in html
     assert "P85" not in html and stored.forecast_risk not in html
