@@ -13,7 +13,7 @@ partner-side steps, and only to start, complete, block or unblock them.
 
 from dataclasses import dataclass
 
-from integrations.guards import completion_refusal
+from integrations.guards import completion_refusal, start_refusal
 from integrations.visibility import partner_of
 from roadmap.refusals import IntegrationEnded, NotAllowed, NotRunning, Refusal
 from roadmap.transitions import ACTIONS, Action
@@ -84,6 +84,8 @@ def step_actions(step, user, steps=None) -> list[StepAction]:
         refusal = state_refusal(integration) or user_refusal(user, step, action)
         if refusal is None and action.name == "complete":
             refusal = completion_refusal(step, integration.steps.all() if steps is None else steps)
+        if refusal is None and action.name == "start" and step.status == "not_started":
+            refusal = start_refusal(step, steps)
         result.append(StepAction(action, refusal))
     return result
 

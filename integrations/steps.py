@@ -16,7 +16,7 @@ from django.utils import timezone
 from integrations import events
 from integrations.actions import state_refusal, user_refusal
 from integrations.context import ChangeContext
-from integrations.guards import completion_refusal
+from integrations.guards import completion_refusal, start_refusal
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange
 from integrations.standing import refresh_standing
 from roadmap.models import SETTLED_STATUSES, StepStatus
@@ -47,6 +47,8 @@ def change_status(step, to_status, context: ChangeContext) -> IntegrationStep:
         refusal = InvalidTransition(f"{step} is the launch and always applies; cancel the integration instead.")
     if refusal is None and to_status == StepStatus.DONE:
         refusal = completion_refusal(step, steps)
+    if refusal is None and to_status == StepStatus.IN_PROGRESS and step.status == StepStatus.NOT_STARTED:
+        refusal = start_refusal(step, steps)
     if refusal is None:
         refusal = _dating_refusal(step, context)
     if refusal is not None:

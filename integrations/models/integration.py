@@ -104,6 +104,13 @@ class Integration(models.Model):
     trading_production_url = models.URLField(blank=True, validators=[validate_https])
     data_staging_url = models.URLField(blank=True, validators=[validate_https])
     data_production_url = models.URLField(blank=True, validators=[validate_https])
+    own_feed_in_production_on = models.DateField(
+        "own data feed in TradingView production since",
+        null=True,
+        blank=True,
+        help_text="When TradingView deployed the partner's own data feed to its production: smoke testing "
+        "waits for it when the partner connects its own feed.",
+    )
     spec_version = models.CharField(
         "REST API spec version",
         max_length=10,
