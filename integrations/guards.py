@@ -74,8 +74,14 @@ def prerequisites_refusal(step, steps) -> PrerequisitesOpen | None:
     waiting = rules.waiting_on(step, steps)
     if not waiting:
         return None
-    names = "; ".join(f"{w} ({w.get_status_display().lower()})" for w in waiting)
+    names = "; ".join(f"{w} ({_waiting_state(w)})" for w in waiting)
     return PrerequisitesOpen(f"{step} cannot be done before the steps it depends on: {names}.")
+
+
+def _waiting_state(step) -> str:
+    if rules.awaiting_check(step):
+        return "done, TradingView is checking the fixes"
+    return step.get_status_display().lower()
 
 
 def prerequisites_done(step, steps) -> list[Cleared]:

@@ -106,6 +106,7 @@ class IntegrationEvent(RecordedChange):
         RESUMED = "resumed", "Resumed"
         LAUNCHED = "launched", "Launched"
         CANCELLED = "cancelled", "Cancelled"
+        FIXES_VERIFIED = "fixes_verified", "Fixes verified"
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -392,6 +392,15 @@ class IntegrationStep(models.Model):
         editable=False,
         help_text="When it was last sent back to work; it is due again from then.",
     )
+    # A fixing step (one with testing-round labels) done by the partner waits for TradingView to
+    # check the fixes: the ball is TradingView's and what depends on it waits until then
+    # (``roadmap.standing.awaiting_check``). TradingView marking it done has checked them.
+    verified_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When TradingView checked the fixes of this fixing step."
+    )
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     PARTNER_LOOKUP = "integration__partner"  # what visible_to() filters on

@@ -29,6 +29,7 @@ from integrations.standing import standing
 from roadmap.lineup import RECOMMENDED_LINEUP, ROLE_NAMES
 from roadmap.models import Side, StepStatus
 from roadmap.schedule import week_due_date, working_days_between
+from roadmap.standing import awaiting_check
 
 MANUAL_URL = "https://www.tradingview.com/broker-integration-manual/"
 REST_API_SPEC_URL = "https://www.tradingview.com/rest-api-spec/"
@@ -45,6 +46,7 @@ class Owed:
     days_overdue: int  # past the deadline, paused days not counted
     actions: list = field(default_factory=list)  # StepAction, for the partner's own steps
     moved: str = ""  # why the deadline is not on its week's day: a holiday of the side owing
+    checking: bool = False  # the partner's fixes, done, which TradingView is checking
 
 
 @dataclass
@@ -103,6 +105,7 @@ def _owed(now, steps, side, user=None) -> list[Owed]:
                 days_overdue=now.days_overdue(s),
                 actions=actions,
                 moved=moved_for_holiday(now, s, step_standing.deadline),
+                checking=awaiting_check(s),
             )
         )
     return sorted(owed, key=lambda o: (o.deadline, o.step.position))
