@@ -69,7 +69,9 @@ def change_status(step, to_status, context: ChangeContext) -> IntegrationStep:
         step.applicability_note = context.note
     # Fixes marked done by TradingView (a PM, or the product itself) are checked by it; the partner's,
     # Jira's or Slack's wait for "Verify fixes". Leaving done undoes the check.
-    checked = to_status == StepStatus.DONE and _tradingview_checks(context)
+    fixes_done = to_status == StepStatus.DONE and bool(step.jira_bug_labels)
+    checked = fixes_done and _tradingview_checks(context)
+    step.checking_since = now if fixes_done and not checked else None
     step.verified_at = now if checked else None
     step.verified_by = context.by if checked else None
     step.save(
@@ -80,6 +82,7 @@ def change_status(step, to_status, context: ChangeContext) -> IntegrationStep:
             "completed_at",
             "reopened_at",
             "applicability_note",
+            "checking_since",
             "verified_at",
             "verified_by",
             "updated_at",
@@ -118,9 +121,10 @@ def verify_fixes(step, context: ChangeContext) -> IntegrationStep:
         refusal = InvalidTransition(f"{step} has no fixes awaiting TradingView's check.")
     if refusal is not None:
         raise refusal
-    step.verified_at = max(context.moment, step.completed_at)
+    step.verified_at = max(context.moment, step.checking_since)
     step.verified_by = context.by
-    step.save(update_fields=["verified_at", "verified_by", "updated_at"])
+    step.checking_since = None
+    step.save(update_fields=["checking_since", "verified_at", "verified_by", "updated_at"])
     IntegrationEvent.objects.create(
         integration=integration,
         kind=IntegrationEvent.Kind.FIXES_VERIFIED,

@@ -102,18 +102,15 @@ def is_open(step) -> bool:
 
 
 def awaiting_check(step) -> bool:
-    """A fixing step (one with testing-round labels) done but not yet checked by TradingView.
+    """A fixing step (one with testing-round labels) the partner marked done, not yet checked by TradingView
+    (``checking_since`` is set when the partner's side completes it, cleared by the check).
 
     It holds up what depends on it and the ball is TradingView's until the fixes are verified
     (``verified_at``). Its finish stays the day it was done: the check's time is TradingView's,
     taken from the turnaround of the step that follows it. Steps without these attributes (plain
     objects) are never awaiting a check.
     """
-    return (
-        step.status == StepStatus.DONE
-        and bool(getattr(step, "jira_bug_labels", None))
-        and getattr(step, "verified_at", True) is None
-    )
+    return step.status == StepStatus.DONE and getattr(step, "checking_since", None) is not None
 
 
 def holds_nothing_up(step) -> bool:

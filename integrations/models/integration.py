@@ -393,8 +393,14 @@ class IntegrationStep(models.Model):
         help_text="When it was last sent back to work; it is due again from then.",
     )
     # A fixing step (one with testing-round labels) done by the partner waits for TradingView to
-    # check the fixes: the ball is TradingView's and what depends on it waits until then
-    # (``roadmap.standing.awaiting_check``). TradingView marking it done has checked them.
+    # check the fixes (``checking_since``): the ball is TradingView's and what depends on it waits
+    # until then (``roadmap.standing.awaiting_check``). TradingView marking it done has checked them.
+    checking_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the partner's fixes were done and handed to TradingView to check; empty once checked.",
+    )
     verified_at = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="When TradingView checked the fixes of this fixing step."
     )

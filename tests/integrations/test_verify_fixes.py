@@ -40,7 +40,7 @@ def test_the_partner_marking_its_fixes_done_hands_the_ball_to_tradingview_to_che
         now = standing(integration)
 
     done = step(integration, FIXES)
-    assert done.status == StepStatus.DONE and done.verified_at is None and awaiting_check(done)
+    assert done.status == StepStatus.DONE and done.checking_since is not None and awaiting_check(done)
     assert now.ball.side == "tradingview"
     assert [s.code for s in now.ball.tradingview] == [FIXES]
     integration.refresh_from_db()
@@ -125,8 +125,17 @@ def test_reopening_verified_fixes_needs_a_new_check(fixes, partner_user, pm):
     integration = fixes.integration
     apply_action(fixes, "complete", ctx(pm, KICKOFF + days(12)))
     apply_action(step(integration, FIXES), "reopen", ctx(pm, KICKOFF + days(13), note="A fix regressed."))
-    assert step(integration, FIXES).verified_at is None
+    assert (step(integration, FIXES).verified_at, step(integration, FIXES).checking_since) == (None, None)
 
     apply_action(step(integration, FIXES), "complete", ctx(partner_user, KICKOFF + days(14)))
 
     assert awaiting_check(step(integration, FIXES))
+
+
+def test_a_step_set_done_without_the_partner_marking_it_awaits_no_check(fixes):
+    """Only the partner's side marking its fixes done asks for TradingView's check: a step written done
+    otherwise (history entered by hand, data from before the check existed) holds nothing up."""
+    type(fixes).objects.filter(pk=fixes.pk).update(status=StepStatus.DONE)
+
+    assert not awaiting_check(step(fixes.integration, FIXES))
+    assert offered(step(fixes.integration, NEXT), fixes.integration.tv_pm)["complete"] is None
