@@ -9,7 +9,7 @@ so what a test writes is undone before the next one reads the demo.
 """
 
 import zoneinfo
-from datetime import timedelta
+from datetime import date, timedelta
 from io import StringIO
 
 import pytest
@@ -20,7 +20,7 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from integrations.management.commands.seed_demo import PORTFOLIO
+from integrations.management.commands.seed_demo import DEMO_NOTE, PORTFOLIO
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, Partner, StepChange
 from integrations.standing import refresh_running, standing
 from roadmap.models import StepStatus
@@ -185,3 +185,12 @@ def test_seed_demo_reset_rebuilds_the_demo_partners(seeded):
     assert "12 partner(s) added" in output
     assert Integration.objects.count() == 12
     assert first.isdisjoint(Integration.objects.values_list("pk", flat=True))
+
+
+def test_demo_partners_keep_the_holidays_of_their_country(seeded):
+    """Each demo partner works to its country's calendar (Japan's, the USA's, Ireland's ...), not weekends only."""
+    partners = {p.name: p for p in Partner.objects.filter(notes=DEMO_NOTE)}
+
+    assert partners and all(p.country for p in partners.values())
+    assert (partners["Juniper Prime"].country, partners["Corvid Capital"].country) == ("JP", "US")
+    assert partners["Dunmore FX"].calendar.holiday(date(2026, 3, 17))  # St Patrick's Day, Ireland
