@@ -139,3 +139,18 @@ def test_a_step_set_done_without_the_partner_marking_it_awaits_no_check(fixes):
 
     assert not awaiting_check(step(fixes.integration, FIXES))
     assert offered(step(fixes.integration, NEXT), fixes.integration.tv_pm)["complete"] is None
+
+
+def test_the_admin_offers_verify_fixes_on_the_step_while_they_await_the_check(fixes, partner_user, pm, client):
+    apply_action(fixes, "complete", ctx(partner_user, KICKOFF + days(12)))
+    pm.is_superuser = True
+    pm.save()
+    client.force_login(pm)
+    page = reverse("admin:integrations_integrationstep_change", args=[fixes.pk])
+
+    links = dict(client.get(page).context["operation_links"])
+    assert "Verify fixes" in links
+    client.post(links["Verify fixes"], follow=True)
+
+    assert step(fixes.integration, FIXES).verified_by == pm
+    assert "Verify fixes" not in dict(client.get(page).context["operation_links"])
