@@ -19,7 +19,7 @@ from integrations.forms import InviteForm
 from integrations.jenkins.runs import autotests_summary
 from integrations.jira.models import JiraIssue, StatusCategory
 from integrations.models import Integration, IntegrationEvent, IntegrationStep
-from integrations.read_models.headline import blocked, ending, window_of
+from integrations.read_models.headline import blocked, ending, moved_for_holiday, window_of
 from integrations.read_models.timeline import timeline
 from integrations.stage import handover_view
 from integrations.stage.access import integration_for
@@ -28,7 +28,7 @@ from integrations.stage.team import member_form
 from integrations.standing import standing
 from roadmap.lineup import RECOMMENDED_LINEUP, ROLE_NAMES
 from roadmap.models import Side, StepStatus
-from roadmap.schedule import week_due_date, working_days_between
+from roadmap.schedule import working_days_between
 from roadmap.standing import awaiting_check
 
 MANUAL_URL = "https://www.tradingview.com/broker-integration-manual/"
@@ -74,14 +74,6 @@ def load(user, pk) -> Integration:
         "team",
     )
     return integration_for(user, pk, queryset)
-
-
-def moved_for_holiday(now, step, deadline: date | None) -> str:
-    """ "moved from 25 Dec: Christmas Day in Germany" when ``deadline`` is the plan's and a holiday moved it."""
-    kickoff = now.integration.kickoff_on
-    if kickoff is None or deadline is None or deadline != step.planned_due_date:
-        return ""
-    return now.clock.calendar(step.side).moved_for_holiday(week_due_date(step, kickoff), deadline)
 
 
 def _owed(now, steps, side, user=None) -> list[Owed]:

@@ -11,6 +11,7 @@ from datetime import date
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from integrations import plan
 from integrations.models import Partner
@@ -103,6 +104,14 @@ def test_the_stage_page_says_a_deadline_moved_for_a_holiday(pm, client):
     client.force_login(pm)
     with on("2026-12-01"):
         page = client.get(f"/partner/integrations/{integration.pk}/").content.decode()
+    assert "moved from 25 Dec: Christmas Day in Germany" in page
+
+
+def test_the_pms_integration_page_says_a_deadline_moved_for_a_holiday_too(pm, client):
+    integration = kicked_off(pm, "DE", "Europe/Berlin", date(2026, 11, 27))  # week 4: Friday 25 December
+    client.force_login(pm)
+    with on("2026-12-01"):
+        page = client.get(reverse("integration-page", args=[integration.pk])).content.decode()
     assert "moved from 25 Dec: Christmas Day in Germany" in page
 
 
