@@ -9,14 +9,41 @@ action by name, checking the same rules again inside its transaction. The action
 
 Who may act: TradingView staff on any step; a partner user only on its own partner's
 partner-side steps, and only to start, complete, block or unblock them.
+
+One action moves no status: "Verify fixes" (``VERIFY``), offered to TradingView on a fixing step the
+partner marked done, while it awaits TradingView's check (``roadmap.standing.awaiting_check``);
+``integrations.steps.verify_fixes`` takes it.
 """
 
 from dataclasses import dataclass
 
-from integrations.guards import completion_refusal
+from integrations.guards import completion_refusal, start_refusal
 from integrations.visibility import partner_of
 from roadmap.refusals import IntegrationEnded, NotAllowed, NotRunning, Refusal
-from roadmap.transitions import ACTIONS, Action
+from roadmap.standing import awaiting_check
+from roadmap.transitions import ACTIONS as STATUS_ACTIONS
+from roadmap.transitions import Action
+
+
+class _Check(Action):
+    """An action that moves no status and asks no reason."""
+
+    @property
+    def needs_note(self) -> bool:
+        return False
+
+
+VERIFY = _Check(
+    "verify",
+    "Verify fixes",
+    "verify the fixes",
+    "fixes verified",
+    partner_may=False,
+    known_by="",  # never a status change: change_status does not recognise it
+    moves=(),
+)
+# Every action a page may take by name: the state machine's, and the check of the fixes.
+ACTIONS = {**STATUS_ACTIONS, VERIFY.name: VERIFY}
 
 
 @dataclass(frozen=True)
@@ -76,7 +103,7 @@ def step_actions(step, user, steps=None) -> list[StepAction]:
     """The actions ``step``'s status offers, each with why ``user`` may not take it now (or None)."""
     integration = step.integration
     result = []
-    for action in ACTIONS.values():
+    for action in STATUS_ACTIONS.values():
         if not action.offered_for(step):
             continue
         if action.name == "not_applicable" and _is_launch(step, steps):
@@ -84,7 +111,11 @@ def step_actions(step, user, steps=None) -> list[StepAction]:
         refusal = state_refusal(integration) or user_refusal(user, step, action)
         if refusal is None and action.name == "complete":
             refusal = completion_refusal(step, integration.steps.all() if steps is None else steps)
+        if refusal is None and action.name == "start" and step.status == "not_started":
+            refusal = start_refusal(step, steps)
         result.append(StepAction(action, refusal))
+    if awaiting_check(step):
+        result.append(StepAction(VERIFY, state_refusal(integration) or user_refusal(user, step, VERIFY)))
     return result
 
 

@@ -10,13 +10,18 @@ the order the apps happen to load in.
 
 A guard may also say when what it asks came true (``since``): news that waited on it (Jira's
 "done" while a bug was open) is applied at that moment, not at the time the news was sent.
+
+A gate on the start: the checklist line "Partner's own data feed deployed to TradingView production"
+(smoke testing, where the partner connects its own feed) holds the step until TradingView records
+when the feed went live (``Integration.own_feed_in_production_on``), both its start and its
+completion (``start_refusal``, and the guard at ``OWN_FEED``).
 """
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from roadmap import standing as rules
-from roadmap.refusals import PrerequisitesOpen, Refusal
+from roadmap.refusals import PrerequisitesOpen, Refusal, WaitingOnFeed
 
 Guard = Callable[[object, Iterable], Refusal | None]
 # When each thing a guard asks of a step came true, as far as it is recorded, and what happened
@@ -26,6 +31,7 @@ Since = Callable[[object, Iterable], list[Cleared]]
 
 # The places taken; a plug-in names its own. Gaps leave room for guards to come.
 PREREQUISITES = 10
+OWN_FEED = 15
 OPEN_BUGS = 20
 HANDOVERS = 30
 AUTOTESTS = 40
@@ -68,8 +74,14 @@ def prerequisites_refusal(step, steps) -> PrerequisitesOpen | None:
     waiting = rules.waiting_on(step, steps)
     if not waiting:
         return None
-    names = "; ".join(f"{w} ({w.get_status_display().lower()})" for w in waiting)
+    names = "; ".join(f"{w} ({_waiting_state(w)})" for w in waiting)
     return PrerequisitesOpen(f"{step} cannot be done before the steps it depends on: {names}.")
+
+
+def _waiting_state(step) -> str:
+    if rules.awaiting_check(step):
+        return "done, TradingView is checking the fixes"
+    return step.get_status_display().lower()
 
 
 def prerequisites_done(step, steps) -> list[Cleared]:
@@ -78,3 +90,26 @@ def prerequisites_done(step, steps) -> list[Cleared]:
 
 
 register(PREREQUISITES, prerequisites_refusal, since=prerequisites_done)
+
+
+# The checklist line of the default roadmap's smoke testing that gates it (planned only where the
+# partner connects its own data feed, by the line's condition).
+OWN_FEED_LINE = "Partner's own data feed deployed to TradingView production"
+
+
+def own_feed_refusal(step, steps=None) -> WaitingOnFeed | None:
+    """A step whose checklist has the own-feed line waits until the feed is in TradingView's production."""
+    if OWN_FEED_LINE not in (step.checklist or []) or step.integration.own_feed_in_production_on is not None:
+        return None
+    return WaitingOnFeed(
+        f"{step} waits for the partner's own data feed to be deployed to TradingView production; "
+        "record the day it went live on the integration (“own data feed in TradingView production since”)."
+    )
+
+
+def start_refusal(step, steps) -> Refusal | None:
+    """Why ``step`` may not be started now: the gates that hold a step's start as well as its completion."""
+    return own_feed_refusal(step, steps)
+
+
+register(OWN_FEED, own_feed_refusal)

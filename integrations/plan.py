@@ -19,7 +19,7 @@ from integrations.models import Integration, IntegrationEvent, IntegrationStep, 
 from integrations.standing import refresh_standing
 from roadmap.calendars import check_country
 from roadmap.conditions import evaluate
-from roadmap.models import StepStatus, TemplateStep, template_problems
+from roadmap.models import Side, StepStatus, TemplateStep, template_problems
 from roadmap.refusals import IntegrationEnded, InvalidInput, InvalidTemplate, NotRunning, ReasonRequired, StaleChange
 from roadmap.schedule import check_plannable, plan_due_dates
 
@@ -325,10 +325,36 @@ def set_holidays(partner, country: str, subdivision: str, context: ChangeContext
     """
     country, subdivision = (country or "").strip().upper(), (subdivision or "").strip().upper()
     check_country(country, subdivision)
+    was = partner.calendar
     partner.country, partner.subdivision = country, subdivision
     partner.save(update_fields=["country", "subdivision"])
+    holidays_changed(partner, was, context)
+
+
+def holidays_changed(partner, was, context: ChangeContext) -> None:
+    """After the partner's calendar changed from ``was``: each running integration's open steps still on
+    the dates ``was`` gave them are planned again in the new calendar (``plan_due_dates``, the plan's own
+    rule), with a history row saying why; its standing is refreshed."""
+    now = partner.calendar
+    why = (
+        f"Deadline moved: {partner} now keeps the holidays of {now.place or 'no country (weekends only)'}"
+        f" instead of {was.place or 'no country (weekends only)'}."
+    )
     for integration in partner.integrations.filter(state=Integration.State.ACTIVE, kickoff_on__isnull=False):
-        refresh_standing(_locked(integration), context)
+        integration = _locked(integration)
+        if now != was:
+            steps = list(integration.steps.all())
+            before = plan_due_dates(steps, integration.kickoff_on, {**calendars_for(integration), Side.PARTNER: was})
+            after = plan_due_dates(steps, integration.kickoff_on, calendars_for(integration))
+            moving = [
+                s
+                for s in steps
+                if s.is_open
+                and before[s.code] != after[s.code]
+                and (s.window_start, s.planned_due_date) == before[s.code]
+            ]
+            _move_planned_dates(moving, {s: after[s.code] for s in moving}, context, why)
+        refresh_standing(integration, context)
 
 
 @transaction.atomic

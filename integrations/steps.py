@@ -14,13 +14,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from integrations import events
-from integrations.actions import state_refusal, user_refusal
+from integrations.actions import VERIFY, state_refusal, user_refusal
 from integrations.context import ChangeContext
-from integrations.guards import completion_refusal
-from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange
+from integrations.guards import completion_refusal, start_refusal
+from integrations.models import ChangeSource, Integration, IntegrationEvent, IntegrationStep, StepChange
 from integrations.standing import refresh_standing
 from roadmap.models import SETTLED_STATUSES, StepStatus
 from roadmap.refusals import InvalidInput, InvalidTransition, StaleChange
+from roadmap.standing import awaiting_check
 from roadmap.transitions import ACTIONS, action_for, transition_refusal
 
 
@@ -47,6 +48,8 @@ def change_status(step, to_status, context: ChangeContext) -> IntegrationStep:
         refusal = InvalidTransition(f"{step} is the launch and always applies; cancel the integration instead.")
     if refusal is None and to_status == StepStatus.DONE:
         refusal = completion_refusal(step, steps)
+    if refusal is None and to_status == StepStatus.IN_PROGRESS and step.status == StepStatus.NOT_STARTED:
+        refusal = start_refusal(step, steps)
     if refusal is None:
         refusal = _dating_refusal(step, context)
     if refusal is not None:
@@ -64,6 +67,13 @@ def change_status(step, to_status, context: ChangeContext) -> IntegrationStep:
         step.reopened_at = now
     if to_status == StepStatus.NOT_APPLICABLE:
         step.applicability_note = context.note
+    # Fixes marked done by TradingView (a PM, or the product itself) are checked by it; the partner's,
+    # Jira's or Slack's wait for "Verify fixes". Leaving done undoes the check.
+    fixes_done = to_status == StepStatus.DONE and bool(step.jira_bug_labels)
+    checked = fixes_done and _tradingview_checks(context)
+    step.checking_since = now if fixes_done and not checked else None
+    step.verified_at = now if checked else None
+    step.verified_by = context.by if checked else None
     step.save(
         update_fields=[
             "status",
@@ -72,6 +82,9 @@ def change_status(step, to_status, context: ChangeContext) -> IntegrationStep:
             "completed_at",
             "reopened_at",
             "applicability_note",
+            "checking_since",
+            "verified_at",
+            "verified_by",
             "updated_at",
         ]
     )
@@ -82,6 +95,44 @@ def change_status(step, to_status, context: ChangeContext) -> IntegrationStep:
     if to_status == StepStatus.DONE and step.position == steps[-1].position:
         _launch(integration, step, context)
     refresh_standing(integration, context, steps)
+    return step
+
+
+def _tradingview_checks(context: ChangeContext) -> bool:
+    """Whether a step marked done in ``context`` was marked so by TradingView: a staff user, or the system."""
+    if context.by is not None:
+        return context.by.is_staff
+    return context.source == ChangeSource.SYSTEM
+
+
+@transaction.atomic
+def verify_fixes(step, context: ChangeContext) -> IntegrationStep:
+    """TradingView checks the fixes of a fixing step the partner marked done ("TradingView checks the fixes").
+
+    Staff only (a partner may not check its own fixes); the step must be done and awaiting the check.
+    Records who and when on the step and as a history row, and refreshes the standing: the ball
+    moves on to what depends on the fixes.
+    """
+    integration = Integration.objects.select_for_update().select_related("partner").get(pk=step.integration_id)
+    step.refresh_from_db()
+    step.integration = integration
+    refusal = state_refusal(integration) or user_refusal(context.by, step, VERIFY)
+    if refusal is None and not awaiting_check(step):
+        refusal = InvalidTransition(f"{step} has no fixes awaiting TradingView's check.")
+    if refusal is not None:
+        raise refusal
+    step.verified_at = max(context.moment, step.checking_since)
+    step.verified_by = context.by
+    step.checking_since = None
+    step.save(update_fields=["checking_since", "verified_at", "verified_by", "updated_at"])
+    IntegrationEvent.objects.create(
+        integration=integration,
+        kind=IntegrationEvent.Kind.FIXES_VERIFIED,
+        to_value=step.title,
+        note=context.note,
+        **{**context.row(), "at": step.verified_at},
+    )
+    refresh_standing(integration, context)
     return step
 
 
@@ -139,7 +190,9 @@ def _launch(integration, step, context: ChangeContext):
 
 
 def apply_action(step, name: str, context: ChangeContext) -> IntegrationStep:
-    """Take the action ``name`` (``roadmap.transitions.ACTIONS``) on ``step``."""
+    """Take the action ``name`` (``roadmap.transitions.ACTIONS``, or "verify") on ``step``."""
+    if name == VERIFY.name:
+        return verify_fixes(step, context)
     action = ACTIONS.get(name)
     if action is None:
         raise InvalidInput(f"Unknown action {name!r}; choose from {', '.join(ACTIONS)}.")

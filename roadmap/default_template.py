@@ -123,6 +123,7 @@ STEPS = [
         "depends_on": ["sandbox-development"],
         "tells_via": ["slack"],
         "condition": "always",
+        "handovers": ["staging_url"],
     },
     {
         "code": "production-deployment",

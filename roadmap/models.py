@@ -45,7 +45,11 @@ HANDOVER_KINDS = {
     "production_urls": "the production base URL of each part, checked by the product",
     "auth_sheet": "the sheet for the authorisation type (client id, authorisation and token URIs, IP addresses)",
     "beta_testers": "the beta testers' TradingView usernames",
+    "staging_url": "the staging base URL of each part, confirmed (a failed check of it is named)",
 }
+
+# What a TradingView step may wait for from the partner: its request "confirms the staging URL".
+TRADINGVIEW_STEP_HANDOVERS = {"staging_url"}
 
 
 class Channel(models.TextChoices):
@@ -284,7 +288,8 @@ class TemplateStep(models.Model):
         default=list,
         blank=True,
         help_text='What the partner must hand over before the step can be done: any of "production_urls", '
-        '"auth_sheet", "beta_testers".',
+        '"auth_sheet", "beta_testers", "staging_url" (the one a TradingView step may wait for: its request '
+        "confirms the staging URL).",
     )
 
     class Meta:
@@ -327,8 +332,11 @@ class TemplateStep(models.Model):
             errors["jira_bug_labels"] = 'List the testing-round labels, e.g. ["final-test-1", "final-test-2"].'
         if not isinstance(self.handovers, list) or not all(h in HANDOVER_KINDS for h in self.handovers):
             errors["handovers"] = f'List hand-overs from {", ".join(map(repr, HANDOVER_KINDS))}, e.g. ["beta_testers"].'
-        elif self.handovers and self.side != Side.PARTNER:
-            errors["handovers"] = "Only a partner step can wait for a hand-over from the partner."
+        elif self.side != Side.PARTNER and set(self.handovers) - TRADINGVIEW_STEP_HANDOVERS:
+            errors["handovers"] = (
+                "Only a partner step can wait for a hand-over from the partner, but for the staging URL, which "
+                "TradingView's request for the production URLs confirms."
+            )
         checklist_error = _checklist_error(self.checklist)
         if checklist_error:
             errors["checklist"] = checklist_error

@@ -105,6 +105,15 @@ class AutotestsFailing(Refusal):
     http_status = 409
 
 
+class WaitingOnFeed(Refusal):
+    """Smoke testing, where the partner connects its own data feed, neither starts nor ends before the
+    feed is in TradingView's production. Retryable: Jira's news waits for it."""
+
+    code = "waiting_on_feed"
+    retryable = True
+    http_status = 409
+
+
 class InvalidTemplate(Refusal):
     """The roadmap template cannot be planned: a cycle, a missing due week, a launch without window."""
 
@@ -123,6 +132,7 @@ REFUSALS = {
         NotAllowed,
         StaleChange,
         OpenBugs,
+        WaitingOnFeed,
         HandoverMissing,
         InvalidTemplate,
     )

@@ -101,6 +101,23 @@ def is_open(step) -> bool:
     return step.status in OPEN_STATUSES
 
 
+def awaiting_check(step) -> bool:
+    """A fixing step (one with testing-round labels) the partner marked done, not yet checked by TradingView
+    (``checking_since`` is set when the partner's side completes it, cleared by the check).
+
+    It holds up what depends on it and the ball is TradingView's until the fixes are verified
+    (``verified_at``). Its finish stays the day it was done: the check's time is TradingView's,
+    taken from the turnaround of the step that follows it. Steps without these attributes (plain
+    objects) are never awaiting a check.
+    """
+    return step.status == StepStatus.DONE and getattr(step, "checking_since", None) is not None
+
+
+def holds_nothing_up(step) -> bool:
+    """Settled (done or not applicable), and not done fixes waiting for TradingView's check."""
+    return step.status in SETTLED_STATUSES and not awaiting_check(step)
+
+
 @dataclass(frozen=True)
 class Reopen:
     """A settled step sent back to work: when, and the finish it undid (None: it had not applied)."""
@@ -121,7 +138,7 @@ def settled_codes(steps: Iterable) -> set[str]:
     known = {s.code for s in steps}
     for s in steps:
         deps_settled = all(code in settled or code not in known for code in s.depends_on)
-        if s.status in SETTLED_STATUSES and deps_settled:
+        if holds_nothing_up(s) and deps_settled:
             settled.add(s.code)
     return settled
 
@@ -146,7 +163,7 @@ def waiting_on(step, steps: Iterable) -> list:
                 continue
             seen.add(code)
             dep = by_code[code]
-            if dep.status in SETTLED_STATUSES:  # passes through: it waits for its own prerequisites
+            if holds_nothing_up(dep):  # passes through: it waits for its own prerequisites
                 visit(dep.depends_on)
             else:
                 waiting.append(dep)
@@ -177,18 +194,27 @@ class BallInCourt:
         return self.tradingview if side == Side.TRADINGVIEW else self.partner
 
 
+def owed_steps(steps: Iterable) -> list:
+    """The actionable steps and the fixes awaiting TradingView's check, in roadmap order."""
+    steps = sorted(steps, key=lambda s: s.position)
+    actionable = {id(s) for s in actionable_steps(steps)}
+    return [s for s in steps if id(s) in actionable or awaiting_check(s)]
+
+
 def ball_in_court(steps: Iterable) -> BallInCourt:
-    """Who owes the next moves: actionable steps split by side, each in roadmap order."""
+    """Who owes the next moves: actionable steps split by side, each in roadmap order; fixes done by
+    the partner and not yet checked are TradingView's to check."""
     ball = BallInCourt()
-    for step in actionable_steps(steps):
-        ball.for_side(step.side).append(step)
+    for step in owed_steps(steps):
+        ball.for_side(Side.TRADINGVIEW if awaiting_check(step) else step.side).append(step)
     return ball
 
 
 def current_step(steps: Iterable):
-    """The earliest actionable step: the one a PM asks about first. None when all are settled."""
-    actionable = actionable_steps(steps)
-    return actionable[0] if actionable else None
+    """The earliest actionable step (or fixes awaiting their check): the one a PM asks about first.
+    None when all are settled."""
+    owed = owed_steps(steps)
+    return owed[0] if owed else None
 
 
 @dataclass(frozen=True)

@@ -236,7 +236,17 @@ class IntegrationAdmin(OperationsAdmin):
         return fieldsets + [
             (
                 "Parts & data",
-                {"fields": ("parts", "data_types", "data_source", "trading_auth", "data_auth", "spec_version")},
+                {
+                    "fields": (
+                        "parts",
+                        "data_types",
+                        "data_source",
+                        "own_feed_in_production_on",
+                        "trading_auth",
+                        "data_auth",
+                        "spec_version",
+                    )
+                },
             ),
             (
                 "URLs",

@@ -22,6 +22,7 @@ from integrations.context import ChangeContext
 from integrations.jira.issues import Handled
 from integrations.jira.links import link_issue, reported
 from integrations.jira.models import JiraIssue, StatusCategory
+from integrations.jira.rules import held_by_ux_bug
 from integrations.models import Integration, IntegrationStep
 
 # --- the Jira section of an integration's page, and issues as a step's page lists them ----------
@@ -118,9 +119,18 @@ JIRA_KEY = re.compile(r"[A-Z][A-Z0-9_]*-[1-9][0-9]*")
 REFUSAL_PREFIX = re.compile(r"^[a-z_]+: ")
 
 
+def _ux_held(issue) -> str:
+    """The steps a bug affecting the UX holds whatever its step ("“Closed release”"), or "" for any other issue."""
+    held = held_by_ux_bug(issue, issue.integration.steps.all()) if issue.integration_id else []
+    return ", ".join(f"“{step.title}”" for step in held)
+
+
 def _sync_messages(issue, outcomes) -> list[tuple[int, str]]:
     """The messages a PM reads after a link: where the issue now is, and what each step did."""
-    if issue.step is None:
+    ux_held = _ux_held(issue) if issue.step is None else ""
+    if ux_held:
+        where = f"{issue.key} is on no step of its own; as a bug affecting the UX it holds {ux_held} while it is open."
+    elif issue.step is None:
         where = f"{issue.key} is linked to no step; Jira's news about it moves nothing."
     elif issue.linked_in_admin:
         where = f"{issue.key} is linked by hand to “{issue.step}”; its labels no longer move it."
@@ -373,4 +383,7 @@ class JiraIssueAdmin(OperationsAdmin):
             return "By hand (its labels no longer move it): “Unlink from its step” above lets its labels decide again."
         if issue.step is not None:
             return "By its labels."
+        ux_held = _ux_held(issue)
+        if ux_held:
+            return f"On no step of its own. It holds {ux_held} while it is open (a bug affecting the UX)."
         return "Not linked: no roadmap-<step code> label, and no testing-round label of a fixing step."

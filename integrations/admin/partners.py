@@ -7,7 +7,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from integrations import plan
 from integrations.admin.common import ReadOnlyInline
+from integrations.context import ChangeContext
 from integrations.models import Integration, Partner, PartnerContact, PartnerUser
 
 
@@ -75,7 +77,11 @@ class PartnerAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             obj.default_country_from_zone()
+        was = Partner.objects.get(pk=obj.pk).calendar if change else None
         super().save_model(request, obj, form, change)
+        if was is not None and was != obj.calendar:
+            # Its running integrations' open deadlines follow its new holidays (the plan's rule).
+            plan.holidays_changed(obj, was, ChangeContext.web(request.user))
 
     @admin.display(description="integrations", ordering="integration_count")
     def integration_count(self, partner):

@@ -55,6 +55,7 @@ STEP_OPERATIONS = (
     _step_operation("unblock", "Unblocked"),
     _step_operation("reopen", "Reopened"),
     _step_operation("not_applicable", "Marked not applicable"),
+    _step_operation("verify", "Fixes verified"),
 )
 
 

@@ -210,6 +210,7 @@ class IntegrationSerializer(StrictFields, serializers.ModelSerializer):
             "parts",
             "data_types",
             "data_source",
+            "own_feed_in_production_on",
             "trading_auth",
             "data_auth",
             "trading_staging_url",

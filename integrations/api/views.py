@@ -381,7 +381,7 @@ def _renamed(error: DjangoValidationError, names: dict) -> ValidationError:
 
 # --- steps ------------------------------------------------------------------------------------
 
-STEP_ACTIONS = ("start", "complete", "block", "unblock", "reopen", "not_applicable")
+STEP_ACTIONS = ("start", "complete", "block", "unblock", "reopen", "not_applicable", "verify")
 
 
 def _step_action(name: str):
@@ -460,6 +460,7 @@ class StepViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     unblock = _step_action("unblock")
     reopen = _step_action("reopen")
     not_applicable = _step_action("not_applicable")
+    verify = _step_action("verify")
 
 
 # --- the outbox -------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from integrations.handovers.rules import handover_summary
 from integrations.jenkins.runs import autotests_summary
 from integrations.jira.models import JiraIssue, StatusCategory
 from integrations.models import Integration, IntegrationStep, StepChange
-from integrations.read_models.headline import blocked, ending, last_activity, window_of
+from integrations.read_models.headline import blocked, ending, last_activity, moved_for_holiday, window_of
 from integrations.read_models.history import history as merged_history
 from integrations.read_models.outbox import outbox_model
 from integrations.read_models.timeline import timeline
@@ -60,6 +60,7 @@ class StepRow:
     issues: list
     deadline: object = None  # the deadline shown (``Standing.deadline_shown``)
     deadline_is_forecast: bool = False  # it cannot start yet: where its deadline will fall
+    moved: str = ""  # why the deadline is not on its week's day: a holiday of the side owing
 
 
 def _load(pk) -> Integration:
@@ -101,6 +102,7 @@ def _context(
             issues=by_step.get(s.pk, []),
             deadline=now.deadline_shown(s)[0],
             deadline_is_forecast=now.deadline_shown(s)[1],
+            moved="" if now.deadline_shown(s)[1] else moved_for_holiday(now, s, now.deadline_shown(s)[0]),
         )
         for s in steps
     ]

@@ -2,7 +2,9 @@
 
 The demo cannot reach the network, and its partners' hosts (``*.example``) do not exist, so the
 production URL checks are written as passing ``UrlCheck`` rows directly, saying so in their
-detail. The sheet and the beta testers go through the same functions as a partner's.
+detail. The sheet and the beta testers go through the same functions as a partner's. With the
+production URLs, TradingView records the partner's own data feed in its production (where the
+partner connects one), so smoke testing, which waits for it, can start.
 """
 
 from integrations.handovers.models import Environment, Part, UrlCheck
@@ -17,6 +19,18 @@ DEMO_CHECK_DETAIL = "Demo data: recorded as passed by seed_demo; no request was 
 def record_demo_handovers(integration, kinds: list[str], by, at):
     """Hand over what ``kinds`` (a step's ``handovers``) names, as of ``at``, by ``by``."""
     slug = integration.partner.name.split()[0].lower()
+    if "staging_url" in kinds:
+        for part in integration_parts(integration):
+            field = url_field(part, Environment.STAGING)
+            if not getattr(integration, field):
+                host = "staging-api" if part == Part.TRADING else "staging-data"
+                url = f"https://{host}.{slug}.example/tradingview"
+                Integration.objects.filter(pk=integration.pk).update(**{field: url})
+                setattr(integration, field, url)
+    own_feed = integration.data_source == Integration.DataSource.OWN_FEED
+    if "production_urls" in kinds and own_feed and integration.own_feed_in_production_on is None:
+        integration.own_feed_in_production_on = at.date()
+        Integration.objects.filter(pk=integration.pk).update(own_feed_in_production_on=at.date())
     if "production_urls" in kinds:
         for part in integration_parts(integration):
             field = url_field(part, Environment.PRODUCTION)

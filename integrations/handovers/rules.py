@@ -4,7 +4,9 @@ A step lists the hand-overs it needs in ``handovers`` (``roadmap.models.HANDOVER
 
 - ``production_urls``: for each part of the integration, its production URL is set and the latest
   check of that same URL passed (a check still running has not passed yet); staging URLs are
-  checked and shown, but required by nothing;
+  checked and shown;
+- ``staging_url``: for each part, the staging URL is set and the latest check of it, if any, did not
+  fail: what the request for production URLs asks the partner to confirm;
 - ``auth_sheet``: for each part whose authorisation type needs a sheet, the sheet has the fields
   it needs (``records.sheet_fields_needed``); a type needing no sheet is satisfied;
 - ``beta_testers``: at least one beta tester's username.
@@ -48,9 +50,11 @@ def missing_handovers(step, *, checks=None, sheets=None) -> list[str]:
         return []
     integration = step.integration
     missing = []
+    if ("production_urls" in kinds or "staging_url" in kinds) and checks is None:
+        checks = latest_checks(integration)
+    if "staging_url" in kinds:
+        missing += _missing_staging_urls(integration, checks)
     if "production_urls" in kinds:
-        if checks is None:
-            checks = latest_checks(integration)
         missing += _missing_urls(integration, checks)
     if "auth_sheet" in kinds:
         if sheets is None:
@@ -77,6 +81,20 @@ def _missing_urls(integration, checks) -> list[str]:
             )
         elif not check.passed:
             missing.append(f"The production URL of the {name} part has not passed its check ({_reason(check)}).")
+    return missing
+
+
+def _missing_staging_urls(integration, checks) -> list[str]:
+    """The staging URL is confirmed once set: a check still to run does not hold it, a failed one does."""
+    missing = []
+    for part in integration_parts(integration):
+        name = PART_NAMES[part]
+        url = getattr(integration, url_field(part, Environment.STAGING))
+        check = checks.get((part, Environment.STAGING))
+        if not url:
+            missing.append(f"The staging URL of the {name} part has not been confirmed.")
+        elif check is not None and check.url == url and not check.pending and not check.passed:
+            missing.append(f"The staging URL of the {name} part has not passed its check ({_reason(check)}).")
     return missing
 
 
@@ -231,7 +249,11 @@ def handover_summary(integration, steps=None) -> HandoverSummary:
         if step.handovers:
             step.integration = integration  # no query for it per step
             missing[step.code] = missing_handovers(step, checks=checks, sheets=sheets)
-    outstanding = _missing_urls(integration, checks) + _missing_sheets(integration, sheets)
+    outstanding = (
+        _missing_staging_urls(integration, checks)
+        + _missing_urls(integration, checks)
+        + _missing_sheets(integration, sheets)
+    )
     if not integration.beta_tester_list:
         outstanding.append(NO_BETA_TESTERS)
     return HandoverSummary(

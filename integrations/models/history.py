@@ -107,6 +107,7 @@ class IntegrationEvent(RecordedChange):
         LAUNCHED = "launched", "Launched"
         CANCELLED = "cancelled", "Cancelled"
         FORECAST_SHOWN = "forecast_shown", "The partner's view of the P50 launch"
+        FIXES_VERIFIED = "fixes_verified", "Fixes verified"
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -104,6 +104,13 @@ class Integration(models.Model):
     trading_production_url = models.URLField(blank=True, validators=[validate_https])
     data_staging_url = models.URLField(blank=True, validators=[validate_https])
     data_production_url = models.URLField(blank=True, validators=[validate_https])
+    own_feed_in_production_on = models.DateField(
+        "own data feed in TradingView production since",
+        null=True,
+        blank=True,
+        help_text="When TradingView deployed the partner's own data feed to its production: smoke testing "
+        "waits for it when the partner connects its own feed.",
+    )
     spec_version = models.CharField(
         "REST API spec version",
         max_length=10,
@@ -384,6 +391,21 @@ class IntegrationStep(models.Model):
         blank=True,
         editable=False,
         help_text="When it was last sent back to work; it is due again from then.",
+    )
+    # A fixing step (one with testing-round labels) done by the partner waits for TradingView to
+    # check the fixes (``checking_since``): the ball is TradingView's and what depends on it waits
+    # until then (``roadmap.standing.awaiting_check``). TradingView marking it done has checked them.
+    checking_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the partner's fixes were done and handed to TradingView to check; empty once checked.",
+    )
+    verified_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When TradingView checked the fixes of this fixing step."
+    )
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 from integrations.models import ChangeSource, Integration, IntegrationEvent, IntegrationStep, StepChange
 from integrations.visibility import sees_everything
 from roadmap.models import StepStatus
+from roadmap.schedule import week_due_date
 from roadmap.standing import working_days_late
 
 # --- the launch window -------------------------------------------------------------------------
@@ -69,6 +70,17 @@ def window_weeks_column() -> Subquery:
         .values("weeks")[:1]
     )
     return Subquery(launch)
+
+
+# --- a deadline a holiday moved ------------------------------------------------------------------
+
+
+def moved_for_holiday(now, step, deadline: date | None) -> str:
+    """ "moved from 25 Dec: Christmas Day in Germany" when ``deadline`` is the plan's and a holiday moved it."""
+    kickoff = now.integration.kickoff_on
+    if kickoff is None or deadline is None or deadline != step.planned_due_date:
+        return ""
+    return now.clock.calendar(step.side).moved_for_holiday(week_due_date(step, kickoff), deadline)
 
 
 # --- how it ended ------------------------------------------------------------------------------

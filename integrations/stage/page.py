@@ -19,7 +19,7 @@ from integrations.forms import InviteForm
 from integrations.jenkins.runs import autotests_summary
 from integrations.jira.models import JiraIssue, StatusCategory
 from integrations.models import Integration, IntegrationEvent, IntegrationStep
-from integrations.read_models.headline import blocked, ending, window_of
+from integrations.read_models.headline import blocked, ending, moved_for_holiday, window_of
 from integrations.read_models.timeline import timeline
 from integrations.stage import handover_view
 from integrations.stage.access import integration_for
@@ -28,7 +28,8 @@ from integrations.stage.team import member_form
 from integrations.standing import standing
 from roadmap.lineup import RECOMMENDED_LINEUP, ROLE_NAMES
 from roadmap.models import Side, StepStatus
-from roadmap.schedule import week_due_date, working_days_between
+from roadmap.schedule import working_days_between
+from roadmap.standing import awaiting_check
 
 MANUAL_URL = "https://www.tradingview.com/broker-integration-manual/"
 REST_API_SPEC_URL = "https://www.tradingview.com/rest-api-spec/"
@@ -45,6 +46,7 @@ class Owed:
     days_overdue: int  # past the deadline, paused days not counted
     actions: list = field(default_factory=list)  # StepAction, for the partner's own steps
     moved: str = ""  # why the deadline is not on its week's day: a holiday of the side owing
+    checking: bool = False  # the partner's fixes, done, which TradingView is checking
 
 
 @dataclass
@@ -74,14 +76,6 @@ def load(user, pk) -> Integration:
     return integration_for(user, pk, queryset)
 
 
-def moved_for_holiday(now, step, deadline: date | None) -> str:
-    """ "moved from 25 Dec: Christmas Day in Germany" when ``deadline`` is the plan's and a holiday moved it."""
-    kickoff = now.integration.kickoff_on
-    if kickoff is None or deadline is None or deadline != step.planned_due_date:
-        return ""
-    return now.clock.calendar(step.side).moved_for_holiday(week_due_date(step, kickoff), deadline)
-
-
 def _owed(now, steps, side, user=None) -> list[Owed]:
     today = now.clock.today(side)
     calendar = now.clock.calendar(side)
@@ -103,6 +97,7 @@ def _owed(now, steps, side, user=None) -> list[Owed]:
                 days_overdue=now.days_overdue(s),
                 actions=actions,
                 moved=moved_for_holiday(now, s, step_standing.deadline),
+                checking=awaiting_check(s),
             )
         )
     return sorted(owed, key=lambda o: (o.deadline, o.step.position))

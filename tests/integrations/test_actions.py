@@ -136,6 +136,8 @@ OFFERS = {
         "mark a step not applicable",
         {S.NOT_STARTED: S.NOT_APPLICABLE, S.IN_PROGRESS: S.NOT_APPLICABLE, S.BLOCKED: S.NOT_APPLICABLE},
     ),
+    # Moves no status: offered on fixes awaiting TradingView's check (tests/integrations/test_verify_fixes.py).
+    "verify": ("Verify fixes", False, False, "verify the fixes", {}),
 }
 
 

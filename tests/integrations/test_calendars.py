@@ -11,9 +11,10 @@ from datetime import date
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from integrations import plan
-from integrations.models import Partner
+from integrations.models import Partner, StepChange
 from integrations.standing import refresh_running, standing
 from integrations.steps import complete_step
 from tests.factories import IntegrationFactory, PartnerFactory
@@ -104,6 +105,62 @@ def test_the_stage_page_says_a_deadline_moved_for_a_holiday(pm, client):
     with on("2026-12-01"):
         page = client.get(f"/partner/integrations/{integration.pk}/").content.decode()
     assert "moved from 25 Dec: Christmas Day in Germany" in page
+
+
+def test_the_pms_integration_page_says_a_deadline_moved_for_a_holiday_too(pm, client):
+    integration = kicked_off(pm, "DE", "Europe/Berlin", date(2026, 11, 27))  # week 4: Friday 25 December
+    client.force_login(pm)
+    with on("2026-12-01"):
+        page = client.get(reverse("integration-page", args=[integration.pk])).content.decode()
+    assert "moved from 25 Dec: Christmas Day in Germany" in page
+
+
+def test_a_partner_moving_to_another_country_replans_its_open_deadlines_and_says_why(pm, partner_user, client):
+    """Germany keeps Christmas: week 4 (Friday 25 December) is due Monday 28. The partner's calendar becomes
+    Japan's, where 25 December is worked: the open deadline moves back to it, with a history row saying why."""
+    integration = kicked_off(pm, "DE", "Europe/Berlin", date(2026, 11, 27))
+    endpoints = step(integration, "endpoints-implementation")
+    assert endpoints.planned_due_date == date(2026, 12, 28)
+    partner = integration.partner
+    client.force_login(pm)
+
+    with on("2026-12-01"):
+        plan.set_holidays(partner, "JP", "", ctx(pm, at("2026-12-01", 10)))
+
+    moved = step(integration, "endpoints-implementation")
+    assert (moved.planned_due_date, moved.due_date) == (date(2026, 12, 25), date(2026, 12, 25))
+    row = StepChange.objects.filter(step=moved, from_due=date(2026, 12, 28)).get()
+    assert row.to_due == date(2026, 12, 25) and row.by == pm
+    assert "Japan" in row.note and "Germany" in row.note and "holidays" in row.note
+
+
+def test_a_pm_changing_the_partners_country_in_the_admin_replans_too(pm, client):
+    integration = kicked_off(pm, "DE", "Europe/Berlin", date(2026, 11, 27))
+    partner = integration.partner
+    pm.is_superuser = True
+    pm.save()
+    client.force_login(pm)
+    form = {
+        "name": partner.name,
+        "kind": partner.kind,
+        "website": partner.website,
+        "time_zone": partner.time_zone,
+        "country": "JP",
+        "subdivision": "",
+        "notes": "",
+        **{
+            f"{prefix}-{key}": value
+            for prefix in ("contacts", "users", "integrations")
+            for key, value in (("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0"))
+        },
+    }
+
+    with on("2026-12-01"):
+        client.post(reverse("admin:integrations_partner_change", args=[partner.pk]), form)
+
+    partner.refresh_from_db()
+    assert partner.country == "JP"
+    assert step(integration, "endpoints-implementation").planned_due_date == date(2026, 12, 25)
 
 
 def test_the_moved_note_names_japans_new_year_and_not_a_plain_weekend(pm):

@@ -5,7 +5,7 @@ import pytest
 
 from integrations import guards
 from integrations.actions import step_actions
-from integrations.guards import completion_refusal, prerequisites_refusal, register, registered
+from integrations.guards import completion_refusal, own_feed_refusal, prerequisites_refusal, register, registered
 from integrations.handovers.rules import handover_refusal
 from integrations.jenkins.rules import autotests_refusal
 from integrations.jira.rules import open_bugs_refusal
@@ -15,8 +15,14 @@ from roadmap.refusals import NotRunning, OpenBugs, PrerequisitesOpen
 from tests.integrations.helpers import ctx, step
 
 
-def test_prerequisites_then_open_bugs_then_hand_overs_then_autotests():
-    assert registered() == [prerequisites_refusal, open_bugs_refusal, handover_refusal, autotests_refusal]
+def test_prerequisites_then_own_feed_then_open_bugs_then_hand_overs_then_autotests():
+    assert registered() == [
+        prerequisites_refusal,
+        own_feed_refusal,
+        open_bugs_refusal,
+        handover_refusal,
+        autotests_refusal,
+    ]
 
 
 def test_the_first_refusal_wins_and_later_guards_are_not_asked(monkeypatch):
@@ -44,7 +50,13 @@ def test_a_place_is_taken_once(monkeypatch):
     monkeypatch.setattr(guards, "_guards", dict(guards._guards))
 
     register(guards.OPEN_BUGS, open_bugs_refusal)  # again, as a second ready() would: no change
-    assert registered() == [prerequisites_refusal, open_bugs_refusal, handover_refusal, autotests_refusal]
+    assert registered() == [
+        prerequisites_refusal,
+        own_feed_refusal,
+        open_bugs_refusal,
+        handover_refusal,
+        autotests_refusal,
+    ]
     with pytest.raises(ValueError, match="place 20 is taken by open_bugs_refusal"):
         register(guards.OPEN_BUGS, handover_refusal)
 

@@ -9,7 +9,7 @@ so what a test writes is undone before the next one reads the demo.
 """
 
 import zoneinfo
-from datetime import timedelta
+from datetime import date, timedelta
 from io import StringIO
 
 import pytest
@@ -21,7 +21,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from integrations.jenkins.models import JenkinsBuild
-from integrations.management.commands.seed_demo import PORTFOLIO
+from integrations.management.commands.seed_demo import DEMO_NOTE, PORTFOLIO
 from integrations.models import ChangeSource, Integration, IntegrationEvent, IntegrationStep, Partner, StepChange
 from integrations.standing import refresh_running, standing
 from roadmap.models import StepStatus
@@ -208,3 +208,12 @@ def test_the_demo_autotests_run_in_jenkins_failing_then_passing(seeded):
     # One is on its autotests now: its last run failed, so the step cannot be completed yet.
     running = IntegrationStep.objects.filter(code="passing-autotests", status=StepStatus.IN_PROGRESS)
     assert any(JenkinsBuild.objects.filter(integration=s.integration, status="FAILURE").exists() for s in running)
+
+
+def test_demo_partners_keep_the_holidays_of_their_country(seeded):
+    """Each demo partner works to its country's calendar (Japan's, the USA's, Ireland's ...), not weekends only."""
+    partners = {p.name: p for p in Partner.objects.filter(notes=DEMO_NOTE)}
+
+    assert partners and all(p.country for p in partners.values())
+    assert (partners["Juniper Prime"].country, partners["Corvid Capital"].country) == ("JP", "US")
+    assert partners["Dunmore FX"].calendar.holiday(date(2026, 3, 17))  # St Patrick's Day, Ireland

@@ -26,6 +26,7 @@ from integrations.jenkins.demo import DEMO_FAILURE, DEMO_SUCCESS, link_demo_jobs
 from integrations.jenkins.rules import CONFIGURATION, PASSING
 from integrations.models import ChangeSource, Integration, Partner, PartnerContact, PartnerUser, TeamMember
 from roadmap import standing as rules
+from roadmap.calendars import country_of_zone
 from roadmap.default_template import KEY
 from roadmap.models import RoadmapTemplate, Side, StepStatus
 from roadmap.schedule import add_working_days, is_working_day
@@ -210,6 +211,7 @@ class Command(BaseCommand):
             name=demo.name,
             kind=demo.kind,
             time_zone=demo.time_zone,
+            country=country_of_zone(demo.time_zone),  # its country's holidays: Japan's, the USA's, Ireland's ...
             website=f"https://www.{demo.name.split()[0].lower()}.example",
             notes=DEMO_NOTE,
         )

@@ -345,6 +345,25 @@ def test_clearing_the_step_unlinks_too(admin_client, acme):
     assert messages_of(response)[0] == "ACME-11 is linked to no step; Jira's news about it moves nothing."
 
 
+def test_a_ux_bug_with_no_round_label_is_said_to_hold_the_closed_release_not_to_be_on_no_step(admin_client, acme):
+    """The seed: a bug affecting the UX holds the closed release whatever its round; unlinking it from
+    a step by hand must not tell the PM that it is "linked to no step" and moves nothing."""
+    found = bug(acme, "ACME-13", "smoke-test-fixes", ux=True, linked_in_admin=True)
+
+    response = admin_client.post(issue_url(found), {"step": ""}, follow=True)
+
+    found.refresh_from_db()
+    assert found.step is None
+    said = messages_of(response)[0]
+    assert "linked to no step" not in said and "moves nothing" not in said
+    assert said == (
+        "ACME-13 is on no step of its own; as a bug affecting the UX it holds “Closed release” while it is open."
+    )
+    page = admin_client.get(issue_url(found))
+    assert "It holds “Closed release” while it is open (a bug affecting the UX)." in text(page)
+    assert "Not linked" not in text(page)
+
+
 def test_a_bug_linked_by_hand_to_a_fixing_step_takes_its_round_and_holds_it(admin_client, acme):
     found = bug(acme, "ACME-12", None)
     found.labels = ["final-test-2"]

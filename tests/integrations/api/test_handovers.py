@@ -32,7 +32,7 @@ def test_summary_of_a_fresh_integration(staff_api, world):
     assert trading["production_url"] == world.trading_production_url and trading["production_check"] is None
     assert trading["sheet_missing"] == ["client_id", "authorization_uri", "token_uri"]
     assert body["beta_testers"] == [] and body["complete"] is False
-    assert set(body["missing"]) == {"production-deployment", "beta-testing"}
+    assert set(body["missing"]) == {"request-production-urls", "production-deployment", "beta-testing"}
 
 
 def hand_over(caller, integration, url=LOOPBACK, part="trading", environment="production"):

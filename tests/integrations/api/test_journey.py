@@ -44,6 +44,23 @@ def test_an_integration_from_kick_off_to_launch_through_the_api(
         mine, theirs = (partner_api, staff_api) if row["side"] == "partner" else (staff_api, partner_api)
         if row["side"] == "tradingview":
             error_of(theirs.post(f"steps/{row['id']}/complete/", {"note": "not mine"}), 403, "not_allowed")
+        if row["code"] == "request-production-urls":
+            # The request confirms the staging URLs: the partner hands them over first.
+            refused = error_of(mine.post(f"steps/{row['id']}/complete/"), 409, "handover_missing")
+            assert "The staging URL of the trading part has not been confirmed." in refused["message"]
+            for part in ("trading", "data"):
+                check = partner_api.post(
+                    f"integrations/{integration}/handovers/urls/",
+                    {"part": part, "environment": "staging", "url": handover_servers.good},
+                )
+                assert check.status_code == 202, check.content
+                run_pending_checks()
+        if row["code"] == "smoke-testing":
+            # The partner's own feed must be in TradingView's production first.
+            refused = error_of(mine.post(f"steps/{row['id']}/complete/"), 409, "waiting_on_feed")
+            assert "own data feed" in refused["message"]
+            fed = staff_api.patch(f"integrations/{integration}/", {"own_feed_in_production_on": day.isoformat()})
+            assert fed.status_code == 200, fed.content
         if row["code"] == "production-deployment":
             refused = error_of(mine.post(f"steps/{row['id']}/complete/"), 409, "handover_missing")
             assert "production URL of the trading part" in refused["message"]
@@ -73,6 +90,12 @@ def test_an_integration_from_kick_off_to_launch_through_the_api(
 
         done = mine.post(f"steps/{row['id']}/complete/", {"note": f"step {n + 1} done"})
         assert done.status_code == 200, (row["code"], done.content)
+        if row["code"] in ("smoke-test-fixes", "final-testing-fixes"):
+            # TradingView checks the partner's fixes: the ball is TradingView's until it verifies them.
+            assert staff_api.get(f"integrations/{integration}/").json()["standing"]["ball_side"] == "tradingview"
+            error_of(partner_api.post(f"steps/{row['id']}/verify/"), 403, "not_allowed")
+            verified = staff_api.post(f"steps/{row['id']}/verify/")
+            assert verified.status_code == 200, verified.content
         balls.append(staff_api.get(f"integrations/{integration}/").json()["standing"]["ball_side"])
 
     # Each step done hands the ball to the side owing the next one; the launch ends it.

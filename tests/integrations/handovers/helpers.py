@@ -34,7 +34,11 @@ def passing_check(integration, part: str, environment: str = Environment.PRODUCT
 
 
 def hand_over_everything(integration):
-    """Passing checks of the production URLs, the sheets each part needs, one beta tester."""
+    """Passing checks of the production URLs, the sheets each part needs, one beta tester; and, where the
+    partner connects its own feed, the feed recorded in TradingView's production (smoke testing waits for it)."""
+    if integration.data_source == "own_feed" and integration.own_feed_in_production_on is None:
+        integration.own_feed_in_production_on = timezone.localdate()
+        integration.save(update_fields=["own_feed_in_production_on"])
     for part in integration_parts(integration):
         passing_check(integration, part)
         needed = sheet_fields_needed(integration, part)

@@ -14,14 +14,16 @@ from integrations.handovers.url_check import check_url
 from integrations.models import Integration, StepChange
 from integrations.steps import apply_action, complete_step
 from roadmap.models import StepStatus
-from roadmap.refusals import HandoverMissing
+from roadmap.refusals import HandoverMissing, WaitingOnFeed
 from tests.factories import IntegrationFactory
 from tests.integrations.handovers.helpers import SHEET, hand_over_everything, passing_check
 from tests.integrations.helpers import KICKOFF, STEP_CODES, at, ctx, days, on, step
 
 pytestmark = pytest.mark.django_db
 
+REQUEST = "request-production-urls"
 DEPLOY = "production-deployment"
+SMOKE = "smoke-testing"
 BETA = "beta-testing"
 
 
@@ -42,6 +44,7 @@ def at_deployment(started_integration, pm):
 
 
 def test_the_default_roadmap_names_its_hand_overs(started_integration):
+    assert step(started_integration, REQUEST).handovers == ["staging_url"]
     assert step(started_integration, DEPLOY).handovers == ["production_urls", "auth_sheet"]
     assert step(started_integration, BETA).handovers == ["beta_testers"]
     assert handover_refusal(step(started_integration, "sandbox-access")) is None
@@ -120,7 +123,72 @@ def test_a_url_handed_over_again_needs_a_new_passing_check(at_deployment, pm, ha
     assert "has not passed its check (The server answered 503" in handover_refusal(step(integration, DEPLOY)).message
 
 
-def test_a_staging_url_is_required_by_nothing(at_deployment):
+def test_the_request_for_production_urls_confirms_the_staging_url(started_integration, pm, handover_servers):
+    """The seed: TradingView "asks the partner to confirm the staging URL"; its request is not done before."""
+    integration = started_integration
+    complete_before(integration, REQUEST, pm)
+    integration.trading_staging_url = ""
+    integration.save()
+    request = step(integration, REQUEST)
+
+    refusal = complete_refusal(request, pm)
+    assert isinstance(refusal, HandoverMissing)
+    assert "The staging URL of the trading part has not been confirmed." in refusal.message
+    assert "data part" not in refusal.message
+    with pytest.raises(HandoverMissing):
+        apply_action(request, "complete", ctx(pm))
+
+    check_url(integration, "trading", "staging", handover_servers.server_error, by=pm)
+    refusal = complete_refusal(step(integration, REQUEST), pm)
+    assert "The staging URL of the trading part has not passed its check (The server answered 503" in refusal.message
+
+    check_url(integration, "trading", "staging", handover_servers.good, by=pm)
+    apply_action(step(integration, REQUEST), "complete", ctx(pm))
+    assert step(integration, REQUEST).status == StepStatus.DONE
+
+
+def test_smoke_testing_waits_for_the_partners_own_feed_in_tradingview_production(started_integration, pm):
+    """The seed: "a partner connecting its own data feed must first have the feed deployed to
+    TradingView production": the checklist line is a gate on starting and on completing."""
+    integration = started_integration
+    hand_over_everything(integration)
+    complete_before(integration, SMOKE, pm)
+    Integration.objects.filter(pk=integration.pk).update(own_feed_in_production_on=None)
+    smoke = step(integration, SMOKE)
+    assert "Partner's own data feed deployed to TradingView production" in smoke.checklist
+
+    offered = {a.name: a.refusal for a in step_actions(smoke, pm)}
+    assert isinstance(offered["start"], WaitingOnFeed) and isinstance(offered["complete"], WaitingOnFeed)
+    assert offered["start"].message == (
+        f"{smoke} waits for the partner's own data feed to be deployed to TradingView production; record the day "
+        "it went live on the integration (“own data feed in TradingView production since”)."
+    )
+    for action in ("start", "complete"):
+        with pytest.raises(WaitingOnFeed) as raised:
+            apply_action(step(integration, SMOKE), action, ctx(pm))
+        assert raised.value.http_status == 409
+    assert step(integration, SMOKE).status == StepStatus.NOT_STARTED
+
+    Integration.objects.filter(pk=integration.pk).update(own_feed_in_production_on=KICKOFF + days(20))
+    apply_action(step(integration, SMOKE), "start", ctx(pm))
+    assert step(integration, SMOKE).status == StepStatus.IN_PROGRESS
+
+
+def test_smoke_testing_of_a_mapped_exchange_feed_waits_for_no_feed(pm, partner):
+    integration = IntegrationFactory(partner=partner, stocks_data_only=True)
+    plan.start_integration(integration, KICKOFF, ctx(pm, at(KICKOFF, 9)))
+    hand_over_everything(integration)
+    for offset, earlier in enumerate(STEP_CODES[: STEP_CODES.index(SMOKE)], start=1):
+        if step(integration, earlier).status != StepStatus.NOT_APPLICABLE:
+            complete_step(step(integration, earlier), ctx(pm, KICKOFF + days(offset)))
+
+    assert integration.own_feed_in_production_on is None
+    assert "Partner's own data feed deployed to TradingView production" not in step(integration, SMOKE).checklist
+    apply_action(step(integration, SMOKE), "start", ctx(pm))
+    assert step(integration, SMOKE).status == StepStatus.IN_PROGRESS
+
+
+def test_a_staging_url_is_required_by_no_partner_step(at_deployment):
     integration = at_deployment.integration
     integration.trading_staging_url = integration.data_staging_url = ""
     integration.save()
@@ -179,7 +247,7 @@ def test_the_summary_gives_each_part_its_urls_checks_and_sheet(started_integrati
     assert trading.sheet.client_id == "tv" and trading.sheet_missing == ["authorization_uri", "token_uri"]
     assert not data.needs_sheet and data.sheet is None and data.production_check is None
     assert summary.beta_testers == []
-    assert set(summary.missing) == {DEPLOY, BETA}
+    assert set(summary.missing) == {REQUEST, DEPLOY, BETA}
     assert summary.missing[DEPLOY] == [
         "The production URL of the data part (https://data.broker.example.com/api) has not been checked yet.",
         "The authorisation sheet of the trading part lacks the authorisation URI and token URI.",
