@@ -5,10 +5,15 @@ PostgreSQL cannot hold NUL in text, so a NUL that reached a search, a filter or 
 query string and the form fields (names and values). JSON bodies are their reader's to check
 (the API's parser answers the same code and message; Jira's webhook says what it cannot store),
 so this never reads a body that is not a form, nor any body under the API (which reads JSON only
-and answers a form with 415). Imports only Django.
+and answers a form with 415).
+
+``HooksMiddleware``: the hooks under ``/hooks/`` (Jira's, Jenkins' and Slack's requests to the
+product) are answered by their view straight after the middlewares above it, without those below.
+Imports only Django.
 """
 
 from django.http import HttpResponseBadRequest, JsonResponse
+from django.urls import Resolver404, resolve
 
 NUL = "\x00"
 NUL_MESSAGE = "The request contains a NUL character, which no field accepts."
@@ -45,3 +50,39 @@ class RefuseNulMiddleware:
         if carries_nul(request):
             return refusal(request)
         return self.get_response(request)
+
+
+# --- the hooks: no sessions, users, CSRF nor messages -----------------------------------------
+
+HOOKS_PREFIX = "/hooks/"
+
+
+class HooksMiddleware:
+    """Answer a request to a hook (a path under ``/hooks/`` that the URLs know) with its view at
+    once, skipping every middleware listed after this one.
+
+    A hook is called by a machine that signs or tokens each request (Jira's HMAC, Jenkins' job
+    token, Slack's v0 signature): it reads no session, no signed-in user, no CSRF token, no
+    messages, no htmx header. Each of those middlewares costs a hook's request for nothing, and a
+    webhook answers as fast as its one committed INSERT allows. What comes before this one still
+    runs: https and HSTS, the security headers, NUL refusal. The host is checked against
+    ``ALLOWED_HOSTS`` here, as ``CommonMiddleware`` does for every other request.
+
+    A hook view must therefore not read ``request.user``, ``request.session`` or messages, nor need
+    a view middleware (its exceptions still become the 500 page, as elsewhere). A path under
+    ``/hooks/`` that no URL matches goes through the whole stack (``APPEND_SLASH`` and the 404).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path_info.startswith(HOOKS_PREFIX):
+            return self.get_response(request)
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return self.get_response(request)
+        request.get_host()  # DisallowedHost (400) for a host not in ALLOWED_HOSTS
+        request.resolver_match = match
+        return match.func(request, *match.args, **match.kwargs)

@@ -131,6 +131,9 @@ MIDDLEWARE = [
     "config.security_headers.SecurityHeadersMiddleware",
     # A NUL character anywhere in the path, query or form fields: 400 before any view reads it.
     "config.middleware.RefuseNulMiddleware",
+    # /hooks/ (Jira, Jenkins, Slack): answered by the hook's view from here, none of the middlewares
+    # below (no session, user, CSRF, messages for a machine's signed request).
+    "config.middleware.HooksMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

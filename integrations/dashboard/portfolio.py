@@ -64,8 +64,13 @@ CALENDAR_SALT = "integrations.dashboard.pm-calendar"
 def portfolio(request):
     now = timezone.now()
     filters = Filters.from_request(request.GET)
-    page = PortfolioPaginator(filter_portfolio(filters, request.user, now), PAGE_SIZE).get_page(request.GET.get("page"))
     counts = portfolio_counts(request.user, now)
+    paginator = PortfolioPaginator(filter_portfolio(filters, request.user, now), PAGE_SIZE)
+    if filters.every_running:
+        # The unfiltered portfolio (the page most often asked for): the counts' query has counted
+        # its rows already, so the paginator does not count them again.
+        paginator.count = counts["running"]
+    page = paginator.get_page(request.GET.get("page"))
     count_links = [
         ("late", "Late", counts["late"], filters.query(overdue=True, sort="due"), "late"),
         ("blocked", "Blocked", counts["blocked"], filters.query(blocked=True), "warn"),

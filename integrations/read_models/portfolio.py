@@ -133,6 +133,12 @@ class Filters:
     def active(self) -> bool:
         return self.query(sort="due") != ""
 
+    @property
+    def every_running(self) -> bool:
+        """Whether these filters keep every running integration (only the sort may differ): their
+        rows are as many as ``portfolio_counts``' ``running``."""
+        return not self.active and self.state == "running"
+
 
 def filter_portfolio(filters: Filters, user, now=None):
     """Integrations matching ``filters``, sorted, with ``open_bugs``, ``messages_stuck``, ``slip``, ``blocked``,
@@ -228,11 +234,12 @@ class PortfolioPaginator(Paginator):
 
 
 def portfolio_counts(user, now=None) -> dict:
-    """Late, blocked, due this week and launching this month, over running integrations: one query."""
+    """Running integrations, and of them late, blocked, due this week and launching this month: one query."""
     now = now or timezone.now()
     today = today_for(now=now)
     week_end = _week_bounds(today)[1]
     return Integration.objects.running().aggregate(
+        running=Count("pk"),
         late=Count("pk", filter=_late(now)),
         blocked=Count("pk", filter=is_blocked_among_many(Integration)),
         due_week=Count("pk", filter=is_due_by(now, week_end)),

@@ -201,7 +201,7 @@ def test_query_count_does_not_grow_with_the_portfolio(staff_client, pm, settings
     with CaptureQueriesContext(connection) as fifty:
         response = staff_client.get(reverse("portfolio"))
     assert len(response.context["rows"]) == 50
-    assert len(five) == len(fifty) == 8, [q["sql"] for q in fifty.captured_queries]
+    assert len(five) == len(fifty) == 7, [q["sql"] for q in fifty.captured_queries]
 
 
 def row_query(captured) -> str:

@@ -1,0 +1,180 @@
+"""Benchmark of Jira's webhook over gunicorn, as production serves it: signed deliveries stored per
+second against a bare view answering 204 and a bare view inserting one row, in the same run.
+
+Usage: .venv/bin/python benchmarks/webhook.py [--deliveries 2000] [--rounds 5] [--smoke]
+Runs on a fresh SQLite file in a temporary folder, or on DATABASE_URL when it is set (the database
+named there is used as is; the deliveries are stored under ids starting "bench-"). REDIS_URL, when
+set, is the broker the hook queues its drains on (nothing consumes them: the drains wait there).
+
+One gunicorn sync worker in production settings (DEBUG off, persistent database connections:
+DATABASE_CONN_MAX_AGE as production has it, https as the proxy says with X-Forwarded-Proto), and
+one client sending one request at a time on a new connection, as Jira does. The three URLs are
+alternated in rounds, so that each sees the same machine and the same database size. Prints
+requests/s and ms per request of each, and the ratios hook/bare and hook/bare inserting.
+"""
+
+import argparse
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from start import start_django  # noqa: E402  (this folder is on sys.path)
+
+start_django()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from integrations.jira.models import JiraDelivery  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+HOOK = "/hooks/jira/"
+BARE = "/bench/bare/"
+INSERT = "/bench/insert/"
+SECRET = "bench-webhook-secret"
+RUN = f"bench-{time.time_ns()}"
+PORT = int(os.environ.get("BENCH_PORT", "8765"))
+
+
+def delivery_body(n: int) -> bytes:
+    """A Jira issue-updated delivery of the usual size (a status moved to Done)."""
+    updated = time.strftime("%Y-%m-%dT%H:%M:%S.000+0000", time.gmtime())
+    return json.dumps(
+        {
+            "timestamp": int(time.time() * 1000),
+            "webhookEvent": "jira:issue_updated",
+            "issue_event_type_name": "issue_generic",
+            "user": {"accountId": "5b10ac8d82e05b22cc7d4ef5", "displayName": "Mia Krystof"},
+            "issue": {
+                "id": str(900_000 + n),
+                "key": f"BJ{n % 10:04d}-{900_000 + n}",
+                "fields": {
+                    "summary": "Slack and Jira onboarding",
+                    "labels": ["roadmap-slack-jira-onboarding"],
+                    "status": {"name": "Done", "statusCategory": {"key": "done"}},
+                    "issuetype": {"name": "Task"},
+                    "updated": updated,
+                    "created": updated,
+                },
+            },
+            "changelog": {
+                "id": str(10_000 + n),
+                "items": [{"field": "status", "fromString": "In Progress", "toString": "Done"}],
+            },
+        }
+    ).encode()
+
+
+def server_environment() -> dict:
+    database = settings.DATABASES["default"]
+    sqlite = database["ENGINE"].endswith("sqlite3")
+    url = f"sqlite:///{database['NAME']}" if sqlite else os.environ["DATABASE_URL"]
+    env = {k: v for k, v in os.environ.items() if k not in ("EMBEDDED", "DEBUG")}
+    env.update(
+        DATABASE_URL=url,
+        SECRET_KEY="bench-" + "k" * 50,
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_PROTO,https",
+        JIRA_WEBHOOK_SECRET=SECRET,
+        LOG_LEVEL=os.environ.get("LOG_LEVEL", "INFO"),
+    )
+    return env
+
+
+def post(path: str, body: bytes, headers: dict) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+    try:
+        conn.request("POST", path, body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+def send(path: str, bodies, first: int, expected: int) -> float:
+    start = time.perf_counter()
+    for n, body in enumerate(bodies):
+        signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        status = post(
+            path,
+            body,
+            {
+                "Content-Type": "application/json",
+                "X-Forwarded-Proto": "https",
+                "X-Atlassian-Webhook-Identifier": f"{RUN}-{first + n}",
+                "X-Hub-Signature": signature,
+            },
+        )
+        assert status == expected, (path, status)
+    return time.perf_counter() - start
+
+
+def wait_for_server(process, log):
+    for _ in range(300):
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn stopped: see {log}")
+        try:
+            post(BARE, b"", {"X-Forwarded-Proto": "https"})
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("gunicorn did not answer within 30 s")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--deliveries", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--smoke", action="store_true", help="the smallest sizes, to check that it runs")
+    args = parser.parse_args()
+    if args.smoke:
+        args.deliveries, args.rounds = 30, 2
+    call_command("migrate", verbosity=0)
+    log = Path(os.environ.get("VAR_DIR") or "/tmp") / f"webhook-bench-{os.getpid()}.log"
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    command = [str(gunicorn), "hook_server:application", "--pythonpath", str(HERE), "--workers", "1"]
+    command += ["--bind", f"127.0.0.1:{PORT}", "--error-logfile", str(log)]
+    with open(log, "ab") as out:
+        process = subprocess.Popen(command, env=server_environment(), stdout=out, stderr=out)
+    try:
+        wait_for_server(process, log)
+        bodies = [delivery_body(n) for n in range(args.deliveries)]
+        for n in range(10):  # warm up each URL (imports, the connection, the broker's)
+            send(HOOK, [bodies[n]], -1 - n, 202)
+            send(INSERT, [b"{}"], 0, 204)
+        JiraDelivery.objects.filter(delivery_id__startswith=f"{RUN}--").delete()
+        per_round = max(1, args.deliveries // args.rounds)
+        hook = bare = insert = 0.0
+        for start in range(0, args.deliveries, per_round):
+            chunk = bodies[start : start + per_round]
+            bare += send(BARE, chunk, start, 204)
+            insert += send(INSERT, chunk, start, 204)
+            hook += send(HOOK, chunk, start, 202)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    stored = JiraDelivery.objects.filter(delivery_id__startswith=RUN).exclude(delivery_id__startswith=f"{RUN}--")
+    assert stored.count() == args.deliveries, (stored.count(), args.deliveries)
+    count = args.deliveries
+    print(f"database: {connection.vendor}; gunicorn, 1 sync worker; {count} POSTs each, {len(bodies[0])} bytes")
+    for label, seconds in (
+        ("/hooks/jira/ (stored, drain queued)", hook),
+        ("bare view answering 204", bare),
+        ("bare view inserting one row", insert),
+    ):
+        print(f"  {label:36} {count / seconds:7.0f} requests/s  {seconds * 1e3 / count:6.2f} ms each")
+    print(f"  ratio hook/bare                      {bare / hook:7.2f}")
+    print(f"  ratio hook/bare inserting            {insert / hook:7.2f}")
+
+
+if __name__ == "__main__":
+    main()
