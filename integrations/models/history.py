@@ -106,6 +106,7 @@ class IntegrationEvent(RecordedChange):
         RESUMED = "resumed", "Resumed"
         LAUNCHED = "launched", "Launched"
         CANCELLED = "cancelled", "Cancelled"
+        LAUNCH_AGREED = "launch_agreed", "Launch date agreed"
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
