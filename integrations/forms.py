@@ -62,6 +62,21 @@ class ReplanForm(forms.Form):
     )
 
 
+class AgreedLaunchForm(forms.Form):
+    agreed_launch_on = forms.DateField(
+        label="Agreed launch date",
+        widget=DateInput,
+        help_text="The day both sides agreed to open the integration to all users (YYYY-MM-DD): the launch "
+        "is due on it from now; today or later, at most 3 years ahead.",
+    )
+    agreed_by = FreeTextField(
+        label="Agreed by",
+        max_length=200,
+        help_text="Who agreed it, e.g. the partner's PM on the beta-testing call.",
+    )
+    note = _note(help_text="Optional; kept in the integration's history.")
+
+
 class NoteForm(forms.Form):
     note = _note()
     shared_with_partner = _shared()

@@ -79,7 +79,33 @@ class Standing:
 
     @property
     def planned_launch(self) -> date | None:
+        """The plan's launch (its weeks from kick-off, moved by re-plans and pauses), agreed or not."""
+        return self.steps_standing.plan_launch
+
+    @property
+    def agreed_launch(self) -> date | None:
+        """The launch date both sides agreed (``integrations.agreed_launch``); the launch is due on it."""
+        return self.integration.agreed_launch_on
+
+    @property
+    def launch_due(self) -> date | None:
+        """The date the launch is due: the agreed date once there is one, else the plan's."""
         return self.steps_standing.planned_launch
+
+    @property
+    def slip_vs_agreed_days(self) -> int:
+        """Working days the forecast launch lies after the agreed date (0 without one): the slip,
+        which is counted against the agreed date once there is one."""
+        return self.slip_days if self.agreed_launch and self.forecast_launch else 0
+
+    @property
+    def slip_vs_plan_days(self) -> int:
+        """Working days the forecast launch lies after the plan's launch, agreed date or not."""
+        if not self.agreed_launch:
+            return self.slip_days
+        if not self.forecast_launch or not self.planned_launch:
+            return 0
+        return rules.working_days_late(self.planned_launch, self.forecast_launch)
 
     @property
     def forecast_launch(self) -> date | None:
@@ -93,7 +119,8 @@ class Standing:
 
     @property
     def slip_days(self) -> int:
-        """Days the forecast launch lies after the current plan's; always the split's total."""
+        """Days the forecast launch lies after the date the launch is due (the agreed date once
+        agreed, else the current plan's); always the split's total."""
         return self.steps_standing.slip_days
 
     @property
@@ -300,7 +327,12 @@ def standing(integration: Integration, now: datetime | None = None, steps=None, 
         paused = frozenset(paused_dates(integration, clock.today(Side.TRADINGVIEW), history))
         if planned:
             computed = rules.steps_standing(
-                planned, integration.kickoff_on, clock, paused, started_on(integration, history)
+                planned,
+                integration.kickoff_on,
+                clock,
+                paused,
+                started_on(integration, history),
+                agreed_launch=integration.agreed_launch_on,
             )
     active = integration.is_active
     return Standing(

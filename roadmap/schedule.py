@@ -3,8 +3,10 @@
 Deadlines are working days (Monday to Friday). Partner steps are due a number of weeks after
 kick-off, as the roadmap prints them. TradingView's own tasks carry no printed week: each is due a
 turnaround of working days after it becomes actionable (its prerequisites done), so the partner
-keeps the time the plan gave its next step. Days an integration spends paused are not working
-days: the clock is stopped for both sides.
+keeps the time the plan gave its next step. ``side_days`` says how many working days each side
+has for each step, as the template page and the stage page show them.
+
+Days an integration spends paused are not working days: the clock is stopped for both sides.
 """
 
 from collections.abc import Collection, Mapping
@@ -119,3 +121,35 @@ def plan_due_dates(steps, kickoff: date, calendars: Mapping | None = None) -> di
         actionable = max((plan[code][1] for code in step.depends_on), default=kickoff)
         plan[step.code] = (None, add_working_days(actionable, step.turnaround_days, days_off))
     return plan
+
+
+def side_days(steps, plan: Mapping[str, tuple[date | None, date]], kickoff: date, calendars: Mapping | None = None):
+    """``{code: n}``: the working days of its own side each step has in ``plan`` (``plan_due_dates``).
+
+    From the latest hand-over the plan gives it (the due date of its latest prerequisite of the other
+    side, or kick-off) to its due date, in its side's calendar: a side's own steps one after another
+    run in parallel (the partner passes its autotests while implementing its endpoints).
+    """
+    off = {side: cal.days_not_worked([kickoff]) for side, cal in (calendars or {}).items()}
+    by_code = {step.code: step for step in steps}
+    days = {}
+    for step in steps:
+        handovers = [plan[c][1] for c in step.depends_on if c in plan and by_code[c].side != step.side]
+        start = max(handovers, default=kickoff)
+        days[step.code] = working_days_between(start, plan[step.code][1], off.get(step.side, ()))
+    return days
+
+
+# Any Monday: a plan from a Monday without holidays gives each side the days the roadmap means.
+REFERENCE_MONDAY = date(2026, 1, 5)
+
+
+def roadmap_side_days(steps) -> dict[str, int]:
+    """``side_days`` of a template's steps, planned from a Monday without holidays: the working days
+    the roadmap itself gives each side for each step. ``{}`` for steps that cannot be planned."""
+    steps = sorted(steps, key=lambda s: s.position)
+    try:
+        plan = plan_due_dates(steps, REFERENCE_MONDAY)
+    except (InvalidTemplate, TypeError, ValueError, KeyError):
+        return {}
+    return side_days(steps, plan, REFERENCE_MONDAY)

@@ -258,9 +258,10 @@ class StepStanding:
 @dataclass
 class StepsStanding:
     steps: dict  # code -> StepStanding, in roadmap order
-    planned_launch: date | None
+    planned_launch: date | None  # the date the launch is due: the agreed date once agreed, else the plan's
     forecast_launch: date | None
     split: DelaySplit
+    plan_launch: date | None = None  # the plan's launch (its weeks from kick-off), agreed or not
 
     @property
     def slip_days(self) -> int:
@@ -274,7 +275,12 @@ class StepsStanding:
 
 
 def steps_standing(
-    steps: Iterable, kickoff: date, clock: Clock, paused: Collection[date] = (), started_on: date | None = None
+    steps: Iterable,
+    kickoff: date,
+    clock: Clock,
+    paused: Collection[date] = (),
+    started_on: date | None = None,
+    agreed_launch: date | None = None,
 ) -> StepsStanding:
     """Deadlines, forecasts, overdue days and the delay split of planned steps (see module doc).
 
@@ -284,11 +290,18 @@ def steps_standing(
     working days along the plan, and the split is in working days, as every count of days late
     (``working_days_late``), so weekends neither create nor hide a side's delay. ``started_on`` is
     the first kick-off (``kickoff`` when not re-planned): a step done before it counts as done on it.
+
+    ``agreed_launch``: the launch date both sides agreed. The launch (the last step) is due on it
+    instead of the plan's date, a calendar day pauses do not move, so the slip and its split
+    are counted against it; ``plan_launch`` keeps the plan's date.
     """
     steps = sorted(steps, key=lambda s: s.position)
     if not steps:
         return StepsStanding({}, None, None, DelaySplit())
     rules = _Rules(steps, kickoff, started_on or kickoff, clock, frozenset(paused))
+    plan_launch = rules.planned[steps[-1].code]
+    if agreed_launch is not None:
+        rules.agree(steps[-1].code, agreed_launch)
     by_code = {step.code: rules.at(step.code) for step in steps}
     launch = by_code[steps[-1].code]
     planned_launch = launch.planned
@@ -304,6 +317,7 @@ def steps_standing(
                 launch.step.side,
             )
         ),
+        plan_launch=plan_launch,
     )
 
 
@@ -329,6 +343,13 @@ class _Rules:
             moments += [self.reopened[c] for c in s.depends_on if self.reopened.get(c)]
             self.reopened[s.code] = max(moments, default=None)
         self.known: dict[tuple, StepStanding] = {}
+        self.agreed: set[str] = set()  # steps due on a date both sides agreed
+
+    def agree(self, code: str, day: date):
+        """``code`` is due on ``day``, agreed by both sides: due then, or as soon as its prerequisites
+        are done if they finish later (the plan's gap after them no longer holds)."""
+        self.planned[code] = day
+        self.agreed.add(code)
 
     def at(self, code: str, moment: datetime | None = None) -> StepStanding:
         """The step as it stands now (``moment`` None), or as it stood at ``moment``."""
@@ -347,16 +368,20 @@ class _Rules:
             self.known[(code, moment)] = self._episode(step, status, completed_at, reopens, moment)
         return self.known[(code, moment)]
 
-    def _handovers(self, planned: date, deps: list, paused: frozenset) -> tuple[date, date, list, bool]:
+    def _handovers(
+        self, planned: date, deps: list, paused: frozenset, agreed: bool = False
+    ) -> tuple[date, date, list, bool]:
         """Deadline and expected finish a step gets from ``deps``, who lost the days they add, all known.
 
         ``paused``: the days the step's side does not work (the time the plan gave it is its side's).
+        ``agreed``: the step is due on an agreed date, and on the day its prerequisites are done if later.
         """
         deadline = expected = planned
         contributions = []
         fixed = True
         for dep in deps:
-            handover = add_working_days(dep.hands_over, working_days_between(dep.planned, planned, paused), paused)
+            gap = 0 if agreed else working_days_between(dep.planned, planned, paused)
+            handover = add_working_days(dep.hands_over, gap, paused)
             expected = max(expected, handover)
             if dep.fixed:
                 deadline = max(deadline, handover)
@@ -380,7 +405,7 @@ class _Rules:
         # A done step was done after its prerequisites as they were then.
         seen_at = completed_at if status == StepStatus.DONE else moment
         seen = [self.at(code, seen_at) for code in step.depends_on if code in self.steps]
-        deadline, expected, contributions, fixed = self._handovers(planned, seen, paused)
+        deadline, expected, contributions, fixed = self._handovers(planned, seen, paused, step.code in self.agreed)
         if not reopens:
             inherited = _resize(_merge(contributions), working_days_between(planned, expected, paused), step.side)
         else:

@@ -16,12 +16,12 @@ from django.template.loader import render_to_string
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from integrations import plan
+from integrations import agreed_launch, plan
 from integrations.admin.common import ReadOnlyInline, date_html, days_overdue_html, iso_day, step_link
 from integrations.admin.jira import jira_section
 from integrations.admin.operations import Operation, OperationsAdmin
 from integrations.context import ChangeContext
-from integrations.forms import KickoffForm, NoteForm, ReasonForm, ReplanForm
+from integrations.forms import AgreedLaunchForm, KickoffForm, NoteForm, ReasonForm, ReplanForm
 from integrations.jira.health import jira_health
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange, TeamMember
 from integrations.read_models.history import history
@@ -137,6 +137,16 @@ INTEGRATION_OPERATIONS = (
         available=lambda i, user: i.is_started and i.is_running,
     ),
     Operation(
+        "agree_launch",
+        "Record the agreed launch date",
+        "Launch date agreed",
+        run=lambda i, data, user: agreed_launch.agree_launch(
+            i, data["agreed_launch_on"], data["agreed_by"], ChangeContext.web(user, data["note"])
+        ),
+        form_class=AgreedLaunchForm,
+        available=lambda i, user: i.is_started and i.is_running,
+    ),
+    Operation(
         "pause",
         "Pause",
         "Paused",
@@ -165,6 +175,10 @@ PLAN_FIELDS = (
     "kickoff_on",
     "baseline_launch_on",
     "planned_launch_on",
+    "agreed_launch_on",
+    "launch_agreed_by",
+    "launch_agreed_at",
+    "launch_agreement_note",
     "paused_on",
     "launched_on",
     "cancelled_on",

@@ -19,8 +19,10 @@ from django.utils.html import format_html
 
 from integrations.admin.operations import Operation, OperationsAdmin
 from integrations.models import Integration
+from integrations.text import working_days
 from roadmap.conditions import CONDITIONS
-from roadmap.models import Channel, RoadmapTemplate, TemplateStep, step_label, template_problems
+from roadmap.models import Channel, RoadmapTemplate, Side, TemplateStep, step_label, template_problems
+from roadmap.schedule import roadmap_side_days
 
 
 class TemplateStepFormSet(BaseInlineFormSet):
@@ -117,10 +119,19 @@ def _checklist_rows(checklist) -> list[tuple[str, str]]:
     return rows
 
 
+def _days_text(step, days: int | None) -> str:
+    """ "Partner: 5 working days": the working days the roadmap gives the step's side for it."""
+    if days is None:
+        return ""
+    side = Side(step.side).label if step.side in Side.values else step.side
+    return f"{side}: {working_days(days)}"
+
+
 def step_summaries(steps) -> list[dict]:
     """What the template's steps say, in words: the rows of the steps table."""
     steps = sorted(steps, key=lambda s: s.position)
     by_code = {s.code: s for s in steps}
+    days = roadmap_side_days(steps) if not template_problems(steps) else {}
     rows = []
     for step in steps:
         depends_on = step.depends_on if isinstance(step.depends_on, list) else [step.depends_on]
@@ -132,6 +143,7 @@ def step_summaries(steps) -> list[dict]:
                 "title": step.title,
                 "code": step.code,
                 "due": step.due_label,
+                "days": _days_text(step, days.get(step.code)),
                 "depends_on": [
                     str(by_code[code]) if code in by_code else f"{code!r} (no such step)" for code in depends_on
                 ],

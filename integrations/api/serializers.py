@@ -154,6 +154,13 @@ class StandingSerializer(serializers.Serializer):
     slip_vs_baseline_days = serializers.IntegerField(
         help_text=f"Forecast launch after the first plan's (re-plans and pauses included), {WORKING_DAYS}."
     )
+    agreed_launch_on = serializers.DateField(
+        allow_null=True, help_text="The launch date both sides agreed; the launch is due on it once set."
+    )
+    launch_agreed_by = serializers.CharField(help_text="Who agreed the launch date; empty without one.")
+    slip_vs_agreed_days = serializers.IntegerField(
+        help_text=f"Forecast launch after the agreed launch date (0 without one), {WORKING_DAYS}."
+    )
     delay_days = DelaySerializer(help_text=f"The slip split by who lost each day, {WORKING_DAYS}.")
     as_of = serializers.DateField(allow_null=True)
 
@@ -168,6 +175,7 @@ def standing_fields(integration, live=None) -> dict:
         days_overdue = live.days_late
     delays = (stored.delay_tradingview_days, stored.delay_partner_days, stored.delay_both_days)
     forecast, baseline = stored.forecast_launch_on, integration.baseline_launch_on
+    agreed = integration.agreed_launch_on
     return {
         "current_step": stored.current_step,
         "ball_side": stored.ball_side,
@@ -179,6 +187,9 @@ def standing_fields(integration, live=None) -> dict:
         "baseline_launch_on": baseline,
         "slip_days": sum(delays),
         "slip_vs_baseline_days": working_days_late(baseline, forecast) if forecast and baseline else 0,
+        "agreed_launch_on": agreed,
+        "launch_agreed_by": integration.launch_agreed_by,
+        "slip_vs_agreed_days": working_days_late(agreed, forecast) if forecast and agreed else 0,
         "delay_days": dict(zip(("tradingview", "partner", "both"), delays, strict=True)),
         "as_of": stored.standing_as_of,
     }

@@ -20,11 +20,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
-from integrations import partner_access, plan
+from integrations import agreed_launch, partner_access, plan
 from integrations.actions import ACTIONS, step_actions
 from integrations.context import ChangeContext
 from integrations.dashboard.access import staff_required
-from integrations.forms import InviteForm, NoteForm, ReplanForm
+from integrations.forms import AgreedLaunchForm, InviteForm, NoteForm, ReplanForm
 from integrations.handovers.rules import handover_summary
 from integrations.jenkins.runs import autotests_summary
 from integrations.jira.models import JiraIssue, StatusCategory
@@ -74,7 +74,13 @@ def _load(pk) -> Integration:
 
 
 def _context(
-    request, integration: Integration, replan_form=None, pause_form=None, resume_form=None, invite_form=None
+    request,
+    integration: Integration,
+    replan_form=None,
+    pause_form=None,
+    resume_form=None,
+    invite_form=None,
+    agree_form=None,
 ) -> dict:
     steps = list(integration.steps.all())
     for s in steps:
@@ -147,6 +153,8 @@ def _context(
         "can_pause": integration.is_active and integration.is_started,
         "can_resume": integration.is_paused,
         "replan_form": replan_form or ReplanForm(prefix="replan"),
+        "agree_form": agree_form or AgreedLaunchForm(prefix="agree"),
+        "agreement": agreed_launch.agreement_text(now),
         "pause_form": pause_form or NoteForm(prefix="pause"),
         "resume_form": resume_form or NoteForm(prefix="resume"),
         "people": list(partner_access.people_with_access(integration.partner)),
@@ -198,6 +206,8 @@ def _plan_view(request, pk, form_class, prefix, run, done):
         except Refusal as refusal:
             if refusal.code == "invalid_input" and "kickoff_on" in form.fields:
                 form.add_error("kickoff_on", refusal.message)
+            elif refusal.code == "invalid_input" and "agreed_launch_on" in form.fields:
+                form.add_error("agreed_launch_on", refusal.message)
             elif refusal.code == "reason_required" and "note" in form.fields:
                 form.add_error("note", refusal.message)
             else:
@@ -218,6 +228,17 @@ def replan_view(request, pk):
         plan.replan(integration, data["kickoff_on"], ChangeContext.web(request.user, data["note"]))
 
     return _plan_view(request, pk, ReplanForm, "replan", run, "Re-planned: every step is planned again.")
+
+
+@require_POST
+@staff_required
+def agree_launch_view(request, pk):
+    def run(integration, data):
+        agreed_launch.agree_launch(
+            integration, data["agreed_launch_on"], data["agreed_by"], ChangeContext.web(request.user, data["note"])
+        )
+
+    return _plan_view(request, pk, AgreedLaunchForm, "agree", run, "Launch date agreed: the launch is due on it.")
 
 
 @require_POST
@@ -264,5 +285,6 @@ urlpatterns = [
     path("steps/<int:pk>/do/<slug:action>/", step_action, name="step-action"),
     path("integrations/<int:pk>/replan/", replan_view, name="integration-replan"),
     path("integrations/<int:pk>/pause/", pause_view, name="integration-pause"),
+    path("integrations/<int:pk>/agree-launch/", agree_launch_view, name="integration-agree-launch"),
     path("integrations/<int:pk>/resume/", resume_view, name="integration-resume"),
 ]

@@ -108,6 +108,7 @@ class IntegrationEvent(RecordedChange):
         CANCELLED = "cancelled", "Cancelled"
         FORECAST_SHOWN = "forecast_shown", "The partner's view of the P50 launch"
         FIXES_VERIFIED = "fixes_verified", "Fixes verified"
+        LAUNCH_AGREED = "launch_agreed", "Launch date agreed"
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -162,6 +162,16 @@ class Integration(models.Model):
     baseline_launch_on = models.DateField(
         "baseline launch", null=True, blank=True, editable=False, help_text="The first plan's launch date; never moves."
     )
+    # The launch date the partner and TradingView agreed (``integrations.agreed_launch``): the launch
+    # is due on it from then on. Each change is an ``IntegrationEvent`` of kind "launch agreed".
+    agreed_launch_on = models.DateField("agreed launch", null=True, blank=True, editable=False)
+    launch_agreed_by = models.CharField(
+        "launch agreed by", max_length=200, blank=True, editable=False, help_text="Who agreed the launch date."
+    )
+    launch_agreed_at = models.DateTimeField(
+        "launch agreement recorded", null=True, blank=True, editable=False, help_text="When it was recorded."
+    )
+    launch_agreement_note = models.TextField(blank=True, editable=False)
     paused_on = models.DateField(null=True, blank=True, editable=False)
     launched_on = models.DateField(null=True, blank=True, editable=False)
     cancelled_on = models.DateField(null=True, blank=True, editable=False)

@@ -125,6 +125,8 @@ def _event_text(event: IntegrationEvent) -> str:
         return f"Resumed on {after} (paused since {before})" if before else f"Resumed on {after}"
     if kind == K.LAUNCHED:
         return f"Launched on {after}"
+    if kind == K.LAUNCH_AGREED:
+        return f"Launch agreed for {after} (was {before})" if before else f"Launch agreed for {after}"
     if kind == K.CANCELLED:
         was = Integration.State(before).label if before in Integration.State.values else before
         return f"Cancelled (was {was})" if was else "Cancelled"

@@ -28,7 +28,7 @@ from integrations.stage.team import member_form
 from integrations.standing import standing
 from roadmap.lineup import RECOMMENDED_LINEUP, ROLE_NAMES
 from roadmap.models import Side, StepStatus
-from roadmap.schedule import working_days_between
+from roadmap.schedule import side_days, week_due_date, working_days_between
 from roadmap.standing import awaiting_check
 
 MANUAL_URL = "https://www.tradingview.com/broker-integration-manual/"
@@ -61,6 +61,7 @@ class TimelineRow:
     ours: bool  # the partner's own step
     moved: str = ""  # why the deadline is not on its week's day: a holiday of the side owing
     deadline_is_forecast: bool = False  # it cannot start yet: ``deadline`` is where it will fall
+    days: int | None = None  # the working days the plan gives the step's side for it (``side_days``)
 
 
 def load(user, pk) -> Integration:
@@ -140,6 +141,11 @@ def stage_context(request, integration: Integration, **forms) -> dict:
     theirs = _owed(now, steps, Side.TRADINGVIEW)
     # Steps of the partner that are blocked are not in the ball (nothing can be done) but the
     # partner must still be able to unblock them.
+    planned = [s for s in steps if s.planned_due_date]
+    days = {}
+    if integration.kickoff_on and planned:
+        plan = {s.code: (None, s.planned_due_date) for s in planned}
+        days = side_days(planned, plan, integration.kickoff_on, now.clock.calendars)
     rows = []
     for s in steps:
         step_standing = now.of(s)
@@ -159,6 +165,7 @@ def stage_context(request, integration: Integration, **forms) -> dict:
                 days_late=step_standing.days_late if step_standing else 0,
                 ours=s.side == Side.PARTNER,
                 moved="" if deadline_is_forecast else moved_for_holiday(now, s, deadline),
+                days=days.get(s.code),
             )
         )
     current = now.current_step

@@ -94,6 +94,7 @@ def test_frozen_template_shows_its_steps_in_words_only(admin_client, frozen):
         "1 · TradingView",
         "Slack/Jira onboarding slack-jira-onboarding",
         "3 working days after it becomes actionable",
+        "TradingView: 3 working days",
         "-",
         "[Dedicated Slack channel created] [Partner team invited to the Slack channel] [Partner onboarded to Jira]",
         "Always Tells via Slack",
@@ -103,18 +104,28 @@ def test_frozen_template_shows_its_steps_in_words_only(admin_client, frozen):
         "2 · Partner",
         "Passing REST API autotests passing-autotests",
         "week 4",
+        "Partner: 17 working days",
         "[2 · TradingView · REST API autotests configuration] [1 · Partner · Data / trading endpoints implementation]",
         "[Trading endpoints autotests pass in Jenkins (only if: Integration has a trading part)] "
         "[Data endpoints autotests pass in Jenkins (only if: Data part with crypto, forex or CFD data)]",
         "Trading part, or data autotests apply Tells via Slack",
     ]
-    assert rows[14][:5] == [
+    assert rows[14][:6] == [
         "15",
         "TradingView",
         "Open to all users open-to-all-users",
         "weeks 11-12",
+        "TradingView: 10 working days",
         "[7 · Partner · Beta testing]",
     ]
+    # Each side's days for each step, as the plan gives them: TradingView's three working days are
+    # taken out of the partner's week before sandbox development, production, the smoke fixes and beta testing.
+    days = {row[2].split()[-1]: row[4] for row in rows}
+    for code in ("sandbox-development", "production-deployment", "smoke-test-fixes", "beta-testing"):
+        assert days[code] == "Partner: 2 working days", code
+    for code in ("sandbox-access", "request-production-urls", "smoke-testing", "final-testing", "closed-release"):
+        assert days[code] == "TradingView: 3 working days", code
+    assert days["final-testing-fixes"] == "Partner: 7 working days"
     html = response.content.decode()
     # No raw JSON, no editable steps: the readable table only.
     assert '{"text"' not in html and "&quot;text&quot;" not in html

@@ -1,0 +1,29 @@
+"""The stage page's roadmap says how many working days each side has for each step."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from tests.integrations.helpers import on
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_partner_sees_its_week_for_each_step_and_tradingviews_days(client, partner_user, started_integration):
+    client.force_login(partner_user)
+    with on("2026-03-10"):
+        html = client.get(reverse("stage-page", args=[started_integration.pk])).content.decode()
+    table = html[html.index('id="roadmap"') : html.index("</table>", html.index('id="roadmap"'))]
+    rows = {
+        re.sub(r"<[^>]+>|\s+", " ", title).strip(): days
+        for title, days in re.findall(
+            r'data-label="Step">(.*?)</td>.*?<span class="muted row-days">(.*?)</span>', table, flags=re.S
+        )
+    }
+    # The plan's days: TradingView's turnaround comes out of the partner's week before the sandbox.
+    assert rows["3 · Integration development in the Sandbox"] == "2 working days for you"
+    assert rows["4 · Deploy to production + send production URL"] == "2 working days for you"
+    assert rows["6 · Fixing possible issues (final testing)"] == "7 working days for you"
+    assert rows["3 · Sandbox access configuration"] == "3 working days for TradingView"
+    assert rows["6 · Final testing"] == "3 working days for TradingView"
