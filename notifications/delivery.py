@@ -97,6 +97,8 @@ HISTORY_PAGES = 5
 
 
 MAY_BE_POSTED = "May already be posted"
+RESEND = "Resend after checking the channel"
+RETRYABLE = (State.WAITING, State.FAILED)  # what a person may send again
 
 
 class Stopped(SoftTimeLimitExceeded):
@@ -105,6 +107,10 @@ class Stopped(SoftTimeLimitExceeded):
 
 class ResendUnconfirmed(Exception):
     """A row that may already be in Slack is resent only once a person has checked the channel."""
+
+
+class NotRetryable(Exception):
+    """The row is not one a person can send again that way (sent, being sent, or needing a check first)."""
 
 
 class NotSent(Exception):
@@ -209,6 +215,38 @@ def claim(row_id: int, now: datetime) -> OutboxMessage | None:
 def may_already_be_posted(row: OutboxMessage) -> bool:
     """Slack's answer to a post of this row was lost and nobody has seen the channel since."""
     return row.unknown_since is not None and row.state != State.SENT
+
+
+def needs_check(row: OutboxMessage) -> bool:
+    """A failed row that may already be in Slack: resent only once a person has checked the channel."""
+    return row.state == State.FAILED and may_already_be_posted(row)
+
+
+def can_retry_now(row: OutboxMessage) -> bool:
+    """ "Retry now" applies: the row waits or failed, and it is not one that may already be posted."""
+    return row.state in RETRYABLE and not needs_check(row)
+
+
+def retry_now(row: OutboxMessage) -> OutboxMessage:
+    """A person's "Retry now" (the admin's and the dashboard's): ``NotRetryable`` or ``ResendUnconfirmed`` says why not."""
+    if row.state not in RETRYABLE:
+        raise NotRetryable(f"Only a waiting or failed message can be retried; this one is {row.get_state_display()}.")
+    try:
+        return retry(row)
+    except ResendUnconfirmed as risk:
+        raise ResendUnconfirmed(f"{risk} Use “{RESEND}” once you have looked.") from None
+
+
+def resend_checked(row: OutboxMessage, checked: bool) -> OutboxMessage:
+    """A person's "Resend after checking the channel": only for a row that may already be posted, only ``checked``."""
+    if not needs_check(row):
+        raise NotRetryable("This message is not one that may already be posted; use “Retry now”.")
+    if not checked:
+        raise ResendUnconfirmed(
+            "Tick “I checked the channel” first: Slack may already show this message "
+            "(its answer was lost and the channel could not be read back)."
+        )
+    return retry(row, confirmed=True)
 
 
 def retry(row: OutboxMessage, confirmed: bool = False) -> OutboxMessage:
