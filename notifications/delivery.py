@@ -9,7 +9,7 @@ Rules:
 - Nothing is sent twice. ``chat.postMessage`` has no idempotency key, so every post carries
   metadata naming the row (``event_type`` ``roadmap_outbox``, the row's id and reason). When the
   outcome of a post is unknown (a timeout or a connection dropped after the request was written, or a
-  worker killed while a row was "sending", reclaimed after ``STUCK_AFTER``), the row waits marked
+  worker killed while a row was "sending"), the row waits marked
   ``UNKNOWN``; before posting it again the channel (or the thread) is read back with
   ``include_all_metadata``: a message naming the row marks it sent with that ``ts``; none, and it is
   posted. The moment the answer was lost is kept (``unknown_since``). If Slack cannot be read back
@@ -20,6 +20,10 @@ Rules:
 - One message per second per channel: a row whose channel had a post less than a second ago waits,
   within a run and across runs (from the channel's latest ``sent_at``, read with the due rows in
   one query through the index ``outbox_channel_last_post``).
+- A row names the process that claimed it (``claimed_by``: host, process namespace, process id and
+  start). A row left "sending" by a process of this host that is gone (a worker killed, SIGKILL
+  included) is taken back by the next run at once; one claimed elsewhere, after ``STUCK_AFTER``
+  (longer than a task may run), as a live process's row is never taken from it.
 - Delivery keeps pace with Slack, not with beat: after a run, ``next_run_in`` says when there is work
   again (at once after a full run, when the next paced or backed-off row is due), and the task
   queues itself for then; beat's tick is the safety net when that message is lost.
@@ -32,6 +36,7 @@ Rules:
 """
 
 import logging
+import os
 import socket
 import threading
 import urllib.error
@@ -43,7 +48,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, connections
-from django.db.models import F, OuterRef, Subquery, Value
+from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -92,6 +97,8 @@ HISTORY_PAGES = 5
 
 
 MAY_BE_POSTED = "May already be posted"
+RESEND = "Resend after checking the channel"
+RETRYABLE = (State.WAITING, State.FAILED)  # what a person may send again
 
 
 class Stopped(SoftTimeLimitExceeded):
@@ -100,6 +107,10 @@ class Stopped(SoftTimeLimitExceeded):
 
 class ResendUnconfirmed(Exception):
     """A row that may already be in Slack is resent only once a person has checked the channel."""
+
+
+class NotRetryable(Exception):
+    """The row is not one a person can send again that way (sent, being sent, or needing a check first)."""
 
 
 class NotSent(Exception):
@@ -125,20 +136,77 @@ def _due(now):
     return OutboxMessage.objects.filter(state__in=[State.PENDING, State.WAITING], not_before__lte=now)
 
 
+def this_process() -> str:
+    """Who claims a row: this host, its process namespace, this process's id and when it started."""
+    pid = os.getpid()
+    return f"{_this_host()}|{pid}|{_started(pid)}"
+
+
+def _this_host() -> str:
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")  # containers on one host each count their own ids
+    except OSError:
+        namespace = ""
+    return f"{socket.gethostname()}|{namespace}"
+
+
+def _started(pid: int) -> str:
+    """The process's start (clock ticks after boot): a process id used again is not the same process."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def process_gone(claimed_by: str) -> bool:
+    """The process that claimed a row is known to be gone: of this host, and no such process runs now.
+
+    A process of another host is never judged gone from here (its rows wait for ``STUCK_AFTER``).
+    """
+    host, _, rest = claimed_by.rpartition("|")
+    host, _, pid = host.rpartition("|")
+    if not pid.isdigit() or host != _this_host():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass  # it runs, under another user
+    started = _started(int(pid))
+    return bool(rest and started and started != rest)
+
+
 def reclaim_stuck(now: datetime) -> int:
-    """Rows left "sending" by a killed worker wait again, marked unknown: Slack may have them already."""
+    """Rows left "sending" by a killed worker wait again, marked unknown: Slack may have them already.
+
+    At once when the process that claimed the row is gone; else after ``STUCK_AFTER``.
+    """
     cutoff = now - STUCK_AFTER
-    return OutboxMessage.objects.filter(state=State.SENDING, claimed_at__lt=cutoff).update(
+    sending = OutboxMessage.objects.filter(state=State.SENDING)
+    mine = sending.filter(claimed_by__startswith=f"{_this_host()}|", claimed_at__gte=cutoff)
+    orphans = [(pk, by) for pk, by in mine.values_list("pk", "claimed_by") if process_gone(by)]
+    left = Q(claimed_at__lt=cutoff)
+    for pk, by in orphans:
+        left |= Q(pk=pk, claimed_by=by)  # unless claimed again meanwhile
+    return sending.filter(left).update(
         state=State.WAITING,
         not_before=now,
         last_error=f"{UNKNOWN}: the worker sending it stopped.",
         unknown_since=Coalesce("unknown_since", "claimed_at"),
+        claimed_at=None,
+        claimed_by="",
     )
 
 
 def claim(row_id: int, now: datetime) -> OutboxMessage | None:
     """Take the row for this worker, or None when another worker took it (or it is no longer due)."""
-    taken = _due(now).filter(pk=row_id).update(state=State.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    taken = (
+        _due(now)
+        .filter(pk=row_id)
+        .update(state=State.SENDING, claimed_at=now, claimed_by=this_process(), attempts=F("attempts") + 1)
+    )
     if not taken:
         return None
     return OutboxMessage.objects.select_related("thread", "step").get(pk=row_id)
@@ -149,6 +217,38 @@ def may_already_be_posted(row: OutboxMessage) -> bool:
     return row.unknown_since is not None and row.state != State.SENT
 
 
+def needs_check(row: OutboxMessage) -> bool:
+    """A failed row that may already be in Slack: resent only once a person has checked the channel."""
+    return row.state == State.FAILED and may_already_be_posted(row)
+
+
+def can_retry_now(row: OutboxMessage) -> bool:
+    """ "Retry now" applies: the row waits or failed, and it is not one that may already be posted."""
+    return row.state in RETRYABLE and not needs_check(row)
+
+
+def retry_now(row: OutboxMessage) -> OutboxMessage:
+    """A person's "Retry now" (the admin's and the dashboard's): ``NotRetryable`` or ``ResendUnconfirmed`` says why not."""
+    if row.state not in RETRYABLE:
+        raise NotRetryable(f"Only a waiting or failed message can be retried; this one is {row.get_state_display()}.")
+    try:
+        return retry(row)
+    except ResendUnconfirmed as risk:
+        raise ResendUnconfirmed(f"{risk} Use “{RESEND}” once you have looked.") from None
+
+
+def resend_checked(row: OutboxMessage, checked: bool) -> OutboxMessage:
+    """A person's "Resend after checking the channel": only for a row that may already be posted, only ``checked``."""
+    if not needs_check(row):
+        raise NotRetryable("This message is not one that may already be posted; use “Retry now”.")
+    if not checked:
+        raise ResendUnconfirmed(
+            "Tick “I checked the channel” first: Slack may already show this message "
+            "(its answer was lost and the channel could not be read back)."
+        )
+    return retry(row, confirmed=True)
+
+
 def retry(row: OutboxMessage, confirmed: bool = False) -> OutboxMessage:
     """Back to pending, due now, with a fresh count of attempts (the admin's "Retry now").
 
@@ -157,7 +257,7 @@ def retry(row: OutboxMessage, confirmed: bool = False) -> OutboxMessage:
     the channel), else ``ResendUnconfirmed`` with the risk.
     """
     now = timezone.now()
-    changes = {"state": State.PENDING, "not_before": now, "attempts": 0, "claimed_at": None}
+    changes = {"state": State.PENDING, "not_before": now, "attempts": 0, "claimed_at": None, "claimed_by": ""}
     if may_already_be_posted(row) and not confirmed:
         if row.state == State.FAILED:
             raise ResendUnconfirmed(row.last_error)
@@ -344,7 +444,13 @@ def _deliver(row: OutboxMessage, client, now: datetime) -> str:
         logger.exception("Outbox row %s failed unexpectedly", row.pk)
         return _settle(row, now, NotSent(State.WAITING, f"{type(error).__name__}: {error}"))
     OutboxMessage.objects.filter(pk=row.pk).update(
-        state=State.SENT, sent_at=now, slack_ts=row.slack_ts, last_error="", claimed_at=None, unknown_since=None
+        state=State.SENT,
+        sent_at=now,
+        slack_ts=row.slack_ts,
+        last_error="",
+        claimed_at=None,
+        claimed_by="",
+        unknown_since=None,
     )
     return str(State.SENT)
 
@@ -355,6 +461,7 @@ def _release(row: OutboxMessage, now: datetime, why: str = STOPPED):
         state=State.WAITING,
         not_before=now,
         claimed_at=None,
+        claimed_by="",
         last_error=f"{UNKNOWN}: {why}.",
         unknown_since=Coalesce("unknown_since", Value(now)),
     )
@@ -374,7 +481,7 @@ def _settle(row: OutboxMessage, now: datetime, outcome: NotSent) -> str:
     if error.startswith(UNKNOWN):  # the first lost answer is the one that counts
         changes["unknown_since"] = Coalesce("unknown_since", Value(now))
     OutboxMessage.objects.filter(pk=row.pk).update(
-        state=state, last_error=error[:2000], not_before=not_before, claimed_at=None, **changes
+        state=state, last_error=error[:2000], not_before=not_before, claimed_at=None, claimed_by="", **changes
     )
     return state
 

@@ -86,6 +86,12 @@ class OutboxMessage(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The worker process sending it (host, process namespace, id and start): a row it left "
+        '"sending" is taken back as soon as that process is gone.',
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
     slack_ts = models.CharField(max_length=32, blank=True)
     digest = models.ForeignKey(

@@ -15,31 +15,21 @@ from notifications import delivery
 from notifications.models import OutboxMessage, SlackThread, SlackUser
 
 NOT_CONFIGURED_BANNER = "Slack not configured (SLACK_BOT_TOKEN not set): messages wait here."
-RETRYABLE = (OutboxMessage.State.WAITING, OutboxMessage.State.FAILED)
-
-
-RESEND = "Resend after checking the channel"
-
-
-def _needs_check(row) -> bool:
-    return row.state == OutboxMessage.State.FAILED and delivery.may_already_be_posted(row)
+RESEND = delivery.RESEND
 
 
 def _retry(row, data, user):
-    if row.state not in RETRYABLE:
-        raise ValidationError(
-            f"Only a waiting or failed message can be retried; this one is {row.get_state_display()}."
-        )
     try:
-        return delivery.retry(row)
-    except delivery.ResendUnconfirmed as risk:
-        raise ValidationError(f"{risk} Use “{RESEND}” once you have looked.") from None
+        return delivery.retry_now(row)
+    except (delivery.NotRetryable, delivery.ResendUnconfirmed) as refusal:
+        raise ValidationError(str(refusal)) from None
 
 
 def _resend(row, data, user):
-    if not _needs_check(row):
-        raise ValidationError("This message is not one that may already be posted; use “Retry now”.")
-    return delivery.retry(row, confirmed=True)
+    try:
+        return delivery.resend_checked(row, checked=bool(data.get("checked")))
+    except (delivery.NotRetryable, delivery.ResendUnconfirmed) as refusal:
+        raise ValidationError(str(refusal)) from None
 
 
 class CheckedTheChannel(forms.Form):
@@ -56,7 +46,7 @@ OUTBOX_OPERATIONS = (
         "Retry now",
         "Due again now",
         run=_retry,
-        available=lambda row, user: row.state in RETRYABLE and not _needs_check(row),
+        available=lambda row, user: delivery.can_retry_now(row),
     ),
     Operation(
         "resend_checked",
@@ -64,7 +54,7 @@ OUTBOX_OPERATIONS = (
         "Due again now, checked by hand",
         run=_resend,
         form_class=CheckedTheChannel,
-        available=lambda row, user: _needs_check(row),
+        available=lambda row, user: delivery.needs_check(row),
     ),
 )
 

@@ -24,6 +24,7 @@ from integrations import agreed_launch, partner_access, plan
 from integrations.actions import ACTIONS, step_actions
 from integrations.context import ChangeContext
 from integrations.dashboard.access import staff_required
+from integrations.dashboard.outbox import shown as outbox_shown
 from integrations.forms import AgreedLaunchForm, InviteForm, NoteForm, ReplanForm
 from integrations.handovers.rules import handover_summary
 from integrations.jenkins.runs import autotests_summary
@@ -126,7 +127,7 @@ def _context(
         per_page=HISTORY_PER_PAGE,
     )
     messages = outbox_model().objects.filter(integration=integration).order_by("-created_at", "-id")
-    outbox = list(messages[:OUTBOX_SHOWN])
+    outbox = outbox_shown(list(messages[:OUTBOX_SHOWN]))
     return {
         "nav": "portfolio",
         "integration": integration,

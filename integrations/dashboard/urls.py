@@ -1,6 +1,14 @@
 """The dashboard's URLs: each page module brings its own."""
 
-from integrations.dashboard import insight, integration_page, jenkins_jobs, new_integration, partner_team, portfolio
+from integrations.dashboard import (
+    insight,
+    integration_page,
+    jenkins_jobs,
+    new_integration,
+    outbox,
+    partner_team,
+    portfolio,
+)
 
 urlpatterns = [
     *new_integration.urlpatterns,
@@ -9,4 +17,5 @@ urlpatterns = [
     *insight.urlpatterns,
     *partner_team.urlpatterns,
     *jenkins_jobs.urlpatterns,
+    *outbox.urlpatterns,
 ]
