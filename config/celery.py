@@ -42,7 +42,18 @@ def stop_without_secret_key(**kwargs):
 
 
 class BrokerLossTolerantConsumer(Consumer):
-    """Celery's consumer, whose close of a connection the broker dropped cannot stop the worker."""
+    """Celery's consumer, whose close of a connection the broker dropped cannot stop the worker.
+
+    The same detached transport fails the acknowledgement of a task that finishes after the drop
+    (its channel builds a new Redis client from the transport's ``client``, now None): counted
+    among the connection errors, that is logged as "Couldn't ack" and the task's message waits in
+    Redis for redelivery (the product's tasks are idempotent over its rows) instead of stopping the
+    worker as an "Unrecoverable error". Those errors also make the consumer reconnect rather than exit.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.connection_errors = (*self.connection_errors, AttributeError)
 
     def on_connection_error_after_connected(self, exc):
         connection = self.connection

@@ -3,6 +3,7 @@ the Jira plug-in's tasks, yet a worker started fresh has them registered, and ev
 sends is one of them."""
 
 import json
+import logging
 
 from integrations import tasks as core_tasks
 from integrations.jira import tasks as jira_tasks
@@ -46,3 +47,27 @@ def test_a_fresh_worker_discovers_the_tasks_of_every_installed_app(tmp_path):
     } <= set(seen["registered"])
     assert jira_tasks.PULL_TASK in seen["scheduled"]
     assert set(seen["scheduled"]) <= set(seen["registered"])
+
+
+def test_an_ack_through_a_transport_the_broker_dropped_is_logged_not_fatal(caplog):
+    """A task finishing after Redis dropped acks through the detached transport (AttributeError
+    'hostname'); the worker's consumer logs that and goes on instead of exiting."""
+    from kombu.message import Message
+
+    from config.celery import BrokerLossTolerantConsumer, app
+
+    class DetachedChannel:
+        def basic_ack(self, delivery_tag, multiple=False):
+            raise AttributeError("'NoneType' object has no attribute 'hostname'")
+
+    class Controller:  # the worker the consumer belongs to, as far as its constructor reads it
+        use_eventloop = False
+
+    consumer = BrokerLossTolerantConsumer(
+        on_task_request=None, app=app, hostname="test@host", controller=Controller(), pool=None
+    )
+    message = Message(body=b"{}", delivery_tag="tag-1", channel=DetachedChannel(), content_type="application/json")
+
+    message.ack_log_error(logging.getLogger("celery.worker.request"), consumer.connection_errors)
+
+    assert "Couldn't ack 'tag-1'" in caplog.text
