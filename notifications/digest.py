@@ -4,9 +4,11 @@ For each integration the PM runs (``tv_pm``, active or paused): who owes what (t
 the steps owed), what is late (days overdue) and what is due this week (Monday to Sunday). The
 message goes to the PM's Slack user id as the channel (Slack opens a direct message for a user id),
 so only PMs linked to a Slack user (``SlackUser``) get one. Once per PM and ISO week:
-``digest:<user id>:<ISO week>``. The hourly reminder sweep calls it for TradingView's zone (its
-Monday morning in ``TIME_ZONE``); it costs a fixed number of queries per batch of integrations. Names are escaped
-(``notifications.messages``); each integration links to its page on the dashboard.
+``digest:<user id>:<ISO week>``. The hourly reminder sweep writes it for TradingView's zone (its
+Monday morning in ``TIME_ZONE``) from the integrations it reads for the reminders (``WeeklyDigest``),
+each read once; ``plan_weekly_digest`` is the digest's own pass. Either costs a fixed number of
+queries per batch of integrations. Names are escaped (``notifications.messages``); each integration
+links to its page on the dashboard.
 """
 
 from collections import defaultdict
