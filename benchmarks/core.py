@@ -8,8 +8,10 @@ Prints, in ms (mean and 95th percentile):
 - kick-off, completing a step and standing() over ``--integrations`` integrations made through
   the services;
 - standing() of one integration 60, 240 and 960 days after its kick-off, with its query count;
-- the daily refresh (refresh_running) over each portfolio size in ``--refresh``: time and queries.
-  Those portfolios are copies of the integrations made above, written in bulk.
+- the daily refresh (refresh_running) over each portfolio size in ``--refresh``: time, CPU time and
+  queries. Those portfolios are copies of the integrations made above, written in bulk. With two sizes
+  or more, the portfolio the refresh would reach in ``--limit`` seconds (the task's soft time limit),
+  extrapolated linearly from the smallest and largest size.
 """
 
 import argparse
@@ -105,7 +107,8 @@ def standing_over_time(template):
         print(f"{'':34} queries={len(queries)}  slip={result.slip_days} days")
 
 
-def daily_refresh(sizes):
+def daily_refresh(sizes, limit: float = 240.0):
+    figures = {}
     for size in sizes:
         copy_portfolio(size, Integration.objects.filter(partner__name__startswith="Bench").prefetch_related("steps"))
         running = Integration.objects.filter(state__in=Integration.RUNNING_STATES).count()
@@ -118,24 +121,34 @@ def daily_refresh(sizes):
             f"daily refresh of {running:6} running    {elapsed * 1000:10.0f} ms  "
             f"({elapsed * 1e6 / max(1, refreshed):.0f} µs each)  cpu={cpu * 1000:.0f} ms  queries={len(queries)}"
         )
+        figures[running] = (elapsed, cpu)
+    if len(figures) > 1:
+        small, large = min(figures), max(figures)
+        said = []
+        for index, name in ((0, "wall"), (1, "cpu")):
+            slope = (figures[large][index] - figures[small][index]) / (large - small)
+            reach = small + (limit - figures[small][index]) / slope if slope > 0 else float("inf")
+            said.append(f"{name}: {reach:.0f} integrations")
+        print(f"daily refresh's ceiling under {limit:.0f} s   {'  '.join(said)}")
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--integrations", type=int, default=300)
     parser.add_argument("--refresh", default="1000,10000", help="portfolio sizes for the daily refresh")
+    parser.add_argument("--limit", type=float, default=240.0, help="seconds the refresh's ceiling is measured against")
     parser.add_argument("--smoke", action="store_true", help="the smallest sizes, to check that it runs")
     args = parser.parse_args()
     if args.smoke:
         # Twelve: the last one completes eleven steps, hand-overs included.
-        args.integrations, args.refresh = 12, "30"
+        args.integrations, args.refresh = 12, "30,60"
     call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor}, integrations: {args.integrations}")
     template = RoadmapTemplate.latest("tradingview-rest-api")
     begin = time.perf_counter()
     services(template, args.integrations)
     standing_over_time(template)
-    daily_refresh([int(s) for s in args.refresh.split(",") if s.strip()])
+    daily_refresh([int(s) for s in args.refresh.split(",") if s.strip()], args.limit)
     print(f"total: {time.perf_counter() - begin:.1f} s")
 
 

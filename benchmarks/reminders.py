@@ -6,12 +6,19 @@ named there is used as is; the benchmark writes partners prefixed "Bench").
 
 A few integrations are kicked off through ``plan.start_integration`` (some with steps done); the
 portfolio is then grown by bulk copies of them (as benchmarks/core.py does), each with its own Slack
-channel, their PMs linked to Slack users. Each size is swept on two fresh days (a Monday, when the
-weekly digest is written too, and a weekday in the overdue cadence), so rows are written each time.
-Prints the sweep's time, rows written and SQL queries: queries grow with the number of batches
-(``--batch-size`` integrations each), not with the number of integrations or messages. Then beat's
-hourly run (``sweep_reminders``) on that weekday: the run that plans the zones' day, a run later the
-same day when every zone is swept (nothing due), and a run before any zone's reminder hour.
+channel, their PMs linked to Slack users. For each size, as of a fresh Monday on which everything is
+late (the partners' first step overdue and escalated, TradingView's first tasks weeks late, and the
+PMs' weekly digest due): the daily refresh of the stored standing (``refresh_running``, which runs
+before the sweep), the sweep (``plan_reminders``), the same sweep run again (it reads everything and
+writes nothing), and a weekday in the overdue cadence. Then beat's hourly run (``sweep_reminders``)
+on that weekday: the run that plans the zones' day, a run later the same day when every zone is swept
+(nothing due), and a run before any zone's reminder hour.
+
+Each line gives the wall time, this process's CPU time (Python and SQLite; the figure a busy machine
+inflates least) and the SQL queries: queries grow with the number of batches (``--batch-size``
+integrations each), not with the number of integrations or messages. With two sizes or more, the
+last lines extrapolate linearly from the smallest and the largest the portfolio each would reach in
+``--limit`` seconds (the task's soft time limit).
 """
 
 import argparse
@@ -32,6 +39,7 @@ from benchmarks.portfolio import copy_portfolio  # noqa: E402
 from integrations import plan, steps  # noqa: E402
 from integrations.context import ChangeContext  # noqa: E402
 from integrations.models import Integration, Partner  # noqa: E402
+from integrations.standing import refresh_running  # noqa: E402
 from notifications.models import OutboxMessage, SlackUser  # noqa: E402
 from notifications.reminders import plan_reminders, sweep_reminders  # noqa: E402
 from roadmap.models import RoadmapTemplate  # noqa: E402
@@ -39,12 +47,13 @@ from roadmap.models import RoadmapTemplate  # noqa: E402
 KICKOFF = date(2026, 3, 2)
 SOURCES = 20  # integrations made through the services; the rest are copies
 PMS = 5
-# Per size: a Monday (reminders + the weekly digest) and a weekday in the partner's overdue cadence.
+# Per size: a Monday with everything late (reminders, escalations + the weekly digest) and a weekday in the
+# partner's overdue cadence, both fresh (no reason written yet).
 DAYS = [
-    (date(2026, 3, 30), date(2026, 3, 31)),
-    (date(2026, 4, 6), date(2026, 4, 3)),
-    (date(2026, 4, 13), date(2026, 4, 9)),
-    (date(2026, 4, 20), date(2026, 4, 15)),
+    (date(2026, 4, 6), date(2026, 4, 9)),
+    (date(2026, 4, 13), date(2026, 4, 15)),
+    (date(2026, 4, 20), date(2026, 4, 22)),
+    (date(2026, 4, 27), date(2026, 4, 29)),
 ]
 
 
@@ -87,14 +96,35 @@ def sources(template, managers):
     return made
 
 
-def sweep(day: date, batch_size: int) -> tuple[float, int, int, int]:
-    digests = OutboxMessage.objects.filter(kind=OutboxMessage.Kind.DIGEST).count()
+def measured(fn, *args, **kwargs):
+    """(result, wall seconds, CPU seconds, queries) of ``fn``."""
     with CaptureQueriesContext(connection) as queries:
         start, cpu = time.perf_counter(), time.process_time()
-        written = plan_reminders(day, batch_size=batch_size)
+        result = fn(*args, **kwargs)
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return result, elapsed, cpu, len(queries)
+
+
+def sweep(day: date, batch_size: int) -> tuple[float, float, int, int, int]:
+    digests = OutboxMessage.objects.filter(kind=OutboxMessage.Kind.DIGEST).count()
+    written, elapsed, cpu, queries = measured(plan_reminders, day, batch_size=batch_size)
     digests = OutboxMessage.objects.filter(kind=OutboxMessage.Kind.DIGEST).count() - digests
-    return elapsed, cpu, written, digests, len(queries)
+    return elapsed, cpu, written, digests, queries
+
+
+def ceiling(figures: dict[int, tuple[float, float]], limit: float) -> str:
+    """The portfolio that would take ``limit`` seconds, extrapolated linearly from the smallest and largest size
+    measured, by wall time and by CPU time."""
+    small, large = min(figures), max(figures)
+    said = []
+    for index, name in ((0, "wall"), (1, "cpu")):
+        slope = (figures[large][index] - figures[small][index]) / (large - small)
+        if slope <= 0:
+            said.append(f"{name}: no growth measured")
+            continue
+        reach = small + (limit - figures[small][index]) / slope
+        said.append(f"{name}: {reach:8.0f} integrations ({slope * 1e6:.0f} µs each)")
+    return "  ".join(said)
 
 
 def hourly(moment: datetime, batch_size: int) -> tuple[float, int, int]:
@@ -108,8 +138,9 @@ def hourly(moment: datetime, batch_size: int) -> tuple[float, int, int]:
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="100,1000,10000", help="portfolio sizes (running integrations)")
+    parser.add_argument("--sizes", default="1000,10000", help="portfolio sizes (running integrations)")
     parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--limit", type=float, default=240.0, help="seconds the ceiling is measured against")
     parser.add_argument("--smoke", action="store_true", help="the smallest sizes, to check that it runs")
     args = parser.parse_args()
     if args.smoke:
@@ -120,6 +151,7 @@ def main():
     begin = time.perf_counter()
     template = RoadmapTemplate.latest("tradingview-rest-api")
     sources(template, pms())
+    figures = {"refresh": {}, "monday": {}, "rerun": {}}
     for size, days in zip(sizes, DAYS * (len(sizes) // len(DAYS) + 1), strict=False):
         copy_portfolio(
             size,
@@ -129,21 +161,36 @@ def main():
         )
         running = Integration.objects.filter(state=Integration.State.ACTIVE).count()
         batches = -(-running // args.batch_size)
-        for day in days:
+        monday, weekday = days
+        refreshed, elapsed, cpu, queries = measured(refresh_running, now=moment(monday, 5), batch_size=args.batch_size)
+        figures["refresh"][running] = (elapsed, cpu)
+        print(
+            f"refresh_running {monday:%a %Y-%m-%d}  {running:6} running  {batches:3} batch(es)  "
+            f"{elapsed * 1000:9.0f} ms  cpu={cpu * 1000:7.0f} ms  refreshed={refreshed:6}  queries={queries}"
+        )
+        for label, day in (("everything late", monday), ("run again", monday), ("weekday", weekday)):
             elapsed, cpu, written, digests, queries = sweep(day, args.batch_size)
+            if label != "weekday":
+                figures["monday" if label == "everything late" else "rerun"][running] = (elapsed, cpu)
             print(
-                f"plan_reminders {day:%a %Y-%m-%d}  {running:6} running  {batches:3} batch(es)  "
-                f"{elapsed * 1000:9.0f} ms  ({elapsed * 1e6 / max(1, running):5.0f} µs each)  cpu={cpu * 1000:.0f} ms  "
+                f"plan_reminders {day:%a %Y-%m-%d} {label:15}  {running:6} running  {batches:3} batch(es)  "
+                f"{elapsed * 1000:9.0f} ms  cpu={cpu * 1000:7.0f} ms  "
                 f"rows={written:6} (digests {digests})  queries={queries}"
             )
-        weekday = days[-1]
         for label, hour in (("plans the day", 9), ("nothing due", 10), ("before the hour", 2)):
-            moment = datetime(weekday.year, weekday.month, weekday.day, hour, 15, tzinfo=UTC)
-            elapsed, written, queries = hourly(moment, args.batch_size)
+            moment_ = datetime(weekday.year, weekday.month, weekday.day, hour, 15, tzinfo=UTC)
+            elapsed, written, queries = hourly(moment_, args.batch_size)
             print(
-                f"sweep_reminders {moment:%a %Y-%m-%d %H:%M} UTC  {running:6} running  {label:15}  "
+                f"sweep_reminders {moment_:%a %Y-%m-%d %H:%M} UTC  {running:6} running  {label:15}  "
                 f"{elapsed * 1000:9.1f} ms  rows={written:6}  queries={queries}"
             )
+    if len(figures["monday"]) > 1:
+        for name, label in (
+            ("refresh", "daily refresh"),
+            ("monday", "Monday sweep, everything late"),
+            ("rerun", "sweep run again, nothing new"),
+        ):
+            print(f"ceiling under {args.limit:.0f} s, {label:30} {ceiling(figures[name], args.limit)}")
     print(f"total: {time.perf_counter() - begin:.1f} s")
 
 

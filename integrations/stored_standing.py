@@ -21,6 +21,7 @@ This module imports no model (``integrations.models`` builds its manager from it
 is reached through the integration's ``steps`` relation.
 """
 
+import functools
 import zoneinfo
 from datetime import date, datetime, timedelta
 
@@ -125,12 +126,21 @@ def tradingview_zone() -> zoneinfo.ZoneInfo:
 
 
 def tradingview_calendar() -> WorkingCalendar:
-    """TradingView's working calendar, from ``TRADINGVIEW_HOLIDAYS_*`` and ``TRADINGVIEW_DAYS_OFF``."""
-    return WorkingCalendar(
+    """TradingView's working calendar, from ``TRADINGVIEW_HOLIDAYS_*`` and ``TRADINGVIEW_DAYS_OFF``.
+
+    Made once per value of those settings: every standing and message of a sweep asks for it again.
+    """
+    days_off = settings.TRADINGVIEW_DAYS_OFF
+    return _calendar(
         settings.TRADINGVIEW_HOLIDAYS_COUNTRY,
         settings.TRADINGVIEW_HOLIDAYS_SUBDIVISION,
-        parse_days_off(settings.TRADINGVIEW_DAYS_OFF),
+        days_off if isinstance(days_off, str) else tuple(days_off),
     )
+
+
+@functools.lru_cache(maxsize=16)
+def _calendar(country: str, subdivision: str, days_off: str | tuple[str, ...]) -> WorkingCalendar:
+    return WorkingCalendar(country, subdivision, parse_days_off(days_off))
 
 
 def deadline_calendar(integration, zone: zoneinfo.ZoneInfo) -> WorkingCalendar:

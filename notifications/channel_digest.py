@@ -20,6 +20,8 @@ from dataclasses import replace
 
 from django.db import transaction
 
+from integrations.batches import write_changes
+from integrations.standing import STEP_TEXTS
 from notifications.messages import SECTION_LIMIT, Mrkdwn, joined, link, mrkdwn, page_url
 from notifications.models import OutboxMessage
 from notifications.outbox import Message, write
@@ -51,11 +53,12 @@ def write_digests() -> int:
 
     Returns the change in messages to send: the digests written less the step rows they list (the
     sweep counted those as messages when it wrote them). A fixed number of queries, plus one per
-    ``UPDATE_BATCH`` rows listed.
+    ``UPDATE_BATCH`` rows listed (the rows of a part share their digest: one ``WHEN`` per part).
     """
     waiting = list(
         OutboxMessage.objects.filter(state=OutboxMessage.State.DIGESTED, digest__isnull=True)
         .select_related("integration", "step")
+        .defer(*(f"step__{name}" for name in STEP_TEXTS))  # a line names the step: not its texts nor lists
         .order_by("integration__name", "step__position", "id")
     )
     groups = defaultdict(list)
@@ -72,12 +75,13 @@ def write_digests() -> int:
         OutboxMessage.objects.filter(pk__in=alone).update(state=OutboxMessage.State.PENDING)
         written = write(_digest(*part) for part in parts.values())
         digests = dict(OutboxMessage.objects.filter(reason_key__in=list(parts)).values_list("reason_key", "id"))
-        listed = []
+        listed = {}
         for reason, (_, _, rows, start, _) in parts.items():
             for row in rows[start : start + STEPS_PER_MESSAGE]:
-                row.digest_id = digests.get(reason)
-                listed.append(row)
-        OutboxMessage.objects.bulk_update(listed, ["digest"], batch_size=UPDATE_BATCH)
+                listed[row.pk] = {"digest": digests.get(reason)}
+        pks = list(listed)
+        for first in range(0, len(pks), UPDATE_BATCH):
+            write_changes(OutboxMessage, {pk: listed[pk] for pk in pks[first : first + UPDATE_BATCH]})
     return written - len(listed)
 
 

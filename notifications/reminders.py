@@ -27,17 +27,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
 from django.utils import timezone
 
 from integrations.batches import in_batches
 from integrations.clock import today_for
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, tradingview_zone
-from integrations.standing import standing
-from integrations.stored_standing import tradingview_calendar
+from integrations.standing import STEP_TEXTS, standing
+from integrations.stored_standing import is_running, tradingview_calendar
 from integrations.text import working_days
 from notifications import channel_digest
-from notifications.digest import plan_weekly_digest
+from notifications.digest import WeeklyDigest
+from notifications.digest import covered as digest_covers
+from notifications.digest import is_due as digest_is_due
 from notifications.messages import SLACK_USER_ID, Mrkdwn, joined, mention, mrkdwn, step_blocks
 from notifications.models import OutboxMessage, ReminderSweep
 from notifications.outbox import Message, working_moment, write
@@ -110,7 +112,7 @@ def plan_reminders(day: date | None = None, batch_size: int = 500) -> int:
     bulk), however many integrations and reminders it holds. Ends with the weekly digest (Mondays).
     """
     day = day or today_for()
-    return _plan_day(day, batch_size) + plan_weekly_digest(day, batch_size=batch_size)
+    return _plan_day(day, batch_size, weekly_digest=True)
 
 
 def sweep_reminders(now: datetime | None = None, batch_size: int = 500) -> int:
@@ -142,8 +144,7 @@ def sweep_reminders(now: datetime | None = None, batch_size: int = 500) -> int:
             continue
         if zone == tradingview.key:
             # Partners in TradingView's own zone share its day: their channels are planned with it.
-            written += _plan_day(day, batch_size, partner_zones=(zone,), tradingview_side=True)
-            written += plan_weekly_digest(day, batch_size=batch_size)
+            written += _plan_day(day, batch_size, partner_zones=(zone,), tradingview_side=True, weekly_digest=True)
         else:
             written += _plan_day(day, batch_size, partner_zones=(zone,), tradingview_side=False)
         # Marked once its rows are written: a run that died half-way is done again (each reason once).
@@ -162,31 +163,78 @@ def _reminder_day(zone_name: str, now: datetime) -> date | None:
     return local.date() if local.hour >= settings.REMINDERS_LOCAL_HOUR else None
 
 
-def _plan_day(day: date, batch_size: int, partner_zones=None, tradingview_side: bool = True) -> int:
+def _plan_day(
+    day: date, batch_size: int, partner_zones=None, tradingview_side: bool = True, weekly_digest: bool = False
+) -> int:
     """The reminders of ``day``: the partner channels' of partners in ``partner_zones`` (None: all) and, when
-    ``tradingview_side``, TradingView's channel's."""
+    ``tradingview_side``, TradingView's channel's; with ``weekly_digest`` too, on a Monday, the PMs' weekly
+    digest (``notifications.digest``). An integration both need is read once, its standing worked out once."""
     written = 0
     if is_working_day(day):  # nobody is nudged at a weekend; the cadence goes on on working days
-        active = Integration.objects.active().filter(kickoff_on__isnull=False).filter(_may_be_reminded(day))
+        mornings = Mornings(day)
+        digest = WeeklyDigest(day) if weekly_digest and tradingview_side and digest_is_due(day) else None
+        remindable = Q(state=Integration.State.ACTIVE, kickoff_on__isnull=False) & _may_be_reminded(day)
         if not tradingview_side:
-            active = active.filter(partner__time_zone__in=list(partner_zones or ()))
+            remindable &= Q(partner__time_zone__in=list(partner_zones or ()))
+        active = Integration.objects.annotate(remindable=ExpressionWrapper(remindable, output_field=BooleanField()))
+        if digest is None:
+            active = active.filter(remindable)
+        else:
+            listed = is_running() & digest_covers()
+            active = active.filter(remindable | listed).annotate(
+                listed=ExpressionWrapper(listed, output_field=BooleanField())
+            )
         active = active.select_related(
             "partner", "template", "tv_pm__slack_account", "business_manager__slack_account"
         ).prefetch_related(
-            Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")),
+            # A message reads the step's number, side, title and status: not its texts nor lists.
+            Prefetch("steps", queryset=IntegrationStep.objects.order_by("position").defer(*STEP_TEXTS)),
             Prefetch("events", queryset=IntegrationEvent.objects.order_by("at", "id")),
         )
         for batch in in_batches(active, batch_size):
+            messages = []
+            for integration in batch:
+                now = None
+                if digest is not None and integration.listed:
+                    now = _standing_at(integration, digest.noon)
+                    digest.add(integration, now)
+                if integration.remindable:
+                    messages += _plan_integration(integration, day, partner_zones, tradingview_side, mornings, now)
             with transaction.atomic():
-                written += write(
-                    channel_digest.gather(
-                        message
-                        for integration in batch
-                        for message in _plan_integration(integration, day, partner_zones, tradingview_side)
-                    )
-                )
+                written += write(channel_digest.gather(messages))
         written += channel_digest.write_digests()
+        if digest is not None:
+            written += digest.write()
     return written
+
+
+class Mornings:
+    """When the reminders of ``day`` may reach their readers (``outbox.working_moment``), worked out once per
+    zone and calendar for a whole sweep, not once per message: thousands of messages share a few."""
+
+    def __init__(self, day: date):
+        self.day = day
+        self.now = timezone.now()
+        self.known: dict[tuple, datetime] = {}
+
+    def of(self, zone: ZoneInfo, calendar) -> datetime:
+        key = (zone.key, calendar)
+        if key not in self.known:
+            self.known[key] = working_moment(zone, self.day, now=self.now, calendar=calendar)
+        return self.known[key]
+
+    def tradingview(self) -> datetime:
+        return self.of(tradingview_zone(), tradingview_calendar())
+
+    def partner(self, partner) -> datetime:
+        return self.of(partner.zone, partner.calendar)
+
+
+def _standing_at(integration, moment: datetime):
+    """``integration``'s standing at ``moment``, from its prefetched steps and events."""
+    return standing(
+        integration, moment, steps=list(integration.steps.all()), integration_events=integration.events.all()
+    )
 
 
 # A "before" reminder moves to the working day before when it falls at a weekend: a deadline can lie this
@@ -211,15 +259,24 @@ def _may_be_reminded(day: date) -> Q:
     return Q(next_due_on__isnull=True) | Q(next_due_on__lte=horizon)
 
 
-def _plan_integration(integration, day: date, partner_zones=None, tradingview_side: bool = True) -> list[Message]:
+def _plan_integration(
+    integration,
+    day: date,
+    partner_zones=None,
+    tradingview_side: bool = True,
+    mornings: Mornings | None = None,
+    known=None,
+) -> list[Message]:
     """The reminders ``integration`` gets on ``day``: its partner channel's when its partner's zone is in
-    ``partner_zones`` (None: always), TradingView's channel's when ``tradingview_side``."""
+    ``partner_zones`` (None: always), TradingView's channel's when ``tradingview_side``. ``known``: its standing
+    at noon of ``day`` in ``TIME_ZONE``, when worked out already (TradingView's side only)."""
+    mornings = mornings or Mornings(day)
     partner_side = partner_zones is None or integration.partner.time_zone in partner_zones
     steps = list(integration.steps.all())
     # Noon of the recipient's day, in the recipient's zone: the standing's "today" is that day.
     zone = integration.partner.zone if partner_side and not tradingview_side else tradingview_zone()
     noon = datetime.combine(day, time(12), zone)
-    now = standing(integration, noon, steps=steps, integration_events=integration.events.all())
+    now = known if known is not None and zone == tradingview_zone() else _standing_at(integration, noon)
     policy = policy_for(integration.template)
     pending = []
     for step in rules.actionable_steps(steps):
@@ -238,21 +295,43 @@ def _plan_integration(integration, day: date, partner_zones=None, tradingview_si
                 now.days_overdue(step),
                 partner_side,
                 tradingview_side,
+                mornings,
             )
         elif tradingview_side:
             pending += _tradingview_step(
-                integration, step, step_standing.deadline, days_to_deadline, day, policy, now.days_overdue(step)
+                integration,
+                step,
+                step_standing.deadline,
+                days_to_deadline,
+                day,
+                policy,
+                now.days_overdue(step),
+                mornings,
             )
     return pending
 
 
 def _partner_step(
-    integration, step, deadline, days_to_deadline, day, policy, days_overdue, partner_side=True, tradingview_side=True
+    integration,
+    step,
+    deadline,
+    days_to_deadline,
+    day,
+    policy,
+    days_overdue,
+    partner_side=True,
+    tradingview_side=True,
+    mornings: Mornings | None = None,
 ) -> list[Message]:
+    mornings = mornings or Mornings(day)
     pending = []
     reminder = partner_reminder(days_to_deadline, policy, day, days_overdue) if partner_side else None
     if reminder and integration.slack_channel_id:
-        pending.append(partner_reminder_message(integration, step, reminder, deadline, day))
+        pending.append(
+            partner_reminder_message(
+                integration, step, reminder, deadline, day, not_before=mornings.partner(integration.partner)
+            )
+        )
     if tradingview_side and -days_to_deadline >= policy["escalate_after_days"] and settings.SLACK_INTERNAL_CHANNEL:
         people = [p for p in (integration.tv_pm, integration.business_manager) if p]
         mentions = joined(" ", [mention(p) for p in people])
@@ -273,17 +352,20 @@ def _partner_step(
                 integration=integration,
                 step=step,
                 channel=settings.SLACK_INTERNAL_CHANNEL,
-                not_before=working_moment(tradingview_zone(), day, calendar=tradingview_calendar()),
+                not_before=mornings.tradingview(),
             )
         )
     return pending
 
 
-def partner_reminder_message(integration, step, reminder: Reminder, deadline, day: date, sent_by=None) -> Message:
+def partner_reminder_message(
+    integration, step, reminder: Reminder, deadline, day: date, sent_by=None, not_before: datetime | None = None
+) -> Message:
     """The reminder of a partner step in the partner's channel: the daily sweep's, or a PM's "Remind now".
 
     Its reason is the step, the reminder's kind and the day, whoever writes it: a reminder the
     sweep sent today is not sent again by hand, nor the other way round. ``sent_by`` (a PM) is named.
+    ``not_before``: the partner's working moment of ``day`` when the caller knows it already.
     """
     detail = "What is left is yours to finish."
     if sent_by is not None:
@@ -298,7 +380,7 @@ def partner_reminder_message(integration, step, reminder: Reminder, deadline, da
         integration=integration,
         step=step,
         channel=integration.slack_channel_id,
-        not_before=working_moment(integration.partner.zone, day, calendar=integration.partner.calendar),
+        not_before=not_before or working_moment(integration.partner.zone, day, calendar=integration.partner.calendar),
         sent_by=sent_by,
     )
 
@@ -313,12 +395,15 @@ def reminder_for(days_to_deadline: int, days_overdue: int = 0) -> Reminder:
     return Reminder(K.OVERDUE, f"{working_days(days_overdue)} overdue")
 
 
-def _tradingview_step(integration, step, deadline, days_to_deadline, day, policy, days_overdue) -> list[Message]:
+def _tradingview_step(
+    integration, step, deadline, days_to_deadline, day, policy, days_overdue, mornings: Mornings | None = None
+) -> list[Message]:
     """TradingView's task in its channel, on the partner's policy: due today, late at the policy's cadence, and
     past the policy's escalation its lead named (once per deadline)."""
     channel = settings.SLACK_INTERNAL_CHANNEL
     if not channel:
         return []
+    mornings = mornings or Mornings(day)
     pending = []
     reminder = partner_reminder(days_to_deadline, {**policy, "before_days": [], "on_due_day": True}, day, days_overdue)
     if reminder:
@@ -347,7 +432,7 @@ def _tradingview_step(integration, step, deadline, days_to_deadline, day, policy
                 integration=integration,
                 step=step,
                 channel=channel,
-                not_before=working_moment(tradingview_zone(), day, calendar=tradingview_calendar()),
+                not_before=mornings.tradingview(),
             )
         )
     lead = settings.TRADINGVIEW_LEAD_SLACK_ID
@@ -372,7 +457,7 @@ def _tradingview_step(integration, step, deadline, days_to_deadline, day, policy
                 integration=integration,
                 step=step,
                 channel=channel,
-                not_before=working_moment(tradingview_zone(), day, calendar=tradingview_calendar()),
+                not_before=mornings.tradingview(),
             )
         )
     return pending

@@ -77,12 +77,7 @@ class WorkingCalendar:
         years = {d.year for d in around}
         if not years or not (self.country or self.days_off):
             return frozenset()
-        span = range(min(years) - 1, max(years) + YEARS_AROUND + 1)
-        off = {d for d in self.days_off if d.year in span}
-        if self.country:
-            for year in span:
-                off.update(_holidays(self.country, self.subdivision, year))
-        return frozenset(d for d in off if d.weekday() < SATURDAY)
+        return _weekdays_off(self.country, self.subdivision, self.days_off, min(years) - 1, max(years) + YEARS_AROUND)
 
 
 def check_country(country: str, subdivision: str = ""):
@@ -91,7 +86,7 @@ def check_country(country: str, subdivision: str = ""):
         if subdivision:
             raise InvalidInput(f"A region ({subdivision!r}) needs a country.")
         return
-    supported = holidays.list_supported_countries()
+    supported = _supported_countries()
     if country not in supported:
         raise InvalidInput(f"No public holidays are known for the country {country!r}; give an ISO code such as DE.")
     if subdivision and subdivision not in supported[country]:
@@ -111,7 +106,7 @@ def country_of_zone(zone_name: str) -> str:
     Europe/Berlin is DE, Asia/Tokyo JP; UTC, or an alias the table does not list, is no country.
     """
     country = _zone_countries().get((zone_name or "").strip(), "")
-    return country if country in holidays.list_supported_countries() else ""
+    return country if country in _supported_countries() else ""
 
 
 @functools.lru_cache(maxsize=1)
@@ -144,6 +139,24 @@ def parse_days_off(text: str | Collection[str]) -> frozenset[date]:
         except ValueError as error:
             raise InvalidInput(f"The day off {item!r} is not a date; give it as YYYY-MM-DD.") from error
     return frozenset(days)
+
+
+@functools.lru_cache(maxsize=1)
+def _supported_countries() -> dict[str, list[str]]:
+    """The countries (and their regions) the holiday library knows: read once, it costs milliseconds a call."""
+    return holidays.list_supported_countries()
+
+
+@functools.lru_cache(maxsize=256)
+def _weekdays_off(country: str, subdivision: str, days_off: frozenset[date], first: int, last: int) -> frozenset[date]:
+    """``days_not_worked`` for the years ``first`` to ``last``: worked out once per calendar and years, as every
+    integration's standing asks it again of the same calendar."""
+    span = range(first, last + 1)
+    off = {d for d in days_off if d.year in span}
+    if country:
+        for year in span:
+            off.update(_holidays(country, subdivision, year))
+    return frozenset(d for d in off if d.weekday() < SATURDAY)
 
 
 @functools.lru_cache(maxsize=512)

@@ -161,9 +161,12 @@ class RoadmapTemplate(models.Model):
             raise InvalidTemplate(f"{self} cannot be planned: {' '.join(problems)}")
 
 
+SIDE_LABELS = dict(Side.choices)  # read once: ``Side.values`` builds a new list at each call
+
+
 def step_label(step) -> str:
     """ "3 · TradingView · Sandbox access configuration": which of the 7 steps, whose side, what."""
-    side = Side(step.side).label if step.side in Side.values else step.side
+    side = SIDE_LABELS.get(step.side, step.side)
     number = f"{step.number} · " if step.number else ""
     return f"{number}{side} · {step.title}"
 

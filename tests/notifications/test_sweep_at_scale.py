@@ -1,0 +1,80 @@
+"""The reminder sweep on a Monday with everything late: what it reads does not grow with the portfolio.
+
+The default plan kicked off on Monday 2026-03-02: on Monday 2026-04-06 the partner's first step is 7
+days overdue (its reminder and the escalation) and TradingView's first tasks are weeks late; it is
+also the day of the PMs' weekly digest.
+"""
+
+from datetime import UTC, date, datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from integrations import plan
+from integrations.models import Integration, IntegrationStep
+from notifications.models import OutboxMessage, ReminderSweep, SlackUser
+from notifications.reminders import plan_reminders, sweep_reminders
+from tests.factories import IntegrationFactory, PartnerFactory
+from tests.integrations.helpers import KICKOFF, at, ctx, on
+
+K = OutboxMessage.Kind
+MONDAY = date(2026, 4, 6)
+INTERNAL = "C0INTERNAL"
+
+
+@pytest.fixture
+def on_slack(settings, pm):
+    settings.SLACK_INTERNAL_CHANNEL = INTERNAL
+    SlackUser.objects.create(user=pm, slack_user_id="U0ALICE")
+    return pm
+
+
+def portfolio(count, pm):
+    """``count`` integrations kicked off on the same day, in TradingView's zone; only they run."""
+    Integration.objects.update(state=Integration.State.CANCELLED)
+    with on(KICKOFF, 9):
+        for n in range(count):
+            integration = IntegrationFactory(
+                partner=PartnerFactory(name=f"Late {count} {n}", time_zone="UTC"),
+                tv_pm=pm,
+                slack_channel_id=f"C{count:03d}{n:04d}",
+            )
+            plan.start_integration(integration, KICKOFF, ctx(pm, at(KICKOFF, 9)))
+    OutboxMessage.objects.all().delete()
+    ReminderSweep.objects.all().delete()
+
+
+def without_inserts(queries) -> list[str]:
+    """The statements but the bulk INSERTs (cut at SQLite's parameter limit, so they grow with the rows)."""
+    return [q["sql"] for q in queries.captured_queries if not q["sql"].startswith("INSERT")]
+
+
+def test_on_a_monday_the_reminders_and_the_weekly_digest_read_the_steps_once(on_slack):
+    portfolio(4, on_slack)
+    steps_table = IntegrationStep._meta.db_table
+    with on(MONDAY, 6), CaptureQueriesContext(connection) as queries:
+        written = plan_reminders(MONDAY)
+
+    reads = [sql for sql in without_inserts(queries) if sql.startswith("SELECT") and f'FROM "{steps_table}"' in sql]
+    assert len(reads) == 1  # one batch: its steps read once, for the reminders and the digest alike
+    kinds = list(OutboxMessage.objects.values_list("kind", flat=True))
+    assert kinds.count(K.OVERDUE) == 4  # each partner hears of its late step
+    assert kinds.count(K.DIGEST) == 1  # and the PM gets the week's digest, listing all four
+    digest = OutboxMessage.objects.get(kind=K.DIGEST)
+    assert "Your week 2026-W15: 4 integrations, 4 with late steps" in digest.text
+    assert written == OutboxMessage.objects.exclude(state=OutboxMessage.State.DIGESTED).count()
+
+
+def test_beats_monday_run_with_everything_late_costs_the_same_queries_for_3_or_12_integrations(on_slack):
+    counts, written = {}, {}
+    for size in (3, 12):
+        portfolio(size, on_slack)
+        moment = datetime(MONDAY.year, MONDAY.month, MONDAY.day, 9, 15, tzinfo=UTC)
+        with on(MONDAY, 9), CaptureQueriesContext(connection) as queries:
+            written[size] = sweep_reminders(moment)
+        counts[size] = len(without_inserts(queries))
+        late = OutboxMessage.objects.filter(kind=K.OVERDUE).count()
+        assert late == size  # everything is late: each partner is reminded
+    assert written[12] > written[3]
+    assert counts[3] == counts[12]
