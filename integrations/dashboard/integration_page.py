@@ -21,7 +21,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from integrations import partner_access, plan
-from integrations.actions import ACTIONS, step_actions
+from integrations.actions import ACTIONS, on_hold, step_actions, step_offer
 from integrations.context import ChangeContext
 from integrations.dashboard.access import staff_required
 from integrations.forms import InviteForm, NoteForm, ReplanForm
@@ -58,6 +58,7 @@ class StepRow:
     days_overdue: int
     actions: list
     issues: list
+    offer: object = None  # ``StepOffer``: the buttons shown now and at most one line on why not more
     deadline: object = None  # the deadline shown (``Standing.deadline_shown``)
     deadline_is_forecast: bool = False  # it cannot start yet: where its deadline will fall
 
@@ -99,6 +100,7 @@ def _context(
             days_overdue=now.days_overdue(s),
             actions=step_actions(s, request.user, steps),
             issues=by_step.get(s.pk, []),
+            offer=step_offer(s, request.user, steps),
             deadline=now.deadline_shown(s)[0],
             deadline_is_forecast=now.deadline_shown(s)[1],
         )
@@ -132,6 +134,7 @@ def _context(
         "blocked": blocked(integration, steps, request.user, now.today),
         "kick_off_url": reverse("admin:integrations_integration_operation", args=[integration.pk, "kick_off"]),
         "rows": rows,
+        "hold": on_hold(integration),
         "timeline": timeline(now, steps),
         "bug_rounds": sorted(rounds.items()),
         "jira_linked": sum(len(v) for v in by_step.values()),
