@@ -24,7 +24,7 @@ from integrations import partner_access, plan
 from integrations.actions import ACTIONS, on_hold, step_actions, step_offer
 from integrations.context import ChangeContext
 from integrations.dashboard.access import staff_required
-from integrations.forms import InviteForm, NoteForm, ReplanForm
+from integrations.forms import InviteForm, NoteForm, ReplanForm, StepActionForm
 from integrations.handovers.rules import handover_summary
 from integrations.jenkins.runs import autotests_summary
 from integrations.jira.models import JiraIssue, StatusCategory
@@ -169,24 +169,33 @@ def integration_page(request, pk):
 @require_POST
 @staff_required
 def step_action(request, pk, action):
-    """Take ``action`` on step ``pk``; refusals come back as messages, never as errors."""
+    """Take ``action`` on step ``pk``, now or back-dated (``at``, with a note saying why).
+
+    A refusal comes back as a message on the page: with htmx in the steps section (200, so htmx
+    swaps it), to a plain post as the page with the refusal's 4xx status."""
     if action not in ACTIONS:
         raise Http404("No such action.")
     step = get_object_or_404(IntegrationStep.objects.select_related("integration__partner"), pk=pk)
-    form = NoteForm(request.POST)  # the note, and whether the PM shares it with the partner
+    form = StepActionForm(request.POST)  # the note, whether the PM shares it, and when it happened
+    status = 200
     if not form.is_valid():
         messages.error(request, f"{step}: " + " ".join(e for errors in form.errors.values() for e in errors))
+        status = 400
     else:
         data = form.cleaned_data
         try:
-            apply_action(step, action, ChangeContext.web(request.user, data["note"], data["shared_with_partner"]))
+            context = ChangeContext.web(request.user, data["note"], data["shared_with_partner"], at=data["at"])
+            apply_action(step, action, context)
         except Refusal as refusal:
             messages.error(request, refusal.message)
+            status = refusal.http_status
         else:
             messages.success(request, f"{step} {ACTIONS[action].done}.")
+    integration = _load(step.integration_id) if request.htmx or status != 200 else None
     if request.htmx:
-        integration = _load(step.integration_id)
         return render(request, "dashboard/partials/integration_live.html", _context(request, integration))
+    if status != 200:
+        return render(request, "dashboard/integration.html", _context(request, integration), status=status)
     return redirect(_page_url(step.integration_id) + "#steps")
 
 

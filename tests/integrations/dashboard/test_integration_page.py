@@ -97,7 +97,8 @@ def test_a_refused_action_says_why_and_changes_nothing(staff_client, started_int
 def test_an_action_that_needs_a_reason_is_refused_without_one(staff_client, started_integration):
     onboarding = step(started_integration, "slack-jira-onboarding")
     response = staff_client.post(action_url(onboarding, "block"), {"note": ""}, follow=True)
-    assert response.status_code == 200
+    assert response.status_code == 400  # the page, with the refusal's message
+    assert "Say why the step is blocked." in response.content.decode()
     assert step(started_integration, "slack-jira-onboarding").status == "not_started"
     response = staff_client.post(action_url(onboarding, "block"), {"note": "Waiting on Slack admin"}, follow=True)
     assert step(started_integration, "slack-jira-onboarding").status == "blocked"
