@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from integrations import partner_access, plan
 from integrations.actions import ACTIONS, on_hold, step_actions, step_offer
+from integrations.comments import COMMENT_MAX, comments_by_step, post_comment
 from integrations.context import ChangeContext
 from integrations.dashboard.access import staff_required
 from integrations.forms import InviteForm, NoteForm, ReplanForm, StepActionForm
@@ -59,6 +60,7 @@ class StepRow:
     actions: list
     issues: list
     offer: object = None  # ``StepOffer``: the buttons shown now and at most one line on why not more
+    comments: list = None  # the step's comment thread, oldest first
     deadline: object = None  # the deadline shown (``Standing.deadline_shown``)
     deadline_is_forecast: bool = False  # it cannot start yet: where its deadline will fall
 
@@ -74,7 +76,13 @@ def _load(pk) -> Integration:
 
 
 def _context(
-    request, integration: Integration, replan_form=None, pause_form=None, resume_form=None, invite_form=None
+    request,
+    integration: Integration,
+    replan_form=None,
+    pause_form=None,
+    resume_form=None,
+    invite_form=None,
+    open_thread=None,
 ) -> dict:
     steps = list(integration.steps.all())
     for s in steps:
@@ -93,6 +101,7 @@ def _context(
             if issue.step_id:
                 by_step[issue.step_id].append(issue)
 
+    comments = comments_by_step(steps, request.user)
     rows = [
         StepRow(
             step=s,
@@ -101,6 +110,7 @@ def _context(
             actions=step_actions(s, request.user, steps),
             issues=by_step.get(s.pk, []),
             offer=step_offer(s, request.user, steps),
+            comments=comments.get(s.pk, []),
             deadline=now.deadline_shown(s)[0],
             deadline_is_forecast=now.deadline_shown(s)[1],
         )
@@ -135,6 +145,8 @@ def _context(
         "kick_off_url": reverse("admin:integrations_integration_operation", args=[integration.pk, "kick_off"]),
         "rows": rows,
         "hold": on_hold(integration),
+        "comment_max": COMMENT_MAX,
+        "open_thread": open_thread,
         "timeline": timeline(now, steps),
         "bug_rounds": sorted(rounds.items()),
         "jira_linked": sum(len(v) for v in by_step.values()),
@@ -199,6 +211,29 @@ def step_action(request, pk, action):
     return redirect(_page_url(step.integration_id) + "#steps")
 
 
+@require_POST
+@staff_required
+def comment_view(request, pk):
+    """Post a comment on step ``pk`` (internal when ticked); a refusal comes back as a message, with
+    the refusal's 4xx to a plain post (200 to htmx, which swaps the steps section)."""
+    step = get_object_or_404(IntegrationStep.objects.select_related("integration__partner"), pk=pk)
+    status = 200
+    try:
+        post_comment(step, request.user, request.POST.get("body", ""), internal=request.POST.get("internal") == "on")
+    except Refusal as refusal:
+        messages.error(request, f"{step}: comment not posted: {refusal.message}")
+        status = refusal.http_status
+    else:
+        messages.success(request, f"{step}: comment posted.")
+    if request.htmx or status != 200:
+        integration = _load(step.integration_id)
+        context = _context(request, integration, open_thread=step.pk)
+        if request.htmx:
+            return render(request, "dashboard/partials/integration_live.html", context)
+        return render(request, "dashboard/integration.html", context, status=status)
+    return redirect(_page_url(step.integration_id) + f"#comments-{step.pk}")
+
+
 def _plan_view(request, pk, form_class, prefix, run, done):
     integration = _load(pk)
     form = form_class(request.POST, prefix=prefix)
@@ -251,6 +286,7 @@ def resume_view(request, pk):
 urlpatterns = [
     path("integrations/<int:pk>/", integration_page, name="integration-page"),
     path("steps/<int:pk>/do/<slug:action>/", step_action, name="step-action"),
+    path("steps/<int:pk>/comments/", comment_view, name="step-comment"),
     path("integrations/<int:pk>/replan/", replan_view, name="integration-replan"),
     path("integrations/<int:pk>/pause/", pause_view, name="integration-pause"),
     path("integrations/<int:pk>/resume/", resume_view, name="integration-resume"),

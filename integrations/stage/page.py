@@ -15,6 +15,7 @@ from datetime import date
 from django.db.models import Prefetch
 
 from integrations.actions import step_actions
+from integrations.comments import COMMENT_MAX, comments_by_step
 from integrations.forms import InviteForm
 from integrations.jenkins.runs import autotests_summary
 from integrations.jira.models import JiraIssue, StatusCategory
@@ -59,6 +60,7 @@ class TimelineRow:
     ours: bool  # the partner's own step
     moved: str = ""  # why the deadline is not on its week's day: a holiday of the side owing
     deadline_is_forecast: bool = False  # it cannot start yet: ``deadline`` is where it will fall
+    comments: list = field(default_factory=list)  # the step's thread as the reader may read it (never internal)
 
 
 def load(user, pk) -> Integration:
@@ -146,6 +148,7 @@ def stage_context(request, integration: Integration, **forms) -> dict:
     # Steps of the partner that are blocked are not in the ball (nothing can be done) but the
     # partner must still be able to unblock them.
     rows = []
+    comments = comments_by_step(steps, user, as_partner=True)
     for s in steps:
         step_standing = now.of(s)
         deadline, deadline_is_forecast = now.deadline_shown(s)
@@ -164,6 +167,7 @@ def stage_context(request, integration: Integration, **forms) -> dict:
                 days_late=step_standing.days_late if step_standing else 0,
                 ours=s.side == Side.PARTNER,
                 moved="" if deadline_is_forecast else moved_for_holiday(now, s, deadline),
+                comments=comments.get(s.pk, []),
             )
         )
     current = now.current_step
@@ -204,5 +208,7 @@ def stage_context(request, integration: Integration, **forms) -> dict:
         # A PM lets the partner's team invite colleagues; staff previewing see what the partner sees.
         "may_invite": integration.partner.team_may_invite and user.is_active,
         "invite_form": forms.get("invite_form") or InviteForm(),
+        "comment_max": COMMENT_MAX,
+        "open_thread": forms.get("open_thread"),
         **handover_view.context(integration, steps, forms),
     }

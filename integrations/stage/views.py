@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from integrations import partner_access, plan
 from integrations.actions import ACTIONS
+from integrations.comments import post_comment
 from integrations.context import ChangeContext
 from integrations.forms import InviteForm, StepActionForm
 from integrations.handovers.models import Part
@@ -120,6 +121,21 @@ def step_action(request, pk, action):
     told = ": TradingView has been told" if action in TOLD_TO_TRADINGVIEW else ""
     messages.success(request, f"{step} {ACTIONS[action].done}{told}.")
     return _back(step.integration_id, "owed")
+
+
+@require_POST
+@stage_view
+def comment(request, pk):
+    """Comment on a step the partner may see (never internal: only TradingView writes those)."""
+    step = access.step_for(request.user, pk)
+    try:
+        post_comment(step, request.user, request.POST.get("body", ""))
+    except Refusal as refusal:
+        messages.error(request, f"{step.title}: comment not posted: {refusal.message}")
+        integration = page.load(request.user, step.integration_id)
+        return _render_stage(request, integration, refusal.http_status, open_thread=step.pk)
+    messages.success(request, f"{step.title}: comment posted.")
+    return _back(step.integration_id, f"comments-{step.pk}")
 
 
 # --- hand-overs -------------------------------------------------------------------------------

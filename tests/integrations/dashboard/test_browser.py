@@ -42,7 +42,7 @@ def test_pm_completes_a_task_and_the_ball_moves_to_the_partner(page, pm, started
 
     # A step that waits for others offers no button, and says in one line what it waits for.
     passing = step(started_integration, "passing-autotests")
-    assert page.locator(f"#step-{passing.pk} button").count() == 0
+    assert page.locator(f"#step-{passing.pk} td.actions button").count() == 0
     assert "waits for: " in page.locator(f"#step-{passing.pk} .offer-line").inner_text()
 
     # Completing the onboarding with the mouse (htmx swaps the steps and the header in place).

@@ -25,7 +25,9 @@ def staff_client(client, pm):
 
 
 def steps_section(html: str) -> str:
-    return html[html.index('<section id="steps"') : html.index("</section>", html.index('<section id="steps"'))]
+    """The steps table without the comment threads (their "Post" buttons are not step actions)."""
+    section = html[html.index('<section id="steps"') : html.index("</section>", html.index('<section id="steps"'))]
+    return re.sub(r'<details class="thread".*?</details>', "", section, flags=re.S)
 
 
 def page(client, integration) -> str:
