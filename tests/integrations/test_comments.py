@@ -62,6 +62,7 @@ def test_the_pm_reads_every_comment_on_the_integration_page_internal_ones_marked
     assert "INTERNAL-ONLY: their CTO is leaving." in html and "We start Monday." in html
     assert html.count('<span class="badge internal">internal</span>') == 1
     assert "Comments (3)" in html
+    assert "{#" not in html and "{%" not in html  # the templates' own comments stay out of the page
 
 
 def test_the_partner_never_gets_an_internal_comment_from_the_api(client, partner_user, pm, thread):
