@@ -215,8 +215,8 @@ def test_the_page_costs_the_same_queries_with_1_or_20_rows(staff_client, pm, sta
     twenty = _queries(staff_client, started_integration)
     assert one == twenty
     # 14, the history rows that blocked its blocked steps (one query, however many), the Jenkins jobs,
-    # and who of the partner signs in
-    assert twenty == 17
+    # who of the partner signs in, and the steps' comments (one query, however many)
+    assert twenty == 18
 
 
 def test_the_page_shows_the_partners_hand_overs_and_links_to_its_stage_page(
