@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from integrations.guards import completion_refusal, start_refusal
 from integrations.visibility import partner_of
+from roadmap import standing as rules
+from roadmap.models import StepStatus
 from roadmap.refusals import IntegrationEnded, NotAllowed, NotRunning, Refusal
 from roadmap.standing import awaiting_check
 from roadmap.transitions import ACTIONS as STATUS_ACTIONS
@@ -128,3 +130,43 @@ def _is_launch(step, steps) -> bool:
     if steps is None:
         return step.is_launch
     return step.position == max(s.position for s in steps)
+
+
+# --- what a page offers now -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepOffer:
+    """What a page offers on one step now: the actions ``user`` may take, and at most one short
+    line on why it offers no more ("waits for: ..."). Refusals stay whole for the API and posts."""
+
+    actions: list[StepAction]
+    line: str = ""
+
+
+def on_hold(integration) -> str:
+    """The one banner a page shows, instead of a refusal per step, when no step may change now; or ''."""
+    if integration.is_paused:
+        return "Paused: resume to act on steps."
+    if integration.has_ended:
+        return f"{integration.get_state_display()}: its steps can no longer change."
+    if not integration.is_started:
+        return "Not kicked off yet: kick it off to act on steps."
+    return ""
+
+
+def step_offer(step, user, steps) -> StepOffer:
+    """The buttons a page shows on ``step`` for ``user``: none while the integration is on hold (its
+    banner says why, once), none on a step not started that waits for others (one line names them),
+    otherwise the actions allowed now, with the reason it cannot be marked done yet, if any."""
+    if state_refusal(step.integration) is not None:
+        return StepOffer([])
+    waiting = rules.waiting_on(step, steps) if step.is_open else []
+    line = ("waits for: " + "; ".join(str(w) for w in waiting)) if waiting else ""
+    if waiting and step.status == StepStatus.NOT_STARTED:
+        return StepOffer([], line)
+    actions = step_actions(step, user, steps)
+    if not line:
+        done = next((a for a in actions if a.name == "complete" and not a.allowed), None)
+        line = f"Not done yet: {done.refusal.message}" if done is not None and user_refusal(user, step) is None else ""
+    return StepOffer([a for a in actions if a.allowed], line)

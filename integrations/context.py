@@ -14,7 +14,7 @@ from django.utils import timezone
 from integrations.clock import day_of
 from integrations.models import ChangeSource
 from integrations.text import NOTE_MAX, clean_text, too_long
-from roadmap.refusals import InvalidInput
+from roadmap.refusals import InvalidInput, ReasonRequired
 
 # Clocks of the machines that report changes (Jira, a browser) drift a little; a change dated
 # this far ahead of ours is taken as made now rather than refused.
@@ -31,6 +31,7 @@ class ChangeContext:
     # A PM shares the note with the partner (``StepChange``/``IntegrationEvent.PARTNER_READS``).
     shared_with_partner: bool = False
     moment: datetime = field(init=False)  # ``at``, or the time the context was made
+    entered: datetime = field(init=False)  # the time the context was made: when the change was entered
 
     def __post_init__(self):
         if self.source not in ChangeSource.values:
@@ -54,15 +55,27 @@ class ChangeContext:
             )
         object.__setattr__(self, "note", clean_text(self.note))
         object.__setattr__(self, "moment", min(moment, now))
+        object.__setattr__(self, "entered", now)
 
     @classmethod
-    def web(cls, user, note: str = "", shared_with_partner: bool = False) -> "ChangeContext":
-        """A change a signed-in person makes on a page (the dashboard, the stage page, the admin), now.
-        The note is what the person typed: at most ``NOTE_MAX`` characters, as the API's."""
-        context = cls(source=ChangeSource.WEB, by=user, note=note, shared_with_partner=shared_with_partner)
+    def web(
+        cls, user, note: str = "", shared_with_partner: bool = False, at: datetime | None = None
+    ) -> "ChangeContext":
+        """A change a signed-in person makes on a page (the dashboard, the stage page, the admin): now,
+        or back-dated to ``at`` ("they finished on Friday, I'm entering it on Monday"), which then
+        needs the note saying why. The note is what the person typed: at most ``NOTE_MAX``
+        characters, as the API's."""
+        context = cls(source=ChangeSource.WEB, by=user, note=note, shared_with_partner=shared_with_partner, at=at)
         if too_long(context.note, NOTE_MAX):
             raise InvalidInput(f"The note is too long: {too_long(context.note, NOTE_MAX).lower()}")
+        if at is not None and not context.note:
+            raise ReasonRequired("Say why the change is entered with an earlier date.")
         return context
+
+    @property
+    def back_dated(self) -> bool:
+        """Entered later than it happened, beyond the clocks' drift: the history shows both moments."""
+        return self.entered - self.moment > CLOCK_SKEW
 
     def with_note(self, note: str) -> "ChangeContext":
         return replace(self, note=note, at=self.moment)
@@ -75,6 +88,7 @@ class ChangeContext:
             "by": self.by,
             "by_name": self.by_name,
             "shared_with_partner": self.shared_with_partner,
+            "entered_at": self.entered if self.back_dated else None,
         }
 
     @property

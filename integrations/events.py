@@ -19,6 +19,7 @@ where, when, why) and details by kind:
 | ``deadline_moved`` | a late hand-over moves an open step's deadline | ``from_due``, ``to_due``, ``because_of`` (a step code) |
 | ``launched`` | the last step (open to all users) is done | ``launched_on`` |
 | ``jira_news`` | an issue of the partner's Jira project was created, moved or commented | ``key``, ``what`` (created, moved, commented), ``status`` (moved to), ``news_key`` (the delivery's content key) |
+| ``commented`` | someone comments on a step | ``comment`` (a ``Comment``), ``mentioned`` (the staff users it mentions, each once) |
 | ``partner_handover`` | the partner hands over a base URL (checked), the sheet or beta testers | ``handover`` (a ``HANDOVER_KINDS`` key, or "" for a staging URL), ``summary``, ``passed`` (a URL check's result; None otherwise) |
 
 A receiver must not call back into the services (the integration's row is locked) and should
@@ -39,6 +40,7 @@ DEADLINE_MOVED = "deadline_moved"
 LAUNCHED = "launched"
 PARTNER_HANDOVER = "partner_handover"
 JIRA_NEWS = "jira_news"
+COMMENTED = "commented"
 KINDS = (
     KICKED_OFF,
     REPLANNED,
@@ -50,6 +52,7 @@ KINDS = (
     LAUNCHED,
     PARTNER_HANDOVER,
     JIRA_NEWS,
+    COMMENTED,
 )
 
 roadmap_event = Signal()  # sent with event=RoadmapEvent

@@ -1,7 +1,10 @@
 """Forms of the input a change of plan or of a step needs before it runs: the admin's intermediate
 pages and the dashboard's forms take them."""
 
+from contextlib import nullcontext
+
 from django import forms
+from django.utils import timezone
 
 from integrations.clock import today_for
 from integrations.partner_access import NAME_MAX
@@ -80,6 +83,38 @@ class AgreedLaunchForm(forms.Form):
 class NoteForm(forms.Form):
     note = _note()
     shared_with_partner = _shared()
+
+
+class DateTimeInput(forms.DateTimeInput):
+    """The browser's date-and-time picker (no time zone: the form reads it in the person's zone)."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+class StepActionForm(NoteForm):
+    """A step action's note and, when it is entered later than it happened, when it happened.
+
+    ``at`` is read in ``zone`` (the partner's on the stage page; the project's otherwise). The
+    limits (not in the future, not before the step's last change) are the services' to judge."""
+
+    at = forms.DateTimeField(
+        label="When it happened",
+        required=False,
+        widget=DateTimeInput,
+        help_text="Only when it happened earlier than now; then say why in the note.",
+        error_messages={"invalid": "Give when it happened as a date and time (YYYY-MM-DD HH:MM)."},
+    )
+
+    def __init__(self, *args, zone=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+
+    def full_clean(self):
+        with timezone.override(self.zone) if self.zone else nullcontext():
+            super().full_clean()
 
 
 class ReasonForm(forms.Form):

@@ -47,6 +47,7 @@ class OutboxMessage(models.Model):
         CHANNEL_DIGEST = "channel_digest", "Steps listed in one message to a channel"
         LEAD_ESCALATION = "lead_escalation", "Escalation of a TradingView task to the PM's lead"
         JIRA_NEWS = "jira_news", "News from Jira"
+        COMMENT_MENTION = "comment_mention", "Mentioned in a step's comment"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -29,7 +29,15 @@ from django.utils import timezone
 from integrations import events
 from integrations.models import ChangeSource, tradingview_zone
 from integrations.standing import standing
-from notifications.messages import integration_blocks, link, mrkdwn, readers_of, step_blocks, thread_status_blocks
+from notifications.messages import (
+    integration_blocks,
+    link,
+    mention,
+    mrkdwn,
+    readers_of,
+    step_blocks,
+    thread_status_blocks,
+)
 from notifications.models import OutboxMessage, SlackThread
 from notifications.outbox import Message, working_moment, write
 from roadmap import standing as rules
@@ -381,7 +389,41 @@ def jira_news(event) -> list[Message]:
     ]
 
 
+COMMENT_QUOTED = 500  # the characters of a comment a mention quotes; the page has the rest
+
+
+def commented(event) -> list[Message]:
+    """A comment mentions TradingView's people: each hears it once, in the step's thread of the
+    partner's channel for a public comment, of the internal channel for an internal one (never
+    the partner's). The body is the author's text: escaped, and quoted only in part."""
+    comment, integration = event.details["comment"], event.integration
+    internal = comment.internal
+    channel = settings.SLACK_INTERNAL_CHANNEL if internal else integration.slack_channel_id
+    if not channel or (internal and channel == integration.slack_channel_id):
+        return []
+    readers = Side.TRADINGVIEW if internal else Side.PARTNER
+    body = comment.body if len(comment.body) <= COMMENT_QUOTED else comment.body[:COMMENT_QUOTED] + "…"
+    said = "commented (internal)" if internal else "commented"
+    notices = []
+    for person in event.details["mentioned"]:
+        headline = mrkdwn("{} {} {}", mention(person), comment.who, said)
+        text, blocks = step_blocks(event.step, headline, body, buttons=False, readers=readers)
+        notices.append(
+            Message(
+                f"comment_mention:{comment.pk}:{person.pk}",
+                K.COMMENT_MENTION,
+                text=text,
+                blocks=blocks,
+                integration=integration,
+                step=event.step,
+                channel=channel,
+            )
+        )
+    return notices
+
+
 HANDLERS = {
+    events.COMMENTED: commented,
     events.JIRA_NEWS: jira_news,
     events.STEP_CHANGED: step_changed,
     events.REPLANNED: replanned,

@@ -9,6 +9,7 @@
 - ``jenkins``: linked Jenkins jobs (revocable), their builds and the webhook's deliveries (replayable).
 - ``templates``: roadmap templates, their versions and steps.
 - ``outbox``: the notifications' outbox, Slack threads and Slack users.
+- ``comments``: the steps' comments, to read and remove.
 - ``heartbeats``: the background jobs' heartbeats.
 - ``operations``: changes made by calling a service rather than by editing fields, the framework
   every page above uses; ``common``: pieces several pages share.
@@ -19,6 +20,7 @@ here registers its pages.
 """
 
 from integrations.admin import (  # noqa: F401  (each module registers its pages)
+    comments,
     heartbeats,
     integrations,
     jenkins,

@@ -380,6 +380,27 @@ class StepDetailSerializer(StepSerializer):
         ]
 
 
+# --- comments ---------------------------------------------------------------------------------
+
+
+class CommentSerializer(serializers.Serializer):
+    """A comment on a step; a partner's user is never given an internal one (``Comment.objects.seen_by``)."""
+
+    id = serializers.IntegerField()
+    step = serializers.IntegerField(source="step_id")
+    author = serializers.CharField(source="who", help_text="The author's name.")
+    body = serializers.CharField(help_text="Plain text as written: escape it wherever it is shown.")
+    internal = serializers.BooleanField(help_text="TradingView's only.")
+    created_at = serializers.DateTimeField()
+
+
+class CommentInputSerializer(StrictFields, serializers.Serializer):
+    body = serializers.CharField(
+        allow_blank=True, trim_whitespace=False, help_text="Plain text, at most 4000 characters."
+    )
+    internal = serializers.BooleanField(default=False, help_text="TradingView's only: never shown to the partner.")
+
+
 # --- history, Jira, outbox --------------------------------------------------------------------
 
 

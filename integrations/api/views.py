@@ -25,6 +25,7 @@ from integrations.api.etags import check_if_match, etag_of, not_modified, tagged
 from integrations.api.filters import PortfolioQuery, portfolio
 from integrations.api.pagination import PortfolioPages
 from integrations.api.permissions import SignedIn, StaffOnly
+from integrations.comments import comments_by_step, post_comment
 from integrations.context import ChangeContext
 from integrations.handovers import records, rules, url_check
 from integrations.handovers.models import Part
@@ -453,6 +454,23 @@ class StepViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
                 "bugs": shapes.JiraIssueSerializer(bugs, many=True).data,
             }
         )
+
+    @extend_schema(
+        summary="The step's comments you may read; or post one",
+        description="A partner's user reads and writes only public comments; internal ones are TradingView's.",
+        tags=["steps"],
+        request=shapes.CommentInputSerializer,
+        responses={200: shapes.CommentSerializer(many=True), 201: shapes.CommentSerializer},
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None)  # a step's thread comes whole
+    def comments(self, request, pk=None):
+        step = self.get_object()
+        if request.method == "POST":
+            data = _valid(shapes.CommentInputSerializer, request)
+            comment = post_comment(step, request.user, data["body"], data["internal"], source=ChangeSource.API)
+            return Response(shapes.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+        shown = comments_by_step([step], request.user).get(step.pk, [])
+        return Response(shapes.CommentSerializer(shown, many=True).data)
 
     start = _step_action("start")
     complete = _step_action("complete")

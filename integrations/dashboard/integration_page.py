@@ -21,11 +21,12 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from integrations import agreed_launch, partner_access, plan
-from integrations.actions import ACTIONS, step_actions
+from integrations.actions import ACTIONS, on_hold, step_actions, step_offer
+from integrations.comments import COMMENT_MAX, comments_by_step, post_comment
 from integrations.context import ChangeContext
 from integrations.dashboard.access import staff_required
 from integrations.dashboard.outbox import shown as outbox_shown
-from integrations.forms import AgreedLaunchForm, InviteForm, NoteForm, ReplanForm
+from integrations.forms import AgreedLaunchForm, InviteForm, NoteForm, ReplanForm, StepActionForm
 from integrations.handovers.rules import handover_summary
 from integrations.jenkins.runs import autotests_summary
 from integrations.jira.models import JiraIssue, StatusCategory
@@ -59,6 +60,8 @@ class StepRow:
     days_overdue: int
     actions: list
     issues: list
+    offer: object = None  # ``StepOffer``: the buttons shown now and at most one line on why not more
+    comments: list = None  # the step's comment thread, oldest first
     deadline: object = None  # the deadline shown (``Standing.deadline_shown``)
     deadline_is_forecast: bool = False  # it cannot start yet: where its deadline will fall
     moved: str = ""  # why the deadline is not on its week's day: a holiday of the side owing
@@ -82,6 +85,7 @@ def _context(
     resume_form=None,
     invite_form=None,
     agree_form=None,
+    open_thread=None,
 ) -> dict:
     steps = list(integration.steps.all())
     for s in steps:
@@ -100,6 +104,7 @@ def _context(
             if issue.step_id:
                 by_step[issue.step_id].append(issue)
 
+    comments = comments_by_step(steps, request.user)
     rows = [
         StepRow(
             step=s,
@@ -107,6 +112,8 @@ def _context(
             days_overdue=now.days_overdue(s),
             actions=step_actions(s, request.user, steps),
             issues=by_step.get(s.pk, []),
+            offer=step_offer(s, request.user, steps),
+            comments=comments.get(s.pk, []),
             deadline=now.deadline_shown(s)[0],
             deadline_is_forecast=now.deadline_shown(s)[1],
             moved="" if now.deadline_shown(s)[1] else moved_for_holiday(now, s, now.deadline_shown(s)[0]),
@@ -141,6 +148,9 @@ def _context(
         "blocked": blocked(integration, steps, request.user, now.today),
         "kick_off_url": reverse("admin:integrations_integration_operation", args=[integration.pk, "kick_off"]),
         "rows": rows,
+        "hold": on_hold(integration),
+        "comment_max": COMMENT_MAX,
+        "open_thread": open_thread,
         "timeline": timeline(now, steps),
         "bug_rounds": sorted(rounds.items()),
         "jira_linked": sum(len(v) for v in by_step.values()),
@@ -177,25 +187,57 @@ def integration_page(request, pk):
 @require_POST
 @staff_required
 def step_action(request, pk, action):
-    """Take ``action`` on step ``pk``; refusals come back as messages, never as errors."""
+    """Take ``action`` on step ``pk``, now or back-dated (``at``, with a note saying why).
+
+    A refusal comes back as a message on the page: with htmx in the steps section (200, so htmx
+    swaps it), to a plain post as the page with the refusal's 4xx status."""
     if action not in ACTIONS:
         raise Http404("No such action.")
     step = get_object_or_404(IntegrationStep.objects.select_related("integration__partner"), pk=pk)
-    form = NoteForm(request.POST)  # the note, and whether the PM shares it with the partner
+    form = StepActionForm(request.POST)  # the note, whether the PM shares it, and when it happened
+    status = 200
     if not form.is_valid():
         messages.error(request, f"{step}: " + " ".join(e for errors in form.errors.values() for e in errors))
+        status = 400
     else:
         data = form.cleaned_data
         try:
-            apply_action(step, action, ChangeContext.web(request.user, data["note"], data["shared_with_partner"]))
+            context = ChangeContext.web(request.user, data["note"], data["shared_with_partner"], at=data["at"])
+            apply_action(step, action, context)
         except Refusal as refusal:
             messages.error(request, refusal.message)
+            status = refusal.http_status
         else:
             messages.success(request, f"{step} {ACTIONS[action].done}.")
+    integration = _load(step.integration_id) if request.htmx or status != 200 else None
     if request.htmx:
-        integration = _load(step.integration_id)
         return render(request, "dashboard/partials/integration_live.html", _context(request, integration))
+    if status != 200:
+        return render(request, "dashboard/integration.html", _context(request, integration), status=status)
     return redirect(_page_url(step.integration_id) + "#steps")
+
+
+@require_POST
+@staff_required
+def comment_view(request, pk):
+    """Post a comment on step ``pk`` (internal when ticked); a refusal comes back as a message, with
+    the refusal's 4xx to a plain post (200 to htmx, which swaps the steps section)."""
+    step = get_object_or_404(IntegrationStep.objects.select_related("integration__partner"), pk=pk)
+    status = 200
+    try:
+        post_comment(step, request.user, request.POST.get("body", ""), internal=request.POST.get("internal") == "on")
+    except Refusal as refusal:
+        messages.error(request, f"{step}: comment not posted: {refusal.message}")
+        status = refusal.http_status
+    else:
+        messages.success(request, f"{step}: comment posted.")
+    if request.htmx or status != 200:
+        integration = _load(step.integration_id)
+        context = _context(request, integration, open_thread=step.pk)
+        if request.htmx:
+            return render(request, "dashboard/partials/integration_live.html", context)
+        return render(request, "dashboard/integration.html", context, status=status)
+    return redirect(_page_url(step.integration_id) + f"#comments-{step.pk}")
 
 
 def _plan_view(request, pk, form_class, prefix, run, done):
@@ -284,6 +326,7 @@ urlpatterns = [
     path("integrations/<int:pk>/", integration_page, name="integration-page"),
     path("integrations/<int:pk>/forecast-shown/", forecast_shown_view, name="integration-forecast-shown"),
     path("steps/<int:pk>/do/<slug:action>/", step_action, name="step-action"),
+    path("steps/<int:pk>/comments/", comment_view, name="step-comment"),
     path("integrations/<int:pk>/replan/", replan_view, name="integration-replan"),
     path("integrations/<int:pk>/pause/", pause_view, name="integration-pause"),
     path("integrations/<int:pk>/agree-launch/", agree_launch_view, name="integration-agree-launch"),

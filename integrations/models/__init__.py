@@ -4,6 +4,7 @@ One module per family; everything is importable from ``integrations.models``. Th
 hand-overs) and the stage and API keep their own models in their own apps.
 """
 
+from integrations.models.comments import Comment
 from integrations.models.heartbeat import Heartbeat
 from integrations.models.history import (
     STEP_NOTE_FIELDS,
@@ -28,6 +29,7 @@ __all__ = [
     "STEP_NOTE_FIELDS",
     "USERNAME_RE",
     "ChangeSource",
+    "Comment",
     "Heartbeat",
     "Integration",
     "IntegrationEvent",

@@ -46,6 +46,12 @@ class RecordedChange(models.Model):
     """Who made a change, when, and through which channel: shared by every history row."""
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
+    entered_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When it was entered, when that was later than it happened (a back-dated entry); "
+        "``at`` is when it happened, and the standing reads that.",
+    )
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     by_name = models.CharField(max_length=200, blank=True, help_text="Who, when not a user here (e.g. a Jira user).")
     source = models.CharField(max_length=10, choices=ChangeSource.choices)

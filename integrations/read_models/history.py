@@ -77,6 +77,7 @@ class HistoryRow:
     source: str
     note: str
     partner_sees_note: bool = False  # the partner reads the note (StepChange/IntegrationEvent.PARTNER_READS)
+    entered_at: datetime | None = None  # a back-dated entry: when it was entered (``at`` is when it happened)
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,7 @@ def _step_change_row(change: StepChange) -> HistoryRow:
         source=change.get_source_display(),
         note=change.note,
         partner_sees_note=change.partner_sees_note,
+        entered_at=change.entered_at,
     )
 
 
@@ -159,6 +161,7 @@ def _event_row(event: IntegrationEvent) -> HistoryRow:
         source=event.get_source_display(),
         note=event.note,
         partner_sees_note=event.partner_sees_note,
+        entered_at=event.entered_at,
     )
 
 

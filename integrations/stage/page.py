@@ -15,6 +15,7 @@ from datetime import date
 from django.db.models import Prefetch
 
 from integrations.actions import step_actions
+from integrations.comments import COMMENT_MAX, comments_by_step
 from integrations.forms import InviteForm
 from integrations.jenkins.runs import autotests_summary
 from integrations.jira.models import JiraIssue, StatusCategory
@@ -62,6 +63,7 @@ class TimelineRow:
     moved: str = ""  # why the deadline is not on its week's day: a holiday of the side owing
     deadline_is_forecast: bool = False  # it cannot start yet: ``deadline`` is where it will fall
     days: int | None = None  # the working days the plan gives the step's side for it (``side_days``)
+    comments: list = field(default_factory=list)  # the step's thread as the reader may read it (never internal)
 
 
 def load(user, pk) -> Integration:
@@ -147,6 +149,7 @@ def stage_context(request, integration: Integration, **forms) -> dict:
         plan = {s.code: (None, s.planned_due_date) for s in planned}
         days = side_days(planned, plan, integration.kickoff_on, now.clock.calendars)
     rows = []
+    comments = comments_by_step(steps, user, as_partner=True)
     for s in steps:
         step_standing = now.of(s)
         deadline, deadline_is_forecast = now.deadline_shown(s)
@@ -166,6 +169,7 @@ def stage_context(request, integration: Integration, **forms) -> dict:
                 ours=s.side == Side.PARTNER,
                 moved="" if deadline_is_forecast else moved_for_holiday(now, s, deadline),
                 days=days.get(s.code),
+                comments=comments.get(s.pk, []),
             )
         )
     current = now.current_step
@@ -206,5 +210,7 @@ def stage_context(request, integration: Integration, **forms) -> dict:
         # A PM lets the partner's team invite colleagues; staff previewing see what the partner sees.
         "may_invite": integration.partner.team_may_invite and user.is_active,
         "invite_form": forms.get("invite_form") or InviteForm(),
+        "comment_max": COMMENT_MAX,
+        "open_thread": forms.get("open_thread"),
         **handover_view.context(integration, steps, forms),
     }

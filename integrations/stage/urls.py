@@ -9,6 +9,7 @@ urlpatterns = [
     path("home/", views.home, name="stage-home"),
     path("integrations/<int:pk>/", views.stage_page, name="stage-page"),
     path("steps/<int:pk>/do/<slug:action>/", views.step_action, name="stage-step-action"),
+    path("steps/<int:pk>/comments/", views.comment, name="stage-step-comment"),
     path("integrations/<int:pk>/handovers/url/", views.handover_url, name="stage-handover-url"),
     path("integrations/<int:pk>/handovers/checks/", views.handover_checks, name="stage-handover-checks"),
     path("integrations/<int:pk>/handovers/beta-testers/", views.beta_testers, name="stage-beta-testers"),

@@ -21,8 +21,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from integrations import partner_access, plan
 from integrations.actions import ACTIONS
+from integrations.comments import post_comment
 from integrations.context import ChangeContext
-from integrations.forms import InviteForm
+from integrations.forms import InviteForm, StepActionForm
 from integrations.handovers.models import Part
 from integrations.handovers.records import save_auth_sheet, set_beta_testers
 from integrations.handovers.url_check import hand_over_url, still_checking
@@ -102,19 +103,39 @@ def stage_page(request, pk):
 @require_POST
 @stage_view
 def step_action(request, pk, action):
-    """Take ``action`` on the step: the same rules as everywhere (who, prerequisites, bugs, hand-overs)."""
+    """Take ``action`` on the step: the same rules as everywhere (who, prerequisites, bugs, hand-overs),
+    now or back-dated to when it happened (``at``, in the partner's time zone, with why)."""
     if action not in ACTIONS:
         raise Http404("No such action.")
     step = access.step_for(request.user, pk)
-    note = request.POST.get("note", "")
+    form = StepActionForm(request.POST, zone=step.integration.partner.zone)
+    if not form.is_valid():
+        messages.error(request, f"{step}: " + " ".join(e for errors in form.errors.values() for e in errors))
+        return _render_stage(request, page.load(request.user, step.integration_id), 400)
+    data = form.cleaned_data
     try:
-        apply_action(step, action, ChangeContext.web(request.user, note))
+        apply_action(step, action, ChangeContext.web(request.user, data["note"], at=data["at"]))
     except Refusal as refusal:
         messages.error(request, refusal.message)
-    else:
-        told = ": TradingView has been told" if action in TOLD_TO_TRADINGVIEW else ""
-        messages.success(request, f"{step} {ACTIONS[action].done}{told}.")
+        return _render_stage(request, page.load(request.user, step.integration_id), refusal.http_status)
+    told = ": TradingView has been told" if action in TOLD_TO_TRADINGVIEW else ""
+    messages.success(request, f"{step} {ACTIONS[action].done}{told}.")
     return _back(step.integration_id, "owed")
+
+
+@require_POST
+@stage_view
+def comment(request, pk):
+    """Comment on a step the partner may see (never internal: only TradingView writes those)."""
+    step = access.step_for(request.user, pk)
+    try:
+        post_comment(step, request.user, request.POST.get("body", ""))
+    except Refusal as refusal:
+        messages.error(request, f"{step.title}: comment not posted: {refusal.message}")
+        integration = page.load(request.user, step.integration_id)
+        return _render_stage(request, integration, refusal.http_status, open_thread=step.pk)
+    messages.success(request, f"{step.title}: comment posted.")
+    return _back(step.integration_id, f"comments-{step.pk}")
 
 
 # --- hand-overs -------------------------------------------------------------------------------

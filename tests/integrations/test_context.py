@@ -135,7 +135,9 @@ def test_row_gives_the_who_when_and_where_of_a_history_row(alice):
     then = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
     context = ChangeContext(source=ChangeSource.WEB, by=alice, at=then, note="Kick-off call.")
 
-    assert context.row() == {"at": then, "source": "web", "by": alice, "by_name": "", "shared_with_partner": False}
+    row = context.row()
+    assert row.pop("entered_at") == context.entered  # entered now, long after it happened
+    assert row == {"at": then, "source": "web", "by": alice, "by_name": "", "shared_with_partner": False}
 
     jira = ChangeContext(source=ChangeSource.JIRA, by_name="j.smith (Jira)", at=then)
     assert jira.row() == {
@@ -144,6 +146,7 @@ def test_row_gives_the_who_when_and_where_of_a_history_row(alice):
         "by": None,
         "by_name": "j.smith (Jira)",
         "shared_with_partner": False,
+        "entered_at": jira.entered,
     }
 
 

@@ -40,11 +40,10 @@ def test_pm_completes_a_task_and_the_ball_moves_to_the_partner(page, pm, started
     assert svg.bounding_box()["width"] > 800
     page.locator("#timeline").screenshot(path=str(SCREENSHOTS / "integration-timeline.png"))
 
-    # A refused action is disabled and says why.
+    # A step that waits for others offers no button, and says in one line what it waits for.
     passing = step(started_integration, "passing-autotests")
-    refused = page.locator(f"#step-{passing.pk} .refused").filter(has_text="Mark done")
-    assert refused.locator("button").is_disabled()
-    assert "cannot be done before the steps it depends on" in refused.inner_text()
+    assert page.locator(f"#step-{passing.pk} td.actions button").count() == 0
+    assert "waits for: " in page.locator(f"#step-{passing.pk} .offer-line").inner_text()
 
     # Completing the onboarding with the mouse (htmx swaps the steps and the header in place).
     onboarding = step(started_integration, "slack-jira-onboarding")

@@ -55,9 +55,9 @@ def test_the_page_shows_the_standing_timeline_and_steps(staff_client, started_in
     assert "window 2026-05-18 – 2026-05-25" in html
     assert "<svg" in html and '<title id="timeline-svg-title">Timeline of' in html
     assert "1 · TradingView · Slack/Jira onboarding" in html
-    # The refused "Mark done" of a step whose prerequisites are open is shown, disabled, with why.
-    assert "cannot be done before the steps it depends on" in html
-    assert "disabled" in html
+    # A step whose prerequisites are open offers no button, only what it waits for.
+    assert "waits for: 1 · TradingView · Slack/Jira onboarding" in html
+    assert "cannot be done before the steps it depends on" not in html
     # The kick-off is in the history.
     assert "Kicked off on 2026-03-02" in html
 
@@ -97,7 +97,8 @@ def test_a_refused_action_says_why_and_changes_nothing(staff_client, started_int
 def test_an_action_that_needs_a_reason_is_refused_without_one(staff_client, started_integration):
     onboarding = step(started_integration, "slack-jira-onboarding")
     response = staff_client.post(action_url(onboarding, "block"), {"note": ""}, follow=True)
-    assert response.status_code == 200
+    assert response.status_code == 400  # the page, with the refusal's message
+    assert "Say why the step is blocked." in response.content.decode()
     assert step(started_integration, "slack-jira-onboarding").status == "not_started"
     response = staff_client.post(action_url(onboarding, "block"), {"note": "Waiting on Slack admin"}, follow=True)
     assert step(started_integration, "slack-jira-onboarding").status == "blocked"
@@ -138,8 +139,8 @@ def test_pause_and_resume_and_their_refusals(staff_client, started_integration):
     response = staff_client.post(pause, {"pause-note": "Partner on holiday"}, follow=True)
     assert "Paused" in response.content.decode()
     assert Integration.objects.get(pk=started_integration.pk).state == "paused"
-    # While paused, step actions are shown refused with the reason.
-    assert "resume it first" in response.content.decode()
+    # While paused, one banner says so instead of a refusal per step.
+    assert response.content.decode().count("Paused: resume to act on steps.") == 1
     response = staff_client.post(pause, {"pause-note": ""}, follow=True)
     assert response.status_code == 200
     assert "Only a running integration can be paused" in response.content.decode()
@@ -214,8 +215,8 @@ def test_the_page_costs_the_same_queries_with_1_or_20_rows(staff_client, pm, sta
     twenty = _queries(staff_client, started_integration)
     assert one == twenty
     # 14, the history rows that blocked its blocked steps (one query, however many), the Jenkins jobs,
-    # and who of the partner signs in
-    assert twenty == 17
+    # who of the partner signs in, and the steps' comments (one query, however many)
+    assert twenty == 18
 
 
 def test_the_page_shows_the_partners_hand_overs_and_links_to_its_stage_page(
