@@ -18,7 +18,9 @@ from integrations.handovers import records
 from integrations.handovers.models import AuthorisationSheet, Environment, Part, UrlCheck
 from integrations.jira.models import JiraIssue
 from integrations.models import STEP_NOTE_FIELDS, USERNAME_RE, Integration, IntegrationStep, Partner, PartnerContact
+from integrations.stored_standing import HEALTH_DEFINITION, Health
 from integrations.text import NOTE_MAX, clean_text
+from integrations.visibility import sees_everything
 from roadmap import default_template
 from roadmap.models import RoadmapTemplate
 from roadmap.standing import working_days_late
@@ -154,9 +156,15 @@ class StandingSerializer(serializers.Serializer):
     )
     delay_days = DelaySerializer(help_text=f"The slip split by who lost each day, {WORKING_DAYS}.")
     as_of = serializers.DateField(allow_null=True)
+    health = serializers.ChoiceField(
+        [h.slug for h in Health],
+        allow_null=True,
+        help_text="late, at_risk or on_track; null when not running, and for a partner's users (it reads the P85). "
+        + " ".join(HEALTH_DEFINITION.values()),
+    )
 
 
-def standing_fields(integration, live=None) -> dict:
+def standing_fields(integration, live=None, user=None) -> dict:
     """The standing as the API shows it: from ``live`` (a ``Standing``) when given, else stored."""
     if live is None:
         stored = integration
@@ -165,6 +173,7 @@ def standing_fields(integration, live=None) -> dict:
         stored = SimpleNamespace(**{**vars(integration), **live.stored_fields()})
         days_overdue = live.days_late
     delays = (stored.delay_tradingview_days, stored.delay_partner_days, stored.delay_both_days)
+    health = stored.health if integration.is_running and sees_everything(user) else None
     forecast, baseline = stored.forecast_launch_on, integration.baseline_launch_on
     return {
         "current_step": stored.current_step,
@@ -179,6 +188,7 @@ def standing_fields(integration, live=None) -> dict:
         "slip_vs_baseline_days": working_days_late(baseline, forecast) if forecast and baseline else 0,
         "delay_days": dict(zip(("tradingview", "partner", "both"), delays, strict=True)),
         "as_of": stored.standing_as_of,
+        "health": Health(health).slug if health else None,
     }
 
 
@@ -235,7 +245,8 @@ class IntegrationSerializer(StrictFields, serializers.ModelSerializer):
     @extend_schema_field(StandingSerializer)
     def get_standing(self, integration):
         live = self.context.get("standing")
-        return StandingSerializer(standing_fields(integration, live)).data
+        request = self.context.get("request")
+        return StandingSerializer(standing_fields(integration, live, getattr(request, "user", None))).data
 
     def validate(self, attrs):
         full_clean(self.instance, dict(attrs), exclude=["beta_testers"])

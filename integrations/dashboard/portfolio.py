@@ -74,6 +74,7 @@ def portfolio(request):
     ]
     columns = [
         ("partner", "Partner"),
+        ("health", "Health"),
         ("", "Roadmap step"),
         ("", "Ball in court"),
         ("due", "Next due"),

@@ -51,6 +51,7 @@ SORTS = {
     "forecast": "forecast_launch_on",
     "p85": "forecast_p85",  # the launch date the portfolio's history gives 85 % odds (integrations.forecast)
     "slip": "slip",
+    "health": "health",  # late, at risk, on track (stored_standing.health_of): the worst first
     "bugs": "open_bugs",
     "updated": "updated_at",  # the row's own changes (the API's change detection), not activity
     "activity": "last_activity",  # the last change a person or Jira made: oldest first finds the quiet ones
