@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import RegexValidator
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -18,7 +19,7 @@ from integrations.handovers import records
 from integrations.handovers.models import AuthorisationSheet, Environment, Part, UrlCheck
 from integrations.jira.models import JiraIssue
 from integrations.models import STEP_NOTE_FIELDS, USERNAME_RE, Integration, IntegrationStep, Partner, PartnerContact
-from integrations.stored_standing import HEALTH_DEFINITION, Health
+from integrations.stored_standing import HEALTH_DEFINITION, Health, stored_health
 from integrations.text import NOTE_MAX, clean_text
 from integrations.visibility import sees_everything
 from roadmap import default_template
@@ -173,7 +174,7 @@ def standing_fields(integration, live=None, user=None) -> dict:
         stored = SimpleNamespace(**{**vars(integration), **live.stored_fields()})
         days_overdue = live.days_late
     delays = (stored.delay_tradingview_days, stored.delay_partner_days, stored.delay_both_days)
-    health = stored.health if integration.is_running and sees_everything(user) else None
+    health = stored_health(stored, timezone.now()) if sees_everything(user) else None
     forecast, baseline = stored.forecast_launch_on, integration.baseline_launch_on
     return {
         "current_step": stored.current_step,
@@ -188,7 +189,7 @@ def standing_fields(integration, live=None, user=None) -> dict:
         "slip_vs_baseline_days": working_days_late(baseline, forecast) if forecast and baseline else 0,
         "delay_days": dict(zip(("tradingview", "partner", "both"), delays, strict=True)),
         "as_of": stored.standing_as_of,
-        "health": Health(health).slug if health else None,
+        "health": health.slug if health else None,
     }
 
 

@@ -11,9 +11,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator, URLValidator
 from django.db import models
+from django.utils import timezone
 
 from integrations.models.partners import Partner
-from integrations.stored_standing import HEALTH_DEFINITION, Health, IntegrationQuerySet, stored_days_late
+from integrations.stored_standing import HEALTH_DEFINITION, Health, IntegrationQuerySet, stored_days_late, stored_health
 from integrations.visibility import VisibleQuerySet
 from roadmap.fields import ChoiceListField
 from roadmap.lineup import RECOMMENDED_LINEUP, lineup_gaps
@@ -323,8 +324,12 @@ class Integration(models.Model):
 
     @property
     def health_mark(self) -> Health | None:
-        """Late, at risk or on track, as last stored (``stored_standing.health_of``); None unless running."""
-        return Health(self.health) if self.health and self.is_running else None
+        """Late, at risk or on track now (``stored_standing.health_of`` on the stored columns); None unless running.
+
+        The stored ``health`` column, which lists sort on, is the same rule as of the last refresh: beat's
+        quarter-hour refresh catches it up once a deadline's day has ended.
+        """
+        return stored_health(self, timezone.now())
 
     @property
     def health_definition(self) -> str:

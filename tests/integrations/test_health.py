@@ -7,13 +7,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from benchmarks.portfolio import copy_portfolio
 from integrations import plan
 from integrations.forecast import refresh_forecasts
 from integrations.models import Integration
 from integrations.standing import refresh_running
-from integrations.stored_standing import HEALTH_DEFINITION, Health, health_of
+from integrations.stored_standing import HEALTH_DEFINITION, Health, health_of, stored_health
 from tests.factories import IntegrationFactory, PartnerFactory
 from tests.integrations.helpers import KICKOFF, at, ctx, on
 
@@ -84,12 +85,26 @@ def test_the_stored_mark_turns_late_with_the_day_the_deadline_ends(pm):
     assert integration.health == Health.ON_TRACK
     refresh_running(at(date(2026, 3, 5), 23), new_day_only=False)
     integration.refresh_from_db()
-    assert integration.health_mark == Health.ON_TRACK
+    assert integration.health == Health.ON_TRACK
     # Beat's quarter-hour refresh after midnight (London) finds the day begun and writes "late".
-    refresh_running(at(date(2026, 3, 6), 0) + timedelta(minutes=15), new_day_only=True)
+    after_midnight = at(date(2026, 3, 6), 0) + timedelta(minutes=15)
+    refresh_running(after_midnight, new_day_only=True)
     integration.refresh_from_db()
-    assert integration.health_mark == Health.LATE
-    assert integration.health_definition == HEALTH_DEFINITION[Health.LATE]
+    assert integration.health == Health.LATE
+    with on(date(2026, 3, 6), 0):
+        assert integration.health_mark == Health.LATE  # what the pages show reads the same rule
+        assert integration.health_definition == HEALTH_DEFINITION[Health.LATE]
+
+
+def test_the_pages_mark_is_late_the_moment_the_deadline_ends_before_any_refresh(pm):
+    integration = kicked_off(pm, "Acme Broker")
+    ends = integration.next_deadline_at
+    with on(date(2026, 3, 5), 23):
+        assert integration.health_mark == Health.ON_TRACK
+    with on(date(2026, 3, 6), 0):
+        assert timezone.now() >= ends
+        assert integration.health_mark == Health.LATE
+    assert integration.health == Health.ON_TRACK  # the stored column waits for beat's refresh
 
 
 def test_the_forecasts_refresh_writes_the_mark_with_the_p85(pm):
@@ -124,18 +139,27 @@ def staff_client(client, pm):
     return client
 
 
+TUESDAY = date(2026, 3, 3)  # the day after the kick-off: nothing owed is late yet
+
+
 def three_marks(pm):
+    """Three integrations, on track, at risk and late on TUESDAY, their stored marks written as a refresh would."""
     on_track = kicked_off(pm, "Calm Broker")
     at_risk = kicked_off(pm, "Risky Broker")
     late = kicked_off(pm, "Tardy Broker")
-    Integration.objects.filter(pk=on_track.pk).update(health=Health.ON_TRACK)
-    Integration.objects.filter(pk=at_risk.pk).update(health=Health.AT_RISK)
-    Integration.objects.filter(pk=late.pk).update(health=Health.LATE)
+    Integration.objects.filter(pk=at_risk.pk).update(forecast_p85=at_risk.planned_launch_on + timedelta(days=7))
+    Integration.objects.filter(pk=late.pk).update(next_deadline_at=at(TUESDAY, 0))
+    with on(TUESDAY):
+        for integration in Integration.objects.all():
+            integration.health = stored_health(integration, at(TUESDAY))
+            integration.save(update_fields=["health"])
+    assert [Integration.objects.get(pk=i.pk).health for i in (on_track, at_risk, late)] == list(reversed(Health))
 
 
 def test_the_portfolio_shows_the_mark_with_its_definition(staff_client, pm):
     three_marks(pm)
-    body = staff_client.get(reverse("portfolio")).content.decode()
+    with on(TUESDAY):
+        body = staff_client.get(reverse("portfolio")).content.decode()
     assert 'data-health="late"' in body and 'data-health="at_risk"' in body and 'data-health="on_track"' in body
     assert f'title="{HEALTH_DEFINITION[Health.AT_RISK]}"' in body
     assert f'<span class="visually-hidden"> ({HEALTH_DEFINITION[Health.LATE]})</span>' in body
@@ -146,7 +170,8 @@ def test_the_portfolio_sorts_by_health_worst_first_and_back(staff_client, pm):
     IntegrationFactory(partner=PartnerFactory(name="Aaron Draft"), tv_pm=pm)  # not kicked off: no mark yet
 
     def names(query):
-        response = staff_client.get(reverse("portfolio") + "?" + query)
+        with on(TUESDAY):
+            response = staff_client.get(reverse("portfolio") + "?" + query)
         return [row.integration.partner.name for row in response.context["rows"]]
 
     assert names("sort=health") == ["Tardy Broker", "Risky Broker", "Calm Broker", "Aaron Draft"]
