@@ -72,6 +72,11 @@ class PortfolioTimeline:
     ticks: list = field(default_factory=list)
     rows: list = field(default_factory=list)
 
+    @property
+    def tick_path(self) -> str:
+        """Every tick's line down one row, as one SVG path (drawn in each row: one element, not one a tick)."""
+        return "".join(f"M{tick.x} 0V{self.row_height}" for tick in self.ticks)
+
 
 def step_bars_of(integrations) -> dict[int, list[IntegrationStep]]:
     """The steps of ``integrations``, in order, by integration id: one query."""
