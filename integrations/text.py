@@ -56,12 +56,16 @@ def working_days(n: int) -> str:
     return f"{n} working day{'' if n == 1 else 's'}"
 
 
-def day_text(day) -> str:
-    """``day`` as people read it everywhere (pages, Slack, e-mail): "27 Nov 2026", config/formats' DATE_FORMAT.
+def day_text(day, weekday: bool = False) -> str:
+    """``day`` as people read it everywhere (pages, Slack, e-mail): "27 Nov 2026", config/formats' DATE_FORMAT;
+    with ``weekday``, "Fri 27 Nov 2026" (as the portfolio's next due).
 
     Machine formats (CSV, the API, iCalendar, keys) stay ISO and are not written through this.
     """
-    return date_format(day, "DATE_FORMAT") if day else ""
+    if not day:
+        return ""
+    text = date_format(day, "DATE_FORMAT")
+    return f"{date_format(day, 'D')} {text}" if weekday else text
 
 
 def moment_text(moment) -> str:

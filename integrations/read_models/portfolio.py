@@ -34,6 +34,7 @@ from integrations.read_models.headline import (
 from integrations.read_models.outbox import outbox_model
 from integrations.standing import standing
 from integrations.stored_standing import is_blocked, is_blocked_among_many, is_due_by, is_late
+from integrations.text import moment_text
 from roadmap.models import Side
 from roadmap.standing import actionable_steps
 
@@ -249,11 +250,10 @@ def health() -> list[dict]:
     else:
         connection = JiraConnection.objects.filter(pk=1).first()
         if connection and connection.is_failing:
-            since = timezone.localtime(connection.failing_since)
             lines.append(
                 {
                     "level": "late",
-                    "text": f"Jira sync failing since {since:%Y-%m-%d %H:%M} "
+                    "text": f"Jira sync failing since {moment_text(connection.failing_since)} "
                     f"({connection.consecutive_failures} tries): {connection.failure_reason[:200]}",
                 }
             )

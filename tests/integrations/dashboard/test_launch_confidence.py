@@ -17,8 +17,8 @@ def test_the_page_shows_p50_p85_and_what_drives_the_risk(client, pm, started_int
         html = client.get(reverse("integration-page", args=[started_integration.pk])).content.decode()
     stored = Integration.objects.get(pk=started_integration.pk)
     part = html[html.index('id="launch-confidence"') :][:800]
-    assert f"P50 {stored.forecast_p50:%Y-%m-%d}" in part
-    assert f"P85 {stored.forecast_p85:%Y-%m-%d}" in part
+    assert f"P50 {stored.forecast_p50.day} {stored.forecast_p50:%b %Y}" in part
+    assert f"P85 {stored.forecast_p85.day} {stored.forecast_p85:%b %Y}" in part
     assert "Risk: " in part and "no history yet" in part
     assert "does not see the P50" in part
 

@@ -30,5 +30,5 @@ def test_the_partner_sees_the_p50_when_the_pm_allows_it(client, partner_user, st
         refresh_forecasts()
         html = stage_html(client, partner_user, started_integration)
     stored = Integration.objects.get(pk=started_integration.pk)
-    assert f'id="likely-launch">{stored.forecast_p50:%Y-%m-%d}' in html
+    assert f'id="likely-launch">{stored.forecast_p50.day} {stored.forecast_p50:%b %Y}' in html
     assert "P85" not in html and stored.forecast_risk not in html
