@@ -1,13 +1,17 @@
-"""Benchmark of the portfolio page: its render time against a bare view of the same rows.
+"""Benchmark of the portfolio page: its render time against a bare view of the same rows; and the
+portfolio's timeline page.
 
-Usage: .venv/bin/python benchmarks/pages.py [--sizes 10,100,1000,10000] [--repeat 20] [--smoke]
+Usage: .venv/bin/python benchmarks/pages.py [--sizes 10,100,1000,10000] [--timeline-sizes 100,1000]
+[--repeat 20] [--smoke]
 Runs on a fresh SQLite file in a temporary folder, or on DATABASE_URL when it is set (the
 database named there is used as is; the benchmark writes partners prefixed "Bench").
 
 For each portfolio size, prints the mean and 95th percentile of GET / through Django's test
 Client (a staff user logged in; the first page of 50 rows, counts, filters and health line), the
 same for a bare view defined here that renders the same 50 rows from one query with a minimal
-template, their ratio, and the page's query count.
+template, their ratio, and the page's query count. Then, for each of ``--timeline-sizes``, the
+mean and 95th percentile of GET /timeline/ (its first page of 50 rows drawn against the calendar)
+and its query count.
 """
 
 import argparse
@@ -64,11 +68,12 @@ def measure(client, url, repeat):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10,100,1000,10000")
+    parser.add_argument("--timeline-sizes", default="100,1000")
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--smoke", action="store_true", help="the smallest sizes, to check that it runs")
     args = parser.parse_args()
     if args.smoke:
-        args.sizes, args.repeat = "10,30", 2
+        args.sizes, args.timeline_sizes, args.repeat = "10,30", "30", 2
     call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor}")
     seed_originals(10)
@@ -78,10 +83,17 @@ def main():
         client = Client()
         client.force_login(user)
         print(f"{'integrations':>12}  {'portfolio mean/p95 ms':>22}  {'bare mean/p95 ms':>18}  {'ratio':>6}  queries")
-        for size in [int(s) for s in args.sizes.split(",") if s.strip()]:
+        sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+        timeline_sizes = [int(s) for s in args.timeline_sizes.split(",") if s.strip()]
+        timeline = []
+        for size in sorted(set(sizes) | set(timeline_sizes)):
             originals = Integration.objects.filter(partner__name__startswith="Bench").prefetch_related("steps")[:10]
             copy_portfolio(size, originals)
             running = Integration.objects.filter(state__in=Integration.RUNNING_STATES).count()
+            if size in timeline_sizes:
+                timeline.append((running, *measure_timeline(client, args.repeat)))
+            if size not in sizes:
+                continue
             client.get("/")  # warm up templates
             client.get("/bare/")
             page = measure(client, "/", args.repeat)
@@ -92,6 +104,18 @@ def main():
                 f"{running:>12}  {page[0]:>10.1f} / {page[1]:>8.1f}  {plain[0]:>8.1f} / {plain[1]:>7.1f}  "
                 f"{page[0] / plain[0]:>6.1f}  {len(queries)}"
             )
+        print(f"\n{'integrations':>12}  {'timeline mean/p95 ms':>21}  queries")
+        for running, mean, p95, queries in timeline:
+            print(f"{running:>12}  {mean:>10.1f} / {p95:>8.1f}  {queries}")
+
+
+def measure_timeline(client, repeat):
+    """GET /timeline/ (its first page of 50 rows): mean and 95th percentile in ms, and its queries."""
+    client.get("/timeline/")  # warm up templates
+    mean, p95 = measure(client, "/timeline/", repeat)
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/timeline/")
+    return mean, p95, len(queries)
 
 
 if __name__ == "__main__":

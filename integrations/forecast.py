@@ -4,7 +4,8 @@
 run from every finished step of the portfolio (one query, read as plain values), then the
 running integrations are forecast a batch at a time (``in_batches``) and written back in bulk,
 so a run's queries grow with its batches, not its integrations. The daily standing refresh calls
-``refresh_forecasts`` after the standing; lists read the stored columns.
+``refresh_forecasts`` after the standing; lists read the stored columns. The health mark reads the
+P85, so it is written again with it.
 
 Each integration's traits (``traits_of``: its data types, its authorisation types, its partner's
 kind, most specific first) name the groups whose history may speak for it, and the days it spent
@@ -21,11 +22,12 @@ from django.utils import timezone
 from integrations.batches import in_batches
 from integrations.clock import paused_dates
 from integrations.models import Integration, IntegrationEvent, IntegrationStep
-from integrations.stored_standing import day_began, tradingview_zone
+from integrations.stored_standing import day_began, stored_health, tradingview_zone
 from roadmap import confidence
 from roadmap.models import StepStatus
 
-FIELDS = ["forecast_p50", "forecast_p85", "forecast_risk", "forecast_computed_at"]
+# The health mark reads the P85: it is written with it (``stored_standing.health_of``, the one rule).
+FIELDS = ["forecast_p50", "forecast_p85", "forecast_risk", "forecast_computed_at", "health"]
 _STEP_VALUES = ("code", "side", "title", "position", "status", "depends_on", "planned_due_date", "completed_at")
 _TRAIT_VALUES = ("data_types", "trading_auth", "data_auth", "partner__kind")
 PAUSES = (IntegrationEvent.Kind.PAUSED, IntegrationEvent.Kind.RESUMED)
@@ -140,6 +142,7 @@ def refresh_forecasts(now: datetime | None = None, batch_size: int = 500, stale_
             got = forecast_of(integration, history, now, integration.steps.all(), integration.pauses)
             integration.forecast_p50, integration.forecast_p85 = got.p50, got.p85
             integration.forecast_risk, integration.forecast_computed_at = got.risk, now
+            integration.health = stored_health(integration, now)
         Integration.objects.bulk_update(batch, FIELDS, batch_size=batch_size)
         done += len(batch)
     return done

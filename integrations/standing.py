@@ -29,6 +29,7 @@ from integrations import events
 from integrations.batches import in_batches, write_changes
 from integrations.clock import clock_for, paused_dates
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange
+from integrations.stored_standing import health_of
 from roadmap import standing as rules
 from roadmap.models import SETTLED_STATUSES, Side, StepStatus
 from roadmap.schedule import add_working_days, is_working_day, next_working_day
@@ -234,12 +235,21 @@ class Standing:
         integration = self.integration
         running = integration.is_running
         next_deadline = self.next_deadline()
+        next_deadline_at = self.next_deadline_ends()
         split = self.split
+        health = health_of(
+            state=integration.state,
+            next_deadline_at=next_deadline_at,
+            planned_launch=self.planned_launch,
+            forecast_launch=self.forecast_launch,
+            p85=integration.forecast_p85,
+            now=self.clock.now,
+        )
         return {
             "current_step": self.current_step if running else None,
             "ball_side": (self.ball.side or "") if integration.is_active else "",
             "next_due_on": next_deadline[0] if next_deadline else None,
-            "next_deadline_at": self.next_deadline_ends(),
+            "next_deadline_at": next_deadline_at,
             "planned_launch_on": self.planned_launch,
             "forecast_launch_on": self.forecast_launch,
             "delay_tradingview_days": split.tradingview,
@@ -247,6 +257,7 @@ class Standing:
             "delay_both_days": split.both,
             "standing_as_of": self.as_of,
             "standing_refreshed_at": self.clock.now,
+            "health": health,
         }
 
 

@@ -12,6 +12,9 @@ meaning ``standing()`` gives them, so a list and the integration's own page alwa
 
 A paused, launched or cancelled integration owes nothing now: it is never late nor due.
 
+The health mark (``health_of``, stored as ``Integration.health``) sums those up in three words for a
+running integration: late, at risk or on track (``HEALTH_DEFINITION`` says how, on every surface).
+
 The stored standing is as of the day it was computed on, in both zones it counts in
 (``TIME_ZONE`` for TradingView, the partner's own): it is stale once a day begins in either since
 (``standing_refreshed_at``). Beat refreshes exactly those (``to_refresh``) every
@@ -26,6 +29,7 @@ import zoneinfo
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -37,6 +41,64 @@ from roadmap.schedule import next_working_day
 
 ACTIVE = "active"
 RUNNING = ("active", "paused")
+
+
+class Health(models.IntegerChoices):
+    """A running integration's health mark; the worst sorts first (``health_of`` decides)."""
+
+    LATE = 1, "Late"
+    AT_RISK = 2, "At risk"
+    ON_TRACK = 3, "On track"
+
+    @property
+    def slug(self) -> str:
+        return self.name.lower()
+
+
+HEALTH_DEFINITION = {
+    Health.LATE: "Late: a deadline owed has passed, or the launch is forecast after its window (weeks 11-12).",
+    Health.AT_RISK: "At risk: on time so far, but the launch date with 85 % odds (P85) falls after the launch window.",
+    Health.ON_TRACK: "On track: nothing owed is late, and both the forecast and the P85 launch fall within the window.",
+}
+
+
+def health_of(
+    *,
+    state: str,
+    next_deadline_at: datetime | None,
+    planned_launch: date | None,
+    forecast_launch: date | None,
+    p85: date | None,
+    now: datetime,
+) -> Health | None:
+    """The health mark of an integration in ``state`` at ``now``; None unless it runs (active or paused).
+
+    Late: active and the deadline owed that ends first has ended (``is_late``), or the forecast launch
+    falls after the launch window, which ends on the planned launch. At risk: not late, but the P85
+    launch falls after the window. On track: neither. Without a P85 (not forecast yet) the standing
+    alone decides.
+    """
+    if state not in RUNNING:
+        return None
+    if state == ACTIVE and next_deadline_at is not None and next_deadline_at <= now:
+        return Health.LATE
+    if planned_launch is not None and forecast_launch is not None and forecast_launch > planned_launch:
+        return Health.LATE
+    if planned_launch is not None and p85 is not None and p85 > planned_launch:
+        return Health.AT_RISK
+    return Health.ON_TRACK
+
+
+def stored_health(integration, now: datetime) -> Health | None:
+    """``health_of`` from the integration's stored columns (the forecasts' refresh rewrites it with the P85)."""
+    return health_of(
+        state=integration.state,
+        next_deadline_at=integration.next_deadline_at,
+        planned_launch=integration.planned_launch_on,
+        forecast_launch=integration.forecast_launch_on,
+        p85=integration.forecast_p85,
+        now=now,
+    )
 
 
 def is_running() -> Q:

@@ -9,6 +9,8 @@ all clean through ``clean_text``.
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.formats import date_format
 
 # The longest note a person may give with a change (a reason, a block, a re-plan).
 NOTE_MAX = 2000
@@ -52,3 +54,20 @@ def working_days(n: int) -> str:
     days late can be read beside the delay charged for it.
     """
     return f"{n} working day{'' if n == 1 else 's'}"
+
+
+def day_text(day, weekday: bool = False) -> str:
+    """``day`` as people read it everywhere (pages, Slack, e-mail): "27 Nov 2026", config/formats' DATE_FORMAT;
+    with ``weekday``, "Fri 27 Nov 2026" (as the portfolio's next due).
+
+    Machine formats (CSV, the API, iCalendar, keys) stay ISO and are not written through this.
+    """
+    if not day:
+        return ""
+    text = date_format(day, "DATE_FORMAT")
+    return f"{date_format(day, 'D')} {text}" if weekday else text
+
+
+def moment_text(moment) -> str:
+    """A date-time as people read it: "27 Nov 2026, 21:05" in the current time zone (DATETIME_FORMAT)."""
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT") if moment else ""

@@ -53,6 +53,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from integrations.retry import backoff
+from integrations.text import moment_text
 from notifications.messages import readers_of, thread_status_blocks
 from notifications.models import OutboxMessage, SlackThread
 from notifications.outbox import Message, write
@@ -595,12 +596,9 @@ def _already_posted(row: OutboxMessage, client, thread_ts: str | None) -> str:
 
 def _risk(row: OutboxMessage, why: str) -> str:
     """What a person reads before resending: the message may be in Slack, since when, what was seen."""
-    lost = timezone.localtime(row.unknown_since or row.claimed_at or timezone.now())
+    lost = moment_text(row.unknown_since or row.claimed_at or timezone.now())
     seen = row.last_error.removeprefix(UNKNOWN).lstrip(":; ") or "no answer"
-    return (
-        f"{MAY_BE_POSTED}: Slack's answer was lost at {lost:%H:%M on %a %d %b} ({seen}); {why}: "
-        "check the channel before resending."
-    )
+    return f"{MAY_BE_POSTED}: Slack's answer was lost at {lost} ({seen}); {why}: check the channel before resending."
 
 
 def _update_thread_status(row: OutboxMessage, client):

@@ -21,7 +21,7 @@ from integrations.batches import in_batches
 from integrations.clock import today_for
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, tradingview_zone
 from integrations.standing import STEP_TEXTS, standing
-from integrations.text import working_days
+from integrations.text import day_text, working_days
 from notifications.messages import Mrkdwn, joined, link, mrkdwn, page_url
 from notifications.models import OutboxMessage
 from notifications.outbox import Message, working_moment, write
@@ -67,12 +67,12 @@ def integration_summary(integration, now, day: date) -> tuple[Mrkdwn, bool, bool
                     "• Late: {} — {} overdue (due {})",
                     step,
                     working_days(overdue),
-                    f"{step_standing.deadline:%a %d %b}",
+                    day_text(step_standing.deadline, weekday=True),
                 )
             )
         elif day <= step_standing.deadline <= week_end:
             due = True
-            lines.append(mrkdwn("• Due this week: {} — {}", step, f"{step_standing.deadline:%a %d %b}"))
+            lines.append(mrkdwn("• Due this week: {} — {}", step, day_text(step_standing.deadline, weekday=True)))
     return joined("\n", lines), late, due
 
 

@@ -19,6 +19,7 @@ import re
 from django.conf import settings
 from django.urls import reverse
 
+from integrations.text import day_text
 from roadmap.models import Side
 
 MARK_DONE = "step:complete"  # the action_id of the "Mark done" button; its value is the step's id
@@ -105,7 +106,7 @@ def step_blocks(
 ) -> tuple[Mrkdwn, list[dict]]:
     """A message about ``step`` to ``readers`` (a side): what happened, the step and its deadline,
     "Mark done" and "Open". ``headline`` and ``detail`` are text unless given as ``Mrkdwn``."""
-    due_text = f" · due {due:%a %d %b %Y}" if due else ""
+    due_text = f" · due {day_text(due, weekday=True)}" if due else ""
     said = mrkdwn("{} {}", headline, detail) if detail else escape(headline)
     text = mrkdwn("{} ({}: {}{})", said, step.integration, step, due_text)
     blocks = [

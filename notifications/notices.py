@@ -29,6 +29,7 @@ from django.utils import timezone
 from integrations import events
 from integrations.models import ChangeSource, tradingview_zone
 from integrations.standing import standing
+from integrations.text import day_text
 from notifications.messages import (
     integration_blocks,
     link,
@@ -212,7 +213,7 @@ def _tradingview_finished(event, steps, deadline) -> list[Message]:
     said = f"{did}: {meaning}" if meaning else did
     if next_step is not None:
         due = deadline(next_step)
-        detail = f"— your next step: {next_step.title}" + (f", due {due:%a %d %b %Y}" if due else "") + "."
+        detail = f"— your next step: {next_step.title}" + (f", due {day_text(due, weekday=True)}" if due else "") + "."
         text, blocks = step_blocks(next_step, said, detail, due=due, buttons=False, readers=Side.PARTNER)
     else:
         text, blocks = integration_blocks(integration, f"{said}.", readers=Side.PARTNER)
@@ -254,8 +255,8 @@ def _update_threads(event) -> list[Message]:
 def replanned(event) -> list[Message]:
     integration = event.integration
     detail = (
-        f"Kick-off moved from {event.details['from_kickoff']:%d %b %Y} to {event.details['to_kickoff']:%d %b %Y}; "
-        f"planned launch {event.details['planned_launch']:%d %b %Y}. {event.context.note}"
+        f"Kick-off moved from {day_text(event.details['from_kickoff'])} to {day_text(event.details['to_kickoff'])}; "
+        f"planned launch {day_text(event.details['planned_launch'])}. {event.context.note}"
     ).strip()
     return _to_both_channels(
         integration,
@@ -273,14 +274,14 @@ def launched(event) -> list[Message]:
         K.LAUNCHED,
         f"launched:{integration.pk}:{{channel}}",
         lambda readers: integration_blocks(
-            integration, "Open to all users", f"{integration} launched on {day:%d %b %Y}.", readers=readers
+            integration, "Open to all users", f"{integration} launched on {day_text(day)}.", readers=readers
         ),
     )
     emails = [c.email for c in integration.partner.contacts.all() if c.email]
     if emails:
         body = (
-            f"{integration} is live on TradingView: open to all users since {day:%d %B %Y}\n\n"
-            f"Hello,\n\n{integration} is now open to all TradingView users (launched on {day:%d %B %Y}).\n"
+            f"{integration} is live on TradingView: open to all users since {day_text(day)}\n\n"
+            f"Hello,\n\n{integration} is now open to all TradingView users (launched on {day_text(day)}).\n"
             "Thank you for the work that got it here.\n\nTradingView integrations team"
         )
         notices.append(

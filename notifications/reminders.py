@@ -35,7 +35,7 @@ from integrations.clock import today_for
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, tradingview_zone
 from integrations.standing import STEP_TEXTS, standing
 from integrations.stored_standing import is_running, tradingview_calendar
-from integrations.text import working_days
+from integrations.text import day_text, working_days
 from notifications import channel_digest
 from notifications.digest import WeeklyDigest
 from notifications.digest import covered as digest_covers
@@ -414,11 +414,11 @@ def _tradingview_step(
                 f"{K.TRADINGVIEW_DUE}:{step.pk}:{deadline:%Y-%m-%d}",
             )
         elif day == next_working_day(deadline + timedelta(days=1)):  # a Friday deadline is late on Monday
-            kind, headline = K.TRADINGVIEW_LATE, f"Late: due {deadline:%A %d %b}"
+            kind, headline = K.TRADINGVIEW_LATE, f"Late: due {day_text(deadline, weekday=True)}"
             reason = f"{kind}:{step.pk}:{deadline:%Y-%m-%d}"
         else:
             kind = K.TRADINGVIEW_LATE
-            headline = f"Late: due {deadline:%A %d %b}, {working_days(days_overdue or 0)} overdue"
+            headline = f"Late: due {day_text(deadline, weekday=True)}, {working_days(days_overdue or 0)} overdue"
             reason = f"{kind}:{step.pk}:{deadline:%Y-%m-%d}:{day:%Y-%m-%d}"
         text, blocks = step_blocks(
             step, headline, "TradingView owes this step.", due=deadline, readers=Side.TRADINGVIEW

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import RegexValidator
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -20,7 +21,9 @@ from integrations.handovers.models import AuthorisationSheet, Environment, Part,
 from integrations.jenkins.models import JenkinsBuild
 from integrations.jira.models import JiraIssue
 from integrations.models import STEP_NOTE_FIELDS, USERNAME_RE, Integration, IntegrationStep, Partner, PartnerContact
+from integrations.stored_standing import HEALTH_DEFINITION, Health, stored_health
 from integrations.text import NOTE_MAX, clean_text
+from integrations.visibility import sees_everything
 from roadmap import default_template
 from roadmap.models import RoadmapTemplate
 from roadmap.standing import working_days_late
@@ -163,9 +166,15 @@ class StandingSerializer(serializers.Serializer):
     )
     delay_days = DelaySerializer(help_text=f"The slip split by who lost each day, {WORKING_DAYS}.")
     as_of = serializers.DateField(allow_null=True)
+    health = serializers.ChoiceField(
+        [h.slug for h in Health],
+        allow_null=True,
+        help_text="late, at_risk or on_track; null when not running, and for a partner's users (it reads the P85). "
+        + " ".join(HEALTH_DEFINITION.values()),
+    )
 
 
-def standing_fields(integration, live=None) -> dict:
+def standing_fields(integration, live=None, user=None) -> dict:
     """The standing as the API shows it: from ``live`` (a ``Standing``) when given, else stored."""
     if live is None:
         stored = integration
@@ -174,6 +183,7 @@ def standing_fields(integration, live=None) -> dict:
         stored = SimpleNamespace(**{**vars(integration), **live.stored_fields()})
         days_overdue = live.days_late
     delays = (stored.delay_tradingview_days, stored.delay_partner_days, stored.delay_both_days)
+    health = stored_health(stored, timezone.now()) if sees_everything(user) else None
     forecast, baseline = stored.forecast_launch_on, integration.baseline_launch_on
     agreed = integration.agreed_launch_on
     return {
@@ -192,6 +202,7 @@ def standing_fields(integration, live=None) -> dict:
         "slip_vs_agreed_days": working_days_late(agreed, forecast) if forecast and agreed else 0,
         "delay_days": dict(zip(("tradingview", "partner", "both"), delays, strict=True)),
         "as_of": stored.standing_as_of,
+        "health": health.slug if health else None,
     }
 
 
@@ -249,7 +260,10 @@ class IntegrationSerializer(StrictFields, serializers.ModelSerializer):
     @extend_schema_field(StandingSerializer)
     def get_standing(self, integration):
         live = self.context.get("standing")
-        return self._standing_shape.to_representation(standing_fields(integration, live))
+        request = self.context.get("request")
+        return self._standing_shape.to_representation(
+            standing_fields(integration, live, getattr(request, "user", None))
+        )
 
     @cached_property
     def _standing_shape(self) -> StandingSerializer:

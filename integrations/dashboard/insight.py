@@ -28,6 +28,7 @@ from integrations.clock import day_of, today_for
 from integrations.dashboard.access import staff_required
 from integrations.models import Integration
 from integrations.standing import started_on
+from integrations.stored_standing import HEALTH_DEFINITION
 from roadmap.models import Side, StepStatus, step_label
 
 SIDE_LABELS = {Side.TRADINGVIEW: "TradingView", Side.PARTNER: "Partner", "both": "Both"}
@@ -504,6 +505,7 @@ def insight_page(request):
             "charts": charts(figures),
             "time_zone": settings.TIME_ZONE,
             "today": today_for(now=now),
+            "health_definitions": HEALTH_DEFINITION.values(),
         },
     )
 

@@ -79,6 +79,7 @@ def portfolio(request):
     ]
     columns = [
         ("partner", "Partner"),
+        ("health", "Health"),
         ("", "Roadmap step"),
         ("", "Ball in court"),
         ("due", "Next due"),
@@ -88,6 +89,24 @@ def portfolio(request):
         ("bugs", "Open bugs"),
         ("activity", "Last activity"),
     ]
+    context = {
+        "nav": "portfolio",
+        "filters": filters,
+        "page": page,
+        "rows": [Row.of(i, now) for i in page.object_list],
+        "count_links": count_links,
+        "headers": sort_headers(filters, columns),
+        "health": health(),
+        **filter_choices(),
+        "page_query": filters.query(),
+        "today": today_for(now=now),
+    }
+    return render(request, "dashboard/portfolio.html", context)
+
+
+def sort_headers(filters: Filters, columns) -> list[dict]:
+    """Column headers for ``(sort key, label)`` pairs: each sortable one links to its sort, the current one
+    to the other way round, with ``aria_sort`` saying which way it is sorted now (the portfolio, its timeline)."""
     headers = []
     for key, label in columns:
         if not key:
@@ -97,28 +116,24 @@ def portfolio(request):
         descending = filters.sort.startswith("-")
         headers.append(
             {
+                "key": key,
                 "label": label,
                 "url": "?" + filters.query(sort=f"-{key}" if current and not descending else key),
                 "aria_sort": ("descending" if descending else "ascending") if current else "",
             }
         )
-    context = {
-        "nav": "portfolio",
-        "filters": filters,
-        "page": page,
-        "rows": [Row.of(i, now) for i in page.object_list],
-        "count_links": count_links,
-        "headers": headers,
-        "health": health(),
+    return headers
+
+
+def filter_choices() -> dict:
+    """The choices of the portfolio's filter form (``partials/portfolio_filters.html``), for every page showing it."""
+    return {
         "pm_choices": pm_choices(),
         "side_choices": SIDE_CHOICES,
         "data_type_choices": Integration.DataType.choices,
         "parts_choices": Integration.Parts.choices,
         "state_choices": STATE_CHOICES,
-        "page_query": filters.query(),
-        "today": today_for(now=now),
     }
-    return render(request, "dashboard/portfolio.html", context)
 
 
 @staff_required

@@ -8,11 +8,13 @@ from integrations.dashboard import (
     outbox,
     partner_team,
     portfolio,
+    timeline,
 )
 
 urlpatterns = [
     *new_integration.urlpatterns,
     *portfolio.urlpatterns,
+    *timeline.urlpatterns,
     *integration_page.urlpatterns,
     *insight.urlpatterns,
     *partner_team.urlpatterns,

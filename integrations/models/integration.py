@@ -11,9 +11,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator, URLValidator
 from django.db import models
+from django.utils import timezone
 
 from integrations.models.partners import Partner
-from integrations.stored_standing import IntegrationQuerySet, stored_days_late
+from integrations.stored_standing import HEALTH_DEFINITION, Health, IntegrationQuerySet, stored_days_late, stored_health
 from integrations.visibility import VisibleQuerySet
 from roadmap.fields import ChoiceListField
 from roadmap.lineup import RECOMMENDED_LINEUP, lineup_gaps
@@ -203,6 +204,15 @@ class Integration(models.Model):
     forecast_p85 = models.DateField("launch P85", null=True, blank=True, editable=False)
     forecast_risk = models.TextField("what drives the launch risk", blank=True, editable=False)
     forecast_computed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Late / at risk / on track (stored_standing.health_of): written with the standing and the forecast.
+    health = models.PositiveSmallIntegerField(
+        "health",
+        choices=Health.choices,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=" ".join(HEALTH_DEFINITION.values()),
+    )
     partner_sees_forecast = models.BooleanField(
         "the partner sees the P50 launch",
         default=False,
@@ -223,6 +233,7 @@ class Integration(models.Model):
             models.Index(fields=["state", "next_deadline_at"], name="integration_state_deadline"),
             models.Index(fields=["state", "forecast_launch_on"], name="integration_state_forecast"),
             models.Index(fields=["state", "forecast_p85"], name="integration_state_p85"),
+            models.Index(fields=["state", "health"], name="integration_state_health"),
         ]
 
     RUNNING_STATES = (State.ACTIVE, State.PAUSED)
@@ -327,6 +338,21 @@ class Integration(models.Model):
     def days_overdue(self, now=None) -> int:
         """Days late now, from the stored standing: the same count as ``Standing.days_late``."""
         return stored_days_late(self, now)
+
+    @property
+    def health_mark(self) -> Health | None:
+        """Late, at risk or on track now (``stored_standing.health_of`` on the stored columns); None unless running.
+
+        The stored ``health`` column, which lists sort on, is the same rule as of the last refresh: beat's
+        quarter-hour refresh catches it up once a deadline's day has ended.
+        """
+        return stored_health(self, timezone.now())
+
+    @property
+    def health_definition(self) -> str:
+        """What the health mark means, as its hover and screen-reader text say."""
+        mark = self.health_mark
+        return HEALTH_DEFINITION[mark] if mark else ""
 
     @property
     def slip_days(self) -> int:

@@ -34,6 +34,7 @@ from integrations.read_models.headline import (
 from integrations.read_models.outbox import outbox_model
 from integrations.standing import standing
 from integrations.stored_standing import is_blocked, is_blocked_among_many, is_due_by, is_late
+from integrations.text import moment_text
 from roadmap.models import Side
 from roadmap.standing import actionable_steps
 
@@ -51,6 +52,7 @@ SORTS = {
     "forecast": "forecast_launch_on",
     "p85": "forecast_p85",  # the launch date the portfolio's history gives 85 % odds (integrations.forecast)
     "slip": "slip",
+    "health": "health",  # late, at risk, on track (stored_standing.health_of): the worst first
     "bugs": "open_bugs",
     "updated": "updated_at",  # the row's own changes (the API's change detection), not activity
     "activity": "last_activity",  # the last change a person or Jira made: oldest first finds the quiet ones
@@ -255,11 +257,10 @@ def health() -> list[dict]:
     else:
         connection = JiraConnection.objects.filter(pk=1).first()
         if connection and connection.is_failing:
-            since = timezone.localtime(connection.failing_since)
             lines.append(
                 {
                     "level": "late",
-                    "text": f"Jira sync failing since {since:%Y-%m-%d %H:%M} "
+                    "text": f"Jira sync failing since {moment_text(connection.failing_since)} "
                     f"({connection.consecutive_failures} tries): {connection.failure_reason[:200]}",
                 }
             )

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from integrations.read_models.headline import window_of
-from integrations.text import working_days
+from integrations.text import day_text, working_days
 from roadmap.models import StepStatus
 
 LABEL_W, RIGHT_W, ROW_H, TOP, WIDTH = 290, 205, 26, 34, 1100
@@ -18,7 +18,7 @@ LABEL_W, RIGHT_W, ROW_H, TOP, WIDTH = 290, 205, 26, 34, 1100
 class TimelineRow:
     label: str
     side: str
-    status: str  # text: "Done 2026-03-04", "3 days overdue", ...
+    status: str  # text: "Done 4 Mar 2026", "3 working days overdue", ...
     y: float
     planned_x: float
     end_x: float  # done: completion; open: forecast
@@ -55,7 +55,7 @@ class Timeline:
 
 
 def _day(d) -> str:
-    return f"{d:%Y-%m-%d}" if d else "—"
+    return day_text(d) or "—"
 
 
 def timeline(now, steps) -> Timeline | None:

@@ -69,7 +69,7 @@ def test_a_step_done_late_says_the_working_days_it_was_charged(started_integrati
         assert (now.split.tradingview, now.split.partner, now.split.both) == (2, 0, 0)
         client.force_login(pm)
         page = client.get(f"/integrations/{started_integration.pk}/").content.decode()
-        assert "Done 2026-03-09, 2 working days late" in page  # the timeline
+        assert "Done 9 Mar 2026, 2 working days late" in page  # the timeline
         assert "2 working days late" in page and "TradingView 2 working days" in page
         assert "4 days late" not in page
 

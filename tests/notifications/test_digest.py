@@ -71,8 +71,8 @@ def test_the_digest_says_who_owes_what_what_is_late_and_what_is_due_this_week(po
     acme_part, beta_part = text[acme:beta], text[beta:]
     assert "Ball in court: both sides" in acme_part
     assert "TradingView owes: 1 · TradingView · Slack/Jira onboarding; 2 · TradingView · REST API" in acme_part
-    assert "• Late: 1 · TradingView · Slack/Jira onboarding — 17 working days overdue (due Thu 05 Mar)" in acme_part
-    assert "• Due this week: 1 · Partner · Data / trading endpoints implementation — Mon 30 Mar" in acme_part
+    assert "• Late: 1 · TradingView · Slack/Jira onboarding — 17 working days overdue (due Thu 5 Mar 2026)" in acme_part
+    assert "• Due this week: 1 · Partner · Data / trading endpoints implementation — Mon 30 Mar 2026" in acme_part
     assert "Ball in court: the partner" in beta_part
     assert "The partner owes: 1 · Partner · Data / trading endpoints implementation" in beta_part
     assert "Late" not in beta_part

@@ -135,7 +135,7 @@ def test_tradingview_tasks_are_announced_in_the_internal_channel_when_due_late_a
     late = OutboxMessage.objects.get(reason_key=f"tradingview_late:{onboarding.pk}:2026-03-05")
     assert late.created_at.date() == d(3, 6) and late.channel == INTERNAL
     again = OutboxMessage.objects.get(reason_key=f"tradingview_late:{onboarding.pk}:2026-03-05:2026-03-12")
-    assert "Late: due Thursday 05 Mar" in again.text and "5 working days overdue" in again.text
+    assert "Late: due Thu 5 Mar 2026" in again.text and "5 working days overdue" in again.text
     assert OutboxMessage.objects.get(step=onboarding, kind=K.TRADINGVIEW_DUE).created_at.date() == d(3, 5)
     assert not OutboxMessage.objects.filter(channel=PARTNER_CHANNEL).exists()  # nothing is the partner's yet
 
@@ -158,7 +158,7 @@ def test_a_tradingview_task_due_on_friday_is_late_on_monday(running, pm):
         d(4, 3),
         d(4, 6),
     ]
-    assert OutboxMessage.objects.get(step=sandbox, kind=K.TRADINGVIEW_LATE).text.startswith("Late: due Friday 03 Apr")
+    assert OutboxMessage.objects.get(step=sandbox, kind=K.TRADINGVIEW_LATE).text.startswith("Late: due Fri 3 Apr 2026")
 
 
 def test_a_late_tradingview_task_escalates_to_the_pms_lead_once_after_7_days(running, pm, settings):

@@ -51,8 +51,9 @@ def test_the_page_shows_the_standing_timeline_and_steps(staff_client, started_in
     assert "Acme Crypto Exchange" in html
     assert "Ball in court" in html and "Both sides" in html
     assert "Forecast launch" in html and "Baseline launch" in html
-    assert "2026-05-25" in html  # the planned and baseline launch
-    assert "window 2026-05-18 – 2026-05-25" in html
+    assert "<dd>25 May 2026" in html  # the planned and baseline launch
+    assert "window 18 May 2026 – 25 May 2026" in html
+    assert "kicked off 2 Mar 2026" in html
     assert "<svg" in html and '<title id="timeline-svg-title">Timeline of' in html
     assert "1 · TradingView · Slack/Jira onboarding" in html
     # A step whose prerequisites are open offers no button, only what it waits for.

@@ -268,7 +268,7 @@ def test_health_line_jira_failing(staff_client, settings):
     settings.SLACK_ENABLED = True
     JiraConnection.objects.create(pk=1, failing_since=at(date(2026, 3, 4), 8), failure_reason="401 Unauthorized")
     body = staff_client.get(reverse("portfolio")).content.decode()
-    assert "Jira sync failing since 2026-03-04 08:00" in body and "401 Unauthorized" in body
+    assert "Jira sync failing since 4 Mar 2026, 08:00" in body and "401 Unauthorized" in body
     assert "Jira sync is off" not in body
 
 

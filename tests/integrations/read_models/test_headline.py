@@ -8,7 +8,7 @@ Each scenario runs on the default plan kicked off on Monday 2026-03-02 (planned 
 
 import html as html_lib
 import re
-from datetime import date
+from datetime import date, datetime
 from io import StringIO
 
 import pytest
@@ -84,7 +84,7 @@ def test_every_page_shows_the_moved_window_and_none_the_old_one(client, pm, part
         stage = page(client, partner_user, paused, "stage-page")
         listed = row_of(portfolio(client, pm), paused)
     header = section(dashboard, 'id="summary"', "</section>")
-    assert '2026-06-08 <span class="muted">(window 2026-06-01 – 2026-06-08, weeks 11–12)' in header
+    assert '8 Jun 2026 <span class="muted">(window 1 Jun 2026 – 8 Jun 2026, weeks 11–12)' in header
     assert "Launch window 1 Jun 2026 – 8 Jun 2026" in section(dashboard, 'id="timeline"', "</section>")
     assert "launch window 1 Jun – 8 Jun 2026" in section(stage, 'id="summary"', "</section>")
     assert "Launch window 1 Jun 2026 – 8 Jun 2026" in section(stage, 'id="timeline"', "</section>")
@@ -109,10 +109,11 @@ def test_every_demo_integration_shows_one_launch_window_on_every_page(client, se
             dashboard = page(client, staff, integration)
             stage = page(client, staff, integration, "stage-page")
             planned, start, end = re.search(
-                r"<dt>Planned launch</dt><dd>(\S+) <span class=\"muted\">\(window (\S+) – (\S+),", dashboard
+                r"<dt>Planned launch</dt><dd>(\d+ \w+ \d+) <span class=\"muted\">\(window (\d+ \w+ \d+) – (\d+ \w+ \d+),",
+                dashboard,
             ).groups()
             assert end == planned, integration
-            start, end = date.fromisoformat(start), date.fromisoformat(end)
+            start, end = (datetime.strptime(day, "%d %b %Y").date() for day in (start, end))
             assert f"launch window {start:%-d %b} – {end:%-d %b %Y}" in stage, integration
             assert f"Launch window {start:%-d %b %Y} – {end:%-d %b %Y}" in section(
                 dashboard, 'id="timeline"', "</section>"
@@ -138,7 +139,7 @@ def test_a_cancelled_integration_says_when_why_and_by_whom_and_forecasts_nothing
         dashboard = page(client, pm, cancelled)
         listed = row_of(portfolio(client, pm), cancelled)
     header = section(dashboard, 'id="summary"', "</section>")
-    assert "Cancelled on 2026-03-20 by alice: The partner chose another vendor." in header
+    assert "Cancelled on 20 Mar 2026 by alice: The partner chose another vendor." in header
     assert "on plan" not in header.lower()
     timeline = section(dashboard, 'id="timeline"', "</section>")
     assert "forecast 20" not in timeline  # no step is drawn with a forecast date
@@ -176,7 +177,7 @@ def test_a_launched_integration_says_when(client, pm, partner_user, started_inte
     with on("2026-06-01"):
         dashboard = page(client, pm, started_integration)
         listed = row_of(portfolio(client, pm), started_integration)
-    assert "Launched on 2026-05-20" in section(dashboard, 'id="summary"', "</section>")
+    assert "Launched on 20 May 2026" in section(dashboard, 'id="summary"', "</section>")
     assert "Launched 20 May 2026" in listed and "All steps settled" not in listed
 
 
@@ -275,11 +276,11 @@ def test_the_integration_page_shows_what_is_blocked_at_the_top(client, pm, block
     header = section(dashboard, 'id="summary"', "</section>")
     assert 'class="badge late">Blocked</span>' in header.split("</h1>")[0]
     assert (
-        "1 · Partner · Data / trading endpoints implementation: blocked by dev.bob since 2026-03-20 (4 calendar days): "
+        "1 · Partner · Data / trading endpoints implementation: blocked by dev.bob since 20 Mar 2026 (4 calendar days): "
         "Waiting for exchange keys."
     ) in header
     assert (
-        "3 · TradingView · Sandbox access configuration: blocked by alice since 2026-03-20 (4 calendar days): "
+        "3 · TradingView · Sandbox access configuration: blocked by alice since 20 Mar 2026 (4 calendar days): "
         in header
     )
     assert "INTERNAL: legal review" in header

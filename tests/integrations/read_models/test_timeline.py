@@ -24,7 +24,7 @@ def test_the_timeline_geometry_puts_each_step_on_its_own_row(started_integration
     assert tl.baseline == PLANNED_DUE["open-to-all-users"] and tl.baseline_x == launch.planned_x
     assert tl.window == (date(2026, 5, 18), date(2026, 5, 25))
     assert tl.today == date(2026, 3, 4) and tl.today_x < tl.rows[2].planned_x
-    assert tl.rows[0].status == "forecast 2026-03-05"
+    assert tl.rows[0].status == "forecast 5 Mar 2026"
 
 
 def test_an_integration_without_a_planned_step_has_no_timeline(integration):
