@@ -29,7 +29,7 @@ from integrations.stage.team import member_form
 from integrations.standing import standing
 from roadmap.lineup import RECOMMENDED_LINEUP, ROLE_NAMES
 from roadmap.models import Side, StepStatus
-from roadmap.schedule import side_days, week_due_date, working_days_between
+from roadmap.schedule import side_days, working_days_between
 from roadmap.standing import awaiting_check
 
 MANUAL_URL = "https://www.tradingview.com/broker-integration-manual/"
