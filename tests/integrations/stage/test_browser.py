@@ -47,7 +47,7 @@ def worker(broker_app):  # noqa: F811
 @pytest.fixture
 def acme(pm):
     """Acme's trading-only integration, kicked off last Monday, with every step before the
-    production deployment done, no URL handed over yet; and Bob, its developer."""
+    production deployment done, only the staging URL handed over; and Bob, its developer."""
     partner = PartnerFactory(name="Acme Crypto Exchange", kind="exchange", time_zone="Europe/Berlin")
     bob = UserFactory(username="dev.bob", first_name="Bob")
     PartnerUser.objects.create(user=bob, partner=partner)
@@ -57,7 +57,7 @@ def acme(pm):
         trading_only=True,
         trading_auth=Integration.TradingAuth.PASSWORD_BEARER,
         trading_production_url="",
-        trading_staging_url="",
+        trading_staging_url="https://staging.acme.example/api",  # confirmed: the request for production URLs waits for it
         jira_project_key="ACME",
     )
     today = timezone.localdate()

@@ -16,7 +16,8 @@ def test_the_partner_sees_its_week_for_each_step_and_tradingviews_days(client, p
         html = client.get(reverse("stage-page", args=[started_integration.pk])).content.decode()
     table = html[html.index('id="roadmap"') : html.index("</table>", html.index('id="roadmap"'))]
     rows = {
-        re.sub(r"<[^>]+>|\s+", " ", title).strip(): days
+        # The step's title, before its comment thread in the same cell.
+        re.sub(r"<[^>]+>|\s+", " ", title.splitlines()[0]).strip(): days
         for title, days in re.findall(
             r'data-label="Step">(.*?)</td>.*?<span class="muted row-days">(.*?)</span>', table, flags=re.S
         )
