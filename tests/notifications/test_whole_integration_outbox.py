@@ -7,7 +7,8 @@ names, and at 11:30 each day the PM completes, through the services the pages us
 day has come: on its due date, or some working days after it for the partner's late steps (so
 reminders, overdue notices and an escalation appear). The partner's hand-overs are recorded before
 production deployment; Jira's webhook brings an issue created and a comment (through the inbox); the
-launch writes the partner's e-mail. Then every outbox row (but a step's status on its first message, an edit, not a
+launch writes the partner's e-mail. The PM is on Slack (mentioned, and the weekly digest lists the
+integration). Then every outbox row (but a step's status on its first message, an edit, not a
 message) is one line ``<not before, Europe/Berlin> | #channel | kind | first line of text``, compared
 with ``snapshots/whole_integration_outbox.txt``.
 
@@ -31,7 +32,7 @@ from integrations.jira import inbox
 from integrations.jira.models import JiraDelivery
 from integrations.models import IntegrationStep, PartnerContact
 from notifications import tasks
-from notifications.models import OutboxMessage
+from notifications.models import OutboxMessage, SlackUser
 from roadmap.models import StepStatus
 from tests.default_plan import KICKOFF, STEP_CODES
 from tests.factories import IntegrationFactory, PartnerFactory
@@ -45,7 +46,8 @@ SNAPSHOT = Path(__file__).parent / "snapshots" / "whole_integration_outbox.txt"
 BERLIN = ZoneInfo("Europe/Berlin")
 PARTNER_CHANNEL = "C0ACMEPARTNER"
 INTERNAL_CHANNEL = "C0TVINTERNAL"
-CHANNEL_NAMES = {PARTNER_CHANNEL: "#acme-partner", INTERNAL_CHANNEL: "#tradingview-internal"}
+PM_SLACK_ID = "U0ALICE"
+CHANNEL_NAMES = {PARTNER_CHANNEL: "#acme-partner", INTERNAL_CHANNEL: "#tradingview-internal", PM_SLACK_ID: "@alice"}
 # The partner's late steps: completed this many working days after their due date.
 LATE = {"endpoints-implementation": 9, "sandbox-development": 2, "smoke-test-fixes": 4}
 HAND_OVER_BEFORE = "production-deployment"
@@ -152,6 +154,7 @@ def outbox_lines() -> list[str]:
 def test_the_outbox_of_a_whole_integration_reads_as_the_snapshot(settings, pm):
     settings.TIME_ZONE = "Europe/Berlin"
     settings.SLACK_INTERNAL_CHANNEL = INTERNAL_CHANNEL
+    SlackUser.objects.create(user=pm, slack_user_id=PM_SLACK_ID)  # the PM on Slack: named, and gets the digest
     partner = PartnerFactory(name="Acme Crypto Exchange", kind="exchange", time_zone="Europe/Berlin", country="DE")
     PartnerContact.objects.create(partner=partner, name="Jonas Weber", email="jonas@acme.example", is_primary=True)
     integration = IntegrationFactory(
