@@ -25,7 +25,7 @@ from notifications.outbox import Message, write
 from notifications.reminders import partner_reminder_message, reminder_for
 from roadmap import standing as rules
 from roadmap.models import Side
-from roadmap.schedule import add_working_days
+from roadmap.schedule import add_working_days, working_days_between
 
 CHASE_WORKING_DAYS = 2
 K = OutboxMessage.Kind
@@ -38,7 +38,7 @@ class ChaseItem:
     integration: Integration
     deadline: date
     days_overdue: int
-    headline: str  # "3 working days overdue", "Due today", "Due in 2 days"
+    headline: str  # "3 working days overdue", "Due today", "Due in 2 working days"
     message: Message  # what "Remind now" would write today
     last_reminder: OutboxMessage | None = None
     just_sent: bool = False  # "Remind now" wrote it just now
@@ -87,7 +87,9 @@ def _items(integrations, now: datetime, sent_by) -> list[ChaseItem]:
                 continue
             step.integration = integration  # no query for step.integration in the message or the page
             days_overdue = now_standing.days_overdue(step)
-            reminder = reminder_for((step_standing.deadline - today).days, days_overdue)
+            deadline = step_standing.deadline
+            off = now_standing.clock.calendar(Side.PARTNER).days_not_worked([today, deadline])
+            reminder = reminder_for((deadline - today).days, days_overdue, working_days_between(today, deadline, off))
             message = partner_reminder_message(integration, step, reminder, step_standing.deadline, today, sent_by)
             items.append(
                 ChaseItem(

@@ -1,14 +1,15 @@
 """The reminder policy: who is nudged about which step, on which day, in which channel.
 
 Defaults (a template's ``reminder_policy`` may change them): for a step the partner owes, 7 and 2
-days before its deadline, on the day, on the first day overdue and every 3 days after; after 7
+working days before its deadline, on the day, on the first working day overdue and every 3 working
+days after, working days being the owing side's calendar's (``partner.calendar``; TradingView's
+``tradingview_calendar()``): nobody is nudged on a weekend or a holiday of that calendar. After 7
 days overdue the PM and the business manager hear it too (once). A TradingView task is held to
-the same policy in the internal channel: on the day it is due, its first day late and every 3
-days after; after 7 days late the PM's lead (``TRADINGVIEW_LEAD_SLACK_ID``) is named (once). Nothing for paused,
-launched or cancelled integrations, nor for steps that are done or do not apply. Each reminder is
-delivered in working hours of its recipients (the partner's time zone for the partner channel),
-never at a weekend: one that would fall at a weekend goes out on the Friday before (before the
-deadline) or on the Monday after (once overdue).
+the same policy in the internal channel, in TradingView's calendar: on the day it is due, its first
+working day late and every 3 working days after; after 7 days late the PM's lead
+(``TRADINGVIEW_LEAD_SLACK_ID``) is named (once). Nothing for paused, launched or cancelled
+integrations, nor for steps that are done or do not apply. Each reminder is delivered in working
+hours of its recipients (the partner's time zone for the partner channel).
 
 The day of a reminder is its recipient's day: the partner's channel counts in the partner's zone,
 TradingView's channel (its tasks, escalations, the weekly digest) in ``TIME_ZONE``. Beat runs
@@ -44,8 +45,9 @@ from notifications.messages import SLACK_USER_ID, Mrkdwn, joined, mention, mrkdw
 from notifications.models import OutboxMessage, ReminderSweep
 from notifications.outbox import Message, working_moment, write
 from roadmap import standing as rules
+from roadmap.calendars import WEEKENDS_ONLY, WorkingCalendar
 from roadmap.models import Side
-from roadmap.schedule import is_working_day, next_working_day
+from roadmap.schedule import is_working_day, working_days_between
 
 DEFAULT_POLICY = {"before_days": [7, 2], "on_due_day": True, "overdue_every_days": 3, "escalate_after_days": 7}
 K = OutboxMessage.Kind
@@ -67,40 +69,39 @@ def policy_for_value(policy: dict | None) -> dict:
 
 
 def partner_reminder(
-    days_to_deadline: int, policy: dict, day: date | None = None, days_overdue: int | None = None
+    days_to_deadline: int,
+    policy: dict,
+    day: date | None = None,
+    days_overdue: int | None = None,
+    calendar: WorkingCalendar | None = None,
 ) -> Reminder | None:
-    """The reminder a partner step gets on ``day``, ``days_to_deadline`` before (negative: after) its deadline.
+    """The reminder a step gets on ``day``, ``days_to_deadline`` (calendar days) before (negative: after) its deadline.
 
-    Nobody is nudged at a weekend: a reminder before the deadline that falls at a weekend goes out
-    on the working day before it (a Monday deadline's "2 days before" on the Friday), one after the
-    deadline on the next working day (Monday). ``day`` None: the counts are read as calendar days.
-    An overdue reminder says ``days_overdue``, the standing's working days overdue (the one unit of
-    days late), when given; the cadence counts calendar days from the deadline.
+    Counted in working days of ``calendar``, the owing side's (weekends only when None), and nobody
+    is nudged on a day that calendar does not work: a "before" reminder goes out when the working
+    days left to the deadline are one of the policy's ``before_days`` ("Due in 2 working days");
+    past the deadline, on its first working day overdue and every ``overdue_every_days`` working
+    days after. An overdue reminder says ``days_overdue``, the standing's working days overdue,
+    when given. ``day`` None: the counts are read as calendar days.
     """
-    deadline = day + timedelta(days=days_to_deadline) if day else None
-    for before in policy["before_days"]:
-        if before <= 0:
-            continue
-        if day is None:
-            if days_to_deadline == before:
-                return Reminder(K.REMINDER, f"Due in {days_to_deadline} days")
-            continue
-        moment = deadline - timedelta(days=before)
-        while not is_working_day(moment):
-            moment -= timedelta(days=1)
-        if moment == day:
-            return Reminder(K.REMINDER, f"Due in {days_to_deadline} days")
-    if days_to_deadline == 0 and policy["on_due_day"]:
-        return Reminder(K.DUE_TODAY, "Due today")
-    overdue = -days_to_deadline
+    before = [b for b in policy["before_days"] if b > 0]
     every = max(1, int(policy["overdue_every_days"]))
-    since = 1  # the calendar days this working day stands for: Monday also covers the weekend before it
-    if day is not None:
-        previous = day - timedelta(days=1)
-        while not is_working_day(previous):
-            previous -= timedelta(days=1)
-        since = (day - previous).days
-    if any(o >= 1 and (o - 1) % every == 0 for o in range(overdue - since + 1, overdue + 1)):
+    if day is None:
+        left, overdue = days_to_deadline, -days_to_deadline
+    else:
+        deadline = day + timedelta(days=days_to_deadline)
+        off = (calendar or WEEKENDS_ONLY).days_not_worked([day, deadline])
+        if not is_working_day(day, off):
+            return None
+        left, overdue = working_days_between(day, deadline, off), working_days_between(deadline, day, off)
+    if days_to_deadline > 0:
+        if left in before:
+            unit = working_days(left) if day is not None else f"{left} days"
+            return Reminder(K.REMINDER, f"Due in {unit}")
+        return None
+    if days_to_deadline == 0:
+        return Reminder(K.DUE_TODAY, "Due today") if policy["on_due_day"] else None
+    if overdue >= 1 and (overdue - 1) % every == 0:
         return Reminder(K.OVERDUE, f"{working_days(overdue if days_overdue is None else days_overdue)} overdue")
     return None
 
@@ -237,8 +238,8 @@ def _standing_at(integration, moment: datetime):
     )
 
 
-# A "before" reminder moves to the working day before when it falls at a weekend: a deadline can lie this
-# many days past the furthest "before" and still be reminded today (a week: any run of days off).
+# A "before" reminder counts working days: its deadline lies 7 calendar days past every 5 of them (the weekends),
+# and this many more for the holidays in between (a week: any run of days off).
 DAYS_OFF_MARGIN = 7
 
 
@@ -255,7 +256,7 @@ def _may_be_reminded(day: date) -> Q:
         (max(policy_for_value(policy)["before_days"], default=0) for policy in templates),
         default=0,
     )
-    horizon = day + timedelta(days=max(0, furthest) + DAYS_OFF_MARGIN)
+    horizon = day + timedelta(days=-(-max(0, furthest) * 7 // 5) + DAYS_OFF_MARGIN)
     return Q(next_due_on__isnull=True) | Q(next_due_on__lte=horizon)
 
 
@@ -296,6 +297,7 @@ def _plan_integration(
                 partner_side,
                 tradingview_side,
                 mornings,
+                calendar=now.clock.calendar(step.side),
             )
         elif tradingview_side:
             pending += _tradingview_step(
@@ -307,6 +309,7 @@ def _plan_integration(
                 policy,
                 now.days_overdue(step),
                 mornings,
+                calendar=now.clock.calendar(step.side),
             )
     return pending
 
@@ -322,10 +325,13 @@ def _partner_step(
     partner_side=True,
     tradingview_side=True,
     mornings: Mornings | None = None,
+    calendar: WorkingCalendar | None = None,
 ) -> list[Message]:
+    """The partner's step on ``day``: its reminder in the partner's channel, counted in ``calendar`` (the
+    partner's), and past the policy's escalation the PM and business manager named (once per deadline)."""
     mornings = mornings or Mornings(day)
     pending = []
-    reminder = partner_reminder(days_to_deadline, policy, day, days_overdue) if partner_side else None
+    reminder = partner_reminder(days_to_deadline, policy, day, days_overdue, calendar) if partner_side else None
     if reminder and integration.slack_channel_id:
         pending.append(
             partner_reminder_message(
@@ -385,27 +391,37 @@ def partner_reminder_message(
     )
 
 
-def reminder_for(days_to_deadline: int, days_overdue: int = 0) -> Reminder:
-    """The reminder a partner step gets by hand ``days_to_deadline`` (calendar days) before its deadline;
-    past it, the standing's ``days_overdue`` (working days, the unit of every late figure)."""
+def reminder_for(days_to_deadline: int, days_overdue: int = 0, days_left: int | None = None) -> Reminder:
+    """The reminder a partner step gets by hand ``days_to_deadline`` (calendar days) before its deadline, saying
+    ``days_left``, the partner's working days left ("Due in 2 working days", as the sweep says it); past it, the
+    standing's ``days_overdue`` (working days, the unit of every late figure)."""
     if days_to_deadline > 0:
-        return Reminder(K.REMINDER, f"Due in {days_to_deadline} day{'s' if days_to_deadline > 1 else ''}")
+        return Reminder(K.REMINDER, f"Due in {working_days(days_to_deadline if days_left is None else days_left)}")
     if days_to_deadline == 0 or days_overdue < 1:
         return Reminder(K.DUE_TODAY, "Due today")
     return Reminder(K.OVERDUE, f"{working_days(days_overdue)} overdue")
 
 
 def _tradingview_step(
-    integration, step, deadline, days_to_deadline, day, policy, days_overdue, mornings: Mornings | None = None
+    integration,
+    step,
+    deadline,
+    days_to_deadline,
+    day,
+    policy,
+    days_overdue,
+    mornings: Mornings | None = None,
+    calendar: WorkingCalendar | None = None,
 ) -> list[Message]:
-    """TradingView's task in its channel, on the partner's policy: due today, late at the policy's cadence, and
-    past the policy's escalation its lead named (once per deadline)."""
+    """TradingView's task in its channel, on the partner's policy counted in ``calendar`` (TradingView's): due
+    today, late at the policy's cadence, and past the policy's escalation its lead named (once per deadline)."""
     channel = settings.SLACK_INTERNAL_CHANNEL
     if not channel:
         return []
     mornings = mornings or Mornings(day)
     pending = []
-    reminder = partner_reminder(days_to_deadline, {**policy, "before_days": [], "on_due_day": True}, day, days_overdue)
+    policy_here = {**policy, "before_days": [], "on_due_day": True}
+    reminder = partner_reminder(days_to_deadline, policy_here, day, days_overdue, calendar)
     if reminder:
         if reminder.kind == K.DUE_TODAY:
             kind, headline, reason = (
@@ -413,7 +429,10 @@ def _tradingview_step(
                 "Due today",
                 f"{K.TRADINGVIEW_DUE}:{step.pk}:{deadline:%Y-%m-%d}",
             )
-        elif day == next_working_day(deadline + timedelta(days=1)):  # a Friday deadline is late on Monday
+        elif (
+            reminder.kind == K.OVERDUE
+            and working_days_between(deadline, day, (calendar or WEEKENDS_ONLY).days_not_worked([deadline, day])) == 1
+        ):  # the first working day late: a Friday deadline is late on Monday
             kind, headline = K.TRADINGVIEW_LATE, f"Late: due {day_text(deadline, weekday=True)}"
             reason = f"{kind}:{step.pk}:{deadline:%Y-%m-%d}"
         else:

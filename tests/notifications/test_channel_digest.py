@@ -2,7 +2,7 @@
 listing the steps with links; partner channels keep their per-step reminders.
 
 The default plan is kicked off on Monday 2026-03-02; the partner's first step is due on 30 March,
-so on Monday 6 April it is 7 days overdue: the escalation day.
+so on Monday 13 April it is 10 working days overdue (a reminder day) and past the escalation.
 """
 
 from datetime import date
@@ -19,7 +19,7 @@ from tests.notifications.conftest import INTERNAL_CHANNEL, SITE_URL
 
 K = OutboxMessage.Kind
 S = OutboxMessage.State
-ESCALATION_DAY = date(2026, 4, 6)
+ESCALATION_DAY = date(2026, 4, 13)  # a Monday, 10 working days overdue: a reminder day
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def test_fifty_late_integrations_make_one_escalation_message_listing_fifty_steps
         endpoints = step(integration, "endpoints-implementation")
         url = f"{SITE_URL}/integrations/{integration.pk}/#step-{endpoints.pk}"
         assert f"<{url}|Late &lt;{integration.partner.name[6:8]}&gt; &amp; Co" in body  # linked, escaped
-    assert body.count("Escalation: 5 working days overdue") == 50  # 7 calendar days
+    assert body.count("Escalation: 10 working days overdue") == 50  # 14 calendar days
     assert len(digest.blocks) <= 50 and all(len(b["text"]["text"]) <= 3000 for b in digest.blocks)
     # The partners' channels keep a reminder each, about their own step.
     overdue = OutboxMessage.objects.filter(kind=K.OVERDUE)
@@ -79,7 +79,7 @@ def test_fifty_late_integrations_make_one_escalation_message_listing_fifty_steps
     assert len(fake_slack.posts(INTERNAL_CHANNEL)) == 1
     assert len(fake_slack.posts()) == 1 + 50 + 1  # and a reminder per partner channel, the PM's weekly digest
 
-    assert plan_on(date(2026, 4, 7)) >= 0  # the next day: no escalation again, no new digest
+    assert plan_on(date(2026, 4, 14)) >= 0  # the next day: no escalation again, no new digest
     assert OutboxMessage.objects.filter(kind=K.CHANNEL_DIGEST).count() == 1
     assert OutboxMessage.objects.filter(kind=K.ESCALATION).count() == 50
 

@@ -163,7 +163,7 @@ def test_reminders_and_the_escalation_are_posted_as_text_and_mention_only_linked
     hostile.business_manager = manager
     hostile.save(update_fields=["business_manager"])
 
-    for day in (d(3, 5), d(3, 23), d(4, 7)):  # TradingView's tasks due; 7 days before; 8 days overdue
+    for day in (d(3, 5), d(3, 19), d(4, 7)):  # TradingView's tasks due; 7 working days before; 8 days overdue
         with on(day, 6):
             plan_reminders(day)
         deliver_everything(day)

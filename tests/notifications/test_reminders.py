@@ -74,19 +74,20 @@ def d(month, day):
 def test_a_partner_step_is_reminded_before_on_and_after_its_deadline_on_working_days_only(running):
     sweep(KICKOFF, d(4, 17))
     endpoints = step(running, "endpoints-implementation")
-    # 7 days before (Mon 23), 2 days before falls on Saturday 28 -> the Friday before
-    assert planned_days(endpoints, K.REMINDER) == [d(3, 23), d(3, 27)]
+    # 7 and 2 working days before the Monday deadline: Thursday 19 and Thursday 26 (weekends are not counted)
+    assert planned_days(endpoints, K.REMINDER) == [d(3, 19), d(3, 26)]
     assert planned_days(endpoints, K.DUE_TODAY) == [d(3, 30)]
-    # 1, 4, 7, 10 days overdue; the 13th (Sunday 12 April) goes out on Monday 13; then the 16th
-    assert planned_days(endpoints, K.OVERDUE) == [d(3, 31), d(4, 3), d(4, 6), d(4, 9), d(4, 13), d(4, 15)]
+    # 1, 4, 7, 10 and 13 working days overdue: the weekends are not counted
+    assert planned_days(endpoints, K.OVERDUE) == [d(3, 31), d(4, 3), d(4, 8), d(4, 13), d(4, 16)]
     rows = OutboxMessage.objects.filter(step=endpoints).exclude(kind=K.ESCALATION)
     assert {r.channel for r in rows} == {PARTNER_CHANNEL}
     assert all(r.not_before.astimezone(ZoneInfo("Europe/Berlin")).weekday() < 5 for r in rows)
     assert OutboxMessage.objects.get(reason_key=f"due_today:{endpoints.pk}:2026-03-30").text.startswith("Due today")
+    assert "Due in 2 working days" in OutboxMessage.objects.get(reason_key=f"reminder:{endpoints.pk}:2026-03-26").text
     assert "4 working days overdue" in OutboxMessage.objects.get(reason_key=f"overdue:{endpoints.pk}:2026-04-03").text
-    # Monday 04-06 is 7 days after the deadline, 5 working days: the unit of every count of days late.
-    monday = OutboxMessage.objects.get(reason_key=f"overdue:{endpoints.pk}:2026-04-06").text
-    assert "5 working days overdue" in monday and "7 days" not in monday
+    # Monday 04-13 is 14 days after the deadline, 10 working days: the unit of every count of days late.
+    monday = OutboxMessage.objects.get(reason_key=f"overdue:{endpoints.pk}:2026-04-13").text
+    assert "10 working days overdue" in monday and "14 days" not in monday
 
 
 def test_nothing_is_planned_at_a_weekend(running):
@@ -96,7 +97,7 @@ def test_nothing_is_planned_at_a_weekend(running):
 
 
 def test_no_reminder_on_other_days(running):
-    for day in (d(3, 16), d(3, 24), d(3, 26), d(4, 1), d(4, 2), d(4, 7), d(4, 8)):
+    for day in (d(3, 16), d(3, 24), d(3, 25), d(4, 1), d(4, 2), d(4, 7), d(4, 9)):
         plan_on(day)
     endpoints = step(running, "endpoints-implementation")
     # Only the escalation: the sweep of 6 April (7 days overdue) did not run, so 7 April catches it up
@@ -126,16 +127,16 @@ def test_no_escalation_before_seven_days_overdue(running):
 
 
 def test_tradingview_tasks_are_announced_in_the_internal_channel_when_due_late_and_every_3_days_after(running):
-    sweep(KICKOFF, d(3, 13))
+    sweep(KICKOFF, d(3, 16))
     onboarding = step(running, "slack-jira-onboarding")
     assert planned_days(onboarding, K.TRADINGVIEW_DUE) == [d(3, 5)]  # keyed by the deadline
-    # The first late day keyed by the deadline; then the partner's cadence: 4 days late (Monday 9, covering
-    # the weekend) and 7 (Thursday 12), keyed by their day.
-    assert planned_days(onboarding, K.TRADINGVIEW_LATE) == [d(3, 5), d(3, 9), d(3, 12)]
+    # The first late day keyed by the deadline; then the partner's cadence in working days: 4 working days
+    # late (Wednesday 11) and 7 (Monday 16), keyed by their day.
+    assert planned_days(onboarding, K.TRADINGVIEW_LATE) == [d(3, 5), d(3, 11), d(3, 16)]
     late = OutboxMessage.objects.get(reason_key=f"tradingview_late:{onboarding.pk}:2026-03-05")
     assert late.created_at.date() == d(3, 6) and late.channel == INTERNAL
-    again = OutboxMessage.objects.get(reason_key=f"tradingview_late:{onboarding.pk}:2026-03-05:2026-03-12")
-    assert "Late: due Thu 5 Mar 2026" in again.text and "5 working days overdue" in again.text
+    again = OutboxMessage.objects.get(reason_key=f"tradingview_late:{onboarding.pk}:2026-03-05:2026-03-16")
+    assert "Late: due Thu 5 Mar 2026" in again.text and "7 working days overdue" in again.text
     assert OutboxMessage.objects.get(step=onboarding, kind=K.TRADINGVIEW_DUE).created_at.date() == d(3, 5)
     assert not OutboxMessage.objects.filter(channel=PARTNER_CHANNEL).exists()  # nothing is the partner's yet
 
@@ -231,16 +232,16 @@ def test_sent_in_working_hours_of_the_partner_time_zone(running):
     running.partner.time_zone = "Asia/Tokyo"
     running.partner.save(update_fields=["time_zone"])
     tokyo = ZoneInfo("Asia/Tokyo")
-    # The sweep of Monday 23 March runs at 23:30 UTC on the Sunday: 08:30 on Monday in Tokyo
-    with time_machine.travel(datetime(2026, 3, 22, 23, 30, tzinfo=UTC), tick=False):
-        assert plan_reminders(d(3, 23)) == 1
+    # The sweep of Thursday 19 March (7 working days before) runs at 23:30 UTC on the Wednesday: 08:30 in Tokyo
+    with time_machine.travel(datetime(2026, 3, 18, 23, 30, tzinfo=UTC), tick=False):
+        assert plan_reminders(d(3, 19)) == 1
     row = OutboxMessage.objects.get(kind=K.REMINDER)
-    assert row.not_before == datetime(2026, 3, 23, 9, tzinfo=tokyo)
-    # Run on Friday at 10:00 UTC (19:00 in Tokyo, after hours): Monday 09:00 in Tokyo
-    with time_machine.travel(datetime(2026, 3, 27, 10, tzinfo=UTC), tick=False):
-        assert plan_reminders(d(3, 27)) == 1
-    friday = OutboxMessage.objects.get(reason_key__endswith=":2026-03-27")
-    assert friday.not_before == datetime(2026, 3, 30, 9, tzinfo=tokyo)
+    assert row.not_before == datetime(2026, 3, 19, 9, tzinfo=tokyo)
+    # Friday 3 April (4 working days overdue) run at 10:00 UTC (19:00 in Tokyo, after hours): Monday 09:00 in Tokyo
+    with time_machine.travel(datetime(2026, 4, 3, 10, tzinfo=UTC), tick=False):
+        assert plan_reminders(d(4, 3)) == 1
+    friday = OutboxMessage.objects.get(reason_key__endswith=":2026-04-03")
+    assert friday.not_before == datetime(2026, 4, 6, 9, tzinfo=tokyo)
 
 
 def test_a_partner_west_of_utc_hears_it_at_nine_its_time(running):
@@ -262,7 +263,7 @@ def test_a_doubled_beat_writes_nothing_twice(running):
 
 
 def test_reminders_about_a_step_share_its_thread(running):
-    sweep(d(3, 23), d(4, 1))
+    sweep(d(3, 19), d(4, 1))
     endpoints = step(running, "endpoints-implementation")
     rows = OutboxMessage.objects.filter(step=endpoints)
     assert rows.count() == 4
@@ -276,7 +277,7 @@ def test_a_template_policy_overrides_the_defaults(running):
     template.save(update_fields=["reminder_policy"])
     sweep(d(3, 16), d(4, 3))
     endpoints = step(running, "endpoints-implementation")
-    assert planned_days(endpoints, K.REMINDER) == [d(3, 27)]  # 3 days before only
+    assert planned_days(endpoints, K.REMINDER) == [d(3, 25)]  # 3 working days before only
     assert planned_days(endpoints, K.DUE_TODAY) == [d(3, 30)]
     assert planned_days(endpoints, K.OVERDUE) == [d(3, 31), d(4, 1), d(4, 2), d(4, 3)]
     assert OutboxMessage.objects.get(kind=K.ESCALATION).created_at.date() == d(4, 1)
@@ -300,7 +301,7 @@ def _portfolio(count, pm):
     return made
 
 
-@pytest.mark.parametrize("day", [d(3, 30), d(4, 6)], ids=["due-day", "escalation-day"])
+@pytest.mark.parametrize("day", [d(3, 30), d(4, 8)], ids=["due-day", "escalation-day"])
 def test_the_query_count_does_not_grow_with_integrations(settings, pm, day):
     settings.SLACK_INTERNAL_CHANNEL = INTERNAL
     SlackUser.objects.create(user=pm, slack_user_id="U0ALICE")
@@ -336,9 +337,9 @@ def test_send_reminders_plans_the_given_day(running):
 @pytest.mark.usefixtures("tradingview_done")
 def test_send_reminders_defaults_to_today(running):
     out = StringIO()
-    with on(d(4, 6), 6):  # 7 days overdue: the overdue reminder and the escalation
+    with on(d(4, 8), 6):  # 7 working days overdue: the overdue reminder and the escalation
         call_command("send_reminders", stdout=out)
-    assert out.getvalue().strip() == "Planned 2 new messages for 2026-04-06 into the outbox."
+    assert out.getvalue().strip() == "Planned 2 new messages for 2026-04-08 into the outbox."
     assert set(OutboxMessage.objects.values_list("kind", flat=True)) == {K.OVERDUE, K.ESCALATION}
 
 
@@ -363,9 +364,9 @@ def test_the_sweep_reads_only_integrations_with_something_due_around_the_day(run
         reminders, "_plan_integration", lambda i, day, *rest: read.append(i.pk) or planned(i, day, *rest)
     )
 
-    plan_on(d(3, 23))  # a week before the first one's partner step; the later one owes nothing for weeks
+    plan_on(d(3, 19))  # 7 working days before the first one's partner step; the later one owes nothing for weeks
     assert read == [running.pk]
-    assert planned_days(step(running, "endpoints-implementation"), K.REMINDER) == [d(3, 23)]
+    assert planned_days(step(running, "endpoints-implementation"), K.REMINDER) == [d(3, 19)]
 
     read.clear()
     plan_on(d(4, 27))  # both owe something now: the later one's first TradingView tasks are late

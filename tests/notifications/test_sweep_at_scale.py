@@ -1,7 +1,7 @@
 """The reminder sweep on a Monday with everything late: what it reads does not grow with the portfolio.
 
-The default plan kicked off on Monday 2026-03-02: on Monday 2026-04-06 the partner's first step is 7
-days overdue (its reminder and the escalation) and TradingView's first tasks are weeks late; it is
+The default plan kicked off on Monday 2026-03-02: on Monday 2026-04-13 the partner's first step is 10
+working days overdue (its reminder and the escalation) and TradingView's first tasks are weeks late; it is
 also the day of the PMs' weekly digest.
 """
 
@@ -19,7 +19,7 @@ from tests.factories import IntegrationFactory, PartnerFactory
 from tests.integrations.helpers import KICKOFF, at, ctx, on
 
 K = OutboxMessage.Kind
-MONDAY = date(2026, 4, 6)
+MONDAY = date(2026, 4, 13)
 INTERNAL = "C0INTERNAL"
 
 
@@ -62,7 +62,7 @@ def test_on_a_monday_the_reminders_and_the_weekly_digest_read_the_steps_once(on_
     assert kinds.count(K.OVERDUE) == 4  # each partner hears of its late step
     assert kinds.count(K.DIGEST) == 1  # and the PM gets the week's digest, listing all four
     digest = OutboxMessage.objects.get(kind=K.DIGEST)
-    assert "Your week 2026-W15: 4 integrations, 4 with late steps" in digest.text
+    assert "Your week 2026-W16: 4 integrations, 4 with late steps" in digest.text
     assert written == OutboxMessage.objects.exclude(state=OutboxMessage.State.DIGESTED).count()
 
 

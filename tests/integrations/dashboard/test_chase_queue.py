@@ -52,7 +52,7 @@ def test_partner_steps_overdue_or_due_within_two_working_days_on_my_integrations
     assert chase_codes(response) == [("Mine Broker", "endpoints-implementation")]
     body = response.content.decode()
     assert "Partner steps to chase" in body and "Not Mine Broker" not in body
-    assert "Due in 4 days" in body and "none yet" in body and ">Remind now</button>" in body
+    assert "Due in 2 working days" in body and "none yet" in body and ">Remind now</button>" in body
     # The preview is the reminder's own text, naming the PM.
     assert "What is left is yours to finish." in body and "Alice, your TradingView PM" in body
     with on(DAY_AFTER):

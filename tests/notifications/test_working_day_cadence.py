@@ -1,0 +1,92 @@
+"""Reminders count the working days of the owing side's calendar.
+
+A partner in Germany owes its endpoints by Monday 4 January 2027. New Year's Day (Friday) is a
+holiday there: "Due in 2 working days" goes out on Wednesday 30 December, not on New Year's Day
+(two calendar days before the weekend before the deadline), and the overdue reminders on its
+working days 1, 4 and 7 overdue.
+"""
+
+from datetime import date, timedelta
+
+import pytest
+
+from integrations import plan
+from notifications.models import OutboxMessage
+from notifications.reminders import partner_reminder, plan_reminders, policy_for_value
+from roadmap.calendars import WorkingCalendar
+from tests.factories import IntegrationFactory, PartnerFactory
+from tests.integrations.helpers import at, ctx, on, step
+
+pytestmark = pytest.mark.django_db
+K = OutboxMessage.Kind
+KICKOFF = date(2026, 12, 7)
+DEADLINE = date(2027, 1, 4)
+CHANNEL = "C0BERLIN1"
+
+
+@pytest.fixture
+def german(pm):
+    partner = PartnerFactory(name="Berliner Broker", time_zone="Europe/Berlin", country="DE")
+    integration = IntegrationFactory(partner=partner, tv_pm=pm, slack_channel_id=CHANNEL)
+    with on(KICKOFF, 9):
+        plan.start_integration(integration, KICKOFF, ctx(pm, at(KICKOFF, 9)))
+    endpoints = step(integration, "endpoints-implementation")
+    assert endpoints.due_date == DEADLINE
+    return endpoints
+
+
+def sweep(first: date, last: date):
+    day = first
+    while day <= last:
+        with on(day, 6):
+            plan_reminders(day)
+        day += timedelta(days=1)
+
+
+def partner_days(endpoints, kind) -> list[date]:
+    keys = OutboxMessage.objects.filter(step=endpoints, kind=kind, channel=CHANNEL).values_list("reason_key", flat=True)
+    return sorted(date.fromisoformat(key.rsplit(":", 1)[1]) for key in keys)
+
+
+def test_a_german_partner_hears_due_in_2_working_days_on_30_december_not_on_new_years_day(german):
+    sweep(date(2026, 12, 21), date(2027, 1, 4))
+    # 7 working days before: 23, 24, 28, 29, 30, 31 December and 4 January are left after Tuesday 22
+    assert partner_days(german, K.REMINDER) == [date(2026, 12, 22), date(2026, 12, 30)]
+    reminder = OutboxMessage.objects.get(reason_key=f"reminder:{german.pk}:2026-12-30")
+    assert reminder.text.startswith("Due in 2 working days")
+    assert not OutboxMessage.objects.filter(channel=CHANNEL, reason_key__endswith=":2027-01-01").exists()
+    assert partner_days(german, K.DUE_TODAY) == [DEADLINE]
+
+
+def test_a_german_partner_hears_of_its_late_step_on_working_days_1_4_and_7_overdue(german):
+    sweep(date(2027, 1, 5), date(2027, 1, 15))
+    # 1 working day overdue on Tuesday 5, 4 on Friday 8, 7 on Wednesday 13 (the weekend is not counted)
+    assert partner_days(german, K.OVERDUE) == [date(2027, 1, 5), date(2027, 1, 8), date(2027, 1, 13)]
+    assert "7 working days overdue" in OutboxMessage.objects.get(reason_key=f"overdue:{german.pk}:2027-01-13").text
+
+
+def test_nobody_is_nudged_on_a_holiday_of_the_owing_sides_calendar():
+    policy = policy_for_value(None)
+    germany = WorkingCalendar("DE")
+    # Friday 1 January 2027 would be the first working day overdue of a step due on 31 December
+    assert partner_reminder(-1, policy, date(2027, 1, 1), calendar=germany) is None
+    assert partner_reminder(-4, policy, date(2027, 1, 4), calendar=germany).headline == "1 working day overdue"
+    # Weekends only: Friday 1 January is worked, and the first day overdue
+    assert partner_reminder(-1, policy, date(2027, 1, 1)).kind == K.OVERDUE
+
+
+def test_a_late_tradingview_task_is_counted_in_tradingviews_calendar(settings, pm):
+    settings.SLACK_INTERNAL_CHANNEL = "C0INTERNAL"
+    settings.TRADINGVIEW_HOLIDAYS_COUNTRY = "GB"
+    settings.TRADINGVIEW_HOLIDAYS_SUBDIVISION = "ENG"
+    kickoff = date(2026, 12, 21)
+    integration = IntegrationFactory(partner=PartnerFactory(name="Winter Broker", time_zone="UTC"), tv_pm=pm)
+    with on(kickoff, 9):
+        plan.start_integration(integration, kickoff, ctx(pm, at(kickoff, 9)))
+    onboarding = step(integration, "slack-jira-onboarding")
+    assert onboarding.due_date == date(2026, 12, 24)
+    sweep(date(2026, 12, 24), date(2027, 1, 8))
+    late = OutboxMessage.objects.filter(step=onboarding, kind=K.TRADINGVIEW_LATE).order_by("created_at")
+    # Christmas, Boxing Day (on Monday 28) and New Year's Day are not worked in England: late on Tuesday 29
+    # December (its first working day late), then 4 and 7 working days late.
+    assert [m.created_at.date() for m in late] == [date(2026, 12, 29), date(2027, 1, 4), date(2027, 1, 7)]
