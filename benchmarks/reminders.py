@@ -48,12 +48,13 @@ KICKOFF = date(2026, 3, 2)
 SOURCES = 20  # integrations made through the services; the rest are copies
 PMS = 5
 # Per size: a Monday with everything late (reminders, escalations + the weekly digest) and a weekday in the
-# partner's overdue cadence, both fresh (no reason written yet).
+# partner's overdue cadence, both fresh (no reason written yet). The first steps are due Mon 30 Mar and
+# overdue reminders go on working days 1, 4, 7 ... overdue: each day below is one of those (10, 13; 25, 28 ...).
 DAYS = [
-    (date(2026, 4, 6), date(2026, 4, 9)),
-    (date(2026, 4, 13), date(2026, 4, 15)),
-    (date(2026, 4, 20), date(2026, 4, 22)),
-    (date(2026, 4, 27), date(2026, 4, 29)),
+    (date(2026, 4, 13), date(2026, 4, 16)),
+    (date(2026, 5, 4), date(2026, 5, 7)),
+    (date(2026, 5, 25), date(2026, 5, 28)),
+    (date(2026, 6, 15), date(2026, 6, 18)),
 ]
 
 
