@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from integrations.clock import day_of
 from integrations.models import ChangeSource
-from integrations.text import NOTE_MAX, clean_text, too_long
+from integrations.text import NOTE_MAX, clean_text, moment_text, too_long
 from roadmap.refusals import InvalidInput, ReasonRequired
 
 # Clocks of the machines that report changes (Jira, a browser) drift a little; a change dated
@@ -50,8 +50,7 @@ class ChangeContext:
             raise InvalidInput(f"The time of a change must be a date and time with its time zone, not {moment!r}.")
         if moment > now + CLOCK_SKEW:
             raise InvalidInput(
-                f"The change is dated {timezone.localtime(moment):%Y-%m-%d %H:%M}, in the future; "
-                "record it when it has happened."
+                f"The change is dated {moment_text(moment)}, in the future; record it when it has happened."
             )
         object.__setattr__(self, "note", clean_text(self.note))
         object.__setattr__(self, "moment", min(moment, now))
@@ -98,4 +97,4 @@ class ChangeContext:
 
     def __str__(self):
         who = self.by.get_username() if self.by else self.by_name or "system"
-        return f"{who} via {self.source} at {self.moment:%Y-%m-%d %H:%M}"
+        return f"{who} via {self.source} at {moment_text(self.moment)}"

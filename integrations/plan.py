@@ -17,6 +17,7 @@ from integrations.clock import calendars_for, day_of
 from integrations.context import ChangeContext
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange
 from integrations.standing import refresh_standing
+from integrations.text import day_text, moment_text
 from roadmap.calendars import check_country
 from roadmap.conditions import evaluate
 from roadmap.models import Side, StepStatus, TemplateStep, template_problems
@@ -67,8 +68,8 @@ def _check_dating(integration, context: ChangeContext):
     last = integration.events.order_by("-at", "-id").first()
     if last is not None and context.moment < last.at:
         raise StaleChange(
-            f"A change dated {timezone.localtime(context.moment):%Y-%m-%d %H:%M} comes before {integration}'s last "
-            f"recorded change ({last.get_kind_display().lower()} on {timezone.localtime(last.at):%Y-%m-%d %H:%M}); "
+            f"A change dated {moment_text(context.moment)} comes before {integration}'s last "
+            f"recorded change ({last.get_kind_display().lower()} on {moment_text(last.at)}); "
             "it was not applied."
         )
 
@@ -134,7 +135,7 @@ def start_integration(integration, kickoff, context: ChangeContext) -> Integrati
     integration = _locked(integration)
     if integration.is_started:
         raise InvalidInput(
-            f"{integration} was kicked off on {integration.kickoff_on:%Y-%m-%d}; "
+            f"{integration} was kicked off on {day_text(integration.kickoff_on)}; "
             "re-plan it with a new kick-off date instead."
         )
     if not integration.is_active:
@@ -174,7 +175,7 @@ def start_integration(integration, kickoff, context: ChangeContext) -> Integrati
             )
         )
     steps = IntegrationStep.objects.bulk_create(steps)
-    plan_note = f"Planned from {template} for a kick-off on {kickoff:%Y-%m-%d}."
+    plan_note = f"Planned from {template} for a kick-off on {day_text(kickoff)}."
     StepChange.objects.bulk_create(
         StepChange(
             step=step,
@@ -236,12 +237,12 @@ def replan(integration, kickoff, context: ChangeContext) -> Integration:
     if not context.note:
         raise ReasonRequired("Say why the plan moves; the reason is kept in the history.")
     if kickoff == integration.kickoff_on:
-        raise InvalidInput(f"{integration} already kicks off on {kickoff:%Y-%m-%d}.")
+        raise InvalidInput(f"{integration} already kicks off on {day_text(kickoff)}.")
     steps = list(integration.steps.all())
     _check_template(steps, integration)
     dates = plan_due_dates(steps, kickoff, calendars_for(integration))
     old = integration.kickoff_on
-    note = f"Re-planned: kick-off moved from {old:%Y-%m-%d} to {kickoff:%Y-%m-%d}. {context.note}"
+    note = f"Re-planned: kick-off moved from {day_text(old)} to {day_text(kickoff)}. {context.note}"
     _move_planned_dates(steps, {s: dates[s.code] for s in steps}, context, note)
     integration.kickoff_on = kickoff
     integration.save(update_fields=["kickoff_on", "updated_at"])
@@ -286,7 +287,7 @@ def resume(integration, context: ChangeContext) -> Integration:
         raise InvalidInput(f"{integration} is not paused.")
     _check_dating(integration, context)
     days = (context.today - integration.paused_on).days
-    note = f"Resumed after {days} day(s) paused since {integration.paused_on:%Y-%m-%d}. {context.note}".strip()
+    note = f"Resumed after {days} day(s) paused since {day_text(integration.paused_on)}. {context.note}".strip()
     paused_on = integration.paused_on
     integration.state = Integration.State.ACTIVE
     integration.paused_on = None

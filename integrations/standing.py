@@ -30,6 +30,7 @@ from integrations.batches import in_batches, write_changes
 from integrations.clock import clock_for, paused_dates
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange
 from integrations.stored_standing import health_of
+from integrations.text import day_text
 from roadmap import standing as rules
 from roadmap.models import SETTLED_STATUSES, Side, StepStatus
 from roadmap.schedule import add_working_days, is_working_day, next_working_day
@@ -404,28 +405,26 @@ def _record_deadline_move(now: Standing, step, old: date, step_standing, context
     by_reopen = reopened and context is not None and context.moment == step_standing.since
     if by_reopen:
         why = (
-            f"it was reopened on {now.clock.day(step_standing.since, step.side):%Y-%m-%d} and owes its work again, "
+            f"it was reopened on {day_text(now.clock.day(step_standing.since, step.side))} and owes its work again, "
             "with the working days the plan gives it counted from then."
         )
     elif handover and cause.hands_over > cause.forecast:
         why = (
-            f"{cause.step}, done on {cause.forecast:%Y-%m-%d}, hands over again on {cause.hands_over:%Y-%m-%d}, "
+            f"{cause.step}, done on {day_text(cause.forecast)}, hands over again on {day_text(cause.hands_over)}, "
             "after a step before it was reopened; this step keeps the working days the plan gave it."
         )
     elif handover:
         why = (
-            f"{cause.step} was finished on {cause.forecast:%Y-%m-%d}, planned for {cause.planned:%Y-%m-%d}; "
+            f"{cause.step} was finished on {day_text(cause.forecast)}, planned for {day_text(cause.planned)}; "
             "this step keeps the working days the plan gave it."
         )
     elif reopened and any(day >= now.clock.day(step_standing.since, step.side) for day in now.paused):
         why = (
             f"the integration was paused; the working days it owes since it was reopened on "
-            f"{now.clock.day(step_standing.since, step.side):%Y-%m-%d} move by the working days paused."
+            f"{day_text(now.clock.day(step_standing.since, step.side))} move by the working days paused."
         )
     elif step_standing.planned != step.planned_due_date:
-        why = (
-            f"the integration was paused; the plan's {step.planned_due_date:%Y-%m-%d} moves by the working days paused."
-        )
+        why = f"the integration was paused; the plan's {day_text(step.planned_due_date)} moves by the working days paused."
     else:
         why = "its prerequisites' finish changed."
     if by_reopen:
@@ -435,7 +434,7 @@ def _record_deadline_move(now: Standing, step, old: date, step_standing, context
         ).update(from_due=old, to_due=step_standing.deadline)
         if updated:
             return
-    note = f"Deadline moved from {old:%Y-%m-%d} to {step_standing.deadline:%Y-%m-%d}: {why}"
+    note = f"Deadline moved from {day_text(old)} to {day_text(step_standing.deadline)}: {why}"
     row = context.row() if context is not None else {"at": timezone.now(), "source": "system", "by": None}
     StepChange.objects.create(
         step=step,

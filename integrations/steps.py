@@ -11,7 +11,6 @@ from dataclasses import replace
 
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 
 from integrations import events
 from integrations.actions import VERIFY, state_refusal, user_refusal
@@ -19,6 +18,7 @@ from integrations.context import ChangeContext
 from integrations.guards import completion_refusal, start_refusal
 from integrations.models import ChangeSource, Integration, IntegrationEvent, IntegrationStep, StepChange
 from integrations.standing import refresh_standing
+from integrations.text import moment_text
 from roadmap.models import SETTLED_STATUSES, StepStatus
 from roadmap.refusals import InvalidInput, InvalidTransition, StaleChange
 from roadmap.standing import awaiting_check
@@ -156,9 +156,9 @@ def _dating_refusal(step, context: ChangeContext):
     last = last_change(step)
     if last is not None and context.moment < last.at:
         return StaleChange(
-            f"{step}: a change dated {timezone.localtime(context.moment):%Y-%m-%d %H:%M} comes before its last "
+            f"{step}: a change dated {moment_text(context.moment)} comes before its last "
             f"recorded change ({last.get_to_status_display().lower()} on "
-            f"{timezone.localtime(last.at):%Y-%m-%d %H:%M}); it was not applied."
+            f"{moment_text(last.at)}); it was not applied."
         )
     return None
 

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from integrations.text import working_days
+from integrations.text import day_text, working_days
 
 
 def step_url(step_id) -> str:
@@ -49,13 +49,9 @@ def days_overdue_html(days: int):
 
 
 def date_html(day):
-    """An ISO date that does not break at its hyphens in a narrow column."""
-    return format_html('<span class="nowrap">{}</span>', iso_day(day))
+    """A date ("4 Mar 2026") that does not break at its spaces in a narrow column."""
+    return format_html('<span class="nowrap">{}</span>', day_text(day))
 
 
 def plural_s(n: int) -> str:
     return "" if n == 1 else "s"
-
-
-def iso_day(value) -> str:
-    return f"{value:%Y-%m-%d}" if value else ""

@@ -17,7 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from integrations import agreed_launch, plan
-from integrations.admin.common import ReadOnlyInline, date_html, days_overdue_html, iso_day, step_link
+from integrations.admin.common import ReadOnlyInline, date_html, days_overdue_html, step_link
 from integrations.admin.jira import jira_section
 from integrations.admin.operations import Operation, OperationsAdmin
 from integrations.context import ChangeContext
@@ -26,6 +26,7 @@ from integrations.jira.health import jira_health
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange, TeamMember
 from integrations.read_models.history import history
 from integrations.standing import standing
+from integrations.text import day_text
 from roadmap import default_template
 from roadmap import standing as rules
 from roadmap.lineup import RECOMMENDED_LINEUP, lineup_gaps
@@ -90,14 +91,14 @@ class IntegrationStepInline(ReadOnlyInline):
 
     @admin.display(description="planned")
     def planned(self, step):
-        return iso_day(step.planned_due_date) or "-"
+        return day_text(step.planned_due_date) or "-"
 
     @admin.display(description="deadline")
     def deadline(self, step):
         """The deadline; in bold when a late hand-over moved it from the planned date."""
         if step.due_date and step.due_date != step.planned_due_date:
-            return format_html("<strong>{}</strong>", iso_day(step.due_date))
-        return iso_day(step.due_date) or "-"
+            return format_html("<strong>{}</strong>", day_text(step.due_date))
+        return day_text(step.due_date) or "-"
 
     @admin.display(description="step")
     def step(self, step):

@@ -4,13 +4,13 @@ from django.contrib import admin
 from django.db import models
 from django.db.models import Count
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
 from integrations import plan
 from integrations.admin.common import ReadOnlyInline
 from integrations.context import ChangeContext
 from integrations.models import Integration, Partner, PartnerContact, PartnerUser
+from integrations.text import moment_text
 
 
 class PartnerContactInline(admin.TabularInline):
@@ -47,7 +47,7 @@ class PartnerUserInline(admin.TabularInline):
 
     @admin.display(description="last came")
     def last_login(self, account):
-        return f"{timezone.localtime(account.user.last_login):%Y-%m-%d %H:%M}" if account.user.last_login else "never"
+        return f"{moment_text(account.user.last_login)}" if account.user.last_login else "never"
 
 
 class PartnerIntegrationInline(ReadOnlyInline):

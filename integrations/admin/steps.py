@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from integrations.actions import ACTIONS, step_actions
-from integrations.admin.common import days_overdue_html, iso_day, plural_s, step_url
+from integrations.admin.common import days_overdue_html, plural_s, step_url
 from integrations.admin.jira import issue_list
 from integrations.admin.operations import Operation, OperationsOnlyAdmin
 from integrations.context import ChangeContext
@@ -18,6 +18,7 @@ from integrations.models import IntegrationStep, StepChange
 from integrations.read_models.history import history
 from integrations.standing import standing
 from integrations.steps import apply_action
+from integrations.text import day_text
 from roadmap.models import Channel
 
 
@@ -148,13 +149,13 @@ class IntegrationStepAdmin(OperationsOnlyAdmin):
     @admin.display(description="planned date")
     def planned(self, step):
         """The plan's date: set at kick-off, moved by re-planning and pauses."""
-        return iso_day(step.planned_due_date) or "-"
+        return day_text(step.planned_due_date) or "-"
 
     @admin.display(description="deadline")
     def deadline(self, step):
         if step.due_date and step.planned_due_date and step.due_date != step.planned_due_date:
-            return f"{iso_day(step.due_date)} (moved from the planned date by a late hand-over)"
-        return iso_day(step.due_date) or "-"
+            return f"{day_text(step.due_date)} (moved from the planned date by a late hand-over)"
+        return day_text(step.due_date) or "-"
 
     @admin.display(description="tells the other side via")
     def tells(self, step):

@@ -19,7 +19,7 @@ from django.utils.html import format_html
 
 from integrations.admin.operations import Operation, OperationsAdmin
 from integrations.models import Integration
-from integrations.text import working_days
+from integrations.text import day_text, working_days
 from roadmap.conditions import CONDITIONS
 from roadmap.models import Channel, RoadmapTemplate, Side, TemplateStep, step_label, template_problems
 from roadmap.schedule import roadmap_side_days
@@ -91,7 +91,7 @@ def delete_refusal(template) -> str:
     users = f"{count} integration{'' if count == 1 else 's'} follow{'s' if count == 1 else ''} it"
     if template.is_frozen:
         return (
-            f"{template} is in use (frozen since {template.frozen_at:%Y-%m-%d}"
+            f"{template} is in use (frozen since {day_text(template.frozen_at)}"
             f"{'; ' + users if count else ''}): it cannot be deleted."
         )
     if count:
@@ -259,7 +259,7 @@ class RoadmapTemplateAdmin(OperationsAdmin):
             if _frozen(obj):
                 count = integration_count(obj)
                 context["change_notice"] = (
-                    f"In use since {obj.frozen_at:%Y-%m-%d} ({count} integration{'' if count == 1 else 's'}): "
+                    f"In use since {day_text(obj.frozen_at)} ({count} integration{'' if count == 1 else 's'}): "
                     "this version and its steps can no longer change, and it cannot be deleted. "
                     "To change the process, make a new version and edit that."
                 )

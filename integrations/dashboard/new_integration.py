@@ -21,6 +21,7 @@ from integrations.context import ChangeContext
 from integrations.dashboard.access import staff_required
 from integrations.forms import DateInput
 from integrations.models import Integration, Partner, validate_time_zone
+from integrations.text import day_text
 from roadmap import default_template
 from roadmap.models import RoadmapTemplate
 from roadmap.refusals import Refusal
@@ -163,8 +164,8 @@ def new_integration(request):
         return _render(request, form, planned, status=400)
     messages.success(
         request,
-        f"{integration} created and kicked off on {integration.kickoff_on:%Y-%m-%d}: "
-        f"planned launch {integration.baseline_launch_on:%Y-%m-%d}. Invite the partner's people below.",
+        f"{integration} created and kicked off on {day_text(integration.kickoff_on)}: "
+        f"planned launch {day_text(integration.baseline_launch_on)}. Invite the partner's people below.",
     )
     return redirect(reverse("integration-page", args=[integration.pk]) + "#access")
 

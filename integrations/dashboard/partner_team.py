@@ -10,7 +10,6 @@ import smtplib
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from integrations import partner_access
@@ -18,6 +17,7 @@ from integrations.dashboard.access import staff_required
 from integrations.dashboard.integration_page import _context, _load, _page_url
 from integrations.forms import InviteForm
 from integrations.models import PartnerUser
+from integrations.text import moment_text
 from roadmap.refusals import Refusal
 
 
@@ -30,7 +30,7 @@ def send_invitation(request, invitation, shown_to_inviter: bool):
     url = link_url(request, invitation.raw_token)
     user = invitation.account.user
     who = f"{user.get_full_name()} <{user.email}>"
-    until = f"{timezone.localtime(invitation.link.expires_at):%Y-%m-%d %H:%M}"
+    until = moment_text(invitation.link.expires_at)
     again = " (their access is back)" if invitation.reactivated else ""
     try:
         partner_access.email_invitation(invitation, url, request.user)

@@ -12,11 +12,12 @@ page show it.
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.urls import reverse
 
 from integrations.models import Integration, IntegrationEvent, StepChange
+from integrations.text import day_text
 from roadmap.models import StepStatus
 
 
@@ -53,7 +54,16 @@ class MergedHistory:
 
 
 def _day(value) -> str:
-    return f"{value:%Y-%m-%d}" if value else ""
+    return day_text(value)
+
+
+def _stored_day(value: str) -> str:
+    """An event's stored value as people read it: an ISO date ("2026-03-05", as events keep dates)
+    becomes "5 Mar 2026"; any other value (a state, a title) is shown as it is."""
+    try:
+        return day_text(date.fromisoformat(value))
+    except (TypeError, ValueError):
+        return value
 
 
 def _step_url(step_id) -> str:
@@ -114,7 +124,7 @@ def _step_change_text(change: StepChange) -> str:
 
 
 def _event_text(event: IntegrationEvent) -> str:
-    kind, before, after = event.kind, event.from_value, event.to_value
+    kind, before, after = event.kind, _stored_day(event.from_value), _stored_day(event.to_value)
     K = IntegrationEvent.Kind
     if kind == K.KICKED_OFF:
         return f"Kicked off on {after}"

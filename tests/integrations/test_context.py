@@ -84,7 +84,7 @@ def test_a_time_more_than_five_minutes_ahead_is_refused(frozen_now):
         ChangeContext(source=ChangeSource.JIRA, at=frozen_now + CLOCK_SKEW + timedelta(seconds=1))
 
     assert caught.value.message == (
-        "The change is dated 2026-03-10 12:05, in the future; record it when it has happened."
+        "The change is dated 10 Mar 2026, 12:05, in the future; record it when it has happened."
     )
     with pytest.raises(InvalidInput, match="in the future"):
         ChangeContext(source=ChangeSource.JIRA, at=datetime(2027, 1, 1, tzinfo=UTC))
@@ -169,9 +169,9 @@ def test_a_context_cannot_be_changed(alice):
 
 def test_str_says_who_how_and_when(alice):
     then = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
-    assert str(ChangeContext(source=ChangeSource.WEB, by=alice, at=then)) == "alice via web at 2026-03-02 09:30"
+    assert str(ChangeContext(source=ChangeSource.WEB, by=alice, at=then)) == "alice via web at 2 Mar 2026, 09:30"
     assert (
         str(ChangeContext(source=ChangeSource.JIRA, by_name="j.smith", at=then))
-        == "j.smith via jira at 2026-03-02 09:30"
+        == "j.smith via jira at 2 Mar 2026, 09:30"
     )
-    assert str(ChangeContext(source=ChangeSource.SYSTEM, at=then)) == "system via system at 2026-03-02 09:30"
+    assert str(ChangeContext(source=ChangeSource.SYSTEM, at=then)) == "system via system at 2 Mar 2026, 09:30"

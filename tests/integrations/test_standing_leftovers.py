@@ -30,8 +30,8 @@ def test_a_pause_after_a_reopen_is_named_as_what_moved_the_deadline(started_inte
     moved = StepChange.objects.filter(step=development, from_due=date(2026, 4, 14)).get()
     assert moved.to_due == date(2026, 4, 16)
     assert moved.note == (
-        "Deadline moved from 2026-04-14 to 2026-04-16: the integration was paused; the working days it owes "
-        "since it was reopened on 2026-04-10 move by the working days paused."
+        "Deadline moved from 14 Apr 2026 to 16 Apr 2026: the integration was paused; the working days it owes "
+        "since it was reopened on 10 Apr 2026 move by the working days paused."
     )
 
 

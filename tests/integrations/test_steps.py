@@ -348,8 +348,8 @@ def test_a_change_dated_before_the_steps_last_status_change_is_refused(started_i
 
     assert caught.value.code == "stale_change"
     assert caught.value.message == (
-        "1 · Partner · Data / trading endpoints implementation: a change dated 2026-03-09 17:00 comes before "
-        "its last recorded change (in progress on 2026-03-10 12:00); it was not applied."
+        "1 · Partner · Data / trading endpoints implementation: a change dated 9 Mar 2026, 17:00 comes before "
+        "its last recorded change (in progress on 10 Mar 2026, 12:00); it was not applied."
     )
     assert step(started_integration, "endpoints-implementation").status == StepStatus.IN_PROGRESS
     assert history_count(started_integration) == rows_before
@@ -442,8 +442,8 @@ def test_stored_standing_refreshes_after_each_change(started_integration, pm):
     assert (move.source, move.from_status, move.to_status) == ("system", "not_started", "not_started")
     assert (move.from_due, move.to_due, move.at) == (date(2026, 4, 2), date(2026, 4, 14), at("2026-04-09"))
     assert move.note == (
-        "Deadline moved from 2026-04-02 to 2026-04-14: 2 · Partner · Passing REST API autotests was finished "
-        "on 2026-04-09, planned for 2026-03-30; this step keeps the working days the plan gave it."
+        "Deadline moved from 2 Apr 2026 to 14 Apr 2026: 2 · Partner · Passing REST API autotests was finished "
+        "on 9 Apr 2026, planned for 30 Mar 2026; this step keeps the working days the plan gave it."
     )
     # Only the step handed over late moves; the plan does not.
     assert {s.code: s.planned_due_date for s in started_integration.steps.all()} == PLANNED_DUE

@@ -160,8 +160,8 @@ def test_changelist_shows_step_labels_blocked_marker_forecast_and_slip_split(adm
         "Late Broker",
         STEP_LABELS["endpoints-implementation"],
         "Partner",
-        "2026-03-30",
-        "2026-05-28 | plan 2026-05-25 (+3 wd)",
+        "30 Mar 2026",
+        "28 May 2026 | plan 25 May 2026 (+3 wd)",
         "TradingView 3 wd",
         "alice",
     ]
@@ -169,8 +169,8 @@ def test_changelist_shows_step_labels_blocked_marker_forecast_and_slip_split(adm
         "Blocked Broker",
         STEP_LABELS["slack-jira-onboarding"],
         f"Both | Blocked: {STEP_LABELS['endpoints-implementation']}",
-        "2026-03-05 | 3 working days overdue",
-        "2026-05-28 | plan 2026-05-25 (+3 wd)",
+        "5 Mar 2026 | 3 working days overdue",
+        "28 May 2026 | plan 25 May 2026 (+3 wd)",
         "TradingView 3 wd",
         "alice",
     ]
@@ -188,7 +188,7 @@ def test_changelist_shows_forecast_against_a_moved_baseline(admin_client, pm):
         rows = result_rows(admin_client.get(CHANGELIST))
 
     [row] = rows.values()
-    assert row[4:6] == ["2026-06-01 | plan 2026-06-01 (on time) | baseline 2026-05-25 (+5 wd)", "-"]
+    assert row[4:6] == ["1 Jun 2026 | plan 1 Jun 2026 (on time) | baseline 25 May 2026 (+5 wd)", "-"]
 
 
 # --- the integration's page -----------------------------------------------------------------------
@@ -286,13 +286,13 @@ def test_history_merges_step_changes_and_events_newest_first_in_words(admin_clie
     history = response.context["history"]
     assert history.total == 1 + 15 + 2 + 1
     assert [(f"{r.at:%Y-%m-%d %H:%M}", r.subject, r.change, r.who, r.source, r.note) for r in history.rows[:5]] == [
-        ("2026-03-05 10:00", "Integration", "Paused on 2026-03-05", "alice", "Web", "Partner's budget review."),
+        ("2026-03-05 10:00", "Integration", "Paused on 5 Mar 2026", "alice", "Web", "Partner's budget review."),
         ("2026-03-04 10:00", STEP_LABELS["slack-jira-onboarding"], "In progress → Blocked", "alice", "Web",
          "No Slack workspace yet."),
         ("2026-03-03 10:00", STEP_LABELS["slack-jira-onboarding"], "Not started → In progress", "alice", "Web", ""),
-        ("2026-03-02 09:00", "Integration", "Kicked off on 2026-03-02", "alice", "Web", ""),
-        ("2026-03-02 09:00", STEP_LABELS["slack-jira-onboarding"], "Planned: Not started; due 2026-03-05", "alice",
-         "Web", "Planned from TradingView REST API integration v1 for a kick-off on 2026-03-02."),
+        ("2026-03-02 09:00", "Integration", "Kicked off on 2 Mar 2026", "alice", "Web", ""),
+        ("2026-03-02 09:00", STEP_LABELS["slack-jira-onboarding"], "Planned: Not started; due 5 Mar 2026", "alice",
+         "Web", "Planned from TradingView REST API integration v1 for a kick-off on 2 Mar 2026."),
     ]  # fmt: skip
     page = text(response)
     assert "History" in page
@@ -337,7 +337,7 @@ def test_change_page_query_count_does_not_grow_with_history_rows(admin_client, p
     assert "100 changes, 50 a page; page 1 of 2: 1 2" in text(response)
     assert queries_for(admin_client, url) == one_row
     second = admin_client.get(f"{url}?history_page=2")
-    assert [r.change for r in second.context["history"].rows][-1] == "Kicked off on 2026-03-02"
+    assert [r.change for r in second.context["history"].rows][-1] == "Kicked off on 2 Mar 2026"
     assert queries_for(admin_client, f"{url}?history_page=2") == one_row
 
 
@@ -578,7 +578,7 @@ def test_step_page_history_in_words(admin_client, pm, started_integration):
     rows = response.context["history"].rows
     assert [(r.change, r.who) for r in rows] == [
         ("Not started → In progress", "alice"),
-        ("Planned: Not started; due 2026-03-05", "alice"),
+        ("Planned: Not started; due 5 Mar 2026", "alice"),
     ]
 
 

@@ -104,7 +104,7 @@ def test_pm_kicks_off_and_moves_steps_in_the_admin(page, pm, integration):
     assert page.locator("text=Forecast launch").first.is_visible()
     history = page.locator("#history").inner_text()
     assert "1 · TradingView · Slack/Jira onboarding" in history
-    assert "Kicked off on 2026-11-02" in history
+    assert "Kicked off on 2 Nov 2026" in history
 
 
 def portfolio(pm):

@@ -131,7 +131,7 @@ def test_frozen_template_shows_its_steps_in_words_only(admin_client, frozen):
     assert '{"text"' not in html and "&quot;text&quot;" not in html
     assert "steps-TOTAL_FORMS" not in html
     assert (
-        f"In use since {frozen.frozen_at:%Y-%m-%d} (1 integration): this version and its steps can no longer "
+        f"In use since {frozen.frozen_at:%-d %b %Y} (1 integration): this version and its steps can no longer "
         "change, and it cannot be deleted." in text(response)
     )
 
@@ -192,7 +192,7 @@ def test_a_frozen_template_cannot_be_deleted_and_says_why(admin_client, frozen):
 
     assert refused.status_code == 200
     assert messages_of(refused) == [
-        ("error", f"{frozen} is in use (frozen since {frozen.frozen_at:%Y-%m-%d}; 1 integration follows it): "
+        ("error", f"{frozen} is in use (frozen since {frozen.frozen_at:%-d %b %Y}; 1 integration follows it): "
                   "it cannot be deleted."),
         ("warning", "Nothing was deleted; select only versions no integration uses."),
     ]  # fmt: skip

@@ -73,7 +73,7 @@ def test_pm_completes_a_task_and_the_ball_moves_to_the_partner(page, pm, started
 
     # Without htmx (a plain form post) the page reloads with the message at the top.
     page.goto(f"/integrations/{started_integration.pk}/")
-    assert "Kicked off on 2026-03-02" in page.locator("#history").inner_text()
+    assert "Kicked off on 2 Mar 2026" in page.locator("#history").inner_text()
     assert "Not started → Done" in page.locator("#history").inner_text()
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=str(SCREENSHOTS / "integration-phone.png"), full_page=True)

@@ -60,7 +60,7 @@ def test_the_page_shows_the_standing_timeline_and_steps(staff_client, started_in
     assert "waits for: 1 · TradingView · Slack/Jira onboarding" in html
     assert "cannot be done before the steps it depends on" not in html
     # The kick-off is in the history.
-    assert "Kicked off on 2026-03-02" in html
+    assert "Kicked off on 2 Mar 2026" in html
 
 
 def test_completing_a_step_moves_the_ball_and_records_who(staff_client, pm, started_integration):

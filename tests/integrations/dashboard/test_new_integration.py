@@ -99,6 +99,14 @@ def test_confirming_creates_the_partner_and_the_integration_and_kicks_it_off(sta
     assert integration.events.filter(kind="kicked_off", by=pm, source="web").exists()
 
 
+def test_the_confirmation_says_the_kick_off_and_planned_launch_as_people_read_dates(staff_client, pm):
+    response = staff_client.post(URL, fields(tv_pm=pm.pk, confirm="1"), follow=True)
+    [message] = [str(m) for m in response.context["messages"]]
+    launch = Integration.objects.get(partner__name="Nimbus Markets").baseline_launch_on
+    assert "created and kicked off on 2 Mar 2026: planned launch " in message
+    assert f"planned launch {launch.day} {launch:%b %Y}. Invite" in message
+
+
 def test_an_existing_partner_is_chosen_not_duplicated(staff_client, partner, pm):
     response = staff_client.post(
         URL,

@@ -4,6 +4,7 @@ magic-link form offers them; the stage page lets the team invite a colleague whe
 import re
 
 import pytest
+import time_machine
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.core import mail
 from django.test import Client
@@ -11,6 +12,8 @@ from django.urls import reverse
 
 from integrations.models import PartnerUser
 from integrations.stage.models import MagicLink
+from integrations.text import moment_text
+from tests.integrations.helpers import at
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +64,15 @@ def test_a_pm_invites_a_partner_user_who_gets_the_link_by_mail_and_signs_in(staf
     html = staff_client.get(page_url(started_integration)).content.decode()
     row = re.search(rf'<tr id="access-{account.pk}">.*?</tr>', html, re.S).group(0)
     assert "never" not in row and "<time" in row
+
+
+def test_the_pm_is_told_until_when_the_link_works_as_people_read_a_time(staff_client, started_integration):
+    with time_machine.travel(at("2026-03-03", 10), tick=False):
+        response = invite(staff_client, started_integration)
+    expires_at = MagicLink.objects.get(user__email="mei@nimbus.example.com").expires_at
+    [message] = [str(m) for m in response.context["messages"]]
+    assert re.search(r"works until \d{1,2} [A-Z][a-z]{2} 2026, \d\d:\d\d: http", message)
+    assert f"works until {moment_text(expires_at)}: " in message
 
 
 @pytest.mark.parametrize(
