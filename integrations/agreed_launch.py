@@ -18,7 +18,7 @@ from integrations.context import ChangeContext
 from integrations.models import Integration, IntegrationEvent, StepChange
 from integrations.plan import parse_date
 from integrations.standing import refresh_standing, standing
-from integrations.text import clean_text, working_days
+from integrations.text import clean_text, day_text, working_days
 from roadmap.refusals import IntegrationEnded, InvalidInput, NotRunning
 from roadmap.schedule import check_plannable
 
@@ -28,11 +28,11 @@ AGREED_BY_MAX = 200
 def _check_day(integration: Integration, day: date, today: date):
     if day < today:
         raise InvalidInput(
-            f"The agreed launch date {day:%Y-%m-%d} is in the past; agree a date from today ({today:%Y-%m-%d}) on."
+            f"The agreed launch date {day_text(day)} is in the past; agree a date from today ({day_text(today)}) on."
         )
     if day < integration.kickoff_on:
         raise InvalidInput(
-            f"The agreed launch date {day:%Y-%m-%d} is before the kick-off ({integration.kickoff_on:%Y-%m-%d})."
+            f"The agreed launch date {day_text(day)} is before the kick-off ({day_text(integration.kickoff_on)})."
         )
     check_plannable(day, today, "agreed launch")
 
@@ -58,7 +58,7 @@ def agree_launch(integration: Integration, on, agreed_by: str, context: ChangeCo
         raise IntegrationEnded(f"{integration} is {integration.get_state_display().lower()}; its launch is settled.")
     _check_day(integration, day, context.today)
     if day == integration.agreed_launch_on:
-        raise InvalidInput(f"The launch of {integration} is already agreed for {day:%Y-%m-%d}.")
+        raise InvalidInput(f"The launch of {integration} is already agreed for {day_text(day)}.")
     old = integration.agreed_launch_on
     integration.agreed_launch_on = day
     integration.launch_agreed_by = agreed_by
@@ -93,7 +93,7 @@ def agree_launch(integration: Integration, on, agreed_by: str, context: ChangeCo
             to_status=launch.status,
             from_due=launch.due_date,
             to_due=deadline,
-            note=f"Launch agreed for {day:%Y-%m-%d} by {agreed_by}.",
+            note=f"Launch agreed for {day_text(day)} by {agreed_by}.",
             **context.row(),
         )
         launch.due_date = deadline

@@ -51,7 +51,7 @@ def test_the_launch_is_due_on_the_agreed_date_and_the_plan_and_baseline_stay(sta
     assert launch.due_date == AGREED and launch.planned_due_date == PLANNED_LAUNCH
     move = StepChange.objects.filter(step=launch).latest("at", "id")
     assert (move.from_due, move.to_due) == (PLANNED_LAUNCH, AGREED)
-    assert "Launch agreed for 2026-06-01 by Mei" in move.note
+    assert "Launch agreed for 1 Jun 2026 by Mei" in move.note
 
     now = standing(started_integration, at("2026-05-20"))
     assert now.launch_due == AGREED and now.forecast_launch == AGREED
