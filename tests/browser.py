@@ -2,7 +2,9 @@
 
 ``needs_browser`` skips a module without Chromium unless REQUIRE_BROWSER=1 (CI sets it once it has
 installed Chromium, so there a missing browser fails instead). The ``page`` fixture is registered
-for the whole suite by the root conftest.
+for the whole suite by the root conftest. Tests open a page again with ``page.goto(page.url)``,
+not ``page.reload()``: Chromium's reload right after a redirected POST can fail with "Not attached
+to an active page" (seen once in CI), a fresh navigation cannot.
 """
 
 import os

@@ -110,7 +110,7 @@ def test_a_pm_brings_a_new_partner_in_from_nothing(page):
     partner.close()
 
     # The PM sees when she came.
-    page.reload()
+    page.goto(page.url)
     row = page.locator("#access tbody tr:has-text('Mei Tanaka')").inner_text()
     assert "never" not in row
     assert PartnerUser.objects.get(user__email="mei@nimbus.example.com").user.last_login is not None

@@ -44,7 +44,7 @@ def test_the_pm_posts_an_internal_comment_and_reads_the_thread(page, pm, partner
     page.locator(f"#step-{onboarding.pk}").screenshot(path="/tmp/pm-actions-when-1440.png")
 
     page.set_viewport_size(PHONE)
-    page.reload()
+    page.goto(page.url)
     page.locator(f"#comments-{onboarding.pk} summary").click()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.locator(f"#step-{onboarding.pk}").screenshot(path="/tmp/pm-actions-comments-390.png")

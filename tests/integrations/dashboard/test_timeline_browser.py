@@ -45,7 +45,7 @@ def test_the_demo_portfolio_in_time_at_1440_and_390_px(page):
     page.screenshot(path="/tmp/timeline-health-timeline-1440.png", full_page=True)
 
     page.set_viewport_size(PHONE)
-    page.reload()
+    page.goto(page.url)
     page.screenshot(path="/tmp/timeline-health-timeline-390.png", full_page=True)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, page.evaluate(WIDE_ELEMENTS)

@@ -148,7 +148,7 @@ def test_a_magic_link_works_then_fails_after_revocation_and_after_expiry(page, a
     assert "Deploy to production" in page.locator("#owed").inner_text()
 
     row.revoke()
-    page.reload()
+    page.goto(page.url)
     assert "Your session has ended" in page.locator("h1").inner_text()
     page.goto(f"/partner/link/{raw}/")
     assert "This link no longer works" in page.locator("h1").inner_text()
@@ -159,7 +159,7 @@ def test_a_magic_link_works_then_fails_after_revocation_and_after_expiry(page, a
     page.click("button:has-text('Continue to the page')")
     assert page.url.endswith(f"/partner/integrations/{integration.pk}/")
     MagicLink.objects.filter(pk=second.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    page.reload()
+    page.goto(page.url)
     assert "Your session has ended" in page.locator("h1").inner_text()
     page.goto(f"/partner/link/{raw2}/")
     assert "This link no longer works" in page.locator("h1").inner_text()
