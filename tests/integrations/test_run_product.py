@@ -44,41 +44,63 @@ def heartbeats(db: Path) -> set[str]:
         return set()
 
 
-def test_run_product_starts_web_worker_and_beat(tmp_path):
+def start(tmp_path, *args) -> tuple[subprocess.Popen, str, object]:
+    """``run_product`` in a fresh folder on the embedded defaults: the process, its base URL, its log."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")}
     env.update(VAR_DIR=str(tmp_path), HEARTBEAT_SECONDS="5", PYTHONUNBUFFERED="1")
     log = (tmp_path / "run.log").open("w+")
     proc = subprocess.Popen(
-        [sys.executable, "manage.py", "run_product", "--addr", f"127.0.0.1:{port}"],
+        [sys.executable, "manage.py", "run_product", "--addr", f"127.0.0.1:{port}", *args],
         cwd=ROOT,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    base = f"http://127.0.0.1:{port}"
+    return proc, f"http://127.0.0.1:{port}", log
+
+
+def log_in(base: str, then: str) -> tuple[requests.Session, requests.Response]:
+    """Wait for the web server, then log in with the printed PM login and open ``then``."""
+
+    def login_page():
+        try:
+            return requests.get(f"{base}/admin/login/", timeout=2).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    wait_for(login_page, 90, "the login page")
+    session = requests.Session()
+    session.get(f"{base}/admin/login/", timeout=5)
+    response = session.post(
+        f"{base}/admin/login/?next={then}",
+        data={
+            "username": "demo",
+            "password": "tradingview-demo",
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+            "next": then,
+        },
+        headers={"Referer": f"{base}/admin/login/"},
+        timeout=10,
+    )
+    return session, response
+
+
+def stop(proc, log) -> tuple[int, str]:
+    proc.send_signal(signal.SIGINT)
     try:
+        code = proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    log.seek(0)
+    return code, log.read()
 
-        def login_page():
-            try:
-                return requests.get(f"{base}/admin/login/", timeout=2).status_code == 200
-            except requests.ConnectionError:
-                return False
 
-        wait_for(login_page, 90, "the login page")
-        session = requests.Session()
-        session.get(f"{base}/admin/login/", timeout=5)
-        response = session.post(
-            f"{base}/admin/login/?next=/admin/integrations/integration/",
-            data={
-                "username": "demo",
-                "password": "tradingview-demo",
-                "csrfmiddlewaretoken": session.cookies["csrftoken"],
-                "next": "/admin/integrations/integration/",
-            },
-            headers={"Referer": f"{base}/admin/login/"},
-            timeout=10,
-        )
+def test_run_product_starts_web_worker_and_beat(tmp_path):
+    proc, base, log = start(tmp_path)
+    try:
+        session, response = log_in(base, "/admin/integrations/integration/")
         assert response.status_code == 200
         assert "Lumen Markets" in response.text  # the launched demo partner
         assert "Halcyon Brokerage" in response.text
@@ -90,15 +112,22 @@ def test_run_product_starts_web_worker_and_beat(tmp_path):
         seen = wait_for(lambda: heartbeats(tmp_path / "roadmap.sqlite3") >= {"worker", "beat"}, 60, "heartbeats")
         assert seen
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            code = proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
-        log.seek(0)
-        output = log.read()
+        code, output = stop(proc, log)
     assert code == 0, output[-3000:]
-    assert f"Log in at http://127.0.0.1:{port}/  as" in output
+    assert f"Log in at {base}/  as" in output
     assert "Demo portfolio: 12 partner(s) added" in output
     assert "Stopped." in output
+
+
+def test_without_the_demo_the_printed_login_opens_an_empty_dashboard(tmp_path):
+    proc, base, log = start(tmp_path, "--no-demo")
+    try:
+        session, response = log_in(base, "/")
+        assert response.status_code == 200 and response.url == f"{base}/"
+        assert "Corvid Capital" not in response.text
+    finally:
+        code, output = stop(proc, log)
+    assert code == 0, output[-3000:]
+    assert f"Log in at {base}/  as  demo / tradingview-demo" in output
+    assert "bring your first partner in" in output
+    assert "Demo portfolio" not in output

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from integrations.management.commands.seed_demo import demo_login
+
 
 class Command(BaseCommand):
     help = "Run web, Celery worker and Celery beat together, on the embedded defaults."
@@ -36,7 +38,10 @@ class Command(BaseCommand):
             )
         self.stdout.write("Preparing the database...")
         call_command("migrate", interactive=False, verbosity=0)
-        if not no_demo:
+        if no_demo:
+            # An empty product still needs someone to log in: the PM login, with nothing else.
+            demo_login()
+        else:
             call_command("seed_demo", stdout=self.stdout)
         python = sys.executable
         manage = str(settings.BASE_DIR / "manage.py")
@@ -51,13 +56,18 @@ class Command(BaseCommand):
         for name, command in commands.items():
             children[name] = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env)
         broker = settings.CELERY_BROKER_URL.split("://")[0] + "://"
+        engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+        second_login = (
+            "  No integrations yet: bring your first partner in from the dashboard.\n"
+            if no_demo
+            else f"  A partner's view: log in as  {settings.DEMO_PARTNER_USERNAME} / {settings.DEMO_PASSWORD}\n"
+        )
         self.stdout.write(
             self.style.SUCCESS(
-                f"\nThe product is running (database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
-                f"broker: {broker}).\n"
+                f"\nThe product is running (database: {engine}, broker: {broker}).\n"
                 f"  Log in at http://{addr}/  as  {settings.DEMO_USERNAME} / {settings.DEMO_PASSWORD}\n"
                 f"  (the dashboard; setup and history in the admin at http://{addr}/admin/)\n"
-                f"  A partner's view: log in as  {settings.DEMO_PARTNER_USERNAME} / {settings.DEMO_PASSWORD}\n"
+                f"{second_login}"
                 f"  The REST API: http://{addr}/api/docs/\n"
                 "  Worker and beat heartbeats show on the admin's front page. Ctrl-C stops everything.\n"
             )

@@ -122,6 +122,18 @@ PORTFOLIO = [
 ]
 
 
+def demo_login():
+    """The embedded demo's PM login (a superuser with the published demo password), made once."""
+    user, created = get_user_model().objects.get_or_create(
+        username=settings.DEMO_USERNAME,
+        defaults={"is_staff": True, "is_superuser": True, "first_name": "Demo", "last_name": "PM"},
+    )
+    if created:
+        user.set_password(settings.DEMO_PASSWORD)
+        user.save()
+    return user
+
+
 class Command(BaseCommand):
     help = "Load a demo portfolio of partner integrations and a demo staff login."
 
@@ -176,13 +188,7 @@ class Command(BaseCommand):
 
     def demo_user(self):
         User = get_user_model()
-        user, created = User.objects.get_or_create(
-            username=settings.DEMO_USERNAME,
-            defaults={"is_staff": True, "is_superuser": True, "first_name": "Demo", "last_name": "PM"},
-        )
-        if created:
-            user.set_password(settings.DEMO_PASSWORD)
-            user.save()
+        user = demo_login()
         for username, first, last in [("bob", "Bob", "Tech"), ("carol", "Carol", "Business")]:
             User.objects.get_or_create(
                 username=username, defaults={"is_staff": True, "first_name": first, "last_name": last}
