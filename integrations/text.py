@@ -11,6 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.timesince import timesince
 
 # The longest note a person may give with a change (a reason, a block, a re-plan).
 NOTE_MAX = 2000
@@ -71,3 +72,12 @@ def day_text(day, weekday: bool = False) -> str:
 def moment_text(moment) -> str:
     """A date-time as people read it: "27 Nov 2026, 21:05" in the current time zone (DATETIME_FORMAT)."""
     return date_format(timezone.localtime(moment), "DATETIME_FORMAT") if moment else ""
+
+
+def ago_text(moment) -> str:
+    """How long ago ``moment`` was, as pages say it: "just now" under a minute, else "3 hours ago"."""
+    if not moment:
+        return ""
+    if (timezone.now() - moment).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(moment)} ago"

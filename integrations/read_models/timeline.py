@@ -124,7 +124,7 @@ def timeline(now, steps) -> Timeline | None:
     step_days = 7 if span <= 120 else None
     while day <= end:
         if (step_days and day.weekday() == 0) or (not step_days and day.day == 1):
-            tl.ticks.append(Tick(x(day), f"{day:%d %b}" if step_days else f"{day:%b %Y}"))
+            tl.ticks.append(Tick(x(day), f"{day.day} {day:%b}" if step_days else f"{day:%b %Y}"))
         day += timedelta(days=1)
     tl.today, tl.today_x = today, x(today)
     if now.baseline_launch:

@@ -1,15 +1,18 @@
 """Free text is cleaned once, the same way on every surface: line ends as LF, no surrounding
 whitespace, and the limit counts what is kept (``integrations.text``)."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from integrations.context import ChangeContext
 from integrations.forms import NoteForm, ReasonForm
 from integrations.models import ChangeSource, StepChange
-from integrations.text import NOTE_MAX, FreeTextField, clean_limited, clean_text
+from integrations.text import NOTE_MAX, FreeTextField, ago_text, clean_limited, clean_text
 from roadmap.refusals import InvalidInput
 from tests.integrations.api.conftest import caller_for
 from tests.integrations.helpers import KICKOFF, on, step
@@ -115,3 +118,11 @@ def test_the_api_keeps_a_note_cleaned_and_refuses_one_too_long(pm, started_integ
         done = api.post(f"steps/{onboarding.pk}/block/", {"note": CRLF_NOTE})
     assert done.status_code == 200, done.content[:300]
     assert done.json()["blocked_reason"] == KEPT
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [(0, "just now"), (59, "just now"), (60, "1\xa0minute ago"), (3 * 3600 + 120, "3\xa0hours, 2\xa0minutes ago")],
+)
+def test_how_long_ago_reads_as_people_say_it(seconds, said):
+    assert ago_text(timezone.now() - timedelta(seconds=seconds)) == said
