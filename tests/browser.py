@@ -2,9 +2,7 @@
 
 ``needs_browser`` skips a module without Chromium unless REQUIRE_BROWSER=1 (CI sets it once it has
 installed Chromium, so there a missing browser fails instead). The ``page`` fixture is registered
-for the whole suite by the root conftest. Tests open a page again with ``page.goto(page.url)``,
-not ``page.reload()``: Chromium's reload right after a redirected POST can fail with "Not attached
-to an active page" (seen once in CI), a fresh navigation cannot.
+for the whole suite by the root conftest.
 """
 
 import os
@@ -43,3 +41,13 @@ def page(live_server, monkeypatch):
         # or PostgreSQL cannot drop the test database at the end of the run.
         connections.close_all()
         browser.close()
+
+
+def reopen(page):
+    """Load the page's URL again, as a new navigation.
+
+    Not ``page.reload()``: Chromium's reload right after a redirected POST can fail with "Not
+    attached to an active page" (seen once in CI). Without the fragment: going to the same URL with
+    its "#..." only scrolls, it does not load the page.
+    """
+    page.goto(page.url.split("#", 1)[0])

@@ -65,13 +65,14 @@ def log_in(base: str, then: str) -> tuple[requests.Session, requests.Response]:
 
     def login_page():
         try:
-            return requests.get(f"{base}/admin/login/", timeout=2).status_code == 200
-        except requests.ConnectionError:
+            return requests.get(f"{base}/admin/login/", timeout=10).status_code == 200
+        except requests.RequestException:  # not up yet, or too busy migrating to answer in time
             return False
 
-    wait_for(login_page, 90, "the login page")
+    # Migrations and the demo take a minute on a quiet machine; a busy CI machine may need more.
+    wait_for(login_page, 300, "the login page")
     session = requests.Session()
-    session.get(f"{base}/admin/login/", timeout=5)
+    session.get(f"{base}/admin/login/", timeout=60)
     response = session.post(
         f"{base}/admin/login/?next={then}",
         data={
@@ -81,7 +82,7 @@ def log_in(base: str, then: str) -> tuple[requests.Session, requests.Response]:
             "next": then,
         },
         headers={"Referer": f"{base}/admin/login/"},
-        timeout=10,
+        timeout=60,
     )
     return session, response
 
@@ -89,7 +90,7 @@ def log_in(base: str, then: str) -> tuple[requests.Session, requests.Response]:
 def stop(proc, log) -> tuple[int, str]:
     proc.send_signal(signal.SIGINT)
     try:
-        code = proc.wait(timeout=30)
+        code = proc.wait(timeout=60)
     except subprocess.TimeoutExpired:
         proc.kill()
         raise
@@ -105,11 +106,11 @@ def test_run_product_starts_web_worker_and_beat(tmp_path):
         assert "Lumen Markets" in response.text  # the launched demo partner
         assert "Halcyon Brokerage" in response.text
         # The dashboard, with its static files served by the product itself (no CDN).
-        dashboard = session.get(f"{base}/", timeout=10)
+        dashboard = session.get(f"{base}/", timeout=60)
         assert dashboard.status_code == 200 and "Corvid Capital" in dashboard.text
-        assert session.get(f"{base}/static/js/htmx.min.js", timeout=5).status_code == 200
+        assert session.get(f"{base}/static/js/htmx.min.js", timeout=60).status_code == 200
 
-        seen = wait_for(lambda: heartbeats(tmp_path / "roadmap.sqlite3") >= {"worker", "beat"}, 60, "heartbeats")
+        seen = wait_for(lambda: heartbeats(tmp_path / "roadmap.sqlite3") >= {"worker", "beat"}, 180, "heartbeats")
         assert seen
     finally:
         code, output = stop(proc, log)

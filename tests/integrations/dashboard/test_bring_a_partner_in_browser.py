@@ -11,7 +11,7 @@ import pytest
 from django.core import mail
 
 from integrations.models import Integration, PartnerUser
-from tests.browser import needs_browser
+from tests.browser import needs_browser, reopen
 from tests.factories import UserFactory, latest_default_template
 
 pytestmark = [pytest.mark.django_db(transaction=True), needs_browser]
@@ -110,7 +110,7 @@ def test_a_pm_brings_a_new_partner_in_from_nothing(page):
     partner.close()
 
     # The PM sees when she came.
-    page.goto(page.url)
+    reopen(page)
     row = page.locator("#access tbody tr:has-text('Mei Tanaka')").inner_text()
     assert "never" not in row
     assert PartnerUser.objects.get(user__email="mei@nimbus.example.com").user.last_login is not None

@@ -8,7 +8,7 @@ Screenshots: /tmp/pm-actions-comments-1440.png, /tmp/pm-actions-comments-390.png
 import pytest
 
 from integrations.comments import post_comment
-from tests.browser import needs_browser
+from tests.browser import needs_browser, reopen
 from tests.integrations.dashboard.test_browser import login
 from tests.integrations.helpers import step
 
@@ -44,7 +44,7 @@ def test_the_pm_posts_an_internal_comment_and_reads_the_thread(page, pm, partner
     page.locator(f"#step-{onboarding.pk}").screenshot(path="/tmp/pm-actions-when-1440.png")
 
     page.set_viewport_size(PHONE)
-    page.goto(page.url)
+    reopen(page)
     page.locator(f"#comments-{onboarding.pk} summary").click()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.locator(f"#step-{onboarding.pk}").screenshot(path="/tmp/pm-actions-comments-390.png")

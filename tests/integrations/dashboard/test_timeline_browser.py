@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from integrations.forecast import refresh_forecasts
 from integrations.models import Integration
-from tests.browser import needs_browser
+from tests.browser import needs_browser, reopen
 from tests.factories import latest_default_template
 from tests.integrations.dashboard.test_phone_browser import DESKTOP, PHONE, WIDE_ELEMENTS
 
@@ -45,7 +45,7 @@ def test_the_demo_portfolio_in_time_at_1440_and_390_px(page):
     page.screenshot(path="/tmp/timeline-health-timeline-1440.png", full_page=True)
 
     page.set_viewport_size(PHONE)
-    page.goto(page.url)
+    reopen(page)
     page.screenshot(path="/tmp/timeline-health-timeline-390.png", full_page=True)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, page.evaluate(WIDE_ELEMENTS)

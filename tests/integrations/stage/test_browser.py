@@ -16,7 +16,7 @@ from django.utils import timezone
 from integrations import plan
 from integrations.models import Integration, PartnerUser
 from integrations.stage.models import MagicLink
-from tests.browser import needs_browser
+from tests.browser import needs_browser, reopen
 from tests.factories import IntegrationFactory, PartnerFactory, UserFactory
 from tests.integrations.helpers import ctx, step
 from tests.integrations.stage.support import BEFORE_DEPLOYMENT, complete, other_partner_user
@@ -148,7 +148,7 @@ def test_a_magic_link_works_then_fails_after_revocation_and_after_expiry(page, a
     assert "Deploy to production" in page.locator("#owed").inner_text()
 
     row.revoke()
-    page.goto(page.url)
+    reopen(page)
     assert "Your session has ended" in page.locator("h1").inner_text()
     page.goto(f"/partner/link/{raw}/")
     assert "This link no longer works" in page.locator("h1").inner_text()
@@ -159,7 +159,7 @@ def test_a_magic_link_works_then_fails_after_revocation_and_after_expiry(page, a
     page.click("button:has-text('Continue to the page')")
     assert page.url.endswith(f"/partner/integrations/{integration.pk}/")
     MagicLink.objects.filter(pk=second.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    page.goto(page.url)
+    reopen(page)
     assert "Your session has ended" in page.locator("h1").inner_text()
     page.goto(f"/partner/link/{raw2}/")
     assert "This link no longer works" in page.locator("h1").inner_text()
