@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from integrations.clock import today_for
 from integrations.models import Integration, IntegrationStep
+from integrations.read_models.headline import moved_for_holiday
 from integrations.standing import standing
 from notifications.models import OutboxMessage
 from notifications.outbox import Message, write
@@ -91,7 +92,8 @@ def _items(integrations, now: datetime, sent_by) -> list[ChaseItem]:
             step.integration = integration  # no query for step.integration in the message or the page
             days_overdue = now_standing.days_overdue(step)
             reminder = reminder_for((deadline - today).days, days_overdue, left)
-            message = partner_reminder_message(integration, step, reminder, step_standing.deadline, today, sent_by)
+            moved = moved_for_holiday(now_standing, step, deadline)
+            message = partner_reminder_message(integration, step, reminder, deadline, today, sent_by, moved=moved)
             items.append(
                 ChaseItem(
                     step,

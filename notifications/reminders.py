@@ -34,6 +34,7 @@ from django.utils import timezone
 from integrations.batches import in_batches
 from integrations.clock import today_for
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, tradingview_zone
+from integrations.read_models.headline import moved_for_holiday
 from integrations.standing import STEP_TEXTS, standing
 from integrations.stored_standing import is_running, tradingview_calendar
 from integrations.text import day_text, working_days
@@ -316,6 +317,7 @@ def _plan_integration(
                 tradingview_side,
                 mornings,
                 calendar=now.clock.calendar(step.side),
+                moved=moved_for_holiday(now, step, step_standing.deadline),
             )
         elif tradingview_side:
             pending += _tradingview_step(
@@ -328,6 +330,7 @@ def _plan_integration(
                 now.days_overdue(step),
                 mornings,
                 calendar=now.clock.calendar(step.side),
+                moved=moved_for_holiday(now, step, step_standing.deadline),
             )
     return pending
 
@@ -344,16 +347,24 @@ def _partner_step(
     tradingview_side=True,
     mornings: Mornings | None = None,
     calendar: WorkingCalendar | None = None,
+    moved: str = "",
 ) -> list[Message]:
     """The partner's step on ``day``: its reminder in the partner's channel, counted in ``calendar`` (the
-    partner's), and past the policy's escalation the PM and business manager named (once per deadline)."""
+    partner's), and past the policy's escalation the PM and business manager named (once per deadline).
+    ``moved``: why its deadline is not the plan's day, said beside it."""
     mornings = mornings or Mornings(day)
     pending = []
     reminder = partner_reminder(days_to_deadline, policy, day, days_overdue, calendar) if partner_side else None
     if reminder and integration.slack_channel_id:
         pending.append(
             partner_reminder_message(
-                integration, step, reminder, deadline, day, not_before=mornings.partner(integration.partner)
+                integration,
+                step,
+                reminder,
+                deadline,
+                day,
+                not_before=mornings.partner(integration.partner),
+                moved=moved,
             )
         )
     escalates = cadence(deadline, day, calendar).escalates(policy)
@@ -367,6 +378,7 @@ def _partner_step(
             detail or "The partner's step is late; time to call them.",
             due=deadline,
             readers=Side.TRADINGVIEW,
+            moved=moved,
         )
         pending.append(
             Message(
@@ -384,19 +396,27 @@ def _partner_step(
 
 
 def partner_reminder_message(
-    integration, step, reminder: Reminder, deadline, day: date, sent_by=None, not_before: datetime | None = None
+    integration,
+    step,
+    reminder: Reminder,
+    deadline,
+    day: date,
+    sent_by=None,
+    not_before: datetime | None = None,
+    moved: str = "",
 ) -> Message:
     """The reminder of a partner step in the partner's channel: the daily sweep's, or a PM's "Remind now".
 
     Its reason is the step, the reminder's kind and the day, whoever writes it: a reminder the
     sweep sent today is not sent again by hand, nor the other way round. ``sent_by`` (a PM) is named.
-    ``not_before``: the partner's working moment of ``day`` when the caller knows it already.
+    ``not_before``: the partner's working moment of ``day`` when the caller knows it already. ``moved``: why
+    the deadline is not the plan's day (a holiday), said beside it.
     """
     detail = "What is left is yours to finish."
     if sent_by is not None:
         name = sent_by.get_full_name() or sent_by.get_username()
         detail = mrkdwn("{} {}, your TradingView PM, asks you to finish it.", detail, name)
-    text, blocks = step_blocks(step, reminder.headline, detail, due=deadline, readers=Side.PARTNER)
+    text, blocks = step_blocks(step, reminder.headline, detail, due=deadline, readers=Side.PARTNER, moved=moved)
     return Message(
         f"{reminder.kind}:{step.pk}:{day:%Y-%m-%d}",
         reminder.kind,
@@ -431,6 +451,7 @@ def _tradingview_step(
     days_overdue,
     mornings: Mornings | None = None,
     calendar: WorkingCalendar | None = None,
+    moved: str = "",
 ) -> list[Message]:
     """TradingView's task in its channel, on the partner's policy counted in ``calendar`` (TradingView's): due
     today, late at the policy's cadence, and past the policy's escalation its lead named (once per deadline)."""
@@ -457,7 +478,7 @@ def _tradingview_step(
             headline = f"Late: due {day_text(deadline, weekday=True)}, {working_days(days_overdue or 0)} overdue"
             reason = f"{kind}:{step.pk}:{deadline:%Y-%m-%d}:{day:%Y-%m-%d}"
         text, blocks = step_blocks(
-            step, headline, "TradingView owes this step.", due=deadline, readers=Side.TRADINGVIEW
+            step, headline, "TradingView owes this step.", due=deadline, readers=Side.TRADINGVIEW, moved=moved
         )
         pending.append(
             Message(
@@ -483,6 +504,7 @@ def _tradingview_step(
             detail if people else "TradingView's task is late; time for the lead to step in.",
             due=deadline,
             readers=Side.TRADINGVIEW,
+            moved=moved,
         )
         pending.append(
             Message(
