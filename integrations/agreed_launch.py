@@ -6,7 +6,8 @@ launch (the last step) is due on the agreed date: its deadline, days overdue and
 counted against it (``roadmap.standing.steps_standing``), while the plan's launch and the
 baseline stay what they were, so every surface can say how far the forecast lies past each.
 A re-plan keeps the agreement; a new agreement replaces it, and each is an ``IntegrationEvent``
-of kind "launch agreed" in the history.
+of kind "launch agreed" in the history, announced as the domain event ``launch_agreed`` (the
+partner's channel hears the date and who agreed it).
 """
 
 from datetime import date
@@ -14,6 +15,7 @@ from datetime import date
 from django.db import transaction
 from django.utils import formats, timezone
 
+from integrations import events
 from integrations.context import ChangeContext
 from integrations.models import Integration, IntegrationEvent, StepChange
 from integrations.plan import parse_date
@@ -74,7 +76,7 @@ def agree_launch(integration: Integration, on, agreed_by: str, context: ChangeCo
         ]
     )
     note = " ".join(filter(None, [f"Agreed by {agreed_by}.", context.note]))
-    IntegrationEvent.objects.create(
+    record = IntegrationEvent.objects.create(
         integration=integration,
         kind=IntegrationEvent.Kind.LAUNCH_AGREED,
         note=note,
@@ -99,6 +101,10 @@ def agree_launch(integration: Integration, on, agreed_by: str, context: ChangeCo
         launch.due_date = deadline
         launch.save(update_fields=["due_date", "updated_at"])
     refresh_standing(integration, context)
+    # The partner's channel hears it (``notifications``), written in this transaction, once per agreement.
+    events.announce(
+        events.LAUNCH_AGREED, integration, context, agreed_on=day, agreed_by=agreed_by, was=old, record=record.pk
+    )
     return integration
 
 

@@ -1,6 +1,6 @@
 """Domain events: what happened to an integration, announced inside the transaction that did it.
 
-Every service in ``integrations.plan``, ``integrations.steps`` and ``integrations.handovers`` calls ``announce()`` after it
+Every service in ``integrations.plan``, ``integrations.steps``, ``integrations.agreed_launch`` and ``integrations.handovers`` calls ``announce()`` after it
 has written its rows and before its transaction commits. Receivers of ``roadmap_event`` run in
 that same transaction: ``notifications`` writes its outbox rows there, so a message exists if and
 only if the change does, and ``integrations`` never imports ``notifications``.
@@ -18,6 +18,7 @@ where, when, why) and details by kind:
 | ``step_changed`` | a step's status changes | ``from_status``, ``to_status`` |
 | ``deadline_moved`` | a late hand-over moves an open step's deadline | ``from_due``, ``to_due``, ``because_of`` (a step code) |
 | ``launched`` | the last step (open to all users) is done | ``launched_on`` |
+| ``launch_agreed`` | a PM records the launch date agreed with the partner | ``agreed_on``, ``agreed_by``, ``was`` (the date agreed before, or None), ``record`` (the ``IntegrationEvent``'s id) |
 | ``jira_news`` | an issue of the partner's Jira project was created, moved or commented | ``key``, ``what`` (created, moved, commented), ``status`` (moved to), ``news_key`` (the delivery's content key) |
 | ``commented`` | someone comments on a step | ``comment`` (a ``Comment``), ``mentioned`` (the staff users it mentions, each once) |
 | ``partner_handover`` | the partner hands over a base URL (checked), the sheet or beta testers | ``handover`` (a ``HANDOVER_KINDS`` key, or "" for a staging URL), ``summary``, ``passed`` (a URL check's result; None otherwise) |
@@ -38,6 +39,7 @@ CANCELLED = "cancelled"
 STEP_CHANGED = "step_changed"
 DEADLINE_MOVED = "deadline_moved"
 LAUNCHED = "launched"
+LAUNCH_AGREED = "launch_agreed"
 PARTNER_HANDOVER = "partner_handover"
 JIRA_NEWS = "jira_news"
 COMMENTED = "commented"
@@ -50,6 +52,7 @@ KINDS = (
     STEP_CHANGED,
     DEADLINE_MOVED,
     LAUNCHED,
+    LAUNCH_AGREED,
     PARTNER_HANDOVER,
     JIRA_NEWS,
     COMMENTED,

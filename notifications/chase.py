@@ -19,13 +19,13 @@ from django.utils import timezone
 
 from integrations.clock import today_for
 from integrations.models import Integration, IntegrationStep
+from integrations.read_models.headline import moved_for_holiday
 from integrations.standing import standing
 from notifications.models import OutboxMessage
 from notifications.outbox import Message, write
-from notifications.reminders import partner_reminder_message, reminder_for
+from notifications.reminders import cadence, partner_reminder_message, reminder_for
 from roadmap import standing as rules
 from roadmap.models import Side
-from roadmap.schedule import add_working_days, working_days_between
 
 CHASE_WORKING_DAYS = 2
 K = OutboxMessage.Kind
@@ -76,21 +76,24 @@ def _integrations(user):
 
 def _items(integrations, now: datetime, sent_by) -> list[ChaseItem]:
     today = today_for(now=now)
-    horizon = add_working_days(today, CHASE_WORKING_DAYS)
     items = []
     for integration in integrations:
         steps = list(integration.steps.all())
         now_standing = standing(integration, now, steps=steps, integration_events=integration.events.all())
         for step in rules.actionable_steps(steps):
             step_standing = now_standing.of(step)
-            if step.side != Side.PARTNER or step_standing is None or step_standing.deadline > horizon:
+            if step.side != Side.PARTNER or step_standing is None:
+                continue
+            deadline = step_standing.deadline
+            # The partner's working days, as the sweep counts them (``reminders.cadence``).
+            left = cadence(deadline, today, now_standing.clock.calendar(Side.PARTNER)).left
+            if left > CHASE_WORKING_DAYS:
                 continue
             step.integration = integration  # no query for step.integration in the message or the page
             days_overdue = now_standing.days_overdue(step)
-            deadline = step_standing.deadline
-            off = now_standing.clock.calendar(Side.PARTNER).days_not_worked([today, deadline])
-            reminder = reminder_for((deadline - today).days, days_overdue, working_days_between(today, deadline, off))
-            message = partner_reminder_message(integration, step, reminder, step_standing.deadline, today, sent_by)
+            reminder = reminder_for((deadline - today).days, days_overdue, left)
+            moved = moved_for_holiday(now_standing, step, deadline)
+            message = partner_reminder_message(integration, step, reminder, deadline, today, sent_by, moved=moved)
             items.append(
                 ChaseItem(
                     step,

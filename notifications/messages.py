@@ -102,11 +102,15 @@ def _headline(headline, detail) -> Mrkdwn:
 
 
 def step_blocks(
-    step, headline, detail="", due=None, buttons: bool = True, *, readers: str
+    step, headline, detail="", due=None, buttons: bool = True, *, readers: str, moved: str = ""
 ) -> tuple[Mrkdwn, list[dict]]:
     """A message about ``step`` to ``readers`` (a side): what happened, the step and its deadline,
-    "Mark done" and "Open". ``headline`` and ``detail`` are text unless given as ``Mrkdwn``."""
+    "Mark done" and "Open". ``headline`` and ``detail`` are text unless given as ``Mrkdwn``. ``moved``:
+    why the deadline is not the plan's day ("moved from 1 Jan: New Year's Day in Germany",
+    ``read_models.headline.moved_for_holiday``, as the pages say it), shown beside it."""
     due_text = f" · due {day_text(due, weekday=True)}" if due else ""
+    if due and moved:
+        due_text += f" ({moved})"
     said = mrkdwn("{} {}", headline, detail) if detail else escape(headline)
     text = mrkdwn("{} ({}: {}{})", said, step.integration, step, due_text)
     blocks = [

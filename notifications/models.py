@@ -48,6 +48,8 @@ class OutboxMessage(models.Model):
         LEAD_ESCALATION = "lead_escalation", "Escalation of a TradingView task to the PM's lead"
         JIRA_NEWS = "jira_news", "News from Jira"
         COMMENT_MENTION = "comment_mention", "Mentioned in a step's comment"
+        WELCOME = "welcome", "Welcome to the partner at kick-off"
+        LAUNCH_AGREED = "launch_agreed", "Launch date agreed"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"

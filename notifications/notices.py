@@ -9,6 +9,8 @@ message without its change. Each handler says which messages an event makes; the
 - The partner finishes a step: the internal channel hears it; when Jenkins finished it (its
   autotests passed), the partner's channel hears it too.
 - A step is blocked or unblocked: the channel of the side that owes it.
+- Kicked off: the partner's channel is welcomed (the roadmap, its first steps and due dates, its PM,
+  its stage page). A launch date agreed: the partner's channel hears it and who agreed it.
 - Re-planned: both channels. Launched: both channels, and an e-mail to the partner's contacts.
 - The partner hands over a URL (with its check's result), the sheet or beta testers: the internal
   channel, in the thread of the step waiting for it.
@@ -31,10 +33,12 @@ from integrations.models import ChangeSource, tradingview_zone
 from integrations.standing import standing
 from integrations.text import day_text
 from notifications.messages import (
+    Mrkdwn,
     integration_blocks,
     link,
     mention,
     mrkdwn,
+    page_url,
     readers_of,
     step_blocks,
     thread_status_blocks,
@@ -423,11 +427,96 @@ def commented(event) -> list[Message]:
     return notices
 
 
+def _person(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user is not None else ""
+
+
+def welcome(event) -> list[Message]:
+    """Kick-off: the partner's channel hears, once, what the roadmap is, its first steps and their due
+    dates, who its TradingView PM is and where its stage page is."""
+    integration = event.integration
+    channel = integration.slack_channel_id
+    if not channel:
+        return []
+    steps = sorted(integration.steps.all(), key=lambda s: s.position)
+    first = rules.actionable_steps(steps)
+    opened = {s.code for s in first}
+    # The partner's first steps: those the first tasks hand over (or open from the start).
+    theirs = [s for s in steps if s.side == Side.PARTNER and s.is_open and opened & set(s.depends_on)]
+    launch = steps[-1] if steps else None
+    weeks = (launch.due_week_last or launch.due_week) if launch is not None else None
+    numbered = {s.number for s in steps if s.number}
+    roadmap = mrkdwn(
+        "{} is kicked off on {}: the roadmap ({}) runs {} steps over about {} weeks, each a TradingView task "
+        "and a task of yours, launch planned for {}.",
+        integration,
+        day_text(event.details["kickoff_on"], weekday=True),
+        integration.template.name,
+        len(numbered),
+        weeks,
+        day_text(event.details["planned_launch"], weekday=True),
+    )
+    lines = [roadmap, Mrkdwn("First steps:")]
+    for step in first + theirs:
+        side = "Yours" if step.side == Side.PARTNER else "TradingView"
+        lines.append(mrkdwn("• {}: {}, due {}", side, step.title, day_text(step.due_date, weekday=True)))
+    if integration.tv_pm is not None:
+        lines.append(mrkdwn("Your TradingView PM: {}", mention(integration.tv_pm)))
+    lines.append(mrkdwn("Where you stand, any time: {}", link(page_url(integration, Side.PARTNER), "your stage page")))
+    text, blocks = integration_blocks(
+        integration, "Welcome to your TradingView integration", Mrkdwn("\n".join(lines)), readers=Side.PARTNER
+    )
+    return [
+        Message(
+            f"welcome:{integration.pk}",
+            K.WELCOME,
+            text=text,
+            blocks=blocks,
+            integration=integration,
+            channel=channel,
+            not_before=working_moment(integration.partner.zone, calendar=integration.partner.calendar),
+        )
+    ]
+
+
+def launch_agreed(event) -> list[Message]:
+    """A launch date agreed (or changed): the partner's channel hears the date and who agreed it, once per
+    agreement (its history row's id)."""
+    integration, details = event.integration, event.details
+    channel = integration.slack_channel_id
+    if not channel:
+        return []
+    headline = f"Launch date agreed: {day_text(details['agreed_on'], weekday=True)}"
+    if details["was"]:
+        headline += f" (was {day_text(details['was'], weekday=True)})"
+    recorder = _person(event.context.by)
+    detail = mrkdwn(
+        "Agreed by {}{}. {} opens to all TradingView users that day.",
+        details["agreed_by"],
+        f", recorded by {recorder}" if recorder else "",
+        integration,
+    )
+    text, blocks = integration_blocks(integration, headline, detail, readers=Side.PARTNER)
+    return [
+        Message(
+            f"launch_agreed:{integration.pk}:{details['record']}",
+            K.LAUNCH_AGREED,
+            text=text,
+            blocks=blocks,
+            integration=integration,
+            channel=channel,
+            not_before=working_moment(integration.partner.zone, calendar=integration.partner.calendar),
+        )
+    ]
+
+
 HANDLERS = {
     events.COMMENTED: commented,
     events.JIRA_NEWS: jira_news,
     events.STEP_CHANGED: step_changed,
     events.REPLANNED: replanned,
     events.LAUNCHED: launched,
+    events.KICKED_OFF: welcome,
+    events.LAUNCH_AGREED: launch_agreed,
     events.PARTNER_HANDOVER: partner_handover,
 }

@@ -4,10 +4,10 @@ Defaults (a template's ``reminder_policy`` may change them): for a step the part
 working days before its deadline, on the day, on the first working day overdue and every 3 working
 days after, working days being the owing side's calendar's (``partner.calendar``; TradingView's
 ``tradingview_calendar()``): nobody is nudged on a weekend or a holiday of that calendar. After 7
-days overdue the PM and the business manager hear it too (once). A TradingView task is held to
+working days overdue the PM and the business manager hear it too (once). A TradingView task is held to
 the same policy in the internal channel, in TradingView's calendar: on the day it is due, its first
-working day late and every 3 working days after; after 7 days late the PM's lead
-(``TRADINGVIEW_LEAD_SLACK_ID``) is named (once). Nothing for paused, launched or cancelled
+working day late and every 3 working days after; after 7 working days late the PM's
+lead (``TRADINGVIEW_LEAD_SLACK_ID``) is named (once). Every one of these counts is ``cadence``. Nothing for paused, launched or cancelled
 integrations, nor for steps that are done or do not apply. Each reminder is delivered in working
 hours of its recipients (the partner's time zone for the partner channel).
 
@@ -34,6 +34,7 @@ from django.utils import timezone
 from integrations.batches import in_batches
 from integrations.clock import today_for
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, tradingview_zone
+from integrations.read_models.headline import moved_for_holiday
 from integrations.standing import STEP_TEXTS, standing
 from integrations.stored_standing import is_running, tradingview_calendar
 from integrations.text import day_text, working_days
@@ -68,41 +69,59 @@ def policy_for_value(policy: dict | None) -> dict:
     return {**DEFAULT_POLICY, **(policy or {})}
 
 
+@dataclass(frozen=True)
+class Cadence:
+    """Where ``day`` stands against a step's deadline, in working days of the owing side's calendar.
+
+    The one count every reminder, overdue nudge and escalation of a step reads (``cadence``), so none
+    of them counts calendar days: a holiday of that side moves its nudges as it moves its deadlines.
+    """
+
+    worked: bool  # ``day`` is a working day of that calendar: nobody is nudged on any other
+    left: int  # working days after ``day`` up to the deadline (0 on or past it)
+    overdue: int  # working days after the deadline up to ``day`` (0 on or before it)
+
+    def escalates(self, policy: dict) -> bool:
+        """Past the policy's escalation: ``escalate_after_days`` working days overdue."""
+        return self.overdue >= policy["escalate_after_days"]
+
+
+def cadence(deadline: date, day: date, calendar: WorkingCalendar | None = None) -> Cadence:
+    """``day`` against ``deadline`` in ``calendar`` (the owing side's; weekends only when None)."""
+    off = (calendar or WEEKENDS_ONLY).days_not_worked([day, deadline])
+    return Cadence(
+        worked=is_working_day(day, off),
+        left=working_days_between(day, deadline, off),
+        overdue=working_days_between(deadline, day, off),
+    )
+
+
 def partner_reminder(
     days_to_deadline: int,
     policy: dict,
-    day: date | None = None,
+    day: date,
     days_overdue: int | None = None,
     calendar: WorkingCalendar | None = None,
 ) -> Reminder | None:
     """The reminder a step gets on ``day``, ``days_to_deadline`` (calendar days) before (negative: after) its deadline.
 
-    Counted in working days of ``calendar``, the owing side's (weekends only when None), and nobody
-    is nudged on a day that calendar does not work: a "before" reminder goes out when the working
-    days left to the deadline are one of the policy's ``before_days`` ("Due in 2 working days");
-    past the deadline, on its first working day overdue and every ``overdue_every_days`` working
-    days after. An overdue reminder says ``days_overdue``, the standing's working days overdue,
-    when given. ``day`` None: the counts are read as calendar days.
+    Counted in working days of ``calendar``, the owing side's (``cadence``), and nobody is nudged on
+    a day that calendar does not work: a "before" reminder goes out when the working days left to
+    the deadline are one of the policy's ``before_days`` ("Due in 2 working days"); past the
+    deadline, on its first working day overdue and every ``overdue_every_days`` working days after.
+    An overdue reminder says ``days_overdue``, the standing's working days overdue, when given.
     """
     before = [b for b in policy["before_days"] if b > 0]
     every = max(1, int(policy["overdue_every_days"]))
-    if day is None:
-        left, overdue = days_to_deadline, -days_to_deadline
-    else:
-        deadline = day + timedelta(days=days_to_deadline)
-        off = (calendar or WEEKENDS_ONLY).days_not_worked([day, deadline])
-        if not is_working_day(day, off):
-            return None
-        left, overdue = working_days_between(day, deadline, off), working_days_between(deadline, day, off)
-    if days_to_deadline > 0:
-        if left in before:
-            unit = working_days(left) if day is not None else f"{left} days"
-            return Reminder(K.REMINDER, f"Due in {unit}")
+    now = cadence(day + timedelta(days=days_to_deadline), day, calendar)
+    if not now.worked:
         return None
+    if days_to_deadline > 0:
+        return Reminder(K.REMINDER, f"Due in {working_days(now.left)}") if now.left in before else None
     if days_to_deadline == 0:
         return Reminder(K.DUE_TODAY, "Due today") if policy["on_due_day"] else None
-    if overdue >= 1 and (overdue - 1) % every == 0:
-        return Reminder(K.OVERDUE, f"{working_days(overdue if days_overdue is None else days_overdue)} overdue")
+    if now.overdue >= 1 and (now.overdue - 1) % every == 0:
+        return Reminder(K.OVERDUE, f"{working_days(now.overdue if days_overdue is None else days_overdue)} overdue")
     return None
 
 
@@ -298,6 +317,7 @@ def _plan_integration(
                 tradingview_side,
                 mornings,
                 calendar=now.clock.calendar(step.side),
+                moved=moved_for_holiday(now, step, step_standing.deadline),
             )
         elif tradingview_side:
             pending += _tradingview_step(
@@ -310,6 +330,7 @@ def _plan_integration(
                 now.days_overdue(step),
                 mornings,
                 calendar=now.clock.calendar(step.side),
+                moved=moved_for_holiday(now, step, step_standing.deadline),
             )
     return pending
 
@@ -326,19 +347,28 @@ def _partner_step(
     tradingview_side=True,
     mornings: Mornings | None = None,
     calendar: WorkingCalendar | None = None,
+    moved: str = "",
 ) -> list[Message]:
     """The partner's step on ``day``: its reminder in the partner's channel, counted in ``calendar`` (the
-    partner's), and past the policy's escalation the PM and business manager named (once per deadline)."""
+    partner's), and past the policy's escalation the PM and business manager named (once per deadline).
+    ``moved``: why its deadline is not the plan's day, said beside it."""
     mornings = mornings or Mornings(day)
     pending = []
     reminder = partner_reminder(days_to_deadline, policy, day, days_overdue, calendar) if partner_side else None
     if reminder and integration.slack_channel_id:
         pending.append(
             partner_reminder_message(
-                integration, step, reminder, deadline, day, not_before=mornings.partner(integration.partner)
+                integration,
+                step,
+                reminder,
+                deadline,
+                day,
+                not_before=mornings.partner(integration.partner),
+                moved=moved,
             )
         )
-    if tradingview_side and -days_to_deadline >= policy["escalate_after_days"] and settings.SLACK_INTERNAL_CHANNEL:
+    escalates = cadence(deadline, day, calendar).escalates(policy)
+    if tradingview_side and escalates and settings.SLACK_INTERNAL_CHANNEL:
         people = [p for p in (integration.tv_pm, integration.business_manager) if p]
         mentions = joined(" ", [mention(p) for p in people])
         detail = mrkdwn("{}: the partner's step is late; time to call them.", mentions) if people else ""
@@ -348,6 +378,7 @@ def _partner_step(
             detail or "The partner's step is late; time to call them.",
             due=deadline,
             readers=Side.TRADINGVIEW,
+            moved=moved,
         )
         pending.append(
             Message(
@@ -365,19 +396,27 @@ def _partner_step(
 
 
 def partner_reminder_message(
-    integration, step, reminder: Reminder, deadline, day: date, sent_by=None, not_before: datetime | None = None
+    integration,
+    step,
+    reminder: Reminder,
+    deadline,
+    day: date,
+    sent_by=None,
+    not_before: datetime | None = None,
+    moved: str = "",
 ) -> Message:
     """The reminder of a partner step in the partner's channel: the daily sweep's, or a PM's "Remind now".
 
     Its reason is the step, the reminder's kind and the day, whoever writes it: a reminder the
     sweep sent today is not sent again by hand, nor the other way round. ``sent_by`` (a PM) is named.
-    ``not_before``: the partner's working moment of ``day`` when the caller knows it already.
+    ``not_before``: the partner's working moment of ``day`` when the caller knows it already. ``moved``: why
+    the deadline is not the plan's day (a holiday), said beside it.
     """
     detail = "What is left is yours to finish."
     if sent_by is not None:
         name = sent_by.get_full_name() or sent_by.get_username()
         detail = mrkdwn("{} {}, your TradingView PM, asks you to finish it.", detail, name)
-    text, blocks = step_blocks(step, reminder.headline, detail, due=deadline, readers=Side.PARTNER)
+    text, blocks = step_blocks(step, reminder.headline, detail, due=deadline, readers=Side.PARTNER, moved=moved)
     return Message(
         f"{reminder.kind}:{step.pk}:{day:%Y-%m-%d}",
         reminder.kind,
@@ -412,6 +451,7 @@ def _tradingview_step(
     days_overdue,
     mornings: Mornings | None = None,
     calendar: WorkingCalendar | None = None,
+    moved: str = "",
 ) -> list[Message]:
     """TradingView's task in its channel, on the partner's policy counted in ``calendar`` (TradingView's): due
     today, late at the policy's cadence, and past the policy's escalation its lead named (once per deadline)."""
@@ -429,10 +469,8 @@ def _tradingview_step(
                 "Due today",
                 f"{K.TRADINGVIEW_DUE}:{step.pk}:{deadline:%Y-%m-%d}",
             )
-        elif (
-            reminder.kind == K.OVERDUE
-            and working_days_between(deadline, day, (calendar or WEEKENDS_ONLY).days_not_worked([deadline, day])) == 1
-        ):  # the first working day late: a Friday deadline is late on Monday
+        elif reminder.kind == K.OVERDUE and cadence(deadline, day, calendar).overdue == 1:
+            # the first working day late: a Friday deadline is late on Monday
             kind, headline = K.TRADINGVIEW_LATE, f"Late: due {day_text(deadline, weekday=True)}"
             reason = f"{kind}:{step.pk}:{deadline:%Y-%m-%d}"
         else:
@@ -440,7 +478,7 @@ def _tradingview_step(
             headline = f"Late: due {day_text(deadline, weekday=True)}, {working_days(days_overdue or 0)} overdue"
             reason = f"{kind}:{step.pk}:{deadline:%Y-%m-%d}:{day:%Y-%m-%d}"
         text, blocks = step_blocks(
-            step, headline, "TradingView owes this step.", due=deadline, readers=Side.TRADINGVIEW
+            step, headline, "TradingView owes this step.", due=deadline, readers=Side.TRADINGVIEW, moved=moved
         )
         pending.append(
             Message(
@@ -455,7 +493,7 @@ def _tradingview_step(
             )
         )
     lead = settings.TRADINGVIEW_LEAD_SLACK_ID
-    if lead and -days_to_deadline >= policy["escalate_after_days"]:
+    if lead and cadence(deadline, day, calendar).escalates(policy):
         # An id that is not a Slack user id is not written as markup: the message goes, naming nobody.
         people = [Mrkdwn(f"<@{lead}>")] if SLACK_USER_ID.fullmatch(lead) else []
         people += [mention(integration.tv_pm)] if integration.tv_pm else []
@@ -466,6 +504,7 @@ def _tradingview_step(
             detail if people else "TradingView's task is late; time for the lead to step in.",
             due=deadline,
             readers=Side.TRADINGVIEW,
+            moved=moved,
         )
         pending.append(
             Message(

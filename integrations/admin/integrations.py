@@ -348,12 +348,18 @@ class IntegrationAdmin(OperationsAdmin):
 
     @admin.display(description="forecast launch", ordering="forecast_launch_on")
     def launch(self, integration):
-        """The forecast launch, against the current plan's and the first plan's (the baseline)."""
+        """The forecast launch, against the current plan's, the agreed date (once agreed) and the first plan's
+        (the baseline)."""
         forecast = integration.forecast_launch_on
         if forecast is None:
             return self.get_empty_value_display()
         lines = [date_html(forecast)]
-        for label, other in (("plan", integration.planned_launch_on), ("baseline", integration.baseline_launch_on)):
+        others = (
+            ("plan", integration.planned_launch_on),
+            ("agreed", integration.agreed_launch_on),
+            ("baseline", integration.baseline_launch_on),
+        )
+        for label, other in others:
             if other is None or (label == "baseline" and other == integration.planned_launch_on):
                 continue
             days = rules.working_days_late(other, forecast) or -rules.working_days_late(forecast, other)

@@ -3,7 +3,8 @@
 Staff only. Every rule comes from the shared functions: ``standing()`` for the header and the
 timeline, ``step_actions()`` for what each step offers (refusals shown as text), the services in
 ``integrations.steps`` and ``integrations.plan`` for changes. Forms post normally; with htmx a step
-action swaps the steps section in place (and the header, timeline and history out of band).
+action swaps the steps section in place (and the header, timeline and history out of band), and the
+agreed launch date's form answers in place (its errors beside their fields).
 
 The page costs a fixed number of queries, however many history rows, Jira issues or outbox
 messages the integration has.
@@ -273,15 +274,35 @@ def replan_view(request, pk):
     return _plan_view(request, pk, ReplanForm, "replan", run, "Re-planned: every step is planned again.")
 
 
+AGREED = "Launch date agreed: the launch is due on it."
+
+
 @require_POST
 @staff_required
 def agree_launch_view(request, pk):
+    """Record the agreed launch date. A plain post answers as the other plan forms do; with htmx the form
+    answers in place (200, so htmx swaps it): its errors beside their fields, or once agreed the form with
+    the agreement and the sections the launch's new deadline changes, out of band."""
+
     def run(integration, data):
         agreed_launch.agree_launch(
             integration, data["agreed_launch_on"], data["agreed_by"], ChangeContext.web(request.user, data["note"])
         )
 
-    return _plan_view(request, pk, AgreedLaunchForm, "agree", run, "Launch date agreed: the launch is due on it.")
+    if not request.htmx:
+        return _plan_view(request, pk, AgreedLaunchForm, "agree", run, AGREED)
+    form = AgreedLaunchForm(request.POST, prefix="agree")
+    agreed = False
+    if form.is_valid():
+        try:
+            run(_load(pk), form.cleaned_data)
+        except Refusal as refusal:
+            form.add_error("agreed_launch_on" if refusal.code == "invalid_input" else None, refusal.message)
+        else:
+            agreed = True
+            messages.success(request, AGREED)
+    context = _context(request, _load(pk), agree_form=None if agreed else form)
+    return render(request, "dashboard/partials/integration_agree_launch_live.html", {**context, "agreed": agreed})
 
 
 @require_POST

@@ -213,3 +213,39 @@ def test_the_api_says_the_agreed_date_and_the_slip_against_it(client, pm, starte
     assert body["standing"]["agreed_launch_on"] == "2026-06-01"
     assert body["standing"]["launch_agreed_by"] == "Mei"
     assert "slip_vs_agreed_days" in body["standing"]
+
+
+def test_with_htmx_the_form_answers_in_place_errors_beside_their_field(client, pm, started_integration):
+    client.force_login(pm)
+    agree_url = reverse("integration-agree-launch", args=[started_integration.pk])
+    html = client.get(reverse("integration-page", args=[started_integration.pk])).content.decode()
+    form = html[html.index('id="agree-launch"') - 200 :][:600]
+    assert f'hx-post="{agree_url}"' in form and 'hx-target="#agree-launch"' in form
+
+    # A refused date: only the form comes back (200, so htmx swaps it), the error beside the date.
+    response = client.post(
+        agree_url, {"agree-agreed_launch_on": "2026-01-05", "agree-agreed_by": "Mei"}, headers={"HX-Request": "true"}
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.lstrip().startswith('<form method="post"') and 'id="agree-launch"' in body
+    assert 'id="id_agree-agreed_launch_on-error"' in body and "is in the past" in body
+    assert 'value="Mei"' in body  # what the PM typed stays
+    assert "<html" not in body and 'id="summary"' not in body
+
+    # Agreed: the form with the agreement and a message, and the header, steps, timeline and history
+    # swapped out of band (the launch is due on the new date).
+    day = date.today().replace(year=date.today().year + 1)
+    response = client.post(
+        agree_url,
+        {"agree-agreed_launch_on": day.isoformat(), "agree-agreed_by": "Mei", "agree-note": ""},
+        headers={"HX-Request": "true"},
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and "<html" not in body
+    assert "Launch date agreed: the launch is due on it." in body
+    assert f"Launch agreed for {day.day} {day:%b %Y} (by Mei, " in body
+    for section in ("summary", "steps", "timeline", "history"):
+        assert f'id="{section}"' in body and body.count('hx-swap-oob="true"') >= 4
+    started_integration.refresh_from_db()
+    assert started_integration.agreed_launch_on == day

@@ -163,7 +163,7 @@ def test_reminders_and_the_escalation_are_posted_as_text_and_mention_only_linked
     hostile.business_manager = manager
     hostile.save(update_fields=["business_manager"])
 
-    for day in (d(3, 5), d(3, 19), d(4, 7)):  # TradingView's tasks due; 7 working days before; 8 days overdue
+    for day in (d(3, 5), d(3, 19), d(4, 8)):  # TradingView's tasks due; 7 working days before; 7 overdue
         with on(day, 6):
             plan_reminders(day)
         deliver_everything(day)
@@ -179,9 +179,9 @@ def test_reminders_and_the_escalation_are_posted_as_text_and_mention_only_linked
 
 def test_a_slack_id_that_is_not_one_makes_no_mention(hostile, fake_slack, pm):
     SlackUser.objects.create(user=pm, slack_user_id="!channel")  # mistyped into the admin
-    with on(d(4, 7), 6):
-        plan_reminders(d(4, 7))
-    deliver_everything(d(4, 7))
+    with on(d(4, 8), 6):  # 7 working days overdue: the escalation's day
+        plan_reminders(d(4, 8))
+    deliver_everything(d(4, 8))
 
     [escalation] = [p for p in fake_slack.posts(INTERNAL_CHANNEL) if "Escalation" in p["text"]]
     inert(escalation)

@@ -48,8 +48,9 @@ def beat(first: datetime, hours: int, skip=()):
 
 
 def partner_rows(integration):
+    """What the sweep wrote to the partner's channel (its kick-off's welcome was written by the kick-off)."""
     return OutboxMessage.objects.filter(integration=integration, channel=integration.slack_channel_id).exclude(
-        kind=K.THREAD_STATUS
+        kind__in=[K.THREAD_STATUS, K.WELCOME]
     )
 
 

@@ -7,7 +7,8 @@ names, and at 11:30 each day the PM completes, through the services the pages us
 day has come: on its due date, or some working days after it for the partner's late steps (so
 reminders, overdue notices and an escalation appear). The partner's hand-overs are recorded before
 production deployment; Jira's webhook brings an issue created and a comment (through the inbox); the
-launch writes the partner's e-mail. The PM is on Slack (mentioned, and the weekly digest lists the
+launch writes the partner's e-mail. The kick-off welcomes the partner's channel, and in beta testing the PM
+records the launch date agreed with the partner's PM, which the partner's channel hears. The PM is on Slack (mentioned, and the weekly digest lists the
 integration). Then every outbox row (but a step's status on its first message, an edit, not a
 message) is one line ``<not before, Europe/Berlin> | #channel | kind | first line of text``, compared
 with ``snapshots/whole_integration_outbox.txt``.
@@ -27,7 +28,7 @@ import pytest
 import time_machine
 from django.conf import settings as django_settings
 
-from integrations import plan, steps
+from integrations import agreed_launch, plan, steps
 from integrations.jira import inbox
 from integrations.jira.models import JiraDelivery
 from integrations.models import IntegrationStep, PartnerContact
@@ -56,6 +57,9 @@ DONE = {StepStatus.DONE, StepStatus.NOT_APPLICABLE}
 # Jira: TradingView's sandbox-access issue is created the day after kick-off; the partner comments on it later.
 JIRA_ISSUE_CREATED_AT = datetime(2026, 3, 3, 10, 5, tzinfo=BERLIN)
 JIRA_COMMENT_AT = datetime(2026, 3, 18, 15, 5, tzinfo=BERLIN)
+# Beta testing: the launch is agreed on the day the plan gives it.
+AGREED_AT = datetime(2026, 5, 28, 14, 45, tzinfo=BERLIN)
+AGREED_LAUNCH = date(2026, 6, 12)
 
 
 def working_days_after(day: date, count: int) -> date:
@@ -121,6 +125,13 @@ def complete_what_is_due(integration, pm, today: date):
             steps.complete_step(current, ctx(pm, moment))
 
 
+def agree_the_launch(integration, pm, moment: datetime):
+    """In beta testing, on the partner's call, the PM records the launch date Acme's PM agreed."""
+    if moment == AGREED_AT:
+        with time_machine.travel(moment, tick=False):
+            agreed_launch.agree_launch(integration, AGREED_LAUNCH, "Jonas Weber (Acme's PM)", ctx(pm, moment))
+
+
 def play(integration, pm):
     with time_machine.travel(berlin(KICKOFF, 9), tick=False):
         plan.start_integration(integration, KICKOFF, ctx(pm, berlin(KICKOFF, 9)))
@@ -129,6 +140,7 @@ def play(integration, pm):
         for hour in range(24):
             if hour == 11:
                 complete_what_is_due(integration, pm, day)
+            agree_the_launch(integration, pm, berlin(day, hour, 45))
             jira_news(berlin(day, hour, 5))
             beat(berlin(day, hour, 15))
         day += timedelta(days=1)

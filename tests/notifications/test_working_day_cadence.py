@@ -9,8 +9,10 @@ working days 1, 4 and 7 overdue.
 from datetime import date, timedelta
 
 import pytest
+from django.urls import reverse
 
 from integrations import plan
+from notifications.chase import chase_item, remind_now
 from notifications.models import OutboxMessage
 from notifications.reminders import partner_reminder, plan_reminders, policy_for_value
 from roadmap.calendars import WorkingCalendar
@@ -90,3 +92,47 @@ def test_a_late_tradingview_task_is_counted_in_tradingviews_calendar(settings, p
     # Christmas, Boxing Day (on Monday 28) and New Year's Day are not worked in England: late on Tuesday 29
     # December (its first working day late), then 4 and 7 working days late.
     assert [m.created_at.date() for m in late] == [date(2026, 12, 29), date(2027, 1, 4), date(2027, 1, 7)]
+
+
+@pytest.fixture
+def moved_by_new_year(pm):
+    """Kicked off on Friday 4 December 2026: the endpoints' week 4 is Friday 1 January, New Year's Day in
+    Germany, so they are due on Monday 4 January."""
+    partner = PartnerFactory(name="Neujahr Broker", time_zone="Europe/Berlin", country="DE")
+    integration = IntegrationFactory(partner=partner, tv_pm=pm, slack_channel_id=CHANNEL)
+    kickoff = date(2026, 12, 4)
+    with on(kickoff, 9):
+        plan.start_integration(integration, kickoff, ctx(pm, at(kickoff, 9)))
+    endpoints = step(integration, "endpoints-implementation")
+    assert endpoints.due_date == DEADLINE
+    return endpoints
+
+
+MOVED = "due Mon 4 Jan 2027 (moved from 1 Jan: New Year's Day in Germany)"
+
+
+def test_a_reminder_says_its_deadline_moved_for_a_holiday_as_the_page_does(moved_by_new_year, client, pm):
+    sweep(date(2026, 12, 30), date(2027, 1, 4))
+    for kind in (K.REMINDER, K.DUE_TODAY):
+        row = OutboxMessage.objects.get(step=moved_by_new_year, kind=kind, channel=CHANNEL)
+        assert MOVED in row.text
+        assert MOVED in str(row.blocks)
+    # The integration page says the same, from the same rule.
+    with on(date(2027, 1, 4), 10):
+        client.force_login(pm)
+        page = client.get(reverse("integration-page", args=[moved_by_new_year.integration_id])).content.decode()
+    assert "moved from 1 Jan: New Year&#x27;s Day in Germany" in page
+
+
+def test_a_pms_remind_now_says_it_too(moved_by_new_year, pm):
+    with on(date(2027, 1, 4), 10):
+        item = chase_item(pm, moved_by_new_year.pk)
+        assert MOVED in item.preview
+        assert remind_now(item)
+    assert MOVED in OutboxMessage.objects.get(step=moved_by_new_year, kind=K.DUE_TODAY).text
+
+
+def test_a_deadline_moved_for_no_holiday_says_nothing_more(german):
+    sweep(date(2027, 1, 4), date(2027, 1, 4))
+    row = OutboxMessage.objects.get(step=german, kind=K.DUE_TODAY, channel=CHANNEL)
+    assert "due Mon 4 Jan 2027)" in row.text and "moved from" not in row.text

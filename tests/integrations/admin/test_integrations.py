@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils.html import strip_tags
 
 from integrations import plan
+from integrations.agreed_launch import agree_launch
 from integrations.models import Integration, IntegrationEvent, StepChange
-from integrations.standing import refresh_running
+from integrations.standing import refresh_running, standing
 from integrations.steps import block_step, complete_step, start_step
 from tests.factories import IntegrationFactory, PartnerFactory, UserFactory
 from tests.integrations.helpers import KICKOFF, at, ctx, step
@@ -635,3 +636,40 @@ def test_a_pm_shares_a_note_with_the_partner_from_the_admin(admin_client, starte
     assert list(
         StepChange.objects.notes_seen_by_partner().filter(to_status="blocked").values_list("note", flat=True)
     ) == ["Waiting for your Slack handle"]
+
+
+@pytest.mark.django_db
+def test_standing_shows_the_slip_against_the_plan_the_agreed_launch_and_the_baseline(
+    admin_client, pm, started_integration
+):
+    """Re-planned a week later (plan's launch 1 Jun 2026, baseline 25 May 2026), the launch agreed for Thursday
+    4 Jun 2026; TradingView's first tasks, due 12 Mar 2026, are still open on 19 Mar 2026, 5 working days late:
+    the forecast launch is the agreed 4 Jun 2026, on time against it, but 3 working days past the plan's launch
+    and 8 past the baseline. The page said "Planned 1 Jun 2026: on time", reading the slip against the agreed
+    date as the plan's."""
+    plan.replan(started_integration, "2026-03-09", ctx(pm, at("2026-03-03", 10), note="Partner's team changed."))
+    with time_machine.travel(at("2026-03-04", 10), tick=False):
+        agree_launch(started_integration, "2026-06-04", "Mei", ctx(pm, at("2026-03-04", 10)))
+
+    with time_machine.travel(datetime(2026, 3, 19, 12, tzinfo=UTC), tick=False):
+        now = standing(started_integration)
+        page = text(admin_client.get(change_url(started_integration)))
+
+    launch = page[page.index("Forecast launch") : page.index("Slip, by who lost the days")]
+    assert (now.forecast_launch.isoformat(), now.planned_launch.isoformat(), now.baseline_launch.isoformat()) == (
+        "2026-06-04",
+        "2026-06-01",
+        "2026-05-25",
+    )
+    assert (now.slip_vs_plan_days, now.slip_vs_agreed_days, now.slip_vs_baseline_days) == (3, 0, 8)
+    assert "Planned 1 Jun 2026: 3 working days late." in launch
+    assert "Agreed 4 Jun 2026 (by Mei): on time." in launch
+    assert "Baseline (the first plan) 25 May 2026: 8 working days late" in launch
+    assert "3 working days behind the agreed launch" not in page  # the split adds up to the slip against it
+
+    refresh_running(at("2026-03-19", 6))
+    with time_machine.travel(datetime(2026, 3, 19, 12, tzinfo=UTC), tick=False):
+        [row] = result_rows(admin_client.get(CHANGELIST)).values()
+    assert row[4] == (
+        "4 Jun 2026 | plan 1 Jun 2026 (+3 wd) | agreed 4 Jun 2026 (on time) | baseline 25 May 2026 (+8 wd)"
+    )
