@@ -225,12 +225,14 @@ def _messages_stuck_column() -> Coalesce:
 
 
 class PortfolioPaginator(Paginator):
-    """Pages of ``filter_portfolio``: the page's rows are cut on the integration table first, then read.
+    """Pages of ``filter_portfolio``: the page's ids are cut on the integration table first, then its rows read.
 
     A plain slice would have the database compute every row's bugs, messages and last activity before
-    sorting and cutting 50 out of 10,000. Here the page's ids come from a subquery that filters, sorts and
-    limits without those columns (they are computed only when the sort is on them), and the columns are
-    read for those ids alone: still one query.
+    sorting and cutting 50 out of 10,000. Here one query filters, sorts and limits on the integration's
+    own columns (the annotations only when the sort is on one of them) and gives the page's ids; a
+    second reads those rows with their annotations, unsorted, and they are put in the ids' order (to
+    sort a query Django hashes every column it selects, here the annotations' subqueries: under the
+    profiler that was a tenth of the page's ORM work).
     """
 
     def page(self, number):
@@ -240,8 +242,9 @@ class PortfolioPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         rows = self.object_list
-        ids = rows.values("pk")[bottom:top]
-        return self._get_page(rows.filter(pk__in=Subquery(ids)), number, self)
+        ids = list(rows.values_list("pk", flat=True)[bottom:top])
+        found = {row.pk: row for row in rows.order_by().filter(pk__in=ids)} if ids else {}
+        return self._get_page([found[pk] for pk in ids if pk in found], number, self)
 
 
 def portfolio_counts(user, now=None) -> dict:
