@@ -9,9 +9,11 @@ database named there is used as is; the benchmark writes partners prefixed "Benc
 For each portfolio size, prints the mean and 95th percentile of GET / through Django's test
 Client (a staff user logged in; the first page of 50 rows, counts, filters and health line), the
 same for a bare view defined here that renders the same 50 rows from one query with a minimal
-template, their ratio, and the page's query count. Then, for each of ``--timeline-sizes``, the
-mean and 95th percentile of GET /timeline/ (its first page of 50 rows drawn against the calendar)
-and its query count.
+template, their ratio, the ratio of their mean CPU times (``time.process_time``: steadier than
+the wall clock on a loaded machine, though it leaves out the database server's own work on
+PostgreSQL) and the page's query count. Then, for each of ``--timeline-sizes`` (by default the
+same sizes), the same figures for GET /timeline/ (its first page of 50 rows drawn against the
+calendar) against the same bare view.
 """
 
 import argparse
@@ -55,25 +57,41 @@ urlpatterns = [path("bare/", bare), path("", include("config.urls"))]
 
 
 def measure(client, url, repeat):
-    samples = []
+    """Mean and 95th percentile wall time of GET ``url`` in ms, and its mean CPU time in ms."""
+    samples, cpu = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         response = client.get(url)
         samples.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
         assert response.status_code == 200, response.status_code
     ordered = sorted(samples)
-    return statistics.mean(samples), ordered[max(0, int(len(ordered) * 0.95) - 1)]
+    return statistics.mean(samples), ordered[max(0, int(len(ordered) * 0.95) - 1)], statistics.mean(cpu)
+
+
+def figures(page, plain, queries) -> str:
+    """One line's figures: the page's and the bare view's times, the wall and CPU ratios, the queries."""
+    return (
+        f"{page[0]:>10.1f} / {page[1]:>8.1f}  {plain[0]:>8.1f} / {plain[1]:>7.1f}  "
+        f"{page[0] / plain[0]:>6.1f}  {page[2]:>6.1f} / {plain[2]:>5.1f}  {page[2] / plain[2]:>5.1f}  {queries}"
+    )
+
+
+HEADER = (
+    f"{'mean/p95 ms':>22}  {'bare mean/p95 ms':>18}  {'ratio':>6}  {'CPU ms page/bare':>14}  {'CPU ratio':>5}  queries"
+)
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10,100,1000,10000")
-    parser.add_argument("--timeline-sizes", default="100,1000")
+    parser.add_argument("--timeline-sizes", default="", help="default: the same as --sizes")
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--smoke", action="store_true", help="the smallest sizes, to check that it runs")
     args = parser.parse_args()
     if args.smoke:
         args.sizes, args.timeline_sizes, args.repeat = "10,30", "30", 2
+    args.timeline_sizes = args.timeline_sizes or args.sizes
     call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor}")
     seed_originals(10)
@@ -82,7 +100,7 @@ def main():
     with override_settings(ROOT_URLCONF=__name__, ALLOWED_HOSTS=["*"], DEBUG=False):
         client = Client()
         client.force_login(user)
-        print(f"{'integrations':>12}  {'portfolio mean/p95 ms':>22}  {'bare mean/p95 ms':>18}  {'ratio':>6}  queries")
+        print(f"{'portfolio':>12}\n{'integrations':>12}  {HEADER}")
         sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
         timeline_sizes = [int(s) for s in args.timeline_sizes.split(",") if s.strip()]
         timeline = []
@@ -90,32 +108,27 @@ def main():
             originals = Integration.objects.filter(partner__name__startswith="Bench").prefetch_related("steps")[:10]
             copy_portfolio(size, originals)
             running = Integration.objects.filter(state__in=Integration.RUNNING_STATES).count()
+            client.get("/bare/")  # warm up templates
+            plain = measure(client, "/bare/", args.repeat)
             if size in timeline_sizes:
-                timeline.append((running, *measure_timeline(client, args.repeat)))
+                drawn, queries = measure_page(client, "/timeline/", args.repeat)
+                timeline.append(f"{running:>12}  {figures(drawn, plain, queries)}")
             if size not in sizes:
                 continue
-            client.get("/")  # warm up templates
-            client.get("/bare/")
-            page = measure(client, "/", args.repeat)
-            plain = measure(client, "/bare/", args.repeat)
-            with CaptureQueriesContext(connection) as queries:
-                client.get("/")
-            print(
-                f"{running:>12}  {page[0]:>10.1f} / {page[1]:>8.1f}  {plain[0]:>8.1f} / {plain[1]:>7.1f}  "
-                f"{page[0] / plain[0]:>6.1f}  {len(queries)}"
-            )
-        print(f"\n{'integrations':>12}  {'timeline mean/p95 ms':>21}  queries")
-        for running, mean, p95, queries in timeline:
-            print(f"{running:>12}  {mean:>10.1f} / {p95:>8.1f}  {queries}")
+            page, queries = measure_page(client, "/", args.repeat)
+            print(f"{running:>12}  {figures(page, plain, queries)}", flush=True)
+        print(f"\n{'timeline':>12}\n{'integrations':>12}  {HEADER}")
+        for line in timeline:
+            print(line)
 
 
-def measure_timeline(client, repeat):
-    """GET /timeline/ (its first page of 50 rows): mean and 95th percentile in ms, and its queries."""
-    client.get("/timeline/")  # warm up templates
-    mean, p95 = measure(client, "/timeline/", repeat)
+def measure_page(client, url, repeat):
+    """``measure`` of GET ``url`` after a warm-up, and its query count."""
+    client.get(url)  # warm up templates
+    figures = measure(client, url, repeat)
     with CaptureQueriesContext(connection) as queries:
-        client.get("/timeline/")
-    return mean, p95, len(queries)
+        client.get(url)
+    return figures, len(queries)
 
 
 if __name__ == "__main__":

@@ -63,6 +63,7 @@ CALENDAR_SALT = "integrations.dashboard.pm-calendar"
 @staff_required
 def portfolio(request):
     now = timezone.now()
+    today = today_for(now=now)
     filters = Filters.from_request(request.GET)
     counts = portfolio_counts(request.user, now)
     paginator = PortfolioPaginator(filter_portfolio(filters, request.user, now), PAGE_SIZE)
@@ -93,13 +94,13 @@ def portfolio(request):
         "nav": "portfolio",
         "filters": filters,
         "page": page,
-        "rows": [Row.of(i, now) for i in page.object_list],
+        "rows": [Row.of(i, now, today) for i in page.object_list],
         "count_links": count_links,
         "headers": sort_headers(filters, columns),
         "health": health(),
         **filter_choices(),
         "page_query": filters.query(),
-        "today": today_for(now=now),
+        "today": today,
     }
     return render(request, "dashboard/portfolio.html", context)
 

@@ -229,8 +229,12 @@ class Integration(models.Model):
         ordering = ["partner__name", "name"]
         indexes = [
             models.Index(fields=["state", "ball_side", "next_due_on"]),
-            # The portfolio's default sort and its late / due counts; its launch count and forecast sort.
-            models.Index(fields=["state", "next_deadline_at"], name="integration_state_deadline"),
+            # The portfolio's default sort; its counts read only these columns, so the index alone
+            # answers them, without a visit to each (wide) row.
+            models.Index(
+                fields=["state", "next_deadline_at", "next_due_on", "forecast_launch_on"], name="integration_counts"
+            ),
+            # The forecast sort.
             models.Index(fields=["state", "forecast_launch_on"], name="integration_state_forecast"),
             models.Index(fields=["state", "forecast_p85"], name="integration_state_p85"),
             models.Index(fields=["state", "health"], name="integration_state_health"),

@@ -14,6 +14,9 @@ steps of its rows whatever their number (and whatever the portfolio's size).
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
+
 from integrations.clock import day_of, today_for
 from integrations.models import Integration, IntegrationStep
 from integrations.read_models.headline import launch_window
@@ -53,6 +56,17 @@ class Row:
     slip_x: float | None = None  # the bar from the planned launch to a later forecast
     slip_w: float = 0
     summary: str = ""  # the row in words, for hover and screen readers
+
+    @property
+    def bars_svg(self) -> SafeString:
+        """The row's step bars as SVG, written here in one go: a page draws some 750 of them, and the
+        template's lookups and escaping, six a bar, cost more than the rest of the page (the titles are
+        escaped here the same way)."""
+        return format_html_join(
+            "",
+            '<rect class="bar {} side-{}" x="{}" y="{}" width="{}" height="9" rx="2"><title>{}</title></rect>',
+            ((bar.state, bar.side, bar.x, bar.y, bar.w, bar.title) for bar in self.bars),
+        )
 
 
 @dataclass

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from integrations.read_models.headline import window_of
-from integrations.text import day_text, working_days
+from integrations.text import day_month_text, day_text, working_days
 from roadmap.models import StepStatus
 
 LABEL_W, RIGHT_W, ROW_H, TOP, WIDTH = 290, 205, 26, 34, 1100
@@ -124,7 +124,7 @@ def timeline(now, steps) -> Timeline | None:
     step_days = 7 if span <= 120 else None
     while day <= end:
         if (step_days and day.weekday() == 0) or (not step_days and day.day == 1):
-            tl.ticks.append(Tick(x(day), f"{day.day} {day:%b}" if step_days else f"{day:%b %Y}"))
+            tl.ticks.append(Tick(x(day), day_month_text(day) if step_days else f"{day:%b %Y}"))
         day += timedelta(days=1)
     tl.today, tl.today_x = today, x(today)
     if now.baseline_launch:

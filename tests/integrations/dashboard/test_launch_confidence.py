@@ -49,7 +49,7 @@ def test_the_portfolio_sorts_by_p85_from_stored_columns_in_the_same_queries(clie
     with CaptureQueriesContext(connection) as captured:
         response = client.get(reverse("portfolio"), {"sort": "p85"})
     assert [row.integration.pk for row in response.context["rows"]] == ids[::-1]
-    assert len(captured) == 7  # as many as the portfolio's default sort (test_portfolio)
+    assert len(captured) == 8  # as many as the portfolio's default sort (test_portfolio)
     html = response.content.decode()
     assert "Launch P85" in html and "26 Jun 2026" in html
 

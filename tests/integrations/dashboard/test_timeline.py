@@ -118,5 +118,5 @@ def test_queries_are_the_same_for_2_and_20_integrations(staff_client, pm):
     copy_portfolio(20, Integration.objects.filter(pk=original.pk).prefetch_related("steps"))
     with CaptureQueriesContext(connection) as twenty:
         assert len(staff_client.get(URL).context["chart"].rows) == 20
-    # session, user, count, the page's rows, their steps, the PMs of the filter form
-    assert len(two) == len(twenty) == 6, [q["sql"] for q in twenty.captured_queries]
+    # session, user, count, the page's ids, their rows, their steps, the PMs of the filter form
+    assert len(two) == len(twenty) == 7, [q["sql"] for q in twenty.captured_queries]

@@ -3,9 +3,14 @@
 from datetime import date
 
 import pytest
+from django.db import connection
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from integrations import plan
+from integrations.models import Integration
 from integrations.read_models.portfolio import (
     CSV_COLUMNS,
     Filters,
@@ -13,10 +18,13 @@ from integrations.read_models.portfolio import (
     csv_row,
     filter_portfolio,
     my_queue_items,
+    pm_choices,
     portfolio_counts,
 )
+from integrations.stored_standing import Health
+from integrations.text import day_month_text, day_text
 from roadmap.models import Side
-from tests.factories import IntegrationFactory, PartnerFactory
+from tests.factories import IntegrationFactory, PartnerFactory, UserFactory
 from tests.integrations.helpers import KICKOFF, at, ctx, on
 
 # A day after the first two TradingView deadlines (Thu 2026-03-05).
@@ -55,3 +63,60 @@ def test_rows_counts_csv_and_queue_agree(pm):
     items = my_queue_items(pm, now)
     assert items and all(item.step.side == Side.TRADINGVIEW for item in items)
     assert items[0].days_late == 1 and items[0].url == Row.of(row, now).url
+
+
+# --- what a page of rows costs -----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_pm_choices_probe_each_user_not_every_integration(pm):
+    # At 10,000 integrations a DISTINCT over the join of users and integrations cost 27 ms of SQLite.
+    kicked_off(pm, "Acme Broker")
+    kicked_off(pm, "Beta Broker")
+    UserFactory(username="carol", first_name="Carol", staff=True)  # a PM of nothing: not offered
+    with CaptureQueriesContext(connection) as captured:
+        choices = pm_choices()
+    assert choices == [(str(pm.pk), pm.get_full_name() or pm.get_username())]
+    [sql] = [q["sql"] for q in captured.captured_queries]
+    assert "DISTINCT" not in sql and "EXISTS" in sql
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan names a covering index")
+def test_the_counts_read_one_index_not_the_integrations_rows(pm):
+    kicked_off(pm, "Acme Broker")
+    with CaptureQueriesContext(connection) as captured:
+        portfolio_counts(pm, at(FRIDAY))
+    [sql] = [q["sql"] for q in captured.captured_queries]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql)
+        plan_lines = [row[-1] for row in cursor.fetchall()]
+    assert any("COVERING INDEX integration_counts" in line for line in plan_lines), plan_lines
+
+
+@pytest.mark.django_db
+def test_a_row_writes_its_dates_and_health_as_the_page_shows_them(pm):
+    integration = kicked_off(pm, "Acme Broker")
+    Integration.objects.filter(pk=integration.pk).update(
+        forecast_p50=date(2026, 5, 20), forecast_p85=date(2026, 6, 1), baseline_launch_on=date(2026, 5, 1)
+    )
+    now = at(FRIDAY, 12)
+    [listed] = filter_portfolio(Filters(), pm, now)
+    row = Row.of(listed, now)
+    assert row.next_due == "Thu 5 Mar 2026" and not row.due_today  # due yesterday: 1 working day late
+    assert row.days_late == 1 and row.health == Health.LATE and row.health_definition.startswith("Late:")
+    assert row.forecast == day_text(listed.forecast_launch_on)
+    assert row.planned == f"{listed.planned_launch_on.day} {listed.planned_launch_on:%b}"
+    assert row.window_dates == f"{day_month_text(row.window.start)} – {day_month_text(row.window.end)}"
+    assert (row.baseline, row.p85, row.p50) == ("1 May", "1 Jun 2026", "20 May")
+    assert row.pm == "Alice" and row.ended_on == ""
+    assert row.activity_at == timezone.localtime(listed.last_activity).isoformat()
+    assert Row.of(listed, at("2026-03-05", 8)).due_today
+
+
+def test_day_text_is_kept_per_language():
+    day = date(2026, 12, 6)
+    assert day_text(day) == "6 Dec 2026" and day_text(day, weekday=True) == "Sun 6 Dec 2026"
+    with translation.override("de"):
+        assert day_text(day) == date_format(day, "DATE_FORMAT") != "6 Dec 2026"
+    assert day_text(day) == "6 Dec 2026"
