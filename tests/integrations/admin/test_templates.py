@@ -1,12 +1,12 @@
 """The roadmap templates admin: readable steps, drafts that stay editable, versions in use kept."""
 
 import re
+from html import unescape
 
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils.html import strip_tags
-from html import unescape
 
 from integrations import plan
 from roadmap.models import RoadmapTemplate
