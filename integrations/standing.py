@@ -49,6 +49,7 @@ class PlannedStep:
     planned_due_date: date
     completed_at: datetime | None
     reopens: tuple = ()  # rules.Reopen, oldest first
+    turnaround_days: int = 0  # a task without a due week: the least it owes again after a reopen
 
     def __str__(self):
         return str(self.step)
@@ -327,6 +328,7 @@ def standing(integration: Integration, now: datetime | None = None, steps=None, 
             planned_due_date=s.planned_due_date,
             completed_at=s.completed_at,
             reopens=reopens.get(s.pk, ()),
+            turnaround_days=s.turnaround_days if s.due_week is None else 0,
         )
         for s in steps
         if s.planned_due_date is not None

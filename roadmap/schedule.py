@@ -2,9 +2,13 @@
 
 Deadlines are working days (Monday to Friday). Partner steps are due a number of weeks after
 kick-off, as the roadmap prints them. TradingView's own tasks carry no printed week: each is due a
-turnaround of working days after it becomes actionable (its prerequisites done), so the partner
-keeps the time the plan gave its next step. ``side_days`` says how many working days each side
-has for each step, as the template page and the stage page show them.
+turnaround of working days after it becomes actionable (its prerequisites done), except where the
+roadmap gives the partner one week between two due weeks (4->5, 5->6, 6->7, 9->10): there
+TradingView prepares while the partner finishes the step before, and hands over on that step's
+due date, so the partner keeps its week. A step with a due week is never due before what it
+waits on from the other side, and keeps at least the roadmap's week after that hand-over.
+``side_days`` says how many working days each side has for each step, as the template page and
+the stage page show them.
 
 Days an integration spends paused are not working days: the clock is stopped for both sides.
 """
@@ -95,32 +99,59 @@ def plan_due_dates(steps, kickoff: date, calendars: Mapping | None = None) -> di
     """``{code: (window_start, due_date)}`` for template steps, planned from ``kickoff``.
 
     A step with a due week is due that many weeks after kick-off; a window (the launch, weeks
-    11-12) is due at its end and opens at its start. A step without a due week (TradingView's own
-    tasks) is due ``turnaround_days`` working days after the plan makes it actionable: after the
-    latest due date of the steps it depends on, or after kick-off when it depends on none.
+    11-12) is due at its end and opens at its start. It is never due before a step of the other
+    side it waits on, and keeps at least the week the roadmap gives it before its due week after
+    that hand-over (``handover_week``). A step without a due week (TradingView's own tasks) is due
+    ``turnaround_days`` working days after the plan makes it actionable: after the latest due date
+    of the steps it depends on, or after kick-off when it depends on none; with no turnaround when
+    it prepares during the other side's week (``prepares_during_week``).
 
     ``calendars`` maps a side to its ``roadmap.calendars.WorkingCalendar``: each step is due on a
     working day of its own side's calendar (a holiday moves it to the next working day), and a
     turnaround counts that side's working days. Without it, weekends only.
     """
     steps = sorted(steps, key=lambda s: s.position)
+    by_code = {step.code: step for step in steps}
     off = {side: cal.days_not_worked([kickoff]) for side, cal in (calendars or {}).items()}
     plan: dict[str, tuple[date | None, date]] = {}
     for step in steps:
         days_off = off.get(step.side, ())
-        if step.due_week is not None:
-            due = next_working_day(weeks_after(kickoff, step.due_week_last or step.due_week), days_off)
-            start = next_working_day(weeks_after(kickoff, step.due_week), days_off) if step.due_week_last else None
-            plan[step.code] = (start, due)
-            continue
         missing = [code for code in step.depends_on if code not in plan]
         if missing:
             raise InvalidTemplate(
                 f"Step {step.code!r} depends on {', '.join(map(repr, missing))}, which is not an earlier step."
             )
+        handovers = [plan[code][1] for code in step.depends_on if by_code[code].side != step.side]
+        if step.due_week is not None:
+            due = next_working_day(weeks_after(kickoff, step.due_week_last or step.due_week), days_off)
+            start = next_working_day(weeks_after(kickoff, step.due_week), days_off) if step.due_week_last else None
+            if handovers:
+                due = max(due, add_working_days(max(handovers), handover_week(step, kickoff, days_off), days_off))
+            plan[step.code] = (start, due)
+            continue
         actionable = max((plan[code][1] for code in step.depends_on), default=kickoff)
-        plan[step.code] = (None, add_working_days(actionable, step.turnaround_days, days_off))
+        turnaround = 0 if prepares_during_week(step, steps) else step.turnaround_days
+        plan[step.code] = (None, add_working_days(actionable, turnaround, days_off))
     return plan
+
+
+def handover_week(step, kickoff: date, days_off: Collection[date] = ()) -> int:
+    """The working days of ``step``'s side in the roadmap's week before its due week (its first week
+    for a window): the least it keeps after a hand-over from the other side, holidays off."""
+    week = max(step.due_week - 1, 0)
+    return working_days_between(weeks_after(kickoff, week), weeks_after(kickoff, step.due_week), days_off)
+
+
+def prepares_during_week(step, steps) -> bool:
+    """Whether ``step`` (without a due week) is planned with no turnaround: the roadmap gives the other
+    side exactly one week between ``step``'s latest prerequisite of that side and the first step of
+    that side waiting on ``step`` (4->5, 5->6, 6->7, 9->10), so the week is the other side's and
+    ``step`` is prepared while the other side finishes the step before."""
+    weeks = [s.due_week_last or s.due_week for s in steps if s.code in step.depends_on and s.side != step.side]
+    after = [s.due_week for s in steps if step.code in s.depends_on and s.side != step.side]
+    if not weeks or not after or None in weeks or None in after:
+        return False
+    return min(after) == max(weeks) + 1
 
 
 def side_days(steps, plan: Mapping[str, tuple[date | None, date]], kickoff: date, calendars: Mapping | None = None):

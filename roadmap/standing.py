@@ -4,7 +4,8 @@ The rules, as the README states them for PMs:
 
 - Each step has a planned date (from the kick-off; re-planning and pausing move it). A partner
   step is due at its roadmap week; a TradingView task a turnaround of working days after the plan
-  makes it actionable.
+  makes it actionable, or with the partner's step before it where the partner has one week
+  between the two (``roadmap.schedule.plan_due_dates``).
 - A step keeps the time the plan gave it: it is due no earlier than its planned date, and no
   earlier than each prerequisite's finish plus the working days the plan put between the two.
   So a late hand-over moves the other side's deadline, and the delay is the hand-over's.
@@ -18,13 +19,14 @@ The rules, as the README states them for PMs:
   always adds up to the slip, and a side shown overdue is charged for it.
 - History is never rewritten. A done step's finish is the day it was done, whatever the plan
   became since. A reopened step owes new work from the reopen: it is due the working days the
-  plan gave it after its latest prerequisite, counted from the reopen; what depends on it, and
-  what was done after it before the reopen, waits for it again. Days charged before the reopen
-  stay charged to whoever lost them; the days the redo adds are the reopened step's side's.
+  plan gave it after its latest prerequisite (a TradingView task, at least its turnaround),
+  counted from the reopen; what depends on it, and what was done after it before the reopen,
+  waits for it again. Days charged before the reopen stay charged to whoever lost them; the
+  days the redo adds are the reopened step's side's.
 
 Everything here is pure: steps are read by attribute (``code``, ``side``, ``position``,
-``status``, ``depends_on``, ``planned_due_date``, ``completed_at``, and ``reopens`` when a step
-was ever reopened) and "now" comes in through a ``Clock``, so the rules work on model instances
+``status``, ``depends_on``, ``planned_due_date``, ``completed_at``, ``reopens`` when a step
+was ever reopened, and ``turnaround_days`` for a task without a due week) and "now" comes in through a ``Clock``, so the rules work on model instances
 and plain objects alike and are exact under test.
 """
 
@@ -413,10 +415,13 @@ class _Rules:
             settled_as = StepStatus.DONE if last.undid else StepStatus.NOT_APPLICABLE
             before = self._episode(step, settled_as, last.undid, reopens[:-1], last.at)
             if status != StepStatus.NOT_APPLICABLE:
-                # New work from the reopen: the working days the plan gave it after its latest prerequisite.
+                # New work from the reopen: the working days the plan gave it after its latest prerequisite,
+                # and at least its turnaround: a task the plan had prepared during the other side's week
+                # (no working day after it) is done again from scratch.
                 latest = max((dep.planned for dep in seen), default=self.kickoff)
                 reopened = max(self.clock.day(last.at, step.side), self.started_on)
-                restart = add_working_days(reopened, working_days_between(latest, planned, paused), paused)
+                redo = max(working_days_between(latest, planned, paused), getattr(step, "turnaround_days", 0))
+                restart = add_working_days(reopened, redo, paused)
                 deadline, expected = max(deadline, restart), max(expected, restart)
                 contributions.append([step.side] * working_days_between(planned, restart, paused))
             if settled_as == StepStatus.DONE:

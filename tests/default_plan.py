@@ -25,21 +25,23 @@ STEP_CODES = [
 ]
 
 # Planned dates for a kick-off on KICKOFF. Partner steps are due at their roadmap week; TradingView's
-# tasks 3 working days after the plan makes them actionable (the first two: after kick-off).
+# tasks 3 working days after the plan makes them actionable (the first two: after kick-off), except
+# where the partner has one week between two due weeks: sandbox access, production URLs, smoke testing
+# and the closed release are due on the partner's due date before (TradingView prepares meanwhile).
 PLANNED_DUE = {
     "slack-jira-onboarding": date(2026, 3, 5),
     "autotests-configuration": date(2026, 3, 5),
     "endpoints-implementation": date(2026, 3, 30),
     "passing-autotests": date(2026, 3, 30),
-    "sandbox-access": date(2026, 4, 2),
+    "sandbox-access": date(2026, 3, 30),
     "sandbox-development": date(2026, 4, 6),
-    "request-production-urls": date(2026, 4, 9),
+    "request-production-urls": date(2026, 4, 6),
     "production-deployment": date(2026, 4, 13),
-    "smoke-testing": date(2026, 4, 16),
+    "smoke-testing": date(2026, 4, 13),
     "smoke-test-fixes": date(2026, 4, 20),
     "final-testing": date(2026, 4, 23),
     "final-testing-fixes": date(2026, 5, 4),
-    "closed-release": date(2026, 5, 7),
+    "closed-release": date(2026, 5, 4),
     "beta-testing": date(2026, 5, 11),
     "open-to-all-users": date(2026, 5, 25),
 }

@@ -65,9 +65,11 @@ def test_days_late_skip_the_holidays_of_the_partner_that_owes(pm, country, late)
 
 
 def test_a_tradingview_task_counts_tradingviews_holidays_and_days_off(pm):
-    """Sandbox access is TradingView's: its deadline skips 24, 25, 28 and 31 December and 1 January."""
+    """Sandbox access is TradingView's: due with the partner's week 4 (Thursday 24 Dec), on TradingView's
+    first working day from then: 24 and 25 December are off, then the weekend and 28 December."""
     integration = kicked_off(pm, "JP", "Asia/Tokyo", date(2026, 11, 26))
-    assert step(integration, "sandbox-access").due_date == date(2027, 1, 4)  # 3 working days after 24 Dec
+    assert step(integration, "endpoints-implementation").due_date == date(2026, 12, 24)
+    assert step(integration, "sandbox-access").due_date == date(2026, 12, 29)
 
 
 def test_a_new_partner_keeps_its_time_zones_holidays_where_unambiguous():

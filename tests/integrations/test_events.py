@@ -171,7 +171,7 @@ def test_a_late_hand_over_announces_deadline_moved_for_the_other_sides_step(star
     roadmap_event.connect(receiver, weak=False)
     context = ctx(partner_user, "2026-04-09", source=ChangeSource.API)
     try:
-        # Due 03-30, passed on 04-09: TradingView keeps its 3 working days for sandbox access.
+        # Due 03-30, passed on 04-09: sandbox access, prepared during the partner's week, is due then.
         complete_step(step(started_integration, "passing-autotests"), context)
     finally:
         roadmap_event.disconnect(receiver)
@@ -180,13 +180,13 @@ def test_a_late_hand_over_announces_deadline_moved_for_the_other_sides_step(star
     moved = seen[1]
     assert moved.context is context
     assert moved.details == {
-        "from_due": date(2026, 4, 2),
-        "to_due": date(2026, 4, 14),
+        "from_due": date(2026, 3, 30),
+        "to_due": date(2026, 4, 9),
         "because_of": "passing-autotests",
     }
-    assert moved.step.due_date == date(2026, 4, 14)
-    assert moved.step.planned_due_date == date(2026, 4, 2)
-    assert StepChange.objects.filter(step=moved.step, source="system", to_due=date(2026, 4, 14)).exists()
+    assert moved.step.due_date == date(2026, 4, 9)
+    assert moved.step.planned_due_date == date(2026, 3, 30)
+    assert StepChange.objects.filter(step=moved.step, source="system", to_due=date(2026, 4, 9)).exists()
 
 
 def test_an_on_time_hand_over_moves_no_deadline(started_integration, pm, announced):
@@ -196,7 +196,7 @@ def test_an_on_time_hand_over_moves_no_deadline(started_integration, pm, announc
     complete_step(step(started_integration, "passing-autotests"), ctx(pm, "2026-03-30"))
 
     assert events.DEADLINE_MOVED not in {e.kind for e in announced}
-    assert step(started_integration, "sandbox-access").due_date == date(2026, 4, 2)
+    assert step(started_integration, "sandbox-access").due_date == date(2026, 3, 30)
 
 
 def test_deadline_moved_is_announced_after_the_new_deadline_is_written(started_integration, pm):
@@ -215,7 +215,7 @@ def test_deadline_moved_is_announced_after_the_new_deadline_is_written(started_i
     finally:
         roadmap_event.disconnect(receiver)
 
-    assert read == {"due_date": date(2026, 4, 14)}
+    assert read == {"due_date": date(2026, 4, 9)}
 
 
 def test_a_refused_change_announces_nothing(started_integration, pm, announced):
@@ -295,7 +295,7 @@ def test_a_raising_deadline_moved_receiver_aborts_the_late_completion(started_in
 
     assert step(started_integration, "passing-autotests").status == StepStatus.NOT_STARTED
     sandbox = step(started_integration, "sandbox-access")
-    assert sandbox.due_date == date(2026, 4, 2)
+    assert sandbox.due_date == date(2026, 3, 30)
     assert not sandbox.history.filter(source="system").exists()
 
 

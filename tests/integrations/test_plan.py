@@ -106,10 +106,13 @@ def test_tradingview_tasks_are_due_three_working_days_after_they_become_actionab
     due = deadlines(started_integration)
     # No prerequisites: three working days after the Monday kick-off.
     assert due["slack-jira-onboarding"] == due["autotests-configuration"] == date(2026, 3, 5)
-    # After the latest of its prerequisites (the partner's week 4, Monday 03-30).
-    assert due["sandbox-access"] == date(2026, 4, 2)
-    assert due["request-production-urls"] == date(2026, 4, 9)
-    assert due["closed-release"] == date(2026, 5, 7)
+    # Final testing: 3 working days after the partner's smoke fixes (week 7, Monday 04-20).
+    assert due["final-testing"] == date(2026, 4, 23)
+    # Between two partner weeks one week apart, prepared during the partner's week: due with the
+    # latest of its prerequisites (the partner's week 4, Monday 03-30; week 5; week 9).
+    assert due["sandbox-access"] == date(2026, 3, 30)
+    assert due["request-production-urls"] == date(2026, 4, 6)
+    assert due["closed-release"] == date(2026, 5, 4)
 
 
 def test_start_sets_the_stored_standing_and_the_baseline(started_integration):
@@ -598,8 +601,7 @@ def test_pause_and_resume_ten_days_later_moves_open_deadlines(started_integratio
     assert planned(started_integration) == PLANNED_DUE
     due = deadlines(started_integration)
     assert due["slack-jira-onboarding"] == due["autotests-configuration"] == date(2026, 3, 5)
-    assert due["endpoints-implementation"] == date(2026, 4, 9)
-    assert due["sandbox-access"] == date(2026, 4, 14)
+    assert due["endpoints-implementation"] == due["sandbox-access"] == date(2026, 4, 9)
     assert due["open-to-all-users"] == date(2026, 6, 4)
 
     kinds = list(started_integration.events.values_list("kind", "at"))
@@ -738,7 +740,7 @@ def test_new_template_version_does_not_change_running_integrations(pm):
 
     assert b.template == v2
     assert step(b, "sandbox-development").due_date == date(2026, 4, 13)
-    # Five working days after the partner's week 4 (Monday 03-30).
+    # Two partner weeks apart now: five working days after the partner's week 4 (Monday 03-30).
     assert step(b, "sandbox-access").turnaround_days == 5
     assert step(b, "sandbox-access").due_date == date(2026, 4, 6)
     # Three working days after the step it depends on, now due in week 6.
@@ -750,5 +752,5 @@ def test_new_template_version_does_not_change_running_integrations(pm):
     assert a.template_id == v1.pk
     assert list(a.steps.values_list("code", "planned_due_date", "due_date", "template_step__template_id")) == a_before
     assert step(a, "sandbox-development").due_date == date(2026, 4, 6)
-    assert step(a, "sandbox-access").due_date == date(2026, 4, 2)
+    assert step(a, "sandbox-access").due_date == date(2026, 3, 30)
     assert v1.steps.get(code="sandbox-development").due_week == 5

@@ -81,13 +81,13 @@ def test_onboarding_is_due_in_the_first_week(started_integration):
 def test_partner_keeps_its_time_after_a_late_sandbox_handover(started_integration, pm):
     tradingview_onboards(started_integration, pm)
     partner_passes_autotests(started_integration, pm)
-    # Sandbox access was planned for Thursday 04-02; TradingView hands it over on Monday 04-06,
-    # the day the partner's sandbox development was due: 2 working days late (Fri, Mon).
-    done(started_integration, "sandbox-access", "2026-04-06", pm)
+    # Sandbox access was planned for Monday 03-30, with the partner's week 4; TradingView hands it
+    # over on Wednesday 04-01: 2 working days late (Tue, Wed).
+    done(started_integration, "sandbox-access", "2026-04-01", pm)
 
     development = step(started_integration, "sandbox-development")
     assert development.planned_due_date == date(2026, 4, 6)
-    assert development.due_date == date(2026, 4, 8)  # the partner keeps its 2 working days
+    assert development.due_date == date(2026, 4, 8)  # the partner keeps its week: 5 working days
     assert "Deadline moved from 6 Apr 2026 to 8 Apr 2026" in development.history.last().note
     assert "Sandbox access configuration" in development.history.last().note
 
@@ -104,8 +104,9 @@ def test_a_late_partner_handover_moves_tradingviews_deadline(started_integration
     partner_passes_autotests(started_integration, pm, day="2026-04-03")  # Friday: 4 working days late
 
     access = step(started_integration, "sandbox-access")
-    assert access.due_date == date(2026, 4, 8)  # 3 working days after the hand-over, as planned
-    result = standing(started_integration, at("2026-04-08"))
+    # Prepared during the partner's week: due the day of the hand-over, as planned (no working day after it).
+    assert access.due_date == date(2026, 4, 3)
+    result = standing(started_integration, at("2026-04-03"))
     assert overdue(result) == {}
     assert result.split == DelaySplit(partner=4)
     assert result.forecast_launch == date(2026, 5, 29)
@@ -120,12 +121,13 @@ def test_the_side_shown_overdue_is_the_side_charged(started_integration, pm):
 
     result = standing(started_integration, at("2026-04-12"))  # a Sunday
 
-    # Sandbox access cannot be handed over before Monday 04-13: 7 working days late (10 calendar
-    # days), and the launch moves 7 working days, from Monday 05-25 to Wednesday 06-03, charged so.
-    assert overdue(result) == {"sandbox-access": 7}
-    assert result.forecast_launch == date(2026, 6, 3)
-    assert result.split == DelaySplit(tradingview=7)
-    assert result.slip_days == rules.working_days_late(result.planned_launch, result.forecast_launch) == 7
+    # Sandbox access (due Monday 03-30) cannot be handed over before Monday 04-13: 10 working days
+    # late (14 calendar days), and the launch moves 10 working days, from Monday 05-25 to Monday
+    # 06-08, charged so.
+    assert overdue(result) == {"sandbox-access": 10}
+    assert result.forecast_launch == date(2026, 6, 8)
+    assert result.split == DelaySplit(tradingview=10)
+    assert result.slip_days == rules.working_days_late(result.planned_launch, result.forecast_launch) == 10
 
 
 def test_both_sides_late_at_once(started_integration):
@@ -176,7 +178,7 @@ def test_a_step_done_before_kickoff_counts_as_done_on_time(started_integration, 
     done(started_integration, "endpoints-implementation", "2026-02-20", pm)
     done(started_integration, "passing-autotests", "2026-03-27", pm)
 
-    result = standing(started_integration, at("2026-03-31"))
+    result = standing(started_integration, at("2026-03-30"))
 
     assert result.of(step(started_integration, "endpoints-implementation")).days_late == 0
     assert result.split == DelaySplit()
@@ -207,7 +209,7 @@ def test_replanning_keeps_the_baseline_and_the_split_adds_up(started_integration
         plan.replan(started_integration, "2026-03-16", ctx(pm, "2026-04-16"))
     plan.replan(started_integration, "2026-03-16", ctx(pm, "2026-04-16", "Partner re-staffed its team."))
 
-    after = standing(started_integration, at("2026-04-17"))
+    after = standing(started_integration, at("2026-04-16"))  # sandbox access is due today
     assert after.baseline_launch == PLANNED_LAUNCH
     assert after.planned_launch == date(2026, 6, 8)
     assert after.split == DelaySplit(partner=3) and after.slip_days == 3
@@ -238,7 +240,9 @@ def test_a_partner_deadline_is_a_day_in_the_partners_time_zone(pm, zone, finishe
     result = standing(integration, at("2026-04-01"))
 
     assert result.of(step(integration, "endpoints-implementation")).days_late == late
-    assert result.split == DelaySplit(partner=late)
+    # The partner is charged its own days late only (sandbox access, due with the partner's week 4,
+    # is TradingView's and overdue on 04-01).
+    assert result.split.partner == late
 
 
 def test_today_is_the_partners_day_for_its_steps(pm):

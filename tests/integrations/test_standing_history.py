@@ -49,9 +49,9 @@ def on_time_until_production_urls(integration, pm):
         done(integration, code, "2026-03-04", pm)
     for code in ("endpoints-implementation", "passing-autotests"):
         done(integration, code, "2026-03-27", pm)
-    done(integration, "sandbox-access", "2026-04-01", pm)
+    done(integration, "sandbox-access", "2026-03-30", pm)
     done(integration, "sandbox-development", "2026-04-06", pm)
-    done(integration, "request-production-urls", "2026-04-08", pm)
+    done(integration, "request-production-urls", "2026-04-06", pm)
 
 
 # 1. A reopened step owes new work from the reopen ------------------------------------------------
@@ -62,26 +62,26 @@ def test_a_reopened_partner_step_gets_the_plans_turnaround_from_the_reopen(start
     assert standing(started_integration, at("2026-04-10")).split == DelaySplit()
 
     # Friday evening the PM finds the sandbox work unfinished. The plan gave sandbox development
-    # 2 working days after sandbox access (Thu 04-02 -> Mon 04-06): due Tuesday 04-14, not 04-06.
+    # its week after sandbox access (Mon 03-30 -> Mon 04-06): due Friday 04-17, not 04-06.
     reopen_step(step(started_integration, "sandbox-development"), ctx(pm, at("2026-04-10", 17), "Orders fail."))
     development = step(started_integration, "sandbox-development")
-    assert development.due_date == date(2026, 4, 14)
+    assert development.due_date == date(2026, 4, 17)
     reopened = development.history.last()  # the reopen's own row carries the move
     assert (reopened.from_status, reopened.note) == ("done", "Orders fail.")
-    assert (reopened.from_due, reopened.to_due) == (date(2026, 4, 6), date(2026, 4, 14))
+    assert (reopened.from_due, reopened.to_due) == (date(2026, 4, 6), date(2026, 4, 17))
 
     monday = standing(started_integration, at("2026-04-13"))
     assert overdue(monday) == {}  # was "7 days overdue", counted from the old deadline
-    assert monday.of(development).deadline == date(2026, 4, 14)
+    assert monday.of(development).deadline == date(2026, 4, 17)
     # Production deployment waits again for sandbox development, through the production URLs.
     assert [s.code for s in monday.ball.partner] == ["sandbox-development"] and not monday.ball.tradingview
-    # The redo moves the launch: 6 working days (04-07 .. 04-14), the partner's.
-    assert monday.forecast_launch == date(2026, 6, 2)
-    assert monday.split == DelaySplit(partner=6) and monday.slip_days == 6
+    # The redo moves the launch: 9 working days (04-07 .. 04-17), the partner's.
+    assert monday.forecast_launch == date(2026, 6, 5)
+    assert monday.split == DelaySplit(partner=9) and monday.slip_days == 9
 
-    thursday = standing(started_integration, at("2026-04-16"))
-    assert overdue(thursday) == {"sandbox-development": 2}
-    assert thursday.split == DelaySplit(partner=8)
+    tuesday = standing(started_integration, at("2026-04-21"))
+    assert overdue(tuesday) == {"sandbox-development": 2}
+    assert tuesday.split == DelaySplit(partner=11)
 
 
 def test_days_already_charged_stay_with_whoever_lost_them(started_integration, pm):
@@ -90,8 +90,8 @@ def test_days_already_charged_stay_with_whoever_lost_them(started_integration, p
         done(started_integration, code, "2026-03-04", pm)
     for code in ("endpoints-implementation", "passing-autotests"):
         done(started_integration, code, "2026-03-27", pm)  # on time
-    # Sandbox access, planned for 04-02, handed over 7 working days late: TradingView's.
-    done(started_integration, "sandbox-access", "2026-04-13", pm)
+    # Sandbox access, planned for 03-30, handed over 7 working days late: TradingView's.
+    done(started_integration, "sandbox-access", "2026-04-08", pm)
     before = standing(started_integration, at("2026-04-14"))
     assert before.split == DelaySplit(tradingview=7) and before.forecast_launch == date(2026, 6, 3)
 
@@ -101,9 +101,9 @@ def test_days_already_charged_stay_with_whoever_lost_them(started_integration, p
     after = standing(started_integration, at("2026-04-14"))
     assert after.of(step(started_integration, "passing-autotests")).deadline == date(2026, 4, 14)
     assert overdue(after) == {}
-    # Sandbox access, done on 04-13, waits again: it hands over 3 working days after the autotests
-    # pass (today at the earliest), on Friday 04-17, 11 working days after its plan. TradingView
-    # keeps its 7; the 4 more are the partner's.
+    # Sandbox access, done on 04-08, waits again: it hands over when the autotests pass (no working
+    # day after them in the plan; today at the earliest), on Tuesday 04-14, 11 working days after its
+    # plan. TradingView keeps its 7; the 4 more are the partner's.
     assert after.forecast_launch == date(2026, 6, 9)
     assert after.split == DelaySplit(tradingview=7, partner=4)
 
@@ -130,18 +130,19 @@ def test_a_step_done_again_is_measured_against_its_new_deadline(started_integrat
     on_time_until_production_urls(started_integration, pm)
     reopen_step(step(started_integration, "sandbox-development"), ctx(pm, at("2026-04-10", 17), "Orders fail."))
 
-    done(started_integration, "sandbox-development", "2026-04-14", pm)  # on its new deadline
+    done(started_integration, "sandbox-development", "2026-04-17", pm)  # on its new deadline
 
-    result = standing(started_integration, at("2026-04-15"))
+    result = standing(started_integration, at("2026-04-20"))
     development = step(started_integration, "sandbox-development")
-    assert result.of(development).forecast == date(2026, 4, 14)
+    assert result.of(development).forecast == date(2026, 4, 17)
     assert result.of(development).days_late == 0
-    # The production URLs, done before the reopen, stay done on 04-08 and hand over again 3
-    # working days after the sandbox work: production deployment moves after them.
+    # The production URLs, done before the reopen, stay done on 04-06 and hand over again with the
+    # sandbox work (the plan puts no working day between them): production deployment keeps its
+    # week after them.
     urls = step(started_integration, "request-production-urls")
-    assert urls.status == "done" and result.of(urls).forecast == date(2026, 4, 8)
-    assert step(started_integration, "production-deployment").due_date == date(2026, 4, 21)
-    assert result.split == DelaySplit(partner=6)
+    assert urls.status == "done" and result.of(urls).forecast == date(2026, 4, 6)
+    assert step(started_integration, "production-deployment").due_date == date(2026, 4, 24)
+    assert result.split == DelaySplit(partner=9)
 
 
 def test_the_mornings_reminders_follow_the_new_deadline(started_integration, pm, settings):

@@ -20,17 +20,17 @@ pytestmark = pytest.mark.django_db
 def test_a_pause_after_a_reopen_is_named_as_what_moved_the_deadline(started_integration, pm):
     on_time_until_production_urls(started_integration, pm)
     reopen_step(step(started_integration, "sandbox-development"), ctx(pm, at("2026-04-10", 17), "Orders fail."))
-    assert step(started_integration, "sandbox-development").due_date == date(2026, 4, 14)
+    assert step(started_integration, "sandbox-development").due_date == date(2026, 4, 17)
     with on("2026-04-13", 9):
         plan.pause(started_integration, ctx(pm, at("2026-04-13", 9), "Partner's holiday."))
     with on("2026-04-15", 9):
         plan.resume(started_integration, ctx(pm, at("2026-04-15", 9)))
     development = step(started_integration, "sandbox-development")
-    assert development.due_date == date(2026, 4, 16)  # two working days paused
-    moved = StepChange.objects.filter(step=development, from_due=date(2026, 4, 14)).get()
-    assert moved.to_due == date(2026, 4, 16)
+    assert development.due_date == date(2026, 4, 21)  # two working days paused
+    moved = StepChange.objects.filter(step=development, from_due=date(2026, 4, 17)).get()
+    assert moved.to_due == date(2026, 4, 21)
     assert moved.note == (
-        "Deadline moved from 14 Apr 2026 to 16 Apr 2026: the integration was paused; the working days it owes "
+        "Deadline moved from 17 Apr 2026 to 21 Apr 2026: the integration was paused; the working days it owes "
         "since it was reopened on 10 Apr 2026 move by the working days paused."
     )
 
@@ -48,7 +48,7 @@ def test_two_reopens_at_one_moment_count_as_one_redo(started_integration, pm):
     for day in ("2026-04-13", "2026-04-16", "2026-04-24"):
         result = standing(once, at(day))
         development = step(started_integration, "sandbox-development")
-        assert result.of(development).deadline == date(2026, 4, 14)  # as after a single reopen
+        assert result.of(development).deadline == date(2026, 4, 17)  # as after a single reopen
         launch = result.steps_standing
         assert result.split.total == rules.working_days_late(launch.planned_launch, launch.forecast_launch)
         for side in {s.side for s in result.overdue_steps()}:

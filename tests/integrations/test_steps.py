@@ -429,20 +429,20 @@ def test_stored_standing_refreshes_after_each_change(started_integration, pm):
         complete_step(step(started_integration, "endpoints-implementation"), ctx(pm, "2026-03-20"))
     assert stored(started_integration) == ("passing-autotests", "partner", date(2026, 3, 30), PLANNED_LAUNCH)
 
-    # Passing the autotests 10 days late (8 working days): TradingView keeps the 3 working days
-    # the plan gave sandbox access (due 04-14, not 04-02), and the launch moves 8 working days.
+    # Passing the autotests 10 days late (8 working days): sandbox access, prepared during the
+    # partner's week, is due the day of the hand-over (04-09, not 03-30), and the launch moves 8 working days.
     with on("2026-04-09"):
         complete_step(step(started_integration, "passing-autotests"), ctx(pm, "2026-04-09"))
-    assert stored(started_integration) == ("sandbox-access", "tradingview", date(2026, 4, 14), date(2026, 6, 4))
+    assert stored(started_integration) == ("sandbox-access", "tradingview", date(2026, 4, 9), date(2026, 6, 4))
     assert delays(started_integration) == (0, 8, 0)  # working days
     assert started_integration.slip_days == 8
     sandbox = step(started_integration, "sandbox-access")
-    assert (sandbox.planned_due_date, sandbox.due_date) == (date(2026, 4, 2), date(2026, 4, 14))
+    assert (sandbox.planned_due_date, sandbox.due_date) == (date(2026, 3, 30), date(2026, 4, 9))
     move = sandbox.history.get(from_due__isnull=False)
     assert (move.source, move.from_status, move.to_status) == ("system", "not_started", "not_started")
-    assert (move.from_due, move.to_due, move.at) == (date(2026, 4, 2), date(2026, 4, 14), at("2026-04-09"))
+    assert (move.from_due, move.to_due, move.at) == (date(2026, 3, 30), date(2026, 4, 9), at("2026-04-09"))
     assert move.note == (
-        "Deadline moved from 2 Apr 2026 to 14 Apr 2026: 2 · Partner · Passing REST API autotests was finished "
+        "Deadline moved from 30 Mar 2026 to 9 Apr 2026: 2 · Partner · Passing REST API autotests was finished "
         "on 9 Apr 2026, planned for 30 Mar 2026; this step keeps the working days the plan gave it."
     )
     # Only the step handed over late moves; the plan does not.
@@ -458,9 +458,9 @@ def test_stored_standing_refreshes_after_each_change(started_integration, pm):
     ("finished_utc", "deadline"),
     [
         # 23:30 in Berlin, still 03-30 there: on time, sandbox access keeps its date.
-        (datetime(2026, 3, 30, 21, 30, tzinfo=UTC), date(2026, 4, 2)),
-        # 00:30 on 03-31 in Berlin: a day late, sandbox access keeps its 3 working days.
-        (datetime(2026, 3, 30, 22, 30, tzinfo=UTC), date(2026, 4, 3)),
+        (datetime(2026, 3, 30, 21, 30, tzinfo=UTC), date(2026, 3, 30)),
+        # 00:30 on 03-31 in Berlin: a day late, sandbox access (no working day after it) moves a day.
+        (datetime(2026, 3, 30, 22, 30, tzinfo=UTC), date(2026, 3, 31)),
     ],
 )
 def test_a_partner_step_is_finished_on_the_partners_day(started_integration, pm, partner_user, finished_utc, deadline):

@@ -3,7 +3,8 @@
 The scenario of the issue: a fixing step due 23 Nov behind a smoke test due 27 Nov, both shown as
 they were stored, the fixing step's date already past. Here on the default plan: the production
 deployment, due Monday 04-13, is done on Friday 04-17 (4 working days late), so the smoke test
-moves to Wednesday 04-22 while the smoke-test fixes, waiting for it, keep their plan's Monday 04-20.
+(prepared during the partner's week, due with the deployment) moves to Friday 04-17, and is still
+open on Tuesday 04-21, while the smoke-test fixes, waiting for it, keep their plan's Monday 04-20.
 A step that cannot start yet shows where its deadline will fall given its prerequisites'
 forecasts, labelled "forecast", and both calendars carry that date, moving with it.
 """
@@ -48,10 +49,11 @@ def test_a_step_that_cannot_start_yet_shows_its_forecast_deadline_never_one_befo
     smoke, fixes = step(integration, SMOKE), step(integration, FIXES)
     with time_machine.travel(at("2026-04-21"), tick=False):
         now = standing(integration)
-        assert now.of(smoke).deadline == date(2026, 4, 22)
-        assert now.deadline_shown(smoke) == (date(2026, 4, 22), False)
-        # The fixes keep the 2 working days the plan put after the smoke test: Friday 04-24.
-        assert now.deadline_shown(fixes) == (date(2026, 4, 24), True)
+        assert now.of(smoke).deadline == date(2026, 4, 17)
+        assert now.deadline_shown(smoke) == (date(2026, 4, 17), False)
+        # The smoke test can be done today at the earliest; the fixes keep the week the plan put
+        # after it: Tuesday 04-28, not their plan's Monday 04-20, already past.
+        assert now.deadline_shown(fixes) == (date(2026, 4, 28), True)
         for s in now.steps:
             day, forecast = now.deadline_shown(s)
             if now.is_waiting(s):
@@ -61,9 +63,9 @@ def test_a_step_that_cannot_start_yet_shows_its_forecast_deadline_never_one_befo
 
         client.force_login(pm)
         page = client.get(f"/integrations/{integration.pk}/").content.decode()
-        assert '24 Apr 2026 <span class="muted">forecast</span>' in page
+        assert '28 Apr 2026 <span class="muted">forecast</span>' in page
         stage = client.get(f"/partner/integrations/{integration.pk}/").content.decode()
-        assert '24 Apr 2026 <span class="muted">forecast</span>' in stage
+        assert '28 Apr 2026 <span class="muted">forecast</span>' in stage
 
 
 def test_both_calendars_carry_the_forecast_deadline_and_move_it(smoke_test_late, pm, client):
@@ -78,9 +80,9 @@ def test_both_calendars_carry_the_forecast_deadline_and_move_it(smoke_test_late,
                 event = events(client.get(url).content)[fixes]
                 seen[(name, day)] = (event.decoded("dtstart"), event.decoded("dtstamp"))
                 assert "forecast deadline" in str(event["description"])
-    # 04-21: the smoke test can still be done on its deadline, 04-22: fixes by 04-24. On 04-23 it is
-    # a day late and can be done that day at the earliest: fixes by Monday 04-27.
+    # 04-21: the smoke test can be done that day at the earliest: fixes by Tuesday 04-28. On 04-23,
+    # still open, it can be done that day at the earliest: fixes by Thursday 04-30.
     for name in ("pm", "partner"):
         (before, stamped), (after, restamped) = seen[(name, "2026-04-21")], seen[(name, "2026-04-23")]
-        assert (before, after) == (date(2026, 4, 24), date(2026, 4, 27)), name
+        assert (before, after) == (date(2026, 4, 28), date(2026, 4, 30)), name
         assert restamped > stamped

@@ -51,7 +51,7 @@ def up_to_sandbox_access(integration, pm):
 
 def test_tradingview_hands_over_sandbox_access_the_partner_hears_what_is_now_theirs(running, pm):
     up_to_sandbox_access(running, pm)
-    complete(running, "sandbox-access", d(4, 1), pm)
+    complete(running, "sandbox-access", d(3, 30), pm)
     development = step(running, "sandbox-development")
     notice = OutboxMessage.objects.get(kind=K.HANDED_OVER, step=development)
     assert notice.channel == PARTNER_CHANNEL
@@ -64,9 +64,9 @@ def test_tradingview_hands_over_sandbox_access_the_partner_hears_what_is_now_the
 
 def test_after_a_late_hand_over_the_notice_gives_the_moved_deadline(running, pm):
     up_to_sandbox_access(running, pm)
-    complete(running, "sandbox-access", d(4, 8), pm)  # due Thu 2 April: 4 working days late
+    complete(running, "sandbox-access", d(4, 3), pm)  # due Mon 30 March: 4 working days late
     development = step(running, "sandbox-development")
-    assert development.due_date == d(4, 10)  # keeps its 2 working days after the hand-over
+    assert development.due_date == d(4, 10)  # keeps its week (5 working days) after the hand-over
     notice = OutboxMessage.objects.get(kind=K.HANDED_OVER, step=development)
     assert "due Fri 10 Apr 2026" in notice.text
     assert "Mon 06 Apr" not in notice.text

@@ -1,8 +1,8 @@
 """How many working days each side has for each step, and whether the partner keeps the roadmap's week.
 
-The partner should keep the week the roadmap gives it between weeks 4-5, 5-6, 6-7 and 9-10; today
-TradingView's three working days come out of it. That requirement is written down here as a
-strict expected failure until the plan's rule changes (it then passes, and the marker must go).
+The partner keeps the week the roadmap gives it between weeks 4-5, 5-6, 6-7 and 9-10: TradingView
+prepares while the partner finishes the step before and hands over on that step's due date, and a
+partner step keeps at least the roadmap's week after TradingView's hand-over, whatever the holidays.
 """
 
 from datetime import date, timedelta
@@ -39,9 +39,6 @@ def seed_week(step, kickoff, partner_off) -> int:
     )
 
 
-@pytest.mark.xfail(
-    strict=True, reason="TradingView's 3-working-day turnaround still comes out of the partner's week (open)"
-)
 @pytest.mark.parametrize(("kickoff", "calendars"), CASES, ids=lambda v: v.isoformat() if isinstance(v, date) else "")
 def test_no_partner_step_gets_less_than_the_roadmaps_week(kickoff, calendars):
     steps = default_steps()
@@ -68,15 +65,18 @@ def test_the_seed_plan_gives_each_side_its_days():
     steps = default_steps()
     plan = plan_due_dates(steps, KICKOFF)
     days = side_days(steps, plan, KICKOFF)
-    # TradingView's turnaround is taken out of the partner's one week: two working days are left.
-    assert days["sandbox-development"] == days["production-deployment"] == 2
-    assert days["smoke-test-fixes"] == days["beta-testing"] == 2
-    assert days["sandbox-access"] == days["request-production-urls"] == days["closed-release"] == 3
-    # Where the roadmap gives the partner two weeks, both fit.
+    # The partner keeps its one week: TradingView prepares during the week before and hands over on
+    # the partner's due date, with no working day of its own after the hand-over.
+    assert days["sandbox-development"] == days["production-deployment"] == 5
+    assert days["smoke-test-fixes"] == days["beta-testing"] == 5
+    assert days["sandbox-access"] == days["request-production-urls"] == days["smoke-testing"] == 0
+    assert days["closed-release"] == 0
+    # Where the roadmap gives the partner two weeks, both fit: TradingView's turnaround, then the rest.
     assert days["final-testing"] == 3 and days["final-testing-fixes"] == 7
     # A side's own steps run side by side: the partner passes its autotests while building its endpoints.
     assert days["endpoints-implementation"] == 20 and days["passing-autotests"] == 17
-    assert days["slack-jira-onboarding"] == 3 and days["open-to-all-users"] == 10
+    assert days["slack-jira-onboarding"] == days["autotests-configuration"] == 3
+    assert days["open-to-all-users"] == 10
 
 
 def test_side_days_count_each_sides_own_holidays():
@@ -85,9 +85,17 @@ def test_side_days_count_each_sides_own_holidays():
     calendars = {Side.PARTNER: GERMANY, Side.TRADINGVIEW: TRADINGVIEW_UK}
     plan = plan_due_dates(steps, kickoff, calendars)
     days = side_days(steps, plan, kickoff, calendars)
-    # Closed release: actionable Thursday 24 Dec, a day off for TradingView, then Christmas, the
-    # Boxing Day holiday (Monday 28 Dec), 31 Dec off and New Year: its three working days end Monday 4 Jan.
-    assert plan["closed-release"][1] == date(2027, 1, 4) and days["closed-release"] == 3
-    # Beta testing keeps its printed week 10 (Thursday 31 Dec): due before the closed release it
-    # waits on, so it has no working day left at all (the standing moves its deadline on the hand-over).
-    assert plan["beta-testing"][1] == date(2026, 12, 31) and days["beta-testing"] == 0
+    # The partner's final fixes are due Thursday 24 Dec (week 9), a working day in Germany.
+    assert plan["final-testing-fixes"][1] == date(2026, 12, 24)
+    # Closed release, prepared during week 9, is due with them, in TradingView's calendar: 24 Dec
+    # off, Christmas, the weekend and the Boxing Day holiday (Monday 28 Dec) move it to Tuesday 29 Dec.
+    assert plan["closed-release"][1] == date(2026, 12, 29) and days["closed-release"] == 1
+    # Beta testing (week 10, Thursday 31 Dec) was due before the closed release it waits on. It keeps
+    # the roadmap's week after the hand-over, in Germany's calendar: the 4 working days between
+    # weeks 9 and 10 (Christmas Day off), 30 and 31 Dec, then New Year's Day off, 4 and 5 Jan.
+    assert plan["beta-testing"][1] == date(2027, 1, 5) and days["beta-testing"] == 4
+    # The launch window (weeks 11-12) still ends after it.
+    assert plan["open-to-all-users"] == (date(2027, 1, 7), date(2027, 1, 14))
+    for step in steps:
+        for code in step.depends_on:
+            assert plan[code][1] <= plan[step.code][1], (code, step.code)

@@ -14,6 +14,7 @@ from roadmap.schedule import (
     is_working_day,
     next_working_day,
     plan_due_dates,
+    prepares_during_week,
     weeks_after,
     working_days_between,
 )
@@ -253,15 +254,15 @@ def test_default_plan_for_a_monday_kickoff():
 
 
 # (kick-off, onboarding, sandbox access): the first TradingView tasks 3 working days after kick-off;
-# sandbox access 3 working days after the partner's week-4 steps.
+# sandbox access on the partner's week-4 date (the partner keeps week 5 for the sandbox).
 FIRST_TV_TASKS = [
-    (MON, THU, date(2026, 4, 2)),
-    (TUE, FRI, date(2026, 4, 3)),
-    (WED, date(2026, 3, 9), date(2026, 4, 6)),
-    (THU, date(2026, 3, 10), date(2026, 4, 7)),
-    (FRI, date(2026, 3, 11), date(2026, 4, 8)),
-    (SAT, date(2026, 3, 11), date(2026, 4, 9)),  # week 4 is Saturday 4 Apr -> Monday 6 Apr
-    (SUN, date(2026, 3, 11), date(2026, 4, 9)),
+    (MON, THU, date(2026, 3, 30)),
+    (TUE, FRI, date(2026, 3, 31)),
+    (WED, date(2026, 3, 9), date(2026, 4, 1)),
+    (THU, date(2026, 3, 10), date(2026, 4, 2)),
+    (FRI, date(2026, 3, 11), date(2026, 4, 3)),
+    (SAT, date(2026, 3, 11), date(2026, 4, 6)),  # week 4 is Saturday 4 Apr -> Monday 6 Apr
+    (SUN, date(2026, 3, 11), date(2026, 4, 6)),
 ]
 
 
@@ -292,6 +293,10 @@ def test_dated_steps_are_due_their_weeks_after_kickoff(kickoff):
         assert plan[s.code] == (None, expected_date(kickoff, s.due_week)), s.code
 
 
+# TradingView's tasks between two partner weeks one week apart (4->5, 5->6, 6->7, 9->10).
+DURING_THE_PARTNERS_WEEK = {"sandbox-access", "request-production-urls", "smoke-testing", "closed-release"}
+
+
 @pytest.mark.parametrize("kickoff", KICKOFFS, ids=KICKOFF_IDS)
 def test_tradingview_tasks_are_due_three_working_days_after_their_latest_dependency(kickoff):
     steps = default_steps()
@@ -302,9 +307,13 @@ def test_tradingview_tasks_are_due_three_working_days_after_their_latest_depende
         assert s.side == "tradingview"
         actionable = max((plan[code][1] for code in s.depends_on), default=kickoff)
         due = plan[s.code][1]
-        assert due == add_working_days(actionable, 3), s.code
+        turnaround = 0 if s.code in DURING_THE_PARTNERS_WEEK else 3
+        assert due == add_working_days(actionable, turnaround), s.code
         if s.depends_on:
-            assert working_days_between(actionable, due) == 3, s.code
+            assert working_days_between(actionable, due) == turnaround, s.code
+    assert [s.code for s in steps if prepares_during_week(s, steps)] == sorted(
+        DURING_THE_PARTNERS_WEEK, key=[s.code for s in steps].index
+    )
 
 
 @pytest.mark.parametrize("kickoff", KICKOFFS, ids=KICKOFF_IDS)
@@ -331,6 +340,8 @@ def test_weekend_kickoff_rolls_every_partner_date_to_a_monday(kickoff):
     for s in default_steps():
         if s.due_week is not None:
             assert plan[s.code][1].weekday() == 0, s.code
+        elif s.code in DURING_THE_PARTNERS_WEEK:
+            assert plan[s.code][1].weekday() == 0, s.code  # on the partner's Monday before
         elif s.depends_on:
             assert plan[s.code][1].weekday() == 3, s.code  # a Monday + 3 working days: Thursday
         else:
@@ -348,6 +359,45 @@ def test_turnaround_counts_from_the_latest_dependency_not_the_last_listed():
     assert plan["late-one"] == (None, date(2026, 4, 13))
     assert plan["early-one"] == (None, date(2026, 3, 16))
     assert plan["review"] == (None, date(2026, 4, 16))
+
+
+@pytest.mark.parametrize(
+    ("next_week", "prepare_due"),
+    [(5, date(2026, 3, 30)), (6, date(2026, 4, 2)), (4, date(2026, 4, 2))],
+    ids=["one-week-apart", "two-weeks-apart", "same-week"],
+)
+def test_a_task_between_partner_weeks_one_week_apart_is_due_with_the_step_before(next_week, prepare_due):
+    steps = [
+        step(1, "build", 4),
+        step(2, "prepare", side="tradingview", depends_on=["build"]),
+        step(3, "use", next_week, depends_on=["prepare"]),
+    ]
+    plan = plan_due_dates(steps, KICKOFF)
+    # One week apart: prepared during the partner's week 4, due on its date (Monday 30 Mar).
+    # Otherwise: its 3 working days' turnaround after it.
+    assert plan["prepare"] == (None, prepare_due)
+    assert prepares_during_week(steps[1], steps) == (next_week == 5)
+
+
+def test_a_task_waiting_on_no_partner_step_keeps_its_turnaround():
+    steps = [step(1, "configure", side="tradingview"), step(2, "build", 1, depends_on=["configure"])]
+    assert not prepares_during_week(steps[0], steps)
+    assert plan_due_dates(steps, KICKOFF)["configure"] == (None, date(2026, 3, 5))
+
+
+def test_a_partner_step_keeps_its_week_after_a_long_turnaround():
+    steps = [
+        step(1, "build", 4),
+        step(2, "review", side="tradingview", depends_on=["build"], turnaround_days=8),
+        step(3, "fix", 6, depends_on=["review"]),
+        step(4, "launch", 11, 12, side="tradingview", depends_on=["fix"]),
+    ]
+    plan = plan_due_dates(steps, KICKOFF)
+    # The review is due Thursday 9 Apr, 8 working days after week 4; week 6 (Monday 13 Apr) would
+    # leave the partner 2 working days: the fixes keep their 5 and are due Thursday 16 Apr.
+    assert plan["review"] == (None, date(2026, 4, 9))
+    assert plan["fix"] == (None, date(2026, 4, 16))
+    assert plan["launch"] == LAUNCH_WINDOW
 
 
 def test_turnaround_days_of_each_step_are_used():

@@ -39,6 +39,7 @@ class Step:
     planned_due_date: date | None = None
     completed_at: datetime | None = None
     reopens: tuple = ()
+    turnaround_days: int = 0
 
 
 def done_at(day: date, hour: int = 12, zone=UTC) -> datetime:
@@ -59,6 +60,7 @@ def roadmap(**changes):
             position,
             depends_on=list(row["depends_on"]),
             planned_due_date=PLANNED_DUE[row["code"]],
+            turnaround_days=3 if row["due_week"] is None else 0,
         )
         for position, row in enumerate(STEPS, start=1)
     ]
@@ -334,18 +336,18 @@ def test_a_partner_step_overdue_charges_the_partner_and_moves_the_launch(today, 
 @pytest.mark.parametrize(
     ("handed_over", "partner_deadline", "launch", "charged"),
     [
-        (date(2026, 4, 2), date(2026, 4, 6), PLANNED_LAUNCH, 0),  # on time
-        (date(2026, 4, 3), date(2026, 4, 7), date(2026, 5, 26), 1),  # 1 working day late
-        (date(2026, 4, 7), date(2026, 4, 9), date(2026, 5, 28), 3),  # 3 working days late
-        (date(2026, 4, 9), date(2026, 4, 13), date(2026, 6, 1), 5),  # 5 working days late: a week
+        (date(2026, 3, 30), date(2026, 4, 6), PLANNED_LAUNCH, 0),  # on time
+        (date(2026, 3, 31), date(2026, 4, 7), date(2026, 5, 26), 1),  # 1 working day late
+        (date(2026, 4, 2), date(2026, 4, 9), date(2026, 5, 28), 3),  # 3 working days late
+        (date(2026, 4, 6), date(2026, 4, 13), date(2026, 6, 1), 5),  # 5 working days late: a week
     ],
     ids=["on-time", "1-day", "3-days", "5-days"],
 )
 def test_a_late_hand_over_moves_the_partners_deadline_and_is_charged_to_tradingview(
     handed_over, partner_deadline, launch, charged
 ):
-    # Sandbox access (TradingView) is due Thursday 2 Apr; the partner's sandbox development, Monday
-    # 6 Apr: 2 working days. A late hand-over leaves the partner those 2 working days.
+    # Sandbox access (TradingView) is due Monday 30 Mar, with the partner's week 4; the partner's
+    # sandbox development, Monday 6 Apr: its week. A late hand-over leaves the partner those 5 working days.
     steps = on_time_until("passing-autotests", sandbox_access=finished(handed_over))
     step_standing = steps_standing(steps, KICKOFF, Clock.on(partner_deadline))
     development = step_standing.steps["sandbox-development"]
@@ -368,13 +370,14 @@ def test_a_late_hand_over_moves_the_partners_deadline_and_is_charged_to_tradingv
 def test_a_partner_finishing_in_its_time_after_a_late_hand_over_is_not_late():
     steps = on_time_until(
         "passing-autotests",
-        sandbox_access=finished(date(2026, 4, 7)),
+        sandbox_access=finished(date(2026, 4, 2)),
         sandbox_development=finished(date(2026, 4, 9)),
     )
-    step_standing = steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 10)))
+    step_standing = steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 9)))
     assert step_standing.steps["sandbox-access"].days_late == 3  # working days
     assert step_standing.steps["sandbox-development"].days_late == 0
-    assert step_standing.steps["request-production-urls"].deadline == date(2026, 4, 14)
+    # TradingView prepared the production URLs during the partner's week: due the day it hands over.
+    assert step_standing.steps["request-production-urls"].deadline == date(2026, 4, 9)
     assert step_standing.split == DelaySplit(tradingview=3)
     assert step_standing.forecast_launch == date(2026, 5, 28)
 
@@ -465,9 +468,17 @@ def test_finishing_early_wins_back_the_sides_own_days_first():
 
 
 def test_finishing_early_cannot_bring_the_launch_before_the_plan():
-    steps = on_time_until("passing-autotests", sandbox_access=finished(date(2026, 3, 31)))
+    steps = on_time_until(
+        "passing-autotests",
+        endpoints_implementation=finished(date(2026, 3, 25)),
+        passing_autotests=finished(date(2026, 3, 25)),
+        sandbox_access=finished(date(2026, 3, 26)),
+    )
     step_standing = steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 1)))
-    assert step_standing.steps["sandbox-access"].forecast == date(2026, 3, 31)
+    # The partner's week-4 steps done early make sandbox access actionable early; it stays due on
+    # the partner's week-4 date, and the partner keeps its week-5 date.
+    assert step_standing.steps["sandbox-access"].deadline == date(2026, 3, 30)
+    assert step_standing.steps["sandbox-access"].forecast == date(2026, 3, 26)
     assert step_standing.steps["sandbox-development"].deadline == date(2026, 4, 6)
     assert step_standing.forecast_launch == PLANNED_LAUNCH
     assert step_standing.split == DelaySplit()
@@ -499,7 +510,7 @@ def test_not_applicable_steps_past_their_planned_date_are_not_late():
         passing_autotests={"status": NA},
         sandbox_access={"status": IP},
     )
-    step_standing = steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 2)))
+    step_standing = steps_standing(steps, KICKOFF, Clock.on(date(2026, 3, 30)))
     assert step_standing.overdue() == []
     assert {code: o.forecast for code, o in step_standing.steps.items()} == PLANNED_DUE
     assert step_standing.forecast_launch == PLANNED_LAUNCH
@@ -523,14 +534,14 @@ def test_paused_days_are_not_working_days_for_a_hand_over():
 
 
 def test_a_side_shown_overdue_behind_not_applicable_steps_is_charged():
-    # Sandbox access (TradingView, due 2 Apr) still open on 20 Apr; the PM marked sandbox development
+    # Sandbox access (TradingView, due 30 Mar) still open on 20 Apr; the PM marked sandbox development
     # and the production URL request not applicable, so the partner's production deployment (due
     # 13 Apr) is actionable: shown 7 days overdue.
     steps = on_time_until(
         "passing-autotests", sandbox_development={"status": NA}, request_production_urls={"status": NA}
     )
     step_standing = steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 20)))
-    assert step_standing.steps["sandbox-access"].days_overdue == 12  # working days
+    assert step_standing.steps["sandbox-access"].days_overdue == 15  # working days
     # The deployment waits for sandbox access behind the steps that do not apply: not owed yet.
     assert step_standing.steps["production-deployment"].days_overdue == 0
     assert step_standing.overdue_sides() == {"tradingview"}
@@ -541,8 +552,8 @@ def test_a_side_shown_overdue_behind_not_applicable_steps_is_charged():
 
 # --- history: reopens and re-plans ---------------------------------------------------------------------------
 
-# Sandbox development (partner, week 5, 04-06) is planned 2 working days after sandbox access
-# (TradingView, 04-02); the production URLs (TradingView, 04-09) 3 working days after it.
+# Sandbox development (partner, week 5, 04-06) is planned 5 working days after sandbox access
+# (TradingView, 03-30, with the partner's week 4); the production URLs (TradingView) on 04-06 with it.
 
 
 def test_a_reopened_step_is_due_the_plans_turnaround_counted_from_the_reopen():
@@ -552,12 +563,12 @@ def test_a_reopened_step_is_due_the_plans_turnaround_counted_from_the_reopen():
 
     development = result.steps["sandbox-development"]
     assert (development.restart, development.deadline, development.days_overdue) == (
-        date(2026, 4, 14),
-        date(2026, 4, 14),
+        date(2026, 4, 17),
+        date(2026, 4, 17),
         0,
     )
-    assert development.charges == [PARTNER] * 6  # 04-07 .. 04-14: the redo's
-    assert result.split == DelaySplit(partner=6)  # the split is those working days
+    assert development.charges == [PARTNER] * 9  # 04-07 .. 04-17: the redo's
+    assert result.split == DelaySplit(partner=9)  # the split is those working days
 
 
 def test_what_was_done_after_a_reopened_step_waits_for_it_again():
@@ -569,14 +580,14 @@ def test_what_was_done_after_a_reopened_step_waits_for_it_again():
     assert codes(waiting_on(deployment, steps)) == ["sandbox-development"]
     result = steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 13)))
     urls = result.steps["request-production-urls"]
-    assert (urls.forecast, urls.hands_over, urls.fixed) == (date(2026, 4, 9), date(2026, 4, 17), False)
+    assert (urls.forecast, urls.hands_over, urls.fixed) == (date(2026, 4, 6), date(2026, 4, 17), False)
 
 
 def test_days_charged_before_a_reopen_stay_with_whoever_lost_them():
     # Sandbox access 7 working days late (TradingView's), then the partner's autotests reopened.
     steps = on_time_until(
         "passing-autotests",
-        sandbox_access=finished(date(2026, 4, 13)),
+        sandbox_access=finished(date(2026, 4, 8)),
         passing_autotests=reopened(date(2026, 4, 14), date(2026, 3, 30)),
     )
 
@@ -592,7 +603,8 @@ def test_a_step_brought_back_after_not_applying_owes_its_work_from_then():
     result = steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 21)))
 
     access = result.steps["sandbox-access"]
-    assert access.deadline == date(2026, 4, 23)  # its 3 working days, not 04-02
+    # Its 3 working days' turnaround, although the plan had it prepared during the partner's week 4.
+    assert access.deadline == date(2026, 4, 23)
     assert access.days_overdue == 0
     assert result.split == DelaySplit(tradingview=result.slip_days)
 
@@ -600,14 +612,14 @@ def test_a_step_brought_back_after_not_applying_owes_its_work_from_then():
 def test_a_step_done_again_late_is_late_against_its_new_deadline():
     steps = on_time_until(
         "request-production-urls",
-        sandbox_development={**reopened(date(2026, 4, 10), date(2026, 4, 6)), **finished(date(2026, 4, 16))},
+        sandbox_development={**reopened(date(2026, 4, 10), date(2026, 4, 6)), **finished(date(2026, 4, 21))},
     )
 
-    development = steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 20))).steps["sandbox-development"]
+    development = steps_standing(steps, KICKOFF, Clock.on(date(2026, 4, 22))).steps["sandbox-development"]
 
     assert (development.forecast, development.deadline, development.days_late) == (
-        date(2026, 4, 16),
-        date(2026, 4, 14),
+        date(2026, 4, 21),
+        date(2026, 4, 17),
         2,
     )
 

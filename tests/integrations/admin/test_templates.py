@@ -1,6 +1,7 @@
 """The roadmap templates admin: readable steps, drafts that stay editable, versions in use kept."""
 
 import re
+from html import unescape
 
 import pytest
 from django.contrib.messages import get_messages
@@ -118,13 +119,18 @@ def test_frozen_template_shows_its_steps_in_words_only(admin_client, frozen):
         "TradingView: 10 working days",
         "[7 · Partner · Beta testing]",
     ]
-    # Each side's days for each step, as the plan gives them: TradingView's three working days are
-    # taken out of the partner's week before sandbox development, production, the smoke fixes and beta testing.
+    # Each side's days for each step, as the plan gives them: the partner keeps its week before sandbox
+    # development, production, the smoke fixes and beta testing; TradingView prepares during it and
+    # hands over on the partner's due date before.
     days = {row[2].split()[-1]: row[4] for row in rows}
+    due = {row[2].split()[-1]: row[3] for row in rows}
     for code in ("sandbox-development", "production-deployment", "smoke-test-fixes", "beta-testing"):
-        assert days[code] == "Partner: 2 working days", code
-    for code in ("sandbox-access", "request-production-urls", "smoke-testing", "final-testing", "closed-release"):
-        assert days[code] == "TradingView: 3 working days", code
+        assert days[code] == "Partner: 5 working days", code
+    for code in ("sandbox-access", "request-production-urls", "smoke-testing", "closed-release"):
+        assert days[code] == "TradingView: 0 working days", code
+        assert unescape(due[code]) == "with the partner's step before it (prepared during the partner's week)", code
+    assert days["final-testing"] == "TradingView: 3 working days"
+    assert due["final-testing"] == "3 working days after it becomes actionable"
     assert days["final-testing-fixes"] == "Partner: 7 working days"
     html = response.content.decode()
     # No raw JSON, no editable steps: the readable table only.

@@ -22,9 +22,9 @@ def test_the_partner_sees_its_week_for_each_step_and_tradingviews_days(client, p
             r'data-label="Step">(.*?)</td>.*?<span class="muted row-days">(.*?)</span>', table, flags=re.S
         )
     }
-    # The plan's days: TradingView's turnaround comes out of the partner's week before the sandbox.
-    assert rows["3 · Integration development in the Sandbox"] == "2 working days for you"
-    assert rows["4 · Deploy to production + send production URL"] == "2 working days for you"
+    # The plan's days: the partner keeps its week before the sandbox, TradingView preparing meanwhile.
+    assert rows["3 · Integration development in the Sandbox"] == "5 working days for you"
+    assert rows["4 · Deploy to production + send production URL"] == "5 working days for you"
     assert rows["6 · Fixing possible issues (final testing)"] == "7 working days for you"
-    assert rows["3 · Sandbox access configuration"] == "3 working days for TradingView"
+    assert rows["3 · Sandbox access configuration"] == "prepared by TradingView during your week"
     assert rows["6 · Final testing"] == "3 working days for TradingView"
