@@ -211,28 +211,32 @@ class IntegrationViewSet(
 
     @extend_schema(
         summary="Pause: stop the clock (staff)",
+        description="Now, or back-dated: `at` says when it happened and `note` why it is entered late.",
         tags=["integrations"],
-        request=shapes.NoteSerializer,
+        request=shapes.DatedNoteSerializer,
         responses={200: shapes.IntegrationSerializer},
     )
     @action(detail=True, methods=["post"])
     def pause(self, request, pk=None):
         integration = self.get_object()
-        context = api_context(request, _valid(shapes.NoteSerializer, request)["note"])
+        data = _valid(shapes.DatedNoteSerializer, request)
+        context = ChangeContext.api(request.user, data["note"], at=data["at"])
         with unchanged_since_read(request, integration, self._tag(integration)):
             plan.pause(integration, context)
         return self._detail(integration)
 
     @extend_schema(
         summary="Resume: restart the clock (staff)",
+        description="Now, or back-dated: `at` says when it happened and `note` why it is entered late.",
         tags=["integrations"],
-        request=shapes.NoteSerializer,
+        request=shapes.DatedNoteSerializer,
         responses={200: shapes.IntegrationSerializer},
     )
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
         integration = self.get_object()
-        context = api_context(request, _valid(shapes.NoteSerializer, request)["note"])
+        data = _valid(shapes.DatedNoteSerializer, request)
+        context = ChangeContext.api(request.user, data["note"], at=data["at"])
         with unchanged_since_read(request, integration, self._tag(integration)):
             plan.resume(integration, context)
         return self._detail(integration)
