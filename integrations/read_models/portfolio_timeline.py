@@ -87,7 +87,7 @@ class PortfolioTimeline:
 def step_bars_of(integrations) -> dict[int, list]:
     """The steps of ``integrations``, in order, by integration id, as rows of ``STEP_FIELDS``: one query.
 
-    Rows, not models: making 750 models (with deferred fields) was a fifth of the page's time."""
+    Rows, not models: making 750 models (with deferred fields) was about a tenth of the page's time."""
     by_integration: dict[int, list] = {i.pk: [] for i in integrations}
     if by_integration:
         steps = (

@@ -1,7 +1,7 @@
 """``row_shapes``: one row of the portfolio's timeline as SVG shapes (``read_models.portfolio_timeline``).
 
 One tag a row rather than a template variable a number: a page of 50 rows draws some 750 step
-bars, and rendering them variable by variable was most of the page's time. The numbers and
+bars, and rendering them variable by variable was about half of the page's time. The numbers and
 classes are the read model's own; the words (a step's title, dates) are escaped here.
 """
 
