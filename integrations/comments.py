@@ -86,13 +86,18 @@ def mentioned_people(integration, text: str) -> list:
     return [by_name[name] for name in names if name in by_name]
 
 
-def comments_by_step(steps, user, as_partner: bool = False) -> dict[int, list[Comment]]:
-    """The comments ``user`` may read on ``steps``, oldest first, by step id; ``as_partner``: only
-    what the partner reads, whoever looks (the stage page, which staff preview). One query."""
-    found = defaultdict(list)
+def comments_seen(steps, user, as_partner: bool = False):
+    """The comments ``user`` may read on ``steps``, oldest first, as a query (the API pages it);
+    ``as_partner``: only what the partner reads, whoever looks (the stage page, which staff preview)."""
     rows = Comment.objects.seen_by(user).filter(step__in=[s.pk for s in steps]).select_related("author")
     if as_partner:
         rows = rows.filter(internal=False)
-    for comment in rows.order_by("created_at", "id"):
+    return rows.order_by("created_at", "id")
+
+
+def comments_by_step(steps, user, as_partner: bool = False) -> dict[int, list[Comment]]:
+    """``comments_seen`` by step id: one query."""
+    found = defaultdict(list)
+    for comment in comments_seen(steps, user, as_partner):
         found[comment.step_id].append(comment)
     return found

@@ -64,7 +64,17 @@ class ChangeContext:
         or back-dated to ``at`` ("they finished on Friday, I'm entering it on Monday"), which then
         needs the note saying why. The note is what the person typed: at most ``NOTE_MAX``
         characters, as the API's."""
-        context = cls(source=ChangeSource.WEB, by=user, note=note, shared_with_partner=shared_with_partner, at=at)
+        return cls._entered_by(ChangeSource.WEB, user, note, shared_with_partner, at)
+
+    @classmethod
+    def api(cls, user, note: str = "", at: datetime | None = None) -> "ChangeContext":
+        """A change a script makes through the API: now, or back-dated to ``at`` with the note saying
+        why, as on a page."""
+        return cls._entered_by(ChangeSource.API, user, note, False, at)
+
+    @classmethod
+    def _entered_by(cls, source, user, note, shared_with_partner, at) -> "ChangeContext":
+        context = cls(source=source, by=user, note=note, shared_with_partner=shared_with_partner, at=at)
         if too_long(context.note, NOTE_MAX):
             raise InvalidInput(f"The note is too long: {too_long(context.note, NOTE_MAX).lower()}")
         if at is not None and not context.note:

@@ -94,11 +94,12 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(attrs, format="%Y-%m-%dT%H:%M")
 
 
-class StepActionForm(NoteForm):
-    """A step action's note and, when it is entered later than it happened, when it happened.
+class DatedNoteForm(NoteForm):
+    """A change's note and, when it is entered later than it happened, when it happened: a pause or
+    a resume on the integration's page, and (``StepActionForm``) a step action.
 
     ``at`` is read in ``zone`` (the partner's on the stage page; the project's otherwise). The
-    limits (not in the future, not before the step's last change) are the services' to judge."""
+    limits (not in the future, not before the last change) are the services' to judge."""
 
     at = forms.DateTimeField(
         label="When it happened",
@@ -115,6 +116,10 @@ class StepActionForm(NoteForm):
     def full_clean(self):
         with timezone.override(self.zone) if self.zone else nullcontext():
             super().full_clean()
+
+
+class StepActionForm(DatedNoteForm):
+    """A step action's note and when it happened (the stage page reads it in the partner's zone)."""
 
 
 class ReasonForm(forms.Form):

@@ -61,8 +61,13 @@ def _event(integration, kind, context: ChangeContext, from_value="", to_value=""
     )
 
 
-def _check_dating(integration, context: ChangeContext):
-    """An integration's changes keep their order: none dated before its last recorded event."""
+def _check_dating(integration, context: ChangeContext, steps_too: bool = False):
+    """An integration's changes keep their order: none dated before its last recorded event.
+
+    With ``steps_too`` (a pause or a resume, which stop and restart every step's clock), none dated
+    before the last status change of one of its steps either: nothing changes while paused, so a
+    pause back-dated past a step's change would leave a change made while paused in the history.
+    """
     if context.at is None:
         return
     last = integration.events.order_by("-at", "-id").first()
@@ -71,6 +76,16 @@ def _check_dating(integration, context: ChangeContext):
             f"A change dated {moment_text(context.moment)} comes before {integration}'s last "
             f"recorded change ({last.get_kind_display().lower()} on {moment_text(last.at)}); "
             "it was not applied."
+        )
+    if not steps_too:
+        return
+    changes = StepChange.objects.filter(step__integration=integration, at__gt=context.moment).status_changes()
+    last_step_change = changes.select_related("step").order_by("-at", "-id").first()
+    if last_step_change is not None:
+        raise StaleChange(
+            f"A change dated {moment_text(context.moment)} comes before the last recorded change of "
+            f"{last_step_change.step} ({last_step_change.get_to_status_display().lower()} on "
+            f"{moment_text(last_step_change.at)}); it was not applied."
         )
 
 
@@ -261,11 +276,15 @@ def replan(integration, kickoff, context: ChangeContext) -> Integration:
 
 @transaction.atomic
 def pause(integration, context: ChangeContext) -> Integration:
-    """Stop the clock: while paused nobody holds the ball, and resuming moves the open deadlines."""
+    """Stop the clock: while paused nobody holds the ball, and resuming moves the open deadlines.
+
+    Paused on ``context.today``: a PM entering it later than it happened dates it (``context.at``,
+    with why); the paused days, ``paused_on`` and the history all count from that moment.
+    """
     integration = _locked(integration)
     if not integration.is_active or not integration.is_started:
         raise NotRunning(f"Only a running integration can be paused; {integration} is {integration.state}.")
-    _check_dating(integration, context)
+    _check_dating(integration, context, steps_too=True)
     integration.state = Integration.State.PAUSED
     integration.paused_on = context.today
     integration.save(update_fields=["state", "paused_on", "updated_at"])
@@ -280,12 +299,13 @@ def resume(integration, context: ChangeContext) -> Integration:
     """Restart the clock: every open deadline moves later by the working days the integration was paused.
 
     The plan itself stays: the paused days stop counting as working days (``roadmap.standing``),
-    and the refreshed standing records each deadline it moves.
+    and the refreshed standing records each deadline it moves. A resume entered later than it
+    happened is dated as the pause is (``context.at``): the days paused end on its day.
     """
     integration = _locked(integration)
     if not integration.is_paused:
         raise InvalidInput(f"{integration} is not paused.")
-    _check_dating(integration, context)
+    _check_dating(integration, context, steps_too=True)
     days = (context.today - integration.paused_on).days
     note = f"Resumed after {days} day(s) paused since {day_text(integration.paused_on)}. {context.note}".strip()
     paused_on = integration.paused_on

@@ -10,7 +10,6 @@ Refusals are ``roadmap.refusals`` errors with a code.
 from dataclasses import replace
 
 from django.db import transaction
-from django.db.models import F
 
 from integrations import events
 from integrations.actions import VERIFY, state_refusal, user_refusal
@@ -165,13 +164,7 @@ def _dating_refusal(step, context: ChangeContext):
 
 def last_change(step) -> StepChange | None:
     """The step's last recorded status change (its planning aside): no change may be dated before it."""
-    return (
-        StepChange.objects.filter(step=step)
-        .exclude(from_status="")
-        .exclude(from_status=F("to_status"))
-        .order_by("-at", "-id")
-        .first()
-    )
+    return StepChange.objects.filter(step=step).status_changes().order_by("-at", "-id").first()
 
 
 def _launch(integration, step, context: ChangeContext):

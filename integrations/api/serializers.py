@@ -305,6 +305,18 @@ class NoteSerializer(StrictFields, serializers.Serializer):
     note = FreeText(required=False, allow_blank=True, default="", max_length=NOTE_MAX)
 
 
+class DatedNoteSerializer(NoteSerializer):
+    """A pause's or a resume's note, and when it happened when that was earlier than now."""
+
+    at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="When it happened, only when earlier than now (ISO 8601, with its offset); then `note` must "
+        "say why. Never in the future, nor before the integration's or one of its steps' last change.",
+    )
+
+
 # --- steps ------------------------------------------------------------------------------------
 
 

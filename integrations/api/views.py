@@ -25,7 +25,7 @@ from integrations.api.etags import check_if_match, etag_of, not_modified, tagged
 from integrations.api.filters import PortfolioQuery, portfolio
 from integrations.api.pagination import PortfolioPages
 from integrations.api.permissions import SignedIn, StaffOnly
-from integrations.comments import comments_by_step, post_comment
+from integrations.comments import comments_seen, post_comment
 from integrations.context import ChangeContext
 from integrations.handovers import records, rules, url_check
 from integrations.handovers.models import Part
@@ -211,28 +211,32 @@ class IntegrationViewSet(
 
     @extend_schema(
         summary="Pause: stop the clock (staff)",
+        description="Now, or back-dated: `at` says when it happened and `note` why it is entered late.",
         tags=["integrations"],
-        request=shapes.NoteSerializer,
+        request=shapes.DatedNoteSerializer,
         responses={200: shapes.IntegrationSerializer},
     )
     @action(detail=True, methods=["post"])
     def pause(self, request, pk=None):
         integration = self.get_object()
-        context = api_context(request, _valid(shapes.NoteSerializer, request)["note"])
+        data = _valid(shapes.DatedNoteSerializer, request)
+        context = ChangeContext.api(request.user, data["note"], at=data["at"])
         with unchanged_since_read(request, integration, self._tag(integration)):
             plan.pause(integration, context)
         return self._detail(integration)
 
     @extend_schema(
         summary="Resume: restart the clock (staff)",
+        description="Now, or back-dated: `at` says when it happened and `note` why it is entered late.",
         tags=["integrations"],
-        request=shapes.NoteSerializer,
+        request=shapes.DatedNoteSerializer,
         responses={200: shapes.IntegrationSerializer},
     )
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
         integration = self.get_object()
-        context = api_context(request, _valid(shapes.NoteSerializer, request)["note"])
+        data = _valid(shapes.DatedNoteSerializer, request)
+        context = ChangeContext.api(request.user, data["note"], at=data["at"])
         with unchanged_since_read(request, integration, self._tag(integration)):
             plan.resume(integration, context)
         return self._detail(integration)
@@ -456,21 +460,22 @@ class StepViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         )
 
     @extend_schema(
-        summary="The step's comments you may read; or post one",
-        description="A partner's user reads and writes only public comments; internal ones are TradingView's.",
+        summary="The step's comments you may read, oldest first, in pages; or post one",
+        description="A partner's user reads and writes only public comments; internal ones are TradingView's. "
+        "Pages as every list: `page` and `page_size`, with `next` and `previous` links.",
         tags=["steps"],
         request=shapes.CommentInputSerializer,
         responses={200: shapes.CommentSerializer(many=True), 201: shapes.CommentSerializer},
     )
-    @action(detail=True, methods=["get", "post"], pagination_class=None)  # a step's thread comes whole
+    @action(detail=True, methods=["get", "post"])
     def comments(self, request, pk=None):
         step = self.get_object()
         if request.method == "POST":
             data = _valid(shapes.CommentInputSerializer, request)
             comment = post_comment(step, request.user, data["body"], data["internal"], source=ChangeSource.API)
             return Response(shapes.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
-        shown = comments_by_step([step], request.user).get(step.pk, [])
-        return Response(shapes.CommentSerializer(shown, many=True).data)
+        page = self.paginate_queryset(comments_seen([step], request.user))
+        return self.get_paginated_response(shapes.CommentSerializer(page, many=True).data)
 
     start = _step_action("start")
     complete = _step_action("complete")

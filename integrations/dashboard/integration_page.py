@@ -27,7 +27,7 @@ from integrations.comments import COMMENT_MAX, comments_by_step, post_comment
 from integrations.context import ChangeContext
 from integrations.dashboard.access import staff_required
 from integrations.dashboard.outbox import shown as outbox_shown
-from integrations.forms import AgreedLaunchForm, InviteForm, NoteForm, ReplanForm, StepActionForm
+from integrations.forms import AgreedLaunchForm, DatedNoteForm, InviteForm, ReplanForm, StepActionForm
 from integrations.handovers.rules import handover_summary
 from integrations.jenkins.runs import autotests_summary
 from integrations.jira.models import JiraIssue, StatusCategory
@@ -167,8 +167,9 @@ def _context(
         "replan_form": replan_form or ReplanForm(prefix="replan"),
         "agree_form": agree_form or AgreedLaunchForm(prefix="agree"),
         "agreement": agreed_launch.agreement_text(now),
-        "pause_form": pause_form or NoteForm(prefix="pause"),
-        "resume_form": resume_form or NoteForm(prefix="resume"),
+        "pause_form": pause_form or DatedNoteForm(prefix="pause"),
+        "resume_form": resume_form or DatedNoteForm(prefix="resume"),
+        "time_zone": settings.TIME_ZONE,  # the zone a back-dated pause or resume is read in
         "people": list(partner_access.people_with_access(integration.partner)),
         "invite_form": invite_form or InviteForm(),
         "magic_link_days": settings.MAGIC_LINK_DAYS,
@@ -242,6 +243,9 @@ def comment_view(request, pk):
 
 
 def _plan_view(request, pk, form_class, prefix, run, done):
+    """Run a change of plan from its form. A refusal about a field is shown at the field; others as a
+    message. With htmx (pause, resume) the plan section comes back in place, 200 either way, with the
+    sections the change moves (header, timeline, steps, history) swapped out of band."""
     integration = _load(pk)
     form = form_class(request.POST, prefix=prefix)
     if form.is_valid():
@@ -254,14 +258,24 @@ def _plan_view(request, pk, form_class, prefix, run, done):
                 form.add_error("agreed_launch_on", refusal.message)
             elif refusal.code == "reason_required" and "note" in form.fields:
                 form.add_error("note", refusal.message)
+            elif refusal.code in ("invalid_input", "stale_change") and form.cleaned_data.get("at"):
+                form.add_error("at", refusal.message)  # the date given: in the future, or before the last change
             else:
                 messages.error(request, refusal.message)
+                if request.htmx:
+                    return render(
+                        request, "dashboard/partials/integration_plan_live.html", _context(request, _load(pk))
+                    )
                 return redirect(_page_url(pk) + "#plan")
         else:
             messages.success(request, done)
+            if request.htmx:
+                return render(request, "dashboard/partials/integration_plan_live.html", _context(request, _load(pk)))
             return redirect(_page_url(pk))
     integration = _load(pk)
     context = _context(request, integration, **{f"{prefix}_form": form})
+    if request.htmx:
+        return render(request, "dashboard/partials/integration_plan_live.html", context)
     return render(request, "dashboard/integration.html", context, status=400)
 
 
@@ -308,19 +322,25 @@ def agree_launch_view(request, pk):
 @require_POST
 @staff_required
 def pause_view(request, pk):
-    def run(integration, data):
-        plan.pause(integration, ChangeContext.web(request.user, data["note"], data["shared_with_partner"]))
+    """Pause now, or back-dated (``at``, with the note saying why)."""
 
-    return _plan_view(request, pk, NoteForm, "pause", run, "Paused: the clock is stopped for both sides.")
+    def run(integration, data):
+        context = ChangeContext.web(request.user, data["note"], data["shared_with_partner"], at=data["at"])
+        plan.pause(integration, context)
+
+    return _plan_view(request, pk, DatedNoteForm, "pause", run, "Paused: the clock is stopped for both sides.")
 
 
 @require_POST
 @staff_required
 def resume_view(request, pk):
-    def run(integration, data):
-        plan.resume(integration, ChangeContext.web(request.user, data["note"], data["shared_with_partner"]))
+    """Resume now, or back-dated (``at``, with the note saying why)."""
 
-    return _plan_view(request, pk, NoteForm, "resume", run, "Resumed: open deadlines moved by the days paused.")
+    def run(integration, data):
+        context = ChangeContext.web(request.user, data["note"], data["shared_with_partner"], at=data["at"])
+        plan.resume(integration, context)
+
+    return _plan_view(request, pk, DatedNoteForm, "resume", run, "Resumed: open deadlines moved by the days paused.")
 
 
 SHOWN_CHOICES = {"on": True, "off": False}

@@ -17,6 +17,7 @@ from integrations.read_models.portfolio import Filters, PortfolioPaginator, filt
 from integrations.read_models.portfolio_timeline import portfolio_timeline
 from integrations.stored_standing import HEALTH_DEFINITION
 
+COLUMNS = ("launch_window_weeks",)  # of the portfolio's annotated columns, the one a row draws (and the sort's)
 SORTS = [
     ("health", "Health"),
     ("due", "Next due"),
@@ -31,7 +32,8 @@ SORTS = [
 def timeline_page(request):
     now = timezone.now()
     filters = Filters.from_request(request.GET)
-    page = PortfolioPaginator(filter_portfolio(filters, request.user, now), PAGE_SIZE).get_page(request.GET.get("page"))
+    integrations = filter_portfolio(filters, request.user, now, columns=COLUMNS)
+    page = PortfolioPaginator(integrations, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     context = {
         "nav": "timeline",

@@ -42,6 +42,13 @@ class HistoryQuerySet(VisibleQuerySet):
         return self.annotate(partner_sees_note=seen)
 
 
+class StepChangeQuerySet(HistoryQuerySet):
+    def status_changes(self):
+        """The rows that moved a step's status: not the plan's own rows (kick-off) nor deadline moves.
+        No change of the step, nor of its integration (a pause), may be dated before the last of them."""
+        return self.exclude(from_status="").exclude(from_status=F("to_status"))
+
+
 class RecordedChange(models.Model):
     """Who made a change, when, and through which channel: shared by every history row."""
 
@@ -93,7 +100,7 @@ class StepChange(RecordedChange):
 
     PARTNER_LOOKUP = "step__integration__partner"  # what visible_to() filters on
     PARTNER_READS = RecordedChange.PARTNER_READS | Q(step__side=Side.PARTNER)
-    objects = HistoryQuerySet.as_manager()
+    objects = StepChangeQuerySet.as_manager()
 
     class Meta(RecordedChange.Meta):
         pass

@@ -8,28 +8,28 @@ partner's, each drawn from the step before it on its side (or the kick-off) to i
 coloured by how it stands: done, late (open past its deadline), open or not applicable.
 
 It reads the stored standing and the steps' stored dates only: the page costs one query for the
-steps of its rows whatever their number (and whatever the portfolio's size).
+steps of its rows whatever their number (and whatever the portfolio's size). A page draws some 750
+step bars: the steps come as plain rows, not models, each date is put in words once a page, and the
+page's template draws a row's shapes with one tag (``integrations.templatetags.timeline``).
 """
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-
-from django.utils.html import format_html_join
-from django.utils.safestring import SafeString
+from functools import cached_property
 
 from integrations.clock import day_of, today_for
 from integrations.models import Integration, IntegrationStep
 from integrations.read_models.headline import launch_window
 from integrations.read_models.portfolio import integration_url
 from integrations.text import day_text, working_days
-from roadmap.models import Side, StepStatus
+from roadmap.models import Side, StepStatus, step_label
 
 CHART_W = 880  # the calendar's width, in px
 ROW_H = 30  # one integration
 LANE_H = 9  # one side's lane of steps
 PAD_DAYS = 7  # calendar days shown before the first and after the last date of the page
-STEP_FIELDS = ("id", "integration_id", "code", "number", "title", "side", "position", "status")
-STEP_DATES = ("planned_due_date", "due_date", "completed_at")
+# What a bar reads of a step: its label (number, side, title), how it stands and its dates.
+STEP_FIELDS = ("integration_id", "number", "title", "side", "status", "planned_due_date", "due_date", "completed_at")
 
 
 @dataclass
@@ -56,17 +56,9 @@ class Row:
     slip_x: float | None = None  # the bar from the planned launch to a later forecast
     slip_w: float = 0
     summary: str = ""  # the row in words, for hover and screen readers
-
-    @property
-    def bars_svg(self) -> SafeString:
-        """The row's step bars as SVG, written here in one go: a page draws some 750 of them, and the
-        template's lookups and escaping, six a bar, cost more than the rest of the page (the titles are
-        escaped here the same way)."""
-        return format_html_join(
-            "",
-            '<rect class="bar {} side-{}" x="{}" y="{}" width="{}" height="9" rx="2"><title>{}</title></rect>',
-            ((bar.state, bar.side, bar.x, bar.y, bar.w, bar.title) for bar in self.bars),
-        )
+    planned_text: str = ""  # the planned launch, forecast launch and P85 in words, for their hovers
+    forecast_text: str = ""
+    p85_text: str = ""
 
 
 @dataclass
@@ -86,20 +78,22 @@ class PortfolioTimeline:
     ticks: list = field(default_factory=list)
     rows: list = field(default_factory=list)
 
-    @property
+    @cached_property
     def tick_path(self) -> str:
         """Every tick's line down one row, as one SVG path (drawn in each row: one element, not one a tick)."""
         return "".join(f"M{tick.x} 0V{self.row_height}" for tick in self.ticks)
 
 
-def step_bars_of(integrations) -> dict[int, list[IntegrationStep]]:
-    """The steps of ``integrations``, in order, by integration id: one query."""
-    by_integration: dict[int, list[IntegrationStep]] = {i.pk: [] for i in integrations}
+def step_bars_of(integrations) -> dict[int, list]:
+    """The steps of ``integrations``, in order, by integration id, as rows of ``STEP_FIELDS``: one query.
+
+    Rows, not models: making 750 models (with deferred fields) was about a tenth of the page's time."""
+    by_integration: dict[int, list] = {i.pk: [] for i in integrations}
     if by_integration:
         steps = (
             IntegrationStep.objects.filter(integration_id__in=list(by_integration))
             .order_by("integration_id", "position")
-            .only(*STEP_FIELDS, *STEP_DATES)
+            .values_list(*STEP_FIELDS, named=True)
         )
         for step in steps:
             by_integration[step.integration_id].append(step)
@@ -133,9 +127,23 @@ def portfolio_timeline(integrations, now: datetime) -> PortfolioTimeline:
         end=end,
         ticks=_ticks(start, end, x),
     )
+    in_words = _day_texts()
     for i in integrations:
-        chart.rows.append(_row(i, steps[i.pk], today, now, x))
+        chart.rows.append(_row(i, steps[i.pk], today, now, x, in_words))
     return chart
+
+
+def _day_texts():
+    """``day_text`` remembered for the page: its rows share a few hundred dates among thousands of mentions."""
+    texts: dict[date, str] = {}
+
+    def in_words(day: date) -> str:
+        text = texts.get(day)
+        if text is None:
+            text = texts[day] = day_text(day)
+        return text
+
+    return in_words
 
 
 def _ticks(start: date, end: date, x) -> list[Tick]:
@@ -149,10 +157,13 @@ def _ticks(start: date, end: date, x) -> list[Tick]:
     return ticks
 
 
+DONE, NOT_APPLICABLE = str(StepStatus.DONE), str(StepStatus.NOT_APPLICABLE)  # plain text: compared 750 times a page
+
+
 def _step_state(step, today: date) -> str:
-    if step.status == StepStatus.DONE:
+    if step.status == DONE:
         return "done"
-    if step.status == StepStatus.NOT_APPLICABLE:
+    if step.status == NOT_APPLICABLE:
         return "not-applicable"
     if step.due_date and step.due_date < today:
         return "late"
@@ -160,63 +171,60 @@ def _step_state(step, today: date) -> str:
 
 
 STATE_WORDS = {"done": "done", "late": "late", "open": "open", "not-applicable": "not applicable"}
+PARTNER, TRADINGVIEW = str(Side.PARTNER), str(Side.TRADINGVIEW)  # read once, not an enum lookup a step
+LANE_Y = {TRADINGVIEW: 4, PARTNER: 4 + LANE_H + 2}  # TradingView's lane above the partner's
 
 
-def _row(i: Integration, steps, today: date, now: datetime, x) -> Row:
+def _row(i: Integration, steps, today: date, now: datetime, x, in_words) -> Row:
     row = Row(integration=i, url=integration_url(i.pk), days_late=i.days_overdue(now))
     if i.kickoff_on is None:
         row.summary = f"{i}: not kicked off yet."
         return row
-    lane_end = {Side.TRADINGVIEW: i.kickoff_on, Side.PARTNER: i.kickoff_on}
+    lane_end = {TRADINGVIEW: i.kickoff_on, PARTNER: i.kickoff_on}
+    one_day = timedelta(days=1)
     for step in steps:
-        if step.planned_due_date is None:
+        planned = step.planned_due_date
+        if planned is None:
             continue
-        lane = Side.PARTNER if step.side == Side.PARTNER else Side.TRADINGVIEW
-        begins = min(lane_end[lane], step.planned_due_date)
-        lane_end[lane] = step.planned_due_date + timedelta(days=1)
+        lane = PARTNER if step.side == PARTNER else TRADINGVIEW
+        begins = min(lane_end[lane], planned)
+        lane_end[lane] = planned + one_day
         state = _step_state(step, today)
-        left, right = x(begins), x(step.planned_due_date + timedelta(days=1))
-        title = f"{step}: planned {day_text(step.planned_due_date)}"
-        if step.due_date and step.due_date != step.planned_due_date:
-            title += f", deadline {day_text(step.due_date)}"
+        left, right = x(begins), x(planned + one_day)
+        title = f"{step_label(step)}: planned {in_words(planned)}"
+        if step.due_date and step.due_date != planned:
+            title += f", deadline {in_words(step.due_date)}"
         if state == "done" and step.completed_at:
-            title += f", done {day_text(day_of(step.completed_at))}"
+            title += f", done {in_words(day_of(step.completed_at))}"
         else:
             title += f" ({STATE_WORDS[state]})"
         row.bars.append(
-            StepBar(
-                x=left,
-                w=max(2.0, right - left - 1),
-                y=4 if lane == Side.TRADINGVIEW else 4 + LANE_H + 2,
-                state=state,
-                side=lane,
-                title=title,
-            )
+            StepBar(x=left, w=max(2.0, right - left - 1), y=LANE_Y[lane], state=state, side=lane, title=title)
         )
     window = launch_window(i.planned_launch_on, getattr(i, "launch_window_weeks", None))
     if window:
         row.window_x = x(window.start)
         row.window_w = max(2.0, x(window.end + timedelta(days=1)) - x(window.start))
     if i.planned_launch_on:
-        row.planned_x = x(i.planned_launch_on)
+        row.planned_x, row.planned_text = x(i.planned_launch_on), in_words(i.planned_launch_on)
     if i.forecast_launch_on and i.is_running:
-        row.forecast_x = x(i.forecast_launch_on)
+        row.forecast_x, row.forecast_text = x(i.forecast_launch_on), in_words(i.forecast_launch_on)
         if i.planned_launch_on and i.forecast_launch_on > i.planned_launch_on:
             row.slip_x, row.slip_w = row.planned_x, row.forecast_x - row.planned_x
     if i.forecast_p85 and i.is_running:
-        row.p85_x = x(i.forecast_p85)
-    row.summary = _summary(i, row, window)
+        row.p85_x, row.p85_text = x(i.forecast_p85), in_words(i.forecast_p85)
+    row.summary = _summary(i, row, window, in_words)
     return row
 
 
-def _summary(i: Integration, row: Row, window) -> str:
-    parts = [f"{i}: kicked off {day_text(i.kickoff_on)}"]
+def _summary(i: Integration, row: Row, window, in_words) -> str:
+    parts = [f"{i}: kicked off {in_words(i.kickoff_on)}"]
     if window:
-        parts.append(f"launch window {day_text(window.start)} – {day_text(window.end)}")
-    if i.forecast_launch_on and i.is_running:
-        parts.append(f"forecast launch {day_text(i.forecast_launch_on)}")
-    if i.forecast_p85 and i.is_running:
-        parts.append(f"P85 {day_text(i.forecast_p85)}")
+        parts.append(f"launch window {in_words(window.start)} – {in_words(window.end)}")
+    if row.forecast_text:
+        parts.append(f"forecast launch {row.forecast_text}")
+    if row.p85_text:
+        parts.append(f"P85 {row.p85_text}")
     if i.ball_side:
         parts.append(f"ball with {i.get_ball_side_display()}")
     if row.days_late:

@@ -67,10 +67,10 @@ def test_the_pm_reads_every_comment_on_the_integration_page_internal_ones_marked
 
 def test_the_partner_never_gets_an_internal_comment_from_the_api(client, partner_user, pm, thread):
     client.force_login(partner_user)
-    bodies = [c["body"] for c in client.get(f"/api/v1/steps/{thread.pk}/comments/").json()]
+    bodies = [c["body"] for c in client.get(f"/api/v1/steps/{thread.pk}/comments/").json()["results"]]
     assert bodies == ["Public: the spec moved to 1.9.", "We start Monday."]
     client.force_login(pm)
-    staff = client.get(f"/api/v1/steps/{thread.pk}/comments/").json()
+    staff = client.get(f"/api/v1/steps/{thread.pk}/comments/").json()["results"]
     assert [c["internal"] for c in staff] == [False, True, False]
 
 

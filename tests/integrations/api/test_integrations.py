@@ -328,3 +328,30 @@ def test_replan_needs_a_reason(staff_api, world):
     assert world.kickoff_on.isoformat() == "2026-12-07"
     assert step(world, "endpoints-implementation").planned_due_date > date(2026, 12, 7)
     assert IntegrationEvent.objects.filter(integration=world, kind="replanned", source="api").count() == 1
+
+
+def test_a_pause_and_a_resume_entered_late_are_dated_when_they_happened(staff_api, world):
+    with on("2026-03-13", 15):
+        paused = {"note": "Partner re-org.", "at": "2026-03-09T10:00:00Z"}
+        response = staff_api.post(f"integrations/{world.pk}/pause/", paused)
+    assert response.status_code == 200, response.content
+    assert response.json()["paused_on"] == "2026-03-09"
+    event = IntegrationEvent.objects.get(integration=world, kind="paused")
+    assert (event.at, event.entered_at, event.source) == (at("2026-03-09", 10), at("2026-03-13", 15), "api")
+    with on("2026-03-18", 9):
+        resumed = {"note": "Restarted on Monday's call.", "at": "2026-03-16T10:00:00Z"}
+        assert staff_api.post(f"integrations/{world.pk}/resume/", resumed).status_code == 200
+    event = IntegrationEvent.objects.get(integration=world, kind="resumed")
+    assert (event.at, event.from_value, event.to_value) == (at("2026-03-16", 10), "2026-03-09", "2026-03-16")
+
+
+def test_a_back_dated_pause_is_refused_without_a_reason_in_the_future_or_before_the_last_change(staff_api, world):
+    url = f"integrations/{world.pk}/pause/"
+    with on("2026-03-13", 15):
+        error_of(staff_api.post(url, {"at": "2026-03-09T10:00:00Z"}), 400, "reason_required")
+        error_of(staff_api.post(url, {"at": "2026-03-14T10:00:00Z", "note": "x"}), 400, "invalid_input")
+        error_of(staff_api.post(url, {"at": "2026-03-01T10:00:00Z", "note": "x"}), 409, "stale_change")
+        error_of(staff_api.post(url, {"at": "last friday", "note": "x"}), 400, "invalid")
+    world.refresh_from_db()
+    assert world.state == "active"
+    assert not IntegrationEvent.objects.filter(integration=world, kind="paused").exists()

@@ -6,12 +6,12 @@ the history shows when it happened and when and by whom it was entered; the stan
 moment it happened. A partner back-dates its own steps on the stage page, in its own time zone.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from django.urls import reverse
 
-from integrations.models import StepChange
+from integrations.models import IntegrationEvent, StepChange
 from integrations.standing import standing
 from integrations.steps import apply_action
 from tests.integrations.helpers import at, ctx, on, step
@@ -126,3 +126,81 @@ def test_a_partner_back_dates_its_own_step_in_its_time_zone(client, partner_user
         )
     assert response.status_code == 409
     assert "comes before its last recorded change" in response.content.decode()
+
+
+# --- pause and resume -------------------------------------------------------------------------
+
+
+def plan_post(client, integration, what, htmx=False, **data):
+    headers = {"HX-Request": "true"} if htmx else {}
+    fields = {f"{what}-{name}": value for name, value in data.items()}
+    return client.post(reverse(f"integration-{what}", args=[integration.pk]), fields, headers=headers)
+
+
+def test_a_pause_entered_on_friday_is_dated_monday_through_htmx(staff_client, pm, started_integration):
+    with on("2026-03-13", 15):
+        response = plan_post(
+            staff_client, started_integration, "pause", htmx=True, at="2026-03-09T10:00", note="Partner re-org."
+        )
+    assert response.status_code == 200
+    html = response.content.decode()
+    # The plan section in place, now offering to resume (also back-dated); the rest swapped out of band.
+    plan_section = html[html.index('id="plan"') : html.index("</section>")]
+    assert "Paused: the clock is stopped for both sides." in plan_section
+    assert 'name="resume-at"' in plan_section and 'name="pause-at"' not in plan_section
+    for section in ("summary", "timeline", "steps", "history"):
+        assert f'<section id="{section}"' in html and html.count('hx-swap-oob="true"') == 4
+    history = html[html.index('id="history"') :]
+    assert "9 Mar 2026, 10:00" in history and "entered 13 Mar 2026, 15:00 by alice" in history
+    started_integration.refresh_from_db()
+    assert started_integration.paused_on == date(2026, 3, 9)
+    event = started_integration.events.get(kind=IntegrationEvent.Kind.PAUSED)
+    assert (event.at, event.entered_at, event.note) == (at("2026-03-09", 10), at("2026-03-13", 15), "Partner re-org.")
+
+    with on("2026-03-18", 9):
+        response = plan_post(staff_client, started_integration, "resume", at="2026-03-16T10:00", note="Monday's call.")
+    assert response.status_code == 302
+    started_integration.refresh_from_db()
+    assert started_integration.state == "active"
+    assert started_integration.events.get(kind=IntegrationEvent.Kind.RESUMED).at == at("2026-03-16", 10)
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_back_dated_pause_without_a_reason_is_refused_at_the_note(staff_client, started_integration, htmx):
+    with on("2026-03-13", 15):
+        response = plan_post(staff_client, started_integration, "pause", htmx=htmx, at="2026-03-09T10:00")
+    assert response.status_code == (200 if htmx else 400)
+    html = response.content.decode()
+    assert 'id="id_pause-note-error">Say why the change is entered with an earlier date.' in html
+    assert 'value="2026-03-09T10:00"' in html  # what the PM typed stays
+    started_integration.refresh_from_db()
+    assert started_integration.state == "active"
+
+
+@pytest.mark.parametrize(
+    ("when", "refusal"),
+    [
+        ("2026-03-14T10:00", "in the future; record it when it has happened"),
+        ("2026-03-01T10:00", "comes before Acme Crypto Exchange&#x27;s last recorded change (kicked off on 2 Mar 2026"),
+    ],
+)
+def test_a_pause_dated_in_the_future_or_before_the_last_change_is_refused_at_the_date(
+    staff_client, started_integration, when, refusal
+):
+    with on("2026-03-13", 15):
+        response = plan_post(staff_client, started_integration, "pause", htmx=True, at=when, note="x")
+    html = response.content.decode()
+    error = html[html.index('id="id_pause-at-error"') :].split("</span>")[0]
+    assert refusal in error
+    assert not started_integration.events.filter(kind=IntegrationEvent.Kind.PAUSED).exists()
+
+
+def test_a_pause_back_dated_past_a_steps_change_is_refused_naming_the_step(staff_client, pm, started_integration):
+    with on("2026-03-11", 11):
+        apply_action(step(started_integration, ONBOARDING), "complete", ctx(pm))
+    with on("2026-03-13", 15):
+        response = plan_post(staff_client, started_integration, "pause", at="2026-03-09T10:00", note="Monday.")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "comes before the last recorded change of 1 · TradingView · Slack" in html
+    assert "(done on 11 Mar 2026, 11:00)" in html

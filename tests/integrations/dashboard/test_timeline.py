@@ -120,3 +120,38 @@ def test_queries_are_the_same_for_2_and_20_integrations(staff_client, pm):
         assert len(staff_client.get(URL).context["chart"].rows) == 20
     # session, user, count, the page's ids, their rows, their steps, the PMs of the filter form
     assert len(two) == len(twenty) == 7, [q["sql"] for q in twenty.captured_queries]
+
+
+def test_a_rows_shapes_are_drawn_as_the_read_model_lays_them_out(staff_client, pm):
+    integration = kicked_off(pm, "Acme Broker")
+    with on(FRIDAY):
+        response = staff_client.get(URL)
+    body = response.content.decode()
+    chart = response.context["chart"]
+    [row] = chart.rows
+    first = row.bars[0]
+    assert (
+        f'<rect class="bar late side-tradingview" x="{first.x}" y="4" width="{first.w}" height="9" rx="2">'
+        "<title>1 · TradingView · Slack/Jira onboarding: planned 5 Mar 2026 (late)</title></rect>"
+    ) in body
+    assert body.count('<rect class="bar ') == len(row.bars) == integration.steps.count()
+    assert f'<line class="planned" x1="{row.planned_x}" x2="{row.planned_x}" y1="2" y2="28">' in body
+    assert f"<title>Planned launch {row.planned_text}</title>" in body and row.planned_text == "25 May 2026"
+    assert f'<path class="forecast" d="M{row.forecast_x} 8 l6 7 l-6 7 l-6 -7 z"><title>Forecast launch ' in body
+    assert f'<line class="today" x1="{chart.today_x}" x2="{chart.today_x}" y1="0" y2="30"/>' in body
+
+
+def test_a_hostile_step_title_is_escaped_in_its_bar(staff_client, pm):
+    integration = kicked_off(pm, "Acme Broker")
+    integration.steps.filter(code="slack-jira-onboarding").update(title='<img src=x onerror="alert(1)"> & onboarding')
+    body = staff_client.get(URL).content.decode()
+    assert "<img src=x" not in body
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; onboarding: planned 5 Mar 2026" in body
+
+
+@pytest.mark.parametrize("sort", ["bugs", "-activity", "slip", "-updated"])
+def test_the_timeline_sorts_on_any_of_the_portfolios_columns_it_does_not_draw(staff_client, pm, sort):
+    """The timeline reads only the columns it draws, and the one it sorts on: the table's sort links still work."""
+    three_marks(pm)
+    table = staff_client.get(reverse("portfolio") + f"?sort={sort}")
+    assert names(staff_client, f"sort={sort}") == [i.partner.name for i in table.context["page"].object_list]
