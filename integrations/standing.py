@@ -21,8 +21,9 @@ go to the rules, which keep the days charged before each.
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
+from typing import NamedTuple
 
-from django.db.models import F, Prefetch, Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from integrations import events
@@ -32,7 +33,7 @@ from integrations.models import Integration, IntegrationEvent, IntegrationStep, 
 from integrations.stored_standing import health_of
 from integrations.text import day_text
 from roadmap import standing as rules
-from roadmap.models import SETTLED_STATUSES, Side, StepStatus
+from roadmap.models import SETTLED_STATUSES, Side, StepStatus, step_label
 from roadmap.schedule import add_working_days, is_working_day, next_working_day
 
 
@@ -65,6 +66,7 @@ class Standing:
     current_step: IntegrationStep | None
     paused_days: int
     paused: frozenset = frozenset()  # the days spent paused
+    actionable: list | None = None  # ``rules.actionable_steps(steps)``, worked out once (None: not yet)
 
     @property
     def today(self) -> date:
@@ -151,8 +153,13 @@ class Standing:
         return [o.step.step for o in self.steps_standing.overdue()]
 
     @cached_property
+    def actionable_steps(self) -> list:
+        """``rules.actionable_steps`` of the steps: open, with their prerequisites settled, in roadmap order."""
+        return rules.actionable_steps(self.steps) if self.actionable is None else self.actionable
+
+    @cached_property
     def _actionable(self) -> set[str]:
-        return {s.code for s in rules.actionable_steps(self.steps)}
+        return {s.code for s in self.actionable_steps}
 
     def is_waiting(self, step) -> bool:
         """Open in a running integration, with a prerequisite still open: it cannot start yet."""
@@ -178,9 +185,14 @@ class Standing:
 
     def _first_to_end(self) -> tuple[datetime, date, str] | None:
         """Of the deadlines owed now, the one that ends first: when it ends, its date and its side."""
+        return self._first
+
+    @cached_property
+    def _first(self) -> tuple[datetime, date, str] | None:
+        # Asked three times for each integration's stored columns: worked out once.
         if not self.integration.is_active:
             return None
-        owed = [self._ends(self.of(s).deadline, s.side) for s in rules.actionable_steps(self.steps) if self.of(s)]
+        owed = [self._ends(self.of(s).deadline, s.side) for s in self.actionable_steps if self.of(s)]
         return min(owed, default=None)
 
     def _ends(self, due: date, side: str) -> tuple[datetime, date, str]:
@@ -334,6 +346,7 @@ def standing(integration: Integration, now: datetime | None = None, steps=None, 
         if s.planned_due_date is not None
     ]
     paused = frozenset()
+    actionable = rules.actionable_steps(steps)  # worked out once: the rules, the ball and the current step read it
     computed = rules.StepsStanding({}, None, None, rules.DelaySplit())
     if integration.kickoff_on:
         history = list(integration.events.all() if integration_events is None else integration_events)
@@ -349,15 +362,17 @@ def standing(integration: Integration, now: datetime | None = None, steps=None, 
                 agreed_launch=integration.agreed_launch_on,
             )
     active = integration.is_active
+    owed = rules.owed_steps(steps, actionable) if integration.is_running else []
     return Standing(
         integration=integration,
         clock=clock,
         steps=steps,
         steps_standing=computed,
-        ball=rules.ball_in_court(steps) if active else rules.BallInCourt(),
-        current_step=rules.current_step(steps) if integration.is_running else None,
+        ball=rules.ball_in_court(steps, owed) if active else rules.BallInCourt(),
+        current_step=rules.current_step(steps, owed) if integration.is_running else None,
         paused_days=paused_days,
         paused=paused,
+        actionable=actionable,
     )
 
 
@@ -366,15 +381,27 @@ def store_standing(now: Standing, context=None) -> list[IntegrationStep]:
 
     An open step whose deadline moves because a prerequisite was handed over late gets a history
     row saying so, and the move is announced (``deadline_moved``) when a change ``context`` is
-    given. Returns the steps whose deadline changed (not yet saved when no context is given: the
-    daily refresh saves them in bulk).
+    given. Returns the steps whose deadline changed (not yet saved when no context is given).
     """
     integration = now.integration
     fields = now.stored_fields()
     for name, value in fields.items():
         setattr(integration, name, value)
+    moved, handed_over_late = deadline_moves(now)
+    if context is not None:
+        Integration.objects.filter(pk=integration.pk).update(**fields)
+        IntegrationStep.objects.bulk_update(moved, ["due_date"])
+    # Recorded once the new deadlines are saved, so a receiver reading the step sees them.
+    for step, old, step_standing in handed_over_late:
+        _record_deadline_move(now, step, old, step_standing, context)
+    return moved
+
+
+def deadline_moves(now: Standing) -> tuple[list, list]:
+    """The steps whose deadline ``now`` moves, given their new ``due_date`` (not saved), and of those the
+    ``(step, old deadline, step standing)`` moved by a late hand-over (not by the plan), to record."""
     moved, handed_over_late = [], []
-    if integration.is_active:
+    if now.integration.is_active:
         for step in now.steps:
             step_standing = now.of(step)
             if step_standing is None or step.due_date == step_standing.deadline:
@@ -385,13 +412,7 @@ def store_standing(now: Standing, context=None) -> list[IntegrationStep]:
             # A move the plan made (kick-off, re-plan) has its own history row; record the others.
             if step.is_open and old is not None and step_standing.deadline != step.planned_due_date:
                 handed_over_late.append((step, old, step_standing))
-    if context is not None:
-        Integration.objects.filter(pk=integration.pk).update(**fields)
-        IntegrationStep.objects.bulk_update(moved, ["due_date"])
-    # Recorded once the new deadlines are saved, so a receiver reading the step sees them.
-    for step, old, step_standing in handed_over_late:
-        _record_deadline_move(now, step, old, step_standing, context)
-    return moved
+    return moved, handed_over_late
 
 
 def _record_deadline_move(now: Standing, step, old: date, step_standing, context):
@@ -439,7 +460,7 @@ def _record_deadline_move(now: Standing, step, old: date, step_standing, context
     note = f"Deadline moved from {day_text(old)} to {day_text(step_standing.deadline)}: {why}"
     row = context.row() if context is not None else {"at": timezone.now(), "source": "system", "by": None}
     StepChange.objects.create(
-        step=step,
+        step_id=step.pk,  # a model or a sweep's ``StepRow``
         from_status=step.status,
         to_status=step.status,
         from_due=old,
@@ -472,6 +493,96 @@ def refresh_standing(integration: Integration, context, steps=None) -> Standing:
 STEP_TEXTS = ("description", "checklist", "jira_bug_labels", "handovers", "applicability_note")
 
 
+class StepRow:
+    """A step as the daily sweeps read it: the columns the rules and the messages read, from one ``values_list``
+    query per batch, not a model instance (building thousands of those was half of a sweep's time).
+
+    It answers what the rules ask of a step (``roadmap.standing`` reads steps by attribute) and what a
+    message names (``str``, ``is_open``, ``get_status_display``), through the same functions the model uses.
+    ``model()`` gives the model instance when one is needed (an outbox row's step).
+    """
+
+    COLUMNS = (
+        "id",
+        "integration_id",
+        "position",
+        "code",
+        "number",
+        "side",
+        "title",
+        "status",
+        "depends_on",
+        "planned_due_date",
+        "due_date",
+        "completed_at",
+        "reopened_at",
+        "checking_since",
+        "due_week",
+        "due_week_last",
+        "turnaround_days",
+    )
+    __slots__ = (*COLUMNS, "integration")
+
+    def __init__(self, values, integration=None):
+        for name, value in zip(self.COLUMNS, values, strict=True):
+            setattr(self, name, value)
+        self.integration = integration
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    @property
+    def is_open(self) -> bool:
+        return rules.is_open(self)
+
+    def get_status_display(self) -> str:
+        return StepStatus(self.status).label
+
+    def __str__(self):
+        return step_label(self)
+
+    def model(self) -> IntegrationStep:
+        """The step as a model instance with these columns (its texts and lists deferred)."""
+        # ``from_db`` takes the loaded values in the model's field order.
+        names = [f.attname for f in IntegrationStep._meta.concrete_fields if f.attname in self.COLUMNS]
+        step = IntegrationStep.from_db(None, names, [getattr(self, name) for name in names])
+        if self.integration is not None:
+            step.integration = self.integration
+        return step
+
+
+class EventRow(NamedTuple):
+    """An integration's event as the standing reads it (``started_on``, ``clock.paused_dates``)."""
+
+    kind: str
+    to_value: str
+    at: datetime
+
+
+def sweep_rows(integrations: list) -> tuple[dict[int, list[StepRow]], dict[int, list[EventRow]]]:
+    """``({integration id: its steps as StepRow, by position}, {integration id: its events, oldest first})``
+    for a batch of integrations: two queries, however many integrations, steps and events."""
+    by_pk = {integration.pk: integration for integration in integrations}
+    steps: dict[int, list[StepRow]] = {pk: [] for pk in by_pk}
+    rows = (
+        IntegrationStep.objects.filter(integration_id__in=list(by_pk))
+        .order_by("integration_id", "position")
+        .values_list(*StepRow.COLUMNS)
+    )
+    for values in rows:
+        steps[values[1]].append(StepRow(values, by_pk[values[1]]))
+    events: dict[int, list[EventRow]] = {pk: [] for pk in by_pk}
+    rows = (
+        IntegrationEvent.objects.filter(integration_id__in=list(by_pk))
+        .order_by("at", "id")
+        .values_list("integration_id", "kind", "to_value", "at")
+    )
+    for integration_id, kind, to_value, at in rows:
+        events[integration_id].append(EventRow(kind, to_value, at))
+    return steps, events
+
+
 def refresh_running(
     now: datetime | None = None, batch_size: int = 500, progress_to=None, new_day_only: bool = False
 ) -> int:
@@ -480,32 +591,31 @@ def refresh_running(
     With ``new_day_only``, only those for which a day began since their last refresh, in one of
     the zones they count in (``IntegrationQuerySet.to_refresh``): beat's frequent run.
     Queries grow with the number of batches, not of integrations: each batch
-    loads its integrations, their steps and their events, then writes back in bulk.
+    loads its integrations, their steps and their events (as rows, ``sweep_rows``), then writes back in bulk.
     """
     running = (
         Integration.objects.running()
         .filter(kickoff_on__isnull=False)
         .to_refresh(now or timezone.now(), everything=not new_day_only)
         .select_related("partner")
-        .prefetch_related(
-            # The rules read no step's texts nor lists: not parsing them is a third of the load.
-            Prefetch("steps", queryset=IntegrationStep.objects.order_by("position").defer(*STEP_TEXTS)),
-            Prefetch("events", queryset=IntegrationEvent.objects.order_by("at", "id")),
-        )
     )
     done = 0
     for batch in in_batches(running, batch_size, progress_to):
         changed: dict[int, dict] = {}
         moved: dict[int, dict] = {}
+        steps_of, events_of = sweep_rows(batch)
         for integration in batch:
             now_standing = standing(
-                integration, now, steps=integration.steps.all(), integration_events=integration.events.all()
+                integration, now, steps=steps_of[integration.pk], integration_events=events_of[integration.pk]
             )
             # Most days most columns stay as they were: only what moved is written.
             differ = _changed_columns(integration, now_standing.stored_fields())
             if differ:
                 changed[integration.pk] = differ
-            moved.update({step.pk: {"due_date": step.due_date} for step in store_standing(now_standing)})
+            steps, handed_over_late = deadline_moves(now_standing)
+            moved.update({step.pk: {"due_date": step.due_date} for step in steps})
+            for step, old, step_standing in handed_over_late:
+                _record_deadline_move(now_standing, step, old, step_standing, None)
         write_changes(Integration, changed)
         write_changes(IntegrationStep, moved)
         done += len(batch)

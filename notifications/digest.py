@@ -45,8 +45,8 @@ def integration_summary(integration, now, day: date) -> tuple[Mrkdwn, bool, bool
     if integration.is_paused:
         header = mrkdwn("{} (paused)", header)
     lines = [header]
-    owed = rules.actionable_steps(now.steps)
-    ball = rules.ball_in_court(now.steps)
+    owed = now.actionable_steps
+    ball = rules.ball_in_court(now.steps, rules.owed_steps(now.steps, owed))
     if ball.side:
         lines.append(f"Ball in court: {SIDE_NAMES.get(ball.side, ball.side)}")
         for side, name in ((Side.PARTNER, "The partner"), (Side.TRADINGVIEW, "TradingView")):
@@ -98,6 +98,21 @@ class WeeklyDigest:
         self.noon = datetime.combine(day, time(12), tradingview_zone())  # TradingView's noon: the PMs' day
         self.per_pm = defaultdict(list)  # user id -> [(integration name, text, late, due)]
         self.users = {}
+        self.written: set[int] = set()  # PMs whose digest of the week is written already (``skip_written``)
+
+    def skip_written(self) -> None:
+        """Leave out the PMs whose digest of this week is written already (one query): a sweep run again
+        words no digest only to drop it."""
+        suffix = f":{iso_week(self.day)}"
+        reasons = OutboxMessage.objects.filter(kind=OutboxMessage.Kind.DIGEST, reason_key__endswith=suffix)
+        for reason in reasons.values_list("reason_key", flat=True):
+            user_id = reason.removeprefix("digest:").removesuffix(suffix)
+            if user_id.isdigit():
+                self.written.add(int(user_id))
+
+    def wants(self, integration) -> bool:
+        """Whether ``integration`` is listed in a digest still to write."""
+        return integration.tv_pm_id not in self.written
 
     def add(self, integration, now) -> None:
         """List ``integration`` (its PM on Slack) in its PM's digest, with ``now``, its standing at ``noon``."""

@@ -107,7 +107,7 @@ def write(messages: Iterable[Message]) -> int:
                 reason_key=message.reason,
                 kind=message.kind,
                 integration=message.integration,
-                step=message.step,
+                step_id=message.step.pk if message.step is not None else None,  # a model or a sweep's row
                 recipient=message.recipient,
                 sent_by=message.sent_by,
                 channel=message.channel,

@@ -28,14 +28,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
 from integrations.batches import in_batches
 from integrations.clock import today_for
-from integrations.models import Integration, IntegrationEvent, IntegrationStep, tradingview_zone
+from integrations.models import Integration, tradingview_zone
 from integrations.read_models.headline import moved_for_holiday
-from integrations.standing import STEP_TEXTS, standing
+from integrations.standing import standing, sweep_rows
 from integrations.stored_standing import is_running, tradingview_calendar
 from integrations.text import day_text, working_days
 from notifications import channel_digest
@@ -45,7 +45,6 @@ from notifications.digest import is_due as digest_is_due
 from notifications.messages import SLACK_USER_ID, Mrkdwn, joined, mention, mrkdwn, step_blocks
 from notifications.models import OutboxMessage, ReminderSweep
 from notifications.outbox import Message, working_moment, write
-from roadmap import standing as rules
 from roadmap.calendars import WEEKENDS_ONLY, WorkingCalendar
 from roadmap.models import Side
 from roadmap.schedule import is_working_day, working_days_between
@@ -204,22 +203,25 @@ def _plan_day(
             active = active.filter(remindable | listed).annotate(
                 listed=ExpressionWrapper(listed, output_field=BooleanField())
             )
-        active = active.select_related(
-            "partner", "template", "tv_pm__slack_account", "business_manager__slack_account"
-        ).prefetch_related(
-            # A message reads the step's number, side, title and status: not its texts nor lists.
-            Prefetch("steps", queryset=IntegrationStep.objects.order_by("position").defer(*STEP_TEXTS)),
-            Prefetch("events", queryset=IntegrationEvent.objects.order_by("at", "id")),
-        )
+        active = active.select_related("partner", "template", "tv_pm__slack_account", "business_manager__slack_account")
+        if digest is not None:
+            digest.skip_written()
         for batch in in_batches(active, batch_size):
+            # Steps and events as rows (a message reads the step's number, side, title and status), and the
+            # reasons already written: what was sent already is not worded again.
+            steps_of, events_of = sweep_rows(batch)
+            sent = _written_reasons([i.pk for i in batch if i.remindable], day)
             messages = []
             for integration in batch:
                 now = None
-                if digest is not None and integration.listed:
-                    now = _standing_at(integration, digest.noon)
+                steps, events = steps_of[integration.pk], events_of[integration.pk]
+                if digest is not None and integration.listed and digest.wants(integration):
+                    now = _standing_at(integration, digest.noon, steps, events)
                     digest.add(integration, now)
                 if integration.remindable:
-                    messages += _plan_integration(integration, day, partner_zones, tradingview_side, mornings, now)
+                    messages += _plan_integration(
+                        integration, day, partner_zones, tradingview_side, mornings, now, steps, events, sent
+                    )
             with transaction.atomic():
                 written += write(channel_digest.gather(messages))
         written += channel_digest.write_digests()
@@ -250,10 +252,29 @@ class Mornings:
         return self.of(partner.zone, partner.calendar)
 
 
-def _standing_at(integration, moment: datetime):
-    """``integration``'s standing at ``moment``, from its prefetched steps and events."""
+def _standing_at(integration, moment: datetime, steps=None, events=None):
+    """``integration``'s standing at ``moment``, from ``steps`` and ``events`` (a sweep's rows), else its own."""
     return standing(
-        integration, moment, steps=list(integration.steps.all()), integration_events=integration.events.all()
+        integration,
+        moment,
+        steps=list(integration.steps.all()) if steps is None else steps,
+        integration_events=integration.events.all() if events is None else events,
+    )
+
+
+# The kinds whose reason is once per deadline, not per day: an old row can hold today's reason.
+ONCE_PER_DEADLINE = (K.ESCALATION, K.LEAD_ESCALATION, K.TRADINGVIEW_DUE, K.TRADINGVIEW_LATE)
+
+
+def _written_reasons(integration_ids: list[int], day: date) -> set[str]:
+    """The reasons already in the outbox that a sweep of ``day`` could give these integrations' steps: those of
+    ``day``, and the once-per-deadline ones. One query: a sweep run again words no message only to drop it."""
+    if not integration_ids:
+        return set()
+    return set(
+        OutboxMessage.objects.filter(integration_id__in=integration_ids)
+        .filter(Q(reason_key__endswith=f":{day:%Y-%m-%d}") | Q(kind__in=ONCE_PER_DEADLINE))
+        .values_list("reason_key", flat=True)
     )
 
 
@@ -286,20 +307,23 @@ def _plan_integration(
     tradingview_side: bool = True,
     mornings: Mornings | None = None,
     known=None,
+    steps=None,
+    events=None,
+    sent: set[str] | None = None,
 ) -> list[Message]:
     """The reminders ``integration`` gets on ``day``: its partner channel's when its partner's zone is in
     ``partner_zones`` (None: always), TradingView's channel's when ``tradingview_side``. ``known``: its standing
-    at noon of ``day`` in ``TIME_ZONE``, when worked out already (TradingView's side only)."""
+    at noon of ``day`` in ``TIME_ZONE``, when worked out already (TradingView's side only). ``steps`` and
+    ``events``: a sweep's rows of them (else read). ``sent``: reasons written already, not worded again."""
     mornings = mornings or Mornings(day)
     partner_side = partner_zones is None or integration.partner.time_zone in partner_zones
-    steps = list(integration.steps.all())
     # Noon of the recipient's day, in the recipient's zone: the standing's "today" is that day.
     zone = integration.partner.zone if partner_side and not tradingview_side else tradingview_zone()
     noon = datetime.combine(day, time(12), zone)
-    now = known if known is not None and zone == tradingview_zone() else _standing_at(integration, noon)
+    now = known if known is not None and zone == tradingview_zone() else _standing_at(integration, noon, steps, events)
     policy = policy_for(integration.template)
     pending = []
-    for step in rules.actionable_steps(steps):
+    for step in now.actionable_steps:
         step_standing = now.of(step)
         if step_standing is None:
             continue
@@ -318,6 +342,7 @@ def _plan_integration(
                 mornings,
                 calendar=now.clock.calendar(step.side),
                 moved=moved_for_holiday(now, step, step_standing.deadline),
+                sent=sent,
             )
         elif tradingview_side:
             pending += _tradingview_step(
@@ -331,6 +356,7 @@ def _plan_integration(
                 mornings,
                 calendar=now.clock.calendar(step.side),
                 moved=moved_for_holiday(now, step, step_standing.deadline),
+                sent=sent,
             )
     return pending
 
@@ -348,14 +374,17 @@ def _partner_step(
     mornings: Mornings | None = None,
     calendar: WorkingCalendar | None = None,
     moved: str = "",
+    sent: set[str] | None = None,
 ) -> list[Message]:
     """The partner's step on ``day``: its reminder in the partner's channel, counted in ``calendar`` (the
     partner's), and past the policy's escalation the PM and business manager named (once per deadline).
-    ``moved``: why its deadline is not the plan's day, said beside it."""
+    ``moved``: why its deadline is not the plan's day, said beside it. A reason in ``sent`` is written
+    already: not worded again."""
     mornings = mornings or Mornings(day)
+    sent = sent or set()
     pending = []
     reminder = partner_reminder(days_to_deadline, policy, day, days_overdue, calendar) if partner_side else None
-    if reminder and integration.slack_channel_id:
+    if reminder and integration.slack_channel_id and reminder_reason(reminder, step, day) not in sent:
         pending.append(
             partner_reminder_message(
                 integration,
@@ -367,8 +396,9 @@ def _partner_step(
                 moved=moved,
             )
         )
+    escalation = f"escalation:{step.pk}:{deadline:%Y-%m-%d}"
     escalates = cadence(deadline, day, calendar).escalates(policy)
-    if tradingview_side and escalates and settings.SLACK_INTERNAL_CHANNEL:
+    if tradingview_side and escalates and settings.SLACK_INTERNAL_CHANNEL and escalation not in sent:
         people = [p for p in (integration.tv_pm, integration.business_manager) if p]
         mentions = joined(" ", [mention(p) for p in people])
         detail = mrkdwn("{}: the partner's step is late; time to call them.", mentions) if people else ""
@@ -382,7 +412,7 @@ def _partner_step(
         )
         pending.append(
             Message(
-                f"escalation:{step.pk}:{deadline:%Y-%m-%d}",
+                escalation,
                 K.ESCALATION,
                 text=text,
                 blocks=blocks,
@@ -418,7 +448,7 @@ def partner_reminder_message(
         detail = mrkdwn("{} {}, your TradingView PM, asks you to finish it.", detail, name)
     text, blocks = step_blocks(step, reminder.headline, detail, due=deadline, readers=Side.PARTNER, moved=moved)
     return Message(
-        f"{reminder.kind}:{step.pk}:{day:%Y-%m-%d}",
+        reminder_reason(reminder, step, day),
         reminder.kind,
         text=text,
         blocks=blocks,
@@ -428,6 +458,11 @@ def partner_reminder_message(
         not_before=not_before or working_moment(integration.partner.zone, day, calendar=integration.partner.calendar),
         sent_by=sent_by,
     )
+
+
+def reminder_reason(reminder: Reminder, step, day: date) -> str:
+    """The reason of a partner step's reminder: the step, the reminder's kind and the day, whoever writes it."""
+    return f"{reminder.kind}:{step.pk}:{day:%Y-%m-%d}"
 
 
 def reminder_for(days_to_deadline: int, days_overdue: int = 0, days_left: int | None = None) -> Reminder:
@@ -452,13 +487,16 @@ def _tradingview_step(
     mornings: Mornings | None = None,
     calendar: WorkingCalendar | None = None,
     moved: str = "",
+    sent: set[str] | None = None,
 ) -> list[Message]:
     """TradingView's task in its channel, on the partner's policy counted in ``calendar`` (TradingView's): due
-    today, late at the policy's cadence, and past the policy's escalation its lead named (once per deadline)."""
+    today, late at the policy's cadence, and past the policy's escalation its lead named (once per deadline).
+    A reason in ``sent`` is written already: not worded again."""
     channel = settings.SLACK_INTERNAL_CHANNEL
     if not channel:
         return []
     mornings = mornings or Mornings(day)
+    sent = sent or set()
     pending = []
     policy_here = {**policy, "before_days": [], "on_due_day": True}
     reminder = partner_reminder(days_to_deadline, policy_here, day, days_overdue, calendar)
@@ -477,6 +515,7 @@ def _tradingview_step(
             kind = K.TRADINGVIEW_LATE
             headline = f"Late: due {day_text(deadline, weekday=True)}, {working_days(days_overdue or 0)} overdue"
             reason = f"{kind}:{step.pk}:{deadline:%Y-%m-%d}:{day:%Y-%m-%d}"
+    if reminder and reason not in sent:
         text, blocks = step_blocks(
             step, headline, "TradingView owes this step.", due=deadline, readers=Side.TRADINGVIEW, moved=moved
         )
@@ -493,7 +532,8 @@ def _tradingview_step(
             )
         )
     lead = settings.TRADINGVIEW_LEAD_SLACK_ID
-    if lead and cadence(deadline, day, calendar).escalates(policy):
+    escalation = f"{K.LEAD_ESCALATION}:{step.pk}:{deadline:%Y-%m-%d}"
+    if lead and cadence(deadline, day, calendar).escalates(policy) and escalation not in sent:
         # An id that is not a Slack user id is not written as markup: the message goes, naming nobody.
         people = [Mrkdwn(f"<@{lead}>")] if SLACK_USER_ID.fullmatch(lead) else []
         people += [mention(integration.tv_pm)] if integration.tv_pm else []
@@ -508,7 +548,7 @@ def _tradingview_step(
         )
         pending.append(
             Message(
-                f"{K.LEAD_ESCALATION}:{step.pk}:{deadline:%Y-%m-%d}",
+                escalation,
                 K.LEAD_ESCALATION,
                 text=text,
                 blocks=blocks,

@@ -30,6 +30,7 @@ was ever reopened, and ``turnaround_days`` for a task without a due week) and "n
 and plain objects alike and are exact under test.
 """
 
+import functools
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
@@ -196,26 +197,29 @@ class BallInCourt:
         return self.tradingview if side == Side.TRADINGVIEW else self.partner
 
 
-def owed_steps(steps: Iterable) -> list:
-    """The actionable steps and the fixes awaiting TradingView's check, in roadmap order."""
+def owed_steps(steps: Iterable, actionable: list | None = None) -> list:
+    """The actionable steps and the fixes awaiting TradingView's check, in roadmap order.
+
+    ``actionable``: ``actionable_steps(steps)`` when the caller has it already (a sweep works it out once).
+    """
     steps = sorted(steps, key=lambda s: s.position)
-    actionable = {id(s) for s in actionable_steps(steps)}
+    actionable = {id(s) for s in (actionable_steps(steps) if actionable is None else actionable)}
     return [s for s in steps if id(s) in actionable or awaiting_check(s)]
 
 
-def ball_in_court(steps: Iterable) -> BallInCourt:
+def ball_in_court(steps: Iterable, owed: list | None = None) -> BallInCourt:
     """Who owes the next moves: actionable steps split by side, each in roadmap order; fixes done by
-    the partner and not yet checked are TradingView's to check."""
+    the partner and not yet checked are TradingView's to check. ``owed``: ``owed_steps(steps)``, when known."""
     ball = BallInCourt()
-    for step in owed_steps(steps):
+    for step in owed_steps(steps) if owed is None else owed:
         ball.for_side(Side.TRADINGVIEW if awaiting_check(step) else step.side).append(step)
     return ball
 
 
-def current_step(steps: Iterable):
+def current_step(steps: Iterable, owed: list | None = None):
     """The earliest actionable step (or fixes awaiting their check): the one a PM asks about first.
-    None when all are settled."""
-    owed = owed_steps(steps)
+    None when all are settled. ``owed``: ``owed_steps(steps)``, when known."""
+    owed = owed_steps(steps) if owed is None else owed
     return owed[0] if owed else None
 
 
@@ -315,7 +319,7 @@ def steps_standing(
         split=DelaySplit.of(
             _resize(
                 launch.charges,
-                working_days_late(planned_launch, launch.forecast, rules.off[launch.step.side]),
+                _days_late(planned_launch, launch.forecast, rules.off[launch.step.side]),
                 launch.step.side,
             )
         ),
@@ -337,7 +341,10 @@ class _Rules:
         # Days a side does not work: the paused days, and its calendar's holidays and days off.
         around = [kickoff, started_on, clock.now.date()]
         holidays = {side: clock.calendar(side).days_not_worked(around) for side in {s.side for s in steps}}
-        self.off = {side: paused | days for side, days in holidays.items()}
+        # Not paused (most integrations): the calendar's own set, the same object for a whole sweep,
+        # so the day counts below are remembered across integrations.
+        self.off = {side: paused | days if paused else days for side, days in holidays.items()}
+        self.today = {side: clock.today(side) for side in holidays}
         self.planned = {s.code: _after_pauses(s.planned_due_date, kickoff, paused, holidays[s.side]) for s in steps}
         self.reopened: dict[str, datetime | None] = {}  # the last reopen of the step or of one before it
         for s in steps:
@@ -382,17 +389,15 @@ class _Rules:
         contributions = []
         fixed = True
         for dep in deps:
-            gap = 0 if agreed else working_days_between(dep.planned, planned, paused)
-            handover = add_working_days(dep.hands_over, gap, paused)
+            gap = 0 if agreed else _working_days(dep.planned, planned, paused)
+            handover = _add_working_days(dep.hands_over, gap, paused)
             expected = max(expected, handover)
             if dep.fixed:
                 deadline = max(deadline, handover)
             else:
                 fixed = False
             if handover > planned:
-                contributions.append(
-                    _resize(dep.charges, working_days_between(planned, handover, paused), dep.step.side)
-                )
+                contributions.append(_resize(dep.charges, _working_days(planned, handover, paused), dep.step.side))
         return deadline, expected, contributions, fixed
 
     def _episode(self, step, status, completed_at, reopens, moment) -> StepStanding:
@@ -409,7 +414,7 @@ class _Rules:
         seen = [self.at(code, seen_at) for code in step.depends_on if code in self.steps]
         deadline, expected, contributions, fixed = self._handovers(planned, seen, paused, step.code in self.agreed)
         if not reopens:
-            inherited = _resize(_merge(contributions), working_days_between(planned, expected, paused), step.side)
+            inherited = _resize(_merge(contributions), _working_days(planned, expected, paused), step.side)
         else:
             last = reopens[-1]
             settled_as = StepStatus.DONE if last.undid else StepStatus.NOT_APPLICABLE
@@ -420,35 +425,35 @@ class _Rules:
                 # (no working day after it) is done again from scratch.
                 latest = max((dep.planned for dep in seen), default=self.kickoff)
                 reopened = max(self.clock.day(last.at, step.side), self.started_on)
-                redo = max(working_days_between(latest, planned, paused), getattr(step, "turnaround_days", 0))
-                restart = add_working_days(reopened, redo, paused)
+                redo = max(_working_days(latest, planned, paused), getattr(step, "turnaround_days", 0))
+                restart = _add_working_days(reopened, redo, paused)
                 deadline, expected = max(deadline, restart), max(expected, restart)
-                contributions.append([step.side] * working_days_between(planned, restart, paused))
+                contributions.append([step.side] * _working_days(planned, restart, paused))
             if settled_as == StepStatus.DONE:
                 # Charged up to the day it was done; a delay it waited for since is its prerequisites' to keep.
-                kept = before.charges[: working_days_between(planned, before.forecast, paused)]
+                kept = before.charges[: _working_days(planned, before.forecast, paused)]
                 expected = max(expected, before.forecast)  # it never hands over earlier than it did
-            inherited = _after(kept, contributions, working_days_between(planned, expected, paused), step.side)
+            inherited = _after(kept, contributions, _working_days(planned, expected, paused), step.side)
         standing = StepStanding(step, planned, deadline, expected, fixed=False, restart=restart)
         standing.since = reopens[-1].at if reopens else None
         if status == StepStatus.DONE:
             standing.forecast = max(self.clock.day(completed_at, step.side), self.started_on)
             standing.fixed = True
-            standing.days_late = working_days_late(deadline, standing.forecast, paused)
+            standing.days_late = _days_late(deadline, standing.forecast, paused)
         elif status == StepStatus.NOT_APPLICABLE:
             # Takes no time, but passes its prerequisites' delay on to the steps after it.
             standing.fixed = fixed
         else:
-            today = self.clock.today(step.side)
+            today = self.today[step.side]
             # An open step is finished on a working day, today at the earliest.
-            standing.forecast = max(expected, next_working_day(today, paused))
+            standing.forecast = max(expected, _next_working_day(today, paused))
             if moment is None and step.code in self.actionable and today > deadline:
-                standing.days_overdue = working_days_late(deadline, next_working_day(today, paused), paused)
+                standing.days_overdue = _days_late(deadline, _next_working_day(today, paused), paused)
         if standing.forecast >= expected:
-            own = working_days_between(expected, standing.forecast, paused)
+            own = _working_days(expected, standing.forecast, paused)
             standing.charges = inherited + [step.side] * own
         else:
-            won = working_days_between(standing.forecast, expected, paused)
+            won = _working_days(standing.forecast, expected, paused)
             standing.charges = _win_back(inherited, won, step.side, kept=len(kept))
         standing.hands_over = standing.forecast
         if status == StepStatus.DONE and seen_at != moment:
@@ -471,15 +476,22 @@ class _Rules:
         paused, planned = self.off[standing.step.side], standing.planned
         contributions = []
         for dep in redone:
-            handover = add_working_days(dep.hands_over, working_days_between(dep.planned, planned, paused), paused)
+            handover = _add_working_days(dep.hands_over, _working_days(dep.planned, planned, paused), paused)
             standing.hands_over = max(standing.hands_over, handover)
             if handover > planned:
-                contributions.append(
-                    _resize(dep.charges, working_days_between(planned, handover, paused), dep.step.side)
-                )
+                contributions.append(_resize(dep.charges, _working_days(planned, handover, paused), dep.step.side))
         standing.fixed = all(dep.fixed for dep in redone)
-        days = working_days_between(planned, standing.hands_over, paused)
+        days = _working_days(planned, standing.hands_over, paused)
         standing.charges = _after(standing.charges, contributions, days, redone[0].step.side)
+
+
+# The day counts of the rules, remembered: a sweep asks the same counts of thousands of integrations (the
+# same kick-off weekdays, template and calendar), and each count walks the days off it is given. Only
+# frozen sets of days off are passed here (``_Rules.off``), so the arguments are the key.
+_working_days = functools.lru_cache(maxsize=1 << 16)(working_days_between)
+_add_working_days = functools.lru_cache(maxsize=1 << 16)(add_working_days)
+_next_working_day = functools.lru_cache(maxsize=1 << 12)(next_working_day)
+_days_late = functools.lru_cache(maxsize=1 << 14)(working_days_late)
 
 
 def _after_pauses(planned: date, kickoff: date, paused: frozenset, holidays: frozenset = frozenset()) -> date:

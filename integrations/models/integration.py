@@ -18,7 +18,8 @@ from integrations.stored_standing import HEALTH_DEFINITION, Health, IntegrationQ
 from integrations.visibility import VisibleQuerySet
 from roadmap.fields import ChoiceListField
 from roadmap.lineup import RECOMMENDED_LINEUP, lineup_gaps
-from roadmap.models import OPEN_STATUSES, Channel, RoadmapTemplate, Side, StepStatus, TemplateStep, step_label
+from roadmap.models import Channel, RoadmapTemplate, Side, StepStatus, TemplateStep, step_label
+from roadmap.standing import is_open as step_is_open
 from roadmap.standing import working_days_late
 
 
@@ -466,7 +467,7 @@ class IntegrationStep(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
+        return step_is_open(self)
 
     @property
     def is_launch(self) -> bool:
