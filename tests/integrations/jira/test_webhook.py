@@ -383,6 +383,23 @@ def issue_updated(**changes) -> dict:
             "cannot be stored: it contains a lone UTF-16 surrogate",
         ),
         (b'{"webhookEvent": "x", "a": ' + b"[" * 70 + b"]" * 70 + b"}", "nested more than 64 levels deep"),
+        # What only the bytes show, or an escape written otherwise: still refused.
+        (
+            b'{"webhookEvent": "comment_created", "comment": {"body": "\xed\xa0\x80"}}',
+            "cannot be stored: it contains a lone UTF-16 surrogate",
+        ),
+        (
+            b'{"webhookEvent": "comment_created", "comment": {"body": "\\uDC00"}}',
+            "cannot be stored: it contains a lone UTF-16 surrogate",
+        ),
+        (
+            b'{"webhookEvent": "x", "a": ' + b"[" * 63 + b"1" + b"]" * 63 + b"}",  # 64 brackets, a value inside
+            "nested more than 64 levels deep",
+        ),
+        (
+            '{"webhookEvent": "x", "a": "broken\\u0000text"}'.encode("utf-16"),
+            "cannot be stored: it contains a NUL",
+        ),
     ],
     ids=[
         "truncated",
@@ -406,6 +423,10 @@ def issue_updated(**changes) -> dict:
         "nul-character",
         "lone-surrogate",
         "nested-too-deep",
+        "lone-surrogate-as-utf8-bytes",
+        "lone-surrogate-escaped-in-capitals",
+        "nested-64-deep-by-one-value",
+        "nul-in-utf16",
     ],
 )
 def test_a_body_that_is_not_a_jira_delivery_is_refused_saying_what_is_wrong(post_raw, body, message):
