@@ -207,8 +207,13 @@ def main():
     stored = JiraDelivery.objects.filter(delivery_id__startswith=RUN).exclude(delivery_id__startswith=f"{RUN}--")
     assert stored.count() == args.deliveries, (stored.count(), args.deliveries)
     count = args.deliveries
-    if connection.vendor != "postgresql":
-        commit = "every commit: SQLite's WAL with synchronous=NORMAL (no wait for the disk)"
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:  # the server's connections run the same init_command
+            cursor.execute("PRAGMA synchronous")
+            level = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(cursor.fetchone()[0], "?")
+        commit = f"SQLite synchronous={level} on every connection"
+    elif not hasattr(settings, "JIRA_WEBHOOK_WAIT_FOR_DISK"):
+        commit = "this code has no JIRA_WEBHOOK_WAIT_FOR_DISK: every commit waits for the disk"
     else:
         commit = f"the delivery's commit {'waits' if args.wait_for_disk else 'does not wait'} for the disk"
         commit += f" (JIRA_WEBHOOK_WAIT_FOR_DISK={int(args.wait_for_disk)})"
