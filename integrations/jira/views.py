@@ -260,7 +260,12 @@ def insert_once(delivery: JiraDelivery) -> bool:
         f"ON CONFLICT ({quote(meta.get_field('delivery_id').column)}) DO NOTHING RETURNING {quote(meta.pk.column)}"
     )
     without_disk = (
-        connection.vendor == "postgresql" and not settings.JIRA_WEBHOOK_WAIT_FOR_DISK and not connection.in_atomic_block
+        connection.vendor == "postgresql"
+        and not settings.JIRA_WEBHOOK_WAIT_FOR_DISK
+        and not connection.in_atomic_block
+        # Two statements in one execute need psycopg 3's client-side binding (Django's default):
+        # a server-side prepared statement takes one.
+        and connection.settings_dict["OPTIONS"].get("server_side_binding") is not True
     )
     with connection.cursor() as cursor:
         if without_disk:

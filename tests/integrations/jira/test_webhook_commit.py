@@ -86,3 +86,15 @@ def test_the_insert_is_the_connection_check_no_select_1_before_it(post_raw, monk
 
     assert response.status_code == 202, response.content
     assert checks == []
+
+
+def test_with_server_side_binding_the_commit_waits_for_the_disk(post_raw, settings, monkeypatch):
+    # A prepared statement holds one statement: the SET cannot go in front, so the INSERT goes alone.
+    settings.JIRA_WEBHOOK_WAIT_FOR_DISK = False
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "server_side_binding", True)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = post_raw(fixture_body("jira_issue_created__task"))
+
+    assert response.status_code == 202, response.content
+    assert [q["sql"][: len("INSERT INTO")] for q in queries] == ["INSERT INTO"]
