@@ -235,8 +235,8 @@ def insert_once(delivery: JiraDelivery) -> bool:
     On PostgreSQL, unless ``JIRA_WEBHOOK_WAIT_FOR_DISK``, the statement is sent with
     ``NO_WAIT_FOR_DISK`` in front: two statements in one query string run as one transaction, so
     ``SET LOCAL`` applies to this INSERT's commit alone, which returns once PostgreSQL holds the
-    row, before its WAL reaches the disk. The flush to disk was most of a delivery's time (~7-10 ms
-    here, against ~1 ms for the rest). The row is committed and visible to the drain before Jira
+    row, before its WAL reaches the disk. The flush to disk was most of a delivery's time (a lone
+    INSERT took 7-8 ms with it, 0.3-0.5 ms without, on the benchmark's machine). The row is committed and visible to the drain before Jira
     hears 2xx, and survives any crash of the product's processes: PostgreSQL has it, and its WAL
     writer flushes it within three ``wal_writer_delay`` (0.6 s by default). Only a crash of
     PostgreSQL itself or of its machine in that moment can lose it (never half of it, nor a later
