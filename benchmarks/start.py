@@ -24,7 +24,14 @@ def throwaway_folder(prefix: str) -> str:
 
 
 def start_django(prefix: str = "roadmap-bench-", **defaults: str):
-    """Set up Django for a benchmark; ``defaults`` are environment variables set unless given."""
+    """Set up Django for a benchmark; ``defaults`` are environment variables set unless given.
+
+    Once per process: a script importing another script's module does not set up Django again."""
+    if "django.conf" in sys.modules:
+        from django.apps import apps
+
+        if apps.ready:
+            return
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     if not os.environ.get("DATABASE_URL"):
         os.environ["VAR_DIR"] = throwaway_folder(prefix)

@@ -10,7 +10,9 @@ One gunicorn sync worker in production settings (DEBUG off, persistent database 
 DATABASE_CONN_MAX_AGE as production has it, https as the proxy says with X-Forwarded-Proto), and
 one client sending one request at a time on a new connection, as Jira does. The three URLs are
 alternated in rounds, so that each sees the same machine and the same database size. Prints
-requests/s and ms per request of each, and the ratios hook/bare and hook/bare inserting.
+requests/s and ms per request of each, the worker's CPU time per request (read from /proc on
+Linux: what the server itself spent, whatever else the machine runs), and the ratios hook/bare and
+hook/bare inserting.
 """
 
 import argparse
@@ -20,6 +22,7 @@ import http.client
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -41,7 +44,16 @@ BARE = "/bench/bare/"
 INSERT = "/bench/insert/"
 SECRET = "bench-webhook-secret"
 RUN = f"bench-{time.time_ns()}"
-PORT = int(os.environ.get("BENCH_PORT", "8765"))
+
+
+def free_port() -> int:
+    """A port nothing listens on now: a fixed one may be another run's server, answering in our place."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+PORT = int(os.environ.get("BENCH_PORT") or free_port())
 
 
 def delivery_body(n: int) -> bytes:
@@ -73,7 +85,7 @@ def delivery_body(n: int) -> bytes:
     ).encode()
 
 
-def server_environment() -> dict:
+def server_environment(wait_for_disk: bool) -> dict:
     database = settings.DATABASES["default"]
     sqlite = database["ENGINE"].endswith("sqlite3")
     url = f"sqlite:///{database['NAME']}" if sqlite else os.environ["DATABASE_URL"]
@@ -84,6 +96,7 @@ def server_environment() -> dict:
         ALLOWED_HOSTS="127.0.0.1",
         SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_PROTO,https",
         JIRA_WEBHOOK_SECRET=SECRET,
+        JIRA_WEBHOOK_WAIT_FOR_DISK="1" if wait_for_disk else "0",
         LOG_LEVEL=os.environ.get("LOG_LEVEL", "INFO"),
     )
     return env
@@ -118,6 +131,26 @@ def send(path: str, bodies, first: int, expected: int) -> float:
     return time.perf_counter() - start
 
 
+def worker_pid(master: int) -> int | None:
+    """gunicorn's one worker process (the child of ``master``), whose CPU time is read; None off Linux."""
+    try:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    except OSError:
+        return None
+    return int(children[0]) if children else None
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux /proc); 0 when it cannot be read."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_for_server(process, log):
     for _ in range(300):
         if process.poll() is not None:
@@ -134,6 +167,12 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--deliveries", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--wait-for-disk",
+        action="store_true",
+        help="JIRA_WEBHOOK_WAIT_FOR_DISK=1: on PostgreSQL each delivery's commit waits for the disk "
+        "(the default without the pull); otherwise as production runs with the pull configured",
+    )
     parser.add_argument("--smoke", action="store_true", help="the smallest sizes, to check that it runs")
     args = parser.parse_args()
     if args.smoke:
@@ -144,7 +183,7 @@ def main():
     command = [str(gunicorn), "hook_server:application", "--pythonpath", str(HERE), "--workers", "1"]
     command += ["--bind", f"127.0.0.1:{PORT}", "--error-logfile", str(log)]
     with open(log, "ab") as out:
-        process = subprocess.Popen(command, env=server_environment(), stdout=out, stderr=out)
+        process = subprocess.Popen(command, env=server_environment(args.wait_for_disk), stdout=out, stderr=out)
     try:
         wait_for_server(process, log)
         bodies = [delivery_body(n) for n in range(args.deliveries)]
@@ -153,27 +192,46 @@ def main():
             send(INSERT, [b"{}"], 0, 204)
         JiraDelivery.objects.filter(delivery_id__startswith=f"{RUN}--").delete()
         per_round = max(1, args.deliveries // args.rounds)
-        hook = bare = insert = 0.0
+        worker = worker_pid(process.pid)
+        wall = {HOOK: 0.0, BARE: 0.0, INSERT: 0.0}
+        cpu = dict.fromkeys(wall, 0.0)
         for start in range(0, args.deliveries, per_round):
             chunk = bodies[start : start + per_round]
-            bare += send(BARE, chunk, start, 204)
-            insert += send(INSERT, chunk, start, 204)
-            hook += send(HOOK, chunk, start, 202)
+            for path, expected in ((BARE, 204), (INSERT, 204), (HOOK, 202)):
+                before = cpu_seconds(worker)
+                wall[path] += send(path, chunk, start, expected)
+                cpu[path] += cpu_seconds(worker) - before
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
     stored = JiraDelivery.objects.filter(delivery_id__startswith=RUN).exclude(delivery_id__startswith=f"{RUN}--")
     assert stored.count() == args.deliveries, (stored.count(), args.deliveries)
     count = args.deliveries
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:  # the server's connections run the same init_command
+            cursor.execute("PRAGMA synchronous")
+            level = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(cursor.fetchone()[0], "?")
+        commit = f"SQLite synchronous={level} on every connection"
+    elif not hasattr(settings, "JIRA_WEBHOOK_WAIT_FOR_DISK"):
+        commit = "this code has no JIRA_WEBHOOK_WAIT_FOR_DISK: every commit waits for the disk"
+    else:
+        commit = f"the delivery's commit {'waits' if args.wait_for_disk else 'does not wait'} for the disk"
+        commit += f" (JIRA_WEBHOOK_WAIT_FOR_DISK={int(args.wait_for_disk)})"
     print(f"database: {connection.vendor}; gunicorn, 1 sync worker; {count} POSTs each, {len(bodies[0])} bytes")
-    for label, seconds in (
-        ("/hooks/jira/ (stored, drain queued)", hook),
-        ("bare view answering 204", bare),
-        ("bare view inserting one row", insert),
+    print(f"  {commit}")
+    print(f"  {'':36} {'requests/s':>10} {'ms each':>8} {'server CPU ms each':>19}")
+    for label, path in (
+        ("/hooks/jira/ (stored, drain queued)", HOOK),
+        ("bare view answering 204", BARE),
+        ("bare view inserting one row", INSERT),
     ):
-        print(f"  {label:36} {count / seconds:7.0f} requests/s  {seconds * 1e3 / count:6.2f} ms each")
-    print(f"  ratio hook/bare                      {bare / hook:7.2f}")
-    print(f"  ratio hook/bare inserting            {insert / hook:7.2f}")
+        print(
+            f"  {label:36} {count / wall[path]:10.0f} {wall[path] * 1e3 / count:8.2f} {cpu[path] * 1e3 / count:19.2f}"
+        )
+    print(f"  ratio hook/bare                      {wall[BARE] / wall[HOOK]:10.2f}")
+    print(f"  ratio hook/bare inserting            {wall[INSERT] / wall[HOOK]:10.2f}")
+    if cpu[HOOK]:
+        print(f"  server CPU ratio hook/bare           {cpu[BARE] / cpu[HOOK]:10.2f}")
 
 
 if __name__ == "__main__":

@@ -62,3 +62,20 @@ def test_a_nul_in_a_hook_path_is_refused_before_the_hook():
 def test_a_hook_path_no_url_matches_goes_through_the_whole_stack():
     assert Client().get("/hooks/probe").status_code == 301  # APPEND_SLASH, as before
     assert Client().get("/hooks/nothing-here/").status_code == 404
+
+
+def test_a_hook_path_is_resolved_once_then_kept(monkeypatch):
+    from config import middleware
+
+    middleware.hook_match.cache_clear()
+    walks = []
+    real = middleware.resolve
+    monkeypatch.setattr(middleware, "resolve", lambda path, urlconf: walks.append(path) or real(path, urlconf))
+
+    for _ in range(3):
+        assert Client().post("/hooks/probe/", data=b"{}", content_type="application/json").status_code == 200
+    for _ in range(2):
+        assert Client().post("/hooks/nothing-here/", data=b"{}", content_type="application/json").status_code == 404
+
+    # The hook's path walked once; a path no URL matches walked each time, never kept.
+    assert walks == ["/hooks/probe/", "/hooks/nothing-here/", "/hooks/nothing-here/"]

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.core.handlers.asgi import ASGIRequest
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.test import Client
 
 from config.celery import app
@@ -383,6 +383,23 @@ def issue_updated(**changes) -> dict:
             "cannot be stored: it contains a lone UTF-16 surrogate",
         ),
         (b'{"webhookEvent": "x", "a": ' + b"[" * 70 + b"]" * 70 + b"}", "nested more than 64 levels deep"),
+        # What only the bytes show, or an escape written otherwise: still refused.
+        (
+            b'{"webhookEvent": "comment_created", "comment": {"body": "\xed\xa0\x80"}}',
+            "cannot be stored: it contains a lone UTF-16 surrogate",
+        ),
+        (
+            b'{"webhookEvent": "comment_created", "comment": {"body": "\\uDC00"}}',
+            "cannot be stored: it contains a lone UTF-16 surrogate",
+        ),
+        (
+            b'{"webhookEvent": "x", "a": ' + b"[" * 63 + b"1" + b"]" * 63 + b"}",  # 64 brackets, a value inside
+            "nested more than 64 levels deep",
+        ),
+        (
+            '{"webhookEvent": "x", "a": "broken\\u0000text"}'.encode("utf-16"),
+            "cannot be stored: it contains a NUL",
+        ),
     ],
     ids=[
         "truncated",
@@ -406,6 +423,10 @@ def issue_updated(**changes) -> dict:
         "nul-character",
         "lone-surrogate",
         "nested-too-deep",
+        "lone-surrogate-as-utf8-bytes",
+        "lone-surrogate-escaped-in-capitals",
+        "nested-64-deep-by-one-value",
+        "nul-in-utf16",
     ],
 )
 def test_a_body_that_is_not_a_jira_delivery_is_refused_saying_what_is_wrong(post_raw, body, message):
@@ -696,19 +717,19 @@ def test_done_in_jira_while_prerequisites_are_open_waits_then_the_sweep_applies_
 # --- storage and the queue ---------------------------------------------------------------------------
 
 
-def test_a_delivery_the_database_cannot_store_is_answered_503_so_jira_retries(acme, post_raw, monkeypatch, caplog):
-    def refuse(**fields):
-        raise DatabaseError("could not extend file: No space left on device")
+def test_a_delivery_the_database_cannot_store_is_answered_503_so_jira_retries(acme, post_raw, caplog):
+    def refuse(execute, sql, params, many, context):
+        if "INSERT INTO" in sql and "jiradelivery" in sql:
+            raise DatabaseError("could not extend file: No space left on device")
+        return execute(sql, params, many, context)
 
-    monkeypatch.setattr(JiraDelivery.objects, "create", refuse)
     delivery_id = new_delivery_id()
 
-    with caplog.at_level(logging.ERROR, logger="integrations.jira.views"):
+    with caplog.at_level(logging.ERROR, logger="integrations.jira.views"), connection.execute_wrapper(refuse):
         response = post_raw(fixture_body("jira_issue_updated__status_done"), delivery_id=delivery_id)
 
     assert_refused(response, 503, "could not be stored; send it again later")
     assert f"jira.webhook.store_failed delivery={delivery_id}" in caplog.text
-    monkeypatch.undo()
     # Jira's retry finds the database back: stored and processed.
     assert post_raw(fixture_body("jira_issue_updated__status_done"), delivery_id=delivery_id).status_code == 202
 

@@ -1,40 +1,64 @@
-"""A Jira delivery is one INSERT committed on its own before the answer: no BEGIN and COMMIT
-around it (the round trips a webhook's answer waits for), and still committed before Jira hears
-2xx; a duplicate is still answered 200 without breaking anything."""
+"""A Jira delivery is one statement committed on its own before the answer: no BEGIN and COMMIT
+around it (the round trips a webhook's answer waits for), no look-up before it, and still committed
+before Jira hears 2xx; a duplicate is still answered 200 without breaking anything. On PostgreSQL,
+unless JIRA_WEBHOOK_WAIT_FOR_DISK, that statement's commit does not wait for the disk, and no
+other does; SQLite's connections commit to the WAL without waiting for the disk."""
 
 import json
 
 import pytest
 from django.db import connection
-from django.db.models.signals import post_save
+from django.test.utils import CaptureQueriesContext
 
 from integrations.jira.models import JiraDelivery
+from integrations.jira.views import NO_WAIT_FOR_DISK
 from tests.integrations.jira.conftest import fixture_body, new_delivery_id
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-
-@pytest.fixture
-def at_insert():
-    """What the connection was doing when each delivery row was written."""
-    seen = []
-
-    def record(sender, instance, created, **kwargs):
-        seen.append({"atomic": connection.in_atomic_block, "autocommit": connection.get_autocommit()})
-
-    post_save.connect(record, sender=JiraDelivery, weak=False)
-    yield seen
-    post_save.disconnect(record, sender=JiraDelivery)
+POSTGRESQL = connection.vendor == "postgresql"
 
 
-def test_a_delivery_is_inserted_on_its_own_and_committed_before_the_answer(post_raw, at_insert):
+def test_a_delivery_is_one_statement_committed_before_the_answer(post_raw, settings):
+    settings.JIRA_WEBHOOK_WAIT_FOR_DISK = True
     delivery_id = new_delivery_id()
 
-    response = post_raw(fixture_body("jira_issue_created__task"), delivery_id=delivery_id)
+    with CaptureQueriesContext(connection) as queries:
+        response = post_raw(fixture_body("jira_issue_created__task"), delivery_id=delivery_id)
 
     assert response.status_code == 202, response.content
-    assert at_insert == [{"atomic": False, "autocommit": True}]  # the INSERT was its own transaction
+    assert len(queries) == 1, [q["sql"] for q in queries]  # no BEGIN, COMMIT, SAVEPOINT nor look-up
+    assert queries[0]["sql"].startswith("INSERT INTO")
+    assert "ON CONFLICT" in queries[0]["sql"]
+    assert (connection.in_atomic_block, connection.get_autocommit()) == (False, True)  # so it is committed
     assert JiraDelivery.objects.filter(delivery_id=delivery_id, outcome="pending").exists()
+
+
+def test_without_waiting_for_the_disk_only_the_delivery_commit_is_relaxed(post_raw, settings):
+    settings.JIRA_WEBHOOK_WAIT_FOR_DISK = False
+    delivery_id = new_delivery_id()
+
+    with CaptureQueriesContext(connection) as queries:
+        response = post_raw(fixture_body("jira_issue_created__task"), delivery_id=delivery_id)
+
+    assert response.status_code == 202, response.content
+    assert len(queries) == 1, [q["sql"] for q in queries]  # still one round trip
+    if POSTGRESQL:
+        assert queries[0]["sql"].startswith(NO_WAIT_FOR_DISK + "INSERT INTO")
+        with connection.cursor() as cursor:  # SET LOCAL: the connection's next commits wait again
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone() == ("on",)
+    else:  # SQLite: nothing to relax per statement (see the next test)
+        assert queries[0]["sql"].startswith("INSERT INTO")
+    assert JiraDelivery.objects.filter(delivery_id=delivery_id, outcome="pending").exists()
+
+
+@pytest.mark.skipif(POSTGRESQL, reason="SQLite's own setting")
+def test_sqlite_commits_to_its_wal_without_waiting_for_the_disk():
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA synchronous")
+        assert cursor.fetchone() == (1,)  # NORMAL: the WAL is flushed at checkpoints, not at each commit
 
 
 def test_the_same_delivery_again_is_a_duplicate_and_stored_once(post_raw):
@@ -47,3 +71,30 @@ def test_the_same_delivery_again_is_a_duplicate_and_stored_once(post_raw):
     assert (first.status_code, again.status_code) == (202, 200)
     assert json.loads(again.content) == {"status": "duplicate", "delivery": delivery_id}
     assert JiraDelivery.objects.filter(delivery_id=delivery_id).count() == 1
+
+
+def test_the_insert_is_the_connection_check_no_select_1_before_it(post_raw, monkeypatch):
+    checks = []
+    monkeypatch.setattr(connection, "is_usable", lambda: checks.append("SELECT 1") or True)
+    saved = connection.health_check_enabled, connection.health_check_done
+    # CONN_HEALTH_CHECKS as in production, and the request's first query still to come.
+    connection.health_check_enabled, connection.health_check_done = True, False
+    try:
+        response = post_raw(fixture_body("jira_issue_created__task"))
+    finally:
+        connection.health_check_enabled, connection.health_check_done = saved
+
+    assert response.status_code == 202, response.content
+    assert checks == []
+
+
+def test_with_server_side_binding_the_commit_waits_for_the_disk(post_raw, settings, monkeypatch):
+    # A prepared statement holds one statement: the SET cannot go in front, so the INSERT goes alone.
+    settings.JIRA_WEBHOOK_WAIT_FOR_DISK = False
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "server_side_binding", True)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = post_raw(fixture_body("jira_issue_created__task"))
+
+    assert response.status_code == 202, response.content
+    assert [q["sql"][: len("INSERT INTO")] for q in queries] == ["INSERT INTO"]
