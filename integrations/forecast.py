@@ -13,13 +13,13 @@ paused (``integrations.clock.paused_dates``) are not counted in any step's durat
 """
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
 from types import SimpleNamespace
 
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from integrations.batches import in_batches
+from integrations.batches import in_batches, write_changes
 from integrations.clock import paused_dates
 from integrations.models import Integration, IntegrationEvent, IntegrationStep
 from integrations.stored_standing import day_began, stored_health, tradingview_zone
@@ -29,7 +29,20 @@ from roadmap.models import StepStatus
 # The health mark reads the P85: it is written with it (``stored_standing.health_of``, the one rule).
 FIELDS = ["forecast_p50", "forecast_p85", "forecast_risk", "forecast_computed_at", "health"]
 _STEP_VALUES = ("code", "side", "title", "position", "status", "depends_on", "planned_due_date", "completed_at")
+_ALL_STEP_VALUES = (*_STEP_VALUES, "reopened_at")
 _TRAIT_VALUES = ("data_types", "trading_auth", "data_auth", "partner__kind")
+# What the refresh reads of each integration: its traits, and what the health mark reads beside the P85.
+_ROW_VALUES = (
+    "id",
+    "kickoff_on",
+    *_TRAIT_VALUES,
+    "state",
+    "next_deadline_at",
+    "planned_launch_on",
+    "forecast_launch_on",
+    *FIELDS[:3],
+    "health",
+)
 PAUSES = (IntegrationEvent.Kind.PAUSED, IntegrationEvent.Kind.RESUMED)
 
 
@@ -94,8 +107,21 @@ def learn_history(zone=None) -> confidence.History:
     )
 
 
+def _case(integration, steps, pauses, today: date) -> confidence.Case:
+    """What ``roadmap.confidence`` needs of one integration (its model or its row read as values)."""
+    return confidence.Case(
+        [s for s in steps if s.planned_due_date is not None],
+        integration.kickoff_on,
+        traits_of(integration.data_types, integration.trading_auth, integration.data_auth, integration.partner_kind),
+        paused_dates(None, today, pauses),
+        # Seeded by how it stands: integrations standing alike are simulated once, and the same
+        # standing gives the same figures.
+        seed=None,
+    )
+
+
 def forecast_of(integration: Integration, history: confidence.History, now: datetime, steps=None, pauses=None):
-    """``roadmap.confidence.Forecast`` of one kicked-off integration as of ``now`` (seeded by its id: stable).
+    """``roadmap.confidence.Forecast`` of one kicked-off integration as of ``now`` (seeded by its standing: stable).
 
     ``pauses``: its paused and resumed events, in order (read from the database unless given).
     """
@@ -104,45 +130,57 @@ def forecast_of(integration: Integration, history: confidence.History, now: date
     steps = list(integration.steps.all() if steps is None else steps)
     if pauses is None:
         pauses = integration.events.filter(kind__in=PAUSES).order_by("at", "id")
-    return confidence.forecast(
-        [s for s in steps if s.planned_due_date is not None],
-        integration.kickoff_on,
-        today,
-        history,
-        seed=integration.pk,
-        zone=zone,
-        traits=traits_of(
-            integration.data_types, integration.trading_auth, integration.data_auth, integration.partner.kind
-        ),
-        paused=paused_dates(None, today, pauses),
+    row = SimpleNamespace(
+        pk=integration.pk,
+        kickoff_on=integration.kickoff_on,
+        data_types=integration.data_types,
+        trading_auth=integration.trading_auth,
+        data_auth=integration.data_auth,
+        partner_kind=integration.partner.kind,
     )
+    return confidence.forecast_many([_case(row, steps, pauses, today)], today, history, zone=zone)[0]
 
 
 def refresh_forecasts(now: datetime | None = None, batch_size: int = 500, stale_only: bool = False) -> int:
-    """Forecast every running, kicked-off integration and store it; ``stale_only``: those not yet forecast today."""
+    """Forecast every running, kicked-off integration and store it; ``stale_only``: those not yet forecast today.
+
+    Each batch costs three reads (the integrations' columns, their steps, their pauses), all as
+    plain values, and one write of what changed: the queries grow with the batches. The batch is
+    simulated at once (``confidence.forecast_many``).
+    """
     now = now or timezone.now()
+    zone = tradingview_zone()
+    today = timezone.localtime(now, zone).date()
     running = Integration.objects.running().filter(kickoff_on__isnull=False)
     if stale_only:
-        began = day_began(now, tradingview_zone())
+        began = day_began(now, zone)
         running = running.filter(
             Q(forecast_computed_at__isnull=True) | Q(forecast_computed_at__lt=began) | Q(forecast_computed_at__gt=now)
         )
     if not running.exists():
         return 0
-    history = learn_history()
-    running = running.select_related("partner").prefetch_related(
-        Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")),
-        Prefetch(
-            "events", queryset=IntegrationEvent.objects.filter(kind__in=PAUSES).order_by("at", "id"), to_attr="pauses"
-        ),
-    )
+    history = learn_history(zone)
     done = 0
-    for batch in in_batches(running, batch_size):
-        for integration in batch:
-            got = forecast_of(integration, history, now, integration.steps.all(), integration.pauses)
-            integration.forecast_p50, integration.forecast_p85 = got.p50, got.p85
-            integration.forecast_risk, integration.forecast_computed_at = got.risk, now
-            integration.health = stored_health(integration, now)
-        Integration.objects.bulk_update(batch, FIELDS, batch_size=batch_size)
-        done += len(batch)
+    for batch in in_batches(running.values(*_ROW_VALUES), batch_size):
+        rows = [SimpleNamespace(**row, pk=row["id"], partner_kind=row["partner__kind"]) for row in batch]
+        pks = [row.pk for row in rows]
+        steps = defaultdict(list)
+        for integration_id, *values in (
+            IntegrationStep.objects.filter(integration_id__in=pks)
+            .order_by("integration_id", "position")
+            .values_list("integration_id", *_ALL_STEP_VALUES)
+        ):
+            steps[integration_id].append(SimpleNamespace(**dict(zip(_ALL_STEP_VALUES, values, strict=True))))
+        pauses = _pauses_by_integration(
+            IntegrationEvent.objects.filter(kind__in=PAUSES, integration_id__in=pks).order_by("at", "id")
+        )
+        cases = [_case(row, steps[row.pk], pauses.get(row.pk, ()), today) for row in rows]
+        changes = {}
+        for row, got in zip(rows, confidence.forecast_many(cases, today, history, zone=zone), strict=True):
+            new = {"forecast_p50": got.p50, "forecast_p85": got.p85, "forecast_risk": got.risk}
+            new["health"] = stored_health(SimpleNamespace(**(vars(row) | new)), now)
+            changes[row.pk] = {name: value for name, value in new.items() if getattr(row, name) != value}
+            changes[row.pk]["forecast_computed_at"] = now
+        write_changes(Integration, changes)
+        done += len(rows)
     return done
