@@ -12,11 +12,14 @@ kind, most specific first) name the groups whose history may speak for it, and t
 paused (``integrations.clock.paused_dates``) are not counted in any step's duration.
 """
 
-from collections import defaultdict
+import functools
+import json
+from collections import defaultdict, namedtuple
 from datetime import date, datetime
 from types import SimpleNamespace
 
-from django.db.models import Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from integrations.batches import in_batches, write_changes
@@ -28,8 +31,9 @@ from roadmap.models import StepStatus
 
 # The health mark reads the P85: it is written with it (``stored_standing.health_of``, the one rule).
 FIELDS = ["forecast_p50", "forecast_p85", "forecast_risk", "forecast_computed_at", "health"]
-_STEP_VALUES = ("code", "side", "title", "position", "status", "depends_on", "planned_due_date", "completed_at")
-_ALL_STEP_VALUES = (*_STEP_VALUES, "reopened_at")
+# A step as the forecast reads it (``roadmap.confidence`` reads by attribute).
+_STEP_COLUMNS = ("code", "side", "title", "position", "status", "planned_due_date", "completed_at", "reopened_at")
+StepRow = namedtuple("StepRow", (*_STEP_COLUMNS, "depends_on"))
 _TRAIT_VALUES = ("data_types", "trading_auth", "data_auth", "partner__kind")
 # What the refresh reads of each integration: its traits, and what the health mark reads beside the P85.
 _ROW_VALUES = (
@@ -51,8 +55,14 @@ def traits_of(data_types, trading_auth: str, data_auth: str, partner_kind: str) 
 
     ("crypto", "OAuth2Bearer, code flow (trading)", "exchange"): "... across 14 crypto integrations".
     """
+    return _traits(tuple(data_types or ()), trading_auth, data_auth, partner_kind)
+
+
+@functools.lru_cache(maxsize=4096)
+def _traits(data_types: tuple, trading_auth: str, data_auth: str, partner_kind: str) -> tuple[str, ...]:
+    # A portfolio holds few combinations: each is named once per process, not once per integration.
     labels = dict(Integration.DataType.choices)
-    out = [labels.get(t, t) if labels.get(t, t).isupper() else labels.get(t, t).lower() for t in data_types or ()]
+    out = [labels.get(t, t) if labels.get(t, t).isupper() else labels.get(t, t).lower() for t in data_types]
     if trading_auth:
         out.append(f"{dict(Integration.TradingAuth.choices).get(trading_auth, trading_auth)} (trading)")
     if data_auth == Integration.DataAuth.NONE:
@@ -62,6 +72,26 @@ def traits_of(data_types, trading_auth: str, data_auth: str, partner_kind: str) 
     if partner_kind:
         out.append(partner_kind)
     return tuple(out)
+
+
+def _steps_by_integration(steps) -> dict[int, list]:
+    """``{integration id: [StepRow, ...]}`` in roadmap order, read as plain values in one query."""
+    rows = (
+        steps.annotate(prerequisites=Cast("depends_on", output_field=TextField()))
+        .order_by("integration_id", "position")
+        .values_list("integration_id", *_STEP_COLUMNS, "prerequisites")
+    )
+    by_integration = defaultdict(list)
+    for integration_id, *values, prerequisites in rows.iterator(chunk_size=5000):
+        by_integration[integration_id].append(StepRow(*values, _prerequisites(prerequisites)))
+    return by_integration
+
+
+@functools.lru_cache(maxsize=4096)
+def _prerequisites(text: str) -> tuple[str, ...]:
+    # Read as the column's text and decoded once per distinct list: the template's few lists repeat
+    # across every integration's steps, and decoding each row's JSON was a good part of a refresh.
+    return tuple(json.loads(text)) if text else ()
 
 
 def _pauses_by_integration(events) -> dict[int, list]:
@@ -84,16 +114,9 @@ def learn_history(zone=None) -> confidence.History:
         for pk, kickoff, launched_on, cancelled_on, *traits in kicked_off.iterator(chunk_size=5000)
         for ended_on in [launched_on or cancelled_on]
     }
-    rows = (
+    steps = _steps_by_integration(
         IntegrationStep.objects.filter(integration__kickoff_on__isnull=False, integration_id__in=with_done)
-        .order_by("integration_id", "position")
-        .values_list("integration_id", "reopened_at", *_STEP_VALUES)
     )
-    steps = defaultdict(list)
-    for integration_id, reopened_at, *values in rows.iterator(chunk_size=5000):
-        steps[integration_id].append(
-            SimpleNamespace(reopened_at=reopened_at, **dict(zip(_STEP_VALUES, values, strict=True)))
-        )
     pauses = _pauses_by_integration(
         IntegrationEvent.objects.filter(kind__in=PAUSES, integration_id__in=with_done).order_by("at", "id")
     )
@@ -164,13 +187,7 @@ def refresh_forecasts(now: datetime | None = None, batch_size: int = 500, stale_
     for batch in in_batches(running.values(*_ROW_VALUES), batch_size):
         rows = [SimpleNamespace(**row, pk=row["id"], partner_kind=row["partner__kind"]) for row in batch]
         pks = [row.pk for row in rows]
-        steps = defaultdict(list)
-        for integration_id, *values in (
-            IntegrationStep.objects.filter(integration_id__in=pks)
-            .order_by("integration_id", "position")
-            .values_list("integration_id", *_ALL_STEP_VALUES)
-        ):
-            steps[integration_id].append(SimpleNamespace(**dict(zip(_ALL_STEP_VALUES, values, strict=True))))
+        steps = _steps_by_integration(IntegrationStep.objects.filter(integration_id__in=pks))
         pauses = _pauses_by_integration(
             IntegrationEvent.objects.filter(kind__in=PAUSES, integration_id__in=pks).order_by("at", "id")
         )
