@@ -2,8 +2,9 @@
 
 ``roadmap.confidence`` holds the rules; this module feeds them. The history is learned once per
 run from every finished step of the portfolio (one query, read as plain values), then the
-running integrations are forecast a batch at a time (``in_batches``) and written back in bulk,
-so a run's queries grow with its batches, not its integrations. The daily standing refresh calls
+running integrations are forecast a batch at a time (``in_batches``), read as plain values,
+simulated together (``confidence.forecast_many``), and what changed is written back in one query
+(``write_changes``), so a run's queries grow with its batches, not its integrations. The daily standing refresh calls
 ``refresh_forecasts`` after the standing; lists read the stored columns. The health mark reads the
 P85, so it is written again with it.
 
