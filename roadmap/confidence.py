@@ -28,8 +28,9 @@ prerequisites finish. The launch's P50 and P85 are read off the runs, and the st
 duration moves the launch most is named, with what its history says.
 
 ``forecast_many`` forecasts a portfolio at once: integrations of the same roadmap are simulated
-together (numpy arrays of integrations by runs), each drawing from the shared pools at starts of
-its own seed, and integrations standing alike and seeded alike are simulated once.
+together (numpy arrays of integrations by runs), each drawing from its own seed exactly as it
+would alone (the same seed, the same dates), and integrations standing alike and seeded alike are
+simulated once.
 
 Pure: steps are read by attribute (``code``, ``side``, ``title``, ``position``, ``status``,
 ``depends_on``, ``planned_due_date``, ``completed_at``, and ``reopened_at`` when present), no
@@ -193,13 +194,6 @@ class History:
             self.made[(key, plan_days, runs)] = self.draw(key, plan_days, POOL_RUNS * runs, rng)
         return self.made[(key, plan_days, runs)]
 
-    def longer_pool(self, key, plan_days: int, ran: int, runs: int) -> np.ndarray:
-        """``POOL_RUNS`` times ``runs`` draws of a step of ``key`` still open after ``ran`` days (``at_least``), made once."""
-        if (key, plan_days, ran, runs) not in self.made:
-            rng = np.random.default_rng(zlib.crc32("|".join((*key, str(plan_days), str(ran))).encode()))
-            self.made[(key, plan_days, ran, runs)] = self.at_least(key, plan_days, ran, POOL_RUNS * runs, rng)
-        return self.made[(key, plan_days, ran, runs)]
-
     def take(self, key, plan_days: int, runs: int, rng: np.random.Generator) -> np.ndarray:
         """``runs`` durations of ``key``: a slice of its pool from a random start."""
         pool = self.pool(key, plan_days, runs)
@@ -345,8 +339,9 @@ def forecast_many(
 
     Integrations whose roadmaps have the same shape (steps and prerequisites) are simulated
     together, as one array of integrations by runs per step, so the cost is numpy's, not a Python
-    loop's per integration. Every integration draws its steps' durations from the shared pools at
-    starts of its own seed's choosing: its forecast does not depend on which others it came with.
+    loop's per integration. Every integration draws its steps' durations from its own seed, in
+    roadmap order, as ``forecast`` alone always has: its forecast does not depend on which others
+    it came with.
     """
     cases = list(cases)
     prepared = [_prepare(case, today, history, zone) for case in cases]
@@ -383,8 +378,18 @@ def _simulate(shape: tuple, group: list[_Prepared], history: History, runs: int,
     """
     m, width = len(group), POOL_RUNS * runs
     index = {code: j for j, (code, *_) in enumerate(shape)}
-    # One start in the pools per integration and step, from the integration's own seed.
-    starts = np.stack([np.random.default_rng(p.seed).integers(0, width - runs + 1, len(shape)) for p in group])
+    # Each integration draws from its own seed in roadmap order, as it would alone: a start in the
+    # pool of each open step, and its own censored durations for a step running for some days.
+    starts = np.zeros((m, len(shape)), dtype=np.int64)
+    censored: dict[tuple[int, int], np.ndarray] = {}
+    for i, p in enumerate(group):
+        rng = np.random.default_rng(p.seed)
+        for j, state in enumerate(p.states):
+            if state.kind == _RUNNING and state.pool[2] > 0:
+                key, plan_days, ran = state.pool
+                censored[(i, j)] = history.at_least(key, plan_days, ran, runs, rng)
+            elif state.kind in (_WAITING, _RUNNING):
+                starts[i, j] = rng.integers(0, width - runs + 1)
     kickoff = np.array([[p.kickoff_offset] for p in group], dtype=np.float32)
     floor = np.array([[p.start_floor] for p in group], dtype=np.float32)
     columns = np.arange(runs)
@@ -414,13 +419,13 @@ def _simulate(shape: tuple, group: list[_Prepared], history: History, runs: int,
             if kind == _NOT_APPLICABLE:
                 here[rows] = start[rows]
                 continue
-            if pool_of not in pools:
-                key, plan_days, ran = pool_of
-                pool = (
-                    history.pool(key, plan_days, runs) if ran <= 0 else history.longer_pool(key, plan_days, ran, runs)
-                )
-                pools[pool_of] = pool.astype(np.float32)
-            days = pools[pool_of][starts[rows, j, None] + columns]
+            key, plan_days, ran = pool_of
+            if ran > 0:
+                days = np.array([censored[(i, j)] for i in rows], dtype=np.float32)
+            else:
+                if pool_of not in pools:
+                    pools[pool_of] = history.pool(key, plan_days, runs).astype(np.float32)
+                days = pools[pool_of][starts[rows, j, None] + columns]
             if kind == _WAITING:
                 here[rows] = np.maximum(start[rows], floor[rows]) + days
             else:
