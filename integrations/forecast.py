@@ -2,8 +2,9 @@
 
 ``roadmap.confidence`` holds the rules; this module feeds them. The history is learned once per
 run from every finished step of the portfolio (one query, read as plain values), then the
-running integrations are forecast a batch at a time (``in_batches``) and written back in bulk,
-so a run's queries grow with its batches, not its integrations. The daily standing refresh calls
+running integrations are forecast a batch at a time (``in_batches``), read as plain values,
+simulated together (``confidence.forecast_many``), and what changed is written back in one query
+(``write_changes``), so a run's queries grow with its batches, not its integrations. The daily standing refresh calls
 ``refresh_forecasts`` after the standing; lists read the stored columns. The health mark reads the
 P85, so it is written again with it.
 
@@ -12,14 +13,17 @@ kind, most specific first) name the groups whose history may speak for it, and t
 paused (``integrations.clock.paused_dates``) are not counted in any step's duration.
 """
 
-from collections import defaultdict
-from datetime import datetime
+import functools
+import json
+from collections import defaultdict, namedtuple
+from datetime import date, datetime
 from types import SimpleNamespace
 
-from django.db.models import Prefetch, Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
-from integrations.batches import in_batches
+from integrations.batches import in_batches, write_changes
 from integrations.clock import paused_dates
 from integrations.models import Integration, IntegrationEvent, IntegrationStep
 from integrations.stored_standing import day_began, stored_health, tradingview_zone
@@ -28,8 +32,22 @@ from roadmap.models import StepStatus
 
 # The health mark reads the P85: it is written with it (``stored_standing.health_of``, the one rule).
 FIELDS = ["forecast_p50", "forecast_p85", "forecast_risk", "forecast_computed_at", "health"]
-_STEP_VALUES = ("code", "side", "title", "position", "status", "depends_on", "planned_due_date", "completed_at")
+# A step as the forecast reads it (``roadmap.confidence`` reads by attribute).
+_STEP_COLUMNS = ("code", "side", "title", "position", "status", "planned_due_date", "completed_at", "reopened_at")
+StepRow = namedtuple("StepRow", (*_STEP_COLUMNS, "depends_on"))
 _TRAIT_VALUES = ("data_types", "trading_auth", "data_auth", "partner__kind")
+# What the refresh reads of each integration: its traits, and what the health mark reads beside the P85.
+_ROW_VALUES = (
+    "id",
+    "kickoff_on",
+    *_TRAIT_VALUES,
+    "state",
+    "next_deadline_at",
+    "planned_launch_on",
+    "forecast_launch_on",
+    *FIELDS[:3],
+    "health",
+)
 PAUSES = (IntegrationEvent.Kind.PAUSED, IntegrationEvent.Kind.RESUMED)
 
 
@@ -38,8 +56,14 @@ def traits_of(data_types, trading_auth: str, data_auth: str, partner_kind: str) 
 
     ("crypto", "OAuth2Bearer, code flow (trading)", "exchange"): "... across 14 crypto integrations".
     """
+    return _traits(tuple(data_types or ()), trading_auth, data_auth, partner_kind)
+
+
+@functools.lru_cache(maxsize=4096)
+def _traits(data_types: tuple, trading_auth: str, data_auth: str, partner_kind: str) -> tuple[str, ...]:
+    # A portfolio holds few combinations: each is named once per process, not once per integration.
     labels = dict(Integration.DataType.choices)
-    out = [labels.get(t, t) if labels.get(t, t).isupper() else labels.get(t, t).lower() for t in data_types or ()]
+    out = [labels.get(t, t) if labels.get(t, t).isupper() else labels.get(t, t).lower() for t in data_types]
     if trading_auth:
         out.append(f"{dict(Integration.TradingAuth.choices).get(trading_auth, trading_auth)} (trading)")
     if data_auth == Integration.DataAuth.NONE:
@@ -49,6 +73,26 @@ def traits_of(data_types, trading_auth: str, data_auth: str, partner_kind: str) 
     if partner_kind:
         out.append(partner_kind)
     return tuple(out)
+
+
+def _steps_by_integration(steps) -> dict[int, list]:
+    """``{integration id: [StepRow, ...]}`` in roadmap order, read as plain values in one query."""
+    rows = (
+        steps.annotate(prerequisites=Cast("depends_on", output_field=TextField()))
+        .order_by("integration_id", "position")
+        .values_list("integration_id", *_STEP_COLUMNS, "prerequisites")
+    )
+    by_integration = defaultdict(list)
+    for integration_id, *values, prerequisites in rows.iterator(chunk_size=5000):
+        by_integration[integration_id].append(StepRow(*values, _prerequisites(prerequisites)))
+    return by_integration
+
+
+@functools.lru_cache(maxsize=4096)
+def _prerequisites(text: str) -> tuple[str, ...]:
+    # Read as the column's text and decoded once per distinct list: the template's few lists repeat
+    # across every integration's steps, and decoding each row's JSON was a good part of a refresh.
+    return tuple(json.loads(text)) if text else ()
 
 
 def _pauses_by_integration(events) -> dict[int, list]:
@@ -71,16 +115,9 @@ def learn_history(zone=None) -> confidence.History:
         for pk, kickoff, launched_on, cancelled_on, *traits in kicked_off.iterator(chunk_size=5000)
         for ended_on in [launched_on or cancelled_on]
     }
-    rows = (
+    steps = _steps_by_integration(
         IntegrationStep.objects.filter(integration__kickoff_on__isnull=False, integration_id__in=with_done)
-        .order_by("integration_id", "position")
-        .values_list("integration_id", "reopened_at", *_STEP_VALUES)
     )
-    steps = defaultdict(list)
-    for integration_id, reopened_at, *values in rows.iterator(chunk_size=5000):
-        steps[integration_id].append(
-            SimpleNamespace(reopened_at=reopened_at, **dict(zip(_STEP_VALUES, values, strict=True)))
-        )
     pauses = _pauses_by_integration(
         IntegrationEvent.objects.filter(kind__in=PAUSES, integration_id__in=with_done).order_by("at", "id")
     )
@@ -94,8 +131,21 @@ def learn_history(zone=None) -> confidence.History:
     )
 
 
+def _case(integration, steps, pauses, today: date) -> confidence.Case:
+    """What ``roadmap.confidence`` needs of one integration (its model or its row read as values)."""
+    return confidence.Case(
+        [s for s in steps if s.planned_due_date is not None],
+        integration.kickoff_on,
+        traits_of(integration.data_types, integration.trading_auth, integration.data_auth, integration.partner_kind),
+        paused_dates(None, today, pauses),
+        # Seeded by how it stands: integrations standing alike are simulated once, and the same
+        # standing gives the same figures.
+        seed=None,
+    )
+
+
 def forecast_of(integration: Integration, history: confidence.History, now: datetime, steps=None, pauses=None):
-    """``roadmap.confidence.Forecast`` of one kicked-off integration as of ``now`` (seeded by its id: stable).
+    """``roadmap.confidence.Forecast`` of one kicked-off integration as of ``now`` (seeded by its standing: stable).
 
     ``pauses``: its paused and resumed events, in order (read from the database unless given).
     """
@@ -104,45 +154,51 @@ def forecast_of(integration: Integration, history: confidence.History, now: date
     steps = list(integration.steps.all() if steps is None else steps)
     if pauses is None:
         pauses = integration.events.filter(kind__in=PAUSES).order_by("at", "id")
-    return confidence.forecast(
-        [s for s in steps if s.planned_due_date is not None],
-        integration.kickoff_on,
-        today,
-        history,
-        seed=integration.pk,
-        zone=zone,
-        traits=traits_of(
-            integration.data_types, integration.trading_auth, integration.data_auth, integration.partner.kind
-        ),
-        paused=paused_dates(None, today, pauses),
+    row = SimpleNamespace(
+        pk=integration.pk,
+        kickoff_on=integration.kickoff_on,
+        data_types=integration.data_types,
+        trading_auth=integration.trading_auth,
+        data_auth=integration.data_auth,
+        partner_kind=integration.partner.kind,
     )
+    return confidence.forecast_many([_case(row, steps, pauses, today)], today, history, zone=zone)[0]
 
 
 def refresh_forecasts(now: datetime | None = None, batch_size: int = 500, stale_only: bool = False) -> int:
-    """Forecast every running, kicked-off integration and store it; ``stale_only``: those not yet forecast today."""
+    """Forecast every running, kicked-off integration and store it; ``stale_only``: those not yet forecast today.
+
+    Each batch costs three reads (the integrations' columns, their steps, their pauses), all as
+    plain values, and one write of what changed: the queries grow with the batches. The batch is
+    simulated at once (``confidence.forecast_many``).
+    """
     now = now or timezone.now()
+    zone = tradingview_zone()
+    today = timezone.localtime(now, zone).date()
     running = Integration.objects.running().filter(kickoff_on__isnull=False)
     if stale_only:
-        began = day_began(now, tradingview_zone())
+        began = day_began(now, zone)
         running = running.filter(
             Q(forecast_computed_at__isnull=True) | Q(forecast_computed_at__lt=began) | Q(forecast_computed_at__gt=now)
         )
     if not running.exists():
         return 0
-    history = learn_history()
-    running = running.select_related("partner").prefetch_related(
-        Prefetch("steps", queryset=IntegrationStep.objects.order_by("position")),
-        Prefetch(
-            "events", queryset=IntegrationEvent.objects.filter(kind__in=PAUSES).order_by("at", "id"), to_attr="pauses"
-        ),
-    )
+    history = learn_history(zone)
     done = 0
-    for batch in in_batches(running, batch_size):
-        for integration in batch:
-            got = forecast_of(integration, history, now, integration.steps.all(), integration.pauses)
-            integration.forecast_p50, integration.forecast_p85 = got.p50, got.p85
-            integration.forecast_risk, integration.forecast_computed_at = got.risk, now
-            integration.health = stored_health(integration, now)
-        Integration.objects.bulk_update(batch, FIELDS, batch_size=batch_size)
-        done += len(batch)
+    for batch in in_batches(running.values(*_ROW_VALUES), batch_size):
+        rows = [SimpleNamespace(**row, pk=row["id"], partner_kind=row["partner__kind"]) for row in batch]
+        pks = [row.pk for row in rows]
+        steps = _steps_by_integration(IntegrationStep.objects.filter(integration_id__in=pks))
+        pauses = _pauses_by_integration(
+            IntegrationEvent.objects.filter(kind__in=PAUSES, integration_id__in=pks).order_by("at", "id")
+        )
+        cases = [_case(row, steps[row.pk], pauses.get(row.pk, ()), today) for row in rows]
+        changes = {}
+        for row, got in zip(rows, confidence.forecast_many(cases, today, history, zone=zone), strict=True):
+            new = {"forecast_p50": got.p50, "forecast_p85": got.p85, "forecast_risk": got.risk}
+            new["health"] = stored_health(SimpleNamespace(**(vars(row) | new)), now)
+            changes[row.pk] = {name: value for name, value in new.items() if getattr(row, name) != value}
+            changes[row.pk]["forecast_computed_at"] = now
+        write_changes(Integration, changes)
+        done += len(rows)
     return done

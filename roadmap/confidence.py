@@ -21,17 +21,23 @@ Censoring: a step still open ``d`` working days after it became actionable takes
 never from the shorter ones. When that is less than one observation's worth, the step has outrun what history and plan
 know: its remaining days are drawn as a fresh step's (``d`` plus a new draw).
 
-``forecast`` then runs the remaining steps in roadmap order a few thousand times from today: a
+``forecast`` then runs the remaining steps in roadmap order a thousand times from today: a
 done step stays done on its day, a step that does not apply passes its prerequisites through, an
 actionable step already running is censored as above, and a later step starts when its
 prerequisites finish. The launch's P50 and P85 are read off the runs, and the step whose
 duration moves the launch most is named, with what its history says.
+
+``forecast_many`` forecasts a portfolio at once: integrations of the same roadmap are simulated
+together (numpy arrays of integrations by runs), each drawing from its own seed exactly as it
+would alone (the same seed, the same dates), and integrations standing alike and seeded alike are
+simulated once.
 
 Pure: steps are read by attribute (``code``, ``side``, ``title``, ``position``, ``status``,
 ``depends_on``, ``planned_due_date``, ``completed_at``, and ``reopened_at`` when present), no
 Django, numpy for the runs. Every date is a working-day offset from today while simulating.
 """
 
+import functools
 import math
 import zlib
 from collections import defaultdict
@@ -39,6 +45,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, tzinfo
 from statistics import NormalDist
+from typing import NamedTuple
 
 import numpy as np
 
@@ -65,6 +72,12 @@ POOL_RUNS = 16
 _NORMAL = NormalDist()
 _P_GRID = np.linspace(1e-6, 1 - 1e-6, 4097)
 _Z_GRID = np.array([_NORMAL.inv_cdf(p) for p in _P_GRID])
+
+
+@functools.lru_cache(maxsize=65536)
+def _between(start: date, end: date) -> int:
+    # The same few hundred dates recur across a portfolio: count each pair once.
+    return working_days_between(start, end)
 
 
 def _day(moment, zone: tzinfo) -> date:
@@ -121,7 +134,7 @@ def plan_durations(steps: Iterable, kickoff: date) -> dict[str, int]:
         if s.code not in planned:
             continue
         start = max((planned[c] for c in s.depends_on if c in planned), default=kickoff)
-        out[s.code] = max(1, working_days_between(start, planned[s.code]))
+        out[s.code] = max(1, _between(start, planned[s.code]))
     return out
 
 
@@ -130,7 +143,8 @@ class History:
     """Observed durations in working days, by ``(code, side)`` and by ``(code, side, trait)``."""
 
     observed: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
-    pools: dict = field(default_factory=dict, repr=False, compare=False)
+    # What is drawn or read from ``observed`` once, then reused: the pools, the keys, the medians.
+    made: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def learn(cls, integrations: Iterable[tuple], zone: tzinfo = UTC) -> "History":
@@ -149,17 +163,20 @@ class History:
 
     def key_for(self, code: str, side: str, traits: Iterable[str] = ()) -> tuple:
         """The pool a step of an integration with ``traits`` is drawn from: its first trait with enough history, else its side's."""
-        for trait in traits:
-            if self.count((code, side, trait)) >= MIN_GROUP:
-                return (code, side, trait)
-        return (code, side)
+        traits = tuple(traits)
+        if ("key", code, side, traits) not in self.made:
+            found = next((t for t in traits if self.count((code, side, t)) >= MIN_GROUP), None)
+            self.made[("key", code, side, traits)] = (code, side) if found is None else (code, side, found)
+        return self.made[("key", code, side, traits)]
 
     def count(self, key) -> int:
         return len(self.observed.get(key, ()))
 
     def median(self, key) -> float | None:
-        days = self.observed.get(key)
-        return float(np.median(days)) if days is not None and len(days) else None
+        if ("median", key) not in self.made:
+            days = self.observed.get(key)
+            self.made[("median", key)] = float(np.median(days)) if days is not None and len(days) else None
+        return self.made[("median", key)]
 
     def draw(self, key, plan_days: int, size: int, rng: np.random.Generator) -> np.ndarray:
         """``size`` durations: a past observation with weight 1 each, the plan's log-normal with ``PRIOR_WEIGHT``."""
@@ -172,10 +189,10 @@ class History:
 
     def pool(self, key, plan_days: int, runs: int) -> np.ndarray:
         """``POOL_RUNS`` times ``runs`` draws of ``key``'s duration, made once (seeded by the key: reproducible)."""
-        if (key, plan_days, runs) not in self.pools:
+        if (key, plan_days, runs) not in self.made:
             rng = np.random.default_rng(zlib.crc32("|".join((*key, str(plan_days))).encode()))
-            self.pools[(key, plan_days, runs)] = self.draw(key, plan_days, POOL_RUNS * runs, rng)
-        return self.pools[(key, plan_days, runs)]
+            self.made[(key, plan_days, runs)] = self.draw(key, plan_days, POOL_RUNS * runs, rng)
+        return self.made[(key, plan_days, runs)]
 
     def take(self, key, plan_days: int, runs: int, rng: np.random.Generator) -> np.ndarray:
         """``runs`` durations of ``key``: a slice of its pool from a random start."""
@@ -209,9 +226,20 @@ class Forecast:
     risk_code: str = ""
 
 
+@dataclass(frozen=True)
+class Case:
+    """One integration to forecast: its steps, kick-off, groups (most specific first), paused days and seed."""
+
+    steps: list
+    kickoff: date
+    traits: tuple[str, ...] = ()
+    paused: Collection[date] = ()
+    seed: int | None = None
+
+
 def _offset(day: date, today: date) -> int:
     """Working days from ``today`` to ``day`` (negative when in the past)."""
-    return working_days_between(today, day) if day >= today else -working_days_between(day, today)
+    return _between(today, day) if day >= today else -_between(day, today)
 
 
 def forecast(
@@ -229,58 +257,201 @@ def forecast(
 
     ``traits`` name the groups the integration belongs to, most specific first ("crypto",
     "exchange"); ``paused`` the days it spent paused, not counted in a running step's days.
+    Without a ``seed``, the runs are seeded by how the integration stands: the same standing, the
+    same figures.
     """
-    traits = tuple(traits)
-    steps = sorted(steps, key=lambda s: s.position)
-    rng = np.random.default_rng(seed)
-    plan = plan_durations(steps, kickoff)
-    settled = _done_days(steps, kickoff, zone)
+    case = Case(list(steps), kickoff, tuple(traits), paused, seed)
+    return forecast_many([case], today, history, runs, zone)[0]
+
+
+# How each step stands at the start of the runs (see ``_StepState``).
+_DONE, _NOT_APPLICABLE, _WAITING, _RUNNING = range(4)
+
+
+class _StepState(NamedTuple):
+    """A step as the runs start: done at ``offset``; passing its prerequisites through; waiting on them
+    (drawn from ``pool``, starting no earlier than today); or running since ``offset`` (drawn from ``pool``)."""
+
+    kind: int
+    offset: int = 0
+    pool: tuple = ()
+    key: tuple = ()
+    plan_days: int = 1
+
+
+@dataclass
+class _Prepared:
+    """One case read in plain Python: its roadmap's shape and each step's state, offsets from today."""
+
+    shape: tuple  # ((code, side, title, prerequisite codes known and earlier), ...) in roadmap order
+    steps: list
+    states: list[_StepState]
+    kickoff_offset: int
+    start_floor: int
+    plan: dict[str, int]
+    seed: int | None = None
+
+
+def _prepare(case: Case, today: date, history: History, zone: tzinfo) -> _Prepared:
+    steps = sorted(case.steps, key=lambda s: s.position)
+    plan = plan_durations(steps, case.kickoff)
+    settled = _done_days(steps, case.kickoff, zone)
     known = {s.code for s in steps}
-    start_floor = _offset(max(kickoff, today), today)  # nothing runs before the kick-off
-    finish: dict[str, np.ndarray] = {}
-    drawn: dict[str, np.ndarray] = {}
-    keys: dict[str, tuple] = {}
+    seen: set[str] = set()
+    shape, states = [], []
     for s in steps:
-        deps = [finish[c] for c in s.depends_on if c in known and c in finish]
+        deps = tuple(c for c in s.depends_on if c in known and c in seen)
+        shape.append((s.code, s.side, getattr(s, "title", s.code), deps))
+        seen.add(s.code)
         if s.code in settled and s.status == DONE:
-            finish[s.code] = np.full(runs, float(_offset(settled[s.code], today)))
+            states.append(_StepState(_DONE, _offset(settled[s.code], today)))
             continue
-        start = np.maximum.reduce([*deps, np.full(runs, float(_offset(kickoff, today)))])
         if s.status == NOT_APPLICABLE:
-            finish[s.code] = start
+            states.append(_StepState(_NOT_APPLICABLE))
             continue
-        key = keys[s.code] = history.key_for(s.code, s.side, traits)
+        key = history.key_for(s.code, s.side, case.traits)
+        plan_days = plan.get(s.code, 1)
         if not all(c in settled or c not in known for c in s.depends_on):
-            days = history.take(key, plan.get(s.code, 1), runs, rng)
-            start = np.maximum(start, start_floor)
-        else:
-            # Running since it became actionable: it takes at least the days it has already run.
-            began = actionable_on(s, settled, kickoff, zone)
-            ran = working_days_between(began, today, paused) if began < today else 0
+            states.append(_StepState(_WAITING, pool=(key, plan_days, 0), key=key, plan_days=plan_days))
+            continue
+        # Running since it became actionable: it takes at least the days it has already run.
+        began = actionable_on(s, settled, case.kickoff, zone)
+        ran = (
+            (working_days_between(began, today, case.paused) if case.paused else _between(began, today))
+            if began < today
+            else 0
+        )
+        states.append(_StepState(_RUNNING, -ran, (key, plan_days, ran), key, plan_days))
+    return _Prepared(
+        tuple(shape),
+        steps,
+        states,
+        _offset(case.kickoff, today),
+        _offset(max(case.kickoff, today), today),  # nothing runs before the kick-off
+        plan,
+    )
+
+
+def forecast_many(
+    cases: Iterable[Case], today: date, history: History, runs: int = RUNS, zone: tzinfo = UTC
+) -> list[Forecast]:
+    """``forecast`` of many integrations at once, in their order; each as if forecast alone with its seed.
+
+    Integrations whose roadmaps have the same shape (steps and prerequisites) are simulated
+    together, as one array of integrations by runs per step, so the cost is numpy's, not a Python
+    loop's per integration. Every integration draws its steps' durations from its own seed, in
+    roadmap order, as ``forecast`` alone always has: its forecast does not depend on which others
+    it came with.
+    """
+    cases = list(cases)
+    prepared = [_prepare(case, today, history, zone) for case in cases]
+    # Integrations standing alike (the same roadmap, the same steps done the same working days
+    # before today, the same open steps' pools) and seeded alike get the same forecast: simulated once.
+    alike: dict[tuple, int] = {}
+    firsts: list[int] = []
+    which = []
+    for n, (case, one) in enumerate(zip(cases, prepared, strict=True)):
+        state = (one.shape, tuple(one.states), one.kickoff_offset, one.start_floor, case.seed)
+        if state not in alike:
+            alike[state] = len(firsts)
+            firsts.append(n)
+            # Python's own hash changes from one process to the next: the text's checksum does not.
+            one.seed = case.seed if case.seed is not None else zlib.crc32(repr(state).encode())
+        which.append(alike[state])
+    simulated: list[Forecast | None] = [None] * len(firsts)
+    by_shape: dict[tuple, list[int]] = defaultdict(list)
+    for k, n in enumerate(firsts):
+        by_shape[prepared[n].shape].append(k)
+    for shape, members in by_shape.items():
+        group = [prepared[firsts[k]] for k in members]
+        for k, got in zip(members, _simulate(shape, group, history, runs, today), strict=True):
+            simulated[k] = got
+    return [simulated[k] for k in which]
+
+
+def _simulate(shape: tuple, group: list[_Prepared], history: History, runs: int, today: date):
+    """The forecasts of ``group``, integrations of one roadmap shape: every step an (integrations, runs) array.
+
+    Working days are small whole numbers: float32 holds them exactly, at half float64's memory
+    traffic, which is what the runs cost. A step done in every integration of the group stays one
+    column (its day), broadcast where it is read.
+    """
+    m, width = len(group), POOL_RUNS * runs
+    index = {code: j for j, (code, *_) in enumerate(shape)}
+    # Each integration draws from its own seed in roadmap order, as it would alone: a start in the
+    # pool of each open step, and its own censored durations for a step running for some days.
+    starts = np.zeros((m, len(shape)), dtype=np.int64)
+    censored: dict[tuple[int, int], np.ndarray] = {}
+    for i, p in enumerate(group):
+        rng = np.random.default_rng(p.seed)
+        for j, state in enumerate(p.states):
+            if state.kind == _RUNNING and state.pool[2] > 0:
+                key, plan_days, ran = state.pool
+                censored[(i, j)] = history.at_least(key, plan_days, ran, runs, rng)
+            elif state.kind in (_WAITING, _RUNNING):
+                starts[i, j] = rng.integers(0, width - runs + 1)
+    kickoff = np.array([[p.kickoff_offset] for p in group], dtype=np.float32)
+    floor = np.array([[p.start_floor] for p in group], dtype=np.float32)
+    columns = np.arange(runs)
+    pools: dict[tuple, np.ndarray] = {}
+    finish: list[np.ndarray] = []
+    drawn: list[tuple[int, np.ndarray, np.ndarray]] = []  # (step, rows, their days)
+    launch = np.zeros((m, runs), dtype=np.float32)  # never before today
+    for j, (*_, deps) in enumerate(shape):
+        states = [p.states[j] for p in group]
+        if all(state.kind == _DONE for state in states):
+            finish.append(np.array([[state.offset] for state in states], dtype=np.float32))
+            np.maximum(launch, finish[j], out=launch)
+            continue
+        start = kickoff
+        for code in deps:
+            start = np.maximum(start, finish[index[code]])
+        start = np.broadcast_to(start, (m, runs))
+        here = np.empty((m, runs), dtype=np.float32)
+        rows_of: dict[tuple, list[int]] = defaultdict(list)
+        for i, state in enumerate(states):
+            rows_of[(state.kind, state.pool)].append(i)
+        for (kind, pool_of), rows in rows_of.items():
+            rows = np.asarray(rows)
+            if kind == _DONE:
+                here[rows] = np.array([[states[i].offset] for i in rows], dtype=np.float32)
+                continue
+            if kind == _NOT_APPLICABLE:
+                here[rows] = start[rows]
+                continue
+            key, plan_days, ran = pool_of
             if ran > 0:
-                days = history.at_least(key, plan.get(s.code, 1), ran, runs, rng)
+                days = np.array([censored[(i, j)] for i in rows], dtype=np.float32)
             else:
-                days = history.take(key, plan.get(s.code, 1), runs, rng)
-            start = np.full(runs, float(-ran))
-        finish[s.code] = start + days
-        drawn[s.code] = days
-    launch = np.maximum.reduce(list(finish.values())) if finish else np.zeros(runs)
-    launch = np.maximum(launch, 0)
-    p50, p85 = np.percentile(launch, [50, 85], method="higher")
-    code = _driver(drawn, launch)
-    by_code = {s.code: s for s in steps}
-    risk = risk_sentence(by_code[code], history, plan.get(code, 1), keys[code]) if code else ""
-    return Forecast(add_working_days(today, int(p50)), add_working_days(today, int(p85)), risk, code or "")
-
-
-def _driver(drawn: dict[str, np.ndarray], launch: np.ndarray) -> str | None:
-    """The open step whose duration moves the launch most: the largest covariance with it."""
-    best, best_cov = None, -1.0
-    for code, days in drawn.items():
-        cov = float(np.mean((days - days.mean()) * (launch - launch.mean())))
-        if cov > best_cov:
-            best, best_cov = code, cov
-    return best
+                if pool_of not in pools:
+                    pools[pool_of] = history.pool(key, plan_days, runs).astype(np.float32)
+                days = pools[pool_of][starts[rows, j, None] + columns]
+            if kind == _WAITING:
+                here[rows] = np.maximum(start[rows], floor[rows]) + days
+            else:
+                here[rows] = np.array([[states[i].offset] for i in rows], dtype=np.float32) + days
+            drawn.append((j, rows, days))
+        finish.append(here)
+        np.maximum(launch, here, out=launch)
+    p50, p85 = np.percentile(launch, [50, 85], axis=1, method="higher")
+    # The open step whose duration moves the launch most: the largest covariance with it.
+    centred = launch - launch.mean(axis=1, keepdims=True, dtype=np.float64)
+    cov = np.full((len(shape), m), -np.inf)
+    for j, rows, days in drawn:
+        cov[j, rows] = np.mean((days - days.mean(axis=1, keepdims=True, dtype=np.float64)) * centred[rows], axis=1)
+    best = cov.argmax(axis=0) if len(shape) else np.zeros(m, dtype=int)
+    sentences: dict[tuple, str] = {}
+    for i, p in enumerate(group):
+        code, risk = "", ""
+        if len(shape) and cov[best[i], i] > -1.0:
+            code = shape[best[i]][0]
+            state = p.states[best[i]]
+            step = next(s for s in p.steps if s.code == code)
+            said = (step.side, getattr(step, "title", code), state.plan_days, state.key)
+            if said not in sentences:
+                sentences[said] = risk_sentence(step, history, state.plan_days, state.key)
+            risk = sentences[said]
+        yield Forecast(add_working_days(today, int(p50[i])), add_working_days(today, int(p85[i])), risk, code)
 
 
 def risk_sentence(step, history: History, plan_days: int, key: tuple | None = None) -> str:

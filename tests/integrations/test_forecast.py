@@ -3,11 +3,12 @@
 import pytest
 import time_machine
 from django.db import connection
+from django.db.models.signals import post_init
 from django.test.utils import CaptureQueriesContext
 
 from integrations import plan
-from integrations.forecast import learn_history, refresh_forecasts, traits_of
-from integrations.models import Integration
+from integrations.forecast import FIELDS, learn_history, refresh_forecasts, traits_of
+from integrations.models import Integration, IntegrationStep
 from integrations.steps import complete_step
 from integrations.tasks import refresh_standings
 from tests.factories import IntegrationFactory, PartnerFactory
@@ -104,3 +105,40 @@ def test_traits_read_as_groups_in_a_sentence():
         "public data",
         "exchange",
     )
+
+
+def test_the_refresh_reads_rows_as_values_not_models(pm):
+    """A model instance per step was most of the refresh's time over a large portfolio."""
+    made = []
+
+    def count(sender, **kwargs):
+        if sender in (Integration, IntegrationStep):
+            made.append(sender)
+
+    with time_machine.travel(at("2026-04-10"), tick=False):
+        kicked_off(pm, 3)
+        post_init.connect(count)
+        try:
+            assert refresh_forecasts() == 3
+        finally:
+            post_init.disconnect(count)
+    assert made == []
+
+
+def test_a_second_refresh_the_same_day_writes_only_when_it_ran(pm):
+    with time_machine.travel(at("2026-04-10"), tick=False) as traveller:
+        integrations = kicked_off(pm, 2)
+        refresh_forecasts()
+        before = list(Integration.objects.filter(pk__in=[i.pk for i in integrations]).values(*FIELDS))
+        traveller.shift(3600)
+        with CaptureQueriesContext(connection) as queries:
+            assert refresh_forecasts() == 2
+    updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    assert len(updates) == 1
+    assert "forecast_computed_at" in updates[0]
+    assert not any(name in updates[0] for name in ("forecast_p50", "forecast_p85", "forecast_risk", '"health"'))
+    after = list(Integration.objects.filter(pk__in=[i.pk for i in integrations]).values(*FIELDS))
+    assert [{**row, "forecast_computed_at": None} for row in after] == [
+        {**row, "forecast_computed_at": None} for row in before
+    ]
+    assert {row["forecast_computed_at"] for row in after} == {at("2026-04-10", 13)}

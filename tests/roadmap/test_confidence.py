@@ -170,3 +170,38 @@ def test_a_step_past_all_history_has_a_fresh_steps_time_left():
     steps, today = running_last_step(3, ran=20)
     got = confidence.forecast(steps, KICKOFF, today, history, seed=4)
     assert got.p50 == add_working_days(today, 3)
+
+
+def portfolio_on(today):
+    """Integrations kicked off on different Mondays, each with what it had done by ``today``."""
+    cases = []
+    for n, kickoff in enumerate([KICKOFF, date(2026, 1, 12), date(2026, 1, 19), KICKOFF]):
+        steps = [
+            s
+            if s.completed_at.date() < today
+            else s.__class__(**{**s.__dict__, "status": "not_started", "completed_at": None})
+            for s in finished_integration(2 + n, kickoff)
+        ]
+        cases.append(confidence.Case(steps, kickoff, traits=("crypto",) if n % 2 else (), seed=10 + n))
+    return cases
+
+
+def test_a_portfolio_forecast_at_once_gives_each_integration_its_forecast_alone():
+    history = confidence.History.learn(
+        [(finished_integration(3), KICKOFF)] * 10 + [(finished_integration(6), KICKOFF)] * 5
+    )
+    today = date(2026, 2, 9)
+    cases = portfolio_on(today)
+    alone = [confidence.forecast(c.steps, c.kickoff, today, history, seed=c.seed, traits=c.traits) for c in cases]
+    assert confidence.forecast_many(cases, today, history) == alone
+    assert confidence.forecast_many(cases[::-1], today, history) == alone[::-1]  # whatever comes with it
+    assert len({(f.p50, f.p85) for f in alone}) > 1
+
+
+def test_without_a_seed_integrations_standing_alike_get_the_same_forecast():
+    history = confidence.History.learn([(finished_integration(3), KICKOFF)] * 10)
+    steps, today = running_last_step(3, ran=2)
+    one, two = confidence.forecast_many(
+        [confidence.Case(steps, KICKOFF), confidence.Case(list(steps), KICKOFF)], today, history
+    )
+    assert one == two == confidence.forecast(steps, KICKOFF, today, history)
