@@ -466,17 +466,7 @@ def welcome(event) -> list[Message]:
     text, blocks = integration_blocks(
         integration, "Welcome to your TradingView integration", Mrkdwn("\n".join(lines)), readers=Side.PARTNER
     )
-    return [
-        Message(
-            f"welcome:{integration.pk}",
-            K.WELCOME,
-            text=text,
-            blocks=blocks,
-            integration=integration,
-            channel=channel,
-            not_before=working_moment(integration.partner.zone, calendar=integration.partner.calendar),
-        )
-    ]
+    return [_in_partners_morning(integration, f"welcome:{integration.pk}", K.WELCOME, text, blocks)]
 
 
 def launch_agreed(event) -> list[Message]:
@@ -498,16 +488,23 @@ def launch_agreed(event) -> list[Message]:
     )
     text, blocks = integration_blocks(integration, headline, detail, readers=Side.PARTNER)
     return [
-        Message(
-            f"launch_agreed:{integration.pk}:{details['record']}",
-            K.LAUNCH_AGREED,
-            text=text,
-            blocks=blocks,
-            integration=integration,
-            channel=channel,
-            not_before=working_moment(integration.partner.zone, calendar=integration.partner.calendar),
+        _in_partners_morning(
+            integration, f"launch_agreed:{integration.pk}:{details['record']}", K.LAUNCH_AGREED, text, blocks
         )
     ]
+
+
+def _in_partners_morning(integration, reason: str, kind: str, text: str, blocks) -> Message:
+    """A message to the partner's channel that is not urgent: delivered in the partner's working morning."""
+    return Message(
+        reason,
+        kind,
+        text=text,
+        blocks=blocks,
+        integration=integration,
+        channel=integration.slack_channel_id,
+        not_before=working_moment(integration.partner.zone, calendar=integration.partner.calendar),
+    )
 
 
 HANDLERS = {
