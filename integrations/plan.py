@@ -307,7 +307,8 @@ def resume(integration, context: ChangeContext) -> Integration:
         raise InvalidInput(f"{integration} is not paused.")
     _check_dating(integration, context, steps_too=True)
     days = (context.today - integration.paused_on).days
-    note = f"Resumed after {days} day(s) paused since {day_text(integration.paused_on)}. {context.note}".strip()
+    unit = "calendar day" if days == 1 else "calendar days"
+    note = f"Resumed after {days} {unit} paused since {day_text(integration.paused_on)}. {context.note}".strip()
     paused_on = integration.paused_on
     integration.state = Integration.State.ACTIVE
     integration.paused_on = None

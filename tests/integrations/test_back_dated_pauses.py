@@ -93,7 +93,7 @@ def test_a_pause_and_a_resume_entered_days_late_stand_as_if_entered_on_the_day(p
     ]
     resumed = entered_late.events.get(kind=IntegrationEvent.Kind.RESUMED)
     assert (resumed.from_value, resumed.to_value) == ("2026-03-09", "2026-03-16")
-    assert resumed.note.startswith("Resumed after 7 day(s) paused since 9 Mar 2026.")
+    assert resumed.note.startswith("Resumed after 7 calendar days paused since 9 Mar 2026.")
     # The deadlines the resume moved, moved on the day it happened.
     moves = deadline_moves(entered_late)
     assert moves and moves == deadline_moves(on_the_day)

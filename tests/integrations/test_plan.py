@@ -615,7 +615,7 @@ def test_pause_and_resume_ten_days_later_moves_open_deadlines(started_integratio
     resumed = started_integration.events.get(kind=IntegrationEvent.Kind.RESUMED)
     assert (resumed.from_value, resumed.to_value) == ("2026-03-09", "2026-03-19")
     assert (resumed.source, resumed.by_name) == (ChangeSource.SLACK, "bob (Slack)")
-    assert "10 day(s) paused since 9 Mar 2026" in resumed.note
+    assert "10 calendar days paused since 9 Mar 2026" in resumed.note
 
     moves = StepChange.objects.filter(step__integration=started_integration, from_due__isnull=False)
     assert moves.count() == 13  # the open steps planned on or after the pause's first day
