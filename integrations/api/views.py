@@ -394,9 +394,10 @@ def _step_action(name: str):
 
     def act(self, request, pk=None):
         step = self.get_object()
-        note = _valid(shapes.NoteSerializer, request)["note"]
+        data = _valid(shapes.DatedNoteSerializer, request)
+        context = ChangeContext.api(request.user, data["note"], at=data["at"])
         with unchanged_since_read(request, step, lambda: self._shown(request, step.pk)[1]):
-            apply_action(step, name, api_context(request, note))
+            apply_action(step, name, context)
         return self._detail(request, step.pk)
 
     # Named before @action records the method's name in its route.
@@ -404,9 +405,10 @@ def _step_action(name: str):
     act = action(detail=True, methods=["post"], url_path=name, url_name=name.replace("_", "-"))(act)
     return extend_schema(
         summary=f"{name.replace('_', ' ').capitalize()} the step",
-        description="Through the same rules as the pages; a refusal answers with its code.",
+        description="Through the same rules as the pages; a refusal answers with its code. Now, or back-dated: "
+        "`at` says when it happened and `note` why it is entered late.",
         tags=["steps"],
-        request=shapes.NoteSerializer,
+        request=shapes.DatedNoteSerializer,
         responses={200: shapes.StepDetailSerializer},
     )(act)
 

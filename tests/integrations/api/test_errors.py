@@ -33,7 +33,7 @@ def written(integration) -> tuple:
         ({"note": "x" * 2001}, "note"),
         ({"note": MEGABYTE}, "note"),
         ({"note": "fine", "by": "somebody else"}, "by"),
-        ({"note": "fine", "at": "2026-01-01T00:00:00Z"}, "at"),
+        ({"note": "fine", "at": "yesterday"}, "at"),
     ],
 )
 def test_bad_action_bodies_are_400(staff_api, world, data, field):

@@ -11,7 +11,7 @@ from integrations.jira.models import JiraIssue
 from integrations.models import ChangeSource, IntegrationStep, StepChange
 from roadmap.models import StepStatus
 from tests.integrations.api.conftest import error_of, results
-from tests.integrations.helpers import KICKOFF, STEP_CODES, at, ctx, step
+from tests.integrations.helpers import KICKOFF, STEP_CODES, at, ctx, on, step
 
 pytestmark = pytest.mark.django_db
 
@@ -284,3 +284,31 @@ def test_completing_the_launch_ends_the_integration(staff_api, world):
     error_of(staff_api.post(f"steps/{launch.pk}/reopen/", {"note": "oops"}), 409, "integration_ended")
     assert world.pk not in [r["id"] for r in results(staff_api.get("integrations/"))]
     assert world.pk in [r["id"] for r in results(staff_api.get("integrations/", {"state": "launched"}))]
+
+
+def test_a_step_finished_earlier_is_entered_with_when_it_happened_and_why(partner_api, world):
+    target = step(world, PARTNER_STEP)
+    with on("2026-03-16", 9):  # Monday: "we finished on Friday"
+        response = partner_api.post(
+            f"steps/{target.pk}/complete/", {"at": "2026-03-13T16:00:00Z", "note": "Finished Friday, entered Monday."}
+        )
+    assert response.status_code == 200, response.content
+    done = StepChange.objects.get(step=target, to_status="done")
+    assert (done.at, done.entered_at, done.note) == (
+        at("2026-03-13", 16),
+        at("2026-03-16", 9),
+        "Finished Friday, entered Monday.",
+    )
+    target.refresh_from_db()
+    assert target.completed_at == at("2026-03-13", 16)
+
+
+def test_a_back_dated_step_action_is_refused_without_a_reason_or_in_the_future_and_writes_nothing(partner_api, world):
+    target = step(world, PARTNER_STEP)
+    before = recorded(world)
+    url = f"steps/{target.pk}/start/"
+    with on("2026-03-16", 9):
+        error_of(partner_api.post(url, {"at": "2026-03-13T16:00:00Z"}), 400, "reason_required")
+        error_of(partner_api.post(url, {"at": "2026-03-17T16:00:00Z", "note": "x"}), 400, "invalid_input")
+        error_of(partner_api.post(url, {"at": "friday", "note": "x"}), 400, "invalid")
+    assert recorded(world) == before
