@@ -19,6 +19,7 @@ from django.utils import timezone
 from roadmap.conditions import CONDITION_CHOICES, CONDITIONS
 from roadmap.fields import ChoiceListField
 from roadmap.refusals import InvalidTemplate
+from roadmap.schedule import due_words
 
 
 class Side(models.TextChoices):
@@ -307,11 +308,7 @@ class TemplateStep(models.Model):
 
     @property
     def due_label(self) -> str:
-        if self.due_week is None:
-            return f"{self.turnaround_days} working days after it becomes actionable"
-        if self.due_week_last:
-            return f"weeks {self.due_week}-{self.due_week_last}"
-        return f"week {self.due_week}"
+        return due_words(self)
 
     def clean(self):
         errors = {}

@@ -142,6 +142,16 @@ def handover_week(step, kickoff: date, days_off: Collection[date] = ()) -> int:
     return working_days_between(weeks_after(kickoff, week), weeks_after(kickoff, step.due_week), days_off)
 
 
+def due_words(step) -> str:
+    """When a step is due by its template, in words: "week 4", "weeks 11-12", or its turnaround."""
+    if step.due_week is None:
+        n = step.turnaround_days
+        return f"{n} working day{'' if n == 1 else 's'} after it becomes actionable"
+    if step.due_week_last:
+        return f"weeks {step.due_week}-{step.due_week_last}"
+    return f"week {step.due_week}"
+
+
 def prepares_during_week(step, steps) -> bool:
     """Whether ``step`` (without a due week) is planned with no turnaround: the roadmap gives the other
     side exactly one week between ``step``'s latest prerequisite of that side and the first step of

@@ -7,11 +7,13 @@ actions of ``integrations.actions``: each offered when ``step_actions`` allows i
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 
 from integrations.actions import ACTIONS, step_actions
-from integrations.admin.common import days_overdue_html, plural_s, step_url
+from integrations.admin.common import days_overdue_html, step_url
 from integrations.admin.jira import issue_list
 from integrations.admin.operations import Operation, OperationsOnlyAdmin
+from integrations.admin.templates import due_text
 from integrations.context import ChangeContext
 from integrations.forms import ReasonForm
 from integrations.models import IntegrationStep, StepChange
@@ -140,11 +142,8 @@ class IntegrationStepAdmin(OperationsOnlyAdmin):
 
     @admin.display(description="due")
     def due(self, step):
-        if step.due_week is None:
-            return f"{step.turnaround_days} working day{plural_s(step.turnaround_days)} after it becomes actionable"
-        if step.due_week_last:
-            return f"Weeks {step.due_week}-{step.due_week_last} after kick-off"
-        return f"Week {step.due_week} after kick-off"
+        # The template page's words: a task prepared during the partner's week says so.
+        return capfirst(due_text(step, list(step.integration.steps.all())))
 
     @admin.display(description="planned date")
     def planned(self, step):

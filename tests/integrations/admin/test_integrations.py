@@ -1,6 +1,7 @@
 """The integrations admin: what each page shows, at a query count that does not grow with the data,
 and operations that refuse with the service's reason."""
 
+import html
 import re
 from datetime import UTC, datetime
 
@@ -673,3 +674,14 @@ def test_standing_shows_the_slip_against_the_plan_the_agreed_launch_and_the_base
     assert row[4] == (
         "4 Jun 2026 | plan 1 Jun 2026 (+3 wd) | agreed 4 Jun 2026 (on time) | baseline 25 May 2026 (+8 wd)"
     )
+
+
+def test_a_steps_page_says_when_it_is_due_as_the_template_page_does(admin_client, pm, started_integration):
+    def due(code):
+        page = html.unescape(text(admin_client.get(step_url(step(started_integration, code)))))
+        return re.search(r"Due: (.+?) Window start:", page).group(1)
+
+    assert due("sandbox-access") == "With the partner's step before it (prepared during the partner's week)"
+    assert due("final-testing") == "3 working days after it becomes actionable"
+    assert due("endpoints-implementation") == "Week 4"
+    assert due("open-to-all-users") == "Weeks 11-12"
