@@ -1,9 +1,15 @@
-"""The fake Slack server, with the settings pointing the real ``slack_sdk.WebClient`` at it."""
+"""The fake Slack server, with the settings pointing the real ``slack_sdk.WebClient`` at it; and a
+TradingView task late over Christmas in England, for the tests of TradingView's calendar."""
+
+from datetime import date
 
 import pytest
 
 from config.celery import app
+from integrations import plan
+from tests.factories import IntegrationFactory, PartnerFactory
 from tests.fake_slack import FakeSlack
+from tests.integrations.helpers import at, ctx, on, step
 
 INTERNAL_CHANNEL = "CINTERNAL"
 PARTNER_CHANNEL = "CPARTNER"
@@ -40,3 +46,20 @@ def eager_tasks():
         yield app
     finally:
         app.conf.task_always_eager = saved
+
+
+@pytest.fixture
+def onboarding_due_on_christmas_eve(settings, pm):
+    """Slack/Jira onboarding, TradingView's, due Thursday 24 December 2026 on England's calendar (kicked
+    off Monday 21), with the internal channel set: Christmas, Boxing Day (on Monday 28) and New Year's
+    Day are not worked."""
+    settings.SLACK_INTERNAL_CHANNEL = "C0INTERNAL"
+    settings.TRADINGVIEW_HOLIDAYS_COUNTRY = "GB"
+    settings.TRADINGVIEW_HOLIDAYS_SUBDIVISION = "ENG"
+    kickoff = date(2026, 12, 21)
+    integration = IntegrationFactory(partner=PartnerFactory(name="Winter Broker", time_zone="UTC"), tv_pm=pm)
+    with on(kickoff, 9):
+        plan.start_integration(integration, kickoff, ctx(pm, at(kickoff, 9)))
+    onboarding = step(integration, "slack-jira-onboarding")
+    assert onboarding.due_date == date(2026, 12, 24)
+    return onboarding

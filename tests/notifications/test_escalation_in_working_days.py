@@ -67,17 +67,11 @@ def test_a_german_partners_late_step_is_escalated_after_7_working_days_across_ch
     ]
 
 
-def test_a_late_tradingview_task_reaches_the_lead_after_7_working_days_of_tradingviews_calendar(settings, pm):
-    settings.SLACK_INTERNAL_CHANNEL = INTERNAL
+def test_a_late_tradingview_task_reaches_the_lead_after_7_working_days_of_tradingviews_calendar(
+    settings, onboarding_due_on_christmas_eve
+):
     settings.TRADINGVIEW_LEAD_SLACK_ID = LEAD
-    settings.TRADINGVIEW_HOLIDAYS_COUNTRY = "GB"
-    settings.TRADINGVIEW_HOLIDAYS_SUBDIVISION = "ENG"
-    kickoff = date(2026, 12, 21)
-    integration = IntegrationFactory(partner=PartnerFactory(name="Winter Broker", time_zone="UTC"), tv_pm=pm)
-    with on(kickoff, 9):
-        plan.start_integration(integration, kickoff, ctx(pm, at(kickoff, 9)))
-    onboarding = step(integration, "slack-jira-onboarding")
-    assert onboarding.due_date == date(2026, 12, 24)
+    onboarding = onboarding_due_on_christmas_eve
     sweep(date(2026, 12, 24), date(2027, 1, 12))
     # Late on 29, 30, 31 December, 4, 5, 6 and 7 January: Christmas, Boxing Day (on Monday 28) and New
     # Year's Day are not worked in England.

@@ -77,16 +77,8 @@ def test_nobody_is_nudged_on_a_holiday_of_the_owing_sides_calendar():
     assert partner_reminder(-1, policy, date(2027, 1, 1)).kind == K.OVERDUE
 
 
-def test_a_late_tradingview_task_is_counted_in_tradingviews_calendar(settings, pm):
-    settings.SLACK_INTERNAL_CHANNEL = "C0INTERNAL"
-    settings.TRADINGVIEW_HOLIDAYS_COUNTRY = "GB"
-    settings.TRADINGVIEW_HOLIDAYS_SUBDIVISION = "ENG"
-    kickoff = date(2026, 12, 21)
-    integration = IntegrationFactory(partner=PartnerFactory(name="Winter Broker", time_zone="UTC"), tv_pm=pm)
-    with on(kickoff, 9):
-        plan.start_integration(integration, kickoff, ctx(pm, at(kickoff, 9)))
-    onboarding = step(integration, "slack-jira-onboarding")
-    assert onboarding.due_date == date(2026, 12, 24)
+def test_a_late_tradingview_task_is_counted_in_tradingviews_calendar(onboarding_due_on_christmas_eve):
+    onboarding = onboarding_due_on_christmas_eve
     sweep(date(2026, 12, 24), date(2027, 1, 8))
     late = OutboxMessage.objects.filter(step=onboarding, kind=K.TRADINGVIEW_LATE).order_by("created_at")
     # Christmas, Boxing Day (on Monday 28) and New Year's Day are not worked in England: late on Tuesday 29
