@@ -427,6 +427,8 @@ def _record_deadline_move(now: Standing, step, old: date, step_standing, context
     )
     reopened = step_standing.restart is not None and step_standing.deadline == step_standing.restart
     handover = not reopened and cause is not None and step_standing.deadline > step_standing.planned
+    if history is not None:
+        context = history.context_of(step if reopened else cause.step if cause else None, step_standing.since, context)
     # Moved by the reopen itself only in the reopen's own change; later (a resume), by the pause.
     by_reopen = reopened and context is not None and context.moment == step_standing.since
     if by_reopen:
@@ -500,11 +502,20 @@ class DeadlineHistory:
     history rows inserted at once, the reopens' own rows (``reopens``: ``{(step id, moment): row}``, saved
     already) dated in one UPDATE, and the ``deadline_moved`` events announced together, after them."""
 
-    def __init__(self, reopens: dict | None = None):
+    def __init__(self, reopens: dict | None = None, changed: dict | None = None):
         self.reopens = reopens or {}
+        self.changed = changed or {}  # step id -> the contexts of its changes, in order
         self.reopens_dated: dict[int, dict] = {}
         self.rows: list[StepChange] = []
         self.announced: list = []
+
+    def context_of(self, step, since, otherwise):
+        """The change a deadline move is dated by: ``step``'s (the reopen at ``since`` itself, else the
+        last change of the step handed over late), as one change after another would; ``otherwise``
+        when ``step`` did not change here."""
+        contexts = self.changed.get(getattr(step, "pk", None), [])
+        reopen = [c for c in contexts if c.moment == since]
+        return (reopen or contexts or [otherwise])[-1]
 
     def write(self):
         write_changes(StepChange, self.reopens_dated)
@@ -517,8 +528,8 @@ def store_standings(changed: list[tuple[Standing, list]], history: DeadlineHisto
     each standing with the contexts of its integration's changes, in order; written together: the
     integrations' columns in one UPDATE, the steps' deadlines in another, their history through ``history``.
 
-    A deadline moved by a reopen is recorded with that reopen's change; any other deadline move with the
-    integration's last change (one change after another would date it by the change that moved it).
+    A deadline move is recorded with the change that made it (``DeadlineHistory.context_of``); only the
+    net move of the changes made together is recorded, not each step of it.
     """
     columns, deadlines = {}, {}
     for now, contexts in changed:
@@ -530,8 +541,7 @@ def store_standings(changed: list[tuple[Standing, list]], history: DeadlineHisto
         moved, handed_over_late = deadline_moves(now)
         deadlines.update({step.pk: {"due_date": step.due_date} for step in moved})
         for step, old, step_standing in handed_over_late:
-            context = next((c for c in contexts if c.moment == step_standing.since), contexts[-1])
-            _record_deadline_move(now, step, old, step_standing, context, history)
+            _record_deadline_move(now, step, old, step_standing, contexts[-1], history)
     write_changes(Integration, {pk: values for pk, values in columns.items() if values})
     write_changes(IntegrationStep, deadlines)
     history.write()

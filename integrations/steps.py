@@ -349,5 +349,10 @@ class StepMoves:
             for change, _, from_status in self.changes
             if from_status in SETTLED_STATUSES and change.to_status not in SETTLED_STATUSES
         }
-        store_standings([(now[pk], contexts) for pk, contexts in self.contexts.items()], DeadlineHistory(reopened))
+        changed = {}
+        for change, context, _ in self.changes:
+            changed.setdefault(change.step_id, []).append(context)
+        store_standings(
+            [(now[pk], contexts) for pk, contexts in self.contexts.items()], DeadlineHistory(reopened, changed)
+        )
         self.moved, self.changes, self.contexts, self.launched = {}, [], {}, []

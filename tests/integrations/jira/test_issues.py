@@ -3,16 +3,21 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+import time_machine
 
+from integrations import plan
 from integrations.jira import issues
 from integrations.jira.issues import Handled, IssueFacts, MalformedIssue, apply_issue, parse_jira_time
 from integrations.jira.models import JiraIssue
 from integrations.jira.rules import open_bugs_refusal
+from integrations.models import Integration, StepChange
 from integrations.steps import change_status, complete_step
+from notifications.models import OutboxMessage
 from roadmap.models import StepStatus
 from roadmap.refusals import OpenBugs
+from tests.factories import IntegrationFactory
 from tests.integrations.handovers.helpers import hand_over_everything
-from tests.integrations.helpers import ctx, step
+from tests.integrations.helpers import KICKOFF, at, ctx, step
 
 pytestmark = pytest.mark.django_db
 
@@ -353,3 +358,90 @@ def test_a_ux_bug_without_a_round_label_is_said_to_hold_the_closed_release_not_t
 def test_a_bug_of_no_round_that_does_not_affect_the_ux_is_still_linked_to_no_step(acme):
     outcome = apply_issue(facts(key="ACME-52", status="Open", category="new", kind="Bug", labels=["backend"]))
     assert outcome.state == Handled.IGNORED and "linked to no step" in outcome.detail
+
+
+def started_on_jira(key: str, pm):
+    """An integration kicked off as ``started_integration`` is, on the Jira project ``key``, with a Slack channel."""
+    integration = IntegrationFactory(tv_pm=pm, jira_project_key=key, slack_channel_id=f"C{key}CHAN")
+    with time_machine.travel(at(KICKOFF, 9), tick=False):
+        return plan.start_integration(integration, KICKOFF, ctx(pm, at(KICKOFF, 9)))
+
+
+# A page's news, in order: (number, step code, status, status category); one a minute from 09:40.
+A_PAGE = [
+    (1, "autotests-configuration", "Done", "done"),  # TradingView's task done, late: the partner hears it
+    (2, "endpoints-implementation", "Done", "done"),  # the partner's: passing the autotests is theirs now
+    (3, "passing-autotests", "In Progress", "indeterminate"),  # started
+    (4, "autotests-configuration", "In Progress", "indeterminate"),  # a second task: the step reopens
+    (5, "sandbox-access", "Done", "done"),  # too early: waits for its prerequisites
+    (6, "slack-jira-onboarding", "Done", "done"),
+]
+
+
+def page_of(key: str, rows=A_PAGE) -> list[IssueFacts]:
+    return [
+        facts(
+            key=f"{key}-{n}",
+            status=status,
+            category=category,
+            labels=[f"roadmap-{code}"],
+            updated=f"2026-03-20T09:{39 + n}:00.000+0000",
+        )
+        for n, code, status, category in rows
+    ]
+
+
+def what_happened(integration) -> dict:
+    """The integration's history (status changes, deadline moves), steps, stored standing and outbox, with its
+    own names taken out."""
+    key = integration.jira_project_key
+    history = StepChange.objects.filter(step__integration=integration).exclude(from_status="").order_by("at", "id")
+    rows = [
+        (c.step.code, c.from_status, c.to_status, c.at, c.note.replace(key, "KEY"), c.from_due, c.to_due, c.by_name)
+        for c in history
+    ]
+    stored = ("ball_side", "next_due_on", "next_deadline_at", "forecast_launch_on", "delay_partner_days", "health")
+    return {
+        "status changes": [row for row in rows if row[1] != row[2]],
+        "deadline moves": [row for row in rows if row[1] == row[2]],
+        "steps": [
+            (s.code, s.status, s.due_date, s.started_at, s.completed_at, s.reopened_at, s.checking_since)
+            for s in integration.steps.order_by("position")
+        ],
+        "standing": [getattr(Integration.objects.get(pk=integration.pk), name) for name in stored],
+        "current step": Integration.objects.get(pk=integration.pk).current_step.code,
+        "outbox": sorted(
+            (m.kind, m.channel == integration.slack_channel_id, m.step.code if m.step else "")
+            for m in OutboxMessage.objects.filter(integration=integration)
+        ),
+    }
+
+
+@pytest.mark.parametrize("rows", [A_PAGE[:1], A_PAGE], ids=["one-move", "moves-reopen-and-a-wait"])
+def test_a_page_moves_its_steps_as_one_issue_after_another_would(pm, settings, rows):
+    """``apply_issues`` moves a page's steps in memory and writes them together: the same history, steps,
+    standing and notices as ``apply_issue`` for one issue after another."""
+    settings.SLACK_INTERNAL_CHANNEL = "CINTERNAL1"
+    one_by_one, together = started_on_jira("ACME", pm), started_on_jira("BETA", pm)
+    hand_over_everything(one_by_one)
+    hand_over_everything(together)
+    before = OutboxMessage.objects.count()
+
+    with time_machine.travel(at("2026-03-20", 10), tick=False):
+        singly = [apply_issue(f) for f in page_of("ACME", rows)]
+        in_a_page = issues.apply_issues(page_of("BETA", rows))
+
+    assert [(h.state, h.detail.replace("ACME", "KEY")) for h in singly] == [
+        (h.state, h.detail.replace("BETA", "KEY").replace(str(together), str(one_by_one))) for h in in_a_page
+    ]
+    assert OutboxMessage.objects.count() > before
+    page, singly = what_happened(together), what_happened(one_by_one)
+    if len(rows) == 1:
+        assert page == singly
+    else:
+        # A deadline moved by one change and moved back by a later one of the same page is not recorded:
+        # each integration's standing is stored once per page, its net moves recorded.
+        moves, moves_singly = page.pop("deadline moves"), singly.pop("deadline moves")
+        assert page == singly
+        assert set(moves) < set(moves_singly)
+        assert [m[0] for m in moves_singly if m not in moves] == ["passing-autotests"]
