@@ -261,20 +261,22 @@ def test_bugs_of_a_testing_round_hold_the_fixing_step_and_ux_bugs_the_closed_rel
     assert open_bugs_refusal(step(acme, "closed-release")) is None
 
 
+STEPS_BEFORE_THE_FIXES = [
+    "slack-jira-onboarding",
+    "autotests-configuration",
+    "endpoints-implementation",
+    "passing-autotests",
+    "sandbox-access",
+    "sandbox-development",
+    "request-production-urls",
+    "production-deployment",
+    "smoke-testing",
+]
+
+
 def test_no_one_completes_a_fixing_step_while_its_bugs_are_open(acme, pm):
-    steps_before_fixes = [
-        "slack-jira-onboarding",
-        "autotests-configuration",
-        "endpoints-implementation",
-        "passing-autotests",
-        "sandbox-access",
-        "sandbox-development",
-        "request-production-urls",
-        "production-deployment",
-        "smoke-testing",
-    ]
     hand_over_everything(acme)
-    for code in steps_before_fixes:
+    for code in STEPS_BEFORE_THE_FIXES:
         complete_step(step(acme, code), ctx(pm, "2026-04-15"))
     apply_issue(facts(key="ACME-42", status="Open", category="new", kind="Bug", labels=["smoke-test"]))
 
@@ -445,3 +447,30 @@ def test_a_page_moves_its_steps_as_one_issue_after_another_would(pm, settings, r
         assert page == singly
         assert set(moves) < set(moves_singly)
         assert [m[0] for m in moves_singly if m not in moves] == ["passing-autotests"]
+
+
+def test_a_bug_closed_earlier_in_a_page_no_longer_holds_a_fix_done_later_in_it(acme, pm):
+    """The completion guards read the open bugs from the database: a page writes the bug's news before a move."""
+    hand_over_everything(acme)
+    for code in STEPS_BEFORE_THE_FIXES:
+        complete_step(step(acme, code), ctx(pm, "2026-04-15"))
+    bug = {"key": "ACME-42", "kind": "Bug", "labels": ["smoke-test"]}
+    issues.apply_issues([facts(**bug, status="Open", category="new", updated="2026-04-16T09:00:00.000+0000")])
+
+    outcomes = issues.apply_issues(
+        [
+            facts(
+                key="ACME-44",
+                status="In Progress",
+                category="indeterminate",
+                labels=["roadmap-final-testing"],
+                updated="2026-04-16T10:00:00.000+0000",
+            ),  # a move first: the page's integrations are read and locked
+            facts(**bug, status="Done", category="done", updated="2026-04-16T10:01:00.000+0000"),
+            facts(key="ACME-43", labels=["roadmap-smoke-test-fixes"], updated="2026-04-16T10:02:00.000+0000"),
+        ]
+    )
+
+    assert [o.state for o in outcomes] == [Handled.APPLIED] * 3
+    assert step(acme, "final-testing").status == StepStatus.IN_PROGRESS
+    assert step(acme, "smoke-test-fixes").status == StepStatus.DONE
