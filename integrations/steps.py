@@ -7,6 +7,7 @@ an action of ``roadmap.transitions.ACTIONS``, passing a ``ChangeContext``.
 Refusals are ``roadmap.refusals`` errors with a code.
 """
 
+import copy
 from dataclasses import replace
 
 from django.db import transaction
@@ -270,7 +271,7 @@ class StepMoves:
         for change in StepChange.objects.filter(step_id__in=ids).status_changes().order_by("-at", "-id"):
             self.last.setdefault(change.step_id, change)
         self.moved = {}  # step pk -> step
-        self.changes = []  # (history row, context)
+        self.changes = []  # (history row, context, status left, the step as the change left it)
         self.contexts = {}  # integration pk -> the contexts of its changes, in order
         self.launched = []  # (integration, step, context)
 
@@ -302,7 +303,8 @@ class StepMoves:
         step.updated_at = timezone.now()  # bulk_update leaves auto_now alone
         self.moved[step.pk] = step
         self.last[step.pk] = change
-        self.changes.append((change, context, from_status))
+        # The step as this change left it, for the receivers: a later change of the page moves the instance on.
+        self.changes.append((change, context, from_status, copy.copy(step)))
         self.contexts.setdefault(integration.pk, []).append(context)
         if _launches(step, steps):
             # Launched now: a later change of this integration is refused, as after change_status.
@@ -315,7 +317,7 @@ class StepMoves:
         if not self.changes:
             return
         IntegrationStep.objects.bulk_update(list(self.moved.values()), MOVED_FIELDS)
-        StepChange.objects.bulk_create([change for change, _, _ in self.changes])
+        StepChange.objects.bulk_create([change for change, *_ in self.changes])
         launching = {integration.pk for integration, _, _ in self.launched}
         history = {pk: [] for pk in self.contexts}
         for event in IntegrationEvent.objects.filter(integration_id__in=self.contexts):
@@ -331,13 +333,13 @@ class StepMoves:
             [
                 events.RoadmapEvent(
                     events.STEP_CHANGED,
-                    self.integrations[change.step.integration_id],
+                    self.integrations[step.integration_id],
                     context,
-                    change.step,
+                    step,
                     {"from_status": from_status, "to_status": change.to_status},
-                    standing=now.get(change.step.integration_id),
+                    standing=now.get(step.integration_id),
                 )
-                for change, context, from_status in self.changes
+                for change, context, from_status, step in self.changes
             ]
         )
         for integration, step, context in self.launched:
@@ -346,11 +348,11 @@ class StepMoves:
         # A reopen's own row says how the reopen moved the step's deadline.
         reopened = {
             (change.step_id, change.at): change
-            for change, _, from_status in self.changes
+            for change, _, from_status, _ in self.changes
             if from_status in SETTLED_STATUSES and change.to_status not in SETTLED_STATUSES
         }
         changed = {}
-        for change, context, _ in self.changes:
+        for change, context, *_ in self.changes:
             changed.setdefault(change.step_id, []).append(context)
         store_standings(
             [(now[pk], contexts) for pk, contexts in self.contexts.items()], DeadlineHistory(reopened, changed)

@@ -191,7 +191,7 @@ def _handed_over(event) -> list[Message]:
     channel = integration.slack_channel_id
     if not channel:
         return []
-    now = event.standing or standing(integration, steps=list(integration.steps.all()))
+    now = event.standing if event.standing is not None else standing(integration, steps=list(integration.steps.all()))
     steps = now.steps
 
     def deadline(step):
