@@ -9,7 +9,8 @@ JiraConnection row's watermark). The Celery broker is always a temporary folder.
 Prints:
 - for each portfolio size in ``--sizes`` (integrations, each with its own Jira project key), one
   pull cycle against a fake Jira Cloud site (``tests/fake_jira.py``, the real ``jira`` client over
-  HTTP) with ``--changed`` issues changed in total: the requests it made, its time, queries and the
+  HTTP) with ``--changed`` issues changed in total: the requests it made, its time (and this
+  process's CPU time: on PostgreSQL the server's is not in it), queries and the
   steps Jira's news moved; then the same issues edited again (known rows, no step moves: the
   queries grow with pages, not issues); then the largest portfolio with ten times as many changes
   (50 and 500 by default), to show what the requests and queries grow with;
@@ -156,15 +157,16 @@ def pull_requests(fake: FakeJira, template, sizes: list[int], changed: int):
         fake.forget_requests()
         changes_before = StepChange.objects.filter(source="jira").count()
         with CaptureQueriesContext(connection) as queries:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             counts = pull_cycle()
-            elapsed = time.perf_counter() - start
+            elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         assert not counts["error"] and not counts["skipped"], counts
         moved = StepChange.objects.filter(source="jira").count() - changes_before
         print(
             f"  {size:6} integrations  changed={counts['read']:4}  requests={fake.count():3} "
             f"(serverInfo {fake.count('/serverInfo')}, field {fake.count('/field')}, search {fake.count(SEARCH)})  "
-            f"applied={counts['applied']:4}  steps moved={moved:4}  {elapsed * 1000:8.0f} ms  queries={len(queries)}"
+            f"applied={counts['applied']:4}  steps moved={moved:4}  {elapsed * 1000:8.0f} ms  "
+            f"CPU {cpu * 1000:7.0f} ms  queries={len(queries)}"
         )
         # The same issues changed again (a summary edited): known rows, no step moves.
         later = timezone.now()
@@ -173,13 +175,13 @@ def pull_requests(fake: FakeJira, template, sizes: list[int], changed: int):
             issue["fields"]["updated"] = jira_time(later)
         fake.forget_requests()
         with CaptureQueriesContext(connection) as queries:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             counts = pull_cycle()
-            elapsed = time.perf_counter() - start
+            elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         assert not counts["error"] and not counts["skipped"], counts
         print(
             f"  {size:6} integrations  changed={counts['read']:4}  requests={fake.count():3} (edited again, "
-            f"no step moves)  {elapsed * 1000:8.0f} ms  queries={len(queries)}"
+            f"no step moves)  {elapsed * 1000:8.0f} ms  CPU {cpu * 1000:7.0f} ms  queries={len(queries)}"
         )
 
 

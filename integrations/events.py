@@ -25,6 +25,11 @@ where, when, why) and details by kind:
 
 A receiver must not call back into the services (the integration's row is locked) and should
 raise only to abort the change.
+
+A service changing many steps at once (``integrations.steps.StepMoves``: a page of Jira's pull)
+announces its events together (``announce_all``): ``roadmap_events`` carries them all in one call,
+for receivers that read or write once for many events; ``roadmap_event`` then carries each one,
+marked ``batched=True``, which those receivers skip (they had it in the batch) and others take as usual.
 """
 
 from dataclasses import dataclass, field
@@ -58,7 +63,8 @@ KINDS = (
     COMMENTED,
 )
 
-roadmap_event = Signal()  # sent with event=RoadmapEvent
+roadmap_event = Signal()  # sent with event=RoadmapEvent (and batched=True when also in roadmap_events)
+roadmap_events = Signal()  # sent with events=[RoadmapEvent, ...]
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,8 @@ class RoadmapEvent:
     context: object  # ChangeContext
     step: object = None
     details: dict = field(default_factory=dict)
+    # The integration's standing after the change, when the service has it: receivers need not compute it again.
+    standing: object = None
 
 
 def announce(kind: str, integration, context, step=None, **details) -> RoadmapEvent:
@@ -77,3 +85,16 @@ def announce(kind: str, integration, context, step=None, **details) -> RoadmapEv
     event = RoadmapEvent(kind, integration, context, step, details)
     roadmap_event.send(sender=RoadmapEvent, event=event)
     return event
+
+
+def announce_all(announced: list[RoadmapEvent]) -> list[RoadmapEvent]:
+    """Tell every receiver that all of ``announced`` happened, in order: the batch in one ``roadmap_events``
+    call, then each event on ``roadmap_event`` marked ``batched``. Called inside the changes' transaction."""
+    for event in announced:
+        if event.kind not in KINDS:
+            raise ValueError(f"Unknown roadmap event {event.kind!r}.")
+    if announced:
+        roadmap_events.send(sender=RoadmapEvent, events=announced)
+        for event in announced:
+            roadmap_event.send(sender=RoadmapEvent, event=event, batched=True)
+    return announced

@@ -316,11 +316,13 @@ def reopens_of(steps) -> dict[int, tuple]:
     return {step_id: tuple(rows) for step_id, rows in reopens.items()}
 
 
-def standing(integration: Integration, now: datetime | None = None, steps=None, integration_events=None) -> Standing:
+def standing(
+    integration: Integration, now: datetime | None = None, steps=None, integration_events=None, reopens=None
+) -> Standing:
     """Where ``integration`` stands now.
 
     Two queries (steps, events) unless they are passed in, and one more for the history of the
-    steps that were reopened, if any.
+    steps that were reopened, if any, unless ``reopens`` (``reopens_of``, of these steps or more) is.
     """
     clock = clock_for(integration, now)
     steps = sorted(integration.steps.all() if steps is None else steps, key=lambda s: s.position)
@@ -328,7 +330,8 @@ def standing(integration: Integration, now: datetime | None = None, steps=None, 
     paused_days = 0
     if integration.is_paused and integration.paused_on:
         paused_days = max(0, (today - integration.paused_on).days)
-    reopens = reopens_of(steps) if integration.kickoff_on else {}
+    if reopens is None:
+        reopens = reopens_of(steps) if integration.kickoff_on else {}
     planned = [
         PlannedStep(
             step=s,
@@ -415,7 +418,7 @@ def deadline_moves(now: Standing) -> tuple[list, list]:
     return moved, handed_over_late
 
 
-def _record_deadline_move(now: Standing, step, old: date, step_standing, context):
+def _record_deadline_move(now: Standing, step, old: date, step_standing, context, history=None):
     handed_over = [now.steps_standing.steps[c] for c in step.depends_on if c in now.steps_standing.steps]
     cause = max(
         (o for o in handed_over if o.fixed and o.hands_over > o.planned),
@@ -424,6 +427,8 @@ def _record_deadline_move(now: Standing, step, old: date, step_standing, context
     )
     reopened = step_standing.restart is not None and step_standing.deadline == step_standing.restart
     handover = not reopened and cause is not None and step_standing.deadline > step_standing.planned
+    if history is not None:
+        context = history.context_of(step if reopened else cause.step if cause else None, step_standing.since, context)
     # Moved by the reopen itself only in the reopen's own change; later (a resume), by the pause.
     by_reopen = reopened and context is not None and context.moment == step_standing.since
     if by_reopen:
@@ -452,14 +457,20 @@ def _record_deadline_move(now: Standing, step, old: date, step_standing, context
         why = "its prerequisites' finish changed."
     if by_reopen:
         # Moved by this very reopen: the reopen's own history row says so, with the two dates.
-        updated = StepChange.objects.filter(
-            step=step, at=context.moment, from_status__in=SETTLED_STATUSES, to_status=step.status
-        ).update(from_due=old, to_due=step_standing.deadline)
-        if updated:
-            return
+        if history is not None:
+            reopen = history.reopens.get((step.pk, context.moment))
+            if reopen is not None and reopen.to_status == step.status:
+                history.reopens_dated[reopen.pk] = {"from_due": old, "to_due": step_standing.deadline}
+                return
+        else:
+            updated = StepChange.objects.filter(
+                step=step, at=context.moment, from_status__in=SETTLED_STATUSES, to_status=step.status
+            ).update(from_due=old, to_due=step_standing.deadline)
+            if updated:
+                return
     note = f"Deadline moved from {day_text(old)} to {day_text(step_standing.deadline)}: {why}"
     row = context.row() if context is not None else {"at": timezone.now(), "source": "system", "by": None}
-    StepChange.objects.create(
+    change = StepChange(
         step_id=step.pk,  # a model or a sweep's ``StepRow``
         from_status=step.status,
         to_status=step.status,
@@ -468,16 +479,72 @@ def _record_deadline_move(now: Standing, step, old: date, step_standing, context
         note=note,
         **{**row, "source": "system"},
     )
+    event = None
     if context is not None and handover:
-        events.announce(
+        event = events.RoadmapEvent(
             events.DEADLINE_MOVED,
             now.integration,
             context,
-            step=step,
-            from_due=old,
-            to_due=step_standing.deadline,
-            because_of=cause.step.code if cause else "",
+            step,
+            {"from_due": old, "to_due": step_standing.deadline, "because_of": cause.step.code if cause else ""},
         )
+    if history is not None:
+        history.rows.append(change)
+        history.announced += [event] if event else []
+        return
+    change.save(force_insert=True)
+    if event is not None:
+        events.announce(event.kind, event.integration, event.context, step=event.step, **event.details)
+
+
+class DeadlineHistory:
+    """The deadline moves of several integrations' standings stored together (``store_standings``): the new
+    history rows inserted at once, the reopens' own rows (``reopens``: ``{(step id, moment): row}``, saved
+    already) dated in one UPDATE, and the ``deadline_moved`` events announced together, after them."""
+
+    def __init__(self, reopens: dict | None = None, changed: dict | None = None):
+        self.reopens = reopens or {}
+        self.changed = changed or {}  # step id -> the contexts of its changes, in order
+        self.reopens_dated: dict[int, dict] = {}
+        self.rows: list[StepChange] = []
+        self.announced: list = []
+
+    def context_of(self, step, since, otherwise):
+        """The change a deadline move is dated by: ``step``'s (the reopen at ``since`` itself, else the
+        last change of the step handed over late), as one change after another would; ``otherwise``
+        when ``step`` did not change here."""
+        contexts = self.changed.get(getattr(step, "pk", None), [])
+        reopen = [c for c in contexts if c.moment == since]
+        return (reopen or contexts or [otherwise])[-1]
+
+    def write(self):
+        write_changes(StepChange, self.reopens_dated)
+        StepChange.objects.bulk_create(self.rows)
+        events.announce_all(self.announced)
+
+
+def store_standings(changed: list[tuple[Standing, list]], history: DeadlineHistory) -> None:
+    """``store_standing`` of several integrations after changes made together (``integrations.steps.StepMoves``),
+    each standing with the contexts of its integration's changes, in order; written together: the
+    integrations' columns in one UPDATE, the steps' deadlines in another, their history through ``history``.
+
+    A deadline move is recorded with the change that made it (``DeadlineHistory.context_of``); only the
+    net move of the changes made together is recorded, not each step of it.
+    """
+    columns, deadlines = {}, {}
+    for now, contexts in changed:
+        integration = now.integration
+        fields = now.stored_fields()
+        columns[integration.pk] = _changed_columns(integration, fields)
+        for name, value in fields.items():
+            setattr(integration, name, value)
+        moved, handed_over_late = deadline_moves(now)
+        deadlines.update({step.pk: {"due_date": step.due_date} for step in moved})
+        for step, old, step_standing in handed_over_late:
+            _record_deadline_move(now, step, old, step_standing, contexts[-1], history)
+    write_changes(Integration, {pk: values for pk, values in columns.items() if values})
+    write_changes(IntegrationStep, deadlines)
+    history.write()
 
 
 def refresh_standing(integration: Integration, context, steps=None) -> Standing:

@@ -7,16 +7,19 @@ an action of ``roadmap.transitions.ACTIONS``, passing a ``ChangeContext``.
 Refusals are ``roadmap.refusals`` errors with a code.
 """
 
+import copy
 from dataclasses import replace
 
 from django.db import transaction
+from django.db.models import Min
+from django.utils import timezone
 
 from integrations import events
 from integrations.actions import VERIFY, state_refusal, user_refusal
 from integrations.context import ChangeContext
 from integrations.guards import completion_refusal, start_refusal
 from integrations.models import ChangeSource, Integration, IntegrationEvent, IntegrationStep, StepChange
-from integrations.standing import refresh_standing
+from integrations.standing import DeadlineHistory, refresh_standing, reopens_of, standing, store_standings
 from integrations.text import moment_text
 from roadmap.models import SETTLED_STATUSES, StepStatus
 from roadmap.refusals import InvalidInput, InvalidTransition, StaleChange
@@ -35,11 +38,41 @@ def change_status(step, to_status, context: ChangeContext) -> IntegrationStep:
     """
     integration = Integration.objects.select_for_update().select_related("partner").get(pk=step.integration_id)
     step.refresh_from_db()  # the caller's instance, so it sees the change when we return
-    context = _not_before_the_plan(step, context)
+    context = _not_before_the_plan(step, context, planned_moment)
     step.integration = integration
     steps = [step if s.pk == step.pk else s for s in integration.steps.all()]
+    from_status, change = _move(step, to_status, context, steps, last_change)
+    step.save(update_fields=MOVED_FIELDS)
+    change.save(force_insert=True)
+    events.announce(events.STEP_CHANGED, integration, context, step=step, from_status=from_status, to_status=to_status)
+    if _launches(step, steps):
+        _launch(integration, step, context)
+    refresh_standing(integration, context, steps)
+    return step
+
+
+# What a status change writes on the step.
+MOVED_FIELDS = [
+    "status",
+    "blocked_reason",
+    "started_at",
+    "completed_at",
+    "reopened_at",
+    "applicability_note",
+    "checking_since",
+    "verified_at",
+    "verified_by",
+    "updated_at",
+]
+
+
+def _move(step, to_status, context: ChangeContext, steps, last_change) -> tuple[str, StepChange]:
+    """The rules of a status change, on ``step`` in memory (its integration loaded and locked, ``steps``
+    all of that integration's, ``step`` among them): raises the ``Refusal``, else moves ``step`` (not
+    saved) and returns the status it left and its history row (not saved). ``last_change(step)``:
+    the step's last recorded status change, read from the database or from what the caller holds."""
     refusal = (
-        state_refusal(integration)
+        state_refusal(step.integration)
         or user_refusal(context.by, step, action_for(step.status, to_status))
         or transition_refusal(step.status, to_status, context.note)
     )
@@ -50,7 +83,7 @@ def change_status(step, to_status, context: ChangeContext) -> IntegrationStep:
     if refusal is None and to_status == StepStatus.IN_PROGRESS and step.status == StepStatus.NOT_STARTED:
         refusal = start_refusal(step, steps)
     if refusal is None:
-        refusal = _dating_refusal(step, context)
+        refusal = _dating_refusal(step, context, last_change)
     if refusal is not None:
         raise refusal
 
@@ -73,28 +106,13 @@ def change_status(step, to_status, context: ChangeContext) -> IntegrationStep:
     step.checking_since = now if fixes_done and not checked else None
     step.verified_at = now if checked else None
     step.verified_by = context.by if checked else None
-    step.save(
-        update_fields=[
-            "status",
-            "blocked_reason",
-            "started_at",
-            "completed_at",
-            "reopened_at",
-            "applicability_note",
-            "checking_since",
-            "verified_at",
-            "verified_by",
-            "updated_at",
-        ]
-    )
-    StepChange.objects.create(
-        step=step, from_status=from_status, to_status=to_status, note=context.note, **context.row()
-    )
-    events.announce(events.STEP_CHANGED, integration, context, step=step, from_status=from_status, to_status=to_status)
-    if to_status == StepStatus.DONE and step.position == steps[-1].position:
-        _launch(integration, step, context)
-    refresh_standing(integration, context, steps)
-    return step
+    change = StepChange(step=step, from_status=from_status, to_status=to_status, note=context.note, **context.row())
+    return from_status, change
+
+
+def _launches(step, steps) -> bool:
+    """Whether ``step``, just moved, launches its integration: the last step, done."""
+    return step.status == StepStatus.DONE and step.position == steps[-1].position
 
 
 def _tradingview_checks(context: ChangeContext) -> bool:
@@ -135,20 +153,19 @@ def verify_fixes(step, context: ChangeContext) -> IntegrationStep:
     return step
 
 
-def _not_before_the_plan(step, context: ChangeContext) -> ChangeContext:
+def _not_before_the_plan(step, context: ChangeContext, planned_moment) -> ChangeContext:
     """A change dated before the step was planned (a Jira time of years ago, work done before the
     kick-off) counts as made when it was planned: nothing of an integration happens before its
     plan, and its history never sorts before "Planned"."""
     if context.at is None:
         return context
-    planned = StepChange.objects.filter(step=step, from_status="").order_by("at", "id").values_list("at", flat=True)
-    planned_at = planned.first()
+    planned_at = planned_moment(step)
     if planned_at is None or context.moment >= planned_at:
         return context
     return replace(context, at=planned_at)
 
 
-def _dating_refusal(step, context: ChangeContext):
+def _dating_refusal(step, context: ChangeContext, last_change):
     """A change may not be dated before the step's last status change: the history keeps its order."""
     if context.at is None:
         return None
@@ -160,6 +177,12 @@ def _dating_refusal(step, context: ChangeContext):
             f"{moment_text(last.at)}); it was not applied."
         )
     return None
+
+
+def planned_moment(step):
+    """When ``step`` was planned (its first history row, from no status), or None."""
+    planned = StepChange.objects.filter(step=step, from_status="").order_by("at", "id").values_list("at", flat=True)
+    return planned.first()
 
 
 def last_change(step) -> StepChange | None:
@@ -224,3 +247,114 @@ def reopen_step(step, context):
 
 def mark_not_applicable(step, context):
     return change_status(step, StepStatus.NOT_APPLICABLE, context)
+
+
+class StepMoves:
+    """Status changes of many steps over a few integrations, judged by ``change_status``'s rules and written together.
+
+    For news that moves many steps at once (a page of Jira's pull): the integrations are locked and
+    read, with their steps and the steps' history, once (``read``); each change is judged and made
+    in memory in turn (``change``: a later one sees the earlier ones, as one ``change_status`` after
+    another would); ``write`` then saves them all: the steps in one UPDATE, the history rows in
+    one INSERT, the events announced together, and each integration's standing refreshed once,
+    not once per change.
+    """
+
+    def __init__(self, integrations, steps: dict[int, list]):
+        """``integrations``: locked, with their partner; ``steps``: each one's steps in order, the instances moved."""
+        self.integrations = {integration.pk: integration for integration in integrations}
+        self.steps = steps
+        ids = [s.pk for of_one in steps.values() for s in of_one]
+        planned = StepChange.objects.filter(step_id__in=ids, from_status="").values("step_id").annotate(first=Min("at"))
+        self.planned = {row["step_id"]: row["first"] for row in planned}
+        self.last = {}
+        for change in StepChange.objects.filter(step_id__in=ids).status_changes().order_by("-at", "-id"):
+            self.last.setdefault(change.step_id, change)
+        self.moved = {}  # step pk -> step
+        self.changes = []  # (history row, context, status left, the step as the change left it)
+        self.contexts = {}  # integration pk -> the contexts of its changes, in order
+        self.launched = []  # (integration, step, context)
+
+    @classmethod
+    def read(cls, integration_ids) -> "StepMoves":
+        """The integrations ``integration_ids`` locked until the transaction ends (in id order), with their steps."""
+        locked = Integration.objects.select_for_update(of=("self",)).select_related("partner", "template")
+        integrations = list(locked.filter(pk__in=integration_ids).order_by("pk"))
+        by_pk = {integration.pk: integration for integration in integrations}
+        steps = {pk: [] for pk in by_pk}
+        for step in IntegrationStep.objects.filter(integration_id__in=by_pk).order_by("position"):
+            step.integration = by_pk[step.integration_id]
+            steps[step.integration_id].append(step)
+        return cls(integrations, steps)
+
+    def planned_moment(self, step):
+        return self.planned.get(step.pk)
+
+    def last_change(self, step) -> StepChange | None:
+        return self.last.get(step.pk)
+
+    def change(self, step, to_status, context: ChangeContext) -> IntegrationStep:
+        """``change_status`` of ``step`` (one of ``steps``), in memory until ``write``; raises its ``Refusal``."""
+        integration = self.integrations[step.integration_id]
+        step.integration = integration
+        steps = self.steps[integration.pk]
+        context = _not_before_the_plan(step, context, self.planned_moment)
+        from_status, change = _move(step, to_status, context, steps, self.last_change)
+        step.updated_at = timezone.now()  # bulk_update leaves auto_now alone
+        self.moved[step.pk] = step
+        self.last[step.pk] = change
+        # The step as this change left it, for the receivers: a later change of the page moves the instance on.
+        self.changes.append((change, context, from_status, copy.copy(step)))
+        self.contexts.setdefault(integration.pk, []).append(context)
+        if _launches(step, steps):
+            # Launched now: a later change of this integration is refused, as after change_status.
+            integration.state = Integration.State.LAUNCHED
+            self.launched.append((integration, step, context))
+        return step
+
+    def write(self):
+        """Save what ``change`` made, announce it, and refresh each integration's standing once."""
+        if not self.changes:
+            return
+        IntegrationStep.objects.bulk_update(list(self.moved.values()), MOVED_FIELDS)
+        StepChange.objects.bulk_create([change for change, *_ in self.changes])
+        launching = {integration.pk for integration, _, _ in self.launched}
+        history = {pk: [] for pk in self.contexts}
+        for event in IntegrationEvent.objects.filter(integration_id__in=self.contexts):
+            history[event.integration_id].append(event)
+        # The standing after the changes, for the receivers; an integration launching here is read after its launch.
+        reopens = reopens_of([step for pk in self.contexts for step in self.steps[pk]])
+        now = {
+            pk: standing(self.integrations[pk], steps=self.steps[pk], integration_events=history[pk], reopens=reopens)
+            for pk in self.contexts
+            if pk not in launching
+        }
+        events.announce_all(
+            [
+                events.RoadmapEvent(
+                    events.STEP_CHANGED,
+                    self.integrations[step.integration_id],
+                    context,
+                    step,
+                    {"from_status": from_status, "to_status": change.to_status},
+                    standing=now.get(step.integration_id),
+                )
+                for change, context, from_status, step in self.changes
+            ]
+        )
+        for integration, step, context in self.launched:
+            _launch(integration, step, context)
+            now[integration.pk] = standing(integration, steps=self.steps[integration.pk])
+        # A reopen's own row says how the reopen moved the step's deadline.
+        reopened = {
+            (change.step_id, change.at): change
+            for change, _, from_status, _ in self.changes
+            if from_status in SETTLED_STATUSES and change.to_status not in SETTLED_STATUSES
+        }
+        changed = {}
+        for change, context, *_ in self.changes:
+            changed.setdefault(change.step_id, []).append(context)
+        store_standings(
+            [(now[pk], contexts) for pk, contexts in self.contexts.items()], DeadlineHistory(reopened, changed)
+        )
+        self.moved, self.changes, self.contexts, self.launched = {}, [], {}, []

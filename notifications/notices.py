@@ -56,10 +56,29 @@ def channel_of(integration, side: str) -> str:
 
 
 @receiver(events.roadmap_event)
-def on_roadmap_event(sender, event, **kwargs):
+def on_roadmap_event(sender, event, batched=False, **kwargs):
+    if batched:
+        return  # written with its batch (``on_roadmap_events``)
     handler = HANDLERS.get(event.kind)
     if handler is not None:
         write(handler(event))
+
+
+@receiver(events.roadmap_events)
+def on_roadmap_events(sender, **kwargs):
+    """Events announced together: the threads of their steps read once, their notices written at once."""
+    announced = kwargs["events"]
+    steps = [event.step for event in announced if event.kind == events.STEP_CHANGED]
+    threads = {step.pk: [] for step in steps}
+    for thread in SlackThread.objects.filter(step__in=steps).exclude(ts="") if steps else []:
+        threads[thread.step_id].append(thread)
+    notices = []
+    for event in announced:
+        if event.kind == events.STEP_CHANGED:
+            notices += step_changed(event, threads[event.step.pk])
+        elif event.kind in HANDLERS:
+            notices += HANDLERS[event.kind](event)
+    write(notices)
 
 
 def _stamp(event) -> str:
@@ -67,7 +86,7 @@ def _stamp(event) -> str:
     return f"{event.context.moment:%Y%m%dT%H%M%S%f}"
 
 
-def step_changed(event) -> list[Message]:
+def step_changed(event, threads=None) -> list[Message]:
     step, integration = event.step, event.integration
     to_status, from_status = event.details["to_status"], event.details["from_status"]
     notices = []
@@ -111,7 +130,7 @@ def step_changed(event) -> list[Message]:
                     not_before=working_moment(zone),
                 )
             )
-    return notices + _update_threads(event)
+    return notices + _update_threads(event, threads)
 
 
 def _done_on_evidence(event) -> list[Message]:
@@ -172,8 +191,8 @@ def _handed_over(event) -> list[Message]:
     channel = integration.slack_channel_id
     if not channel:
         return []
-    steps = list(integration.steps.all())
-    now = standing(integration, steps=steps)
+    now = event.standing if event.standing is not None else standing(integration, steps=list(integration.steps.all()))
+    steps = now.steps
 
     def deadline(step):
         return now.of(step).deadline if now.of(step) else step.due_date
@@ -235,10 +254,13 @@ def _tradingview_finished(event, steps, deadline) -> list[Message]:
     ]
 
 
-def _update_threads(event) -> list[Message]:
-    """Each first message about the step shows its new status (when it has been sent)."""
+def _update_threads(event, threads=None) -> list[Message]:
+    """Each first message about the step shows its new status (when it has been sent); ``threads``:
+    the step's sent threads, when the caller read them."""
     notices = []
-    for thread in SlackThread.objects.filter(step=event.step).exclude(ts=""):
+    if threads is None:
+        threads = SlackThread.objects.filter(step=event.step).exclude(ts="")
+    for thread in threads:
         readers = readers_of(event.integration, thread.channel)
         text, blocks = thread_status_blocks(event.step, due=event.step.due_date, readers=readers)
         notices.append(

@@ -116,18 +116,31 @@ def _not_before(step, steps) -> list:
 # --- a prerequisite done may be what the passing step waited for ---------------------------------
 
 
-def _on_roadmap_event(sender, event, **kwargs):
+def _may_settle(event) -> bool:
     """A step done (a prerequisite, perhaps) or the integration resumed: the runs may now complete a step."""
     if event.kind == events.STEP_CHANGED:
         if event.details.get("to_status") != StepStatus.DONE or event.step.code == PASSING:
-            return
-        if event.context.source == ChangeSource.JENKINS:
-            return  # settle did this itself
-    elif event.kind != events.RESUMED:
-        return
+            return False
+        return event.context.source != ChangeSource.JENKINS  # else settle did this itself
+    return event.kind == events.RESUMED
+
+
+def _on_roadmap_event(sender, event, batched=False, **kwargs):
+    if batched or not _may_settle(event):
+        return  # a batch's events are taken together (``_on_roadmap_events``)
     integration_id = event.integration.pk
     if JenkinsJob.objects.filter(integration_id=integration_id).exists():  # else nothing for Jenkins to settle
         transaction.on_commit(lambda: settle_after_commit(integration_id))
+
+
+def _on_roadmap_events(sender, **kwargs):
+    """Events announced together: which of their integrations have Jenkins jobs is read once; each settles once."""
+    ids = {event.integration.pk for event in kwargs["events"] if _may_settle(event)}
+    if not ids:
+        return
+    with_jobs = JenkinsJob.objects.filter(integration_id__in=ids).order_by().values_list("integration_id", flat=True)
+    for integration_id in sorted(set(with_jobs)):
+        transaction.on_commit(lambda integration_id=integration_id: settle_after_commit(integration_id))
 
 
 def settle_after_commit(integration_id: int):
@@ -142,3 +155,4 @@ def settle_after_commit(integration_id: int):
 
 def connect():
     events.roadmap_event.connect(_on_roadmap_event, dispatch_uid="jenkins-settle-after-step")
+    events.roadmap_events.connect(_on_roadmap_events, dispatch_uid="jenkins-settle-after-steps")

@@ -25,7 +25,7 @@ from integrations.context import ChangeContext
 from integrations.jira.models import JiraIssue, StatusCategory
 from integrations.jira.rules import held_by_ux_bug
 from integrations.models import ChangeSource, Integration, IntegrationStep
-from integrations.steps import change_status, last_change
+from integrations.steps import StepMoves, change_status, last_change
 from roadmap.models import StepStatus
 from roadmap.refusals import Refusal
 
@@ -166,11 +166,7 @@ def apply_issue(facts: IssueFacts, *, who: str = "", deleted: bool = False) -> H
         if issue.step is None and not steps:
             held = integration.steps.filter(held_by_ux_bugs=True) if issue.affects_ux else []
             return _on_no_step(issue, integration, held)
-        context = ChangeContext(
-            source=ChangeSource.JIRA,
-            by_name=(who or "Jira")[:200],
-            at=min(facts.updated or timezone.now(), timezone.now()),
-        )
+        context = _news_context(facts, who)
         results = [sync_step(step, context) for step in steps.values()]
     waiting = [r for r in results if r.state == Handled.WAITING]
     if waiting:
@@ -185,20 +181,30 @@ def apply_issues(page: list[IssueFacts], *, who: str | list[str] = "") -> list[H
     The page's issue rows are locked (created first if new) in one go, their integrations, steps
     and steps' tasks read once; an issue whose news moves no step (most of what a pull reads: a
     summary edited, a task done whose step is done already) is only recorded, and the recorded
-    rows are written in one UPDATE. An issue whose news would move a step goes through
-    ``apply_issue`` itself, which takes the integration's lock and the roadmap's rules: only those
-    cost queries of their own. ``who``: one name for all, or one per issue (webhook deliveries).
+    rows are written in one UPDATE. The first issue whose news would move a step locks the page's
+    integrations, as ``apply_issue`` locks one, and reads them again with their steps and history
+    (``StepMoves``); each move is then judged by the roadmap's rules in memory, and all are written
+    when the page ends, each integration's standing refreshed once: a page moving 5 steps or 20 of
+    the same integrations costs the same queries. ``who``: one name for all, or one per issue
+    (webhook deliveries).
     """
     whos = [who] * len(page) if isinstance(who, str) else who
     with transaction.atomic():
         batch = _Page(page)
         results = [batch.apply(facts, name) for facts, name in zip(page, whos, strict=True)]
         batch.write()
+        batch.write_moves()
     return results
 
 
 class _Page:
-    """What applying a page of issues reads once: the rows, their integrations, steps and tasks."""
+    """What applying a page of issues reads once: the rows, their integrations, steps and tasks.
+
+    News that moves a step (``target_for``) locks the page's integrations and reads them again with
+    their steps (``StepMoves``), once per page; the step is then moved in memory by the same rules
+    as ``apply_issue``'s (``_sync``, ``change_status``'s), and the moves are written together when
+    the page ends, each integration's standing refreshed once.
+    """
 
     def __init__(self, page: list[IssueFacts]):
         keys = sorted({facts.key for facts in page})
@@ -218,6 +224,9 @@ class _Page:
         self.integrations, self.steps, self.tasks = {}, {}, {}
         self._read({row.integration_id for row in self.rows.values()})
         self.recorded = {}  # key -> row, written by ``write``
+        self.moves = None  # the page's integrations locked, once an issue moves a step
+        # A bug's row recorded and not yet written: the completion guards read bugs from the database.
+        self.bug_news = False
 
     @staticmethod
     def _lock(keys) -> dict:
@@ -231,18 +240,36 @@ class _Page:
             self.steps[integration.pk] = []
         for step in IntegrationStep.objects.filter(integration_id__in=integration_ids).order_by("position"):
             self.steps[step.integration_id].append(step)
+        self._read_tasks(integration_ids)
+
+    def _read_tasks(self, integration_ids):
         by_pk = {step.pk: step for steps in self.steps.values() for step in steps}
         for row in self.rows.values():
             if row.step_id is not None and row.step_id in by_pk:
                 row.step = by_pk[row.step_id]
-        for pk in by_pk:
-            self.tasks[pk] = {}
+        self.tasks = {pk: {} for pk in by_pk}
         tasks = JiraIssue.objects.filter(
             integration_id__in=integration_ids, step__isnull=False, is_bug=False, deleted=False
         )
         for task in tasks.only("key", "step_id", "status_category", "is_bug", "deleted"):
             if task.step_id in self.tasks:
                 self.tasks[task.step_id][task.key] = self.rows.get(task.key, task)
+
+    def _lock_integrations(self):
+        """Before the page's first step move: its integrations locked, as ``change_status`` locks one, and
+        read again with their steps and tasks (what is recorded so far written first)."""
+        self.write()
+        ids = set(self.integrations)
+        self.moves = StepMoves.read(ids)
+        self.integrations, self.steps = self.moves.integrations, self.moves.steps
+        self._read_tasks(ids)
+
+    def _tasks_of(self, step, issue) -> list:
+        """The tasks of ``step`` by key, with ``issue`` as it is now (not yet recorded)."""
+        tasks = {key: task for key, task in self.tasks[step.pk].items() if key != issue.key}
+        if issue.step_id == step.pk and not issue.is_bug and not issue.deleted:
+            tasks[issue.key] = issue
+        return [tasks[key] for key in sorted(tasks)]
 
     def apply(self, facts: IssueFacts, who: str) -> Handled:
         row = self.rows.get(facts.key)
@@ -255,40 +282,49 @@ class _Page:
         _take(new, facts, integration, deleted=False, steps=self.steps[integration.pk])
         # The steps apply_issue would sync: the one the issue left and the one it is on (not a bug's own).
         synced = {s.pk: s for s in (row.step, new.step) if s is not None and not (new.is_bug and s == new.step)}
-        results = []
-        for step in synced.values():
-            tasks = {key: task for key, task in self.tasks[step.pk].items() if key != new.key}
-            if new.step_id == step.pk and not new.is_bug and not new.deleted:
-                tasks[new.key] = new
-            if target_for(step.status, [tasks[key] for key in sorted(tasks)])[0] is not None:
-                return self._moves_a_step(facts, who, integration)
-            results.append(_as_jira_says(step) if tasks else _no_task(step))
+        tasks = {pk: self._tasks_of(step, new) for pk, step in synced.items()}
+        if self.moves is None and any(target_for(s.status, tasks[pk])[0] is not None for pk, s in synced.items()):
+            self._lock_integrations()
+            return self.apply(facts, who)  # on the rows and steps read again
+        self._record(row, new)
         if new.step is None and not synced:
-            outcome = _on_no_step(new, integration, self.steps[integration.pk])
-        else:
-            details = "; ".join(r.detail for r in results) or f"{facts.key} recorded as {new.describe()}."
-            outcome = Handled(Handled.APPLIED, details)
+            return _on_no_step(new, integration, self.steps[integration.pk])
+        context, results = None, []
+        for pk, step in synced.items():
+            if target_for(step.status, tasks[pk])[0] is None:
+                results.append(_as_jira_says(step) if tasks[pk] else _no_task(step))
+                continue
+            if self.bug_news:
+                self.write()
+            if context is None:
+                context = _news_context(facts, who)
+            steps = self.steps[integration.pk]
+            results.append(_sync(step, tasks[pk], context, self.moves.change, self.moves.last_change, steps))
+        waiting = [r for r in results if r.state == Handled.WAITING]
+        if waiting:
+            return waiting[0]
+        details = "; ".join(r.detail for r in results) or f"{facts.key} recorded as {new.describe()}."
+        return Handled(Handled.APPLIED, details)
+
+    def _record(self, row: JiraIssue, new: JiraIssue):
+        """``new`` (the news of ``row``) kept, to be written with the page, and among its step's tasks."""
         self.rows[new.key] = self.recorded[new.key] = new
+        self.bug_news = self.bug_news or row.is_bug or new.is_bug
         for tasks in (self.tasks.get(row.step_id), self.tasks.get(new.step_id)):
             if tasks is not None:
                 tasks.pop(new.key, None)
         if new.step_id is not None and not new.is_bug and not new.deleted:
             self.tasks[new.step_id][new.key] = new
-        return outcome
-
-    def _moves_a_step(self, facts: IssueFacts, who: str, integration) -> Handled:
-        """News that moves a step: through ``apply_issue`` and its rules, after what is recorded so far is
-        written; then what it changed is read again."""
-        self.write()
-        outcome = apply_issue(facts, who=who)
-        self.rows.update(self._lock([facts.key]))
-        self._read({integration.pk})
-        return outcome
 
     def write(self):
         if self.recorded:
             JiraIssue.objects.bulk_update(list(self.recorded.values()), RECORDED_FIELDS)
             self.recorded = {}
+        self.bug_news = False
+
+    def write_moves(self):
+        if self.moves is not None:
+            self.moves.write()
 
 
 def _on_no_step(issue: JiraIssue, integration, steps) -> Handled:
@@ -410,23 +446,38 @@ def _step_for(issue: JiraIssue, integration, steps=None):
     return None, ""
 
 
+def _news_context(facts: IssueFacts, who: str) -> ChangeContext:
+    """Who and when of the changes an issue's news makes: Jira's time, never later than now."""
+    return ChangeContext(
+        source=ChangeSource.JIRA,
+        by_name=(who or "Jira")[:200],
+        at=min(facts.updated or timezone.now(), timezone.now()),
+    )
+
+
 def sync_step(step, context: ChangeContext) -> Handled:
     """Move ``step`` to what its Jira tasks say: all done, done; one reopened, back in progress."""
     step.refresh_from_db()
     tasks = list(step.jira_issues.filter(is_bug=False, deleted=False).order_by("key"))
+    return _sync(step, tasks, context, change_status, last_change)
+
+
+def _sync(step, tasks, context: ChangeContext, change, last_change, steps=None) -> Handled:
+    """``sync_step`` with ``step``'s ``tasks`` given, moving it through ``change`` (``change_status``, or a
+    page's ``StepMoves.change``); ``last_change`` and ``steps`` (its integration's) as ``applicable`` takes them."""
     if not tasks:
         return _no_task(step)
     target, saying = target_for(step.status, tasks)
     if target is None:
         return _as_jira_says(step)
     if target == StepStatus.DONE:
-        context, note = applicable(step, context, tasks)
+        context, note = applicable(step, context, tasks, steps, last_change)
     elif step.status == StepStatus.DONE:
         note = f"Reopened in Jira: {', '.join(t.describe() for t in saying)}."
     else:
         note = f"Work started in Jira: {', '.join(t.describe() for t in saying)}."
     try:
-        change_status(step, target, context.with_note(note))
+        change(step, target, context.with_note(note))
     except Refusal as refusal:
         state = Handled.WAITING if refusal.retryable else Handled.IGNORED
         return Handled(state, f"{refusal.code}: {refusal.message}")
@@ -457,7 +508,7 @@ def _as_jira_says(step) -> Handled:
     return Handled(Handled.APPLIED, f"{step} is already {step.get_status_display().lower()}, as Jira says.")
 
 
-def applicable(step, context: ChangeContext, tasks) -> tuple[ChangeContext, str]:
+def applicable(step, context: ChangeContext, tasks, steps=None, last_change=last_change) -> tuple[ChangeContext, str]:
     """When Jira's "done" of ``tasks`` could be applied to ``step``, and the history's note saying so.
 
     News the roadmap refused for now (a bug of the round open, a hand-over missing, prerequisites
@@ -467,7 +518,8 @@ def applicable(step, context: ChangeContext, tasks) -> tuple[ChangeContext, str]
     done while its bug was still open, and the partner's days would be charged to the next step.
     """
     done = f"{', '.join(t.describe() for t in tasks)} done in Jira"
-    waited = [c for c in guards.cleared(step, list(step.integration.steps.all())) if c[0] > context.moment]
+    steps = list(step.integration.steps.all()) if steps is None else steps
+    waited = [c for c in guards.cleared(step, steps) if c[0] > context.moment]
     if not waited:
         return context, f"{done}."
     became, why = waited[-1]

@@ -3,16 +3,21 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+import time_machine
 
+from integrations import plan
 from integrations.jira import issues
 from integrations.jira.issues import Handled, IssueFacts, MalformedIssue, apply_issue, parse_jira_time
 from integrations.jira.models import JiraIssue
 from integrations.jira.rules import open_bugs_refusal
+from integrations.models import Integration, StepChange
 from integrations.steps import change_status, complete_step
+from notifications.models import OutboxMessage
 from roadmap.models import StepStatus
 from roadmap.refusals import OpenBugs
+from tests.factories import IntegrationFactory
 from tests.integrations.handovers.helpers import hand_over_everything
-from tests.integrations.helpers import ctx, step
+from tests.integrations.helpers import KICKOFF, at, ctx, step
 
 pytestmark = pytest.mark.django_db
 
@@ -256,20 +261,22 @@ def test_bugs_of_a_testing_round_hold_the_fixing_step_and_ux_bugs_the_closed_rel
     assert open_bugs_refusal(step(acme, "closed-release")) is None
 
 
+STEPS_BEFORE_THE_FIXES = [
+    "slack-jira-onboarding",
+    "autotests-configuration",
+    "endpoints-implementation",
+    "passing-autotests",
+    "sandbox-access",
+    "sandbox-development",
+    "request-production-urls",
+    "production-deployment",
+    "smoke-testing",
+]
+
+
 def test_no_one_completes_a_fixing_step_while_its_bugs_are_open(acme, pm):
-    steps_before_fixes = [
-        "slack-jira-onboarding",
-        "autotests-configuration",
-        "endpoints-implementation",
-        "passing-autotests",
-        "sandbox-access",
-        "sandbox-development",
-        "request-production-urls",
-        "production-deployment",
-        "smoke-testing",
-    ]
     hand_over_everything(acme)
-    for code in steps_before_fixes:
+    for code in STEPS_BEFORE_THE_FIXES:
         complete_step(step(acme, code), ctx(pm, "2026-04-15"))
     apply_issue(facts(key="ACME-42", status="Open", category="new", kind="Bug", labels=["smoke-test"]))
 
@@ -353,3 +360,127 @@ def test_a_ux_bug_without_a_round_label_is_said_to_hold_the_closed_release_not_t
 def test_a_bug_of_no_round_that_does_not_affect_the_ux_is_still_linked_to_no_step(acme):
     outcome = apply_issue(facts(key="ACME-52", status="Open", category="new", kind="Bug", labels=["backend"]))
     assert outcome.state == Handled.IGNORED and "linked to no step" in outcome.detail
+
+
+def started_on_jira(key: str, pm):
+    """An integration kicked off as ``started_integration`` is, on the Jira project ``key``, with a Slack channel."""
+    integration = IntegrationFactory(tv_pm=pm, jira_project_key=key, slack_channel_id=f"C{key}CHAN")
+    with time_machine.travel(at(KICKOFF, 9), tick=False):
+        return plan.start_integration(integration, KICKOFF, ctx(pm, at(KICKOFF, 9)))
+
+
+# A page's news, in order: (number, step code, status, status category); one a minute from 09:40.
+A_PAGE = [
+    (1, "autotests-configuration", "Done", "done"),  # TradingView's task done, late: the partner hears it
+    (2, "endpoints-implementation", "Done", "done"),  # the partner's: passing the autotests is theirs now
+    (3, "passing-autotests", "In Progress", "indeterminate"),  # started
+    (4, "autotests-configuration", "In Progress", "indeterminate"),  # a second task: the step reopens
+    (5, "sandbox-access", "Done", "done"),  # too early: waits for its prerequisites
+    (6, "slack-jira-onboarding", "Done", "done"),
+]
+
+
+def page_of(key: str, rows=A_PAGE) -> list[IssueFacts]:
+    return [
+        facts(
+            key=f"{key}-{n}",
+            status=status,
+            category=category,
+            labels=[f"roadmap-{code}"],
+            updated=f"2026-03-20T09:{39 + n}:00.000+0000",
+        )
+        for n, code, status, category in rows
+    ]
+
+
+def what_happened(integration) -> dict:
+    """The integration's history (status changes, deadline moves), steps, stored standing and outbox, with its
+    own names taken out."""
+    key = integration.jira_project_key
+
+    def own_names_out(text: str) -> str:
+        for own in (str(integration), integration.partner.name, key, f"/{integration.pk}/", f"={integration.pk}"):
+            text = text.replace(own, "OWN")
+        return text
+
+    history = StepChange.objects.filter(step__integration=integration).exclude(from_status="").order_by("at", "id")
+    rows = [
+        (c.step.code, c.from_status, c.to_status, c.at, c.note.replace(key, "KEY"), c.from_due, c.to_due, c.by_name)
+        for c in history
+    ]
+    stored = ("ball_side", "next_due_on", "next_deadline_at", "forecast_launch_on", "delay_partner_days", "health")
+    return {
+        "status changes": [row for row in rows if row[1] != row[2]],
+        "deadline moves": [row for row in rows if row[1] == row[2]],
+        "steps": [
+            (s.code, s.status, s.due_date, s.started_at, s.completed_at, s.reopened_at, s.checking_since)
+            for s in integration.steps.order_by("position")
+        ],
+        "standing": [getattr(Integration.objects.get(pk=integration.pk), name) for name in stored],
+        "current step": Integration.objects.get(pk=integration.pk).current_step.code,
+        "outbox": sorted(
+            (m.kind, m.channel == integration.slack_channel_id, m.step.code if m.step else "", own_names_out(m.text))
+            for m in OutboxMessage.objects.filter(integration=integration)
+        ),
+    }
+
+
+@pytest.mark.parametrize("rows", [A_PAGE[:1], A_PAGE], ids=["one-move", "moves-reopen-and-a-wait"])
+def test_a_page_moves_its_steps_as_one_issue_after_another_would(pm, settings, rows):
+    """``apply_issues`` moves a page's steps in memory and writes them together: the same history, steps,
+    standing and notices as ``apply_issue`` for one issue after another."""
+    settings.SLACK_INTERNAL_CHANNEL = "CINTERNAL1"
+    one_by_one, together = started_on_jira("ACME", pm), started_on_jira("BETA", pm)
+    hand_over_everything(one_by_one)
+    hand_over_everything(together)
+    before = OutboxMessage.objects.count()
+
+    with time_machine.travel(at("2026-03-20", 10), tick=False):
+        singly = [apply_issue(f) for f in page_of("ACME", rows)]
+        in_a_page = issues.apply_issues(page_of("BETA", rows))
+
+    assert [(h.state, h.detail.replace("ACME", "KEY")) for h in singly] == [
+        (h.state, h.detail.replace("BETA", "KEY").replace(str(together), str(one_by_one))) for h in in_a_page
+    ]
+    assert OutboxMessage.objects.count() > before
+    page, singly = what_happened(together), what_happened(one_by_one)
+    if len(rows) == 1:
+        assert page == singly
+    else:
+        # A deadline moved by one change and moved back by a later one of the same page is not recorded:
+        # each integration's standing is stored once per page, its net moves recorded. The page's notices
+        # give the deadlines as the page leaves them (30 Mar), not as one change left them for a while (14 Apr).
+        moves, moves_singly = page.pop("deadline moves"), singly.pop("deadline moves")
+        assert set(moves) < set(moves_singly)
+        assert [m[0] for m in moves_singly if m not in moves] == ["passing-autotests"]
+        texts = {m[3] for m in page["outbox"]} ^ {m[3] for m in singly["outbox"]}
+        assert {text.replace("Tue 14 Apr", "Mon 30 Mar") for text in texts} == {m[3] for m in page["outbox"]} & texts
+        page["outbox"], singly["outbox"] = [m[:3] for m in page["outbox"]], [m[:3] for m in singly["outbox"]]
+        assert page == singly
+
+
+def test_a_bug_closed_earlier_in_a_page_no_longer_holds_a_fix_done_later_in_it(acme, pm):
+    """The completion guards read the open bugs from the database: a page writes the bug's news before a move."""
+    hand_over_everything(acme)
+    for code in STEPS_BEFORE_THE_FIXES:
+        complete_step(step(acme, code), ctx(pm, "2026-04-15"))
+    bug = {"key": "ACME-42", "kind": "Bug", "labels": ["smoke-test"]}
+    issues.apply_issues([facts(**bug, status="Open", category="new", updated="2026-04-16T09:00:00.000+0000")])
+
+    outcomes = issues.apply_issues(
+        [
+            facts(
+                key="ACME-44",
+                status="In Progress",
+                category="indeterminate",
+                labels=["roadmap-final-testing"],
+                updated="2026-04-16T10:00:00.000+0000",
+            ),  # a move first: the page's integrations are read and locked
+            facts(**bug, status="Done", category="done", updated="2026-04-16T10:01:00.000+0000"),
+            facts(key="ACME-43", labels=["roadmap-smoke-test-fixes"], updated="2026-04-16T10:02:00.000+0000"),
+        ]
+    )
+
+    assert [o.state for o in outcomes] == [Handled.APPLIED] * 3
+    assert step(acme, "final-testing").status == StepStatus.IN_PROGRESS
+    assert step(acme, "smoke-test-fixes").status == StepStatus.DONE

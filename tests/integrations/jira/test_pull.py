@@ -11,14 +11,16 @@ from django.db import connection as db_connection
 from django.test.utils import CaptureQueriesContext
 
 from integrations import plan
+from integrations.guards import OWN_FEED_LINE
 from integrations.jira import inbox
 from integrations.jira.models import JiraConnection, JiraDelivery, JiraIssue
 from integrations.jira.pull import backoff_seconds, pull_cycle
 from integrations.models import Integration, StepChange
+from notifications.models import OutboxMessage
 from roadmap.models import StepStatus
 from tests.factories import IntegrationFactory
 from tests.fake_jira import SEARCH, configured_fake_jira, jira_issue, jira_time
-from tests.integrations.helpers import at, ctx, step
+from tests.integrations.helpers import KICKOFF, at, ctx, step
 
 pytestmark = pytest.mark.django_db
 
@@ -239,6 +241,66 @@ def test_only_issues_that_move_a_step_cost_queries_of_their_own(fake_jira, acme,
     ]
     assert more > quiet  # the step change, its history and standing: for that one issue only
     assert JiraIssue.objects.get(key="ACME-1004").status_category == "indeterminate"
+
+
+def started_with_jira(key: str, pm) -> Integration:
+    """An integration kicked off as ``started_integration`` is, on the Jira project ``key``, with a Slack channel."""
+    integration = IntegrationFactory(tv_pm=pm, jira_project_key=key, slack_channel_id=f"C{key}CHAN")
+    with time_machine.travel(at(KICKOFF, 9), tick=False):
+        return plan.start_integration(integration, KICKOFF, ctx(pm, at(KICKOFF, 9)))
+
+
+def moving_news(integrations, count: int) -> list[dict]:
+    """``count`` issues after 09:30 that each move a step, taken in turn from ``integrations``: the first
+    step done (TradingView's: the partner hears it, later deadlines move), the next ones started."""
+    movable = [
+        [
+            s
+            for s in i.steps.order_by("position")
+            if s.status == StepStatus.NOT_STARTED and OWN_FEED_LINE not in s.checklist
+        ]
+        for i in integrations
+    ]
+    issues = []
+    for n in range(count):
+        integration, steps = integrations[n % len(integrations)], movable[n % len(integrations)]
+        code = steps.pop(0).code
+        done = code == "slack-jira-onboarding"
+        issues.append(
+            jira_issue(
+                f"{integration.jira_project_key}-{n + 1}",
+                minutes_past_nine(31) + n * SECOND,
+                status="Done" if done else "In Progress",
+                category="done" if done else "indeterminate",
+                labels=[f"roadmap-{code}"],
+            )
+        )
+    return issues
+
+
+def test_a_page_of_step_moves_costs_the_same_queries_for_5_or_20_moves(fake_jira, pm, settings):
+    """A page whose news moves 5 or 20 steps of two integrations: the same queries (the integrations locked
+    and read once, the moves written together, each integration's standing refreshed once)."""
+    settings.SLACK_INTERNAL_CHANNEL = "CINTERNAL1"
+    first, second = (
+        [started_with_jira(key, pm) for key in ("ACME", "BETA")],
+        [started_with_jira(key, pm) for key in ("GAMA", "DELT")],
+    )
+    pull_queries(fake_jira, [], NOW)  # the field ids, read once a day
+    outbox = OutboxMessage.objects.count()
+
+    five, five_counts = pull_queries(fake_jira, moving_news(first, 5), NOW)
+    five_outbox = OutboxMessage.objects.count() - outbox
+    twenty, twenty_counts = pull_queries(fake_jira, moving_news(second, 20), NOW + MINUTE)
+
+    assert (five_counts["applied"], twenty_counts["applied"]) == (5, 20)
+    assert StepChange.objects.filter(source="jira", step__integration__in=first).count() == 5
+    assert StepChange.objects.filter(source="jira", step__integration__in=second).count() == 20
+    assert (
+        five_outbox > 0 and OutboxMessage.objects.count() - outbox - five_outbox == five_outbox
+    )  # the first steps done
+    assert StepChange.objects.filter(note__startswith="Deadline moved", step__integration__in=second).exists()
+    assert five == twenty == 39
 
 
 def test_requests_per_cycle_do_not_grow_with_the_number_of_integrations(fake_jira):
