@@ -84,7 +84,7 @@ def services(template, count):
             print(f"  {n}/{count} integrations", flush=True)
     for integration in Integration.objects.filter(partner__name__startswith="Bench").select_related("partner"):
         timed(stand, standing, integration, moment(date(2026, 5, 1)))
-    report("kick-off (15 steps)", kick)
+    report(f"kick-off ({template.steps.count()} steps)", kick)
     report("complete a step", change)
     report("standing() of one", stand)
 

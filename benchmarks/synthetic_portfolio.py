@@ -1,6 +1,8 @@
 """A synthetic portfolio with known step-duration distributions, and the forecast's backtest on it.
 
-Every integration follows the default roadmap (``roadmap.default_template``); each step's true
+Every integration follows version 1 of the default roadmap (``roadmap.default_template.STEPS_V1``,
+fifteen steps), so the calibration figures stay comparable from run to run; ``template_steps(STEPS)``
+gives the newest version's shape. Each step's true
 duration, in working days after it becomes actionable, is log-normal with a median and a spread
 drawn once per step code, so the truth is known. The backtest replays each integration week by
 week: at each week of its life, the history is what the whole portfolio had finished by then, the
@@ -17,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import numpy as np
 
 from roadmap import confidence
-from roadmap.default_template import STEPS
+from roadmap.default_template import STEPS_V1
 from roadmap.schedule import add_working_days, next_working_day, plan_due_dates
 
 
@@ -31,6 +33,8 @@ class Step:
     due_week: int | None = None
     due_week_last: int | None = None
     turnaround_days: int = 3
+    prepared_ahead: bool = True
+    keeps_days: int | None = None
     planned_due_date: date | None = None
     status: str = "not_started"
     completed_at: datetime | None = None
@@ -55,7 +59,7 @@ class Integration:
         ]
 
 
-def template_steps() -> list[Step]:
+def template_steps(rows=STEPS_V1) -> list[Step]:
     return [
         Step(
             code=row["code"],
@@ -66,8 +70,10 @@ def template_steps() -> list[Step]:
             due_week=row.get("due_week"),
             due_week_last=row.get("due_week_last"),
             turnaround_days=row.get("turnaround_days", 3),
+            prepared_ahead=row.get("prepared_ahead", True),
+            keeps_days=row.get("keeps_days"),
         )
-        for i, row in enumerate(STEPS)
+        for i, row in enumerate(rows)
     ]
 
 

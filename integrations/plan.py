@@ -179,6 +179,8 @@ def start_integration(integration, kickoff, context: ChangeContext) -> Integrati
                 due_week=ts.due_week,
                 due_week_last=ts.due_week_last,
                 turnaround_days=ts.turnaround_days,
+                prepared_ahead=ts.prepared_ahead,
+                keeps_days=ts.keeps_days,
                 jira_bug_labels=list(ts.jira_bug_labels),
                 held_by_ux_bugs=ts.held_by_ux_bugs,
                 handovers=list(ts.handovers),

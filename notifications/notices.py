@@ -171,7 +171,15 @@ WHAT_IT_MEANS = {
         "confirm the staging URL, send the production URL and complete the sheet if your authorisation needs it",
     ),
     "smoke-testing": ("TradingView has run the smoke tests", "the issues found are in Jira"),
-    "final-testing": ("TradingView has run the final testing", "the issues found are in Jira"),
+    "final-testing": ("TradingView has run the final testing", "the issues found are in Jira"),  # version 1
+    "final-testing-1": (
+        "TradingView has run the first round of final testing",
+        "the issues found are in Jira, labelled final-test-1",
+    ),
+    "final-testing-2": (
+        "TradingView has run the second round of final testing",
+        "the issues found are in Jira, labelled final-test-2",
+    ),
     "closed-release": (
         "TradingView has released the integration to production, hidden from all users",
         "send the beta testers' usernames",

@@ -1,8 +1,10 @@
 """The shipped default roadmap: TradingView's "REST API integration roadmap" for brokers.
 
 Rows follow the process in order; TradingView's tasks carry no due week of their own and are due
-with the partner step that follows them. Loaded by a data migration (``install``), so a fresh
-database holds it as version 1.
+with the partner step that follows them. Loaded by data migrations (``install``), so a fresh
+database holds version 1 (``STEPS_V1``: final testing as one TradingView step and one partner step
+due week 9) and version 2 (``STEPS``: final testing as two dated rounds). Integrations keep the
+version they were kicked off on; new ones take the newest.
 """
 
 KEY = "tradingview-rest-api"
@@ -13,7 +15,7 @@ DESCRIPTION = (
     "channel for business questions, deadlines and next steps."
 )
 
-STEPS = [
+STEPS_V1 = [
     {
         "code": "slack-jira-onboarding",
         "number": 1,
@@ -257,13 +259,89 @@ STEPS = [
 ]
 
 
-def install(template_model, step_model):
-    """Create version 1 of the default template unless it exists; returns the template.
+# Version 2: final testing's two rounds are two dated rounds with their own deadlines. The seed
+# gives the partner's fixing a deadline at week 9 and TradingView two rounds of testing after the
+# smoke fixes (week 7): weeks 8-9, ten working days, are two rounds of 3 working days of testing
+# and 2 of fixing. Week 8 is the round-1 date within those two weeks.
+FINAL_TESTING_ROUNDS = [
+    {
+        "code": "final-testing-1",
+        "number": 6,
+        "side": "tradingview",
+        "title": "Final testing, round 1",
+        "description": "TradingView performs the first round of final in-depth testing (TradingView "
+        "staging against the partner's production) and reports the issues in Jira.",
+        "checklist": [{"text": "Final testing, round 1"}, {"text": "Issues reported in Jira, labelled final-test-1"}],
+        "due_week": None,
+        "depends_on": ["smoke-test-fixes"],
+        "tells_via": ["jira"],
+        "condition": "always",
+        "prepared_ahead": False,
+    },
+    {
+        "code": "final-testing-fixes-1",
+        "number": 6,
+        "side": "partner",
+        "title": "Fixing round-1 issues",
+        "description": "Every issue found in the first round of final testing is fixed; TradingView checks the fixes.",
+        "checklist": [{"text": "Every round-1 issue fixed"}, {"text": "Fixes checked by TradingView"}],
+        "due_week": 8,
+        "keeps_days": 2,
+        "depends_on": ["final-testing-1"],
+        "tells_via": ["slack", "jira"],
+        "condition": "always",
+        "jira_bug_labels": ["final-test-1"],
+    },
+    {
+        "code": "final-testing-2",
+        "number": 6,
+        "side": "tradingview",
+        "title": "Final testing, round 2",
+        "description": "TradingView performs the second round of final in-depth testing on the "
+        "round-1 fixes and reports the issues in Jira.",
+        "checklist": [{"text": "Final testing, round 2"}, {"text": "Issues reported in Jira, labelled final-test-2"}],
+        "due_week": None,
+        "depends_on": ["final-testing-fixes-1"],
+        "tells_via": ["jira"],
+        "condition": "always",
+        "prepared_ahead": False,
+    },
+    {
+        "code": "final-testing-fixes",
+        "number": 6,
+        "side": "partner",
+        "title": "Fixing round-2 issues",
+        "description": "Every issue found in the second round of final testing is fixed; TradingView checks the fixes.",
+        "checklist": [{"text": "Every round-2 issue fixed"}, {"text": "Fixes checked by TradingView"}],
+        "due_week": 9,
+        "keeps_days": 2,
+        "depends_on": ["final-testing-2"],
+        "tells_via": ["slack", "jira"],
+        "condition": "always",
+        "jira_bug_labels": ["final-test-2"],
+    },
+]
 
-    Takes the model classes so a migration can pass its historical models.
+
+def _version_2(rows):
+    """Version 1's rows with pair 6 (``final-testing``, ``final-testing-fixes``) as two rounds."""
+    pair_6 = [i for i, row in enumerate(rows) if row["code"] in ("final-testing", "final-testing-fixes")]
+    return rows[: pair_6[0]] + FINAL_TESTING_ROUNDS + rows[pair_6[-1] + 1 :]
+
+
+STEPS = _version_2(STEPS_V1)
+VERSIONS = {1: STEPS_V1, 2: STEPS}
+VERSION = max(VERSIONS)  # the newest, which new integrations take
+
+
+def install(template_model, step_model, version: int = VERSION):
+    """Create ``version`` of the default template (the newest by default) unless it exists; returns it.
+
+    Takes the model classes so a migration can pass its historical models; a migration names the
+    version it installs, since the newest changes.
     """
     template, created = template_model.objects.get_or_create(
-        key=KEY, version=1, defaults={"name": NAME, "description": DESCRIPTION}
+        key=KEY, version=version, defaults={"name": NAME, "description": DESCRIPTION}
     )
     if created:
         # A migration's historical model may predate some columns; those are set by later migrations.
@@ -274,26 +352,33 @@ def install(template_model, step_model):
                 position=position,
                 **{k: v for k, v in {**row, "tells_via": ",".join(row["tells_via"])}.items() if k in known},
             )
-            for position, row in enumerate(STEPS, start=1)
+            for position, row in enumerate(VERSIONS[version], start=1)
         )
     return template
 
 
+def install_all(template_model, step_model):
+    """Every version of the default template, as the migrations leave a fresh database; returns the newest."""
+    for version in VERSIONS:
+        template = install(template_model, step_model, version)
+    return template
+
+
 def set_handovers(template_model, step_model):
-    """Give version 1's steps the hand-overs ``STEPS`` names (production URLs, sheet, beta testers)."""
+    """Give version 1's steps the hand-overs ``STEPS_V1`` names (production URLs, sheet, beta testers)."""
     template = template_model.objects.filter(key=KEY, version=1).first()
     if template is None:
         return
-    for row in STEPS:
+    for row in STEPS_V1:
         step_model.objects.filter(template=template, code=row["code"]).update(handovers=row.get("handovers", []))
 
 
 def set_jira_fields(template_model, step_model):
-    """Give version 1's steps their Jira testing-round labels and UX hold, as ``STEPS`` has them."""
+    """Give version 1's steps their Jira testing-round labels and UX hold, as ``STEPS_V1`` has them."""
     template = template_model.objects.filter(key=KEY, version=1).first()
     if template is None:
         return
-    for row in STEPS:
+    for row in STEPS_V1:
         step_model.objects.filter(template=template, code=row["code"]).update(
             jira_bug_labels=row.get("jira_bug_labels", []), held_by_ux_bugs=row.get("held_by_ux_bugs", False)
         )

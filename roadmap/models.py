@@ -19,7 +19,7 @@ from django.utils import timezone
 from roadmap.conditions import CONDITION_CHOICES, CONDITIONS
 from roadmap.fields import ChoiceListField
 from roadmap.refusals import InvalidTemplate
-from roadmap.schedule import due_words
+from roadmap.schedule import WORKING_DAYS_A_WEEK, due_words
 
 
 class Side(models.TextChoices):
@@ -274,6 +274,18 @@ class TemplateStep(models.Model):
         help_text="For a step without a due week (TradingView's tasks): working days it is due after "
         "it becomes actionable.",
     )
+    prepared_ahead = models.BooleanField(
+        default=True,
+        help_text="For a step without a due week between two partner weeks one week apart: prepared during "
+        "the partner's week and due with the partner's step before it. Untick for a task that works on what "
+        "the partner hands over (a testing round tests the fixes): it gets its turnaround after the hand-over.",
+    )
+    keeps_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="For a step with a due week: the least working days it keeps after the other side's "
+        "hand-over. Empty: the roadmap's week before its due week (5 working days without holidays).",
+    )
     depends_on = models.JSONField(
         default=list, blank=True, help_text="Codes of earlier steps that must be settled first."
     )
@@ -322,6 +334,21 @@ class TemplateStep(models.Model):
                 errors["due_week_last"] = "A due window needs its first week in 'due week'."
             elif self.due_week_last < self.due_week:
                 errors["due_week_last"] = "The window cannot end before it starts."
+        if self.keeps_days is not None:
+            if self.due_week is None:
+                errors["keeps_days"] = (
+                    "Only a step with a due week keeps days after a hand-over; a task without one is due "
+                    "its turnaround after it."
+                )
+            elif not 1 <= self.keeps_days <= WORKING_DAYS_A_WEEK * self.due_week:
+                errors["keeps_days"] = (
+                    f"Keep between 1 and {WORKING_DAYS_A_WEEK * self.due_week} working days (the step's "
+                    f"{self.due_week} weeks); empty keeps the roadmap's week."
+                )
+        if not self.prepared_ahead and self.due_week is not None:
+            errors["prepared_ahead"] = (
+                "Only a task without a due week can be prepared during the other side's week; leave it ticked."
+            )
         if not isinstance(self.depends_on, list) or not all(isinstance(c, str) for c in self.depends_on):
             errors["depends_on"] = 'List the codes of the steps this one depends on, e.g. ["sandbox-access"].'
         elif self.code in self.depends_on:

@@ -7,6 +7,15 @@ roadmap gives the partner one week between two due weeks (4->5, 5->6, 6->7, 9->1
 TradingView prepares while the partner finishes the step before, and hands over on that step's
 due date, so the partner keeps its week. A step with a due week is never due before what it
 waits on from the other side, and keeps at least the roadmap's week after that hand-over.
+
+Two per-step template fields say where the weeks alone would plan a step wrongly, and every rule
+below reads them through ``prepares_during_week`` and ``kept_days`` (the plan, ``side_days``, the
+words of ``due_words``; the standing keeps the gaps the plan puts between steps): a TradingView
+task that is not ``prepared_ahead`` (a testing round tests the partner's fixes, it cannot start
+before them) gets its turnaround after the hand-over even between two weeks one week apart, and a
+partner step with ``keeps_days`` keeps that many working days after the hand-over instead of a
+whole week (the final-testing rounds share the roadmap's two weeks: 3 working days for
+TradingView's testing, 2 for the partner's fixes, twice).
 ``side_days`` says how many working days each side has for each step, as the template page and
 the stage page show them.
 
@@ -19,6 +28,7 @@ from datetime import date, timedelta
 from roadmap.refusals import InvalidInput, InvalidTemplate
 
 SATURDAY = 5
+WORKING_DAYS_A_WEEK = 5
 # Kick-off and re-plan dates further than this from today are refused: a typo, not a plan.
 MAX_YEARS_FROM_TODAY = 3
 
@@ -100,8 +110,8 @@ def plan_due_dates(steps, kickoff: date, calendars: Mapping | None = None) -> di
 
     A step with a due week is due that many weeks after kick-off; a window (the launch, weeks
     11-12) is due at its end and opens at its start. It is never due before a step of the other
-    side it waits on, and keeps at least the week the roadmap gives it before its due week after
-    that hand-over (``handover_week``). A step without a due week (TradingView's own tasks) is due
+    side it waits on, and keeps at least the days it keeps after that hand-over (``kept_days``: the
+    roadmap's week before its due week, or its ``keeps_days``). A step without a due week (TradingView's own tasks) is due
     ``turnaround_days`` working days after the plan makes it actionable: after the latest due date
     of the steps it depends on, or after kick-off when it depends on none; with no turnaround when
     it prepares during the other side's week (``prepares_during_week``).
@@ -126,7 +136,7 @@ def plan_due_dates(steps, kickoff: date, calendars: Mapping | None = None) -> di
             due = next_working_day(weeks_after(kickoff, step.due_week_last or step.due_week), days_off)
             start = next_working_day(weeks_after(kickoff, step.due_week), days_off) if step.due_week_last else None
             if handovers:
-                due = max(due, add_working_days(max(handovers), handover_week(step, kickoff, days_off), days_off))
+                due = max(due, add_working_days(max(handovers), kept_days(step, kickoff, days_off), days_off))
             plan[step.code] = (start, due)
             continue
         actionable = max((plan[code][1] for code in step.depends_on), default=kickoff)
@@ -135,28 +145,45 @@ def plan_due_dates(steps, kickoff: date, calendars: Mapping | None = None) -> di
     return plan
 
 
-def handover_week(step, kickoff: date, days_off: Collection[date] = ()) -> int:
-    """The working days of ``step``'s side in the roadmap's week before its due week (its first week
-    for a window): the least it keeps after a hand-over from the other side, holidays off."""
+def kept_days(step, kickoff: date, days_off: Collection[date] = ()) -> int:
+    """The least working days ``step`` (with a due week) keeps after a hand-over from the other side.
+
+    Its ``keeps_days`` when the template sets them; else the working days of its side in the
+    roadmap's week before its due week (its first week for a window), holidays off.
+    """
+    keeps = getattr(step, "keeps_days", None)
+    if keeps is not None:
+        return keeps
     week = max(step.due_week - 1, 0)
     return working_days_between(weeks_after(kickoff, week), weeks_after(kickoff, step.due_week), days_off)
 
 
 def due_words(step) -> str:
-    """When a step is due by its template, in words: "week 4", "weeks 11-12", or its turnaround."""
+    """When a step is due by its template, in words: "week 4", "weeks 11-12", or its turnaround;
+    a step keeping set days after a hand-over says so ("week 8, at least 2 working days after the
+    hand-over")."""
     if step.due_week is None:
-        n = step.turnaround_days
-        return f"{n} working day{'' if n == 1 else 's'} after it becomes actionable"
+        return f"{_days(step.turnaround_days)} after it becomes actionable"
     if step.due_week_last:
         return f"weeks {step.due_week}-{step.due_week_last}"
+    keeps = getattr(step, "keeps_days", None)
+    if keeps is not None:
+        return f"week {step.due_week}, at least {_days(keeps)} after the hand-over"
     return f"week {step.due_week}"
+
+
+def _days(n: int) -> str:
+    return f"{n} working day{'' if n == 1 else 's'}"
 
 
 def prepares_during_week(step, steps) -> bool:
     """Whether ``step`` (without a due week) is planned with no turnaround: the roadmap gives the other
     side exactly one week between ``step``'s latest prerequisite of that side and the first step of
     that side waiting on ``step`` (4->5, 5->6, 6->7, 9->10), so the week is the other side's and
-    ``step`` is prepared while the other side finishes the step before."""
+    ``step`` is prepared while the other side finishes the step before. Never for a step that is not
+    ``prepared_ahead`` (a testing round tests the fixes it waits on)."""
+    if not getattr(step, "prepared_ahead", True):
+        return False
     weeks = [s.due_week_last or s.due_week for s in steps if s.code in step.depends_on and s.side != step.side]
     after = [s.due_week for s in steps if step.code in s.depends_on and s.side != step.side]
     if not weeks or not after or None in weeks or None in after:

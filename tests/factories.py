@@ -16,13 +16,13 @@ def latest_default_template() -> RoadmapTemplate:
     """The newest version of the default roadmap, as the migration installed it.
 
     A transactional test (``django_db(transaction=True)``) empties every table when it ends,
-    the migration's rows included; a later test in the same process then installs version 1
-    again, as the migration would.
+    the migration's rows included; a later test in the same process then installs every version
+    again, as the migrations would.
     """
     try:
         return RoadmapTemplate.latest(default_template.KEY)
     except RoadmapTemplate.DoesNotExist:
-        return default_template.install(RoadmapTemplate, TemplateStep)
+        return default_template.install_all(RoadmapTemplate, TemplateStep)
 
 
 class UserFactory(factory.django.DjangoModelFactory):

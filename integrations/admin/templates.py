@@ -57,6 +57,7 @@ class TemplateStepInline(admin.StackedInline):
         "title",
         "description",
         ("due_week", "due_week_last", "turnaround_days"),
+        ("prepared_ahead", "keeps_days"),
         "depends_on",
         "tells_via",
         "condition",
@@ -128,11 +129,13 @@ def _days_text(step, days: int | None) -> str:
 
 
 def due_text(step, steps) -> str:
-    """When the step is due, in words; a task prepared during the other side's week says so. ``steps``:
-    its roadmap's steps (a template's, or an integration's)."""
+    """When the step is due, in words; a task prepared during the other side's week says so, and so does
+    one that is not prepared ahead. ``steps``: its roadmap's steps (a template's, or an integration's)."""
+    other = "partner" if step.side == Side.TRADINGVIEW else "TradingView"
     if step.due_week is None and prepares_during_week(step, steps):
-        other = "partner" if step.side == Side.TRADINGVIEW else "TradingView"
         return f"with the {other}'s step before it (prepared during the {other}'s week)"
+    if step.due_week is None and not getattr(step, "prepared_ahead", True):
+        return f"{due_words(step)} (not prepared ahead: it works on what the {other} hands over)"
     return due_words(step)
 
 

@@ -410,6 +410,9 @@ class IntegrationStep(models.Model):
     due_week = models.PositiveSmallIntegerField(null=True, blank=True)
     due_week_last = models.PositiveSmallIntegerField(null=True, blank=True)
     turnaround_days = models.PositiveSmallIntegerField(default=3)
+    # Copied from the template step (``roadmap.schedule``): re-planning plans by the same rules.
+    prepared_ahead = models.BooleanField(default=True)
+    keeps_days = models.PositiveSmallIntegerField(null=True, blank=True)
     jira_bug_labels = models.JSONField(default=list, blank=True)
     held_by_ux_bugs = models.BooleanField(default=False)
     handovers = models.JSONField(default=list, blank=True, help_text="What the partner hands over first.")

@@ -6,7 +6,7 @@ from roadmap import default_template
 
 
 def install(apps, schema_editor):
-    default_template.install(apps.get_model("roadmap", "RoadmapTemplate"), apps.get_model("roadmap", "TemplateStep"))
+    default_template.install(apps.get_model("roadmap", "RoadmapTemplate"), apps.get_model("roadmap", "TemplateStep"), version=1)
 
 
 class Migration(migrations.Migration):

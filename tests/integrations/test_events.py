@@ -78,7 +78,7 @@ def test_kick_off_announces_kicked_off_after_writing_its_rows(integration, pm):
     finally:
         roadmap_event.disconnect(receiver)
 
-    assert written == {"steps": 15, "events": ["kicked_off"]}
+    assert written == {"steps": 17, "events": ["kicked_off"]}
 
 
 def test_kick_off(integration, pm, announced):
@@ -324,4 +324,4 @@ def test_receivers_run_inside_the_services_transaction():
     assert in_atomic == [True, True]
     assert not connection.in_atomic_block
     assert step(integration, "endpoints-implementation").status == StepStatus.NOT_STARTED
-    assert StepChange.objects.filter(step__integration=integration).count() == 15
+    assert StepChange.objects.filter(step__integration=integration).count() == 17

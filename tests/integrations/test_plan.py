@@ -70,11 +70,11 @@ def nothing_planned(integration):
 # --- kick-off -------------------------------------------------------------------------------
 
 
-def test_start_plans_fifteen_steps_at_their_planned_dates(started_integration):
+def test_start_plans_seventeen_steps_at_their_planned_dates(started_integration):
     steps = list(started_integration.steps.all())
 
     assert [s.code for s in steps] == STEP_CODES
-    assert [s.position for s in steps] == list(range(1, 16))
+    assert [s.position for s in steps] == list(range(1, 18))
     assert {s.code: s.planned_due_date for s in steps} == PLANNED_DUE
     # Nothing is late yet: each deadline is its planned date.
     assert {s.code: s.due_date for s in steps} == PLANNED_DUE
@@ -92,6 +92,7 @@ def test_partner_due_dates_and_launch_window(started_integration):
         date(2026, 4, 6),
         date(2026, 4, 13),
         date(2026, 4, 20),
+        date(2026, 4, 27),  # final testing's round-1 fixes, week 8
         date(2026, 5, 4),
         date(2026, 5, 11),
     ]
@@ -106,8 +107,10 @@ def test_tradingview_tasks_are_due_three_working_days_after_they_become_actionab
     due = deadlines(started_integration)
     # No prerequisites: three working days after the Monday kick-off.
     assert due["slack-jira-onboarding"] == due["autotests-configuration"] == date(2026, 3, 5)
-    # Final testing: 3 working days after the partner's smoke fixes (week 7, Monday 04-20).
-    assert due["final-testing"] == date(2026, 4, 23)
+    # Final testing's rounds: 3 working days after the partner's smoke fixes (week 7, Monday 04-20),
+    # then after the round-1 fixes (week 8, Monday 04-27): they test the fixes, never prepared ahead.
+    assert due["final-testing-1"] == date(2026, 4, 23)
+    assert due["final-testing-2"] == date(2026, 4, 30)
     # Between two partner weeks one week apart, prepared during the partner's week: due with the
     # latest of its prerequisites (the partner's week 4, Monday 03-30; week 5; week 9).
     assert due["sandbox-access"] == date(2026, 3, 30)
@@ -186,7 +189,7 @@ def test_stocks_exchange_mapping_data_only_skips_autotests_with_reason(pm):
     assert steps["endpoints-implementation"].checklist == ["Data endpoints implemented"]
     assert "Partner's own data feed deployed to TradingView production" not in steps["smoke-testing"].checklist
     # Every other step applies.
-    assert integration.steps.filter(status=StepStatus.NOT_STARTED).count() == 13
+    assert integration.steps.filter(status=StepStatus.NOT_STARTED).count() == 15
 
 
 def test_trading_only_integration_keeps_autotests_with_trading_items_only(pm):
@@ -206,7 +209,7 @@ def test_starting_twice_is_refused(started_integration, pm):
 
     assert caught.value.code == "invalid_input"
     assert "re-plan it" in caught.value.message
-    assert started_integration.steps.count() == 15
+    assert started_integration.steps.count() == 17
     assert started_integration.kickoff_on == KICKOFF
     assert IntegrationEvent.objects.filter(integration=started_integration).count() == 1
 
@@ -226,7 +229,7 @@ def test_start_records_one_history_row_per_step_and_a_kicked_off_event(integrati
     kick_off(integration, pm)
 
     rows = StepChange.objects.filter(step__integration=integration).select_related("step")
-    assert rows.count() == 15
+    assert rows.count() == 17
     for row in rows:
         assert row.from_status == ""
         assert row.to_status == row.step.status
@@ -486,7 +489,7 @@ def test_replan_moves_every_planned_date_and_keeps_the_baseline(started_integrat
     assert started_integration.kickoff_on == new_kickoff
 
     rows = StepChange.objects.filter(step__integration=started_integration, from_due__isnull=False)
-    assert rows.count() == 15
+    assert rows.count() == 17
     for row in rows.select_related("step"):
         assert row.to_due == row.from_due + days(14)
         assert row.from_status == row.to_status == row.step.status
@@ -618,7 +621,7 @@ def test_pause_and_resume_ten_days_later_moves_open_deadlines(started_integratio
     assert "10 calendar days paused since 9 Mar 2026" in resumed.note
 
     moves = StepChange.objects.filter(step__integration=started_integration, from_due__isnull=False)
-    assert moves.count() == 13  # the open steps planned on or after the pause's first day
+    assert moves.count() == 15  # the open steps planned on or after the pause's first day
     for move in moves.select_related("step"):
         assert (move.from_due, move.to_due) == (PLANNED_DUE[move.step.code], due[move.step.code])
         assert (move.source, move.at, move.by_name) == (ChangeSource.SYSTEM, at("2026-03-19"), "bob (Slack)")

@@ -88,7 +88,7 @@ def test_seed_demo_builds_a_varied_portfolio_once(seeded, settings):
     assert len([i for i in integrations if i.days_overdue() > 0]) >= 4
     assert {i.ball_side for i in integrations} >= {"tradingview", "partner"}
     # Every step's history starts with its planning row, written at kick-off.
-    assert StepChange.objects.filter(from_status="").count() == 12 * 15
+    assert StepChange.objects.filter(from_status="").count() == 12 * 17
 
     again = seed()
     assert "Demo portfolio: 0 partner(s) added, 12 already there." in again

@@ -17,7 +17,7 @@ from tests.integrations.helpers import KICKOFF, STEP_CODES, ctx, days, on, step
 pytestmark = pytest.mark.django_db
 
 FIXES = "smoke-test-fixes"
-NEXT = "final-testing"
+NEXT = "final-testing-1"
 
 
 @pytest.fixture

@@ -128,11 +128,11 @@ def test_launch_is_heard_in_both_channels_and_mailed_to_the_partner_contacts(run
     email = OutboxMessage.objects.get(kind=K.LAUNCH_EMAIL)
     assert email.channel == ""
     assert email.emails == ["dan@acme.example", "carla@acme.example"]  # primary contact first
-    assert running.launched_on == d(3, 23)
-    assert f"{running} is now open to all TradingView users (launched on 23 Mar 2026)" in email.text
+    assert running.launched_on == d(3, 25)  # one step a working day from 3 Mar: the 17th
+    assert f"{running} is now open to all TradingView users (launched on 25 Mar 2026)" in email.text
     # Delivery takes an e-mail's first line as its subject: it says what happened, then the greeting.
     subject, blank, greeting = email.text.splitlines()[:3]
-    assert subject == f"{running} is live on TradingView: open to all users since 23 Mar 2026"
+    assert subject == f"{running} is live on TradingView: open to all users since 25 Mar 2026"
     assert (blank, greeting) == ("", "Hello,")
 
 

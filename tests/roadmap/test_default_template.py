@@ -1,4 +1,8 @@
-"""The default roadmap installed by the data migration follows TradingView's process row by row."""
+"""The default roadmap installed by the data migrations follows TradingView's process row by row.
+
+Version 2, the newest, holds final testing as two dated rounds; version 1, which running
+integrations may still follow, keeps its fifteen rows.
+"""
 
 import pytest
 
@@ -69,21 +73,20 @@ EXPECTED = [
         {"slack", "jira"},
         "always",
     ),
-    (11, "final-testing", "tradingview", 6, "Final testing", None, None, {"jira"}, "always"),
-    (
-        12,
-        "final-testing-fixes",
-        "partner",
-        6,
-        "Fixing possible issues (final testing)",
-        9,
-        None,
-        {"slack", "jira"},
-        "always",
-    ),
-    (13, "closed-release", "tradingview", 7, "Closed release", None, None, {"slack"}, "always"),
-    (14, "beta-testing", "partner", 7, "Beta testing", 10, None, {"slack"}, "always"),
-    (15, "open-to-all-users", "tradingview", None, "Open to all users", 11, 12, {"email", "slack"}, "always"),
+    (11, "final-testing-1", "tradingview", 6, "Final testing, round 1", None, None, {"jira"}, "always"),
+    (12, "final-testing-fixes-1", "partner", 6, "Fixing round-1 issues", 8, None, {"slack", "jira"}, "always"),
+    (13, "final-testing-2", "tradingview", 6, "Final testing, round 2", None, None, {"jira"}, "always"),
+    (14, "final-testing-fixes", "partner", 6, "Fixing round-2 issues", 9, None, {"slack", "jira"}, "always"),
+    (15, "closed-release", "tradingview", 7, "Closed release", None, None, {"slack"}, "always"),
+    (16, "beta-testing", "partner", 7, "Beta testing", 10, None, {"slack"}, "always"),
+    (17, "open-to-all-users", "tradingview", None, "Open to all users", 11, 12, {"email", "slack"}, "always"),
+]
+VERSION_1_CODES = [row[1] for row in EXPECTED[:10]] + [
+    "final-testing",
+    "final-testing-fixes",
+    "closed-release",
+    "beta-testing",
+    "open-to-all-users",
 ]
 
 # (TradingView task, partner task) of numbered pairs 2-7.
@@ -92,13 +95,19 @@ PAIRS = [
     ("sandbox-access", "sandbox-development"),
     ("request-production-urls", "production-deployment"),
     ("smoke-testing", "smoke-test-fixes"),
-    ("final-testing", "final-testing-fixes"),
+    ("final-testing-1", "final-testing-fixes-1"),
+    ("final-testing-2", "final-testing-fixes"),
     ("closed-release", "beta-testing"),
 ]
 
 
 @pytest.fixture
 def template():
+    return RoadmapTemplate.objects.get(key="tradingview-rest-api", version=2)
+
+
+@pytest.fixture
+def version_1():
     return RoadmapTemplate.objects.get(key="tradingview-rest-api", version=1)
 
 
@@ -108,17 +117,33 @@ def steps(template):
 
 
 @pytest.mark.django_db
-def test_installed_once_as_version_1_and_not_frozen(template):
-    assert list(RoadmapTemplate.objects.filter(key="tradingview-rest-api").values_list("version", flat=True)) == [1]
-    assert template.name == "TradingView REST API integration"
-    assert template.is_frozen is False
+def test_installed_once_as_versions_1_and_2_and_not_frozen(template, version_1):
+    versions = RoadmapTemplate.objects.filter(key="tradingview-rest-api").values_list("version", flat=True)
+    assert list(versions) == [2, 1]
+    assert template.name == version_1.name == "TradingView REST API integration"
+    assert template.is_frozen is False and version_1.is_frozen is False
+    # New kick-offs take the newest version.
     assert RoadmapTemplate.latest("tradingview-rest-api") == template
 
 
 @pytest.mark.django_db
-def test_has_exactly_the_fifteen_rows_of_the_process(steps):
-    assert [s.position for s in steps] == list(range(1, 16))
+def test_has_exactly_the_seventeen_rows_of_the_process(steps):
+    assert [s.position for s in steps] == list(range(1, 18))
     assert [s.code for s in steps] == [row[1] for row in EXPECTED]
+
+
+@pytest.mark.django_db
+def test_version_1_keeps_final_testing_as_one_step_for_the_integrations_on_it(version_1):
+    steps = list(version_1.steps.order_by("position"))
+    assert [s.code for s in steps] == VERSION_1_CODES
+    by_code = {s.code: s for s in steps}
+    assert by_code["final-testing-fixes"].jira_bug_labels == ["final-test-1", "final-test-2"]
+    assert by_code["final-testing-fixes"].depends_on == ["final-testing"]
+    assert by_code["request-production-urls"].handovers == ["staging_url"]
+    assert all(s.prepared_ahead and s.keeps_days is None for s in steps)
+    assert {code: due for code, (_, due) in plan_due_dates(steps, KICKOFF).items()}["final-testing-fixes"] == (
+        PLANNED_DUE["final-testing-fixes"]
+    )
 
 
 @pytest.mark.django_db
@@ -141,13 +166,14 @@ def test_row_matches_the_process(template, row):
 @pytest.mark.django_db
 def test_partner_steps_are_numbered_1_to_7_in_order(steps):
     partner = [s for s in steps if s.side == "partner"]
-    assert [s.number for s in partner] == [1, 2, 3, 4, 5, 6, 7]
-    assert [s.position for s in partner] == [3, 4, 6, 8, 10, 12, 14]
+    assert [s.number for s in partner] == [1, 2, 3, 4, 5, 6, 6, 7]
+    assert [s.position for s in partner] == [3, 4, 6, 8, 10, 12, 14, 16]
 
 
 @pytest.mark.django_db
 def test_partner_due_weeks(steps):
-    assert [s.due_week for s in steps if s.side == "partner"] == [4, 4, 5, 6, 7, 9, 10]
+    # The seed's 4, 4, 5, 6, 7, 9, 10, and week 8: the round-1 date within its two weeks of final testing.
+    assert [s.due_week for s in steps if s.side == "partner"] == [4, 4, 5, 6, 7, 8, 9, 10]
 
 
 @pytest.mark.django_db
@@ -180,8 +206,10 @@ def test_dependencies_are_exact(steps):
         "production-deployment": ["request-production-urls"],
         "smoke-testing": ["production-deployment"],
         "smoke-test-fixes": ["smoke-testing"],
-        "final-testing": ["smoke-test-fixes"],
-        "final-testing-fixes": ["final-testing"],
+        "final-testing-1": ["smoke-test-fixes"],
+        "final-testing-fixes-1": ["final-testing-1"],
+        "final-testing-2": ["final-testing-fixes-1"],
+        "final-testing-fixes": ["final-testing-2"],
         "closed-release": ["final-testing-fixes"],
         "beta-testing": ["closed-release"],
         "open-to-all-users": ["beta-testing"],
@@ -209,18 +237,26 @@ def test_tradingview_task_is_prerequisite_of_its_partner_task(steps, tradingview
 def test_every_pair_has_its_tradingview_task_before_its_partner_task(steps):
     for number in range(1, 8):
         pair = [s for s in steps if s.number == number]
-        assert [s.side for s in pair] == ["tradingview", "partner"], number
-        assert pair[0].position < pair[1].position
+        rounds = 2 if number == 6 else 1  # final testing: two rounds
+        assert [s.side for s in pair] == ["tradingview", "partner"] * rounds, number
+        assert [s.position for s in pair] == sorted(s.position for s in pair)
 
 
 @pytest.mark.django_db
-def test_final_testing_checklist_has_two_rounds(template):
-    step = template.steps.get(code="final-testing")
-    texts = [item["text"] for item in step.checklist]
-    assert [t for t in texts if t.startswith("Final testing, round")] == [
-        "Final testing, round 1",
-        "Final testing, round 2",
-    ]
+def test_final_testing_is_two_rounds_each_with_its_fixes(template):
+    by_code = {s.code: s for s in template.steps.all()}
+    testing = [by_code["final-testing-1"], by_code["final-testing-2"]]
+    fixes = [by_code["final-testing-fixes-1"], by_code["final-testing-fixes"]]
+    assert [s.checklist[0]["text"] for s in testing] == ["Final testing, round 1", "Final testing, round 2"]
+    # A round tests the fixes before it: never prepared during the partner's week.
+    assert [s.prepared_ahead for s in testing] == [False, False]
+    # Each round's fixes keep the 2 working days left in their week after the round's 3.
+    assert [s.keeps_days for s in fixes] == [2, 2]
+    assert [s.jira_bug_labels for s in fixes] == [["final-test-1"], ["final-test-2"]]
+    assert [s.checklist[-1]["text"] for s in fixes] == ["Fixes checked by TradingView"] * 2
+    # The closed release waits for the round-2 fixes, and for no open UX bug.
+    assert by_code["closed-release"].depends_on == ["final-testing-fixes"]
+    assert by_code["closed-release"].held_by_ux_bugs
 
 
 @pytest.mark.django_db
@@ -250,6 +286,7 @@ def test_labels(template):
     assert by_code["endpoints-implementation"].due_label == "week 4"
     assert by_code["sandbox-access"].due_label == "3 working days after it becomes actionable"
     assert by_code["open-to-all-users"].due_label == "weeks 11-12"
+    assert by_code["final-testing-fixes-1"].due_label == "week 8, at least 2 working days after the hand-over"
 
 
 @pytest.mark.django_db
@@ -261,7 +298,8 @@ def test_tradingview_tasks_have_a_turnaround_of_three_working_days(steps):
         "sandbox-access": 3,
         "request-production-urls": 3,
         "smoke-testing": 3,
-        "final-testing": 3,
+        "final-testing-1": 3,
+        "final-testing-2": 3,
         "closed-release": 3,
     }
 

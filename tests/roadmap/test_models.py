@@ -25,6 +25,8 @@ STEP_FIELDS = [
     "due_week",
     "due_week_last",
     "turnaround_days",
+    "prepared_ahead",
+    "keeps_days",
     "depends_on",
     "tells_via",
     "condition",
@@ -125,6 +127,34 @@ def test_a_frozen_template_refuses_new_steps(default_template):
 
 
 # --- step validation ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_days_kept_after_a_hand_over_belong_to_a_step_with_a_due_week(scratch_template):
+    make_step(scratch_template, due_week=8, keeps_days=2).full_clean()
+    make_step(scratch_template, due_week=1, keeps_days=5).full_clean()
+    cases = [
+        ({"side": "tradingview", "due_week": None, "keeps_days": 2}, "Only a step with a due week keeps days"),
+        ({"due_week": 1, "keeps_days": 6}, "Keep between 1 and 5 working days (the step's 1 weeks)"),
+        ({"due_week": 8, "keeps_days": 0}, "Keep between 1 and 40 working days"),
+    ]
+    for fields, message in cases:
+        with pytest.raises(ValidationError) as excinfo:
+            make_step(scratch_template, **fields).full_clean()
+        assert list(excinfo.value.message_dict) == ["keeps_days"], fields
+        assert excinfo.value.message_dict["keeps_days"][0].startswith(message), fields
+
+
+@pytest.mark.django_db
+def test_only_a_task_without_a_due_week_can_be_not_prepared_ahead(scratch_template):
+    make_step(scratch_template, side="tradingview", due_week=None, prepared_ahead=False).full_clean()
+    with pytest.raises(ValidationError) as excinfo:
+        make_step(scratch_template, due_week=8, prepared_ahead=False).full_clean()
+    assert excinfo.value.message_dict == {
+        "prepared_ahead": [
+            "Only a task without a due week can be prepared during the other side's week; leave it ticked."
+        ]
+    }
 
 
 @pytest.mark.django_db
@@ -395,7 +425,7 @@ def test_new_version_copies_every_step(default_template):
     v2 = default_template.new_version()
     assert (v2.key, v2.version, v2.name, v2.description) == (
         KEY,
-        2,
+        3,  # after the newest, version 2
         default_template.name,
         default_template.description,
     )
@@ -419,12 +449,12 @@ def test_new_version_copies_turnaround_days(default_template):
 
 @pytest.mark.django_db
 def test_latest_returns_the_newest_version(default_template):
-    assert RoadmapTemplate.latest(KEY) == default_template
-    v2 = default_template.new_version()
-    assert RoadmapTemplate.latest(KEY) == v2
+    assert RoadmapTemplate.latest(KEY) == RoadmapTemplate.objects.get(key=KEY, version=2)
     v3 = default_template.new_version()
-    assert v3.version == 3
     assert RoadmapTemplate.latest(KEY) == v3
+    v4 = default_template.new_version()
+    assert v4.version == 4
+    assert RoadmapTemplate.latest(KEY) == v4
 
 
 @pytest.mark.django_db

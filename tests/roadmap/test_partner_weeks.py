@@ -3,6 +3,9 @@
 The partner keeps the week the roadmap gives it between weeks 4-5, 5-6, 6-7 and 9-10: TradingView
 prepares while the partner finishes the step before and hands over on that step's due date, and a
 partner step keeps at least the roadmap's week after TradingView's hand-over, whatever the holidays.
+Final testing's two rounds share the roadmap's weeks 8-9: each round's fixes keep the working days
+left in their week after TradingView's testing (``keeps_days``), and the two rounds together get the
+roadmap's two weeks.
 """
 
 from datetime import date, timedelta
@@ -55,10 +58,18 @@ def test_no_partner_step_gets_less_than_the_roadmaps_week(kickoff, calendars):
             handed_over = plan[code][1]
             due = plan[step.code][1]
             has = working_days_between(handed_over, due, partner_off)
-            assert has >= seed_week(step, kickoff, partner_off), (step.code, code, handed_over, due)
+            # Where the seed gives the step a week of its own; a final-testing round's fixes keep theirs.
+            least = seed_week(step, kickoff, partner_off) if step.keeps_days is None else step.keeps_days
+            assert has >= least, (step.code, code, handed_over, due)
             assert handed_over >= max((plan[c][1] for c in by_code[code].depends_on), default=kickoff)
             checked += 1
-    assert checked == 6  # the autotests, sandbox, production, smoke fixes, final fixes and beta testing
+    # The autotests, sandbox, production, smoke fixes, both rounds' fixes and beta testing.
+    assert checked == 7
+    # The seed's two weeks of final testing (weeks 8-9) hold both rounds, the partner's deadline kept.
+    both_rounds = working_days_between(plan["smoke-test-fixes"][1], plan["final-testing-fixes"][1], partner_off)
+    seed_weeks = working_days_between(weeks_after(kickoff, 7), weeks_after(kickoff, 9), partner_off)
+    assert both_rounds >= seed_weeks
+    assert plan["final-testing-fixes"][1] >= weeks_after(kickoff, 9)
 
 
 def test_the_seed_plan_gives_each_side_its_days():
@@ -71,8 +82,10 @@ def test_the_seed_plan_gives_each_side_its_days():
     assert days["smoke-test-fixes"] == days["beta-testing"] == 5
     assert days["sandbox-access"] == days["request-production-urls"] == days["smoke-testing"] == 0
     assert days["closed-release"] == 0
-    # Where the roadmap gives the partner two weeks, both fit: TradingView's turnaround, then the rest.
-    assert days["final-testing"] == 3 and days["final-testing-fixes"] == 7
+    # The roadmap's two weeks of final testing hold two rounds: TradingView's testing (3 working days,
+    # after the fixes it tests), then the partner's fixes (the 2 left in the week), twice.
+    assert days["final-testing-1"] == days["final-testing-2"] == 3
+    assert days["final-testing-fixes-1"] == days["final-testing-fixes"] == 2
     # A side's own steps run side by side: the partner passes its autotests while building its endpoints.
     assert days["endpoints-implementation"] == 20 and days["passing-autotests"] == 17
     assert days["slack-jira-onboarding"] == days["autotests-configuration"] == 3

@@ -15,6 +15,7 @@ from roadmap.schedule import (
     next_working_day,
     plan_due_dates,
     prepares_during_week,
+    side_days,
     weeks_after,
     working_days_between,
 )
@@ -37,12 +38,24 @@ def default_steps():
             due_week_last=row.get("due_week_last"),
             depends_on=list(row["depends_on"]),
             turnaround_days=row.get("turnaround_days", 3),
+            prepared_ahead=row.get("prepared_ahead", True),
+            keeps_days=row.get("keeps_days"),
         )
         for position, row in enumerate(STEPS, start=1)
     ]
 
 
-def step(position, code, due_week=None, due_week_last=None, side="partner", depends_on=(), turnaround_days=3):
+def step(
+    position,
+    code,
+    due_week=None,
+    due_week_last=None,
+    side="partner",
+    depends_on=(),
+    turnaround_days=3,
+    prepared_ahead=True,
+    keeps_days=None,
+):
     return SimpleNamespace(
         position=position,
         code=code,
@@ -51,6 +64,8 @@ def step(position, code, due_week=None, due_week_last=None, side="partner", depe
         due_week_last=due_week_last,
         depends_on=list(depends_on),
         turnaround_days=turnaround_days,
+        prepared_ahead=prepared_ahead,
+        keeps_days=keeps_days,
     )
 
 
@@ -277,7 +292,7 @@ def test_tradingview_tasks_for_each_weekday_kickoff(kickoff, onboarding, sandbox
 @pytest.mark.parametrize("kickoff", KICKOFFS, ids=KICKOFF_IDS)
 def test_default_plan_due_dates_are_working_days(kickoff):
     plan = plan_due_dates(default_steps(), kickoff)
-    assert len(plan) == 15
+    assert len(plan) == 17
     for code, (start, due) in plan.items():
         assert is_working_day(due), code
         if start is not None:
@@ -377,6 +392,42 @@ def test_a_task_between_partner_weeks_one_week_apart_is_due_with_the_step_before
     # Otherwise: its 3 working days' turnaround after it.
     assert plan["prepare"] == (None, prepare_due)
     assert prepares_during_week(steps[1], steps) == (next_week == 5)
+
+
+def test_testing_rounds_are_not_prepared_ahead_and_their_fixes_keep_the_rest_of_the_week():
+    # Two rounds in weeks 8-9 after fixes due week 7 (Monday 20 Apr): without the two fields the weeks
+    # alone say round 1 is prepared during the partner's week (due Monday 20 Apr, with nothing to test)
+    # and its fixes keep a whole week after it.
+    def rounds(**fields):
+        return [
+            step(1, "smoke-fixes", 7),
+            step(2, "round-1", side="tradingview", depends_on=["smoke-fixes"], **fields.get("testing", {})),
+            step(3, "fixes-1", 8, depends_on=["round-1"], **fields.get("fixes", {})),
+            step(4, "round-2", side="tradingview", depends_on=["fixes-1"], **fields.get("testing", {})),
+            step(5, "fixes-2", 9, depends_on=["round-2"], **fields.get("fixes", {})),
+            step(6, "release", side="tradingview", depends_on=["fixes-2"]),
+            step(7, "beta", 10, depends_on=["release"]),
+        ]
+
+    by_weeks = rounds()
+    assert prepares_during_week(by_weeks[1], by_weeks) and prepares_during_week(by_weeks[3], by_weeks)
+    steps = rounds(testing={"prepared_ahead": False}, fixes={"keeps_days": 2})
+    assert not prepares_during_week(steps[1], steps) and not prepares_during_week(steps[3], steps)
+    plan = plan_due_dates(steps, KICKOFF)
+    assert {code: due for code, (_, due) in plan.items()} == {
+        "smoke-fixes": date(2026, 4, 20),
+        "round-1": date(2026, 4, 23),  # Thursday: 3 working days of testing
+        "fixes-1": date(2026, 4, 27),  # week 8: the 2 working days left
+        "round-2": date(2026, 4, 30),
+        "fixes-2": date(2026, 5, 4),  # week 9
+        "release": date(2026, 5, 4),  # still prepared during the partner's week 9
+        "beta": date(2026, 5, 11),
+    }
+    days = side_days(steps, plan, KICKOFF)
+    assert [days[c] for c in ("round-1", "fixes-1", "round-2", "fixes-2")] == [3, 2, 3, 2]
+    # Not prepared ahead but a whole week kept: round 1's fixes push every later deadline by days.
+    pushed = plan_due_dates(rounds(testing={"prepared_ahead": False}), KICKOFF)
+    assert pushed["fixes-1"][1] == date(2026, 4, 30) and pushed["beta"][1] == date(2026, 5, 19)  # not 11 May
 
 
 def test_a_task_waiting_on_no_partner_step_keeps_its_turnaround():

@@ -114,11 +114,12 @@ PORTFOLIO = [
         4,
         paused_days_ago=12,
     ),
-    DemoStory("Juniper Prime", "broker", "Asia/Tokyo", "both", ["stocks", "bonds"], "exchange_mapping", 10, 13),
+    # From here on past final testing's two rounds (steps 11-14 of the newest roadmap).
+    DemoStory("Juniper Prime", "broker", "Asia/Tokyo", "both", ["stocks", "bonds"], "exchange_mapping", 10, 15),
     DemoStory(
-        "Kestrel Coin", "exchange", "Asia/Dubai", "data", ["crypto"], "own_feed", 11, 14, late={"beta-testing": 3}
+        "Kestrel Coin", "exchange", "Asia/Dubai", "data", ["crypto"], "own_feed", 11, 16, late={"beta-testing": 3}
     ),
-    DemoStory("Lumen Markets", "broker", "America/Sao_Paulo", "both", ["stocks"], "exchange_mapping", 14, 15),
+    DemoStory("Lumen Markets", "broker", "America/Sao_Paulo", "both", ["stocks"], "exchange_mapping", 14, 17),
 ]
 
 

@@ -286,7 +286,7 @@ def test_history_merges_step_changes_and_events_newest_first_in_words(admin_clie
     response = admin_client.get(change_url(started_integration))
 
     history = response.context["history"]
-    assert history.total == 1 + 15 + 2 + 1
+    assert history.total == 1 + 17 + 2 + 1
     assert [(f"{r.at:%Y-%m-%d %H:%M}", r.subject, r.change, r.who, r.source, r.note) for r in history.rows[:5]] == [
         ("2026-03-05 10:00", "Integration", "Paused on 5 Mar 2026", "alice", "Web", "Partner's budget review."),
         ("2026-03-04 10:00", STEP_LABELS["slack-jira-onboarding"], "In progress → Blocked", "alice", "Web",
@@ -294,13 +294,13 @@ def test_history_merges_step_changes_and_events_newest_first_in_words(admin_clie
         ("2026-03-03 10:00", STEP_LABELS["slack-jira-onboarding"], "Not started → In progress", "alice", "Web", ""),
         ("2026-03-02 09:00", "Integration", "Kicked off on 2 Mar 2026", "alice", "Web", ""),
         ("2026-03-02 09:00", STEP_LABELS["slack-jira-onboarding"], "Planned: Not started; due 5 Mar 2026", "alice",
-         "Web", "Planned from TradingView REST API integration v1 for a kick-off on 2 Mar 2026."),
+         "Web", "Planned from TradingView REST API integration v2 for a kick-off on 2 Mar 2026."),
     ]  # fmt: skip
     page = text(response)
     assert "History" in page
     assert "In progress → Blocked" in page
     assert "in_progress" not in page
-    assert "19 changes." in page
+    assert "21 changes." in page
     # The history replaces the separate events inline.
     assert "events-TOTAL_FORMS" not in response.content.decode()
 
@@ -682,6 +682,9 @@ def test_a_steps_page_says_when_it_is_due_as_the_template_page_does(admin_client
         return re.search(r"Due: (.+?) Window start:", page).group(1)
 
     assert due("sandbox-access") == "With the partner's step before it (prepared during the partner's week)"
-    assert due("final-testing") == "3 working days after it becomes actionable"
+    assert due("final-testing-2") == (
+        "3 working days after it becomes actionable (not prepared ahead: it works on what the partner hands over)"
+    )
+    assert due("final-testing-fixes-1") == "Week 8, at least 2 working days after the hand-over"
     assert due("endpoints-implementation") == "Week 4"
     assert due("open-to-all-users") == "Weeks 11-12"

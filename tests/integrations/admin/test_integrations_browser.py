@@ -65,7 +65,7 @@ def test_pm_kicks_off_and_moves_steps_in_the_admin(page, pm, integration):
     assert "Kicked off" in page.locator("ul.messagelist").inner_text()
     integration.refresh_from_db()
     assert str(integration.kickoff_on) == "2026-11-02"
-    assert integration.steps.count() == 15
+    assert integration.steps.count() == 17
 
     # "Mark done" is not offered while prerequisites are open; forcing it is refused, with the reason.
     blocked = IntegrationStep.objects.get(integration=integration, code="passing-autotests")
@@ -175,6 +175,6 @@ def test_integrations_list_and_page_fit_a_1440_screen(page, pm):
     assert_fits_the_screen(page)
 
     page.goto(f"/admin/roadmap/roadmaptemplate/{ib.template_id}/change/")
-    assert page.locator("table.template-steps tbody tr").count() == 15
+    assert page.locator("table.template-steps tbody tr").count() == 17
     page.screenshot(path=f"{SCREENSHOTS}/admin-template.png", full_page=True)
     assert_fits_the_screen(page)

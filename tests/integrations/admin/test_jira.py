@@ -33,7 +33,8 @@ ONBOARDING = "1 · TradingView · Slack/Jira onboarding"
 AUTOTESTS = "2 · TradingView · REST API autotests configuration"
 SANDBOX = "3 · TradingView · Sandbox access configuration"
 SMOKE_FIXES = "5 · Partner · Fixing possible issues (smoke tests)"
-FINAL_FIXES = "6 · Partner · Fixing possible issues (final testing)"
+FINAL_FIXES_1 = "6 · Partner · Fixing round-1 issues"
+FINAL_FIXES = "6 · Partner · Fixing round-2 issues"
 CLOSED_RELEASE = "7 · TradingView · Closed release"
 
 
@@ -706,8 +707,8 @@ def test_integration_page_shows_open_bugs_by_fixing_step_and_round_and_each_step
         "Jira project ACME: 6 issues · add an issue by its key "
         "Fixing step Testing round Open bugs "
         f"{SMOKE_FIXES} smoke-test 1 open, holding the step: ACME-2 In Progress · UX "
-        f"{FINAL_FIXES} final-test-1 None open. "
-        "final-test-2 1 open, holding the step: ACME-4 Reopened "
+        f"{FINAL_FIXES_1} final-test-1 None open. "
+        f"{FINAL_FIXES} final-test-2 1 open, holding the step: ACME-4 Reopened "
         "no round label (linked by hand) 1 open, holding the step: ACME-5 In Progress · linked by hand "
         f"{CLOSED_RELEASE} bugs affecting the UX (any round) Open, holding the step: ACME-2 In Progress · UX "
         "Step Linked Jira issues "
@@ -729,7 +730,7 @@ def test_integration_page_query_count_does_not_grow_with_issues(admin_client, ac
 
     for n in range(2, 11):
         if n % 3 == 0:
-            bug(acme, f"ACME-{n}", "final-testing-fixes", "final-test-1", ux=True)
+            bug(acme, f"ACME-{n}", "final-testing-fixes-1", "final-test-1", ux=True)
         elif n % 3 == 1:
             issue(acme, f"ACME-{n}", code=STEP_CODES[n], linked_in_admin=True)
         else:

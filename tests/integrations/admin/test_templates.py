@@ -89,7 +89,7 @@ def test_frozen_template_shows_its_steps_in_words_only(admin_client, frozen):
     assert response.status_code == 200
 
     rows = summary_rows(response)
-    assert len(rows) == 15
+    assert len(rows) == 17
     assert rows[0] == [
         "1",
         "1 · TradingView",
@@ -111,8 +111,8 @@ def test_frozen_template_shows_its_steps_in_words_only(admin_client, frozen):
         "[Data endpoints autotests pass in Jenkins (only if: Data part with crypto, forex or CFD data)]",
         "Trading part, or data autotests apply Tells via Slack",
     ]
-    assert rows[14][:6] == [
-        "15",
+    assert rows[16][:6] == [
+        "17",
         "TradingView",
         "Open to all users open-to-all-users",
         "weeks 11-12",
@@ -129,9 +129,16 @@ def test_frozen_template_shows_its_steps_in_words_only(admin_client, frozen):
     for code in ("sandbox-access", "request-production-urls", "smoke-testing", "closed-release"):
         assert days[code] == "TradingView: 0 working days", code
         assert unescape(due[code]) == "with the partner's step before it (prepared during the partner's week)", code
-    assert days["final-testing"] == "TradingView: 3 working days"
-    assert due["final-testing"] == "3 working days after it becomes actionable"
-    assert days["final-testing-fixes"] == "Partner: 7 working days"
+    # Final testing's two rounds share weeks 8-9: TradingView's 3 working days of testing after the
+    # fixes it tests, then the 2 left in the week for the partner's fixes, twice.
+    for code in ("final-testing-1", "final-testing-2"):
+        assert days[code] == "TradingView: 3 working days", code
+        assert unescape(due[code]) == (
+            "3 working days after it becomes actionable (not prepared ahead: it works on what the partner hands over)"
+        ), code
+    for code, week in (("final-testing-fixes-1", 8), ("final-testing-fixes", 9)):
+        assert days[code] == "Partner: 2 working days", code
+        assert due[code] == f"week {week}, at least 2 working days after the hand-over", code
     html = response.content.decode()
     # No raw JSON, no editable steps: the readable table only.
     assert '{"text"' not in html and "&quot;text&quot;" not in html
@@ -145,12 +152,12 @@ def test_frozen_template_shows_its_steps_in_words_only(admin_client, frozen):
 @pytest.mark.django_db
 def test_draft_template_shows_the_table_and_stays_editable(admin_client, draft):
     response = admin_client.get(change_url(draft))
-    assert len(summary_rows(response)) == 15
+    assert len(summary_rows(response)) == 17
     html = response.content.decode()
     # The readable table, then the editor of the draft's steps.
     assert html.index('id="section-steps"') < html.index('id="steps-group"')
     data = form_data(response)
-    assert data["steps-TOTAL_FORMS"] == 15
+    assert data["steps-TOTAL_FORMS"] == 17
     title = next(k for k, v in data.items() if v == "Sandbox access configuration")
     data[title] = "Sandbox access and test plan"
 
@@ -180,6 +187,32 @@ def test_saving_a_draft_that_cannot_be_planned_is_refused_with_each_problem(admi
         "Partner step 'endpoints-implementation' has no due week.",
         "The last step, 'open-to-all-users', is the launch and needs its window (a due week and a last week).",
     ]
+
+
+@pytest.mark.django_db
+def test_the_editor_refuses_days_kept_or_not_prepared_ahead_where_they_mean_nothing(admin_client, draft):
+    data = form_data(admin_client.get(change_url(draft)))
+    task = next(k for k, v in data.items() if v == "sandbox-access").removesuffix("-code")
+    data[f"{task}-keeps_days"] = "2"
+    partner = next(k for k, v in data.items() if v == "sandbox-development").removesuffix("-code")
+    del data[f"{partner}-prepared_ahead"]  # unticked
+    fixes = next(k for k, v in data.items() if v == "final-testing-fixes-1").removesuffix("-code")
+    data[f"{fixes}-keeps_days"] = "41"  # more than its 8 weeks
+
+    refused = admin_client.post(change_url(draft), data)
+
+    assert refused.status_code == 200  # the form again, with the errors
+    forms = {form["code"].value(): form for form in refused.context["inline_admin_formsets"][0].formset.forms}
+    assert forms["sandbox-access"].errors["keeps_days"] == [
+        "Only a step with a due week keeps days after a hand-over; a task without one is due its turnaround after it."
+    ]
+    assert forms["sandbox-development"].errors["prepared_ahead"] == [
+        "Only a task without a due week can be prepared during the other side's week; leave it ticked."
+    ]
+    assert forms["final-testing-fixes-1"].errors["keeps_days"] == [
+        "Keep between 1 and 40 working days (the step's 8 weeks); empty keeps the roadmap's week."
+    ]
+    assert draft.steps.get(code="final-testing-fixes-1").keeps_days == 2  # nothing saved
 
 
 # --- versions in use are kept ---------------------------------------------------------------------
@@ -237,8 +270,9 @@ def test_templates_list_counts_steps_and_integrations(admin_client, frozen, draf
     IntegrationFactory(template=frozen, tv_pm=pm)
     response = admin_client.get(CHANGELIST)
     rows = {t.version: (t.step_count, t.integration_count) for t in response.context["cl"].result_list}
-    assert rows == {1: (15, 2), 2: (15, 0)}
-    assert [t.version for t in response.context["cl"].result_list] == [2, 1]
+    # Version 1 (fifteen steps) stays for the integrations on it; 2 has final testing's two rounds.
+    assert rows == {1: (15, 0), 2: (17, 2), 3: (17, 0)}
+    assert [t.version for t in response.context["cl"].result_list] == [3, 2, 1]
 
 
 @pytest.mark.django_db

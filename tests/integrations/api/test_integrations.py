@@ -266,7 +266,7 @@ def test_staff_create_and_kick_off_in_one_request(staff_api, partner, pm):
     assert response.status_code == 201, response.content
     created = Integration.objects.get(pk=response.json()["id"])
     assert created.kickoff_on.isoformat() == "2026-11-30"
-    assert created.steps.count() == 15
+    assert created.steps.count() == 17
     event = IntegrationEvent.objects.get(integration=created, kind="kicked_off")
     assert event.source == ChangeSource.API and event.by == pm
 

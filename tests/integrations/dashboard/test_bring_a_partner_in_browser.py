@@ -61,7 +61,7 @@ def test_a_pm_brings_a_new_partner_in_from_nothing(page):
     page.fill("#id_slack_channel_id", "C0NIMBUS1")
     page.click("button:has-text('Show the plan')")
     page.wait_for_selector("#planned")
-    assert page.locator("#planned tbody tr").count() == 15
+    assert page.locator("#planned tbody tr").count() == 17
     assert "Planned launch" in page.locator("#planned").inner_text()
     assert not Integration.objects.exists()  # shown, not made
     assert shoot(page, "new-integration") <= 390

@@ -36,7 +36,7 @@ def test_pm_completes_a_task_and_the_ball_moves_to_the_partner(page, pm, started
     # The timeline renders as an SVG with one row a step and its title.
     svg = page.locator("#timeline svg")
     assert svg.is_visible()
-    assert page.locator("#timeline svg g.row").count() == 15
+    assert page.locator("#timeline svg g.row").count() == 17
     assert svg.bounding_box()["width"] > 800
     page.locator("#timeline").screenshot(path=str(SCREENSHOTS / "integration-timeline.png"))
 

@@ -46,7 +46,7 @@ def test_feed_holds_every_open_deadline(client, pm):
     expected = IntegrationStep.objects.filter(
         integration__in=[first, second], status__in=OPEN_STATUSES, due_date__isnull=False
     )
-    assert len(events) == expected.count() == 29  # 15 + 15 steps, one done
+    assert len(events) == expected.count() == 33  # 17 + 17 steps, one done
     by_uid = {str(e["UID"]): e for e in events}
     for s in expected:
         event = by_uid[f"integration-step-{s.pk}@testserver"]

@@ -39,7 +39,11 @@ def complete_all(pm, integration, first_day, every_days):
 
 @pytest.fixture
 def portfolio(pm):
-    """Two running integrations (A, B) and two launched ones (C in March, D in May), all kicked off 2026-03-02."""
+    """Two running integrations (A, B) and two launched ones (C in March, D in May), all kicked off 2026-03-02.
+
+    D does its 17 steps one every 5 days from 7 March: its launch, on 26 May, is a working day after the
+    planned 25 May, the partner's day (its steps ran late and never won the day back).
+    """
     a = kick_off(pm, "Alpha Broker")
     complete(pm, a, "slack-jira-onboarding", date(2026, 3, 4))
     complete(pm, a, "autotests-configuration", date(2026, 3, 6))
@@ -93,15 +97,15 @@ def test_days_per_step_and_on_time_rate(portfolio):
 def test_per_side_days_and_delay_charged(portfolio):
     sides = {s.side: s for s in figures_now()["sides"]}
     tv, partner, both = sides["tradingview"], sides["partner"], sides["both"]
-    assert (tv.spread.count, tv.spread.minimum, tv.spread.median, tv.spread.maximum) == (19, 1, 3, 10)
+    assert (tv.spread.count, tv.spread.minimum, tv.spread.median, tv.spread.maximum) == (21, 1, 3, 10)
     assert (partner.spread.count, partner.spread.minimum, partner.spread.median, partner.spread.maximum) == (
-        14,
+        16,
         1,
         5,
         30,
     )
-    # A's autotests a day late (TradingView), B's endpoints two days late (partner).
-    assert (tv.delay_days, partner.delay_days, both.delay_days) == (1, 2, 0)
+    # A's autotests a day late (TradingView), B's endpoints two days late and D's launch a day late (partner).
+    assert (tv.delay_days, partner.delay_days, both.delay_days) == (1, 3, 0)
     assert both.spread is None
 
 
@@ -120,33 +124,34 @@ def test_where_running_integrations_are_stuck(portfolio):
 
 
 def test_launches_per_month_fill_the_months_between(portfolio):
-    assert portfolio["G"].launched_on == date(2026, 3, 17)
-    assert portfolio["D"].launched_on == date(2026, 5, 16)
+    assert portfolio["G"].launched_on == date(2026, 3, 19)
+    assert portfolio["D"].launched_on == date(2026, 5, 26)
     assert figures_now()["launches"] == [("2026-03", 1), ("2026-04", 0), ("2026-05", 1)]
 
 
 def test_slip_by_data_type_and_authorisation(portfolio):
-    # Slip: A 1 (crypto, OAuth2 code, fixed token), B 2 (trading only, OAuth2 code), C 0 (stocks, data only), D 0.
+    # Slip: A 1 (crypto, OAuth2 code, fixed token), B 2 (trading only, OAuth2 code), C 0 (stocks, data only),
+    # D 1 (crypto, OAuth2 code, fixed token).
     assert [(i.name, i.slip_days) for i in portfolio.values()] == [
         ("Alpha Broker", 1),
         ("Beta Broker", 2),
         ("Gamma Exchange", 0),
-        ("Delta Exchange", 0),
+        ("Delta Exchange", 1),
     ]
     figures = figures_now()
     S = page.SlipGroup
     assert figures["slip_by_data_type"] == [
+        S("Crypto", integrations=2, total_slip=2, median_slip=1, late=2),
         S("No data part", integrations=1, total_slip=2, median_slip=2, late=1),
-        S("Crypto", integrations=2, total_slip=1, median_slip=0.5, late=1),
         S("Stocks", integrations=1, total_slip=0, median_slip=0, late=0),
     ]
     assert figures["slip_by_trading_auth"] == [
-        S("OAuth2Bearer, code flow", integrations=3, total_slip=3, median_slip=1, late=2),
+        S("OAuth2Bearer, code flow", integrations=3, total_slip=4, median_slip=1, late=3),
         S("No trading part", integrations=1, total_slip=0, median_slip=0, late=0),
     ]
     assert figures["slip_by_data_auth"] == [
+        S("Fixed token", integrations=3, total_slip=2, median_slip=1, late=2),
         S("No data part", integrations=1, total_slip=2, median_slip=2, late=1),
-        S("Fixed token", integrations=3, total_slip=1, median_slip=0, late=1),
     ]
 
 
@@ -234,7 +239,7 @@ def test_page_draws_the_charts_with_labels_and_numbers(portfolio, staff_client):
     assert "<title>2026-04: 0 launches</title>" in html
     assert '<text class="axis-label"' in html and ">launches</text>" in html
     # Delay charged per side, as bars with their numbers.
-    assert "<title>Partner: 2 working days of delay</title>" in html
+    assert "<title>Partner: 3 working days of delay</title>" in html
     assert "<title>TradingView: 1 working days of delay</title>" in html
     # Overdue working days now: A's endpoints 12, B's autotests 10.
     assert "<title>1 · Partner · Data / trading endpoints implementation: 12 working days overdue</title>" in html

@@ -69,8 +69,10 @@ def test_showing_the_plan_writes_nothing_and_gives_the_kick_offs_dates(staff_cli
     assert 'name="confirm"' in html and "The plan for a kick-off on 2 Mar 2026" in html
     planned = response.context["planned"]
     # The same dates the kick-off records.
+    # The new partner keeps Singapore's holidays (from its time zone): Labour Day, Friday 1 May 2026,
+    # gives the round-2 fixes Monday 4 and Tuesday 5 May.
     probe = Integration(
-        partner=Partner(name="x"),
+        partner=Partner(name="x", time_zone="Asia/Singapore", country="SG"),
         template=latest_default_template(),
         parts="both",
         data_types=["crypto", "forex"],

@@ -128,7 +128,7 @@ def test_deliveries_about_new_issues_processed_by_several_workers_end_in_the_new
     assert step(acme, "autotests-configuration").status == StepStatus.IN_PROGRESS
     bug, fixed = JiraIssue.objects.get(key="ACME-23"), JiraIssue.objects.get(key="ACME-24")
     assert (bug.step.code, bug.is_open) == ("smoke-test-fixes", True)
-    assert (fixed.step.code, fixed.affects_ux, fixed.is_open) == ("final-testing-fixes", True, False)
+    assert (fixed.step.code, fixed.affects_ux, fixed.is_open) == ("final-testing-fixes-1", True, False)
 
 
 def test_two_workers_creating_one_issue_at_once_keep_the_newer_whichever_writes_first(acme, monkeypatch):

@@ -230,6 +230,30 @@ def test_a_deleted_task_no_longer_holds_its_step(acme):
     assert step(acme, "slack-jira-onboarding").status == StepStatus.DONE
 
 
+def test_each_final_testing_round_s_bugs_hold_that_round_s_fixes(acme):
+    apply_issue(facts(key="ACME-51", status="Open", category="new", kind="Bug", labels=["final-test-1"]))
+    apply_issue(
+        facts(key="ACME-52", status="In Progress", category="indeterminate", kind="Bug", labels=["final-test-2"])
+    )
+
+    assert JiraIssue.objects.get(key="ACME-51").step.code == "final-testing-fixes-1"
+    assert JiraIssue.objects.get(key="ACME-52").step.code == "final-testing-fixes"
+    round_1 = open_bugs_refusal(step(acme, "final-testing-fixes-1")).message
+    round_2 = open_bugs_refusal(step(acme, "final-testing-fixes")).message
+    assert round_1.endswith("ACME-51 (Open).") and "ACME-52" not in round_1
+    assert round_2.endswith("ACME-52 (In Progress).") and "ACME-51" not in round_2
+
+    # Round 1's bug fixed: its fixes are free, round 2's still held.
+    apply_issue(
+        facts(
+            key="ACME-51", status="Done", category="done", kind="Bug", labels=["final-test-1"],
+            updated="2026-03-21T10:00:00.000+0000",
+        )
+    )  # fmt: skip
+    assert open_bugs_refusal(step(acme, "final-testing-fixes-1")) is None
+    assert open_bugs_refusal(step(acme, "final-testing-fixes")) is not None
+
+
 def test_bugs_of_a_testing_round_hold_the_fixing_step_and_ux_bugs_the_closed_release(acme, pm):
     apply_issue(
         facts(key="ACME-42", status="In Progress", category="indeterminate", kind="Bug", labels=["smoke-test", "ux"])

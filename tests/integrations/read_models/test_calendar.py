@@ -47,7 +47,7 @@ def test_hostile_text_round_trips(pm):
     # The parser leaves an X- property's value as written: it must be written as escaped TEXT.
     assert str(calendar["X-WR-CALNAME"]) == icalendar.vText(f"Integration deadlines · {plain}").to_ical().decode()
     events = calendar.walk("VEVENT")
-    assert len(events) == len(steps) == 15
+    assert len(events) == len(steps) == 17
     by_uid = {str(event["UID"]): event for event in events}
     for s in steps:
         event = by_uid[f"integration-step-{s.pk}@example.com"]
@@ -74,9 +74,9 @@ def test_the_partner_feed_holds_only_the_partners_steps(pm):
     integration = kicked_off(pm, "Acme Broker")
     text = ical_feed("Acme Broker", partner_deadlines(integration.partner), "example.com")
     events = icalendar.Calendar.from_ical(text).walk("VEVENT")
-    assert len(events) == 7
+    assert len(events) == 8
     assert all(" Partner · " in str(e["SUMMARY"]) for e in events)
-    assert integration.steps.filter(side=Side.PARTNER).count() == 7
+    assert integration.steps.filter(side=Side.PARTNER).count() == 8
 
 
 def test_a_feed_of_no_steps_is_an_empty_calendar():

@@ -16,7 +16,7 @@ def test_the_timeline_geometry_puts_each_step_on_its_own_row(started_integration
         now = standing(started_integration)
     steps = list(started_integration.steps.order_by("position"))
     tl = timeline(now, steps)
-    assert len(tl.rows) == 15
+    assert len(tl.rows) == 17
     assert [r.y for r in tl.rows[:2]] == [34, 60]
     launch = tl.rows[-1]
     assert launch.label == "TradingView · Open to all users"

@@ -25,8 +25,8 @@ def test_the_feed_lists_the_partners_open_deadlines_as_all_day_events(client, st
     calendar = icalendar.Calendar.from_ical(response.content)
     events = [e for e in calendar.walk("VEVENT")]
     summaries = [str(e["SUMMARY"]) for e in events]
-    # Only partner-side steps (7), all of Acme's, none of TradingView's tasks.
-    assert len(events) == 7
+    # Only partner-side steps (8), all of Acme's, none of TradingView's tasks.
+    assert len(events) == 8
     assert all(s.startswith("Acme Crypto Exchange: ") and "Partner ·" in s for s in summaries)
     first = events[0]
     assert str(first["DTSTART"].to_ical().decode()) == "20260330"

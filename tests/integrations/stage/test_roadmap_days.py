@@ -25,6 +25,7 @@ def test_the_partner_sees_its_week_for_each_step_and_tradingviews_days(client, p
     # The plan's days: the partner keeps its week before the sandbox, TradingView preparing meanwhile.
     assert rows["3 · Integration development in the Sandbox"] == "5 working days for you"
     assert rows["4 · Deploy to production + send production URL"] == "5 working days for you"
-    assert rows["6 · Fixing possible issues (final testing)"] == "7 working days for you"
     assert rows["3 · Sandbox access configuration"] == "prepared by TradingView during your week"
-    assert rows["6 · Final testing"] == "3 working days for TradingView"
+    # Final testing's two rounds in weeks 8-9: TradingView tests 3 working days, the partner fixes in 2.
+    assert rows["6 · Final testing, round 1"] == rows["6 · Final testing, round 2"] == "3 working days for TradingView"
+    assert rows["6 · Fixing round-1 issues"] == rows["6 · Fixing round-2 issues"] == "2 working days for you"

@@ -66,7 +66,7 @@ def test_the_page_shows_tradingviews_task_resources_channels_and_the_roadmap(cli
     assert MANUAL_URL in html and REST_API_SPEC_URL in html
     assert "you target version <strong>1.9</strong>" in html
     assert "project <strong>ACME</strong>" in html and "channel <strong>C024BE91L</strong>" in html
-    assert html.count('class="side-partner ours') == 7  # the partner's own steps, emphasised
+    assert html.count('class="side-partner ours') == 8  # the partner's own steps, emphasised
     assert "launch window 18 May – 25 May 2026" in html
 
 
