@@ -6,8 +6,9 @@ CPU time, more than its queries. The words and dates are ``Row.of``'s; every tex
 partner, a person or the plan (names, step titles, notes) is escaped here.
 """
 
+from html import escape  # as Django's escape writes it, without its check for lazy text on each call
+
 from django import template
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
@@ -62,7 +63,7 @@ def _health(row) -> str:
     slug, definition = mark.slug, escape(row.health_definition)
     return (
         f'<td data-label="Health"><span class="badge health-{slug} {HEALTH_TONE.get(slug, "ok")}" '
-        f'title="{definition}" data-health="{slug}">{escape(mark.label)}<span class="visually-hidden"> '
+        f'title="{definition}" data-health="{slug}">{escape(str(mark.label))}<span class="visually-hidden"> '
         f"({definition})</span></span></td>"
     )
 
@@ -75,7 +76,7 @@ def _step(row, i) -> str:
     elif ending:
         text = f"Launched {escape(row.ended_on)}{NL}"
     elif i.current_step:
-        text = f"{escape(i.current_step)}{NL}"
+        text = f"{escape(str(i.current_step))}{NL}"
     elif i.kickoff_on:
         text = f'<span class="muted">All steps settled</span>{NL}'
     else:

@@ -7,8 +7,9 @@ bars, and rendering them variable by variable was about half of the page's time;
 classes are the read model's own; the words (names, a step's title, dates) are escaped here.
 """
 
+from html import escape  # as Django's escape writes it, without its check for lazy text on each call
+
 from django import template
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from integrations.stored_standing import HEALTH_DEFINITION
@@ -43,7 +44,7 @@ def _who(row, i) -> str:
         html += f'<span class="badge warn">{escape(i.get_state_display())}</span>'
     html += "</div>\n        "
     if i.current_step:
-        html += f'<div class="small muted step">{escape(i.current_step)}</div>'
+        html += f'<div class="small muted step">{escape(str(i.current_step))}</div>'
     elif not i.kickoff_on:
         html += '<div class="small muted">Not kicked off</div>'
     return html
@@ -57,7 +58,7 @@ def _health_mark(i) -> str:
     slug, definition = mark.slug, escape(HEALTH_DEFINITION[mark])
     return (
         f'<span class="badge health-{slug} {HEALTH_TONE.get(slug, "ok")}" title="{definition}" data-health="{slug}">'
-        f'{escape(mark.label)}<span class="visually-hidden"> ({definition})</span></span>'
+        f'{escape(str(mark.label))}<span class="visually-hidden"> ({definition})</span></span>'
     )
 
 
