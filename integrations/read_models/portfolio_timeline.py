@@ -20,7 +20,7 @@ from functools import cached_property
 from integrations.clock import day_of, today_for
 from integrations.models import Integration, IntegrationStep
 from integrations.read_models.headline import launch_window
-from integrations.read_models.portfolio import integration_url
+from integrations.read_models.portfolio import SIDE_LABELS, integration_url
 from integrations.text import day_text, working_days
 from roadmap.models import Side, StepStatus, step_label
 
@@ -226,7 +226,7 @@ def _summary(i: Integration, row: Row, window, in_words) -> str:
     if row.p85_text:
         parts.append(f"P85 {row.p85_text}")
     if i.ball_side:
-        parts.append(f"ball with {i.get_ball_side_display()}")
+        parts.append(f"ball with {SIDE_LABELS.get(i.ball_side, i.ball_side)}")
     if row.days_late:
         parts.append(f"{working_days(row.days_late)} late")
     return "; ".join(parts) + "."

@@ -12,6 +12,7 @@ from django import template
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
+from integrations.read_models.portfolio import SIDE_LABELS, STATE_LABELS
 from integrations.text import working_days
 
 register = template.Library()
@@ -49,7 +50,7 @@ def _partner(row, i) -> str:
         html += f'<div class="muted small">{escape(i.name)}</div>'
     html += NL
     if i.state != "active":
-        html += f'<span class="badge warn">{escape(i.get_state_display())}</span>'
+        html += f'<span class="badge warn">{escape(STATE_LABELS.get(i.state, i.state))}</span>'
     html += NL
     if i.blocked:
         html += '<span class="badge late">Blocked</span>'
@@ -87,7 +88,7 @@ def _step(row, i) -> str:
 def _ball(i) -> str:
     if not i.ball_side:
         return f'<td data-label="Ball in court">{NONE}</td>'
-    html = f'<td data-label="Ball in court"><span class="badge {escape(i.ball_side)}">{escape(i.get_ball_side_display())}</span>'
+    html = f'<td data-label="Ball in court"><span class="badge {escape(i.ball_side)}">{escape(SIDE_LABELS.get(i.ball_side, i.ball_side))}</span>'
     if i.current_step:
         html += f'<div class="small">{escape(i.current_step.title)}</div>'
     return html + "</td>"

@@ -12,6 +12,7 @@ from html import escape  # as Django's escape writes it, without its check for l
 from django import template
 from django.utils.safestring import mark_safe
 
+from integrations.read_models.portfolio import SIDE_LABELS, STATE_LABELS
 from integrations.stored_standing import HEALTH_DEFINITION
 
 register = template.Library()
@@ -39,9 +40,9 @@ def _who(row, i) -> str:
         html += f' <span class="muted small">{escape(i.name)}</span>'
     html += f'\n        <div class="marks">{_health_mark(i)}\n\n          '
     if i.ball_side:
-        html += f'<span class="badge {escape(i.ball_side)}">Ball: {escape(i.get_ball_side_display())}</span>'
+        html += f'<span class="badge {escape(i.ball_side)}">Ball: {escape(SIDE_LABELS.get(i.ball_side, i.ball_side))}</span>'
     elif i.state != "active":
-        html += f'<span class="badge warn">{escape(i.get_state_display())}</span>'
+        html += f'<span class="badge warn">{escape(STATE_LABELS.get(i.state, i.state))}</span>'
     html += "</div>\n        "
     if i.current_step:
         html += f'<div class="small muted step">{escape(str(i.current_step))}</div>'
