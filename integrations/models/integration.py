@@ -231,11 +231,9 @@ class Integration(models.Model):
         indexes = [
             models.Index(fields=["state", "ball_side", "next_due_on"]),
             # The portfolio's default sort; its counts read only these columns, so the index alone
-            # answers them, without a visit to each (wide) row. The id too: the counts count it and
-            # the blocked one matches it; PostgreSQL reads only what an index holds (SQLite's rowid is it).
+            # answers them, without a visit to each (wide) row.
             models.Index(
-                fields=["state", "next_deadline_at", "next_due_on", "forecast_launch_on", "id"],
-                name="integration_counts",
+                fields=["state", "next_deadline_at", "next_due_on", "forecast_launch_on"], name="integration_counts"
             ),
             # The forecast sort.
             models.Index(fields=["state", "forecast_launch_on"], name="integration_state_forecast"),

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import get_script_prefix, get_urlconf, reverse
@@ -284,17 +285,39 @@ class PortfolioPaginator(Paginator):
 
 
 def portfolio_counts(user, now=None) -> dict:
-    """Running integrations, and of them late, blocked, due this week and launching this month: one query."""
+    """Running integrations, and of them late, blocked, due this week and launching this month: one query.
+
+    Each count of the running ones is a subquery of its own, which reads only its own range of an index
+    (the active ones whose deadline has ended, this month's forecasts, the blocked steps): one pass over
+    every running integration testing the four conditions on each was most of the page's database work
+    at 10,000 integrations."""
     now = now or timezone.now()
     today = today_for(now=now)
-    week_end = _week_bounds(today)[1]
-    return Integration.objects.running().aggregate(
-        running=Count("pk"),
-        late=Count("pk", filter=_late(now)),
-        blocked=Count("pk", filter=is_blocked_among_many(Integration)),
-        due_week=Count("pk", filter=is_due_by(now, week_end)),
-        launch_month=Count("pk", filter=Q(forecast_launch_on__range=_month_bounds(today))),
+    running = Integration.objects.running()
+    return _count_at_once(
+        running,
+        late=running.filter(_late(now)),
+        blocked=running.filter(is_blocked_among_many(Integration)),
+        due_week=running.filter(is_due_by(now, _week_bounds(today)[1])),
+        launch_month=running.filter(forecast_launch_on__range=_month_bounds(today)),
     )
+
+
+def _count_at_once(running, **counted) -> dict:
+    """How many rows ``running`` and each of ``counted`` (querysets) have, by name, in one SQL statement:
+    ``SELECT COUNT(*) AS running, (SELECT COUNT(*) FROM (<late>)) AS late, ... FROM (<running>)``."""
+    quote = connection.ops.quote_name
+    selects, params = [], []
+    for name, rows in counted.items():
+        sql, more = rows.order_by().values("pk").query.sql_with_params()
+        selects.append(f"(SELECT COUNT(*) FROM ({sql}) {quote(name + '_rows')}) AS {quote(name)}")
+        params += more
+    sql, more = running.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) AS {quote('running')}, {', '.join(selects)} FROM ({sql}) running_rows", [*params, *more]
+        )
+        return dict(zip(["running", *counted], cursor.fetchone(), strict=True))
 
 
 def health() -> list[dict]:
