@@ -346,8 +346,8 @@ def health() -> list[dict]:
 @dataclass
 class Row:
     """What one line of the portfolio shows, from the stored standing and ``filter_portfolio``'s annotations (no
-    queries). The dates and marks are written here once, so the row's template only places them: at 50 rows a
-    page, the template's own lookups and date filters cost more than the page's queries."""
+    queries). The dates and marks are written here once, so the row's tag (``templatetags.portfolio``) only
+    places them: at 50 rows a page, the template's own lookups and date filters cost more than the page's queries."""
 
     integration: Integration
     url: str
