@@ -33,6 +33,7 @@ def timeline_page(request):
     now = timezone.now()
     filters = Filters.from_request(request.GET)
     integrations = filter_portfolio(filters, request.user, now, columns=COLUMNS)
+    integrations = integrations.select_related(None).select_related("partner", "current_step")  # no PM drawn
     page = PortfolioPaginator(integrations, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     context = {

@@ -20,7 +20,7 @@ from functools import cached_property
 from integrations.clock import day_of, today_for
 from integrations.models import Integration, IntegrationStep
 from integrations.read_models.headline import launch_window
-from integrations.read_models.portfolio import integration_url
+from integrations.read_models.portfolio import SIDE_LABELS, integration_url
 from integrations.text import day_text, working_days
 from roadmap.models import Side, StepStatus, step_label
 
@@ -115,8 +115,13 @@ def portfolio_timeline(integrations, now: datetime) -> PortfolioTimeline:
     start, end = min(days) - timedelta(days=PAD_DAYS), max(days) + timedelta(days=PAD_DAYS)
     span = max(1, (end - start).days)
 
+    positions: dict[date, float] = {}  # a page's 750 bars fall on a few hundred days
+
     def x(day: date) -> float:
-        return round((day - start).days * CHART_W / span, 1)
+        position = positions.get(day)
+        if position is None:
+            position = positions[day] = round((day - start).days * CHART_W / span, 1)
+        return position
 
     chart = PortfolioTimeline(
         width=CHART_W,
@@ -170,7 +175,9 @@ def _step_state(step, today: date) -> str:
     return "open"
 
 
-STATE_WORDS = {"done": "done", "late": "late", "open": "open", "not-applicable": "not applicable"}
+# How a bar's hover ends when it does not say the day it was done.
+STATE_WORDS = {"done": " (done)", "late": " (late)", "open": " (open)", "not-applicable": " (not applicable)"}
+ONE_DAY = timedelta(days=1)
 PARTNER, TRADINGVIEW = str(Side.PARTNER), str(Side.TRADINGVIEW)  # read once, not an enum lookup a step
 LANE_Y = {TRADINGVIEW: 4, PARTNER: 4 + LANE_H + 2}  # TradingView's lane above the partner's
 
@@ -181,26 +188,25 @@ def _row(i: Integration, steps, today: date, now: datetime, x, in_words) -> Row:
         row.summary = f"{i}: not kicked off yet."
         return row
     lane_end = {TRADINGVIEW: i.kickoff_on, PARTNER: i.kickoff_on}
-    one_day = timedelta(days=1)
+    bars = row.bars
     for step in steps:
         planned = step.planned_due_date
         if planned is None:
             continue
         lane = PARTNER if step.side == PARTNER else TRADINGVIEW
         begins = min(lane_end[lane], planned)
-        lane_end[lane] = planned + one_day
+        lane_end[lane] = after = planned + ONE_DAY
         state = _step_state(step, today)
-        left, right = x(begins), x(planned + one_day)
+        left, right = x(begins), x(after)
+        deadline = step.due_date
         title = f"{step_label(step)}: planned {in_words(planned)}"
-        if step.due_date and step.due_date != planned:
-            title += f", deadline {in_words(step.due_date)}"
+        if deadline and deadline != planned:
+            title += f", deadline {in_words(deadline)}"
         if state == "done" and step.completed_at:
             title += f", done {in_words(day_of(step.completed_at))}"
         else:
-            title += f" ({STATE_WORDS[state]})"
-        row.bars.append(
-            StepBar(x=left, w=max(2.0, right - left - 1), y=LANE_Y[lane], state=state, side=lane, title=title)
-        )
+            title += STATE_WORDS[state]
+        bars.append(StepBar(left, max(2.0, right - left - 1), LANE_Y[lane], state, lane, title))
     window = launch_window(i.planned_launch_on, getattr(i, "launch_window_weeks", None))
     if window:
         row.window_x = x(window.start)
@@ -226,7 +232,7 @@ def _summary(i: Integration, row: Row, window, in_words) -> str:
     if row.p85_text:
         parts.append(f"P85 {row.p85_text}")
     if i.ball_side:
-        parts.append(f"ball with {i.get_ball_side_display()}")
+        parts.append(f"ball with {SIDE_LABELS.get(i.ball_side, i.ball_side)}")
     if row.days_late:
         parts.append(f"{working_days(row.days_late)} late")
     return "; ".join(parts) + "."

@@ -1,20 +1,71 @@
-"""``row_shapes``: one row of the portfolio's timeline as SVG shapes (``read_models.portfolio_timeline``).
+"""``timeline_row``: one row of the portfolio's timeline, its integration and its SVG shapes
+(``read_models.portfolio_timeline``).
 
 One tag a row rather than a template variable a number: a page of 50 rows draws some 750 step
-bars, and rendering them variable by variable was about half of the page's time. The numbers and
-classes are the read model's own; the words (a step's title, dates) are escaped here.
+bars, and rendering them variable by variable was about half of the page's time; the row's heading
+(name, health, ball, step) through the template was a third of what remained. The numbers and
+classes are the read model's own; the words (names, a step's title, dates) are escaped here.
 """
 
+from html import escape  # as Django's escape writes it, without its check for lazy text on each call
+
 from django import template
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from integrations.read_models.portfolio import SIDE_LABELS, STATE_LABELS
+from integrations.stored_standing import HEALTH_DEFINITION
+
 register = template.Library()
+HEALTH_TONE = {"late": "late", "at_risk": "warn"}  # any other mark: "ok"
+
+
+@register.simple_tag
+def timeline_row(row, chart) -> str:
+    """The row's ``<tr>``: who (name, health, ball, step) and when (the calendar's shapes)."""
+    i = row.integration
+    late = ' class="is-late"' if row.days_late else ""
+    summary = escape(row.summary)
+    return mark_safe(
+        f'\n    <tr id="timeline-{i.pk}"{late}>\n      <th scope="row" class="who">\n        {_who(row, i)}\n      </th>\n'
+        f'      <td class="when">\n        <svg width="{chart.width}" height="{chart.row_height}" role="img" '
+        f'aria-label="{summary}">\n          <title>{summary}</title>\n          {row_shapes(row, chart)}\n'
+        "        </svg>\n      </td>\n    </tr>\n    "
+    )
+
+
+def _who(row, i) -> str:
+    partner = i.partner.name
+    html = f'<a href="{row.url}">{escape(partner)}</a>'
+    if i.name != partner:
+        html += f' <span class="muted small">{escape(i.name)}</span>'
+    html += f'\n        <div class="marks">{_health_mark(i)}\n\n          '
+    if i.ball_side:
+        html += f'<span class="badge {escape(i.ball_side)}">Ball: {escape(SIDE_LABELS.get(i.ball_side, i.ball_side))}</span>'
+    elif i.state != "active":
+        html += f'<span class="badge warn">{escape(STATE_LABELS.get(i.state, i.state))}</span>'
+    html += "</div>\n        "
+    if i.current_step:
+        html += f'<div class="small muted step">{escape(str(i.current_step))}</div>'
+    elif not i.kickoff_on:
+        html += '<div class="small muted">Not kicked off</div>'
+    return html
+
+
+def _health_mark(i) -> str:
+    """Late, at risk or on track now (``Integration.health_mark``), its definition on hover and for screen readers."""
+    mark = i.health_mark
+    if not mark:
+        return '<span class="muted">—</span>'
+    slug, definition = mark.slug, escape(HEALTH_DEFINITION[mark])
+    return (
+        f'<span class="badge health-{slug} {HEALTH_TONE.get(slug, "ok")}" title="{definition}" data-health="{slug}">'
+        f'{escape(str(mark.label))}<span class="visually-hidden"> ({definition})</span></span>'
+    )
+
 
 INDENT = "\n          "  # as the page's template lays out the row's <svg>
 
 
-@register.simple_tag
 def row_shapes(row, chart) -> str:
     """The row's calendar lines, launch window, step bars, slip, planned launch, P85, forecast launch and today."""
     shapes = [f'<path class="tick" d="{chart.tick_path}"/>']

@@ -1,18 +1,19 @@
 """Free text is cleaned once, the same way on every surface: line ends as LF, no surrounding
 whitespace, and the limit counts what is kept (``integrations.text``)."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from integrations.context import ChangeContext
 from integrations.forms import NoteForm, ReasonForm
 from integrations.models import ChangeSource, StepChange
-from integrations.text import NOTE_MAX, FreeTextField, ago_text, clean_limited, clean_text
+from integrations.text import NOTE_MAX, FreeTextField, ago_text, clean_limited, clean_text, moment_text
 from roadmap.refusals import InvalidInput
 from tests.integrations.api.conftest import caller_for
 from tests.integrations.helpers import KICKOFF, on, step
@@ -126,3 +127,23 @@ def test_the_api_keeps_a_note_cleaned_and_refuses_one_too_long(pm, started_integ
 )
 def test_how_long_ago_reads_as_people_say_it(seconds, said):
     assert ago_text(timezone.now() - timedelta(seconds=seconds)) == said
+
+
+@pytest.mark.parametrize("zone", ["Europe/London", "Asia/Kolkata", "America/New_York"])
+def test_a_moment_reads_as_djangos_date_format_writes_it(settings, zone):
+    # moment_text writes the product's DATETIME_FORMAT itself (a list writes one a row): every minute of
+    # a day and a day of every month, across the clock changes, reads exactly as Django's formatter has it.
+    settings.TIME_ZONE = zone
+    start = datetime(2026, 1, 1, 0, 7, tzinfo=UTC)
+    moments = [start + timedelta(minutes=m) for m in range(0, 24 * 60, 7)]
+    moments += [start + timedelta(days=d, hours=d % 24) for d in range(0, 400, 3)]
+    for moment in moments:
+        assert moment_text(moment) == date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+    assert moment_text(datetime(2026, 11, 27, 12, 5, tzinfo=UTC)).startswith("27 Nov 2026, ")
+
+
+def test_a_moment_in_a_language_with_other_format_characters_is_written_by_django():
+    moment = datetime(2026, 3, 9, 14, 5, tzinfo=UTC)
+    with translation.override("de"):
+        assert moment_text(moment) == date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+    assert moment_text(None) == ""

@@ -12,7 +12,7 @@ from django.urls import reverse
 from benchmarks.portfolio import copy_portfolio
 from integrations import plan
 from integrations.jira.models import JiraIssue
-from integrations.models import Integration, IntegrationStep, StepChange
+from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange
 from integrations.read_models.portfolio import Filters, filter_portfolio
 from notifications.models import OutboxMessage
 from roadmap.models import StepStatus
@@ -425,3 +425,27 @@ def test_a_row_says_when_its_slack_messages_are_stuck(client, pm, started_integr
     page = client.get("/?state=all").content.decode()
 
     assert "Slack: 2 stuck" in page
+
+
+def test_hostile_names_titles_and_notes_are_escaped_in_a_row(staff_client, pm):
+    # A row is written in Python (``portfolio_row``), not by the template engine: every text a partner, a PM
+    # or the plan gave comes out escaped, as the template wrote it.
+    pm.first_name, pm.last_name = "<b>Pat</b>", "&co"
+    pm.save()
+    hostile = kicked_off(pm, '<script>alert("x")</script> FX')
+    Integration.objects.filter(pk=hostile.pk).update(name="<i>Data</i> & 'trading'")
+    IntegrationStep.objects.filter(pk=hostile.current_step_id).update(title='<img src=x onerror="alert(1)">')
+    gone = kicked_off(pm, "Gone <Broker>")
+    Integration.objects.filter(pk=gone.pk).update(state=Integration.State.CANCELLED, cancelled_on=FRIDAY)
+    IntegrationEvent.objects.create(
+        integration=gone, kind=IntegrationEvent.Kind.CANCELLED, source="web", note='<a href="x">why</a>', at=at(FRIDAY)
+    )
+
+    body = staff_client.get(reverse("portfolio") + "?state=all").content.decode()
+
+    assert "<script>" not in body and "<img src=x" not in body and '<a href="x">' not in body
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; FX</a>" in body
+    assert "&lt;i&gt;Data&lt;/i&gt; &amp; &#x27;trading&#x27;" in body
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in body
+    assert "&lt;b&gt;Pat&lt;/b&gt; &amp;co" in body
+    assert "Gone &lt;Broker&gt;" in body and "&lt;a href=&quot;x&quot;&gt;why&lt;/a&gt;" in body
