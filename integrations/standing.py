@@ -34,7 +34,7 @@ from integrations.stored_standing import health_of
 from integrations.text import day_text
 from roadmap import standing as rules
 from roadmap.models import SETTLED_STATUSES, Side, StepStatus, step_label
-from roadmap.schedule import add_working_days, is_working_day, next_working_day
+from roadmap.schedule import add_working_days, is_working_day
 
 
 @dataclass
@@ -231,7 +231,7 @@ class Standing:
             return 0
         today = self.clock.today(side)
         off = frozenset(self.paused) | self.clock.calendar(side).days_not_worked([due, today])
-        return rules.working_days_late(due, next_working_day(today, off), off)
+        return rules.overdue_days(due, today, off)
 
     def is_due_by(self, day: date) -> bool:
         """A deadline is owed, none has ended yet, and the first to end is on or before ``day``."""

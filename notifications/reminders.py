@@ -22,6 +22,7 @@ same local day). ``plan_reminders(day)`` plans every recipient's reminders of ``
 message per channel and kind (``channel_digest``).
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -48,6 +49,7 @@ from notifications.outbox import Message, working_moment, write
 from roadmap.calendars import WEEKENDS_ONLY, WorkingCalendar
 from roadmap.models import Side
 from roadmap.schedule import is_working_day, working_days_between
+from roadmap.standing import overdue_days
 
 DEFAULT_POLICY = {"before_days": [7, 2], "on_due_day": True, "overdue_every_days": 3, "escalate_after_days": 7}
 K = OutboxMessage.Kind
@@ -85,13 +87,18 @@ class Cadence:
         return self.overdue >= policy["escalate_after_days"]
 
 
-def cadence(deadline: date, day: date, calendar: WorkingCalendar | None = None) -> Cadence:
-    """``day`` against ``deadline`` in ``calendar`` (the owing side's; weekends only when None)."""
+def cadence(
+    deadline: date, day: date, calendar: WorkingCalendar | None = None, paused: Collection[date] = ()
+) -> Cadence:
+    """``day`` against ``deadline`` in ``calendar`` (the owing side's; weekends only when None), the integration's
+    ``paused`` days not counted: the days overdue are the standing's (``roadmap.standing.overdue_days``), so a
+    step late before a pause is not nudged nor escalated for the days nobody could work on it."""
     off = (calendar or WEEKENDS_ONLY).days_not_worked([day, deadline])
+    off = off | frozenset(paused) if paused else off
     return Cadence(
         worked=is_working_day(day, off),
         left=working_days_between(day, deadline, off),
-        overdue=working_days_between(deadline, day, off),
+        overdue=overdue_days(deadline, day, off),
     )
 
 
@@ -101,6 +108,7 @@ def partner_reminder(
     day: date,
     days_overdue: int | None = None,
     calendar: WorkingCalendar | None = None,
+    paused: Collection[date] = (),
 ) -> Reminder | None:
     """The reminder a step gets on ``day``, ``days_to_deadline`` (calendar days) before (negative: after) its deadline.
 
@@ -108,11 +116,12 @@ def partner_reminder(
     a day that calendar does not work: a "before" reminder goes out when the working days left to
     the deadline are one of the policy's ``before_days`` ("Due in 2 working days"); past the
     deadline, on its first working day overdue and every ``overdue_every_days`` working days after.
-    An overdue reminder says ``days_overdue``, the standing's working days overdue, when given.
+    An overdue reminder says ``days_overdue``, the standing's working days overdue, when given; ``paused``: the
+    integration's paused days, which the standing does not count either.
     """
     before = [b for b in policy["before_days"] if b > 0]
     every = max(1, int(policy["overdue_every_days"]))
-    now = cadence(day + timedelta(days=days_to_deadline), day, calendar)
+    now = cadence(day + timedelta(days=days_to_deadline), day, calendar, paused)
     if not now.worked:
         return None
     if days_to_deadline > 0:
@@ -343,6 +352,7 @@ def _plan_integration(
                 calendar=now.clock.calendar(step.side),
                 moved=moved_for_holiday(now, step, step_standing.deadline),
                 sent=sent,
+                paused=now.paused,
             )
         elif tradingview_side:
             pending += _tradingview_step(
@@ -357,6 +367,7 @@ def _plan_integration(
                 calendar=now.clock.calendar(step.side),
                 moved=moved_for_holiday(now, step, step_standing.deadline),
                 sent=sent,
+                paused=now.paused,
             )
     return pending
 
@@ -375,6 +386,7 @@ def _partner_step(
     calendar: WorkingCalendar | None = None,
     moved: str = "",
     sent: set[str] | None = None,
+    paused: Collection[date] = (),
 ) -> list[Message]:
     """The partner's step on ``day``: its reminder in the partner's channel, counted in ``calendar`` (the
     partner's), and past the policy's escalation the PM and business manager named (once per deadline).
@@ -383,7 +395,7 @@ def _partner_step(
     mornings = mornings or Mornings(day)
     sent = sent or set()
     pending = []
-    reminder = partner_reminder(days_to_deadline, policy, day, days_overdue, calendar) if partner_side else None
+    reminder = partner_reminder(days_to_deadline, policy, day, days_overdue, calendar, paused) if partner_side else None
     if reminder and integration.slack_channel_id and reminder_reason(reminder, step, day) not in sent:
         pending.append(
             partner_reminder_message(
@@ -397,7 +409,7 @@ def _partner_step(
             )
         )
     escalation = f"escalation:{step.pk}:{deadline:%Y-%m-%d}"
-    escalates = cadence(deadline, day, calendar).escalates(policy)
+    escalates = cadence(deadline, day, calendar, paused).escalates(policy)
     if tradingview_side and escalates and settings.SLACK_INTERNAL_CHANNEL and escalation not in sent:
         people = [p for p in (integration.tv_pm, integration.business_manager) if p]
         mentions = joined(" ", [mention(p) for p in people])
@@ -488,6 +500,7 @@ def _tradingview_step(
     calendar: WorkingCalendar | None = None,
     moved: str = "",
     sent: set[str] | None = None,
+    paused: Collection[date] = (),
 ) -> list[Message]:
     """TradingView's task in its channel, on the partner's policy counted in ``calendar`` (TradingView's): due
     today, late at the policy's cadence, and past the policy's escalation its lead named (once per deadline).
@@ -499,7 +512,7 @@ def _tradingview_step(
     sent = sent or set()
     pending = []
     policy_here = {**policy, "before_days": [], "on_due_day": True}
-    reminder = partner_reminder(days_to_deadline, policy_here, day, days_overdue, calendar)
+    reminder = partner_reminder(days_to_deadline, policy_here, day, days_overdue, calendar, paused)
     if reminder:
         if reminder.kind == K.DUE_TODAY:
             kind, headline, reason = (
@@ -507,7 +520,7 @@ def _tradingview_step(
                 "Due today",
                 f"{K.TRADINGVIEW_DUE}:{step.pk}:{deadline:%Y-%m-%d}",
             )
-        elif reminder.kind == K.OVERDUE and cadence(deadline, day, calendar).overdue == 1:
+        elif reminder.kind == K.OVERDUE and cadence(deadline, day, calendar, paused).overdue == 1:
             # the first working day late: a Friday deadline is late on Monday
             kind, headline = K.TRADINGVIEW_LATE, f"Late: due {day_text(deadline, weekday=True)}"
             reason = f"{kind}:{step.pk}:{deadline:%Y-%m-%d}"
@@ -533,7 +546,7 @@ def _tradingview_step(
         )
     lead = settings.TRADINGVIEW_LEAD_SLACK_ID
     escalation = f"{K.LEAD_ESCALATION}:{step.pk}:{deadline:%Y-%m-%d}"
-    if lead and cadence(deadline, day, calendar).escalates(policy) and escalation not in sent:
+    if lead and cadence(deadline, day, calendar, paused).escalates(policy) and escalation not in sent:
         # An id that is not a Slack user id is not written as markup: the message goes, naming nobody.
         people = [Mrkdwn(f"<@{lead}>")] if SLACK_USER_ID.fullmatch(lead) else []
         people += [mention(integration.tv_pm)] if integration.tv_pm else []

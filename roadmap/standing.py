@@ -100,6 +100,16 @@ def working_days_late(deadline: date, finish: date, paused: Collection[date] = (
     return working_days_between(deadline, finish, paused)
 
 
+def overdue_days(deadline: date, today: date, off: Collection[date] = ()) -> int:
+    """The one count of an open step's days overdue on ``today``: ``working_days_late`` from ``deadline`` to the
+    earliest day it can still be done (``next_working_day`` of today), ``off`` (the paused days and the owing
+    side's days off) not counted. What the pages show and what the reminders and escalations count by.
+    """
+    if today <= deadline:
+        return 0
+    return working_days_late(deadline, next_working_day(today, off), off)
+
+
 def is_open(step) -> bool:
     return step.status in OPEN_STATUSES
 
@@ -447,8 +457,8 @@ class _Rules:
             today = self.today[step.side]
             # An open step is finished on a working day, today at the earliest.
             standing.forecast = max(expected, _next_working_day(today, paused))
-            if moment is None and step.code in self.actionable and today > deadline:
-                standing.days_overdue = _days_late(deadline, _next_working_day(today, paused), paused)
+            if moment is None and step.code in self.actionable:
+                standing.days_overdue = _overdue_days(deadline, today, paused)
         if standing.forecast >= expected:
             own = _working_days(expected, standing.forecast, paused)
             standing.charges = inherited + [step.side] * own
@@ -492,6 +502,7 @@ _working_days = functools.lru_cache(maxsize=1 << 16)(working_days_between)
 _add_working_days = functools.lru_cache(maxsize=1 << 16)(add_working_days)
 _next_working_day = functools.lru_cache(maxsize=1 << 12)(next_working_day)
 _days_late = functools.lru_cache(maxsize=1 << 14)(working_days_late)
+_overdue_days = functools.lru_cache(maxsize=1 << 14)(overdue_days)
 
 
 def _after_pauses(planned: date, kickoff: date, paused: frozenset, holidays: frozenset = frozenset()) -> date:
