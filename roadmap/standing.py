@@ -9,6 +9,9 @@ The rules, as the README states them for PMs:
 - A step keeps the time the plan gave it: it is due no earlier than its planned date, and no
   earlier than each prerequisite's finish plus the working days the plan put between the two.
   So a late hand-over moves the other side's deadline, and the delay is the hand-over's.
+  A hand-over reaches a step on that step's side's working day on which it was done, in its zone
+  and calendar: a partner west of TradingView done in its evening hands over on TradingView's next
+  working day, and TradingView's task waiting on it is not due before then.
 - A step that is open and actionable after its deadline is overdue, and owed by its side. Each
   overdue day moves the forecast of every step after it, and the launch, by a day.
 - Days are working days wherever they are counted against a deadline or a plan (days overdue,
@@ -268,6 +271,7 @@ class StepStanding:
     charges: list = field(default_factory=list, repr=False)  # who lost each working day of its slip
     hands_over: date | None = None  # when what depends on it can go on: its forecast, or later when it waits again
     restart: date | None = None  # reopened: the plan's turnaround counted from the reopen
+    done_at: datetime | None = field(default=None, repr=False)  # the moment it was done (done steps)
     since: datetime | None = field(default=None, repr=False)  # the reopen it owes its work again from
 
 
@@ -388,19 +392,23 @@ class _Rules:
         return self.known[(code, moment)]
 
     def _handovers(
-        self, planned: date, deps: list, paused: frozenset, agreed: bool = False
+        self, planned: date, deps: list, paused: frozenset, agreed: bool = False, side: str = Side.TRADINGVIEW
     ) -> tuple[date, date, list, bool]:
         """Deadline and expected finish a step gets from ``deps``, who lost the days they add, all known.
 
         ``paused``: the days the step's side does not work (the time the plan gave it is its side's).
         ``agreed``: the step is due on an agreed date, and on the day its prerequisites are done if later.
+        ``side``: the step's. What was handed over reaches it on that side's working day on which it was done
+        (``reached``): a partner west of TradingView finishing on its due date in its evening is on time, and
+        TradingView's task waiting on it is not due before TradingView's next working day; the days that
+        adds are the hand-over's, as any late hand-over's.
         """
         deadline = expected = planned
         contributions = []
         fixed = True
         for dep in deps:
             gap = 0 if agreed else _working_days(dep.planned, planned, paused)
-            handover = _add_working_days(dep.hands_over, gap, paused)
+            handover = max(_add_working_days(dep.hands_over, gap, paused), self.reached(dep, side, paused))
             expected = max(expected, handover)
             if dep.fixed:
                 deadline = max(deadline, handover)
@@ -409,6 +417,12 @@ class _Rules:
             if handover > planned:
                 contributions.append(_resize(dep.charges, _working_days(planned, handover, paused), dep.step.side))
         return deadline, expected, contributions, fixed
+
+    def reached(self, dep: StepStanding, side: str, paused: frozenset) -> date:
+        """The working day of ``side`` (its zone, ``paused`` its days off) on which done ``dep`` reached it."""
+        if dep.done_at is None:
+            return dep.hands_over
+        return _next_working_day(max(self.clock.day(dep.done_at, side), self.started_on), paused)
 
     def _episode(self, step, status, completed_at, reopens, moment) -> StepStanding:
         """The step with ``status`` since its last reopen (or ever), as it stands at ``moment`` (None: now).
@@ -422,7 +436,9 @@ class _Rules:
         # A done step was done after its prerequisites as they were then.
         seen_at = completed_at if status == StepStatus.DONE else moment
         seen = [self.at(code, seen_at) for code in step.depends_on if code in self.steps]
-        deadline, expected, contributions, fixed = self._handovers(planned, seen, paused, step.code in self.agreed)
+        deadline, expected, contributions, fixed = self._handovers(
+            planned, seen, paused, step.code in self.agreed, step.side
+        )
         if not reopens:
             inherited = _resize(_merge(contributions), _working_days(planned, expected, paused), step.side)
         else:
@@ -448,6 +464,7 @@ class _Rules:
         standing.since = reopens[-1].at if reopens else None
         if status == StepStatus.DONE:
             standing.forecast = max(self.clock.day(completed_at, step.side), self.started_on)
+            standing.done_at = completed_at
             standing.fixed = True
             standing.days_late = _days_late(deadline, standing.forecast, paused)
         elif status == StepStatus.NOT_APPLICABLE:
