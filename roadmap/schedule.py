@@ -142,8 +142,13 @@ def handover_week(step, kickoff: date, days_off: Collection[date] = ()) -> int:
     return working_days_between(weeks_after(kickoff, week), weeks_after(kickoff, step.due_week), days_off)
 
 
-def due_words(step) -> str:
-    """When a step is due by its template, in words: "week 4", "weeks 11-12", or its turnaround."""
+def due_words(step, steps) -> str:
+    """When a step is due by its template, in words: "week 4", "weeks 11-12", its turnaround, or, for a task
+    prepared during the other side's week (``prepares_during_week``), with that side's step before it.
+    ``steps``: its roadmap's steps (a template's, or an integration's), which decide the last."""
+    if step.due_week is None and prepares_during_week(step, steps):
+        other = "partner" if step.side == "tradingview" else "TradingView"  # Side.TRADINGVIEW (models import this)
+        return f"with the {other}'s step before it (prepared during the {other}'s week)"
     if step.due_week is None:
         n = step.turnaround_days
         return f"{n} working day{'' if n == 1 else 's'} after it becomes actionable"

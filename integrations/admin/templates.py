@@ -22,7 +22,7 @@ from integrations.models import Integration
 from integrations.text import day_text, working_days
 from roadmap.conditions import CONDITIONS
 from roadmap.models import Channel, RoadmapTemplate, Side, TemplateStep, step_label, template_problems
-from roadmap.schedule import due_words, prepares_during_week, roadmap_side_days
+from roadmap.schedule import due_words, roadmap_side_days
 
 
 class TemplateStepFormSet(BaseInlineFormSet):
@@ -127,15 +127,6 @@ def _days_text(step, days: int | None) -> str:
     return f"{side}: {working_days(days)}"
 
 
-def due_text(step, steps) -> str:
-    """When the step is due, in words; a task prepared during the other side's week says so. ``steps``:
-    its roadmap's steps (a template's, or an integration's)."""
-    if step.due_week is None and prepares_during_week(step, steps):
-        other = "partner" if step.side == Side.TRADINGVIEW else "TradingView"
-        return f"with the {other}'s step before it (prepared during the {other}'s week)"
-    return due_words(step)
-
-
 def step_summaries(steps) -> list[dict]:
     """What the template's steps say, in words: the rows of the steps table."""
     steps = sorted(steps, key=lambda s: s.position)
@@ -151,7 +142,7 @@ def step_summaries(steps) -> list[dict]:
                 "number_side": step_label(step).removesuffix(f" · {step.title}"),
                 "title": step.title,
                 "code": step.code,
-                "due": due_text(step, steps),
+                "due": due_words(step, steps),
                 "days": _days_text(step, days.get(step.code)),
                 "depends_on": [
                     str(by_code[code]) if code in by_code else f"{code!r} (no such step)" for code in depends_on

@@ -132,6 +132,9 @@ def test_frozen_template_shows_its_steps_in_words_only(admin_client, frozen):
     assert days["final-testing"] == "TradingView: 3 working days"
     assert due["final-testing"] == "3 working days after it becomes actionable"
     assert days["final-testing-fixes"] == "Partner: 7 working days"
+    # Each step's own label says what the table says: one rule (``schedule.due_words``).
+    labels = {step.code: step.due_label for step in frozen.steps.all()}
+    assert {code: unescape(words) for code, words in due.items()} == labels
     html = response.content.decode()
     # No raw JSON, no editable steps: the readable table only.
     assert '{"text"' not in html and "&quot;text&quot;" not in html
