@@ -46,9 +46,9 @@ from notifications.digest import is_due as digest_is_due
 from notifications.messages import SLACK_USER_ID, Mrkdwn, joined, mention, mrkdwn, step_blocks
 from notifications.models import OutboxMessage, ReminderSweep
 from notifications.outbox import Message, working_moment, write
-from roadmap.calendars import WEEKENDS_ONLY, WorkingCalendar
+from roadmap.calendars import WEEKENDS_ONLY, WorkingCalendar, calendar_of
 from roadmap.models import Side
-from roadmap.schedule import is_working_day, working_days_between
+from roadmap.schedule import add_working_days, is_working_day, working_days_between
 from roadmap.standing import overdue_days
 
 DEFAULT_POLICY = {"before_days": [7, 2], "on_due_day": True, "overdue_every_days": 3, "escalate_after_days": 7}
@@ -287,26 +287,41 @@ def _written_reasons(integration_ids: list[int], day: date) -> set[str]:
     )
 
 
-# A "before" reminder counts working days: its deadline lies 7 calendar days past every 5 of them (the weekends),
-# and this many more for the holidays in between (a week: any run of days off).
-DAYS_OFF_MARGIN = 7
-
-
 def _may_be_reminded(day: date) -> Q:
     """The active integrations that can get a reminder on ``day``, by their stored standing: late ones, and those
-    owing a deadline no further away than the furthest "before" reminder of any policy in use (and a margin).
+    owing a deadline no further away than the furthest "before" reminder of any policy in use, in working days
+    of their partner's calendar (``reach``): a Russian partner's step due Tuesday 19 January 2027 hears "Due in 7
+    working days" on Wednesday 30 December, 20 calendar days before, across the New Year holidays.
 
     The stored columns are today's (every change stores them, the daily refresh runs before the sweep), and
     every deadline owed lies on or after the stored next one: the others owe nothing near ``day``, so their
-    steps and events are not read. One query, for the policies in use.
+    steps and events are not read. TradingView's tasks are reminded on their day and after it only, within any
+    reach. One query, for the policies and the partners' countries in use.
     """
-    templates = Integration.objects.active().values_list("template__reminder_policy", flat=True).distinct()
-    furthest = max(
-        (max(policy_for_value(policy)["before_days"], default=0) for policy in templates),
-        default=0,
+    in_use = (
+        Integration.objects.active()
+        .values_list("template__reminder_policy", "partner__country", "partner__subdivision")
+        .distinct()
     )
-    horizon = day + timedelta(days=-(-max(0, furthest) * 7 // 5) + DAYS_OFF_MARGIN)
-    return Q(next_due_on__isnull=True) | Q(next_due_on__lte=horizon)
+    furthest, places = 0, set()
+    for policy, country, subdivision in in_use:
+        furthest = max([furthest, *policy_for_value(policy)["before_days"]])
+        places.add((country, subdivision))
+    near = Q(next_due_on__lte=day)
+    for country, subdivision in sorted(places):
+        near |= Q(
+            partner__country=country,
+            partner__subdivision=subdivision,
+            next_due_on__lte=reach(day, furthest, calendar_of(country, subdivision)),
+        )
+    return Q(next_due_on__isnull=True) | near
+
+
+def reach(day: date, before: int, calendar: WorkingCalendar) -> date:
+    """The last deadline ``before`` working days of ``calendar`` or fewer away on ``day`` (``cadence``'s ``left``):
+    the day before its ``before + 1``-th working day after ``day``."""
+    off = calendar.days_not_worked([day])
+    return add_working_days(day, max(0, before) + 1, off) - timedelta(days=1)
 
 
 def _plan_integration(

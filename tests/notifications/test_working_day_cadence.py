@@ -168,3 +168,21 @@ def test_this_step_is_now_yours_says_the_holiday_that_moved_its_deadline(pm):
     assert "This step is now yours." in yours.text
     assert MOVED in yours.text
     assert MOVED in str(yours.blocks)
+
+
+def test_a_reminder_7_working_days_before_a_deadline_across_a_long_holiday_is_sent(pm):
+    """Russia's New Year holidays (31 December to 8 January) put 20 calendar days between Wednesday 30 December
+    and the 7th working day after it, Tuesday 19 January: further than weeks and any margin in calendar days."""
+    partner = PartnerFactory(name="Moscow Broker", time_zone="Europe/Moscow", country="RU")
+    integration = IntegrationFactory(partner=partner, tv_pm=pm, slack_channel_id="C0MOSCOW")
+    kickoff = date(2026, 12, 22)
+    with on(kickoff, 9):
+        plan.start_integration(integration, kickoff, ctx(pm, at(kickoff, 9)))
+    with on(date(2026, 12, 23), 9):
+        for code in ("slack-jira-onboarding", "autotests-configuration"):
+            complete_step(step(integration, code), ctx(pm, at(date(2026, 12, 23), 9)))
+    endpoints = step(integration, "endpoints-implementation")
+    assert endpoints.due_date == date(2027, 1, 19)
+    sweep(date(2026, 12, 30), date(2026, 12, 30))
+    reminder = OutboxMessage.objects.get(reason_key=f"reminder:{endpoints.pk}:2026-12-30")
+    assert reminder.text.startswith("Due in 7 working days")
