@@ -392,23 +392,19 @@ class _Rules:
         return self.known[(code, moment)]
 
     def _handovers(
-        self, planned: date, deps: list, paused: frozenset, agreed: bool = False, side: str = Side.TRADINGVIEW
+        self, planned: date, deps: list, paused: frozenset, side: str, agreed: bool = False
     ) -> tuple[date, date, list, bool]:
         """Deadline and expected finish a step gets from ``deps``, who lost the days they add, all known.
 
         ``paused``: the days the step's side does not work (the time the plan gave it is its side's).
         ``agreed``: the step is due on an agreed date, and on the day its prerequisites are done if later.
-        ``side``: the step's. What was handed over reaches it on that side's working day on which it was done
-        (``reached``): a partner west of TradingView finishing on its due date in its evening is on time, and
-        TradingView's task waiting on it is not due before TradingView's next working day; the days that
-        adds are the hand-over's, as any late hand-over's.
+        ``side``: the step's (``handover``).
         """
         deadline = expected = planned
         contributions = []
         fixed = True
         for dep in deps:
-            gap = 0 if agreed else _working_days(dep.planned, planned, paused)
-            handover = max(_add_working_days(dep.hands_over, gap, paused), self.reached(dep, side, paused))
+            handover = self.handover(dep, planned, paused, side, agreed)
             expected = max(expected, handover)
             if dep.fixed:
                 deadline = max(deadline, handover)
@@ -418,11 +414,17 @@ class _Rules:
                 contributions.append(_resize(dep.charges, _working_days(planned, handover, paused), dep.step.side))
         return deadline, expected, contributions, fixed
 
-    def reached(self, dep: StepStanding, side: str, paused: frozenset) -> date:
-        """The working day of ``side`` (its zone, ``paused`` its days off) on which done ``dep`` reached it."""
+    def handover(self, dep: StepStanding, planned: date, paused: frozenset, side: str, agreed: bool = False) -> date:
+        """The day a step of ``side`` planned for ``planned`` is due at the earliest after ``dep``: the working days
+        the plan put between the two after ``dep`` hands over (none for a date both sides agreed), and never before
+        the working day of ``side`` (its zone, ``paused`` its days off) on which ``dep`` was done: a partner west of
+        TradingView finishing on its due date in its evening is on time, and TradingView's task waiting on it is
+        not due before TradingView's next working day. The days that adds are the hand-over's, as a late one's."""
+        gap = 0 if agreed else _working_days(dep.planned, planned, paused)
+        due = _add_working_days(dep.hands_over, gap, paused)
         if dep.done_at is None:
-            return dep.hands_over
-        return _next_working_day(max(self.clock.day(dep.done_at, side), self.started_on), paused)
+            return due
+        return max(due, _next_working_day(max(self.clock.day(dep.done_at, side), self.started_on), paused))
 
     def _episode(self, step, status, completed_at, reopens, moment) -> StepStanding:
         """The step with ``status`` since its last reopen (or ever), as it stands at ``moment`` (None: now).
@@ -437,7 +439,7 @@ class _Rules:
         seen_at = completed_at if status == StepStatus.DONE else moment
         seen = [self.at(code, seen_at) for code in step.depends_on if code in self.steps]
         deadline, expected, contributions, fixed = self._handovers(
-            planned, seen, paused, step.code in self.agreed, step.side
+            planned, seen, paused, step.side, step.code in self.agreed
         )
         if not reopens:
             inherited = _resize(_merge(contributions), _working_days(planned, expected, paused), step.side)
@@ -503,7 +505,7 @@ class _Rules:
         paused, planned = self.off[standing.step.side], standing.planned
         contributions = []
         for dep in redone:
-            handover = _add_working_days(dep.hands_over, _working_days(dep.planned, planned, paused), paused)
+            handover = self.handover(dep, planned, paused, standing.step.side)
             standing.hands_over = max(standing.hands_over, handover)
             if handover > planned:
                 contributions.append(_resize(dep.charges, _working_days(planned, handover, paused), dep.step.side))
