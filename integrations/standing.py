@@ -34,7 +34,7 @@ from integrations.stored_standing import health_of
 from integrations.text import day_text
 from roadmap import standing as rules
 from roadmap.models import SETTLED_STATUSES, Side, StepStatus, step_label
-from roadmap.schedule import add_working_days, is_working_day, next_working_day
+from roadmap.schedule import add_working_days, is_working_day
 
 
 @dataclass
@@ -231,7 +231,7 @@ class Standing:
             return 0
         today = self.clock.today(side)
         off = frozenset(self.paused) | self.clock.calendar(side).days_not_worked([due, today])
-        return rules.working_days_late(due, next_working_day(today, off), off)
+        return rules.overdue_days(due, today, off)
 
     def is_due_by(self, day: date) -> bool:
         """A deadline is owed, none has ended yet, and the first to end is on or before ``day``."""
@@ -450,6 +450,14 @@ def _record_deadline_move(now: Standing, step, old: date, step_standing, context
         why = (
             f"the integration was paused; the working days it owes since it was reopened on "
             f"{day_text(now.clock.day(step_standing.since, step.side))} move by the working days paused."
+        )
+    elif crossed := [o for o in handed_over if o.done_at and now.clock.day(o.done_at, step.side) > o.forecast]:
+        # Done on its own side's date, already the next day in this step's zone (a partner west of TradingView).
+        whose = {Side.PARTNER: "the partner's", Side.TRADINGVIEW: "TradingView's"}
+        why = (
+            f"{crossed[0].step} was done on {day_text(crossed[0].forecast)} in {whose[crossed[0].step.side]} "
+            f"time zone, {day_text(now.clock.day(crossed[0].done_at, step.side))} in {whose[step.side]}; this step "
+            "is not due before the working day it arrived."
         )
     elif step_standing.planned != step.planned_due_date:
         why = f"the integration was paused; the plan's {day_text(step.planned_due_date)} moves by the working days paused."

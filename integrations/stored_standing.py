@@ -37,7 +37,6 @@ from integrations.visibility import VisibleQuerySet
 from roadmap import standing as rules
 from roadmap.calendars import WorkingCalendar, parse_days_off
 from roadmap.models import StepStatus
-from roadmap.schedule import next_working_day
 
 ACTIVE = "active"
 RUNNING = ("active", "paused")
@@ -217,7 +216,7 @@ def stored_days_late(integration, now: datetime | None = None) -> int:
     """``Standing.days_late`` from the stored columns: working days late since ``next_deadline_at``, in the owing side's days.
 
     ``next_deadline_at`` ends the deadline moved by the working days paused since, so the working
-    days from it need no pauses (``rules.working_days_late``, the one count).
+    days from it need no pauses (``rules.overdue_days``, the one count).
     """
     now = now or timezone.now()
     if integration.state != ACTIVE or integration.next_deadline_at is None or now < integration.next_deadline_at:
@@ -226,7 +225,7 @@ def stored_days_late(integration, now: datetime | None = None) -> int:
     moved = rules.day_in(integration.next_deadline_at, zone) - timedelta(days=1)
     today = rules.day_in(now, zone)
     off = deadline_calendar(integration, zone).days_not_worked([moved, today])
-    return rules.working_days_late(moved, next_working_day(today, off), off)
+    return rules.overdue_days(moved, today, off)
 
 
 def deadline_zone(integration) -> zoneinfo.ZoneInfo:

@@ -86,7 +86,7 @@ def _items(integrations, now: datetime, sent_by) -> list[ChaseItem]:
                 continue
             deadline = step_standing.deadline
             # The partner's working days, as the sweep counts them (``reminders.cadence``).
-            left = cadence(deadline, today, now_standing.clock.calendar(Side.PARTNER)).left
+            left = cadence(deadline, today, now_standing.clock.calendar(Side.PARTNER), now_standing.paused).left
             if left > CHASE_WORKING_DAYS:
                 continue
             step.integration = integration  # no query for step.integration in the message or the page

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from integrations import events
 from integrations.models import ChangeSource, tradingview_zone
+from integrations.read_models.headline import moved_for_holiday
 from integrations.standing import standing
 from integrations.text import day_text
 from notifications.messages import (
@@ -209,12 +210,14 @@ def _handed_over(event) -> list[Message]:
     for step in rules.actionable_steps(steps):
         if step.side != Side.PARTNER or done.code not in step.depends_on:
             continue
+        due = deadline(step)
         text, blocks = step_blocks(
             step,
             f"TradingView finished: {done.title}",
             "This step is now yours.",
-            due=deadline(step),
+            due=due,
             readers=Side.PARTNER,
+            moved=moved_for_holiday(now, step, due),
         )
         notices.append(
             Message(
@@ -230,10 +233,10 @@ def _handed_over(event) -> list[Message]:
         )
     if notices or done.is_launch:
         return notices  # the launch has its own message
-    return _tradingview_finished(event, steps, deadline)
+    return _tradingview_finished(event, steps, deadline, now)
 
 
-def _tradingview_finished(event, steps, deadline) -> list[Message]:
+def _tradingview_finished(event, steps, deadline, now) -> list[Message]:
     """No partner step opened: the partner hears what the task means for them and their next step
     (the one waiting on the task, else their first open one), in that step's thread."""
     integration, done = event.integration, event.step
@@ -245,7 +248,8 @@ def _tradingview_finished(event, steps, deadline) -> list[Message]:
     if next_step is not None:
         due = deadline(next_step)
         detail = f"— your next step: {next_step.title}" + (f", due {day_text(due, weekday=True)}" if due else "") + "."
-        text, blocks = step_blocks(next_step, said, detail, due=due, buttons=False, readers=Side.PARTNER)
+        moved = moved_for_holiday(now, next_step, due)
+        text, blocks = step_blocks(next_step, said, detail, due=due, buttons=False, readers=Side.PARTNER, moved=moved)
     else:
         text, blocks = integration_blocks(integration, f"{said}.", readers=Side.PARTNER)
     return [
@@ -463,12 +467,14 @@ def _person(user) -> str:
 
 def welcome(event) -> list[Message]:
     """Kick-off: the partner's channel hears, once, what the roadmap is, its first steps and their due
-    dates, who its TradingView PM is and where its stage page is."""
+    dates (with the holiday that moved one, as every reminder says it), who its TradingView PM is and where its
+    stage page is."""
     integration = event.integration
     channel = integration.slack_channel_id
     if not channel:
         return []
     steps = sorted(integration.steps.all(), key=lambda s: s.position)
+    now = standing(integration, steps=steps)
     first = rules.actionable_steps(steps)
     opened = {s.code for s in first}
     # The partner's first steps: those the first tasks hand over (or open from the start).
@@ -489,7 +495,9 @@ def welcome(event) -> list[Message]:
     lines = [roadmap, Mrkdwn("First steps:")]
     for step in first + theirs:
         side = "Yours" if step.side == Side.PARTNER else "TradingView"
-        lines.append(mrkdwn("• {}: {}, due {}", side, step.title, day_text(step.due_date, weekday=True)))
+        moved = moved_for_holiday(now, step, step.due_date)
+        due = day_text(step.due_date, weekday=True) + (f" ({moved})" if moved else "")
+        lines.append(mrkdwn("• {}: {}, due {}", side, step.title, due))
     if integration.tv_pm is not None:
         lines.append(mrkdwn("Your TradingView PM: {}", mention(integration.tv_pm)))
     lines.append(mrkdwn("Where you stand, any time: {}", link(page_url(integration, Side.PARTNER), "your stage page")))

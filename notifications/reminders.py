@@ -22,6 +22,7 @@ same local day). ``plan_reminders(day)`` plans every recipient's reminders of ``
 message per channel and kind (``channel_digest``).
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -45,9 +46,10 @@ from notifications.digest import is_due as digest_is_due
 from notifications.messages import SLACK_USER_ID, Mrkdwn, joined, mention, mrkdwn, step_blocks
 from notifications.models import OutboxMessage, ReminderSweep
 from notifications.outbox import Message, working_moment, write
-from roadmap.calendars import WEEKENDS_ONLY, WorkingCalendar
+from roadmap.calendars import WEEKENDS_ONLY, WorkingCalendar, calendar_of
 from roadmap.models import Side
-from roadmap.schedule import is_working_day, working_days_between
+from roadmap.schedule import add_working_days, is_working_day, working_days_between
+from roadmap.standing import overdue_days
 
 DEFAULT_POLICY = {"before_days": [7, 2], "on_due_day": True, "overdue_every_days": 3, "escalate_after_days": 7}
 K = OutboxMessage.Kind
@@ -85,13 +87,18 @@ class Cadence:
         return self.overdue >= policy["escalate_after_days"]
 
 
-def cadence(deadline: date, day: date, calendar: WorkingCalendar | None = None) -> Cadence:
-    """``day`` against ``deadline`` in ``calendar`` (the owing side's; weekends only when None)."""
+def cadence(
+    deadline: date, day: date, calendar: WorkingCalendar | None = None, paused: Collection[date] = ()
+) -> Cadence:
+    """``day`` against ``deadline`` in ``calendar`` (the owing side's; weekends only when None), the integration's
+    ``paused`` days not counted: the days overdue are the standing's (``roadmap.standing.overdue_days``), so a
+    step late before a pause is not nudged nor escalated for the days nobody could work on it."""
     off = (calendar or WEEKENDS_ONLY).days_not_worked([day, deadline])
+    off = off | frozenset(paused) if paused else off
     return Cadence(
         worked=is_working_day(day, off),
         left=working_days_between(day, deadline, off),
-        overdue=working_days_between(deadline, day, off),
+        overdue=overdue_days(deadline, day, off),
     )
 
 
@@ -101,6 +108,7 @@ def partner_reminder(
     day: date,
     days_overdue: int | None = None,
     calendar: WorkingCalendar | None = None,
+    paused: Collection[date] = (),
 ) -> Reminder | None:
     """The reminder a step gets on ``day``, ``days_to_deadline`` (calendar days) before (negative: after) its deadline.
 
@@ -108,11 +116,12 @@ def partner_reminder(
     a day that calendar does not work: a "before" reminder goes out when the working days left to
     the deadline are one of the policy's ``before_days`` ("Due in 2 working days"); past the
     deadline, on its first working day overdue and every ``overdue_every_days`` working days after.
-    An overdue reminder says ``days_overdue``, the standing's working days overdue, when given.
+    An overdue reminder says ``days_overdue``, the standing's working days overdue, when given; ``paused``: the
+    integration's paused days, which the standing does not count either.
     """
     before = [b for b in policy["before_days"] if b > 0]
     every = max(1, int(policy["overdue_every_days"]))
-    now = cadence(day + timedelta(days=days_to_deadline), day, calendar)
+    now = cadence(day + timedelta(days=days_to_deadline), day, calendar, paused)
     if not now.worked:
         return None
     if days_to_deadline > 0:
@@ -278,26 +287,41 @@ def _written_reasons(integration_ids: list[int], day: date) -> set[str]:
     )
 
 
-# A "before" reminder counts working days: its deadline lies 7 calendar days past every 5 of them (the weekends),
-# and this many more for the holidays in between (a week: any run of days off).
-DAYS_OFF_MARGIN = 7
-
-
 def _may_be_reminded(day: date) -> Q:
     """The active integrations that can get a reminder on ``day``, by their stored standing: late ones, and those
-    owing a deadline no further away than the furthest "before" reminder of any policy in use (and a margin).
+    owing a deadline no further away than the furthest "before" reminder of any policy in use, in working days
+    of their partner's calendar (``reach``): a Russian partner's step due Tuesday 19 January 2027 hears "Due in 7
+    working days" on Wednesday 30 December, 20 calendar days before, across the New Year holidays.
 
     The stored columns are today's (every change stores them, the daily refresh runs before the sweep), and
     every deadline owed lies on or after the stored next one: the others owe nothing near ``day``, so their
-    steps and events are not read. One query, for the policies in use.
+    steps and events are not read. TradingView's tasks are reminded on their day and after it only, within any
+    reach. One query, for the policies and the partners' countries in use.
     """
-    templates = Integration.objects.active().values_list("template__reminder_policy", flat=True).distinct()
-    furthest = max(
-        (max(policy_for_value(policy)["before_days"], default=0) for policy in templates),
-        default=0,
+    in_use = (
+        Integration.objects.active()
+        .values_list("template__reminder_policy", "partner__country", "partner__subdivision")
+        .distinct()
     )
-    horizon = day + timedelta(days=-(-max(0, furthest) * 7 // 5) + DAYS_OFF_MARGIN)
-    return Q(next_due_on__isnull=True) | Q(next_due_on__lte=horizon)
+    furthest, places = 0, set()
+    for policy, country, subdivision in in_use:
+        furthest = max([furthest, *policy_for_value(policy)["before_days"]])
+        places.add((country, subdivision))
+    near = Q(next_due_on__lte=day)
+    for country, subdivision in sorted(places):
+        near |= Q(
+            partner__country=country,
+            partner__subdivision=subdivision,
+            next_due_on__lte=reach(day, furthest, calendar_of(country, subdivision)),
+        )
+    return Q(next_due_on__isnull=True) | near
+
+
+def reach(day: date, before: int, calendar: WorkingCalendar) -> date:
+    """The last deadline ``before`` working days of ``calendar`` or fewer away on ``day`` (``cadence``'s ``left``):
+    the day before its ``before + 1``-th working day after ``day``."""
+    off = calendar.days_not_worked([day])
+    return add_working_days(day, max(0, before) + 1, off) - timedelta(days=1)
 
 
 def _plan_integration(
@@ -343,6 +367,7 @@ def _plan_integration(
                 calendar=now.clock.calendar(step.side),
                 moved=moved_for_holiday(now, step, step_standing.deadline),
                 sent=sent,
+                paused=now.paused,
             )
         elif tradingview_side:
             pending += _tradingview_step(
@@ -357,6 +382,7 @@ def _plan_integration(
                 calendar=now.clock.calendar(step.side),
                 moved=moved_for_holiday(now, step, step_standing.deadline),
                 sent=sent,
+                paused=now.paused,
             )
     return pending
 
@@ -375,6 +401,7 @@ def _partner_step(
     calendar: WorkingCalendar | None = None,
     moved: str = "",
     sent: set[str] | None = None,
+    paused: Collection[date] = (),
 ) -> list[Message]:
     """The partner's step on ``day``: its reminder in the partner's channel, counted in ``calendar`` (the
     partner's), and past the policy's escalation the PM and business manager named (once per deadline).
@@ -383,7 +410,7 @@ def _partner_step(
     mornings = mornings or Mornings(day)
     sent = sent or set()
     pending = []
-    reminder = partner_reminder(days_to_deadline, policy, day, days_overdue, calendar) if partner_side else None
+    reminder = partner_reminder(days_to_deadline, policy, day, days_overdue, calendar, paused) if partner_side else None
     if reminder and integration.slack_channel_id and reminder_reason(reminder, step, day) not in sent:
         pending.append(
             partner_reminder_message(
@@ -397,7 +424,7 @@ def _partner_step(
             )
         )
     escalation = f"escalation:{step.pk}:{deadline:%Y-%m-%d}"
-    escalates = cadence(deadline, day, calendar).escalates(policy)
+    escalates = cadence(deadline, day, calendar, paused).escalates(policy)
     if tradingview_side and escalates and settings.SLACK_INTERNAL_CHANNEL and escalation not in sent:
         people = [p for p in (integration.tv_pm, integration.business_manager) if p]
         mentions = joined(" ", [mention(p) for p in people])
@@ -488,6 +515,7 @@ def _tradingview_step(
     calendar: WorkingCalendar | None = None,
     moved: str = "",
     sent: set[str] | None = None,
+    paused: Collection[date] = (),
 ) -> list[Message]:
     """TradingView's task in its channel, on the partner's policy counted in ``calendar`` (TradingView's): due
     today, late at the policy's cadence, and past the policy's escalation its lead named (once per deadline).
@@ -499,7 +527,7 @@ def _tradingview_step(
     sent = sent or set()
     pending = []
     policy_here = {**policy, "before_days": [], "on_due_day": True}
-    reminder = partner_reminder(days_to_deadline, policy_here, day, days_overdue, calendar)
+    reminder = partner_reminder(days_to_deadline, policy_here, day, days_overdue, calendar, paused)
     if reminder:
         if reminder.kind == K.DUE_TODAY:
             kind, headline, reason = (
@@ -507,7 +535,7 @@ def _tradingview_step(
                 "Due today",
                 f"{K.TRADINGVIEW_DUE}:{step.pk}:{deadline:%Y-%m-%d}",
             )
-        elif reminder.kind == K.OVERDUE and cadence(deadline, day, calendar).overdue == 1:
+        elif reminder.kind == K.OVERDUE and cadence(deadline, day, calendar, paused).overdue == 1:
             # the first working day late: a Friday deadline is late on Monday
             kind, headline = K.TRADINGVIEW_LATE, f"Late: due {day_text(deadline, weekday=True)}"
             reason = f"{kind}:{step.pk}:{deadline:%Y-%m-%d}"
@@ -533,7 +561,7 @@ def _tradingview_step(
         )
     lead = settings.TRADINGVIEW_LEAD_SLACK_ID
     escalation = f"{K.LEAD_ESCALATION}:{step.pk}:{deadline:%Y-%m-%d}"
-    if lead and cadence(deadline, day, calendar).escalates(policy) and escalation not in sent:
+    if lead and cadence(deadline, day, calendar, paused).escalates(policy) and escalation not in sent:
         # An id that is not a Slack user id is not written as markup: the message goes, naming nobody.
         people = [Mrkdwn(f"<@{lead}>")] if SLACK_USER_ID.fullmatch(lead) else []
         people += [mention(integration.tv_pm)] if integration.tv_pm else []

@@ -100,6 +100,14 @@ def check_country(country: str, subdivision: str = ""):
 WEEKENDS_ONLY = WorkingCalendar()
 
 
+def calendar_of(country: str, subdivision: str = "") -> WorkingCalendar:
+    """The working calendar of ``country`` (and ``subdivision``); weekends only when the library does not know it."""
+    try:
+        return WorkingCalendar(country, subdivision)
+    except InvalidInput:
+        return WEEKENDS_ONLY
+
+
 def country_of_zone(zone_name: str) -> str:
     """The country of a time zone where that is unambiguous (tz's ``zone.tab``), and its holidays known; else "".
 

@@ -320,7 +320,9 @@ class TemplateStep(models.Model):
 
     @property
     def due_label(self) -> str:
-        return due_words(self)
+        """When the step is due, in words (``schedule.due_words``), read against its template's steps: a task
+        prepared during the partner's week is due with the partner's step, not a turnaround after it."""
+        return due_words(self, list(self.template.steps.all()))
 
     def clean(self):
         errors = {}

@@ -158,12 +158,20 @@ def kept_days(step, kickoff: date, days_off: Collection[date] = ()) -> int:
     return working_days_between(weeks_after(kickoff, week), weeks_after(kickoff, step.due_week), days_off)
 
 
-def due_words(step) -> str:
-    """When a step is due by its template, in words: "week 4", "weeks 11-12", or its turnaround;
-    a step keeping set days after a hand-over says so ("week 8, at least 2 working days after the
-    hand-over")."""
+def due_words(step, steps) -> str:
+    """When a step is due by its template, in words: "week 4", "weeks 11-12", its turnaround, or, for a task
+    prepared during the other side's week (``prepares_during_week``), with that side's step before it; a
+    task not prepared ahead and a step keeping set days after a hand-over say so ("week 8, at least 2
+    working days after the hand-over"). ``steps``: its roadmap's steps (a template's, or an
+    integration's), which decide the preparing."""
+    other = "partner" if step.side == "tradingview" else "TradingView"  # Side.TRADINGVIEW (models import this)
+    if step.due_week is None and prepares_during_week(step, steps):
+        return f"with the {other}'s step before it (prepared during the {other}'s week)"
     if step.due_week is None:
-        return f"{_days(step.turnaround_days)} after it becomes actionable"
+        words = f"{_days(step.turnaround_days)} after it becomes actionable"
+        if not getattr(step, "prepared_ahead", True):
+            words += f" (not prepared ahead: it works on what the {other} hands over)"
+        return words
     if step.due_week_last:
         return f"weeks {step.due_week}-{step.due_week_last}"
     keeps = getattr(step, "keeps_days", None)

@@ -9,6 +9,9 @@ The rules, as the README states them for PMs:
 - A step keeps the time the plan gave it: it is due no earlier than its planned date, and no
   earlier than each prerequisite's finish plus the working days the plan put between the two.
   So a late hand-over moves the other side's deadline, and the delay is the hand-over's.
+  A hand-over reaches a step on that step's side's working day on which it was done, in its zone
+  and calendar: a partner west of TradingView done in its evening hands over on TradingView's next
+  working day, and TradingView's task waiting on it is not due before then.
 - A step that is open and actionable after its deadline is overdue, and owed by its side. Each
   overdue day moves the forecast of every step after it, and the launch, by a day.
 - Days are working days wherever they are counted against a deadline or a plan (days overdue,
@@ -98,6 +101,16 @@ def working_days_late(deadline: date, finish: date, paused: Collection[date] = (
     slip and charged in these working days. 0 when ``finish`` is not after ``deadline``.
     """
     return working_days_between(deadline, finish, paused)
+
+
+def overdue_days(deadline: date, today: date, off: Collection[date] = ()) -> int:
+    """The one count of an open step's days overdue on ``today``: ``working_days_late`` from ``deadline`` to the
+    earliest day it can still be done (``next_working_day`` of today), ``off`` (the paused days and the owing
+    side's days off) not counted. What the pages show and what the reminders and escalations count by.
+    """
+    if today <= deadline:
+        return 0
+    return working_days_late(deadline, next_working_day(today, off), off)
 
 
 def is_open(step) -> bool:
@@ -258,6 +271,7 @@ class StepStanding:
     charges: list = field(default_factory=list, repr=False)  # who lost each working day of its slip
     hands_over: date | None = None  # when what depends on it can go on: its forecast, or later when it waits again
     restart: date | None = None  # reopened: the plan's turnaround counted from the reopen
+    done_at: datetime | None = field(default=None, repr=False)  # the moment it was done (done steps)
     since: datetime | None = field(default=None, repr=False)  # the reopen it owes its work again from
 
 
@@ -378,19 +392,19 @@ class _Rules:
         return self.known[(code, moment)]
 
     def _handovers(
-        self, planned: date, deps: list, paused: frozenset, agreed: bool = False
+        self, planned: date, deps: list, paused: frozenset, side: str, agreed: bool = False
     ) -> tuple[date, date, list, bool]:
         """Deadline and expected finish a step gets from ``deps``, who lost the days they add, all known.
 
         ``paused``: the days the step's side does not work (the time the plan gave it is its side's).
         ``agreed``: the step is due on an agreed date, and on the day its prerequisites are done if later.
+        ``side``: the step's (``handover``).
         """
         deadline = expected = planned
         contributions = []
         fixed = True
         for dep in deps:
-            gap = 0 if agreed else _working_days(dep.planned, planned, paused)
-            handover = _add_working_days(dep.hands_over, gap, paused)
+            handover = self.handover(dep, planned, paused, side, agreed)
             expected = max(expected, handover)
             if dep.fixed:
                 deadline = max(deadline, handover)
@@ -399,6 +413,18 @@ class _Rules:
             if handover > planned:
                 contributions.append(_resize(dep.charges, _working_days(planned, handover, paused), dep.step.side))
         return deadline, expected, contributions, fixed
+
+    def handover(self, dep: StepStanding, planned: date, paused: frozenset, side: str, agreed: bool = False) -> date:
+        """The day a step of ``side`` planned for ``planned`` is due at the earliest after ``dep``: the working days
+        the plan put between the two after ``dep`` hands over (none for a date both sides agreed), and never before
+        the working day of ``side`` (its zone, ``paused`` its days off) on which ``dep`` was done: a partner west of
+        TradingView finishing on its due date in its evening is on time, and TradingView's task waiting on it is
+        not due before TradingView's next working day. The days that adds are the hand-over's, as a late one's."""
+        gap = 0 if agreed else _working_days(dep.planned, planned, paused)
+        due = _add_working_days(dep.hands_over, gap, paused)
+        if dep.done_at is None:
+            return due
+        return max(due, _next_working_day(max(self.clock.day(dep.done_at, side), self.started_on), paused))
 
     def _episode(self, step, status, completed_at, reopens, moment) -> StepStanding:
         """The step with ``status`` since its last reopen (or ever), as it stands at ``moment`` (None: now).
@@ -412,7 +438,9 @@ class _Rules:
         # A done step was done after its prerequisites as they were then.
         seen_at = completed_at if status == StepStatus.DONE else moment
         seen = [self.at(code, seen_at) for code in step.depends_on if code in self.steps]
-        deadline, expected, contributions, fixed = self._handovers(planned, seen, paused, step.code in self.agreed)
+        deadline, expected, contributions, fixed = self._handovers(
+            planned, seen, paused, step.side, step.code in self.agreed
+        )
         if not reopens:
             inherited = _resize(_merge(contributions), _working_days(planned, expected, paused), step.side)
         else:
@@ -438,6 +466,7 @@ class _Rules:
         standing.since = reopens[-1].at if reopens else None
         if status == StepStatus.DONE:
             standing.forecast = max(self.clock.day(completed_at, step.side), self.started_on)
+            standing.done_at = completed_at
             standing.fixed = True
             standing.days_late = _days_late(deadline, standing.forecast, paused)
         elif status == StepStatus.NOT_APPLICABLE:
@@ -447,8 +476,8 @@ class _Rules:
             today = self.today[step.side]
             # An open step is finished on a working day, today at the earliest.
             standing.forecast = max(expected, _next_working_day(today, paused))
-            if moment is None and step.code in self.actionable and today > deadline:
-                standing.days_overdue = _days_late(deadline, _next_working_day(today, paused), paused)
+            if moment is None and step.code in self.actionable:
+                standing.days_overdue = _overdue_days(deadline, today, paused)
         if standing.forecast >= expected:
             own = _working_days(expected, standing.forecast, paused)
             standing.charges = inherited + [step.side] * own
@@ -476,7 +505,7 @@ class _Rules:
         paused, planned = self.off[standing.step.side], standing.planned
         contributions = []
         for dep in redone:
-            handover = _add_working_days(dep.hands_over, _working_days(dep.planned, planned, paused), paused)
+            handover = self.handover(dep, planned, paused, standing.step.side)
             standing.hands_over = max(standing.hands_over, handover)
             if handover > planned:
                 contributions.append(_resize(dep.charges, _working_days(planned, handover, paused), dep.step.side))
@@ -492,6 +521,7 @@ _working_days = functools.lru_cache(maxsize=1 << 16)(working_days_between)
 _add_working_days = functools.lru_cache(maxsize=1 << 16)(add_working_days)
 _next_working_day = functools.lru_cache(maxsize=1 << 12)(next_working_day)
 _days_late = functools.lru_cache(maxsize=1 << 14)(working_days_late)
+_overdue_days = functools.lru_cache(maxsize=1 << 14)(overdue_days)
 
 
 def _after_pauses(planned: date, kickoff: date, paused: frozenset, holidays: frozenset = frozenset()) -> date:

@@ -13,7 +13,6 @@ from integrations.actions import ACTIONS, step_actions
 from integrations.admin.common import days_overdue_html, step_url
 from integrations.admin.jira import issue_list
 from integrations.admin.operations import Operation, OperationsOnlyAdmin
-from integrations.admin.templates import due_text
 from integrations.context import ChangeContext
 from integrations.forms import ReasonForm
 from integrations.models import IntegrationStep, StepChange
@@ -22,6 +21,7 @@ from integrations.standing import standing
 from integrations.steps import apply_action
 from integrations.text import day_text
 from roadmap.models import Channel
+from roadmap.schedule import due_words
 
 
 def _step_actions(step, user) -> list:
@@ -143,7 +143,7 @@ class IntegrationStepAdmin(OperationsOnlyAdmin):
     @admin.display(description="due")
     def due(self, step):
         # The template page's words: a task prepared during the partner's week says so.
-        return capfirst(due_text(step, list(step.integration.steps.all())))
+        return capfirst(due_words(step, list(step.integration.steps.all())))
 
     @admin.display(description="planned date")
     def planned(self, step):

@@ -22,7 +22,7 @@ from integrations.models import Integration
 from integrations.text import day_text, working_days
 from roadmap.conditions import CONDITIONS
 from roadmap.models import Channel, RoadmapTemplate, Side, TemplateStep, step_label, template_problems
-from roadmap.schedule import due_words, prepares_during_week, roadmap_side_days
+from roadmap.schedule import due_words, roadmap_side_days
 
 
 class TemplateStepFormSet(BaseInlineFormSet):
@@ -128,17 +128,6 @@ def _days_text(step, days: int | None) -> str:
     return f"{side}: {working_days(days)}"
 
 
-def due_text(step, steps) -> str:
-    """When the step is due, in words; a task prepared during the other side's week says so, and so does
-    one that is not prepared ahead. ``steps``: its roadmap's steps (a template's, or an integration's)."""
-    other = "partner" if step.side == Side.TRADINGVIEW else "TradingView"
-    if step.due_week is None and prepares_during_week(step, steps):
-        return f"with the {other}'s step before it (prepared during the {other}'s week)"
-    if step.due_week is None and not getattr(step, "prepared_ahead", True):
-        return f"{due_words(step)} (not prepared ahead: it works on what the {other} hands over)"
-    return due_words(step)
-
-
 def step_summaries(steps) -> list[dict]:
     """What the template's steps say, in words: the rows of the steps table."""
     steps = sorted(steps, key=lambda s: s.position)
@@ -154,7 +143,7 @@ def step_summaries(steps) -> list[dict]:
                 "number_side": step_label(step).removesuffix(f" · {step.title}"),
                 "title": step.title,
                 "code": step.code,
-                "due": due_text(step, steps),
+                "due": due_words(step, steps),
                 "days": _days_text(step, days.get(step.code)),
                 "depends_on": [
                     str(by_code[code]) if code in by_code else f"{code!r} (no such step)" for code in depends_on

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from integrations.visibility import VisibleQuerySet
-from roadmap.calendars import WEEKENDS_ONLY, WorkingCalendar, check_country, country_of_zone
+from roadmap.calendars import WorkingCalendar, calendar_of, check_country, country_of_zone
 from roadmap.refusals import InvalidInput
 
 
@@ -73,10 +73,7 @@ class Partner(models.Model):
     @property
     def calendar(self) -> WorkingCalendar:
         """The days the partner works: its country's (and region's) holidays off; weekends only if unknown."""
-        try:
-            return WorkingCalendar(self.country, self.subdivision)
-        except InvalidInput:
-            return WEEKENDS_ONLY
+        return calendar_of(self.country, self.subdivision)
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:

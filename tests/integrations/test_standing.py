@@ -223,13 +223,14 @@ def test_replanning_keeps_the_baseline_and_the_split_adds_up(started_integration
 
 
 @pytest.mark.parametrize(
-    ("zone", "finished", "late"),
+    ("zone", "finished", "late", "charged"),
     [
-        ("America/Los_Angeles", datetime(2026, 3, 30, 18, 0), 0),  # 01:00 UTC on 03-31: still its due day
-        ("Asia/Tokyo", datetime(2026, 3, 31, 9, 0), 1),  # 00:00 UTC on 03-31: the morning after, locally
+        # 01:00 UTC on 03-31: still its due day, on time; the day it took to reach TradingView is the hand-over's
+        ("America/Los_Angeles", datetime(2026, 3, 30, 18, 0), 0, 1),
+        ("Asia/Tokyo", datetime(2026, 3, 31, 9, 0), 1, 1),  # 00:00 UTC on 03-31: the morning after, locally
     ],
 )
-def test_a_partner_deadline_is_a_day_in_the_partners_time_zone(pm, zone, finished, late):
+def test_a_partner_deadline_is_a_day_in_the_partners_time_zone(pm, zone, finished, late, charged):
     integration = IntegrationFactory(partner=PartnerFactory(name=f"Partner in {zone}", time_zone=zone), tv_pm=pm)
     plan.start_integration(integration, KICKOFF, ctx(pm, at(KICKOFF, 9)))
     tradingview_onboards(integration, pm)
@@ -240,9 +241,11 @@ def test_a_partner_deadline_is_a_day_in_the_partners_time_zone(pm, zone, finishe
     result = standing(integration, at("2026-04-01"))
 
     assert result.of(step(integration, "endpoints-implementation")).days_late == late
-    # The partner is charged its own days late only (sandbox access, due with the partner's week 4,
-    # is TradingView's and overdue on 04-01).
-    assert result.split.partner == late
+    # Sandbox access, due with the partner's week 4, is due the day the hand-over reached TradingView (03-31)
+    # and TradingView's 1 day overdue on 04-01; that day before it is the hand-over's.
+    assert result.of(step(integration, "sandbox-access")).deadline == date(2026, 3, 31)
+    assert result.split.partner == charged
+    assert result.split.tradingview == 1
 
 
 def test_today_is_the_partners_day_for_its_steps(pm):

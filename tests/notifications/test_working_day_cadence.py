@@ -12,6 +12,7 @@ import pytest
 from django.urls import reverse
 
 from integrations import plan
+from integrations.steps import complete_step
 from notifications.chase import chase_item, remind_now
 from notifications.models import OutboxMessage
 from notifications.reminders import partner_reminder, plan_reminders, policy_for_value
@@ -128,3 +129,60 @@ def test_a_deadline_moved_for_no_holiday_says_nothing_more(german):
     sweep(date(2027, 1, 4), date(2027, 1, 4))
     row = OutboxMessage.objects.get(step=german, kind=K.DUE_TODAY, channel=CHANNEL)
     assert "due Mon 4 Jan 2027)" in row.text and "moved from" not in row.text
+
+
+def kick_off_in_germany(pm, kickoff: date):
+    partner = PartnerFactory(name="Feiertag Broker", time_zone="Europe/Berlin", country="DE")
+    integration = IntegrationFactory(partner=partner, tv_pm=pm, slack_channel_id=CHANNEL)
+    with on(kickoff, 9):
+        plan.start_integration(integration, kickoff, ctx(pm, at(kickoff, 9)))
+    return integration
+
+
+@pytest.mark.parametrize(
+    ("kickoff", "moved"),
+    [
+        # week 4 on Friday 25 December, Christmas Day in Germany (26 is a Saturday)
+        (date(2026, 11, 27), "due Mon 28 Dec 2026 (moved from 25 Dec: Christmas Day in Germany)"),
+        (date(2026, 12, 4), MOVED),
+    ],
+)
+def test_the_kick_off_welcome_says_which_first_deadlines_a_holiday_moved(pm, kickoff, moved):
+    integration = kick_off_in_germany(pm, kickoff)
+    welcome = OutboxMessage.objects.get(kind=K.WELCOME, integration=integration)
+    assert f"Yours: Data / trading endpoints implementation, {moved}" in welcome.text
+    assert f"Yours: Passing REST API autotests, {moved}" in welcome.text
+    assert f"Yours: Data / trading endpoints implementation, {moved}" in str(welcome.blocks)
+    # TradingView's own first tasks were moved by no holiday: nothing more is said of them.
+    assert welcome.text.count("(moved from") == 2
+
+
+def test_this_step_is_now_yours_says_the_holiday_that_moved_its_deadline(pm):
+    integration = kick_off_in_germany(pm, date(2026, 12, 4))
+    with on(date(2026, 12, 7), 10):
+        complete_step(step(integration, "endpoints-implementation"), ctx(pm, at(date(2026, 12, 7), 10)))
+    with on(date(2026, 12, 8), 10):
+        complete_step(step(integration, "autotests-configuration"), ctx(pm, at(date(2026, 12, 8), 10)))
+    autotests = step(integration, "passing-autotests")
+    [yours] = OutboxMessage.objects.filter(kind=K.HANDED_OVER, step=autotests)
+    assert "This step is now yours." in yours.text
+    assert MOVED in yours.text
+    assert MOVED in str(yours.blocks)
+
+
+def test_a_reminder_7_working_days_before_a_deadline_across_a_long_holiday_is_sent(pm):
+    """Russia's New Year holidays (31 December to 8 January) put 20 calendar days between Wednesday 30 December
+    and the 7th working day after it, Tuesday 19 January: further than weeks and any margin in calendar days."""
+    partner = PartnerFactory(name="Moscow Broker", time_zone="Europe/Moscow", country="RU")
+    integration = IntegrationFactory(partner=partner, tv_pm=pm, slack_channel_id="C0MOSCOW")
+    kickoff = date(2026, 12, 22)
+    with on(kickoff, 9):
+        plan.start_integration(integration, kickoff, ctx(pm, at(kickoff, 9)))
+    with on(date(2026, 12, 23), 9):
+        for code in ("slack-jira-onboarding", "autotests-configuration"):
+            complete_step(step(integration, code), ctx(pm, at(date(2026, 12, 23), 9)))
+    endpoints = step(integration, "endpoints-implementation")
+    assert endpoints.due_date == date(2027, 1, 19)
+    sweep(date(2026, 12, 30), date(2026, 12, 30))
+    reminder = OutboxMessage.objects.get(reason_key=f"reminder:{endpoints.pk}:2026-12-30")
+    assert reminder.text.startswith("Due in 7 working days")

@@ -284,7 +284,11 @@ def test_labels(template):
     assert str(by_code["sandbox-access"]) == "3 · TradingView · Sandbox access configuration"
     assert str(by_code["open-to-all-users"]) == "TradingView · Open to all users"
     assert by_code["endpoints-implementation"].due_label == "week 4"
-    assert by_code["sandbox-access"].due_label == "3 working days after it becomes actionable"
+    # Prepared during the partner's week 4, sandbox access is due with the partner's step, as the admin says.
+    assert (
+        by_code["sandbox-access"].due_label == "with the partner's step before it (prepared during the partner's week)"
+    )
+    assert by_code["slack-jira-onboarding"].due_label == "3 working days after it becomes actionable"
     assert by_code["open-to-all-users"].due_label == "weeks 11-12"
     assert by_code["final-testing-fixes-1"].due_label == "week 8, at least 2 working days after the hand-over"
 

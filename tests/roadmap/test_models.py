@@ -416,6 +416,20 @@ def test_turnaround_days_default_to_three_and_label_the_due_date(scratch_templat
     assert make_step(scratch_template, due_week=11, due_week_last=12).due_label == "weeks 11-12"
 
 
+@pytest.mark.django_db
+def test_a_task_prepared_during_the_partners_week_is_labelled_due_with_the_partners_step(scratch_template):
+    make_step(scratch_template, position=1, code="build", due_week=4).save()
+    task = make_step(
+        scratch_template, position=2, code="prepare", side="tradingview", due_week=None, depends_on=["build"]
+    )
+    task.save()
+    make_step(scratch_template, position=3, code="use", due_week=5, depends_on=["prepare"]).save()
+    assert task.due_label == "with the partner's step before it (prepared during the partner's week)"
+    # Two weeks for the partner after it: TradingView has its turnaround.
+    scratch_template.steps.filter(code="use").update(due_week=6)
+    assert task.due_label == "3 working days after it becomes actionable"
+
+
 # --- versions -------------------------------------------------------------------------------------------
 
 

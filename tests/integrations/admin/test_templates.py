@@ -139,6 +139,9 @@ def test_frozen_template_shows_its_steps_in_words_only(admin_client, frozen):
     for code, week in (("final-testing-fixes-1", 8), ("final-testing-fixes", 9)):
         assert days[code] == "Partner: 2 working days", code
         assert due[code] == f"week {week}, at least 2 working days after the hand-over", code
+    # Each step's own label says what the table says: one rule (``schedule.due_words``).
+    labels = {step.code: step.due_label for step in frozen.steps.all()}
+    assert {code: unescape(words) for code, words in due.items()} == labels
     html = response.content.decode()
     # No raw JSON, no editable steps: the readable table only.
     assert '{"text"' not in html and "&quot;text&quot;" not in html
