@@ -38,8 +38,16 @@ class PortfolioQuery(serializers.Serializer):
     )
 
 
+# The parameters' names, read once: each PortfolioQuery() deep-copies its fields.
+QUERY_NAMES = tuple(PortfolioQuery().fields)
+
+
 def portfolio(params, user):
-    """The integrations matching the query parameters ``params``; a ValidationError names a bad one."""
-    query = PortfolioQuery(data={name: params.get(name) for name in PortfolioQuery().fields if name in params})
+    """The integrations matching the query parameters ``params``; a ValidationError names a bad one.
+
+    None of the portfolio page's extra columns (bugs, messages, last activity...): the API shows
+    none of them; only the one sorted on is computed, to sort.
+    """
+    query = PortfolioQuery(data={name: params.get(name) for name in QUERY_NAMES if name in params})
     query.is_valid(raise_exception=True)
-    return filter_portfolio(Filters.from_request(query.validated_data), user)
+    return filter_portfolio(Filters.from_request(query.validated_data), user, columns=())
