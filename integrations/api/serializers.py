@@ -288,6 +288,9 @@ class IntegrationSerializer(StrictFields, serializers.ModelSerializer):
 
 # --- the integrations list ---------------------------------------------------------------------
 
+# The current step's fields in the list (``StepRefSerializer``'s), and their columns.
+_STEP_COLUMNS = [(name, f"current_step__{name}") for name in StepRefSerializer.Meta.fields]
+
 # The columns the list shows, as ``values()`` names them: one query reads the page's rows with
 # these and no others (the portfolio page's extra columns are for the page).
 LISTED_COLUMNS = [
@@ -311,7 +314,7 @@ LISTED_COLUMNS = [
     "partner__time_zone",
     "partner__country",
     "partner__subdivision",
-    *(f"current_step__{name}" for name in StepRefSerializer.Meta.fields),
+    *(column for _, column in _STEP_COLUMNS),
 ]
 
 
@@ -368,7 +371,7 @@ def _listed(row: dict, user, zone, now) -> dict:
     )
     step = None
     if row["current_step__id"] is not None:
-        step = {name: row[f"current_step__{name}"] for name in StepRefSerializer.Meta.fields}
+        step = {name: row[column] for name, column in _STEP_COLUMNS}
     standing = standing_fields(ListedIntegration(row, partner, step and SimpleNamespace(**step)), None, user, now)
     return {
         "id": row["id"],
