@@ -41,14 +41,21 @@ class IssuedToken(models.Model):
         return row, raw
 
     @classmethod
+    def rows(cls):
+        """The rows ``find`` looks in; a kind may read what each use of its tokens needs with them."""
+        return cls.objects.all()
+
+    @classmethod
     def find(cls, raw: str, now=None):
         """The live (not revoked, not expired) token row for ``raw``, or None."""
         if not raw or len(raw) > 200:
             return None
-        row = cls.objects.filter(token_hash=token_digest(raw)).first()
-        if row is None or not row.is_live(now):
+        try:
+            # get(), not first(): the hash is unique, and first() sorts (a tenth of the query's making).
+            row = cls.rows().get(token_hash=token_digest(raw))
+        except cls.DoesNotExist:
             return None
-        return row
+        return row if row.is_live(now) else None
 
     def is_live(self, now=None) -> bool:
         now = now or timezone.now()

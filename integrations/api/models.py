@@ -16,5 +16,10 @@ class ApiToken(IssuedToken):
         app_label = "integrations"  # the tables and migrations stay with the integrations app
         verbose_name = "API token"
 
+    @classmethod
+    def rows(cls):
+        # Every request reads the token's user and, for a partner's user, its partner (``visible_to``).
+        return cls.objects.select_related("user__partner_account__partner")
+
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"

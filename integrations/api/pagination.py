@@ -1,9 +1,10 @@
 """Pages of a list: ``?page=<n>&page_size=<n>`` (50 by default, at most 200)."""
 
+from django.core.paginator import Paginator
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 
-from integrations.read_models.portfolio import PortfolioPaginator
+from integrations.api.serializers import listed
 
 MAX_PAGE_SIZE = 200
 
@@ -48,7 +49,25 @@ class Pages(pagination.PageNumberPagination):
         ]
 
 
-class PortfolioPages(Pages):
-    """The integrations list's pages: cut on the integration table first (``PortfolioPaginator``)."""
+class ListedPaginator(Paginator):
+    """The integrations list's pages: the filtered integrations counted, the page's ids cut on them, then
+    those rows read as the list shows them (``listed``: its columns, with the partner's and the step's).
 
-    django_paginator_class = PortfolioPaginator
+    Cut and read in one query, each of the 10,000 rows sorted carried every shown column: on PostgreSQL
+    that query took twice the ids'. Counted after ``listed``, the count joined every partner and step.
+    """
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        # No sort of their own (the model's would sort the page on the partner's name): the ids' order is the page's.
+        found = {row["id"]: row for row in listed(self.object_list.model.objects.filter(pk__in=ids).order_by())}
+        return self._get_page([found[pk] for pk in ids if pk in found], number, self)
+
+
+class ListedPages(Pages):
+    django_paginator_class = ListedPaginator

@@ -23,7 +23,7 @@ from integrations.api import serializers as shapes
 from integrations.api.errors import validation_fields
 from integrations.api.etags import check_if_match, etag_of, not_modified, tagged, unchanged_since_read
 from integrations.api.filters import PortfolioQuery, portfolio
-from integrations.api.pagination import PortfolioPages
+from integrations.api.pagination import ListedPages
 from integrations.api.permissions import SignedIn, StaffOnly
 from integrations.comments import comments_seen, post_comment
 from integrations.context import ChangeContext
@@ -136,10 +136,15 @@ class IntegrationViewSet(
 
     @property
     def paginator(self):
-        # The list pages the portfolio's rows; the steps and history actions page plain lists.
-        if self.action == "list" and not isinstance(getattr(self, "_paginator", None), PortfolioPages):
-            self._paginator = PortfolioPages()
+        # The list reads its pages as it shows them; the steps and history actions page plain lists.
+        if self.action == "list" and not isinstance(getattr(self, "_paginator", None), ListedPages):
+            self._paginator = ListedPages()
         return super().paginator
+
+    def list(self, request, *args, **kwargs):
+        # Counted, cut, its rows read with only the columns shown (``ListedPaginator``), written out row by row.
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(shapes.listed_integrations(page, request.user))
 
     def get_permissions(self):
         if self.action in self.staff_actions:

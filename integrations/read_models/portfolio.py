@@ -188,7 +188,8 @@ def _columns() -> dict:
 def filter_portfolio(filters: Filters, user, now=None, columns=None):
     """Integrations matching ``filters``, sorted, with ``open_bugs``, ``messages_stuck``, ``slip``, ``blocked``,
     ``last_activity``, ``launch_window_weeks`` and ``cancel_note`` annotated; or, given ``columns``, only
-    those (and the one the sort is on): the timeline reads two of them, and the others were half its query.
+    those (and the one the sort is on): the timeline reads two of them, and the others were half its query;
+    the API's list shows none of them (``columns=()``).
 
     The page, its CSV and the API's integrations list call this: the same parameters give the same rows.
     The annotations are correlated subqueries, not joins: a page is cut on the integration table's stored

@@ -2,14 +2,20 @@
 change detection (ETag, If-None-Match, If-Match), creation with kick-off, edits, re-plan, pause, resume.
 """
 
+import json
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework.renderers import JSONRenderer
 
 from benchmarks.portfolio import copy_portfolio
 from integrations import steps
+from integrations.api.filters import SORT_CHOICES
+from integrations.api.serializers import IntegrationSerializer
+from integrations.jira.models import JiraIssue
 from integrations.models import ChangeSource, Integration, IntegrationEvent, Partner, PartnerContact
 from integrations.read_models.portfolio import Filters, filter_portfolio
 from integrations.standing import standing
@@ -83,6 +89,15 @@ def test_list_is_the_dashboards_portfolio(staff_api, pm, world, other_integratio
     assert new.pk in [row["id"] for row in results(staff_api.get("integrations/", {"state": "all"}))]
 
 
+@pytest.mark.parametrize("sort", SORT_CHOICES)
+def test_list_sorts_as_the_dashboards_portfolio_on_every_key(staff_api, pm, world, other_integration, sort):
+    # The list reads only the column sorted on of the portfolio page's extra ones: the order is the page's.
+    JiraIssue.objects.create(integration=other_integration, key="ZETA-1", is_bug=True)
+    expected = [i.pk for i in filter_portfolio(Filters.from_request({"sort": sort, "state": "all"}), pm)]
+    got = [row["id"] for row in results(staff_api.get("integrations/", {"sort": sort, "state": "all"}))]
+    assert got == expected and len(got) == 2
+
+
 def test_list_sorts_by_partner_both_ways(staff_api, world, other_integration):
     ascending = [row["id"] for row in results(staff_api.get("integrations/", {"sort": "partner"}))]
     descending = [row["id"] for row in results(staff_api.get("integrations/", {"sort": "-partner"}))]
@@ -131,6 +146,36 @@ def test_default_page_size_is_50(staff_api, world):
     body = staff_api.get("integrations/").json()
     assert body["count"] == 55 and len(body["results"]) == 50
     assert len(staff_api.get("integrations/", {"page_size": 200}).json()["results"]) == 55
+
+
+@pytest.mark.parametrize(
+    "persona, caller", [("staff_api", "pm"), ("partner_api", "partner_user")], indirect=["persona"]
+)
+def test_list_rows_are_the_integration_serializers_field_for_field(
+    persona, caller, request, pm, world, other_integration, settings
+):
+    # The list writes its rows out without the serializer: both must give the same JSON, in every
+    # state and for every kind of value (nulls, lists, dates, moments in summer and in winter).
+    settings.TIME_ZONE = "Europe/London"  # moments are written in it: "+01:00" in summer, "Z" in winter
+    with on("2026-03-09", 10):
+        steps.complete_step(step(world, "endpoints-implementation"), ctx(pm, at("2026-03-09", 10)))
+    new = IntegrationFactory(partner=world.partner, tv_pm=None, name="Acme not kicked off", stocks_data_only=True)
+    Integration.objects.filter(pk=new.pk).update(
+        beta_testers="alice.tv\nbob_tv", created_at=at("2026-07-01", 9), updated_at=at("2026-01-15", 18)
+    )
+    Integration.objects.filter(pk=world.pk).update(
+        agreed_launch_on=date(2026, 6, 1), launch_agreed_by="Acme's PM", own_feed_in_production_on=date(2026, 4, 2)
+    )
+    ended = IntegrationFactory(partner=world.partner, tv_pm=pm, name="Acme launched")
+    Integration.objects.filter(pk=ended.pk).update(state="launched", launched_on=date(2026, 5, 4), health=None)
+    context = {"request": SimpleNamespace(user=request.getfixturevalue(caller))}
+    listed = results(persona.get("integrations/", {"state": "all", "page_size": 200}))
+    assert {row["id"] for row in listed} >= {world.pk, new.pk, ended.pk}
+    for row in listed:
+        integration = Integration.objects.select_related("partner", "current_step", "tv_pm").get(pk=row["id"])
+        shown = json.loads(JSONRenderer().render(IntegrationSerializer(integration, context=context).data))
+        assert row == shown
+        assert list(row) == list(shown) and list(row["standing"]) == list(shown["standing"])
 
 
 def list_queries(api) -> int:
