@@ -524,8 +524,26 @@ class StepRow:
     __slots__ = (*COLUMNS, "integration")
 
     def __init__(self, values, integration=None):
-        for name, value in zip(self.COLUMNS, values, strict=True):
-            setattr(self, name, value)
+        # One unpacking, not a setattr per column: a sweep makes a row per step of the portfolio.
+        (
+            self.id,
+            self.integration_id,
+            self.position,
+            self.code,
+            self.number,
+            self.side,
+            self.title,
+            self.status,
+            self.depends_on,
+            self.planned_due_date,
+            self.due_date,
+            self.completed_at,
+            self.reopened_at,
+            self.checking_since,
+            self.due_week,
+            self.due_week_last,
+            self.turnaround_days,
+        ) = values
         self.integration = integration
 
     @property

@@ -203,7 +203,10 @@ def _plan_day(
             active = active.filter(remindable | listed).annotate(
                 listed=ExpressionWrapper(listed, output_field=BooleanField())
             )
-        active = active.select_related("partner", "template", "tv_pm__slack_account", "business_manager__slack_account")
+        # The few templates and people are read once a batch, one instance each, not once per integration.
+        active = active.select_related("partner").prefetch_related(
+            "template", "tv_pm__slack_account", "business_manager__slack_account"
+        )
         if digest is not None:
             digest.skip_written()
         for batch in in_batches(active, batch_size):
