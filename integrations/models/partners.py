@@ -1,5 +1,6 @@
 """Partners, their contacts and their users' logins, and the time zone each partner counts its days in."""
 
+import functools
 import zoneinfo
 
 from django.conf import settings
@@ -73,10 +74,7 @@ class Partner(models.Model):
     @property
     def calendar(self) -> WorkingCalendar:
         """The days the partner works: its country's (and region's) holidays off; weekends only if unknown."""
-        try:
-            return WorkingCalendar(self.country, self.subdivision)
-        except InvalidInput:
-            return WEEKENDS_ONLY
+        return calendar_of(self.country, self.subdivision)
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -85,6 +83,16 @@ class Partner(models.Model):
             return zoneinfo.ZoneInfo(self.time_zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             return tradingview_zone()
+
+
+@functools.lru_cache(maxsize=256)
+def calendar_of(country: str, subdivision: str) -> WorkingCalendar:
+    """A partner's calendar, made once per country and region: a sweep asks it of every partner, and making
+    one checks the country against the holiday library's list."""
+    try:
+        return WorkingCalendar(country, subdivision)
+    except InvalidInput:
+        return WEEKENDS_ONLY
 
 
 def tradingview_zone() -> zoneinfo.ZoneInfo:
