@@ -360,6 +360,13 @@ def standing(integration: Integration, now: datetime | None = None, steps=None, 
                 paused,
                 started_on(integration, history),
                 agreed_launch=integration.agreed_launch_on,
+                # The rules see no check awaited (a fix counts done on its day): the same steps are actionable
+                # for them unless a fix awaits its check or a step has no planned date.
+                actionable=(
+                    {s.code for s in actionable}
+                    if len(planned) == len(steps) and not any(rules.awaiting_check(s) for s in steps)
+                    else None
+                ),
             )
     active = integration.is_active
     owed = rules.owed_steps(steps, actionable) if integration.is_running else []
