@@ -18,12 +18,15 @@ and a reopened step's reopens (read from its history only when the step says it 
 go to the rules, which keep the days charged before each.
 """
 
+import functools
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from typing import NamedTuple
 
-from django.db.models import F, Q
+from django.db.models import F, Q, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from integrations import events
@@ -585,6 +588,16 @@ class EventRow(NamedTuple):
     at: datetime
 
 
+_DEPENDS_ON_TEXT = Cast("depends_on", output_field=TextField())
+
+
+@functools.lru_cache(maxsize=1024)
+def _prerequisites(text: str | None) -> list | None:
+    """A step's ``depends_on`` from its stored JSON text. One list per text, shared by every row holding it:
+    nothing changes a step row's prerequisites."""
+    return None if text is None else json.loads(text)
+
+
 def sweep_rows(integrations: list) -> tuple[dict[int, list[StepRow]], dict[int, list[EventRow]]]:
     """``({integration id: its steps as StepRow, by position}, {integration id: its events, oldest first})``
     for a batch of integrations: two queries, however many integrations, steps and events."""
@@ -593,10 +606,13 @@ def sweep_rows(integrations: list) -> tuple[dict[int, list[StepRow]], dict[int, 
     rows = (
         IntegrationStep.objects.filter(integration_id__in=list(by_pk))
         .order_by("integration_id", "position")
-        .values_list(*StepRow.COLUMNS)
+        # The prerequisites as the JSON text stored: the same few lists for every integration, each decoded once.
+        .values_list(*(_DEPENDS_ON_TEXT if name == "depends_on" else name for name in StepRow.COLUMNS))
     )
     for values in rows:
-        steps[values[1]].append(StepRow(values, by_pk[values[1]]))
+        row = StepRow(values, by_pk[values[1]])
+        row.depends_on = _prerequisites(row.depends_on)
+        steps[values[1]].append(row)
     events: dict[int, list[EventRow]] = {pk: [] for pk in by_pk}
     rows = (
         IntegrationEvent.objects.filter(integration_id__in=list(by_pk))

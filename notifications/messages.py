@@ -37,7 +37,10 @@ def escape(text) -> Mrkdwn:
     """``text`` as Slack shows it literally; ``Mrkdwn`` is left as it is."""
     if isinstance(text, Mrkdwn):
         return text
-    return Mrkdwn(str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+    text = str(text)
+    if "&" not in text and "<" not in text and ">" not in text:  # most text: nothing to escape
+        return Mrkdwn(text)
+    return Mrkdwn(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
 
 
 def mrkdwn(template: str, *parts) -> Mrkdwn:

@@ -144,11 +144,12 @@ def _threads(wanted: dict[tuple[int, str], str]) -> dict[tuple[int, str], int]:
     if not wanted:
         return {}
     step_ids = {step_id for step_id, _ in wanted}
-    channels = {channel for _, channel in wanted}
 
     def load():
-        found = SlackThread.objects.filter(step_id__in=step_ids, channel__in=channels)
-        return {(step_id, channel): pk for step_id, channel, pk in found.values_list("step_id", "channel", "pk")}
+        # By step alone (a step has a thread in a channel or two): a sweep's thousands of channels in the
+        # query cost more to write out than the few other threads of those steps cost to read.
+        found = SlackThread.objects.filter(step_id__in=step_ids).values_list("step_id", "channel", "pk")
+        return {(step_id, channel): pk for step_id, channel, pk in found if (step_id, channel) in wanted}
 
     threads = load()
     missing = set(wanted) - set(threads)

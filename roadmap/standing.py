@@ -524,13 +524,15 @@ def _after(kept: list[str], charge_lists: list[list[str]], days: int, fallback: 
 
 
 def _merge(charge_lists: list[list[str]]) -> list[str]:
-    """Day by day, who lost it: one side, or both when each side lost that day on some path."""
+    """Day by day, who lost it: one side, or both when each side lost that day on some path.
+
+    May return one of ``charge_lists`` itself: its callers cut or stretch it into a new list (``_resize``)."""
     lists = [charges for charges in charge_lists if charges]
     if not lists:
         return []
     first = lists[0]
     if len(lists) == 1 or all(charges == first for charges in lists[1:]):
-        return list(first)  # one path (or all alike): the daily sweeps' common case
+        return first  # one path (or all alike): the daily sweeps' common case
     merged = []
     for sides in zip_longest(*lists):
         sides = set(sides)
