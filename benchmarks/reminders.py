@@ -17,8 +17,9 @@ on that weekday: the run that plans the zones' day, a run later the same day whe
 Each line gives the wall time, this process's CPU time (Python and SQLite; the figure a busy machine
 inflates least) and the SQL queries: queries grow with the number of batches (``--batch-size``
 integrations each), not with the number of integrations or messages. With two sizes or more, the
-last lines extrapolate linearly from the smallest and the largest the portfolio each would reach in
-``--limit`` seconds (the task's soft time limit).
+last lines extrapolate linearly from the smallest and the largest the portfolio each phase (the refresh,
+the Monday sweep, run again, the weekday and beat's run planning the day) would reach in ``--limit``
+seconds (the task's soft time limit).
 """
 
 import argparse
@@ -47,6 +48,7 @@ from roadmap.models import RoadmapTemplate  # noqa: E402
 KICKOFF = date(2026, 3, 2)
 SOURCES = 20  # integrations made through the services; the rest are copies
 PMS = 5
+PHASES = {"everything late": "monday", "run again": "rerun", "weekday": "weekday"}  # the sweeps' keys in the ceiling
 # Per size: a Monday with everything late (reminders, escalations + the weekly digest) and a weekday in the
 # partner's overdue cadence, both fresh (no reason written yet). The first steps are due Mon 30 Mar and
 # overdue reminders go on working days 1, 4, 7 ... overdue: each day below is one of those (10, 13; 25, 28 ...).
@@ -149,7 +151,7 @@ def main():
     begin = time.perf_counter()
     template = RoadmapTemplate.latest("tradingview-rest-api")
     sources(template, pms())
-    figures = {"refresh": {}, "monday": {}, "rerun": {}}
+    figures = {"refresh": {}, "monday": {}, "rerun": {}, "weekday": {}, "plans": {}}
     for size, days in zip(sizes, DAYS * (len(sizes) // len(DAYS) + 1), strict=False):
         copy_portfolio(
             size,
@@ -168,8 +170,7 @@ def main():
         )
         for label, day in (("everything late", monday), ("run again", monday), ("weekday", weekday)):
             elapsed, cpu, written, digests, queries = sweep(day, args.batch_size)
-            if label != "weekday":
-                figures["monday" if label == "everything late" else "rerun"][running] = (elapsed, cpu)
+            figures[PHASES[label]][running] = (elapsed, cpu)
             print(
                 f"plan_reminders {day:%a %Y-%m-%d} {label:15}  {running:6} running  {batches:3} batch(es)  "
                 f"{elapsed * 1000:9.0f} ms  cpu={cpu * 1000:7.0f} ms  "
@@ -178,6 +179,8 @@ def main():
         for label, hour in (("plans the day", 9), ("nothing due", 10), ("before the hour", 2)):
             moment_ = datetime(weekday.year, weekday.month, weekday.day, hour, 15, tzinfo=UTC)
             elapsed, cpu, written, queries = hourly(moment_, args.batch_size)
+            if label == "plans the day":
+                figures["plans"][running] = (elapsed, cpu)
             print(
                 f"sweep_reminders {moment_:%a %Y-%m-%d %H:%M} UTC  {running:6} running  {label:15}  "
                 f"{elapsed * 1000:9.1f} ms  cpu={cpu * 1000:7.1f} ms  rows={written:6}  queries={queries}"
@@ -187,6 +190,8 @@ def main():
             ("refresh", "daily refresh"),
             ("monday", "Monday sweep, everything late"),
             ("rerun", "sweep run again, nothing new"),
+            ("weekday", "weekday sweep"),
+            ("plans", "beat's run planning the day"),
         ):
             print(f"ceiling under {args.limit:.0f} s, {label:30} {ceiling(figures[name], args.limit)}")
     print(f"total: {time.perf_counter() - begin:.1f} s")
