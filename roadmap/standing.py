@@ -357,11 +357,13 @@ class _Rules:
         self.off = {side: paused | days if paused else days for side, days in holidays.items()}
         self.today = {side: clock.today(side) for side in holidays}
         self.planned = {s.code: _after_pauses(s.planned_due_date, kickoff, paused, holidays[s.side]) for s in steps}
-        self.reopened: dict[str, datetime | None] = {}  # the last reopen of the step or of one before it
-        for s in steps:
-            moments = [r.at for r in getattr(s, "reopens", ())]
-            moments += [self.reopened[c] for c in s.depends_on if self.reopened.get(c)]
-            self.reopened[s.code] = max(moments, default=None)
+        # The last reopen of the step or of one before it: none at all for most integrations.
+        self.reopened: dict[str, datetime | None] = dict.fromkeys(self.steps)
+        if any(getattr(s, "reopens", ()) for s in steps):
+            for s in steps:
+                moments = [r.at for r in getattr(s, "reopens", ())]
+                moments += [self.reopened[c] for c in s.depends_on if self.reopened.get(c)]
+                self.reopened[s.code] = max(moments, default=None)
         self.known: dict[tuple, StepStanding] = {}
         self.agreed: set[str] = set()  # steps due on a date both sides agreed
 
@@ -533,6 +535,11 @@ def _merge(charge_lists: list[list[str]]) -> list[str]:
     first = lists[0]
     if len(lists) == 1 or all(charges == first for charges in lists[1:]):
         return first  # one path (or all alike): the daily sweeps' common case
+    if len(lists) == 2:
+        # Two paths (a step waiting on both sides): day by day the same side, or both; then the longer one's days.
+        a, b = lists
+        merged = [x if x == y else BOTH for x, y in zip(a, b, strict=False)]
+        return merged + (a if len(a) > len(b) else b)[len(merged) :]
     merged = []
     for sides in zip_longest(*lists):
         sides = set(sides)
