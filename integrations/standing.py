@@ -18,12 +18,15 @@ and a reopened step's reopens (read from its history only when the step says it 
 go to the rules, which keep the days charged before each.
 """
 
+import functools
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from typing import NamedTuple
 
-from django.db.models import F, Q
+from django.db.models import F, Q, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from integrations import events
@@ -363,6 +366,13 @@ def standing(
                 paused,
                 started_on(integration, history),
                 agreed_launch=integration.agreed_launch_on,
+                # The rules see no check awaited (a fix counts done on its day): the same steps are actionable
+                # for them unless a fix awaits its check or a step has no planned date.
+                actionable=(
+                    {s.code for s in actionable}
+                    if len(planned) == len(steps) and not any(rules.awaiting_check(s) for s in steps)
+                    else None
+                ),
             )
     active = integration.is_active
     owed = rules.owed_steps(steps, actionable) if integration.is_running else []
@@ -599,8 +609,26 @@ class StepRow:
     __slots__ = (*COLUMNS, "integration")
 
     def __init__(self, values, integration=None):
-        for name, value in zip(self.COLUMNS, values, strict=True):
-            setattr(self, name, value)
+        # One unpacking, not a setattr per column: a sweep makes a row per step of the portfolio.
+        (
+            self.id,
+            self.integration_id,
+            self.position,
+            self.code,
+            self.number,
+            self.side,
+            self.title,
+            self.status,
+            self.depends_on,
+            self.planned_due_date,
+            self.due_date,
+            self.completed_at,
+            self.reopened_at,
+            self.checking_since,
+            self.due_week,
+            self.due_week_last,
+            self.turnaround_days,
+        ) = values
         self.integration = integration
 
     @property
@@ -635,6 +663,16 @@ class EventRow(NamedTuple):
     at: datetime
 
 
+_DEPENDS_ON_TEXT = Cast("depends_on", output_field=TextField())
+
+
+@functools.lru_cache(maxsize=1024)
+def _prerequisites(text: str | None) -> list | None:
+    """A step's ``depends_on`` from its stored JSON text. One list per text, shared by every row holding it:
+    nothing changes a step row's prerequisites."""
+    return None if text is None else json.loads(text)
+
+
 def sweep_rows(integrations: list) -> tuple[dict[int, list[StepRow]], dict[int, list[EventRow]]]:
     """``({integration id: its steps as StepRow, by position}, {integration id: its events, oldest first})``
     for a batch of integrations: two queries, however many integrations, steps and events."""
@@ -643,10 +681,13 @@ def sweep_rows(integrations: list) -> tuple[dict[int, list[StepRow]], dict[int, 
     rows = (
         IntegrationStep.objects.filter(integration_id__in=list(by_pk))
         .order_by("integration_id", "position")
-        .values_list(*StepRow.COLUMNS)
+        # The prerequisites as the JSON text stored: the same few lists for every integration, each decoded once.
+        .values_list(*(_DEPENDS_ON_TEXT if name == "depends_on" else name for name in StepRow.COLUMNS))
     )
     for values in rows:
-        steps[values[1]].append(StepRow(values, by_pk[values[1]]))
+        row = StepRow(values, by_pk[values[1]])
+        row.depends_on = _prerequisites(row.depends_on)
+        steps[values[1]].append(row)
     events: dict[int, list[EventRow]] = {pk: [] for pk in by_pk}
     rows = (
         IntegrationEvent.objects.filter(integration_id__in=list(by_pk))

@@ -21,7 +21,6 @@ from dataclasses import replace
 from django.db import transaction
 
 from integrations.batches import write_changes
-from integrations.standing import STEP_TEXTS
 from notifications.messages import SECTION_LIMIT, Mrkdwn, joined, link, mrkdwn, page_url
 from notifications.models import OutboxMessage
 from notifications.outbox import Message, write
@@ -38,6 +37,20 @@ HEADLINES = {
 }
 MENTION = re.compile(r"<@[UW][A-Z0-9]{2,20}>")
 UPDATE_BATCH = 500
+# What a digest reads of a row listed in it (``_digest``, ``_line``), its integration's and step's names.
+LISTED_COLUMNS = (
+    "channel",
+    "kind",
+    "text",
+    "blocks",
+    "not_before",
+    "integration__name",
+    "integration__partner",
+    "step__number",
+    "step__side",
+    "step__title",
+    "step__position",
+)
 
 
 def gather(messages) -> list[Message]:
@@ -58,7 +71,8 @@ def write_digests() -> int:
     waiting = list(
         OutboxMessage.objects.filter(state=OutboxMessage.State.DIGESTED, digest__isnull=True)
         .select_related("integration", "step")
-        .defer(*(f"step__{name}" for name in STEP_TEXTS))  # a line names the step: not its texts nor lists
+        # A line names the integration and the step and repeats the row's headline: nothing else is read.
+        .only(*LISTED_COLUMNS)
         .order_by("integration__name", "step__position", "id")
     )
     groups = defaultdict(list)
@@ -68,15 +82,18 @@ def write_digests() -> int:
     parts = {}  # reason of a digest -> the rows it lists
     for (channel, kind), rows in groups.items():
         if len(rows) > 1:
+            # Of the whole group, worked out once: each of its parts names them.
+            first, earliest = min(row.pk for row in rows), min(row.not_before for row in rows)
             for number, start in enumerate(range(0, len(rows), STEPS_PER_MESSAGE), start=1):
-                parts[_reason(channel, kind, rows, number)] = (channel, kind, rows, start, number)
+                reason = _reason(channel, kind, rows, first, number)
+                parts[reason] = (reason, channel, kind, rows, start, number, earliest)
     with transaction.atomic():
         # A step alone needs no digest: its own message goes, with its buttons, in its thread.
         OutboxMessage.objects.filter(pk__in=alone).update(state=OutboxMessage.State.PENDING)
         written = write(_digest(*part) for part in parts.values())
         digests = dict(OutboxMessage.objects.filter(reason_key__in=list(parts)).values_list("reason_key", "id"))
         listed = {}
-        for reason, (_, _, rows, start, _) in parts.items():
+        for reason, (_, _, _, rows, start, _, _) in parts.items():
             for row in rows[start : start + STEPS_PER_MESSAGE]:
                 listed[row.pk] = {"digest": digests.get(reason)}
         pks = list(listed)
@@ -85,12 +102,15 @@ def write_digests() -> int:
     return written - len(listed)
 
 
-def _reason(channel: str, kind: str, rows: list[OutboxMessage], number: int) -> str:
+def _reason(channel: str, kind: str, rows: list[OutboxMessage], first: int, number: int) -> str:
+    """The reason of part ``number`` of the digest of ``rows`` (``first``: their lowest id)."""
     day = rows[0].not_before.date()
-    return f"channel-digest:{kind}:{channel}:{day:%Y-%m-%d}:{min(row.pk for row in rows)}:{number}"
+    return f"channel-digest:{kind}:{channel}:{day:%Y-%m-%d}:{first}:{number}"
 
 
-def _digest(channel: str, kind: str, rows: list[OutboxMessage], start: int, number: int) -> Message:
+def _digest(
+    reason: str, channel: str, kind: str, rows: list[OutboxMessage], start: int, number: int, earliest
+) -> Message:
     shown = rows[start : start + STEPS_PER_MESSAGE]
     parts = -(-len(rows) // STEPS_PER_MESSAGE)
     headline = HEADLINES[kind].format(len(rows))
@@ -104,12 +124,12 @@ def _digest(channel: str, kind: str, rows: list[OutboxMessage], start: int, numb
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": header}}]
     blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": text}} for text in _sections(lines)]
     return Message(
-        _reason(channel, kind, rows, number),
+        reason,
         K.CHANNEL_DIGEST,
         text=mrkdwn("{}\n{}", header, joined("\n", lines)),
         blocks=blocks,
         channel=channel,
-        not_before=min(row.not_before for row in rows),
+        not_before=earliest,
         in_thread=False,
     )
 

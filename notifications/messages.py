@@ -14,10 +14,11 @@ channel and the PM's digest to the dashboard's integration page. Without ``SITE_
 link (Slack refuses a button whose URL is not absolute).
 """
 
+import functools
 import re
 
 from django.conf import settings
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from integrations.text import day_text
 from roadmap.models import Side
@@ -36,7 +37,10 @@ def escape(text) -> Mrkdwn:
     """``text`` as Slack shows it literally; ``Mrkdwn`` is left as it is."""
     if isinstance(text, Mrkdwn):
         return text
-    return Mrkdwn(str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+    text = str(text)
+    if "&" not in text and "<" not in text and ">" not in text:  # most text: nothing to escape
+        return Mrkdwn(text)
+    return Mrkdwn(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
 
 
 def mrkdwn(template: str, *parts) -> Mrkdwn:
@@ -79,9 +83,27 @@ def page_url(integration, readers: str, step=None) -> str | None:
     if not site:
         return None
     if readers == Side.PARTNER:
-        return site + reverse("stage-page", args=[integration.pk])
+        return site + _path("stage-page", integration.pk)
     anchor = f"#step-{step.pk}" if step is not None else ""
-    return site + reverse("integration-page", args=[integration.pk]) + anchor
+    return site + _path("integration-page", integration.pk) + anchor
+
+
+# A key no real path holds: reversed in its place, then cut out, it leaves the path around the key.
+_ANY_KEY = 918273645546372819
+
+
+def _path(name: str, pk: int) -> str:
+    """``reverse(name, args=[pk])`` for a page taking one integer: a sweep links thousands of messages to
+    the same two pages, and ``reverse`` costs as much as wording the message. The path around the key is
+    worked out once per name, script prefix and URL configuration."""
+    before, after = _path_around_key(name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+    return f"{before}{int(pk)}{after}"
+
+
+@functools.lru_cache(maxsize=64)
+def _path_around_key(name: str, prefix: str, urlconf: str) -> tuple[str, str]:
+    before, _, after = reverse(name, urlconf=urlconf, args=[_ANY_KEY]).partition(str(_ANY_KEY))
+    return before, after
 
 
 # --- the messages ---------------------------------------------------------------------------------

@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from integrations.batches import insert_rows
 from notifications.models import OutboxMessage, SlackThread
 from roadmap.calendars import WEEKENDS_ONLY, WorkingCalendar
 
 WORKING_HOURS = (9, 18)  # a message reaches people between 09:00 and 18:00 on a working day, their time
 REASON_LENGTH = OutboxMessage._meta.get_field("reason_key").max_length
-BATCH_SIZE = 500  # rows per INSERT
 
 
 def working_moment(
@@ -101,27 +101,27 @@ def write(messages: Iterable[Message]) -> int:
             shown.setdefault(message.thread_key, message.step.status)
     threads = _threads(shown)
     now = timezone.now()
-    OutboxMessage.objects.bulk_create(
+    insert_rows(
+        OutboxMessage,
         [
-            OutboxMessage(
-                reason_key=message.reason,
-                kind=message.kind,
-                integration=message.integration,
-                step_id=message.step.pk if message.step is not None else None,  # a model or a sweep's row
-                recipient=message.recipient,
-                sent_by=message.sent_by,
-                channel=message.channel,
-                emails=list(message.emails),
-                thread=threads.get(message.thread_key),
-                text=message.text,
-                blocks=list(message.blocks),
-                not_before=message.not_before or now,
-                state=message.state or OutboxMessage.State.PENDING,
-            )
+            {
+                "reason_key": message.reason,
+                "kind": message.kind,
+                "integration_id": _pk(message.integration),
+                "step_id": _pk(message.step),  # a model or a sweep's row
+                "recipient_id": _pk(message.recipient),
+                "sent_by_id": _pk(message.sent_by),
+                "channel": message.channel,
+                "emails": list(message.emails),
+                "thread_id": threads.get(message.thread_key),
+                "text": message.text,
+                "blocks": list(message.blocks),
+                "not_before": message.not_before or now,
+                "state": message.state or OutboxMessage.State.PENDING,
+            }
             for message in new
         ],
         ignore_conflicts=True,
-        batch_size=BATCH_SIZE,
     )
     return len(new)
 
@@ -134,27 +134,33 @@ def queue(reason_key: str, kind: str, **fields) -> OutboxMessage | None:
     return OutboxMessage.objects.filter(reason_key=message.reason).first()
 
 
-def _threads(wanted: dict[tuple[int, str], str]) -> dict[tuple[int, str], SlackThread]:
-    """The steps' threads by (step id, channel), made when missing with the status their first message shows."""
+def _pk(row) -> int | None:
+    return row.pk if row is not None else None
+
+
+def _threads(wanted: dict[tuple[int, str], str]) -> dict[tuple[int, str], int]:
+    """The ids of the steps' threads by (step id, channel), made when missing with the status their first
+    message shows."""
     if not wanted:
         return {}
     step_ids = {step_id for step_id, _ in wanted}
-    channels = {channel for _, channel in wanted}
 
     def load():
-        found = SlackThread.objects.filter(step_id__in=step_ids, channel__in=channels)
-        return {(thread.step_id, thread.channel): thread for thread in found}
+        # By step alone (a step has a thread in a channel or two): a sweep's thousands of channels in the
+        # query cost more to write out than the few other threads of those steps cost to read.
+        found = SlackThread.objects.filter(step_id__in=step_ids).values_list("step_id", "channel", "pk")
+        return {(step_id, channel): pk for step_id, channel, pk in found if (step_id, channel) in wanted}
 
     threads = load()
     missing = set(wanted) - set(threads)
     if missing:
-        SlackThread.objects.bulk_create(
+        insert_rows(
+            SlackThread,
             [
-                SlackThread(step_id=step_id, channel=channel, status_shown=wanted[step_id, channel])
+                {"step_id": step_id, "channel": channel, "status_shown": wanted[step_id, channel]}
                 for step_id, channel in missing
             ],
             ignore_conflicts=True,
-            batch_size=BATCH_SIZE,
         )
         threads = load()
     return threads

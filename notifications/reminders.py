@@ -22,6 +22,8 @@ same local day). ``plan_reminders(day)`` plans every recipient's reminders of ``
 message per channel and kind (``channel_digest``).
 """
 
+import functools
+import operator
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -140,7 +142,7 @@ def plan_reminders(day: date | None = None, batch_size: int = 500) -> int:
     bulk), however many integrations and reminders it holds. Ends with the weekly digest (Mondays).
     """
     day = day or today_for()
-    return _plan_day(day, batch_size, weekly_digest=True)
+    return _plan_days([DayToPlan(day, weekly_digest=True)], batch_size)
 
 
 def sweep_reminders(now: datetime | None = None, batch_size: int = 500) -> int:
@@ -166,17 +168,21 @@ def sweep_reminders(now: datetime | None = None, batch_size: int = 500) -> int:
     swept = set(
         ReminderSweep.objects.filter(zone__in=list(ready), day__in=set(ready.values())).values_list("zone", "day")
     )
-    written = 0
+    # Every zone due in this run is planned in one pass over the portfolio: an integration is read once (its
+    # steps and events), for TradingView's day and for its partner's alike.
+    plans = []
     for zone, day in sorted(ready.items()):
         if (zone, day) in swept:
             continue
         if zone == tradingview.key:
             # Partners in TradingView's own zone share its day: their channels are planned with it.
-            written += _plan_day(day, batch_size, partner_zones=(zone,), tradingview_side=True, weekly_digest=True)
+            plans.append(DayToPlan(day, partner_zones=(zone,), tradingview_side=True, weekly_digest=True))
         else:
-            written += _plan_day(day, batch_size, partner_zones=(zone,), tradingview_side=False)
-        # Marked once its rows are written: a run that died half-way is done again (each reason once).
-        ReminderSweep.objects.get_or_create(zone=zone, day=day)
+            plans.append(DayToPlan(day, partner_zones=(zone,), tradingview_side=False))
+    written = _plan_days(plans, batch_size)
+    # Marked once their rows are written: a run that died half-way is done again (each reason once).
+    for plan in plans:
+        ReminderSweep.objects.get_or_create(zone=plan.partner_zones[0], day=plan.day)
     return written
 
 
@@ -191,51 +197,89 @@ def _reminder_day(zone_name: str, now: datetime) -> date | None:
     return local.date() if local.hour >= settings.REMINDERS_LOCAL_HOUR else None
 
 
-def _plan_day(
-    day: date, batch_size: int, partner_zones=None, tradingview_side: bool = True, weekly_digest: bool = False
-) -> int:
-    """The reminders of ``day``: the partner channels' of partners in ``partner_zones`` (None: all) and, when
-    ``tradingview_side``, TradingView's channel's; with ``weekly_digest`` too, on a Monday, the PMs' weekly
-    digest (``notifications.digest``). An integration both need is read once, its standing worked out once."""
+@dataclass(frozen=True)
+class DayToPlan:
+    """One recipients' day of a sweep: the partner channels of partners in ``partner_zones`` (None: all) and, when
+    ``tradingview_side``, TradingView's channel; with ``weekly_digest`` too, on a Monday, the PMs' weekly digest
+    (``notifications.digest``)."""
+
+    day: date
+    partner_zones: tuple[str, ...] | None = None
+    tradingview_side: bool = True
+    weekly_digest: bool = False
+
+    def remindable(self) -> Q:
+        """The integrations that may get a reminder of this day."""
+        remindable = Q(state=Integration.State.ACTIVE, kickoff_on__isnull=False) & _may_be_reminded(self.day)
+        if not self.tradingview_side:
+            remindable &= Q(partner__time_zone__in=list(self.partner_zones or ()))
+        return remindable
+
+
+def _plan_days(plans: list[DayToPlan], batch_size: int) -> int:
+    """The reminders of each of ``plans``, in one pass over the integrations any of them reminds: an integration
+    several need is read once, and its standing worked out once per recipients' day (once for the reminders
+    and the digest of TradingView's day)."""
+    # Nobody is nudged at a weekend; the cadence goes on on working days.
+    plans = [plan for plan in plans if is_working_day(plan.day)]
+    if not plans:
+        return 0
+    mornings = [Mornings(plan.day) for plan in plans]
+    digest = next(
+        (
+            WeeklyDigest(plan.day)
+            for plan in plans
+            if plan.weekly_digest and plan.tradingview_side and digest_is_due(plan.day)
+        ),
+        None,
+    )
+    flags = {f"remindable_{n}": plan.remindable() for n, plan in enumerate(plans)}
+    if digest is not None:
+        flags["listed"] = is_running() & digest_covers()
+    active = Integration.objects.annotate(
+        **{name: ExpressionWrapper(q, output_field=BooleanField()) for name, q in flags.items()}
+    ).filter(functools.reduce(operator.or_, flags.values()))
+    # The few templates and people are read once a batch, one instance each, not once per integration.
+    active = active.select_related("partner").prefetch_related(
+        "template", "tv_pm__slack_account", "business_manager__slack_account"
+    )
+    if digest is not None:
+        digest.skip_written()
     written = 0
-    if is_working_day(day):  # nobody is nudged at a weekend; the cadence goes on on working days
-        mornings = Mornings(day)
-        digest = WeeklyDigest(day) if weekly_digest and tradingview_side and digest_is_due(day) else None
-        remindable = Q(state=Integration.State.ACTIVE, kickoff_on__isnull=False) & _may_be_reminded(day)
-        if not tradingview_side:
-            remindable &= Q(partner__time_zone__in=list(partner_zones or ()))
-        active = Integration.objects.annotate(remindable=ExpressionWrapper(remindable, output_field=BooleanField()))
-        if digest is None:
-            active = active.filter(remindable)
-        else:
-            listed = is_running() & digest_covers()
-            active = active.filter(remindable | listed).annotate(
-                listed=ExpressionWrapper(listed, output_field=BooleanField())
-            )
-        active = active.select_related("partner", "template", "tv_pm__slack_account", "business_manager__slack_account")
+    for batch in in_batches(active, batch_size):
+        # Steps and events as rows (a message reads the step's number, side, title and status), and the
+        # reasons already written: what was sent already is not worded again.
+        steps_of, events_of = sweep_rows(batch)
+        listed = {}  # integration id -> its standing at TradingView's noon, worked out for the digest
         if digest is not None:
-            digest.skip_written()
-        for batch in in_batches(active, batch_size):
-            # Steps and events as rows (a message reads the step's number, side, title and status), and the
-            # reasons already written: what was sent already is not worded again.
-            steps_of, events_of = sweep_rows(batch)
-            sent = _written_reasons([i.pk for i in batch if i.remindable], day)
-            messages = []
             for integration in batch:
-                now = None
-                steps, events = steps_of[integration.pk], events_of[integration.pk]
-                if digest is not None and integration.listed and digest.wants(integration):
-                    now = _standing_at(integration, digest.noon, steps, events)
-                    digest.add(integration, now)
-                if integration.remindable:
-                    messages += _plan_integration(
-                        integration, day, partner_zones, tradingview_side, mornings, now, steps, events, sent
+                if integration.listed and digest.wants(integration):
+                    listed[integration.pk] = _standing_at(
+                        integration, digest.noon, steps_of[integration.pk], events_of[integration.pk]
                     )
-            with transaction.atomic():
-                written += write(channel_digest.gather(messages))
-        written += channel_digest.write_digests()
-        if digest is not None:
-            written += digest.write()
+                    digest.add(integration, listed[integration.pk])
+        messages = []
+        for n, (plan, morning) in enumerate(zip(plans, mornings, strict=True)):
+            reminded = [i for i in batch if getattr(i, f"remindable_{n}")]
+            sent = _written_reasons([i.pk for i in reminded], plan.day)
+            known = listed if digest is not None and plan.day == digest.day and plan.tradingview_side else {}
+            for integration in reminded:
+                messages += _plan_integration(
+                    integration,
+                    plan.day,
+                    plan.partner_zones,
+                    plan.tradingview_side,
+                    morning,
+                    known.get(integration.pk),
+                    steps_of[integration.pk],
+                    events_of[integration.pk],
+                    sent,
+                )
+        with transaction.atomic():
+            written += write(channel_digest.gather(messages))
+    written += channel_digest.write_digests()
+    if digest is not None:
+        written += digest.write()
     return written
 
 

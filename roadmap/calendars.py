@@ -100,8 +100,12 @@ def check_country(country: str, subdivision: str = ""):
 WEEKENDS_ONLY = WorkingCalendar()
 
 
+@functools.lru_cache(maxsize=256)
 def calendar_of(country: str, subdivision: str = "") -> WorkingCalendar:
-    """The working calendar of ``country`` (and ``subdivision``); weekends only when the library does not know it."""
+    """The working calendar of ``country`` (and ``subdivision``); weekends only when the library does not know it.
+
+    Made once per country and region: a sweep asks it of every partner, and making one checks the country
+    against the holiday library's list."""
     try:
         return WorkingCalendar(country, subdivision)
     except InvalidInput:

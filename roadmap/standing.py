@@ -301,6 +301,7 @@ def steps_standing(
     paused: Collection[date] = (),
     started_on: date | None = None,
     agreed_launch: date | None = None,
+    actionable: Collection[str] | None = None,
 ) -> StepsStanding:
     """Deadlines, forecasts, overdue days and the delay split of planned steps (see module doc).
 
@@ -314,11 +315,13 @@ def steps_standing(
     ``agreed_launch``: the launch date both sides agreed. The launch (the last step) is due on it
     instead of the plan's date, a calendar day pauses do not move, so the slip and its split
     are counted against it; ``plan_launch`` keeps the plan's date.
+
+    ``actionable``: the codes of ``actionable_steps(steps)``, when the caller has worked them out already.
     """
     steps = sorted(steps, key=lambda s: s.position)
     if not steps:
         return StepsStanding({}, None, None, DelaySplit())
-    rules = _Rules(steps, kickoff, started_on or kickoff, clock, frozenset(paused))
+    rules = _Rules(steps, kickoff, started_on or kickoff, clock, frozenset(paused), actionable)
     plan_launch = rules.planned[steps[-1].code]
     if agreed_launch is not None:
         rules.agree(steps[-1].code, agreed_launch)
@@ -348,10 +351,18 @@ class _Rules:
     since: the standings at past moments are worked out for those alone, once each.
     """
 
-    def __init__(self, steps: list, kickoff: date, started_on: date, clock: Clock, paused: frozenset):
+    def __init__(
+        self,
+        steps: list,
+        kickoff: date,
+        started_on: date,
+        clock: Clock,
+        paused: frozenset,
+        actionable: Collection[str] | None = None,
+    ):
         self.kickoff, self.started_on, self.clock, self.paused = kickoff, started_on, clock, paused
         self.steps = {s.code: s for s in steps}
-        self.actionable = {s.code for s in actionable_steps(steps)}
+        self.actionable = set(actionable) if actionable is not None else {s.code for s in actionable_steps(steps)}
         # Days a side does not work: the paused days, and its calendar's holidays and days off.
         around = [kickoff, started_on, clock.now.date()]
         holidays = {side: clock.calendar(side).days_not_worked(around) for side in {s.side for s in steps}}
@@ -360,11 +371,13 @@ class _Rules:
         self.off = {side: paused | days if paused else days for side, days in holidays.items()}
         self.today = {side: clock.today(side) for side in holidays}
         self.planned = {s.code: _after_pauses(s.planned_due_date, kickoff, paused, holidays[s.side]) for s in steps}
-        self.reopened: dict[str, datetime | None] = {}  # the last reopen of the step or of one before it
-        for s in steps:
-            moments = [r.at for r in getattr(s, "reopens", ())]
-            moments += [self.reopened[c] for c in s.depends_on if self.reopened.get(c)]
-            self.reopened[s.code] = max(moments, default=None)
+        # The last reopen of the step or of one before it: none at all for most integrations.
+        self.reopened: dict[str, datetime | None] = dict.fromkeys(self.steps)
+        if any(getattr(s, "reopens", ()) for s in steps):
+            for s in steps:
+                moments = [r.at for r in getattr(s, "reopens", ())]
+                moments += [self.reopened[c] for c in s.depends_on if self.reopened.get(c)]
+                self.reopened[s.code] = max(moments, default=None)
         self.known: dict[tuple, StepStanding] = {}
         self.agreed: set[str] = set()  # steps due on a date both sides agreed
 
@@ -543,10 +556,20 @@ def _after(kept: list[str], charge_lists: list[list[str]], days: int, fallback: 
 
 
 def _merge(charge_lists: list[list[str]]) -> list[str]:
-    """Day by day, who lost it: one side, or both when each side lost that day on some path."""
+    """Day by day, who lost it: one side, or both when each side lost that day on some path.
+
+    May return one of ``charge_lists`` itself: its callers cut or stretch it into a new list (``_resize``)."""
     lists = [charges for charges in charge_lists if charges]
-    if len(lists) == 1 or all(charges == lists[0] for charges in lists[1:]):
-        return list(lists[0]) if lists else []  # one path (or all alike): the daily sweeps' common case
+    if not lists:
+        return []
+    first = lists[0]
+    if len(lists) == 1 or all(charges == first for charges in lists[1:]):
+        return first  # one path (or all alike): the daily sweeps' common case
+    if len(lists) == 2:
+        # Two paths (a step waiting on both sides): day by day the same side, or both; then the longer one's days.
+        a, b = lists
+        merged = [x if x == y else BOTH for x, y in zip(a, b, strict=False)]
+        return merged + (a if len(a) > len(b) else b)[len(merged) :]
     merged = []
     for sides in zip_longest(*lists):
         sides = set(sides)

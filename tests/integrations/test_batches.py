@@ -5,8 +5,9 @@ from django.db import connection
 from django.db.models import Prefetch
 from django.test.utils import CaptureQueriesContext
 
-from integrations.batches import in_batches
+from integrations.batches import in_batches, insert_rows
 from integrations.models import Integration, IntegrationStep
+from notifications.models import OutboxMessage
 from tests.factories import IntegrationFactory, PartnerFactory
 
 
@@ -68,3 +69,32 @@ def test_no_rows_no_batches(db):
 def test_a_batch_holds_at_least_one_row(db):
     with pytest.raises(ValueError, match="at least one row"):
         list(in_batches(Integration.objects.all(), 0))
+
+
+def test_inserted_rows_hold_what_was_given_and_their_fields_defaults(integrations):
+    when = integrations[0].created_at
+    rows = [
+        {"reason_key": f"test:{n}", "kind": "reminder", "integration_id": i.pk, "text": f"<{n}>", "blocks": [{"n": n}]}
+        for n, i in enumerate(integrations)
+    ]
+    rows[0]["blocks"] = [{"type": "section", "text": {"type": "mrkdwn", "text": "*Late* & <@U0ALICE>"}}]
+
+    insert_rows(OutboxMessage, [{**row, "not_before": when} for row in rows])
+
+    stored = list(OutboxMessage.objects.order_by("reason_key"))
+    assert [(m.reason_key, m.integration_id, m.text, m.not_before) for m in stored] == [
+        (f"test:{n}", i.pk, f"<{n}>", when) for n, i in enumerate(integrations)
+    ]
+    assert stored[0].blocks == rows[0]["blocks"]
+    assert {(m.state, m.attempts, m.channel, tuple(m.emails), m.sent_at) for m in stored} == {
+        (OutboxMessage.State.PENDING, 0, "", (), None)
+    }
+
+
+def test_a_row_breaking_a_unique_constraint_is_left_out_when_conflicts_are_ignored(integrations):
+    first = {"reason_key": "once", "kind": "reminder", "text": "first"}
+    insert_rows(OutboxMessage, [first])
+
+    insert_rows(OutboxMessage, [{**first, "text": "again"}, {**first, "reason_key": "new"}], ignore_conflicts=True)
+
+    assert dict(OutboxMessage.objects.values_list("reason_key", "text")) == {"once": "first", "new": "first"}

@@ -8,10 +8,13 @@ import json
 from datetime import date
 
 import pytest
+from django.urls import set_script_prefix
 
 from integrations import plan, steps
+from notifications.messages import page_url
 from notifications.models import OutboxMessage, SlackThread, SlackUser
 from notifications.reminders import plan_reminders
+from roadmap.models import Side
 from tests.integrations.helpers import ctx, on, step
 from tests.notifications.conftest import INTERNAL_CHANNEL, PARTNER_CHANNEL, SITE_URL
 
@@ -124,3 +127,15 @@ def test_without_a_site_url_there_is_no_link_to_follow(acme, pm, settings):
     assert rows and all(open_urls(row) == [] for row in rows)
     digest = OutboxMessage.objects.get(kind=K.DIGEST)
     assert f"*{acme}*" in digest.blocks[1]["text"]["text"] and "<" not in digest.blocks[1]["text"]["text"]
+
+
+def test_links_follow_the_script_prefix_the_product_is_served_under(acme):
+    """The pages' paths are worked out once per page name, and again under another prefix."""
+    assert page_url(acme, Side.PARTNER) == stage_page(acme)
+    set_script_prefix("/roadmap/")
+    try:
+        assert page_url(acme, Side.PARTNER) == f"{SITE_URL}/roadmap/partner/integrations/{acme.pk}/"
+        assert page_url(acme, Side.TRADINGVIEW) == f"{SITE_URL}/roadmap/integrations/{acme.pk}/"
+    finally:
+        set_script_prefix("/")
+    assert page_url(acme, Side.TRADINGVIEW) == dashboard_page(acme)

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from integrations import plan
-from integrations.models import Integration, IntegrationStep
+from integrations.models import Integration, IntegrationStep, tradingview_zone
 from notifications.models import OutboxMessage, ReminderSweep, SlackUser
 from notifications.reminders import plan_reminders, sweep_reminders
 from tests.factories import IntegrationFactory, PartnerFactory
@@ -78,3 +78,27 @@ def test_beats_monday_run_with_everything_late_costs_the_same_queries_for_3_or_1
         assert late == size  # everything is late: each partner is reminded
     assert written[12] > written[3]
     assert counts[3] == counts[12]
+
+
+def test_beats_run_planning_tradingviews_day_and_a_partner_zones_day_reads_the_steps_once(on_slack):
+    """At 09:15 UTC on a Monday it is past 10 in Berlin and in London (``TIME_ZONE``): both days are planned in
+    the same run, each integration's steps read once for both."""
+    portfolio(4, on_slack)
+    Integration.objects.filter(partner__name__startswith="Late 4 ").update(slack_channel_id="")
+    berlin = [PartnerFactory(name=f"Berlin {n}", time_zone="Europe/Berlin") for n in range(2)]
+    for n, partner in enumerate(berlin):
+        integration = Integration.objects.filter(partner__name=f"Late 4 {n}").get()
+        integration.partner = partner
+        integration.slack_channel_id = f"CBERLIN{n}"
+        integration.save()
+    steps_table = IntegrationStep._meta.db_table
+    moment = datetime(MONDAY.year, MONDAY.month, MONDAY.day, 9, 15, tzinfo=UTC)
+    with on(MONDAY, 9), CaptureQueriesContext(connection) as queries:
+        sweep_reminders(moment)
+
+    reads = [sql for sql in without_inserts(queries) if sql.startswith("SELECT") and f'FROM "{steps_table}"' in sql]
+    assert len(reads) == 1  # one batch: its steps read once, for TradingView's day and Berlin's alike
+    assert set(ReminderSweep.objects.values_list("zone", flat=True)) == {"Europe/Berlin", tradingview_zone().key}
+    overdue = OutboxMessage.objects.filter(kind=K.OVERDUE)
+    assert sorted(overdue.values_list("channel", flat=True)) == ["CBERLIN0", "CBERLIN1"]
+    assert OutboxMessage.objects.filter(kind=K.DIGEST).count() == 1
