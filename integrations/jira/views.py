@@ -335,7 +335,8 @@ def _server_bound_cursor(connection):
     and again, and PostgreSQL skips parsing and planning it. Django's wrapper around it, so the
     statement is logged and counted like any other."""
     connection.ensure_connection()
-    raw = psycopg.Cursor(connection.connection)
+    with connection.wrap_database_errors:  # a DatabaseError, as the cursor's own would be (store answers 503)
+        raw = psycopg.Cursor(connection.connection)
     return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
 
 

@@ -121,3 +121,24 @@ def test_with_server_side_binding_everywhere_the_delivery_is_still_one_statement
 
     assert response.status_code == 202, response.content
     assert len(queries) == 1 and NO_WAIT_FOR_DISK in queries[0]["sql"], [q["sql"] for q in queries]
+
+
+@pytest.mark.skipif(not POSTGRESQL, reason="a PostgreSQL backend ended under the product")
+def test_a_connection_that_died_is_answered_503_and_closed_so_the_next_delivery_is_stored(post_raw, settings):
+    import psycopg
+
+    settings.JIRA_WEBHOOK_WAIT_FOR_DISK = False
+    body = fixture_body("jira_issue_created__task")
+    assert post_raw(body).status_code == 202  # the connection is open, its INSERT prepared
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:  # a database restart
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+    refused = post_raw(body)
+    broken = connection.errors_occurred
+    connection.close_if_unusable_or_obsolete()  # what Django does as a request ends (the test client skips it)
+    stored = post_raw(body)
+
+    assert (refused.status_code, broken, stored.status_code) == (503, True, 202)
