@@ -13,6 +13,15 @@ alternated in rounds, so that each sees the same machine and the same database s
 requests/s and ms per request of each, the worker's CPU time per request (read from /proc on
 Linux: what the server itself spent, whatever else the machine runs), and the ratios hook/bare and
 hook/bare inserting.
+
+Then a burst of ``--burst`` deliveries, each moving one step of its own integration (an issue of
+the integration's Jira project, labelled for "Slack and Jira onboarding", moved to Done), POSTed
+one after the other to the same gunicorn, with the default worker running (``celery -A config
+worker``, as production starts it: its default pool and concurrency): POST -> step changed p50
+and p95, from the moment each POST is sent to the moment this script sees the step's history row
+(polled every 10 ms). The integrations are made for the burst (partners named "Bench hook ...");
+the rounds' deliveries, which move no step, are marked ignored first, so the worker starts with
+an empty inbox.
 """
 
 import argparse
@@ -23,9 +32,12 @@ import json
 import os
 import signal
 import socket
+import string
 import subprocess
 import sys
+import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from start import start_django  # noqa: E402  (this folder is on sys.path)
@@ -35,8 +47,14 @@ start_django()
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from portfolio import bench_integration  # noqa: E402
 
+from integrations import plan  # noqa: E402
+from integrations.context import ChangeContext  # noqa: E402
 from integrations.jira.models import JiraDelivery  # noqa: E402
+from integrations.models import Integration, IntegrationStep, Partner, StepChange  # noqa: E402
+from roadmap.models import RoadmapTemplate  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 HOOK = "/hooks/jira/"
@@ -56,9 +74,10 @@ def free_port() -> int:
 PORT = int(os.environ.get("BENCH_PORT") or free_port())
 
 
-def delivery_body(n: int) -> bytes:
-    """A Jira issue-updated delivery of the usual size (a status moved to Done)."""
+def delivery_body(n: int, key: str | None = None) -> bytes:
+    """A Jira issue-updated delivery of the usual size (a status moved to Done), of issue ``key`` if given."""
     updated = time.strftime("%Y-%m-%dT%H:%M:%S.000+0000", time.gmtime())
+    key = key or f"BJ{n % 10:04d}-{900_000 + n}"
     return json.dumps(
         {
             "timestamp": int(time.time() * 1000),
@@ -67,7 +86,7 @@ def delivery_body(n: int) -> bytes:
             "user": {"accountId": "5b10ac8d82e05b22cc7d4ef5", "displayName": "Mia Krystof"},
             "issue": {
                 "id": str(900_000 + n),
-                "key": f"BJ{n % 10:04d}-{900_000 + n}",
+                "key": key,
                 "fields": {
                     "summary": "Slack and Jira onboarding",
                     "labels": ["roadmap-slack-jira-onboarding"],
@@ -131,6 +150,133 @@ def send(path: str, bodies, first: int, expected: int) -> float:
     return time.perf_counter() - start
 
 
+KEY_CHARACTERS = string.ascii_uppercase + string.digits
+ONBOARDING = "slack-jira-onboarding"  # the step an issue labelled roadmap-slack-jira-onboarding moves
+POLL_SECONDS = 0.01
+
+
+def burst_portfolio(count: int) -> list[tuple[str, int]]:
+    """``count`` running integrations, each with a Jira project of its own: (project key, onboarding step id).
+
+    One is kicked off through the services (this week's Monday), the others are copies of it with
+    their steps, made in bulk."""
+    stamp = time.time_ns() // 1_000_000
+    run = "".join(KEY_CHARACTERS[stamp // 36**i % 36] for i in range(5))  # this run's own project keys
+    keys = [f"W{run}{n:04d}" for n in range(count)]
+    template = RoadmapTemplate.latest("tradingview-rest-api")
+    today = timezone.localdate()
+    first = bench_integration(template, "Bench hook 0000", jira_project_key=keys[0])
+    first = plan.start_integration(
+        first, today - timedelta(days=today.weekday()), ChangeContext("system", at=timezone.now())
+    )
+    partners = Partner.objects.bulk_create([Partner(name=f"Bench hook {n:04d} {stamp}") for n in range(1, count)])
+    made = []
+    for partner, key in zip(partners, keys[1:], strict=True):
+        copy = Integration(**{f.attname: getattr(first, f.attname) for f in Integration._meta.concrete_fields})
+        copy.pk, copy.partner_id, copy.current_step_id, copy.jira_project_key = None, partner.pk, None, key
+        made.append(copy)
+    Integration.objects.bulk_create(made, batch_size=500)
+    steps = list(first.steps.all())
+    IntegrationStep.objects.bulk_create(
+        [
+            IntegrationStep(
+                **{
+                    **{f.attname: getattr(step, f.attname) for f in IntegrationStep._meta.concrete_fields},
+                    "id": None,
+                    "integration_id": copy.pk,
+                }
+            )
+            for copy in made
+            for step in steps
+        ],
+        batch_size=2000,
+    )
+    onboarding = dict(
+        IntegrationStep.objects.filter(integration__jira_project_key__in=keys, code=ONBOARDING).values_list(
+            "integration__jira_project_key", "pk"
+        )
+    )
+    return [(key, onboarding[key]) for key in keys]
+
+
+class StepWatch(threading.Thread):
+    """Polls the steps' history every ``POLL_SECONDS``: when this process first saw a change of each step.
+
+    By step, not by a last-seen id: two worker processes commit their rows out of id order."""
+
+    def __init__(self, step_ids):
+        super().__init__(daemon=True)
+        self.wanted = set(step_ids)
+        self.seen: dict[int, float] = {}
+        self.after = StepChange.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        self.stop = threading.Event()
+
+    def run(self):
+        try:
+            while not self.stop.is_set() and len(self.seen) < len(self.wanted):
+                waiting = self.wanted.difference(self.seen)
+                changed = set(
+                    StepChange.objects.filter(pk__gt=self.after, step_id__in=waiting).values_list("step_id", flat=True)
+                )
+                now = time.perf_counter()
+                self.seen.update(dict.fromkeys(changed, now))
+                time.sleep(POLL_SECONDS)
+        finally:
+            connection.close()
+
+
+def start_worker(env: dict, log: Path):
+    """The default worker, as production starts it (README): its own pool and concurrency."""
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=WARNING"]
+    with open(log, "ab") as out:
+        return subprocess.Popen(command, env=env, cwd=HERE.parent, stdout=out, stderr=out)
+
+
+def burst(count: int, env: dict, log: Path):
+    """``count`` deliveries, each moving its own step, POSTed one after another with the default worker
+    running: prints POST -> step changed p50 and p95."""
+    targets = burst_portfolio(count + 1)  # the first warms the worker up
+    # The rounds' deliveries move no step: out of the worker's way, so it starts on an empty inbox.
+    JiraDelivery.objects.filter(delivery_id__startswith="bench-", outcome="pending").update(
+        outcome="ignored", detail="benchmark rounds: not applied"
+    )
+    worker = start_worker(env, log)
+    try:
+        warm_key, warm_step = targets[0]
+        watch = StepWatch([warm_step])
+        watch.start()
+        send(HOOK, [delivery_body(0, f"{warm_key}-1")], -2000, 202)
+        watch.join(timeout=120)
+        if warm_step not in watch.seen:
+            raise SystemExit(f"the worker did not move a step within 120 s: see {log}")
+        targets = targets[1:]
+        bodies = [delivery_body(n, f"{key}-1") for n, (key, _) in enumerate(targets)]
+        watch = StepWatch([step for _, step in targets])
+        watch.start()
+        sent = {}
+        start = time.perf_counter()
+        for n, ((_, step), body) in enumerate(zip(targets, bodies, strict=True)):
+            sent[step] = time.perf_counter()
+            send(HOOK, [body], 10_000_000 + n, 202)
+        posting = time.perf_counter() - start
+        watch.join(timeout=600)
+        watch.stop.set()
+        elapsed = time.perf_counter() - start
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=60)
+    waits = sorted(watch.seen[step] - sent[step] for step in sent if step in watch.seen)
+    print(f"burst: {count} deliveries, each moving its own step; the default worker (celery -A config worker)")
+    if len(waits) < count:
+        print(f"  only {len(waits)} of {count} steps changed within 10 minutes")
+    if waits:
+        p50, p95 = waits[len(waits) // 2], waits[min(len(waits) - 1, int(len(waits) * 0.95))]
+        print(
+            f"  POSTed at {count / posting:5.0f}/s, every step changed after {elapsed:5.1f} s;"
+            f"  POST -> step changed p50 {p50 * 1e3:6.0f} ms  p95 {p95 * 1e3:6.0f} ms  max {waits[-1] * 1e3:6.0f} ms"
+        )
+
+
 def worker_pid(master: int) -> int | None:
     """gunicorn's one worker process (the child of ``master``), whose CPU time is read; None off Linux."""
     try:
@@ -163,47 +309,8 @@ def wait_for_server(process, log):
     raise SystemExit("gunicorn did not answer within 30 s")
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--deliveries", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument(
-        "--wait-for-disk",
-        action="store_true",
-        help="JIRA_WEBHOOK_WAIT_FOR_DISK=1: on PostgreSQL each delivery's commit waits for the disk "
-        "(the default without the pull); otherwise as production runs with the pull configured",
-    )
-    parser.add_argument("--smoke", action="store_true", help="the smallest sizes, to check that it runs")
-    args = parser.parse_args()
-    if args.smoke:
-        args.deliveries, args.rounds = 30, 2
-    call_command("migrate", verbosity=0)
-    log = Path(os.environ.get("VAR_DIR") or "/tmp") / f"webhook-bench-{os.getpid()}.log"
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    command = [str(gunicorn), "hook_server:application", "--pythonpath", str(HERE), "--workers", "1"]
-    command += ["--bind", f"127.0.0.1:{PORT}", "--error-logfile", str(log)]
-    with open(log, "ab") as out:
-        process = subprocess.Popen(command, env=server_environment(args.wait_for_disk), stdout=out, stderr=out)
-    try:
-        wait_for_server(process, log)
-        bodies = [delivery_body(n) for n in range(args.deliveries)]
-        for n in range(10):  # warm up each URL (imports, the connection, the broker's)
-            send(HOOK, [bodies[n]], -1 - n, 202)
-            send(INSERT, [b"{}"], 0, 204)
-        JiraDelivery.objects.filter(delivery_id__startswith=f"{RUN}--").delete()
-        per_round = max(1, args.deliveries // args.rounds)
-        worker = worker_pid(process.pid)
-        wall = {HOOK: 0.0, BARE: 0.0, INSERT: 0.0}
-        cpu = dict.fromkeys(wall, 0.0)
-        for start in range(0, args.deliveries, per_round):
-            chunk = bodies[start : start + per_round]
-            for path, expected in ((BARE, 204), (INSERT, 204), (HOOK, 202)):
-                before = cpu_seconds(worker)
-                wall[path] += send(path, chunk, start, expected)
-                cpu[path] += cpu_seconds(worker) - before
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+def report_rounds(args, wall: dict, cpu: dict, bodies):
+    """Print the rounds' figures, after checking that every delivery was stored."""
     stored = JiraDelivery.objects.filter(delivery_id__startswith=RUN).exclude(delivery_id__startswith=f"{RUN}--")
     assert stored.count() == args.deliveries, (stored.count(), args.deliveries)
     count = args.deliveries
@@ -232,6 +339,54 @@ def main():
     print(f"  ratio hook/bare inserting            {wall[INSERT] / wall[HOOK]:10.2f}")
     if cpu[HOOK]:
         print(f"  server CPU ratio hook/bare           {cpu[BARE] / cpu[HOOK]:10.2f}")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--deliveries", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--wait-for-disk",
+        action="store_true",
+        help="JIRA_WEBHOOK_WAIT_FOR_DISK=1: on PostgreSQL each delivery's commit waits for the disk "
+        "(the default without the pull); otherwise as production runs with the pull configured",
+    )
+    parser.add_argument("--burst", type=int, default=2000, help="deliveries of the burst, POST -> step changed")
+    parser.add_argument("--smoke", action="store_true", help="the smallest sizes, to check that it runs")
+    args = parser.parse_args()
+    if args.smoke:
+        args.deliveries, args.rounds, args.burst = 30, 2, 10
+    call_command("migrate", verbosity=0)
+    log = Path(os.environ.get("VAR_DIR") or "/tmp") / f"webhook-bench-{os.getpid()}.log"
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    command = [str(gunicorn), "hook_server:application", "--pythonpath", str(HERE), "--workers", "1"]
+    command += ["--bind", f"127.0.0.1:{PORT}", "--error-logfile", str(log)]
+    environment = server_environment(args.wait_for_disk)
+    with open(log, "ab") as out:
+        process = subprocess.Popen(command, env=environment, stdout=out, stderr=out)
+    try:
+        wait_for_server(process, log)
+        bodies = [delivery_body(n) for n in range(args.deliveries)]
+        for n in range(10):  # warm up each URL (imports, the connection, the broker's)
+            send(HOOK, [bodies[n]], -1 - n, 202)
+            send(INSERT, [b"{}"], 0, 204)
+        JiraDelivery.objects.filter(delivery_id__startswith=f"{RUN}--").delete()
+        per_round = max(1, args.deliveries // args.rounds)
+        worker = worker_pid(process.pid)
+        wall = {HOOK: 0.0, BARE: 0.0, INSERT: 0.0}
+        cpu = dict.fromkeys(wall, 0.0)
+        for start in range(0, args.deliveries, per_round):
+            chunk = bodies[start : start + per_round]
+            for path, expected in ((BARE, 204), (INSERT, 204), (HOOK, 202)):
+                before = cpu_seconds(worker)
+                wall[path] += send(path, chunk, start, expected)
+                cpu[path] += cpu_seconds(worker) - before
+        report_rounds(args, wall, cpu, bodies)
+        if args.burst:
+            burst(args.burst, environment, log)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
 
 
 if __name__ == "__main__":

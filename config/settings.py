@@ -191,6 +191,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # psycopg prepares a statement that a server-binding cursor runs again and again (its default,
+    # from the fifth run; Django turns it off). Only Jira's webhook uses such a cursor for its
+    # INSERT (integrations/jira/views.py); every other query keeps Django's client-side binding,
+    # which never prepares. DATABASE_PREPARED_STATEMENTS=0 behind a pooler that cannot hold them
+    # (PgBouncer in transaction mode before 1.21, or without max_prepared_statements).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "prepare_threshold", 5 if env_bool("DATABASE_PREPARED_STATEMENTS", True) else None
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -11,6 +11,7 @@ timestamp, so a replayed body is stopped by its delivery id, which Jira keeps on
 same news resent under a new id is stored too, and the inbox marks it a duplicate of the first.
 """
 
+import functools
 import hashlib
 import hmac
 import json
@@ -20,9 +21,11 @@ import re
 import threading
 import time
 
+import psycopg
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.http import JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from integrations import hooks
@@ -46,22 +49,33 @@ def webhook(request):
         response = JsonResponse({"error": "Jira deliveries are POSTed here."}, status=405)
         response["Allow"] = "POST"
         return response
-    delivery_id = request.headers.get(DELIVERY_HEADER, "").strip()
+    delivery_id = header(request, DELIVERY_HEADER).strip()
     try:
         raw = read_body(request)
-        verify_signature(raw, request.headers.get(SIGNATURE_HEADER))
+        verify_signature(raw, header(request, SIGNATURE_HEADER) or None)
         if not delivery_id:
             raise Refused(400, f"The delivery has no {DELIVERY_HEADER} header.")
         if len(delivery_id) > JiraDelivery._meta.get_field("delivery_id").max_length:
             raise Refused(400, f"The {DELIVERY_HEADER} header is too long to be a Jira delivery id.")
         body = parse_body(raw)
-        return store(delivery_id, body, retry_number(request.headers.get(RETRY_HEADER)))
+        return store(delivery_id, body, retry_number(header(request, RETRY_HEADER)))
     except Refused as refused:
         logger.warning("jira.webhook.refused delivery=%s status=%s: %s", delivery_id, refused.status, refused.message)
         return JsonResponse({"error": refused.message}, status=refused.status)
     except Exception:  # never a 500: the delivery is not stored, so ask Jira to send it again
         logger.exception("jira.webhook.error delivery=%s", delivery_id)
         return JsonResponse({"error": "The delivery could not be handled; send it again later."}, status=503)
+
+
+def header(request, name: str) -> str:
+    """The request's header ``name``, '' when absent: read from ``request.META`` under its WSGI key,
+    without building ``request.headers`` from every header for the three the hook reads."""
+    return request.META.get(_WSGI_KEYS[name], "")
+
+
+_WSGI_KEYS = {
+    name: "HTTP_" + name.upper().replace("-", "_") for name in (DELIVERY_HEADER, SIGNATURE_HEADER, RETRY_HEADER)
+}
 
 
 def read_body(request) -> bytes:
@@ -193,56 +207,62 @@ def retry_number(header: str | None) -> int:
 
 def store(delivery_id: str, body: dict, retry: int) -> JsonResponse:
     """Store the delivery (202) unless its id is stored already (200); 503 if the database cannot take it."""
-    delivery = JiraDelivery(
-        delivery_id=delivery_id,
-        event=body["webhookEvent"].strip(),
-        issue_key=_issue_key(body),
-        retry_number=retry,
-        body=body,
-        content_key=content_key(body),
-    )
+    delivery = {
+        "delivery_id": delivery_id,
+        "received_at": timezone.now(),
+        "event": body["webhookEvent"].strip(),
+        "issue_key": _issue_key(body),
+        "retry_number": retry,
+        "body": body,
+        "content_key": content_key(body),
+    }
     try:
-        inserted = insert_once(delivery)
+        pk = insert_once(delivery)
     except DatabaseError:
         logger.exception("jira.webhook.store_failed delivery=%s", delivery_id)
         return _not_stored()
-    if not inserted:
+    if pk is None:
         return _duplicate(delivery_id, retry)
-    transaction.on_commit(lambda: request_drain(delivery.pk, delivery_id))
+    transaction.on_commit(lambda: request_drain(pk, delivery_id))
     logger.info(
         "jira.webhook.stored delivery=%s id=%s event=%s issue=%s retry=%s",
         delivery_id,
-        delivery.pk,
-        delivery.event,
-        delivery.issue_key,
+        pk,
+        delivery["event"],
+        delivery["issue_key"],
         retry,
     )
     return JsonResponse({"status": "accepted", "delivery": delivery_id}, status=202)
 
 
-# Before a delivery's INSERT on PostgreSQL (see ``insert_once``): its commit does not wait for the disk.
-NO_WAIT_FOR_DISK = "SET LOCAL synchronous_commit = off; "
+# On PostgreSQL, unless JIRA_WEBHOOK_WAIT_FOR_DISK, the delivery's INSERT takes its rows from this
+# one-row subquery, which relaxes its own transaction's commit (``set_config(..., true)`` is ``SET
+# LOCAL``): one statement, so PostgreSQL can keep it prepared, and one round trip (see ``insert_once``).
+NO_WAIT_FOR_DISK = "(SELECT set_config('synchronous_commit', 'off', true)) AS no_wait_for_disk"
 
 
-def insert_once(delivery: JiraDelivery) -> bool:
-    """INSERT ``delivery`` unless a row has its delivery id; whether it did (its ``pk`` is then set).
+def insert_once(delivery: dict) -> int | None:
+    """INSERT a ``JiraDelivery`` of these field values (the model's defaults for the others) unless a
+    row has its delivery id; the new row's id, None for a redelivery.
 
     One statement and one round trip, committed before it returns (a request runs in autocommit):
     ``ON CONFLICT DO NOTHING`` finds a redelivery without a look-up first nor an error to recover
     from, and no BEGIN and COMMIT go around it. Inside a caller's transaction (a test), the
     caller's commit decides.
 
-    On PostgreSQL, unless ``JIRA_WEBHOOK_WAIT_FOR_DISK``, the statement is sent with
-    ``NO_WAIT_FOR_DISK`` in front: two statements in one query string run as one transaction, so
-    ``SET LOCAL`` applies to this INSERT's commit alone, which returns once PostgreSQL holds the
-    row, before its WAL reaches the disk. The flush to disk was most of a delivery's time (a lone
-    INSERT took 7-8 ms with it, 0.3-0.5 ms without, on the benchmark's machine). The row is committed and visible to the drain before Jira
-    hears 2xx, and survives any crash of the product's processes: PostgreSQL has it, and its WAL
-    writer flushes it within three ``wal_writer_delay`` (0.6 s by default). Only a crash of
-    PostgreSQL itself or of its machine in that moment can lose it (never half of it, nor a later
-    commit without it); the pull then brings the issue's news back (its watermark moves only past
-    issues it read itself), which is why this is the default only when the pull is configured.
-    Every other write of the product still waits for the disk.
+    On PostgreSQL the statement's values are bound by the server, so PostgreSQL parses and plans
+    it once per connection (psycopg prepares it from its fifth run, unless
+    ``DATABASE_PREPARED_STATEMENTS=0``) instead of on every delivery, which took as long as the
+    INSERT itself; the product's other queries keep Django's client-side binding. Unless ``JIRA_WEBHOOK_WAIT_FOR_DISK``, the INSERT reads its values from
+    ``NO_WAIT_FOR_DISK``, so its commit alone returns once PostgreSQL holds the row, before its WAL
+    reaches the disk. The flush to disk was most of a delivery's time (a lone INSERT took 7-8 ms
+    with it, 0.3-0.5 ms without, on the benchmark's machine). The row is committed and visible to
+    the drain before Jira hears 2xx, and survives any crash of the product's processes:
+    PostgreSQL has it, and its WAL writer flushes it within three ``wal_writer_delay`` (0.6 s by
+    default). Only a crash of PostgreSQL itself or of its machine in that moment can lose it (never
+    half of it, nor a later commit without it); the pull then brings the issue's news back (its
+    watermark moves only past issues it read itself), which is why this is the default only when
+    the pull is configured. Every other write of the product still waits for the disk.
     """
     connection = transaction.get_connection()
     # Production checks a kept connection before a request's first query (CONN_HEALTH_CHECKS): a
@@ -250,35 +270,74 @@ def insert_once(delivery: JiraDelivery) -> bool:
     # that died (a database restart) it fails, Jira hears 503 and sends the delivery again, and
     # Django closes the broken connection when the request ends.
     connection.health_check_done = True
-    meta = JiraDelivery._meta
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
-    values = [field.get_db_prep_save(field.pre_save(delivery, add=True), connection) for field in fields]
-    quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"ON CONFLICT ({quote(meta.get_field('delivery_id').column)}) DO NOTHING RETURNING {quote(meta.pk.column)}"
-    )
-    without_disk = (
-        connection.vendor == "postgresql"
-        and not settings.JIRA_WEBHOOK_WAIT_FOR_DISK
-        and not connection.in_atomic_block
-        # Two statements in one execute need psycopg 3's client-side binding (Django's default):
-        # a server-side prepared statement takes one.
-        and connection.settings_dict["OPTIONS"].get("server_side_binding") is not True
-    )
-    with connection.cursor() as cursor:
-        if without_disk:
-            cursor.execute(NO_WAIT_FOR_DISK + sql, values)
-            cursor.nextset()  # the INSERT's result, after the SET's
-        else:
-            cursor.execute(sql, values)
+    values = [
+        field.get_db_prep_save(delivery[field.attname], connection)
+        if field.attname in delivery or default is PER_ROW
+        else default
+        for field, default in _columns(connection)
+    ]
+    postgresql = connection.vendor == "postgresql"
+    without_disk = postgresql and not settings.JIRA_WEBHOOK_WAIT_FOR_DISK and not connection.in_atomic_block
+    sql = _insert_sql(connection, without_disk)
+    with _server_bound_cursor(connection) if postgresql else connection.cursor() as cursor:
+        cursor.execute(sql, values)
         row = cursor.fetchone()
-    if row is None:
-        return False
-    delivery.pk = row[0]
-    delivery._state.adding = False
-    return True
+    return None if row is None else row[0]
+
+
+@functools.cache
+def _stored_fields() -> list:
+    return [field for field in JiraDelivery._meta.concrete_fields if not field.primary_key]
+
+
+_COLUMNS = {}
+PER_ROW = object()  # a default computed for each row (a time): the hook must give the field itself
+
+
+def _columns(connection) -> list:
+    """Each stored field with its default as ``connection`` takes it, worked out once: a delivery
+    gives half the fields, and preparing the others' defaults again each time took as long as the HMAC."""
+    columns = _COLUMNS.get(connection.vendor)
+    if columns is None:
+        columns = _COLUMNS[connection.vendor] = [
+            (
+                field,
+                PER_ROW
+                if field.has_default() and callable(field.default)
+                else field.get_db_prep_save(field.get_default(), connection),
+            )
+            for field in _stored_fields()
+        ]
+    return columns
+
+
+_INSERTS = {}
+
+
+def _insert_sql(connection, without_disk: bool) -> str:
+    """The delivery's ``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` on ``connection``, written once."""
+    written = _INSERTS.get((connection.vendor, without_disk))
+    if written is None:
+        meta, quote = JiraDelivery._meta, connection.ops.quote_name
+        columns = ", ".join(quote(field.column) for field in _stored_fields())
+        placeholders = ", ".join(["%s"] * len(_stored_fields()))
+        rows = f"SELECT {placeholders} FROM {NO_WAIT_FOR_DISK}" if without_disk else f"VALUES ({placeholders})"
+        written = _INSERTS[connection.vendor, without_disk] = (
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) {rows} ON CONFLICT "
+            f"({quote(meta.get_field('delivery_id').column)}) DO NOTHING RETURNING {quote(meta.pk.column)}"
+        )
+    return written
+
+
+def _server_bound_cursor(connection):
+    """A cursor of Django's connection that sends its values apart from the SQL, as
+    ``server_side_binding`` would for every query: psycopg then prepares a statement it runs again
+    and again, and PostgreSQL skips parsing and planning it. Django's wrapper around it, so the
+    statement is logged and counted like any other."""
+    connection.ensure_connection()
+    with connection.wrap_database_errors:  # a DatabaseError, as the cursor's own would be (store answers 503)
+        raw = psycopg.Cursor(connection.connection)
+    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
 
 
 def _duplicate(delivery_id: str, retry: int) -> JsonResponse:
@@ -329,9 +388,11 @@ def request_drain(pk: int, delivery_id: str):
     down, the sweep will find the delivery pending."""
     from integrations.jira.tasks import drain
 
-    eager = drain.app.conf.task_always_eager
-    if not eager and not DRAIN_WINDOW.opens():
+    # The window first: while it is open (nearly every delivery of a burst) nothing else is read,
+    # Celery's configuration taking longer to read than the lock.
+    if not DRAIN_WINDOW.opens() and not drain.app.conf.task_always_eager:
         return
+    eager = drain.app.conf.task_always_eager
     try:
         drain.apply_async(countdown=None if eager else DRAIN_WINDOW.seconds)
     except Exception:  # kombu and redis raise many kinds; the row is stored either way

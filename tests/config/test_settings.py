@@ -21,6 +21,7 @@ CALLER_VARIABLES = {
     "DATABASE_URL",
     "DATABASE_CONN_MAX_AGE",
     "DATABASE_CONN_HEALTH_CHECKS",
+    "DATABASE_PREPARED_STATEMENTS",
     "REDIS_URL",
     "CELERY_BROKER_URL",
     "EMBEDDED",
@@ -121,6 +122,21 @@ def test_production_keeps_database_connections_and_checks_them_before_reuse(tmp_
     assert production == ["60", "True"]
     assert tuned == ["0", "False"]
     assert embedded == ["0"]  # one SQLite file shared by three processes: nothing kept open
+
+
+def test_postgresql_connections_may_prepare_statements_unless_a_pooler_cannot_hold_them(tmp_path):
+    url = "postgres://roadmap@db.internal:5432/roadmap"
+    threshold = "DATABASES['default']['OPTIONS'].get('prepare_threshold', 'unset')"
+
+    production = settings_of(production_env(tmp_path, DATABASE_URL=url), threshold)
+    behind_a_pooler = settings_of(
+        production_env(tmp_path, DATABASE_URL=url, DATABASE_PREPARED_STATEMENTS="0"), threshold
+    )
+    sqlite = settings_of(production_env(tmp_path), threshold)
+
+    assert production == ["5"]  # psycopg's own threshold, which Django turns off
+    assert behind_a_pooler == ["None"]
+    assert sqlite == ["'unset'"]
 
 
 def test_a_malformed_connection_age_names_the_variable(tmp_path):

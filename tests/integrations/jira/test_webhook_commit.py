@@ -43,13 +43,14 @@ def test_without_waiting_for_the_disk_only_the_delivery_commit_is_relaxed(post_r
 
     assert response.status_code == 202, response.content
     assert len(queries) == 1, [q["sql"] for q in queries]  # still one round trip
-    if POSTGRESQL:
-        assert queries[0]["sql"].startswith(NO_WAIT_FOR_DISK + "INSERT INTO")
-        with connection.cursor() as cursor:  # SET LOCAL: the connection's next commits wait again
+    assert queries[0]["sql"].startswith("INSERT INTO")
+    if POSTGRESQL:  # one statement, which relaxes its own commit
+        assert NO_WAIT_FOR_DISK in queries[0]["sql"]
+        with connection.cursor() as cursor:  # local to it: the connection's next commits wait again
             cursor.execute("SHOW synchronous_commit")
             assert cursor.fetchone() == ("on",)
     else:  # SQLite: nothing to relax per statement (see the next test)
-        assert queries[0]["sql"].startswith("INSERT INTO")
+        assert NO_WAIT_FOR_DISK not in queries[0]["sql"]
     assert JiraDelivery.objects.filter(delivery_id=delivery_id, outcome="pending").exists()
 
 
@@ -88,8 +89,30 @@ def test_the_insert_is_the_connection_check_no_select_1_before_it(post_raw, monk
     assert checks == []
 
 
-def test_with_server_side_binding_the_commit_waits_for_the_disk(post_raw, settings, monkeypatch):
-    # A prepared statement holds one statement: the SET cannot go in front, so the INSERT goes alone.
+@pytest.mark.skipif(not POSTGRESQL, reason="PostgreSQL's prepared statements")
+@pytest.mark.parametrize("wait_for_disk", [False, True])
+def test_postgresql_keeps_the_delivery_statement_prepared_and_no_other(post_raw, settings, wait_for_disk):
+    settings.JIRA_WEBHOOK_WAIT_FOR_DISK = wait_for_disk
+    connection.close()  # a connection of its own: no statement prepared yet
+    body = fixture_body("jira_issue_created__task")
+
+    statuses = [post_raw(body).status_code for _ in range(7)]
+    for _ in range(7):  # the product's other queries keep Django's client-side binding
+        list(JiraDelivery.objects.filter(outcome="pending").values_list("pk", flat=True))
+
+    assert statuses == [202] * 7
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    assert len(prepared) == 1, prepared
+    assert prepared[0].startswith('INSERT INTO "integrations_jiradelivery"')
+    assert (NO_WAIT_FOR_DISK in prepared[0]) is not wait_for_disk
+
+
+@pytest.mark.skipif(not POSTGRESQL, reason="PostgreSQL's binding")
+def test_with_server_side_binding_everywhere_the_delivery_is_still_one_statement_not_waiting(
+    post_raw, settings, monkeypatch
+):
     settings.JIRA_WEBHOOK_WAIT_FOR_DISK = False
     monkeypatch.setitem(connection.settings_dict["OPTIONS"], "server_side_binding", True)
 
@@ -97,4 +120,25 @@ def test_with_server_side_binding_the_commit_waits_for_the_disk(post_raw, settin
         response = post_raw(fixture_body("jira_issue_created__task"))
 
     assert response.status_code == 202, response.content
-    assert [q["sql"][: len("INSERT INTO")] for q in queries] == ["INSERT INTO"]
+    assert len(queries) == 1 and NO_WAIT_FOR_DISK in queries[0]["sql"], [q["sql"] for q in queries]
+
+
+@pytest.mark.skipif(not POSTGRESQL, reason="a PostgreSQL backend ended under the product")
+def test_a_connection_that_died_is_answered_503_and_closed_so_the_next_delivery_is_stored(post_raw, settings):
+    import psycopg
+
+    settings.JIRA_WEBHOOK_WAIT_FOR_DISK = False
+    body = fixture_body("jira_issue_created__task")
+    assert post_raw(body).status_code == 202  # the connection is open, its INSERT prepared
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:  # a database restart
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+    refused = post_raw(body)
+    broken = connection.errors_occurred
+    connection.close_if_unusable_or_obsolete()  # what Django does as a request ends (the test client skips it)
+    stored = post_raw(body)
+
+    assert (refused.status_code, broken, stored.status_code) == (503, True, 202)
