@@ -497,7 +497,7 @@ def test_a_bug_closed_earlier_in_a_page_no_longer_holds_a_fix_done_later_in_it(a
                 key="ACME-44",
                 status="In Progress",
                 category="indeterminate",
-                labels=["roadmap-final-testing"],
+                labels=["roadmap-final-testing-1"],
                 updated="2026-04-16T10:00:00.000+0000",
             ),  # a move first: the page's integrations are read and locked
             facts(**bug, status="Done", category="done", updated="2026-04-16T10:01:00.000+0000"),
@@ -506,5 +506,5 @@ def test_a_bug_closed_earlier_in_a_page_no_longer_holds_a_fix_done_later_in_it(a
     )
 
     assert [o.state for o in outcomes] == [Handled.APPLIED] * 3
-    assert step(acme, "final-testing").status == StepStatus.IN_PROGRESS
+    assert step(acme, "final-testing-1").status == StepStatus.IN_PROGRESS
     assert step(acme, "smoke-test-fixes").status == StepStatus.DONE
