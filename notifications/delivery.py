@@ -541,7 +541,7 @@ def _start_thread(row, thread, ts: str):
     step = row.step
     if not started or step is None:
         return
-    step.refresh_from_db(fields=["status", "due_date"])
+    step.refresh_from_db(fields=["status", "due_date", "planned_due_date"])
     if thread.status_shown and thread.status_shown != step.status:
         text, blocks = thread_status_blocks(step, due=step.due_date, readers=readers_of(step.integration, row.channel))
         write(

@@ -20,6 +20,7 @@ import re
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
 
+from integrations.read_models.headline import step_moved_for_holiday
 from integrations.text import day_text
 from roadmap.models import Side
 
@@ -176,6 +177,8 @@ def integration_blocks(integration, headline, detail="", *, readers: str) -> tup
 
 
 def thread_status_blocks(step, due=None, *, readers: str) -> tuple[Mrkdwn, list[dict]]:
-    """The first message of a step's thread, as it should read now (updated in place)."""
+    """The first message of a step's thread, as it should read now (updated in place), with the
+    holiday that moved its deadline as the messages in the thread say it."""
     status = step.get_status_display()
-    return step_blocks(step, f"{step} — {status}", due=due, buttons=step.is_open, readers=readers)
+    moved = step_moved_for_holiday(step, due)
+    return step_blocks(step, f"{step} — {status}", due=due, buttons=step.is_open, readers=readers, moved=moved)

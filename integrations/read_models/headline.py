@@ -19,6 +19,7 @@ from django.db.models import DateTimeField, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from integrations.clock import calendars_for
 from integrations.models import ChangeSource, Integration, IntegrationEvent, IntegrationStep, StepChange
 from integrations.visibility import sees_everything
 from roadmap.models import StepStatus
@@ -77,10 +78,20 @@ def window_weeks_column() -> Subquery:
 
 def moved_for_holiday(now, step, deadline: date | None) -> str:
     """ "moved from 25 Dec: Christmas Day in Germany" when ``deadline`` is the plan's and a holiday moved it."""
-    kickoff = now.integration.kickoff_on
+    return _moved(step, deadline, now.integration.kickoff_on, now.clock.calendar(step.side))
+
+
+def step_moved_for_holiday(step, deadline: date | None) -> str:
+    """``moved_for_holiday`` for a message about one step written without its integration's standing
+    (a thread's first message): the same rule, on the step's side's calendar."""
+    integration = step.integration
+    return _moved(step, deadline, integration.kickoff_on, calendars_for(integration)[step.side])
+
+
+def _moved(step, deadline: date | None, kickoff: date | None, calendar) -> str:
     if kickoff is None or deadline is None or deadline != step.planned_due_date:
         return ""
-    return now.clock.calendar(step.side).moved_for_holiday(week_due_date(step, kickoff), deadline)
+    return calendar.moved_for_holiday(week_due_date(step, kickoff), deadline)
 
 
 # --- how it ended ------------------------------------------------------------------------------

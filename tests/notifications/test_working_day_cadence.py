@@ -12,9 +12,10 @@ import pytest
 from django.urls import reverse
 
 from integrations import plan
-from integrations.steps import complete_step
+from integrations.steps import block_step, complete_step
+from notifications import delivery
 from notifications.chase import chase_item, remind_now
-from notifications.models import OutboxMessage
+from notifications.models import OutboxMessage, SlackThread
 from notifications.reminders import partner_reminder, plan_reminders, policy_for_value
 from roadmap.calendars import WorkingCalendar
 from tests.factories import IntegrationFactory, PartnerFactory
@@ -186,3 +187,39 @@ def test_a_reminder_7_working_days_before_a_deadline_across_a_long_holiday_is_se
     sweep(date(2026, 12, 30), date(2026, 12, 30))
     reminder = OutboxMessage.objects.get(reason_key=f"reminder:{endpoints.pk}:2026-12-30")
     assert reminder.text.startswith("Due in 7 working days")
+
+
+@pytest.mark.parametrize("blocked_before_it_was_posted", [False, True])
+@pytest.mark.parametrize(
+    ("kickoff", "due"),
+    [
+        (date(2026, 12, 4), MOVED),  # week 4 on New Year's Day: moved to Monday 4 January
+        (date(2026, 12, 7), "due Mon 4 Jan 2027"),  # week 4 on Monday 4 January: moved by nothing
+    ],
+)
+def test_a_steps_thread_first_message_says_the_holiday_that_moved_its_deadline(
+    pm, fake_slack, kickoff, due, blocked_before_it_was_posted
+):
+    """The first message of the step's thread is rewritten with each status, once posted or as it is
+    posted: it keeps saying why its deadline is not the plan's day, as the messages in the thread do."""
+    integration = kick_off_in_germany(pm, kickoff)
+    with on(date(2026, 12, 8), 10):
+        complete_step(step(integration, "endpoints-implementation"), ctx(pm, at(date(2026, 12, 8), 10)))
+        complete_step(step(integration, "autotests-configuration"), ctx(pm, at(date(2026, 12, 8), 10)))
+    autotests = step(integration, "passing-autotests")
+
+    def block():
+        with on(date(2026, 12, 9), 11):
+            block_step(step(integration, "passing-autotests"), ctx(pm, at(date(2026, 12, 9), 11), note="Credentials"))
+
+    if blocked_before_it_was_posted:
+        block()
+    for second in range(5):  # the channel is paced: one message a second
+        delivery.deliver_due(now=at(date(2026, 12, 9), 12) + timedelta(seconds=second))
+    assert SlackThread.objects.get(step=autotests, channel=CHANNEL).ts
+    if not blocked_before_it_was_posted:
+        block()
+    status = OutboxMessage.objects.get(kind=K.THREAD_STATUS, step=autotests, channel=CHANNEL)
+    assert status.text.endswith(f"{due})")
+    assert f"{due} · Blocked" in str(status.blocks)
+    assert status.text.count("moved from") == str(status.blocks).count("moved from") == (due == MOVED)
