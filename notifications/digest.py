@@ -46,7 +46,8 @@ def integration_summary(integration, now, day: date) -> tuple[Mrkdwn, bool, bool
         header = mrkdwn("{} (paused)", header)
     lines = [header]
     owed = now.actionable_steps
-    ball = rules.ball_in_court(now.steps, rules.owed_steps(now.steps, owed))
+    # The standing worked out the ball of an active integration already; a paused one's it leaves empty.
+    ball = now.ball if integration.is_active else rules.ball_in_court(now.steps, rules.owed_steps(now.steps, owed))
     if ball.side:
         lines.append(f"Ball in court: {SIDE_NAMES.get(ball.side, ball.side)}")
         for side, name in ((Side.PARTNER, "The partner"), (Side.TRADINGVIEW, "TradingView")):

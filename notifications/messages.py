@@ -80,25 +80,38 @@ def readers_of(integration, channel: str) -> str:
 
 def page_url(integration, readers: str, step=None) -> str | None:
     """The page ``readers`` open about ``integration`` (at ``step`` on the dashboard); None without ``SITE_URL``."""
+    return page_urls(readers)(integration.pk, step.pk if step is not None else None)
+
+
+def page_urls(readers: str):
+    """``page_url`` by ids, for many links to pages ``readers`` open: the site and the path around the key are
+    looked up once (settings and the URL configuration are thread-local lookups), not once per link.
+
+    Returns ``url(integration_id, step_id=None) -> str | None``."""
     site = (settings.SITE_URL or "").strip().rstrip("/")
     if not site:
-        return None
+        return lambda integration_id, step_id=None: None
     if readers == Side.PARTNER:
-        return site + _path("stage-page", integration.pk)
-    anchor = f"#step-{step.pk}" if step is not None else ""
-    return site + _path("integration-page", integration.pk) + anchor
+        before, after = _around_key("stage-page")
+        return lambda integration_id, step_id=None: f"{site}{before}{int(integration_id)}{after}"
+    before, after = _around_key("integration-page")
+
+    def url(integration_id, step_id=None):
+        anchor = f"#step-{step_id}" if step_id is not None else ""
+        return f"{site}{before}{int(integration_id)}{after}{anchor}"
+
+    return url
 
 
 # A key no real path holds: reversed in its place, then cut out, it leaves the path around the key.
 _ANY_KEY = 918273645546372819
 
 
-def _path(name: str, pk: int) -> str:
-    """``reverse(name, args=[pk])`` for a page taking one integer: a sweep links thousands of messages to
-    the same two pages, and ``reverse`` costs as much as wording the message. The path around the key is
-    worked out once per name, script prefix and URL configuration."""
-    before, after = _path_around_key(name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
-    return f"{before}{int(pk)}{after}"
+def _around_key(name: str) -> tuple[str, str]:
+    """``reverse(name, args=[pk])`` for a page taking one integer, as the path before and after the key: a
+    sweep links thousands of messages to the same two pages, and ``reverse`` costs as much as wording the
+    message. Worked out once per name, script prefix and URL configuration."""
+    return _path_around_key(name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
 
 
 @functools.lru_cache(maxsize=64)

@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 
 from integrations import plan, steps
+from integrations.models import Integration
 from notifications import channel_digest, delivery
 from notifications.models import OutboxMessage, SlackUser
 from notifications.reminders import plan_reminders
@@ -113,3 +114,14 @@ def test_a_step_alone_keeps_its_own_message(internal, pm):
     escalation = OutboxMessage.objects.get(kind=K.ESCALATION)
     assert escalation.state == S.PENDING and escalation.digest is None and escalation.thread is not None
     assert not OutboxMessage.objects.filter(kind=K.CHANNEL_DIGEST).exists()
+
+
+def test_an_integration_without_a_name_is_listed_under_its_partners_name(internal, pm):
+    late = portfolio(3, pm, tradingview_done=True)
+    # A row written around ``save`` (a bulk update) can leave the name empty: the integration goes by its partner's.
+    Integration.objects.filter(pk=late[0].pk).update(name="")
+    plan_on(ESCALATION_DAY)
+    [digest] = OutboxMessage.objects.filter(kind=K.CHANNEL_DIGEST)
+    endpoints = step(late[0], "endpoints-implementation")
+    url = f"{SITE_URL}/integrations/{late[0].pk}/#step-{endpoints.pk}"
+    assert f"<{url}|Late &lt;00&gt; &amp; Co: " in digest.text
