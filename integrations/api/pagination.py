@@ -1,10 +1,10 @@
 """Pages of a list: ``?page=<n>&page_size=<n>`` (50 by default, at most 200)."""
 
-from django.core.paginator import Paginator
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 
 from integrations.api.serializers import listed
+from integrations.read_models.portfolio import PortfolioPaginator
 
 MAX_PAGE_SIZE = 200
 
@@ -49,7 +49,7 @@ class Pages(pagination.PageNumberPagination):
         ]
 
 
-class ListedPaginator(Paginator):
+class ListedPaginator(PortfolioPaginator):
     """The integrations list's pages: the filtered integrations counted, the page's ids cut on them, then
     those rows read as the list shows them (``listed``: its columns, with the partner's and the step's).
 
@@ -57,16 +57,9 @@ class ListedPaginator(Paginator):
     that query took twice the ids'. Counted after ``listed``, the count joined every partner and step.
     """
 
-    def page(self, number):
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
-        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+    def rows_of(self, ids) -> dict:
         # No sort of their own (the model's would sort the page on the partner's name): the ids' order is the page's.
-        found = {row["id"]: row for row in listed(self.object_list.model.objects.filter(pk__in=ids).order_by())}
-        return self._get_page([found[pk] for pk in ids if pk in found], number, self)
+        return {row["id"]: row for row in listed(self.object_list.model.objects.filter(pk__in=ids).order_by())}
 
 
 class ListedPages(Pages):

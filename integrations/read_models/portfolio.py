@@ -279,10 +279,13 @@ class PortfolioPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        rows = self.object_list
-        ids = list(rows.values_list("pk", flat=True)[bottom:top])
-        found = {row.pk: row for row in rows.order_by().filter(pk__in=ids)} if ids else {}
+        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        found = self.rows_of(ids) if ids else {}
         return self._get_page([found[pk] for pk in ids if pk in found], number, self)
+
+    def rows_of(self, ids) -> dict:
+        """The page's rows by id, read unsorted: the ids' order is the page's."""
+        return {row.pk: row for row in self.object_list.order_by().filter(pk__in=ids)}
 
 
 def portfolio_counts(user, now=None) -> dict:

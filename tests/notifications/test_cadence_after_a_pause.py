@@ -58,20 +58,27 @@ def overdue_on_the_page(client, integration, code: str, day: date) -> int:
     return days
 
 
-def test_an_overdue_step_paused_and_resumed_is_reminded_and_escalated_on_the_days_the_page_counts(
-    paused_while_late, client, pm
-):
-    integration = paused_while_late
-    client.force_login(pm)
-    endpoints = step(integration, "endpoints-implementation")
+def swept_day_by_day(client, integration, code: str) -> dict:
+    """Each working day from the resume to ``LAST``: the morning's reminder sweep, then the page's count of
+    ``code``'s working days overdue that day."""
     page = {}
     day = RESUMED_ON
     while day <= LAST:
         if day.weekday() < 5:
             with on(day, 6):
                 reminders.plan_reminders(day)
-            page[day] = overdue_on_the_page(client, integration, "endpoints-implementation", day)
+            page[day] = overdue_on_the_page(client, integration, code, day)
         day += timedelta(days=1)
+    return page
+
+
+def test_an_overdue_step_paused_and_resumed_is_reminded_and_escalated_on_the_days_the_page_counts(
+    paused_while_late, client, pm
+):
+    integration = paused_while_late
+    client.force_login(pm)
+    endpoints = step(integration, "endpoints-implementation")
+    page = swept_day_by_day(client, integration, "endpoints-implementation")
     assert page[RESUMED_ON] == 3  # 2 before the pause, the day of the resume: the paused days not counted
 
     sent = OutboxMessage.objects.filter(step=endpoints, created_at__date__gte=RESUMED_ON)
@@ -94,14 +101,7 @@ def test_a_late_tradingview_task_paused_and_resumed_says_the_pages_count_on_the_
     integration = paused_while_late
     client.force_login(pm)
     autotests = step(integration, "autotests-configuration")
-    page = {}
-    day = RESUMED_ON
-    while day <= LAST:
-        if day.weekday() < 5:
-            with on(day, 6):
-                reminders.plan_reminders(day)
-            page[day] = overdue_on_the_page(client, integration, "autotests-configuration", day)
-        day += timedelta(days=1)
+    page = swept_day_by_day(client, integration, "autotests-configuration")
     late = OutboxMessage.objects.filter(step=autotests, kind=K.TRADINGVIEW_LATE)
     days = sorted(m.created_at.date() for m in late)
     assert len(days) == 4

@@ -15,6 +15,7 @@ from integrations.steps import change_status, complete_step
 from notifications.models import OutboxMessage
 from roadmap.models import StepStatus
 from roadmap.refusals import OpenBugs
+from tests.default_plan import STEP_CODES
 from tests.factories import IntegrationFactory
 from tests.integrations.handovers.helpers import hand_over_everything
 from tests.integrations.helpers import KICKOFF, at, ctx, step
@@ -285,17 +286,7 @@ def test_bugs_of_a_testing_round_hold_the_fixing_step_and_ux_bugs_the_closed_rel
     assert open_bugs_refusal(step(acme, "closed-release")) is None
 
 
-STEPS_BEFORE_THE_FIXES = [
-    "slack-jira-onboarding",
-    "autotests-configuration",
-    "endpoints-implementation",
-    "passing-autotests",
-    "sandbox-access",
-    "sandbox-development",
-    "request-production-urls",
-    "production-deployment",
-    "smoke-testing",
-]
+STEPS_BEFORE_THE_FIXES = STEP_CODES[: STEP_CODES.index("smoke-test-fixes")]
 
 
 def test_no_one_completes_a_fixing_step_while_its_bugs_are_open(acme, pm):
