@@ -18,6 +18,8 @@ from django.utils.formats import date_format, get_format
 from django.utils.timesince import timesince
 from django.utils.translation import get_language
 
+from roadmap.schedule import working_days_text
+
 # The longest note a person may give with a change (a reason, a block, a re-plan).
 NOTE_MAX = 2000
 
@@ -59,7 +61,7 @@ def working_days(n: int) -> str:
     One unit (``roadmap.standing.working_days_late``), named wherever it is shown, so a number of
     days late can be read beside the delay charged for it.
     """
-    return f"{n} working day{'' if n == 1 else 's'}"
+    return working_days_text(n)
 
 
 def day_text(day, weekday: bool = False) -> str:

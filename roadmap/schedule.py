@@ -168,7 +168,7 @@ def due_words(step, steps) -> str:
     if step.due_week is None and prepares_during_week(step, steps):
         return f"with the {other}'s step before it (prepared during the {other}'s week)"
     if step.due_week is None:
-        words = f"{_days(step.turnaround_days)} after it becomes actionable"
+        words = f"{working_days_text(step.turnaround_days)} after it becomes actionable"
         if not getattr(step, "prepared_ahead", True):
             words += f" (not prepared ahead: it works on what the {other} hands over)"
         return words
@@ -176,11 +176,12 @@ def due_words(step, steps) -> str:
         return f"weeks {step.due_week}-{step.due_week_last}"
     keeps = getattr(step, "keeps_days", None)
     if keeps is not None:
-        return f"week {step.due_week}, at least {_days(keeps)} after the hand-over"
+        return f"week {step.due_week}, at least {working_days_text(keeps)} after the hand-over"
     return f"week {step.due_week}"
 
 
-def _days(n: int) -> str:
+def working_days_text(n: int) -> str:
+    """A count of working days with its unit, "1 working day", "3 working days": how every surface says one."""
     return f"{n} working day{'' if n == 1 else 's'}"
 
 
