@@ -64,7 +64,7 @@ def main():
     count = args.requests
     bodies = [delivery_body(n) for n in range(count)]
     signatures = ["sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest() for body in bodies]
-    parsed = [views.parse_body(body) for body in bodies]
+    parsed = [views.parse_body(body)[0] for body in bodies]
     factory = RequestFactory()
     application = hook_server.application
 
