@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 
 from integrations.jira.inbox import content_key
 from integrations.jira.models import JiraDelivery
-from integrations.jira.views import NO_WAIT_FOR_DISK
+from integrations.jira.views import NO_WAIT_FOR_DISK, DeliveryInsert
 from tests.integrations.jira.conftest import fixture_body, fixture_json, new_delivery_id
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -207,6 +207,22 @@ def test_a_statement_the_server_dropped_is_prepared_again_and_the_delivery_store
     assert response.status_code == 202, response.content
     assert JiraDelivery.objects.filter(delivery_id=delivery_id).exists()
     assert len(prepared_statements()) == 1
+
+
+@pytest.mark.skipif(not POSTGRESQL, reason="PostgreSQL's prepared statements")
+def test_another_statement_of_its_name_in_the_session_is_replaced(post_raw, settings, fresh_connection):
+    settings.JIRA_WEBHOOK_WAIT_FOR_DISK = False
+    name = DeliveryInsert.on(connection, without_disk=True).pq_name.decode()
+    with connection.cursor() as cursor:  # a pooler's session kept from another client, an older version's
+        cursor.execute(f"PREPARE {name} AS SELECT 1")
+    delivery_id = new_delivery_id()
+
+    response = post_raw(fixture_body("jira_issue_created__task"), delivery_id=delivery_id)
+
+    assert response.status_code == 202, response.content
+    assert JiraDelivery.objects.filter(delivery_id=delivery_id).exists()
+    [statement] = prepared_statements()
+    assert statement.startswith('INSERT INTO "integrations_jiradelivery"')
 
 
 @pytest.mark.skipif(not POSTGRESQL, reason="PostgreSQL's prepared statements")
