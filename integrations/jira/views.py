@@ -380,9 +380,10 @@ class DeliveryInsert:
 
         ``DATABASE_PREPARED_STATEMENTS=0`` (a pooler that cannot keep them): an unnamed statement,
         parsed each time, its values still sent apart. A statement the server no longer has (a
-        pooler or a DEALLOCATE dropped it) is prepared again and run once more: it did not run;
-        another statement of its name in the session is replaced. A failure is Django's DatabaseError, as from its cursor, and marks the connection for
-        Django's check as the request ends."""
+        pooler or a DEALLOCATE dropped it) is prepared again and run once more: it did not run.
+        Another statement of its name in the session is replaced. A failure is Django's
+        DatabaseError, as from its cursor, and marks the connection for Django's check as the
+        request ends."""
         texts = [convert(delivery[name]) for name, convert in self.as_text]
         texts += [convert(field.get_default()) for field, convert in self.per_row_texts]
         texts += self.constant_texts
@@ -414,8 +415,8 @@ class DeliveryInsert:
         try:
             pg.pgconn.send_prepare(self.pq_name, self.pq_sql.encode())
             _result(pg)
-        except psycopg.errors.DuplicatePreparedStatement:  # 42P05: the session had one of this name
-            # (a pooler's session kept from another client, an earlier version's statement): ours replaces it.
+        except psycopg.errors.DuplicatePreparedStatement:  # 42P05: the session has one of this name
+            # (a pooler's session kept from another client, an earlier version's): ours replaces it.
             pg.pgconn.send_query(b"DEALLOCATE " + self.pq_name)
             _result(pg)
             pg.pgconn.send_prepare(self.pq_name, self.pq_sql.encode())
