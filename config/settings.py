@@ -192,11 +192,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # psycopg prepares a statement that a server-binding cursor runs again and again (its default,
-    # from the fifth run; Django turns it off). Only Jira's webhook uses such a cursor for its
-    # INSERT (integrations/jira/views.py); every other query keeps Django's client-side binding,
-    # which never prepares. DATABASE_PREPARED_STATEMENTS=0 behind a pooler that cannot hold them
-    # (PgBouncer in transaction mode before 1.21, or without max_prepared_statements).
+    # Jira's webhook keeps its INSERT as a prepared statement of each connection, sent through libpq
+    # (integrations/jira/views.py); every other query keeps Django's client-side binding, which
+    # never prepares (psycopg would from a server-binding cursor's fifth run of a statement).
+    # DATABASE_PREPARED_STATEMENTS=0 behind a pooler that cannot hold them (PgBouncer in
+    # transaction mode before 1.21, or without max_prepared_statements): the webhook's INSERT is
+    # then sent unnamed, parsed each time.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "prepare_threshold", 5 if env_bool("DATABASE_PREPARED_STATEMENTS", True) else None
     )

@@ -19,13 +19,12 @@ class Refused(Exception):
 def read_body(request, limit: int, setting: str) -> bytes:
     """The raw body, refused (413) past ``limit`` bytes (the ``setting`` that sets it) without reading
     more than one byte beyond."""
-    too_big = Refused(413, f"The body is larger than {limit} bytes ({setting}).")
     declared = request.META.get("CONTENT_LENGTH") or ""
     if declared:
         if not (declared.isascii() and declared.isdigit()):
             raise Refused(400, f"Content-Length {declared!r} is not a number of bytes.")
         if int(declared) > limit:
-            raise too_big
+            raise _too_big(limit, setting)
     # Content-Length may be absent or understated (chunked bodies): read at most limit + 1 bytes.
     chunks, size = [], 0
     try:
@@ -38,5 +37,9 @@ def read_body(request, limit: int, setting: str) -> bytes:
     except UnreadablePostError as error:
         raise Refused(400, f"The body could not be read: {error}") from error
     if size > limit:
-        raise too_big
+        raise _too_big(limit, setting)
     return b"".join(chunks)
+
+
+def _too_big(limit: int, setting: str) -> Refused:
+    return Refused(413, f"The body is larger than {limit} bytes ({setting}).")

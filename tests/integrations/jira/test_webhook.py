@@ -734,6 +734,21 @@ def test_a_delivery_the_database_cannot_store_is_answered_503_so_jira_retries(ac
     assert post_raw(fixture_body("jira_issue_updated__status_done"), delivery_id=delivery_id).status_code == 202
 
 
+def test_a_stored_delivery_writes_no_info_line_a_redelivery_does(acme, post_raw, caplog):
+    delivery_id = new_delivery_id()
+    body = fixture_body("jira_issue_updated__status_done")
+
+    with caplog.at_level(logging.INFO, logger="integrations.jira.views"):
+        first = post_raw(body, delivery_id=delivery_id)
+        again = post_raw(body, delivery_id=delivery_id)
+
+    assert (first.status_code, again.status_code) == (202, 200)
+    # The row says what the stored line said (a DEBUG line now); only the redelivery is news for the log.
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.INFO] == [
+        f"jira.webhook.duplicate delivery={delivery_id} retry=0"
+    ]
+
+
 @pytest.fixture
 def broker_down(eager_tasks):
     """The Celery broker cannot be reached: publishing a task fails after the client's own retries."""
