@@ -347,15 +347,11 @@ LOGGING = {
 # beat can talk through a folder with no server running.
 REDIS_URL = env_str("REDIS_URL")
 BROKER_DIR = VAR_DIR / "broker"
-CELERY_BROKER_TRANSPORT = None  # the URL's scheme says it
 if REDIS_URL:
     CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
 else:
-    CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
-    if CELERY_BROKER_URL == "filesystem://":
-        # kombu's, writing each message whole before a worker can take it (config/broker_folder.py).
-        CELERY_BROKER_TRANSPORT = "config.broker_folder:Transport"
+    CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")  # config/broker_folder.py
     for sub in ("out", "processed", "control"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {

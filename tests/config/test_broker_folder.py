@@ -14,7 +14,7 @@ from kombu import Connection
 from kombu.transport import filesystem
 
 from config.broker_folder import Transport
-from tests.config.test_settings import clean_env, settings_of
+from tests.config.test_settings import clean_env, run, settings_of
 
 QUEUE = "celery"
 
@@ -55,13 +55,19 @@ def test_a_worker_polling_while_a_message_is_written_finds_nothing_then_the_whol
     assert channel._get(QUEUE) == {"body": "deliver the outbox"}
 
 
-def test_the_embedded_mode_uses_it_and_redis_keeps_its_own(tmp_path):
-    embedded = clean_env(tmp_path, EMBEDDED="1")
-    embedded.pop("REDIS_URL", None)
-    embedded.pop("CELERY_BROKER_URL", None)
-    assert settings_of(embedded, "CELERY_BROKER_URL", "CELERY_BROKER_TRANSPORT") == [
-        "'filesystem://'",
-        "'config.broker_folder:Transport'",
-    ]
-    with_redis = clean_env(tmp_path, EMBEDDED="1", REDIS_URL="redis://127.0.0.1:6379/9")
-    assert settings_of(with_redis, "CELERY_BROKER_TRANSPORT") == ["None"]
+TRANSPORT_OF = """
+from config.celery import app
+for url in ("filesystem://", "memory://"):
+    app.conf.broker_url = url
+    print(type(app.connection_for_write().transport).__module__)
+"""
+
+
+def test_filesystem_urls_take_it_and_other_urls_keep_their_own(tmp_path):
+    """Every process loading the Celery app (web, worker, beat) gets it for ``filesystem://``: the
+    embedded broker's URL; the tests' ``memory://`` and Redis keep kombu's transports."""
+    env = clean_env(tmp_path, EMBEDDED="1")
+    done = run(env, "-c", TRANSPORT_OF)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["config.broker_folder", "kombu.transport.memory"]
+    assert settings_of(env, "CELERY_BROKER_URL") == ["'filesystem://'"]
