@@ -17,6 +17,11 @@ import os
 from celery import Celery
 from celery.signals import beat_init, worker_init
 from celery.worker.consumer import Consumer
+from kombu.transport import TRANSPORT_ALIASES
+
+# ``filesystem://`` (the embedded broker) is kombu's transport writing each message whole before a
+# worker can take it (config/broker_folder.py); any other URL keeps its own transport.
+TRANSPORT_ALIASES["filesystem"] = "config.broker_folder:Transport"
 
 logger = logging.getLogger(__name__)
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from integrations.models.partners import Partner
 from integrations.stored_standing import HEALTH_DEFINITION, Health, IntegrationQuerySet, stored_days_late, stored_health
+from integrations.text import day_text
 from integrations.visibility import VisibleQuerySet
 from roadmap.fields import ChoiceListField
 from roadmap.lineup import RECOMMENDED_LINEUP, lineup_gaps
@@ -47,6 +48,19 @@ def validate_usernames(text: str):
         raise ValidationError(
             f"Not a TradingView username: {', '.join(repr(b) for b in bad)} "
             "(usernames have no spaces: letters, digits, '_', '.', '-'; one per line)."
+        )
+
+
+def validate_not_after_today(day):
+    """The day the partner's own feed went live: a day still to come would open smoke testing
+    (which waits for it, ``guards.own_feed_refusal``) before the feed is there. Today is
+    TradingView's (``TIME_ZONE``), who records it."""
+    today = timezone.localdate()
+    if day is not None and day > today:
+        raise ValidationError(
+            f"The feed cannot have gone live on {day_text(day)}, after today ({day_text(today)}): "
+            "record the day it went live.",
+            code="in_the_future",
         )
 
 
@@ -110,6 +124,7 @@ class Integration(models.Model):
         "own data feed in TradingView production since",
         null=True,
         blank=True,
+        validators=[validate_not_after_today],
         help_text="When TradingView deployed the partner's own data feed to its production: smoke testing "
         "waits for it when the partner connects its own feed.",
     )

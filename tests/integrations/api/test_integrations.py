@@ -344,6 +344,21 @@ def test_patch_changes_editable_fields_not_state_or_dates(staff_api, world):
     assert (world.spec_version, world.jira_project_key, world.state) == ("2.0", "ACME", "active")
 
 
+def test_the_own_feed_cannot_be_recorded_live_on_a_day_still_to_come(staff_api, world):
+    """The day the partner's own feed went live opens smoke testing at once: a day still to come (a
+    typo for this year, a planned date) would open it before the feed is there. Refused, nothing written."""
+    with on("2026-04-15"):
+        response = staff_api.patch(f"integrations/{world.pk}/", {"own_feed_in_production_on": "2026-04-16"})
+        body = error_of(response, 400, "invalid")
+        assert body["fields"]["own_feed_in_production_on"] == [
+            "The feed cannot have gone live on 16 Apr 2026, after today (15 Apr 2026): record the day it went live."
+        ]
+        world.refresh_from_db()
+        assert world.own_feed_in_production_on is None
+        ok = staff_api.patch(f"integrations/{world.pk}/", {"own_feed_in_production_on": "2026-04-15"})
+        assert ok.status_code == 200, ok.content
+
+
 # --- re-plan, pause, resume -------------------------------------------------------------------------------
 
 

@@ -5,13 +5,17 @@ scroll inside their card.
 Screenshots at 1440 and 390 px land in /tmp/chase-<page>-<width>.png.
 """
 
+from datetime import date
+
 import pytest
 
+from integrations import plan
+from integrations.models import PartnerUser
 from integrations.steps import complete_step
 from tests.browser import needs_browser
-from tests.factories import latest_default_template
+from tests.factories import IntegrationFactory, PartnerFactory, latest_default_template
 from tests.integrations.dashboard.test_browser import login
-from tests.integrations.helpers import ctx, step
+from tests.integrations.helpers import at, ctx, step
 
 pytestmark = [pytest.mark.django_db(transaction=True), needs_browser]
 
@@ -86,3 +90,50 @@ def test_every_partner_page_fits_a_phone(page, partner_user, worked_integration)
     }
     widths = {name: page_width_on_a_phone(page, url, name) for name, url in pages.items()}
     assert widths == dict.fromkeys(pages, 390)
+
+
+@pytest.fixture
+def unbroken_name(worked_integration):
+    """A partner name with no place to break a line (a pasted URL, a run of letters): pages must
+    still wrap it rather than scroll sideways on a phone."""
+    partner = worked_integration.partner
+    name = '=HYPERLINK("https://acme-crypto-exchange.example/brokers/integration","Acme")' + "X" * 40
+    partner.name = worked_integration.name = name
+    partner.save(update_fields=["name"])
+    worked_integration.save(update_fields=["name"])
+    return worked_integration
+
+
+def test_a_name_without_spaces_fits_a_phone_on_the_pm_pages(page, pm, unbroken_name):
+    login(page, pm)
+    pages = {"portfolio-unbroken": "/", "integration-unbroken": f"/integrations/{unbroken_name.pk}/"}
+    widths = {name: page_width_on_a_phone(page, url, name) for name, url in pages.items()}
+    assert widths == dict.fromkeys(pages, 390)
+
+
+def test_a_name_without_spaces_fits_a_phone_on_the_stage_page(page, partner_user, unbroken_name):
+    login(page, partner_user)
+    pages = {"stage-unbroken": f"/partner/integrations/{unbroken_name.pk}/"}
+    widths = {name: page_width_on_a_phone(page, url, name) for name, url in pages.items()}
+    assert widths == dict.fromkeys(pages, 390)
+
+
+@pytest.fixture
+def moved_for_a_holiday(pm, partner_dev):
+    """A partner in Los Angeles kicked off on Monday 14 Sep 2026: its first deadline, week 4, falls on
+    Columbus Day and moves, and the deadline cell says so ("moved from 12 Oct: Columbus Day in United
+    States"), a long line for a phone; Bob is on its team."""
+    partner = PartnerFactory(name="Dunmore FX", time_zone="America/Los_Angeles", country="US")
+    PartnerUser.objects.create(user=partner_dev, partner=partner)
+    integration = IntegrationFactory(partner=partner, tv_pm=pm)
+    return plan.start_integration(integration, date(2026, 9, 14), ctx(pm, at(date(2026, 9, 14), 9)))
+
+
+def test_a_deadline_moved_for_a_holiday_fits_a_phone(page, pm, partner_dev, moved_for_a_holiday):
+    login(page, pm)
+    page.goto(f"/integrations/{moved_for_a_holiday.pk}/")
+    assert "moved from 12 Oct: Columbus Day in United States" in page.locator("#steps").inner_text()
+    assert page_width_on_a_phone(page, f"/integrations/{moved_for_a_holiday.pk}/", "holiday-integration") == 390
+    page.context.clear_cookies()
+    login(page, partner_dev)
+    assert page_width_on_a_phone(page, f"/partner/integrations/{moved_for_a_holiday.pk}/", "holiday-stage") == 390
