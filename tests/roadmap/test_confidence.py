@@ -95,7 +95,7 @@ def test_the_sentence_says_when_the_plan_drives_it():
 
 @pytest.mark.parametrize("seed", [3])
 def test_p85_is_calibrated_on_a_seeded_synthetic_portfolio(seed):
-    portfolio, _ = make_portfolio(90, seed=seed)
+    portfolio, _ = make_portfolio(90, seed=seed, version=1)
     result = backtest(portfolio, runs=600, seed=seed, skip_first=30)
     assert result.checks > 300
     assert 0.80 <= result.calibration <= 0.90, result.calibration
