@@ -6,8 +6,8 @@ integration takes and so the forecast users see; ``version=1`` builds the fiftee
 drawn exactly as before version 2 existed, so its figures stay comparable. Each step's true
 duration, in working days after it becomes actionable, is log-normal with a median and a spread
 drawn once per step code, so the truth is known. The backtest replays each integration week by
-week: at each week of its life, the history is what the whole portfolio had finished by then
-(``history_on``), the integration stands as it stood then, and
+week: at each week of its life, the history is what the whole portfolio had finished by then (and
+what it was still running, as ``history_on`` says), the integration stands as it stood then, and
 the forecast's P85 is checked against the real launch.
 
 Pure (numpy and the roadmap's pure rules): ``tests/roadmap/test_confidence.py`` runs it seeded,
@@ -156,7 +156,8 @@ def backtest(portfolio: list[Integration], runs: int = 1000, seed: int = 0, rule
     ``rule_forecast(steps, kickoff, today)`` (optional) gives the rule-based forecast, for its error.
     ``skip_first`` integrations are history only (the portfolio had to start somewhere).
     """
-    # Every step once, with the days it became actionable and finished: the history as of a day is a filter.
+    # Every step once, with the days it became actionable and finished: the history as of a day is a
+    # filter, its finished steps and, as the refresh learns them, the steps still running that day.
     observations = defaultdict(list)
     for integration in portfolio:
         finished = {s.code: s.completed_at.date() for s in integration.steps if s.completed_at}
@@ -189,9 +190,17 @@ def backtest(portfolio: list[Integration], runs: int = 1000, seed: int = 0, rule
 
 
 def history_on(steps_of: dict, today: date) -> confidence.History:
-    """The history as the refresh learns it just after midnight on ``today``: the steps finished before ``today``."""
+    """The history as the refresh learns it just after midnight on ``today``: the steps finished before
+    ``today``, and the days run by those still open (``working_days_between`` as numpy counts it)."""
     day = np.datetime64(today)
-    return confidence.History({key: days[ended < day].astype(float) for key, (began, ended, days) in steps_of.items()})
+    finished, running = {}, {}
+    for key, (began, ended, days) in steps_of.items():
+        done = ended < day
+        finished[key] = days[done].astype(float)
+        still = ~done & (began < day)
+        if still.any():
+            running[key] = np.busday_count(began[still] + 1, day + 1).astype(float)
+    return confidence.History(finished, running)
 
 
 def _working_days(a: date, b: date) -> int:
