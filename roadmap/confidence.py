@@ -23,7 +23,7 @@ one after another (version 2's two rounds of final testing).
 
 Censoring: a step still open ``d`` working days after it became actionable takes at least ``d``
 (it may still finish today). Its duration is drawn from the learned durations of at least ``d``
-(weight 1 each) and the plan's log-normal beyond ``d`` (``PRIOR_WEIGHT`` times its mass there),
+(each with its weight) and the plan's log-normal beyond ``d`` (``PRIOR_WEIGHT`` times its mass there),
 never from the shorter ones. When that is less than one observation's worth, the step has outrun what history and plan
 know: its remaining days are drawn as a fresh step's (``d`` plus a new draw).
 
@@ -301,9 +301,11 @@ class History:
         edge = _NORMAL.cdf(math.log(max(ran - 0.5, 0.5) / plan) / PRIOR_SIGMA)
         prior_weight = PRIOR_WEIGHT * (1 - edge)
         # A step running past every finished one, not yet ``ran`` days in: its plan's share beyond ``ran``.
-        floors = np.maximum(past, ran)
-        shares = each * (1 - _plan_edge(plan, floors)) / (1 - _plan_edge(plan, past))
-        beyond = float(shares.sum())
+        beyond = 0.0
+        if len(past):
+            floors = np.maximum(past, ran)
+            shares = each * (1 - _plan_edge(plan, floors)) / (1 - _plan_edge(plan, past))
+            beyond = float(shares.sum())
         if held + prior_weight + beyond < 1:
             return ran + self.draw(key, plan_days, size, rng)
         z = np.interp(rng.uniform(edge, 1, size), _P_GRID, _Z_GRID)
