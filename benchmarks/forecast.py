@@ -44,9 +44,12 @@ from integrations.management.commands.seed_demo import DEMO_NOTE  # noqa: E402
 from integrations.models import Integration, Partner  # noqa: E402
 from roadmap import confidence  # noqa: E402
 from roadmap import standing as rules  # noqa: E402
+from roadmap.default_template import VERSION, VERSIONS  # noqa: E402
 from roadmap.models import StepStatus  # noqa: E402
 
 WEEKS = (2, 6, 10)
+# A week's own calibration is printed when it holds this many forecasts: fewer are mostly noise.
+MIN_WEEK_CHECKS = 100
 ONE_DAY_KICKOFFS = date(2026, 1, 5)  # a Monday
 
 
@@ -69,13 +72,13 @@ def rule_forecast(steps, kickoff, today):
     return rules.steps_standing(steps, kickoff, rules.Clock.on(today)).forecast_launch
 
 
-def speed(n: int, runs: int) -> tuple[float, tuple[float, float], tuple[float, float]]:
+def speed(n: int, runs: int, version: int) -> tuple[float, tuple[float, float], tuple[float, float]]:
     """Seconds to learn from ``n`` launched integrations, then to forecast ``n`` integrations in week 6.
 
     The forecasts are timed twice, (wall, CPU) each: one integration at a time (``forecast``), and
     in batches of 500 as the daily refresh runs them (``forecast_many``).
     """
-    portfolio, _ = make_portfolio(n, seed=99)
+    portfolio, _ = make_portfolio(n, seed=99, version=version)
     started = time.perf_counter()
     history = confidence.History.learn((i.steps, i.kickoff) for i in portfolio)
     learned = time.perf_counter() - started
@@ -156,24 +159,38 @@ def main(argv=None):
     parser.add_argument("--speed", type=int, default=10000, help="integrations forecast for the timing")
     parser.add_argument("--db", default="1000,10000", help="portfolio sizes for the refresh in the database")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--version",
+        type=int,
+        choices=sorted(VERSIONS),
+        default=VERSION,
+        help="the default roadmap's version the synthetic integrations follow (the newest by default)",
+    )
     parser.add_argument("--smoke", action="store_true", help="small sizes, a few seconds")
     args = parser.parse_args(argv)
     if args.smoke:
         args.integrations, args.warm_up, args.runs, args.speed, args.db = 40, 10, 300, 200, "20,60"
 
-    portfolio, truth = make_portfolio(args.integrations, seed=args.seed)
+    portfolio, truth = make_portfolio(args.integrations, seed=args.seed, version=args.version)
     started = time.perf_counter()
     result = backtest(portfolio, runs=args.runs, seed=args.seed, rule_forecast=rule_forecast, skip_first=args.warm_up)
     took = time.perf_counter() - started
     launches = [confidence._offset(i.launch, i.kickoff) for i in portfolio]
     print(
-        f"synthetic portfolio: {args.integrations} launched integrations (seed {args.seed}), the first "
+        f"synthetic portfolio: {args.integrations} launched integrations on version {args.version} of the default "
+        f"roadmap (seed {args.seed}), the first "
         f"{args.warm_up} history only; launch after {statistics.median(launches)} working days at the median"
     )
     print(f"backtest: {result.checks} weekly forecasts, {args.runs} runs each, {took:.1f} s")
     hit = result.calibration * 100
     verdict = "within" if abs(hit - 85) <= 5 else "OUTSIDE"
     print(f"calibration: real launch on or before the P85 in {hit:.1f} % of weeks ({verdict} 5 points of 85 %)")
+    # Each week of life on its own: early weeks forecast the whole roadmap, late ones its last steps.
+    weeks = [week for week in sorted(result.hits) if len(result.hits[week]) >= MIN_WEEK_CHECKS]
+    print(
+        f"calibration by week of life (weeks with at least {MIN_WEEK_CHECKS} forecasts): "
+        + ", ".join(f"{week}: {result.calibration_at(week) * 100:.0f} %" for week in weeks)
+    )
     demo = demo_portfolio()
     started = time.perf_counter()
     on_demo = backtest(demo, runs=args.runs, seed=args.seed, rule_forecast=rule_forecast)
@@ -193,7 +210,7 @@ def main(argv=None):
             f"  {len(result.p50_errors.get(week, [])):>9}  {on_demo.median_error(week):>8.1f}"
             f"  {on_demo.median_error(week, rule=True):>9.1f}  {len(on_demo.p50_errors.get(week, [])):>6}"
         )
-    learned, (forecast, cpu), (batched, batched_cpu) = speed(args.speed, args.runs)
+    learned, (forecast, cpu), (batched, batched_cpu) = speed(args.speed, args.runs, args.version)
     print(
         f"speed: learning from {args.speed} integrations {learned:.2f} s; forecasting {args.speed} "
         f"({args.runs} runs each) {forecast:.2f} s ({cpu:.2f} s CPU), {forecast / args.speed * 1000:.2f} ms each; "

@@ -103,28 +103,32 @@ def _pauses_by_integration(events) -> dict[int, list]:
 
 
 def learn_history(zone=None) -> confidence.History:
-    """Durations of every finished step of every kicked-off integration, paused days left out: two queries."""
+    """Durations of every finished step of every kicked-off integration, paused days left out: three queries.
+
+    The steps still open in a running integration count too, as lasting at least the working days
+    they have run by today (``roadmap.confidence.History.weighted``): without them the history
+    holds only the slow steps that have finished, and looks short.
+    """
     zone = zone or tradingview_zone()
     today = timezone.localtime(timezone.now(), zone).date()
     with_done = IntegrationStep.objects.filter(status=StepStatus.DONE).values("integration_id")
-    kicked_off = Integration.objects.filter(kickoff_on__isnull=False, pk__in=with_done).values_list(
-        "pk", "kickoff_on", "launched_on", "cancelled_on", *_TRAIT_VALUES
+    learnt = Integration.objects.filter(kickoff_on__isnull=False).filter(
+        Q(pk__in=with_done) | Q(launched_on__isnull=True, cancelled_on__isnull=True)
     )
+    kicked_off = learnt.values_list("pk", "kickoff_on", "launched_on", "cancelled_on", *_TRAIT_VALUES)
     integrations = {
-        pk: (kickoff, ended_on or today, traits_of(*traits))
+        pk: (kickoff, ended_on or today, traits_of(*traits), None if ended_on else today)
         for pk, kickoff, launched_on, cancelled_on, *traits in kicked_off.iterator(chunk_size=5000)
         for ended_on in [launched_on or cancelled_on]
     }
-    steps = _steps_by_integration(
-        IntegrationStep.objects.filter(integration__kickoff_on__isnull=False, integration_id__in=with_done)
-    )
+    steps = _steps_by_integration(IntegrationStep.objects.filter(integration__in=learnt.values("pk")))
     pauses = _pauses_by_integration(
-        IntegrationEvent.objects.filter(kind__in=PAUSES, integration_id__in=with_done).order_by("at", "id")
+        IntegrationEvent.objects.filter(kind__in=PAUSES, integration__in=learnt.values("pk")).order_by("at", "id")
     )
     return confidence.History.learn(
         (
-            (steps[i], kickoff, paused_dates(None, ended, pauses.get(i, ())), traits)
-            for i, (kickoff, ended, traits) in integrations.items()
+            (steps[i], kickoff, paused_dates(None, ended, pauses.get(i, ())), traits, running_on)
+            for i, (kickoff, ended, traits, running_on) in integrations.items()
             if i in steps
         ),
         zone,

@@ -15,9 +15,15 @@ log-normal around the working days the integration's own plan gives the step, wo
 history, the less the plan counts. The risk sentence names the group its figure came from
 ("... across 14 crypto integrations").
 
+Steps still running count in the history too (``History.weighted``): one open ``c`` working days
+in a running integration lasts at least ``c``, and the durations are weighted by the product-limit
+(Kaplan-Meier) rule. Learning from the finished steps alone left out the slow ones still in flight,
+so the history looked short and the P85 came too early, the more so the more steps a roadmap runs
+one after another (version 2's two rounds of final testing).
+
 Censoring: a step still open ``d`` working days after it became actionable takes at least ``d``
 (it may still finish today). Its duration is drawn from the learned durations of at least ``d``
-(weight 1 each) and the plan's log-normal beyond ``d`` (``PRIOR_WEIGHT`` times its mass there),
+(each with its weight) and the plan's log-normal beyond ``d`` (``PRIOR_WEIGHT`` times its mass there),
 never from the shorter ones. When that is less than one observation's worth, the step has outrun what history and plan
 know: its remaining days are drawn as a fresh step's (``d`` plus a new draw).
 
@@ -125,6 +131,27 @@ def finished_durations(
     return out
 
 
+def running_durations(
+    steps: Iterable, kickoff: date, today: date, zone: tzinfo = UTC, paused: Collection[date] = ()
+) -> list[tuple[tuple[str, str], int]]:
+    """``[((code, side), working days)]``: how long each step still open on ``today`` has run since it became actionable.
+
+    Only steps whose prerequisites are settled and that became actionable before ``today``; ``paused``
+    days are not counted.
+    """
+    steps = list(steps)
+    settled = _done_days(steps, kickoff, zone)
+    known = {s.code for s in steps}
+    out = []
+    for s in steps:
+        if s.status in (DONE, NOT_APPLICABLE) or any(c in known and c not in settled for c in s.depends_on):
+            continue
+        start = actionable_on(s, settled, kickoff, zone)
+        if start < today:
+            out.append(((s.code, s.side), working_days_between(start, today, paused)))
+    return out
+
+
 def plan_durations(steps: Iterable, kickoff: date) -> dict[str, int]:
     """``{code: working days}`` the plan gives each step after its prerequisites' planned dates (at least 1)."""
     steps = sorted(steps, key=lambda s: s.position)
@@ -140,26 +167,42 @@ def plan_durations(steps: Iterable, kickoff: date) -> dict[str, int]:
 
 @dataclass
 class History:
-    """Observed durations in working days, by ``(code, side)`` and by ``(code, side, trait)``."""
+    """Observed durations in working days, by ``(code, side)`` and by ``(code, side, trait)``.
+
+    ``observed`` holds finished steps' durations; ``running`` the days run so far by steps still
+    open, each lasting at least that long (see ``weighted``).
+    """
 
     observed: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    running: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
     # What is drawn or read from ``observed`` once, then reused: the pools, the keys, the medians.
     made: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def learn(cls, integrations: Iterable[tuple], zone: tzinfo = UTC) -> "History":
-        """From ``(steps, kickoff)`` or ``(steps, kickoff, paused days, traits)``: every finished step, once.
+        """From ``(steps, kickoff)`` or ``(steps, kickoff, paused days, traits, running on)``: every finished step, once.
 
-        Each duration counts in its side-level pool and in the pool of each of its integration's traits.
+        ``running on`` (a day, or None) is the day a running integration's open steps have run up to:
+        each counts as lasting at least the working days it has run by then. Each duration counts in
+        its side-level pool and in the pool of each of its integration's traits.
         """
         found: dict[tuple, list[int]] = defaultdict(list)
+        still: dict[tuple, list[int]] = defaultdict(list)
         for steps, kickoff, *more in integrations:
-            paused, traits = (*more, (), ())[:2]
-            for key, days in finished_durations(steps, kickoff, zone, paused):
-                found[key].append(days)
-                for trait in traits:
-                    found[(*key, trait)].append(days)
-        return cls({key: np.asarray(days, dtype=float) for key, days in found.items()})
+            paused, traits, running_on = (*more, (), (), None)[:3]
+            steps = list(steps)
+            learnt = [(found, finished_durations(steps, kickoff, zone, paused))]
+            if running_on is not None:
+                learnt.append((still, running_durations(steps, kickoff, running_on, zone, paused)))
+            for into, durations in learnt:
+                for key, days in durations:
+                    into[key].append(days)
+                    for trait in traits:
+                        into[(*key, trait)].append(days)
+        return cls(
+            {key: np.asarray(days, dtype=float) for key, days in found.items()},
+            {key: np.asarray(days, dtype=float) for key, days in still.items()},
+        )
 
     def key_for(self, code: str, side: str, traits: Iterable[str] = ()) -> tuple:
         """The pool a step of an integration with ``traits`` is drawn from: its first trait with enough history, else its side's."""
@@ -178,14 +221,60 @@ class History:
             self.made[("median", key)] = float(np.median(days)) if days is not None and len(days) else None
         return self.made[("median", key)]
 
+    def weighted(self, key) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, float]:
+        """``key``'s finished durations and the weight of each (None: 1 each); the days run so far by the
+        steps running past every finished one, and the weight of each of those.
+
+        The product-limit (Kaplan-Meier) rule: a step still running after ``c`` working days lasts
+        at least ``c``, so its weight goes to the durations of ``c`` or more. Leaving it out made the
+        history look short: the slow steps of the integrations in flight have not finished yet. Of
+        ``N`` observations (finished and running), a finished duration ``t`` weighs ``N * S(t-) / n(t)``,
+        ``n(t)`` the observations of ``t`` or more and ``S`` the share not finished before ``t``. The
+        weight left, of the steps running past every finished one, stays with them: the plan places
+        it beyond their days so far (``draw``). Without running steps every duration weighs 1.
+        """
+        if ("weighted", key) not in self.made:
+            days = self.observed.get(key, np.empty(0))
+            running = np.sort(self.running.get(key, np.empty(0)))
+            if not len(running):
+                made = (days, None, running, 0.0)
+            elif not len(days):
+                made = (days, None, running, 1.0)
+            else:
+                times, finished = np.unique(days, return_counts=True)
+                # At risk at t: finished in t days or more, or running for t days or more (it may finish on the day).
+                at_risk = (len(days) - np.searchsorted(np.sort(days), times)) + (
+                    len(running) - np.searchsorted(running, times)
+                )
+                open_before = np.concatenate(([1.0], np.cumprod(1 - finished / at_risk)[:-1]))
+                weights = ((len(days) + len(running)) * open_before / at_risk)[np.searchsorted(times, days)]
+                past = running[running >= times[-1]]
+                left = max(len(days) + len(running) - float(weights.sum()), 0.0)
+                made = (days, weights, past, left / len(past) if len(past) else 0.0)
+            self.made[("weighted", key)] = made
+        return self.made[("weighted", key)]
+
+    @staticmethod
+    def _pick(days: np.ndarray, weights: np.ndarray | None, size: int, rng: np.random.Generator) -> np.ndarray:
+        if weights is None:
+            return days[rng.integers(0, len(days), size)]
+        total = np.cumsum(weights)
+        return days[np.minimum(np.searchsorted(total, rng.random(size) * total[-1], side="right"), len(days) - 1)]
+
     def draw(self, key, plan_days: int, size: int, rng: np.random.Generator) -> np.ndarray:
-        """``size`` durations: a past observation with weight 1 each, the plan's log-normal with ``PRIOR_WEIGHT``."""
-        days = self.observed.get(key, np.empty(0))
+        """``size`` durations: a past observation with its weight (``weighted``), the plan's log-normal with
+        ``PRIOR_WEIGHT``, and for each step running past every finished one, the plan's log-normal beyond its days."""
+        days, weights, past, each = self.weighted(key)
         prior = np.round(max(plan_days, 1) * np.exp(PRIOR_SIGMA * rng.standard_normal(size)))
+        beyond = each * len(past)
+        if beyond:
+            from_past = rng.random(size) < beyond / (beyond + PRIOR_WEIGHT)
+            prior = np.where(from_past, _plan_beyond(plan_days, past[rng.integers(0, len(past), size)], rng), prior)
         if not len(days):
             return prior
-        from_history = rng.random(size) < len(days) / (len(days) + PRIOR_WEIGHT)
-        return np.where(from_history, days[rng.integers(0, len(days), size)], prior)
+        held = len(days) if weights is None else float(weights.sum())
+        from_history = rng.random(size) < held / (held + PRIOR_WEIGHT + beyond)
+        return np.where(from_history, self._pick(days, weights, size, rng), prior)
 
     def pool(self, key, plan_days: int, runs: int) -> np.ndarray:
         """``POOL_RUNS`` times ``runs`` draws of ``key``'s duration, made once (seeded by the key: reproducible)."""
@@ -202,20 +291,45 @@ class History:
 
     def at_least(self, key, plan_days: int, ran: int, size: int, rng: np.random.Generator) -> np.ndarray:
         """``size`` durations of a step still open after ``ran`` working days: censored (see the module's rule)."""
-        days = self.observed.get(key, np.empty(0))
-        longer = days[days >= ran]
+        days, weights, past, each = self.weighted(key)
+        kept = days >= ran
+        longer = days[kept]
+        weights = None if weights is None else weights[kept]
+        held = len(longer) if weights is None else float(weights.sum())
         plan = max(plan_days, 1)
         # The plan's draws round to ``ran`` or more from ``ran - 0.5`` up: its tail's mass beyond there.
         edge = _NORMAL.cdf(math.log(max(ran - 0.5, 0.5) / plan) / PRIOR_SIGMA)
         prior_weight = PRIOR_WEIGHT * (1 - edge)
-        if len(longer) + prior_weight < 1:
+        # A step running past every finished one, not yet ``ran`` days in: its plan's share beyond ``ran``.
+        beyond = 0.0
+        if len(past):
+            floors = np.maximum(past, ran)
+            shares = each * (1 - _plan_edge(plan, floors)) / (1 - _plan_edge(plan, past))
+            beyond = float(shares.sum())
+        if held + prior_weight + beyond < 1:
             return ran + self.draw(key, plan_days, size, rng)
         z = np.interp(rng.uniform(edge, 1, size), _P_GRID, _Z_GRID)
         prior = np.maximum(np.round(plan * np.exp(PRIOR_SIGMA * z)), ran)
+        if beyond:
+            from_past = rng.random(size) < beyond / (beyond + prior_weight)
+            prior = np.where(from_past, _plan_beyond(plan, self._pick(floors, shares, size, rng), rng), prior)
         if not len(longer):
             return prior
-        from_history = rng.random(size) < len(longer) / (len(longer) + prior_weight)
-        return np.where(from_history, longer[rng.integers(0, len(longer), size)], prior)
+        from_history = rng.random(size) < held / (held + prior_weight + beyond)
+        return np.where(from_history, self._pick(longer, weights, size, rng), prior)
+
+
+def _plan_edge(plan: int, lows: np.ndarray) -> np.ndarray:
+    """The plan's log-normal mass below ``lows`` (its draws round to ``low`` or more from ``low - 0.5`` up); 0 for 0."""
+    z = np.log(np.maximum(lows - 0.5, 0.5) / plan) / PRIOR_SIGMA
+    return np.where(lows > 0, np.interp(z, _Z_GRID, _P_GRID), 0.0)
+
+
+def _plan_beyond(plan_days: int, lows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One draw of the plan's log-normal of at least each of ``lows``, by inverting its tail."""
+    plan = max(plan_days, 1)
+    z = np.interp(rng.uniform(_plan_edge(plan, lows), 1), _P_GRID, _Z_GRID)
+    return np.maximum(np.round(plan * np.exp(PRIOR_SIGMA * z)), lows)
 
 
 @dataclass(frozen=True)

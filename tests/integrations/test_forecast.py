@@ -1,5 +1,6 @@
 """The launch forecast with its confidence, stored on every running integration by the daily refresh."""
 
+import numpy as np
 import pytest
 import time_machine
 from django.db import connection
@@ -87,6 +88,20 @@ def test_history_leaves_out_the_days_paused(pm):
         complete_step(step(integration, "slack-jira-onboarding"), ctx(pm, "2026-03-06"))
         history = learn_history()
     assert list(history.observed[("slack-jira-onboarding", "tradingview")]) == [2]
+
+
+def test_history_counts_a_step_still_running_as_lasting_at_least_its_days(pm):
+    """Kicked off Monday 2 March, not onboarded by Friday 10 April: onboarding has run 29 working days."""
+    with time_machine.travel(at("2026-04-10"), tick=False):
+        kicked_off(pm, 1, onboarded=False)
+        kicked_off(pm, 1)
+        history = learn_history()
+    key = ("slack-jira-onboarding", "tradingview")
+    assert list(history.observed[key]) == [4]
+    assert list(history.running[key]) == [29]
+    # One took 4 days, one is 29 days in, and the plan counts as 3 more: a fifth of the draws are 29 or more.
+    draws = history.draw(key, 3, 4000, np.random.default_rng(1))
+    assert 0.15 < np.mean(draws >= 29) < 0.25
 
 
 def test_history_learns_by_data_type_authorisation_and_partner_kind(pm):
