@@ -6,14 +6,14 @@ and a domain event (``integrations.events``) inside the same transaction. Refusa
 ``roadmap.refusals`` errors with a code.
 """
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time
 
 from django.db import transaction
 from django.utils import timezone
 
 from integrations import events
-from integrations.clock import calendars_for, day_of
+from integrations.clock import calendars_for, day_of, zone_of
 from integrations.context import ChangeContext
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, StepChange
 from integrations.standing import refresh_standing
@@ -138,6 +138,22 @@ def preview(integration, kickoff, today: date) -> list[PlannedStep]:
     return _plan_steps(integration, _template_steps(integration), kickoff)
 
 
+def _planned_context(integration, kickoff: date, context: ChangeContext) -> ChangeContext:
+    """The moment the plan's "Planned" rows are dated: when it is entered, or, for a kick-off on an
+    earlier day (an integration brought in mid-way), the start of that day where it starts first.
+
+    No change may be dated before its step was planned, so a plan dated when it was entered would
+    move the work done since the kick-off to the day it was entered, late and charged to the wrong side.
+    """
+    if kickoff >= context.today:
+        return context
+    starts = (
+        datetime.combine(kickoff, time.min, zone_of(side, integration.partner))
+        for side in (Side.TRADINGVIEW, Side.PARTNER)
+    )
+    return replace(context, at=min(starts))
+
+
 @transaction.atomic
 def start_integration(integration, kickoff, context: ChangeContext) -> Integration:
     """Create the integration's steps from its template, planned from ``kickoff``.
@@ -193,13 +209,14 @@ def start_integration(integration, kickoff, context: ChangeContext) -> Integrati
         )
     steps = IntegrationStep.objects.bulk_create(steps)
     plan_note = f"Planned from {template} for a kick-off on {day_text(kickoff)}."
+    planned = _planned_context(integration, kickoff, context).row()
     StepChange.objects.bulk_create(
         StepChange(
             step=step,
             to_status=step.status,
             to_due=step.due_date,
             note=" ".join(filter(None, [plan_note, step.applicability_note if not step.is_open else "", context.note])),
-            **context.row(),
+            **planned,
         )
         for step in steps
     )

@@ -1,6 +1,6 @@
 """Kick-off, re-planning, pausing, resuming, cancelling and the integration's own validation."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -12,6 +12,7 @@ from integrations.models import (
     IntegrationEvent,
     IntegrationStep,
     StepChange,
+    tradingview_zone,
 )
 from integrations.standing import standing
 from integrations.steps import complete_step
@@ -757,3 +758,32 @@ def test_new_template_version_does_not_change_running_integrations(pm):
     assert step(a, "sandbox-development").due_date == date(2026, 4, 6)
     assert step(a, "sandbox-access").due_date == date(2026, 3, 30)
     assert v1.steps.get(code="sandbox-development").due_week == 5
+
+
+def test_an_integration_brought_in_mid_way_keeps_the_dates_of_the_work_done_since_its_kickoff(integration, pm):
+    """Kicked off in the tool in May for a kick-off on 2 March: the plan is dated from 2 March, so the
+    onboarding finished on 4 March is recorded on 4 March, on time, not on the day it was entered."""
+    entered = at("2026-05-11", 10)
+    with on("2026-05-11", 10):
+        plan.start_integration(integration, KICKOFF, ctx(pm))
+        planned_rows = StepChange.objects.filter(step__integration=integration, from_status="")
+        assert {row.at for row in planned_rows} == {
+            min(datetime.combine(KICKOFF, time.min, zone) for zone in (tradingview_zone(), integration.partner.zone))
+        }
+        assert {row.entered_at for row in planned_rows} == {entered}
+
+        done = complete_step(
+            step(integration, "slack-jira-onboarding"), ctx(pm, at("2026-03-04", 15), note="From Jira.")
+        )
+
+    assert done.completed_at == at("2026-03-04", 15)
+    onboarding = standing(integration, now=entered).steps_standing.steps["slack-jira-onboarding"]
+    assert (onboarding.days_late, onboarding.charges) == (0, [])
+
+
+def test_a_kickoff_today_or_ahead_is_planned_when_it_is_entered(integration, pm):
+    with on("2026-03-02", 10):
+        plan.start_integration(integration, KICKOFF, ctx(pm))
+    assert set(StepChange.objects.filter(step__integration=integration).values_list("at", "entered_at")) == {
+        (at("2026-03-02", 10), None)
+    }
