@@ -58,6 +58,9 @@ class _Written:
         self.queryset = queryset
         self.compiler = queryset.query.get_compiler(connection=connection)
         self.sql, params = self.compiler.as_sql()
+        # How each selected column is read back, worked out once too: asking each field again cost as
+        # much as reading a page's rows.
+        self.converters = self.compiler.get_converters([s[0] for s in self.compiler.select[: self.compiler.col_count]])
         self.fixed = list(params)
         self.slots = []  # (position among the parameters, index among the values)
         for index, stand_in in enumerate(stand_ins):
@@ -95,4 +98,5 @@ class _WrittenQuery:
         compiler.connection = self._connection
         sql, params = self._written.sql, self._params
         compiler.as_sql = lambda *args, **kwargs: (sql, params)
+        compiler.get_converters = lambda expressions: self._written.converters
         return compiler
