@@ -345,7 +345,7 @@ class ListedIntegration:
     """An integration of the list read from its row: the columns as attributes, for the stored
     standing's rules (``standing_fields``), with its partner and current step."""
 
-    def __init__(self, row: dict, partner: ListedPartner, step: SimpleNamespace | None):
+    def __init__(self, row: dict, partner: ListedPartner, step: dict | None):
         self.__dict__.update(row)
         self.partner_id, self.template_id, self.tv_pm_id = row["partner"], row["template"], row["tv_pm"]
         self.partner, self.current_step = partner, step
@@ -383,7 +383,8 @@ def _listed(row: dict, user, zone, now) -> dict:
     step = None
     if row["current_step__id"] is not None:
         step = {name: row[column] for name, column in _STEP_COLUMNS}
-    standing = standing_fields(ListedIntegration(row, partner, step and SimpleNamespace(**step)), None, user, now)
+    # The step goes through ``standing_fields`` untouched: the row's own dict serves.
+    standing = standing_fields(ListedIntegration(row, partner, step), None, user, now)
     return {
         "id": row["id"],
         "partner": row["partner"],
@@ -405,7 +406,7 @@ def _listed(row: dict, user, zone, now) -> dict:
         "jira_project_key": row["jira_project_key"],
         "jira_epic_key": row["jira_epic_key"],
         "tv_pm": row["tv_pm"],
-        "beta_testers": split_usernames(row["beta_testers"]),
+        "beta_testers": split_usernames(row["beta_testers"]) if row["beta_testers"] else [],
         "state": row["state"],
         "kickoff_on": _day(row["kickoff_on"]),
         "paused_on": _day(row["paused_on"]),
