@@ -11,13 +11,11 @@ admin.site.site_title = "Integrations"
 admin.site.index_title = "Broker & exchange integration roadmap"
 
 urlpatterns = [
-    # The API first: a path is tried against each pattern before its own, and each include that fails
-    # lists all its patterns as tried (the admin's are hundreds): a tenth of an API request's CPU time.
-    path("api/", include("integrations.api.urls")),
     path("", include("integrations.dashboard.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("partner/", include("integrations.stage.urls")),
+    path("api/", include("integrations.api.urls")),
     path("hooks/jira/", jira_views.webhook, name="jira-webhook"),
     path("hooks/jenkins/", jenkins_views.webhook, name="jenkins-webhook"),
     path("hooks/slack/", include("notifications.urls")),
