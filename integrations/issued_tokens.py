@@ -50,12 +50,17 @@ class IssuedToken(models.Model):
         """The live (not revoked, not expired) token row for ``raw``, or None."""
         if not raw or len(raw) > 200:
             return None
+        row = cls.row_of(token_digest(raw))
+        return row if row is not None and row.is_live(now) else None
+
+    @classmethod
+    def row_of(cls, digest: str):
+        """The row (from ``rows()``) whose hash is ``digest``, live or not; None when there is none."""
         try:
             # get(), not first(): the hash is unique, and first() sorts (a tenth of the query's making).
-            row = cls.rows().get(token_hash=token_digest(raw))
+            return cls.rows().get(token_hash=digest)
         except cls.DoesNotExist:
             return None
-        return row if row.is_live(now) else None
 
     def is_live(self, now=None) -> bool:
         now = now or timezone.now()

@@ -9,7 +9,7 @@ from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from integrations.models import Integration
-from integrations.read_models.portfolio import SIDE_CHOICES, SORTS, STATE_CHOICES, Filters, filter_portfolio
+from integrations.read_models.portfolio import SIDE_CHOICES, SORTS, STATE_CHOICES, Filters, PortfolioRows
 
 FLAG = [("0", "No"), ("1", "Yes")]
 SORT_CHOICES = [key for name in SORTS for key in (name, f"-{name}")]
@@ -42,8 +42,9 @@ class PortfolioQuery(serializers.Serializer):
 QUERY_NAMES = tuple(PortfolioQuery().fields)
 
 
-def portfolio(params, user):
-    """The integrations matching the query parameters ``params``; a ValidationError names a bad one.
+def portfolio(params, user) -> PortfolioRows:
+    """The integrations matching the query parameters ``params`` that ``user`` may see (the SQL of the
+    common queries written once: ``PortfolioRows``); a ValidationError names a bad parameter.
 
     None of the portfolio page's extra columns (bugs, messages, last activity...): the API shows
     none of them; only the one sorted on is computed, to sort.
@@ -51,7 +52,7 @@ def portfolio(params, user):
     given = {name: params.get(name) for name in QUERY_NAMES if name in params}
     if not given:
         # Nothing to check: the serializer's copy of its fields and its validation were a tenth of the default list.
-        return filter_portfolio(Filters(), user, columns=())
+        return PortfolioRows(Filters(), user, columns=())
     query = PortfolioQuery(data=given)
     query.is_valid(raise_exception=True)
-    return filter_portfolio(Filters.from_request(query.validated_data), user, columns=())
+    return PortfolioRows(Filters.from_request(query.validated_data), user, columns=())

@@ -131,7 +131,7 @@ class IntegrationViewSet(
     def get_queryset(self):
         user = self.request.user
         if self.action == "list":
-            return portfolio(self.request.query_params, user).visible_to(user)
+            return portfolio(self.request.query_params, user).queryset
         return Integration.objects.select_related("partner", "current_step", "tv_pm").visible_to(user)
 
     @property
@@ -143,7 +143,7 @@ class IntegrationViewSet(
 
     def list(self, request, *args, **kwargs):
         # Counted, cut, its rows read with only the columns shown (``ListedPaginator``), written out row by row.
-        page = self.paginate_queryset(self.get_queryset())
+        page = self.paginate_queryset(portfolio(request.query_params, request.user))
         return self.get_paginated_response(shapes.listed_integrations(page, request.user))
 
     def get_permissions(self):

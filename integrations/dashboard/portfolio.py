@@ -42,6 +42,7 @@ from integrations.read_models.portfolio import (
     STATE_CHOICES,
     Filters,
     PortfolioPaginator,
+    PortfolioRows,
     QueueItem,
     Row,
     csv_row,
@@ -66,7 +67,7 @@ def portfolio(request):
     today = today_for(now=now)
     filters = Filters.from_request(request.GET)
     counts = portfolio_counts(request.user, now)
-    paginator = PortfolioPaginator(filter_portfolio(filters, request.user, now), PAGE_SIZE)
+    paginator = PortfolioPaginator(PortfolioRows(filters, request.user, now), PAGE_SIZE)
     if filters.every_running:
         # The unfiltered portfolio (the page most often asked for): the counts' query has counted
         # its rows already, so the paginator does not count them again.

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from integrations.dashboard.access import staff_required
 from integrations.dashboard.portfolio import PAGE_SIZE, filter_choices, sort_headers
-from integrations.read_models.portfolio import Filters, PortfolioPaginator, filter_portfolio
+from integrations.read_models.portfolio import Filters, PortfolioPaginator, PortfolioRows
 from integrations.read_models.portfolio_timeline import portfolio_timeline
 from integrations.stored_standing import HEALTH_DEFINITION
 
@@ -32,9 +32,8 @@ SORTS = [
 def timeline_page(request):
     now = timezone.now()
     filters = Filters.from_request(request.GET)
-    integrations = filter_portfolio(filters, request.user, now, columns=COLUMNS)
-    integrations = integrations.select_related(None).select_related("partner", "current_step")  # no PM drawn
-    page = PortfolioPaginator(integrations, PAGE_SIZE).get_page(request.GET.get("page"))
+    integrations = PortfolioRows(filters, request.user, now, columns=COLUMNS, related=("partner", "current_step"))
+    page = PortfolioPaginator(integrations, PAGE_SIZE).get_page(request.GET.get("page"))  # no PM drawn
     rows = list(page.object_list)
     context = {
         "nav": "timeline",

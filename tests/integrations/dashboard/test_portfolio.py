@@ -272,6 +272,15 @@ def test_health_line(staff_client, settings):
     assert "1 Slack/e-mail message failed." in body
 
 
+def test_health_line_counts_only_the_failed_messages(staff_client, settings):
+    settings.SLACK_ENABLED = True
+    for n, state in enumerate(["failed", "waiting", "failed", "sent", "failed"]):
+        OutboxMessage.objects.create(reason_key=f"x{n}", kind="overdue", text="t", state=state)
+    assert "3 Slack/e-mail messages failed." in staff_client.get(reverse("portfolio")).content.decode()
+    OutboxMessage.objects.filter(state="failed").update(state="sent")
+    assert "failed." not in staff_client.get(reverse("portfolio")).content.decode()
+
+
 def test_health_line_jira_failing(staff_client, settings):
     from integrations.jira.models import JiraConnection
 
