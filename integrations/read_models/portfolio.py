@@ -436,7 +436,13 @@ def health() -> list[dict]:
     """The Jira and Slack lines at the top of the portfolio: what is off or failing."""
     lines = []
     if not settings.JIRA_ENABLED:
-        lines.append({"level": "muted", "text": "Jira sync is off: steps do not move with Jira issues."})
+        # The webhook moves steps without the pull: say which half is off, not that Jira is.
+        text = (
+            "Jira's pull is off: steps move only with Jira's webhook deliveries."
+            if settings.JIRA_WEBHOOK_SECRET
+            else "Jira sync is off: steps do not move with Jira issues."
+        )
+        lines.append({"level": "muted", "text": text})
     else:
         connection = next(iter(_JIRA_CONNECTION.rows()), None)
         if connection and connection.is_failing:

@@ -265,11 +265,20 @@ def test_empty_states(staff_client):
 
 def test_health_line(staff_client, settings):
     settings.JIRA_ENABLED = False
+    settings.JIRA_WEBHOOK_SECRET = ""
     settings.SLACK_ENABLED = False
     OutboxMessage.objects.create(reason_key="x1", kind="overdue", text="t", state="failed")
     body = staff_client.get(reverse("portfolio")).content.decode()
     assert "Jira sync is off" in body and "Slack is not configured" in body
     assert "1 Slack/e-mail message failed." in body
+
+
+def test_health_line_says_the_webhook_still_moves_steps_when_only_the_pull_is_off(staff_client, settings):
+    settings.JIRA_ENABLED = False
+    settings.JIRA_WEBHOOK_SECRET = "a-secret"
+    body = staff_client.get(reverse("portfolio")).content.decode()
+    assert "Jira&#x27;s pull is off: steps move only with Jira&#x27;s webhook deliveries." in body
+    assert "Jira sync is off" not in body
 
 
 def test_health_line_counts_only_the_failed_messages(staff_client, settings):
