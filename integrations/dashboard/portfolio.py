@@ -74,7 +74,7 @@ def portfolio(request):
         paginator.count = counts["running"]
     page = paginator.get_page(request.GET.get("page"))
     count_links = [
-        ("late", "Late", counts["late"], filters.query(overdue=True, sort="due"), "late"),
+        ("late", "Overdue", counts["late"], filters.query(overdue=True, sort="due"), "late"),
         ("blocked", "Blocked", counts["blocked"], filters.query(blocked=True), "warn"),
         ("due_week", "Due this week", counts["due_week"], filters.query(due="week", sort="due"), ""),
         ("launch_month", "Launching this month", counts["launch_month"], Filters(launch="month").query(), "ok"),

@@ -133,6 +133,11 @@ def test_counts_link_to_filtered_lists(staff_client, pm):
         assert "Blocked Broker" in only_blocked and "Late Broker" not in only_blocked
         late = staff_client.get(reverse("portfolio") + "?" + links["late"]).content.decode()
         assert "Blocked Broker" in late and "Late Broker" in late
+        # "Late" is the health mark, which also counts a launch forecast after its window; the count
+        # and the filter list only the integrations owing a deadline passed, so they say "Overdue".
+        labels = {k: label for k, label, _n, _q, _t in response.context["count_links"]}
+        assert labels["late"] == "Overdue"
+        assert "> Overdue</label>" in response.content.decode()
 
 
 def test_filters_by_pm_side_parts_data_type_state_and_text(staff_client, pm):
