@@ -18,7 +18,7 @@ from integrations.models import Integration, IntegrationEvent, IntegrationStep
 from integrations.standing import standing
 from roadmap.models import OPEN_STATUSES, Side
 
-PRODID = "-//TradingView integrations//PM deadlines//EN"
+PRODID = "-//TradingView integrations//Integration deadlines//EN"
 
 
 def ical_feed(owner: str, steps, host: str, now=None) -> str:

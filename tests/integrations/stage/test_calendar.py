@@ -31,6 +31,7 @@ def test_the_feed_lists_the_partners_open_deadlines_as_all_day_events(client, st
     first = events[0]
     assert str(first["DTSTART"].to_ical().decode()) == "20260330"
     assert "Acme Crypto Exchange" in str(calendar["X-WR-CALNAME"])
+    assert "PM" not in str(calendar["PRODID"])  # a partner's feed is not the PM's
 
 
 def test_a_revoked_or_unknown_feed_is_not_found(client, started_integration):
