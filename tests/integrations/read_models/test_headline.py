@@ -177,8 +177,12 @@ def test_a_launched_integration_says_when(client, pm, partner_user, started_inte
     with on("2026-06-01"):
         dashboard = page(client, pm, started_integration)
         listed = row_of(portfolio(client, pm), started_integration)
-    assert "Launched on 20 May 2026" in section(dashboard, 'id="summary"', "</section>")
+    summary = section(dashboard, 'id="summary"', "</section>")
+    assert "Launched on 20 May 2026" in summary
     assert "Launched 20 May 2026" in listed and "All steps settled" not in listed
+    # Once launched the launch is a fact: no forecast of it, no odds waiting to be worked out.
+    assert section(summary, 'id="launched"', "</dd>").endswith('20 May 2026 <span class="badge ok">on plan</span>')
+    assert "Forecast launch" not in summary and "not forecast yet" not in summary
 
 
 def test_an_integration_not_kicked_off_says_so_and_what_to_do(client, pm, integration):
