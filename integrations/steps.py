@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from integrations import events
 from integrations.actions import VERIFY, state_refusal, user_refusal
+from integrations.batches import update_rows
 from integrations.context import ChangeContext
 from integrations.guards import completion_refusal, start_refusal
 from integrations.models import ChangeSource, Integration, IntegrationEvent, IntegrationStep, StepChange
@@ -316,7 +317,7 @@ class StepMoves:
         """Save what ``change`` made, announce it, and refresh each integration's standing once."""
         if not self.changes:
             return
-        IntegrationStep.objects.bulk_update(list(self.moved.values()), MOVED_FIELDS)
+        update_rows(self.moved.values(), MOVED_FIELDS)
         StepChange.objects.bulk_create([change for change, *_ in self.changes])
         launching = {integration.pk for integration, _, _ in self.launched}
         history = {pk: [] for pk in self.contexts}

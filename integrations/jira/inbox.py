@@ -28,6 +28,7 @@ from django.db.models import F, Min, Q
 from django.utils import timezone
 
 from integrations import retry
+from integrations.batches import update_rows
 from integrations.jira import news
 from integrations.jira.client import JiraError, fetch_issue
 from integrations.jira.issues import Handled, IssueFacts, MalformedIssue, apply_issue, apply_issues
@@ -248,7 +249,7 @@ def _record_batch(deliveries, results: dict, claimed_at: datetime, duplicates: d
             )
             delivery.duplicate_of = duplicates.get(delivery.pk) if result.state == Status.DUPLICATE else None
             rows.append(delivery)
-        JiraDelivery.objects.bulk_update(rows, ["outcome", "detail", "processed_at", "not_before", "duplicate_of"])
+        update_rows(rows, ["outcome", "detail", "processed_at", "not_before", "duplicate_of"])
     for delivery in rows:
         _log(delivery, results[delivery.pk])
     return rows

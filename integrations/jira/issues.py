@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations import guards
+from integrations.batches import update_rows
 from integrations.context import ChangeContext
 from integrations.jira.models import JiraIssue, StatusCategory
 from integrations.jira.rules import held_by_ux_bug
@@ -318,7 +319,7 @@ class _Page:
 
     def write(self):
         if self.recorded:
-            JiraIssue.objects.bulk_update(list(self.recorded.values()), RECORDED_FIELDS)
+            update_rows(self.recorded.values(), RECORDED_FIELDS)
             self.recorded = {}
         self.bug_news = False
 
