@@ -177,7 +177,7 @@ def drain(limit: int = DRAIN_BATCH, *, now: datetime | None = None) -> int:
             return
         news = [facts for _, facts in run]
         who = [_who(delivery.body) for delivery, _ in run]
-        outcomes = _guarded(run[0][0], lambda: apply_issues(news, who=who))
+        outcomes = _guarded(run[0][0], lambda: apply_issues(news, who=who, moving=True))
         if isinstance(outcomes, Handled):  # the batch met a race or a bug: each delivery on its own
             outcomes = [_guarded(delivery, lambda d=delivery: handle(d)) for delivery, _ in run]
         results.update((delivery.pk, outcome) for (delivery, _), outcome in zip(run, outcomes, strict=True))
