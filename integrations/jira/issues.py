@@ -194,9 +194,11 @@ def apply_issues(page: list[IssueFacts], *, who: str | list[str] = "", moving: b
     whos = [who] * len(page) if isinstance(who, str) else who
     with transaction.atomic():
         batch = _Page(page, moving=moving)
-        results = [batch.apply(facts, name) for facts, name in zip(page, whos, strict=True)]
-        batch.write()
-        batch.write_moves()
+        # The completion guards read their tables (bugs, URL checks, jobs) once for the page's integrations.
+        with guards.reading_for({row.integration_id for row in batch.rows.values()}):
+            results = [batch.apply(facts, name) for facts, name in zip(page, whos, strict=True)]
+            batch.write()
+            batch.write_moves()
     return results
 
 
@@ -326,6 +328,8 @@ class _Page:
         if self.recorded:
             update_rows(self.recorded.values(), RECORDED_FIELDS)
             self.recorded = {}
+        if self.bug_news:
+            guards.forget_reads()  # the bugs the guards read changed: read again when next asked
         self.bug_news = False
 
     def write_moves(self):
