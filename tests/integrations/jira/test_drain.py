@@ -237,6 +237,25 @@ def test_the_drain_task_takes_every_pending_delivery_in_batches(acme, frozen, mo
     assert JiraDelivery.objects.filter(outcome="pending").count() == 0
 
 
+def test_the_drain_task_takes_what_came_in_while_it_applied_a_batch(acme, frozen, monkeypatch):
+    real_drain, calls = inbox.drain, []
+
+    def drain_while_news_comes_in(*args, **kwargs):
+        taken = real_drain(*args, **kwargs)
+        calls.append(taken)
+        if len(calls) == 1:
+            store(news("ACME-210", 20))  # stored while the first batch was being applied
+        return taken
+
+    monkeypatch.setattr(inbox, "drain", drain_while_news_comes_in)
+    for n in range(2):
+        store(news(f"ACME-{200 + n}", n))
+
+    assert drain.apply().get() == 3  # not left for the next queued drain
+    assert calls == [2, 1, 0]
+    assert JiraDelivery.objects.filter(outcome="pending").count() == 0
+
+
 # --- the hook queues one drain per burst ---------------------------------------------------------
 
 
