@@ -140,7 +140,9 @@ def url_checks_of(integration_ids) -> dict[int, list[UrlCheck]]:
 
 
 def _guard_checks(integration) -> dict[tuple[str, str], UrlCheck]:
-    """``latest_checks`` of the integration, from the guard's read of its checks."""
+    """``latest_checks`` of the integration, from the guard's read of its checks; none read without a URL."""
+    if not any(getattr(integration, url_field(part, env)) for part in Part.values for env in Environment.values):
+        return {}
     return latest_among(integration, guards.read_for(url_checks_of, integration.pk, []))
 
 
