@@ -21,7 +21,8 @@ worker``, as production starts it: its default pool and concurrency): POST -> st
 and p95, from the moment each POST is sent to the moment this script sees the step's history row
 (polled every 10 ms). The integrations are made for the burst (partners named "Bench hook ...");
 the rounds' deliveries, which move no step, are marked ignored first, so the worker starts with
-an empty inbox.
+an empty inbox. Then one drain of a full batch of such deliveries in this process, the worker
+stopped: its queries, and its CPU and wall time per delivery.
 """
 
 import argparse
@@ -47,11 +48,14 @@ start_django()
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from portfolio import bench_integration  # noqa: E402
 
 from integrations import plan  # noqa: E402
 from integrations.context import ChangeContext  # noqa: E402
+from integrations.jira import inbox  # noqa: E402
+from integrations.jira.inbox import content_key  # noqa: E402
 from integrations.jira.models import JiraDelivery  # noqa: E402
 from integrations.models import Integration, IntegrationStep, Partner, StepChange  # noqa: E402
 from roadmap.models import RoadmapTemplate  # noqa: E402
@@ -249,6 +253,7 @@ def burst(count: int, env: dict, log: Path):
         watch.join(timeout=120)
         if warm_step not in watch.seen:
             raise SystemExit(f"the worker did not move a step within 120 s: see {log}")
+        worker_cpu = worker_cpu_seconds(worker.pid)
         targets = targets[1:]
         bodies = [delivery_body(n, f"{key}-1") for n, (key, _) in enumerate(targets)]
         watch = StepWatch([step for _, step in targets])
@@ -262,6 +267,7 @@ def burst(count: int, env: dict, log: Path):
         watch.join(timeout=600)
         watch.stop.set()
         elapsed = time.perf_counter() - start
+        worker_cpu = worker_cpu_seconds(worker.pid) - worker_cpu
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=60)
@@ -275,6 +281,44 @@ def burst(count: int, env: dict, log: Path):
             f"  POSTed at {count / posting:5.0f}/s, every step changed after {elapsed:5.1f} s;"
             f"  POST -> step changed p50 {p50 * 1e3:6.0f} ms  p95 {p95 * 1e3:6.0f} ms  max {waits[-1] * 1e3:6.0f} ms"
         )
+        print(
+            f"  applied {len(waits) / elapsed:5.0f}/s (from the first POST to the last step changed);"
+            f"  the worker's CPU {worker_cpu * 1e3 / len(waits):5.2f} ms per delivery (its processes, Linux)"
+        )
+
+
+def one_drain(count: int):
+    """One drain of ``count`` deliveries, each moving its own step, stored as the hook stores them and
+    drained in this process (no worker): the drain's queries, and its CPU and wall time per delivery."""
+    targets = burst_portfolio(count)
+    for n, (key, _) in enumerate(targets):
+        body = json.loads(delivery_body(n, f"{key}-1"))
+        JiraDelivery.objects.create(
+            delivery_id=f"{RUN}--drain-{n}",
+            event=body["webhookEvent"],
+            issue_key=body["issue"]["key"],
+            body=body,
+            content_key=content_key(body),
+        )
+    with CaptureQueriesContext(connection) as queries:
+        cpu, wall = time.process_time(), time.perf_counter()
+        taken = inbox.drain(limit=count)
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    moved = StepChange.objects.filter(step_id__in=[step for _, step in targets], source="jira").count()
+    print(f"one drain of {taken} deliveries in this process, each moving its own step ({moved} moved)")
+    print(
+        f"  queries {len(queries)}  CPU {cpu * 1e3 / taken:5.2f} ms per delivery"
+        f"  wall {wall * 1e3 / taken:5.2f} ms per delivery"
+    )
+
+
+def worker_cpu_seconds(master: int) -> float:
+    """CPU time so far of the Celery worker ``master`` and its pool's processes (Linux; 0 elsewhere)."""
+    try:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    except OSError:
+        children = []
+    return cpu_seconds(master) + sum(cpu_seconds(int(child)) for child in children)
 
 
 def worker_pid(master: int) -> int | None:
@@ -384,6 +428,7 @@ def main():
         report_rounds(args, wall, cpu, bodies)
         if args.burst:
             burst(args.burst, environment, log)
+            one_drain(min(args.burst, inbox.DRAIN_BATCH))
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)

@@ -26,8 +26,8 @@ where, when, why) and details by kind:
 A receiver must not call back into the services (the integration's row is locked) and should
 raise only to abort the change.
 
-A service changing many steps at once (``integrations.steps.StepMoves``: a page of Jira's pull)
-announces its events together (``announce_all``): ``roadmap_events`` carries them all in one call,
+A service changing many steps at once (``integrations.steps.StepMoves``: a page of Jira's pull or a
+drain of its webhooks), or announcing a drain's Jira news, announces its events together (``announce_all``): ``roadmap_events`` carries them all in one call,
 for receivers that read or write once for many events; ``roadmap_event`` then carries each one,
 marked ``batched=True``, which those receivers skip (they had it in the batch) and others take as usual.
 """

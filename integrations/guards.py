@@ -11,6 +11,10 @@ the order the apps happen to load in.
 A guard may also say when what it asks came true (``since``): news that waited on it (Jira's
 "done" while a bug was open) is applied at that moment, not at the time the news was sent.
 
+A guard that reads its own tables (bugs, URL checks and sheets, Jenkins jobs) reads them through
+``read_for``, with a read of many integrations at once: changes judged together (``reading_for``,
+a page of Jira's news) then read each table once, not once per guarded step.
+
 A gate on the start: the checklist line "Partner's own data feed deployed to TradingView production"
 (smoke testing, where the partner connects its own feed) holds the step until TradingView records
 when the feed went live (``Integration.own_feed_in_production_on``), both its start and its
@@ -18,6 +22,8 @@ completion (``start_refusal``, and the guard at ``OWN_FEED``).
 """
 
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 
 from roadmap import standing as rules
@@ -36,8 +42,14 @@ OPEN_BUGS = 20
 HANDOVERS = 30
 AUTOTESTS = 40
 
+# What a guard reads of its own tables, for many integrations in one go: integration ids -> what
+# was read for each (an id may be missing: nothing was found for it).
+Read = Callable[[list[int]], dict[int, object]]
+
 _guards: dict[int, Guard] = {}
 _since: dict[int, Since] = {}
+# The integrations of the changes made together (``reading_for``), and what each guard read for them.
+_batch: ContextVar[tuple[frozenset, dict] | None] = ContextVar("guards_batch", default=None)
 
 
 def register(place: int, guard: Guard, since: Since | None = None) -> None:
@@ -48,6 +60,36 @@ def register(place: int, guard: Guard, since: Since | None = None) -> None:
     _guards[place] = guard
     if since is not None:
         _since[place] = since
+
+
+@contextmanager
+def reading_for(integration_ids):
+    """Inside, a guard's tables are read once for all of ``integration_ids`` (changes judged together,
+    a page of Jira's news), at the first step that needs them, not once per guarded step."""
+    token = _batch.set((frozenset(integration_ids), {}))
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+
+
+def read_for(read: Read, integration_id: int, default=None):
+    """What ``read`` (a guard's read of its own tables) finds for ``integration_id``: inside
+    ``reading_for``, from one read of all the batch's integrations; else from a read of this one."""
+    batch = _batch.get()
+    if batch is None or integration_id not in batch[0]:
+        return read([integration_id]).get(integration_id, default)
+    ids, done = batch
+    if read not in done:
+        done[read] = read(sorted(ids))
+    return done[read].get(integration_id, default)
+
+
+def forget_reads():
+    """The batch's rows a guard reads changed (a page's bug news written): read them again when next needed."""
+    batch = _batch.get()
+    if batch is not None:
+        batch[1].clear()
 
 
 def registered() -> list[Guard]:

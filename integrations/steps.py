@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from integrations import events
 from integrations.actions import VERIFY, state_refusal, user_refusal
+from integrations.batches import update_rows
 from integrations.context import ChangeContext
 from integrations.guards import completion_refusal, start_refusal
 from integrations.models import ChangeSource, Integration, IntegrationEvent, IntegrationStep, StepChange
@@ -264,12 +265,7 @@ class StepMoves:
         """``integrations``: locked, with their partner; ``steps``: each one's steps in order, the instances moved."""
         self.integrations = {integration.pk: integration for integration in integrations}
         self.steps = steps
-        ids = [s.pk for of_one in steps.values() for s in of_one]
-        planned = StepChange.objects.filter(step_id__in=ids, from_status="").values("step_id").annotate(first=Min("at"))
-        self.planned = {row["step_id"]: row["first"] for row in planned}
-        self.last = {}
-        for change in StepChange.objects.filter(step_id__in=ids).status_changes().order_by("-at", "-id"):
-            self.last.setdefault(change.step_id, change)
+        self._planned = self._last = None  # the steps' history, read once a change is dated (``_history``)
         self.moved = {}  # step pk -> step
         self.changes = []  # (history row, context, status left, the step as the change left it)
         self.contexts = {}  # integration pk -> the contexts of its changes, in order
@@ -287,11 +283,23 @@ class StepMoves:
             steps[step.integration_id].append(step)
         return cls(integrations, steps)
 
+    def _history(self):
+        """When each step was planned and its last status change, read once for all the steps: only when
+        a change is dated (Jira's are), so integrations locked and read but not moved cost nothing more."""
+        if self._last is None:
+            ids = [s.pk for of_one in self.steps.values() for s in of_one]
+            planned = StepChange.objects.filter(step_id__in=ids, from_status="").values("step_id")
+            self._planned = {row["step_id"]: row["first"] for row in planned.annotate(first=Min("at"))}
+            self._last = {}
+            for change in StepChange.objects.filter(step_id__in=ids).status_changes().order_by("-at", "-id"):
+                self._last.setdefault(change.step_id, change)
+        return self._planned, self._last
+
     def planned_moment(self, step):
-        return self.planned.get(step.pk)
+        return self._history()[0].get(step.pk)
 
     def last_change(self, step) -> StepChange | None:
-        return self.last.get(step.pk)
+        return self._history()[1].get(step.pk)
 
     def change(self, step, to_status, context: ChangeContext) -> IntegrationStep:
         """``change_status`` of ``step`` (one of ``steps``), in memory until ``write``; raises its ``Refusal``."""
@@ -302,7 +310,7 @@ class StepMoves:
         from_status, change = _move(step, to_status, context, steps, self.last_change)
         step.updated_at = timezone.now()  # bulk_update leaves auto_now alone
         self.moved[step.pk] = step
-        self.last[step.pk] = change
+        self._history()[1][step.pk] = change
         # The step as this change left it, for the receivers: a later change of the page moves the instance on.
         self.changes.append((change, context, from_status, copy.copy(step)))
         self.contexts.setdefault(integration.pk, []).append(context)
@@ -316,7 +324,7 @@ class StepMoves:
         """Save what ``change`` made, announce it, and refresh each integration's standing once."""
         if not self.changes:
             return
-        IntegrationStep.objects.bulk_update(list(self.moved.values()), MOVED_FIELDS)
+        update_rows(self.moved.values(), MOVED_FIELDS)
         StepChange.objects.bulk_create([change for change, *_ in self.changes])
         launching = {integration.pk for integration, _, _ in self.launched}
         history = {pk: [] for pk in self.contexts}

@@ -231,7 +231,7 @@ def _handed_over(event) -> list[Message]:
                 not_before=working_moment(integration.partner.zone),
             )
         )
-    if notices or done.is_launch:
+    if notices or not any(step.position > done.position for step in steps):  # ``is_launch``, from the steps read
         return notices  # the launch has its own message
     return _tradingview_finished(event, steps, deadline, now)
 

@@ -17,9 +17,10 @@ completing the step waits in the inbox until the partner hands it over.
 
 from dataclasses import dataclass, field
 
+from integrations import guards
 from integrations.handovers.models import AuthorisationSheet, Environment, Part, UrlCheck
 from integrations.handovers.records import field_label, sheet_fields_needed, sheet_missing_fields
-from integrations.handovers.url_check import latest_checks, url_field
+from integrations.handovers.url_check import latest_among, latest_checks, url_field
 from roadmap.refusals import HandoverMissing
 
 PART_NAMES = {Part.TRADING: "trading", Part.DATA: "data"}
@@ -51,14 +52,14 @@ def missing_handovers(step, *, checks=None, sheets=None) -> list[str]:
     integration = step.integration
     missing = []
     if ("production_urls" in kinds or "staging_url" in kinds) and checks is None:
-        checks = latest_checks(integration)
+        checks = _guard_checks(integration)
     if "staging_url" in kinds:
         missing += _missing_staging_urls(integration, checks)
     if "production_urls" in kinds:
         missing += _missing_urls(integration, checks)
     if "auth_sheet" in kinds:
         if sheets is None:
-            sheets = _sheets(integration)
+            sheets = guards.read_for(sheets_of, integration.pk, {})
         missing += _missing_sheets(integration, sheets)
     if "beta_testers" in kinds and not integration.beta_tester_list:
         missing.append(NO_BETA_TESTERS)
@@ -122,6 +123,29 @@ def _sheets(integration) -> dict[str, AuthorisationSheet]:
     return {sheet.part: sheet for sheet in AuthorisationSheet.objects.filter(integration_id=integration.pk)}
 
 
+def sheets_of(integration_ids) -> dict[int, dict[str, AuthorisationSheet]]:
+    """Integration id -> its sheets by part: what the guard reads (``guards.read_for``), one query for many."""
+    sheets = {}
+    for sheet in AuthorisationSheet.objects.filter(integration_id__in=integration_ids):
+        sheets.setdefault(sheet.integration_id, {})[sheet.part] = sheet
+    return sheets
+
+
+def url_checks_of(integration_ids) -> dict[int, list[UrlCheck]]:
+    """Integration id -> its URL checks, newest first: what the guard reads (``guards.read_for``), one query for many."""
+    checks = {}
+    for check in UrlCheck.objects.filter(integration_id__in=integration_ids).order_by("-checked_at", "-id"):
+        checks.setdefault(check.integration_id, []).append(check)
+    return checks
+
+
+def _guard_checks(integration) -> dict[tuple[str, str], UrlCheck]:
+    """``latest_checks`` of the integration, from the guard's read of its checks; none read without a URL."""
+    if not any(getattr(integration, url_field(part, env)) for part in Part.values for env in Environment.values):
+        return {}
+    return latest_among(integration, guards.read_for(url_checks_of, integration.pk, []))
+
+
 def handover_refusal(step, steps=None) -> HandoverMissing | None:
     """Why ``step`` cannot be completed before the partner hands something over, or None.
 
@@ -143,7 +167,7 @@ def handed_over(step, steps=None) -> list[tuple]:
     integration = step.integration
     times = []
     if "production_urls" in kinds:
-        checks = latest_checks(integration)
+        checks = _guard_checks(integration)
         for part in integration_parts(integration):
             url = getattr(integration, url_field(part, Environment.PRODUCTION))
             check = checks.get((part, Environment.PRODUCTION))
@@ -151,7 +175,7 @@ def handed_over(step, steps=None) -> list[tuple]:
                 when = check.finished_at or check.checked_at
                 times.append((when, f"the production URL of the {PART_NAMES[part]} part passed its check"))
     if "auth_sheet" in kinds:
-        sheets = _sheets(integration)
+        sheets = guards.read_for(sheets_of, integration.pk, {})
         for part in integration_parts(integration):
             sheet = sheets.get(part)
             if sheet is not None and sheet_fields_needed(integration, part):

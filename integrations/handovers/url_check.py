@@ -96,6 +96,15 @@ def still_checking(integration, check_ids) -> bool:
     return bool(outcomes) and all(outcome == UrlCheck.Outcome.CHECKING for outcome in outcomes)
 
 
+def latest_among(integration, checks) -> dict[tuple[str, str], UrlCheck]:
+    """``latest_checks`` from ``checks``, the integration's checks newest first, read already."""
+    latest = {}
+    for check in checks:
+        if getattr(integration, url_field(check.part, check.environment), None) == check.url:
+            latest.setdefault((check.part, check.environment), check)
+    return latest
+
+
 def latest_checks(integration) -> dict[tuple[str, str], UrlCheck]:
     """(part, environment) -> the latest check of the URL the integration holds now; one query.
 

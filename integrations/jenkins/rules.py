@@ -19,7 +19,7 @@ import logging
 
 from django.db import transaction
 
-from integrations import events
+from integrations import events, guards
 from integrations.context import ChangeContext
 from integrations.jenkins.models import JenkinsJob
 from integrations.jenkins.runs import part_runs
@@ -38,7 +38,7 @@ def autotests_refusal(step, steps=None) -> AutotestsFailing | None:
     """Why ``step`` cannot be completed while its autotests do not pass, or None. A completion guard."""
     if step.code != PASSING:
         return None
-    failing = [runs.describe() for runs in part_runs(step.integration).values() if runs.job and not runs.passed]
+    failing = [runs.describe() for runs in _guarded_runs(step) if not runs.passed]
     if not failing:
         return None
     return AutotestsFailing(
@@ -46,11 +46,25 @@ def autotests_refusal(step, steps=None) -> AutotestsFailing | None:
     )
 
 
+def jobs_of(integration_ids) -> dict[int, list[JenkinsJob]]:
+    """Integration id -> its jobs, newest first: what the guard reads (``guards.read_for``), one query for many."""
+    jobs = {}
+    for job in JenkinsJob.objects.filter(integration_id__in=integration_ids).order_by("-created_at", "-id"):
+        jobs.setdefault(job.integration_id, []).append(job)
+    return jobs
+
+
+def _guarded_runs(step) -> list:
+    """The runs of the parts with a job linked, that the guard asks of ``step``: no builds read without a job."""
+    linked = guards.read_for(jobs_of, step.integration_id, [])
+    return [runs for runs in part_runs(step.integration, linked=linked).values() if runs.job]
+
+
 def autotests_passed(step, steps=None) -> list[tuple]:
     """When the autotests the guard asks for passed, for news that waited on them; [] if they have not."""
     if step.code != PASSING:
         return []
-    guarded = [runs for runs in part_runs(step.integration).values() if runs.job]
+    guarded = _guarded_runs(step)
     if not guarded or not all(runs.passed for runs in guarded):
         return []
     return [

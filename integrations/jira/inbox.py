@@ -28,6 +28,7 @@ from django.db.models import F, Min, Q
 from django.utils import timezone
 
 from integrations import retry
+from integrations.batches import update_rows
 from integrations.jira import news
 from integrations.jira.client import JiraError, fetch_issue
 from integrations.jira.issues import Handled, IssueFacts, MalformedIssue, apply_issue, apply_issues
@@ -176,7 +177,7 @@ def drain(limit: int = DRAIN_BATCH, *, now: datetime | None = None) -> int:
             return
         news = [facts for _, facts in run]
         who = [_who(delivery.body) for delivery, _ in run]
-        outcomes = _guarded(run[0][0], lambda: apply_issues(news, who=who))
+        outcomes = _guarded(run[0][0], lambda: apply_issues(news, who=who, moving=True))
         if isinstance(outcomes, Handled):  # the batch met a race or a bug: each delivery on its own
             outcomes = [_guarded(delivery, lambda d=delivery: handle(d)) for delivery, _ in run]
         results.update((delivery.pk, outcome) for (delivery, _), outcome in zip(run, outcomes, strict=True))
@@ -248,7 +249,7 @@ def _record_batch(deliveries, results: dict, claimed_at: datetime, duplicates: d
             )
             delivery.duplicate_of = duplicates.get(delivery.pk) if result.state == Status.DUPLICATE else None
             rows.append(delivery)
-        JiraDelivery.objects.bulk_update(rows, ["outcome", "detail", "processed_at", "not_before", "duplicate_of"])
+        update_rows(rows, ["outcome", "detail", "processed_at", "not_before", "duplicate_of"])
     for delivery in rows:
         _log(delivery, results[delivery.pk])
     return rows

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations import guards
+from integrations.batches import update_rows
 from integrations.context import ChangeContext
 from integrations.jira.models import JiraIssue, StatusCategory
 from integrations.jira.rules import held_by_ux_bug
@@ -175,7 +176,7 @@ def apply_issue(facts: IssueFacts, *, who: str = "", deleted: bool = False) -> H
     return Handled(Handled.APPLIED, details)
 
 
-def apply_issues(page: list[IssueFacts], *, who: str | list[str] = "") -> list[Handled]:
+def apply_issues(page: list[IssueFacts], *, who: str | list[str] = "", moving: bool = False) -> list[Handled]:
     """``apply_issue`` for each issue of a page, in order, with the page's lookups and writes made at once.
 
     The page's issue rows are locked (created first if new) in one go, their integrations, steps
@@ -186,14 +187,18 @@ def apply_issues(page: list[IssueFacts], *, who: str | list[str] = "") -> list[H
     (``StepMoves``); each move is then judged by the roadmap's rules in memory, and all are written
     when the page ends, each integration's standing refreshed once: a page moving 5 steps or 20 of
     the same integrations costs the same queries. ``who``: one name for all, or one per issue
-    (webhook deliveries).
+    (webhook deliveries). ``moving``: news that most likely moves steps (webhook deliveries, each
+    sent because an issue changed): the integrations are locked as they are first read, not read
+    a second time at the first move.
     """
     whos = [who] * len(page) if isinstance(who, str) else who
     with transaction.atomic():
-        batch = _Page(page)
-        results = [batch.apply(facts, name) for facts, name in zip(page, whos, strict=True)]
-        batch.write()
-        batch.write_moves()
+        batch = _Page(page, moving=moving)
+        # The completion guards read their tables (bugs, URL checks, jobs) once for the page's integrations.
+        with guards.reading_for({row.integration_id for row in batch.rows.values()}):
+            results = [batch.apply(facts, name) for facts, name in zip(page, whos, strict=True)]
+            batch.write()
+            batch.write_moves()
     return results
 
 
@@ -206,7 +211,7 @@ class _Page:
     the page ends, each integration's standing refreshed once.
     """
 
-    def __init__(self, page: list[IssueFacts]):
+    def __init__(self, page: list[IssueFacts], moving: bool = False):
         keys = sorted({facts.key for facts in page})
         self.rows = self._lock(keys)
         missing = [facts for facts in page if facts.key not in self.rows]
@@ -222,11 +227,14 @@ class _Page:
                 JiraIssue.objects.bulk_create(new.values(), ignore_conflicts=True)
                 self.rows.update(self._lock(sorted(new)))
         self.integrations, self.steps, self.tasks = {}, {}, {}
-        self._read({row.integration_id for row in self.rows.values()})
         self.recorded = {}  # key -> row, written by ``write``
         self.moves = None  # the page's integrations locked, once an issue moves a step
         # A bug's row recorded and not yet written: the completion guards read bugs from the database.
         self.bug_news = False
+        if moving:
+            self._lock_integrations()
+        else:
+            self._read({row.integration_id for row in self.rows.values()})
 
     @staticmethod
     def _lock(keys) -> dict:
@@ -259,7 +267,7 @@ class _Page:
         """Before the page's first step move: its integrations locked, as ``change_status`` locks one, and
         read again with their steps and tasks (what is recorded so far written first)."""
         self.write()
-        ids = set(self.integrations)
+        ids = {row.integration_id for row in self.rows.values()}
         self.moves = StepMoves.read(ids)
         self.integrations, self.steps = self.moves.integrations, self.moves.steps
         self._read_tasks(ids)
@@ -318,8 +326,10 @@ class _Page:
 
     def write(self):
         if self.recorded:
-            JiraIssue.objects.bulk_update(list(self.recorded.values()), RECORDED_FIELDS)
+            update_rows(self.recorded.values(), RECORDED_FIELDS)
             self.recorded = {}
+        if self.bug_news:
+            guards.forget_reads()  # the bugs the guards read changed: read again when next asked
         self.bug_news = False
 
     def write_moves(self):

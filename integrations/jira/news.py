@@ -62,9 +62,7 @@ def announce(deliveries) -> int:
             key__in={d.issue_key for d, _ in said}
         )
     }
-    count = 0
-    # One announcement at a time, each written by the outbox's writer on its own: no transaction held
-    # across the batch (a replay or a resent delivery announces the same news key, written once).
+    announced = []
     for delivery, (what, status) in said:
         issue = issues.get(delivery.issue_key)
         if issue is None or issue.integration is None:
@@ -73,15 +71,22 @@ def announce(deliveries) -> int:
         user = delivery.body.get("user") or comment.get("author")
         who = str(user.get("displayName") or "") if isinstance(user, dict) else ""
         at = _when(delivery.body.get("timestamp"))
-        events.announce(
-            events.JIRA_NEWS,
-            issue.integration,
-            ChangeContext(source=ChangeSource.JIRA, by_name=who[:200] or "Jira", at=at),
-            step=issue.step,
-            key=issue.key,
-            what=what,
-            status=status,
-            news_key=delivery.content_key or delivery.delivery_id,
+        announced.append(
+            events.RoadmapEvent(
+                events.JIRA_NEWS,
+                issue.integration,
+                ChangeContext(source=ChangeSource.JIRA, by_name=who[:200] or "Jira", at=at),
+                issue.step,
+                {
+                    "key": issue.key,
+                    "what": what,
+                    "status": status,
+                    "news_key": delivery.content_key or delivery.delivery_id,
+                },
+            )
         )
-        count += 1
-    return count
+    # A drain's news announced together: the outbox written once for the batch, not once per delivery;
+    # no transaction held around it, as before (the news key makes each written once, whether resent,
+    # replayed or announced by two workers at once).
+    events.announce_all(announced)
+    return len(announced)

@@ -2,20 +2,25 @@
 closed release while an open bug affects the UX (the roadmap: "only if no identified issue
 affects the UX")."""
 
-from django.db.models import Q
-
+from integrations import guards
 from integrations.jira.models import JiraIssue, StatusCategory
 from roadmap.refusals import OpenBugs
+
+
+def bugs_of(integration_ids) -> dict[int, list[JiraIssue]]:
+    """Integration id -> its bugs, by key: what the guard reads (``guards.read_for``), one query for many."""
+    bugs = {}
+    for bug in JiraIssue.objects.filter(integration_id__in=integration_ids, is_bug=True).order_by("key"):
+        bugs.setdefault(bug.integration_id, []).append(bug)
+    return bugs
 
 
 def open_bugs(step) -> list[JiraIssue]:
     """The open bugs that keep ``step`` from being completed."""
     if not step.jira_bug_labels and not step.held_by_ux_bugs:
         return []
-    bugs = JiraIssue.objects.filter(integration_id=step.integration_id, is_bug=True, deleted=False).exclude(
-        status_category=StatusCategory.DONE
-    )
-    return [bug for bug in bugs.order_by("key") if _holds(bug, step)]
+    bugs = guards.read_for(bugs_of, step.integration_id, [])
+    return [bug for bug in bugs if not bug.deleted and bug.status_category != StatusCategory.DONE and _holds(bug, step)]
 
 
 def _holds(bug: JiraIssue, step) -> bool:
@@ -37,12 +42,13 @@ def bugs_closed(step, steps=None) -> list[tuple]:
     A completion guard's ``since`` (``integrations.guards``): news that waited for a bug is applied then."""
     if not step.jira_bug_labels and not step.held_by_ux_bugs:
         return []
-    bugs = JiraIssue.objects.filter(integration_id=step.integration_id, is_bug=True, updated_at__isnull=False)
-    closed = bugs.filter(Q(deleted=True) | Q(status_category=StatusCategory.DONE))
+    bugs = guards.read_for(bugs_of, step.integration_id, [])
     return [
         (bug.updated_at, f"bug {bug.key} was {'deleted' if bug.deleted else 'closed'}")
-        for bug in closed.order_by("key")
-        if _holds(bug, step)
+        for bug in bugs
+        if bug.updated_at is not None
+        and (bug.deleted or bug.status_category == StatusCategory.DONE)
+        and _holds(bug, step)
     ]
 
 

@@ -5,7 +5,7 @@ from django.db import connection
 from django.db.models import Prefetch
 from django.test.utils import CaptureQueriesContext
 
-from integrations.batches import in_batches, insert_rows
+from integrations.batches import in_batches, insert_rows, update_rows
 from integrations.models import Integration, IntegrationStep
 from notifications.models import OutboxMessage
 from tests.factories import IntegrationFactory, PartnerFactory
@@ -98,3 +98,24 @@ def test_a_row_breaking_a_unique_constraint_is_left_out_when_conflicts_are_ignor
     insert_rows(OutboxMessage, [{**first, "text": "again"}, {**first, "reason_key": "new"}], ignore_conflicts=True)
 
     assert dict(OutboxMessage.objects.values_list("reason_key", "text")) == {"once": "first", "new": "first"}
+
+
+def test_updated_rows_hold_the_fields_given_and_keep_the_others_in_one_query(integrations):
+    insert_rows(OutboxMessage, [{"reason_key": f"u:{n}", "kind": "reminder", "text": "old"} for n in range(3)])
+    rows = list(OutboxMessage.objects.order_by("reason_key"))
+    when = integrations[0].created_at
+    for n, row in enumerate(rows[:2]):
+        row.text, row.blocks, row.integration_id, row.sent_at = f"new {n}", [{"n": n}], integrations[n].pk, when
+        row.channel = "changed in memory, not written"
+
+    with CaptureQueriesContext(connection) as queries:
+        update_rows(rows[:2], ["text", "blocks", "integration", "sent_at"])
+    update_rows([], ["text"])
+
+    assert len(queries) == 1
+    stored = list(OutboxMessage.objects.order_by("reason_key"))
+    assert [(m.text, m.blocks, m.integration_id, m.sent_at, m.channel) for m in stored] == [
+        ("new 0", [{"n": 0}], integrations[0].pk, when, ""),
+        ("new 1", [{"n": 1}], integrations[1].pk, when, ""),
+        ("old", [], None, None, ""),
+    ]

@@ -7,6 +7,7 @@ and a batch costs queries per batch, not per delivery, for news that moves no st
 
 import copy
 import json
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -130,6 +131,85 @@ def test_a_batch_costs_the_same_queries_for_5_or_50_deliveries_that_move_no_step
     assert StepChange.objects.filter(source="jira").count() == 0
 
 
+# Each delivery of a burst moves a step of its own integration; three of the five kinds are judged by a
+# guard that reads its own tables: (step, to done?, what it reads).
+MOVES = [
+    ("slack-jira-onboarding", True, "nothing: TradingView's task, the partner hears it in Slack"),
+    ("endpoints-implementation", False, "nothing: work started"),
+    ("smoke-test-fixes", True, "the integration's bugs (no bug of the round open: done)"),
+    ("production-deployment", True, "URL checks and sheets (nothing handed over: it waits)"),
+    ("passing-autotests", True, "Jenkins jobs (none linked: done)"),
+]
+
+
+@pytest.fixture
+def burst_integrations(pm, settings):
+    """55 started integrations, each on a Jira project and a Slack channel of its own, with the steps before
+    each move's step done (so that the guards, not the prerequisites, judge it)."""
+    from integrations import plan
+    from tests.factories import IntegrationFactory
+    from tests.integrations.helpers import KICKOFF, at, ctx
+
+    settings.SLACK_INTERNAL_CHANNEL = "CINTERNAL1"
+    made = []
+    with time_machine.travel(at(KICKOFF, 9), tick=False):
+        for n in range(55):
+            integration = IntegrationFactory(tv_pm=pm, jira_project_key=f"BU{n:02d}", slack_channel_id=f"CBURST{n:02d}")
+            made.append(plan.start_integration(integration, KICKOFF, ctx(pm, at(KICKOFF, 9))))
+    for n, integration in enumerate(made):
+        target = step(integration, MOVES[n % len(MOVES)][0])
+        integration.steps.filter(position__lt=target.position).update(
+            status=StepStatus.DONE, completed_at=at(KICKOFF, 10)
+        )
+    return made
+
+
+def moving(integration, n: int, minute: int) -> dict:
+    code, done, _ = MOVES[n % len(MOVES)]
+    body = news(f"ACME-{n + 1}", minute, labels=[f"roadmap-{code}"])
+    body["issue"]["key"] = f"{integration.jira_project_key}-{n + 1}"
+    body["issue"]["fields"]["project"] = {"key": integration.jira_project_key}
+    if done:
+        body["issue"]["fields"]["status"] = {"name": "Done", "statusCategory": {"key": "done"}}
+    return body
+
+
+def moving_drain_queries(integrations) -> int:
+    for n, integration in enumerate(integrations):
+        store(moving(integration, n, 10 + n % 40))
+    with CaptureQueriesContext(connection) as queries:
+        assert inbox.drain() == len(integrations)
+    return len(queries)
+
+
+def test_a_drain_of_5_or_50_deliveries_each_moving_a_step_costs_the_same_queries(burst_integrations, frozen):
+    """Guarded moves included: the bugs, URL checks, sheets and Jenkins jobs the guards read are read once
+    for the batch's integrations; the Slack notices and the Jira news written once for the batch."""
+    from notifications.models import OutboxMessage
+
+    five = moving_drain_queries(burst_integrations[:5])
+    outbox = OutboxMessage.objects.count()
+    fifty = moving_drain_queries(burst_integrations[5:])
+
+    assert dict(Counter(JiraDelivery.objects.values_list("outcome", flat=True))) == {"applied": 44, "waiting": 11}
+    moved = Counter(
+        StepChange.objects.filter(source="jira").values_list("step__code", "to_status").order_by("step__code")
+    )
+    assert moved == {
+        ("slack-jira-onboarding", "done"): 11,
+        ("endpoints-implementation", "in_progress"): 11,
+        ("smoke-test-fixes", "done"): 11,
+        ("passing-autotests", "done"): 11,
+    }
+    assert OutboxMessage.objects.count() - outbox > 50  # every partner hears its news (and TradingView its steps)
+    # Per batch, not per delivery or per guarded move: claim (4), rows and resent news (2), the page (the
+    # issues locked, new ones found, created and locked; the integrations locked, their steps, tasks and
+    # history: 10), the guards' bugs, URL checks, sheets and jobs (4), the moves, their history and
+    # notices, the standing (15), the outcomes (4), the news for Slack (6); each in a statement or one
+    # statement sent for all rows.
+    assert five == fifty == 45
+
+
 def test_a_batch_that_meets_another_worker_falls_back_to_one_delivery_at_a_time(acme, frozen, monkeypatch):
     from django.db import OperationalError
 
@@ -154,6 +234,25 @@ def test_the_drain_task_takes_every_pending_delivery_in_batches(acme, frozen, mo
 
     assert drain.name == DRAIN_TASK
     assert drain.apply().get() == 7
+    assert JiraDelivery.objects.filter(outcome="pending").count() == 0
+
+
+def test_the_drain_task_takes_what_came_in_while_it_applied_a_batch(acme, frozen, monkeypatch):
+    real_drain, calls = inbox.drain, []
+
+    def drain_while_news_comes_in(*args, **kwargs):
+        taken = real_drain(*args, **kwargs)
+        calls.append(taken)
+        if len(calls) == 1:
+            store(news("ACME-210", 20))  # stored while the first batch was being applied
+        return taken
+
+    monkeypatch.setattr(inbox, "drain", drain_while_news_comes_in)
+    for n in range(2):
+        store(news(f"ACME-{200 + n}", n))
+
+    assert drain.apply().get() == 3  # not left for the next queued drain
+    assert calls == [2, 1, 0]
     assert JiraDelivery.objects.filter(outcome="pending").count() == 0
 
 

@@ -300,7 +300,9 @@ def test_a_page_of_step_moves_costs_the_same_queries_for_5_or_20_moves(fake_jira
         five_outbox > 0 and OutboxMessage.objects.count() - outbox - five_outbox == five_outbox
     )  # the first steps done
     assert StepChange.objects.filter(note__startswith="Deadline moved", step__integration__in=second).exists()
-    assert five == twenty == 39
+    # 39 before the hand-over notice told the launch from the steps it has (a query per integration whose
+    # TradingView task was done without opening a partner step).
+    assert five == twenty == 37
 
 
 def test_requests_per_cycle_do_not_grow_with_the_number_of_integrations(fake_jira):
