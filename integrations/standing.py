@@ -20,11 +20,13 @@ go to the rules, which keep the days charged before each.
 
 import functools
 import json
+import operator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from typing import NamedTuple
 
+from django.db import connections, router
 from django.db.models import F, Q, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -38,6 +40,8 @@ from integrations.text import day_text
 from roadmap import standing as rules
 from roadmap.models import SETTLED_STATUSES, Side, StepStatus, step_label
 from roadmap.schedule import add_working_days, is_working_day
+
+_POSITION = operator.attrgetter("position")
 
 
 @dataclass
@@ -278,6 +282,26 @@ class Standing:
         }
 
 
+class Clocks:
+    """``clock_for`` of a sweep's integrations at a moment, made once per partner zone and calendar, not once per
+    integration: a clock reads the settings (TradingView's zone and calendar) and the partner's zone and calendar,
+    the same for every running integration of partners in one zone and country. An ended integration's clock is
+    its own (stopped on the day it ended), and so is one without a moment given (each reads the time itself)."""
+
+    def __init__(self):
+        self.known: dict[tuple, rules.Clock] = {}
+
+    def of(self, integration: Integration, now: datetime | None) -> rules.Clock:
+        if now is None or not integration.is_running:
+            return clock_for(integration, now)
+        partner = integration.partner
+        key = (now, partner.time_zone, partner.country, partner.subdivision)
+        clock = self.known.get(key)
+        if clock is None:
+            clock = self.known[key] = clock_for(integration, now)
+        return clock
+
+
 def started_on(integration: Integration, integration_events) -> date | None:
     """The first kick-off: before it nothing of the integration can have been done, whatever re-plans came later."""
     first = integration.kickoff_on
@@ -320,15 +344,21 @@ def reopens_of(steps) -> dict[int, tuple]:
 
 
 def standing(
-    integration: Integration, now: datetime | None = None, steps=None, integration_events=None, reopens=None
+    integration: Integration,
+    now: datetime | None = None,
+    steps=None,
+    integration_events=None,
+    reopens=None,
+    clocks: "Clocks | None" = None,
 ) -> Standing:
     """Where ``integration`` stands now.
 
     Two queries (steps, events) unless they are passed in, and one more for the history of the
     steps that were reopened, if any, unless ``reopens`` (``reopens_of``, of these steps or more) is.
+    ``clocks``: a sweep's clocks, shared by the integrations that count the same days (``Clocks``).
     """
-    clock = clock_for(integration, now)
-    steps = sorted(integration.steps.all() if steps is None else steps, key=lambda s: s.position)
+    clock = clock_for(integration, now) if clocks is None else clocks.of(integration, now)
+    steps = sorted(integration.steps.all() if steps is None else steps, key=_POSITION)
     today = clock.day(clock.now, Side.TRADINGVIEW)
     paused_days = 0
     if integration.is_paused and integration.paused_on:
@@ -663,9 +693,6 @@ class EventRow(NamedTuple):
     at: datetime
 
 
-_DEPENDS_ON_TEXT = Cast("depends_on", output_field=TextField())
-
-
 @functools.lru_cache(maxsize=1024)
 def _prerequisites(text: str | None) -> list | None:
     """A step's ``depends_on`` from its stored JSON text. One list per text, shared by every row holding it:
@@ -673,20 +700,58 @@ def _prerequisites(text: str | None) -> list | None:
     return None if text is None else json.loads(text)
 
 
+class _Converted(dict):
+    """Values the database gives as text, each distinct one converted once (by ``convert``, on first use)."""
+
+    def __init__(self, convert):
+        super().__init__({None: None})
+        self.convert = convert
+
+    def __missing__(self, text):
+        value = self[text] = self.convert(text, None, None)
+        return value
+
+
+# A step's dates and moments: SQLite stores them as text, which its driver and then Django converted value by
+# value (most of reading a batch's steps). The sweep reads them as the text stored and converts each distinct
+# one once, with Django's own converters: a portfolio's steps share a few hundred days.
+_STEP_DAYS = ("planned_due_date", "due_date")
+_STEP_MOMENTS = ("completed_at", "reopened_at", "checking_since")
+
+
+def _step_columns(as_text: bool) -> list:
+    """``StepRow.COLUMNS`` as ``sweep_rows`` selects them (``as_text``: the dates and moments as their text)."""
+    columns = []
+    for name in StepRow.COLUMNS:
+        if name == "depends_on" or (as_text and name in _STEP_DAYS + _STEP_MOMENTS):
+            columns.append(Cast(name, output_field=TextField()))
+        else:
+            columns.append(name)
+    return columns
+
+
 def sweep_rows(integrations: list) -> tuple[dict[int, list[StepRow]], dict[int, list[EventRow]]]:
     """``({integration id: its steps as StepRow, by position}, {integration id: its events, oldest first})``
     for a batch of integrations: two queries, however many integrations, steps and events."""
     by_pk = {integration.pk: integration for integration in integrations}
     steps: dict[int, list[StepRow]] = {pk: [] for pk in by_pk}
+    connection = connections[router.db_for_read(IntegrationStep)]
+    as_text = connection.vendor == "sqlite"
     rows = (
         IntegrationStep.objects.filter(integration_id__in=list(by_pk))
         .order_by("integration_id", "position")
         # The prerequisites as the JSON text stored: the same few lists for every integration, each decoded once.
-        .values_list(*(_DEPENDS_ON_TEXT if name == "depends_on" else name for name in StepRow.COLUMNS))
+        .values_list(*_step_columns(as_text))
     )
+    days = _Converted(connection.ops.convert_datefield_value)
+    moments = _Converted(connection.ops.convert_datetimefield_value)
     for values in rows:
         row = StepRow(values, by_pk[values[1]])
         row.depends_on = _prerequisites(row.depends_on)
+        if as_text:
+            row.planned_due_date, row.due_date = days[row.planned_due_date], days[row.due_date]
+            row.completed_at, row.reopened_at = moments[row.completed_at], moments[row.reopened_at]
+            row.checking_since = moments[row.checking_since]
         steps[values[1]].append(row)
     events: dict[int, list[EventRow]] = {pk: [] for pk in by_pk}
     rows = (
@@ -716,13 +781,18 @@ def refresh_running(
         .select_related("partner")
     )
     done = 0
+    clocks = Clocks()
     for batch in in_batches(running, batch_size, progress_to):
         changed: dict[int, dict] = {}
         moved: dict[int, dict] = {}
         steps_of, events_of = sweep_rows(batch)
         for integration in batch:
             now_standing = standing(
-                integration, now, steps=steps_of[integration.pk], integration_events=events_of[integration.pk]
+                integration,
+                now,
+                steps=steps_of[integration.pk],
+                integration_events=events_of[integration.pk],
+                clocks=clocks,
             )
             # Most days most columns stay as they were: only what moved is written.
             differ = _changed_columns(integration, now_standing.stored_fields())
