@@ -19,8 +19,10 @@ go to the rules, which keep the days charged before each.
 """
 
 import functools
+import gc
 import json
 import operator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
@@ -700,6 +702,23 @@ def _prerequisites(text: str | None) -> list | None:
     return None if text is None else json.loads(text)
 
 
+@contextmanager
+def collecting_only_its_own():
+    """While a sweep runs, the garbage collector walks only the objects made since it began.
+
+    A sweep makes millions of short-lived objects (rows, standings, messages), and each full pass of the
+    collector they set off walked the whole process besides (Django, the URL configuration, the holiday
+    tables): a quarter of a Monday sweep's CPU time at 10,000 integrations. ``gc.freeze`` sets what exists
+    when the sweep begins aside until it ends (``gc.unfreeze``): nothing older is freed meanwhile, and it is
+    all collected as before afterwards. What the sweep makes is collected as it goes, as always.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 class _Converted(dict):
     """Values the database gives as text, each distinct one converted once (by ``convert``, on first use)."""
 
@@ -782,29 +801,30 @@ def refresh_running(
     )
     done = 0
     clocks = Clocks()
-    for batch in in_batches(running, batch_size, progress_to):
-        changed: dict[int, dict] = {}
-        moved: dict[int, dict] = {}
-        steps_of, events_of = sweep_rows(batch)
-        for integration in batch:
-            now_standing = standing(
-                integration,
-                now,
-                steps=steps_of[integration.pk],
-                integration_events=events_of[integration.pk],
-                clocks=clocks,
-            )
-            # Most days most columns stay as they were: only what moved is written.
-            differ = _changed_columns(integration, now_standing.stored_fields())
-            if differ:
-                changed[integration.pk] = differ
-            steps, handed_over_late = deadline_moves(now_standing)
-            moved.update({step.pk: {"due_date": step.due_date} for step in steps})
-            for step, old, step_standing in handed_over_late:
-                _record_deadline_move(now_standing, step, old, step_standing, None)
-        write_changes(Integration, changed)
-        write_changes(IntegrationStep, moved)
-        done += len(batch)
+    with collecting_only_its_own():
+        for batch in in_batches(running, batch_size, progress_to):
+            changed: dict[int, dict] = {}
+            moved: dict[int, dict] = {}
+            steps_of, events_of = sweep_rows(batch)
+            for integration in batch:
+                now_standing = standing(
+                    integration,
+                    now,
+                    steps=steps_of[integration.pk],
+                    integration_events=events_of[integration.pk],
+                    clocks=clocks,
+                )
+                # Most days most columns stay as they were: only what moved is written.
+                differ = _changed_columns(integration, now_standing.stored_fields())
+                if differ:
+                    changed[integration.pk] = differ
+                steps, handed_over_late = deadline_moves(now_standing)
+                moved.update({step.pk: {"due_date": step.due_date} for step in steps})
+                for step, old, step_standing in handed_over_late:
+                    _record_deadline_move(now_standing, step, old, step_standing, None)
+            write_changes(Integration, changed)
+            write_changes(IntegrationStep, moved)
+            done += len(batch)
     return done
 
 

@@ -20,7 +20,7 @@ from django.db.models import Prefetch, Q
 from integrations.batches import in_batches
 from integrations.clock import today_for
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, tradingview_zone
-from integrations.standing import STEP_TEXTS, standing
+from integrations.standing import STEP_TEXTS, collecting_only_its_own, standing
 from integrations.text import day_text, working_days
 from notifications.messages import Mrkdwn, joined, link, mrkdwn, page_urls
 from notifications.models import OutboxMessage
@@ -184,13 +184,14 @@ def plan_weekly_digest(day: date | None = None, batch_size: int = 500) -> int:
         )
     )
     digest = WeeklyDigest(day)
-    for batch in in_batches(running, batch_size):
-        for integration in batch:
-            now = standing(
-                integration,
-                digest.noon,
-                steps=list(integration.steps.all()),
-                integration_events=integration.events.all(),
-            )
-            digest.add(integration, now)
-    return digest.write()
+    with collecting_only_its_own():
+        for batch in in_batches(running, batch_size):
+            for integration in batch:
+                now = standing(
+                    integration,
+                    digest.noon,
+                    steps=list(integration.steps.all()),
+                    integration_events=integration.events.all(),
+                )
+                digest.add(integration, now)
+        return digest.write()

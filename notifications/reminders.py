@@ -38,7 +38,7 @@ from integrations.batches import in_batches
 from integrations.clock import today_for
 from integrations.models import Integration, tradingview_zone
 from integrations.read_models.headline import moved_for_holiday
-from integrations.standing import Clocks, standing, sweep_rows
+from integrations.standing import Clocks, collecting_only_its_own, standing, sweep_rows
 from integrations.stored_standing import is_running, tradingview_calendar
 from integrations.text import day_text, working_days
 from notifications import channel_digest
@@ -224,6 +224,12 @@ def _plan_days(plans: list[DayToPlan], batch_size: int) -> int:
     plans = [plan for plan in plans if is_working_day(plan.day)]
     if not plans:
         return 0
+    with collecting_only_its_own():
+        return _plan_working_days(plans, batch_size)
+
+
+def _plan_working_days(plans: list[DayToPlan], batch_size: int) -> int:
+    """``_plan_days`` of working days."""
     clocks = Clocks()  # a standing's clock, once per moment and partner zone and calendar
     mornings = [Mornings(plan.day, clocks) for plan in plans]
     digest = next(
