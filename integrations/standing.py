@@ -46,9 +46,11 @@ from roadmap.schedule import add_working_days, is_working_day
 _POSITION = operator.attrgetter("position")
 
 
-@dataclass
+@dataclass(slots=True)
 class PlannedStep:
-    """A step as the rules see it: the model's fields, with the plan moved while paused."""
+    """A step as the rules see it: the model's fields, with the plan moved while paused.
+
+    Slotted and made with positional arguments: a sweep makes one for every step of the portfolio."""
 
     step: IntegrationStep
     code: str
@@ -369,16 +371,16 @@ def standing(
         reopens = reopens_of(steps) if integration.kickoff_on else {}
     planned = [
         PlannedStep(
-            step=s,
-            code=s.code,
-            side=s.side,
-            position=s.position,
-            status=s.status,
-            depends_on=list(s.depends_on),
-            planned_due_date=s.planned_due_date,
-            completed_at=s.completed_at,
-            reopens=reopens.get(s.pk, ()),
-            turnaround_days=s.turnaround_days if s.due_week is None else 0,
+            s,
+            s.code,
+            s.side,
+            s.position,
+            s.status,
+            list(s.depends_on),
+            s.planned_due_date,
+            s.completed_at,
+            reopens.get(s.pk, ()),  # reopens
+            s.turnaround_days if s.due_week is None else 0,  # turnaround_days
         )
         for s in steps
         if s.planned_due_date is not None
@@ -762,8 +764,9 @@ def sweep_rows(integrations: list) -> tuple[dict[int, list[StepRow]], dict[int, 
         # The prerequisites as the JSON text stored: the same few lists for every integration, each decoded once.
         .values_list(*_step_columns(as_text))
     )
-    days = _Converted(connection.ops.convert_datefield_value)
-    moments = _Converted(connection.ops.convert_datetimefield_value)
+    if as_text:
+        days = _Converted(connection.ops.convert_datefield_value)
+        moments = _Converted(connection.ops.convert_datetimefield_value)
     for values in rows:
         row = StepRow(values, by_pk[values[1]])
         row.depends_on = _prerequisites(row.depends_on)

@@ -259,9 +259,10 @@ class DelaySplit:
         return getattr(self, side) + self.both
 
 
-@dataclass
+@dataclass(slots=True)
 class StepStanding:
-    """One step's deadline, forecast and lateness, as the rules give them today."""
+    """One step's deadline, forecast and lateness, as the rules give them today (slotted: a sweep makes one
+    per step of the portfolio)."""
 
     step: object
     planned: date  # the plan's date, moved later by the working days the integration was paused
@@ -567,6 +568,8 @@ def _merge(charge_lists: list[list[str]]) -> list[str]:
     """Day by day, who lost it: one side, or both when each side lost that day on some path.
 
     May return one of ``charge_lists`` itself: its callers cut or stretch it into a new list (``_resize``)."""
+    if len(charge_lists) < 2:  # no path or one: most steps of a sweep
+        return charge_lists[0] if charge_lists and charge_lists[0] else []
     lists = [charges for charges in charge_lists if charges]
     if not lists:
         return []
