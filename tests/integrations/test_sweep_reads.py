@@ -9,7 +9,7 @@ import pytest
 from integrations import plan, steps
 from integrations.clock import clock_for
 from integrations.models import Integration, IntegrationStep
-from integrations.standing import Clocks, collecting_only_its_own, standing, sweep_rows
+from integrations.standing import SWEEP_YOUNG_OBJECTS, Clocks, collecting_only_its_own, standing, sweep_rows
 from tests.factories import IntegrationFactory, PartnerFactory
 from tests.integrations.helpers import KICKOFF, at, ctx, on, step
 
@@ -80,9 +80,12 @@ def test_a_sweeps_step_rows_hold_the_steps_dates_and_moments(pm, partner):
 
 def test_while_a_sweep_runs_the_collector_leaves_the_older_objects_alone_and_takes_them_back_after():
     assert gc.get_freeze_count() == 0
+    threshold = gc.get_threshold()
     with collecting_only_its_own():
         assert gc.get_freeze_count() > 0
+        assert gc.get_threshold()[0] >= SWEEP_YOUNG_OBJECTS
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == threshold
     with pytest.raises(ZeroDivisionError), collecting_only_its_own():
         1 / 0  # noqa: B018
     assert gc.get_freeze_count() == 0
