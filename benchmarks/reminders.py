@@ -1,6 +1,7 @@
 """Benchmark of the daily reminder sweep (``notifications.reminders.plan_reminders``) and its SQL queries.
 
 Usage: .venv/bin/python benchmarks/reminders.py [--sizes 100,1000,10000] [--batch-size 500] [--smoke]
+       [--profile refresh|monday|rerun|weekday|plans]
 Runs on a fresh SQLite file in a temporary folder, or on DATABASE_URL when it is set (the database
 named there is used as is; the benchmark writes partners prefixed "Bench").
 
@@ -23,6 +24,8 @@ seconds (the task's soft time limit).
 """
 
 import argparse
+import cProfile
+import pstats
 import time
 from datetime import UTC, date, datetime
 
@@ -49,6 +52,7 @@ from roadmap.models import RoadmapTemplate  # noqa: E402
 KICKOFF = date(2026, 3, 2)
 SOURCES = 20  # integrations made through the services; the rest are copies
 PMS = 5
+PROFILE_LINES = 30  # the top functions ``--profile`` prints, by own time and by cumulative time
 PHASES = {"everything late": "monday", "run again": "rerun", "weekday": "weekday"}  # the sweeps' keys in the ceiling
 # Per size: a Monday with everything late (reminders, escalations + the weekly digest) and a weekday in the
 # partner's overdue cadence, both fresh (no reason written yet). The first steps are due Mon 30 Mar and
@@ -100,18 +104,27 @@ def sources(template, managers):
     return made
 
 
-def measured(fn, *args, **kwargs):
-    """(result, wall seconds, CPU seconds, queries) of ``fn``."""
+def measured(fn, *args, profiled: bool = False, **kwargs):
+    """(result, wall seconds, CPU seconds, queries) of ``fn``; ``profiled``: under cProfile, its top functions
+    printed (the figures then include the profiler's own cost)."""
+    profile = cProfile.Profile() if profiled else None
     with CaptureQueriesContext(connection) as queries:
         start, cpu = time.perf_counter(), time.process_time()
+        if profile:
+            profile.enable()
         result = fn(*args, **kwargs)
+        if profile:
+            profile.disable()
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    if profile:
+        for order in ("tottime", "cumulative"):
+            pstats.Stats(profile).strip_dirs().sort_stats(order).print_stats(PROFILE_LINES)
     return result, elapsed, cpu, len(queries)
 
 
-def sweep(day: date, batch_size: int) -> tuple[float, float, int, int, int]:
+def sweep(day: date, batch_size: int, profiled: bool = False) -> tuple[float, float, int, int, int]:
     digests = OutboxMessage.objects.filter(kind=OutboxMessage.Kind.DIGEST).count()
-    written, elapsed, cpu, queries = measured(plan_reminders, day, batch_size=batch_size)
+    written, elapsed, cpu, queries = measured(plan_reminders, day, batch_size=batch_size, profiled=profiled)
     digests = OutboxMessage.objects.filter(kind=OutboxMessage.Kind.DIGEST).count() - digests
     return elapsed, cpu, written, digests, queries
 
@@ -131,9 +144,9 @@ def ceiling(figures: dict[int, tuple[float, float]], limit: float) -> str:
     return "  ".join(said)
 
 
-def hourly(moment: datetime, batch_size: int) -> tuple[float, float, int, int]:
+def hourly(moment: datetime, batch_size: int, profiled: bool = False) -> tuple[float, float, int, int]:
     """Beat's hourly reminder run at ``moment``: wall time, CPU time, rows written and queries."""
-    written, elapsed, cpu, queries = measured(sweep_reminders, moment, batch_size=batch_size)
+    written, elapsed, cpu, queries = measured(sweep_reminders, moment, batch_size=batch_size, profiled=profiled)
     return elapsed, cpu, written, queries
 
 
@@ -143,6 +156,11 @@ def main():
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--limit", type=float, default=240.0, help="seconds the ceiling is measured against")
     parser.add_argument("--smoke", action="store_true", help="the smallest sizes, to check that it runs")
+    parser.add_argument(
+        "--profile",
+        choices=["refresh", *PHASES.values(), "plans"],
+        help="print where that phase spends its time, at the largest size (cProfile: its figures grow too)",
+    )
     args = parser.parse_args()
     if args.smoke:
         args.sizes, args.batch_size = "30,60", 25  # more than one batch
@@ -166,14 +184,17 @@ def main():
         running = Integration.objects.filter(state=Integration.State.ACTIVE).count()
         batches = -(-running // args.batch_size)
         monday, weekday = days
-        refreshed, elapsed, cpu, queries = measured(refresh_running, now=moment(monday, 5), batch_size=args.batch_size)
+        profiled = {args.profile} if size == max(sizes) else set()
+        refreshed, elapsed, cpu, queries = measured(
+            refresh_running, now=moment(monday, 5), batch_size=args.batch_size, profiled="refresh" in profiled
+        )
         figures["refresh"][running] = (elapsed, cpu)
         print(
             f"refresh_running {monday:%a %Y-%m-%d}  {running:6} running  {batches:3} batch(es)  "
             f"{elapsed * 1000:9.0f} ms  cpu={cpu * 1000:7.0f} ms  refreshed={refreshed:6}  queries={queries}"
         )
         for label, day in (("everything late", monday), ("run again", monday), ("weekday", weekday)):
-            elapsed, cpu, written, digests, queries = sweep(day, args.batch_size)
+            elapsed, cpu, written, digests, queries = sweep(day, args.batch_size, PHASES[label] in profiled)
             figures[PHASES[label]][running] = (elapsed, cpu)
             print(
                 f"plan_reminders {day:%a %Y-%m-%d} {label:15}  {running:6} running  {batches:3} batch(es)  "
@@ -182,7 +203,8 @@ def main():
             )
         for label, hour in (("plans the day", 9), ("nothing due", 10), ("before the hour", 2)):
             moment_ = datetime(weekday.year, weekday.month, weekday.day, hour, 15, tzinfo=UTC)
-            elapsed, cpu, written, queries = hourly(moment_, args.batch_size)
+            planning = label == "plans the day" and "plans" in profiled
+            elapsed, cpu, written, queries = hourly(moment_, args.batch_size, planning)
             if label == "plans the day":
                 figures["plans"][running] = (elapsed, cpu)
             print(

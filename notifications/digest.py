@@ -20,9 +20,9 @@ from django.db.models import Prefetch, Q
 from integrations.batches import in_batches
 from integrations.clock import today_for
 from integrations.models import Integration, IntegrationEvent, IntegrationStep, tradingview_zone
-from integrations.standing import STEP_TEXTS, standing
+from integrations.standing import STEP_TEXTS, collecting_only_its_own, standing
 from integrations.text import day_text, working_days
-from notifications.messages import Mrkdwn, joined, link, mrkdwn, page_url
+from notifications.messages import Mrkdwn, joined, link, mrkdwn, page_urls
 from notifications.models import OutboxMessage
 from notifications.outbox import Message, working_moment, write
 from roadmap import standing as rules
@@ -38,10 +38,12 @@ def iso_week(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def integration_summary(integration, now, day: date) -> tuple[Mrkdwn, bool, bool]:
-    """Lines about one integration as of ``day``: (mrkdwn text, anything late, anything due this week)."""
+def integration_summary(integration, now, day: date, url_of=None) -> tuple[Mrkdwn, bool, bool]:
+    """Lines about one integration as of ``day``: (mrkdwn text, anything late, anything due this week).
+    ``url_of``: ``page_urls(Side.TRADINGVIEW)``, looked up once for a whole digest."""
     week_end = day + timedelta(days=6 - day.weekday())
-    header = mrkdwn("*{}*", link(page_url(integration, Side.TRADINGVIEW), integration))
+    url_of = url_of or page_urls(Side.TRADINGVIEW)
+    header = mrkdwn("*{}*", link(url_of(integration.pk), integration))
     if integration.is_paused:
         header = mrkdwn("{} (paused)", header)
     lines = [header]
@@ -100,6 +102,7 @@ class WeeklyDigest:
         self.per_pm = defaultdict(list)  # user id -> [(integration name, text, late, due)]
         self.users = {}
         self.written: set[int] = set()  # PMs whose digest of the week is written already (``skip_written``)
+        self.url_of = page_urls(Side.TRADINGVIEW)  # every integration's link: looked up once, not per integration
 
     def skip_written(self) -> None:
         """Leave out the PMs whose digest of this week is written already (one query): a sweep run again
@@ -118,7 +121,9 @@ class WeeklyDigest:
     def add(self, integration, now) -> None:
         """List ``integration`` (its PM on Slack) in its PM's digest, with ``now``, its standing at ``noon``."""
         self.users[integration.tv_pm_id] = integration.tv_pm
-        self.per_pm[integration.tv_pm_id].append((str(integration), *integration_summary(integration, now, self.day)))
+        self.per_pm[integration.tv_pm_id].append(
+            (str(integration), *integration_summary(integration, now, self.day, self.url_of))
+        )
 
     def write(self) -> int:
         """Write one digest per PM gathered; returns how many rows are new."""
@@ -179,13 +184,14 @@ def plan_weekly_digest(day: date | None = None, batch_size: int = 500) -> int:
         )
     )
     digest = WeeklyDigest(day)
-    for batch in in_batches(running, batch_size):
-        for integration in batch:
-            now = standing(
-                integration,
-                digest.noon,
-                steps=list(integration.steps.all()),
-                integration_events=integration.events.all(),
-            )
-            digest.add(integration, now)
-    return digest.write()
+    with collecting_only_its_own():
+        for batch in in_batches(running, batch_size):
+            for integration in batch:
+                now = standing(
+                    integration,
+                    digest.noon,
+                    steps=list(integration.steps.all()),
+                    integration_events=integration.events.all(),
+                )
+                digest.add(integration, now)
+        return digest.write()

@@ -138,12 +138,13 @@ def _headline(headline, detail) -> Mrkdwn:
 
 
 def step_blocks(
-    step, headline, detail="", due=None, buttons: bool = True, *, readers: str, moved: str = ""
+    step, headline, detail="", due=None, buttons: bool = True, *, readers: str, moved: str = "", url_of=None
 ) -> tuple[Mrkdwn, list[dict]]:
     """A message about ``step`` to ``readers`` (a side): what happened, the step and its deadline,
     "Mark done" and "Open". ``headline`` and ``detail`` are text unless given as ``Mrkdwn``. ``moved``:
     why the deadline is not the plan's day ("moved from 1 Jan: New Year's Day in Germany",
-    ``read_models.headline.moved_for_holiday``, as the pages say it), shown beside it."""
+    ``read_models.headline.moved_for_holiday``, as the pages say it), shown beside it. ``url_of``:
+    ``page_urls(readers)``, when the caller words many messages (a sweep looks it up once)."""
     due_text = f" · due {day_text(due, weekday=True)}" if due else ""
     if due and moved:
         due_text += f" ({moved})"
@@ -172,7 +173,8 @@ def step_blocks(
                 "value": str(step.pk),
             }
         )
-    elements += _open_button(OPEN_STEP, page_url(step.integration, readers, step))
+    url_of = url_of or page_urls(readers)
+    elements += _open_button(OPEN_STEP, url_of(step.integration.pk, step.pk))
     if elements:
         blocks.append({"type": "actions", "elements": elements})
     return text, blocks

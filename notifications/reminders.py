@@ -38,14 +38,14 @@ from integrations.batches import in_batches
 from integrations.clock import today_for
 from integrations.models import Integration, tradingview_zone
 from integrations.read_models.headline import moved_for_holiday
-from integrations.standing import standing, sweep_rows
+from integrations.standing import Clocks, collecting_only_its_own, standing, sweep_rows
 from integrations.stored_standing import is_running, tradingview_calendar
 from integrations.text import day_text, working_days
 from notifications import channel_digest
 from notifications.digest import WeeklyDigest
 from notifications.digest import covered as digest_covers
 from notifications.digest import is_due as digest_is_due
-from notifications.messages import SLACK_USER_ID, Mrkdwn, joined, mention, mrkdwn, step_blocks
+from notifications.messages import SLACK_USER_ID, Mrkdwn, joined, mention, mrkdwn, page_urls, step_blocks
 from notifications.models import OutboxMessage, ReminderSweep
 from notifications.outbox import Message, working_moment, write
 from roadmap.calendars import WEEKENDS_ONLY, WorkingCalendar, calendar_of
@@ -224,7 +224,14 @@ def _plan_days(plans: list[DayToPlan], batch_size: int) -> int:
     plans = [plan for plan in plans if is_working_day(plan.day)]
     if not plans:
         return 0
-    mornings = [Mornings(plan.day) for plan in plans]
+    with collecting_only_its_own():
+        return _plan_working_days(plans, batch_size)
+
+
+def _plan_working_days(plans: list[DayToPlan], batch_size: int) -> int:
+    """``_plan_days`` of working days."""
+    clocks = Clocks()  # a standing's clock, once per moment and partner zone and calendar
+    mornings = [Mornings(plan.day, clocks) for plan in plans]
     digest = next(
         (
             WeeklyDigest(plan.day)
@@ -255,7 +262,7 @@ def _plan_days(plans: list[DayToPlan], batch_size: int) -> int:
             for integration in batch:
                 if integration.listed and digest.wants(integration):
                     listed[integration.pk] = _standing_at(
-                        integration, digest.noon, steps_of[integration.pk], events_of[integration.pk]
+                        integration, digest.noon, steps_of[integration.pk], events_of[integration.pk], clocks
                     )
                     digest.add(integration, listed[integration.pk])
         messages = []
@@ -285,12 +292,20 @@ def _plan_days(plans: list[DayToPlan], batch_size: int) -> int:
 
 class Mornings:
     """When the reminders of ``day`` may reach their readers (``outbox.working_moment``), worked out once per
-    zone and calendar for a whole sweep, not once per message: thousands of messages share a few."""
+    zone and calendar for a whole sweep, not once per message: thousands of messages share a few.
 
-    def __init__(self, day: date):
+    With what every message of the sweep reads of the settings and the URL configuration, read here once:
+    TradingView's zone and calendar, and the pages each side's links lead to (``messages.page_urls``).
+    """
+
+    def __init__(self, day: date, clocks: Clocks | None = None):
         self.day = day
+        self.clocks = clocks or Clocks()
         self.now = timezone.now()
         self.known: dict[tuple, datetime] = {}
+        self.tradingview_zone = tradingview_zone()
+        self.tradingview_calendar = tradingview_calendar()
+        self.links = {side: page_urls(side) for side in (Side.PARTNER, Side.TRADINGVIEW)}
 
     def of(self, zone: ZoneInfo, calendar) -> datetime:
         key = (zone.key, calendar)
@@ -299,19 +314,21 @@ class Mornings:
         return self.known[key]
 
     def tradingview(self) -> datetime:
-        return self.of(tradingview_zone(), tradingview_calendar())
+        return self.of(self.tradingview_zone, self.tradingview_calendar)
 
     def partner(self, partner) -> datetime:
         return self.of(partner.zone, partner.calendar)
 
 
-def _standing_at(integration, moment: datetime, steps=None, events=None):
-    """``integration``'s standing at ``moment``, from ``steps`` and ``events`` (a sweep's rows), else its own."""
+def _standing_at(integration, moment: datetime, steps=None, events=None, clocks: Clocks | None = None):
+    """``integration``'s standing at ``moment``, from ``steps`` and ``events`` (a sweep's rows), else its own;
+    ``clocks``: the sweep's."""
     return standing(
         integration,
         moment,
         steps=list(integration.steps.all()) if steps is None else steps,
         integration_events=integration.events.all() if events is None else events,
+        clocks=clocks,
     )
 
 
@@ -386,9 +403,13 @@ def _plan_integration(
     mornings = mornings or Mornings(day)
     partner_side = partner_zones is None or integration.partner.time_zone in partner_zones
     # Noon of the recipient's day, in the recipient's zone: the standing's "today" is that day.
-    zone = integration.partner.zone if partner_side and not tradingview_side else tradingview_zone()
+    zone = integration.partner.zone if partner_side and not tradingview_side else mornings.tradingview_zone
     noon = datetime.combine(day, time(12), zone)
-    now = known if known is not None and zone == tradingview_zone() else _standing_at(integration, noon, steps, events)
+    now = (
+        known
+        if known is not None and zone == mornings.tradingview_zone
+        else _standing_at(integration, noon, steps, events, mornings.clocks)
+    )
     policy = policy_for(integration.template)
     pending = []
     for step in now.actionable_steps:
@@ -465,6 +486,7 @@ def _partner_step(
                 day,
                 not_before=mornings.partner(integration.partner),
                 moved=moved,
+                url_of=mornings.links[Side.PARTNER],
             )
         )
     escalation = f"escalation:{step.pk}:{deadline:%Y-%m-%d}"
@@ -480,6 +502,7 @@ def _partner_step(
             due=deadline,
             readers=Side.TRADINGVIEW,
             moved=moved,
+            url_of=mornings.links[Side.TRADINGVIEW],
         )
         pending.append(
             Message(
@@ -505,19 +528,23 @@ def partner_reminder_message(
     sent_by=None,
     not_before: datetime | None = None,
     moved: str = "",
+    url_of=None,
 ) -> Message:
     """The reminder of a partner step in the partner's channel: the daily sweep's, or a PM's "Remind now".
 
     Its reason is the step, the reminder's kind and the day, whoever writes it: a reminder the
     sweep sent today is not sent again by hand, nor the other way round. ``sent_by`` (a PM) is named.
     ``not_before``: the partner's working moment of ``day`` when the caller knows it already. ``moved``: why
-    the deadline is not the plan's day (a holiday), said beside it.
+    the deadline is not the plan's day (a holiday), said beside it. ``url_of``: the partner's pages
+    (``messages.page_urls``), when a sweep looked them up already.
     """
     detail = "What is left is yours to finish."
     if sent_by is not None:
         name = sent_by.get_full_name() or sent_by.get_username()
         detail = mrkdwn("{} {}, your TradingView PM, asks you to finish it.", detail, name)
-    text, blocks = step_blocks(step, reminder.headline, detail, due=deadline, readers=Side.PARTNER, moved=moved)
+    text, blocks = step_blocks(
+        step, reminder.headline, detail, due=deadline, readers=Side.PARTNER, moved=moved, url_of=url_of
+    )
     return Message(
         reminder_reason(reminder, step, day),
         reminder.kind,
@@ -589,7 +616,13 @@ def _tradingview_step(
             reason = f"{kind}:{step.pk}:{deadline:%Y-%m-%d}:{day:%Y-%m-%d}"
     if reminder and reason not in sent:
         text, blocks = step_blocks(
-            step, headline, "TradingView owes this step.", due=deadline, readers=Side.TRADINGVIEW, moved=moved
+            step,
+            headline,
+            "TradingView owes this step.",
+            due=deadline,
+            readers=Side.TRADINGVIEW,
+            moved=moved,
+            url_of=mornings.links[Side.TRADINGVIEW],
         )
         pending.append(
             Message(
@@ -617,6 +650,7 @@ def _tradingview_step(
             due=deadline,
             readers=Side.TRADINGVIEW,
             moved=moved,
+            url_of=mornings.links[Side.TRADINGVIEW],
         )
         pending.append(
             Message(

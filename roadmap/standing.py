@@ -34,6 +34,7 @@ and plain objects alike and are exact under test.
 """
 
 import functools
+import operator
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
@@ -44,6 +45,7 @@ from roadmap.models import OPEN_STATUSES, SETTLED_STATUSES, Side, StepStatus
 from roadmap.schedule import add_working_days, next_working_day, working_days_between
 
 BOTH = "both"
+_POSITION = operator.attrgetter("position")  # roadmap order: a sweep sorts hundreds of thousands of steps by it
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,7 @@ def settled_codes(steps: Iterable) -> set[str]:
     So does a step done before one of its prerequisites was reopened: what depends on it waits
     for the reopened step again.
     """
-    steps = sorted(steps, key=lambda s: s.position)
+    steps = sorted(steps, key=_POSITION)
     settled: set[str] = set()
     known = {s.code for s in steps}
     for s in steps:
@@ -161,7 +163,7 @@ def settled_codes(steps: Iterable) -> set[str]:
 
 def actionable_steps(steps: Iterable) -> list:
     """Open steps whose prerequisites are all settled (see ``settled_codes``), in order."""
-    steps = sorted(steps, key=lambda s: s.position)
+    steps = sorted(steps, key=_POSITION)
     known = {s.code for s in steps}
     settled = settled_codes(steps)
     return [s for s in steps if is_open(s) and all(c in settled or c not in known for c in s.depends_on)]
@@ -185,7 +187,7 @@ def waiting_on(step, steps: Iterable) -> list:
                 waiting.append(dep)
 
     visit(step.depends_on)
-    return sorted(waiting, key=lambda s: s.position)
+    return sorted(waiting, key=_POSITION)
 
 
 @dataclass
@@ -215,7 +217,7 @@ def owed_steps(steps: Iterable, actionable: list | None = None) -> list:
 
     ``actionable``: ``actionable_steps(steps)`` when the caller has it already (a sweep works it out once).
     """
-    steps = sorted(steps, key=lambda s: s.position)
+    steps = sorted(steps, key=_POSITION)
     actionable = {id(s) for s in (actionable_steps(steps) if actionable is None else actionable)}
     return [s for s in steps if id(s) in actionable or awaiting_check(s)]
 
@@ -257,9 +259,10 @@ class DelaySplit:
         return getattr(self, side) + self.both
 
 
-@dataclass
+@dataclass(slots=True)
 class StepStanding:
-    """One step's deadline, forecast and lateness, as the rules give them today."""
+    """One step's deadline, forecast and lateness, as the rules give them today (slotted: a sweep makes one
+    per step of the portfolio)."""
 
     step: object
     planned: date  # the plan's date, moved later by the working days the integration was paused
@@ -318,7 +321,7 @@ def steps_standing(
 
     ``actionable``: the codes of ``actionable_steps(steps)``, when the caller has worked them out already.
     """
-    steps = sorted(steps, key=lambda s: s.position)
+    steps = sorted(steps, key=_POSITION)
     if not steps:
         return StepsStanding({}, None, None, DelaySplit())
     rules = _Rules(steps, kickoff, started_on or kickoff, clock, frozenset(paused), actionable)
@@ -373,7 +376,8 @@ class _Rules:
         self.planned = {s.code: _after_pauses(s.planned_due_date, kickoff, paused, holidays[s.side]) for s in steps}
         # The last reopen of the step or of one before it: none at all for most integrations.
         self.reopened: dict[str, datetime | None] = dict.fromkeys(self.steps)
-        if any(getattr(s, "reopens", ()) for s in steps):
+        self.ever_reopened = any(getattr(s, "reopens", ()) for s in steps)
+        if self.ever_reopened:
             for s in steps:
                 moments = [r.at for r in getattr(s, "reopens", ())]
                 moments += [self.reopened[c] for c in s.depends_on if self.reopened.get(c)]
@@ -389,20 +393,24 @@ class _Rules:
 
     def at(self, code: str, moment: datetime | None = None) -> StepStanding:
         """The step as it stands now (``moment`` None), or as it stood at ``moment``."""
-        last = self.reopened[code]
-        if moment is not None and (last is None or moment > last):
-            moment = None  # nothing was reopened since: as it stands now
-        if (code, moment) not in self.known:
+        if moment is not None:
+            last = self.reopened[code]
+            if last is None or moment > last:
+                moment = None  # nothing was reopened since: as it stands now
+        key = (code, moment)
+        known = self.known.get(key)
+        if known is None:
             step = self.steps[code]
             status, completed_at, reopens = step.status, step.completed_at, tuple(getattr(step, "reopens", ()))
-            # A reopen at the very moment came after it: what was done then saw the step settled.
-            later = [i for i, r in enumerate(reopens) if moment is not None and r.at >= moment]
-            if later:  # then it stood settled, as the first reopen since found it
-                first = reopens[later[0]]
-                status = StepStatus.DONE if first.undid else StepStatus.NOT_APPLICABLE
-                completed_at, reopens = first.undid, reopens[: later[0]]
-            self.known[(code, moment)] = self._episode(step, status, completed_at, reopens, moment)
-        return self.known[(code, moment)]
+            if moment is not None:
+                # A reopen at the very moment came after it: what was done then saw the step settled.
+                later = [i for i, r in enumerate(reopens) if r.at >= moment]
+                if later:  # then it stood settled, as the first reopen since found it
+                    first = reopens[later[0]]
+                    status = StepStatus.DONE if first.undid else StepStatus.NOT_APPLICABLE
+                    completed_at, reopens = first.undid, reopens[: later[0]]
+            known = self.known[key] = self._episode(step, status, completed_at, reopens, moment)
+        return known
 
     def _handovers(
         self, planned: date, deps: list, paused: frozenset, side: str, agreed: bool = False
@@ -498,7 +506,8 @@ class _Rules:
             won = _working_days(standing.forecast, expected, paused)
             standing.charges = _win_back(inherited, won, step.side, kept=len(kept))
         standing.hands_over = standing.forecast
-        if status == StepStatus.DONE and seen_at != moment:
+        # Without a reopen every step stands at any moment as it stands now: nothing waits again.
+        if status == StepStatus.DONE and seen_at != moment and self.ever_reopened:
             self._wait_again(standing, seen, [self.at(code, moment) for code in step.depends_on if code in self.steps])
         return standing
 
@@ -559,6 +568,8 @@ def _merge(charge_lists: list[list[str]]) -> list[str]:
     """Day by day, who lost it: one side, or both when each side lost that day on some path.
 
     May return one of ``charge_lists`` itself: its callers cut or stretch it into a new list (``_resize``)."""
+    if len(charge_lists) < 2:  # no path or one: most steps of a sweep
+        return charge_lists[0] if charge_lists and charge_lists[0] else []
     lists = [charges for charges in charge_lists if charges]
     if not lists:
         return []

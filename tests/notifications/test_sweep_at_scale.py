@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from integrations import plan
 from integrations.models import Integration, IntegrationStep, tradingview_zone
@@ -102,3 +103,28 @@ def test_beats_run_planning_tradingviews_day_and_a_partner_zones_day_reads_the_s
     overdue = OutboxMessage.objects.filter(kind=K.OVERDUE)
     assert sorted(overdue.values_list("channel", flat=True)) == ["CBERLIN0", "CBERLIN1"]
     assert OutboxMessage.objects.filter(kind=K.DIGEST).count() == 1
+
+
+def test_a_mondays_sweep_looks_its_page_links_up_the_same_times_for_3_or_12_integrations(
+    on_slack, settings, monkeypatch
+):
+    """The links of a sweep's messages and digests lead to two pages: the path around the key is looked up
+    (a thread-local read of the URL configuration) once per side and digest, not once per message."""
+    from notifications import messages
+
+    settings.SITE_URL = "https://roadmap.example.com"
+    looked_up = []
+    around_key = messages._around_key
+    monkeypatch.setattr(messages, "_around_key", lambda name: looked_up.append(name) or around_key(name))
+    counts = {}
+    for size in (3, 12):
+        portfolio(size, on_slack)
+        looked_up.clear()
+        with on(MONDAY, 6):
+            plan_reminders(MONDAY)
+        counts[size] = len(looked_up)
+        assert OutboxMessage.objects.filter(kind=K.OVERDUE).count() == size
+        overdue = OutboxMessage.objects.filter(kind=K.OVERDUE).first()
+        button = overdue.blocks[-1]["elements"][-1]
+        assert button["url"] == "https://roadmap.example.com" + reverse("stage-page", args=[overdue.integration_id])
+    assert counts[3] == counts[12]
