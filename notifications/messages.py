@@ -137,6 +137,19 @@ def _headline(headline, detail) -> Mrkdwn:
     return mrkdwn("*{}*\n{}", headline, detail) if detail else mrkdwn("*{}*", headline)
 
 
+def _said(headline, detail) -> Mrkdwn:
+    """The headline and detail on one line, for the text a notification shows: the blocks set the
+    headline apart in bold on its own line; here a full stop does ("Due today. What is left is yours")."""
+    if not detail:
+        return escape(headline)
+    ends = str(headline).rstrip()[-1:] in (".", "!", "?", ":", ";", "…")
+    first = str(detail).lstrip()[:1]
+    if ends or first in ("—", "(", ","):  # "— your next step: ..." goes on with the sentence
+        return mrkdwn("{} {}", headline, detail)
+    # Detail that does not begin a sentence (who did it: "alice via web at ...") is set apart by a dash.
+    return mrkdwn("{} — {}" if first.islower() else "{}. {}", headline, detail)
+
+
 def step_blocks(
     step, headline, detail="", due=None, buttons: bool = True, *, readers: str, moved: str = "", url_of=None
 ) -> tuple[Mrkdwn, list[dict]]:
@@ -148,7 +161,7 @@ def step_blocks(
     due_text = f" · due {day_text(due, weekday=True)}" if due else ""
     if due and moved:
         due_text += f" ({moved})"
-    said = mrkdwn("{} {}", headline, detail) if detail else escape(headline)
+    said = _said(headline, detail)
     text = mrkdwn("{} ({}: {}{})", said, step.integration, step, due_text)
     blocks = [
         _section(_headline(headline, detail)),
@@ -182,7 +195,7 @@ def step_blocks(
 
 def integration_blocks(integration, headline, detail="", *, readers: str) -> tuple[Mrkdwn, list[dict]]:
     """A message about the whole integration to ``readers``, with "Open"."""
-    said = mrkdwn("{} {}", headline, detail) if detail else escape(headline)
+    said = _said(headline, detail)
     text = mrkdwn("{} ({})", said, integration)
     blocks = [_section(_headline(headline, detail))]
     button = _open_button("integration:open", page_url(integration, readers))

@@ -46,7 +46,7 @@ def test_kick_off_welcomes_the_partners_channel_once(kicked_off):
     assert welcome.reason_key == f"welcome:{kicked_off.pk}"
     text = welcome.text
     assert text.startswith(
-        "Welcome to your TradingView integration Acme Crypto Exchange is kicked off on Mon 2 Mar 2026"
+        "Welcome to your TradingView integration. Acme Crypto Exchange is kicked off on Mon 2 Mar 2026"
     )
     # What the roadmap is, the first steps with their due dates, the PM, the stage page.
     assert "7 steps over about 12 weeks" in text
@@ -73,7 +73,7 @@ def test_agreeing_the_launch_posts_once_to_the_partners_channel_who_agreed_it(ki
     record = IntegrationEvent.objects.get(integration=kicked_off, kind=IntegrationEvent.Kind.LAUNCH_AGREED)
     assert row.reason_key == f"launch_agreed:{kicked_off.pk}:{record.pk}"
     assert row.channel == PARTNER_CHANNEL
-    assert row.text.startswith("Launch date agreed: Mon 1 Jun 2026 Agreed by")
+    assert row.text.startswith("Launch date agreed: Mon 1 Jun 2026. Agreed by")
     assert "Agreed by Mei &lt;!channel&gt; &lt;https://evil.example|SSO&gt;, recorded by Alice" in row.text
     assert "<!channel>" not in row.text and "<https://evil" not in str(row.blocks)
 
