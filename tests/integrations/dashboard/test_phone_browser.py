@@ -77,6 +77,24 @@ def test_every_pm_page_fits_a_phone(page, pm, worked_integration):
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
+# How many lines the text of the page's title takes (one rectangle per line box).
+TITLE_LINES = """() => {
+  const range = document.createRange();
+  range.selectNodeContents(document.querySelector('.page-head h1'));
+  return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+}"""
+
+
+@pytest.mark.parametrize("url", ["/", "/timeline/"])
+def test_a_list_pages_title_keeps_its_word_whole_on_a_phone(page, pm, url):
+    """Beside its buttons, "Portfolio" was broken into "Portfo" and "lio": the buttons go below it instead."""
+    login(page, pm)
+    page.set_viewport_size(PHONE)
+    page.goto(url)
+    assert page.evaluate(TITLE_LINES) == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
 def test_every_partner_page_fits_a_phone(page, partner_user, worked_integration):
     page.set_viewport_size(PHONE)
     page.goto("/accounts/login/")
