@@ -721,14 +721,23 @@ def collecting_only_its_own():
     (``SWEEP_YOUNG_OBJECTS``): most of it lives for one batch, and every pass that found it still alive moved
     it on towards a full pass.
     """
+    global _sweeps_running
+    if _sweeps_running:  # a sweep within a sweep: the outer one's setting holds until it ends
+        yield
+        return
     threshold = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(max(threshold[0], SWEEP_YOUNG_OBJECTS), *threshold[1:])
+    _sweeps_running += 1
     try:
         yield
     finally:
+        _sweeps_running -= 1
         gc.set_threshold(*threshold)
         gc.unfreeze()
+
+
+_sweeps_running = 0  # collecting_only_its_own's depth: only the outermost sweep sets and restores
 
 
 class _Converted(dict):
