@@ -94,10 +94,12 @@ def test_while_a_sweep_runs_the_collector_leaves_the_older_objects_alone_and_tak
 def test_a_sweep_within_a_sweep_leaves_the_outer_ones_setting_until_the_outer_one_ends():
     threshold = gc.get_threshold()
     with collecting_only_its_own():
-        frozen = gc.get_freeze_count()
+        assert gc.get_freeze_count() > 0
         with collecting_only_its_own():
             pass
-        assert gc.get_freeze_count() == frozen  # the inner sweep did not hand the older objects back
+        # The inner sweep did not hand the older objects back. (Not an exact count: a frozen object still
+        # leaves the permanent generation when nothing refers to it any more.)
+        assert gc.get_freeze_count() > 0
         assert gc.get_threshold()[0] >= SWEEP_YOUNG_OBJECTS
     assert gc.get_freeze_count() == 0
     assert gc.get_threshold() == threshold
