@@ -105,6 +105,15 @@ def test_the_counts_can_be_answered_from_the_index_alone_on_postgresql(pm):
         portfolio_counts(pm, at(FRIDAY))
     [sql] = [q["sql"] for q in captured.captured_queries]
     with connection.cursor() as cursor:
+        # On a table this small the choice among the indexes that begin with the state follows whatever statistics
+        # earlier tests left (CI once saw the health index, and the rows read for the dates): this test's
+        # transaction keeps only the counts' own index, and the question is whether that index alone answers them.
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'integrations_integration'"
+            " AND indexname <> 'integration_counts' AND position('(state' in indexdef) > 0"
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f'DROP INDEX "{name}"')
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_bitmapscan = off")
         cursor.execute("EXPLAIN " + sql)
