@@ -64,6 +64,7 @@ STEP_COLUMNS = (
     "integration__launched_on",
     "integration__cancelled_on",
 )
+NOT_SENT = "Not sent: "
 ENDED = {
     Integration.State.PAUSED: ("paused", "integration__paused_on"),
     Integration.State.LAUNCHED: ("launched", "integration__launched_on"),
@@ -168,7 +169,8 @@ def set_aside(rows: list[tuple[int, str]]) -> set[int]:
         if kept:
             _rewrite(digest, kept)
         else:
-            why[digest] = f"Every step it listed is no longer true; the first: {why[gone[0]['id']]}"
+            first = why[gone[0]["id"]].removeprefix(NOT_SENT)
+            why[digest] = f"{NOT_SENT}none of the {len(gone)} steps it listed is still late or due; the first: {first}"
     if why:
         _keep_as_not_true(why)
     return {pk for pk in why if pk in dict(rows)}
@@ -192,7 +194,7 @@ def _rewrite(digest: int, kept: list[dict]):
 
 
 def _before_it_went(what: str) -> str:
-    return f"Not sent: {what}, before this could go out."
+    return f"{NOT_SENT}{what}, before this could go out."
 
 
 def _at(moment: datetime | None) -> str:

@@ -267,7 +267,8 @@ def test_a_digest_whose_every_line_went_stale_is_not_posted(internal, pm, fake_s
     assert not [p for p in fake_slack.posts(INTERNAL_CHANNEL) if "Escalation" in p["text"]]
     digest.refresh_from_db()
     assert digest.state == S.NOT_TRUE
-    assert digest.last_error.startswith("Every step it listed is no longer true; the first: Not sent: ")
+    assert digest.last_error.startswith("Not sent: none of the 3 steps it listed is still late or due; the first: 1 · ")
+    assert digest.last_error.endswith("was done on 13 Apr 2026, 07:00 (UTC), before this could go out.")
     assert OutboxMessage.objects.filter(kind=K.ESCALATION, state=S.NOT_TRUE).count() == 3
 
 
