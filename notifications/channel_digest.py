@@ -140,6 +140,15 @@ def _digest(
     )
 
 
+def of_lines(rows: list[dict]) -> tuple[str, list[dict]]:
+    """(text, blocks) of a digest listing only ``rows`` (``LISTED_COLUMNS``, one channel and kind): a digest
+    posted without the lines that are no longer true (``still_true``). Its headline counts the lines it
+    lists (a part of a long digest so rewritten no longer says which part it is)."""
+    kind = rows[0]["kind"]
+    message = _digest("", rows[0]["channel"], kind, rows, 0, 1, rows[0]["not_before"], _Lines(rows))
+    return message.text, list(message.blocks)
+
+
 class _StepNames(NamedTuple):
     """What ``step_label`` reads of a step."""
 

@@ -29,6 +29,9 @@ Rules:
   queues itself for then; beat's tick is the safety net when that message is lost.
 - A step's messages go in its thread: the first one sent starts it (its ``ts`` stored on the thread);
   a later one waits until the thread has started, unless nothing earlier in the thread is still to go.
+- Just before a run posts, news of a step's state that is no longer true (the step done, due on
+  another day, handed back; the integration paused or ended) is kept "not sent: no longer true",
+  saying why, and a channel digest loses those lines (``notifications.still_true``).
 - Without ``SLACK_BOT_TOKEN`` Slack rows stay pending with "Slack not configured"; e-mail rows still go.
 - Celery's soft time limit is not a delivery failure: it ends the run at once. The row being sent
   is due again, marked ``UNKNOWN`` (Slack may have it), never left "sending" until the reclaim; the
@@ -54,6 +57,7 @@ from django.utils import timezone
 
 from integrations.retry import backoff
 from integrations.text import moment_text
+from notifications import still_true
 from notifications.messages import readers_of, thread_status_blocks
 from notifications.models import OutboxMessage, SlackThread
 from notifications.outbox import Message, write
@@ -289,10 +293,14 @@ def deliver_due(now: datetime | None = None, limit: int = BATCH) -> dict:
         .order_by("not_before", "id")
         .values_list("id", "channel", "kind", "thread_id", "last_post")[:limit]
     )
-    last_posts = {channel: posted for _, channel, _, _, posted in rows if channel and posted}
+    # News of a step's state that is no longer true is kept, not posted (``still_true``): one check per run.
+    not_true = still_true.set_aside([(row_id, kind) for row_id, _, kind, _, _ in rows])
+    counts["not_true"] = len(not_true)
+    rows_to_send = [row for row in rows if row[0] not in not_true]
+    last_posts = {channel: posted for _, channel, _, _, posted in rows_to_send if channel and posted}
     paced = {}  # row id -> its channel's next free second
     posts, others = [], []  # one post per channel (channels apart: in parallel); then updates and e-mails
-    for row_id, channel, kind, thread_id, _ in rows:
+    for row_id, channel, kind, thread_id, _ in rows_to_send:
         moment = fixed or timezone.now()
         if channel and kind != Kind.THREAD_STATUS:
             previous = last_posts.get(channel)
@@ -392,7 +400,7 @@ def next_run_in(counts: dict, now: datetime | None = None) -> timedelta | None:
     waiting = OutboxMessage.objects.filter(state__in=[State.PENDING, State.WAITING])
     if not settings.SLACK_ENABLED:
         waiting = waiting.filter(channel="")  # Slack rows wait for a token, not for a run
-    moved = any(counts.get(outcome) for outcome in ("sent", "failed", "waiting", "paced"))
+    moved = any(counts.get(outcome) for outcome in ("sent", "failed", "waiting", "paced", "not_true"))
     if moved and waiting.filter(not_before__lte=now).exists():
         return CHANNEL_PACE
     nearest = (

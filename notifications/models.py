@@ -58,6 +58,7 @@ class OutboxMessage(models.Model):
         WAITING = "waiting", "Waiting to retry"
         FAILED = "failed", "Failed"
         DIGESTED = "digested", "Listed in a digest message"
+        NOT_TRUE = "not_true", "Not sent: no longer true"
 
     reason_key = models.CharField(max_length=200, unique=True, help_text="Why it exists; once per reason.")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -80,6 +81,12 @@ class OutboxMessage(models.Model):
     )
     channel = models.CharField(max_length=40, blank=True, help_text="Slack channel id; empty for an e-mail.")
     emails = models.JSONField(default=list, blank=True, help_text="Recipients of an e-mail.")
+    step_due_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The step's deadline the message names: news of the step's state is not posted once the step "
+        "is due on another day.",
+    )
     thread = models.ForeignKey(SlackThread, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages")
     text = models.TextField(help_text="The plain-text fallback (and the e-mail body).")
     blocks = models.JSONField(default=list, blank=True)
@@ -87,7 +94,7 @@ class OutboxMessage(models.Model):
     not_before = models.DateTimeField(default=timezone.now, db_index=True, help_text="Not sent before this.")
     state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING, db_index=True)
     attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
+    last_error = models.TextField(blank=True, help_text="Why it waits or failed; why it was not sent.")
     claimed_at = models.DateTimeField(null=True, blank=True)
     claimed_by = models.CharField(
         max_length=200,

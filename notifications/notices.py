@@ -229,6 +229,7 @@ def _handed_over(event) -> list[Message]:
                 step=step,
                 channel=channel,
                 not_before=working_moment(integration.partner.zone),
+                due=due,
             )
         )
     if notices or not any(step.position > done.position for step in steps):  # ``is_launch``, from the steps read

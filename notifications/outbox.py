@@ -47,7 +47,9 @@ class Message:
     e-mail to ``emails``. ``not_before`` None: due when written. ``state``: pending unless given
     (``digested``: a step to be listed in its channel's digest, ``notifications.channel_digest``).
     ``sent_by``: the person who asked for it by hand (a PM's "Remind now"), None for what the
-    product writes on its own.
+    product writes on its own. ``due``: the step's deadline the message names, when its news is the
+    step's state (a reminder, "now yours"): it is not posted once the step is due on another day
+    (``notifications.still_true``).
     """
 
     reason_key: str
@@ -63,6 +65,7 @@ class Message:
     in_thread: bool = True
     state: str = ""
     sent_by: Any = None
+    due: date | None = None
 
     @property
     def reason(self) -> str:
@@ -109,6 +112,7 @@ def write(messages: Iterable[Message]) -> int:
                 "kind": message.kind,
                 "integration_id": _pk(message.integration),
                 "step_id": _pk(message.step),  # a model or a sweep's row
+                "step_due_on": message.due,
                 "recipient_id": _pk(message.recipient),
                 "sent_by_id": _pk(message.sent_by),
                 "channel": message.channel,

@@ -514,6 +514,7 @@ def _partner_step(
                 step=step,
                 channel=settings.SLACK_INTERNAL_CHANNEL,
                 not_before=mornings.tradingview(),
+                due=deadline,
             )
         )
     return pending
@@ -555,6 +556,7 @@ def partner_reminder_message(
         channel=integration.slack_channel_id,
         not_before=not_before or working_moment(integration.partner.zone, day, calendar=integration.partner.calendar),
         sent_by=sent_by,
+        due=deadline,
     )
 
 
@@ -634,6 +636,7 @@ def _tradingview_step(
                 step=step,
                 channel=channel,
                 not_before=mornings.tradingview(),
+                due=deadline,
             )
         )
     lead = settings.TRADINGVIEW_LEAD_SLACK_ID
@@ -662,6 +665,7 @@ def _tradingview_step(
                 step=step,
                 channel=channel,
                 not_before=mornings.tradingview(),
+                due=deadline,
             )
         )
     return pending

@@ -1,4 +1,4 @@
-"""Pieces several admin pages share: the change context of a web edit, step links, read-only
+"""Pieces several admin pages share: the change context of a web edit, step links, tabular and read-only
 inlines, and dates as the admin's columns show them."""
 
 from django.contrib import admin
@@ -17,11 +17,18 @@ def step_link(step):
     return format_html('<a href="{}">{}</a>', step_url(step.pk), step)
 
 
+class TabularInline(admin.TabularInline):
+    """A tabular inline whose rows read as cards on a phone, each value under its column's name
+    (``admin/edit_inline/tabular_stacks.html``, ``static/css/admin.css``): nothing scrolls sideways."""
+
+    template = "admin/edit_inline/tabular_stacks.html"
+
+
 class ReadOnlyInline(admin.TabularInline):
     """Rows written only by the service functions: shown, never edited here.
 
     Its template shows the fields only, without the object's name above each row (the fields
-    already say which row it is, and the name could cost a query a row).
+    already say which row it is, and the name could cost a query a row); on a phone, as cards.
     """
 
     extra = 0

@@ -17,7 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from integrations import agreed_launch, plan
-from integrations.admin.common import ReadOnlyInline, date_html, days_overdue_html, step_link
+from integrations.admin.common import ReadOnlyInline, TabularInline, date_html, days_overdue_html, step_link
 from integrations.admin.jira import jira_section
 from integrations.admin.operations import Operation, OperationsAdmin
 from integrations.context import ChangeContext
@@ -77,7 +77,7 @@ class BlockedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class TeamMemberInline(admin.TabularInline):
+class TeamMemberInline(TabularInline):
     model = TeamMember
     extra = 0
     fields = ("name", "role", "email", "slack_user_id")

@@ -7,19 +7,19 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from integrations import plan
-from integrations.admin.common import ReadOnlyInline
+from integrations.admin.common import ReadOnlyInline, TabularInline
 from integrations.context import ChangeContext
 from integrations.models import Integration, Partner, PartnerContact, PartnerUser
 from integrations.text import moment_text
 
 
-class PartnerContactInline(admin.TabularInline):
+class PartnerContactInline(TabularInline):
     model = PartnerContact
     extra = 0
     fields = ("name", "title", "email", "is_primary")
 
 
-class PartnerUserInline(admin.TabularInline):
+class PartnerUserInline(TabularInline):
     """The logins of the partner's team; PMs invite people from the integration page."""
 
     model = PartnerUser

@@ -52,7 +52,7 @@ def messages_of(response):
 def summary_rows(response) -> list[list[str]]:
     """The readable steps table, each row's cells as text."""
     html = response.content.decode()
-    table = html[html.index('<table class="template-steps">') :]
+    table = html[html.index('<table class="template-steps stacks">') :]
     table = table[table.index("<tbody>") : table.index("</table>")]
     return [
         [re.sub(r"\s+", " ", strip_tags(cell.replace("<br>", " ").replace("<li>", " [").replace("</li>", "]"))).strip() for cell in cells]
