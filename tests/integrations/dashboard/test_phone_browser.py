@@ -173,3 +173,14 @@ def test_the_integration_page_never_scrolls_sideways_on_a_desktop(page, pm, work
     page.goto(f"/integrations/{worked_integration.pk}/")
     page.screenshot(path=f"/tmp/chase-integration-long-names-{invited}-1440.png", full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= 1440
+
+
+def test_a_long_account_name_in_the_top_bar_fits_a_phone(page, worked_integration):
+    """The top bar names who is signed in; a name without a space (here the login, an e-mail address,
+    for a person with no name given) kept the stage page 1,200 px wide on a phone."""
+    person = UserFactory(username="aroha.ngatawhakamarama.integrationteam@omegaexchange.example.com")
+    PartnerUser.objects.create(user=person, partner=worked_integration.partner)
+    login(page, person)
+    pages = {"stage-long-login": f"/partner/integrations/{worked_integration.pk}/"}
+    widths = {name: page_width_on_a_phone(page, url, name) for name, url in pages.items()}
+    assert widths == dict.fromkeys(pages, 390)
