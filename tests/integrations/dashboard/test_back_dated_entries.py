@@ -165,6 +165,21 @@ def test_a_pause_entered_on_friday_is_dated_monday_through_htmx(staff_client, pm
     assert started_integration.events.get(kind=IntegrationEvent.Kind.RESUMED).at == at("2026-03-16", 10)
 
 
+@pytest.mark.parametrize(
+    ("what", "said"),
+    [("pause", "Paused: the clock is stopped for both sides."), ("resume", "Resumed: open deadlines moved")],
+)
+def test_a_pause_or_resume_through_htmx_says_so_once(staff_client, started_integration, what, said):
+    """The plan section's answer said it twice: in the section and again inside its agreed launch date's form."""
+    if what == "resume":
+        with on("2026-03-09", 10):
+            plan_post(staff_client, started_integration, "pause", note="Partner re-org.")
+    with on("2026-03-13", 15):
+        response = plan_post(staff_client, started_integration, what, htmx=True, note="As agreed.")
+    assert response.status_code == 200
+    assert response.content.decode().count(said) == 1
+
+
 @pytest.mark.parametrize("htmx", [False, True])
 def test_a_back_dated_pause_without_a_reason_is_refused_at_the_note(staff_client, started_integration, htmx):
     with on("2026-03-13", 15):
