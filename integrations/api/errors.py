@@ -5,7 +5,9 @@ Maps the domain's refusals (``roadmap.refusals.Refusal``: their own status and c
 exceptions. The codes are stable: scripts branch on them; messages are for people.
 """
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -89,6 +91,11 @@ def _response(exc):
         return _invalid(validation_fields(exc))
     if isinstance(exc, Http404):
         return Response(body("not_found", "Not found."), status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, RequestDataTooBig):
+        # Django's own answer would be its HTML 400 page; a script reads the API's JSON.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        message = f"The body is larger than {limit} bytes, the most a request may carry."
+        return Response(body("too_large", message), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     if not isinstance(exc, exceptions.APIException):

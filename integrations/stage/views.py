@@ -114,7 +114,9 @@ def step_action(request, pk, action):
         return _render_stage(request, page.load(request.user, step.integration_id), 400)
     data = form.cleaned_data
     try:
-        apply_action(step, action, ChangeContext.web(request.user, data["note"], at=data["at"]))
+        # The partner gave its date in its own zone: a refusal names the times in that zone too.
+        with timezone.override(step.integration.partner.zone):
+            apply_action(step, action, ChangeContext.web(request.user, data["note"], at=data["at"]))
     except Refusal as refusal:
         messages.error(request, refusal.message)
         return _render_stage(request, page.load(request.user, step.integration_id), refusal.http_status)

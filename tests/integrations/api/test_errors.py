@@ -177,6 +177,24 @@ def test_a_body_that_is_not_an_object_is_400(staff_api, world, body):
     assert written(world) == before
 
 
+def test_a_body_larger_than_a_request_may_carry_is_a_json_413(staff_api, world, settings):
+    """Past DATA_UPLOAD_MAX_MEMORY_SIZE Django refused the body with its bare HTML "Bad Request (400)"
+    page, not the API's JSON, and logged it as an error."""
+    before = written(world)
+    note = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+    response = staff_api.client.post(
+        f"/api/v1/steps/{step(world, 'slack-jira-onboarding').pk}/start/",
+        json.dumps({"note": note}),
+        content_type="application/json",
+    )
+    body = error_of(response, 413, "too_large")
+    assert (
+        body["message"]
+        == f"The body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes, the most a request may carry."
+    )
+    assert written(world) == before
+
+
 def test_form_bodies_are_415(staff_api, world):
     before = written(world)
     response = staff_api.client.post(

@@ -128,6 +128,31 @@ def test_a_partner_back_dates_its_own_step_in_its_time_zone(client, partner_user
     assert "comes before its last recorded change" in response.content.decode()
 
 
+def test_a_partner_is_told_a_refused_date_in_its_time_zone(client, partner_user, pm, started_integration):
+    """The stage page takes dates in the partner's zone (Berlin) but refused them in TradingView's
+    (UTC here): "a change dated 4 Mar 2026, 08:00" for the 09:00 the partner typed."""
+    with on("2026-03-04"):
+        for code in (ONBOARDING, "autotests-configuration"):
+            apply_action(step(started_integration, code), "complete", ctx(pm))
+    client.force_login(partner_user)
+    endpoints = step(started_integration, ENDPOINTS)
+    with on("2026-03-09", 10):
+        client.post(reverse("stage-step-action", args=[endpoints.pk, "start"]), {"at": "2026-03-05T09:00", "note": "x"})
+        stale = client.post(
+            reverse("stage-step-action", args=[endpoints.pk, "block"]), {"at": "2026-03-04T09:00", "note": "Keys"}
+        )
+        future = client.post(
+            reverse("stage-step-action", args=[endpoints.pk, "block"]), {"at": "2026-03-09T12:30", "note": "Keys"}
+        )
+    assert stale.status_code == 409
+    assert (
+        "a change dated 4 Mar 2026, 09:00 comes before its last recorded change (in progress on 5 Mar 2026, 09:00)"
+        in stale.content.decode()
+    )
+    assert future.status_code == 400
+    assert "The change is dated 9 Mar 2026, 12:30, in the future" in future.content.decode()
+
+
 # --- pause and resume -------------------------------------------------------------------------
 
 
@@ -163,6 +188,21 @@ def test_a_pause_entered_on_friday_is_dated_monday_through_htmx(staff_client, pm
     started_integration.refresh_from_db()
     assert started_integration.state == "active"
     assert started_integration.events.get(kind=IntegrationEvent.Kind.RESUMED).at == at("2026-03-16", 10)
+
+
+@pytest.mark.parametrize(
+    ("what", "said"),
+    [("pause", "Paused: the clock is stopped for both sides."), ("resume", "Resumed: open deadlines moved")],
+)
+def test_a_pause_or_resume_through_htmx_says_so_once(staff_client, started_integration, what, said):
+    """The plan section's answer said it twice: in the section and again inside its agreed launch date's form."""
+    if what == "resume":
+        with on("2026-03-09", 10):
+            plan_post(staff_client, started_integration, "pause", note="Partner re-org.")
+    with on("2026-03-13", 15):
+        response = plan_post(staff_client, started_integration, what, htmx=True, note="As agreed.")
+    assert response.status_code == 200
+    assert response.content.decode().count(said) == 1
 
 
 @pytest.mark.parametrize("htmx", [False, True])

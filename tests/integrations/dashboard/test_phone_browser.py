@@ -13,7 +13,7 @@ from integrations import plan
 from integrations.models import PartnerUser
 from integrations.steps import complete_step
 from tests.browser import needs_browser
-from tests.factories import IntegrationFactory, PartnerFactory, latest_default_template
+from tests.factories import IntegrationFactory, PartnerFactory, UserFactory, latest_default_template
 from tests.integrations.dashboard.test_browser import login
 from tests.integrations.helpers import at, ctx, step
 
@@ -155,3 +155,32 @@ def test_a_deadline_moved_for_a_holiday_fits_a_phone(page, pm, partner_dev, move
     page.context.clear_cookies()
     login(page, partner_dev)
     assert page_width_on_a_phone(page, f"/partner/integrations/{moved_for_a_holiday.pk}/", "holiday-stage") == 390
+
+
+@pytest.mark.parametrize("invited", [False, True], ids=["nobody-invited", "one-invited"])
+def test_the_integration_page_never_scrolls_sideways_on_a_desktop(page, pm, worked_integration, invited):
+    """A long partner name (and a long name of one of its people) kept the sign-in card's table on one
+    line: the table scrolls inside its card, but the hidden "Actions" heading, placed against the page,
+    widened the whole page to 1,900 px at 1440."""
+    partner = worked_integration.partner
+    partner.name = 'Omega <script> *bold* <!channel> =HYPERLINK("https://x.example") שלום עולם ' * 2
+    partner.save(update_fields=["name"])
+    if invited:
+        person = UserFactory(username="aroha@omega.example.com", first_name="Aroha " + "Whakamārama " * 10)
+        PartnerUser.objects.create(user=person, partner=partner)
+    login(page, pm)
+    page.set_viewport_size(DESKTOP)
+    page.goto(f"/integrations/{worked_integration.pk}/")
+    page.screenshot(path=f"/tmp/chase-integration-long-names-{invited}-1440.png", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1440
+
+
+def test_a_long_account_name_in_the_top_bar_fits_a_phone(page, worked_integration):
+    """The top bar names who is signed in; a name without a space (here the login, an e-mail address,
+    for a person with no name given) kept the stage page 1,200 px wide on a phone."""
+    person = UserFactory(username="aroha.ngatawhakamarama.integrationteam@omegaexchange.example.com")
+    PartnerUser.objects.create(user=person, partner=worked_integration.partner)
+    login(page, person)
+    pages = {"stage-long-login": f"/partner/integrations/{worked_integration.pk}/"}
+    widths = {name: page_width_on_a_phone(page, url, name) for name, url in pages.items()}
+    assert widths == dict.fromkeys(pages, 390)

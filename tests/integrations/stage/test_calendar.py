@@ -1,7 +1,10 @@
 """The partner's calendar feed: its open deadlines behind a revocable token."""
 
+from datetime import UTC, datetime
+
 import icalendar
 import pytest
+import time_machine
 from django.urls import reverse
 
 from integrations.stage.models import CalendarFeed
@@ -63,3 +66,24 @@ def test_the_feed_carries_no_note_of_tradingviews(client, started_integration, p
     _, raw = CalendarFeed.issue(partner=started_integration.partner)
 
     assert "INTERNAL" not in client.get(feed_url(raw)).content.decode()
+
+
+def test_the_stage_page_says_when_a_feed_was_made_and_read_in_the_partners_time(
+    client, partner_user, started_integration, settings
+):
+    """The card said "last read 6 Dec 2026, 05:20 UTC" for a feed read at 13:20 UTC: the time was
+    TradingView's (TIME_ZONE, Los Angeles) under a UTC label, on a page whose dates are the partner's."""
+    settings.TIME_ZONE = "America/Los_Angeles"
+    partner = started_integration.partner
+    partner.time_zone = "Pacific/Auckland"
+    partner.save(update_fields=["time_zone"])
+    # 13:00 UTC: Sunday 05:00 in Los Angeles, Monday 02:00 in Auckland.
+    with time_machine.travel(datetime(2026, 12, 6, 13, tzinfo=UTC), tick=False):
+        feed, raw = CalendarFeed.issue(partner=partner)
+    with time_machine.travel(datetime(2026, 12, 6, 13, 20, tzinfo=UTC), tick=False):
+        assert client.get(feed_url(raw)).status_code == 200
+    client.force_login(partner_user)
+    html = client.get(reverse("stage-page", args=[started_integration.pk])).content.decode()
+    card = html[html.index('id="calendar"') :].split("</ul>")[0]
+    assert "made 7 Dec 2026, last read 7 Dec 2026, 02:20" in card
+    assert "UTC" not in card
