@@ -392,6 +392,13 @@ class ListedPartner:
         self.time_zone, self.country, self.subdivision = time_zone, country, subdivision
 
 
+# The moments' texts by time zone, kept from page to page (a text depends on the instant and the zone
+# alone): the rows' own created_at and updated_at are each a page's only one, and the same pages are
+# read again and again. Emptied, zone by zone, when it holds more than MOMENT_TEXTS_MAX.
+_MOMENT_TEXTS: dict = {}
+MOMENT_TEXTS_MAX = 20_000
+
+
 class ListedPage:
     """What the rows of one list page share: the time zone and moment they are written in, whether the
     caller sees the health mark, and what is worked out from the stored standing, once per distinct input.
@@ -399,14 +406,18 @@ class ListedPage:
     Of the 50 rows of a page many share a deadline's end, a partner's calendar, a pair of launch dates or
     a moment: the days late (``stored_days_late``, the one count), the working days between two launch
     dates (``working_days_late``) and a moment's text are the same for each, and working them out again
-    for every row was a third of the list's CPU time.
+    for every row was a third of the list's CPU time. The moments' texts are kept for later pages too
+    (``_MOMENT_TEXTS``); the days late are counted at the page's moment and are the page's alone.
     """
 
     def __init__(self, user, now=None, zone=None):
         self.now = now or timezone.now()
         self.zone = zone or timezone.get_current_timezone()
         self.shows_health = sees_everything(user)
-        self._days_late, self._between, self._moments = {}, {}, {}
+        self._days_late, self._between = {}, {}
+        self._moments = _MOMENT_TEXTS.get(self.zone)
+        if self._moments is None or len(self._moments) > MOMENT_TEXTS_MAX:
+            self._moments = _MOMENT_TEXTS[self.zone] = {}
 
     def days_late(self, state, deadline, ball_side, time_zone, country, subdivision) -> int:
         """``stored_days_late`` of an integration with these columns, at ``now``."""

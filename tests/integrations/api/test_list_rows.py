@@ -192,3 +192,19 @@ def test_rows_sharing_a_deadline_count_their_days_late_each_in_its_own_calendar(
     # A page worked out at one moment is not the next request's: a day later, a day more late.
     later = days_late(datetime(2026, 6, 8, 12, tzinfo=ZoneInfo("UTC")))
     assert later == {name: days + 1 for name, days in june.items()}, (june, later)
+
+
+def test_a_moments_text_is_kept_for_its_time_zone_alone(pm, world, settings):
+    # The moments' texts are kept from page to page: a page written in another zone writes its own.
+    Integration.objects.filter(pk=world.pk).update(updated_at=datetime(2026, 7, 1, 9, 30, tzinfo=ZoneInfo("UTC")))
+    api = caller_for(pm, name="staff")
+
+    def updated_at() -> str:
+        return next(row for row in results(api.get("integrations/")) if row["id"] == world.pk)["updated_at"]
+
+    settings.TIME_ZONE = "UTC"
+    assert updated_at() == "2026-07-01T09:30:00Z"
+    settings.TIME_ZONE = "Europe/London"
+    assert updated_at() == "2026-07-01T10:30:00+01:00"
+    settings.TIME_ZONE = "UTC"
+    assert updated_at() == "2026-07-01T09:30:00Z"
