@@ -271,6 +271,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["integrations.api.permissions.SignedIn"],
     "DEFAULT_PARSER_CLASSES": ["integrations.api.parsers.JsonWithoutNul"],  # JSON; a NUL anywhere is a 400
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "integrations.api.negotiation.AcceptsAnything",
     "DEFAULT_PAGINATION_CLASS": "integrations.api.pagination.Pages",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": ["integrations.api.throttling.PerCallerThrottle"],

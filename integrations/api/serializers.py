@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import RegexValidator
+from django.db.models import CharField, Func
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -29,7 +30,7 @@ from integrations.models import (
     PartnerContact,
     split_usernames,
 )
-from integrations.stored_standing import HEALTH_DEFINITION, Health, stored_days_late, stored_health
+from integrations.stored_standing import HEALTH_DEFINITION, Health, health_of, stored_days_late, stored_health
 from integrations.text import NOTE_MAX, clean_text
 from integrations.visibility import sees_everything
 from roadmap import default_template
@@ -291,13 +292,40 @@ class IntegrationSerializer(StrictFields, serializers.ModelSerializer):
 # The current step's fields in the list (``StepRefSerializer``'s), and their columns.
 _STEP_COLUMNS = [(name, f"current_step__{name}") for name in StepRefSerializer.Meta.fields]
 
-# The columns the list shows, as ``values()`` names them: one query reads the page's rows with
-# these and no others (the portfolio page's extra columns are for the page).
+# The columns the list reads, as ``values_list()`` names them, in the order ``_listed`` unpacks them:
+# what ``IntegrationSerializer`` writes, and what its standing is worked out from. One query reads a
+# page's rows with these and no others (the portfolio page's extra columns are for the page).
 LISTED_COLUMNS = [
-    *(name for name in IntegrationSerializer.Meta.fields if name not in ("partner_name", "standing")),
+    "id",
+    "partner",
+    "template",
+    "name",
+    "parts",
+    "data_types",
+    "data_source",
+    "own_feed_in_production_on_text",
+    "trading_auth",
+    "data_auth",
+    "trading_staging_url",
+    "trading_production_url",
+    "data_staging_url",
+    "data_production_url",
+    "spec_version",
+    "slack_channel_id",
+    "jira_project_key",
+    "jira_epic_key",
+    "tv_pm",
+    "beta_testers",
+    "state",
+    "kickoff_on_text",
+    "paused_on_text",
+    "launched_on_text",
+    "cancelled_on_text",
+    "created_at",
+    "updated_at",
     # The stored standing (``standing_fields``, ``stored_health``).
     "ball_side",
-    "next_due_on",
+    "next_due_on_text",
     "next_deadline_at",
     "planned_launch_on",
     "forecast_launch_on",
@@ -308,7 +336,7 @@ LISTED_COLUMNS = [
     "delay_tradingview_days",
     "delay_partner_days",
     "delay_both_days",
-    "standing_as_of",
+    "standing_as_of_text",
     # The partner's name, and its zone and calendar for the days overdue.
     "partner__name",
     "partner__time_zone",
@@ -318,53 +346,114 @@ LISTED_COLUMNS = [
 ]
 
 
+# The dates the list only shows, read as the text it shows (``DayText``); those it also counts with are read as dates.
+TEXT_DAYS = [
+    "own_feed_in_production_on",
+    "kickoff_on",
+    "paused_on",
+    "launched_on",
+    "cancelled_on",
+    "next_due_on",
+    "standing_as_of",
+]
+
+
+class DayText(Func):
+    """A date column as DRF's ``DateField`` writes it ("2026-03-02"), written by the database, or null.
+
+    Read as a date and written back out, each of a page's 350 shown dates cost the list as much as
+    three of its other columns. PostgreSQL formats it; SQLite keeps a date as that text already (the
+    concatenation only keeps sqlite3 from reading it back as a date by the column's declared type).
+    """
+
+    template = "(%(expressions)s || '')"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="to_char(%(expressions)s, 'YYYY-MM-DD')", **extra)
+
+
 def listed(integrations):
-    """``integrations`` (a list page's) as the rows ``listed_integrations`` reads: ``values()`` of
+    """``integrations`` (a list page's) as the rows ``listed_integrations`` reads: ``values_list()`` of
     ``LISTED_COLUMNS``, no model instances (making them was a fifth of the list's time)."""
-    return integrations.values(*LISTED_COLUMNS)
+    texts = {f"{name}_text": DayText(name) for name in TEXT_DAYS}
+    return integrations.annotate(**texts).values_list(*LISTED_COLUMNS)
 
 
 class ListedPartner:
-    """A list row's partner: its columns, and its zone and calendar as the model's own properties give them
-    (``Partner.zone``, ``Partner.calendar``), without a model instance (making one was a third of a row's time)."""
+    """A list row's partner: its zone and calendar as the model's own properties give them
+    (``Partner.zone``, ``Partner.calendar``), without a model instance."""
 
-    __slots__ = ("pk", "name", "time_zone", "country", "subdivision")
+    __slots__ = ("time_zone", "country", "subdivision")
     zone = Partner.zone
     calendar = Partner.calendar
 
-    def __init__(self, row: dict):
-        self.pk, self.name = row["partner"], row["partner__name"]
-        self.time_zone, self.country, self.subdivision = (
-            row["partner__time_zone"],
-            row["partner__country"],
-            row["partner__subdivision"],
-        )
+    def __init__(self, time_zone: str, country: str, subdivision: str):
+        self.time_zone, self.country, self.subdivision = time_zone, country, subdivision
 
 
-class ListedIntegration:
-    """An integration of the list read from its row: the columns as attributes, for the stored
-    standing's rules (``standing_fields``), with its partner and current step."""
-
-    def __init__(self, row: dict, partner: ListedPartner, step: dict | None):
-        self.__dict__.update(row)
-        self.partner_id, self.template_id, self.tv_pm_id = row["partner"], row["template"], row["tv_pm"]
-        self.partner, self.current_step = partner, step
-
-    def days_overdue(self, now=None) -> int:
-        return stored_days_late(self, now)
+# The moments' texts by time zone, kept from page to page (a text depends on the instant and the zone
+# alone): the rows' own created_at and updated_at are each a page's only one, and the same pages are
+# read again and again. Emptied, zone by zone, when it holds more than MOMENT_TEXTS_MAX.
+_MOMENT_TEXTS: dict = {}
+MOMENT_TEXTS_MAX = 20_000
 
 
-def _day(value) -> str | None:
-    """A date as DRF's ``DateField`` writes it."""
-    return value.isoformat() if value else None
+class ListedPage:
+    """What the rows of one list page share: the time zone and moment they are written in, whether the
+    caller sees the health mark, and what is worked out from the stored standing, once per distinct input.
 
+    Of the 50 rows of a page many share a deadline's end, a partner's calendar, a pair of launch dates or
+    a moment: the days late (``stored_days_late``, the one count), the working days between two launch
+    dates (``working_days_late``) and a moment's text are the same for each, and working them out again
+    for every row was a third of the list's CPU time. The moments' texts are kept for later pages too
+    (``_MOMENT_TEXTS``); the days late are counted at the page's moment and are the page's alone.
+    """
 
-def _moment(value, zone) -> str | None:
-    """A moment as DRF's ``DateTimeField`` writes it: in the current time zone, UTC as "Z"."""
-    if not value:
-        return None
-    text = value.astimezone(zone).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+    def __init__(self, user, now=None, zone=None):
+        self.now = now or timezone.now()
+        self.zone = zone or timezone.get_current_timezone()
+        self.shows_health = sees_everything(user)
+        self._days_late, self._between = {}, {}
+        self._moments = _MOMENT_TEXTS.get(self.zone)
+        if self._moments is None or len(self._moments) > MOMENT_TEXTS_MAX:
+            self._moments = _MOMENT_TEXTS[self.zone] = {}
+
+    def days_late(self, state, deadline, ball_side, time_zone, country, subdivision) -> int:
+        """``stored_days_late`` of an integration with these columns, at ``now``."""
+        if state != "active" or deadline is None or self.now < deadline:
+            return 0  # the count's own first test, without a look-up
+        key = (deadline, ball_side, time_zone, country, subdivision)
+        found = self._days_late.get(key)
+        if found is None:
+            integration = SimpleNamespace(
+                state=state,
+                next_deadline_at=deadline,
+                ball_side=ball_side,
+                partner=ListedPartner(time_zone, country, subdivision),
+            )
+            found = self._days_late[key] = stored_days_late(integration, self.now)
+        return found
+
+    def between(self, start, end) -> int:
+        """``working_days_late(start, end)``, 0 when either is missing (``standing_fields``' slips)."""
+        if not start or not end:
+            return 0
+        key = (start, end)
+        found = self._between.get(key)
+        if found is None:
+            found = self._between[key] = working_days_late(start, end)
+        return found
+
+    def moment(self, value) -> str | None:
+        """A moment as DRF's ``DateTimeField`` writes it: in the current time zone, UTC as "Z"."""
+        if value is None:
+            return None
+        found = self._moments.get(value)
+        if found is None:
+            text = value.astimezone(self.zone).isoformat()
+            found = self._moments[value] = text[:-6] + "Z" if text.endswith("+00:00") else text
+        return found
 
 
 def listed_integrations(rows, user) -> list[dict]:
@@ -374,65 +463,125 @@ def listed_integrations(rows, user) -> list[dict]:
     more than the page's queries together. ``IntegrationSerializer`` stays the shape's definition
     (the schema, the detail); tests keep the two equal.
     """
-    zone, now = timezone.get_current_timezone(), timezone.now()
-    return [_listed(row, user, zone, now) for row in rows]
+    page = ListedPage(user)
+    return [_listed(row, page) for row in rows]
 
 
-def _listed(row: dict, user, zone, now) -> dict:
-    partner = ListedPartner(row)
-    step = None
-    if row["current_step__id"] is not None:
-        step = {name: row[column] for name, column in _STEP_COLUMNS}
-    # The step goes through ``standing_fields`` untouched: the row's own dict serves.
-    standing = standing_fields(ListedIntegration(row, partner, step), None, user, now)
+def _listed(row, page: ListedPage) -> dict:
+    """One row as ``IntegrationSerializer`` writes it; its standing as ``standing_fields`` gives the stored one."""
+    (
+        pk,
+        partner,
+        template,
+        name,
+        parts,
+        data_types,
+        data_source,
+        own_feed_in_production_on,
+        trading_auth,
+        data_auth,
+        trading_staging_url,
+        trading_production_url,
+        data_staging_url,
+        data_production_url,
+        spec_version,
+        slack_channel_id,
+        jira_project_key,
+        jira_epic_key,
+        tv_pm,
+        beta_testers,
+        state,
+        kickoff_on,
+        paused_on,
+        launched_on,
+        cancelled_on,
+        created_at,
+        updated_at,
+        ball_side,
+        next_due_on,
+        next_deadline_at,
+        planned_launch_on,
+        forecast_launch_on,
+        forecast_p85,
+        baseline_launch_on,
+        agreed_launch_on,
+        launch_agreed_by,
+        delay_tradingview_days,
+        delay_partner_days,
+        delay_both_days,
+        standing_as_of,
+        partner_name,
+        time_zone,
+        country,
+        subdivision,
+        *step,
+    ) = row
+    health = None
+    if page.shows_health:
+        health = health_of(
+            state=state,
+            next_deadline_at=next_deadline_at,
+            planned_launch=planned_launch_on,
+            forecast_launch=forecast_launch_on,
+            p85=forecast_p85,
+            now=page.now,
+        )
     return {
-        "id": row["id"],
-        "partner": row["partner"],
-        "partner_name": row["partner__name"],
-        "template": row["template"],
-        "name": row["name"],
-        "parts": row["parts"],
-        "data_types": list(row["data_types"]),
-        "data_source": row["data_source"],
-        "own_feed_in_production_on": _day(row["own_feed_in_production_on"]),
-        "trading_auth": row["trading_auth"],
-        "data_auth": row["data_auth"],
-        "trading_staging_url": row["trading_staging_url"],
-        "trading_production_url": row["trading_production_url"],
-        "data_staging_url": row["data_staging_url"],
-        "data_production_url": row["data_production_url"],
-        "spec_version": row["spec_version"],
-        "slack_channel_id": row["slack_channel_id"],
-        "jira_project_key": row["jira_project_key"],
-        "jira_epic_key": row["jira_epic_key"],
-        "tv_pm": row["tv_pm"],
-        "beta_testers": split_usernames(row["beta_testers"]) if row["beta_testers"] else [],
-        "state": row["state"],
-        "kickoff_on": _day(row["kickoff_on"]),
-        "paused_on": _day(row["paused_on"]),
-        "launched_on": _day(row["launched_on"]),
-        "cancelled_on": _day(row["cancelled_on"]),
+        "id": pk,
+        "partner": partner,
+        "partner_name": partner_name,
+        "template": template,
+        "name": name,
+        "parts": parts,
+        "data_types": data_types,  # a list of its own (the field reads each row's text into a new one)
+        "data_source": data_source,
+        "own_feed_in_production_on": own_feed_in_production_on,
+        "trading_auth": trading_auth,
+        "data_auth": data_auth,
+        "trading_staging_url": trading_staging_url,
+        "trading_production_url": trading_production_url,
+        "data_staging_url": data_staging_url,
+        "data_production_url": data_production_url,
+        "spec_version": spec_version,
+        "slack_channel_id": slack_channel_id,
+        "jira_project_key": jira_project_key,
+        "jira_epic_key": jira_epic_key,
+        "tv_pm": tv_pm,
+        "beta_testers": split_usernames(beta_testers) if beta_testers else [],
+        "state": state,
+        "kickoff_on": kickoff_on,
+        "paused_on": paused_on,
+        "launched_on": launched_on,
+        "cancelled_on": cancelled_on,
         "standing": {
-            "current_step": step,
-            "ball_side": standing["ball_side"],
-            "next_due_on": _day(standing["next_due_on"]),
-            "next_deadline_at": _moment(standing["next_deadline_at"], zone),
-            "days_overdue": standing["days_overdue"],
-            "planned_launch_on": _day(standing["planned_launch_on"]),
-            "forecast_launch_on": _day(standing["forecast_launch_on"]),
-            "baseline_launch_on": _day(standing["baseline_launch_on"]),
-            "slip_days": standing["slip_days"],
-            "slip_vs_baseline_days": standing["slip_vs_baseline_days"],
-            "agreed_launch_on": _day(standing["agreed_launch_on"]),
-            "launch_agreed_by": standing["launch_agreed_by"],
-            "slip_vs_agreed_days": standing["slip_vs_agreed_days"],
-            "delay_days": standing["delay_days"],
-            "as_of": _day(standing["as_of"]),
-            "health": standing["health"],
+            "current_step": None if step[0] is None else dict(zip(_STEP_NAMES, step, strict=True)),
+            "ball_side": ball_side,
+            "next_due_on": next_due_on,
+            "next_deadline_at": page.moment(next_deadline_at),
+            "days_overdue": page.days_late(state, next_deadline_at, ball_side, time_zone, country, subdivision),
+            "planned_launch_on": planned_launch_on.isoformat() if planned_launch_on else None,
+            "forecast_launch_on": forecast_launch_on.isoformat() if forecast_launch_on else None,
+            "baseline_launch_on": baseline_launch_on.isoformat() if baseline_launch_on else None,
+            "slip_days": delay_tradingview_days + delay_partner_days + delay_both_days,
+            "slip_vs_baseline_days": page.between(baseline_launch_on, forecast_launch_on),
+            "agreed_launch_on": agreed_launch_on.isoformat() if agreed_launch_on else None,
+            "launch_agreed_by": launch_agreed_by,
+            "slip_vs_agreed_days": page.between(agreed_launch_on, forecast_launch_on),
+            "delay_days": {
+                "tradingview": delay_tradingview_days,
+                "partner": delay_partner_days,
+                "both": delay_both_days,
+            },
+            "as_of": standing_as_of,
+            "health": _HEALTH_SLUGS[health] if health else None,
         },
-        "created_at": _moment(row["created_at"], zone),
-        "updated_at": _moment(row["updated_at"], zone),
+        "created_at": page.moment(created_at),
+        "updated_at": page.moment(updated_at),
     }
+
+
+_STEP_NAMES = [name for name, _ in _STEP_COLUMNS]
+_HEALTH_SLUGS = {health: health.slug for health in Health}  # the enum's property, looked up per row, cost more
 
 
 class IntegrationCreateSerializer(IntegrationSerializer):

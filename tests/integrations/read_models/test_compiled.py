@@ -1,6 +1,6 @@
 """SQL written once (``integrations.read_models.compiled``) gives what its queryset gives, for any values."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from django.core.exceptions import ObjectDoesNotExist
@@ -60,3 +60,28 @@ def test_a_stand_in_must_be_one_parameter_of_the_sql():
     transformed = CompiledQuery(lambda text: Integration.objects.filter(name__icontains=text), ["stand-in"])
     with pytest.raises(ValueError, match="0 of the SQL's parameters"):
         transformed.rows("Acme")
+
+
+def test_tuples_are_the_value_lists_rows_off_the_cursor(settings):
+    # Dates, moments (read by psycopg's compiled loader on PostgreSQL), nulls, converted columns (the data
+    # types' list), a related row's columns: what the queryset's ``values_list()`` gives, the same instants.
+    settings.TIME_ZONE = "Europe/Berlin"
+    made = [IntegrationFactory(name=f"Int {n}", kickoff_on=date(2026, 3, 2 + n)) for n in range(3)]
+    Integration.objects.filter(pk=made[1].pk).update(
+        data_types=["crypto", "forex"], kickoff_on=None, next_deadline_at=datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+    )
+    columns = ("id", "kickoff_on", "data_types", "created_at", "next_deadline_at", "partner__name")
+
+    def build(*ids):
+        return Integration.objects.filter(pk__in=ids).values_list(*columns)
+
+    compiled = CompiledQuery(build, [-1, -2])
+    for pair in ([made[0].pk, made[1].pk], [made[2].pk, made[1].pk], [made[0].pk, 10**9]):
+        with CaptureQueriesContext(connection) as queries:
+            rows = compiled.tuples(*pair)
+        assert len(queries) == 1
+        expected = sorted(build(*pair))
+        assert sorted(tuple(row) for row in rows) == expected
+        for row, want in zip(sorted(rows), expected, strict=True):
+            moments = [value for value in row if isinstance(value, datetime)]
+            assert [m.isoformat() for m in moments] == [w.isoformat() for w in want if isinstance(w, datetime)]
