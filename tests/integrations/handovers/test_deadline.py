@@ -104,8 +104,11 @@ def test_the_deadline_spans_the_get_and_the_preflight_together(deadline, setting
     assert "answered 401" in result.detail  # the GET made it in time; the preflight did not
 
 
-def test_a_check_within_its_deadline_is_unaffected(deadline):
-    result, elapsed = probe_within(DEADLINE + GRACE, deadline.delayed, need_cors=True)
+def test_a_check_within_its_deadline_is_unaffected(deadline, settings):
+    # Two seconds of answers against a deadline with room to spare: on a busy machine the check's own work
+    # once took the last of a three-second one.
+    settings.HANDOVER_CHECK_DEADLINE_SECONDS = 3 * DEADLINE
+    result, elapsed = probe_within(3 * DEADLINE + GRACE, deadline.delayed, need_cors=True)
 
     assert result.passed, result.detail
     assert elapsed >= 2  # two answers, each a second late
