@@ -22,15 +22,22 @@ and p95, from the moment each POST is sent to the moment this script sees the st
 (polled every 10 ms). The integrations are made for the burst (partners named "Bench hook ...");
 the rounds' deliveries, which move no step, are marked ignored first, so the worker starts with
 an empty inbox. Then one drain of a full batch of such deliveries in this process, the worker
-stopped: its queries, and its CPU and wall time per delivery.
+stopped: its queries, and its CPU and wall time per delivery; and one drain of deliveries each
+completing "Passing REST API autotests" of its own integration, both parts' Jenkins jobs linked
+with builds (the guard reads each part's runs), the same figures.
+
+``--drain-only`` runs the drains alone (no gunicorn, no worker); ``--profile`` prints where each
+drain spends its CPU (cProfile, by own time).
 """
 
 import argparse
+import cProfile
 import hashlib
 import hmac
 import http.client
 import json
 import os
+import pstats
 import signal
 import socket
 import string
@@ -54,11 +61,12 @@ from portfolio import bench_integration  # noqa: E402
 
 from integrations import plan  # noqa: E402
 from integrations.context import ChangeContext  # noqa: E402
+from integrations.jenkins.models import JenkinsBuild, JenkinsJob  # noqa: E402
 from integrations.jira import inbox  # noqa: E402
 from integrations.jira.inbox import content_key  # noqa: E402
 from integrations.jira.models import JiraDelivery  # noqa: E402
 from integrations.models import Integration, IntegrationStep, Partner, StepChange  # noqa: E402
-from roadmap.models import RoadmapTemplate  # noqa: E402
+from roadmap.models import RoadmapTemplate, StepStatus  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 HOOK = "/hooks/jira/"
@@ -78,8 +86,9 @@ def free_port() -> int:
 PORT = int(os.environ.get("BENCH_PORT") or free_port())
 
 
-def delivery_body(n: int, key: str | None = None) -> bytes:
-    """A Jira issue-updated delivery of the usual size (a status moved to Done), of issue ``key`` if given."""
+def delivery_body(n: int, key: str | None = None, step: str = "slack-jira-onboarding") -> bytes:
+    """A Jira issue-updated delivery of the usual size (a status moved to Done), of issue ``key`` if given,
+    labelled for ``step``."""
     updated = time.strftime("%Y-%m-%dT%H:%M:%S.000+0000", time.gmtime())
     key = key or f"BJ{n % 10:04d}-{900_000 + n}"
     return json.dumps(
@@ -93,7 +102,7 @@ def delivery_body(n: int, key: str | None = None) -> bytes:
                 "key": key,
                 "fields": {
                     "summary": "Slack and Jira onboarding",
-                    "labels": ["roadmap-slack-jira-onboarding"],
+                    "labels": [f"roadmap-{step}"],
                     "status": {"name": "Done", "statusCategory": {"key": "done"}},
                     "issuetype": {"name": "Task"},
                     "updated": updated,
@@ -287,29 +296,107 @@ def burst(count: int, env: dict, log: Path):
         )
 
 
-def one_drain(count: int):
-    """One drain of ``count`` deliveries, each moving its own step, stored as the hook stores them and
-    drained in this process (no worker): the drain's queries, and its CPU and wall time per delivery."""
+PASSING = "passing-autotests"  # the step Jenkins guards: its prerequisites done, both parts' jobs linked
+
+
+def link_jenkins_jobs(targets: list[tuple[str, int]]):
+    """For each target's integration: the steps before "Passing REST API autotests" done, and a Jenkins job
+    linked to each part with three builds (a failure, a success, one running): the guard then reads each
+    part's latest run, latest finished run and first run, and lets the step be done."""
+    integration_ids = list(
+        IntegrationStep.objects.filter(pk__in=[step for _, step in targets]).values_list("integration_id", flat=True)
+    )
+    passing = IntegrationStep.objects.filter(integration_id=integration_ids[0], code=PASSING).get()
+    done_at = timezone.now() - timedelta(days=1)
+    IntegrationStep.objects.filter(integration_id__in=integration_ids, position__lt=passing.position).update(
+        status=StepStatus.DONE, completed_at=done_at
+    )
+    jobs = JenkinsJob.objects.bulk_create(
+        [
+            JenkinsJob(
+                integration_id=integration_id,
+                part=part,
+                job_name=f"bench-{integration_id}-{part}-autotests",
+                token_hash=f"{RUN}-{integration_id}-{part}"[-64:],
+                prefix="bench",
+            )
+            for integration_id in integration_ids
+            for part in ("trading", "data")
+        ]
+    )
+    builds = []
+    for job in jobs:
+        for number, phase, status in ((1, "COMPLETED", "FAILURE"), (2, "COMPLETED", "SUCCESS"), (3, "STARTED", "")):
+            started = done_at + timedelta(minutes=20 * number)
+            builds.append(
+                JenkinsBuild(
+                    job=job,
+                    integration_id=job.integration_id,
+                    part=job.part,
+                    number=number,
+                    phase=phase,
+                    status=status,
+                    url=f"https://ci.example/job/{job.job_name}/{number}/",
+                    started_at=started,
+                    finished_at=started + timedelta(minutes=18) if status else None,
+                    updated_at=started,
+                    payload={"name": job.job_name, "build": {"number": number, "phase": phase, "status": status}},
+                )
+            )
+    JenkinsBuild.objects.bulk_create(builds, batch_size=1000)
+
+
+def one_drain(count: int, step: str = ONBOARDING, profile: bool = False):
+    """One drain of ``count`` deliveries, each moving ``step`` of its own integration, stored as the hook
+    stores them and drained in this process (no worker): the drain's queries, and its CPU and wall time
+    per delivery. For "Passing REST API autotests" the Jenkins jobs are linked first (``link_jenkins_jobs``)."""
     targets = burst_portfolio(count)
+    if step == PASSING:
+        link_jenkins_jobs(targets)
+        targets = [
+            (key, moved)
+            for (key, _), moved in zip(
+                targets,
+                IntegrationStep.objects.filter(integration__jira_project_key__in=[k for k, _ in targets], code=PASSING)
+                .order_by("integration__jira_project_key")
+                .values_list("pk", flat=True),
+                strict=True,
+            )
+        ]
     for n, (key, _) in enumerate(targets):
-        body = json.loads(delivery_body(n, f"{key}-1"))
+        body = json.loads(delivery_body(n, f"{key}-1", step))
         JiraDelivery.objects.create(
-            delivery_id=f"{RUN}--drain-{n}",
+            delivery_id=f"{RUN}--drain-{step}-{n}",
             event=body["webhookEvent"],
             issue_key=body["issue"]["key"],
             body=body,
             content_key=content_key(body),
         )
+    profiler = cProfile.Profile() if profile else None
     with CaptureQueriesContext(connection) as queries:
         cpu, wall = time.process_time(), time.perf_counter()
+        if profiler:
+            profiler.enable()
         taken = inbox.drain(limit=count)
+        if profiler:
+            profiler.disable()
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    moved = StepChange.objects.filter(step_id__in=[step for _, step in targets], source="jira").count()
-    print(f"one drain of {taken} deliveries in this process, each moving its own step ({moved} moved)")
+    moved = StepChange.objects.filter(step_id__in=[moved for _, moved in targets], source="jira").count()
+    print(f"one drain of {taken} deliveries in this process, each moving {step} of its own integration ({moved} moved)")
     print(
         f"  queries {len(queries)}  CPU {cpu * 1e3 / taken:5.2f} ms per delivery"
         f"  wall {wall * 1e3 / taken:5.2f} ms per delivery"
     )
+    if profiler:
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+
+
+def drains(count: int, profile: bool = False):
+    """The in-process drains: ``count`` deliveries moving a step no guard reads for, then ``count`` each
+    completing the autotests' step that Jenkins guards."""
+    print(f"database: {connection.vendor}")
+    one_drain(count, ONBOARDING, profile)
+    one_drain(count, PASSING, profile)
 
 
 def worker_cpu_seconds(master: int) -> float:
@@ -396,11 +483,16 @@ def main():
         "(the default without the pull); otherwise as production runs with the pull configured",
     )
     parser.add_argument("--burst", type=int, default=2000, help="deliveries of the burst, POST -> step changed")
+    parser.add_argument("--drain-only", action="store_true", help="only the drains in this process (no server)")
+    parser.add_argument("--profile", action="store_true", help="where each drain spends its CPU (cProfile)")
     parser.add_argument("--smoke", action="store_true", help="the smallest sizes, to check that it runs")
     args = parser.parse_args()
     if args.smoke:
         args.deliveries, args.rounds, args.burst = 30, 2, 10
     call_command("migrate", verbosity=0)
+    if args.drain_only:
+        drains(min(args.burst, inbox.DRAIN_BATCH), args.profile)
+        return
     log = Path(os.environ.get("VAR_DIR") or "/tmp") / f"webhook-bench-{os.getpid()}.log"
     gunicorn = Path(sys.executable).parent / "gunicorn"
     command = [str(gunicorn), "hook_server:application", "--pythonpath", str(HERE), "--workers", "1"]
@@ -428,7 +520,7 @@ def main():
         report_rounds(args, wall, cpu, bodies)
         if args.burst:
             burst(args.burst, environment, log)
-            one_drain(min(args.burst, inbox.DRAIN_BATCH))
+            drains(min(args.burst, inbox.DRAIN_BATCH), args.profile)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)

@@ -5,7 +5,7 @@ integration with its steps and events. Loading them all at once holds the whole 
 memory; loading them one by one costs queries per integration. ``in_batches`` reads them
 ``size`` at a time, each batch with the queryset's ``select_related`` and ``prefetch_related``.
 ``write_changes`` writes a batch's changed columns back in one query; ``insert_rows`` writes a batch's new
-rows a statement per ``INSERT_BATCH`` rows; ``update_rows`` writes the given fields of many model instances.
+rows a statement per ``INSERT_BATCH`` rows; ``update_rows`` writes the given fields of many model instances in one statement.
 """
 
 from collections import defaultdict
@@ -119,34 +119,64 @@ def insert_rows(model, rows: list[dict], ignore_conflicts: bool = False) -> None
             cursor.executemany(sql, params[first : first + INSERT_BATCH])
 
 
-def update_rows(objs, fields: list[str]) -> None:
-    """Write ``fields`` of each of ``objs`` (instances of one model, saved before) to its row: one
-    ``UPDATE ... WHERE pk = %s`` sent for all of them at once (``executemany``, one query).
+def update_rows(objs, fields: list[str], where: dict | None = None) -> set:
+    """Write ``fields`` of each of ``objs`` (instances of one model, saved before) to its row, in one
+    ``UPDATE ... FROM (VALUES ...)`` statement; the keys of the rows written.
 
-    What ``bulk_update(objs, fields)`` writes, without its ``CASE WHEN pk = ...`` per row and field,
-    whose building took most of a drain's CPU, and which the database parses at full length. Each
-    value is adapted by its field, as ``save`` does; no ``pre_save`` (``auto_now``) and no signals,
-    as ``bulk_update``.
+    ``where`` (``{field name: value}``): only the rows whose columns still hold these values are
+    written (a claim still ours), in the same statement. What ``bulk_update(objs, fields)`` writes,
+    without its ``CASE WHEN pk = ...`` per row and field, whose building took most of a drain's CPU,
+    nor a statement per row for the database to parse and plan. Each value is adapted by its field,
+    as ``save`` does (and cast to its column's type on PostgreSQL, where a column of the VALUES list
+    would otherwise be text); no ``pre_save`` (``auto_now``) and no signals, as ``bulk_update``.
+    SQLite needs 3.35 or later (``RETURNING``); it takes ``max_query_params`` values per statement.
     """
-    objs = list(objs)
+    objs = list({obj.pk: obj for obj in objs}.values())  # a row written twice: its last values, as one after another
     if not objs:
-        return
+        return set()
     meta = objs[0]._meta
     connection = connections[router.db_for_write(type(objs[0]))]
+    quote = connection.ops.quote_name
+    table, pk = quote(meta.db_table), meta.pk
     columns = [meta.get_field(name) for name in fields]
-    sql = "UPDATE {} SET {} WHERE {} = %s".format(
-        connection.ops.quote_name(meta.db_table),
-        ", ".join(f"{connection.ops.quote_name(field.column)} = %s" for field in columns),
-        connection.ops.quote_name(meta.pk.column),
-    )
+    conditions = [(meta.get_field(name), value) for name, value in (where or {}).items()]
+
+    def given(n: int, field) -> str:
+        value = f"v.column{n}"
+        return f"CAST({value} AS {field.db_type(connection)})" if connection.vendor == "postgresql" else value
+
+    checks = [f"{table}.{quote(pk.column)} = {given(1, pk)}"]
+    check_params = []
+    for field, value in conditions:
+        if value is None:
+            checks.append(f"{table}.{quote(field.column)} IS NULL")
+        else:
+            checks.append(f"{table}.{quote(field.column)} = %s")
+            check_params.append(field.get_db_prep_value(value, connection))
     adapt = [None if isinstance(field, _TAKEN_AS_THEY_ARE) else field for field in columns]
-    params = [
-        [
-            value if field is None or value is None else field.get_db_prep_save(value, connection)
-            for field, value in zip(adapt, (getattr(obj, f.attname) for f in columns), strict=True)
-        ]
-        + [obj.pk]
-        for obj in objs
-    ]
+    per_row = len(columns) + 1
+    most = connection.features.max_query_params
+    per_statement = max(1, (most - len(check_params)) // per_row) if most else len(objs)
+    written = set()
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        for first in range(0, len(objs), per_statement):
+            chunk = objs[first : first + per_statement]
+            params = []
+            for obj in chunk:
+                params.append(obj.pk)
+                params += [
+                    value if field is None or value is None else field.get_db_prep_save(value, connection)
+                    for field, value in zip(adapt, (getattr(obj, f.attname) for f in columns), strict=True)
+                ]
+            row = "({})".format(", ".join(["%s"] * per_row))
+            sql = "UPDATE {} SET {} FROM (VALUES {}) AS v WHERE {} RETURNING {}.{}".format(
+                table,
+                ", ".join(f"{quote(field.column)} = {given(n, field)}" for n, field in enumerate(columns, start=2)),
+                ", ".join([row] * len(chunk)),
+                " AND ".join(checks),
+                table,
+                quote(pk.column),
+            )
+            cursor.execute(sql, params + check_params)
+            written.update(key for (key,) in cursor.fetchall())
+    return written

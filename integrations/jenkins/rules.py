@@ -22,7 +22,7 @@ from django.db import transaction
 from integrations import events, guards
 from integrations.context import ChangeContext
 from integrations.jenkins.models import JenkinsJob
-from integrations.jenkins.runs import part_runs
+from integrations.jenkins.runs import part_runs, runs_of
 from integrations.models import ChangeSource, StepChange
 from integrations.steps import complete_step
 from roadmap.models import SETTLED_STATUSES, StepStatus
@@ -55,9 +55,15 @@ def jobs_of(integration_ids) -> dict[int, list[JenkinsJob]]:
 
 
 def _guarded_runs(step) -> list:
-    """The runs of the parts with a job linked, that the guard asks of ``step``: no builds read without a job."""
+    """The runs of the parts with a job linked, that the guard asks of ``step``: no builds read without a job.
+
+    The jobs and their runs are read through ``guards.read_for``: a batch of changes (a drain of Jira's
+    news) reads them once for all its integrations, not once per guarded step and part."""
     linked = guards.read_for(jobs_of, step.integration_id, [])
-    return [runs for runs in part_runs(step.integration, linked=linked).values() if runs.job]
+    if not linked:
+        return []
+    runs = guards.read_for(runs_of, step.integration_id, {})
+    return [runs for runs in part_runs(step.integration, linked=linked, runs=runs).values() if runs.job]
 
 
 def autotests_passed(step, steps=None) -> list[tuple]:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
+from django.db.models import BooleanField, Case, F, Q, Value, When, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from integrations.jenkins.models import (
@@ -202,23 +204,82 @@ def current_jobs(integration, linked=None) -> dict[str, JenkinsJob]:
     return jobs
 
 
-def part_runs(integration, parts=None, linked=None) -> dict[str, PartRuns]:
+def runs_of(integration_ids) -> dict[int, dict[tuple[str, str], PartRuns]]:
+    """Integration id -> (part, job name) -> its latest run, latest finished run and first run: what
+    ``part_runs`` reads for one part, for many integrations in one query (a guard's ``read_for``).
+
+    Each build is ranked within its part and job name three ways (newest, newest finished, first to
+    run), and only the builds first in one of them are read, so the query returns at most three rows
+    per job however many builds it ran; their payloads are not read. ``job`` is left None: the caller
+    knows which job is linked to each part.
+    """
+    key = [F("integration_id"), F("part"), F("job__job_name")]
+    finished = Case(
+        When(Q(phase__in=FINISHED_PHASES) & ~Q(status=""), then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+    ran = Case(
+        When(phase__in=RUNNING_PHASES, started_at__isnull=False, then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+    builds = (
+        JenkinsBuild.objects.filter(integration_id__in=integration_ids)
+        .defer("payload")
+        .annotate(
+            job_name=F("job__job_name"),
+            finished_build=finished,
+            ran_build=ran,
+            newest=Window(RowNumber(), partition_by=key, order_by=[F("number").desc(), F("updated_at").desc()]),
+            newest_finished=Window(
+                RowNumber(), partition_by=[*key, finished], order_by=[F("number").desc(), F("updated_at").desc()]
+            ),
+            first_ran=Window(RowNumber(), partition_by=[*key, ran], order_by=[F("started_at").asc(), F("id").asc()]),
+        )
+        .filter(Q(newest=1) | Q(newest_finished=1, finished_build=True) | Q(first_ran=1, ran_build=True))
+        .order_by()
+    )
+    found: dict[int, dict[tuple[str, str], PartRuns]] = {}
+    for build in builds:
+        runs = found.setdefault(build.integration_id, {}).setdefault(
+            (build.part, build.job_name), PartRuns(build.part, None)
+        )
+        if build.newest == 1:
+            runs.latest = build
+        if build.finished_build and build.newest_finished == 1:
+            runs.latest_finished = build
+        if build.ran_build and build.first_ran == 1:
+            runs.first_ran_at = build.started_at
+    return found
+
+
+def part_runs(integration, parts=None, linked=None, runs=None) -> dict[str, PartRuns]:
     """Per part (the required ones unless ``parts`` says), what its linked job's builds say: one
-    query for the jobs (none when ``linked`` is given), three per part with a job."""
+    query for the jobs (none when ``linked`` is given), three per part with a job (none when
+    ``runs``, the integration's ``runs_of``, is given)."""
     jobs = current_jobs(integration, linked)
     result = {}
     for part in required_parts(integration) if parts is None else parts:
         job = jobs.get(part)
-        runs = PartRuns(part, job)
+        runs_read = runs.get((part, job.job_name)) if runs is not None and job is not None else None
+        if runs is not None:
+            result[part] = PartRuns(part, job)
+            if runs_read is not None:
+                result[part].latest = runs_read.latest
+                result[part].latest_finished = runs_read.latest_finished
+                result[part].first_ran_at = runs_read.first_ran_at
+            continue
+        runs_of_part = PartRuns(part, job)
         if job is not None:
             builds = part_builds(integration.pk, part, job.job_name)
-            runs.latest = builds.order_by("-number", "-updated_at").first()
-            runs.latest_finished = (
+            runs_of_part.latest = builds.order_by("-number", "-updated_at").first()
+            runs_of_part.latest_finished = (
                 builds.filter(phase__in=FINISHED_PHASES).exclude(status="").order_by("-number", "-updated_at").first()
             )
             first = builds.filter(phase__in=RUNNING_PHASES, started_at__isnull=False).order_by("started_at").first()
-            runs.first_ran_at = first.started_at if first else None
-        result[part] = runs
+            runs_of_part.first_ran_at = first.started_at if first else None
+        result[part] = runs_of_part
     return result
 
 

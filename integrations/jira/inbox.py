@@ -16,6 +16,7 @@ The sweep picks up what was left behind: rows never queued (the broker was down)
 worker died mid-way (``processing`` for longer than a task may run), and waiting rows now due.
 """
 
+import copy
 import hashlib
 import logging
 from dataclasses import replace
@@ -23,8 +24,8 @@ from datetime import UTC, datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import F, Min, Q
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from integrations import retry
@@ -159,16 +160,9 @@ def drain(limit: int = DRAIN_BATCH, *, now: datetime | None = None) -> int:
     handled one by one, in their place in the order.
     """
     claimed_at = now or timezone.now()
-    with transaction.atomic():
-        pending = JiraDelivery.objects.select_for_update(skip_locked=True).filter(outcome=Status.PENDING)
-        ids = list(pending.order_by("id").values_list("id", flat=True)[:limit])
-        if ids:
-            JiraDelivery.objects.filter(pk__in=ids).update(
-                outcome=Status.PROCESSING, claimed_at=claimed_at, attempts=F("attempts") + 1
-            )
-    if not ids:
+    deliveries = claim(limit, claimed_at)
+    if not deliveries:
         return 0
-    deliveries = list(JiraDelivery.objects.filter(pk__in=ids).order_by("id"))
     firsts = _firsts(deliveries)
     results, duplicates, run = {}, {}, []
 
@@ -198,21 +192,58 @@ def drain(limit: int = DRAIN_BATCH, *, now: datetime | None = None) -> int:
             first.outcome = results[first.pk].state
         results[pk] = duplicate(first)
     news.announce(_record_batch(deliveries, results, claimed_at, duplicates))
-    return len(ids)
+    return len(deliveries)
+
+
+# The advisory lock drains take turns on to claim (PostgreSQL): "JIRA" in ASCII.
+CLAIM_LOCK = 0x4A495241
+
+
+def claim(limit: int, claimed_at: datetime) -> list[JiraDelivery]:
+    """Take up to ``limit`` pending deliveries, oldest first, in one ``UPDATE ... RETURNING``: each is
+    marked processing (``claimed_at``, one more attempt) and read back, in id order, with the id of
+    the first delivery stored with its news (``news_first``, for ``_firsts``), in the same statement.
+
+    A delivery whose issue has news in processing (another drain's batch, a replay) is left pending
+    for a later claim: the news of one issue is applied in the order it came, never two of its
+    deliveries at once by two workers. Claims take turns (PostgreSQL: an advisory lock held until the
+    claim commits), so each sees what the one before took; a row another worker has locked (a
+    single delivery's claim) is skipped, not waited for. SQLite writes one statement at a time.
+    """
+    table = connection.ops.quote_name(JiraDelivery._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in JiraDelivery._meta.concrete_fields)
+    postgresql = connection.vendor == "postgresql"
+    sql = f"""
+        UPDATE {table} SET outcome = %s, claimed_at = %s, attempts = attempts + 1
+        WHERE id IN (
+            SELECT pending.id FROM {table} pending
+            WHERE pending.outcome = %s AND (
+                pending.issue_key = ''
+                OR NOT EXISTS (
+                    SELECT 1 FROM {table} taken WHERE taken.issue_key = pending.issue_key AND taken.outcome = %s
+                )
+            )
+            ORDER BY pending.id LIMIT %s {"FOR UPDATE SKIP LOCKED" if postgresql else ""}
+        )
+        RETURNING {columns}, CASE WHEN content_key <> '' THEN (
+            SELECT MIN(same.id) FROM {table} same
+            WHERE same.content_key = {table}.content_key AND same.duplicate_of_id IS NULL
+        ) END AS news_first
+    """
+    claimed_at_param = JiraDelivery._meta.get_field("claimed_at").get_db_prep_value(claimed_at, connection)
+    params = [Status.PROCESSING.value, claimed_at_param, Status.PENDING.value, Status.PROCESSING.value, limit]
+    with transaction.atomic():
+        if postgresql:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CLAIM_LOCK])
+        taken = list(JiraDelivery.objects.raw(sql, params))
+    return sorted(taken, key=lambda delivery: delivery.pk)
 
 
 def _firsts(deliveries) -> dict:
-    """Content key -> the first delivery stored with it (``same_news_before`` for a whole batch)."""
-    keys = {d.content_key for d in deliveries if d.content_key}
-    if not keys:
-        return {}
-    earliest = (
-        JiraDelivery.objects.filter(content_key__in=keys, duplicate_of__isnull=True)
-        .values("content_key")
-        .annotate(first=Min("pk"))
-        .values_list("content_key", "first")
-    )
-    first_pks = dict(earliest)
+    """Content key -> the first delivery stored with it (``same_news_before`` for a whole batch), from
+    the claim's ``news_first``: a query only for firsts stored before the batch."""
+    first_pks = {d.content_key: d.news_first for d in deliveries if d.content_key and d.news_first is not None}
     here = {d.pk: d for d in deliveries}
     elsewhere = JiraDelivery.objects.only("pk", "delivery_id", "outcome").in_bulk(
         [pk for pk in first_pks.values() if pk not in here]
@@ -230,26 +261,25 @@ def _issue_news(delivery: JiraDelivery):
 
 
 def _record_batch(deliveries, results: dict, claimed_at: datetime, duplicates: dict) -> list[JiraDelivery]:
-    """``_record`` for a batch: the rows still ours written in one UPDATE; returns them."""
+    """``_record`` for a batch: the rows still ours written in one UPDATE, which checks that they are; returns them."""
     done_at = timezone.now()
-    with transaction.atomic():
-        ours = set(
-            JiraDelivery.objects.select_for_update()
-            .filter(pk__in=[d.pk for d in deliveries], outcome=Status.PROCESSING, claimed_at=claimed_at)
-            .values_list("pk", flat=True)
+    outcomes = []
+    for delivery in deliveries:
+        result = results[delivery.pk]
+        outcome = copy.copy(delivery)
+        outcome.outcome, outcome.detail, outcome.processed_at = result.state, result.detail, done_at
+        outcome.not_before = (
+            max(done_at, claimed_at) + backoff(delivery.attempts) if result.state == Status.WAITING else None
         )
-        rows = []
-        for delivery in deliveries:
-            if delivery.pk not in ours:
-                continue
-            result = results[delivery.pk]
-            delivery.outcome, delivery.detail, delivery.processed_at = result.state, result.detail, done_at
-            delivery.not_before = (
-                max(done_at, claimed_at) + backoff(delivery.attempts) if result.state == Status.WAITING else None
-            )
-            delivery.duplicate_of = duplicates.get(delivery.pk) if result.state == Status.DUPLICATE else None
-            rows.append(delivery)
-        update_rows(rows, ["outcome", "detail", "processed_at", "not_before", "duplicate_of"])
+        outcome.duplicate_of = duplicates.get(delivery.pk) if result.state == Status.DUPLICATE else None
+        outcomes.append(outcome)
+    # Only the claim that did the work writes: a sweep that took a row over as stuck owns it now.
+    ours = update_rows(
+        outcomes,
+        ["outcome", "detail", "processed_at", "not_before", "duplicate_of"],
+        where={"outcome": Status.PROCESSING, "claimed_at": claimed_at},
+    )
+    rows = [outcome for outcome in outcomes if outcome.pk in ours]
     for delivery in rows:
         _log(delivery, results[delivery.pk])
     return rows

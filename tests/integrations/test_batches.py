@@ -119,3 +119,24 @@ def test_updated_rows_hold_the_fields_given_and_keep_the_others_in_one_query(int
         ("new 1", [{"n": 1}], integrations[1].pk, when, ""),
         ("old", [], None, None, ""),
     ]
+
+
+def test_rows_are_written_only_where_their_columns_still_hold_the_values_given(integrations):
+    """A claim still ours: ``where`` is checked by the same statement that writes, which says which rows it wrote."""
+    when = integrations[0].created_at
+    insert_rows(OutboxMessage, [{"reason_key": f"w:{n}", "kind": "reminder", "text": "old"} for n in range(3)])
+    rows = list(OutboxMessage.objects.order_by("reason_key"))
+    OutboxMessage.objects.filter(pk=rows[1].pk).update(channel="taken meanwhile", sent_at=when)
+    for row in rows:
+        row.text, row.sent_at = f"ours {row.reason_key}", None
+
+    with CaptureQueriesContext(connection) as queries:
+        written = update_rows(rows, ["text", "sent_at"], where={"channel": "", "sent_at": None})
+
+    assert len(queries) == 1
+    assert written == {rows[0].pk, rows[2].pk}
+    assert list(OutboxMessage.objects.order_by("reason_key").values_list("text", "sent_at")) == [
+        ("ours w:0", None),
+        ("old", when),
+        ("ours w:2", None),
+    ]

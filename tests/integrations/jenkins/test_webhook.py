@@ -108,6 +108,40 @@ def test_an_older_builds_result_never_overrides_a_newer_ones(post, started_integ
     assert "Build #43 is newer and stays the latest" in JenkinsDelivery.objects.order_by("-id").first().detail
 
 
+def test_the_runs_read_for_many_integrations_at_once_are_those_read_part_by_part(post, started_integration, linked, pm):
+    """``runs_of`` (a batch's read, one query) says what ``part_runs`` reads per part: the newest build, the
+    newest finished one (an older result arriving late does not win) and the first run, the builds of an
+    earlier link of the same job name included, and nothing of another integration's job."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from integrations.jenkins.runs import runs_of
+
+    post(fixture_json("started", number=41))
+    post(fixture_json("completed_failure", number=41), when=HEARD_AT + timedelta(minutes=5))
+    post(fixture_json("completed_success", number=43), when=HEARD_AT + timedelta(minutes=10))
+    post(fixture_json("completed_failure", number=42), when=HEARD_AT + timedelta(minutes=20))  # arrives late
+    post(fixture_json("started", number=44), when=HEARD_AT + timedelta(minutes=30))
+    post(fixture_json("completed_success", job=DATA_JOB, number=7), part="data")
+    linked["data"][0].revoke()  # relinked under the same name: the builds of the first link still count
+    JenkinsJob.issue(integration=started_integration, part="data", job_name=DATA_JOB, created_by=pm)
+    other = IntegrationFactory()
+    other_job, _ = JenkinsJob.issue(integration=other, part="trading", job_name=TRADING_JOB, created_by=pm)
+    JenkinsBuild.objects.create(job=other_job, integration=other, part="trading", number=99, phase="COMPLETED")
+
+    with CaptureQueriesContext(connection) as queries:
+        read = runs_of([started_integration.pk, other.pk])
+    one_by_one = part_runs(started_integration)
+    batched = part_runs(started_integration, runs=read[started_integration.pk])
+
+    assert len(queries) == 1
+    assert read[other.pk][("trading", TRADING_JOB)].latest.number == 99  # its own build, not counted above
+    said = [(r.latest.number, r.latest_finished.number, r.first_ran_at, r.passed) for r in one_by_one.values()]
+    assert said == [(r.latest.number, r.latest_finished.number, r.first_ran_at, r.passed) for r in batched.values()]
+    assert said[0][:2] == (44, 43) and said[0][3] is True and said[1][:2] == (7, 7)
+    assert [r.job for r in batched.values()] == [r.job for r in one_by_one.values()]
+
+
 # --- the guard and the steps that complete themselves ------------------------------------------
 
 

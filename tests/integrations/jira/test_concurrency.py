@@ -180,3 +180,77 @@ def test_two_workers_creating_one_issue_at_once_keep_the_newer_whichever_writes_
     issue = JiraIssue.objects.get(key="ACME-21")
     assert (issue.status_name, issue.updated_at) == ("Done", updated_at(21, 2))
     assert step(acme, "slack-jira-onboarding").status == StepStatus.DONE
+
+
+def test_two_drains_at_once_take_each_delivery_once_and_each_issues_news_in_order(acme, monkeypatch):
+    """Drain "a" claims a batch and holds it while drain "b" claims: "b" takes no row of "a"'s, and no
+    later news of an issue whose earlier news "a" is applying (it would be applied first, and the earlier
+    news then ignored as older than what is known)."""
+    # In order of arrival: each issue's first change, then each one's second, and so on.
+    ids = []
+    for change in range(4):
+        for key in HISTORIES:
+            body = delivery_body(key, change)
+            ids.append(
+                JiraDelivery.objects.create(
+                    delivery_id=new_delivery_id(),
+                    event=body["webhookEvent"],
+                    issue_key=key,
+                    body=body,
+                    content_key=inbox.content_key(body),
+                ).pk
+            )
+    claimed = {"a": [], "b": []}
+    a_claimed, b_claimed = threading.Event(), threading.Event()
+    firsts = inbox._firsts
+
+    def after_each_claim(deliveries):
+        name = threading.current_thread().name
+        claimed[name].append([d.pk for d in deliveries])
+        if name == "a" and len(claimed["a"]) == 1:
+            a_claimed.set()
+            assert b_claimed.wait(10), "drain b did not claim while a held its batch"
+        if name == "b" and len(claimed["b"]) == 1:
+            b_claimed.set()
+        return firsts(deliveries)
+
+    monkeypatch.setattr(inbox, "_firsts", after_each_claim)
+    errors = []
+
+    def drain(name):
+        try:
+            if name == "b":
+                assert a_claimed.wait(10)
+            while inbox.drain(limit=3):
+                pass
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=drain, args=(name,), name=name) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert errors == []
+    first_of_a, first_of_b = claimed["a"][0], claimed["b"][0]
+    assert first_of_a == ids[:3]  # the first change of ACME-21, 22 and 23
+    # Not ACME-21's second change (ids[5]), nor 22's or 23's: a holds their first; 24's and 25's are free.
+    assert first_of_b == [ids[3], ids[4], ids[8]]
+    taken = [pk for batches in claimed.values() for batch in batches for pk in batch]
+    assert sorted(taken) == sorted(ids)  # every delivery taken, none twice
+    rows = JiraDelivery.objects.filter(pk__in=ids)
+    assert set(rows.values_list("attempts", flat=True)) == {1}
+    older = [d.issue_key for d in rows if d.detail.startswith("Older than what is known")]
+    assert older == []  # each issue's news applied in the order it came
+    assert set(rows.exclude(issue_key="ACME-25").values_list("outcome", flat=True)) == {"applied"}
+    for key, (_, _, statuses) in HISTORIES.items():
+        issue = JiraIssue.objects.get(key=key)
+        assert (issue.status_name, issue.status_category) == statuses[-1], key
+    onboarding = step(acme, "slack-jira-onboarding")
+    assert [c.to_status for c in onboarding.history.filter(source="jira").order_by("at", "id")] == [
+        "in_progress",
+        "done",
+    ]

@@ -111,6 +111,11 @@ def test_news_resent_after_its_first_was_drained_is_a_duplicate_of_it(acme, froz
     assert step(acme, "slack-jira-onboarding").history.filter(source="jira").count() == 1
 
 
+def claims_turn() -> int:
+    """The query a claim takes its turn with on PostgreSQL (an advisory lock); none on SQLite."""
+    return 1 if connection.vendor == "postgresql" else 0
+
+
 def drain_queries(count: int, first_minute: int) -> int:
     for n in range(count):
         store(news(f"ACME-{100 + n}", first_minute + n % 10, labels=["backend"]))
@@ -123,10 +128,11 @@ def test_a_batch_costs_the_same_queries_for_5_or_50_deliveries_that_move_no_step
     five = drain_queries(5, 10)
     fifty = drain_queries(50, 30)  # the same issues' later news, and 45 new ones
 
-    # Per batch, not per delivery: claim (2), read the rows and look for resent news (2), the
-    # issues' page (8), the outcomes (2), and the savepoints of their three transactions (6); then
-    # the news for Slack: the issues it is about (1).
-    assert five == fifty == 21
+    # Per batch, not per delivery: the claim, reading the rows and the first of each news (1, and the
+    # claims' turn on PostgreSQL), the issues' page (8), the outcomes, checking the claim is still ours
+    # (1), and the savepoints of the claim's and the page's transactions (4); then the news for Slack:
+    # the issues it is about (1).
+    assert five == fifty == 15 + claims_turn()
     assert JiraDelivery.objects.filter(outcome="ignored").count() == 55  # linked to no step, recorded
     assert StepChange.objects.filter(source="jira").count() == 0
 
@@ -138,14 +144,39 @@ MOVES = [
     ("endpoints-implementation", False, "nothing: work started"),
     ("smoke-test-fixes", True, "the integration's bugs (no bug of the round open: done)"),
     ("production-deployment", True, "URL checks and sheets (nothing handed over: it waits)"),
-    ("passing-autotests", True, "Jenkins jobs (none linked: done)"),
+    ("passing-autotests", True, "Jenkins jobs and each part's builds (every other one failing: it waits)"),
 ]
+PASSING = "passing-autotests"
+
+
+def link_autotests(integration, n: int, when):
+    """A Jenkins job linked to each part of ``integration``, with a failed build, then a build that passed
+    (every other integration: that failed too), then one running: the guard reads each part's runs."""
+    from integrations.jenkins.models import JenkinsBuild, JenkinsJob
+
+    last = "FAILURE" if (n // len(MOVES)) % 2 else "SUCCESS"
+    for part in ("trading", "data"):
+        job, _ = JenkinsJob.issue(integration=integration, part=part, job_name=f"{integration.jira_project_key}-{part}")
+        for number, phase, status in ((1, "COMPLETED", "FAILURE"), (2, "COMPLETED", last), (3, "STARTED", "")):
+            started = when + timedelta(hours=number)
+            JenkinsBuild.objects.create(
+                job=job,
+                integration=integration,
+                part=part,
+                number=number,
+                phase=phase,
+                status=status,
+                started_at=started,
+                finished_at=started + timedelta(minutes=20) if status else None,
+                updated_at=started,
+            )
 
 
 @pytest.fixture
 def burst_integrations(pm, settings):
     """55 started integrations, each on a Jira project and a Slack channel of its own, with the steps before
-    each move's step done (so that the guards, not the prerequisites, judge it)."""
+    each move's step done (so that the guards, not the prerequisites, judge it); those moving the autotests'
+    step have both parts' Jenkins jobs linked, with builds."""
     from integrations import plan
     from tests.factories import IntegrationFactory
     from tests.integrations.helpers import KICKOFF, at, ctx
@@ -161,6 +192,8 @@ def burst_integrations(pm, settings):
         integration.steps.filter(position__lt=target.position).update(
             status=StepStatus.DONE, completed_at=at(KICKOFF, 10)
         )
+        if target.code == PASSING:
+            link_autotests(integration, n, at(KICKOFF, 11))
     return made
 
 
@@ -191,7 +224,7 @@ def test_a_drain_of_5_or_50_deliveries_each_moving_a_step_costs_the_same_queries
     outbox = OutboxMessage.objects.count()
     fifty = moving_drain_queries(burst_integrations[5:])
 
-    assert dict(Counter(JiraDelivery.objects.values_list("outcome", flat=True))) == {"applied": 44, "waiting": 11}
+    assert dict(Counter(JiraDelivery.objects.values_list("outcome", flat=True))) == {"applied": 39, "waiting": 16}
     moved = Counter(
         StepChange.objects.filter(source="jira").values_list("step__code", "to_status").order_by("step__code")
     )
@@ -199,15 +232,21 @@ def test_a_drain_of_5_or_50_deliveries_each_moving_a_step_costs_the_same_queries
         ("slack-jira-onboarding", "done"): 11,
         ("endpoints-implementation", "in_progress"): 11,
         ("smoke-test-fixes", "done"): 11,
-        ("passing-autotests", "done"): 11,
+        ("passing-autotests", "done"): 6,  # the other 5: a part's latest finished build failed
     }
+    failing = JiraDelivery.objects.get(issue_key="BU09-5")  # the 10th integration: its builds failed
+    assert (failing.outcome, failing.detail) == (
+        "waiting",
+        "autotests_failing: 2 · Partner · Passing REST API autotests cannot be done while the latest autotests in Jenkins have "
+        "not passed: Trading autotests: build #2 FAILURE; Data autotests: build #2 FAILURE.",
+    )
     assert OutboxMessage.objects.count() - outbox > 50  # every partner hears its news (and TradingView its steps)
-    # Per batch, not per delivery or per guarded move: claim (4), rows and resent news (2), the page (the
-    # issues locked, new ones found, created and locked; the integrations locked, their steps, tasks and
-    # history: 10), the guards' bugs, URL checks, sheets and jobs (4), the moves, their history and
-    # notices, the standing (15), the outcomes (4), the news for Slack (6); each in a statement or one
-    # statement sent for all rows.
-    assert five == fifty == 45
+    # Per batch, not per delivery or per guarded move: the claim with the rows and their news' firsts (3,
+    # and the claims' turn on PostgreSQL), the page (the issues locked, new ones found, created and locked;
+    # the integrations locked, their steps, tasks and history: 10), the guards' bugs, URL checks, sheets,
+    # Jenkins jobs and their builds (5), the moves, their history and notices, the standing (15), the
+    # outcomes (1), the news for Slack (6); each in one statement for all rows.
+    assert five == fifty == 40 + claims_turn()
 
 
 def test_a_batch_that_meets_another_worker_falls_back_to_one_delivery_at_a_time(acme, frozen, monkeypatch):
