@@ -102,15 +102,15 @@ def _pauses_by_integration(events) -> dict[int, list]:
     return by_integration
 
 
-def learn_history(zone=None) -> confidence.History:
+def learn_history(zone=None, today: date | None = None) -> confidence.History:
     """Durations of every finished step of every kicked-off integration, paused days left out: three queries.
 
     The steps still open in a running integration count too, as lasting at least the working days
-    they have run by today (``roadmap.confidence.History.weighted``): without them the history
-    holds only the slow steps that have finished, and looks short.
+    they have run by ``today`` (the refresh's day; today by default) (``roadmap.confidence.History.weighted``):
+    without them the history holds only the slow steps that have finished, and looks short.
     """
     zone = zone or tradingview_zone()
-    today = timezone.localtime(timezone.now(), zone).date()
+    today = today or timezone.localtime(timezone.now(), zone).date()
     with_done = IntegrationStep.objects.filter(status=StepStatus.DONE).values("integration_id")
     learnt = Integration.objects.filter(kickoff_on__isnull=False).filter(
         Q(pk__in=with_done) | Q(launched_on__isnull=True, cancelled_on__isnull=True)
@@ -187,7 +187,7 @@ def refresh_forecasts(now: datetime | None = None, batch_size: int = 500, stale_
         )
     if not running.exists():
         return 0
-    history = learn_history(zone)
+    history = learn_history(zone, today)  # running steps counted up to the day forecast, as the forecasts count them
     done = 0
     for batch in in_batches(running.values(*_ROW_VALUES), batch_size):
         rows = [SimpleNamespace(**row, pk=row["id"], partner_kind=row["partner__kind"]) for row in batch]

@@ -95,12 +95,18 @@ def _done_days(steps: list, kickoff: date, zone: tzinfo) -> dict[str, date]:
     settled: dict[str, date] = {}
     known = {s.code for s in steps}
     for s in sorted(steps, key=lambda s: s.position):
+        # Most steps of a running integration are open: they settle nothing, whatever their prerequisites.
+        if s.status == DONE:
+            if s.completed_at is None:
+                continue
+        elif s.status != NOT_APPLICABLE:
+            continue
         deps = [c for c in s.depends_on if c in known]
         if any(c not in settled for c in deps):
             continue
-        if s.status == DONE and s.completed_at is not None:
+        if s.status == DONE:
             settled[s.code] = max(kickoff, _day(s.completed_at, zone))
-        elif s.status == NOT_APPLICABLE:
+        else:
             settled[s.code] = max((settled[c] for c in deps), default=kickoff)
     return settled
 
@@ -121,14 +127,7 @@ def finished_durations(
 
     ``paused`` holds the days the integration spent paused: they are not counted.
     """
-    steps = list(steps)
-    settled = _done_days(steps, kickoff, zone)
-    out = []
-    for s in steps:
-        if s.status == DONE and s.code in settled:
-            start = actionable_on(s, settled, kickoff, zone)
-            out.append(((s.code, s.side), working_days_between(start, settled[s.code], paused)))
-    return out
+    return step_durations(steps, kickoff, None, zone, paused)[0]
 
 
 def running_durations(
@@ -139,17 +138,36 @@ def running_durations(
     Only steps whose prerequisites are settled and that became actionable before ``today``; ``paused``
     days are not counted.
     """
+    return step_durations(steps, kickoff, today, zone, paused)[1]
+
+
+def step_durations(
+    steps: Iterable, kickoff: date, running_on: date | None, zone: tzinfo = UTC, paused: Collection[date] = ()
+) -> tuple[list, list]:
+    """``finished_durations`` and, with a ``running_on`` day, ``running_durations`` up to it: one reading of the steps.
+
+    The refresh learns both from every running integration: settling the steps once, not once for
+    each, and counting the working days of the few recurring date pairs once per process.
+    """
     steps = list(steps)
     settled = _done_days(steps, kickoff, zone)
+    count = functools.partial(working_days_between, paused=paused) if paused else _between
     known = {s.code for s in steps}
-    out = []
+    finished, running = [], []
     for s in steps:
-        if s.status in (DONE, NOT_APPLICABLE) or any(c in known and c not in settled for c in s.depends_on):
+        if s.status == DONE:
+            if s.code in settled:
+                start = actionable_on(s, settled, kickoff, zone)
+                finished.append(((s.code, s.side), count(start, settled[s.code])))
+            continue
+        if running_on is None or s.status == NOT_APPLICABLE:
+            continue
+        if any(c in known and c not in settled for c in s.depends_on):
             continue
         start = actionable_on(s, settled, kickoff, zone)
-        if start < today:
-            out.append(((s.code, s.side), working_days_between(start, today, paused)))
-    return out
+        if start < running_on:
+            running.append(((s.code, s.side), count(start, running_on)))
+    return finished, running
 
 
 def plan_durations(steps: Iterable, kickoff: date) -> dict[str, int]:
@@ -190,11 +208,8 @@ class History:
         still: dict[tuple, list[int]] = defaultdict(list)
         for steps, kickoff, *more in integrations:
             paused, traits, running_on = (*more, (), (), None)[:3]
-            steps = list(steps)
-            learnt = [(found, finished_durations(steps, kickoff, zone, paused))]
-            if running_on is not None:
-                learnt.append((still, running_durations(steps, kickoff, running_on, zone, paused)))
-            for into, durations in learnt:
+            finished, running = step_durations(steps, kickoff, running_on, zone, paused)
+            for into, durations in ((found, finished), (still, running)):
                 for key, days in durations:
                     into[key].append(days)
                     for trait in traits:

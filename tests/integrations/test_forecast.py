@@ -104,6 +104,22 @@ def test_history_counts_a_step_still_running_as_lasting_at_least_its_days(pm):
     assert 0.15 < np.mean(draws >= 29) < 0.25
 
 
+def test_the_refresh_counts_running_steps_up_to_its_own_day(pm, monkeypatch):
+    """Refreshed as of Friday 13 March on 10 April: onboarding, open since Monday 2 March, has run 9 working days, not 29."""
+    learnt = []
+    real = learn_history
+
+    def spy(*args, **kwargs):
+        learnt.append(real(*args, **kwargs))
+        return learnt[-1]
+
+    monkeypatch.setattr("integrations.forecast.learn_history", spy)
+    with time_machine.travel(at("2026-04-10"), tick=False):
+        kicked_off(pm, 1, onboarded=False)
+        assert refresh_forecasts(now=at("2026-03-13")) == 1
+    assert list(learnt[0].running[("slack-jira-onboarding", "tradingview")]) == [9]
+
+
 def test_history_learns_by_data_type_authorisation_and_partner_kind(pm):
     with time_machine.travel(at("2026-04-10"), tick=False):
         kicked_off(pm, 2)

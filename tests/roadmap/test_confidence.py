@@ -177,6 +177,27 @@ def test_paused_days_are_not_counted_in_a_finished_step():
     assert {days for key, days in durations.items() if key not in first} == {4}
 
 
+def test_one_reading_gives_the_finished_and_the_running_steps_days():
+    """Every step done 4 working days after its prerequisites up to smoke testing; 7 days later the
+    smoke fixes have run 7 working days, a paused one of them not counted: 6."""
+    finished = finished_integration(4)
+    smoke = next(s for s in finished if s.code == "smoke-testing").completed_at.date()
+    up_to = [s.position for s in finished if s.code == "smoke-testing"][0]
+    steps = [
+        s if s.position <= up_to else s.__class__(**{**s.__dict__, "status": "not_started", "completed_at": None})
+        for s in finished
+    ]
+    today, paused = add_working_days(smoke, 7), {add_working_days(smoke, 2)}
+    done, running = confidence.step_durations(steps, KICKOFF, today, paused=paused)
+    assert {days for _, days in done} == {4} and len(done) == up_to + 1
+    assert running == [(("smoke-test-fixes", "partner"), 6)]
+    assert (done, running) == (
+        confidence.finished_durations(steps, KICKOFF, paused=paused),
+        confidence.running_durations(steps, KICKOFF, today, paused=paused),
+    )
+    assert confidence.step_durations(steps, KICKOFF, None) == (confidence.finished_durations(steps, KICKOFF), [])
+
+
 def test_paused_days_are_not_counted_in_a_running_step():
     """The launch has run 6 working days, 4 of them paused: 2 count, and history says it takes 3."""
     history = confidence.History.learn([(finished_integration(3), KICKOFF)] * 60)
