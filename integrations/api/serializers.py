@@ -292,40 +292,32 @@ class IntegrationSerializer(StrictFields, serializers.ModelSerializer):
 # The current step's fields in the list (``StepRefSerializer``'s), and their columns.
 _STEP_COLUMNS = [(name, f"current_step__{name}") for name in StepRefSerializer.Meta.fields]
 
+# The dates the list only shows, read as the text it shows (``DayText``); those it also counts with are read as dates.
+TEXT_DAYS = [
+    "own_feed_in_production_on",
+    "kickoff_on",
+    "paused_on",
+    "launched_on",
+    "cancelled_on",
+    "next_due_on",
+    "standing_as_of",
+]
+
+
+def _shown(name: str) -> str:
+    """The column ``listed`` reads for field ``name``: a date it only shows is read as its text (``DayText``)."""
+    return f"{name}_text" if name in TEXT_DAYS else name
+
+
 # The columns the list reads, as ``values_list()`` names them, in the order ``_listed`` unpacks them:
 # what ``IntegrationSerializer`` writes, and what its standing is worked out from. One query reads a
 # page's rows with these and no others (the portfolio page's extra columns are for the page).
 LISTED_COLUMNS = [
-    "id",
-    "partner",
-    "template",
-    "name",
-    "parts",
-    "data_types",
-    "data_source",
-    "own_feed_in_production_on_text",
-    "trading_auth",
-    "data_auth",
-    "trading_staging_url",
-    "trading_production_url",
-    "data_staging_url",
-    "data_production_url",
-    "spec_version",
-    "slack_channel_id",
-    "jira_project_key",
-    "jira_epic_key",
-    "tv_pm",
-    "beta_testers",
-    "state",
-    "kickoff_on_text",
-    "paused_on_text",
-    "launched_on_text",
-    "cancelled_on_text",
-    "created_at",
-    "updated_at",
+    # ``IntegrationSerializer``'s own fields, in its order (the partner's name and the standing come below).
+    *(_shown(name) for name in IntegrationSerializer.Meta.fields if name not in ("partner_name", "standing")),
     # The stored standing (``standing_fields``, ``stored_health``).
     "ball_side",
-    "next_due_on_text",
+    _shown("next_due_on"),
     "next_deadline_at",
     "planned_launch_on",
     "forecast_launch_on",
@@ -336,25 +328,13 @@ LISTED_COLUMNS = [
     "delay_tradingview_days",
     "delay_partner_days",
     "delay_both_days",
-    "standing_as_of_text",
+    _shown("standing_as_of"),
     # The partner's name, and its zone and calendar for the days overdue.
     "partner__name",
     "partner__time_zone",
     "partner__country",
     "partner__subdivision",
     *(column for _, column in _STEP_COLUMNS),
-]
-
-
-# The dates the list only shows, read as the text it shows (``DayText``); those it also counts with are read as dates.
-TEXT_DAYS = [
-    "own_feed_in_production_on",
-    "kickoff_on",
-    "paused_on",
-    "launched_on",
-    "cancelled_on",
-    "next_due_on",
-    "standing_as_of",
 ]
 
 
