@@ -58,7 +58,7 @@ class FreeText(serializers.CharField):
 
 
 class StrictFields:
-    """Refuse fields the serializer does not know, and non-strings for its text fields.
+    """Refuse fields the serializer does not know, non-strings for its text fields and non-booleans for its flags.
 
     DRF drops unknown fields and turns numbers into text; a script's typo should be an error.
     """
@@ -72,6 +72,9 @@ class StrictFields:
                 textual = isinstance(field, serializers.CharField | serializers.ChoiceField)
                 if textual and value is not None and not isinstance(value, str):
                     errors[name] = ["Give text (a JSON string)."]
+                # DRF's BooleanField also takes "yes", "off", 1 and the like: a script's "no" must not pass for false.
+                if isinstance(field, serializers.BooleanField) and value is not None and not isinstance(value, bool):
+                    errors[name] = ["Give true or false (a JSON boolean)."]
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)

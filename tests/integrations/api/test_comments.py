@@ -76,3 +76,19 @@ def test_a_page_of_comments_costs_the_same_queries_however_long_the_thread(staff
             results(staff_api.get(f"steps/{endpoints.pk}/comments/?page_size=10"))
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("flag", ["yes", "no", "false", 1, 0, "on"])
+def test_internal_must_be_a_json_boolean(staff_api, world, flag):
+    # DRF took "yes" (and "no", 0...) for a boolean: a script's "no" must not be read as anything.
+    endpoints = step(world, ENDPOINTS)
+    body = error_of(staff_api.post(f"steps/{endpoints.pk}/comments/", {"body": "hi", "internal": flag}), 400, "invalid")
+    assert body["fields"]["internal"] == ["Give true or false (a JSON boolean)."]
+    assert not endpoints.comments.exists()
+
+
+def test_internal_given_as_a_json_boolean_is_taken(staff_api, world):
+    endpoints = step(world, ENDPOINTS)
+    response = staff_api.post(f"steps/{endpoints.pk}/comments/", {"body": "hi", "internal": True})
+    assert response.status_code == 201, response.content
+    assert endpoints.comments.get().internal is True
