@@ -173,7 +173,7 @@ def set_aside(rows: list[tuple[int, str]]) -> set[int]:
             why[digest] = f"{NOT_SENT}none of the {len(gone)} steps it listed is still late or due; the first: {first}"
     if why:
         _keep_as_not_true(why)
-    return {pk for pk in why if pk in dict(rows)}
+    return why.keys() & {pk for pk, _ in rows}  # digests' lines are not rows of the run
 
 
 def _keep_as_not_true(why: dict[int, str]):
